@@ -1,0 +1,1 @@
+"""Vetted algorithm models: each a module with ``run(ctx)``, a parameter schema and tests."""

@@ -1,0 +1,113 @@
+"""The one place where domain errors become HTTP responses.
+
+Every error body is ``{"error": <code>, "message": <sentence>}``. Bad input is a 4xx that
+names the problem; an unexpected failure is a 500 with no detail (it is logged, never shown).
+Refusals (403) are written to the audit trail here, in their own transaction, because the
+transaction of the refused request has rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sandbox import audit
+from sandbox.errors import (
+    AccessRefused,
+    AuthenticationRequired,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+    SandboxError,
+    UploadTooLarge,
+    UploadTruncated,
+)
+from sandbox.identity.model import Actor
+from sandbox.platform import Platform
+from sandbox.store.db import transaction
+
+log = logging.getLogger("sandbox.api")
+
+STATUS_BY_ERROR: tuple[tuple[type[SandboxError], int], ...] = (
+    (UploadTooLarge, 413),
+    (UploadTruncated, 400),
+    (InvalidRequest, 422),
+    (NotFound, 404),
+    (Conflict, 409),
+    (AuthenticationRequired, 401),
+    (AccessRefused, 403),
+    (PermissionDenied, 403),
+)
+
+
+def status_for(error: SandboxError) -> int:
+    """The HTTP status of a domain error (most specific class first)."""
+    for kind, status in STATUS_BY_ERROR:
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def error_body(code: str, message: str) -> dict[str, str]:
+    """The JSON body of every error response."""
+    return {"error": code, "message": message}
+
+
+def _audit_refusal(request: Request, error: SandboxError) -> None:
+    actor: Actor | None = getattr(request.state, "actor", None)
+    platform: Platform | None = getattr(request.app.state, "platform", None)
+    if actor is None or platform is None:
+        return
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path)
+    object_id = "/".join(str(v) for v in request.path_params.values()) or "-"
+    try:
+        with transaction(platform.sessions) as session:
+            audit.record(session, actor, f"{request.method} {path}", object_type="request",
+                         object_id=object_id, outcome="denied",
+                         detail={"error": error.code, "message": error.message})
+    except Exception:  # auditing a refusal must never turn it into a 500
+        log.exception("could not audit a refused request")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into a JSON error body."""
+
+    @app.exception_handler(SandboxError)
+    async def _domain(request: Request, exc: SandboxError) -> JSONResponse:
+        status = status_for(exc)
+        if status == 403:
+            _audit_refusal(request, exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(error_body(exc.code, exc.message), status_code=status,
+                            headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(error_body("invalid_request", _describe(exc.errors())),
+                            status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return JSONResponse(error_body("internal", "the server failed; the failure was logged"),
+                            status_code=500)
+
+
+def _describe(errors: Any) -> str:
+    parts = []
+    for error in list(errors)[:5]:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+        parts.append(f"{where or 'request'}: {error.get('msg', 'invalid')}")
+    return "invalid request: " + "; ".join(parts)

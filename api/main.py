@@ -1,0 +1,60 @@
+"""The FastAPI application factory: ``uvicorn --factory api.main:create_app``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+
+from api.errors import install_error_handlers
+from api.routers import (
+    attribute_changes,
+    audit,
+    datasets,
+    health,
+    organisations,
+    tokens,
+    uploads,
+    users,
+)
+from sandbox.config import Settings
+from sandbox.platform import Platform
+
+
+def _operation_id(route: APIRoute) -> str:
+    """Stable OpenAPI operation ids: ``<tag>-<function name>``."""
+    tag = str(route.tags[0]) if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; settings are read from the environment here, never at import."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.platform = Platform.open(settings)
+        try:
+            yield
+        finally:
+            app.state.platform.close()
+
+    app = FastAPI(
+        title="Data sandbox",
+        version="1",
+        description="Privacy-preserving data sandbox and compute service.",
+        openapi_url="/v1/openapi.json",
+        docs_url="/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    v1 = APIRouter(prefix="/v1")
+    for module in (health, organisations, users, tokens, uploads, datasets,
+                   attribute_changes, audit):
+        v1.include_router(module.router)
+    app.include_router(v1)
+    install_error_handlers(app)
+    return app

@@ -1,0 +1,48 @@
+"""Attribute-change requests: the authority's queue and decisions."""
+
+from typing import Annotated
+
+from fastapi import APIRouter
+
+from api.deps import ActorDep, PlatformDep, require_roles
+from api.schemas import AttributeChangePublic, AttributeDecision
+from sandbox.catalog import changes
+from sandbox.catalog.model import ChangeStatus
+from sandbox.catalog.parsing import parse_enum
+from sandbox.errors import PermissionDenied
+from sandbox.identity.model import Actor, Role
+from sandbox.store.db import transaction
+
+router = APIRouter(prefix="/attribute-changes", tags=["attribute-changes"])
+
+
+@router.get("", response_model=list[AttributeChangePublic])
+def list_changes(
+    platform: PlatformDep,
+    actor: ActorDep,
+    status: str | None = None,
+    dataset: str | None = None,
+) -> list[AttributeChangePublic]:
+    """Change requests (authority, auditor, admin, and providers for their own datasets)."""
+    wanted = parse_enum(ChangeStatus, status, "status") if status else None
+    with platform.sessions() as session:
+        found = changes.list_changes(session, status=wanted, dataset=dataset)
+    if actor.role in (Role.AUTHORITY, Role.AUDITOR, Role.ADMIN):
+        return [AttributeChangePublic.of(c) for c in found]
+    if actor.role is Role.PROVIDER:
+        return [AttributeChangePublic.of(c) for c in found if c.requested_by == actor.username]
+    raise PermissionDenied("attribute changes are read by the authority, auditors and providers")
+
+
+@router.post("/{change_id}/decision", response_model=AttributeChangePublic)
+def decide(
+    change_id: int,
+    body: AttributeDecision,
+    platform: PlatformDep,
+    actor: Annotated[Actor, require_roles(Role.AUTHORITY)],
+) -> AttributeChangePublic:
+    """Approve or reject a change request (authority)."""
+    with transaction(platform.sessions) as session:
+        return AttributeChangePublic.of(
+            changes.decide_change(session, actor, change_id, approve=body.approve,
+                                  note=body.note))

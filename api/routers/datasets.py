@@ -1,0 +1,176 @@
+"""The catalog: registration, entries, versions, quality, previews and open-data access."""
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import pyarrow as pa
+from fastapi import APIRouter, Query
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import StreamingResponse
+
+from api.deps import ActorDep, PlatformDep, require_roles
+from api.schemas import (
+    AttributeChangeCreate,
+    AttributeChangePublic,
+    DatasetCreate,
+    DatasetPublic,
+    DatasetsPublic,
+    DesensitisationCreate,
+    DesensitisationPublic,
+    PreviewPublic,
+    QualityPublic,
+    RowsPage,
+    VersionCreate,
+    VersionPublic,
+)
+from sandbox.catalog import access, changes, registry
+from sandbox.catalog.model import OpenAttribute
+from sandbox.catalog.parsing import parse_enum, parse_format, parse_metadata
+from sandbox.catalog.permissions import sees_details
+from sandbox.catalog.queries import list_entries
+from sandbox.identity.model import Actor, Role
+from sandbox.storage.export import iter_csv_bytes, iter_parquet_bytes
+from sandbox.store.db import transaction
+
+router = APIRouter(prefix="/datasets", tags=["datasets"])
+
+PARQUET_MEDIA_TYPE = "application/vnd.apache.parquet"
+ProviderDep = Annotated[Actor, require_roles(Role.PROVIDER)]
+
+
+@router.post("", response_model=DatasetPublic, status_code=201)
+def register(body: DatasetCreate, platform: PlatformDep, actor: ProviderDep) -> DatasetPublic:
+    """Register a dataset with its first version (provider)."""
+    metadata = parse_metadata(body.model_dump(exclude={"source", "format"}))
+    source = registry.DataSource(upload_id=body.source.upload_id, path=body.source.path)
+    entry = registry.register_dataset(platform, actor, metadata, source, parse_format(body.format))
+    return DatasetPublic.of(entry, details=True)
+
+
+@router.get("", response_model=DatasetsPublic)
+def catalog(platform: PlatformDep, actor: ActorDep) -> DatasetsPublic:
+    """The whole catalog as the caller may see it."""
+    with platform.sessions() as session:
+        entries = list_entries(session)
+    data = [DatasetPublic.of(e, details=sees_details(actor, e)) for e in entries]
+    return DatasetsPublic(data=data, count=len(data))
+
+
+@router.get("/{name}", response_model=DatasetPublic)
+def entry(name: str, platform: PlatformDep, actor: ActorDep) -> DatasetPublic:
+    """One catalog entry."""
+    found = access.view_entry(platform, actor, name)
+    return DatasetPublic.of(found, details=sees_details(actor, found))
+
+
+@router.post("/{name}/versions", response_model=DatasetPublic, status_code=201)
+def add_version(
+    name: str, body: VersionCreate, platform: PlatformDep, actor: ProviderDep
+) -> DatasetPublic:
+    """Store new data as the next version; old versions stay readable (provider)."""
+    source = registry.DataSource(upload_id=body.source.upload_id, path=body.source.path)
+    updated = registry.add_version(platform, actor, name, source, parse_format(body.format),
+                                   body.note)
+    return DatasetPublic.of(updated, details=True)
+
+
+@router.get("/{name}/versions", response_model=list[VersionPublic])
+def versions(name: str, platform: PlatformDep, actor: ActorDep) -> list[VersionPublic]:
+    """The versions of a dataset (not shown for not-open data outside its oversight)."""
+    found = access.view_entry(platform, actor, name)
+    if not sees_details(actor, found):
+        return []
+    return [VersionPublic.of(v) for v in found.versions]
+
+
+@router.get("/{name}/quality", response_model=QualityPublic)
+def quality(
+    name: str, platform: PlatformDep, actor: ActorDep, version: int | None = None
+) -> QualityPublic:
+    """A version's quality report (counts only)."""
+    number, report = access.quality_report(platform, actor, name, version)
+    return QualityPublic(dataset=name, version=number, report=report)
+
+
+@router.get("/{name}/preview", response_model=PreviewPublic)
+def preview(
+    name: str,
+    platform: PlatformDep,
+    actor: ActorDep,
+    rows: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> PreviewPublic:
+    """Preview rows: synthetic for conditional data, real for unconditional data."""
+    synthetic, table = access.preview(platform, actor, name, rows)
+    return PreviewPublic(dataset=name, synthetic=synthetic, columns=table.column_names,
+                         rows=_rows(table))
+
+
+@router.get("/{name}/rows", response_model=RowsPage)
+def rows(
+    name: str,
+    platform: PlatformDep,
+    actor: ActorDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=access.MAX_PAGE_ROWS)] = 100,
+    version: int | None = None,
+) -> RowsPage:
+    """A page of rows of unconditional data; refused for every other attribute."""
+    number, total, table = access.query_rows(platform, actor, name, version, offset, limit)
+    return RowsPage(dataset=name, version=number, total_rows=total, offset=offset, limit=limit,
+                    columns=table.column_names, rows=_rows(table))
+
+
+@router.get(
+    "/{name}/download",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/vnd.apache.parquet": {}, "text/csv": {}}}},
+)
+def download(
+    name: str,
+    platform: PlatformDep,
+    actor: ActorDep,
+    format: Annotated[str, Query(pattern="^(parquet|csv)$")] = "parquet",  # noqa: A002
+    version: int | None = None,
+) -> StreamingResponse:
+    """Stream unconditional data as Parquet or CSV; refused for every other attribute."""
+    plan = access.plan_download(platform, actor, name, version, format)
+    body: Iterator[bytes]
+    if plan.format == "csv":
+        body, media = iter_csv_bytes(platform.store, plan.path), "text/csv"
+    else:
+        body, media = iter_parquet_bytes(platform.store, plan.path), PARQUET_MEDIA_TYPE
+    return StreamingResponse(
+        body, media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{plan.filename}"',
+                 "X-Dataset-Version": str(plan.version)},
+    )
+
+
+@router.post("/{name}/desensitisations", response_model=DesensitisationPublic, status_code=201)
+def record_desensitisation(
+    name: str, body: DesensitisationCreate, platform: PlatformDep, actor: ProviderDep
+) -> DesensitisationPublic:
+    """Add to a dataset's desensitisation record (provider)."""
+    with transaction(platform.sessions) as session:
+        return DesensitisationPublic.of(changes.record_desensitisation(
+            session, actor, name, method=body.method, description=body.description,
+            version=body.version))
+
+
+@router.post("/{name}/attribute-changes", response_model=AttributeChangePublic,
+             status_code=201)
+def request_attribute_change(
+    name: str, body: AttributeChangeCreate, platform: PlatformDep, actor: ProviderDep
+) -> AttributeChangePublic:
+    """Ask the authority to change the open attribute (provider)."""
+    target = parse_enum(OpenAttribute, body.to_attribute, "to_attribute")
+    with transaction(platform.sessions) as session:
+        return AttributeChangePublic.of(changes.request_change(
+            session, actor, name, to_attribute=target, legal_basis=body.legal_basis,
+            desensitisation_id=body.desensitisation_id,
+            consent_reference=body.consent_reference, reason=body.reason))
+
+
+def _rows(table: pa.Table) -> list[dict[str, Any]]:
+    encoded: list[dict[str, Any]] = jsonable_encoder(table.to_pylist())
+    return encoded

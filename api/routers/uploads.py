@@ -1,0 +1,66 @@
+"""Streaming uploads: the raw request body goes to disk chunk by chunk, never into memory."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import PlatformDep, require_roles
+from api.schemas import UploadPublic
+from sandbox.catalog import registry
+from sandbox.errors import InvalidRequest
+from sandbox.identity.model import Actor, Role
+from sandbox.store.db import transaction
+
+router = APIRouter(prefix="/uploads", tags=["uploads"])
+
+
+@router.post(
+    "",
+    response_model=UploadPublic,
+    status_code=201,
+    openapi_extra={"requestBody": {"content": {"application/octet-stream": {
+        "schema": {"type": "string", "format": "binary"}}}, "required": True}},
+)
+async def upload(
+    request: Request,
+    platform: PlatformDep,
+    actor: Annotated[Actor, require_roles(Role.PROVIDER)],
+    x_filename: Annotated[str, Header(max_length=300)] = "upload",
+    content_length: Annotated[int | None, Header()] = None,
+) -> UploadPublic:
+    """Stage a data file (provider). Send the file as the raw body; name it in X-Filename.
+
+    The upload is refused while it streams once it passes the size limit, and refused if
+    fewer bytes arrive than Content-Length declared. Nothing enters the catalog until a
+    registration names the returned ``upload_id``.
+    """
+    if content_length is not None and content_length < 0:
+        raise InvalidRequest("Content-Length must not be negative")
+    staged = await platform.staging.receive(
+        request.stream(),
+        declared_length=content_length,
+        max_bytes=platform.settings.max_upload_bytes,
+    )
+
+    def _record() -> None:
+        with transaction(platform.sessions) as session:
+            registry.record_upload(session, actor, staged, x_filename)
+
+    try:
+        await run_in_threadpool(_record)
+    except BaseException:
+        platform.staging.discard(staged.upload_id)
+        raise
+    return UploadPublic(upload_id=staged.upload_id, filename=x_filename,
+                        byte_size=staged.byte_size, sha256=staged.sha256)
+
+
+@router.delete("/{upload_id}", status_code=204)
+def discard(
+    upload_id: str,
+    platform: PlatformDep,
+    actor: Annotated[Actor, require_roles(Role.PROVIDER)],
+) -> None:
+    """Discard a staged upload of the caller's."""
+    registry.discard_upload(platform, actor, upload_id)

@@ -1,0 +1,257 @@
+"""The append-only, hash-chained audit log.
+
+Each entry's hash covers its own fields and the previous entry's hash, and a one-row head
+table names the newest entry. Editing, deleting, inserting or reordering entries therefore
+breaks either a hash, the sequence, a back-link or the head, and :func:`verify` says which.
+Entries are written in the caller's transaction, so a change and its audit entry commit
+together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sandbox.errors import SandboxInternalError
+from sandbox.identity.model import Actor
+from sandbox.store.models import AuditEntryRow, AuditHeadRow
+
+GENESIS_HASH = "0" * 64
+"""The back-link of the first entry."""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audit entry as readers see it."""
+
+    seq: int
+    at: str
+    actor_id: int | None
+    actor: str
+    role: str
+    action: str
+    object_type: str
+    object_id: str
+    outcome: str
+    detail: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form, used for the JSON-lines export."""
+        return {
+            "seq": self.seq,
+            "at": self.at,
+            "actor_id": self.actor_id,
+            "actor": self.actor,
+            "role": self.role,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "outcome": self.outcome,
+            "detail": self.detail,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+@dataclass(frozen=True)
+class VerifyProblem:
+    """One place where the chain does not hold."""
+
+    seq: int
+    problem: str
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of walking the whole chain."""
+
+    ok: bool
+    entries_checked: int
+    head_seq: int
+    problems: tuple[VerifyProblem, ...] = field(default_factory=tuple)
+
+
+def _canonical_detail(detail: Mapping[str, Any]) -> str:
+    return json.dumps(detail, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def entry_hash(
+    *,
+    seq: int,
+    at: str,
+    actor_id: int | None,
+    actor: str,
+    role: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    outcome: str,
+    detail: str,
+    prev_hash: str,
+) -> str:
+    """SHA-256 over the canonical JSON of an entry's fields and its back-link."""
+    payload = json.dumps(
+        [seq, at, actor_id, actor, role, action, object_type, object_id, outcome, detail,
+         prev_hash],
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    object_type: str,
+    object_id: str | int,
+    outcome: str = "ok",
+    detail: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Append an entry in ``session``'s transaction (the head row is locked meanwhile)."""
+    head = session.execute(
+        select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        raise SandboxInternalError("the audit head row is missing; run the migrations")
+    at = datetime.now(UTC).isoformat(timespec="microseconds")
+    row = AuditEntryRow(
+        seq=head.seq + 1,
+        at=at,
+        actor_id=actor.user_id,
+        actor=actor.username,
+        role=str(actor.role),
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        outcome=outcome,
+        detail=_canonical_detail(detail or {}),
+        prev_hash=head.hash,
+        hash="",
+    )
+    row.hash = _hash_row(row)
+    session.add(row)
+    head.seq = row.seq
+    head.hash = row.hash
+    session.flush()
+    return _to_entry(row)
+
+
+def _hash_row(row: AuditEntryRow) -> str:
+    return entry_hash(
+        seq=row.seq,
+        at=row.at,
+        actor_id=row.actor_id,
+        actor=row.actor,
+        role=row.role,
+        action=row.action,
+        object_type=row.object_type,
+        object_id=row.object_id,
+        outcome=row.outcome,
+        detail=row.detail,
+        prev_hash=row.prev_hash,
+    )
+
+
+def _to_entry(row: AuditEntryRow) -> AuditEntry:
+    return AuditEntry(
+        seq=row.seq,
+        at=row.at,
+        actor_id=row.actor_id,
+        actor=row.actor,
+        role=row.role,
+        action=row.action,
+        object_type=row.object_type,
+        object_id=row.object_id,
+        outcome=row.outcome,
+        detail=json.loads(row.detail),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+def verify(session: Session) -> VerifyReport:
+    """Walk the chain in sequence order and report every break in it."""
+    problems: list[VerifyProblem] = []
+    expected_seq = 1
+    prev_hash = GENESIS_HASH
+    checked = 0
+    rows = session.execute(select(AuditEntryRow).order_by(AuditEntryRow.seq)).scalars()
+    for row in rows.yield_per(2000):
+        checked += 1
+        if row.seq != expected_seq:
+            problems.append(
+                VerifyProblem(row.seq, f"expected entry {expected_seq} here: entries were "
+                                       "deleted or inserted")
+            )
+        if row.prev_hash != prev_hash:
+            problems.append(
+                VerifyProblem(row.seq, "back-link does not match the previous entry's hash: "
+                                       "an entry before it was changed, removed or moved")
+            )
+        if _hash_row(row) != row.hash:
+            problems.append(VerifyProblem(row.seq, "entry content does not match its hash: "
+                                                   "the entry was edited"))
+        expected_seq = row.seq + 1
+        prev_hash = row.hash
+    head = session.execute(select(AuditHeadRow).where(AuditHeadRow.id == 1)).scalar_one_or_none()
+    head_seq = head.seq if head else -1
+    if head is None:
+        problems.append(VerifyProblem(0, "the audit head row is missing"))
+    elif head.seq != expected_seq - 1 or head.hash != prev_hash:
+        problems.append(
+            VerifyProblem(head.seq, f"the head names entry {head.seq} but the log ends at "
+                                    f"{expected_seq - 1}: entries at the end were removed "
+                                    "or the head was edited")
+        )
+    return VerifyReport(ok=not problems, entries_checked=checked, head_seq=head_seq,
+                        problems=tuple(problems))
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Filters for reading the log; every field is optional."""
+
+    after_seq: int = 0
+    limit: int = 100
+    action: str | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    actor: str | None = None
+
+
+def list_entries(session: Session, query: AuditQuery) -> list[AuditEntry]:
+    """A page of entries in sequence order, after ``query.after_seq``."""
+    return list(_select(session, query, limit=query.limit))
+
+
+def iter_entries(session: Session, query: AuditQuery) -> Iterator[AuditEntry]:
+    """Every matching entry, streamed in sequence order (for the export)."""
+    yield from _select(session, query, limit=None)
+
+
+def _select(session: Session, query: AuditQuery, limit: int | None) -> Iterator[AuditEntry]:
+    stmt = select(AuditEntryRow).where(AuditEntryRow.seq > query.after_seq)
+    if query.action:
+        stmt = stmt.where(AuditEntryRow.action == query.action)
+    if query.object_type:
+        stmt = stmt.where(AuditEntryRow.object_type == query.object_type)
+    if query.object_id:
+        stmt = stmt.where(AuditEntryRow.object_id == query.object_id)
+    if query.actor:
+        stmt = stmt.where(AuditEntryRow.actor == query.actor)
+    stmt = stmt.order_by(AuditEntryRow.seq)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    for row in session.execute(stmt).scalars().yield_per(2000):
+        yield _to_entry(row)

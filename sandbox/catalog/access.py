@@ -1,0 +1,136 @@
+"""Data access under the open attributes, enforced here on the server.
+
+- unconditional: download (Parquet or CSV, streamed) and page-by-page queries;
+- conditional: metadata, schema, quality report and a synthetic preview; never the rows,
+  for anyone, through any function of this module;
+- closed: the catalog entry and its legal basis only.
+
+Every granted read is audited before the first byte leaves; refusals are audited by the
+caller's error handling, since their transaction rolls back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from sandbox import audit
+from sandbox.catalog.model import CatalogEntry, OpenAttribute
+from sandbox.catalog.permissions import sees_details
+from sandbox.catalog.preview import synthetic_preview
+from sandbox.catalog.queries import dataset_row as _dataset_row
+from sandbox.catalog.queries import entry_of, metadata_of, version_row
+from sandbox.errors import AccessRefused, InvalidRequest
+from sandbox.identity.model import Actor
+from sandbox.platform import Platform
+from sandbox.storage.export import read_page
+from sandbox.store.db import transaction
+
+MAX_PAGE_ROWS = 10_000
+DOWNLOAD_FORMATS = ("parquet", "csv")
+
+
+@dataclass(frozen=True)
+class DownloadPlan:
+    """What to stream for an allowed download."""
+
+    dataset: str
+    version: int
+    format: str
+    path: str
+    filename: str
+
+
+def _refuse_rows(name: str, attribute: OpenAttribute, doing: str) -> AccessRefused:
+    if attribute is OpenAttribute.CONDITIONAL:
+        return AccessRefused(
+            f"dataset {name!r} is conditional: its rows can never be {doing}, by anyone; "
+            "conditional data is used through algorithm models under a grant (Xi'an art. 22)"
+        )
+    return AccessRefused(
+        f"dataset {name!r} is not open: only its catalog entry and legal basis are shown"
+    )
+
+
+def view_entry(platform: Platform, actor: Actor, name: str) -> CatalogEntry:
+    """A catalog entry, with the read audited."""
+    with transaction(platform.sessions) as session:
+        entry = entry_of(session, _dataset_row(session, name))
+        audit.record(session, actor, "dataset.read", object_type="dataset", object_id=name)
+    return entry
+
+
+def plan_download(
+    platform: Platform, actor: Actor, name: str, version: int | None, fmt: str
+) -> DownloadPlan:
+    """Authorise a download: unconditional data only."""
+    if fmt not in DOWNLOAD_FORMATS:
+        raise InvalidRequest(f"download format {fmt!r} is not one of {list(DOWNLOAD_FORMATS)}")
+    with transaction(platform.sessions) as session:
+        row = _dataset_row(session, name)
+        attribute = OpenAttribute(row.open_attribute)
+        if attribute is not OpenAttribute.UNCONDITIONAL:
+            raise _refuse_rows(name, attribute, "downloaded")
+        stored = version_row(session, row, version)
+        audit.record(session, actor, "dataset.download", object_type="dataset", object_id=name,
+                     detail={"version": stored.version, "format": fmt})
+        return DownloadPlan(name, stored.version, fmt, stored.storage_path,
+                            f"{name}-v{stored.version}.{fmt}")
+
+
+def query_rows(
+    platform: Platform, actor: Actor, name: str, version: int | None, offset: int, limit: int
+) -> tuple[int, int, pa.Table]:
+    """A page of rows of unconditional data: (version, total rows, page)."""
+    if offset < 0:
+        raise InvalidRequest("offset must not be negative")
+    if not 1 <= limit <= MAX_PAGE_ROWS:
+        raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE_ROWS}")
+    with transaction(platform.sessions) as session:
+        row = _dataset_row(session, name)
+        attribute = OpenAttribute(row.open_attribute)
+        if attribute is not OpenAttribute.UNCONDITIONAL:
+            raise _refuse_rows(name, attribute, "queried")
+        stored = version_row(session, row, version)
+        audit.record(session, actor, "dataset.query", object_type="dataset", object_id=name,
+                     detail={"version": stored.version, "offset": offset, "limit": limit})
+        path, total, number = stored.storage_path, stored.row_count, stored.version
+    return number, total, read_page(platform.store, path, offset, limit)
+
+
+def preview(platform: Platform, actor: Actor, name: str, rows: int) -> tuple[bool, pa.Table]:
+    """(synthetic?, table): real first rows of open data, synthetic rows for conditional."""
+    if not 1 <= rows <= 100:
+        raise InvalidRequest("a preview has between 1 and 100 rows")
+    with transaction(platform.sessions) as session:
+        row = _dataset_row(session, name)
+        attribute = OpenAttribute(row.open_attribute)
+        if attribute is OpenAttribute.CLOSED:
+            raise _refuse_rows(name, attribute, "previewed")
+        if attribute is OpenAttribute.CONDITIONAL:
+            table = synthetic_preview(metadata_of(row).dictionary, rows=rows, seed_text=name)
+            audit.record(session, actor, "dataset.preview", object_type="dataset",
+                         object_id=name, detail={"synthetic": True, "rows": rows})
+            return True, table
+        stored = version_row(session, row, None)
+        audit.record(session, actor, "dataset.preview", object_type="dataset", object_id=name,
+                     detail={"synthetic": False, "rows": rows, "version": stored.version})
+        path = stored.storage_path
+    return False, read_page(platform.store, path, 0, rows)
+
+
+def quality_report(
+    platform: Platform, actor: Actor, name: str, version: int | None
+) -> tuple[int, dict[str, Any]]:
+    """(version, report) for open data, or for not-open data to its owner and supervisors."""
+    with transaction(platform.sessions) as session:
+        row = _dataset_row(session, name)
+        entry = entry_of(session, row)
+        if not sees_details(actor, entry):
+            raise _refuse_rows(name, OpenAttribute.CLOSED, "profiled")
+        stored = version_row(session, row, version)
+        audit.record(session, actor, "dataset.quality.read", object_type="dataset",
+                     object_id=name, detail={"version": stored.version})
+        return stored.version, stored.quality

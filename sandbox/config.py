@@ -1,0 +1,67 @@
+"""Settings, read from ``SANDBOX_*`` environment variables when (and only when) asked.
+
+Nothing reads configuration at import time: the app factory, the CLI and the tests each
+build a :class:`Settings` and pass it down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    """Platform configuration; every field maps to ``SANDBOX_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="SANDBOX_", extra="ignore")
+
+    var_dir: Path = DEFAULT_VAR_DIR
+    """Working directory for the embedded defaults (SQLite file, data, staging)."""
+
+    database_url: str = ""
+    """SQLAlchemy URL; empty means a SQLite file ``<var_dir>/sandbox.db``."""
+
+    data_uri: str = ""
+    """Where dataset versions live: a local path or any pyarrow filesystem URI (``s3://``).
+    Empty means ``<var_dir>/data``."""
+
+    import_roots: list[str] = Field(default_factory=list)
+    """Server-side directories (or URI prefixes) providers may bulk-load from.
+    Empty means ``<var_dir>/import`` only."""
+
+    max_upload_bytes: int = 8 * 1024**3
+    """Largest accepted upload; larger ones are refused while they stream."""
+
+    ray_address: str = ""
+    """Ray cluster to join; empty starts a local Ray when compute is first needed."""
+
+    env: str = "dev"
+    """``dev`` or ``production``; production refuses unsafe defaults."""
+
+    def resolved_database_url(self) -> str:
+        """The database URL with the SQLite default filled in."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'sandbox.db').resolve()}"
+
+    def resolved_data_uri(self) -> str:
+        """The data root with the local default filled in (absolute for local paths)."""
+        if self.data_uri:
+            if "://" in self.data_uri:
+                return self.data_uri
+            return str(Path(self.data_uri).resolve())
+        return str((self.var_dir / "data").resolve())
+
+    def staging_dir(self) -> Path:
+        """Local directory where uploads are spooled before they are registered."""
+        return (self.var_dir / "staging").resolve()
+
+    def resolved_import_roots(self) -> list[str]:
+        """Allowed bulk-load roots, with the default filled in."""
+        if self.import_roots:
+            return [r if "://" in r else str(Path(r).resolve()) for r in self.import_roots]
+        return [str((self.var_dir / "import").resolve())]

@@ -1,0 +1,81 @@
+"""The domain's error types.
+
+Every error a user can cause is a subclass of :class:`SandboxError` with a stable ``code``
+and a sentence-length message. The HTTP layer (``api/``) maps them to status codes in one
+place; nothing below ``api/`` knows about HTTP. A broken invariant is a
+:class:`SandboxInternalError`, which says "this is a bug" and is never shown in detail.
+"""
+
+from __future__ import annotations
+
+
+class SandboxError(Exception):
+    """Root of every domain error a caller can cause and be told about."""
+
+    code = "error"
+    """Stable machine-readable code, used as ``error`` in JSON error bodies."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidRequest(SandboxError):
+    """The request is malformed or breaks a validation rule."""
+
+    code = "invalid_request"
+
+
+class InvalidUpload(InvalidRequest):
+    """An uploaded or imported data file cannot be read or does not match its dictionary."""
+
+    code = "invalid_upload"
+
+
+class UploadTooLarge(InvalidRequest):
+    """An upload exceeds the configured maximum size."""
+
+    code = "upload_too_large"
+
+
+class UploadTruncated(InvalidRequest):
+    """An upload ended before the declared number of bytes arrived."""
+
+    code = "upload_truncated"
+
+
+class NotFound(SandboxError):
+    """The named object does not exist (or the caller may not know it exists)."""
+
+    code = "not_found"
+
+
+class Conflict(SandboxError):
+    """The request conflicts with the current state, such as a duplicate name."""
+
+    code = "conflict"
+
+
+class AuthenticationRequired(SandboxError):
+    """No valid credentials were presented."""
+
+    code = "unauthenticated"
+
+
+class PermissionDenied(SandboxError):
+    """The caller is known but may not do this."""
+
+    code = "forbidden"
+
+
+class AccessRefused(PermissionDenied):
+    """The dataset's open attribute forbids this kind of access for everyone."""
+
+    code = "access_refused"
+
+
+class SandboxInternalError(AssertionError):
+    """A broken invariant: this is a bug in the platform, never the caller's fault."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"{message} (this is a bug in the sandbox platform; please report it)")

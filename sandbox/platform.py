@@ -1,0 +1,46 @@
+"""The assembled platform: settings, metadata store, data store and staging area.
+
+Built once by the app factory or the CLI from a :class:`Settings`; the domain services take
+the pieces they need from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from sandbox.config import Settings
+from sandbox.storage.datastore import DataStore
+from sandbox.storage.staging import StagingArea
+from sandbox.store import make_engine, make_session_factory, upgrade_to_head
+
+
+@dataclass
+class Platform:
+    """Long-lived handles shared by every request."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: DataStore
+    staging: StagingArea
+
+    @classmethod
+    def open(cls, settings: Settings) -> Platform:
+        """Connect to the stores named by ``settings``, migrating the schema to head."""
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.resolved_database_url())
+        upgrade_to_head(engine)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=make_session_factory(engine),
+            store=DataStore.from_uri(settings.resolved_data_uri()),
+            staging=StagingArea(settings.staging_dir()),
+        )
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.engine.dispose()

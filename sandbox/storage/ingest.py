@@ -1,0 +1,74 @@
+"""Turn a source file into an immutable Parquet version, or leave no trace.
+
+The source is read batch by batch, conformed to the data dictionary, written to a fresh
+path under the data root, and profiled for the quality report on the way. Any failure
+deletes the partly written file before the error propagates, so a refused upload leaves
+storage exactly as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from sandbox.catalog.dictionary import DataDictionary
+from sandbox.catalog.model import SourceFormat
+from sandbox.errors import InvalidUpload
+from sandbox.storage.datastore import DataStore
+from sandbox.storage.quality import QualityAccumulator
+from sandbox.storage.readers import SourceFile, detect_format, read_batches
+
+ROW_GROUP_ROWS = 131_072
+"""Row-group size of stored versions: the unit the query engine later reads in parallel."""
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What was stored for a new version."""
+
+    path: str
+    source_format: SourceFormat
+    row_count: int
+    byte_size: int
+    sha256: str
+    quality: dict[str, Any]
+
+
+def ingest(
+    source: SourceFile,
+    declared_format: SourceFormat | None,
+    dictionary: DataDictionary,
+    store: DataStore,
+    dest_path: str,
+) -> IngestResult:
+    """Read ``source``, validate it against ``dictionary`` and store it at ``dest_path``."""
+    fmt = detect_format(source, declared_format)
+    quality = QualityAccumulator(dictionary)
+    try:
+        with pq.ParquetWriter(
+            dest_path,
+            dictionary.arrow_schema(),
+            filesystem=store.filesystem,
+            compression="zstd",
+        ) as writer:
+            for batch in read_batches(source, fmt, dictionary):
+                if batch.num_rows == 0:
+                    continue
+                writer.write_batch(batch, row_group_size=ROW_GROUP_ROWS)
+                quality.add(batch)
+        if quality.rows == 0:
+            raise InvalidUpload(f"{source.label} has no data rows")
+        report = quality.finish(store, dest_path)
+        return IngestResult(
+            path=dest_path,
+            source_format=fmt,
+            row_count=quality.rows,
+            byte_size=store.size(dest_path),
+            sha256=store.sha256(dest_path),
+            quality=report,
+        )
+    except BaseException:
+        store.delete(dest_path)
+        raise
