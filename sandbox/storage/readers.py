@@ -70,7 +70,7 @@ def read_batches(
     else:
         batches, schema = _csv(source, dictionary)
     _check_columns(schema, dictionary, source.label)
-    for batch in _guard(batches, source.label, fmt):
+    for batch in _guard(batches, source.label, fmt, schema.names):
         yield _conform(batch, target, source.label)
 
 
@@ -104,7 +104,9 @@ def _arrow(source: SourceFile) -> tuple[Iterator[pa.RecordBatch], pa.Schema]:
 def _csv(
     source: SourceFile, dictionary: DataDictionary
 ) -> tuple[Iterator[pa.RecordBatch], pa.Schema]:
-    column_types = {c.name: c.type.arrow_type() for c in dictionary.columns}
+    # Every declared column is read as text and cast by _conform, whose errors name the
+    # column; an empty cell is a null.
+    column_types = {c.name: pa.string() for c in dictionary.columns}
     try:
         stream = source.filesystem.open_input_stream(source.path)
         reader = pacsv.open_csv(
@@ -112,8 +114,7 @@ def _csv(
             read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
             convert_options=pacsv.ConvertOptions(
                 column_types=column_types,
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
+                strings_can_be_null=True,
             ),
         )
     except (pa.ArrowException, OSError) as exc:
@@ -141,12 +142,12 @@ def _check_columns(schema: pa.Schema, dictionary: DataDictionary, label: str) ->
 
 
 def _guard(
-    batches: Iterator[pa.RecordBatch], label: str, fmt: SourceFormat
+    batches: Iterator[pa.RecordBatch], label: str, fmt: SourceFormat, names: list[str]
 ) -> Iterator[pa.RecordBatch]:
     try:
         yield from batches
     except (pa.ArrowException, OSError) as exc:
-        raise InvalidUpload(f"{label} could not be read as {fmt}: {_clean(exc)}") from exc
+        raise InvalidUpload(f"{label} could not be read as {fmt}: {_clean(exc, names)}") from exc
 
 
 def _conform(batch: pa.RecordBatch, target: pa.Schema, label: str) -> pa.RecordBatch:
@@ -171,9 +172,19 @@ _VALUE_PATTERNS = (
 )
 
 
-def _clean(exc: BaseException) -> str:
-    """The reader's message with any echoed cell or row content cut out."""
+_CSV_COLUMN = re.compile(r"In CSV column #(\d+)")
+
+
+def _clean(exc: BaseException, names: list[str] | None = None) -> str:
+    """The reader's message with any echoed cell or row content cut out, and CSV column
+    numbers replaced by the column's name."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if names:
+        text = _CSV_COLUMN.sub(
+            lambda m: f"in column {names[int(m.group(1))]!r}"
+            if int(m.group(1)) < len(names) else m.group(0),
+            text,
+        )
     text = _VALUE_PATTERNS[1].sub(r"\1", text)
     text = _VALUE_PATTERNS[0].sub(r"\1 (value withheld)", text)
     return text[:300]

@@ -1,0 +1,37 @@
+# Every target that needs Python first runs scripts/install-deps.sh, which is a no-op when
+# the system packages and .venv are already up to date.
+
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: venv demo serve test test-fast check fix bench clean
+
+venv:
+	bash scripts/install-deps.sh
+
+demo: venv
+	$(BIN)/python -m sandbox.demo
+
+serve: venv
+	$(BIN)/sandbox serve
+
+test: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+test-fast: venv
+	$(BIN)/pytest -q -m 'not slow'
+
+check: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+fix: venv
+	$(BIN)/ruff check --fix .
+
+bench: venv
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf var/

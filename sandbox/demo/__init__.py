@@ -1,0 +1,1 @@
+"""``make demo``: a walk through the platform on the embedded defaults."""

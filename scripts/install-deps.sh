@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Install everything the platform and its tests need, idempotently.
+#
+#   1. Debian packages: the PostgreSQL server (the tests start a real one) and bubblewrap
+#      (the `bwrap` isolation backend). apt-get runs only when one of them is missing.
+#   2. The virtualenv .venv with the project installed in editable mode, pinned by
+#      requirements.lock. pip runs only when requirements.lock or pyproject.toml changed
+#      since the last successful install (a stamp file in .venv records their hash).
+#
+# Run as root (or with sudo available). A second run with nothing to do takes well under a second.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PYTHON="${PYTHON:-python3}"
+VENV=".venv"
+LOCK="requirements.lock"
+
+log() { printf 'install-deps: %s\n' "$*" >&2; }
+
+# --- Debian packages -------------------------------------------------------------------------
+deb_installed() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+missing=()
+for pkg in postgresql bubblewrap; do
+    deb_installed "$pkg" || missing+=("$pkg")
+done
+# Debian's python3 cannot create a virtualenv without python3-venv (ensurepip).
+if [[ ! -x "$VENV/bin/python" ]] && ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    missing+=("python3-venv")
+fi
+
+if ((${#missing[@]})); then
+    if ! command -v apt-get >/dev/null 2>&1; then
+        log "missing packages (${missing[*]}) and no apt-get: install them by hand"
+        exit 1
+    fi
+    SUDO=()
+    if [[ $(id -u) -ne 0 ]]; then
+        if command -v sudo >/dev/null 2>&1; then
+            SUDO=(sudo)
+        else
+            log "missing packages (${missing[*]}): run this script as root"
+            exit 1
+        fi
+    fi
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    "${SUDO[@]}" apt-get update
+    "${SUDO[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# --- Python virtualenv -----------------------------------------------------------------------
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    log "$PYTHON is $("$PYTHON" -V 2>&1); Python 3.11 or newer is required"
+    exit 1
+fi
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+    log "creating $VENV"
+    "$PYTHON" -m venv "$VENV"
+fi
+
+stamp_hash=$(cat "$LOCK" pyproject.toml | sha256sum | cut -d' ' -f1)
+stamp="$VENV/.installed-$stamp_hash"
+if [[ ! -e "$stamp" ]]; then
+    log "installing Python packages into $VENV"
+    "$VENV/bin/python" -m pip install --disable-pip-version-check -q -c "$LOCK" -e '.[dev]'
+    rm -f "$VENV"/.installed-*
+    touch "$stamp"
+fi
