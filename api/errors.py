@@ -64,8 +64,7 @@ def _audit_refusal(request: Request, error: SandboxError) -> None:
     platform: Platform | None = getattr(request.app.state, "platform", None)
     if actor is None or platform is None:
         return
-    route = request.scope.get("route")
-    path = getattr(route, "path", request.url.path)
+    path = request.url.path
     object_id = "/".join(str(v) for v in request.path_params.values()) or "-"
     try:
         with transaction(platform.sessions) as session:
