@@ -135,15 +135,14 @@ def download(
     """Stream unconditional data as Parquet or CSV; refused for every other attribute."""
     plan = access.plan_download(platform, actor, name, version, format)
     body: Iterator[bytes]
+    headers = {"Content-Disposition": f'attachment; filename="{plan.filename}"',
+               "X-Dataset-Version": str(plan.version)}
     if plan.format == "csv":
         body, media = iter_csv_bytes(platform.store, plan.path), "text/csv"
     else:
         body, media = iter_parquet_bytes(platform.store, plan.path), PARQUET_MEDIA_TYPE
-    return StreamingResponse(
-        body, media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="{plan.filename}"',
-                 "X-Dataset-Version": str(plan.version)},
-    )
+        headers["Content-Length"] = str(plan.byte_size)
+    return StreamingResponse(body, media_type=media, headers=headers)
 
 
 @router.post("/{name}/desensitisations", response_model=DesensitisationPublic, status_code=201)

@@ -41,6 +41,8 @@ class DownloadPlan:
     format: str
     path: str
     filename: str
+    byte_size: int
+    """Size of the stored Parquet file (the CSV rendering has no size known up front)."""
 
 
 def _refuse_rows(name: str, attribute: OpenAttribute, doing: str) -> AccessRefused:
@@ -77,7 +79,7 @@ def plan_download(
         audit.record(session, actor, "dataset.download", object_type="dataset", object_id=name,
                      detail={"version": stored.version, "format": fmt})
         return DownloadPlan(name, stored.version, fmt, stored.storage_path,
-                            f"{name}-v{stored.version}.{fmt}")
+                            f"{name}-v{stored.version}.{fmt}", stored.byte_size)
 
 
 def query_rows(

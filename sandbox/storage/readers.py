@@ -177,7 +177,8 @@ _CSV_COLUMN = re.compile(r"In CSV column #(\d+)")
 
 def _clean(exc: BaseException, names: list[str] | None = None) -> str:
     """The reader's message with any echoed cell or row content cut out, and CSV column
-    numbers replaced by the column's name."""
+    numbers replaced by the column's name.
+    """
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if names:
         text = _CSV_COLUMN.sub(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -388,8 +389,11 @@ def test_cli_register_from_metadata_file(
 
 
 def test_audit_verifies_via_cli_and_client(
-    server: Server, accounts: Accounts, datasets: object, tmp_path: Path
+    server: Server, accounts: Accounts, datasets: object, analyst: SandboxClient,
+    tmp_path: Path,
 ) -> None:
+    with pytest.raises(SandboxAPIError):
+        analyst.rows(CONDITIONAL)  # a refusal, which must be in the trail
     cli = server.cli("audit", "verify")
     assert cli.stdout.startswith("OK: ")
 
@@ -405,3 +409,20 @@ def test_audit_verifies_via_cli_and_client(
     assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
     refusals = [e for e in entries if e["outcome"] == "denied"]
     assert any(e["detail"]["error"] == "access_refused" for e in refusals)
+
+
+def test_cli_audit_verify_reports_a_tampered_chain(server: Server, tmp_path: Path) -> None:
+    private = Server(url=server.url, env=dict(server.env, SANDBOX_VAR_DIR=str(tmp_path / "var")),
+                     root=tmp_path)
+    private.cli("admin", "create-org", "Tamper Test", "--kind", "other")
+    with sqlite3.connect(tmp_path / "var" / "sandbox.db") as db:
+        db.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1")
+    result = private.cli("audit", "verify", check=False)
+    assert result.returncode == 1
+    assert "entry 1: entry content does not match its hash" in result.stdout
+    assert "BROKEN" in result.stderr and "Traceback" not in result.stderr
+
+    exported = tmp_path / "audit.jsonl"
+    private.cli("audit", "export", str(exported))
+    actors = [json.loads(line)["actor"] for line in exported.read_text().splitlines()]
+    assert actors[0] == "mallory"

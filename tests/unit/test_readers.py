@@ -6,7 +6,9 @@ from sandbox.storage.readers import _clean
 
 
 def test_clean_withholds_values_and_names_columns():
-    error = pa.ArrowInvalid("In CSV column #1: CSV conversion error to int64: invalid value 'Li Lei'")
+    error = pa.ArrowInvalid(
+        "In CSV column #1: CSV conversion error to int64: invalid value 'Li Lei'"
+    )
     assert _clean(error, ["pid", "age"]) == (
         "in column 'age': CSV conversion error to int64: invalid value (value withheld)"
     )

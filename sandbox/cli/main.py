@@ -1,0 +1,49 @@
+"""The root ``sandbox`` command: ``serve``, ``whoami`` and the command groups."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from sandbox.cli import admin, audit, datasets, tokens
+from sandbox.cli._output import cell, out
+from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
+
+app = typer.Typer(
+    name="sandbox",
+    help="Privacy-preserving data sandbox: run the server, administer it, use its API.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(admin.app, name="admin")
+app.add_typer(audit.app, name="audit")
+app.add_typer(datasets.app, name="datasets")
+app.add_typer(tokens.app, name="tokens")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Run the HTTP API under uvicorn, configured by the SANDBOX_* environment."""
+    import uvicorn
+
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port)
+
+
+@app.command()
+def whoami(url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
+    """The account your token belongs to."""
+    with remote(url, token) as client:
+        me = client.me()
+    grid = Table.grid(padding=(0, 2))
+    grid.add_row("username", cell(me["username"]))
+    grid.add_row("role", cell(me["role"]))
+    grid.add_row("organisation", cell(me["organisation_name"] or "-"))
+    grid.add_row("display name", cell(me["display_name"]))
+    for fact in me["eligibility"]:
+        grid.add_row(cell(fact["fact"]), cell(f"{fact['value']} (set by {fact['set_by']})"))
+    out.print(grid)

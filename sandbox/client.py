@@ -1,0 +1,560 @@
+"""A typed Python client for the sandbox HTTP API (``/v1``), built on httpx.
+
+One method per endpoint, plus conveniences that compose them (upload-then-register,
+iterate every page of rows, stream a download to disk). Responses come back as the plain
+JSON the server sent, so the client never lags behind a field the API adds.
+
+Files move in fixed-size chunks both ways: an upload is read from disk as it is sent and a
+download is written to disk as it arrives, so neither is ever held whole in memory. Every
+non-2xx answer raises :class:`SandboxAPIError` carrying the server's ``error`` code and
+message; a server that cannot be reached raises :class:`SandboxConnectionError`.
+
+Example::
+
+    with SandboxClient("http://127.0.0.1:8000", token) as client:
+        entry = client.register_dataset("census.parquet", metadata, progress=True)
+        client.download("bus_stops", "stops.csv", format="csv")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, BinaryIO, Literal, cast
+
+import httpx
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from sandbox.errors import SandboxError
+
+__all__ = [
+    "CHUNK_BYTES",
+    "DownloadResult",
+    "SandboxAPIError",
+    "SandboxClient",
+    "SandboxClientError",
+    "SandboxConnectionError",
+]
+
+CHUNK_BYTES = 1024 * 1024
+"""Transfer unit for uploads and downloads: large enough to be fast, small enough to stream."""
+
+DEFAULT_TIMEOUT = 60.0
+"""Seconds to wait for the server between bytes; registration of a large file may need more."""
+
+JSON = dict[str, Any]
+DownloadFormat = Literal["parquet", "csv"]
+SourceFormat = Literal["parquet", "csv", "arrow"]
+
+
+class SandboxClientError(SandboxError):
+    """Root of the errors this client raises, so a caller can catch them all at once."""
+
+    code = "client_error"
+
+
+class SandboxConnectionError(SandboxClientError):
+    """The server could not be reached or the connection broke mid-request."""
+
+    code = "connection_error"
+
+
+class SandboxAPIError(SandboxClientError):
+    """The server answered with a non-2xx status; ``code`` is its stable ``error`` field."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.code}: {self.message}"
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    """Where a download landed and what it was."""
+
+    path: Path
+    version: int | None
+    """The dataset version served (from ``X-Dataset-Version``), when the server said."""
+    byte_size: int
+
+
+def _progress_bar() -> Progress:
+    """A transfer bar on stderr, so stdout stays clean for scripts."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    )
+
+
+def _read_chunks(handle: BinaryIO, advance: Callable[[float], None] | None) -> Iterator[bytes]:
+    """Yield ``handle`` chunk by chunk, reporting each chunk's size to ``advance``."""
+    while chunk := handle.read(CHUNK_BYTES):
+        if advance is not None:
+            advance(len(chunk))
+        yield chunk
+
+
+def _error_from(response: httpx.Response) -> SandboxAPIError:
+    """Build the error of a non-2xx response from its ``{"error", "message"}`` body."""
+    code, message = "http_error", response.reason_phrase or "request failed"
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        if text:
+            message = text[:500]
+    else:
+        if isinstance(body, dict):
+            code = str(body.get("error", code))
+            message = str(body.get("message", body.get("detail", message)))
+    return SandboxAPIError(response.status_code, code, message)
+
+
+def _drop_none(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Query parameters without the unset ones, so server defaults apply."""
+    return {k: v for k, v in params.items() if v is not None}
+
+
+class SandboxClient:
+    """A connection to one sandbox server, authenticated by one bearer token.
+
+    Args:
+        base_url: The server's root, e.g. ``http://127.0.0.1:8000`` (``/v1`` is added here).
+        token: A sandbox API token (``sbx_...``); ``None`` reaches only ``health()``.
+        timeout: Seconds to wait for the server between bytes, or ``None`` for no limit.
+        transport: An httpx transport to use instead of the network (for tests).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        *,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=self.base_url + "/v1",
+            headers=headers,
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+        )
+
+    # ---- lifecycle ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> SandboxClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ---- plumbing ----------------------------------------------------------------------
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send a request, turning transport failures and non-2xx answers into errors."""
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise SandboxConnectionError(
+                f"cannot reach the sandbox server at {self.base_url}: {exc}"
+            ) from exc
+        if response.is_error:
+            raise _error_from(response)
+        return response
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._send(method, path, **kwargs).json()
+
+    def _obj(self, method: str, path: str, **kwargs: Any) -> JSON:
+        return cast(JSON, self._json(method, path, **kwargs))
+
+    def _list(self, method: str, path: str, **kwargs: Any) -> list[JSON]:
+        return cast(list[JSON], self._json(method, path, **kwargs))
+
+    @contextlib.contextmanager
+    def _stream(self, method: str, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
+        """A streamed response whose status was checked before the body is read."""
+        try:
+            with self._http.stream(method, path, **kwargs) as response:
+                if response.is_error:
+                    response.read()  # error bodies are small JSON
+                    raise _error_from(response)
+                yield response
+        except httpx.TransportError as exc:
+            raise SandboxConnectionError(
+                f"connection to the sandbox server at {self.base_url} failed: {exc}"
+            ) from exc
+
+    # ---- health ------------------------------------------------------------------------
+
+    def health(self) -> JSON:
+        """Liveness; needs no token."""
+        return self._obj("GET", "/health")
+
+    # ---- organisations -----------------------------------------------------------------
+
+    def create_organisation(self, name: str, kind: str) -> JSON:
+        """Create an organisation (admin); ``kind`` is provider, user, authority or other."""
+        return self._obj("POST", "/organisations", json={"name": name, "kind": kind})
+
+    def list_organisations(self) -> list[JSON]:
+        """Every organisation."""
+        return self._list("GET", "/organisations")
+
+    # ---- users -------------------------------------------------------------------------
+
+    def create_user(
+        self,
+        username: str,
+        role: str,
+        *,
+        display_name: str = "",
+        organisation_id: int | None = None,
+        with_token: bool = True,
+    ) -> JSON:
+        """Create an account (admin); the answer's ``token`` is its first secret, shown once."""
+        body = {"username": username, "role": role, "display_name": display_name,
+                "organisation_id": organisation_id, "with_token": with_token}
+        return self._obj("POST", "/users", json=body)
+
+    def list_users(self) -> list[JSON]:
+        """Every account (admin, authority, auditor)."""
+        return self._list("GET", "/users")
+
+    def me(self) -> JSON:
+        """The account this client's token belongs to."""
+        return self._obj("GET", "/users/me")
+
+    def get_user(self, user_id: int) -> JSON:
+        """One account: your own, or any for admin, authority and auditor."""
+        return self._obj("GET", f"/users/{user_id}")
+
+    def set_eligibility(self, user_id: int, fact: str, value: str, note: str = "") -> JSON:
+        """Record an eligibility fact on an account (authority or admin)."""
+        return self._obj("POST", f"/users/{user_id}/eligibility",
+                         json={"fact": fact, "value": value, "note": note})
+
+    def deactivate_user(self, user_id: int) -> JSON:
+        """Disable an account; its tokens stop working at once (admin)."""
+        return self._obj("POST", f"/users/{user_id}/deactivate")
+
+    # ---- tokens ------------------------------------------------------------------------
+
+    def create_token(
+        self, name: str = "default", days: int = 90, user_id: int | None = None
+    ) -> JSON:
+        """Issue a token; the answer's ``token`` is the secret, shown this once."""
+        return self._obj("POST", "/tokens",
+                         json={"name": name, "days": days, "user_id": user_id})
+
+    def list_tokens(self, user_id: int | None = None) -> list[JSON]:
+        """Your tokens' metadata (an admin may name another account)."""
+        return self._list("GET", "/tokens", params=_drop_none({"user_id": user_id}))
+
+    def revoke_token(self, token_id: int) -> JSON:
+        """Revoke a token at once."""
+        return self._obj("DELETE", f"/tokens/{token_id}")
+
+    # ---- uploads -----------------------------------------------------------------------
+
+    def upload(
+        self, path: str | os.PathLike[str], *, filename: str | None = None,
+        progress: bool = False,
+    ) -> JSON:
+        """Stage a data file (provider), streaming it from disk; returns its ``upload_id``.
+
+        The exact Content-Length is sent so the server can refuse an oversized file at once
+        and tell a truncated transfer from a complete one.
+        """
+        source = Path(path)
+        size = source.stat().st_size
+        name = filename or source.name
+        headers = {"X-Filename": name, "Content-Length": str(size),
+                   "Content-Type": "application/octet-stream"}
+        with source.open("rb") as handle, self._maybe_progress(progress) as bar:
+            advance = None
+            if bar is not None:
+                advance = functools.partial(bar.advance, bar.add_task(f"upload {name}",
+                                                                      total=size))
+            return self._obj("POST", "/uploads", content=_read_chunks(handle, advance),
+                             headers=headers)
+
+    def discard_upload(self, upload_id: str) -> None:
+        """Discard a staged upload you no longer mean to register."""
+        self._send("DELETE", f"/uploads/{upload_id}")
+
+    # ---- datasets: registration --------------------------------------------------------
+
+    def register_dataset(
+        self,
+        path: str | os.PathLike[str],
+        metadata: Mapping[str, Any],
+        format: SourceFormat | None = None,  # noqa: A002 - the API's field name
+        progress: bool = False,
+    ) -> JSON:
+        """Upload a local file and register it as a new dataset's first version (provider).
+
+        ``metadata`` holds the registration fields (name, title, open_attribute, contact,
+        dictionary, ...); ``format`` is detected from the file when not given.
+        """
+        return self._from_upload(path, progress,
+                                 lambda source: self._register(source, metadata, format))
+
+    def register_dataset_from_path(
+        self,
+        server_path: str,
+        metadata: Mapping[str, Any],
+        format: SourceFormat | None = None,  # noqa: A002
+    ) -> JSON:
+        """Register a file the server reads itself from an allowed import root (bulk loads)."""
+        return self._register({"path": server_path}, metadata, format)
+
+    def _from_upload(
+        self, path: str | os.PathLike[str], progress: bool, use: Callable[[JSON], JSON]
+    ) -> JSON:
+        """Upload ``path`` and hand its source to ``use``; a refused use discards the upload.
+
+        The caller never saw the upload id, so a staged file left behind after a refusal
+        could only waste the server's disk.
+        """
+        upload_id = self.upload(path, progress=progress)["upload_id"]
+        try:
+            return use({"upload_id": upload_id})
+        except SandboxAPIError:
+            with contextlib.suppress(SandboxClientError):
+                self.discard_upload(upload_id)
+            raise
+
+    def _register(
+        self, source: JSON, metadata: Mapping[str, Any], fmt: SourceFormat | None
+    ) -> JSON:
+        body = {**metadata, "source": source, "format": fmt}
+        return self._obj("POST", "/datasets", json=body)
+
+    def add_version(
+        self,
+        name: str,
+        path: str | os.PathLike[str],
+        format: SourceFormat | None = None,  # noqa: A002
+        note: str = "",
+        progress: bool = False,
+    ) -> JSON:
+        """Upload a local file and store it as the dataset's next version (provider)."""
+        return self._from_upload(path, progress,
+                                 lambda source: self._add_version(name, source, format, note))
+
+    def add_version_from_path(
+        self,
+        name: str,
+        server_path: str,
+        format: SourceFormat | None = None,  # noqa: A002
+        note: str = "",
+    ) -> JSON:
+        """Store a server-side file as the dataset's next version (bulk loads)."""
+        return self._add_version(name, {"path": server_path}, format, note)
+
+    def _add_version(
+        self, name: str, source: JSON, fmt: SourceFormat | None, note: str
+    ) -> JSON:
+        return self._obj("POST", f"/datasets/{name}/versions",
+                         json={"source": source, "format": fmt, "note": note})
+
+    # ---- datasets: reading -------------------------------------------------------------
+
+    def list_datasets(self) -> list[JSON]:
+        """The whole catalog as you may see it."""
+        return cast(list[JSON], self._obj("GET", "/datasets")["data"])
+
+    def get_dataset(self, name: str) -> JSON:
+        """One catalog entry."""
+        return self._obj("GET", f"/datasets/{name}")
+
+    def list_versions(self, name: str) -> list[JSON]:
+        """A dataset's versions, oldest first."""
+        return self._list("GET", f"/datasets/{name}/versions")
+
+    def quality(self, name: str, version: int | None = None) -> JSON:
+        """A version's quality report (counts only); the newest version by default."""
+        return self._obj("GET", f"/datasets/{name}/quality",
+                         params=_drop_none({"version": version}))
+
+    def preview(self, name: str, rows: int = 10) -> JSON:
+        """Preview rows: synthetic for conditional data (``synthetic`` says which)."""
+        return self._obj("GET", f"/datasets/{name}/preview", params={"rows": rows})
+
+    def rows(
+        self, name: str, offset: int = 0, limit: int = 100, version: int | None = None
+    ) -> JSON:
+        """One page of rows of unconditional data."""
+        params = _drop_none({"offset": offset, "limit": limit, "version": version})
+        return self._obj("GET", f"/datasets/{name}/rows", params=params)
+
+    def iter_rows(
+        self, name: str, page_size: int = 1000, version: int | None = None
+    ) -> Iterator[JSON]:
+        """Every row of unconditional data, page by page.
+
+        The first page fixes the version, so a version added meanwhile never mixes in.
+        """
+        offset = 0
+        while True:
+            page = self.rows(name, offset=offset, limit=page_size, version=version)
+            version = int(page["version"])
+            rows = cast(list[JSON], page["rows"])
+            yield from rows
+            offset += len(rows)
+            if not rows or offset >= int(page["total_rows"]):
+                return
+
+    def download(
+        self,
+        name: str,
+        dest_path: str | os.PathLike[str],
+        format: DownloadFormat = "parquet",  # noqa: A002
+        version: int | None = None,
+        progress: bool = False,
+    ) -> DownloadResult:
+        """Stream unconditional data to ``dest_path`` as Parquet or CSV.
+
+        The body goes to a ``.part`` file beside the destination, renamed into place only
+        once complete, so a refused or broken transfer never leaves a half file behind.
+        """
+        dest = Path(dest_path)
+        partial = dest.with_name(dest.name + ".part")
+        params = _drop_none({"format": format, "version": version})
+        written = 0
+        try:
+            with self._stream("GET", f"/datasets/{name}/download", params=params) as response, \
+                    self._maybe_progress(progress) as bar, partial.open("wb") as out:
+                task = None
+                if bar is not None:
+                    length = response.headers.get("Content-Length")
+                    task = bar.add_task(f"download {name}",
+                                        total=int(length) if length else None)
+                for chunk in response.iter_bytes(CHUNK_BYTES):
+                    out.write(chunk)
+                    written += len(chunk)
+                    if bar is not None and task is not None:
+                        bar.advance(task, len(chunk))
+                served = response.headers.get("X-Dataset-Version")
+            partial.replace(dest)
+        finally:
+            partial.unlink(missing_ok=True)
+        return DownloadResult(path=dest, version=int(served) if served else None,
+                              byte_size=written)
+
+    # ---- desensitisation and attribute changes -----------------------------------------
+
+    def record_desensitisation(
+        self, name: str, method: str, description: str = "", version: int | None = None
+    ) -> JSON:
+        """Add to a dataset's desensitisation record (provider)."""
+        body = {"method": method, "description": description, "version": version}
+        return self._obj("POST", f"/datasets/{name}/desensitisations", json=body)
+
+    def request_attribute_change(
+        self,
+        name: str,
+        to_attribute: str,
+        *,
+        legal_basis: str = "",
+        desensitisation_id: int | None = None,
+        consent_reference: str = "",
+        reason: str = "",
+    ) -> JSON:
+        """Ask the authority to change a dataset's open attribute (provider)."""
+        body = {"to_attribute": to_attribute, "legal_basis": legal_basis,
+                "desensitisation_id": desensitisation_id,
+                "consent_reference": consent_reference, "reason": reason}
+        return self._obj("POST", f"/datasets/{name}/attribute-changes", json=body)
+
+    def list_attribute_changes(
+        self, status: str | None = None, dataset: str | None = None
+    ) -> list[JSON]:
+        """Attribute-change requests, optionally only those of one status or dataset."""
+        return self._list("GET", "/attribute-changes",
+                          params=_drop_none({"status": status, "dataset": dataset}))
+
+    def decide_attribute_change(self, change_id: int, approve: bool, note: str = "") -> JSON:
+        """Approve or reject an attribute-change request (authority)."""
+        return self._obj("POST", f"/attribute-changes/{change_id}/decision",
+                         json={"approve": approve, "note": note})
+
+    # ---- audit -------------------------------------------------------------------------
+
+    def audit_page(
+        self,
+        after_seq: int = 0,
+        limit: int = 100,
+        *,
+        action: str | None = None,
+        object_type: str | None = None,
+        object_id: str | None = None,
+        actor: str | None = None,
+    ) -> JSON:
+        """Audit entries after ``after_seq`` (auditor, admin): ``{"data": [...], "count"}``."""
+        params = _drop_none({"after_seq": after_seq, "limit": limit, "action": action,
+                             "object_type": object_type, "object_id": object_id,
+                             "actor": actor})
+        return self._obj("GET", "/audit", params=params)
+
+    def audit_export(self, dest_path: str | os.PathLike[str]) -> int:
+        """Stream the whole audit log to ``dest_path`` as JSON lines; returns the line count."""
+        dest = Path(dest_path)
+        partial = dest.with_name(dest.name + ".part")
+        lines = 0
+        try:
+            with self._stream("GET", "/audit/export") as response, partial.open("wb") as out:
+                for chunk in response.iter_bytes(CHUNK_BYTES):
+                    out.write(chunk)
+                    lines += chunk.count(b"\n")
+            partial.replace(dest)
+        finally:
+            partial.unlink(missing_ok=True)
+        return lines
+
+    def audit_verify(self) -> JSON:
+        """Have the server walk the whole chain: ``ok``, ``entries_checked``, ``problems``."""
+        return self._obj("GET", "/audit/verify")
+
+    # ---- helpers -----------------------------------------------------------------------
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _maybe_progress(enabled: bool) -> Iterator[Progress | None]:
+        if not enabled:
+            yield None
+            return
+        with _progress_bar() as bar:
+            yield bar
