@@ -31,7 +31,7 @@ fix: venv
 	$(BIN)/ruff check --fix .
 
 bench: venv
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.ingest
 
 clean:
 	rm -rf var/

@@ -39,9 +39,6 @@ class Settings(BaseSettings):
     ray_address: str = ""
     """Ray cluster to join; empty starts a local Ray when compute is first needed."""
 
-    env: str = "dev"
-    """``dev`` or ``production``; production refuses unsafe defaults."""
-
     def resolved_database_url(self) -> str:
         """The database URL with the SQLite default filled in."""
         if self.database_url:

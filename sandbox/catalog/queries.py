@@ -75,7 +75,9 @@ def metadata_of(row: DatasetRow) -> DatasetMetadata:
 
 def entry_of(session: Session, row: DatasetRow, now: datetime | None = None) -> CatalogEntry:
     """The full catalog entry of a dataset row."""
-    usernames = dict(session.execute(select(UserRow.id, UserRow.username)).tuples().all())
+    usernames: dict[int, str] = {
+        row.id: row.username for row in session.execute(select(UserRow.id, UserRow.username))
+    }
     versions = tuple(
         VersionInfo(
             version=v.version,
