@@ -41,6 +41,8 @@ class LiveServer:
     var_dir: Path
     process: subprocess.Popen[bytes]
     log_path: Path
+    env: dict[str, str]
+    """The server's environment (the parent's, without its SANDBOX_* variables)."""
 
     @property
     def settings(self) -> Settings:
@@ -58,8 +60,9 @@ def start_server(var_dir: Path, extra_env: dict[str, str] | None = None) -> Live
     port = free_port()
     var_dir.mkdir(parents=True, exist_ok=True)
     log_path = var_dir / "server.log"
-    env = {**os.environ, "SANDBOX_VAR_DIR": str(var_dir),
-           "SANDBOX_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES), **(extra_env or {})}
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("SANDBOX_")}
+    env.update({"SANDBOX_VAR_DIR": str(var_dir),
+                "SANDBOX_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES), **(extra_env or {})})
     log = log_path.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app",
@@ -73,7 +76,7 @@ def start_server(var_dir: Path, extra_env: dict[str, str] | None = None) -> Live
             raise RuntimeError(f"server exited early:\n{log_path.read_text()}")
         try:
             if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
-                return LiveServer(url, var_dir, process, log_path)
+                return LiveServer(url, var_dir, process, log_path, env)
         except httpx.HTTPError:
             time.sleep(0.2)
     process.kill()

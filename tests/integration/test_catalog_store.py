@@ -141,3 +141,23 @@ def test_the_server_runs_on_postgresql(postgres_server, tmp_path):
         assert not (tmp_path / "var" / "sandbox.db").exists()  # nothing went to SQLite
     finally:
         stop_server(server)
+
+
+def test_an_entry_older_than_its_update_frequency_is_stale(platform: Platform):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from sandbox.catalog.queries import get_entry
+
+    actors = make_actors(platform)
+    source = import_file(platform, "s.parquet", parquet_bytes(people_table(10)))
+    registry.register_dataset(platform, actors["provider"],
+                              parse_metadata(metadata("monthly_people")), source)
+    with platform.sessions() as session:
+        assert get_entry(session, "monthly_people").stale is False
+    with transaction(platform.sessions) as session:
+        session.execute(update(DatasetVersionRow).values(
+            created_at=datetime.now(UTC) - timedelta(days=40)))
+    with platform.sessions() as session:
+        assert get_entry(session, "monthly_people").stale is True

@@ -7,28 +7,24 @@ One server per module (starting it is the slow part); accounts are made with the
 from __future__ import annotations
 
 import json
-import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
 from sandbox.client import SandboxAPIError, SandboxClient, SandboxConnectionError
+from tests.integration.conftest import free_port, start_server, stop_server
 
 pytestmark = [pytest.mark.server]
 
 REPO = Path(__file__).resolve().parents[2]
-STARTUP_TIMEOUT = 60.0
 CLI_TIMEOUT = 60.0
 
 CONDITIONAL = "census_small"
@@ -36,13 +32,6 @@ UNCONDITIONAL = "bus_stops"
 
 
 # ---- the server and the CLI -----------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -70,40 +59,11 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("server")
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("SANDBOX_")}
-    env["SANDBOX_VAR_DIR"] = str(root / "var")
-    port = _free_port()
-    log_path = root / "uvicorn.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
+    live = start_server(root / "var")
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"uvicorn exited with {proc.returncode}:\n"
-                            f"{log_path.read_text(errors='replace')}", pytrace=False)
-            try:
-                if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"uvicorn did not answer within {STARTUP_TIMEOUT}s:\n"
-                            f"{log_path.read_text(errors='replace')}", pytrace=False)
-            time.sleep(0.1)
-        yield Server(url=url, env=env, root=root)
+        yield Server(url=live.url, env=live.env, root=root)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        stop_server(live)
 
 
 @dataclass
@@ -252,7 +212,7 @@ def test_bad_tokens_and_roles_are_refused(server: Server, accounts: Accounts,
     assert (refused.value.status, refused.value.code) == (403, "forbidden")
     assert str(refused.value).startswith("403 forbidden: this needs one of the roles")
 
-    with SandboxClient(f"http://127.0.0.1:{_free_port()}", "sbx_x", timeout=2) as nowhere:
+    with SandboxClient(f"http://127.0.0.1:{free_port()}", "sbx_x", timeout=2) as nowhere:
         with pytest.raises(SandboxConnectionError):
             nowhere.health()
 
