@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from fractions import Fraction
 
 from sandbox.policies.budget import Accounting, PrivacyCost
 
@@ -74,8 +75,8 @@ class Policy:
     """Total one grant may spend on a dataset."""
     per_query_cap: PrivacyCost | None = None
     """Most one release may cost."""
-    delta: PrivacyCost | None = None
-    """Largest delta one release may use (as ``PrivacyCost(0, delta)``)."""
+    delta: Fraction | None = None
+    """Largest delta one release may use (partition selection, zCDP conversion)."""
     row_count: RowCountRules = RowCountRules()
     job_limits: JobLimits = JobLimits()
     review_mode: ReviewMode | None = None
