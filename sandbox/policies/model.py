@@ -4,18 +4,21 @@ DESIGN.md, Policies: privacy unit and contribution bound; DP accounting (pure or
 lifetime budget per dataset across all grants, budget per grant, cap per query, delta;
 row-count rules; job limits; review mode and number of reviewers. Every field of a
 partial level may be ``None`` (unset: another level decides); the effective policy, the
-strictest combination of the three levels, has every field set.
+strictest combination of the three levels, has every field set (only ``privacy_unit`` may
+stay ``None``, meaning each row is its own unit).
 
 Pure values only: parsing lives in :mod:`sandbox.policies.documents`, layering in
-:mod:`sandbox.policies.layering`.
+:mod:`sandbox.policies.layering`. Each value checks its own ranges on construction and
+names the offending field by its document path (``row_count.min_count``).
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from fractions import Fraction
 
+from sandbox.errors import InvalidRequest
 from sandbox.policies.budget import Accounting, PrivacyCost
 
 
@@ -26,16 +29,45 @@ class ReviewMode(enum.StrEnum):
     AUTO_DP = "auto_dp"
 
 
+class PolicyLevel(enum.StrEnum):
+    """Who wrote a policy: the authority's floor, the provider's dataset policy, or a grant."""
+
+    FLOOR = "floor"
+    DATASET = "dataset"
+    GRANT = "grant"
+
+
+BUDGET_FIELDS = ("lifetime_budget", "grant_budget", "per_query_cap")
+"""The policy fields that hold a :class:`PrivacyCost`."""
+
+
+def _check_int(path: str, value: object, *, minimum: int, maximum: int | None = None) -> None:
+    if value is None:
+        return
+    if type(value) is not int or value < minimum or (maximum is not None and value > maximum):
+        if maximum is not None:
+            kind = f"an integer from {minimum} to {maximum}"
+        else:
+            kind = "a positive integer" if minimum == 1 else "a non-negative integer"
+        raise InvalidRequest(f"{path} must be {kind}")
+
+
+def _check_bool(path: str, value: object) -> None:
+    if value is not None and type(value) is not bool:
+        raise InvalidRequest(f"{path} must be true or false")
+
+
 @dataclass(frozen=True)
 class RowCountRules:
     """Disclosure rules applied to every output (a ``None`` field is unset)."""
 
     min_count: int | None = None
-    """Smallest (noisy) count a released cell may rest on."""
+    """Smallest (noisy) count a released cell may rest on (0: no minimum of its own)."""
     rounding: int | None = None
-    """Released counts are rounded to a multiple of this."""
+    """Released counts are rounded to a multiple of this (1: to whole numbers)."""
     suppression_threshold: int | None = None
-    """Groups whose noisy count falls below this are suppressed."""
+    """Groups whose noisy count falls below this are suppressed (with ``min_count``: the
+    larger of the two applies)."""
     max_output_cells: int | None = None
     """Largest number of cells one output may hold."""
     no_row_level_output: bool | None = None
@@ -45,23 +77,59 @@ class RowCountRules:
     dominance_k: int | None = None
     """... may hold at most ``k`` percent of a cell's total."""
 
+    def __post_init__(self) -> None:
+        _check_int("row_count.min_count", self.min_count, minimum=0)
+        _check_int("row_count.rounding", self.rounding, minimum=1)
+        _check_int("row_count.suppression_threshold", self.suppression_threshold, minimum=0)
+        _check_int("row_count.max_output_cells", self.max_output_cells, minimum=1)
+        _check_bool("row_count.no_row_level_output", self.no_row_level_output)
+        _check_int("row_count.dominance_n", self.dominance_n, minimum=1)
+        _check_int("row_count.dominance_k", self.dominance_k, minimum=1, maximum=100)
+
+    def is_complete(self) -> bool:
+        """Whether every rule is set (as in an effective policy)."""
+        return all(getattr(self, f.name) is not None for f in fields(self))
+
 
 @dataclass(frozen=True)
 class JobLimits:
     """Resource limits of a job's sandbox (a ``None`` field is unset)."""
 
     wall_seconds: int | None = None
+    """Wall-clock time a job may run."""
     cpu_seconds: int | None = None
+    """CPU time a job may use."""
     memory_mb: int | None = None
+    """Memory a job may use, in MiB."""
     processes: int | None = None
+    """Most processes (and threads) a job may hold at once."""
     result_bytes: int | None = None
+    """Largest result a job may return."""
     log_bytes: int | None = None
+    """Largest log a job may write."""
     raw_access_allowed: bool | None = None
+    """Whether jobs may read raw rows inside the hardened sandbox."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "raw_access_allowed":
+                _check_bool(f"job_limits.{f.name}", value)
+            else:
+                _check_int(f"job_limits.{f.name}", value, minimum=1)
+
+    def is_complete(self) -> bool:
+        """Whether every limit is set (as in an effective policy)."""
+        return all(getattr(self, f.name) is not None for f in fields(self))
 
 
 @dataclass(frozen=True)
 class Policy:
-    """One level of policy, or the effective (fully set) combination of all three."""
+    """One level of policy, or the effective (fully set) combination of all three.
+
+    Instances cross process boundaries through :func:`sandbox.policies.documents.to_dict`;
+    field changes must stay backwards compatible with stored policy documents.
+    """
 
     privacy_unit: str | None = None
     """Column naming the privacy unit (the person); ``None``: each row is a unit."""
@@ -78,7 +146,67 @@ class Policy:
     delta: Fraction | None = None
     """Largest delta one release may use (partition selection, zCDP conversion)."""
     row_count: RowCountRules = RowCountRules()
+    """Disclosure rules for every output."""
     job_limits: JobLimits = JobLimits()
+    """Resource limits of every job."""
     review_mode: ReviewMode | None = None
+    """Manual review of every result, or automatic release of DP results that pass."""
     reviewers: int | None = None
     """How many distinct reviewers must approve a result."""
+    unset_budget_deltas: frozenset[str] = field(default_factory=frozenset)
+    """Names of the budgets (of :data:`BUDGET_FIELDS`) whose delta this level leaves open:
+    the document gave a loss but no delta, so their stored delta of 0 does not constrain
+    the effective policy. Only partial levels have any; the effective policy has none."""
+
+    def __post_init__(self) -> None:
+        if self.privacy_unit is not None and (
+            type(self.privacy_unit) is not str
+            or not self.privacy_unit.strip()
+            or len(self.privacy_unit) > 100
+        ):
+            raise InvalidRequest("privacy_unit must be a column name of 1 to 100 characters")
+        _check_int("contribution_bound", self.contribution_bound, minimum=1)
+        if self.accounting is not None and not isinstance(self.accounting, Accounting):
+            raise InvalidRequest("accounting must be one of: pure, zcdp")
+        for name in BUDGET_FIELDS:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if not isinstance(value, PrivacyCost) or value.is_infinite:
+                raise InvalidRequest(f"{name} must be a finite privacy budget")
+            if value.loss <= 0:
+                raise InvalidRequest(f"{name}.loss must be positive")
+        if self.delta is not None and (
+            type(self.delta) is not Fraction or not 0 <= self.delta < 1
+        ):
+            raise InvalidRequest("delta must be an exact number in [0, 1)")
+        if not isinstance(self.row_count, RowCountRules):
+            raise InvalidRequest("row_count must be a set of row-count rules")
+        if not isinstance(self.job_limits, JobLimits):
+            raise InvalidRequest("job_limits must be a set of job limits")
+        if self.review_mode is not None and not isinstance(self.review_mode, ReviewMode):
+            raise InvalidRequest("review.mode must be one of: manual, auto_dp")
+        _check_int("review.reviewers", self.reviewers, minimum=1)
+        if not isinstance(self.unset_budget_deltas, frozenset):
+            raise InvalidRequest("unset_budget_deltas must be a frozenset of budget names")
+        for name in self.unset_budget_deltas:
+            if name not in BUDGET_FIELDS or getattr(self, name) is None:
+                raise InvalidRequest(f"unset_budget_deltas names {name!r}, which is not a "
+                                     "budget this policy sets")
+            if getattr(self, name).delta != 0:
+                raise InvalidRequest(f"{name} has a delta, so its delta is not unset")
+
+    def budget_delta(self, name: str) -> Fraction | None:
+        """The delta budget ``name`` constrains, or ``None`` when unset at this level."""
+        budget: PrivacyCost | None = getattr(self, name)
+        if budget is None or name in self.unset_budget_deltas:
+            return None
+        return budget.delta
+
+    def is_complete(self) -> bool:
+        """Whether every field is set (``privacy_unit`` may be ``None``: rows are units)."""
+        scalars = (self.contribution_bound, self.accounting, self.lifetime_budget,
+                   self.grant_budget, self.per_query_cap, self.delta, self.review_mode,
+                   self.reviewers)
+        return (all(v is not None for v in scalars) and self.row_count.is_complete()
+                and self.job_limits.is_complete() and not self.unset_budget_deltas)

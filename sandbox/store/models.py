@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Integer,
@@ -194,3 +195,48 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class BudgetAccountRow(Base):
+    """A privacy budget in ledger units: a dataset's lifetime budget, or one grant's budget
+    on one dataset. Spent never exceeds the limit (a check constraint guards it too).
+    """
+
+    __tablename__ = "budget_accounts"
+    __table_args__ = (
+        UniqueConstraint("kind", "ref", "dataset_ref"),
+        CheckConstraint("loss_spent >= 0 AND loss_spent <= loss_limit",
+                        name="ck_budget_accounts_loss_within_limit"),
+        CheckConstraint("delta_spent >= 0 AND delta_spent <= delta_limit",
+                        name="ck_budget_accounts_delta_within_limit"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str] = mapped_column(String(200))
+    dataset_ref: Mapped[str] = mapped_column(String(200), index=True)
+    accounting: Mapped[str] = mapped_column(String(16))
+    loss_limit: Mapped[int] = mapped_column(BigInteger)
+    loss_spent: Mapped[int] = mapped_column(BigInteger)
+    delta_limit: Mapped[int] = mapped_column(BigInteger)
+    delta_spent: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BudgetChargeRow(Base):
+    """One charge against a grant account and its dataset's lifetime account together."""
+
+    __tablename__ = "budget_charges"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grant_account_id: Mapped[int] = mapped_column(ForeignKey("budget_accounts.id"), index=True)
+    dataset_account_id: Mapped[int] = mapped_column(ForeignKey("budget_accounts.id"),
+                                                    index=True)
+    grant_ref: Mapped[str] = mapped_column(String(200), index=True)
+    dataset_ref: Mapped[str] = mapped_column(String(200), index=True)
+    loss_units: Mapped[int] = mapped_column(BigInteger)
+    delta_units: Mapped[int] = mapped_column(BigInteger)
+    purpose: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    charged_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    released_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
