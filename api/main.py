@@ -15,6 +15,7 @@ from api.routers import (
     datasets,
     health,
     organisations,
+    policies,
     tokens,
     uploads,
     users,
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     v1 = APIRouter(prefix="/v1")
     for module in (health, organisations, users, tokens, uploads, datasets,
-                   attribute_changes, audit):
+                   attribute_changes, policies, audit):
         v1.include_router(module.router)
     app.include_router(v1)
     install_error_handlers(app)

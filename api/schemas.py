@@ -441,3 +441,64 @@ class AuditVerifyPublic(BaseModel):
         return cls(ok=r.ok, entries_checked=r.entries_checked, head_seq=r.head_seq,
                    problems=[AuditProblemPublic(seq=p.seq, problem=p.problem)
                              for p in r.problems])
+
+
+# ---- policies and budgets -----------------------------------------------------------------
+
+class PolicyDocumentIn(Strict):
+    """Body of ``PUT`` on a policy: the document as a JSON object, or YAML/JSON text."""
+
+    document: dict[str, Any] | str
+
+
+class PolicyPublic(BaseModel):
+    """A policy level in force (``set_by`` is null while only the defaults apply)."""
+
+    level: str
+    ref: str
+    document: dict[str, Any]
+    set_by: str | None
+    set_at: datetime | None
+
+
+class FloorSet(BaseModel):
+    """A new floor, and the datasets whose own policy it now overrides."""
+
+    floor: PolicyPublic
+    overridden_datasets: list[str]
+
+
+class DatasetPolicyPublic(BaseModel):
+    """A dataset's policy levels and the effective policy jobs on it run under."""
+
+    dataset: str
+    floor: PolicyPublic
+    dataset_policy: PolicyPublic
+    effective: dict[str, Any]
+
+
+class CostPublic(BaseModel):
+    """An exact privacy cost, shown as decimal strings (and floats for convenience)."""
+
+    loss: str
+    delta: str
+    loss_float: float
+    delta_float: float
+
+
+class AccountPublic(BaseModel):
+    """One budget account."""
+
+    kind: str
+    ref: str
+    accounting: str
+    limit: CostPublic
+    spent: CostPublic
+    remaining: CostPublic
+
+
+class BudgetPublic(BaseModel):
+    """A dataset's lifetime account and every grant's account on it."""
+
+    dataset: str
+    accounts: list[AccountPublic]

@@ -185,6 +185,16 @@ def account(session: Session, *, dataset: str, grant: str | None = None) -> Acco
     return _get(session, AccountKind.GRANT, check_ref(grant, "grant"), dataset)
 
 
+def dataset_accounts(session: Session, *, dataset: str) -> list[Account]:
+    """Every account on ``dataset``: its lifetime account first, then each grant's."""
+    dataset = check_ref(dataset, "dataset")
+    rows = session.execute(
+        select(BudgetAccountRow).where(BudgetAccountRow.dataset_ref == dataset)
+        .order_by(BudgetAccountRow.kind, BudgetAccountRow.ref)
+    ).scalars()
+    return [_account(row) for row in rows]
+
+
 def check(session: Session, *, grant: str, dataset: str, cost: PrivacyCost,
           accounting: Accounting | None = None) -> PrivacyCost:
     """Admission, a pure read: what remains, or BudgetExhausted if ``cost`` would not fit."""

@@ -240,3 +240,19 @@ class BudgetChargeRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     released_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class PolicyDocumentRow(Base):
+    """One version of a policy document: the authority's floor or a dataset's policy.
+
+    Documents are never overwritten; the newest row per (level, ref) is in force, so the
+    history of who set which rule when stays readable.
+    """
+
+    __tablename__ = "policy_documents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    level: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str] = mapped_column(String(200), index=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -137,6 +137,14 @@ def _others_token(ctx: Context, _role: str) -> Request:
     return "DELETE", f"/v1/tokens/{ctx.victim_token()}", {}
 
 
+def _set_floor(_ctx: Context, _role: str) -> Request:
+    return "PUT", "/v1/policies/floor", {"json": {"document": {"contribution_bound": 3}}}
+
+
+def _set_dataset_policy(_ctx: Context, _role: str) -> Request:
+    return "PUT", "/v1/datasets/m_cond/policy", {"json": {"document": {"contribution_bound": 2}}}
+
+
 CASES = (
     Case("health", get("/v1/health"), EVERYONE, anonymous_allowed=True),
     Case("create organisation",
@@ -184,6 +192,12 @@ CASES = (
     Case("list attribute changes", get("/v1/attribute-changes"),
          OVERSIGHT | {"provider", "other_provider"}),
     Case("decide attribute change", _decide, frozenset({"authority"})),
+    Case("read floor", get("/v1/policies/floor"), EVERYONE),
+    Case("set floor", _set_floor, frozenset({"authority"})),
+    Case("read dataset policy", get("/v1/datasets/m_cond/policy"), EVERYONE),
+    Case("set dataset policy", _set_dataset_policy, frozenset({"provider"})),
+    Case("read budget", get("/v1/budgets/m_cond"),
+         OVERSIGHT | {"provider"}),
     Case("audit read", get("/v1/audit"), frozenset({"admin", "auditor"})),
     Case("audit export", get("/v1/audit/export"), frozenset({"admin", "auditor"})),
     Case("audit verify", get("/v1/audit/verify"), frozenset({"admin", "auditor"})),
@@ -239,7 +253,8 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/datasets/{name}/download", "/v1/datasets/{name}/desensitisations",
         "/v1/datasets/{name}/attribute-changes", "/v1/attribute-changes",
         "/v1/attribute-changes/{change_id}/decision", "/v1/audit", "/v1/audit/export",
-        "/v1/audit/verify",
+        "/v1/audit/verify", "/v1/policies/floor", "/v1/datasets/{name}/policy",
+        "/v1/budgets/{name}",
     }
     assert {p for _m, p in routes} == covered_paths
-    assert len(routes) == 30 == len(CASES) - 4  # four cases probe a second variant of a route
+    assert len(routes) == 35 == len(CASES) - 4  # four cases probe a second variant of a route

@@ -1,0 +1,127 @@
+"""Where policy documents live: the authority's floor and each dataset's policy.
+
+The pure rules (parsing, "looser than the floor", the strictest combination) are in
+:mod:`sandbox.policies`; this module only stores documents and hands them to those rules.
+Every change is audited in its transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sandbox import audit
+from sandbox.catalog.permissions import require_owner
+from sandbox.catalog.queries import aware, dataset_row
+from sandbox.errors import InvalidRequest, PermissionDenied
+from sandbox.identity.model import Actor, Role
+from sandbox.policies import (
+    Policy,
+    PolicyLevel,
+    check_dataset_policy,
+    effective_policy,
+    find_loosenings,
+    parse_policy,
+    to_dict,
+)
+from sandbox.store.models import PolicyDocumentRow, UserRow
+
+FLOOR_REF = "platform"
+
+
+@dataclass(frozen=True)
+class StoredPolicy:
+    """A policy in force, with who set it and when (``None`` for the built-in empty one)."""
+
+    level: PolicyLevel
+    ref: str
+    policy: Policy
+    set_by: str | None
+    set_at: datetime | None
+
+
+def _latest(session: Session, level: PolicyLevel, ref: str) -> PolicyDocumentRow | None:
+    return session.execute(
+        select(PolicyDocumentRow)
+        .where(PolicyDocumentRow.level == str(level), PolicyDocumentRow.ref == ref)
+        .order_by(PolicyDocumentRow.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _stored(session: Session, level: PolicyLevel, ref: str, default: Policy) -> StoredPolicy:
+    row = _latest(session, level, ref)
+    if row is None:
+        return StoredPolicy(level, ref, default, None, None)
+    setter = session.get(UserRow, row.set_by) if row.set_by is not None else None
+    return StoredPolicy(level, ref, parse_policy(row.document, level),
+                        setter.username if setter else "system", aware(row.set_at))
+
+
+def current_floor(session: Session) -> StoredPolicy:
+    """The authority's platform floor (empty until one is set: the defaults then apply)."""
+    return _stored(session, PolicyLevel.FLOOR, FLOOR_REF, Policy())
+
+
+def set_floor(session: Session, actor: Actor, document: str | Mapping[str, Any]
+              ) -> tuple[StoredPolicy, list[str]]:
+    """Set the floor (authority). Returns it and the datasets whose own policy it now
+    overrides (their effective policy simply becomes the stricter floor).
+    """
+    if actor.role not in (Role.AUTHORITY, Role.ADMIN):
+        raise PermissionDenied("only the authority sets the platform policy floor")
+    policy = parse_policy(document, PolicyLevel.FLOOR)
+    _save(session, actor, PolicyLevel.FLOOR, FLOOR_REF, policy)
+    overridden = []
+    for ref in session.execute(
+        select(PolicyDocumentRow.ref).where(
+            PolicyDocumentRow.level == str(PolicyLevel.DATASET)).distinct()
+    ).scalars():
+        if find_loosenings(policy, current_dataset_policy(session, ref).policy):
+            overridden.append(ref)
+    return current_floor(session), sorted(overridden)
+
+
+def current_dataset_policy(session: Session, name: str) -> StoredPolicy:
+    """A dataset's own policy; its privacy unit defaults to the catalog's."""
+    row = dataset_row(session, name)
+    stored = _stored(session, PolicyLevel.DATASET, name, Policy())
+    if stored.policy.privacy_unit is None and row.privacy_unit:
+        stored = replace(stored, policy=replace(stored.policy, privacy_unit=row.privacy_unit))
+    return stored
+
+
+def set_dataset_policy(session: Session, actor: Actor, name: str,
+                       document: str | Mapping[str, Any]) -> StoredPolicy:
+    """Set a dataset's policy (its provider); refused, naming each rule, if looser than the
+    floor.
+    """
+    row = dataset_row(session, name)
+    require_owner(actor, row.provider_org_id, "set this dataset's policy")
+    policy = parse_policy(document, PolicyLevel.DATASET)
+    unit = policy.privacy_unit
+    if unit is not None and unit not in {c["name"] for c in row.dictionary}:
+        raise InvalidRequest(f"privacy_unit {unit!r} is not a column of dataset {name!r}")
+    check_dataset_policy(current_floor(session).policy, policy)
+    _save(session, actor, PolicyLevel.DATASET, name, policy)
+    return current_dataset_policy(session, name)
+
+
+def effective_for_dataset(session: Session, name: str, grant: Policy | None = None) -> Policy:
+    """The strictest combination of the floor, the dataset's policy and ``grant``."""
+    return effective_policy(current_floor(session).policy,
+                            current_dataset_policy(session, name).policy, grant)
+
+
+def _save(session: Session, actor: Actor, level: PolicyLevel, ref: str, policy: Policy) -> None:
+    document = to_dict(policy)
+    session.add(PolicyDocumentRow(level=str(level), ref=ref, document=document,
+                                  set_by=actor.user_id, set_at=datetime.now(UTC)))
+    session.flush()
+    audit.record(session, actor, f"policy.{level}.set", object_type="policy", object_id=ref,
+                 detail={"document": document})
