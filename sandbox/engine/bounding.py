@@ -1,0 +1,255 @@
+"""Contribution bounding by the privacy unit, done once per dataset version and kept.
+
+Each privacy unit keeps at most ``bound`` of its rows (the first ones in file order), hence
+at most that many in any group and across all groups. Rows whose unit is null are dropped:
+they cannot be attributed to anyone, so they cannot be bounded. Without a privacy unit each
+row is its own unit and nothing needs to be done.
+
+The work depends only on the immutable version, the unit column and the bound, so its
+result is kept under ``<data root>/_bounded/<version sha256>/<unit>-<bound>/`` and reused:
+
+1. *Partition* (parallel, one task per chunk of row groups): rows are hash-partitioned by
+   unit into ``P`` buckets, ``P`` chosen from the row count so a bucket holds about
+   :data:`ROWS_PER_BUCKET` rows; every unit lands wholly in one bucket.
+2. *Bound* (parallel, one task per bucket): a bucket's parts are read in chunk order, rows
+   are ranked within their unit (stable, so in file order) and those ranked below the bound
+   are written as one bounded Parquet fragment (parts are temporary Arrow IPC files).
+
+Memory is bounded by the size of a chunk or a bucket, never by the dataset. Everything is
+written to a temporary directory that is renamed into place only when complete.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from sandbox.engine.compute import Executor
+from sandbox.engine.partials import Fragment, read_fragment
+from sandbox.storage.ingest import ROW_GROUP_ROWS
+
+ROWS_PER_BUCKET = 1_500_000
+"""Target rows per hash bucket (and so per bounded fragment)."""
+ROW_GROUPS_PER_TASK = 8
+"""Row groups read by one task (about a million rows)."""
+MANIFEST = "manifest.json"
+CACHE_DIR = "_bounded"
+
+
+@dataclass(frozen=True)
+class BoundedVersion:
+    """The fragments of a version after contribution bounding."""
+
+    fragments: tuple[Fragment, ...]
+    """Units of parallel work covering every kept row exactly once."""
+    contribution_bound: int
+    """Most rows any privacy unit has in these fragments (1 without a privacy unit)."""
+    directory: str | None = None
+    """Where the bounded copy lives; ``None`` when the version itself is used."""
+
+
+def file_fragments(filesystem: pafs.FileSystem, path: str,
+                   row_groups_per_task: int = ROW_GROUPS_PER_TASK) -> list[Fragment]:
+    """Split one Parquet file into fragments of a few row groups each."""
+    with filesystem.open_input_file(path) as handle:
+        count = pq.ParquetFile(handle).metadata.num_row_groups
+    if count <= row_groups_per_task:
+        return [Fragment(path, None)]
+    return [Fragment(path, tuple(range(start, min(start + row_groups_per_task, count))))
+            for start in range(0, count, row_groups_per_task)]
+
+
+def bounded_version(
+    filesystem: pafs.FileSystem,
+    root: str,
+    version_path: str,
+    version_sha256: str,
+    unit: str | None,
+    bound: int,
+    row_count: int,
+    executor: Executor,
+    *,
+    rows_per_bucket: int = ROWS_PER_BUCKET,
+    row_groups_per_task: int = ROW_GROUPS_PER_TASK,
+) -> BoundedVersion:
+    """The bounded fragments of a version, computed on first use and kept."""
+    if bound < 1:
+        raise ValueError("the contribution bound must be at least 1")
+    if unit is None:
+        return BoundedVersion(tuple(file_fragments(filesystem, version_path,
+                                                   row_groups_per_task)), 1)
+    parent = f"{root}/{CACHE_DIR}/{version_sha256}"
+    directory = f"{parent}/{unit}-{bound}"
+    existing = _load(filesystem, directory, bound, row_groups_per_task)
+    if existing is not None:
+        return existing
+    filesystem.create_dir(parent, recursive=True)
+    temporary = f"{parent}/.tmp-{unit}-{bound}-{uuid.uuid4().hex}"
+    filesystem.create_dir(temporary, recursive=True)
+    try:
+        _build(filesystem, temporary, version_path, unit, bound, row_count, executor,
+               rows_per_bucket, row_groups_per_task)
+        try:
+            filesystem.move(temporary, directory)
+        except OSError:
+            # Someone else finished the same work first; theirs is as good as ours.
+            if _load(filesystem, directory, bound, row_groups_per_task) is None:
+                raise
+    finally:
+        if filesystem.get_file_info(temporary).type != pafs.FileType.NotFound:
+            filesystem.delete_dir(temporary)
+    loaded = _load(filesystem, directory, bound, row_groups_per_task)
+    if loaded is None:
+        raise OSError("the bounded copy of a dataset version vanished after it was written")
+    return loaded
+
+
+def _load(filesystem: pafs.FileSystem, directory: str, bound: int,
+          row_groups_per_task: int) -> BoundedVersion | None:
+    manifest_path = f"{directory}/{MANIFEST}"
+    if filesystem.get_file_info(manifest_path).type != pafs.FileType.File:
+        return None
+    with filesystem.open_input_stream(manifest_path) as stream:
+        manifest = json.loads(stream.read().decode())
+    fragments: list[Fragment] = []
+    for entry in manifest["fragments"]:
+        path = f"{directory}/{entry['file']}"
+        groups = int(entry["row_groups"])
+        for start in range(0, groups, row_groups_per_task):
+            chunk = tuple(range(start, min(start + row_groups_per_task, groups)))
+            fragments.append(Fragment(path, None if len(chunk) == groups else chunk))
+    return BoundedVersion(tuple(fragments), bound, directory)
+
+
+def _build(filesystem: pafs.FileSystem, temporary: str, version_path: str, unit: str,
+           bound: int, row_count: int, executor: Executor, rows_per_bucket: int,
+           row_groups_per_task: int) -> None:
+    buckets = max(1, math.ceil(row_count / rows_per_bucket))
+    if buckets == 1:
+        bucket_inputs: list[list[Fragment]] = [[Fragment(version_path)]]
+    else:
+        chunks = file_fragments(filesystem, version_path, row_groups_per_task)
+        parts_dir = f"{temporary}/parts"
+        filesystem.create_dir(parts_dir, recursive=True)
+        written = executor.map(partition_chunk, [
+            (filesystem, chunk, unit, buckets, parts_dir, index)
+            for index, chunk in enumerate(chunks)
+        ])
+        bucket_inputs = [[] for _ in range(buckets)]
+        for chunk_parts in written:  # in chunk order, so file order is kept
+            for bucket, path in chunk_parts:
+                bucket_inputs[bucket].append(Fragment(path))
+    outputs = executor.map(bound_bucket, [
+        (filesystem, parts, unit, bound, f"{temporary}/fragment-{index:05d}.parquet")
+        for index, parts in enumerate(bucket_inputs) if parts
+    ])
+    if buckets > 1:
+        filesystem.delete_dir(f"{temporary}/parts")
+    manifest = {
+        "format": 1,
+        "unit": unit,
+        "bound": bound,
+        "fragments": [{"file": path.rsplit("/", 1)[1], "row_groups": groups}
+                      for path, groups in outputs if groups > 0],
+    }
+    with filesystem.open_output_stream(f"{temporary}/{MANIFEST}") as stream:
+        stream.write(json.dumps(manifest).encode())
+
+
+def _bucket_of(units: pa.Array, buckets: int) -> np.ndarray:
+    """A stable bucket number per (non-null) unit value, the same in every process."""
+    if pa.types.is_integer(units.type):
+        raw = np.asarray(units.to_numpy(zero_copy_only=False))
+    else:
+        raw = np.asarray(pc.cast(units, pa.string()).to_numpy(zero_copy_only=False),
+                         dtype=object)
+    hashed = pd.util.hash_array(raw)
+    return np.asarray(hashed % np.uint64(buckets), dtype=np.int64)
+
+
+def partition_chunk(filesystem: pafs.FileSystem, chunk: Fragment, unit: str, buckets: int,
+                    out_dir: str, index: int) -> list[tuple[int, str]]:
+    """Split one chunk of a version into per-bucket part files (run in a Ray task)."""
+    table = read_fragment(filesystem, chunk, _all_columns(filesystem, chunk.path))
+    table = table.filter(pc.is_valid(table[unit]))
+    if table.num_rows == 0:
+        return []
+    bucket = _bucket_of(table[unit].combine_chunks(), buckets)
+    order = np.argsort(bucket, kind="stable")
+    table = table.take(pa.array(order))
+    sorted_buckets = bucket[order]
+    starts = np.searchsorted(sorted_buckets, np.arange(buckets + 1), side="left")
+    written: list[tuple[int, str]] = []
+    for number in range(buckets):
+        start, stop = int(starts[number]), int(starts[number + 1])
+        if stop == start:
+            continue
+        path = f"{out_dir}/b{number:05d}-c{index:05d}.arrow"
+        with filesystem.open_output_stream(path) as stream, \
+                pa.ipc.new_file(stream, table.schema) as writer:
+            writer.write_table(table.slice(start, stop - start))
+        written.append((number, path))
+    return written
+
+
+def _read_part(filesystem: pafs.FileSystem, part: Fragment) -> pa.Table:
+    """A bucket part: a temporary Arrow IPC file, or (one bucket only) the version itself."""
+    if part.path.endswith(".arrow"):
+        with filesystem.open_input_file(part.path) as handle:
+            return pa.ipc.open_file(handle).read_all()
+    return read_fragment(filesystem, part, _all_columns(filesystem, part.path))
+
+
+def _all_columns(filesystem: pafs.FileSystem, path: str) -> list[str]:
+    with filesystem.open_input_file(path) as handle:
+        return list(pq.ParquetFile(handle).schema_arrow.names)
+
+
+def keep_mask(units: pa.Array, bound: int) -> np.ndarray:
+    """Which rows to keep: each unit's first ``bound`` rows, in the given order."""
+    count = len(units)
+    if count == 0:
+        return np.zeros(0, dtype=bool)
+    if pa.types.is_integer(units.type) and units.null_count == 0:
+        codes = np.asarray(units.to_numpy(zero_copy_only=False))
+    else:
+        codes = np.asarray(pc.dictionary_encode(units).indices.to_numpy(zero_copy_only=False))
+    order = np.argsort(codes, kind="stable")  # stable: a unit's rows stay in file order
+    ordered = codes[order]
+    boundary = np.ones(count, dtype=bool)
+    boundary[1:] = ordered[1:] != ordered[:-1]
+    positions = np.arange(count)
+    run_start = np.maximum.accumulate(np.where(boundary, positions, 0))
+    keep = np.zeros(count, dtype=bool)
+    keep[order[(positions - run_start) < bound]] = True
+    return keep
+
+
+def bound_bucket(filesystem: pafs.FileSystem, parts: Sequence[Fragment], unit: str, bound: int,
+                 out_path: str) -> tuple[str, int]:
+    """Keep each unit's first ``bound`` rows of one bucket; write them (run in a Ray task).
+
+    Returns the written path and its number of row groups (0: nothing was kept or written).
+    """
+    table = pa.concat_tables([_read_part(filesystem, part) for part in parts])
+    table = table.filter(pc.is_valid(table[unit]))
+    if table.num_rows == 0:
+        return out_path, 0
+    keep = keep_mask(table[unit].combine_chunks(), bound)
+    kept = table.filter(pa.array(keep))
+    if kept.num_rows == 0:
+        return out_path, 0
+    pq.write_table(kept, out_path, filesystem=filesystem, compression="lz4",
+                   row_group_size=ROW_GROUP_ROWS)
+    with filesystem.open_input_file(out_path) as handle:
+        return out_path, int(pq.ParquetFile(handle).metadata.num_row_groups)
