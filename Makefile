@@ -4,7 +4,10 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv demo serve test test-fast check fix bench clean
+.PHONY: venv demo serve test test-fast check fix bench bench-dp clean
+
+DP_ROWS ?= 10000000
+DP_CAP ?= 120
 
 venv:
 	bash scripts/install-deps.sh
@@ -32,6 +35,9 @@ fix: venv
 
 bench: venv
 	$(BIN)/python -m benchmarks.ingest
+
+bench-dp: venv
+	$(BIN)/python -m benchmarks.dp.run --rows $(DP_ROWS) --cap $(DP_CAP)
 
 clean:
 	rm -rf var/
