@@ -3,7 +3,8 @@
 Starts the HTTP server (SQLite under ``var/``, data under ``var/data``), creates demo
 accounts, generates and registers the demo datasets, shows what each role sees through the
 Python client, and then keeps serving so the next steps it prints can be tried.
-Set ``SANDBOX_DEMO_EXIT=1`` (or run without a terminal) to stop after the walkthrough.
+Set ``SANDBOX_DEMO_EXIT=1`` (or run without a terminal) to stop after the walkthrough, and
+``SANDBOX_DEMO_ROWS`` for another size of the residents table (the tests use a small one).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from rich.console import Console
 
 from sandbox.config import Settings
+from sandbox.demo.engine_step import run_engine_step
 from sandbox.demo.setup import ensure_accounts, port_is_free, start_server, stop_server
 from sandbox.demo.synthetic import write_city_residents, write_district_facilities
 from sandbox.demo.walkthrough import CONDITIONAL, UNCONDITIONAL, Walkthrough
@@ -33,15 +35,15 @@ def main() -> int:
         return 1
     demo_dir = settings.var_dir / "demo"
     demo_dir.mkdir(parents=True, exist_ok=True)
-    residents = demo_dir / "city_residents.parquet"
+    rows = int(os.environ.get("SANDBOX_DEMO_ROWS", "1000000"))
+    residents = demo_dir / f"city_residents-{rows}.parquet"
     if not residents.exists():
-        with console.status("generating 1,000,000 synthetic residents (seeded)"):
-            write_city_residents(residents)
+        with console.status(f"generating {rows:,} synthetic residents (seeded)"):
+            write_city_residents(residents, rows=rows)
     facilities = write_district_facilities(demo_dir / "district_facilities.csv")
 
     platform = Platform.open(settings)
     accounts = ensure_accounts(platform)
-    platform.close()
     url = f"http://127.0.0.1:{port}"
     console.print(f"starting the server on {url} (SQLite and data under "
                   f"{settings.var_dir.resolve()})")
@@ -51,6 +53,7 @@ def main() -> int:
         walk.register(residents, facilities)
         walk.researcher(demo_dir)
         walk.provider_and_oversight()
+        run_engine_step(platform, accounts[Role.USER], console)
         ok = walk.auditor()
         env_file = demo_dir / "tokens.env"
         env_file.write_text(
@@ -71,6 +74,7 @@ def main() -> int:
         return 0 if ok else 1
     finally:
         stop_server(server)
+        platform.close()
 
 
 def _next_steps(console: Console, url: str, env_file: Path) -> None:
