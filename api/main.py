@@ -10,9 +10,13 @@ from fastapi.routing import APIRoute
 
 from api.errors import install_error_handlers
 from api.routers import (
+    applications,
     attribute_changes,
     audit,
     datasets,
+    deadlines,
+    demands,
+    grants,
     health,
     organisations,
     policies,
@@ -54,7 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     v1 = APIRouter(prefix="/v1")
     for module in (health, organisations, users, tokens, uploads, datasets,
-                   attribute_changes, policies, audit):
+                   attribute_changes, policies, audit, applications, grants, demands,
+                   deadlines):
         v1.include_router(module.router)
     app.include_router(v1)
     install_error_handlers(app)

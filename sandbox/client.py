@@ -548,6 +548,148 @@ class SandboxClient:
         """Have the server walk the whole chain: ``ok``, ``entries_checked``, ``problems``."""
         return self._obj("GET", "/audit/verify")
 
+    # ---- applications and grants -------------------------------------------------------
+
+    def submit_application(
+        self,
+        *,
+        title: str,
+        reason: str,
+        datasets: list[str],
+        period_start: str,
+        period_end: str,
+        results_form: str,
+        scenario: str,
+        security_measures: str,
+        commitment_signed: bool,
+        type: str = "dataset",  # noqa: A002
+    ) -> JSON:
+        """Apply for conditional datasets (an eligible user). Dates are ``YYYY-MM-DD``."""
+        return self.submit_application_fields({
+            "title": title, "reason": reason, "type": type, "datasets": datasets,
+            "period_start": period_start, "period_end": period_end,
+            "results_form": results_form, "scenario": scenario,
+            "security_measures": security_measures, "commitment_signed": commitment_signed})
+
+    def submit_application_fields(self, fields: Mapping[str, Any]) -> JSON:
+        """Apply with the application's fields as a mapping (say, read from a JSON file)."""
+        return self._obj("POST", "/applications", json=dict(fields))
+
+    def list_applications(self, status: str | None = None) -> list[JSON]:
+        """The applications you may see, newest first."""
+        return self._list("GET", "/applications", params=_drop_none({"status": status}))
+
+    def get_application(self, application_id: int) -> JSON:
+        """One application with its stages, deadlines and time left."""
+        return self._obj("GET", f"/applications/{application_id}")
+
+    def review_application_form(self, application_id: int, passed: bool,
+                                reason: str = "") -> JSON:
+        """The authority's form review: pass, or return with the reason."""
+        return self._obj("POST", f"/applications/{application_id}/form-review",
+                         json={"outcome": "pass" if passed else "return", "reason": reason})
+
+    def approve_application(
+        self,
+        application_id: int,
+        *,
+        grant_budget: float | str | Mapping[str, Any],
+        datasets: list[str] | None = None,
+        job_kinds: list[str] | None = None,
+        policy: Mapping[str, Any] | str | None = None,
+        period_start: str | None = None,
+        period_end: str | None = None,
+        note: str = "",
+    ) -> JSON:
+        """Approve with a scope (the datasets' provider); the answer names the new grant."""
+        body = _drop_none({"outcome": "approve", "reason": note, "grant_budget": grant_budget,
+                           "datasets": datasets, "job_kinds": job_kinds, "policy": policy,
+                           "period_start": period_start, "period_end": period_end})
+        return self._obj("POST", f"/applications/{application_id}/decision", json=body)
+
+    def refuse_application(self, application_id: int, *, reason: str,
+                           legal_basis: str) -> JSON:
+        """Refuse with the reason and its legal basis (the datasets' provider)."""
+        return self._obj("POST", f"/applications/{application_id}/decision",
+                         json={"outcome": "refuse", "reason": reason,
+                               "legal_basis": legal_basis})
+
+    def list_grants(self, status: str | None = None) -> list[JSON]:
+        """The grants you may see; ``status`` as of now (``expired`` finds lapsed ones)."""
+        return self._list("GET", "/grants", params=_drop_none({"status": status}))
+
+    def get_grant(self, grant_id: int) -> JSON:
+        """One grant, its status as of now."""
+        return self._obj("GET", f"/grants/{grant_id}")
+
+    def grant_agreement(self, grant_id: int) -> JSON:
+        """The agreement to accept: ``version``, ``sha256`` and ``text``."""
+        return self._obj("GET", f"/grants/{grant_id}/agreement")
+
+    def accept_grant(self, grant_id: int, version: str | None = None,
+                     sha256: str | None = None) -> JSON:
+        """Accept the grant's agreement (its holder); without ``version``, the text in
+        force is fetched first and its version and hash are accepted.
+        """
+        if version is None:
+            shown = self.grant_agreement(grant_id)
+            version, sha256 = str(shown["version"]), str(shown["sha256"])
+        return self._obj("POST", f"/grants/{grant_id}/accept",
+                         json=_drop_none({"agreement_version": version,
+                                          "agreement_sha256": sha256}))
+
+    def suspend_grant(self, grant_id: int, reason: str) -> JSON:
+        """Suspend an active grant (a provider of its organisation)."""
+        return self._obj("POST", f"/grants/{grant_id}/suspend", json={"reason": reason})
+
+    def resume_grant(self, grant_id: int, reason: str = "") -> JSON:
+        """Resume a suspended grant (a provider of its organisation)."""
+        return self._obj("POST", f"/grants/{grant_id}/resume", json={"reason": reason})
+
+    def revoke_grant(self, grant_id: int, reason: str) -> JSON:
+        """Revoke a grant for good (a provider of its organisation)."""
+        return self._obj("POST", f"/grants/{grant_id}/revoke", json={"reason": reason})
+
+    # ---- requests for data not yet open and deadlines ----------------------------------
+
+    def submit_demand(self, description: str, dataset: str = "",
+                      provider_org_id: int | None = None) -> JSON:
+        """Ask for data not yet open (a user)."""
+        return self._obj("POST", "/demands",
+                         json=_drop_none({"description": description, "dataset": dataset,
+                                          "provider_org_id": provider_org_id}))
+
+    def list_demands(self, status: str | None = None) -> list[JSON]:
+        """The requests for unopened data you may see, newest first."""
+        return self._list("GET", "/demands", params=_drop_none({"status": status}))
+
+    def get_demand(self, demand_id: int) -> JSON:
+        """One request with its stages, deadlines and time left."""
+        return self._obj("GET", f"/demands/{demand_id}")
+
+    def review_demand_form(self, demand_id: int, passed: bool, reason: str = "",
+                           provider_org_id: int | None = None) -> JSON:
+        """The authority's form review of a request; passing names the provider."""
+        return self._obj("POST", f"/demands/{demand_id}/form-review",
+                         json=_drop_none({"outcome": "pass" if passed else "return",
+                                          "reason": reason,
+                                          "provider_org_id": provider_org_id}))
+
+    def answer_demand(self, demand_id: int, agree: bool, reason: str = "",
+                      legal_basis: str = "") -> JSON:
+        """The provider's answer: agree, or refuse with the reason."""
+        return self._obj("POST", f"/demands/{demand_id}/answer",
+                         json={"outcome": "agree" if agree else "refuse", "reason": reason,
+                               "legal_basis": legal_basis})
+
+    def mark_demand_opened(self, demand_id: int, dataset: str) -> JSON:
+        """Record that the requested data is open as catalog dataset ``dataset``."""
+        return self._obj("POST", f"/demands/{demand_id}/opened", json={"dataset": dataset})
+
+    def overdue(self, on: str | None = None) -> JSON:
+        """Open stages past their deadline (authority, oversight): ``{"on", "data", ...}``."""
+        return self._obj("GET", "/deadlines/overdue", params=_drop_none({"on": on}))
+
     # ---- helpers -----------------------------------------------------------------------
 
     @staticmethod

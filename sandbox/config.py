@@ -12,6 +12,11 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_VAR_DIR = Path("var")
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DEFAULT_CALENDAR_PATH = DATA_DIR / "calendar-cn-2026.yaml"
+"""The shipped working-day calendar: configuration the operator keeps current."""
+DEFAULT_AGREEMENT_PATH = DATA_DIR / "grant-agreement.md"
+"""The shipped data use agreement users accept before a grant becomes active."""
 
 
 class Settings(BaseSettings):
@@ -38,6 +43,14 @@ class Settings(BaseSettings):
 
     ray_address: str = ""
     """Ray cluster to join; empty starts a local Ray when compute is first needed."""
+
+    calendar_path: Path = DEFAULT_CALENDAR_PATH
+    """Working-day calendar (YAML or JSON: weekends, public holidays, make-up working days)
+    every deadline is counted with; see :mod:`sandbox.workdays`."""
+
+    agreement_path: Path = DEFAULT_AGREEMENT_PATH
+    """The data use agreement text (Markdown with a ``version`` front matter) that a user
+    accepts to activate a grant."""
 
     def resolved_database_url(self) -> str:
         """The database URL with the SQLite default filled in."""

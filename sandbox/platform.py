@@ -1,4 +1,4 @@
-"""The assembled platform: settings, metadata store, data store and staging area.
+"""The assembled platform: settings, metadata store, data store, staging area, calendar.
 
 Built once by the app factory or the CLI from a :class:`Settings`; the domain services take
 the pieces they need from it.
@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from sandbox.access.agreement import Agreement, load_agreement
 from sandbox.config import Settings
 from sandbox.storage.datastore import DataStore
 from sandbox.storage.staging import StagingArea
 from sandbox.store import make_engine, make_session_factory, upgrade_to_head
+from sandbox.workdays import WorkCalendar, load_calendar
 
 
 @dataclass
@@ -26,11 +28,18 @@ class Platform:
     sessions: sessionmaker[Session]
     store: DataStore
     staging: StagingArea
+    calendar: WorkCalendar
+    """The working-day calendar every deadline is counted with."""
+    agreement: Agreement
+    """The data use agreement in force."""
 
     @classmethod
     def open(cls, settings: Settings) -> Platform:
         """Connect to the stores named by ``settings``, migrating the schema to head."""
         settings.var_dir.mkdir(parents=True, exist_ok=True)
+        # Configuration files first: a broken one stops the start, not the first request.
+        calendar = load_calendar(settings.calendar_path)
+        agreement = load_agreement(settings.agreement_path)
         engine = make_engine(settings.resolved_database_url())
         upgrade_to_head(engine)
         return cls(
@@ -39,6 +48,8 @@ class Platform:
             sessions=make_session_factory(engine),
             store=DataStore.from_uri(settings.resolved_data_uri()),
             staging=StagingArea(settings.staging_dir()),
+            calendar=calendar,
+            agreement=agreement,
         )
 
     def close(self) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sandbox.cli import admin, audit, datasets, tokens
+from sandbox.cli import admin, applications, audit, datasets, demands, grants, tokens
 from sandbox.cli._output import cell, out
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
 
@@ -18,8 +18,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(admin.app, name="admin")
+app.add_typer(applications.app, name="applications")
 app.add_typer(audit.app, name="audit")
 app.add_typer(datasets.app, name="datasets")
+app.add_typer(demands.app, name="demands")
+app.add_typer(grants.app, name="grants")
 app.add_typer(tokens.app, name="tokens")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -55,6 +56,51 @@ class Context:
             made = admin.post("/v1/users", json={"username": f"victim{next(_counter)}",
                                                  "role": "user"})
             return int(made.json()["user"]["id"])
+
+    def application(self, *, in_provider_review: bool = False) -> int:
+        with self.as_role("user") as user:
+            made = user.post("/v1/applications", json=application_body())
+            assert made.status_code == 201, made.text
+        app_id = int(made.json()["id"])
+        if in_provider_review:
+            with self.as_role("authority") as authority:
+                assert authority.post(f"/v1/applications/{app_id}/form-review",
+                                      json={"outcome": "pass"}).status_code == 200
+        return app_id
+
+    def grant(self, state: str = "pending_acceptance") -> int:
+        app_id = self.application(in_provider_review=True)
+        with self.as_role("provider") as provider:
+            done = provider.post(f"/v1/applications/{app_id}/decision",
+                                 json={"outcome": "approve", "grant_budget": 1})
+            assert done.status_code == 200, done.text
+        grant_id = int(done.json()["grant_id"])
+        if state in ("active", "suspended"):
+            with self.as_role("user") as user:
+                assert user.post(f"/v1/grants/{grant_id}/accept",
+                                 json={"agreement_version": "2026.1"}).status_code == 200
+        if state == "suspended":
+            with self.as_role("provider") as provider:
+                assert provider.post(f"/v1/grants/{grant_id}/suspend",
+                                     json={"reason": "matrix"}).status_code == 200
+        return grant_id
+
+    def demand(self, state: str = "submitted") -> int:
+        with self.as_role("user") as user:
+            made = user.post("/v1/demands", json={
+                "description": "matrix data",
+                "provider_org_id": self.accounts["provider"].organisation_id})
+            assert made.status_code == 201, made.text
+        demand_id = int(made.json()["id"])
+        if state in ("provider_review", "agreed"):
+            with self.as_role("authority") as authority:
+                assert authority.post(f"/v1/demands/{demand_id}/form-review",
+                                      json={"outcome": "pass"}).status_code == 200
+        if state == "agreed":
+            with self.as_role("provider") as provider:
+                assert provider.post(f"/v1/demands/{demand_id}/answer",
+                                     json={"outcome": "agree"}).status_code == 200
+        return demand_id
 
     def victim_token(self) -> int:
         with self.as_role("admin") as admin:
@@ -137,6 +183,44 @@ def _others_token(ctx: Context, _role: str) -> Request:
     return "DELETE", f"/v1/tokens/{ctx.victim_token()}", {}
 
 
+def application_body() -> dict[str, Any]:
+    start = date.today()
+    return {"title": "matrix", "reason": "r", "type": "dataset", "datasets": ["m_cond"],
+            "period_start": start.isoformat(),
+            "period_end": (start + timedelta(days=30)).isoformat(), "results_form": "tables",
+            "scenario": "s", "security_measures": "m", "commitment_signed": True}
+
+
+def _read_application(ctx: Context, _role: str) -> Request:
+    return "GET", f"/v1/applications/{ctx.application()}", {}
+
+
+def _form_review(ctx: Context, _role: str) -> Request:
+    return "POST", f"/v1/applications/{ctx.application()}/form-review", {
+        "json": {"outcome": "return", "reason": "matrix"}}
+
+
+def _decision(ctx: Context, _role: str) -> Request:
+    return "POST", f"/v1/applications/{ctx.application(in_provider_review=True)}/decision", {
+        "json": {"outcome": "refuse", "reason": "matrix", "legal_basis": "matrix basis"}}
+
+
+def _on_grant(suffix: str, state: str, method: str = "POST",
+              body: dict[str, Any] | None = None) -> Callable[[Context, str], Request]:
+    def build(ctx: Context, _role: str) -> Request:
+        kwargs: dict[str, Any] = {} if body is None else {"json": body}
+        return method, f"/v1/grants/{ctx.grant(state)}{suffix}", kwargs
+    return build
+
+
+def _on_demand(suffix: str, state: str, method: str = "POST",
+               body: dict[str, Any] | None = None) -> Callable[[Context, str], Request]:
+    def build(ctx: Context, _role: str) -> Request:
+        kwargs: dict[str, Any] = {} if body is None else {"json": body}
+        return method, f"/v1/demands/{ctx.demand(state)}{suffix}", kwargs
+    return build
+
+
 def _set_floor(_ctx: Context, _role: str) -> Request:
     return "PUT", "/v1/policies/floor", {"json": {"document": {"contribution_bound": 3}}}
 
@@ -198,6 +282,40 @@ CASES = (
     Case("set dataset policy", _set_dataset_policy, frozenset({"provider"})),
     Case("read budget", get("/v1/budgets/m_cond"),
          OVERSIGHT | {"provider"}),
+    Case("submit application", post("/v1/applications", lambda _c: application_body()),
+         frozenset({"user"})),
+    Case("list applications", get("/v1/applications"), EVERYONE),
+    Case("read application", _read_application, OVERSIGHT | {"user", "provider"},
+         hidden_status=404),
+    Case("application form review", _form_review, frozenset({"authority"})),
+    Case("application decision", _decision, frozenset({"provider"})),
+    Case("list grants", get("/v1/grants"), EVERYONE),
+    Case("read grant", _on_grant("", "pending_acceptance", "GET"),
+         OVERSIGHT | {"user", "provider"}, hidden_status=404),
+    Case("grant agreement", _on_grant("/agreement", "pending_acceptance", "GET"),
+         OVERSIGHT | {"user", "provider"}, hidden_status=404),
+    Case("accept grant", _on_grant("/accept", "pending_acceptance",
+                                   body={"agreement_version": "2026.1"}),
+         frozenset({"user"})),
+    Case("suspend grant", _on_grant("/suspend", "active", body={"reason": "matrix"}),
+         frozenset({"provider"}), overrides={"other_provider": 404}),
+    Case("resume grant", _on_grant("/resume", "suspended", body={}),
+         frozenset({"provider"}), overrides={"other_provider": 404}),
+    Case("revoke grant", _on_grant("/revoke", "active", body={"reason": "matrix"}),
+         frozenset({"provider"}), overrides={"other_provider": 404}),
+    Case("submit demand", post("/v1/demands", {"description": "matrix"}), frozenset({"user"})),
+    Case("list demands", get("/v1/demands"), EVERYONE),
+    Case("read demand", _on_demand("", "submitted", "GET"), OVERSIGHT | {"user", "provider"},
+         hidden_status=404),
+    Case("demand form review", _on_demand("/form-review", "submitted",
+                                          body={"outcome": "pass"}),
+         frozenset({"authority"})),
+    Case("demand answer", _on_demand("/answer", "provider_review",
+                                     body={"outcome": "refuse", "reason": "matrix"}),
+         frozenset({"provider"})),
+    Case("demand opened", _on_demand("/opened", "agreed", body={"dataset": "m_open"}),
+         frozenset({"provider"})),
+    Case("overdue deadlines", get("/v1/deadlines/overdue"), OVERSIGHT),
     Case("audit read", get("/v1/audit"), frozenset({"admin", "auditor"})),
     Case("audit export", get("/v1/audit/export"), frozenset({"admin", "auditor"})),
     Case("audit verify", get("/v1/audit/verify"), frozenset({"admin", "auditor"})),
@@ -207,6 +325,10 @@ CASES = (
 @pytest.fixture(scope="module")
 def ctx(live_server: LiveServer, accounts: Accounts) -> Context:
     context = Context(live_server, accounts)
+    with context.as_role("authority") as authority:
+        for fact, value in (("real_name_verified", "yes"), ("credit_standing", "good")):
+            assert authority.post(f"/v1/users/{accounts['user'].id}/eligibility",
+                                  json={"fact": fact, "value": value}).status_code == 200
     with context.as_role("provider") as provider:
         for name, attribute, content in (("m_cond", "conditional", people_table()),
                                          ("m_open", "unconditional", people_table(20))):
@@ -254,7 +376,14 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/datasets/{name}/attribute-changes", "/v1/attribute-changes",
         "/v1/attribute-changes/{change_id}/decision", "/v1/audit", "/v1/audit/export",
         "/v1/audit/verify", "/v1/policies/floor", "/v1/datasets/{name}/policy",
-        "/v1/budgets/{name}",
+        "/v1/budgets/{name}", "/v1/applications", "/v1/applications/{application_id}",
+        "/v1/applications/{application_id}/form-review",
+        "/v1/applications/{application_id}/decision", "/v1/grants", "/v1/grants/{grant_id}",
+        "/v1/grants/{grant_id}/agreement", "/v1/grants/{grant_id}/accept",
+        "/v1/grants/{grant_id}/suspend", "/v1/grants/{grant_id}/resume",
+        "/v1/grants/{grant_id}/revoke", "/v1/demands", "/v1/demands/{demand_id}",
+        "/v1/demands/{demand_id}/form-review", "/v1/demands/{demand_id}/answer",
+        "/v1/demands/{demand_id}/opened", "/v1/deadlines/overdue",
     }
     assert {p for _m, p in routes} == covered_paths
-    assert len(routes) == 35 == len(CASES) - 4  # four cases probe a second variant of a route
+    assert len(routes) == 54 == len(CASES) - 4  # four cases probe a second variant of a route

@@ -1,0 +1,47 @@
+"""The authority's list of items past their deadline (Chengdu art. 41; Lianyungang art. 37:
+response times against the deadlines).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy.orm import Session
+
+from sandbox.access.model import OverdueItem, Subject
+from sandbox.access.stages import overdue_rows, stage_of
+from sandbox.catalog.permissions import OVERSIGHT_ROLES
+from sandbox.errors import InvalidRequest, PermissionDenied
+from sandbox.identity.model import Actor
+from sandbox.store.models import ApplicationRow, DemandRow
+from sandbox.workdays import WorkCalendar
+
+TITLE_CHARS = 120
+"""How much of a request's text stands as its title in the list."""
+
+
+def list_overdue(session: Session, actor: Actor, calendar: WorkCalendar, *,
+                 on: date | None = None, now: datetime | None = None) -> list[OverdueItem]:
+    """Open stages whose deadline passed before ``on`` (default: today in the calendar's
+    zone), the most overdue first. The authority, auditors and admins may read it.
+    """
+    if actor.role not in OVERSIGHT_ROLES:
+        raise PermissionDenied("the overdue list is for the authority and oversight")
+    if on is not None and not date(1900, 1, 1) <= on <= date(9000, 12, 31):
+        raise InvalidRequest("on must be a date between 1900 and 9000")
+    moment = calendar.start_of_day(on) if on is not None else (now or datetime.now(UTC))
+    today = calendar.local_date(moment)
+    items = []
+    for row in overdue_rows(session, today):
+        stage = stage_of(session, calendar, row, moment)
+        title, status = "?", "?"
+        if stage.subject is Subject.APPLICATION:
+            application = session.get(ApplicationRow, row.subject_id)
+            if application is not None:
+                title, status = application.title, application.status
+        else:
+            demand = session.get(DemandRow, row.subject_id)
+            if demand is not None:
+                title, status = demand.description[:TITLE_CHARS], demand.status
+        items.append(OverdueItem(stage=stage, title=title, status=status))
+    return items
