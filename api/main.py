@@ -13,15 +13,22 @@ from api.routers import (
     applications,
     attribute_changes,
     audit,
+    complaints,
+    data_products,
     datasets,
     deadlines,
     demands,
+    enforcement,
     grants,
     health,
+    objections,
     organisations,
     policies,
+    stats,
+    suspensions,
     tokens,
     uploads,
+    usage_reports,
     users,
 )
 from sandbox.config import Settings
@@ -59,7 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     v1 = APIRouter(prefix="/v1")
     for module in (health, organisations, users, tokens, uploads, datasets,
                    attribute_changes, policies, audit, applications, grants, demands,
-                   deadlines):
+                   deadlines, complaints, suspensions, objections, usage_reports, enforcement,
+                   data_products, stats):
         v1.include_router(module.router)
     app.include_router(v1)
     install_error_handlers(app)

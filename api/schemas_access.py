@@ -180,6 +180,8 @@ class ProviderDecision(Strict):
     """Further grant policy rules (say ``row_count``), as a document."""
     period_start: date | None = None
     period_end: date | None = None
+    report_interval_days: int = Field(default=90, ge=1, le=366)
+    """Days between the usage and risk reports the grant's holder owes."""
 
 
 # ---- grants --------------------------------------------------------------------------------
@@ -206,6 +208,7 @@ class GrantPublic(BaseModel):
     agreement_version: str | None
     agreement_sha256: str | None
     accepted_at: datetime | None
+    report_interval_days: int
 
     @classmethod
     def of(cls, g: Grant) -> GrantPublic:
@@ -217,7 +220,8 @@ class GrantPublic(BaseModel):
                    valid_from=g.valid_from, valid_until=g.valid_until, status=str(g.status),
                    status_reason=g.status_reason, created_at=g.created_at,
                    approved_by=g.approved_by, agreement_version=g.agreement_version,
-                   agreement_sha256=g.agreement_sha256, accepted_at=g.accepted_at)
+                   agreement_sha256=g.agreement_sha256, accepted_at=g.accepted_at,
+                   report_interval_days=g.report_interval_days)
 
 
 class AgreementPublic(BaseModel):

@@ -690,6 +690,182 @@ class SandboxClient:
         """Open stages past their deadline (authority, oversight): ``{"on", "data", ...}``."""
         return self._obj("GET", "/deadlines/overdue", params=_drop_none({"on": on}))
 
+    # ---- complaints, suspensions and the leak trace ------------------------------------
+
+    def file_complaint(self, dataset: str, kind: str, description: str,
+                       evidence_text: str = "") -> JSON:
+        """Complain that a dataset infringes ``privacy`` or a ``trade_secret`` (any
+        account); the provider answers within 10 working days.
+        """
+        return self._obj("POST", "/complaints",
+                         json={"dataset": dataset, "kind": kind, "description": description,
+                               "evidence_text": evidence_text})
+
+    def list_complaints(self, status: str | None = None,
+                        dataset: str | None = None) -> list[JSON]:
+        """The complaints you may see, newest first."""
+        return self._list("GET", "/complaints",
+                          params=_drop_none({"status": status, "dataset": dataset}))
+
+    def get_complaint(self, complaint_id: int) -> JSON:
+        """One complaint with its evidence and answer stage."""
+        return self._obj("GET", f"/complaints/{complaint_id}")
+
+    def add_complaint_evidence(self, complaint_id: int, content: bytes | str | os.PathLike[str],
+                               filename: str | None = None) -> JSON:
+        """Attach an evidence file (bytes, or a path to read) to your open complaint."""
+        if isinstance(content, bytes):
+            data, name = content, filename or "evidence.bin"
+        else:
+            source = Path(content)
+            data, name = source.read_bytes(), filename or source.name
+        return self._obj("POST", f"/complaints/{complaint_id}/evidence", content=data,
+                         headers={"X-Filename": name,
+                                  "Content-Type": "application/octet-stream"})
+
+    def complaint_evidence(self, complaint_id: int, evidence_id: int) -> bytes:
+        """The bytes of an evidence file."""
+        return self._send("GET", f"/complaints/{complaint_id}/evidence/{evidence_id}").content
+
+    def answer_complaint(
+        self,
+        complaint_id: int,
+        outcome: Literal["restore", "reprocess", "end"],
+        answer: str,
+        *,
+        upload_id: str | None = None,
+        method: str = "",
+        description: str = "",
+        format: SourceFormat | None = None,  # noqa: A002
+    ) -> JSON:
+        """Answer a complaint (the dataset's provider); ``reprocess`` stores the staged
+        ``upload_id`` as a new desensitised version recorded with ``method``.
+        """
+        return self._obj("POST", f"/complaints/{complaint_id}/answer", json=_drop_none({
+            "outcome": outcome, "answer": answer, "upload_id": upload_id, "method": method,
+            "description": description, "format": format}))
+
+    def suspend_dataset(self, name: str, reason: str,
+                        complaint_id: int | None = None) -> JSON:
+        """Suspend a dataset at once (its provider)."""
+        return self._obj("POST", f"/datasets/{name}/suspend",
+                         json=_drop_none({"reason": reason, "complaint_id": complaint_id}))
+
+    def resolve_suspension(
+        self,
+        name: str,
+        outcome: Literal["restore", "reprocess", "end"],
+        note: str = "",
+        *,
+        upload_id: str | None = None,
+        method: str = "",
+        description: str = "",
+        format: SourceFormat | None = None,  # noqa: A002
+    ) -> JSON:
+        """Restore, reprocess (from a staged ``upload_id``) or end a suspended dataset."""
+        return self._obj("POST", f"/datasets/{name}/suspension/resolve", json=_drop_none({
+            "outcome": outcome, "note": note, "upload_id": upload_id, "method": method,
+            "description": description, "format": format}))
+
+    def list_suspensions(self, name: str) -> list[JSON]:
+        """A dataset's suspensions, newest first."""
+        return self._list("GET", f"/datasets/{name}/suspensions")
+
+    def trace_dataset(self, name: str, version: int | None = None) -> JSON:
+        """Everything that touched a dataset (version), in order (provider, oversight)."""
+        return self._obj("GET", f"/datasets/{name}/trace",
+                         params=_drop_none({"version": version}))
+
+    # ---- objections --------------------------------------------------------------------
+
+    def file_objection(self, dataset: str, kind: str, description: str) -> JSON:
+        """Object to an ``error`` or ``omission`` in a dataset (any account)."""
+        return self._obj("POST", "/objections",
+                         json={"dataset": dataset, "kind": kind, "description": description})
+
+    def list_objections(self, status: str | None = None,
+                        dataset: str | None = None) -> list[JSON]:
+        """The objections you may see, newest first."""
+        return self._list("GET", "/objections",
+                          params=_drop_none({"status": status, "dataset": dataset}))
+
+    def get_objection(self, objection_id: int) -> JSON:
+        """One objection with its answer stage."""
+        return self._obj("GET", f"/objections/{objection_id}")
+
+    def answer_objection(self, objection_id: int, outcome: Literal["corrected", "rejected"],
+                         answer: str, version: int | None = None) -> JSON:
+        """Answer an objection (the dataset's provider), naming the corrected version."""
+        return self._obj("POST", f"/objections/{objection_id}/answer",
+                         json=_drop_none({"outcome": outcome, "answer": answer,
+                                          "version": version}))
+
+    # ---- usage and risk reports, enforcement -------------------------------------------
+
+    def file_report(self, grant_id: int, kind: Literal["usage", "risk"],
+                    **fields: str) -> JSON:
+        """File a report on your grant: ``use``/``results``/``benefits`` for ``usage``,
+        ``data_used``/``processing``/``risks``/``measures`` for ``risk``.
+        """
+        return self._obj("POST", "/usage-reports",
+                         json={"grant_id": grant_id, "kind": kind, **fields})
+
+    def list_reports(self, grant_id: int | None = None, kind: str | None = None
+                     ) -> list[JSON]:
+        """Reports on the grants you may see, newest first."""
+        return self._list("GET", "/usage-reports",
+                          params=_drop_none({"grant_id": grant_id, "kind": kind}))
+
+    def get_report(self, report_id: int) -> JSON:
+        """One report."""
+        return self._obj("GET", f"/usage-reports/{report_id}")
+
+    def reports_due(self, missing: bool = False) -> JSON:
+        """When each report is due: ``{"data", "count", "missing"}``."""
+        return self._obj("GET", "/usage-reports/due",
+                         params={"missing": "true" if missing else "false"})
+
+    def request_rectification(self, user_id: int, reason: str) -> JSON:
+        """Suspend a user's active grants on your data pending rectification (provider)."""
+        return self._obj("POST", "/enforcement/rectification",
+                         json={"user_id": user_id, "reason": reason})
+
+    def terminate_user(self, user_id: int, reason: str) -> JSON:
+        """Revoke a user's suspended grants on your data (provider)."""
+        return self._obj("POST", "/enforcement/termination",
+                         json={"user_id": user_id, "reason": reason})
+
+    # ---- data products and figures -----------------------------------------------------
+
+    def publish_data_product(
+        self,
+        title: str,
+        sources: list[str | Mapping[str, Any]],
+        *,
+        description: str = "",
+        grant_id: int | None = None,
+        payload: Any = None,
+    ) -> JSON:
+        """Publish a data product (a user); ``sources`` are dataset names or
+        ``{"dataset", "version"}`` mappings.
+        """
+        listed = [{"dataset": s} if isinstance(s, str) else dict(s) for s in sources]
+        return self._obj("POST", "/data-products", json=_drop_none({
+            "title": title, "description": description, "sources": listed,
+            "grant_id": grant_id, "payload": payload}))
+
+    def list_data_products(self, dataset: str | None = None) -> list[JSON]:
+        """Published products (without payloads), newest first."""
+        return self._list("GET", "/data-products", params=_drop_none({"dataset": dataset}))
+
+    def get_data_product(self, product_id: int) -> JSON:
+        """One product with its payload."""
+        return self._obj("GET", f"/data-products/{product_id}")
+
+    def stats(self) -> JSON:
+        """The platform's figures."""
+        return self._obj("GET", "/stats")
+
     # ---- helpers -----------------------------------------------------------------------
 
     @staticmethod

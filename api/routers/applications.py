@@ -95,8 +95,8 @@ def decide(
     approve = body.outcome == "approve"
     scope = Scope(grant_budget=body.grant_budget, datasets=tuple(body.datasets),
                   job_kinds=tuple(body.job_kinds), policy=body.policy,
-                  period_start=body.period_start, period_end=body.period_end
-                  ) if approve else None
+                  period_start=body.period_start, period_end=body.period_end,
+                  report_interval_days=body.report_interval_days) if approve else None
     with transaction(platform.sessions) as session:
         return ApplicationPublic.of(applications.decide(
             session, actor, platform.calendar, application_id, approve=approve, scope=scope,

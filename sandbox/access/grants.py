@@ -38,6 +38,7 @@ from sandbox.access.rules import (
 )
 from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns, require_owner
 from sandbox.catalog.queries import aware
+from sandbox.catalog.suspension import is_suspended
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.ledger import sql as ledger
@@ -53,6 +54,10 @@ from sandbox.policies import (
 from sandbox.policy_store import effective_for_dataset
 from sandbox.store.models import ApplicationRow, GrantRow, OrganisationRow, UserRow
 from sandbox.workdays import WorkCalendar
+
+DEFAULT_REPORT_INTERVAL_DAYS = 90
+"""Report interval of a grant whose approval does not set one."""
+MAX_REPORT_INTERVAL_DAYS = 366
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,9 @@ class Scope:
     """Within the requested period; ``None``: the requested start."""
     period_end: date | None = None
     """Within the requested period; ``None``: the requested end."""
+    report_interval_days: int = DEFAULT_REPORT_INTERVAL_DAYS
+    """Days between the usage and risk reports the holder owes (Qingdao art. 7; Xi'an
+    art. 25)."""
 
 
 def _now(now: datetime | None) -> datetime:
@@ -145,6 +153,10 @@ def create_grant(session: Session, actor: Actor, calendar: WorkCalendar,
             f"({application.period_start.isoformat()} to {application.period_end.isoformat()})")
     policy = _grant_policy(scope)
     _check_against_datasets(session, names, policy, kinds)
+    interval = scope.report_interval_days
+    if type(interval) is not int or not 1 <= interval <= MAX_REPORT_INTERVAL_DAYS:
+        raise InvalidRequest(f"report_interval_days must be a whole number of days from 1 to "
+                             f"{MAX_REPORT_INTERVAL_DAYS}")
     if actor.user_id is None:
         raise PermissionDenied("grants are approved by a named provider account")
     row = GrantRow(
@@ -164,6 +176,7 @@ def create_grant(session: Session, actor: Actor, calendar: WorkCalendar,
         approved_by=actor.user_id,
         created_at=now,
         updated_at=now,
+        report_interval_days=interval,
     )
     session.add(row)
     session.flush()
@@ -172,7 +185,8 @@ def create_grant(session: Session, actor: Actor, calendar: WorkCalendar,
     audit.record(session, actor, "grant.create", object_type="grant", object_id=row.ref,
                  detail={"application_id": application.id, "datasets": names,
                          "job_kinds": row.job_kinds, "policy": row.policy,
-                         "period": [start.isoformat(), end.isoformat()]})
+                         "period": [start.isoformat(), end.isoformat()],
+                         "report_interval_days": interval})
     return grant_of(session, row, now)
 
 
@@ -336,11 +350,17 @@ def active_grant_for(
     """The active grant under which user ``user`` may run a ``job_kind`` job on ``dataset``
     at ``at`` (default now); with ``grant_ref``, that grant only.
 
+    A dataset its provider suspended (:func:`sandbox.catalog.suspension.is_suspended`)
+    is refused under every grant.
+
     Raises:
         NoActiveGrant: No grant covers the use; the message gives each grant's reason.
     """
     kind = parse_enum(JobKind, job_kind, "job kind")
     moment = _now(at)
+    suspension = is_suspended(session, dataset)
+    if suspension is not None:
+        raise NoActiveGrant(suspension.refusal())
     stmt = select(GrantRow).where(GrantRow.holder_id == user).order_by(GrantRow.id.desc())
     if grant_ref is not None:
         stmt = stmt.where(GrantRow.ref == grant_ref)
@@ -390,4 +410,5 @@ def grant_of(session: Session, row: GrantRow, now: datetime) -> Grant:
         agreement_version=row.agreement_version,
         agreement_sha256=row.agreement_sha256,
         accepted_at=aware(row.accepted_at) if row.accepted_at else None,
+        report_interval_days=row.report_interval_days,
     )

@@ -80,6 +80,8 @@ class Subject(enum.StrEnum):
 
     APPLICATION = "application"
     DEMAND = "demand"
+    COMPLAINT = "complaint"
+    OBJECTION = "objection"
 
 
 class StageKind(enum.StrEnum):
@@ -88,14 +90,18 @@ class StageKind(enum.StrEnum):
     FORM_REVIEW = "form_review"
     PROVIDER_REVIEW = "provider_review"
     OPENING = "opening"
+    ANSWER = "answer"
+    """The provider's answer to a complaint or an objection."""
 
 
 STAGE_WORKING_DAYS: dict[StageKind, int] = {
     StageKind.FORM_REVIEW: 5,
     StageKind.PROVIDER_REVIEW: 10,
     StageKind.OPENING: 20,
+    StageKind.ANSWER: 10,
 }
-"""Each stage's time limit in working days (Qingdao art. 17, 18; Wuxi art. 9, 15)."""
+"""Each stage's time limit in working days (Qingdao art. 17, 18, 19; Wuxi art. 9, 15, 17,
+23; Xi'an art. 17, 24)."""
 
 
 @dataclass(frozen=True)
@@ -227,6 +233,9 @@ class Grant:
     agreement_version: str | None
     agreement_sha256: str | None
     accepted_at: datetime | None
+    report_interval_days: int = 90
+    """Days between the usage and risk reports its holder owes (Qingdao art. 7; Xi'an
+    art. 25); see :mod:`sandbox.oversight.reports`."""
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """The authority's list of items past their deadline (Chengdu art. 41; Lianyungang art. 37:
-response times against the deadlines).
+response times against the deadlines): applications, requests for unopened data, and the
+answers owed to complaints and objections.
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ from sandbox.access.stages import overdue_rows, stage_of
 from sandbox.catalog.permissions import OVERSIGHT_ROLES
 from sandbox.errors import InvalidRequest, PermissionDenied
 from sandbox.identity.model import Actor
-from sandbox.store.models import ApplicationRow, DemandRow
+from sandbox.store.models import (
+    ApplicationRow,
+    ComplaintRow,
+    DatasetRow,
+    DemandRow,
+    ObjectionRow,
+)
 from sandbox.workdays import WorkCalendar
 
 TITLE_CHARS = 120
@@ -39,9 +46,18 @@ def list_overdue(session: Session, actor: Actor, calendar: WorkCalendar, *,
             application = session.get(ApplicationRow, row.subject_id)
             if application is not None:
                 title, status = application.title, application.status
-        else:
+        elif stage.subject is Subject.DEMAND:
             demand = session.get(DemandRow, row.subject_id)
             if demand is not None:
                 title, status = demand.description[:TITLE_CHARS], demand.status
+        else:
+            case: ComplaintRow | ObjectionRow | None = (
+                session.get(ComplaintRow, row.subject_id)
+                if stage.subject is Subject.COMPLAINT
+                else session.get(ObjectionRow, row.subject_id))
+            if case is not None:
+                dataset = session.get(DatasetRow, case.dataset_id)
+                about = f"{stage.subject} about {dataset.name if dataset else '?'}: "
+                title, status = (about + case.description)[:TITLE_CHARS], case.status
         items.append(OverdueItem(stage=stage, title=title, status=status))
     return items

@@ -5,6 +5,9 @@
   for anyone, through any function of this module;
 - closed: the catalog entry and its legal basis only.
 
+A dataset its provider suspended or withdrew (:mod:`sandbox.catalog.suspension`) is
+neither downloaded, queried nor previewed, whatever its attribute.
+
 Every granted read is audited before the first byte leaves; refusals are audited by the
 caller's error handling, since their transaction rolls back.
 """
@@ -22,6 +25,7 @@ from sandbox.catalog.permissions import sees_details
 from sandbox.catalog.preview import synthetic_preview
 from sandbox.catalog.queries import dataset_row as _dataset_row
 from sandbox.catalog.queries import entry_of, metadata_of, version_row
+from sandbox.catalog.suspension import refuse_if_suspended
 from sandbox.errors import AccessRefused, InvalidRequest
 from sandbox.identity.model import Actor
 from sandbox.platform import Platform
@@ -75,6 +79,7 @@ def plan_download(
         attribute = OpenAttribute(row.open_attribute)
         if attribute is not OpenAttribute.UNCONDITIONAL:
             raise _refuse_rows(name, attribute, "downloaded")
+        refuse_if_suspended(session, name)
         stored = version_row(session, row, version)
         audit.record(session, actor, "dataset.download", object_type="dataset", object_id=name,
                      detail={"version": stored.version, "format": fmt})
@@ -95,6 +100,7 @@ def query_rows(
         attribute = OpenAttribute(row.open_attribute)
         if attribute is not OpenAttribute.UNCONDITIONAL:
             raise _refuse_rows(name, attribute, "queried")
+        refuse_if_suspended(session, name)
         stored = version_row(session, row, version)
         audit.record(session, actor, "dataset.query", object_type="dataset", object_id=name,
                      detail={"version": stored.version, "offset": offset, "limit": limit})
@@ -111,6 +117,7 @@ def preview(platform: Platform, actor: Actor, name: str, rows: int) -> tuple[boo
         attribute = OpenAttribute(row.open_attribute)
         if attribute is OpenAttribute.CLOSED:
             raise _refuse_rows(name, attribute, "previewed")
+        refuse_if_suspended(session, name)
         if attribute is OpenAttribute.CONDITIONAL:
             table = synthetic_preview(metadata_of(row).dictionary, rows=rows, seed_text=name)
             audit.record(session, actor, "dataset.preview", object_type="dataset",

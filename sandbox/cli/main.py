@@ -7,7 +7,20 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sandbox.cli import admin, applications, audit, datasets, demands, grants, tokens
+from sandbox.cli import (
+    admin,
+    applications,
+    audit,
+    complaints,
+    datasets,
+    demands,
+    grants,
+    objections,
+    products,
+    reports,
+    suspensions,
+    tokens,
+)
 from sandbox.cli._output import cell, out
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
 
@@ -24,6 +37,12 @@ app.add_typer(datasets.app, name="datasets")
 app.add_typer(demands.app, name="demands")
 app.add_typer(grants.app, name="grants")
 app.add_typer(tokens.app, name="tokens")
+app.add_typer(complaints.app, name="complaints")
+app.add_typer(suspensions.app, name="suspensions")
+app.add_typer(objections.app, name="objections")
+app.add_typer(reports.app, name="reports")
+app.add_typer(products.app, name="products")
+app.command("stats")(products.stats)
 
 
 @app.command()

@@ -102,6 +102,54 @@ class Context:
                                      json={"outcome": "agree"}).status_code == 200
         return demand_id
 
+    def complaint(self) -> int:
+        with self.as_role("user") as user:
+            made = user.post("/v1/complaints", json={
+                "dataset": "m_cond", "kind": "privacy", "description": "matrix"})
+            assert made.status_code == 201, made.text
+        return int(made.json()["id"])
+
+    def evidence(self) -> tuple[int, int]:
+        complaint_id = self.complaint()
+        with self.as_role("user") as user:
+            made = user.post(f"/v1/complaints/{complaint_id}/evidence", content=b"proof")
+            assert made.status_code == 201, made.text
+        return complaint_id, int(made.json()["id"])
+
+    def objection(self) -> int:
+        with self.as_role("user") as user:
+            made = user.post("/v1/objections", json={
+                "dataset": "m_cond", "kind": "error", "description": "matrix"})
+            assert made.status_code == 201, made.text
+        return int(made.json()["id"])
+
+    def suspension(self, wanted: bool) -> None:
+        """Put dataset m_susp in the wanted state (suspended or not)."""
+        with self.as_role("provider") as provider:
+            history = provider.get("/v1/datasets/m_susp/suspensions").json()
+            now = bool(history) and history[0]["in_force"]
+            if now and not wanted:
+                done = provider.post("/v1/datasets/m_susp/suspension/resolve",
+                                     json={"outcome": "restore"})
+            elif wanted and not now:
+                done = provider.post("/v1/datasets/m_susp/suspend", json={"reason": "matrix"})
+            else:
+                return
+            assert done.status_code in (200, 201), done.text
+
+    def report(self) -> int:
+        grant_id = self.grant("active")
+        with self.as_role("user") as user:
+            made = user.post("/v1/usage-reports", json=report_body(grant_id))
+            assert made.status_code == 201, made.text
+        return int(made.json()["id"])
+
+    def product(self) -> int:
+        with self.as_role("user") as user:
+            made = user.post("/v1/data-products", json=product_body())
+            assert made.status_code == 201, made.text
+        return int(made.json()["id"])
+
     def victim_token(self) -> int:
         with self.as_role("admin") as admin:
             made = admin.post("/v1/tokens", json={"user_id": self.accounts["user"].id,
@@ -221,6 +269,71 @@ def _on_demand(suffix: str, state: str, method: str = "POST",
     return build
 
 
+def report_body(grant_id: int) -> dict[str, Any]:
+    return {"grant_id": grant_id, "kind": "usage", "use": "u", "results": "r",
+            "benefits": "b"}
+
+
+def product_body() -> dict[str, Any]:
+    return {"title": "matrix product", "sources": [{"dataset": "m_open"}],
+            "payload": {"n": 1}}
+
+
+def _evidence_add(ctx: Context, _role: str) -> Request:
+    return "POST", f"/v1/complaints/{ctx.complaint()}/evidence", {"content": b"more proof"}
+
+
+def _evidence_read(ctx: Context, _role: str) -> Request:
+    complaint_id, evidence_id = ctx.evidence()
+    return "GET", f"/v1/complaints/{complaint_id}/evidence/{evidence_id}", {}
+
+
+def _on_complaint(suffix: str, method: str = "POST", body: dict[str, Any] | None = None
+                  ) -> Callable[[Context, str], Request]:
+    def build(ctx: Context, _role: str) -> Request:
+        kwargs: dict[str, Any] = {} if body is None else {"json": body}
+        return method, f"/v1/complaints/{ctx.complaint()}{suffix}", kwargs
+    return build
+
+
+def _on_objection(suffix: str, method: str = "POST", body: dict[str, Any] | None = None
+                  ) -> Callable[[Context, str], Request]:
+    def build(ctx: Context, _role: str) -> Request:
+        kwargs: dict[str, Any] = {} if body is None else {"json": body}
+        return method, f"/v1/objections/{ctx.objection()}{suffix}", kwargs
+    return build
+
+
+def _suspend(ctx: Context, _role: str) -> Request:
+    ctx.suspension(False)
+    return "POST", "/v1/datasets/m_susp/suspend", {"json": {"reason": "matrix"}}
+
+
+def _resolve(ctx: Context, _role: str) -> Request:
+    ctx.suspension(True)
+    return "POST", "/v1/datasets/m_susp/suspension/resolve", {"json": {"outcome": "restore"}}
+
+
+def _file_report(ctx: Context, _role: str) -> Request:
+    return "POST", "/v1/usage-reports", {"json": report_body(ctx.grant("active"))}
+
+
+def _read_report(ctx: Context, _role: str) -> Request:
+    return "GET", f"/v1/usage-reports/{ctx.report()}", {}
+
+
+def _enforce(step: str, state: str) -> Callable[[Context, str], Request]:
+    def build(ctx: Context, _role: str) -> Request:
+        ctx.grant(state)
+        return "POST", f"/v1/enforcement/{step}", {
+            "json": {"user_id": ctx.accounts["user"].id, "reason": "matrix"}}
+    return build
+
+
+def _read_product(ctx: Context, _role: str) -> Request:
+    return "GET", f"/v1/data-products/{ctx.product()}", {}
+
+
 def _set_floor(_ctx: Context, _role: str) -> Request:
     return "PUT", "/v1/policies/floor", {"json": {"document": {"contribution_bound": 3}}}
 
@@ -316,6 +429,43 @@ CASES = (
     Case("demand opened", _on_demand("/opened", "agreed", body={"dataset": "m_open"}),
          frozenset({"provider"})),
     Case("overdue deadlines", get("/v1/deadlines/overdue"), OVERSIGHT),
+    Case("file complaint", post("/v1/complaints", {"dataset": "m_cond", "kind": "privacy",
+                                                   "description": "matrix"}), EVERYONE),
+    Case("list complaints", get("/v1/complaints"), EVERYONE),
+    Case("read complaint", _on_complaint("", "GET"), OVERSIGHT | {"user", "provider"},
+         hidden_status=404),
+    Case("add evidence", _evidence_add, frozenset({"user"}), hidden_status=404,
+         overrides=dict.fromkeys(("provider", "admin", "authority", "auditor"), 403)),
+    Case("read evidence", _evidence_read, OVERSIGHT | {"user", "provider"},
+         hidden_status=404),
+    Case("answer complaint", _on_complaint("/answer", body={"outcome": "restore",
+                                                             "answer": "matrix"}),
+         frozenset({"provider"}), overrides={"other_provider": 404}),
+    Case("suspend dataset", _suspend, frozenset({"provider"})),
+    Case("resolve suspension", _resolve, frozenset({"provider"})),
+    Case("suspension history", get("/v1/datasets/m_susp/suspensions"), EVERYONE),
+    Case("leak trace", get("/v1/datasets/m_cond/trace"), OVERSIGHT | {"provider"}),
+    Case("file objection", post("/v1/objections", {"dataset": "m_cond", "kind": "omission",
+                                                   "description": "matrix"}), EVERYONE),
+    Case("list objections", get("/v1/objections"), EVERYONE),
+    Case("read objection", _on_objection("", "GET"), OVERSIGHT | {"user", "provider"},
+         hidden_status=404),
+    Case("answer objection", _on_objection("/answer", body={"outcome": "rejected",
+                                                             "answer": "matrix"}),
+         frozenset({"provider"}), overrides={"other_provider": 404}),
+    Case("file report", _file_report, frozenset({"user"})),
+    Case("list reports", get("/v1/usage-reports"), EVERYONE),
+    Case("reports due", get("/v1/usage-reports/due"), EVERYONE),
+    Case("read report", _read_report, OVERSIGHT | {"user", "provider"}, hidden_status=404),
+    Case("rectification", _enforce("rectification", "active"), frozenset({"provider"}),
+         overrides={"other_provider": 404}),
+    Case("termination", _enforce("termination", "suspended"), frozenset({"provider"}),
+         overrides={"other_provider": 404}),
+    Case("publish data product", post("/v1/data-products", lambda _c: product_body()),
+         frozenset({"user"})),
+    Case("list data products", get("/v1/data-products"), EVERYONE),
+    Case("read data product", _read_product, EVERYONE),
+    Case("stats", get("/v1/stats"), EVERYONE),
     Case("audit read", get("/v1/audit"), frozenset({"admin", "auditor"})),
     Case("audit export", get("/v1/audit/export"), frozenset({"admin", "auditor"})),
     Case("audit verify", get("/v1/audit/verify"), frozenset({"admin", "auditor"})),
@@ -331,7 +481,8 @@ def ctx(live_server: LiveServer, accounts: Accounts) -> Context:
                                   json={"fact": fact, "value": value}).status_code == 200
     with context.as_role("provider") as provider:
         for name, attribute, content in (("m_cond", "conditional", people_table()),
-                                         ("m_open", "unconditional", people_table(20))):
+                                         ("m_open", "unconditional", people_table(20)),
+                                         ("m_susp", "unconditional", people_table(5))):
             assert register(provider, parquet_bytes(content),
                             metadata(name, attribute)).status_code == 201
     return context
@@ -384,6 +535,16 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/grants/{grant_id}/revoke", "/v1/demands", "/v1/demands/{demand_id}",
         "/v1/demands/{demand_id}/form-review", "/v1/demands/{demand_id}/answer",
         "/v1/demands/{demand_id}/opened", "/v1/deadlines/overdue",
+        "/v1/complaints", "/v1/complaints/{complaint_id}",
+        "/v1/complaints/{complaint_id}/evidence",
+        "/v1/complaints/{complaint_id}/evidence/{evidence_id}",
+        "/v1/complaints/{complaint_id}/answer", "/v1/datasets/{name}/suspend",
+        "/v1/datasets/{name}/suspension/resolve", "/v1/datasets/{name}/suspensions",
+        "/v1/datasets/{name}/trace", "/v1/objections", "/v1/objections/{objection_id}",
+        "/v1/objections/{objection_id}/answer", "/v1/usage-reports", "/v1/usage-reports/due",
+        "/v1/usage-reports/{report_id}", "/v1/enforcement/rectification",
+        "/v1/enforcement/termination", "/v1/data-products", "/v1/data-products/{product_id}",
+        "/v1/stats",
     }
     assert {p for _m, p in routes} == covered_paths
-    assert len(routes) == 54 == len(CASES) - 4  # four cases probe a second variant of a route
+    assert len(routes) == 78 == len(CASES) - 4  # four cases probe a second variant of a route

@@ -1,0 +1,19 @@
+"""The platform's own figures."""
+
+from fastapi import APIRouter
+
+from api.deps import ActorDep, PlatformDep
+from api.schemas_oversight import StatsPublic
+from sandbox.oversight.stats import platform_stats
+
+router = APIRouter(tags=["stats"])
+
+
+@router.get("/stats", response_model=StatsPublic)
+def stats(platform: PlatformDep, actor: ActorDep) -> StatsPublic:
+    """Datasets by open attribute, applications and requests by state, response times
+    against each deadline, complaints and objections open and overdue, reports missing,
+    and budget spent per dataset (datasets whose budget you may read).
+    """
+    with platform.sessions() as session:
+        return StatsPublic.of(platform_stats(session, actor, platform.calendar))

@@ -1,0 +1,187 @@
+"""Objections to errors or omissions in a dataset (Xi'an art. 24; Qingdao art. 19; Wuxi
+art. 17).
+
+Anyone with an account objects to a dataset (``error`` or ``omission``, with a
+description); the newest version at that moment is recorded. The dataset's provider
+organisation answers within 10 working days: ``corrected`` (naming the new version that
+holds the correction, where the correction is in the data; it must be newer than the
+version objected to) or ``rejected`` with the reason. The objector, providers of the
+dataset's organisation and oversight see an objection.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sandbox import audit
+from sandbox._parse import parse_enum
+from sandbox.access.model import StageKind, Subject
+from sandbox.access.stages import close_stage, open_stage, stages_of
+from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns, require_owner
+from sandbox.catalog.queries import aware
+from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
+from sandbox.identity.model import Actor, Role
+from sandbox.oversight.common import (
+    clean_text,
+    dataset_by_name,
+    dataset_name,
+    has_version,
+    latest_version,
+    now_or,
+    org_name,
+    username,
+)
+from sandbox.oversight.model import CaseStatus, Objection, ObjectionKind, ObjectionOutcome
+from sandbox.store.models import ObjectionRow
+from sandbox.workdays import WorkCalendar
+
+
+def submit(
+    session: Session,
+    actor: Actor,
+    calendar: WorkCalendar,
+    *,
+    dataset: str,
+    kind: str,
+    description: str,
+    now: datetime | None = None,
+) -> Objection:
+    """Object to an error or omission in ``dataset`` (any account)."""
+    now = now_or(now)
+    if actor.user_id is None:
+        raise PermissionDenied("objections are filed by a named account")
+    found = dataset_by_name(session, dataset)
+    parsed = parse_enum(ObjectionKind, kind, "kind")
+    description = clean_text(description, "description", required=True)
+    row = ObjectionRow(objector_id=actor.user_id, dataset_id=found.id,
+                       provider_org_id=found.provider_org_id, kind=str(parsed),
+                       description=description,
+                       version_at_filing=latest_version(session, found.id),
+                       status=str(CaseStatus.OPEN), submitted_at=now, updated_at=now,
+                       outcome="", answer="")
+    session.add(row)
+    session.flush()
+    stage = open_stage(session, calendar, subject=Subject.OBJECTION, subject_id=row.id,
+                       kind=StageKind.ANSWER, assignee_role="provider",
+                       assignee_org_id=found.provider_org_id, now=now)
+    audit.record(session, actor, "objection.submit", object_type="objection",
+                 object_id=row.id,
+                 detail={"dataset": found.name, "kind": str(parsed),
+                         "version": row.version_at_filing,
+                         "answer_due": stage.due_on.isoformat()})
+    return objection_of(session, calendar, row, now)
+
+
+def _visible(session: Session, actor: Actor, objection_id: int, *, lock: bool = False
+             ) -> ObjectionRow:
+    row = session.get(ObjectionRow, objection_id, with_for_update=lock)
+    if row is None or not can_see(actor, row):
+        raise NotFound(f"objection {objection_id} does not exist")
+    return row
+
+
+def answer(
+    session: Session,
+    actor: Actor,
+    calendar: WorkCalendar,
+    objection_id: int,
+    *,
+    outcome: str,
+    text: str,
+    corrected_version: int | None = None,
+    now: datetime | None = None,
+) -> Objection:
+    """The provider's answer: ``corrected`` (with the new version, where there is one) or
+    ``rejected``, with its text.
+    """
+    now = now_or(now)
+    row = _visible(session, actor, objection_id, lock=True)
+    require_owner(actor, row.provider_org_id, "answer objections about its datasets")
+    if row.status != CaseStatus.OPEN:
+        raise Conflict(f"objection {objection_id} was already answered")
+    parsed = parse_enum(ObjectionOutcome, outcome, "outcome")
+    text = clean_text(text, "answer", required=True)
+    if corrected_version is not None:
+        if parsed is not ObjectionOutcome.CORRECTED:
+            raise InvalidRequest("only a correction names a corrected version")
+        if not has_version(session, row.dataset_id, corrected_version):
+            raise InvalidRequest(f"dataset {dataset_name(session, row.dataset_id)!r} has no "
+                                 f"version {corrected_version}; add the corrected data as a "
+                                 "new version first")
+        if row.version_at_filing is not None and corrected_version <= row.version_at_filing:
+            raise InvalidRequest(f"version {corrected_version} is not newer than version "
+                                 f"{row.version_at_filing}, the one objected to")
+    row.status = str(CaseStatus.ANSWERED)
+    row.outcome = str(parsed)
+    row.answer = text
+    row.corrected_version = corrected_version
+    row.answered_by = actor.user_id
+    row.answered_at = now
+    row.updated_at = now
+    close_stage(session, subject=Subject.OBJECTION, subject_id=row.id, kind=StageKind.ANSWER,
+                closed_by=actor.user_id, outcome=str(parsed), note=text, now=now)
+    session.flush()
+    audit.record(session, actor, "objection.answer", object_type="objection",
+                 object_id=row.id,
+                 detail={"dataset": dataset_name(session, row.dataset_id),
+                         "outcome": str(parsed), "answer": text,
+                         "corrected_version": corrected_version})
+    return objection_of(session, calendar, row, now)
+
+
+def can_see(actor: Actor, row: ObjectionRow) -> bool:
+    """The objector, providers of the dataset's organisation, and oversight."""
+    return (row.objector_id == actor.user_id or owns(actor, row.provider_org_id)
+            or actor.role in OVERSIGHT_ROLES)
+
+
+def get_objection(session: Session, actor: Actor, calendar: WorkCalendar, objection_id: int,
+                  *, now: datetime | None = None) -> Objection:
+    """One objection the actor may see (else :class:`NotFound`)."""
+    return objection_of(session, calendar, _visible(session, actor, objection_id),
+                        now_or(now))
+
+
+def list_objections(session: Session, actor: Actor, calendar: WorkCalendar, *,
+                    status: str | None = None, dataset: str | None = None,
+                    now: datetime | None = None) -> list[Objection]:
+    """The objections the actor may see, newest first."""
+    stmt = select(ObjectionRow).order_by(ObjectionRow.id.desc())
+    if status is not None:
+        stmt = stmt.where(ObjectionRow.status == str(parse_enum(CaseStatus, status, "status")))
+    if dataset is not None:
+        stmt = stmt.where(ObjectionRow.dataset_id == dataset_by_name(session, dataset).id)
+    if actor.role not in OVERSIGHT_ROLES:
+        if actor.role is Role.PROVIDER and actor.organisation_id is not None:
+            stmt = stmt.where((ObjectionRow.provider_org_id == actor.organisation_id)
+                              | (ObjectionRow.objector_id == actor.user_id))
+        else:
+            stmt = stmt.where(ObjectionRow.objector_id == actor.user_id)
+    moment = now_or(now)
+    return [objection_of(session, calendar, row, moment)
+            for row in session.execute(stmt).scalars()]
+
+
+def objection_of(session: Session, calendar: WorkCalendar, row: ObjectionRow, now: datetime
+                 ) -> Objection:
+    """An objection row as the domain sees it."""
+    return Objection(
+        id=row.id,
+        objector=username(session, row.objector_id) or "?",
+        dataset=dataset_name(session, row.dataset_id),
+        provider_org=org_name(session, row.provider_org_id),
+        kind=ObjectionKind(row.kind),
+        description=row.description,
+        version_at_filing=row.version_at_filing,
+        status=CaseStatus(row.status),
+        submitted_at=aware(row.submitted_at),
+        outcome=row.outcome,
+        answer=row.answer,
+        corrected_version=row.corrected_version,
+        answered_by=username(session, row.answered_by),
+        answered_at=aware(row.answered_at) if row.answered_at else None,
+        stages=stages_of(session, calendar, Subject.OBJECTION, row.id, now),
+    )
