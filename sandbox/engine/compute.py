@@ -5,6 +5,13 @@ with it, the process joins that cluster. Tasks read fragments by path through py
 each worker needs the same view of the data root (a local path here; an object store URI
 on a cluster). :class:`LocalExecutor` runs the same functions in-process, for unit tests
 and tiny jobs.
+
+Partial aggregates run as few, large tasks: the fragments are dealt into two batches per
+CPU of the cluster (two, so a CPU that another process slows down holds back less of the
+work), and each task aggregates its fragments one after another (so a task holds
+one fragment at a time: memory stays bounded by the fragment size). The remote functions
+are registered once per process, so a warm Ray (and its warm workers) is reused by every
+engine of the process.
 """
 
 from __future__ import annotations
@@ -17,11 +24,16 @@ from typing import Any, Protocol, TypeVar
 import pyarrow.fs as pafs
 
 from sandbox.config import Settings
-from sandbox.engine.partials import Fragment, Partial, PartialPlan, combine, compute_partial
+from sandbox.engine.partials import Fragment, Partial, PartialPlan, combine, compute_partials
 
 T = TypeVar("T")
 
+TASKS_PER_CPU = 2
+"""Partial-aggregate tasks per CPU of the cluster."""
+
 _ray_lock = threading.Lock()
+_remotes: dict[Callable[..., Any], Any] = {}
+"""Ray remote functions, registered once per process (shared by every executor)."""
 
 
 class Executor(Protocol):
@@ -34,6 +46,9 @@ class Executor(Protocol):
 
 class LocalExecutor:
     """Runs everything in the calling process, one call after another."""
+
+    parallelism = 1
+    """How many calls run at once."""
 
     def map(self, fn: Callable[..., T], calls: Sequence[tuple[Any, ...]]) -> list[T]:
         """``[fn(*args) for args in calls]``."""
@@ -65,26 +80,53 @@ class RayExecutor:
     def __init__(self, settings: Settings | None = None, num_cpus: int | None = None) -> None:
         self._settings = settings
         self._num_cpus = num_cpus
-        self._remote: dict[Callable[..., Any], Any] = {}
+        self._parallelism: int | None = None
+
+    @property
+    def parallelism(self) -> int:
+        """CPUs of the Ray cluster: how many one-CPU tasks run at once."""
+        if self._parallelism is None:
+            import ray
+
+            ensure_ray(self._settings, self._num_cpus)
+            self._parallelism = max(1, int(ray.cluster_resources().get("CPU", 1)))  # type: ignore[no-untyped-call]
+        return self._parallelism
 
     def map(self, fn: Callable[..., T], calls: Sequence[tuple[Any, ...]]) -> list[T]:
         """Submit every call as a task, then wait for all of them."""
         import ray
 
         ensure_ray(self._settings, self._num_cpus)
-        remote = self._remote.get(fn)
-        if remote is None:
-            # Equivalent to decorating ``fn`` with ``@ray.remote(num_cpus=1)``; done here so
-            # the trusted functions stay plain (and typed) for in-process use.
-            remote = ray.remote(num_cpus=1)(fn)
-            self._remote[fn] = remote
+        with _ray_lock:
+            remote = _remotes.get(fn)
+            if remote is None:
+                # Equivalent to decorating ``fn`` with ``@ray.remote(num_cpus=1)``; done here
+                # so the trusted functions stay plain (and typed) for in-process use.
+                remote = ray.remote(num_cpus=1)(fn)
+                _remotes[fn] = remote
         refs = [remote.remote(*args) for args in calls]
         results: list[T] = ray.get(refs)
         return results
 
 
+def batches(fragments: Sequence[Fragment], count: int) -> list[tuple[Fragment, ...]]:
+    """``fragments`` dealt into at most ``count`` contiguous batches of near-equal length."""
+    count = max(1, min(count, len(fragments)))
+    size, extra = divmod(len(fragments), count)
+    out, start = [], 0
+    for index in range(count):
+        stop = start + size + (1 if index < extra else 0)
+        out.append(tuple(fragments[start:stop]))
+        start = stop
+    return [batch for batch in out if batch]
+
+
 def run_partials(executor: Executor, filesystem: pafs.FileSystem,
                  fragments: Sequence[Fragment], plan: PartialPlan) -> Partial:
-    """Exact aggregates over all fragments: one task per fragment, combined on the driver."""
-    partials = executor.map(compute_partial, [(filesystem, f, plan) for f in fragments])
-    return combine(partials)
+    """Exact aggregates over all fragments: one task per batch (two batches per CPU), each
+    aggregating its fragments one at a time; the task results are combined on the driver.
+    """
+    parallelism = int(getattr(executor, "parallelism", 1))
+    calls = [(filesystem, batch, plan)
+             for batch in batches(fragments, TASKS_PER_CPU * parallelism)]
+    return combine(executor.map(compute_partials, calls))

@@ -17,7 +17,9 @@ Every call runs the same steps, in this order:
 3. bound contributions (once per version, kept) and charge the ledger (``spend``),
    *before* anything is computed;
 4. compute exact partial aggregates of the bounded fragments in parallel (Ray) and combine
-   them, then add noise once;
+   them (or take them from the engine's memo of exact aggregates, :mod:`sandbox.engine.memo`,
+   when an earlier release read the same data, keys, column and bounds), then add noise
+   once: every release draws fresh noise and is charged, memoised or not;
 5. apply the row-count rules (:mod:`sandbox.policies.rowcount`);
 6. mark the charge released and return a :class:`Release`: the value and its report.
 
@@ -51,6 +53,7 @@ from sandbox.engine.measurements import (
     noisy_min,
     partition_selection,
 )
+from sandbox.engine.memo import PartialMemo
 from sandbox.engine.partials import (
     BinSpec,
     GroupKey,
@@ -285,6 +288,9 @@ class QueryEngine:
         """Target rows per hash bucket of contribution bounding."""
         self.releases: list[Release] = []
         """Every release made through this engine, in order."""
+        self._memo = PartialMemo()
+        # Exact partial aggregates of recent releases: in memory, bounded, never released,
+        # and not a public attribute (this object is handed to algorithm models).
 
     @property
     def executor(self) -> Executor:
@@ -471,8 +477,14 @@ class DatasetHandle(_Operations):
         charge = engine.ledger.spend(engine.grant, self.info.name, cost,
                                      _purpose(self.info, query), engine.actor,
                                      accounting=accounting)
-        partial = run_partials(engine.executor, engine.platform.store.filesystem,
-                               bounded.fragments, self._partial_plan(plan))
+        partial_plan = self._partial_plan(plan)
+        # The bounded copy is determined by the immutable version, the unit and the bound.
+        data = (self.info.sha256, self.privacy_unit, self.contribution_bound)
+        partial = engine._memo.get(data, partial_plan)
+        if partial is None:
+            partial = run_partials(engine.executor, engine.platform.store.filesystem,
+                                   bounded.fragments, partial_plan)
+            engine._memo.put(data, partial_plan, partial)
         value, result_report, groups, truncated = self._noise_and_rules(plan, partial)
         engine.ledger.release(charge.id, engine.actor)
         column = query.value or query.histogram
@@ -533,6 +545,12 @@ class DatasetHandle(_Operations):
                                                       query.delta)
         else:
             plan.parts["count"] = integer_noise(accounting, c, budget * shares["count"])
+        # One grid step per (lower, upper): a sum and a mean or variance on the same bounds
+        # sum the same raw units (one pass, see sandbox.engine.memo). A sum is uncentred,
+        # so its sensitivity is max(|lower|, |upper|) in units; a mean or variance is
+        # centred on the grid point nearest the midpoint, so its sum's sensitivity is about
+        # half the range. Each sensitivity is computed from the units of its own grid
+        # (Grid.max_units), so sharing the raw units never understates it.
         if query.operation == "sum":
             plan.grid = Grid.for_sum(query.lower, query.upper)
         elif query.operation in ("mean", "variance", "quantile"):

@@ -14,7 +14,7 @@ import pytest
 
 from sandbox.engine import QueryEngine, Release
 from sandbox.engine.compute import LocalExecutor, RayExecutor
-from sandbox.engine.partials import compute_partial
+from sandbox.engine.partials import compute_partials
 from sandbox.ledger import ChargeStatus, InMemoryLedger
 from sandbox.policies.budget import Accounting, BudgetExhausted, PrivacyCost
 from tests.engine.conftest import (
@@ -200,7 +200,7 @@ def test_the_charge_comes_before_the_computation_and_a_crash_wastes_it(
 
     class Watching(LocalExecutor):
         def map(self, fn, calls):  # type: ignore[no-untyped-def]
-            if fn is compute_partial:
+            if fn is compute_partials:
                 seen.append(charge_events(ledger)[-1])
                 raise OSError("worker lost")
             return super().map(fn, calls)
@@ -213,3 +213,33 @@ def test_the_charge_comes_before_the_computation_and_a_crash_wastes_it(
     [charge] = ledger.charges()
     assert charge.status is ChargeStatus.CHARGED  # never released: wasted, not refunded
     assert engine.releases == []
+
+
+def test_count_sum_and_mean_on_the_same_bounds_read_the_data_once_more(census: Census) -> None:
+    ledger = new_ledger()
+    passes: list[object] = []
+
+    class Counting(LocalExecutor):
+        def map(self, fn, calls):  # type: ignore[no-untyped-def]
+            if fn is compute_partials:
+                passes.append(calls[0][2])
+            return super().map(fn, calls)
+
+    engine = QueryEngine(census.platform, ledger, grant=GRANT, policy=make_policy(bound=2),
+                         actor=census.user, executor=Counting())
+    grouped = engine.dataset("census").group_by("district")
+    grouped.sum("income", lower=0, upper=100_000, epsilon=0.5)
+    grouped.count(epsilon=0.5)
+    grouped.mean("income", lower=0, upper=100_000, epsilon=0.5)
+    grouped.count(epsilon=0.5)
+    assert len(passes) == 1  # one pass over the data; three releases derived from it
+    grouped.mean("income", lower=0, upper=90_000, epsilon=0.5)  # other bounds: a new pass
+    assert len(passes) == 2
+    # Every release is still charged and noised on its own.
+    assert len(ledger.charges()) == 5 and len(engine.releases) == 5
+    assert all(c.status is ChargeStatus.RELEASED for c in ledger.charges())
+    # A new engine keeps no exact aggregate of another one.
+    other = QueryEngine(census.platform, new_ledger(), grant=GRANT,
+                        policy=make_policy(bound=2), actor=census.user, executor=Counting())
+    other.dataset("census").group_by("district").count(epsilon=0.5)
+    assert len(passes) == 3

@@ -114,3 +114,149 @@ def test_quantised_values_stay_on_the_int64_grid() -> None:
             assert max(squares.to_pylist()) <= 2**GRID_BITS
             assert grid.max_units >= max(abs(u) for u in units.to_pylist())
             assert grid.max_square_units >= max(squares.to_pylist())
+
+
+# --- the dense (numpy) path, the shared grid and the memo ------------------------------------
+
+
+def messy_table(rows: int, seed: int = 11) -> pa.Table:
+    """Keys with nulls and undeclared values; values with nulls, NaN, infinities, values out
+    of bounds and exact ties half-way between grid points."""
+    rng = random.Random(seed)
+    step = Grid.for_sum(-50.0, 150.0).step
+    values: list[float | None] = []
+    for i in range(rows):
+        roll = i % 11
+        if roll == 0:
+            values.append(None)
+        elif roll == 1:
+            values.append(math.nan)
+        elif roll == 2:
+            values.append(rng.choice([math.inf, -math.inf, 1e9, -1e9]))
+        elif roll in (3, 4):
+            values.append((rng.randrange(-1000, 1000) + 0.5) * step)  # a tie
+        else:
+            values.append(rng.uniform(-60, 160))
+    regions = [rng.choice(["a", "b", "c", "zz", None]) for _ in range(rows)]
+    return pa.table({
+        "region": regions,
+        "region_dict": pa.array(regions).dictionary_encode(),
+        "flag": [None if i % 13 == 0 else rng.random() < 0.3 for i in range(rows)],
+        "n": [rng.randrange(0, 6) for _ in range(rows)],
+        "x": pa.array(values, pa.float64()),
+        "i": pa.array([None if i % 7 == 0 else rng.randrange(-80, 200) for i in range(rows)],
+                      pa.int64()),
+    })
+
+
+@pytest.mark.parametrize("keys", [
+    (),
+    (KeySpec("region", ("a", "b", "c")),),
+    (KeySpec("region_dict", ("c", "a", "nowhere")),),
+    (KeySpec("region_dict", ("a", "b", "c")), KeySpec("flag", (False, True)),
+     KeySpec("n", (0, 2, 5))),
+])
+@pytest.mark.parametrize("column", ["x", "i"])
+def test_dense_path_equals_the_general_pyarrow_path(keys, column) -> None:
+    from sandbox.engine.partials import dense_eligible, dense_partial, general_partial
+
+    data = messy_table(3_000)
+    chunked = pa.concat_tables([data.slice(0, 1_000), data.slice(1_000)])  # several chunks
+    for grid in (Grid.for_sum(-50.0, 150.0), Grid.centred(-50.0, 150.0),
+                 Grid.centred(0.0, 1.0), Grid.for_sum(-3.0, -1.0)):
+        for moments in (0, 1, 2):
+            plan = PartialPlan(keys=keys, value=ValueSpec(column, grid, moments))
+            assert dense_eligible(plan)
+            for source in (data, chunked):
+                assert dense_partial(source, plan) == general_partial(decoded(source), plan)
+    count_plan = PartialPlan(keys=keys)
+    assert dense_partial(data, count_plan) == general_partial(decoded(data), count_plan)
+
+
+def decoded(data: pa.Table) -> pa.Table:
+    """Dictionary columns as plain ones (the general path reads them so)."""
+    return pa.table({name: data[name].cast(data[name].type.value_type)
+                     if pa.types.is_dictionary(data[name].type) else data[name]
+                     for name in data.column_names})
+
+
+def test_dense_path_reads_string_keys_dictionary_encoded(tmp_path: Path) -> None:
+    from sandbox.engine.partials import Fragment, compute_partial, general_partial
+
+    data = messy_table(4_000)
+    path = str(tmp_path / "m.parquet")
+    pq.write_table(data, path, row_group_size=500)
+    plan = PartialPlan(keys=(KeySpec("region", ("a", "b", "c")), KeySpec("flag", (True,))),
+                       value=ValueSpec("x", Grid.centred(-50.0, 150.0), 2))
+    fs = pafs.LocalFileSystem()
+    assert compute_partial(fs, Fragment(path), plan) == general_partial(data, plan)
+    assert compute_partial(fs, Fragment(path, (1, 3)), plan) == general_partial(
+        pa.concat_tables([data.slice(500, 500), data.slice(1500, 500)]), plan)
+
+
+def test_numpy_quantisation_is_bit_for_bit_the_pyarrow_one() -> None:
+    rng = random.Random(3)
+    for lower, upper in ((0.0, 200_000.0), (-3.5, 2.0), (1e-9, 2e-9), (-2.0**52, 2.0**52),
+                         (7.0, 7.0), (-1e-300, 1e-300)):
+        for grid in (Grid.for_sum(lower, upper), Grid.centred(lower, upper)):
+            span = upper - lower
+            values = [lower + span * rng.random() for _ in range(2_000)]
+            values += [(k + 0.5) * grid.step for k in range(-50, 50)]  # ties
+            values += [lower, upper, lower - 1.0, upper + 1.0]
+            array = pa.array(values, pa.float64())
+            units, squares = grid.quantise(array)
+            clamped, raw = grid.raw_numpy(array.to_numpy())
+            assert (raw.astype("int64") - grid.offset_units).tolist() == units.to_pylist()
+            assert grid.squares_numpy(clamped).astype("int64").tolist() == squares.to_pylist()
+
+
+def test_sum_and_mean_grids_share_raw_units_and_keep_their_own_sensitivity() -> None:
+    for lower, upper in ((0.0, 200_000.0), (-3.5, 2.0), (10.0, 11.0), (-7.0, -7.0)):
+        plain, centred = Grid.for_sum(lower, upper), Grid.centred(lower, upper)
+        assert plain.raw_key == centred.raw_key and plain.offset_units == 0
+        values = pa.array([lower + (upper - lower) * i / 997 for i in range(998)])
+        plain_units, _ = plain.quantise(values)
+        centred_units, _ = centred.quantise(values)
+        # centred units are the raw units shifted by an integer...
+        assert [p - centred.offset_units for p in plain_units.to_pylist()] == \
+            centred_units.to_pylist()
+        # ...and each grid's sensitivity bounds its own units (reached at a bound).
+        assert plain.max_units == max(1, max(abs(u) for u in plain_units.to_pylist()))
+        assert centred.max_units == max(1, max(abs(u) for u in centred_units.to_pylist()))
+        assert centred.max_units * centred.step <= (upper - lower) / 2 + centred.step
+
+
+def test_the_memo_derives_count_and_mean_from_one_sum_pass() -> None:
+    from sandbox.engine.memo import PartialMemo
+    from sandbox.engine.partials import partial_of_table
+
+    data = messy_table(2_000)
+    keys = (KeySpec("region", ("a", "b", "c")),)
+    memo = PartialMemo()
+    sum_plan = PartialPlan(keys=keys, value=ValueSpec("x", Grid.for_sum(-50.0, 150.0), 1))
+    memo.put("v1", sum_plan, partial_of_table(data, sum_plan))
+    for plan in (PartialPlan(keys=keys),
+                 PartialPlan(keys=keys, value=ValueSpec("x", Grid.centred(-50.0, 150.0), 1)),
+                 PartialPlan(keys=keys, value=ValueSpec("x", Grid.centred(-50.0, 150.0), 0))):
+        assert memo.get("v1", plan) == partial_of_table(data, plan)
+    # Not derivable: other data, bounds, column, keys, or more moments than were computed.
+    for data_id, plan in (
+            ("v2", PartialPlan(keys=keys)),
+            ("v1", PartialPlan(keys=keys, value=ValueSpec("x", Grid.for_sum(-50.0, 151.0), 1))),
+            ("v1", PartialPlan(keys=keys, value=ValueSpec("i", Grid.for_sum(-50.0, 150.0), 1))),
+            ("v1", PartialPlan(keys=(KeySpec("region", ("a", "b")),))),
+            ("v1", PartialPlan(keys=keys, value=ValueSpec("x", Grid.centred(-50.0, 150.0), 2)))):
+        assert memo.get(data_id, plan) is None
+    assert (memo.hits, memo.misses) == (3, 5)
+
+
+def test_the_memo_is_bounded() -> None:
+    from sandbox.engine.memo import PartialMemo
+    from sandbox.engine.partials import GroupStats
+
+    memo = PartialMemo(max_entries=3, max_groups=10)
+    for i in range(5):
+        memo.put(i, PartialPlan(), {(): GroupStats(rows=i)})
+    assert memo.get(0, PartialPlan()) is None and memo.get(4, PartialPlan()) is not None
+    memo.put("big", PartialPlan(), {(k,): GroupStats(rows=1) for k in range(11)})
+    assert memo.get("big", PartialPlan()) is None
