@@ -43,6 +43,7 @@ import pyarrow as pa
 from sandbox.catalog.dictionary import ColumnSpec, ColumnType, DataDictionary
 from sandbox.catalog.model import OpenAttribute
 from sandbox.catalog.queries import dataset_row, metadata_of, version_row
+from sandbox.catalog.suspension import refuse_if_suspended
 from sandbox.engine.bounding import ROWS_PER_BUCKET, BoundedVersion, bounded_version
 from sandbox.engine.compute import Executor, RayExecutor, run_partials
 from sandbox.engine.fixedpoint import Grid
@@ -317,6 +318,7 @@ class QueryEngine:
         policy = self._policy_for(name)
         with self.platform.sessions() as session:
             row = dataset_row(session, name)
+            refuse_if_suspended(session, name)
             metadata = metadata_of(row)
             if metadata.open_attribute is OpenAttribute.CLOSED:
                 raise AccessRefused(f"dataset {name!r} is not open: it cannot be queried")
@@ -464,6 +466,11 @@ class DatasetHandle(_Operations):
             )
         return self._bounded
 
+    def _refuse_if_suspended(self) -> None:
+        """Refuse while the dataset is suspended after a complaint (or withdrawn)."""
+        with self.engine.platform.sessions() as session:
+            refuse_if_suspended(session, self.info.name)
+
     def _run(self, query: _Query) -> Release:
         plan = self._plan(query)
         cost = plan.cost
@@ -471,6 +478,7 @@ class DatasetHandle(_Operations):
         engine = self.engine
         accounting = self.policy.accounting
         assert accounting is not None
+        self._refuse_if_suspended()
         # Fail fast on an exhausted budget before the (one-off, possibly long) bounding.
         engine.ledger.check(engine.grant, self.info.name, cost, accounting=accounting)
         bounded = self.bounded()
@@ -486,6 +494,9 @@ class DatasetHandle(_Operations):
                                    bounded.fragments, partial_plan)
             engine._memo.put(data, partial_plan, partial)
         value, result_report, groups, truncated = self._noise_and_rules(plan, partial)
+        # A suspension that came while computing freezes the release: the charge stays
+        # spent (wasted), the output never leaves.
+        self._refuse_if_suspended()
         engine.ledger.release(charge.id, engine.actor)
         column = query.value or query.histogram
         report = ReleaseReport(

@@ -70,5 +70,6 @@ def ingest(
             quality=report,
         )
     except BaseException:
+        quality.discard()
         store.delete(dest_path)
         raise

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -19,6 +18,10 @@ import pyarrow.parquet as pq
 
 from sandbox.catalog.dictionary import ColumnSpec, DataDictionary
 from sandbox.storage.datastore import DataStore
+from sandbox.storage.sketches import HashSpill, HyperLogLog
+
+EXACT_DISTINCT_ROWS = 2_000_000
+"""Up to this many rows distinct counts are exact; beyond, HyperLogLog estimates."""
 
 
 @dataclass
@@ -34,7 +37,8 @@ class QualityAccumulator:
     dictionary: DataDictionary
     rows: int = 0
     _tallies: dict[str, _ColumnTally] = field(default_factory=dict)
-    _row_hashes: list[np.ndarray] = field(default_factory=list)
+    _row_hashes: HashSpill = field(default_factory=HashSpill)
+    _distinct: dict[str, HyperLogLog] = field(default_factory=dict)
 
     def add(self, batch: pa.RecordBatch) -> None:
         """Count nulls and out-of-domain values, and hash each row for duplicate detection."""
@@ -44,28 +48,42 @@ class QualityAccumulator:
             tally = self._tallies.setdefault(spec.name, _ColumnTally())
             tally.nulls += column.null_count
             tally.type_errors += _out_of_domain(spec, column)
+            valid = column.drop_null().to_numpy(zero_copy_only=False)
+            sketch = self._distinct.setdefault(spec.name, HyperLogLog())
+            sketch.add(pd.util.hash_array(valid))
         frame = batch.to_pandas()
-        self._row_hashes.append(pd.util.hash_pandas_object(frame, index=False).to_numpy())
+        self._row_hashes.add(pd.util.hash_pandas_object(frame, index=False).to_numpy())
+
+    def discard(self) -> None:
+        """Drop the spilled row hashes of an ingest that failed."""
+        self._row_hashes.discard()
 
     def finish(self, store: DataStore, path: str) -> dict[str, Any]:
-        """The finished report, reading the stored file one column at a time."""
-        hashes = np.concatenate(self._row_hashes) if self._row_hashes else np.array([], "u8")
-        duplicate_rows = int(hashes.size - np.unique(hashes).size)
+        """The finished report. Distinct counts are exact (one column read at a time) up to
+        :data:`EXACT_DISTINCT_ROWS` rows and HyperLogLog estimates beyond, so memory stays
+        bounded whatever the version's size.
+        """
+        duplicate_rows = self._row_hashes.repeats()
+        exact = self.rows <= EXACT_DISTINCT_ROWS
         columns: dict[str, dict[str, Any]] = {}
         issues: list[str] = []
         with store.filesystem.open_input_file(path) as handle:
             parquet = pq.ParquetFile(handle)
             for spec in self.dictionary.columns:
-                values = parquet.read(columns=[spec.name]).column(0)
                 tally = self._tallies.get(spec.name, _ColumnTally())
                 non_null = self.rows - tally.nulls
-                distinct = int(pc.count_distinct(values, mode="only_valid").as_py())
+                if exact:
+                    values = parquet.read(columns=[spec.name]).column(0)
+                    distinct = int(pc.count_distinct(values, mode="only_valid").as_py())
+                else:
+                    distinct = min(self._distinct[spec.name].estimate(), non_null)
                 columns[spec.name] = {
                     "nulls": tally.nulls,
                     "null_fraction": round(tally.nulls / self.rows, 6) if self.rows else 0.0,
                     "distinct": distinct,
                     "duplicates": non_null - distinct,
                     "type_errors": tally.type_errors,
+                    "distinct_exact": exact,
                 }
                 issues.extend(_column_issues(spec, columns[spec.name]))
         if duplicate_rows:

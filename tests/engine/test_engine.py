@@ -243,3 +243,43 @@ def test_count_sum_and_mean_on_the_same_bounds_read_the_data_once_more(census: C
                         policy=make_policy(bound=2), actor=census.user, executor=Counting())
     other.dataset("census").group_by("district").count(epsilon=0.5)
     assert len(passes) == 3
+
+
+def test_a_suspension_refuses_queries_and_freezes_a_release_in_flight(census: Census) -> None:
+    from sandbox.errors import AccessRefused
+    from sandbox.oversight.model import Resolution
+    from sandbox.oversight.suspensions import resolve, suspend
+    from sandbox.store.db import transaction
+
+    ledger = new_ledger()
+
+    def set_suspended(on: bool) -> None:
+        with transaction(census.platform.sessions) as session:
+            if on:
+                suspend(session, census.provider, "census", reason="complaint under review")
+            else:
+                resolve(session, census.provider, "census", resolution=Resolution.RESTORED)
+
+    class SuspendWhileComputing(LocalExecutor):
+        def map(self, fn, calls):  # type: ignore[no-untyped-def]
+            result = super().map(fn, calls)
+            if fn is compute_partials:
+                set_suspended(True)
+            return result
+
+    engine = QueryEngine(census.platform, ledger, grant=GRANT, policy=make_policy(bound=2),
+                         actor=census.user, executor=SuspendWhileComputing())
+    handle = engine.dataset("census")
+    try:
+        with pytest.raises(AccessRefused, match="suspended"):
+            handle.count(epsilon=1)
+        [charge] = ledger.charges()
+        assert charge.status is ChargeStatus.CHARGED  # spent, never released
+        with pytest.raises(AccessRefused, match="suspended"):
+            engine.dataset("census")
+        with pytest.raises(AccessRefused, match="suspended"):
+            handle.count(epsilon=1)
+        assert len(ledger.charges()) == 1  # the refusal came before any charge
+    finally:
+        set_suspended(False)
+    assert engine.dataset("census").count(epsilon=1).value is not None
