@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from sandbox._parse import parse_enum
 from sandbox.access.rules import MAX_TEXT_CHARS
+from sandbox.catalog.permissions import OVERSIGHT_ROLES
 from sandbox.errors import InvalidRequest, NotFound
-from sandbox.store.models import DatasetRow, DatasetVersionRow, OrganisationRow, UserRow
+from sandbox.identity.model import Actor, Role
+from sandbox.oversight.model import CaseStatus
+from sandbox.store.models import (
+    ComplaintRow,
+    DatasetRow,
+    DatasetVersionRow,
+    ObjectionRow,
+    OrganisationRow,
+    UserRow,
+)
+
+_CaseRow = TypeVar("_CaseRow", ComplaintRow, ObjectionRow)
 
 
 def now_or(now: datetime | None) -> datetime:
@@ -74,3 +88,31 @@ def org_name(session: Session, org_id: int) -> str:
     """The name of an organisation id."""
     row = session.get(OrganisationRow, org_id)
     return row.name if row else "?"
+
+
+def visible_cases(
+    session: Session,
+    actor: Actor,
+    model: type[_CaseRow],
+    filer: InstrumentedAttribute[int],
+    *,
+    status: str | None,
+    dataset: str | None,
+) -> Select[_CaseRow]:
+    """Complaints or objections the actor may see, newest first, optionally filtered.
+
+    Oversight sees every case; a provider sees its organisation's and its own; anyone else
+    only the cases they filed. ``filer`` is the model's column naming who filed the case.
+    """
+    stmt = select(model).order_by(model.id.desc())
+    if status is not None:
+        stmt = stmt.where(model.status == str(parse_enum(CaseStatus, status, "status")))
+    if dataset is not None:
+        stmt = stmt.where(model.dataset_id == dataset_by_name(session, dataset).id)
+    if actor.role not in OVERSIGHT_ROLES:
+        if actor.role is Role.PROVIDER and actor.organisation_id is not None:
+            stmt = stmt.where((model.provider_org_id == actor.organisation_id)
+                              | (filer == actor.user_id))
+        else:
+            stmt = stmt.where(filer == actor.user_id)
+    return stmt

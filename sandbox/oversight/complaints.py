@@ -38,7 +38,7 @@ from sandbox.catalog.queries import aware
 from sandbox.catalog.suspension import is_suspended
 from sandbox.config import Settings
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied, UploadTooLarge
-from sandbox.identity.model import Actor, Role
+from sandbox.identity.model import Actor
 from sandbox.oversight import suspensions
 from sandbox.oversight.common import (
     clean_text,
@@ -47,6 +47,7 @@ from sandbox.oversight.common import (
     now_or,
     org_name,
     username,
+    visible_cases,
 )
 from sandbox.oversight.model import (
     CaseStatus,
@@ -343,17 +344,8 @@ def list_complaints(session: Session, actor: Actor, calendar: WorkCalendar, *,
                     status: str | None = None, dataset: str | None = None,
                     now: datetime | None = None) -> list[Complaint]:
     """The complaints the actor may see, newest first."""
-    stmt = select(ComplaintRow).order_by(ComplaintRow.id.desc())
-    if status is not None:
-        stmt = stmt.where(ComplaintRow.status == str(parse_enum(CaseStatus, status, "status")))
-    if dataset is not None:
-        stmt = stmt.where(ComplaintRow.dataset_id == dataset_by_name(session, dataset).id)
-    if actor.role not in OVERSIGHT_ROLES:
-        if actor.role is Role.PROVIDER and actor.organisation_id is not None:
-            stmt = stmt.where((ComplaintRow.provider_org_id == actor.organisation_id)
-                              | (ComplaintRow.complainant_id == actor.user_id))
-        else:
-            stmt = stmt.where(ComplaintRow.complainant_id == actor.user_id)
+    stmt = visible_cases(session, actor, ComplaintRow, ComplaintRow.complainant_id,
+                         status=status, dataset=dataset)
     moment = now_or(now)
     return [complaint_of(session, calendar, row, moment)
             for row in session.execute(stmt).scalars()]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sandbox import audit
@@ -23,7 +22,7 @@ from sandbox.access.stages import close_stage, open_stage, stages_of
 from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns, require_owner
 from sandbox.catalog.queries import aware
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
-from sandbox.identity.model import Actor, Role
+from sandbox.identity.model import Actor
 from sandbox.oversight.common import (
     clean_text,
     dataset_by_name,
@@ -33,6 +32,7 @@ from sandbox.oversight.common import (
     now_or,
     org_name,
     username,
+    visible_cases,
 )
 from sandbox.oversight.model import CaseStatus, Objection, ObjectionKind, ObjectionOutcome
 from sandbox.store.models import ObjectionRow
@@ -149,17 +149,8 @@ def list_objections(session: Session, actor: Actor, calendar: WorkCalendar, *,
                     status: str | None = None, dataset: str | None = None,
                     now: datetime | None = None) -> list[Objection]:
     """The objections the actor may see, newest first."""
-    stmt = select(ObjectionRow).order_by(ObjectionRow.id.desc())
-    if status is not None:
-        stmt = stmt.where(ObjectionRow.status == str(parse_enum(CaseStatus, status, "status")))
-    if dataset is not None:
-        stmt = stmt.where(ObjectionRow.dataset_id == dataset_by_name(session, dataset).id)
-    if actor.role not in OVERSIGHT_ROLES:
-        if actor.role is Role.PROVIDER and actor.organisation_id is not None:
-            stmt = stmt.where((ObjectionRow.provider_org_id == actor.organisation_id)
-                              | (ObjectionRow.objector_id == actor.user_id))
-        else:
-            stmt = stmt.where(ObjectionRow.objector_id == actor.user_id)
+    stmt = visible_cases(session, actor, ObjectionRow, ObjectionRow.objector_id,
+                         status=status, dataset=dataset)
     moment = now_or(now)
     return [objection_of(session, calendar, row, moment)
             for row in session.execute(stmt).scalars()]
