@@ -1,0 +1,37 @@
+"""The development-only subprocess backend: rlimits, an empty environment, a scratch cwd.
+
+It is NOT an isolation boundary. What it cannot enforce (hence absent from ``enforces``):
+
+* ``files``: the worker runs as the server's user and can read whatever that user can;
+* ``network``: no network namespace, sockets work;
+* ``processes``: ``RLIMIT_NPROC`` counts every process of the user and is ignored for root,
+  so it is no dependable fork-bomb defence.
+
+It refuses raw-access jobs (callers check ``allows_raw_access``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from sandbox.runtime.backends.base import Launch, Limits
+
+__all__ = ["SubprocessBackend"]
+
+
+class SubprocessBackend:
+    """A plain child process under rlimits (development only)."""
+
+    name = "subprocess"
+    strength = 0
+    allows_raw_access = False
+    enforces = frozenset({"env", "memory", "wall_time", "cpu"})
+
+    def is_available(self) -> bool:
+        """Always available."""
+        return True
+
+    def wrap(self, argv: Sequence[str], scratch: Path, limits: Limits) -> Launch:
+        """Run ``argv`` as it is; the limits are applied by the process runner."""
+        return Launch(list(argv))

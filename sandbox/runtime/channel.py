@@ -1,0 +1,256 @@
+"""The one narrow channel between the untrusted worker and the trusted side.
+
+Each message is a 4-byte big-endian length followed by that many bytes of UTF-8 JSON whose top
+level is an object with an ``op`` string. Nothing else crosses: no pickle, no file descriptors,
+no shared memory. Decoding is strict (no NaN/Infinity, no duplicate keys, a maximum size and
+nesting depth) and happens on the trusted side, which must treat every message as hostile.
+
+Messages (``op``):
+
+* trusted → worker: ``start`` (source, params, allowed imports, limits), ``reply`` (a DP
+  result: ``{"ok": true, "value": ...}`` or ``{"ok": false, "error": "..."}``);
+* worker → trusted: ``dp`` (``{"op": "dp", "call": "count", "dataset": ..., "args": {...}}``),
+  ``log`` (one line), ``result`` (the model's return value), ``error`` (a failure with its kind).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "DP_CALLS",
+    "HEADER",
+    "MAX_MESSAGE_BYTES",
+    "ChannelError",
+    "DPRequest",
+    "FrameDecoder",
+    "decode_payload",
+    "encode",
+    "read_message",
+    "write_message",
+]
+
+HEADER = struct.Struct(">I")
+MAX_MESSAGE_BYTES = 1024 * 1024
+"""Default largest payload accepted in one message."""
+
+MAX_DEPTH = 32
+
+DP_CALLS = frozenset({"count", "sum", "mean", "variance", "quantile", "histogram"})
+"""Aggregates a DP handle may ask the trusted broker for."""
+
+
+class ChannelError(Exception):
+    """A message broke the framing or the schema; the peer must be treated as hostile."""
+
+
+def _reject_constant(name: str) -> float:
+    raise ChannelError(f"non-finite number {name} is not allowed")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ChannelError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _depth(value: object, level: int = 0) -> int:
+    if level > MAX_DEPTH:
+        raise ChannelError("message nests too deeply")
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level)
+    return level
+
+
+def encode(message: dict[str, Any], max_bytes: int = MAX_MESSAGE_BYTES) -> bytes:
+    """Encode one message as a frame.
+
+    Args:
+        message: A JSON-safe object with an ``op`` string.
+        max_bytes: Largest payload allowed.
+
+    Returns:
+        The header and the payload.
+
+    Raises:
+        ChannelError: If the message is not JSON-safe, has no ``op`` or is too large.
+    """
+    if not isinstance(message.get("op"), str):
+        raise ChannelError("a message needs an 'op' string")
+    try:
+        payload = json.dumps(message, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise ChannelError(f"message is not JSON-safe: {exc}") from None
+    if len(payload) > max_bytes:
+        raise ChannelError(f"message of {len(payload)} bytes exceeds {max_bytes}")
+    return HEADER.pack(len(payload)) + payload
+
+
+def decode_payload(payload: bytes) -> dict[str, Any]:
+    """Decode and validate one payload strictly.
+
+    Args:
+        payload: The bytes after the header.
+
+    Returns:
+        The message object.
+
+    Raises:
+        ChannelError: If it is not UTF-8 JSON, not an object with an ``op`` string, uses
+            NaN/Infinity, repeats a key or nests too deeply.
+    """
+    try:
+        text = payload.decode("utf-8")
+        value = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ChannelError(f"message is not UTF-8 JSON: {type(exc).__name__}") from None
+    if not isinstance(value, dict) or not isinstance(value.get("op"), str):
+        raise ChannelError("a message must be a JSON object with an 'op' string")
+    _depth(value)
+    return value
+
+
+class FrameDecoder:
+    """Incremental decoder for the trusted side: feed bytes, get whole messages.
+
+    It never blocks, so the trusted side can read with a deadline and kill a worker that
+    stalls mid-frame.
+    """
+
+    def __init__(self, max_bytes: int = MAX_MESSAGE_BYTES) -> None:
+        self._buffer = bytearray()
+        self._max = max_bytes
+
+    def feed(self, data: bytes) -> Iterator[dict[str, Any]]:
+        """Add bytes and yield every message they complete.
+
+        Args:
+            data: Bytes read from the pipe.
+
+        Yields:
+            Decoded messages, in order.
+
+        Raises:
+            ChannelError: On an oversize frame or an invalid payload.
+        """
+        self._buffer.extend(data)
+        while len(self._buffer) >= HEADER.size:
+            (length,) = HEADER.unpack_from(self._buffer)
+            if length > self._max:
+                raise ChannelError(f"frame of {length} bytes exceeds {self._max}")
+            end = HEADER.size + length
+            if len(self._buffer) < end:
+                return
+            payload = bytes(self._buffer[HEADER.size : end])
+            del self._buffer[:end]
+            yield decode_payload(payload)
+
+    @property
+    def pending(self) -> int:
+        """Bytes of an incomplete frame still buffered (non-zero at EOF means truncation)."""
+        return len(self._buffer)
+
+
+def _read_exact(fd: int, size: int) -> bytes:
+    chunks = bytearray()
+    while len(chunks) < size:
+        chunk = os.read(fd, size - len(chunks))
+        if not chunk:
+            raise ChannelError(f"channel closed after {len(chunks)} of {size} bytes")
+        chunks.extend(chunk)
+    return bytes(chunks)
+
+
+def read_message(fd: int, max_bytes: int = MAX_MESSAGE_BYTES) -> dict[str, Any]:
+    """Read one message, blocking (the worker side).
+
+    Args:
+        fd: The file descriptor to read from.
+        max_bytes: Largest payload accepted.
+
+    Returns:
+        The decoded message.
+
+    Raises:
+        ChannelError: On EOF, truncation, an oversize frame or an invalid payload.
+    """
+    (length,) = HEADER.unpack(_read_exact(fd, HEADER.size))
+    if length > max_bytes:
+        raise ChannelError(f"frame of {length} bytes exceeds {max_bytes}")
+    return decode_payload(_read_exact(fd, length))
+
+
+def write_message(fd: int, message: dict[str, Any], max_bytes: int = MAX_MESSAGE_BYTES) -> None:
+    """Encode and write one message whole.
+
+    Args:
+        fd: The file descriptor to write to.
+        message: The message.
+        max_bytes: Largest payload allowed.
+    """
+    data = memoryview(encode(message, max_bytes))
+    while data:
+        written = os.write(fd, data)
+        data = data[written:]
+
+
+@dataclass(frozen=True)
+class DPRequest:
+    """A validated DP call from the worker.
+
+    Attributes:
+        call: The aggregate, one of :data:`DP_CALLS`.
+        dataset: The dataset name the model asked for.
+        args: Plain keyword arguments (``epsilon``, ``column``, ``lower``, ...).
+        group_by: Group keys, empty for an ungrouped call.
+    """
+
+    call: str
+    dataset: str
+    args: dict[str, Any]
+    group_by: tuple[str, ...] = ()
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> DPRequest:
+        """Validate a ``dp`` message.
+
+        Args:
+            message: A decoded message with ``op == "dp"``.
+
+        Returns:
+            The request.
+
+        Raises:
+            ChannelError: If a field is missing or of the wrong type.
+        """
+        call, dataset = message.get("call"), message.get("dataset")
+        args, group_by = message.get("args", {}), message.get("group_by", [])
+        if message.get("op") != "dp" or call not in DP_CALLS:
+            raise ChannelError(f"unknown DP call {call!r}")
+        if not isinstance(dataset, str) or not dataset:
+            raise ChannelError("a DP call needs a dataset name")
+        if not isinstance(args, dict):
+            raise ChannelError("DP call args must be an object")
+        if not isinstance(group_by, list) or not all(isinstance(k, str) for k in group_by):
+            raise ChannelError("group_by must be a list of column names")
+        return cls(call=str(call), dataset=dataset, args=args, group_by=tuple(group_by))
+
+    def to_message(self) -> dict[str, Any]:
+        """Return the wire form."""
+        return {
+            "op": "dp",
+            "call": self.call,
+            "dataset": self.dataset,
+            "args": self.args,
+            "group_by": list(self.group_by),
+        }
