@@ -81,6 +81,14 @@ class BwrapBackend:
             "--ro-bind",
             "/usr",
             "/usr",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            # The private /tmp comes before the binds below, so that a checkout or venv
+            # that lives under the host's /tmp is bound on top of it, not hidden by it.
+            "--tmpfs",
+            "/tmp",  # noqa: S108 - a private tmpfs inside the sandbox
         ]
         for link in _ROOT_LINKS:
             if os.path.islink(link):
@@ -93,16 +101,7 @@ class BwrapBackend:
                 args += ["--ro-bind", str(prefix), str(prefix)]
         for path in _runtime_binds():
             args += ["--ro-bind", str(path), str(path)]
-        args += [
-            "--proc",
-            "/proc",
-            "--dev",
-            "/dev",
-            "--tmpfs",
-            "/tmp",  # noqa: S108 - a private tmpfs inside the sandbox
-            "--chdir",
-            "/tmp",  # noqa: S108
-        ]
+        args += ["--chdir", "/tmp"]  # noqa: S108
         pass_fds: tuple[int, ...] = ()
         if seccomp.supported():
             read_fd, write_fd = os.pipe()
