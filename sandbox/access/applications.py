@@ -35,7 +35,7 @@ from sandbox.access.model import (
 from sandbox.access.rules import MAX_TEXT_CHARS, check_draft, require_application_step
 from sandbox.access.stages import close_stage, open_stage, stages_of
 from sandbox.catalog.model import OpenAttribute
-from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns, require_owner
+from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns, require_owner, restrict_to_visible
 from sandbox.catalog.queries import aware
 from sandbox.errors import InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
@@ -251,11 +251,9 @@ def list_applications(session: Session, actor: Actor, calendar: WorkCalendar, *,
     stmt = select(ApplicationRow).order_by(ApplicationRow.id.desc())
     if status is not None:
         stmt = stmt.where(ApplicationRow.status == str(status))
-    if actor.role not in OVERSIGHT_ROLES:
-        if actor.role is Role.PROVIDER and actor.organisation_id is not None:
-            stmt = stmt.where(ApplicationRow.provider_org_id == actor.organisation_id)
-        else:
-            stmt = stmt.where(ApplicationRow.applicant_id == actor.user_id)
+    stmt = restrict_to_visible(stmt, actor, org_column=ApplicationRow.provider_org_id,
+                               filer_column=ApplicationRow.applicant_id,
+                               provider_sees_own_filings=False)
     moment = _now(now)
     return [application_of(session, calendar, row, moment)
             for row in session.execute(stmt).scalars()]

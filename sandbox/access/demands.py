@@ -19,7 +19,7 @@ from sandbox.access.model import Demand, DemandStatus, StageKind, Subject
 from sandbox.access.rules import MAX_TEXT_CHARS, require_demand_step
 from sandbox.access.stages import close_stage, open_stage, stages_of
 from sandbox.catalog.model import OpenAttribute
-from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns, require_owner
+from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns, require_owner, restrict_to_visible
 from sandbox.catalog.queries import aware
 from sandbox.errors import InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, OrganisationKind, Role
@@ -256,11 +256,9 @@ def list_demands(session: Session, actor: Actor, calendar: WorkCalendar, *,
     stmt = select(DemandRow).order_by(DemandRow.id.desc())
     if status is not None:
         stmt = stmt.where(DemandRow.status == str(status))
-    if actor.role not in OVERSIGHT_ROLES:
-        if actor.role is Role.PROVIDER and actor.organisation_id is not None:
-            stmt = stmt.where(DemandRow.provider_org_id == actor.organisation_id)
-        else:
-            stmt = stmt.where(DemandRow.requester_id == actor.user_id)
+    stmt = restrict_to_visible(stmt, actor, org_column=DemandRow.provider_org_id,
+                               filer_column=DemandRow.requester_id,
+                               provider_sees_own_filings=False)
     moment = _now(now)
     return [demand_of(session, calendar, row, moment)
             for row in session.execute(stmt).scalars()]

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
+from sqlalchemy import Select
+from sqlalchemy.orm import InstrumentedAttribute
+
 from sandbox.catalog.model import CatalogEntry, OpenAttribute
 from sandbox.errors import PermissionDenied
 from sandbox.identity.model import Actor, Role
+
+_Row = TypeVar("_Row", bound=Any)
 
 OVERSIGHT_ROLES = frozenset({Role.AUTHORITY, Role.AUDITOR, Role.ADMIN})
 """Roles that supervise every dataset's metadata (never its raw rows)."""
@@ -36,3 +43,28 @@ def sees_details(actor: Actor, entry: CatalogEntry) -> bool:
     if entry.metadata.open_attribute is not OpenAttribute.CLOSED:
         return True
     return owns(actor, entry.provider_org_id) or actor.role in OVERSIGHT_ROLES
+
+
+def restrict_to_visible(
+    stmt: Select[_Row],
+    actor: Actor,
+    *,
+    org_column: InstrumentedAttribute[int] | InstrumentedAttribute[int | None],
+    filer_column: InstrumentedAttribute[int],
+    provider_sees_own_filings: bool,
+) -> Select[_Row]:
+    """Narrow a query of cases (applications, requests, complaints, objections) to those
+    ``actor`` may see.
+
+    Oversight sees every case; a provider with an organisation sees the cases addressed to
+    it (and, where ``provider_sees_own_filings``, those it filed itself); anyone else sees
+    only the cases they filed.
+    """
+    if actor.role in OVERSIGHT_ROLES:
+        return stmt
+    if actor.role is Role.PROVIDER and actor.organisation_id is not None:
+        addressed = org_column == actor.organisation_id
+        if provider_sees_own_filings:
+            return stmt.where(addressed | (filer_column == actor.user_id))
+        return stmt.where(addressed)
+    return stmt.where(filer_column == actor.user_id)

@@ -10,9 +10,9 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from sandbox._parse import parse_enum
 from sandbox.access.rules import MAX_TEXT_CHARS
-from sandbox.catalog.permissions import OVERSIGHT_ROLES
+from sandbox.catalog.permissions import restrict_to_visible
 from sandbox.errors import InvalidRequest, NotFound
-from sandbox.identity.model import Actor, Role
+from sandbox.identity.model import Actor
 from sandbox.oversight.model import CaseStatus
 from sandbox.store.models import (
     ComplaintRow,
@@ -109,10 +109,5 @@ def visible_cases(
         stmt = stmt.where(model.status == str(parse_enum(CaseStatus, status, "status")))
     if dataset is not None:
         stmt = stmt.where(model.dataset_id == dataset_by_name(session, dataset).id)
-    if actor.role not in OVERSIGHT_ROLES:
-        if actor.role is Role.PROVIDER and actor.organisation_id is not None:
-            stmt = stmt.where((model.provider_org_id == actor.organisation_id)
-                              | (filer == actor.user_id))
-        else:
-            stmt = stmt.where(filer == actor.user_id)
-    return stmt
+    return restrict_to_visible(stmt, actor, org_column=model.provider_org_id,
+                               filer_column=filer, provider_sees_own_filings=True)
