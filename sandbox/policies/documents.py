@@ -14,7 +14,8 @@ the offending field by its path::
                 max_output_cells: 10000, no_row_level_output: true,
                 dominance_n: 2, dominance_k: 90}
     job_limits: {wall_seconds: 600, cpu_seconds: 600, memory_mb: 2048, processes: 64,
-                 result_bytes: 10485760, log_bytes: 1048576, raw_access_allowed: false}
+                 result_bytes: 10485760, log_bytes: 1048576, raw_access_allowed: false,
+                 allowed_imports: [math]}
     review: {mode: manual, reviewers: 1}
 
 Numbers are read exactly: decimals in text become exact fractions (``0.1`` is one tenth,
@@ -264,7 +265,13 @@ def parse_policy(source: str | bytes | Mapping[str, object],
     if fields.get("delta") is not None:
         kwargs["delta"] = parse_delta(_fraction_text(fields["delta"]), "delta")
     kwargs["row_count"] = RowCountRules(**_section(fields, "row_count", _ROW_COUNT_FIELDS))
-    kwargs["job_limits"] = JobLimits(**_section(fields, "job_limits", _JOB_LIMIT_FIELDS))
+    limits = _section(fields, "job_limits", _JOB_LIMIT_FIELDS)
+    if "allowed_imports" in limits:
+        modules = limits["allowed_imports"]
+        if not isinstance(modules, list):
+            raise InvalidRequest("job_limits.allowed_imports must be a list of module names")
+        limits["allowed_imports"] = tuple(modules)
+    kwargs["job_limits"] = JobLimits(**limits)
     review = _section(fields, "review", _REVIEW_FIELDS)
     if "mode" in review:
         kwargs["review_mode"] = _choice(review["mode"], ReviewMode, "review.mode")
@@ -317,8 +324,9 @@ def to_dict(policy: Policy) -> dict[str, Any]:
     if policy.delta is not None:
         result["delta"] = number_text(policy.delta)
     for name, section in (("row_count", policy.row_count), ("job_limits", policy.job_limits)):
-        values = {key: getattr(section, key) for key in section.__dataclass_fields__
-                  if getattr(section, key) is not None}
+        values = {key: list(value) if isinstance(value, tuple) else value
+                  for key in section.__dataclass_fields__
+                  if (value := getattr(section, key)) is not None}
         if values:
             result[name] = values
     review: dict[str, Any] = {}

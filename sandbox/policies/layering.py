@@ -9,6 +9,7 @@ refused." Strictest means, field by field:
 - largest: ``min_count``, ``suppression_threshold``, ``rounding``, ``reviewers``,
   ``dominance_n``;
 - ``raw_access_allowed`` only if some level allows it and none forbids it;
+  ``allowed_imports``: only the modules every level that sets a list allows;
   ``no_row_level_output`` if any level asks for it; manual review if any level asks for it;
 - accounting and privacy unit: the levels that set them must agree.
 
@@ -88,6 +89,7 @@ def platform_defaults(accounting: Accounting = Accounting.PURE) -> Policy:
         job_limits=JobLimits(
             wall_seconds=3600, cpu_seconds=3600, memory_mb=2048, processes=64,
             result_bytes=10 * 1024 * 1024, log_bytes=1024 * 1024, raw_access_allowed=False,
+            allowed_imports=("math",),
         ),
         review_mode=ReviewMode.MANUAL,
         reviewers=1,
@@ -149,8 +151,16 @@ def find_loosenings(base: Policy, candidate: Policy, *, base_name: str = "the fl
     compare("row_count.no_row_level_output", rows.no_row_level_output,
             their_rows.no_row_level_output, smaller)
     for field_name in JobLimits.__dataclass_fields__:
-        compare(f"job_limits.{field_name}", getattr(base.job_limits, field_name),
-                getattr(candidate.job_limits, field_name), bigger)
+        if field_name != "allowed_imports":
+            compare(f"job_limits.{field_name}", getattr(base.job_limits, field_name),
+                    getattr(candidate.job_limits, field_name), bigger)
+    ours_imports = base.job_limits.allowed_imports
+    their_imports = candidate.job_limits.allowed_imports
+    if ours_imports is not None and their_imports is not None:
+        extra = sorted(set(their_imports) - set(ours_imports))
+        if extra:
+            found.append(f"job_limits.allowed_imports {', '.join(extra)} is looser than "
+                         f"{base_name}'s {', '.join(ours_imports) or 'none'}")
     if base.review_mode is ReviewMode.MANUAL and candidate.review_mode is ReviewMode.AUTO_DP:
         found.append(f"review.mode auto_dp is looser than {base_name}'s manual")
     compare("review.reviewers", base.reviewers, candidate.reviewers, smaller)
@@ -279,7 +289,11 @@ def _row_count(levels: list[RowCountRules], default: RowCountRules) -> RowCountR
 
 def _job_limits(levels: list[JobLimits], default: JobLimits) -> JobLimits:
     limits = {name: _pick((getattr(x, name) for x in levels), min, getattr(default, name))
-              for name in JobLimits.__dataclass_fields__ if name != "raw_access_allowed"}
+              for name in JobLimits.__dataclass_fields__
+              if name not in ("raw_access_allowed", "allowed_imports")}
     raw = _pick((x.raw_access_allowed for x in levels), all,
                 _required(default.raw_access_allowed))
-    return JobLimits(**limits, raw_access_allowed=raw)
+    lists = [set(x.allowed_imports) for x in levels if x.allowed_imports is not None]
+    imports = (tuple(sorted(set.intersection(*lists))) if lists
+               else _required(default.allowed_imports))
+    return JobLimits(**limits, raw_access_allowed=raw, allowed_imports=imports)

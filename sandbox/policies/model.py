@@ -15,11 +15,14 @@ names the offending field by its document path (``row_count.min_count``).
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
 
 from sandbox.errors import InvalidRequest
 from sandbox.policies.budget import Accounting, PrivacyCost
+
+_MODULE_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 class ReviewMode(enum.StrEnum):
@@ -50,6 +53,15 @@ def _check_int(path: str, value: object, *, minimum: int, maximum: int | None = 
         else:
             kind = "a positive integer" if minimum == 1 else "a non-negative integer"
         raise InvalidRequest(f"{path} must be {kind}")
+
+
+def _check_modules(path: str, value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, tuple) or not all(
+        isinstance(name, str) and _MODULE_NAME.fullmatch(name) for name in value
+    ):
+        raise InvalidRequest(f"{path} must be a list of module names (such as math, json)")
 
 
 def _check_bool(path: str, value: object) -> None:
@@ -109,12 +121,17 @@ class JobLimits:
     """Largest log a job may write."""
     raw_access_allowed: bool | None = None
     """Whether jobs may read raw rows inside the hardened sandbox."""
+    allowed_imports: tuple[str, ...] | None = None
+    """Modules an algorithm model may import (each must have a vetted wrapper in the
+    runtime); the effective list is what every level allows."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name == "raw_access_allowed":
                 _check_bool(f"job_limits.{f.name}", value)
+            elif f.name == "allowed_imports":
+                _check_modules(f"job_limits.{f.name}", value)
             else:
                 _check_int(f"job_limits.{f.name}", value, minimum=1)
 

@@ -106,7 +106,8 @@ def test_strictest_field_by_field() -> None:
         no_row_level_output=True, dominance_n=3, dominance_k=90)
     assert result.job_limits == JobLimits(
         wall_seconds=600, cpu_seconds=100, memory_mb=2048, processes=64,
-        result_bytes=10 * 1024 * 1024, log_bytes=1024 * 1024, raw_access_allowed=False)
+        result_bytes=10 * 1024 * 1024, log_bytes=1024 * 1024, raw_access_allowed=False,
+        allowed_imports=("math",))
     assert result.review_mode is ReviewMode.MANUAL
     assert result.reviewers == 3
 
@@ -268,3 +269,26 @@ def test_effective_policy_never_loosens_any_level() -> None:
             assert find_loosenings(level, result) == []
         # Layering is idempotent: the effective policy is its own strictest combination.
         assert effective_policy(result, result, result) == result
+
+
+def test_allowed_imports_are_what_every_level_allows() -> None:
+    floor = parse_policy("job_limits: {allowed_imports: [math, json]}", "floor")
+    dataset = parse_policy("job_limits: {allowed_imports: [json]}", "dataset")
+    assert effective_policy(floor, dataset, None).job_limits.allowed_imports == ("json",)
+    empty = parse_policy("{}", "dataset")
+    assert effective_policy(floor, empty, None).job_limits.allowed_imports == ("json", "math")
+    none_set = effective_policy(parse_policy("{}", "floor"), empty, None)
+    assert none_set.job_limits.allowed_imports == ("math",)
+
+
+def test_a_dataset_allowing_more_imports_than_the_floor_is_refused() -> None:
+    floor = parse_policy("job_limits: {allowed_imports: [math]}", "floor")
+    dataset = parse_policy("job_limits: {allowed_imports: [math, json]}", "dataset")
+    with pytest.raises(InvalidRequest, match="allowed_imports json"):
+        check_dataset_policy(floor, dataset)
+
+
+@pytest.mark.parametrize("value", ["math", [1], ["os.path"], ["Math"]])
+def test_allowed_imports_must_be_module_names(value: object) -> None:
+    with pytest.raises(InvalidRequest, match="allowed_imports"):
+        parse_policy({"job_limits": {"allowed_imports": value}}, "floor")
