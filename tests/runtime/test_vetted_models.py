@@ -1,0 +1,299 @@
+"""The vetted models of ``algorithms/``: each loads, compiles, validates and runs end to end.
+
+The catalog reads the models as text (``sandbox`` never imports ``algorithms``); each model
+then runs in the strongest backend of this machine against a fake trusted broker, and the DP
+calls it made are checked against the parameters it was given.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sandbox.runtime.backends import Backend, default_registry
+from sandbox.runtime.catalog import (
+    CatalogError,
+    ModelCatalog,
+    UnknownModel,
+    VettedModel,
+    default_algorithms_dir,
+)
+from sandbox.runtime.channel import DPRequest
+from sandbox.runtime.compiler import compile_model
+from sandbox.runtime.executor import BrokerRefusal, run_model
+from sandbox.runtime.params import ParamsError, validate_params
+
+GROUPS = {"north": 10.5, "south": 20.25}
+
+
+class FakeBroker:
+    """Answers each DP call with a plausible value and records it; knows one dataset."""
+
+    def __init__(self, dataset: str = "census") -> None:
+        self.dataset = dataset
+        self.calls: list[tuple[str, tuple[str, ...], dict[str, Any]]] = []
+
+    def __call__(self, request: DPRequest) -> Any:
+        if request.dataset != self.dataset:
+            raise BrokerRefusal(f"dataset {request.dataset!r} is not in this job's grant")
+        self.calls.append((request.call, request.group_by, request.args))
+        if request.group_by or request.call == "histogram":
+            return dict(GROUPS)
+        return {
+            "count": 1234.0,
+            "sum": 5.5e6,
+            "mean": 41.5,
+            "variance": 90.25,
+            "quantile": 40.0 + 10 * float(request.args.get("q", 0)),
+        }[request.call]
+
+
+# name -> (params beyond the defaults, expected DP calls, expected result)
+CASES: dict[str, tuple[dict[str, Any], list[tuple[str, tuple[str, ...], dict[str, Any]]], Any]] = {
+    "count_rows": (
+        {"dataset": "census"},
+        [("count", (), {"epsilon": 0.5})],
+        {"dataset": "census", "count": 1234.0},
+    ),
+    "count_by_group": (
+        {"dataset": "census", "group": "region", "epsilon": 0.25, "delta": 1e-6},
+        [("count", ("region",), {"epsilon": 0.25, "delta": 1e-6})],
+        {"dataset": "census", "group": "region", "count": GROUPS},
+    ),
+    "sum_by_group": (
+        {"dataset": "census", "group": "region", "column": "income", "lower": 0, "upper": 1e5},
+        [("sum", ("region",), {"column": "income", "lower": 0, "upper": 1e5, "epsilon": 1.0})],
+        {"dataset": "census", "group": "region", "column": "income", "sum": GROUPS},
+    ),
+    "mean_by_group": (
+        {
+            "dataset": "census",
+            "group": "region",
+            "column": "income",
+            "lower": 0,
+            "upper": 200000,
+            "epsilon": 0.5,
+        },
+        [("mean", ("region",), {"column": "income", "lower": 0, "upper": 200000, "epsilon": 0.5})],
+        {"dataset": "census", "group": "region", "column": "income", "mean": GROUPS},
+    ),
+    "histogram": (
+        {"dataset": "census", "column": "age", "bins": 5, "lower": 0, "upper": 100},
+        [("histogram", (), {"column": "age", "epsilon": 1.0, "bins": 5, "lower": 0, "upper": 100})],
+        {"dataset": "census", "column": "age", "histogram": GROUPS},
+    ),
+    "quantiles": (
+        {"dataset": "census", "column": "age", "lower": 0, "upper": 120, "epsilon": 0.9},
+        [
+            ("quantile", (), {"column": "age", "q": q, "lower": 0, "upper": 120, "epsilon": 0.3})
+            for q in (0.25, 0.5, 0.75)
+        ],
+        {
+            "dataset": "census",
+            "column": "age",
+            "quantiles": [
+                {"q": 0.25, "value": 42.5},
+                {"q": 0.5, "value": 45.0},
+                {"q": 0.75, "value": 47.5},
+            ],
+        },
+    ),
+    "summary_statistics": (
+        {"dataset": "census", "column": "income", "lower": 0, "upper": 1000},
+        [
+            ("count", (), {"epsilon": 0.5}),
+            ("mean", (), {"column": "income", "lower": 0, "upper": 1000, "epsilon": 0.5}),
+            ("variance", (), {"column": "income", "lower": 0, "upper": 1000, "epsilon": 0.5}),
+        ],
+        {"dataset": "census", "column": "income", "count": 1234.0, "mean": 41.5, "variance": 90.25},
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def catalog() -> ModelCatalog:
+    return ModelCatalog()
+
+
+@pytest.fixture(scope="module")
+def strongest() -> Backend:
+    return default_registry().strongest()
+
+
+def test_every_shipped_model_is_covered(catalog: ModelCatalog) -> None:
+    shipped = sorted(p.stem for p in default_algorithms_dir().glob("*.py") if p.stem != "__init__")
+    assert catalog.names() == shipped
+    assert sorted(CASES) == shipped
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_model_loads_compiles_and_validates(catalog: ModelCatalog, name: str) -> None:
+    model = catalog.get(name)
+    assert model.name == name
+    assert model.imports == frozenset()
+    assert len(model.sha256) == 64
+    assert compile_model(model.source, ()).ok
+    assert model.info.description and model.info.summary
+    assert model.info.params["dataset"].required
+    for spec in model.info.params.values():
+        assert spec.description, f"{name}.{spec.name} has no description"
+        if spec.name.startswith("epsilon"):
+            assert spec.minimum is not None and spec.minimum > 0
+            assert spec.maximum is not None and spec.maximum <= 10
+    required = {n: CASES[name][0][n] for n, s in model.info.params.items() if s.required}
+    complete = validate_params(model.info, required)
+    assert list(complete) == list(model.info.params)
+    json.dumps(complete, allow_nan=False)
+    json.dumps(model.info.to_dict(), allow_nan=False)
+    with pytest.raises(ParamsError, match="missing required parameter 'dataset'"):
+        validate_params(model.info, {})
+    with pytest.raises(ParamsError, match="parameter 'epsilon' must be at most 10"):
+        validate_params(model.info, {**required, "epsilon": 11})
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_model_runs_end_to_end(catalog: ModelCatalog, strongest: Backend, name: str) -> None:
+    model = catalog.get(name)
+    given, expected_calls, expected_value = CASES[name]
+    params = validate_params(model.info, given)
+    broker = FakeBroker()
+    outcome = run_model(
+        strongest, model.source, broker, params=params, allowed_imports=model.imports
+    )
+    assert outcome.status == "ok", outcome
+    assert outcome.value == expected_value
+    json.dumps(outcome.value, allow_nan=False)
+    assert len(broker.calls) == len(expected_calls)
+    for (call, keys, args), (want_call, want_keys, want_args) in zip(
+        broker.calls, expected_calls, strict=True
+    ):
+        assert (call, keys) == (want_call, want_keys)
+        assert args.keys() == want_args.keys()
+        for key, value in want_args.items():
+            if key == "epsilon":  # a split epsilon is a float division
+                assert args[key] == pytest.approx(value, rel=1e-12)
+            else:
+                assert args[key] == value
+
+
+def test_split_epsilon_never_exceeds_the_total(catalog: ModelCatalog, strongest: Backend) -> None:
+    model = catalog.get("quantiles")
+    qs = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
+    params = validate_params(
+        model.info,
+        {"dataset": "census", "column": "age", "lower": 0, "upper": 1, "qs": qs, "epsilon": 0.7},
+    )
+    broker = FakeBroker()
+    outcome = run_model(strongest, model.source, broker, params=params)
+    assert outcome.status == "ok", outcome
+    assert sum(args["epsilon"] for _, _, args in broker.calls) <= 0.7 + 1e-12
+    assert [args["q"] for _, _, args in broker.calls] == qs
+
+
+def test_models_refuse_inconsistent_bounds(catalog: ModelCatalog, strongest: Backend) -> None:
+    model = catalog.get("mean_by_group")
+    params = validate_params(
+        model.info,
+        {"dataset": "census", "group": "region", "column": "income", "lower": 5, "upper": 5},
+    )
+    broker = FakeBroker()
+    outcome = run_model(strongest, model.source, broker, params=params)
+    assert outcome.status == "model_error"
+    assert "lower must be below upper" in outcome.errors[0]
+    assert broker.calls == []
+
+
+def test_models_pass_on_broker_refusals(catalog: ModelCatalog, strongest: Backend) -> None:
+    model = catalog.get("count_rows")
+    params = validate_params(model.info, {"dataset": "secret"})
+    outcome = run_model(strongest, model.source, FakeBroker(), params=params)
+    assert outcome.status == "model_error"
+    assert "DPError: dataset 'secret' is not in this job's grant" in outcome.errors[0]
+
+
+# --- the catalog itself -------------------------------------------------------------------
+
+GOOD = '''"""A test model."""
+
+PARAMS = {"dataset": {"type": "string"}}
+
+
+def run(ctx):
+    """Count."""
+    return ctx.dataset(ctx.params["dataset"]).count(epsilon=1)
+'''
+
+
+def test_catalog_reads_models_without_importing_algorithms() -> None:
+    for path in (Path(__file__).resolve().parents[2] / "sandbox").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            assert not any(n == "algorithms" or n.startswith("algorithms.") for n in names), path
+
+
+def test_catalog_ignores_init_and_other_files(tmp_path: Path) -> None:
+    (tmp_path / "__init__.py").write_text('"""Package."""\n')
+    (tmp_path / "README.md").write_text("# models\n")
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "my_model.py").write_text(GOOD)
+    catalog = ModelCatalog(tmp_path)
+    assert catalog.names() == ["my_model"]
+    assert "my_model" in catalog and len(catalog) == 1
+    model = catalog.get("my_model")
+    assert isinstance(model, VettedModel)
+    assert model.info.description == "A test model."
+    assert model.source == GOOD
+
+
+def test_unknown_model_names_nothing_else(tmp_path: Path) -> None:
+    (tmp_path / "my_model.py").write_text(GOOD)
+    catalog = ModelCatalog(tmp_path)
+    with pytest.raises(UnknownModel) as info:
+        catalog.get("x")
+    assert str(info.value) == "no vetted model named 'x'"
+    assert isinstance(info.value, KeyError)
+    with pytest.raises(UnknownModel) as info:
+        catalog.get("../etc/passwd")
+    assert "passwd" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("filename", "source", "message"),
+    [
+        ("Bad.py", GOOD, "not a valid model file name"),
+        ("_private.py", GOOD, "not a valid model file name"),
+        ("norun.py", '"""D."""\n', "run\\(ctx\\)"),
+        ("nodoc.py", "def run(ctx):\n    return 1\n", "docstring"),
+        ("badparams.py", GOOD.replace('"string"', '"text"'), "'type' must be one of"),
+        ("imports_os.py", GOOD.replace("PARAMS", "import os\nPARAMS", 1), "imports os"),
+        ("restricted.py", GOOD.replace("return ctx", "return eval('1') or ctx"), "compile"),
+        ("syntax.py", "def run(ctx:\n", "syntax error"),
+    ],
+)
+def test_a_broken_model_stops_the_catalog(
+    tmp_path: Path, filename: str, source: str, message: str
+) -> None:
+    (tmp_path / "good.py").write_text(GOOD)
+    (tmp_path / filename).write_text(source)
+    with pytest.raises(CatalogError, match=message):
+        ModelCatalog(tmp_path)
+
+
+def test_a_model_may_import_a_vetted_module(tmp_path: Path) -> None:
+    (tmp_path / "uses_math.py").write_text(GOOD.replace("PARAMS", "import math\nPARAMS", 1))
+    assert ModelCatalog(tmp_path).get("uses_math").imports == frozenset({"math"})
+
+
+def test_a_missing_directory_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match="does not exist"):
+        ModelCatalog(tmp_path / "nope")
