@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Install everything the platform and its tests need, idempotently.
 #
-#   1. Debian packages: the PostgreSQL server (the tests start a real one) and bubblewrap
-#      (the `bwrap` isolation backend). apt-get runs only when one of them is missing.
+#   1. Debian packages: the PostgreSQL server (the tests start a real one), docker.io (the
+#      `docker` isolation backend; scripts/start-dockerd.sh starts the engine where no init
+#      system does) and bubblewrap (the `bwrap` backend). apt-get runs only when one of them
+#      is missing.
 #   2. The virtualenv .venv with the project installed in editable mode, pinned by
 #      requirements.lock. pip runs only when requirements.lock or pyproject.toml changed
 #      since the last successful install (a stamp file in .venv records their hash).
@@ -24,7 +26,7 @@ deb_installed() {
 }
 
 missing=()
-for pkg in postgresql bubblewrap; do
+for pkg in postgresql docker.io bubblewrap; do
     deb_installed "$pkg" || missing+=("$pkg")
 done
 # Debian's python3 cannot create a virtualenv without python3-venv (ensurepip).

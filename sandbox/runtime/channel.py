@@ -2,8 +2,10 @@
 
 Each message is a 4-byte big-endian length followed by that many bytes of UTF-8 JSON whose top
 level is an object with an ``op`` string. Nothing else crosses: no pickle, no file descriptors,
-no shared memory. Decoding is strict (no NaN/Infinity, no duplicate keys, a maximum size and
-nesting depth) and happens on the trusted side, which must treat every message as hostile.
+no shared memory. Decoding is strict (no NaN/Infinity, no duplicate keys, no integer beyond 64
+bits, no lone surrogate, a maximum size and nesting depth) and happens on the trusted side, which
+must treat every message as hostile; encoding applies the same rules, so a well-behaved worker
+finds out on its own side.
 
 Messages (``op``):
 
@@ -16,6 +18,7 @@ Messages (``op``):
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 from collections.abc import Iterator
@@ -62,14 +65,46 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _depth(value: object, level: int = 0) -> int:
+MAX_INT = 2**63 - 1
+"""Largest integer magnitude that crosses (results are stored as JSON and Arrow int64)."""
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # ``1e999`` parses as infinity without parse_constant
+        raise ChannelError(f"non-finite number {text[:20]} is not allowed")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 19:
+        raise ChannelError("integer is too large")
+    value = int(text)
+    if abs(value) > MAX_INT:
+        raise ChannelError("integer is too large")
+    return value
+
+
+def _validate(value: object, level: int = 0) -> None:
+    """Check nesting depth, integer range and text (no lone surrogates) of a value."""
     if level > MAX_DEPTH:
         raise ChannelError("message nests too deeply")
-    if isinstance(value, dict):
-        return max((_depth(v, level + 1) for v in value.values()), default=level)
-    if isinstance(value, list):
-        return max((_depth(v, level + 1) for v in value), default=level)
-    return level
+    if isinstance(value, str):
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ChannelError("text with lone surrogates is not allowed") from None
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) > MAX_INT:
+            raise ChannelError("integer is too large")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _validate(key, level + 1)
+            _validate(item, level + 1)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _validate(item, level + 1)
 
 
 def encode(message: dict[str, Any], max_bytes: int = MAX_MESSAGE_BYTES) -> bytes:
@@ -83,13 +118,16 @@ def encode(message: dict[str, Any], max_bytes: int = MAX_MESSAGE_BYTES) -> bytes
         The header and the payload.
 
     Raises:
-        ChannelError: If the message is not JSON-safe, has no ``op`` or is too large.
+        ChannelError: If the message is not JSON-safe (including nesting deeper than
+            ``MAX_DEPTH``, integers beyond 64 bits and lone surrogates), has no ``op`` or is
+            too large.
     """
     if not isinstance(message.get("op"), str):
         raise ChannelError("a message needs an 'op' string")
+    _validate(message)
     try:
         payload = json.dumps(message, allow_nan=False, separators=(",", ":")).encode("utf-8")
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise ChannelError(f"message is not JSON-safe: {exc}") from None
     if len(payload) > max_bytes:
         raise ChannelError(f"message of {len(payload)} bytes exceeds {max_bytes}")
@@ -107,16 +145,24 @@ def decode_payload(payload: bytes) -> dict[str, Any]:
 
     Raises:
         ChannelError: If it is not UTF-8 JSON, not an object with an ``op`` string, uses
-            NaN/Infinity, repeats a key or nests too deeply.
+            NaN/Infinity (or a float literal that overflows to it), an integer beyond 64 bits
+            or a lone surrogate, repeats a key or nests too deeply.
     """
     try:
         text = payload.decode("utf-8")
-        value = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        value = json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            parse_int=_bounded_int,
+            object_pairs_hook=_no_duplicates,
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # ValueError covers JSONDecodeError and int() refusing a huge digit string.
         raise ChannelError(f"message is not UTF-8 JSON: {type(exc).__name__}") from None
     if not isinstance(value, dict) or not isinstance(value.get("op"), str):
         raise ChannelError("a message must be a JSON object with an 'op' string")
-    _depth(value)
+    _validate(value)
     return value
 
 
@@ -235,7 +281,7 @@ class DPRequest:
         """
         call, dataset = message.get("call"), message.get("dataset")
         args, group_by = message.get("args", {}), message.get("group_by", [])
-        if message.get("op") != "dp" or call not in DP_CALLS:
+        if message.get("op") != "dp" or not isinstance(call, str) or call not in DP_CALLS:
             raise ChannelError(f"unknown DP call {call!r}")
         if not isinstance(dataset, str) or not dataset:
             raise ChannelError("a DP call needs a dataset name")

@@ -274,13 +274,52 @@ def _check_contract(tree: ast.Module) -> tuple[list[str], str | None, dict[str, 
         if any(isinstance(t, ast.Name) and t.id == "PARAMS" for t in stmt.targets):
             try:
                 value = ast.literal_eval(stmt.value)
-            except ValueError:
-                value = None
+            except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+                value = None  # TypeError: an unhashable key such as ``{[1]: 2}``
             if not isinstance(value, dict):
                 errors.append(f"Line {stmt.lineno}: PARAMS must be a literal dict.")
+            elif not _is_json_data(value):
+                errors.append(
+                    f"Line {stmt.lineno}: PARAMS must be plain JSON data (strings, finite "
+                    "numbers, booleans, None, lists and dicts with string keys)."
+                )
             else:
                 params = value
     return errors, docstring, params
+
+
+_MAX_PARAMS_DEPTH = 16
+_MAX_INT = 2**63 - 1
+
+
+def _is_json_data(value: object, depth: int = 0) -> bool:
+    """Whether ``value`` is data the trusted side can store and send as strict JSON."""
+    if depth > _MAX_PARAMS_DEPTH:
+        return False
+    if value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, str):
+        return value.isascii() or _is_utf8_text(value)
+    if isinstance(value, int):
+        return abs(value) <= _MAX_INT
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_is_json_data(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(
+            isinstance(k, str) and _is_json_data(k) and _is_json_data(v, depth + 1)
+            for k, v in value.items()
+        )
+    return False  # tuples, sets, bytes, complex numbers
+
+
+def _is_utf8_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, e.g. from a "\ud800" escape
+        return False
+    return True
 
 
 def compile_model(
@@ -297,15 +336,30 @@ def compile_model(
     Returns:
         A :class:`CompileResult`; ``errors`` is non-empty when the model is rejected.
     """
+    # This runs on the trusted side too (at submission): hostile source must come back as
+    # errors, never as an exception (deep nesting makes the parser raise RecursionError or
+    # MemoryError, a NUL byte ValueError, a lone surrogate UnicodeEncodeError, and the
+    # bytecode compiler raises SyntaxError for what the parser accepts: 'break' outside loop).
     if len(source.encode("utf-8", "surrogatepass")) > MAX_SOURCE_BYTES:
         return CompileResult(None, (f"Line 1: source is larger than {MAX_SOURCE_BYTES} bytes.",))
+    if not _is_utf8_text(source):
+        return CompileResult(None, ("Line 1: source is not valid UTF-8 text.",))
     try:
         tree = ast.parse(source, filename, "exec")
     except SyntaxError as exc:
-        return CompileResult(None, (f"Line {exc.lineno}: SyntaxError: {exc.msg}",))
-    contract_errors, docstring, params = _check_contract(tree)
-    policy = ModelTransformer.with_imports(allowed_imports)
-    result = compile_restricted_exec(tree, filename=filename, policy=policy)
+        return CompileResult(None, (f"Line {exc.lineno or 1}: SyntaxError: {exc.msg}",))
+    except ValueError as exc:
+        return CompileResult(None, (f"Line 1: SyntaxError: {exc}",))
+    except (RecursionError, MemoryError):
+        return CompileResult(None, ("Line 1: source nests too deeply to compile.",))
+    try:
+        contract_errors, docstring, params = _check_contract(tree)
+        policy = ModelTransformer.with_imports(allowed_imports)
+        result = compile_restricted_exec(tree, filename=filename, policy=policy)
+    except SyntaxError as exc:  # found by the bytecode compiler: 'break' outside loop, ...
+        return CompileResult(None, (f"Line {exc.lineno or 1}: SyntaxError: {exc.msg}",))
+    except (RecursionError, MemoryError):
+        return CompileResult(None, ("Line 1: source nests too deeply to compile.",))
     errors = tuple(result.errors) + tuple(contract_errors)
     return CompileResult(
         code=None if errors else result.code,

@@ -24,7 +24,15 @@ from sandbox.runtime.channel import (
 )
 from sandbox.runtime.compiler import compile_model, safe_globals
 
-__all__ = ["LOG_TRUNCATED", "OOM_EXIT_CODE", "DPError", "DPHandle", "ModelContext", "main"]
+__all__ = [
+    "LOG_TRUNCATED",
+    "OOM_EXIT_CODE",
+    "DPError",
+    "DPHandle",
+    "ModelContext",
+    "RawTable",
+    "main",
+]
 
 OOM_EXIT_CODE = 3
 """Exit status of a worker whose model ran out of memory."""
@@ -93,10 +101,57 @@ class DPHandle:
         return f"<DP handle {self._dataset!r}>"
 
 
-class ModelContext:
-    """The ``ctx`` a model's ``run`` receives: ``dataset``, ``params`` and ``log``."""
+class RawTable:
+    """A raw-access job's read-only view of a dataset's rows (hardened sandbox only).
 
-    __slots__ = ("_log_left", "_log_truncated", "_post", "_send", "params")
+    Values come out as plain Python lists and dicts; the Arrow table itself is never handed
+    to the model (its objects reach far more than a model needs).
+    """
+
+    __slots__ = ("_name", "_table")
+
+    def __init__(self, name: str, table: Any) -> None:
+        self._name = name
+        self._table = table
+
+    @property
+    def num_rows(self) -> int:
+        """How many rows the table holds."""
+        return int(self._table.num_rows)
+
+    @property
+    def column_names(self) -> list[str]:
+        """The table's column names, in order."""
+        return [str(n) for n in self._table.column_names]
+
+    def column(self, name: str) -> list[Any]:
+        """One column's values as a list."""
+        if not isinstance(name, str) or name not in self._table.column_names:
+            raise KeyError(f"table {self._name!r} has no column {name!r}")
+        values: list[Any] = self._table.column(name).to_pylist()
+        return values
+
+    def rows(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The rows as dicts (the first ``limit`` of them when given)."""
+        table = self._table if limit is None else self._table.slice(0, max(0, int(limit)))
+        rows: list[dict[str, Any]] = table.to_pylist()
+        return rows
+
+    def __repr__(self) -> str:
+        return f"<raw table {self._name!r}: {self.num_rows} rows>"
+
+
+def _open_table(path: str) -> Any:
+    import pyarrow as pa  # only raw-access jobs pay for it
+
+    with pa.memory_map(path, "r") as source:
+        return pa.ipc.open_file(source).read_all()
+
+
+class ModelContext:
+    """The ``ctx`` a model's ``run`` receives: ``dataset``, ``table``, ``params`` and ``log``."""
+
+    __slots__ = ("_log_left", "_log_truncated", "_post", "_send", "_tables", "params")
 
     def __init__(
         self,
@@ -104,12 +159,69 @@ class ModelContext:
         send: Send,
         post: Callable[[dict[str, Any]], None],
         log_max_bytes: int,
+        tables: Mapping[str, str] | None = None,
     ) -> None:
         self.params = dict(params)
         self._send = send
         self._post = post
         self._log_left = log_max_bytes
         self._log_truncated = False
+        self._tables = dict(tables or {})
+
+    def table(self, name: str) -> RawTable:
+        """The raw rows of a dataset of this job, read-only (raw-access jobs only)."""
+        if not isinstance(name, str) or not name:
+            raise TypeError("table() takes a dataset name")
+        if not self._tables:
+            raise PermissionError("this is a DP job: it has no raw access; use "
+                                  "ctx.dataset(name) for differentially private queries")
+        path = self._tables.get(name)
+        if path is None:
+            raise KeyError(f"dataset {name!r} is not one of this job's datasets")
+        return RawTable(name, _open_table(path))
+
+    def crosstab(
+        self,
+        dataset: str,
+        rows: list[str],
+        cols: list[str] | None = None,
+        value: str | None = None,
+        agg: str = "count",
+        where: list[list[Any]] | None = None,
+    ) -> Any:
+        """An exact table the platform computes from the raw rows (raw-access jobs): counts,
+        or the ``sum``/``mean`` of ``value``, per combination of ``rows`` and ``cols``, over
+        the rows matching ``where`` (``[column, op, literal]`` triples).
+
+        The platform keeps the counts and contributions behind each cell, so the output
+        checks can verify the table if it is returned as it is; values a model computes
+        itself cannot be verified and always go to a human reviewer.
+        """
+        return self._helper("crosstab", dataset, {
+            "rows": list(rows), "cols": list(cols or []), "value": value, "agg": agg,
+            "where": [list(w) for w in where] if where else None})
+
+    def regression(self, dataset: str, y: str, x: list[str],
+                   where: list[list[Any]] | None = None) -> Any:
+        """An ordinary least squares summary the platform computes from the raw rows (raw-
+        access jobs): coefficients, standard errors, n and residual degrees of freedom.
+        """
+        return self._helper("regression", dataset, {
+            "y": y, "x": list(x), "where": [list(w) for w in where] if where else None})
+
+    def _helper(self, call: str, dataset: str, args: dict[str, Any]) -> Any:
+        if not self._tables:
+            raise PermissionError(f"{call}() is for raw-access jobs; a DP job uses "
+                                  "ctx.dataset(name)")
+        if not isinstance(dataset, str) or dataset not in self._tables:
+            raise KeyError(f"dataset {dataset!r} is not one of this job's datasets")
+        try:
+            reply = self._send({"op": "sdc", "call": call, "dataset": dataset, "args": args})
+        except ChannelError as exc:
+            raise TypeError(f"{call}() arguments must be plain names and numbers") from exc
+        if reply.get("ok") is not True:
+            raise ValueError(str(reply.get("error", f"{call}() was refused")))
+        return reply.get("value")
 
     def dataset(self, name: str) -> DPHandle:
         """Return the DP handle of a dataset (the broker checks the job's grant)."""
@@ -119,8 +231,10 @@ class ModelContext:
 
     def log(self, line: object) -> None:
         """Append one line to the job log; lines beyond the log size cap are dropped."""
-        text = str(line)
-        size = len(text.encode("utf-8", "replace"))
+        # Lone surrogates would not cross the channel: replace them. Every line costs at
+        # least one byte, so empty lines cannot flood the trusted side either.
+        text = str(line).encode("utf-8", "replace").decode("utf-8")
+        size = max(1, len(text.encode("utf-8")))
         if size > self._log_left:
             if not self._log_truncated:
                 self._log_truncated = True
@@ -128,6 +242,16 @@ class ModelContext:
             return
         self._log_left -= size
         self._post({"op": "log", "line": text})
+
+
+def _describe(exc: BaseException) -> str:
+    """Return ``Type: message`` for a model's exception, even when ``str(exc)`` fails."""
+    try:
+        text = str(exc)
+    except Exception:  # e.g. a huge int or a deeply nested argument: unprintable
+        text = "<unprintable message>"
+    described = f"{type(exc).__name__}: {text}"[:2000]
+    return described.encode("utf-8", "replace").decode("utf-8")  # no lone surrogates
 
 
 def _model_line(exc: BaseException) -> int | None:
@@ -155,8 +279,10 @@ def _serve(in_fd: int, out_fd: int) -> int:
     if not compiled.ok or compiled.code is None:
         post({"op": "error", "kind": "compile", "errors": list(compiled.errors)})
         return 1
+    tables = start.get("tables") or {}
     ctx = ModelContext(
-        start.get("params") or {}, send, post, int(start.get("log_max_bytes", 64 * 1024))
+        start.get("params") or {}, send, post, int(start.get("log_max_bytes", 64 * 1024)),
+        {str(k): str(v) for k, v in tables.items()} if isinstance(tables, dict) else {},
     )
     namespace = safe_globals(allowed)
     try:
@@ -164,12 +290,12 @@ def _serve(in_fd: int, out_fd: int) -> int:
         value = namespace["run"](ctx)  # type: ignore[operator]
     except MemoryError:
         raise
-    except Exception as exc:  # the model's own failure, reported as data
+    except BaseException as exc:  # the model's own failure (SystemExit too), reported as data
         post(
             {
                 "op": "error",
                 "kind": "model",
-                "message": f"{type(exc).__name__}: {exc}"[:2000],
+                "message": _describe(exc),
                 "line": _model_line(exc),
             }
         )

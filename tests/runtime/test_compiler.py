@@ -30,7 +30,7 @@ def _run(body: str, ctx: Any = None, allowed: tuple[str, ...] = ALLOWED) -> Any:
     assert result.code is not None
     namespace = safe_globals(allowed)
     exec(result.code, namespace)  # noqa: S102 - this is the sandboxed execution under test
-    return namespace["run"](ctx)
+    return namespace["run"](ctx)  # type: ignore[operator]
 
 
 def test_accepts_a_contract_model() -> None:
@@ -258,4 +258,4 @@ def test_vetted_module_is_read_only() -> None:
     with pytest.raises(AttributeError):
         module.g  # noqa: B018
     with pytest.raises(AttributeError):
-        module.f = 1  # type: ignore[misc]
+        module.f = 1

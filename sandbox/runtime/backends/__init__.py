@@ -1,9 +1,11 @@
 """Isolation backends and the registry that picks one by name.
 
 :mod:`~sandbox.runtime.backends.base` holds the shared :class:`Limits`, :class:`Outcome`,
-:class:`Backend` protocol and process runner; :mod:`~sandbox.runtime.backends.bwrap` and
-:mod:`~sandbox.runtime.backends.local` (development only) implement it. A ``docker`` backend
-is still to come (TODO(#4)).
+:class:`Backend` protocol and process runner. Implementations, strongest first:
+:mod:`~sandbox.runtime.backends.docker` (a container per run from the locally built runtime
+image), :mod:`~sandbox.runtime.backends.bwrap` (bubblewrap namespaces on any Linux host) and
+:mod:`~sandbox.runtime.backends.local` (a plain subprocess, development only). Unless
+configured otherwise the platform runs the strongest one available.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sandbox.runtime.backends.base import (
     run_process,
 )
 from sandbox.runtime.backends.bwrap import BwrapBackend
+from sandbox.runtime.backends.docker import DockerBackend
 from sandbox.runtime.backends.local import SubprocessBackend
 
 __all__ = [
@@ -26,6 +29,7 @@ __all__ = [
     "Backend",
     "BackendRegistry",
     "BwrapBackend",
+    "DockerBackend",
     "Launch",
     "Limits",
     "Outcome",
@@ -80,11 +84,13 @@ class BackendRegistry:
 
 
 _BWRAP = BwrapBackend()
+_DOCKER = DockerBackend()  # one per process: it remembers its engine check and image
 
 
 def default_registry() -> BackendRegistry:
     """Return a registry with the built-in backends."""
     registry = BackendRegistry()
+    registry.register("docker", lambda: _DOCKER)
     registry.register("bwrap", lambda: _BWRAP)
     registry.register("subprocess", SubprocessBackend)
     return registry

@@ -4,15 +4,26 @@ A backend only decides *how* a command is wrapped (``wrap``) and what it can enf
 (``enforces``). :func:`run_process` starts the wrapped command with rlimits, an empty
 environment and a scratch cwd, relays framed channel messages to a handler, and kills the whole
 process group at the wall-time deadline. It never blocks without a deadline.
+
+Every launched process gets ``PR_SET_PDEATHSIG=SIGKILL``: when the trusted runner dies (a Ray
+worker killed on cancel, say), the kernel kills the sandbox too, although
+``start_new_session`` took it out of the runner's process group. The signal follows the
+*thread* that started the child, which is why :func:`run_process` is synchronous: that thread
+lives until the child is gone.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import logging
 import os
 import resource
+import secrets
 import select
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,16 +34,32 @@ from sandbox.runtime.channel import ChannelError, FrameDecoder, encode
 
 __all__ = [
     "GUARANTEES",
+    "INPUTS_MOUNT",
     "Backend",
     "Launch",
     "Limits",
     "MessageHandler",
     "Outcome",
     "run_process",
+    "unprivileged_uid",
 ]
 
 GUARANTEES = frozenset({"env", "files", "network", "processes", "memory", "wall_time", "cpu"})
 """Names of the OS-level guarantees a backend may claim in ``enforces``."""
+
+MAX_KEPT_MESSAGES = 1000
+"""Channel messages an :class:`Outcome` keeps (the handler sees every one)."""
+
+STOP_POLL_SECONDS = 0.1
+"""How often the runner looks at its ``stop`` event while the process is quiet."""
+
+INPUTS_MOUNT = "/inputs"
+"""Where a backend exposes a run's ``inputs`` directory, read-only, inside the sandbox."""
+
+CLEANUP_TIMEOUT = 30.0
+"""Seconds a :attr:`Launch.cleanup` command may take."""
+
+log = logging.getLogger(__name__)
 
 MessageHandler = Callable[[dict[str, Any]], "dict[str, Any] | None"]
 """Called with each channel message; a returned message is written back to the worker."""
@@ -51,6 +78,8 @@ class Limits:
         max_open_files: RLIMIT_NOFILE.
         max_output_bytes: Captured stderr / raw stdout kept, per stream.
         max_message_bytes: Largest channel message accepted.
+        cpus: CPU cores the sandbox may use at once (enforced by ``docker --cpus``; the
+            other backends bound CPU time only, through ``cpu_seconds``).
     """
 
     wall_seconds: float = 30.0
@@ -61,6 +90,7 @@ class Limits:
     max_open_files: int = 64
     max_output_bytes: int = 64 * 1024
     max_message_bytes: int = 1024 * 1024
+    cpus: float = 1.0
 
 
 @dataclass
@@ -83,12 +113,18 @@ class Outcome:
     stderr: bytes = b""
     protocol_error: str | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
+    stopped: bool = False
+    """The trusted side stopped it (``stop`` was set)."""
 
     @property
     def cpu_exceeded(self) -> bool:
-        """Whether the CPU rlimit stopped it (SIGXCPU; bwrap reports 128 + signal)."""
+        """Whether the CPU rlimit stopped it (SIGXCPU; bwrap and docker report 128 + signal)."""
         codes = {-signal.SIGXCPU, 128 + signal.SIGXCPU}
         return not self.timed_out and self.exit_code in codes
+
+
+Cleanup = Sequence[str] | Callable[[], None]
+"""A command line to run, or a callable to call, after a launch that did not end cleanly."""
 
 
 @dataclass(frozen=True)
@@ -99,10 +135,26 @@ class Launch:
         argv: The full command line.
         pass_fds: Descriptors the child inherits; :func:`run_process` closes them once
             the child started.
+        host_rlimits: Whether :func:`run_process` sets the :class:`Limits` rlimits on the
+            launched process. ``False`` when that process is only a client (``docker run``)
+            and the backend applies the limits to the real sandbox itself; such a client
+            may not even start under the sandbox's address-space limit.
+        run_as: See the attribute.
+        cleanup: Run once the process has ended, when it was killed (wall time, protocol
+            error) or exited with a non-zero status: whatever the launch left behind that
+            killing its process group does not reach (``docker rm -f <container>``: killing
+            the docker CLI leaves the container running). A command gets
+            :data:`CLEANUP_TIMEOUT` seconds and an empty environment; failures are logged.
     """
 
     argv: list[str]
     pass_fds: tuple[int, ...] = ()
+    host_rlimits: bool = True
+    cleanup: Cleanup | None = None
+    run_as: int | None = None
+    """An unprivileged host uid (and gid) the launched process switches to before it
+    execs, when the runner is root: then nothing inside is root on the host, and
+    ``RLIMIT_NPROC`` (counted per uid) applies."""
 
 
 @runtime_checkable
@@ -112,27 +164,88 @@ class Backend(Protocol):
     name: str
     strength: int
     enforces: frozenset[str]
+    allows_raw_access: bool
+    """Whether raw-access jobs (which read dataset rows from ``inputs``) may run in it."""
 
     def is_available(self) -> bool:
         """Whether the backend works on this machine."""
         ...
 
-    def wrap(self, argv: Sequence[str], scratch: Path, limits: Limits) -> Launch:
-        """Return the launch that runs ``argv`` inside the sandbox."""
+    def wrap(
+        self, argv: Sequence[str], scratch: Path, limits: Limits, inputs: Path | None = None
+    ) -> Launch:
+        """Return the launch that runs ``argv`` inside the sandbox.
+
+        Args:
+            argv: The host command (``[sys.executable, "-I", ...]``).
+            scratch: An empty per-run directory (the runner's cwd).
+            limits: Resource limits.
+            inputs: A host directory to expose read-only at :data:`INPUTS_MOUNT`
+                (raw-access jobs); a backend that does not allow raw access refuses it
+                with :class:`ValueError`.
+        """
         ...
 
 
-def _preexec(limits: Limits) -> Callable[[], None]:
+_PR_SET_PDEATHSIG = 1
+
+
+@functools.cache
+def _prctl() -> Callable[..., int] | None:
+    """Return libc's ``prctl``, looked up in the parent (the child must not load anything)."""
+    try:
+        function: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return function
+
+
+def _preexec(limits: Limits, host_rlimits: bool, run_as: int | None) -> Callable[[], None]:
+    prctl = _prctl()
+    parent = os.getpid()
+
+    def follow_parent() -> None:
+        if prctl is not None:
+            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != parent:  # the runner died before the line above: follow it
+                os._exit(1)
+
     def apply() -> None:
-        cpu = limits.cpu_seconds
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.max_file_bytes, limits.max_file_bytes))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.max_open_files, limits.max_open_files))
+        follow_parent()
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if host_rlimits:
+            cpu = limits.cpu_seconds
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+            resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+            resource.setrlimit(resource.RLIMIT_NPROC,
+                               (limits.max_processes, limits.max_processes))
+            resource.setrlimit(resource.RLIMIT_FSIZE,
+                               (limits.max_file_bytes, limits.max_file_bytes))
+            resource.setrlimit(resource.RLIMIT_NOFILE,
+                               (limits.max_open_files, limits.max_open_files))
+        if run_as is not None:
+            os.setgroups([])
+            os.setresgid(run_as, run_as, run_as)
+            os.setresuid(run_as, run_as, run_as)
+            follow_parent()  # a change of credentials clears the parent-death signal
 
     return apply
+
+
+UNPRIVILEGED_UIDS = range(200_000, 300_000)
+"""Host uids a sandbox runs as when the runner is root: no account has them, and each run
+draws its own, so concurrent sandboxes never share a uid (nor its process count)."""
+
+
+def unprivileged_uid(scratch: Path) -> int | None:
+    """A fresh unprivileged uid for one run when the runner is root (``None`` otherwise);
+    ``scratch`` is handed to it, since the process starts there.
+    """
+    if os.geteuid() != 0:
+        return None
+    uid = UNPRIVILEGED_UIDS.start + secrets.randbelow(len(UNPRIVILEGED_UIDS))
+    os.chown(scratch, uid, uid)
+    return uid
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -153,8 +266,27 @@ def _start(launch: Launch, limits: Limits, scratch: Path) -> subprocess.Popen[by
         close_fds=True,
         pass_fds=launch.pass_fds,
         start_new_session=True,
-        preexec_fn=_preexec(limits),  # noqa: PLW1509 - rlimits must be set in the child
+        preexec_fn=_preexec(limits, launch.host_rlimits, launch.run_as),  # noqa: PLW1509 - set in the child
     )
+
+
+def _run_cleanup(cleanup: Cleanup) -> None:
+    """Run a launch's cleanup; it must not turn a finished run into an exception."""
+    if callable(cleanup):
+        try:
+            cleanup()
+        except Exception:
+            log.exception("sandbox cleanup failed")
+        return
+    try:
+        done = subprocess.run(  # noqa: S603 - argv is built by a backend, never by a user
+            list(cleanup), capture_output=True, env={}, timeout=CLEANUP_TIMEOUT, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.warning("sandbox cleanup %s failed: %s", list(cleanup), exc)
+        return
+    if done.returncode != 0:
+        log.debug("sandbox cleanup %s: %s", list(cleanup), done.stderr[-500:])
 
 
 def run_process(
@@ -163,6 +295,7 @@ def run_process(
     scratch: Path,
     handler: MessageHandler | None = None,
     first_message: bytes | None = None,
+    stop: threading.Event | None = None,
 ) -> Outcome:
     """Run a (wrapped) command to completion under the limits.
 
@@ -172,6 +305,8 @@ def run_process(
         scratch: The working directory (an empty, per-run directory).
         handler: Channel handler; when ``None`` stdout is captured raw instead.
         first_message: A frame written to the worker's stdin before anything else.
+        stop: Set by the trusted side to stop the run early (a cancel): the process group
+            is killed within :data:`STOP_POLL_SECONDS` and ``stopped`` is set.
 
     Returns:
         The :class:`Outcome`.
@@ -189,16 +324,30 @@ def run_process(
     stdout, stderr = bytearray(), bytearray()
     open_fds = {proc.stdout.fileno(), proc.stderr.fileno()}
     stdin_fd = proc.stdin.fileno()
+    # Replies go out without ever blocking: a worker that stops reading its stdin must not
+    # stall the runner past the deadline. What it leaves unread waits in ``outbox``, bounded.
+    os.set_blocking(stdin_fd, False)
+    outbox = bytearray(first_message or b"")
+    outbox_limit = 4 * limits.max_message_bytes + len(outbox)
     try:
-        if first_message is not None:
-            os.write(stdin_fd, first_message)
         while open_fds:
             left = deadline - time.monotonic()
             if left <= 0:
                 outcome.timed_out = True
                 _kill_group(proc)
                 break
-            ready, _, _ = select.select(list(open_fds), [], [], min(left, 0.5))
+            if stop is not None and stop.is_set():
+                outcome.stopped = True
+                _kill_group(proc)
+                break
+            writing = [stdin_fd] if outbox else []
+            ready, writable, _ = select.select(list(open_fds), writing, [],
+                                               min(left, STOP_POLL_SECONDS))
+            if writable:
+                try:
+                    del outbox[:os.write(stdin_fd, outbox[:65536])]
+                except BlockingIOError:
+                    pass
             for fd in ready:
                 chunk = os.read(fd, 65536)
                 if not chunk:
@@ -209,10 +358,13 @@ def run_process(
                     stdout.extend(chunk[: max(0, limits.max_output_bytes - len(stdout))])
                 else:
                     for message in decoder.feed(chunk):
-                        outcome.messages.append(message)
+                        if len(outcome.messages) < MAX_KEPT_MESSAGES:
+                            outcome.messages.append(message)
                         reply = handler(message)
                         if reply is not None:
-                            os.write(stdin_fd, encode(reply, limits.max_message_bytes))
+                            outbox.extend(encode(reply, limits.max_message_bytes))
+                            if len(outbox) > outbox_limit:
+                                raise ChannelError("the worker stopped reading its replies")
         if handler is not None and decoder.pending and not outcome.timed_out:
             outcome.protocol_error = "truncated message"
     except ChannelError as exc:
@@ -232,6 +384,9 @@ def run_process(
         _kill_group(proc)  # reap stragglers left in the group
         for stream in (proc.stdin, proc.stdout, proc.stderr):
             stream.close()
+        killed = outcome.timed_out or outcome.stopped or outcome.protocol_error is not None
+        if launch.cleanup is not None and (killed or proc.returncode != 0):
+            _run_cleanup(launch.cleanup)
     outcome.exit_code = proc.returncode
     outcome.duration = time.monotonic() - started
     outcome.stdout, outcome.stderr = bytes(stdout), bytes(stderr)

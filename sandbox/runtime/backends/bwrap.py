@@ -1,14 +1,21 @@
 """The bubblewrap backend: every namespace unshared, a read-only minimal root, no network.
 
-The sandbox sees only what Python needs, read-only: ``/usr`` (and the merged-``/usr``
-symlinks), the Python installation, the virtualenv and the ``sandbox.runtime`` package files.
-There is no ``/etc``, no home, no dataset file and no host ``/tmp`` (a fresh tmpfs instead).
+The sandbox's root is the runtime's root filesystem, read-only: the same interpreter,
+standard library, packages and ``sandbox.runtime`` sources as the docker backend's image,
+staged once on the host (:func:`sandbox.runtime.image.staged_root`). Nothing of the host's
+``/usr``, ``/etc``, home or checkout is visible, no dataset file, no host ``/tmp`` (a fresh
+tmpfs instead);
+a raw-access job's inputs directory is bound read-only at ``/inputs``.
 ``--die-with-parent`` ties it to the trusted runner, which kills it at the wall-time deadline.
 
-A seccomp filter (:mod:`~sandbox.runtime.backends.seccomp`) denies creating processes and
-the kernel surfaces a model never needs; it is what stops a fork bomb, because
-``RLIMIT_NPROC`` is ignored for root. Without a filter for the architecture, ``processes`` is
-not claimed. A pids cgroup is still to come (TODO(#4)).
+A runner that is root never starts bwrap as root: the process switches to a fresh
+unprivileged host uid first (:func:`~sandbox.runtime.backends.base.unprivileged_uid`), so
+the sandbox's uid 65534 maps to that uid, not to host root (as root, bwrap would map it to
+uid 0, and ``/proc/sys`` and the host's keyrings would be within reach), and
+``RLIMIT_NPROC`` (counted per uid) bounds its processes and threads. A seccomp filter
+(:mod:`~sandbox.runtime.backends.seccomp`) denies creating processes and the kernel surfaces
+a model never needs. Without a filter for the architecture, ``processes`` is not claimed.
+The private ``/tmp`` is a tmpfs of :data:`TMPFS_BYTES`.
 """
 
 from __future__ import annotations
@@ -17,23 +24,18 @@ import functools
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sandbox.runtime import image
 from sandbox.runtime.backends import seccomp
-from sandbox.runtime.backends.base import Launch, Limits
+from sandbox.runtime.backends.base import INPUTS_MOUNT, Launch, Limits, unprivileged_uid
 
 __all__ = ["BwrapBackend"]
 
-_ROOT_LINKS = ("/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
+TMPFS_BYTES = 64 * 1024 * 1024
+"""Size of the sandbox's private ``/tmp`` (the docker backend's is the same)."""
 
-
-def _runtime_binds() -> list[Path]:
-    """Return the files of the ``sandbox`` package the worker needs, nothing else of it."""
-    runtime_dir = Path(__file__).resolve().parent.parent
-    package_init = runtime_dir.parent / "__init__.py"
-    return [package_init, runtime_dir]
 
 
 class BwrapBackend:
@@ -62,8 +64,18 @@ class BwrapBackend:
             return False
         return done.returncode == 0
 
-    def wrap(self, argv: Sequence[str], scratch: Path, limits: Limits) -> Launch:
-        """Return the bwrap command line around ``argv`` (with the seccomp filter's fd)."""
+    def wrap(
+        self, argv: Sequence[str], scratch: Path, limits: Limits, inputs: Path | None = None
+    ) -> Launch:
+        """Return the bwrap command line around ``argv`` (with the seccomp filter's fd).
+
+        ``inputs`` (raw-access jobs) is bound read-only at :data:`INPUTS_MOUNT`.
+        """
+        root = image.staged_root()
+        if not argv or not Path(argv[0]).name.startswith("python"):
+            raise ValueError("the bwrap backend runs the runtime's Python; argv[0] must be "
+                             "a Python interpreter")
+        argv = [image.IMAGE_PYTHON, *argv[1:]]
         args = [
             shutil.which(self.executable) or self.executable,
             "--unshare-all",
@@ -79,28 +91,21 @@ class BwrapBackend:
             "--hostname",
             "sandbox",
             "--ro-bind",
-            "/usr",
-            "/usr",
+            str(root),
+            "/",
             "--proc",
             "/proc",
             "--dev",
             "/dev",
-            # The private /tmp comes before the binds below, so that a checkout or venv
-            # that lives under the host's /tmp is bound on top of it, not hidden by it.
+            "--size",
+            str(TMPFS_BYTES),
             "--tmpfs",
             "/tmp",  # noqa: S108 - a private tmpfs inside the sandbox
         ]
-        for link in _ROOT_LINKS:
-            if os.path.islink(link):
-                args += ["--symlink", os.readlink(link), link]
-            elif os.path.isdir(link):
-                args += ["--ro-bind", link, link]
-        prefixes = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
-        for prefix in sorted(prefixes):
-            if not str(prefix).startswith("/usr/"):
-                args += ["--ro-bind", str(prefix), str(prefix)]
-        for path in _runtime_binds():
-            args += ["--ro-bind", str(path), str(path)]
+        if inputs is not None:
+            if not inputs.is_dir():
+                raise ValueError(f"the inputs directory {inputs} does not exist")
+            args += ["--ro-bind", str(inputs.resolve()), INPUTS_MOUNT]
         args += ["--chdir", "/tmp"]  # noqa: S108
         pass_fds: tuple[int, ...] = ()
         if seccomp.supported():
@@ -110,4 +115,4 @@ class BwrapBackend:
             os.close(write_fd)
             args += ["--seccomp", str(read_fd)]
             pass_fds = (read_fd,)
-        return Launch(args + ["--"] + list(argv), pass_fds)
+        return Launch(args + ["--"] + list(argv), pass_fds, run_as=unprivileged_uid(scratch))

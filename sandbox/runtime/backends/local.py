@@ -7,7 +7,7 @@ It is NOT an isolation boundary. What it cannot enforce (hence absent from ``enf
 * ``processes``: ``RLIMIT_NPROC`` counts every process of the user and is ignored for root,
   so it is no dependable fork-bomb defence.
 
-It refuses raw-access jobs (callers check ``allows_raw_access``).
+It refuses raw-access jobs (callers check ``allows_raw_access``; ``wrap`` refuses ``inputs``).
 """
 
 from __future__ import annotations
@@ -32,6 +32,17 @@ class SubprocessBackend:
         """Always available."""
         return True
 
-    def wrap(self, argv: Sequence[str], scratch: Path, limits: Limits) -> Launch:
-        """Run ``argv`` as it is; the limits are applied by the process runner."""
+    def wrap(
+        self, argv: Sequence[str], scratch: Path, limits: Limits, inputs: Path | None = None
+    ) -> Launch:
+        """Run ``argv`` as it is; the limits are applied by the process runner.
+
+        Raises:
+            ValueError: If ``inputs`` is given: raw-access jobs need a hardened backend.
+        """
+        if inputs is not None:
+            raise ValueError(
+                "the subprocess backend does not run raw-access jobs (it is no isolation "
+                "boundary); use the docker or bwrap backend"
+            )
         return Launch(list(argv))
