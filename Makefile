@@ -4,7 +4,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv demo serve test test-fast check fix bench bench-dp clean
+.PHONY: venv demo serve test test-fast check fix bench bench-dp bench-runtime clean
 
 DP_ROWS ?= 10000000
 DP_CAP ?= 120
@@ -13,6 +13,7 @@ venv:
 	bash scripts/install-deps.sh
 
 demo: venv
+	bash scripts/start-dockerd.sh || echo "no Docker engine: jobs run in bwrap"
 	$(BIN)/python -m sandbox.demo
 
 serve: venv
@@ -35,6 +36,10 @@ fix: venv
 
 bench: venv
 	$(BIN)/python -m benchmarks.ingest
+
+bench-runtime: venv
+	bash scripts/start-dockerd.sh
+	$(BIN)/python -m benchmarks.runtime
 
 bench-dp: venv
 	$(BIN)/python -m benchmarks.dp.run --rows $(DP_ROWS) --cap $(DP_CAP)

@@ -21,9 +21,11 @@ from api.routers import (
     enforcement,
     grants,
     health,
+    jobs,
     objections,
     organisations,
     policies,
+    reviews,
     stats,
     suspensions,
     tokens,
@@ -32,7 +34,9 @@ from api.routers import (
     users,
 )
 from sandbox.config import Settings
+from sandbox.jobs.dispatcher import JobDispatcher
 from sandbox.platform import Platform
+from sandbox.runtime.catalog import ModelCatalog
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -47,11 +51,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.platform = Platform.open(settings)
+        platform = Platform.open(settings)
+        app.state.platform = platform
+        app.state.models = ModelCatalog(settings.algorithms_dir)
+        app.state.dispatcher = JobDispatcher(platform)
+        app.state.dispatcher.start()
         try:
             yield
         finally:
-            app.state.platform.close()
+            app.state.dispatcher.stop()
+            platform.close()
 
     app = FastAPI(
         title="Data sandbox",
@@ -67,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, organisations, users, tokens, uploads, datasets,
                    attribute_changes, policies, audit, applications, grants, demands,
                    deadlines, complaints, suspensions, objections, usage_reports, enforcement,
-                   data_products, stats):
+                   data_products, stats, jobs, reviews):
         v1.include_router(module.router)
     app.include_router(v1)
     install_error_handlers(app)

@@ -375,10 +375,13 @@ class ProductCreate(Strict):
 
     title: str = Field(max_length=300)
     description: str = Field(default="", max_length=_TEXT)
-    sources: list[ProductSourceIn] = Field(min_length=1, max_length=20)
+    sources: list[ProductSourceIn] = Field(default_factory=list, max_length=20)
     grant_id: Id | None = None
     payload: Any = None
     """The product's content as JSON (at most 64 KiB encoded)."""
+    job_id: Id | None = None
+    """A released result of yours to publish: its datasets, versions, grant and result
+    become the product's sources, grant and payload."""
 
 
 class ProductSourcePublic(BaseModel):
@@ -402,6 +405,7 @@ class ProductPublic(BaseModel):
     payload_sha256: str
     published_at: datetime
     payload: Any = None
+    job_id: int | None = None
 
     @classmethod
     def of(cls, p: DataProduct, *, with_payload: bool) -> ProductPublic:
@@ -412,7 +416,7 @@ class ProductPublic(BaseModel):
                                                 open_attribute=s.open_attribute)
                             for s in p.sources],
                    grant_ref=p.grant_ref, payload_sha256=p.payload_sha256,
-                   published_at=p.published_at,
+                   published_at=p.published_at, job_id=p.job_id,
                    payload=p.payload if with_payload else None)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -845,14 +846,16 @@ class SandboxClient:
         description: str = "",
         grant_id: int | None = None,
         payload: Any = None,
+        job_id: int | None = None,
     ) -> JSON:
         """Publish a data product (a user); ``sources`` are dataset names or
-        ``{"dataset", "version"}`` mappings.
+        ``{"dataset", "version"}`` mappings; with ``job_id`` the product publishes that
+        released result (sources may then be empty).
         """
         listed = [{"dataset": s} if isinstance(s, str) else dict(s) for s in sources]
         return self._obj("POST", "/data-products", json=_drop_none({
             "title": title, "description": description, "sources": listed,
-            "grant_id": grant_id, "payload": payload}))
+            "grant_id": grant_id, "payload": payload, "job_id": job_id}))
 
     def list_data_products(self, dataset: str | None = None) -> list[JSON]:
         """Published products (without payloads), newest first."""
@@ -865,6 +868,117 @@ class SandboxClient:
     def stats(self) -> JSON:
         """The platform's figures."""
         return self._obj("GET", "/stats")
+
+    # ---- policies --------------------------------------------------------------------------
+
+    def get_dataset_policy(self, name: str) -> JSON:
+        """A dataset's floor, own and effective policy."""
+        return self._obj("GET", f"/datasets/{name}/policy")
+
+    def set_dataset_policy(self, name: str, document: Mapping[str, Any] | str) -> JSON:
+        """Set a dataset's policy (its provider): a mapping, or YAML/JSON text."""
+        body = dict(document) if isinstance(document, Mapping) else document
+        return self._obj("PUT", f"/datasets/{name}/policy", json={"document": body})
+
+    # ---- jobs ----------------------------------------------------------------------------
+
+    def submit_job(
+        self,
+        datasets: list[str],
+        *,
+        source: str | None = None,
+        model: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        kind: str = "dp",
+        grant: str | None = None,
+    ) -> JSON:
+        """Submit a job: a model's ``source`` or the name of a vetted ``model``, with its
+        parameters, under the active grant that covers ``datasets`` (or the named ``grant``).
+        """
+        return self._obj("POST", "/jobs", json=_drop_none({
+            "datasets": list(datasets), "source": source, "model": model,
+            "params": dict(params or {}), "kind": kind, "grant": grant}))
+
+    def list_jobs(self, state: str | None = None, limit: int = 100) -> list[JSON]:
+        """The jobs you may see, newest first."""
+        return self._list("GET", "/jobs", params=_drop_none({"state": state, "limit": limit}))
+
+    def get_job(self, job_id: int) -> JSON:
+        """One job with its state and progress."""
+        return self._obj("GET", f"/jobs/{job_id}")
+
+    def job_log(self, job_id: int) -> JSON:
+        """A job's log lines (``held`` for a raw-access job until review)."""
+        return self._obj("GET", f"/jobs/{job_id}/log")
+
+    def cancel_job(self, job_id: int) -> JSON:
+        """Cancel a job (its owner)."""
+        return self._obj("POST", f"/jobs/{job_id}/cancel")
+
+    def wait_for_job(
+        self,
+        job_id: int,
+        *,
+        timeout: float = 600.0,
+        interval: float = 0.1,
+        until: Callable[[JSON], bool] | None = None,
+        on_update: Callable[[JSON], None] | None = None,
+    ) -> JSON:
+        """Poll a job until it is final or has left the running part of its lifecycle
+        (``pending_review`` included), or ``until`` says so; ``on_update`` sees each state.
+
+        Raises:
+            SandboxClientError: The job did not get there within ``timeout`` seconds.
+        """
+        done = until or (lambda job: bool(job["final"]) or job["state"] == "pending_review")
+        deadline = time.monotonic() + timeout
+        delay = interval
+        while True:
+            job = self.get_job(job_id)
+            if on_update is not None:
+                on_update(job)
+            if done(job):
+                return job
+            if time.monotonic() >= deadline:
+                raise SandboxClientError(f"job {job_id} is still {job['state']} after "
+                                         f"{timeout:.0f} s")
+            time.sleep(delay)
+            delay = min(delay * 1.5, 1.0)
+
+    def review_queue(self) -> list[JSON]:
+        """Results waiting for your review (reviewers and providers; all for oversight)."""
+        return self._list("GET", "/reviews")
+
+    def get_review(self, job_id: int) -> JSON:
+        """A result under review: source, parameters, result, check report, budget spent,
+        earlier releases of the same user.
+        """
+        return self._obj("GET", f"/reviews/{job_id}")
+
+    def decide_review(self, job_id: int, outcome: str, reason: str = "") -> JSON:
+        """``approve``, ``reject`` (with a reason) or ``return`` for changes (with one)."""
+        return self._obj("POST", f"/reviews/{job_id}/decision",
+                         json={"outcome": outcome, "reason": reason})
+
+    def download_result(self, job_id: int, dest_path: str | os.PathLike[str] | None = None,
+                        *, format: str = "json",  # noqa: A002 - the API's name
+                        part: str | None = None) -> bytes:
+        """A released result as JSON, CSV or Parquet bytes (also written to ``dest_path``
+        when given).
+        """
+        response = self._send("GET", f"/results/{job_id}",
+                              params=_drop_none({"format": format, "part": part}))
+        if dest_path is not None:
+            Path(dest_path).write_bytes(response.content)
+        return response.content
+
+    def list_algorithms(self) -> list[JSON]:
+        """The vetted algorithm models a job may name."""
+        return self._list("GET", "/algorithms")
+
+    def get_algorithm(self, name: str) -> JSON:
+        """One vetted model with its source."""
+        return self._obj("GET", f"/algorithms/{name}")
 
     # ---- helpers -----------------------------------------------------------------------
 

@@ -19,6 +19,10 @@ DEFAULT_AGREEMENT_PATH = DATA_DIR / "grant-agreement.md"
 """The shipped data use agreement users accept before a grant becomes active."""
 
 
+DEFAULT_ALGORITHMS_DIR = Path(__file__).resolve().parent.parent / "algorithms"
+"""The vetted models shipped with the platform (``algorithms/`` at the repository root)."""
+
+
 class Settings(BaseSettings):
     """Platform configuration; every field maps to ``SANDBOX_<FIELD>``."""
 
@@ -51,6 +55,17 @@ class Settings(BaseSettings):
     agreement_path: Path = DEFAULT_AGREEMENT_PATH
     """The data use agreement text (Markdown with a ``version`` front matter) that a user
     accepts to activate a grant."""
+
+    runtime_backend: str = ""
+    """Isolation backend of jobs: ``docker``, ``bwrap`` or ``subprocess`` (development only);
+    empty picks the strongest available on this machine. The job record names the one used."""
+
+    algorithms_dir: Path = DEFAULT_ALGORITHMS_DIR
+    """Directory of the vetted algorithm models a job may name instead of sending source."""
+
+    job_cpus: float = 0.25
+    """CPUs a job's Ray task requests. A job mostly waits on its sandbox and the broker, so
+    several share a core; the query engine's own tasks request whole CPUs."""
 
     def resolved_database_url(self) -> str:
         """The database URL with the SQLite default filled in."""

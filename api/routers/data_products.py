@@ -27,7 +27,7 @@ def publish(
         made = products.publish(
             session, actor, title=body.title, description=body.description,
             sources=[(s.dataset, s.version) for s in body.sources], grant_id=body.grant_id,
-            payload=body.payload)
+            payload=body.payload, job_id=body.job_id)
     return ProductPublic.of(made, with_payload=True)
 
 

@@ -15,9 +15,11 @@ from sandbox.cli import (
     datasets,
     demands,
     grants,
+    jobs,
     objections,
     products,
     reports,
+    reviews,
     suspensions,
     tokens,
 )
@@ -36,6 +38,8 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(demands.app, name="demands")
 app.add_typer(grants.app, name="grants")
+app.add_typer(jobs.app, name="jobs")
+app.add_typer(reviews.app, name="reviews")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(complaints.app, name="complaints")
 app.add_typer(suspensions.app, name="suspensions")

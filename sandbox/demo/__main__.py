@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 
 from sandbox.config import Settings
-from sandbox.demo.engine_step import run_engine_step
+from sandbox.demo.jobs_step import run_job_flow
 from sandbox.demo.setup import ensure_accounts, port_is_free, start_server, stop_server
 from sandbox.demo.synthetic import write_city_residents, write_district_facilities
 from sandbox.demo.walkthrough import CONDITIONAL, UNCONDITIONAL, Walkthrough
@@ -53,8 +53,8 @@ def main() -> int:
         walk.register(residents, facilities)
         walk.researcher(demo_dir)
         walk.provider_and_oversight()
-        run_engine_step(platform, accounts[Role.USER], console)
-        ok = walk.auditor()
+        flowed = run_job_flow(walk, demo_dir)
+        ok = walk.auditor() and flowed
         env_file = demo_dir / "tokens.env"
         env_file.write_text(
             f"export SANDBOX_URL={url}\n"

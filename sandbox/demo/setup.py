@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,9 +70,11 @@ def port_is_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def start_server(settings: Settings, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+def start_server(settings: Settings, port: int, log_path: Path,
+                 extra_env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
     """Run uvicorn serving the app on ``port`` and wait until it answers."""
-    env = {**os.environ, "SANDBOX_VAR_DIR": str(settings.var_dir.resolve())}
+    env = {**os.environ, "SANDBOX_VAR_DIR": str(settings.var_dir.resolve()),
+           **(extra_env or {})}
     log = log_path.open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app",

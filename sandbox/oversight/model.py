@@ -196,6 +196,8 @@ class DataProduct:
     payload: Any
     payload_sha256: str
     published_at: datetime
+    job_id: int | None = None
+    """The released job result the product publishes, if any."""
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ worked under (required for conditional sources, which the grant must cover) and 
 JSON payload (at most :data:`MAX_PAYLOAD_BYTES`). Closed, suspended and withdrawn
 datasets are refused as sources. Published products are public to every account.
 
-Released results do not exist yet: linking a product to the released result it
-publishes (and taking its payload from that result) arrives with issue #5; until then
-the payload is the publisher's.
+A product may publish a released job result (``job_id``): the job must be the
+publisher's and ``released``; its payload is then the released result exactly as it was
+released (a payload of the publisher's own is refused beside it), its sources are the job's
+datasets at the versions the job read, and its grant the job's grant.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.oversight.common import clean_text, dataset_by_name, now_or, username
 from sandbox.oversight.model import DataProduct, ProductSource
-from sandbox.store.models import DataProductRow, GrantRow
+from sandbox.store.models import DataProductRow, GrantRow, JobRow
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 """Largest payload (its compact JSON encoding)."""
@@ -61,16 +62,34 @@ def publish(
     sources: Sequence[tuple[str, int | None]],
     grant_id: int | None = None,
     payload: Any = None,
+    job_id: int | None = None,
     now: datetime | None = None,
 ) -> DataProduct:
     """Publish a data product (a user); see the module docstring for the checks."""
     now = now_or(now)
     if actor.role is not Role.USER or actor.user_id is None:
         raise PermissionDenied("data products are published by user accounts")
+    job: JobRow | None = None
+    if job_id is not None:
+        job = session.get(JobRow, job_id)
+        if job is None or job.owner_id != actor.user_id or job.state != "released":
+            raise NotFound(f"you have no released result of job {job_id}")
+        if payload is not None:
+            raise InvalidRequest("a product of a released result publishes that result; "
+                                 "give no payload of your own beside job_id")
+        if grant_id is not None and grant_id != job.grant_id:
+            raise InvalidRequest(f"job {job_id} ran under another grant")
+        listed = {name for name, _version in sources}
+        if listed and listed != set(job.datasets):
+            raise InvalidRequest(f"the sources of job {job_id}'s result are "
+                                 f"{', '.join(sorted(job.datasets))}")
+        sources = [(name, version) for name, version in sorted(job.datasets.items())]
+        grant_id, payload = job.grant_id, job.release
     title = clean_text(title, "title", required=True, limit=300)
     description = clean_text(description, "description")
     if not sources:
-        raise InvalidRequest("name the source datasets the product was made from")
+        raise InvalidRequest("name the source datasets the product was made from, or the "
+                             "released job result it publishes (job_id)")
     if len(sources) > MAX_SOURCES:
         raise InvalidRequest(f"a product names at most {MAX_SOURCES} source datasets")
     names = [name for name, _version in sources]
@@ -103,13 +122,15 @@ def publish(
     value, digest = _payload(payload)
     row = DataProductRow(publisher_id=actor.user_id, title=title, description=description,
                          sources=resolved, grant_id=grant.id if grant else None, payload=value,
-                         payload_sha256=digest, published_at=now)
+                         payload_sha256=digest, published_at=now,
+                         job_id=job.id if job else None)
     session.add(row)
     session.flush()
     audit.record(session, actor, "data_product.publish", object_type="data_product",
                  object_id=row.id,
                  detail={"title": title, "sources": resolved,
-                         "grant": grant.ref if grant else None, "payload_sha256": digest})
+                         "grant": grant.ref if grant else None, "payload_sha256": digest,
+                         "job_id": job.id if job else None})
     return product_of(session, row)
 
 
@@ -154,4 +175,5 @@ def product_of(session: Session, row: DataProductRow) -> DataProduct:
         payload=row.payload,
         payload_sha256=row.payload_sha256,
         published_at=aware(row.published_at),
+        job_id=row.job_id,
     )

@@ -14,6 +14,10 @@ Qingdao art. 19; Lianyungang art. 26).
   data anew the provider registers a new dataset, which goes through the whole approval
   path again.
 
+Suspending stops the dataset's jobs at once: queued ones are cancelled and running ones
+stopped (:func:`sandbox.jobs.service.stop_jobs_on_dataset`); results already computed wait,
+frozen, in review.
+
 One suspension is in force per dataset at most: the dataset row is locked while it is
 decided. Every step is audited on the dataset in the caller's transaction.
 """
@@ -35,6 +39,7 @@ from sandbox.catalog.permissions import require_owner
 from sandbox.catalog.suspension import Suspension, is_suspended, suspension_of
 from sandbox.errors import Conflict, InvalidRequest
 from sandbox.identity.model import Actor
+from sandbox.jobs.service import stop_jobs_on_dataset
 from sandbox.oversight.common import clean_text, dataset_by_name, now_or
 from sandbox.oversight.model import RESOLUTION_STEPS, Resolution
 from sandbox.platform import Platform
@@ -101,6 +106,7 @@ def suspend(
     audit.record(session, actor, "dataset.suspend", object_type="dataset", object_id=name,
                  detail={"suspension_id": row.id, "reason": reason,
                          "complaint_id": complaint_id})
+    stop_jobs_on_dataset(session, actor, name, f"dataset {name!r} was suspended: {reason}")
     return suspension_of(session, row, name)
 
 

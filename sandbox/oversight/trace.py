@@ -7,8 +7,8 @@ One call gathers, in audit sequence order:
   previews, versions, policies, suspensions, and refused requests on its routes;
 - every budget charge on the dataset (from the ledger), with the audit entry that
   recorded it and the charge's current status;
-- every entry of a job, result or release (issues #4 and #5) whose detail names the
-  dataset (``dataset`` or ``datasets``).
+- every entry of a job, result or release whose detail names the dataset (``dataset``, or
+  ``datasets``: a list, or a job's mapping of dataset name to the version it read).
 
 With ``version``, entries that name another version are left out; entries that name no
 version (charges, synthetic previews, jobs that do not say) stay in, shown with
@@ -63,11 +63,18 @@ def _kind(row: AuditEntryRow) -> str:
 
 def _names(detail: dict[str, Any], name: str) -> bool:
     datasets = detail.get("datasets")
-    return detail.get("dataset") == name or (isinstance(datasets, list) and name in datasets)
+    return detail.get("dataset") == name or (isinstance(datasets, list | dict)
+                                             and name in datasets)
 
 
-def _version(detail: dict[str, Any]) -> int | None:
+def _version(detail: dict[str, Any], name: str) -> int | None:
+    """The version an entry names: ``version``, or the job's ``datasets`` mapping of name
+    to version.
+    """
     value = detail.get("version")
+    datasets = detail.get("datasets")
+    if value is None and isinstance(datasets, dict):
+        value = datasets.get(name)
     return value if type(value) is int else None
 
 
@@ -108,7 +115,7 @@ def trace(session: Session, actor: Actor, name: str, *, version: int | None = No
     for seq in sorted(rows):
         r = rows[seq]
         detail = json.loads(r.detail)
-        number = _version(detail)
+        number = _version(detail, name)
         if version is not None and number is not None and number != version:
             continue
         charge = charges.get(r.object_id) if r.object_type == "budget_charge" else None

@@ -12,7 +12,8 @@ the offending field by its path::
     delta: 1e-7
     row_count: {min_count: 10, rounding: 5, suppression_threshold: 20,
                 max_output_cells: 10000, no_row_level_output: true,
-                dominance_n: 2, dominance_k: 90}
+                dominance_n: 2, dominance_k: 90, dominance_p: 10, min_dof: 10,
+                redact_at_or_below: 0}
     job_limits: {wall_seconds: 600, cpu_seconds: 600, memory_mb: 2048, processes: 64,
                  result_bytes: 10485760, log_bytes: 1048576, raw_access_allowed: false,
                  allowed_imports: [math]}

@@ -7,7 +7,7 @@ refused." Strictest means, field by field:
 - smallest: budgets (loss and delta separately), per-query cap, delta, contribution bound,
   job limits, ``max_output_cells``, ``dominance_k``;
 - largest: ``min_count``, ``suppression_threshold``, ``rounding``, ``reviewers``,
-  ``dominance_n``;
+  ``dominance_n``, ``dominance_p``, ``min_dof``, ``redact_at_or_below``;
 - ``raw_access_allowed`` only if some level allows it and none forbids it;
   ``allowed_imports``: only the modules every level that sets a list allows;
   ``no_row_level_output`` if any level asks for it; manual review if any level asks for it;
@@ -67,7 +67,8 @@ def platform_defaults(accounting: Accounting = Accounting.PURE) -> Policy:
     most 1 row; budgets epsilon 20 per dataset lifetime, 5 per grant, 1 per query (under
     zCDP: rho 2, 0.5, 0.1), delta 1e-4 per dataset lifetime, 1e-5 per grant, 1e-6 per
     release; cells of at least 10, groups below 10 suppressed, counts rounded to whole
-    numbers, at most 100,000 cells, no row-level output, dominance (2, 90%); jobs of at
+    numbers, at most 100,000 cells, no row-level output, dominance (2, 90%), p% rule 10%,
+    regressions with at least 10 residual degrees of freedom, no redaction; jobs of at
     most an hour of wall and CPU time, 2 GiB, 64 processes, 10 MiB of result and 1 MiB of
     log, no raw access; manual review by 1 reviewer.
     """
@@ -84,7 +85,8 @@ def platform_defaults(accounting: Accounting = Accounting.PURE) -> Policy:
         delta=Fraction(1, 10**6),
         row_count=RowCountRules(
             min_count=10, rounding=1, suppression_threshold=10, max_output_cells=100_000,
-            no_row_level_output=True, dominance_n=2, dominance_k=90,
+            no_row_level_output=True, dominance_n=2, dominance_k=90, dominance_p=10,
+            min_dof=10, redact_at_or_below=0,
         ),
         job_limits=JobLimits(
             wall_seconds=3600, cpu_seconds=3600, memory_mb=2048, processes=64,
@@ -145,7 +147,9 @@ def find_loosenings(base: Policy, candidate: Policy, *, base_name: str = "the fl
     rows, their_rows = base.row_count, candidate.row_count
     for field_name, looser in (("min_count", smaller), ("suppression_threshold", smaller),
                                ("rounding", smaller), ("max_output_cells", bigger),
-                               ("dominance_n", smaller), ("dominance_k", bigger)):
+                               ("dominance_n", smaller), ("dominance_k", bigger),
+                               ("dominance_p", smaller), ("min_dof", smaller),
+                               ("redact_at_or_below", smaller)):
         compare(f"row_count.{field_name}", getattr(rows, field_name),
                 getattr(their_rows, field_name), looser)
     compare("row_count.no_row_level_output", rows.no_row_level_output,
@@ -284,6 +288,9 @@ def _row_count(levels: list[RowCountRules], default: RowCountRules) -> RowCountR
                                   _required(default.no_row_level_output)),
         dominance_n=pick("dominance_n", max),
         dominance_k=pick("dominance_k", min),
+        dominance_p=pick("dominance_p", max),
+        min_dof=pick("min_dof", max),
+        redact_at_or_below=pick("redact_at_or_below", max),
     )
 
 

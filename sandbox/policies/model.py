@@ -88,6 +88,14 @@ class RowCountRules:
     """Dominance rule: the top ``n`` contributors ..."""
     dominance_k: int | None = None
     """... may hold at most ``k`` percent of a cell's total."""
+    dominance_p: int | None = None
+    """p% rule: what a cell's total holds beyond its two largest contributors must be at
+    least ``p`` percent of the largest contribution (0 to 100; larger is stricter)."""
+    min_dof: int | None = None
+    """Fewest residual degrees of freedom a released regression may have."""
+    redact_at_or_below: int | None = None
+    """Counts at or below this are redacted by the platform in raw-access outputs (0: no
+    redaction; larger is stricter)."""
 
     def __post_init__(self) -> None:
         _check_int("row_count.min_count", self.min_count, minimum=0)
@@ -97,6 +105,9 @@ class RowCountRules:
         _check_bool("row_count.no_row_level_output", self.no_row_level_output)
         _check_int("row_count.dominance_n", self.dominance_n, minimum=1)
         _check_int("row_count.dominance_k", self.dominance_k, minimum=1, maximum=100)
+        _check_int("row_count.dominance_p", self.dominance_p, minimum=0, maximum=100)
+        _check_int("row_count.min_dof", self.min_dof, minimum=0)
+        _check_int("row_count.redact_at_or_below", self.redact_at_or_below, minimum=0)
 
     def is_complete(self) -> bool:
         """Whether every rule is set (as in an effective policy)."""

@@ -8,7 +8,8 @@ any other role gets 403 (or 404 where the object is hidden from it); no token ge
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -16,8 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.conftest import Accounts, LiveServer
+from tests.integration.conftest import Accounts, LiveServer, start_server, stop_server
 from tests.integration.datafiles import csv_bytes, metadata, parquet_bytes, people_table, register
+from tests.ray_cluster import RAY_ENV
 
 pytestmark = pytest.mark.server
 
@@ -27,10 +29,14 @@ OVERSIGHT = frozenset({"admin", "authority", "auditor"})
 _counter = itertools.count()
 
 
+JOB_SOURCE = '"""Matrix job."""\n\ndef run(ctx):\n    return 1\n'
+
+
 @dataclass
 class Context:
     server: LiveServer
     accounts: Accounts
+    job_grant: int | None = None
 
     def as_role(self, role: str) -> httpx.Client:
         return self.server.client(self.accounts[role].token)
@@ -101,6 +107,28 @@ class Context:
                 assert provider.post(f"/v1/demands/{demand_id}/answer",
                                      json={"outcome": "agree"}).status_code == 200
         return demand_id
+
+    def job(self) -> int:
+        """A job of ``user`` that finished its run and waits for review (cancellable)."""
+        if self.job_grant is None:
+            self.job_grant = self.grant("active")
+        with self.as_role("user") as user:
+            made = user.post("/v1/jobs", json={"datasets": ["m_cond"], "source": JOB_SOURCE})
+            assert made.status_code == 201, made.text
+            job_id = int(made.json()["id"])
+            deadline = time.monotonic() + 60
+            while user.get(f"/v1/jobs/{job_id}").json()["state"] != "pending_review":
+                assert time.monotonic() < deadline, "the matrix job did not finish"
+                time.sleep(0.05)
+        return job_id
+
+    def released_job(self) -> int:
+        """A job of ``user`` whose result the reviewer released."""
+        job_id = self.job()
+        with self.as_role("reviewer") as reviewer:
+            done = reviewer.post(f"/v1/reviews/{job_id}/decision", json={"outcome": "approve"})
+            assert done.status_code == 200, done.text
+        return job_id
 
     def complaint(self) -> int:
         with self.as_role("user") as user:
@@ -267,6 +295,34 @@ def _on_demand(suffix: str, state: str, method: str = "POST",
         kwargs: dict[str, Any] = {} if body is None else {"json": body}
         return method, f"/v1/demands/{ctx.demand(state)}{suffix}", kwargs
     return build
+
+
+JOB_VIEWERS = OVERSIGHT | {"user", "provider", "reviewer"}
+"""A job's owner, the granting organisation's provider and reviewer, and oversight."""
+
+
+def _submit_job(ctx: Context, _role: str) -> Request:
+    if ctx.job_grant is None:
+        ctx.job_grant = ctx.grant("active")
+    return "POST", "/v1/jobs", {"json": {"datasets": ["m_cond"], "source": JOB_SOURCE}}
+
+
+def _on_job(suffix: str, method: str = "POST") -> Callable[[Context, str], Request]:
+    def build(ctx: Context, _role: str) -> Request:
+        return method, f"/v1/jobs/{ctx.job()}{suffix}", {}
+    return build
+
+
+def _on_review(suffix: str, method: str = "GET", body: dict[str, Any] | None = None
+               ) -> Callable[[Context, str], Request]:
+    def build(ctx: Context, _role: str) -> Request:
+        kwargs: dict[str, Any] = {} if body is None else {"json": body}
+        return method, f"/v1/reviews/{ctx.job()}{suffix}", kwargs
+    return build
+
+
+def _download(ctx: Context, _role: str) -> Request:
+    return "GET", f"/v1/results/{ctx.released_job()}", {}
 
 
 def report_body(grant_id: int) -> dict[str, Any]:
@@ -466,10 +522,37 @@ CASES = (
     Case("list data products", get("/v1/data-products"), EVERYONE),
     Case("read data product", _read_product, EVERYONE),
     Case("stats", get("/v1/stats"), EVERYONE),
+    Case("submit job", _submit_job, frozenset({"user"})),
+    Case("list jobs", get("/v1/jobs"), EVERYONE),
+    Case("read job", _on_job("", "GET"), JOB_VIEWERS, hidden_status=404),
+    Case("job log", _on_job("/log", "GET"), JOB_VIEWERS, hidden_status=404),
+    Case("cancel job", _on_job("/cancel"), frozenset({"user", "admin"}), hidden_status=404,
+         overrides={"provider": 403, "reviewer": 403, "authority": 403, "auditor": 403}),
+    Case("review queue", get("/v1/reviews"), EVERYONE - {"user"}),
+    Case("read review", _on_review(""), OVERSIGHT | {"provider", "reviewer"},
+         hidden_status=404),
+    Case("review decision", _on_review("/decision", "POST", {"outcome": "reject",
+                                                            "reason": "matrix"}),
+         frozenset({"provider", "reviewer"}), hidden_status=404,
+         overrides={"admin": 403, "authority": 403, "auditor": 403}),
+    Case("download result", _download, frozenset({"user", "provider", "reviewer"}),
+         hidden_status=404),
+    Case("list algorithms", get("/v1/algorithms"), EVERYONE),
+    Case("read algorithm", get("/v1/algorithms/count_rows"), EVERYONE),
     Case("audit read", get("/v1/audit"), frozenset({"admin", "auditor"})),
     Case("audit export", get("/v1/audit/export"), frozenset({"admin", "auditor"})),
     Case("audit verify", get("/v1/audit/verify"), frozenset({"admin", "auditor"})),
 )
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory, ray_address: str
+                ) -> Iterator[LiveServer]:
+    """The matrix server joins the session's Ray head: its job cases run real jobs."""
+    server = start_server(tmp_path_factory.mktemp("matrix") / "var",
+                          {"SANDBOX_RAY_ADDRESS": ray_address, **RAY_ENV})
+    yield server
+    stop_server(server)
 
 
 @pytest.fixture(scope="module")
@@ -544,7 +627,10 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/objections/{objection_id}/answer", "/v1/usage-reports", "/v1/usage-reports/due",
         "/v1/usage-reports/{report_id}", "/v1/enforcement/rectification",
         "/v1/enforcement/termination", "/v1/data-products", "/v1/data-products/{product_id}",
-        "/v1/stats",
+        "/v1/stats", "/v1/jobs", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/log",
+        "/v1/jobs/{job_id}/cancel", "/v1/algorithms", "/v1/algorithms/{name}",
+        "/v1/reviews", "/v1/reviews/{job_id}", "/v1/reviews/{job_id}/decision",
+        "/v1/results/{job_id}",
     }
     assert {p for _m, p in routes} == covered_paths
-    assert len(routes) == 78 == len(CASES) - 4  # four cases probe a second variant of a route
+    assert len(routes) == 89 == len(CASES) - 4  # four cases probe a second variant of a route

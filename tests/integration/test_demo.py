@@ -24,7 +24,10 @@ def test_demo_walks_through_every_role(tmp_path):
     for expected in ("registered city_residents", "data dictionary", "quality report",
                      "synthetic preview", "download by researcher refused",
                      "download by provider (its owner) refused", "downloaded district_facilities",
-                     "differentially private", "audit verify passes", "Try next"):
+                     "grant grant-", "submitted DP job", "submitted raw-access job",
+                     "pending_review", "output checks of job", "approved job", "rejected job",
+                     "downloaded job", "the rejected result stays out of reach",
+                     "audit verify passes", "Try next"):
         assert expected in out, expected
     assert "Traceback" not in out + result.stderr
     assert (tmp_path / "var" / "demo" / "tokens.env").exists()

@@ -30,7 +30,8 @@ grant_budget: {loss: 2}
 per_query_cap: {loss: 1}
 delta: 1e-7
 row_count: {min_count: 10, rounding: 5, suppression_threshold: 20, max_output_cells: 10000,
-            no_row_level_output: true, dominance_n: 2, dominance_k: 90}
+            no_row_level_output: true, dominance_n: 2, dominance_k: 90, dominance_p: 10,
+            min_dof: 10, redact_at_or_below: 7}
 job_limits: {wall_seconds: 600, cpu_seconds: 600, memory_mb: 2048, processes: 64,
              result_bytes: 10485760, log_bytes: 1048576, raw_access_allowed: false}
 review: {mode: manual, reviewers: 1}
@@ -46,7 +47,8 @@ EXPECTED = Policy(
     delta=Fraction(1, 10**7),
     row_count=RowCountRules(min_count=10, rounding=5, suppression_threshold=20,
                             max_output_cells=10000, no_row_level_output=True,
-                            dominance_n=2, dominance_k=90),
+                            dominance_n=2, dominance_k=90, dominance_p=10, min_dof=10,
+                            redact_at_or_below=7),
     job_limits=JobLimits(wall_seconds=600, cpu_seconds=600, memory_mb=2048, processes=64,
                          result_bytes=10485760, log_bytes=1048576, raw_access_allowed=False),
     review_mode=ReviewMode.MANUAL,
@@ -142,6 +144,13 @@ def test_min_count_zero_means_no_minimum_of_its_own() -> None:
          "row_count.no_row_level_output must be true or false"),
         (doc(row_count={"dominance_k": 101}),
          "row_count.dominance_k must be an integer from 1 to 100"),
+        (doc(row_count={"dominance_p": 101}),
+         "row_count.dominance_p must be an integer from 0 to 100"),
+        (doc(row_count={"dominance_p": -1}),
+         "row_count.dominance_p must be an integer from 0 to 100"),
+        (doc(row_count={"min_dof": -1}), "row_count.min_dof must be a non-negative integer"),
+        (doc(row_count={"redact_at_or_below": 1.5}),
+         "row_count.redact_at_or_below must be a non-negative integer"),
         (doc(job_limits={"memory_mb": -5}), "job_limits.memory_mb must be a positive integer"),
         (doc(job_limits={"raw_access_allowed": 1}),
          "job_limits.raw_access_allowed must be true or false"),

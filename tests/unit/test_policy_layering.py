@@ -30,7 +30,8 @@ FLOOR = parse_policy(
     per_query_cap: {loss: 1}
     delta: 1e-6
     row_count: {min_count: 10, rounding: 5, suppression_threshold: 20, max_output_cells: 10000,
-                no_row_level_output: true, dominance_n: 2, dominance_k: 90}
+                no_row_level_output: true, dominance_n: 2, dominance_k: 90, dominance_p: 10,
+                min_dof: 10, redact_at_or_below: 3}
     job_limits: {wall_seconds: 600, memory_mb: 2048, raw_access_allowed: false}
     review: {mode: manual, reviewers: 2}
     """,
@@ -45,6 +46,11 @@ def test_platform_defaults_are_complete_and_documented_values() -> None:
     assert PLATFORM_DEFAULTS.row_count.min_count == 10
     assert PLATFORM_DEFAULTS.row_count.suppression_threshold == 10
     assert PLATFORM_DEFAULTS.row_count.rounding == 1
+    assert PLATFORM_DEFAULTS.row_count.dominance_n == 2
+    assert PLATFORM_DEFAULTS.row_count.dominance_k == 90
+    assert PLATFORM_DEFAULTS.row_count.dominance_p == 10
+    assert PLATFORM_DEFAULTS.row_count.min_dof == 10
+    assert PLATFORM_DEFAULTS.row_count.redact_at_or_below == 0
     assert PLATFORM_DEFAULTS.review_mode is ReviewMode.MANUAL
     assert PLATFORM_DEFAULTS.reviewers == 1
     assert PLATFORM_DEFAULTS.delta == Fraction(1, 10**6)
@@ -85,7 +91,7 @@ def test_strictest_field_by_field() -> None:
         grant_budget: {loss: 5, delta: 1e-7}
         row_count: {min_count: 15, rounding: 2, suppression_threshold: 5,
                     max_output_cells: 500, no_row_level_output: false, dominance_n: 3,
-                    dominance_k: 95}
+                    dominance_k: 95, dominance_p: 15, min_dof: 5, redact_at_or_below: 2}
         job_limits: {wall_seconds: 900, cpu_seconds: 100, raw_access_allowed: true}
         review: {mode: auto_dp, reviewers: 1}
         """,
@@ -103,7 +109,8 @@ def test_strictest_field_by_field() -> None:
     assert result.delta == Fraction(1, 10**8)
     assert result.row_count == RowCountRules(
         min_count=15, rounding=5, suppression_threshold=20, max_output_cells=500,
-        no_row_level_output=True, dominance_n=3, dominance_k=90)
+        no_row_level_output=True, dominance_n=3, dominance_k=90, dominance_p=15, min_dof=10,
+        redact_at_or_below=3)
     assert result.job_limits == JobLimits(
         wall_seconds=600, cpu_seconds=100, memory_mb=2048, processes=64,
         result_bytes=10 * 1024 * 1024, log_bytes=1024 * 1024, raw_access_allowed=False,
@@ -181,7 +188,7 @@ def test_every_loosened_rule_is_listed() -> None:
         delta: 2e-6
         row_count: {min_count: 9, rounding: 1, suppression_threshold: 19,
                     max_output_cells: 10001, no_row_level_output: false, dominance_n: 1,
-                    dominance_k: 91}
+                    dominance_k: 91, dominance_p: 9, min_dof: 9, redact_at_or_below: 2}
         job_limits: {wall_seconds: 601, memory_mb: 4096, raw_access_allowed: true}
         review: {mode: auto_dp, reviewers: 1}
         """,
@@ -205,6 +212,9 @@ def test_every_loosened_rule_is_listed() -> None:
         "row_count.max_output_cells 10001 is looser than the floor's 10000",
         "row_count.dominance_n 1 is looser than the floor's 2",
         "row_count.dominance_k 91 is looser than the floor's 90",
+        "row_count.dominance_p 9 is looser than the floor's 10",
+        "row_count.min_dof 9 is looser than the floor's 10",
+        "row_count.redact_at_or_below 2 is looser than the floor's 3",
         "row_count.no_row_level_output false is looser than the floor's true",
         "job_limits.wall_seconds 601 is looser than the floor's 600",
         "job_limits.memory_mb 4096 is looser than the floor's 2048",
@@ -213,6 +223,28 @@ def test_every_loosened_rule_is_listed() -> None:
         "review.reviewers 1 is looser than the floor's 2",
     )
     assert error.message.startswith("the dataset policy is looser than the floor: accounting")
+
+
+@pytest.mark.parametrize(("field", "value"), [("dominance_p", 9), ("min_dof", 9),
+                                             ("redact_at_or_below", 2)])
+def test_smaller_disclosure_rule_values_are_looser(field: str, value: int) -> None:
+    dataset = parse_policy({"row_count": {field: value}}, "dataset")
+    with pytest.raises(PolicyViolation) as info:
+        check_dataset_policy(FLOOR, dataset)
+    floor_value = getattr(FLOOR.row_count, field)
+    assert info.value.violations == (
+        f"row_count.{field} {value} is looser than the floor's {floor_value}",)
+    check_dataset_policy(FLOOR, parse_policy({"row_count": {field: floor_value + 1}},
+                                             "dataset"))
+
+
+def test_disclosure_rules_take_the_largest_value() -> None:
+    levels = [parse_policy({"row_count": {"dominance_p": p, "min_dof": d,
+                                          "redact_at_or_below": r}}, level)
+              for (p, d, r), level in (((5, 20, 0), "floor"), ((30, 10, 7), "dataset"),
+                                       ((10, 12, 2), "grant"))]
+    rules = effective_policy(*levels).row_count
+    assert (rules.dominance_p, rules.min_dof, rules.redact_at_or_below) == (30, 20, 7)
 
 
 def test_per_query_cap_message_uses_epsilon_under_pure() -> None:
@@ -249,6 +281,8 @@ def _random_level(rng: random.Random) -> Policy:
             "max_output_cells": maybe(rng.randint(1, 10**5)),
             "no_row_level_output": maybe(rng.random() < 0.5),
             "dominance_n": maybe(rng.randint(1, 5)), "dominance_k": maybe(rng.randint(1, 100)),
+            "dominance_p": maybe(rng.randint(0, 100)), "min_dof": maybe(rng.randint(0, 30)),
+            "redact_at_or_below": maybe(rng.randint(0, 10)),
         }),
         job_limits=JobLimits(**{  # type: ignore[arg-type]
             "wall_seconds": maybe(rng.randint(1, 9999)), "memory_mb": maybe(rng.randint(1, 9)),

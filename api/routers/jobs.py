@@ -1,0 +1,97 @@
+"""Jobs: submit an algorithm model under a grant, follow it, read its log, cancel it; and
+the vetted algorithm models a job may name.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from api.deps import ActorDep, PlatformDep, require_roles
+from api.schemas_access import PathId
+from api.schemas_jobs import AlgorithmPublic, JobCreate, JobLog, JobPublic
+from sandbox.errors import NotFound
+from sandbox.identity.model import Actor, Role
+from sandbox.jobs import service
+from sandbox.jobs.dispatcher import JobDispatcher
+from sandbox.jobs.submission import JobRequest
+from sandbox.runtime.catalog import ModelCatalog, UnknownModel
+from sandbox.store.db import transaction
+
+router = APIRouter(tags=["jobs"])
+
+
+def _catalog(request: Request) -> ModelCatalog:
+    catalog: ModelCatalog = request.app.state.models
+    return catalog
+
+
+def _dispatcher(request: Request) -> JobDispatcher:
+    dispatcher: JobDispatcher = request.app.state.dispatcher
+    return dispatcher
+
+
+@router.post("/jobs", response_model=JobPublic, status_code=201)
+def submit(body: JobCreate, request: Request, platform: PlatformDep,
+           actor: Annotated[Actor, require_roles(Role.USER)]) -> JobPublic:
+    """Submit a job under an active grant covering its datasets and kind. The model is
+    checked (parameters, RestrictedPython) before anything is stored; then it is queued.
+    """
+    job = service.submit(
+        platform, actor,
+        JobRequest(datasets=body.datasets, kind=body.kind, source=body.source,
+                   model=body.model, params=body.params, grant=body.grant),
+        catalog=_catalog(request), notify=_dispatcher(request).notify)
+    return JobPublic.of(job)
+
+
+@router.get("/jobs", response_model=list[JobPublic])
+def list_jobs(platform: PlatformDep, actor: ActorDep, state: str | None = None,
+              limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[JobPublic]:
+    """The jobs you may see, newest first (yours; a provider's reviewers see the jobs run
+    under their organisation's grants; oversight sees all).
+    """
+    with platform.sessions() as session:
+        return [JobPublic.of(j) for j in service.list_jobs(session, actor, state=state,
+                                                            limit=limit)]
+
+
+@router.get("/jobs/{job_id}", response_model=JobPublic)
+def get_job(job_id: PathId, platform: PlatformDep, actor: ActorDep) -> JobPublic:
+    """One job: its state, progress and, for a DP job, its errors."""
+    with platform.sessions() as session:
+        return JobPublic.of(service.get_job(session, actor, job_id))
+
+
+@router.get("/jobs/{job_id}/log", response_model=JobLog)
+def get_log(job_id: PathId, platform: PlatformDep, actor: ActorDep) -> JobLog:
+    """A job's log (held from the owner of a raw-access job until review)."""
+    with platform.sessions() as session:
+        lines, held = service.read_log(session, actor, job_id)
+    return JobLog(job_id=job_id, lines=lines, held=held)
+
+
+@router.post("/jobs/{job_id}/cancel", response_model=JobPublic)
+def cancel(job_id: PathId, request: Request, platform: PlatformDep,
+           actor: ActorDep) -> JobPublic:
+    """Cancel a job (its owner): at once if it has not started, within a second if it runs."""
+    with transaction(platform.sessions) as session:
+        job = service.cancel(session, actor, job_id)
+    _dispatcher(request).notify()
+    return JobPublic.of(job)
+
+
+@router.get("/algorithms", response_model=list[AlgorithmPublic])
+def list_algorithms(request: Request, actor: ActorDep) -> list[AlgorithmPublic]:
+    """The vetted algorithm models a job may name, with their parameters."""
+    del actor
+    return [AlgorithmPublic.of(m) for m in _catalog(request)]
+
+
+@router.get("/algorithms/{name}", response_model=AlgorithmPublic)
+def get_algorithm(name: str, request: Request, actor: ActorDep) -> AlgorithmPublic:
+    """One vetted model, with its source."""
+    del actor
+    try:
+        return AlgorithmPublic.of(_catalog(request).get(name), with_source=True)
+    except UnknownModel as exc:
+        raise NotFound(str(exc)) from None

@@ -1,0 +1,62 @@
+"""The review airlock: the queue, a result under review, decisions; and downloads of
+released results.
+"""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from api.deps import ActorDep, PlatformDep
+from api.schemas_access import PathId
+from api.schemas_jobs import JobPublic
+from api.schemas_review import DecisionIn, ReviewPublic
+from sandbox.review import downloads, service
+from sandbox.store.db import transaction
+
+router = APIRouter(tags=["reviews"])
+
+
+@router.get("/reviews", response_model=list[JobPublic])
+def review_queue(platform: PlatformDep, actor: ActorDep) -> list[JobPublic]:
+    """Results waiting for review: your organisation's (reviewers and providers), or all
+    (oversight), oldest first.
+    """
+    with platform.sessions() as session:
+        return [JobPublic.of(j) for j in service.queue(session, actor)]
+
+
+@router.get("/reviews/{job_id}", response_model=ReviewPublic)
+def read_review(job_id: PathId, platform: PlatformDep, actor: ActorDep) -> ReviewPublic:
+    """A result under review with everything a reviewer weighs (the read is audited)."""
+    with transaction(platform.sessions) as session:
+        return ReviewPublic.of(service.review_view(session, actor, job_id))
+
+
+@router.post("/reviews/{job_id}/decision", response_model=ReviewPublic)
+def decide(job_id: PathId, body: DecisionIn, platform: PlatformDep,
+           actor: ActorDep) -> ReviewPublic:
+    """Approve, reject (with a reason) or return for changes (with a reason); the result is
+    released once the policy's number of distinct reviewers approved.
+    """
+    with transaction(platform.sessions) as session:
+        return ReviewPublic.of(service.decide(session, actor, job_id, body.outcome,
+                                              body.reason))
+
+
+@router.get("/results/{job_id}")
+def download(
+    job_id: PathId,
+    platform: PlatformDep,
+    actor: ActorDep,
+    format: Literal["json", "csv", "parquet"] = "json",  # noqa: A002 - the query's name
+    part: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """A released result (its owner; reviewers for results they review), as JSON, CSV or
+    Parquet; ``part`` picks a table out of a result holding several. Audited.
+    """
+    with transaction(platform.sessions) as session:
+        content, media = downloads.download_result(session, actor, job_id, format, part)
+    suffix = {"json": "json", "csv": "csv", "parquet": "parquet"}[format]
+    return Response(content, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="job-{job_id}-result.{suffix}"'})

@@ -1,0 +1,52 @@
+"""Automated disclosure checks of a job's result, and the exact aggregates behind them.
+
+Pure and I/O-free: no database, no files, no network.
+
+- :mod:`sandbox.disclosure.model`: the check report (:class:`CheckLine`, :class:`CheckReport`).
+- :mod:`sandbox.disclosure.tables`: the trusted-side exact aggregates behind a raw-access
+  job's ``ctx.crosstab`` and ``ctx.regression``, with the counts and contributions behind
+  each cell (:func:`crosstab`, :func:`regression`).
+- :mod:`sandbox.disclosure.checks`: :func:`check_result`, the checks every result passes
+  before it can be reviewed (minimum cell count, dominance, degrees of freedom, row-level
+  output, differencing, size, unverifiable values, the platform's redaction and rounding,
+  and the report of a DP job's releases).
+"""
+
+from sandbox.disclosure.checks import (
+    InputValues,
+    ReleasedOutputFacts,
+    check_result,
+    facts_from_dict,
+    facts_of,
+    facts_to_dict,
+    input_values,
+)
+from sandbox.disclosure.model import CheckLine, CheckReport
+from sandbox.disclosure.tables import (
+    CellFacts,
+    HelperError,
+    VerifiedOutput,
+    VerifiedRegression,
+    VerifiedTable,
+    crosstab,
+    regression,
+)
+
+__all__ = [
+    "CellFacts",
+    "CheckLine",
+    "CheckReport",
+    "HelperError",
+    "InputValues",
+    "ReleasedOutputFacts",
+    "VerifiedOutput",
+    "VerifiedRegression",
+    "VerifiedTable",
+    "check_result",
+    "crosstab",
+    "facts_from_dict",
+    "facts_of",
+    "facts_to_dict",
+    "input_values",
+    "regression",
+]

@@ -1,0 +1,95 @@
+"""The disclosure check report: one line per rule applied, and its verdict.
+
+A line names the rule, where it applied (an output path and cell, such as
+``by_district[district=North]``, or ``result``), the value of the statistic checked (a
+count, a share in percent, degrees of freedom, a byte size) and whether it passed. It never
+holds a data value: not an identifier, not a contribution, not a cell's underlying values.
+
+A failed *blocking* line blocks the release outright. A failed non-blocking line (a value
+the platform cannot verify, a differencing flag) forbids automatic release and is shown to
+the human reviewer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Statistic = float | int | str | None
+"""The value of a checked statistic (never a data value)."""
+
+
+@dataclass(frozen=True)
+class CheckLine:
+    """One rule applied to one place of a result."""
+
+    rule: str
+    """``min_count``, ``dominance_nk``, ``dominance_p``, ``min_dof``, ``row_level``,
+    ``differencing``, ``max_cells``, ``max_bytes``, ``unverifiable``, ``redaction``,
+    ``rounding`` or ``dp``."""
+    where: str
+    """The output path and cell, e.g. ``by_district[district=North]``, or ``result``."""
+    statistic: Statistic
+    """The value of the statistic checked (a count, a share in percent, ...)."""
+    passed: bool
+    blocking: bool
+    """Whether a failure blocks the release (else it only forbids automatic release)."""
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"rule": self.rule, "where": self.where, "statistic": self.statistic,
+                "passed": self.passed, "blocking": self.blocking, "note": self.note}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CheckLine:
+        """The line of :meth:`to_dict`'s form."""
+        statistic = data.get("statistic")
+        if statistic is not None and not isinstance(statistic, int | float | str):
+            raise ValueError("a check line's statistic must be a number, text or null")
+        return cls(rule=str(data["rule"]), where=str(data["where"]), statistic=statistic,
+                   passed=bool(data["passed"]), blocking=bool(data["blocking"]),
+                   note=str(data.get("note", "")))
+
+    @property
+    def failed(self) -> bool:
+        """Whether the rule failed here."""
+        return not self.passed
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Every check line of one result."""
+
+    lines: tuple[CheckLine, ...] = ()
+
+    @property
+    def blocked(self) -> bool:
+        """Whether a blocking rule failed: the result cannot be released."""
+        return any(line.failed and line.blocking for line in self.lines)
+
+    @property
+    def auto_releasable(self) -> bool:
+        """Whether every line passed (the result may be released without a human)."""
+        return all(line.passed for line in self.lines)
+
+    def failed(self) -> list[CheckLine]:
+        """The lines that failed."""
+        return [line for line in self.lines if line.failed]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, stored with the job."""
+        failed = self.failed()
+        return {
+            "blocked": self.blocked,
+            "auto_releasable": self.auto_releasable,
+            "failed": len(failed),
+            "failed_rules": sorted({line.rule for line in failed}),
+            "lines": [line.to_dict() for line in self.lines],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CheckReport:
+        """The report of :meth:`to_dict`'s form (the verdicts are recomputed)."""
+        return cls(tuple(CheckLine.from_dict(line) for line in data.get("lines", ())))

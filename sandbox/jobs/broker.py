@@ -1,0 +1,150 @@
+"""The trusted broker of a DP job: each DP call of the model, answered by the query engine.
+
+The untrusted worker only *asks* (a :class:`~sandbox.runtime.channel.DPRequest` over the
+channel). For each call the broker, on the trusted side:
+
+1. refuses a dataset that is not one of the job's, and re-checks that the job's grant is
+   still active for it and the dataset not suspended (a grant revoked or a dataset
+   suspended mid-job stops the next call);
+2. runs the call through :class:`~sandbox.engine.QueryEngine` under the effective policy of
+   the dataset with the grant, which validates the arguments, charges the grant's and the
+   dataset's budgets *before* computing and adds the noise;
+3. records the release's report (what it cost, which mechanism) with the job, and answers
+   with the noisy value only: a number, ``None`` when suppressed, or a table as a list of
+   row objects.
+
+Every refusal the model sees is one of the platform's typed errors, whose messages never
+quote a data value; anything unexpected is logged on the server and answered with a
+generic refusal.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pyarrow as pa
+
+from sandbox import policy_store
+from sandbox.access.grants import active_grant_for
+from sandbox.catalog.queries import dataset_row, version_row
+from sandbox.engine import QueryEngine, Release
+from sandbox.engine.compute import Executor, LocalExecutor
+from sandbox.errors import SandboxError
+from sandbox.identity.model import Actor, Role
+from sandbox.ledger import SqlLedger
+from sandbox.platform import Platform
+from sandbox.policies import Policy, PolicyLevel, parse_policy
+from sandbox.runtime.channel import DPRequest
+from sandbox.runtime.executor import BrokerRefusal
+from sandbox.store.models import GrantRow, JobRow, UserRow
+
+__all__ = ["JobBroker"]
+
+log = logging.getLogger(__name__)
+
+ReleaseListener = Callable[[dict[str, Any]], None]
+
+IN_PROCESS_ROWS = 1_000_000
+"""Up to this many rows (over the job's datasets) the engine aggregates in the job's own
+task; above it, in parallel Ray tasks."""
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def answer_of(release: Release) -> Any:
+    """The JSON answer a model receives: the noisy number, ``None``, or rows of a table."""
+    if isinstance(release.value, pa.Table):
+        return _plain(release.value.to_pylist())
+    return _plain(release.value)
+
+
+class JobBroker:
+    """Answers one job's DP calls (see the module docstring)."""
+
+    def __init__(self, platform: Platform, job: JobRow, on_release: ReleaseListener) -> None:
+        self._platform = platform
+        self._job_id = job.id
+        self._owner_id = job.owner_id
+        self._grant_ref = job.grant_ref
+        self._kind = job.kind
+        self._datasets = tuple(job.datasets)
+        self._versions = dict(job.datasets)
+        self._on_release = on_release
+        with platform.sessions() as session:
+            owner = session.get(UserRow, job.owner_id)
+            grant = session.get(GrantRow, job.grant_id)
+            assert owner is not None and grant is not None
+            self._actor = Actor(owner.id, owner.username, Role(owner.role),
+                                owner.organisation_id)
+            self._grant_policy = parse_policy(grant.policy, PolicyLevel.GRANT)
+        self._engine: QueryEngine | None = None
+
+    def _policies(self) -> dict[str, Policy]:
+        with self._platform.sessions() as session:
+            return {name: policy_store.effective_for_dataset(session, name, self._grant_policy)
+                    for name in self._datasets}
+
+    def _executor(self) -> Executor | None:
+        """In-process partials for small versions; Ray tasks (``None``) for large ones.
+
+        The broker already runs in a Ray task: fanning a small version's aggregates out to
+        more tasks costs more in scheduling than it saves.
+        """
+        with self._platform.sessions() as session:
+            rows = sum(version_row(session, dataset_row(session, name), version).row_count
+                       for name, version in self._versions.items())
+        return LocalExecutor() if rows <= IN_PROCESS_ROWS else None
+
+    def engine(self) -> QueryEngine:
+        """The job's query engine, built at the first DP call (a model may make none)."""
+        if self._engine is None:
+            ledger = SqlLedger(self._platform.sessions)
+            self._engine = QueryEngine(self._platform, ledger, grant=self._grant_ref,
+                                       policy=self._policies(), actor=self._actor,
+                                       executor=self._executor())
+        return self._engine
+
+    def _check_still_allowed(self, dataset: str) -> None:
+        if dataset not in self._datasets:
+            raise BrokerRefusal(f"dataset {dataset!r} is not one of this job's datasets "
+                                f"({', '.join(self._datasets)})")
+        with self._platform.sessions() as session:
+            active_grant_for(session, self._owner_id, dataset, self._kind,
+                             grant_ref=self._grant_ref)
+
+    def __call__(self, request: DPRequest) -> Any:
+        """Answer one DP call, or raise :class:`BrokerRefusal` with a message for the model."""
+        try:
+            self._check_still_allowed(request.dataset)
+            handle: Any = self.engine().dataset(request.dataset)
+            if request.group_by:
+                handle = handle.group_by(list(request.group_by))
+            method = getattr(handle, request.call)
+            try:  # bind first: a TypeError from the engine itself is not the model's
+                inspect.signature(method).bind(**request.args)
+            except TypeError as exc:
+                raise BrokerRefusal(f"{request.call}(): {exc}") from None
+            release: Release = method(**request.args)
+        except BrokerRefusal:
+            raise
+        except SandboxError as exc:
+            raise BrokerRefusal(exc.message if hasattr(exc, "message") else str(exc)) from None
+        except Exception:
+            log.exception("job %s: the broker failed on a %s call", self._job_id, request.call)
+            raise BrokerRefusal("the platform could not answer this call") from None
+        self._on_release(release.report.to_dict())
+        return answer_of(release)

@@ -1,0 +1,182 @@
+"""Dispatching jobs as Ray tasks, noticing when their workers die, and recovering at start.
+
+One :class:`JobDispatcher` runs in the API server (a daemon thread). It:
+
+- at start, recovers what a previous run of the platform left unfinished: ``submitted``
+  jobs are queued, ``queued`` ones dispatched again, ``running`` and ``checking`` ones failed
+  (their sandbox died with the old process; their DP calls were charged once and stay so;
+  a job is never run twice, so never charged twice);
+- submits every ``queued`` job as a Ray task (``num_cpus = settings.job_cpus``, no retries),
+  which runs :func:`sandbox.jobs.runner.run_job` on a Ray worker;
+- watches the tasks: one that ends in an error (its worker died, it was killed) leaves its
+  job ``failed``, never stuck in ``running``;
+- for a job whose cancel was asked while it ran, gives the runner :data:`CANCEL_GRACE`
+  seconds to stop its sandbox, then kills the task (the sandbox dies with its parent).
+
+Without ``SANDBOX_RAY_ADDRESS`` a local Ray is started; with it the platform joins that
+cluster (:func:`sandbox.engine.compute.ensure_ray`).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import select
+
+from sandbox.config import Settings
+from sandbox.engine.compute import ensure_ray
+from sandbox.jobs.lifecycle import move, platform_actor
+from sandbox.jobs.model import JobState
+from sandbox.jobs.runner import fail_unfinished, run_job
+from sandbox.platform import Platform
+from sandbox.store.db import transaction
+from sandbox.store.models import JobRow
+
+__all__ = ["CANCEL_GRACE", "JobDispatcher", "recover_jobs"]
+
+log = logging.getLogger(__name__)
+
+CANCEL_GRACE = 5.0
+"""Seconds a running job has to stop by itself after a cancel before its task is killed."""
+
+
+@functools.lru_cache(maxsize=4)
+def _platform_for(settings_json: str) -> Platform:
+    """One platform per worker process and configuration (connections are reused)."""
+    return Platform.open(Settings.model_validate_json(settings_json))
+
+
+def execute_job(settings_json: str, job_id: int) -> None:
+    """The body of a job's Ray task."""
+    run_job(_platform_for(settings_json), job_id)
+
+
+def recover_jobs(platform: Platform) -> dict[str, int]:
+    """Resume or fail every job a previous run left unfinished; return counts by action."""
+    counts = {"queued": 0, "failed": 0}
+    with transaction(platform.sessions) as session:
+        rows = session.execute(select(JobRow).where(JobRow.state.in_(
+            [JobState.SUBMITTED, JobState.RUNNING, JobState.CHECKING]))
+            .with_for_update()).scalars().all()
+        for row in rows:
+            if row.state == JobState.SUBMITTED:
+                move(session, row, JobState.QUEUED, platform_actor(),
+                     reason="queued after a platform restart")
+                counts["queued"] += 1
+            else:
+                fail_unfinished(session, row, "the platform restarted while the job "
+                                f"was {row.state}; start it again")
+                counts["failed"] += 1
+    return counts
+
+
+class JobDispatcher:
+    """Hands queued jobs to Ray and watches them (see the module docstring)."""
+
+    def __init__(self, platform: Platform, *, poll_seconds: float = 0.5) -> None:
+        self._platform = platform
+        self._settings_json = platform.settings.model_dump_json()
+        self._poll = poll_seconds
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._tasks: dict[int, Any] = {}
+        self._cancel_seen: dict[int, float] = {}
+        self._remote: Any = None
+
+    def start(self) -> None:
+        """Recover unfinished jobs, then start the dispatch loop."""
+        counts = recover_jobs(self._platform)
+        if any(counts.values()):
+            log.warning("recovered jobs after a restart: %s", counts)
+        self._thread = threading.Thread(target=self._loop, name="job-dispatcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the loop (running tasks carry on; a restart recovers them)."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def notify(self) -> None:
+        """Something was queued or cancelled: look now rather than at the next poll."""
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._step()
+            except Exception:
+                log.exception("the job dispatcher failed a step; retrying")
+                time.sleep(1)
+            self._wake.wait(self._poll if self._tasks else self._poll * 2)
+            self._wake.clear()
+
+    def _ray(self) -> Any:
+        import ray
+
+        ensure_ray(self._platform.settings)
+        if self._remote is None:
+            self._remote = ray.remote(max_retries=0)(execute_job)
+        return ray
+
+    def _step(self) -> None:
+        with self._platform.sessions() as session:
+            queued = list(session.execute(select(JobRow.id).where(
+                JobRow.state == JobState.QUEUED).order_by(JobRow.id)).scalars())
+            cancelling = set(session.execute(select(JobRow.id).where(
+                JobRow.state == JobState.RUNNING, JobRow.cancel_requested.is_(True)))
+                .scalars())
+        fresh = [job_id for job_id in queued if job_id not in self._tasks]
+        if fresh or self._tasks:
+            ray = self._ray()
+            cpus = self._platform.settings.job_cpus
+            for job_id in fresh:
+                self._tasks[job_id] = self._remote.options(num_cpus=cpus).remote(
+                    self._settings_json, job_id)
+            self._reap(ray)
+            self._enforce_cancels(ray, cancelling)
+
+    def _reap(self, ray: Any) -> None:
+        if not self._tasks:
+            return
+        refs = list(self._tasks.values())
+        done, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
+        finished = {id(ref) for ref in done}
+        for job_id, ref in list(self._tasks.items()):
+            if id(ref) not in finished:
+                continue
+            del self._tasks[job_id]
+            self._cancel_seen.pop(job_id, None)
+            try:
+                ray.get(ref)
+            except Exception as exc:  # the worker died or the task was killed
+                log.warning("job %s: its task ended abnormally: %s", job_id, type(exc).__name__)
+                self._settle(job_id)
+
+    def _settle(self, job_id: int) -> None:
+        with transaction(self._platform.sessions) as session:
+            row = session.get(JobRow, job_id, with_for_update=True)
+            if row is None or JobState(row.state).is_final:
+                return
+            if row.cancel_requested:
+                move(session, row, JobState.CANCELLED, platform_actor(),
+                     reason=row.state_reason or "cancelled while it ran")
+            else:
+                fail_unfinished(session, row, "the worker running the job stopped; "
+                                "start it again")
+
+    def _enforce_cancels(self, ray: Any, cancelling: set[int]) -> None:
+        now = time.monotonic()
+        for job_id in cancelling:
+            first = self._cancel_seen.setdefault(job_id, now)
+            ref = self._tasks.get(job_id)
+            if ref is not None and now - first > CANCEL_GRACE:
+                log.warning("job %s did not stop after its cancel; killing its task", job_id)
+                ray.cancel(ref, force=True)
+

@@ -1,0 +1,223 @@
+"""Running one job, on the trusted side of its sandbox (inside a Ray task).
+
+:func:`run_job` takes a ``queued`` job, moves it to ``running`` (committed before the sandbox
+starts), runs the model in the job's backend with a :class:`~sandbox.jobs.broker.JobBroker`
+answering its DP calls, and records how it ended. While the model runs a watcher polls the
+job's ``cancel_requested`` flag (set by a cancel or a suspension of its dataset) and stops
+the sandbox. A job that ran to the end moves to ``checking`` and on through the output checks
+(:mod:`sandbox.jobs.checking`); any other outcome is ``failed`` with a reason written by the
+platform, never one that quotes the model's data.
+
+The budget a job's DP calls spent stays spent whatever happens after: each call was charged
+once, before it was computed, and a job is never run twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from sandbox.access.model import JobKind
+from sandbox.jobs import checking
+from sandbox.jobs.broker import JobBroker
+from sandbox.jobs.helpers import RawHelpers
+from sandbox.jobs.lifecycle import move, platform_actor
+from sandbox.jobs.limits import runtime_limits
+from sandbox.jobs.model import JobState, RunOutcome
+from sandbox.jobs.tables import write_inputs
+from sandbox.platform import Platform
+from sandbox.runtime.backends import Backend, BackendRegistry, default_registry
+from sandbox.runtime.executor import ModelOutcome, run_model
+from sandbox.store.db import transaction
+from sandbox.store.models import JobRow
+
+__all__ = ["failure_reason", "run_job"]
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.2
+"""How often a running job's cancel flag is read."""
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """What the runner needs of the job once it is running (read in one transaction)."""
+
+    id: int
+    kind: JobKind
+    backend: str
+    source: str
+    params: dict[str, Any]
+    limits: dict[str, Any]
+    datasets: dict[str, int]
+
+
+def failure_reason(outcome: str, limits: dict[str, Any]) -> str:
+    """The platform's words for a run that did not end well (no data value in them)."""
+    reasons = {
+        RunOutcome.COMPILE_ERROR: "the model does not compile",
+        RunOutcome.MODEL_ERROR: "the model raised an error",
+        RunOutcome.TIMED_OUT: (f"the job exceeded its time limit ({limits.get('wall_seconds')} "
+                               f"s wall, {limits.get('cpu_seconds')} s CPU)"),
+        RunOutcome.OOM: f"the job ran out of memory (limit {limits.get('memory_mb')} MiB)",
+        RunOutcome.OUTPUT_TOO_LARGE: ("the result is larger than the limit of "
+                                      f"{limits.get('result_bytes')} bytes"),
+        RunOutcome.CRASHED: "the sandbox stopped unexpectedly",
+        RunOutcome.INTERRUPTED: "the platform stopped while the job ran",
+    }
+    return reasons.get(RunOutcome(outcome), f"the job ended with {outcome}")
+
+
+def _start(platform: Platform, job_id: int) -> _Snapshot | None:
+    with transaction(platform.sessions) as session:
+        row = session.get(JobRow, job_id, with_for_update=True)
+        if row is None or row.state != JobState.QUEUED:
+            return None  # cancelled meanwhile, or another dispatcher took it
+        if row.cancel_requested:
+            move(session, row, JobState.CANCELLED, platform_actor(),
+                 reason=row.state_reason or "cancelled before it ran")
+            return None
+        row.attempt += 1
+        move(session, row, JobState.RUNNING, platform_actor(),
+             detail={"backend": row.backend, "attempt": row.attempt})
+        return _Snapshot(id=row.id, kind=JobKind(row.kind), backend=row.backend,
+                         source=row.source, params=dict(row.params), limits=dict(row.limits),
+                         datasets=dict(row.datasets))
+
+
+def _watch(platform: Platform, job_id: int, stop: threading.Event, done: threading.Event
+           ) -> None:
+    while not done.wait(POLL_SECONDS):
+        try:
+            with platform.sessions() as session:
+                row = session.get(JobRow, job_id)
+                if row is None or row.cancel_requested:
+                    stop.set()
+                    return
+        except Exception:  # a database hiccup must not kill the job; try again
+            log.exception("job %s: reading the cancel flag failed", job_id)
+
+
+def _record_release(platform: Platform, job_id: int) -> Callable[[dict[str, Any]], None]:
+    def record(report: dict[str, Any]) -> None:
+        with transaction(platform.sessions) as session:
+            row = session.get(JobRow, job_id, with_for_update=True)
+            if row is None:
+                return
+            row.releases = [*row.releases, report]
+            row.progress = {**row.progress, "dp_calls": len(row.releases)}
+            row.updated_at = datetime.now(UTC)
+
+    return record
+
+
+def _finish(platform: Platform, job: _Snapshot, outcome: ModelOutcome, stopped: bool,
+            helpers: RawHelpers | None) -> None:
+    with transaction(platform.sessions) as session:
+        row = session.get(JobRow, job.id, with_for_update=True)
+        assert row is not None
+        row.outcome = outcome.status
+        row.log = list(outcome.log)
+        row.errors = list(outcome.errors)
+        row.duration = outcome.duration
+        row.progress = {**row.progress, "log_lines": len(outcome.log)}
+        if stopped or row.cancel_requested:
+            move(session, row, JobState.CANCELLED, platform_actor(),
+                 reason=row.state_reason or "cancelled while it ran")
+            return
+        if outcome.status != RunOutcome.OK:
+            move(session, row, JobState.FAILED, platform_actor(),
+                 reason=failure_reason(outcome.status, job.limits),
+                 detail={"outcome": outcome.status})
+            return
+        row.result = outcome.value
+        canonical = json.dumps(outcome.value, sort_keys=True, separators=(",", ":"))
+        row.result_sha256 = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        move(session, row, JobState.CHECKING, platform_actor(),
+             detail={"result_sha256": row.result_sha256})
+        checking.run_checks(session, row, helpers)
+
+
+def fail_unfinished(session: Session, row: JobRow, reason: str) -> None:
+    """Fail a job the platform lost track of (its worker died, the platform restarted)."""
+    if JobState(row.state).is_final:
+        return
+    if row.state == JobState.RUNNING:
+        row.outcome = str(RunOutcome.INTERRUPTED)
+    move(session, row, JobState.FAILED, platform_actor(), reason=reason)
+
+
+def _run(platform: Platform, job: _Snapshot, backend: Backend
+         ) -> tuple[ModelOutcome, bool, RawHelpers | None]:
+    stop, done = threading.Event(), threading.Event()
+    watcher = threading.Thread(target=_watch, args=(platform, job.id, stop, done),
+                               name=f"job-{job.id}-watch", daemon=True)
+    watcher.start()
+    broker = JobBroker(platform, _job_row(platform, job.id), _record_release(platform, job.id))
+    limits = job.limits
+    helpers = RawHelpers(platform, job.datasets) if job.kind is JobKind.RAW else None
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"sandbox-inputs-{job.id}-") as inputs:
+            tables: dict[str, str] = {}
+            if job.kind is JobKind.RAW:
+                tables = write_inputs(platform, job.datasets, Path(inputs))
+            outcome = run_model(
+                backend, job.source, broker, params=job.params,
+                allowed_imports=limits["allowed_imports"], limits=runtime_limits(limits),
+                log_max_bytes=int(limits["log_bytes"]),
+                result_max_bytes=int(limits["result_bytes"]),
+                stop=stop, inputs=Path(inputs) if tables else None, tables=tables,
+                helpers=helpers,
+            )
+    finally:
+        done.set()
+        watcher.join(timeout=5)
+    return outcome, stop.is_set(), helpers
+
+
+def _job_row(platform: Platform, job_id: int) -> JobRow:
+    with platform.sessions() as session:
+        row = session.get(JobRow, job_id)
+        assert row is not None
+        session.expunge(row)
+        return row
+
+
+def run_job(platform: Platform, job_id: int, registry: BackendRegistry | None = None) -> None:
+    """Run a queued job to the end of its run (see the module docstring)."""
+    job = _start(platform, job_id)
+    if job is None:
+        return
+    try:
+        backend = (registry or default_registry()).get(job.backend)
+    except (KeyError, RuntimeError):
+        with transaction(platform.sessions) as session:
+            row = session.get(JobRow, job_id, with_for_update=True)
+            assert row is not None
+            move(session, row, JobState.FAILED, platform_actor(),
+                 reason=f"the {job.backend} backend is not available on this worker")
+        return
+    try:
+        outcome, stopped, helpers = _run(platform, job, backend)
+    except Exception:
+        log.exception("job %s: the runner failed", job_id)
+        with transaction(platform.sessions) as session:
+            row = session.get(JobRow, job_id, with_for_update=True)
+            assert row is not None
+            row.outcome = str(RunOutcome.CRASHED)
+            move(session, row, JobState.FAILED, platform_actor(),
+                 reason="the platform failed while running the job")
+        return
+    if helpers is not None and outcome.status == RunOutcome.OK and not stopped:
+        helpers.load_all()
+    _finish(platform, job, outcome, stopped, helpers)

@@ -1,0 +1,190 @@
+"""Submitting a job: everything is checked before anything is stored or queued.
+
+A job names its model (source, or a vetted model of ``algorithms/``), its parameters, the
+datasets it reads and its kind (``dp`` or ``raw``). Before the job is stored:
+
+1. the submitter must hold an active grant whose scope, job kinds and period cover every
+   dataset (:func:`sandbox.access.grants.active_grant_for`; one grant for the whole job, as
+   its DP calls are charged to that grant's budget);
+2. the model is inspected on the trusted side without running it (docstring, ``PARAMS``,
+   ``run(ctx)``), its parameters are validated against ``PARAMS``, and it is compiled with
+   RestrictedPython under the import allow-list of the effective policies: a rejection names
+   the line;
+3. the isolation backend is chosen (configured, or the strongest available) and must be able
+   to run the kind (the development ``subprocess`` backend refuses raw-access jobs).
+
+The job is stored as ``submitted`` and moved to ``queued`` in a second transaction; the
+dispatcher picks up what is queued (and recovery requeues what was left ``submitted``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from sandbox import audit, policy_store
+from sandbox._parse import parse_enum
+from sandbox.access.grants import active_grant_for
+from sandbox.access.model import Grant, JobKind
+from sandbox.catalog.queries import dataset_row, version_row
+from sandbox.errors import InvalidRequest, PermissionDenied
+from sandbox.identity.model import Actor, Role
+from sandbox.jobs.limits import combine_limits
+from sandbox.jobs.model import JobState
+from sandbox.policies import Policy, PolicyLevel, parse_policy
+from sandbox.runtime.backends import Backend, BackendRegistry
+from sandbox.runtime.catalog import ModelCatalog, UnknownModel
+from sandbox.runtime.compiler import MAX_SOURCE_BYTES, compile_model
+from sandbox.runtime.params import ModelSpecError, ParamsError, inspect_model, validate_params
+from sandbox.store.models import JobRow
+
+__all__ = ["JobRequest", "MAX_DATASETS", "choose_backend", "submit_job"]
+
+MAX_DATASETS = 10
+"""Most datasets one job reads."""
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What a user submits."""
+
+    datasets: Sequence[str]
+    kind: str = "dp"
+    source: str | None = None
+    model: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    grant: str | None = None
+
+
+def choose_backend(registry: BackendRegistry, configured: str, kind: JobKind) -> Backend:
+    """The configured backend, or the strongest available; it must be able to run ``kind``.
+
+    Raises:
+        InvalidRequest: The configured backend is unknown or unavailable, or cannot run a
+            raw-access job.
+    """
+    if configured:
+        try:
+            backend = registry.get(configured)
+        except KeyError:
+            raise InvalidRequest(f"the configured runtime backend {configured!r} is unknown; "
+                                 f"use one of {', '.join(registry.names())}") from None
+        except RuntimeError as exc:
+            raise InvalidRequest(str(exc)) from None
+    else:
+        available = registry.available()
+        if kind is JobKind.RAW:
+            available = [b for b in available if getattr(b, "allows_raw_access", False)]
+        if not available:
+            raise InvalidRequest(f"no isolation backend on this platform can run a {kind} job")
+        backend = available[0]
+    if kind is JobKind.RAW and not getattr(backend, "allows_raw_access", False):
+        raise InvalidRequest(f"the {backend.name} backend does not run raw-access jobs; "
+                             "only hardened backends (docker, bwrap) do")
+    return backend
+
+
+def _datasets(names: Sequence[str]) -> list[str]:
+    if isinstance(names, str) or not isinstance(names, Sequence) or not names:
+        raise InvalidRequest("datasets must be a non-empty list of dataset names")
+    if not all(isinstance(n, str) and n for n in names):
+        raise InvalidRequest("datasets must be a non-empty list of dataset names")
+    if len(set(names)) != len(names):
+        raise InvalidRequest("datasets lists a dataset twice")
+    if len(names) > MAX_DATASETS:
+        raise InvalidRequest(f"a job reads at most {MAX_DATASETS} datasets")
+    return list(names)
+
+
+def _grant_for(session: Session, actor: Actor, names: list[str], kind: JobKind,
+               grant_ref: str | None, now: datetime) -> Grant:
+    assert actor.user_id is not None
+    grant = active_grant_for(session, actor.user_id, names[0], kind, now, grant_ref=grant_ref)
+    for name in names[1:]:
+        active_grant_for(session, actor.user_id, name, kind, now, grant_ref=grant.ref)
+    return grant
+
+
+def _source(request: JobRequest, catalog: ModelCatalog) -> tuple[str, str | None]:
+    if (request.source is None) == (request.model is None):
+        raise InvalidRequest("a job gives either its model's source or the name of a vetted "
+                             "model (model), not both")
+    if request.model is not None:
+        try:
+            return catalog.get(request.model).source, request.model
+        except UnknownModel as exc:
+            raise InvalidRequest(str(exc.args[0]) if exc.args else "unknown model") from None
+    source = request.source
+    if not isinstance(source, str) or not source.strip():
+        raise InvalidRequest("source must be the model's Python source")
+    if len(source.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
+        raise InvalidRequest(f"a model's source may hold at most {MAX_SOURCE_BYTES} bytes")
+    return source, None
+
+
+def submit_job(
+    session: Session,
+    actor: Actor,
+    request: JobRequest,
+    *,
+    catalog: ModelCatalog,
+    registry: BackendRegistry,
+    configured_backend: str = "",
+    now: datetime | None = None,
+) -> JobRow:
+    """Check and store a job as ``submitted`` (see the module docstring).
+
+    Raises:
+        PermissionDenied: The submitter is not a user account, or holds no grant covering it.
+        InvalidRequest: The request, the model, its parameters or the backend are unfit;
+            the message names what is wrong.
+    """
+    moment = now or datetime.now(UTC)
+    if actor.role is not Role.USER or actor.user_id is None:
+        raise PermissionDenied("jobs are submitted by user accounts under their grants")
+    kind = parse_enum(JobKind, request.kind, "kind")
+    names = _datasets(request.datasets)
+    if request.grant is not None and not isinstance(request.grant, str):
+        raise InvalidRequest("grant must be a grant reference")
+    source, model_name = _source(request, catalog)
+    grant = _grant_for(session, actor, names, kind, request.grant, moment)
+    grant_policy = parse_policy(grant.policy, PolicyLevel.GRANT)
+    policies: list[Policy] = [policy_store.effective_for_dataset(session, name, grant_policy)
+                              for name in names]
+    limits = combine_limits(policies)
+    if kind is JobKind.RAW and not limits["raw_access_allowed"]:
+        raise InvalidRequest("the policy of these datasets does not allow raw-access jobs")
+    try:
+        info = inspect_model(source)
+        params = validate_params(info, request.params if request.params is not None else {})
+    except (ModelSpecError, ParamsError) as exc:
+        raise InvalidRequest(str(exc)) from None
+    compiled = compile_model(source, limits["allowed_imports"])
+    if not compiled.ok:
+        raise InvalidRequest("the model does not compile: " + "; ".join(compiled.errors))
+    backend = choose_backend(registry, configured_backend, kind)
+    versions = {name: version_row(session, dataset_row(session, name), None).version
+                for name in names}
+    row = JobRow(
+        owner_id=actor.user_id, grant_id=grant.id, grant_ref=grant.ref, kind=str(kind),
+        datasets=versions, model_name=model_name, source=source,
+        source_sha256=hashlib.sha256(source.encode("utf-8")).hexdigest(),
+        description=info.description or "", params=params, backend=backend.name,
+        limits=limits, state=str(JobState.SUBMITTED), state_reason="",
+        cancel_requested=False, attempt=0, outcome=None,
+        progress={"dp_calls": 0, "log_lines": 0}, log=[], errors=[], result=None,
+        releases=[], verified={}, auto_released=False, submitted_at=moment,
+        updated_at=moment,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "job.submit", object_type="job", object_id=row.id,
+                 detail={"datasets": versions, "kind": str(kind), "grant": grant.ref,
+                         "model": model_name, "source_sha256": row.source_sha256,
+                         "backend": backend.name})
+    return row

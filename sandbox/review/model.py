@@ -1,0 +1,49 @@
+"""Review value types: decisions and what a reviewer sees."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sandbox.jobs.model import Job
+
+
+class DecisionOutcome(enum.StrEnum):
+    """A reviewer's decision on a result."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    RETURN = "return"
+    """Returned for changes: the job ends rejected; its owner may submit a corrected one."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One recorded decision."""
+
+    reviewer: str
+    outcome: str
+    reason: str
+    decided_at: datetime
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    """Everything a reviewer weighs before deciding."""
+
+    job: Job
+    source: str
+    result: Any
+    """What the model returned."""
+    release: Any
+    """What would be released: the result after the platform's rounding and redaction."""
+    check_report: dict[str, Any]
+    decisions: list[Decision]
+    required_approvals: int
+    frozen: str | None
+    """Set while a suspension of one of the job's datasets freezes the review."""
+    earlier_releases: list[dict[str, Any]]
+    """The same user's earlier released results on the same datasets."""
+    can_decide: bool
