@@ -9,7 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -24,6 +27,8 @@ from tests.integration.datafiles import SECRET_MARKER, people_table
 from tests.jobs.conftest import JobWorld, build_world, grant, ok
 
 pytestmark = pytest.mark.server
+
+REPO = Path(__file__).resolve().parents[2]
 
 DP_PARAMS_SOURCE = '''"""Mean income by district."""
 
@@ -261,3 +266,33 @@ def test_a_released_result_becomes_a_data_product(world: JobWorld) -> None:
     assert product["job_id"] == job["id"] and product["sources"][0]["dataset"] == "rv_dp"
     assert product["payload"] is not None and refused.status_code == 422
     assert pending.status_code == 404
+
+
+def test_the_cli_reviews_and_downloads(world: JobWorld, tmp_path: Path) -> None:
+    job = dp_job(world, "rv_dp")
+
+    def cli(who: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        env = dict(world.server.env, SANDBOX_URL=world.server.url,
+                   SANDBOX_TOKEN=world.tokens[who])
+        result = subprocess.run([sys.executable, "-m", "sandbox.cli", *args], env=env,
+                                cwd=REPO, capture_output=True, text=True, timeout=120,
+                                check=False)
+        if check:
+            assert result.returncode == 0, (args, result.stdout, result.stderr)
+        return result
+
+    assert str(job["id"]) in cli("reviewer", "reviews", "queue").stdout
+    shown = cli("reviewer", "reviews", "show", str(job["id"]), "--source")
+    assert "output checks" in shown.stdout and "def run(ctx)" in shown.stdout
+    early = cli("user", "reviews", "download", str(job["id"]), str(tmp_path / "x.json"),
+                check=False)
+    assert early.returncode == 1 and "error:" in early.stderr
+    cli("reviewer", "reviews", "approve", str(job["id"]))
+    target = tmp_path / "result.csv"
+    cli("user", "reviews", "download", str(job["id"]), str(target), "--format", "csv",
+        "--part", "by_district")
+    assert target.read_text().startswith("district,")
+    other = dp_job(world, "rv_dp")
+    refused = cli("reviewer", "reviews", "reject", str(other["id"]), "--reason",
+                  "no reason to group this finely")
+    assert "rejected" in refused.stderr
