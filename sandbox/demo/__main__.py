@@ -86,6 +86,10 @@ def _next_steps(console: Console, url: str, env_file: Path) -> None:
         f"  .venv/bin/sandbox datasets preview {CONDITIONAL}\n"
         f"  .venv/bin/sandbox datasets download {CONDITIONAL} out.parquet   # refused\n"
         f"  .venv/bin/sandbox datasets download {UNCONDITIONAL} out.csv --format csv\n"
+        f"  .venv/bin/sandbox jobs algorithms\n"
+        f"  .venv/bin/sandbox jobs submit {CONDITIONAL} --model count_rows "
+        f"-p dataset={CONDITIONAL} -p epsilon=0.1\n"
+        f"  SANDBOX_TOKEN=$SANDBOX_TOKEN_REVIEWER .venv/bin/sandbox reviews queue\n"
         f"  .venv/bin/sandbox audit verify\n"
         f"  open {url}/v1/docs          # the OpenAPI reference\n"
     )
