@@ -117,10 +117,14 @@ def queue(session: Session, actor: Actor) -> list[Job]:
 
 
 def review_view(session: Session, actor: Actor, job_id: int) -> ReviewView:
-    """Everything a reviewer weighs (see the module docstring)."""
+    """Everything a reviewer weighs (see the module docstring); the read is audited."""
     row = _readable(session, actor, job_id)
     audit.record(session, actor, "result.review_read", object_type="result", object_id=row.id,
                  detail={"datasets": row.datasets})
+    return _view_of(session, actor, row)
+
+
+def _view_of(session: Session, actor: Actor, row: JobRow) -> ReviewView:
     return ReviewView(
         job=job_of(session, actor, row), source=row.source, result=row.result,
         release=row.release, check_report=row.check_report or {},
@@ -187,5 +191,5 @@ def decide(session: Session, actor: Actor, job_id: int, outcome: str, reason: st
         word = "rejected" if decision is DecisionOutcome.REJECT else "returned for changes"
         move(session, row, JobState.REJECTED, actor, reason=f"{word}: {reason}",
              detail={"decision": str(decision)}, now=moment)
-    return review_view(session, actor, job_id)
+    return _view_of(session, actor, row)
 
