@@ -60,11 +60,17 @@ def _rows(value: Any) -> tuple[list[str], list[list[Any]]] | None:
     return None
 
 
+def _part(value: Any, part: str | None) -> Any:
+    """The whole result, or its top-level ``part``."""
+    if part is None:
+        return value
+    if not isinstance(value, dict) or part not in value:
+        raise InvalidRequest(f"the result has no part {part!r}")
+    return value[part]
+
+
 def _table(value: Any, part: str | None) -> tuple[list[str], list[list[Any]]]:
-    if part is not None:
-        if not isinstance(value, dict) or part not in value:
-            raise InvalidRequest(f"the result has no part {part!r}")
-        value = value[part]
+    value = _part(value, part)
     found = _rows(value)
     if found is None:
         where = f"part {part!r}" if part else "the result"
@@ -109,8 +115,7 @@ def download_result(session: Session, actor: Actor, job_id: int, fmt: str = "jso
         raise Conflict(f"releases of this job are frozen: {frozen}")
     value = row.release
     if fmt == "json":
-        chosen = value if part is None else _table_part(value, part)
-        content = json.dumps(chosen, ensure_ascii=False, indent=2).encode("utf-8")
+        content = json.dumps(_part(value, part), ensure_ascii=False, indent=2).encode("utf-8")
     else:
         columns, rows = _table(value, part)
         content = _csv(columns, rows) if fmt == "csv" else _parquet(columns, rows)
@@ -119,8 +124,3 @@ def download_result(session: Session, actor: Actor, job_id: int, fmt: str = "jso
                          "bytes": len(content), "state": row.state})
     return content, FORMATS[fmt]
 
-
-def _table_part(value: Any, part: str) -> Any:
-    if not isinstance(value, dict) or part not in value:
-        raise InvalidRequest(f"the result has no part {part!r}")
-    return value[part]
