@@ -7,7 +7,7 @@ Every change is audited in its transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -29,7 +29,7 @@ from sandbox.policies import (
     parse_policy,
     to_dict,
 )
-from sandbox.store.models import PolicyDocumentRow, UserRow
+from sandbox.store.models import GrantRow, PolicyDocumentRow, UserRow
 
 FLOOR_REF = "platform"
 
@@ -116,6 +116,20 @@ def effective_for_dataset(session: Session, name: str, grant: Policy | None = No
     """The strictest combination of the floor, the dataset's policy and ``grant``."""
     return effective_policy(current_floor(session).policy,
                             current_dataset_policy(session, name).policy, grant)
+
+
+def effective_under_grant(session: Session, grant_id: int,
+                          names: Iterable[str]) -> dict[str, Policy]:
+    """The effective policy of each of a job's datasets under the job's grant.
+
+    The one place submission, the DP broker, the output checks and the review count
+    approvals from, so the four can never disagree on which rules hold for a job.
+    """
+    grant = session.get(GrantRow, grant_id)
+    if grant is None:
+        raise InvalidRequest(f"grant {grant_id} does not exist")
+    grant_policy = parse_policy(grant.policy, PolicyLevel.GRANT)
+    return {name: effective_for_dataset(session, name, grant_policy) for name in names}
 
 
 def _save(session: Session, actor: Actor, level: PolicyLevel, ref: str, policy: Policy) -> None:

@@ -37,10 +37,10 @@ from sandbox.errors import SandboxError
 from sandbox.identity.model import Actor, Role
 from sandbox.ledger import SqlLedger
 from sandbox.platform import Platform
-from sandbox.policies import Policy, PolicyLevel, parse_policy
+from sandbox.policies import Policy
 from sandbox.runtime.channel import DPRequest
 from sandbox.runtime.executor import BrokerRefusal
-from sandbox.store.models import GrantRow, JobRow, UserRow
+from sandbox.store.models import JobRow, UserRow
 
 __all__ = ["JobBroker"]
 
@@ -79,6 +79,7 @@ class JobBroker:
         self._platform = platform
         self._job_id = job.id
         self._owner_id = job.owner_id
+        self._grant_id = job.grant_id
         self._grant_ref = job.grant_ref
         self._kind = job.kind
         self._datasets = tuple(job.datasets)
@@ -86,17 +87,14 @@ class JobBroker:
         self._on_release = on_release
         with platform.sessions() as session:
             owner = session.get(UserRow, job.owner_id)
-            grant = session.get(GrantRow, job.grant_id)
-            assert owner is not None and grant is not None
+            assert owner is not None
             self._actor = Actor(owner.id, owner.username, Role(owner.role),
                                 owner.organisation_id)
-            self._grant_policy = parse_policy(grant.policy, PolicyLevel.GRANT)
         self._engine: QueryEngine | None = None
 
     def _policies(self) -> dict[str, Policy]:
         with self._platform.sessions() as session:
-            return {name: policy_store.effective_for_dataset(session, name, self._grant_policy)
-                    for name in self._datasets}
+            return policy_store.effective_under_grant(session, self._grant_id, self._datasets)
 
     def _executor(self) -> Executor | None:
         """In-process partials for small versions; Ray tasks (``None``) for large ones.

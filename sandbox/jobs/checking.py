@@ -40,19 +40,15 @@ from sandbox.jobs.helpers import RawHelpers
 from sandbox.jobs.lifecycle import move, platform_actor
 from sandbox.jobs.limits import combine_row_count
 from sandbox.jobs.model import JobState
-from sandbox.policies import Policy, PolicyLevel, ReviewMode, parse_policy
-from sandbox.review.service import frozen_by, release
-from sandbox.store.models import GrantRow, JobRow
+from sandbox.jobs.release import frozen_by, release
+from sandbox.policies import Policy, ReviewMode
+from sandbox.store.models import JobRow
 
 __all__ = ["run_checks"]
 
 
 def _policies(session: Session, row: JobRow) -> list[Policy]:
-    grant = session.get(GrantRow, row.grant_id)
-    assert grant is not None
-    grant_policy = parse_policy(grant.policy, PolicyLevel.GRANT)
-    return [policy_store.effective_for_dataset(session, name, grant_policy)
-            for name in row.datasets]
+    return list(policy_store.effective_under_grant(session, row.grant_id, row.datasets).values())
 
 
 def _input_values(session: Session, row: JobRow, helpers: RawHelpers | None) -> InputValues:

@@ -36,9 +36,9 @@ from sandbox.errors import InvalidRequest, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.jobs.limits import combine_limits
 from sandbox.jobs.model import JobState
-from sandbox.policies import Policy, PolicyLevel, parse_policy
+from sandbox.policies import Policy
 from sandbox.runtime.backends import Backend, BackendRegistry
-from sandbox.runtime.catalog import ModelCatalog, UnknownModel
+from sandbox.runtime.vetted import UnknownModel, VettedModels
 from sandbox.runtime.compiler import MAX_SOURCE_BYTES, compile_model
 from sandbox.runtime.params import ModelSpecError, ParamsError, inspect_model, validate_params
 from sandbox.store.models import JobRow
@@ -110,13 +110,13 @@ def _grant_for(session: Session, actor: Actor, names: list[str], kind: JobKind,
     return grant
 
 
-def _source(request: JobRequest, catalog: ModelCatalog) -> tuple[str, str | None]:
+def _source(request: JobRequest, models: VettedModels) -> tuple[str, str | None]:
     if (request.source is None) == (request.model is None):
         raise InvalidRequest("a job gives either its model's source or the name of a vetted "
                              "model (model), not both")
     if request.model is not None:
         try:
-            return catalog.get(request.model).source, request.model
+            return models.get(request.model).source, request.model
         except UnknownModel as exc:
             raise InvalidRequest(str(exc.args[0]) if exc.args else "unknown model") from None
     source = request.source
@@ -132,7 +132,7 @@ def submit_job(
     actor: Actor,
     request: JobRequest,
     *,
-    catalog: ModelCatalog,
+    models: VettedModels,
     registry: BackendRegistry,
     configured_backend: str = "",
     now: datetime | None = None,
@@ -151,11 +151,10 @@ def submit_job(
     names = _datasets(request.datasets)
     if request.grant is not None and not isinstance(request.grant, str):
         raise InvalidRequest("grant must be a grant reference")
-    source, model_name = _source(request, catalog)
+    source, model_name = _source(request, models)
     grant = _grant_for(session, actor, names, kind, request.grant, moment)
-    grant_policy = parse_policy(grant.policy, PolicyLevel.GRANT)
-    policies: list[Policy] = [policy_store.effective_for_dataset(session, name, grant_policy)
-                              for name in names]
+    policies: list[Policy] = list(
+        policy_store.effective_under_grant(session, grant.id, names).values())
     limits = combine_limits(policies)
     if kind is JobKind.RAW and not limits["raw_access_allowed"]:
         raise InvalidRequest("the policy of these datasets does not allow raw-access jobs")

@@ -26,7 +26,7 @@ from sandbox import audit
 from sandbox.errors import Conflict, InvalidRequest, NotFound
 from sandbox.identity.model import Actor
 from sandbox.jobs.model import JobState
-from sandbox.review.service import frozen_by
+from sandbox.jobs.release import frozen_by
 from sandbox.store.models import GrantRow, JobRow
 
 __all__ = ["FORMATS", "download_result"]

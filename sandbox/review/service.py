@@ -24,20 +24,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sandbox import audit, policy_store
+from sandbox import audit
 from sandbox._parse import parse_enum
 from sandbox.catalog.permissions import OVERSIGHT_ROLES
-from sandbox.catalog.suspension import is_suspended
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.jobs.lifecycle import move
 from sandbox.jobs.model import Job, JobState
+from sandbox.jobs.release import frozen_by, release, required_approvals
 from sandbox.jobs.service import job_of
-from sandbox.policies import PolicyLevel, parse_policy
 from sandbox.review.model import Decision, DecisionOutcome, ReviewView
 from sandbox.store.models import GrantRow, JobRow, ReviewDecisionRow, UserRow
 
-__all__ = ["decide", "frozen_by", "queue", "release", "required_approvals", "review_view"]
+__all__ = ["decide", "queue", "review_view"]
 
 _DECIDERS = frozenset({Role.REVIEWER, Role.PROVIDER})
 MAX_REASON = 5000
@@ -64,24 +63,6 @@ def _readable(session: Session, actor: Actor, job_id: int, *, lock: bool = False
             actor.role in _DECIDERS and actor.organisation_id == _granting_org(session, row))):
         raise NotFound(f"no result of job {job_id} waits for you")
     return row
-
-
-def frozen_by(session: Session, row: JobRow) -> str | None:
-    """The refusal of a suspension in force on one of the job's datasets, if any."""
-    for name in row.datasets:
-        suspension = is_suspended(session, name)
-        if suspension is not None:
-            return suspension.refusal()
-    return None
-
-
-def required_approvals(session: Session, row: JobRow) -> int:
-    """How many distinct reviewers must approve (the strictest policy of its datasets)."""
-    grant = session.get(GrantRow, row.grant_id)
-    assert grant is not None
-    grant_policy = parse_policy(grant.policy, PolicyLevel.GRANT)
-    return max(policy_store.effective_for_dataset(session, name, grant_policy).reviewers or 1
-               for name in row.datasets)
 
 
 def _decisions(session: Session, row: JobRow) -> list[Decision]:
@@ -131,23 +112,6 @@ def _view_of(session: Session, actor: Actor, row: JobRow) -> ReviewView:
         decisions=_decisions(session, row), required_approvals=required_approvals(session, row),
         frozen=frozen_by(session, row), earlier_releases=_earlier(session, row),
         can_decide=can_review(session, actor, row) and row.state == JobState.PENDING_REVIEW)
-
-
-def release(session: Session, actor: Actor, row: JobRow, *, auto: bool,
-            now: datetime | None = None) -> None:
-    """Release a job's checked result to its owner (from ``checking`` or
-    ``pending_review``).
-    """
-    moment = now or datetime.now(UTC)
-    row.auto_released = auto
-    row.released_at = moment
-    move(session, row, JobState.RELEASED, actor,
-         reason="released automatically: a DP result whose checks all passed" if auto
-         else "approved by the dataset provider's review",
-         detail={"auto": auto, "result_sha256": row.result_sha256}, now=moment)
-    audit.record(session, actor, "release.made", object_type="release", object_id=row.id,
-                 detail={"datasets": row.datasets, "auto": auto,
-                         "result_sha256": row.result_sha256})
 
 
 def decide(session: Session, actor: Actor, job_id: int, outcome: str, reason: str = "",
