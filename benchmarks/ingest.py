@@ -25,10 +25,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from sandbox.catalog import registry
 from sandbox.catalog.parsing import parse_metadata
 from sandbox.client import SandboxClient
 from sandbox.config import Settings
+from sandbox.datasets import registry
 from sandbox.demo.setup import ensure_accounts, start_server, stop_server
 from sandbox.demo.synthetic import write_city_residents
 from sandbox.demo.walkthrough import residents_metadata

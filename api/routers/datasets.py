@@ -23,11 +23,12 @@ from api.schemas import (
     VersionCreate,
     VersionPublic,
 )
-from sandbox.catalog import access, changes, registry
+from sandbox.catalog import changes
 from sandbox.catalog.model import OpenAttribute
 from sandbox.catalog.parsing import parse_enum, parse_format, parse_metadata
 from sandbox.catalog.permissions import sees_details
 from sandbox.catalog.queries import list_entries
+from sandbox.datasets import reads, registry
 from sandbox.identity.model import Actor, Role
 from sandbox.storage.export import iter_csv_bytes, iter_parquet_bytes
 from sandbox.store.db import transaction
@@ -59,7 +60,7 @@ def catalog(platform: PlatformDep, actor: ActorDep) -> DatasetsPublic:
 @router.get("/{name}", response_model=DatasetPublic)
 def entry(name: str, platform: PlatformDep, actor: ActorDep) -> DatasetPublic:
     """One catalog entry."""
-    found = access.view_entry(platform, actor, name)
+    found = reads.view_entry(platform, actor, name)
     return DatasetPublic.of(found, details=sees_details(actor, found))
 
 
@@ -77,7 +78,7 @@ def add_version(
 @router.get("/{name}/versions", response_model=list[VersionPublic])
 def versions(name: str, platform: PlatformDep, actor: ActorDep) -> list[VersionPublic]:
     """The versions of a dataset (not shown for not-open data outside its oversight)."""
-    found = access.view_entry(platform, actor, name)
+    found = reads.view_entry(platform, actor, name)
     if not sees_details(actor, found):
         return []
     return [VersionPublic.of(v) for v in found.versions]
@@ -88,7 +89,7 @@ def quality(
     name: str, platform: PlatformDep, actor: ActorDep, version: int | None = None
 ) -> QualityPublic:
     """A version's quality report (counts only)."""
-    number, report = access.quality_report(platform, actor, name, version)
+    number, report = reads.quality_report(platform, actor, name, version)
     return QualityPublic(dataset=name, version=number, report=report)
 
 
@@ -100,7 +101,7 @@ def preview(
     rows: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> PreviewPublic:
     """Preview rows: synthetic for conditional data, real for unconditional data."""
-    synthetic, table = access.preview(platform, actor, name, rows)
+    synthetic, table = reads.preview(platform, actor, name, rows)
     return PreviewPublic(dataset=name, synthetic=synthetic, columns=table.column_names,
                          rows=_rows(table))
 
@@ -111,11 +112,11 @@ def rows(
     platform: PlatformDep,
     actor: ActorDep,
     offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=access.MAX_PAGE_ROWS)] = 100,
+    limit: Annotated[int, Query(ge=1, le=reads.MAX_PAGE_ROWS)] = 100,
     version: int | None = None,
 ) -> RowsPage:
     """A page of rows of unconditional data; refused for every other attribute."""
-    number, total, table = access.query_rows(platform, actor, name, version, offset, limit)
+    number, total, table = reads.query_rows(platform, actor, name, version, offset, limit)
     return RowsPage(dataset=name, version=number, total_rows=total, offset=offset, limit=limit,
                     columns=table.column_names, rows=_rows(table))
 
@@ -133,7 +134,7 @@ def download(
     version: int | None = None,
 ) -> StreamingResponse:
     """Stream unconditional data as Parquet or CSV; refused for every other attribute."""
-    plan = access.plan_download(platform, actor, name, version, format)
+    plan = reads.plan_download(platform, actor, name, version, format)
     body: Iterator[bytes]
     headers = {"Content-Disposition": f'attachment; filename="{plan.filename}"',
                "X-Dataset-Version": str(plan.version)}

@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import PlatformDep, require_roles
 from api.schemas import UploadPublic
-from sandbox.catalog import registry
+from sandbox.datasets import registry
 from sandbox.errors import InvalidRequest
 from sandbox.identity.model import Actor, Role
 from sandbox.store.db import transaction

@@ -76,9 +76,9 @@ def register(data: Path, work: Path) -> tuple[Any, Any]:
     Returns:
         The open platform and the provider actor that owns the dataset.
     """
-    from sandbox.catalog import registry
     from sandbox.catalog.parsing import parse_metadata
     from sandbox.config import Settings
+    from sandbox.datasets import registry
     from sandbox.identity import service
     from sandbox.identity.model import Actor, OrganisationKind, Role
     from sandbox.platform import Platform

@@ -1,8 +1,12 @@
 """The catalog: data dictionaries, entries, versions, open attributes and their rules.
 
-- :mod:`dictionary`, :mod:`model`, :mod:`rules`, :mod:`preview`: pure value types and rules;
-- :mod:`registry`: registering datasets and versions (ingest through :mod:`sandbox.storage`);
-- :mod:`access`: reads enforced by open attribute; :mod:`changes`: attribute changes.
+- :mod:`dictionary`, :mod:`model`, :mod:`rules`, :mod:`preview`, :mod:`parsing`: pure value
+  types and rules;
+- :mod:`queries`, :mod:`permissions`, :mod:`suspension`, :mod:`changes`: the catalog's rows in
+  the store, who sees what, suspensions, and attribute changes.
+
+What needs the platform (registering versions, reading data) is :mod:`sandbox.datasets`,
+one layer up.
 """
 
 from sandbox.catalog.dictionary import Classification, ColumnSpec, ColumnType, DataDictionary

@@ -149,14 +149,6 @@ def list_changes(session: Session, *, status: ChangeStatus | None = None,
     return [_change(session, r) for r in session.execute(stmt).scalars()]
 
 
-def get_change(session: Session, change_id: int) -> AttributeChange:
-    """One change request."""
-    row = session.get(AttributeChangeRow, change_id)
-    if row is None:
-        raise NotFound(f"attribute change {change_id} does not exist")
-    return _change(session, row)
-
-
 def _change(session: Session, row: AttributeChangeRow) -> AttributeChange:
     dataset = session.get(DatasetRow, row.dataset_id)
     requester = session.get(UserRow, row.requested_by)

@@ -6,7 +6,7 @@ Qingdao art. 19; Lianyungang art. 26).
   :func:`sandbox.catalog.suspension.is_suspended` answers with the suspension: no grant
   covers the dataset, and it is neither downloaded, queried nor previewed.
 - The provider then resolves it: ``restore`` (open again as it was), ``reprocess`` (a new
-  desensitised version is stored through :func:`sandbox.catalog.registry.add_version`,
+  desensitised version is stored through :func:`sandbox.datasets.registry.add_version`,
   recorded in the dataset's desensitisation record, and the dataset is open again with
   that version as its newest), or ``end``: the dataset is **withdrawn for good**, and its
   suspension stays in force forever. An ended dataset keeps its catalog entry, its
@@ -33,10 +33,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sandbox import audit
-from sandbox.catalog import changes, registry
+from sandbox.catalog import changes
 from sandbox.catalog.model import SourceFormat
 from sandbox.catalog.permissions import require_owner
 from sandbox.catalog.suspension import Suspension, is_suspended, suspension_of
+from sandbox.datasets import registry
 from sandbox.errors import Conflict, InvalidRequest
 from sandbox.identity.model import Actor
 from sandbox.jobs.service import stop_jobs_on_dataset
@@ -170,7 +171,7 @@ def reprocess(
 
     ``check`` runs first (in a transaction of its own) so that nothing is ingested for a
     step that would be refused; then the version is ingested with
-    :func:`sandbox.catalog.registry.add_version` (which audits it); then, in one
+    :func:`sandbox.datasets.registry.add_version` (which audits it); then, in one
     transaction, the desensitisation record of that version is written and ``finish``
     runs with the new version number. Should that last transaction fail, the new version
     stays stored (versions are immutable) while the dataset stays suspended.

@@ -13,9 +13,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sandbox.catalog import registry
 from sandbox.catalog.parsing import parse_metadata
 from sandbox.config import Settings
+from sandbox.datasets import registry
 from sandbox.identity import service
 from sandbox.identity.model import Actor, OrganisationKind, Role
 from sandbox.ledger import InMemoryLedger

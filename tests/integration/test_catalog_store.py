@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import func, select
 
 from sandbox import audit
-from sandbox.catalog import access, changes, registry
+from sandbox.catalog import changes
 from sandbox.catalog.model import OpenAttribute
 from sandbox.catalog.parsing import parse_metadata
 from sandbox.config import Settings
+from sandbox.datasets import reads, registry
 from sandbox.errors import AccessRefused, Conflict, InvalidUpload
 from sandbox.identity import service
 from sandbox.identity.model import Actor, OrganisationKind, Role
@@ -71,7 +72,7 @@ def test_register_versions_access_and_changes(platform: Platform):
     second = import_file(platform, "v2.parquet", parquet_bytes(people_table(60)))
     entry = registry.add_version(platform, actors["provider"], "people", second, note="more")
     assert [v.version for v in entry.versions] == [1, 2]
-    number, total, page = access.query_rows(platform, actors["user"], "people", 1, 0, 5)
+    number, total, page = reads.query_rows(platform, actors["user"], "people", 1, 0, 5)
     assert (number, total, page.num_rows) == (1, 40, 5)
 
     with transaction(platform.sessions) as session:
@@ -81,7 +82,7 @@ def test_register_versions_access_and_changes(platform: Platform):
     with transaction(platform.sessions) as session:
         changes.decide_change(session, actors["authority"], change.id, approve=True)
     with pytest.raises(AccessRefused):
-        access.plan_download(platform, actors["user"], "people", None, "parquet")
+        reads.plan_download(platform, actors["user"], "people", None, "parquet")
     with platform.sessions() as session:
         assert audit.verify(session).ok
 

@@ -1,0 +1,10 @@
+"""Datasets as the platform holds them: orchestrations over the catalog, storage and the store.
+
+- :mod:`registry`: registering datasets and versions (ingest through :mod:`sandbox.storage`,
+  the catalog entry and its dictionary in the store, audited in one transaction);
+- :mod:`reads`: reads enforced by open attribute (downloads and pages of unconditional data;
+  metadata, quality and the synthetic preview of conditional data; never its rows).
+
+They live apart from :mod:`sandbox.catalog`, whose value types and rules sit below the
+platform, because they need the platform itself (its data store and staging area).
+"""
