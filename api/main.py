@@ -36,7 +36,7 @@ from api.routers import (
 from sandbox.config import Settings
 from sandbox.jobs.dispatcher import JobDispatcher
 from sandbox.platform import Platform
-from sandbox.runtime.catalog import ModelCatalog
+from sandbox.runtime.vetted import VettedModels
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         platform = Platform.open(settings)
         app.state.platform = platform
-        app.state.models = ModelCatalog(settings.algorithms_dir)
+        app.state.models = VettedModels(settings.algorithms_dir)
         app.state.dispatcher = JobDispatcher(platform)
         app.state.dispatcher.start()
         try:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.schemas import Strict
 from sandbox.jobs.model import Job
-from sandbox.runtime.catalog import VettedModel
+from sandbox.runtime.vetted import VettedModel
 
 _NAME = 200
 
@@ -96,7 +96,7 @@ class AlgorithmPublic(BaseModel):
 
     @classmethod
     def of(cls, model: VettedModel, *, with_source: bool = False) -> AlgorithmPublic:
-        """From the catalog entry."""
+        """From the vetted model."""
         info = model.info.to_dict()
         return cls(name=model.name, summary=info["summary"], description=info["description"],
                    params=info["params"], sha256=model.sha256,

@@ -14,15 +14,15 @@ from sandbox.identity.model import Actor, Role
 from sandbox.jobs import service
 from sandbox.jobs.dispatcher import JobDispatcher
 from sandbox.jobs.submission import JobRequest
-from sandbox.runtime.catalog import ModelCatalog, UnknownModel
+from sandbox.runtime.vetted import UnknownModel, VettedModels
 from sandbox.store.db import transaction
 
 router = APIRouter(tags=["jobs"])
 
 
-def _catalog(request: Request) -> ModelCatalog:
-    catalog: ModelCatalog = request.app.state.models
-    return catalog
+def _vetted_models(request: Request) -> VettedModels:
+    models: VettedModels = request.app.state.models
+    return models
 
 
 def _dispatcher(request: Request) -> JobDispatcher:
@@ -40,7 +40,7 @@ def submit(body: JobCreate, request: Request, platform: PlatformDep,
         platform, actor,
         JobRequest(datasets=body.datasets, kind=body.kind, source=body.source,
                    model=body.model, params=body.params, grant=body.grant),
-        catalog=_catalog(request), notify=_dispatcher(request).notify)
+        models=_vetted_models(request), notify=_dispatcher(request).notify)
     return JobPublic.of(job)
 
 
@@ -84,7 +84,7 @@ def cancel(job_id: PathId, request: Request, platform: PlatformDep,
 def list_algorithms(request: Request, actor: ActorDep) -> list[AlgorithmPublic]:
     """The vetted algorithm models a job may name, with their parameters."""
     del actor
-    return [AlgorithmPublic.of(m) for m in _catalog(request)]
+    return [AlgorithmPublic.of(m) for m in _vetted_models(request)]
 
 
 @router.get("/algorithms/{name}", response_model=AlgorithmPublic)
@@ -92,6 +92,6 @@ def get_algorithm(name: str, request: Request, actor: ActorDep) -> AlgorithmPubl
     """One vetted model, with its source."""
     del actor
     try:
-        return AlgorithmPublic.of(_catalog(request).get(name), with_source=True)
+        return AlgorithmPublic.of(_vetted_models(request).get(name), with_source=True)
     except UnknownModel as exc:
         raise NotFound(str(exc)) from None

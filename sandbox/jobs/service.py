@@ -27,7 +27,7 @@ from sandbox.jobs.model import FINAL_STATES, Job, JobState
 from sandbox.jobs.submission import JobRequest, submit_job
 from sandbox.platform import Platform
 from sandbox.runtime.backends import BackendRegistry, default_registry
-from sandbox.runtime.catalog import ModelCatalog
+from sandbox.runtime.vetted import VettedModels
 from sandbox.store.db import transaction
 from sandbox.store.models import GrantRow, JobRow, UserRow
 
@@ -82,13 +82,13 @@ def submit(
     actor: Actor,
     request: JobRequest,
     *,
-    catalog: ModelCatalog,
+    models: VettedModels,
     registry: BackendRegistry | None = None,
     notify: Callable[[], None] = lambda: None,
 ) -> Job:
     """Store a job (``submitted``), queue it, and wake the dispatcher."""
     with transaction(platform.sessions) as session:
-        row = submit_job(session, actor, request, catalog=catalog,
+        row = submit_job(session, actor, request, models=models,
                          registry=registry or default_registry(),
                          configured_backend=platform.settings.runtime_backend)
         job_id = row.id

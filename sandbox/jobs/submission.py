@@ -38,9 +38,9 @@ from sandbox.jobs.limits import combine_limits
 from sandbox.jobs.model import JobState
 from sandbox.policies import Policy
 from sandbox.runtime.backends import Backend, BackendRegistry
-from sandbox.runtime.vetted import UnknownModel, VettedModels
 from sandbox.runtime.compiler import MAX_SOURCE_BYTES, compile_model
 from sandbox.runtime.params import ModelSpecError, ParamsError, inspect_model, validate_params
+from sandbox.runtime.vetted import UnknownModel, VettedModels
 from sandbox.store.models import JobRow
 
 __all__ = ["JobRequest", "MAX_DATASETS", "choose_backend", "submit_job"]

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sandbox.identity.model import Actor, Role
 from sandbox.jobs.submission import JobRequest, submit_job
 from sandbox.runtime.backends import default_registry
-from sandbox.runtime.catalog import ModelCatalog
+from sandbox.runtime.vetted import VettedModels
 from sandbox.store import transaction
 from sandbox.store.models import BudgetChargeRow, JobRow
 from tests.integration.conftest import LiveServer, start_server, stop_server
@@ -134,7 +134,7 @@ def test_a_restart_fails_running_jobs_and_resumes_submitted_ones(
             user = Actor(world.ids["user"], "user", Role.USER)
             stranded = submit_job(session, user, JobRequest(datasets=["life_cond"],
                                                             source=QUICK),
-                                  catalog=ModelCatalog(), registry=default_registry()).id
+                                  models=VettedModels(), registry=default_registry()).id
     finally:
         platform.close()
     stop_server(server[0])

@@ -1,8 +1,8 @@
 """The vetted models of ``algorithms/``: each loads, compiles, validates and runs end to end.
 
-The catalog reads the models as text (``sandbox`` never imports ``algorithms``); each model
-then runs in the strongest backend of this machine against a fake trusted broker, and the DP
-calls it made are checked against the parameters it was given.
+:class:`VettedModels` reads the models as text (``sandbox`` never imports ``algorithms``);
+each model then runs in the strongest backend of this machine against a fake trusted broker,
+and the DP calls it made are checked against the parameters it was given.
 """
 
 from __future__ import annotations
@@ -15,17 +15,17 @@ from typing import Any
 import pytest
 
 from sandbox.runtime.backends import Backend, default_registry
-from sandbox.runtime.catalog import (
-    CatalogError,
-    ModelCatalog,
-    UnknownModel,
-    VettedModel,
-    default_algorithms_dir,
-)
 from sandbox.runtime.channel import DPRequest
 from sandbox.runtime.compiler import compile_model
 from sandbox.runtime.executor import BrokerRefusal, run_model
 from sandbox.runtime.params import ParamsError, validate_params
+from sandbox.runtime.vetted import (
+    UnknownModel,
+    VettedModel,
+    VettedModelError,
+    VettedModels,
+    default_algorithms_dir,
+)
 
 GROUPS = {"north": 10.5, "south": 20.25}
 
@@ -115,8 +115,8 @@ CASES: dict[str, tuple[dict[str, Any], list[tuple[str, tuple[str, ...], dict[str
 
 
 @pytest.fixture(scope="module")
-def catalog() -> ModelCatalog:
-    return ModelCatalog()
+def models() -> VettedModels:
+    return VettedModels()
 
 
 @pytest.fixture(scope="module")
@@ -124,15 +124,15 @@ def strongest() -> Backend:
     return default_registry().strongest()
 
 
-def test_every_shipped_model_is_covered(catalog: ModelCatalog) -> None:
+def test_every_shipped_model_is_covered(models: VettedModels) -> None:
     shipped = sorted(p.stem for p in default_algorithms_dir().glob("*.py") if p.stem != "__init__")
-    assert catalog.names() == shipped
+    assert models.names() == shipped
     assert sorted(CASES) == shipped
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_model_loads_compiles_and_validates(catalog: ModelCatalog, name: str) -> None:
-    model = catalog.get(name)
+def test_model_loads_compiles_and_validates(models: VettedModels, name: str) -> None:
+    model = models.get(name)
     assert model.name == name
     assert model.imports == frozenset()
     assert len(model.sha256) == 64
@@ -156,8 +156,8 @@ def test_model_loads_compiles_and_validates(catalog: ModelCatalog, name: str) ->
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_model_runs_end_to_end(catalog: ModelCatalog, strongest: Backend, name: str) -> None:
-    model = catalog.get(name)
+def test_model_runs_end_to_end(models: VettedModels, strongest: Backend, name: str) -> None:
+    model = models.get(name)
     given, expected_calls, expected_value = CASES[name]
     params = validate_params(model.info, given)
     broker = FakeBroker()
@@ -180,8 +180,8 @@ def test_model_runs_end_to_end(catalog: ModelCatalog, strongest: Backend, name: 
                 assert args[key] == value
 
 
-def test_split_epsilon_never_exceeds_the_total(catalog: ModelCatalog, strongest: Backend) -> None:
-    model = catalog.get("quantiles")
+def test_split_epsilon_never_exceeds_the_total(models: VettedModels, strongest: Backend) -> None:
+    model = models.get("quantiles")
     qs = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
     params = validate_params(
         model.info,
@@ -194,8 +194,8 @@ def test_split_epsilon_never_exceeds_the_total(catalog: ModelCatalog, strongest:
     assert [args["q"] for _, _, args in broker.calls] == qs
 
 
-def test_models_refuse_inconsistent_bounds(catalog: ModelCatalog, strongest: Backend) -> None:
-    model = catalog.get("mean_by_group")
+def test_models_refuse_inconsistent_bounds(models: VettedModels, strongest: Backend) -> None:
+    model = models.get("mean_by_group")
     params = validate_params(
         model.info,
         {"dataset": "census", "group": "region", "column": "income", "lower": 5, "upper": 5},
@@ -207,15 +207,15 @@ def test_models_refuse_inconsistent_bounds(catalog: ModelCatalog, strongest: Bac
     assert broker.calls == []
 
 
-def test_models_pass_on_broker_refusals(catalog: ModelCatalog, strongest: Backend) -> None:
-    model = catalog.get("count_rows")
+def test_models_pass_on_broker_refusals(models: VettedModels, strongest: Backend) -> None:
+    model = models.get("count_rows")
     params = validate_params(model.info, {"dataset": "secret"})
     outcome = run_model(strongest, model.source, FakeBroker(), params=params)
     assert outcome.status == "model_error"
     assert "DPError: dataset 'secret' is not in this job's grant" in outcome.errors[0]
 
 
-# --- the catalog itself -------------------------------------------------------------------
+# --- the set itself ------------------------------------------------------------------------
 
 GOOD = '''"""A test model."""
 
@@ -228,7 +228,7 @@ def run(ctx):
 '''
 
 
-def test_catalog_reads_models_without_importing_algorithms() -> None:
+def test_models_are_read_without_importing_algorithms() -> None:
     for path in (Path(__file__).resolve().parents[2] / "sandbox").rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
@@ -241,15 +241,15 @@ def test_catalog_reads_models_without_importing_algorithms() -> None:
             assert not any(n == "algorithms" or n.startswith("algorithms.") for n in names), path
 
 
-def test_catalog_ignores_init_and_other_files(tmp_path: Path) -> None:
+def test_loading_ignores_init_and_other_files(tmp_path: Path) -> None:
     (tmp_path / "__init__.py").write_text('"""Package."""\n')
     (tmp_path / "README.md").write_text("# models\n")
     (tmp_path / "__pycache__").mkdir()
     (tmp_path / "my_model.py").write_text(GOOD)
-    catalog = ModelCatalog(tmp_path)
-    assert catalog.names() == ["my_model"]
-    assert "my_model" in catalog and len(catalog) == 1
-    model = catalog.get("my_model")
+    models = VettedModels(tmp_path)
+    assert models.names() == ["my_model"]
+    assert "my_model" in models and len(models) == 1
+    model = models.get("my_model")
     assert isinstance(model, VettedModel)
     assert model.info.description == "A test model."
     assert model.source == GOOD
@@ -257,13 +257,13 @@ def test_catalog_ignores_init_and_other_files(tmp_path: Path) -> None:
 
 def test_unknown_model_names_nothing_else(tmp_path: Path) -> None:
     (tmp_path / "my_model.py").write_text(GOOD)
-    catalog = ModelCatalog(tmp_path)
+    models = VettedModels(tmp_path)
     with pytest.raises(UnknownModel) as info:
-        catalog.get("x")
+        models.get("x")
     assert str(info.value) == "no vetted model named 'x'"
     assert isinstance(info.value, KeyError)
     with pytest.raises(UnknownModel) as info:
-        catalog.get("../etc/passwd")
+        models.get("../etc/passwd")
     assert "passwd" not in str(info.value)
 
 
@@ -280,20 +280,20 @@ def test_unknown_model_names_nothing_else(tmp_path: Path) -> None:
         ("syntax.py", "def run(ctx:\n", "syntax error"),
     ],
 )
-def test_a_broken_model_stops_the_catalog(
+def test_a_broken_model_stops_the_loading(
     tmp_path: Path, filename: str, source: str, message: str
 ) -> None:
     (tmp_path / "good.py").write_text(GOOD)
     (tmp_path / filename).write_text(source)
-    with pytest.raises(CatalogError, match=message):
-        ModelCatalog(tmp_path)
+    with pytest.raises(VettedModelError, match=message):
+        VettedModels(tmp_path)
 
 
 def test_a_model_may_import_a_vetted_module(tmp_path: Path) -> None:
     (tmp_path / "uses_math.py").write_text(GOOD.replace("PARAMS", "import math\nPARAMS", 1))
-    assert ModelCatalog(tmp_path).get("uses_math").imports == frozenset({"math"})
+    assert VettedModels(tmp_path).get("uses_math").imports == frozenset({"math"})
 
 
 def test_a_missing_directory_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(CatalogError, match="does not exist"):
-        ModelCatalog(tmp_path / "nope")
+    with pytest.raises(VettedModelError, match="does not exist"):
+        VettedModels(tmp_path / "nope")

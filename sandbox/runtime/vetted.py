@@ -3,10 +3,12 @@
 A vetted model is a reviewed, known-good model shipped with the platform (``algorithms/`` at
 the top of the repository). It runs in the same sandbox as user code: vetted means reviewed,
 not trusted. The layering (``api -> sandbox <- algorithms``) forbids importing ``algorithms``
-here, so :class:`ModelCatalog` reads each ``<name>.py`` of a directory as text, inspects it
+here, so :class:`VettedModels` reads each ``<name>.py`` of a directory as text, inspects it
 (:func:`~sandbox.runtime.params.inspect_model`) and compiles it under the runtime's restricted
 compiler (:func:`~sandbox.runtime.compiler.compile_model`). Any model that fails makes the
-whole catalog fail to load, at start-up, loudly.
+whole set fail to load, at start-up, loudly.
+
+(Not to be confused with :mod:`sandbox.catalog`, the catalog of datasets.)
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from sandbox.runtime.params import ModelInfo, ModelSpecError, inspect_model
 
 __all__ = [
     "MODEL_NAME",
-    "CatalogError",
-    "ModelCatalog",
     "UnknownModel",
     "VettedModel",
+    "VettedModelError",
+    "VettedModels",
     "default_algorithms_dir",
 ]
 
@@ -50,7 +52,7 @@ class UnknownModel(KeyError):
         return self.message
 
 
-class CatalogError(RuntimeError):
+class VettedModelError(RuntimeError):
     """A vetted model cannot be loaded: the platform must not start with it."""
 
 
@@ -101,34 +103,35 @@ def load_model(name: str, source: str) -> VettedModel:
         The :class:`VettedModel`.
 
     Raises:
-        CatalogError: If the source breaks the contract, its schema is invalid, it imports a
+        VettedModelError: If the source breaks the contract, its schema is invalid, it imports a
             module the runtime has no vetted wrapper for, or it does not compile under the
             restricted compiler.
     """
     try:
         info = inspect_model(source)
     except ModelSpecError as exc:
-        raise CatalogError(f"vetted model {name!r}: {exc}") from None
+        raise VettedModelError(f"vetted model {name!r}: {exc}") from None
     imports = _imports_of(source)
     unknown = sorted(m for m in imports if m not in VETTED_MODULES)
     if unknown:
-        raise CatalogError(f"vetted model {name!r} imports {', '.join(unknown)}")
+        raise VettedModelError(f"vetted model {name!r} imports {', '.join(unknown)}")
     compiled = compile_model(source, imports, filename=f"<vetted model {name}>")
     if not compiled.ok:
-        raise CatalogError(f"vetted model {name!r} does not compile: {'; '.join(compiled.errors)}")
+        problems = "; ".join(compiled.errors)
+        raise VettedModelError(f"vetted model {name!r} does not compile: {problems}")
     if info.warnings:
-        raise CatalogError(f"vetted model {name!r}: {'; '.join(info.warnings)}")
+        raise VettedModelError(f"vetted model {name!r}: {'; '.join(info.warnings)}")
     digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
     return VettedModel(name=name, source=source, info=info, sha256=digest, imports=imports)
 
 
-class ModelCatalog:
+class VettedModels:
     """The vetted models of one directory, loaded and checked once, at construction.
 
     Every ``<name>.py`` file whose stem matches :data:`MODEL_NAME` is a model; ``__init__.py``,
     other files (``README.md``) and directories are ignored. A ``.py`` file with any other
     name, a file that is not UTF-8, or a model that fails its checks raises
-    :class:`CatalogError`: a broken vetted model stops the platform from starting rather than
+    :class:`VettedModelError`: a broken vetted model stops the platform from starting rather than
     failing the jobs that name it.
     """
 
@@ -136,24 +139,26 @@ class ModelCatalog:
         """Load every model of ``directory`` (``None`` or ``""``: :func:`default_algorithms_dir`).
 
         Raises:
-            CatalogError: If the directory is missing or any model cannot be loaded.
+            VettedModelError: If the directory is missing or any model cannot be loaded.
         """
         self.directory = Path(directory) if directory else default_algorithms_dir()
         if not self.directory.is_dir():
-            raise CatalogError(f"the algorithms directory {str(self.directory)!r} does not exist")
+            raise VettedModelError(
+                f"the algorithms directory {str(self.directory)!r} does not exist")
         models: dict[str, VettedModel] = {}
         for path in sorted(self.directory.iterdir()):
             if path.suffix != ".py" or path.name in _IGNORED or not path.is_file():
                 continue
             if not MODEL_NAME.match(path.stem):
-                raise CatalogError(
+                raise VettedModelError(
                     f"{path.name!r} is not a valid model file name "
                     "(lower-case letters, digits and _, starting with a letter)"
                 )
             try:
                 source = path.read_bytes().decode("utf-8")
             except (OSError, UnicodeDecodeError) as exc:
-                raise CatalogError(f"vetted model {path.stem!r} cannot be read: {exc}") from None
+                raise VettedModelError(
+                    f"vetted model {path.stem!r} cannot be read: {exc}") from None
             models[path.stem] = load_model(path.stem, source)
         self._models = models
 
