@@ -10,6 +10,7 @@ from sandbox.audit.chain import (
     record,
     verify,
 )
+from sandbox.audit.reads import read_entries, record_export, verify_chain
 
 __all__ = [
     "AuditEntry",
@@ -18,6 +19,9 @@ __all__ = [
     "VerifyReport",
     "iter_entries",
     "list_entries",
+    "read_entries",
     "record",
+    "record_export",
     "verify",
+    "verify_chain",
 ]
