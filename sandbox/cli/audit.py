@@ -26,13 +26,8 @@ def verify() -> None:
     from sandbox.identity.model import Actor
     from sandbox.store.db import transaction
 
-    with local_platform() as platform:
-        with platform.sessions() as session:
-            report = trail.verify(session)
-        with transaction(platform.sessions) as session:
-            trail.record(session, Actor.system(), "audit.verify", object_type="audit",
-                         object_id="log", outcome="ok" if report.ok else "broken",
-                         detail={"entries": report.entries_checked})
+    with local_platform() as platform, transaction(platform.sessions) as session:
+        report = trail.verify_chain(session, Actor.system())
     if report.ok:
         out.print(f"OK: {report.entries_checked} entries verified, head at "
                   f"{report.head_seq}", markup=False, highlight=False)
@@ -55,8 +50,7 @@ def export(
     count = 0
     with local_platform() as platform:
         with transaction(platform.sessions) as session:
-            trail.record(session, Actor.system(), "audit.export", object_type="audit",
-                         object_id="log", detail={"file": str(file)})
+            trail.record_export(session, Actor.system(), {"file": str(file)})
         with platform.sessions() as session, file.open("w", encoding="utf-8") as sink:
             for entry in trail.iter_entries(session, trail.AuditQuery()):
                 sink.write(json.dumps(entry.to_dict(), ensure_ascii=False) + "\n")
