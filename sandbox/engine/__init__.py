@@ -6,14 +6,8 @@ Parquet fragments are computed in parallel Ray tasks and combined, noise is adde
 OpenDP, and the row-count rules are applied before the value leaves with its report.
 """
 
-from sandbox.engine.handle import (
-    DatasetHandle,
-    GroupedHandle,
-    MechanismReport,
-    QueryEngine,
-    Release,
-    ReleaseReport,
-)
+from sandbox.engine.handle import DatasetHandle, GroupedHandle, QueryEngine
+from sandbox.engine.report import MechanismReport, Release, ReleaseReport
 from sandbox.engine.validation import InvalidQuery
 
 __all__ = [

@@ -1,0 +1,203 @@
+"""Planning a DP query: its group dimensions, its OpenDP measurements and its exact cost.
+
+A plan is made before anything is read or charged, so every refusal it raises (keys without
+categories but no ``delta``, too many groups, too many output cells) costs nothing. The
+query's budget is split between its measurements by :data:`SHARES`; the plan's cost is the
+sum of the exact costs OpenDP's maps give for them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from sandbox.catalog.dictionary import ColumnSpec, ColumnType
+from sandbox.engine.fixedpoint import Grid
+from sandbox.engine.measurements import (
+    Calibrated,
+    budget_of,
+    integer_noise,
+    noisy_min,
+    partition_selection,
+)
+from sandbox.engine.partials import BinSpec, KeySpec, PartialPlan, ValueSpec
+from sandbox.engine.validation import InvalidQuery
+from sandbox.policies.budget import PrivacyCost
+from sandbox.policies.model import Policy
+from sandbox.policies.rowcount import OutputTooLarge
+
+QUANTILE_CANDIDATES = 1001
+"""Candidates of a quantile: evenly spaced over the bounds (integers for narrow int columns)."""
+QUANTILE_DENOMINATOR = 10_000
+"""The quantile level is used as a fraction with at most this denominator."""
+MAX_PUBLIC_GROUPS = 1_000_000
+
+SHARES: dict[str, dict[str, Fraction]] = {
+    "count": {"count": Fraction(1)},
+    "histogram": {"count": Fraction(1)},
+    "sum": {"count": Fraction(1, 4), "sum": Fraction(3, 4)},
+    "mean": {"count": Fraction(1, 2), "sum": Fraction(1, 2)},
+    "variance": {"count": Fraction(1, 3), "sum": Fraction(1, 3), "squares": Fraction(1, 3)},
+    "quantile": {"count": Fraction(1, 4), "select": Fraction(3, 4)},
+}
+"""How a query's budget is split between its measurements. The count of every release is
+the noisy support the row-count rules act on."""
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One dimension of a group key: a column's values, or numeric bins."""
+
+    column: str
+    allowed: tuple[Any, ...] | None
+    """Declared (public) values, or ``None``: keys come from partition selection."""
+    bins: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Query:
+    """One validated DP call: what to compute, over which keys, for which budget."""
+
+    operation: str
+    keys: tuple[ColumnSpec, ...]
+    epsilon: Fraction
+    delta: Fraction | None
+    value: ColumnSpec | None = None
+    lower: float = 0.0
+    upper: float = 0.0
+    q: Fraction | None = None
+    histogram: ColumnSpec | None = None
+    edges: tuple[float, ...] | None = None
+
+
+@dataclass
+class Plan:
+    """A query with its dimensions and its calibrated measurements, by part."""
+
+    query: Query
+    dimensions: tuple[Dimension, ...]
+    selection: bool
+    """Whether the groups come from DP partition selection (some keys are not declared)."""
+    parts: dict[str, Calibrated] = field(default_factory=dict)
+    grid: Grid | None = None
+    candidates: tuple[float, ...] | None = None
+    alpha: tuple[int, int] = (1, 2)
+
+    @property
+    def cost(self) -> PrivacyCost:
+        """The exact cost: the sum of the measurements' costs."""
+        total = PrivacyCost.zero()
+        for part in self.parts.values():
+            total = total + part.cost
+        return total
+
+
+def plan_query(query: Query, policy: Policy, contribution_bound: int) -> Plan:
+    """Dimensions, measurements and exact cost; raises before anything is charged."""
+    accounting = policy.accounting
+    assert accounting is not None and policy.delta is not None
+    dimensions = [dimension_of(spec) for spec in query.keys]
+    if query.histogram is not None:
+        if query.edges is not None:
+            dimensions.append(Dimension(query.histogram.name, None, bins=query.edges))
+        else:
+            dimensions.append(dimension_of(query.histogram))
+    selection = any(d.allowed is None and d.bins is None for d in dimensions)
+    cells_per_group = 1 if query.operation in ("count", "histogram") else 2
+    limit = policy.row_count.max_output_cells
+    assert limit is not None
+    if selection:
+        if query.delta is None or query.delta == 0:
+            raise InvalidQuery(
+                "these group keys have no declared categories: partition selection "
+                "needs delta=<a small positive number>")
+        if query.delta > policy.delta:
+            raise InvalidQuery(f"delta may be at most the policy's delta "
+                               f"({float(policy.delta):.3g})")
+    else:
+        groups = math.prod(_size(d) for d in dimensions)
+        if groups > MAX_PUBLIC_GROUPS:
+            raise InvalidQuery(f"the declared keys make {groups} groups; at most "
+                               f"{MAX_PUBLIC_GROUPS} are supported")
+        if groups * cells_per_group > limit:
+            raise OutputTooLarge(cells=groups * cells_per_group, limit=limit)
+    plan = Plan(query, tuple(dimensions), selection)
+    budget = budget_of(accounting, query.epsilon)
+    shares = SHARES[query.operation]
+    c = contribution_bound
+    if selection:
+        assert query.delta is not None
+        plan.parts["count"] = partition_selection(accounting, c, budget * shares["count"],
+                                                  query.delta)
+    else:
+        plan.parts["count"] = integer_noise(accounting, c, budget * shares["count"])
+    # One grid step per (lower, upper): a sum and a mean or variance on the same bounds
+    # sum the same raw units (one pass, see sandbox.engine.memo). A sum is uncentred,
+    # so its sensitivity is max(|lower|, |upper|) in units; a mean or variance is
+    # centred on the grid point nearest the midpoint, so its sum's sensitivity is about
+    # half the range. Each sensitivity is computed from the units of its own grid
+    # (Grid.max_units), so sharing the raw units never understates it.
+    if query.operation == "sum":
+        plan.grid = Grid.for_sum(query.lower, query.upper)
+    elif query.operation in ("mean", "variance", "quantile"):
+        plan.grid = Grid.centred(query.lower, query.upper)
+    if query.operation in ("sum", "mean", "variance"):
+        assert plan.grid is not None
+        plan.parts["sum"] = integer_noise(accounting, c * plan.grid.max_units,
+                                          budget * shares["sum"])
+    if query.operation == "variance":
+        assert plan.grid is not None
+        plan.parts["squares"] = integer_noise(accounting, c * plan.grid.max_square_units,
+                                              budget * shares["squares"])
+    if query.operation == "quantile":
+        assert query.q is not None and query.value is not None
+        level = query.q.limit_denominator(QUANTILE_DENOMINATOR)
+        plan.alpha = (level.numerator, level.denominator)
+        plan.candidates = _candidates(query.value, query.lower, query.upper)
+        a, b = plan.alpha
+        plan.parts["select"] = noisy_min(accounting, c * max(a, b - a),
+                                         budget * shares["select"])
+    return plan
+
+
+def partial_plan_of(plan: Plan) -> PartialPlan:
+    """The exact aggregates a plan needs of the bounded fragments."""
+    query = plan.query
+    keys = tuple(KeySpec(d.column, d.allowed) for d in plan.dimensions if d.bins is None)
+    bins = next((BinSpec(d.column, d.bins) for d in plan.dimensions if d.bins is not None),
+                None)
+    value = None
+    if query.value is not None:
+        assert plan.grid is not None
+        moments = {"sum": 1, "mean": 1, "variance": 2}.get(query.operation, 0)
+        value = ValueSpec(query.value.name, plan.grid, moments, plan.candidates)
+    return PartialPlan(keys, bins, value)
+
+
+def dimension_of(spec: ColumnSpec) -> Dimension:
+    """A key column's dimension: its declared categories (booleans: both), else none."""
+    if spec.categories is not None:
+        return Dimension(spec.name, tuple(spec.categories))
+    if spec.type is ColumnType.BOOL:
+        return Dimension(spec.name, (False, True))
+    return Dimension(spec.name, None)
+
+
+def _size(dimension: Dimension) -> int:
+    if dimension.bins is not None:
+        return len(dimension.bins) - 1
+    assert dimension.allowed is not None
+    return len(dimension.allowed)
+
+
+def _candidates(spec: ColumnSpec, lower: float, upper: float) -> tuple[float, ...]:
+    first, last = math.ceil(lower), math.floor(upper)
+    if spec.type is ColumnType.INT64 and 0 <= last - first < QUANTILE_CANDIDATES:
+        return tuple(float(v) for v in range(first, last + 1))
+    if lower == upper:
+        return (lower,)
+    step = (upper - lower) / (QUANTILE_CANDIDATES - 1)
+    points = [lower + step * i for i in range(QUANTILE_CANDIDATES - 1)] + [upper]
+    return tuple(sorted(set(min(max(p, lower), upper) for p in points)))

@@ -1,0 +1,106 @@
+"""What a DP release hands back: its value and the report of what it cost.
+
+The report holds no data value: only the dataset, the operation, the mechanisms and their
+exact costs, and what the row-count rules did. It is what a job keeps of each release (as
+:meth:`ReleaseReport.to_dict`) and what the output checks report for a DP job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from sandbox.policies.budget import Accounting, PrivacyCost
+from sandbox.policies.rowcount import RowCountReport
+
+
+@dataclass(frozen=True)
+class MechanismReport:
+    """One OpenDP measurement of a release."""
+
+    part: str
+    """What it noised: ``count``, ``sum``, ``squares`` or ``select``."""
+    mechanism: str
+    scale: float
+    cost: PrivacyCost
+    threshold: int | None = None
+
+    def to_dict(self, accounting: Accounting) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"part": self.part, "mechanism": self.mechanism, "scale": self.scale,
+                "cost": self.cost.describe(accounting), "threshold": self.threshold}
+
+
+@dataclass(frozen=True)
+class ReleaseReport:
+    """What a release cost and what was done to it; holds no data value."""
+
+    dataset: str
+    version: int
+    operation: str
+    column: str | None
+    keys: tuple[str, ...]
+    accounting: Accounting
+    cost: PrivacyCost
+    """The exact cost: the sum of what OpenDP's maps give for the measurements used."""
+    charged: PrivacyCost
+    """What the ledger debited: ``cost`` rounded up to ledger units."""
+    mechanisms: tuple[MechanismReport, ...]
+    privacy_unit: str | None
+    contribution_bound: int
+    partition_selection: bool
+    groups_released: int
+    suppressed: int
+    truncated: int
+    """Selected groups dropped to respect ``max_output_cells`` (the smallest noisy counts)."""
+    row_count: RowCountReport
+    charge_id: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "dataset": self.dataset, "version": self.version, "operation": self.operation,
+            "column": self.column, "keys": list(self.keys),
+            "accounting": str(self.accounting),
+            "cost": self.cost.describe(self.accounting),
+            "loss": float(self.cost.loss), "delta": float(self.cost.delta),
+            "charged": self.charged.describe(self.accounting),
+            "mechanisms": [m.to_dict(self.accounting) for m in self.mechanisms],
+            "privacy_unit": self.privacy_unit, "contribution_bound": self.contribution_bound,
+            "partition_selection": self.partition_selection,
+            "groups_released": self.groups_released, "suppressed": self.suppressed,
+            "truncated": self.truncated, "row_count": self.row_count.to_dict(),
+            "charge_id": self.charge_id,
+        }
+
+
+@dataclass(frozen=True)
+class Release:
+    """A DP output: a number (``None`` when suppressed) or a table of groups, with its report.
+
+    Scalar releases format and convert like their number: ``f"{release:.0f}"``.
+    """
+
+    value: int | float | pa.Table | None
+    report: ReleaseReport
+
+    def rows(self) -> list[dict[str, Any]]:
+        """A table release as a list of dicts (a scalar one as a one-row list)."""
+        if isinstance(self.value, pa.Table):
+            rows: list[dict[str, Any]] = self.value.to_pylist()
+            return rows
+        return [{"value": self.value}]
+
+    def __float__(self) -> float:
+        if isinstance(self.value, int | float):
+            return float(self.value)
+        raise TypeError("this release is suppressed or a table, not a number")
+
+    def __format__(self, spec: str) -> str:
+        if self.value is None:
+            return "suppressed"
+        if isinstance(self.value, pa.Table):
+            return format(str(self.value.to_pylist()), spec)
+        return format(self.value, spec)
