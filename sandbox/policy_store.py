@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sandbox import audit
-from sandbox.catalog.permissions import require_owner
-from sandbox.catalog.queries import aware, dataset_row
+from sandbox.catalog.permissions import require_owner, sees_details
+from sandbox.catalog.queries import dataset_row, get_entry
+from sandbox.clock import utc_now
 from sandbox.errors import InvalidRequest, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.policies import (
@@ -60,7 +61,7 @@ def _stored(session: Session, level: PolicyLevel, ref: str, default: Policy) -> 
         return StoredPolicy(level, ref, default, None, None)
     setter = session.get(UserRow, row.set_by) if row.set_by is not None else None
     return StoredPolicy(level, ref, parse_policy(row.document, level),
-                        setter.username if setter else "system", aware(row.set_at))
+                        setter.username if setter else "system", row.set_at)
 
 
 def current_floor(session: Session) -> StoredPolicy:
@@ -118,6 +119,29 @@ def effective_for_dataset(session: Session, name: str, grant: Policy | None = No
                             current_dataset_policy(session, name).policy, grant)
 
 
+@dataclass(frozen=True)
+class DatasetPolicies:
+    """The three policies of a dataset, read together: the floor, its own, the effective."""
+
+    floor: StoredPolicy
+    dataset: StoredPolicy
+    effective: Policy
+
+
+def read_dataset_policies(session: Session, actor: Actor, name: str) -> DatasetPolicies:
+    """A dataset's policies for ``actor``, the read audited (API and CLI alike).
+
+    Not-open data keeps its policy from anyone outside its provider and oversight, as it
+    keeps its dictionary.
+    """
+    if not sees_details(actor, get_entry(session, name)):
+        raise PermissionDenied(f"dataset {name!r} is not open: its policy is not shown")
+    audit.record(session, actor, "policy.dataset.read", object_type="policy", object_id=name)
+    return DatasetPolicies(floor=current_floor(session),
+                           dataset=current_dataset_policy(session, name),
+                           effective=effective_for_dataset(session, name))
+
+
 def effective_under_grant(session: Session, grant_id: int,
                           names: Iterable[str]) -> dict[str, Policy]:
     """The effective policy of each of a job's datasets under the job's grant.
@@ -135,7 +159,7 @@ def effective_under_grant(session: Session, grant_id: int,
 def _save(session: Session, actor: Actor, level: PolicyLevel, ref: str, policy: Policy) -> None:
     document = to_dict(policy)
     session.add(PolicyDocumentRow(level=str(level), ref=ref, document=document,
-                                  set_by=actor.user_id, set_at=datetime.now(UTC)))
+                                  set_by=actor.user_id, set_at=utc_now()))
     session.flush()
     audit.record(session, actor, f"policy.{level}.set", object_type="policy", object_id=ref,
                  detail={"document": document})

@@ -1,6 +1,6 @@
 """Deadlines: the authority's list of items past their time limit."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter
@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from api.deps import PlatformDep, require_roles
 from api.schemas_access import OverdueList, OverduePublic
 from sandbox.access.overdue import list_overdue
+from sandbox.clock import utc_now
 from sandbox.identity.model import Actor, Role
 
 router = APIRouter(prefix="/deadlines", tags=["deadlines"])
@@ -20,7 +21,7 @@ def overdue(
     on: date | None = None,
 ) -> OverdueList:
     """Open stages past their deadline as of ``on`` (default today), most overdue first."""
-    day = on or platform.calendar.local_date(datetime.now(UTC))
+    day = on or platform.calendar.local_date(utc_now())
     with platform.sessions() as session:
         items = list_overdue(session, actor, platform.calendar, on=day)
     return OverdueList(on=day, data=[OverduePublic.of(i) for i in items], count=len(items))

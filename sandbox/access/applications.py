@@ -16,7 +16,7 @@ deadline (:mod:`sandbox.access.stages`).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,7 +36,7 @@ from sandbox.access.rules import MAX_TEXT_CHARS, check_draft, require_applicatio
 from sandbox.access.stages import close_stage, open_stage, stages_of
 from sandbox.catalog.model import OpenAttribute
 from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns, require_owner, restrict_to_visible
-from sandbox.catalog.queries import aware
+from sandbox.clock import utc_now
 from sandbox.errors import InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.store.models import ApplicationRow, DatasetRow, GrantRow, OrganisationRow, UserRow
@@ -44,7 +44,7 @@ from sandbox.workdays import WorkCalendar
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
+    return now or utc_now()
 
 
 # ---- submission ----------------------------------------------------------------------------
@@ -284,9 +284,9 @@ def application_of(session: Session, calendar: WorkCalendar, row: ApplicationRow
         results_form=row.results_form,
         scenario=row.scenario,
         security_measures=row.security_measures,
-        commitment_signed_at=aware(row.commitment_signed_at),
+        commitment_signed_at=row.commitment_signed_at,
         status=ApplicationStatus(row.status),
-        submitted_at=aware(row.submitted_at),
+        submitted_at=row.submitted_at,
         return_reason=row.return_reason,
         refusal_reason=row.refusal_reason,
         legal_basis=row.legal_basis,

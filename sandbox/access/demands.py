@@ -9,7 +9,7 @@ stage is recorded with its deadline and every step is audited.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from sandbox.access.rules import MAX_TEXT_CHARS, require_demand_step
 from sandbox.access.stages import close_stage, open_stage, stages_of
 from sandbox.catalog.model import OpenAttribute
 from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns, require_owner, restrict_to_visible
-from sandbox.catalog.queries import aware
+from sandbox.clock import utc_now
 from sandbox.errors import InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, OrganisationKind, Role
 from sandbox.store.models import DatasetRow, DemandRow, OrganisationRow, UserRow
@@ -28,7 +28,7 @@ from sandbox.workdays import WorkCalendar
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
+    return now or utc_now()
 
 
 def _text(value: str, label: str) -> str:
@@ -279,7 +279,7 @@ def demand_of(session: Session, calendar: WorkCalendar, row: DemandRow, now: dat
         provider_org_id=row.provider_org_id,
         provider_org=org.name if org else None,
         status=DemandStatus(row.status),
-        submitted_at=aware(row.submitted_at),
+        submitted_at=row.submitted_at,
         return_reason=row.return_reason,
         answer=row.answer,
         legal_basis=row.legal_basis,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -37,8 +37,8 @@ from sandbox.access.rules import (
     require_grant_step,
 )
 from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns, require_owner
-from sandbox.catalog.queries import aware
 from sandbox.catalog.suspension import is_suspended
+from sandbox.clock import utc_now
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.ledger import sql as ledger
@@ -83,7 +83,7 @@ class Scope:
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
+    return now or utc_now()
 
 
 # ---- creation (on approval) ----------------------------------------------------------------
@@ -248,7 +248,7 @@ def accept(
         raise PermissionDenied("only the grant's holder may accept its agreement")
     check_eligibility(session, actor, "take up")  # the facts may have changed since applying
     require_grant_step("accept", grant_status_at(GrantStatus(row.status),
-                                                 aware(row.valid_until), now), row.ref)
+                                                 row.valid_until, now), row.ref)
     if version != agreement.version:
         raise Conflict(f"the agreement in force is version {agreement.version!r}, not "
                        f"{version!r}; read it again and accept that version")
@@ -291,7 +291,7 @@ def change_status(
         raise InvalidRequest(f"{step!r} is not one of: {', '.join(targets)}")
     row = _visible_row(session, actor, grant_id, lock=True)
     require_owner(actor, row.provider_org_id, f"{step} grants on its datasets")
-    require_grant_step(step, grant_status_at(GrantStatus(row.status), aware(row.valid_until),
+    require_grant_step(step, grant_status_at(GrantStatus(row.status), row.valid_until,
                                              now), row.ref)
     reason = reason.strip()
     if len(reason) > MAX_TEXT_CHARS:
@@ -386,7 +386,7 @@ def grant_of(session: Session, row: GrantRow, now: datetime) -> Grant:
     approver = session.get(UserRow, row.approved_by)
     org = session.get(OrganisationRow, row.provider_org_id)
     stored = GrantStatus(row.status)
-    valid_until = aware(row.valid_until)
+    valid_until = row.valid_until
     return Grant(
         id=row.id,
         ref=row.ref,
@@ -400,15 +400,15 @@ def grant_of(session: Session, row: GrantRow, now: datetime) -> Grant:
         policy=dict(row.policy),
         period_start=row.period_start,
         period_end=row.period_end,
-        valid_from=aware(row.valid_from),
+        valid_from=row.valid_from,
         valid_until=valid_until,
         stored_status=stored,
         status=grant_status_at(stored, valid_until, now),
         status_reason=row.status_reason,
-        created_at=aware(row.created_at),
+        created_at=row.created_at,
         approved_by=approver.username if approver else "?",
         agreement_version=row.agreement_version,
         agreement_sha256=row.agreement_sha256,
-        accepted_at=aware(row.accepted_at) if row.accepted_at else None,
+        accepted_at=row.accepted_at,
         report_interval_days=row.report_interval_days,
     )

@@ -5,13 +5,14 @@ answers owed to complaints and objections.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
 from sandbox.access.model import OverdueItem, Subject
 from sandbox.access.stages import overdue_rows, stage_of
 from sandbox.catalog.permissions import OVERSIGHT_ROLES
+from sandbox.clock import utc_now
 from sandbox.errors import InvalidRequest, PermissionDenied
 from sandbox.identity.model import Actor
 from sandbox.store.models import (
@@ -36,7 +37,7 @@ def list_overdue(session: Session, actor: Actor, calendar: WorkCalendar, *,
         raise PermissionDenied("the overdue list is for the authority and oversight")
     if on is not None and not date(1900, 1, 1) <= on <= date(9000, 12, 31):
         raise InvalidRequest("on must be a date between 1900 and 9000")
-    moment = calendar.start_of_day(on) if on is not None else (now or datetime.now(UTC))
+    moment = calendar.start_of_day(on) if on is not None else (now or utc_now())
     today = calendar.local_date(moment)
     items = []
     for row in overdue_rows(session, today):

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sandbox.access.model import STAGE_WORKING_DAYS, Stage, StageKind, Subject
-from sandbox.catalog.queries import aware
 from sandbox.errors import SandboxInternalError
 from sandbox.store.models import OrganisationRow, UserRow, WorkflowStageRow
 from sandbox.workdays import WorkCalendar
@@ -109,10 +108,10 @@ def stage_of(session: Session, calendar: WorkCalendar, row: WorkflowStageRow,
         kind=StageKind(row.stage),
         assignee_role=row.assignee_role,
         assignee_org=org.name if org else None,
-        started_at=aware(row.started_at),
+        started_at=row.started_at,
         due_on=row.due_on,
-        due_at=aware(row.due_at),
-        closed_at=aware(row.closed_at) if row.closed_at else None,
+        due_at=row.due_at,
+        closed_at=row.closed_at,
         closed_by=closer.username if closer else None,
         outcome=row.outcome,
         note=row.note,

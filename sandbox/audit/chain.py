@@ -13,12 +13,12 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sandbox.clock import utc_now
 from sandbox.errors import SandboxInternalError
 from sandbox.identity.model import Actor
 from sandbox.store.models import AuditEntryRow, AuditHeadRow
@@ -124,7 +124,7 @@ def record(
     ).scalar_one_or_none()
     if head is None:
         raise SandboxInternalError("the audit head row is missing; run the migrations")
-    at = datetime.now(UTC).isoformat(timespec="microseconds")
+    at = utc_now().isoformat(timespec="microseconds")
     row = AuditEntryRow(
         seq=head.seq + 1,
         at=at,

@@ -7,16 +7,15 @@ approval changes the dataset, in the same transaction as its audit entry.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sandbox import audit
 from sandbox.catalog.model import AttributeChange, ChangeStatus, Desensitisation, OpenAttribute
 from sandbox.catalog.permissions import require_owner
-from sandbox.catalog.queries import aware, dataset_row
+from sandbox.catalog.queries import dataset_row
 from sandbox.catalog.rules import check_attribute_change
+from sandbox.clock import utc_now
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.store.models import (
@@ -50,13 +49,13 @@ def record_desensitisation(
         raise NotFound(f"dataset {name!r} has no version {version}")
     record = DesensitisationRow(dataset_id=row.id, method=method.strip(),
                                 description=description, version=version,
-                                recorded_by=actor.user_id, recorded_at=datetime.now(UTC))
+                                recorded_by=actor.user_id, recorded_at=utc_now())
     session.add(record)
     session.flush()
     audit.record(session, actor, "dataset.desensitisation.record", object_type="dataset",
                  object_id=name, detail={"desensitisation_id": record.id, "method": method})
     return Desensitisation(record.id, record.method, record.description, record.version,
-                           actor.username, aware(record.recorded_at))
+                           actor.username, record.recorded_at)
 
 
 def request_change(
@@ -95,7 +94,7 @@ def request_change(
         dataset_id=row.id, from_attribute=str(current), to_attribute=str(to_attribute),
         legal_basis=legal_basis, desensitisation_id=desensitisation_id,
         consent_reference=consent_reference, reason=reason, status=str(ChangeStatus.PENDING),
-        requested_by=actor.user_id, requested_at=datetime.now(UTC), decision_note="",
+        requested_by=actor.user_id, requested_at=utc_now(), decision_note="",
     )
     session.add(change)
     session.flush()
@@ -123,13 +122,13 @@ def decide_change(
         raise Conflict("the dataset's attribute changed since the request was filed")
     change.status = str(ChangeStatus.APPROVED if approve else ChangeStatus.REJECTED)
     change.decided_by = actor.user_id
-    change.decided_at = datetime.now(UTC)
+    change.decided_at = utc_now()
     change.decision_note = note
     if approve:
         dataset.open_attribute = change.to_attribute
         if change.legal_basis.strip():
             dataset.legal_basis = change.legal_basis
-        dataset.updated_at = datetime.now(UTC)
+        dataset.updated_at = utc_now()
     session.flush()
     audit.record(session, actor, "dataset.attribute_change.decide", object_type="dataset",
                  object_id=dataset.name,
@@ -164,8 +163,8 @@ def _change(session: Session, row: AttributeChangeRow) -> AttributeChange:
         reason=row.reason,
         status=ChangeStatus(row.status),
         requested_by=requester.username if requester else "?",
-        requested_at=aware(row.requested_at),
+        requested_at=row.requested_at,
         decided_by=decider.username if decider else None,
-        decided_at=aware(row.decided_at) if row.decided_at else None,
+        decided_at=row.decided_at,
         decision_note=row.decision_note,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from sandbox.catalog.model import (
     VersionInfo,
 )
 from sandbox.catalog.rules import is_stale
+from sandbox.clock import utc_now
 from sandbox.errors import NotFound
 from sandbox.store.models import (
     DatasetRow,
@@ -26,11 +27,6 @@ from sandbox.store.models import (
     OrganisationRow,
     UserRow,
 )
-
-
-def aware(moment: datetime) -> datetime:
-    """Every stored time is UTC; SQLite returns them naive."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def dataset_row(session: Session, name: str) -> DatasetRow:
@@ -85,7 +81,7 @@ def entry_of(session: Session, row: DatasetRow, now: datetime | None = None) -> 
             row_count=v.row_count,
             byte_size=v.byte_size,
             sha256=v.sha256,
-            created_at=aware(v.created_at),
+            created_at=v.created_at,
             created_by=usernames.get(v.created_by, "?"),
             note=v.note,
             quality=v.quality,
@@ -103,7 +99,7 @@ def entry_of(session: Session, row: DatasetRow, now: datetime | None = None) -> 
             description=d.description,
             version=d.version,
             recorded_by=usernames.get(d.recorded_by, "?"),
-            recorded_at=aware(d.recorded_at),
+            recorded_at=d.recorded_at,
         )
         for d in session.execute(
             select(DesensitisationRow)
@@ -119,11 +115,11 @@ def entry_of(session: Session, row: DatasetRow, now: datetime | None = None) -> 
         metadata=metadata,
         provider_org_id=row.provider_org_id,
         provider_org=org.name if org else "?",
-        created_at=aware(row.created_at),
-        updated_at=aware(row.updated_at),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
         versions=versions,
         desensitisations=desensitisations,
-        stale=is_stale(metadata.update_frequency, last, now or datetime.now(UTC)),
+        stale=is_stale(metadata.update_frequency, last, now or utc_now()),
     )
 
 
@@ -135,5 +131,5 @@ def get_entry(session: Session, name: str) -> CatalogEntry:
 def list_entries(session: Session) -> list[CatalogEntry]:
     """Every catalog entry, by name."""
     rows = session.execute(select(DatasetRow).order_by(DatasetRow.name)).scalars().all()
-    now = datetime.now(UTC)
+    now = utc_now()
     return [entry_of(session, r, now) for r in rows]

@@ -19,7 +19,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sandbox.catalog.queries import aware
 from sandbox.errors import AccessRefused
 from sandbox.store.models import DatasetRow, DatasetSuspensionRow, UserRow
 
@@ -91,11 +90,11 @@ def suspension_of(session: Session, row: DatasetSuspensionRow, dataset: str) -> 
         complaint_id=row.complaint_id,
         reason=row.reason,
         suspended_by=by.username if by else "?",
-        suspended_at=aware(row.suspended_at),
+        suspended_at=row.suspended_at,
         in_force=row.in_force,
         resolution=row.resolution,
         resolved_by=resolver.username if resolver else None,
-        resolved_at=aware(row.resolved_at) if row.resolved_at else None,
+        resolved_at=row.resolved_at,
         note=row.note,
         new_version=row.new_version,
     )

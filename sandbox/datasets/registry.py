@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow.fs as pafs
@@ -26,6 +25,7 @@ from sandbox.catalog.model import CatalogEntry, DatasetMetadata, SourceFormat
 from sandbox.catalog.permissions import require_owner, require_provider
 from sandbox.catalog.queries import dataset_row, entry_of, metadata_of
 from sandbox.catalog.rules import check_registration_attribute
+from sandbox.clock import utc_now
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor
 from sandbox.platform import Platform
@@ -57,7 +57,7 @@ def record_upload(session: Session, actor: Actor, staged: StagedFile, filename: 
         raise PermissionDenied("uploads need a named account")
     row = UploadRow(id=staged.upload_id, owner_user_id=actor.user_id, filename=filename[:300],
                     byte_size=staged.byte_size, sha256=staged.sha256,
-                    created_at=datetime.now(UTC))
+                    created_at=utc_now())
     session.add(row)
     audit.record(session, actor, "upload.create", object_type="upload", object_id=row.id,
                  detail={"bytes": staged.byte_size, "sha256": staged.sha256})
@@ -133,7 +133,7 @@ def register_dataset(
                 select(DatasetRow.id).where(DatasetRow.name == metadata.name)
             ).first():
                 raise Conflict(f"a dataset named {metadata.name!r} already exists")
-            now = datetime.now(UTC)
+            now = utc_now()
             row = DatasetRow(
                 name=metadata.name,
                 title=metadata.title,
@@ -190,7 +190,7 @@ def add_version(
             row = dataset_row(session, name)
             version = _next_version(session, row)
             _add_version_row(session, actor, row, version, result, source, note=note)
-            row.updated_at = datetime.now(UTC)
+            row.updated_at = utc_now()
             entry = entry_of(session, row)
     except BaseException as exc:
         platform.store.delete(dest)
@@ -230,7 +230,7 @@ def _add_version_row(
         quality=result.quality,
         note=note,
         created_by=actor.user_id,
-        created_at=datetime.now(UTC),
+        created_at=utc_now(),
     ))
     if source.upload_id is not None:
         upload = session.get(UploadRow, source.upload_id)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sandbox import audit
+from sandbox.clock import utc_now
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import (
     ELIGIBILITY_VALUES,
@@ -29,12 +30,8 @@ ROLES_NEEDING_ORGANISATION = frozenset({Role.PROVIDER})
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return utc_now()
 
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every time we store is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _require_admin(actor: Actor) -> None:
@@ -187,7 +184,7 @@ def set_eligibility(
 
 def _org(row: OrganisationRow) -> Organisation:
     return Organisation(id=row.id, name=row.name, kind=OrganisationKind(row.kind),
-                        created_at=_aware(row.created_at))
+                        created_at=row.created_at)
 
 
 def _user(session: Session, row: UserRow) -> User:
@@ -205,7 +202,7 @@ def _user(session: Session, row: UserRow) -> User:
     for fact_row, setter in facts:
         current[fact_row.fact] = EligibilityRecord(
             fact=EligibilityFact(fact_row.fact), value=fact_row.value, note=fact_row.note,
-            set_by=setter, set_at=_aware(fact_row.set_at),
+            set_by=setter, set_at=fact_row.set_at,
         )
     return User(
         id=row.id,
@@ -215,6 +212,6 @@ def _user(session: Session, row: UserRow) -> User:
         organisation_id=row.organisation_id,
         organisation_name=org_name,
         active=row.active,
-        created_at=_aware(row.created_at),
+        created_at=row.created_at,
         eligibility=tuple(current[k] for k in sorted(current)),
     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sandbox import audit
+from sandbox.clock import utc_now
 from sandbox.errors import AuthenticationRequired, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, IssuedToken, Role, TokenInfo
 from sandbox.store.models import ApiTokenRow, UserRow
@@ -23,10 +24,6 @@ def hash_token(secret: str) -> str:
     """The stored form of a token: its SHA-256 hex digest."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every time we store is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def issue_token(
@@ -44,7 +41,7 @@ def issue_token(
     if user is None:
         raise NotFound(f"user {user_id} does not exist")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
+    now = utc_now()
     row = ApiTokenRow(user_id=user_id, token_hash=hash_token(secret), prefix=secret[:12],
                       name=name, created_at=now, expires_at=now + timedelta(days=days))
     session.add(row)
@@ -70,7 +67,7 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> TokenInfo:
     if row is None or (row.user_id != actor.user_id and actor.role is not Role.ADMIN):
         raise NotFound(f"token {token_id} does not exist")
     if row.revoked_at is None:
-        row.revoked_at = datetime.now(UTC)
+        row.revoked_at = utc_now()
         audit.record(session, actor, "token.revoke", object_type="token", object_id=token_id)
     return _info(row)
 
@@ -89,7 +86,7 @@ def authenticate(session: Session, secret: str) -> Actor:
     token, user = found
     if token.revoked_at is not None:
         raise AuthenticationRequired("the bearer token has been revoked")
-    if _aware(token.expires_at) <= datetime.now(UTC):
+    if token.expires_at <= utc_now():
         raise AuthenticationRequired("the bearer token has expired")
     if not user.active:
         raise AuthenticationRequired("the account of this token is disabled")
@@ -103,7 +100,7 @@ def _info(row: ApiTokenRow) -> TokenInfo:
         user_id=row.user_id,
         name=row.name,
         prefix=row.prefix,
-        created_at=_aware(row.created_at),
-        expires_at=_aware(row.expires_at),
-        revoked_at=_aware(row.revoked_at) if row.revoked_at else None,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
     )

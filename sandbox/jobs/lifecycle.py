@@ -9,12 +9,13 @@ version finds every job that touched it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from sandbox import audit
+from sandbox.clock import utc_now
 from sandbox.errors import Conflict
 from sandbox.identity.model import Actor
 from sandbox.jobs.model import JobState, can_move
@@ -46,7 +47,7 @@ def move(
     source = JobState(row.state)
     if not can_move(source, target):
         raise Conflict(f"job {row.id} is {source}; it cannot become {target}")
-    moment = now or datetime.now(UTC)
+    moment = now or utc_now()
     row.state = str(target)
     row.state_reason = reason
     row.updated_at = moment

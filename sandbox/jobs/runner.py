@@ -21,13 +21,13 @@ import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from sandbox.access.model import JobKind
+from sandbox.clock import utc_now
 from sandbox.jobs import checking
 from sandbox.jobs.broker import JobBroker
 from sandbox.jobs.helpers import RawHelpers
@@ -116,7 +116,7 @@ def _record_release(platform: Platform, job_id: int) -> Callable[[dict[str, Any]
                 return
             row.releases = [*row.releases, report]
             row.progress = {**row.progress, "dp_calls": len(row.releases)}
-            row.updated_at = datetime.now(UTC)
+            row.updated_at = utc_now()
 
     return record
 

@@ -10,7 +10,7 @@ are *held* from its owner (they wait for the output checks and review); the plat
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import Select, select
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sandbox import audit
 from sandbox.access.model import JobKind
 from sandbox.catalog.permissions import OVERSIGHT_ROLES
-from sandbox.catalog.queries import aware
+from sandbox.clock import utc_now
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.jobs.lifecycle import move
@@ -70,9 +70,9 @@ def job_of(session: Session, actor: Actor, row: JobRow) -> Job:
         errors=[] if held else list(row.errors),
         result=row.release if row.state == JobState.RELEASED else None,
         releases=list(row.releases), held=held, cancel_requested=row.cancel_requested,
-        submitted_at=aware(row.submitted_at), updated_at=aware(row.updated_at),
-        started_at=aware(row.started_at) if row.started_at else None,
-        finished_at=aware(row.finished_at) if row.finished_at else None,
+        submitted_at=row.submitted_at, updated_at=row.updated_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
         duration=row.duration,
     )
 
@@ -147,7 +147,7 @@ def _stop(session: Session, actor: Actor, row: JobRow, reason: str,
         if not row.cancel_requested:
             row.cancel_requested = True
             row.state_reason = reason
-            row.updated_at = now or datetime.now(UTC)
+            row.updated_at = now or utc_now()
             audit.record(session, actor, "job.cancel_request", object_type="job",
                          object_id=row.id, detail={"datasets": row.datasets, "reason": reason})
         return

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -32,6 +32,7 @@ from sandbox._parse import parse_enum
 from sandbox.access.grants import active_grant_for
 from sandbox.access.model import Grant, JobKind
 from sandbox.catalog.queries import dataset_row, version_row
+from sandbox.clock import utc_now
 from sandbox.errors import InvalidRequest, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.jobs.limits import combine_limits
@@ -144,7 +145,7 @@ def submit_job(
         InvalidRequest: The request, the model, its parameters or the backend are unfit;
             the message names what is wrong.
     """
-    moment = now or datetime.now(UTC)
+    moment = now or utc_now()
     if actor.role is not Role.USER or actor.user_id is None:
         raise PermissionDenied("jobs are submitted by user accounts under their grants")
     kind = parse_enum(JobKind, request.kind, "kind")

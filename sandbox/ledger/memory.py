@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
+from sandbox.clock import utc_now
 from sandbox.errors import Conflict, InvalidRequest, NotFound
 from sandbox.identity.model import Actor
 from sandbox.ledger.model import (
@@ -153,7 +153,7 @@ class InMemoryLedger:
                 id=len(self._charges) + 1, grant=grant, dataset=dataset,
                 cost=PrivacyCost.from_units(*units), purpose=purpose,
                 status=ChargeStatus.CHARGED, charged_by=actor.username,
-                created_at=datetime.now(UTC),
+                created_at=utc_now(),
             )
             self._charges[charge.id] = charge
             self.events.append(("budget.charge", "ok",
@@ -172,7 +172,7 @@ class InMemoryLedger:
             if charge.status is ChargeStatus.RELEASED:
                 return charge
             charge = replace(charge, status=ChargeStatus.RELEASED,
-                             released_at=datetime.now(UTC), released_by=actor.username)
+                             released_at=utc_now(), released_by=actor.username)
             self._charges[charge_id] = charge
             self.events.append(("budget.release", "ok", {"charge": charge_id}))
             return charge

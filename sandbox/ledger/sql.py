@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sandbox import audit
+from sandbox.clock import utc_now
 from sandbox.errors import Conflict, InvalidRequest, NotFound
 from sandbox.identity.model import Actor
 from sandbox.ledger.model import (
@@ -120,7 +121,7 @@ def _open(session: Session, *, kind: AccountKind, ref: str, dataset: str,
         row = BudgetAccountRow(
             kind=kind.value, ref=ref, dataset_ref=dataset, accounting=accounting.value,
             loss_limit=units[0], loss_spent=0, delta_limit=units[1], delta_spent=0,
-            created_at=datetime.now(UTC),
+            created_at=utc_now(),
         )
         try:
             # A savepoint, so that losing a race to open the same account leaves the
@@ -270,7 +271,7 @@ def spend(session: Session, *, grant: str, dataset: str, cost: PrivacyCost, purp
         grant_account_id=ids[AccountKind.GRANT], dataset_account_id=ids[AccountKind.DATASET],
         grant_ref=grant, dataset_ref=dataset, loss_units=units[0], delta_units=units[1],
         purpose=purpose, status=ChargeStatus.CHARGED.value, charged_by=actor.username,
-        created_at=datetime.now(UTC),
+        created_at=utc_now(),
     )
     session.add(row)
     session.flush()
@@ -285,7 +286,7 @@ def release(session: Session, *, charge_id: int, actor: Actor) -> Charge:
     """Mark a charge released (its output is going out). Idempotent."""
     if type(charge_id) is not int:
         raise InvalidRequest("a charge id must be an integer")
-    now = datetime.now(UTC)
+    now = utc_now()
     statement = (
         update(BudgetChargeRow)
         .where(BudgetChargeRow.id == charge_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import Select, func, select
@@ -11,6 +11,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sandbox._parse import parse_enum
 from sandbox.access.rules import MAX_TEXT_CHARS
 from sandbox.catalog.permissions import restrict_to_visible
+from sandbox.clock import utc_now
 from sandbox.errors import InvalidRequest, NotFound
 from sandbox.identity.model import Actor
 from sandbox.oversight.model import CaseStatus
@@ -28,7 +29,7 @@ _CaseRow = TypeVar("_CaseRow", ComplaintRow, ObjectionRow)
 
 def now_or(now: datetime | None) -> datetime:
     """``now``, or the current time."""
-    return now or datetime.now(UTC)
+    return now or utc_now()
 
 
 def clean_text(value: str, label: str, *, required: bool = False,

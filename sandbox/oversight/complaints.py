@@ -34,7 +34,6 @@ from sandbox._parse import parse_enum
 from sandbox.access.model import StageKind, Subject
 from sandbox.access.stages import close_stage, open_stage, stages_of
 from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns, require_owner
-from sandbox.catalog.queries import aware
 from sandbox.catalog.suspension import is_suspended
 from sandbox.config import Settings
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied, UploadTooLarge
@@ -355,7 +354,7 @@ def _evidence_of(session: Session, row: ComplaintEvidenceRow) -> Evidence:
     return Evidence(id=row.id, complaint_id=row.complaint_id, filename=row.filename,
                     byte_size=row.byte_size, sha256=row.sha256,
                     uploaded_by=username(session, row.uploaded_by) or "?",
-                    uploaded_at=aware(row.uploaded_at))
+                    uploaded_at=row.uploaded_at)
 
 
 def complaint_of(session: Session, calendar: WorkCalendar, row: ComplaintRow, now: datetime
@@ -375,12 +374,12 @@ def complaint_of(session: Session, calendar: WorkCalendar, row: ComplaintRow, no
         evidence_text=row.evidence_text,
         evidence=evidence,
         status=CaseStatus(row.status),
-        submitted_at=aware(row.submitted_at),
+        submitted_at=row.submitted_at,
         outcome=row.outcome,
         answer=row.answer,
         new_version=row.new_version,
         answered_by=username(session, row.answered_by),
-        answered_at=aware(row.answered_at) if row.answered_at else None,
+        answered_at=row.answered_at,
         dataset_suspended=is_suspended(session, name) is not None,
         stages=stages_of(session, calendar, Subject.COMPLAINT, row.id, now),
     )

@@ -19,7 +19,6 @@ from sandbox.access import grants as grant_service
 from sandbox.access.model import Grant, GrantStatus
 from sandbox.access.rules import grant_status_at
 from sandbox.catalog.permissions import require_provider
-from sandbox.catalog.queries import aware
 from sandbox.errors import Conflict, NotFound
 from sandbox.identity.model import Actor
 from sandbox.oversight.common import clean_text, now_or
@@ -39,7 +38,7 @@ def _grants_in(session: Session, actor: Actor, user_id: int, status: GrantStatus
     if not rows:
         raise NotFound(f"user {user_id} holds no grant of your organisation")
     return [row for row in rows
-            if grant_status_at(GrantStatus(row.status), aware(row.valid_until), now) is status]
+            if grant_status_at(GrantStatus(row.status), row.valid_until, now) is status]
 
 
 def request_rectification(session: Session, actor: Actor, *, user_id: int, reason: str,

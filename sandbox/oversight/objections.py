@@ -20,7 +20,6 @@ from sandbox._parse import parse_enum
 from sandbox.access.model import StageKind, Subject
 from sandbox.access.stages import close_stage, open_stage, stages_of
 from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns, require_owner
-from sandbox.catalog.queries import aware
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor
 from sandbox.oversight.common import (
@@ -168,11 +167,11 @@ def objection_of(session: Session, calendar: WorkCalendar, row: ObjectionRow, no
         description=row.description,
         version_at_filing=row.version_at_filing,
         status=CaseStatus(row.status),
-        submitted_at=aware(row.submitted_at),
+        submitted_at=row.submitted_at,
         outcome=row.outcome,
         answer=row.answer,
         corrected_version=row.corrected_version,
         answered_by=username(session, row.answered_by),
-        answered_at=aware(row.answered_at) if row.answered_at else None,
+        answered_at=row.answered_at,
         stages=stages_of(session, calendar, Subject.OBJECTION, row.id, now),
     )

@@ -28,7 +28,7 @@ from sandbox import audit
 from sandbox.access.model import GrantStatus
 from sandbox.access.rules import grant_status_at
 from sandbox.catalog.model import OpenAttribute
-from sandbox.catalog.queries import aware, version_row
+from sandbox.catalog.queries import version_row
 from sandbox.catalog.suspension import refuse_if_suspended
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
@@ -100,7 +100,7 @@ def publish(
         grant = session.get(GrantRow, grant_id)
         if grant is None or grant.holder_id != actor.user_id:
             raise NotFound(f"you hold no grant {grant_id}")
-        status = grant_status_at(GrantStatus(grant.status), aware(grant.valid_until), now)
+        status = grant_status_at(GrantStatus(grant.status), grant.valid_until, now)
         if status not in (GrantStatus.ACTIVE, GrantStatus.EXPIRED):
             raise Conflict(f"grant {grant.ref} is {status}: nothing made under it may be "
                            "published now")
@@ -117,7 +117,7 @@ def publish(
                                    "covers it (grant_id)")
         stored = version_row(session, dataset, version)
         resolved.append({"dataset": name, "version": stored.version,
-                         "version_created_at": aware(stored.created_at).isoformat(),
+                         "version_created_at": stored.created_at.isoformat(),
                          "open_attribute": str(attribute)})
     value, digest = _payload(payload)
     row = DataProductRow(publisher_id=actor.user_id, title=title, description=description,
@@ -174,6 +174,6 @@ def product_of(session: Session, row: DataProductRow) -> DataProduct:
         grant_ref=grant.ref if grant else None,
         payload=row.payload,
         payload_sha256=row.payload_sha256,
-        published_at=aware(row.published_at),
+        published_at=row.published_at,
         job_id=row.job_id,
     )

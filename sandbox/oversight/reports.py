@@ -25,7 +25,6 @@ from sandbox.access import grants as grant_service
 from sandbox.access.model import GrantStatus
 from sandbox.access.rules import MAX_TEXT_CHARS, grant_status_at
 from sandbox.catalog.permissions import OVERSIGHT_ROLES
-from sandbox.catalog.queries import aware
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.oversight.common import now_or, org_name, username
@@ -58,7 +57,7 @@ def submit(
         raise NotFound(f"grant {grant_id} does not exist")
     if row.holder_id != actor.user_id:
         raise PermissionDenied("only the grant's holder files its reports")
-    status = grant_status_at(GrantStatus(row.status), aware(row.valid_until), now)
+    status = grant_status_at(GrantStatus(row.status), row.valid_until, now)
     if status not in REPORTING_STATUSES:
         raise Conflict(f"grant {row.ref} is {status}; reports are filed on grants that were "
                        "accepted and not revoked")
@@ -140,7 +139,7 @@ def due_for(session: Session, calendar: WorkCalendar, grants: Iterable[GrantRow]
     today = calendar.local_date(now)
     items = []
     for grant in grants:
-        status = grant_status_at(GrantStatus(grant.status), aware(grant.valid_until), now)
+        status = grant_status_at(GrantStatus(grant.status), grant.valid_until, now)
         if status not in OWING_STATUSES or grant.accepted_at is None:
             continue
         holder = username(session, grant.holder_id) or "?"
@@ -151,8 +150,8 @@ def due_for(session: Session, calendar: WorkCalendar, grants: Iterable[GrantRow]
         ).all())
         for kind in ReportKind:
             last = last_by_kind.get(str(kind))
-            last_at = aware(last) if last is not None else None
-            base = last_at or aware(grant.accepted_at)
+            last_at = last if last is not None else None
+            base = last_at or grant.accepted_at
             due_on = calendar.local_date(base) + timedelta(days=grant.report_interval_days)
             missing = today > due_on
             items.append(ReportDue(
@@ -168,4 +167,4 @@ def report_of(session: Session, row: UsageReportRow, grant: GrantRow) -> UsageRe
     return UsageReport(id=row.id, grant_id=grant.id, grant_ref=grant.ref,
                        kind=ReportKind(row.kind), content=dict(row.content),
                        submitted_by=username(session, row.submitted_by) or "?",
-                       submitted_at=aware(row.submitted_at))
+                       submitted_at=row.submitted_at)

@@ -32,7 +32,6 @@ from sandbox.access.model import (
 from sandbox.access.rules import grant_status_at
 from sandbox.catalog.model import OpenAttribute
 from sandbox.catalog.permissions import OVERSIGHT_ROLES
-from sandbox.catalog.queries import aware
 from sandbox.identity.model import Actor, Role
 from sandbox.ledger.model import AccountKind
 from sandbox.oversight.common import now_or
@@ -87,10 +86,10 @@ def _deadlines(session: Session, calendar: WorkCalendar, now: datetime
             waiting[key] += 1
             late[key] += today > row.due_on
             continue
-        closed = aware(row.closed_at)
+        closed = row.closed_at
         taken[key].append(calendar.working_days_between(
-            calendar.local_date(aware(row.started_at)), calendar.local_date(closed)))
-        met[key] += closed < aware(row.due_at)
+            calendar.local_date(row.started_at), calendar.local_date(closed)))
+        met[key] += closed < row.due_at
     kinds = [(str(Subject.APPLICATION), str(StageKind.FORM_REVIEW)),
              (str(Subject.APPLICATION), str(StageKind.PROVIDER_REVIEW)),
              (str(Subject.DEMAND), str(StageKind.FORM_REVIEW)),
@@ -165,7 +164,7 @@ def platform_stats(session: Session, actor: Actor, calendar: WorkCalendar, *,
     grants = list(session.execute(select(GrantRow)).scalars())
     grant_counts = dict.fromkeys((str(s) for s in GrantStatus), 0)
     for grant in grants:
-        grant_counts[str(grant_status_at(GrantStatus(grant.status), aware(grant.valid_until),
+        grant_counts[str(grant_status_at(GrantStatus(grant.status), grant.valid_until,
                                          now))] += 1
     return Stats(
         at=now,

@@ -30,7 +30,7 @@ from sandbox import audit
 from sandbox.access.model import GrantStatus
 from sandbox.access.rules import grant_status_at
 from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns
-from sandbox.catalog.queries import aware, version_row
+from sandbox.catalog.queries import version_row
 from sandbox.errors import PermissionDenied
 from sandbox.identity.model import Actor
 from sandbox.ledger.model import ChargeStatus
@@ -125,7 +125,7 @@ def trace(session: Session, actor: Actor, name: str, *, version: int | None = No
     now = now_or(None)
     grants = tuple(
         {"ref": g.ref, "holder": username(session, g.holder_id),
-         "status": str(grant_status_at(GrantStatus(g.status), aware(g.valid_until), now)),
+         "status": str(grant_status_at(GrantStatus(g.status), g.valid_until, now)),
          "period_start": g.period_start.isoformat(), "period_end": g.period_end.isoformat()}
         for g in session.execute(select(GrantRow).order_by(GrantRow.id)).scalars()
         if name in g.datasets)

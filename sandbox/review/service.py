@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from sandbox import audit
 from sandbox._parse import parse_enum
 from sandbox.catalog.permissions import OVERSIGHT_ROLES
+from sandbox.clock import utc_now
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.jobs.lifecycle import move
@@ -117,7 +118,7 @@ def _view_of(session: Session, actor: Actor, row: JobRow) -> ReviewView:
 def decide(session: Session, actor: Actor, job_id: int, outcome: str, reason: str = "",
            now: datetime | None = None) -> ReviewView:
     """Record ``actor``'s decision; release once enough reviewers approved."""
-    moment = now or datetime.now(UTC)
+    moment = now or utc_now()
     row = _readable(session, actor, job_id, lock=True)
     decision = parse_enum(DecisionOutcome, outcome, "outcome")
     if not can_review(session, actor, row):
