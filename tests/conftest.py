@@ -237,8 +237,8 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 def ray_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Ray head for the session's job servers (:mod:`tests.ray_cluster`), once the Docker
     engine answers: job servers pick the strongest backend, docker, as in production."""
-    from tests.docker_engine import ensure_engine
-    from tests.ray_cluster import start_ray_head, stop_ray_head
+    from tests.support.docker_engine import ensure_engine
+    from tests.support.ray_cluster import start_ray_head, stop_ray_head
 
     ensure_engine()
     head = start_ray_head(tmp_path_factory.mktemp("ray"))

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.conftest import Accounts, LiveServer, start_server, stop_server
-from tests.integration.datafiles import csv_bytes, metadata, parquet_bytes, people_table, register
-from tests.ray_cluster import RAY_ENV
+from tests.support.datafiles import csv_bytes, metadata, parquet_bytes, people_table, register
+from tests.support.ray_cluster import RAY_ENV
+from tests.support.server import Accounts, LiveServer, start_server, stop_server
 
 pytestmark = pytest.mark.server
 

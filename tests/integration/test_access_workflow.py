@@ -26,8 +26,8 @@ from sandbox.ledger import AccountKind, SqlLedger
 from sandbox.platform import Platform
 from sandbox.policies import PrivacyCost
 from sandbox.workdays import load_calendar
-from tests.integration.conftest import Accounts, LiveServer
-from tests.integration.datafiles import metadata, parquet_bytes, people_table, register
+from tests.support.datafiles import metadata, parquet_bytes, people_table, register
+from tests.support.server import Accounts, LiveServer
 
 pytestmark = pytest.mark.server
 

@@ -17,8 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from sandbox.store.models import DatasetRow, DatasetVersionRow, UploadRow
-from tests.integration.conftest import MAX_UPLOAD_BYTES, Accounts, LiveServer
-from tests.integration.datafiles import (
+from tests.support.datafiles import (
     csv_bytes,
     metadata,
     parquet_bytes,
@@ -26,6 +25,7 @@ from tests.integration.datafiles import (
     register,
     upload,
 )
+from tests.support.server import MAX_UPLOAD_BYTES, Accounts, LiveServer
 
 pytestmark = pytest.mark.server
 

@@ -8,8 +8,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from tests.integration.conftest import Accounts, LiveServer
-from tests.integration.datafiles import (
+from tests.support.datafiles import (
     SECRET_MARKER,
     arrow_bytes,
     csv_bytes,
@@ -18,6 +17,7 @@ from tests.integration.datafiles import (
     people_table,
     register,
 )
+from tests.support.server import Accounts, LiveServer
 
 pytestmark = pytest.mark.server
 

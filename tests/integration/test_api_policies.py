@@ -8,8 +8,8 @@ import pytest
 from sandbox.identity.model import Actor
 from sandbox.ledger import SqlLedger
 from sandbox.policies import Accounting, PrivacyCost
-from tests.integration.conftest import Accounts, LiveServer
-from tests.integration.datafiles import metadata, parquet_bytes, people_table, register
+from tests.support.datafiles import metadata, parquet_bytes, people_table, register
+from tests.support.server import Accounts, LiveServer
 
 pytestmark = pytest.mark.server
 

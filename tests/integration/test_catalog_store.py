@@ -23,8 +23,8 @@ from sandbox.identity.model import Actor, OrganisationKind, Role
 from sandbox.platform import Platform
 from sandbox.store.db import transaction
 from sandbox.store.models import DatasetRow, DatasetVersionRow
-from tests.integration.conftest import create_accounts, start_server, stop_server
-from tests.integration.datafiles import metadata, parquet_bytes, people_table
+from tests.support.datafiles import metadata, parquet_bytes, people_table
+from tests.support.server import create_accounts, start_server, stop_server
 
 
 @pytest.fixture

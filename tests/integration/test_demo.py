@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.integration.conftest import free_port
+from tests.support.server import free_port
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 

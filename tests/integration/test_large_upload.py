@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import create_accounts, start_server, stop_server
+from tests.support.server import create_accounts, start_server, stop_server
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 

@@ -32,8 +32,8 @@ from sandbox.policies import PrivacyCost
 from sandbox.policies.budget import Accounting
 from sandbox.store import transaction
 from sandbox.workdays import load_calendar
-from tests.integration.conftest import Accounts, LiveServer
-from tests.integration.datafiles import metadata, parquet_bytes, people_table, register, upload
+from tests.support.datafiles import metadata, parquet_bytes, people_table, register, upload
+from tests.support.server import Accounts, LiveServer
 
 pytestmark = pytest.mark.server
 

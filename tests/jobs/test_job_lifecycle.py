@@ -22,9 +22,9 @@ from sandbox.runtime.backends import default_registry
 from sandbox.runtime.vetted import VettedModels
 from sandbox.store import transaction
 from sandbox.store.models import BudgetChargeRow, JobRow
-from tests.integration.conftest import LiveServer, start_server, stop_server
-from tests.jobs.conftest import JobWorld, build_world, grant
-from tests.ray_cluster import RAY_ENV
+from tests.support.ray_cluster import RAY_ENV
+from tests.support.server import LiveServer, start_server, stop_server
+from tests.support.world import World, build_world, grant
 
 pytestmark = pytest.mark.server
 
@@ -62,19 +62,19 @@ def server(var_dir: Path, ray_address: str) -> Iterator[list[LiveServer]]:
 
 
 @pytest.fixture(scope="module")
-def world(server: list[LiveServer]) -> JobWorld:
+def world(server: list[LiveServer]) -> World:
     made = build_world(server[0], {"life_cond": "conditional"})
     made.grants["dp"] = grant(made, "user", ["life_cond"])["ref"]
     return made
 
 
-def wait_state(world: JobWorld, job_id: int, states: set[str], timeout: float = 60
+def wait_state(world: World, job_id: int, states: set[str], timeout: float = 60
                ) -> dict[str, Any]:
     with world.api("user") as api:
         return api.wait_for_job(job_id, timeout=timeout, until=lambda j: j["state"] in states)
 
 
-def charges(world: JobWorld) -> int:
+def charges(world: World) -> int:
     platform = world.server.open_platform()
     try:
         with platform.sessions() as session:
@@ -100,14 +100,14 @@ def ray_task_pids(title: str = "ray::execute_job") -> list[int]:
     return found
 
 
-def charged_and_looping(world: JobWorld, job_id: int) -> None:
+def charged_and_looping(world: World, job_id: int) -> None:
     """Wait until the job made its DP call and loops."""
     with world.api("user") as api:
         api.wait_for_job(job_id, timeout=60, until=lambda j: j["state"] == "running"
                          and j["progress"]["dp_calls"] >= 1)
 
 
-def test_a_dead_worker_leaves_its_job_failed_and_charged_once(world: JobWorld) -> None:
+def test_a_dead_worker_leaves_its_job_failed_and_charged_once(world: World) -> None:
     with world.api("user") as api:
         job = api.submit_job(["life_cond"], source=COUNT_THEN_LOOP)
     charged_and_looping(world, job["id"])
@@ -122,7 +122,7 @@ def test_a_dead_worker_leaves_its_job_failed_and_charged_once(world: JobWorld) -
 
 
 def test_a_restart_fails_running_jobs_and_resumes_submitted_ones(
-        world: JobWorld, server: list[LiveServer], var_dir: Path, ray_address: str) -> None:
+        world: World, server: list[LiveServer], var_dir: Path, ray_address: str) -> None:
     with world.api("user") as api:
         running = api.submit_job(["life_cond"], source=COUNT_THEN_LOOP)
     charged_and_looping(world, running["id"])
@@ -156,7 +156,7 @@ def test_a_restart_fails_running_jobs_and_resumes_submitted_ones(
     assert unfinished == 0
 
 
-def test_the_leak_trace_lists_every_job_on_the_version(world: JobWorld) -> None:
+def test_the_leak_trace_lists_every_job_on_the_version(world: World) -> None:
     with world.api("user") as api:
         job = api.submit_job(["life_cond"], source=QUICK)
         api.wait_for_job(job["id"])
@@ -173,7 +173,7 @@ def test_the_leak_trace_lists_every_job_on_the_version(world: JobWorld) -> None:
         i for i in other.json()["data"] if i["kind"] == "job"]
 
 
-def test_the_cli_submits_follows_and_shows_a_job(world: JobWorld, tmp_path: Path) -> None:
+def test_the_cli_submits_follows_and_shows_a_job(world: World, tmp_path: Path) -> None:
     model = tmp_path / "model.py"
     model.write_text(QUICK.replace('"""One count."""', '"""One count."""\n\n# cli'))
     env = dict(world.server.env, SANDBOX_URL=world.server.url,

@@ -17,9 +17,10 @@ from sandbox.client import SandboxAPIError
 from sandbox.ledger import SqlLedger
 from sandbox.platform import Platform
 from sandbox.store.models import JobRow
-from tests.integration.conftest import LiveServer
-from tests.integration.datafiles import SECRET_MARKER
-from tests.jobs.conftest import JobWorld, build_world, grant, ok
+from tests.support.datafiles import SECRET_MARKER
+from tests.support.http import ok
+from tests.support.server import LiveServer
+from tests.support.world import World, build_world, grant
 
 pytestmark = pytest.mark.server
 
@@ -49,7 +50,7 @@ def run(ctx):
 
 
 @pytest.fixture(scope="module")
-def world(job_server: LiveServer) -> JobWorld:
+def world(job_server: LiveServer) -> World:
     made = build_world(job_server, {"jobs_cond": "conditional", "jobs_raw": "conditional",
                                     "jobs_susp": "conditional"},
                        raw_policy_for=("jobs_raw",))
@@ -59,13 +60,13 @@ def world(job_server: LiveServer) -> JobWorld:
 
 
 @pytest.fixture
-def platform(world: JobWorld) -> Iterator[Platform]:
+def platform(world: World) -> Iterator[Platform]:
     opened = world.server.open_platform()
     yield opened
     opened.close()
 
 
-def wait(world: JobWorld, job_id: int, who: str = "user", timeout: float = 60,
+def wait(world: World, job_id: int, who: str = "user", timeout: float = 60,
          until: str | None = None) -> dict[str, Any]:
     with world.api(who) as api:
         if until is None:
@@ -79,7 +80,7 @@ def job_count(platform: Platform) -> int:
 
 
 def test_a_dp_job_runs_through_the_broker_and_waits_for_review(
-        world: JobWorld, platform: Platform) -> None:
+        world: World, platform: Platform) -> None:
     ledger = SqlLedger(platform.sessions)
     before = ledger.remaining(world.grants["dp"], "jobs_cond")
     with world.api("user") as api:
@@ -105,7 +106,7 @@ def test_a_dp_job_runs_through_the_broker_and_waits_for_review(
     assert all(e.detail.get("datasets", {}).get("jobs_cond") == 1 for e in entries)
 
 
-def test_a_vetted_model_runs_by_name(world: JobWorld) -> None:
+def test_a_vetted_model_runs_by_name(world: World) -> None:
     with world.api("user") as api:
         names = [m["name"] for m in api.list_algorithms()]
         assert "mean_by_group" in names
@@ -134,7 +135,7 @@ def test_a_vetted_model_runs_by_name(world: JobWorld) -> None:
      422, "os"),
 ])
 def test_bad_submissions_are_refused_naming_the_problem_and_store_nothing(
-        world: JobWorld, platform: Platform, body: dict[str, Any], status: int,
+        world: World, platform: Platform, body: dict[str, Any], status: int,
         needle: str) -> None:
     before = job_count(platform)
     with world.client("user") as user:
@@ -144,7 +145,7 @@ def test_bad_submissions_are_refused_naming_the_problem_and_store_nothing(
     assert job_count(platform) == before
 
 
-def test_only_users_with_a_grant_submit(world: JobWorld) -> None:
+def test_only_users_with_a_grant_submit(world: World) -> None:
     for who, status in (("provider", 403), ("user2", 403), ("admin", 403)):
         with world.client(who) as client:
             response = client.post("/v1/jobs", json={"datasets": ["jobs_cond"],
@@ -152,7 +153,7 @@ def test_only_users_with_a_grant_submit(world: JobWorld) -> None:
         assert response.status_code == status, (who, response.text)
 
 
-def test_a_failing_model_fails_with_its_own_error_line(world: JobWorld) -> None:
+def test_a_failing_model_fails_with_its_own_error_line(world: World) -> None:
     source = '"""Fails."""\n\ndef run(ctx):\n    x = 1\n    return x / 0\n'
     with world.api("user") as api:
         job = api.submit_job(["jobs_cond"], source=source)
@@ -162,7 +163,7 @@ def test_a_failing_model_fails_with_its_own_error_line(world: JobWorld) -> None:
     assert done["errors"] == ["Line 5: ZeroDivisionError: division by zero"]
 
 
-def test_a_budget_refusal_reaches_the_model_as_a_clear_error(world: JobWorld) -> None:
+def test_a_budget_refusal_reaches_the_model_as_a_clear_error(world: World) -> None:
     source = ('"""Too greedy."""\n\ndef run(ctx):\n'
               '    return ctx.dataset("jobs_cond").count(epsilon=50)\n')
     with world.api("user") as api:
@@ -173,7 +174,7 @@ def test_a_budget_refusal_reaches_the_model_as_a_clear_error(world: JobWorld) ->
 
 
 def test_a_job_past_its_time_limit_is_stopped_and_reported(
-        world: JobWorld, platform: Platform) -> None:
+        world: World, platform: Platform) -> None:
     with world.client("provider") as provider:
         ok(provider.put("/v1/datasets/jobs_susp/policy",
                         json={"document": {"job_limits": {"wall_seconds": 2,
@@ -185,7 +186,7 @@ def test_a_job_past_its_time_limit_is_stopped_and_reported(
     assert "time limit" in done["state_reason"]
 
 
-def test_cancel_stops_a_running_job_within_a_second(world: JobWorld) -> None:
+def test_cancel_stops_a_running_job_within_a_second(world: World) -> None:
     with world.api("user") as api:
         job = api.submit_job(["jobs_cond"], source=FOREVER)
         wait(world, job["id"], until="running")
@@ -200,7 +201,7 @@ def test_cancel_stops_a_running_job_within_a_second(world: JobWorld) -> None:
     assert refused.value.status == 409
 
 
-def test_others_cannot_see_or_cancel_a_job(world: JobWorld) -> None:
+def test_others_cannot_see_or_cancel_a_job(world: World) -> None:
     with world.api("user") as api:
         job = api.submit_job(["jobs_cond"], source=FOREVER)
     try:
@@ -219,7 +220,7 @@ def test_others_cannot_see_or_cancel_a_job(world: JobWorld) -> None:
         wait(world, job["id"])
 
 
-def test_a_suspension_stops_running_jobs_and_refuses_new_ones(world: JobWorld) -> None:
+def test_a_suspension_stops_running_jobs_and_refuses_new_ones(world: World) -> None:
     with world.api("user") as api:
         running = api.submit_job(["jobs_susp"], source=FOREVER)
         wait(world, running["id"], until="running")
@@ -251,7 +252,7 @@ def run(ctx):
 
 
 def test_a_raw_job_reads_rows_inside_the_sandbox_and_everything_is_held(
-        world: JobWorld) -> None:
+        world: World) -> None:
     with world.api("user") as api:
         job = api.submit_job(["jobs_raw"], source=RAW_MODEL, kind="raw")
         done = wait(world, job["id"])
@@ -267,7 +268,7 @@ def test_a_raw_job_reads_rows_inside_the_sandbox_and_everything_is_held(
     assert seen["lines"][0].startswith("first id: " + SECRET_MARKER)
 
 
-def test_a_dp_job_has_no_raw_access(world: JobWorld) -> None:
+def test_a_dp_job_has_no_raw_access(world: World) -> None:
     source = ('"""Tries raw access."""\n\ndef run(ctx):\n'
               '    return ctx.table("jobs_cond").rows()\n')
     with world.api("user") as api:

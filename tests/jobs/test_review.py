@@ -22,9 +22,10 @@ import pytest
 from sandbox import audit
 from sandbox.audit import AuditQuery
 from sandbox.platform import Platform
-from tests.integration.conftest import LiveServer
-from tests.integration.datafiles import SECRET_MARKER, people_table
-from tests.jobs.conftest import JobWorld, build_world, grant, ok
+from tests.support.datafiles import SECRET_MARKER, people_table
+from tests.support.http import ok
+from tests.support.server import LiveServer
+from tests.support.world import World, build_world, grant
 
 pytestmark = pytest.mark.server
 
@@ -54,7 +55,7 @@ def dominated_table() -> pa.Table:
 
 
 @pytest.fixture(scope="module")
-def world(job_server: LiveServer) -> JobWorld:
+def world(job_server: LiveServer) -> World:
     made = build_world(
         job_server,
         {"rv_dp": "conditional", "rv_two": "conditional", "rv_auto": "conditional",
@@ -72,24 +73,24 @@ def world(job_server: LiveServer) -> JobWorld:
 
 
 @pytest.fixture
-def platform(world: JobWorld) -> Iterator[Platform]:
+def platform(world: World) -> Iterator[Platform]:
     opened = world.server.open_platform()
     yield opened
     opened.close()
 
 
-def run_job(world: JobWorld, dataset: str, source: str, kind: str = "dp",
+def run_job(world: World, dataset: str, source: str, kind: str = "dp",
             params: dict[str, Any] | None = None) -> dict[str, Any]:
     with world.api("user") as api:
         job = api.submit_job([dataset], source=source, kind=kind, params=params or {})
         return api.wait_for_job(int(job["id"]), timeout=120)
 
 
-def dp_job(world: JobWorld, dataset: str) -> dict[str, Any]:
+def dp_job(world: World, dataset: str) -> dict[str, Any]:
     return run_job(world, dataset, DP_PARAMS_SOURCE, params={"dataset": dataset})
 
 
-def decide(world: JobWorld, who: str, job_id: int, outcome: str, reason: str = ""
+def decide(world: World, who: str, job_id: int, outcome: str, reason: str = ""
            ) -> tuple[int, dict[str, Any]]:
     with world.client(who) as client:
         response = client.post(f"/v1/reviews/{job_id}/decision",
@@ -98,7 +99,7 @@ def decide(world: JobWorld, who: str, job_id: int, outcome: str, reason: str = "
 
 
 def test_a_dp_result_is_reviewed_released_and_downloaded_by_its_owner_only(
-        world: JobWorld, platform: Platform) -> None:
+        world: World, platform: Platform) -> None:
     job = dp_job(world, "rv_dp")
     assert job["state"] == "pending_review" and job["result"] is None
     with world.client("user") as user:
@@ -136,7 +137,7 @@ def test_a_dp_result_is_reviewed_released_and_downloaded_by_its_owner_only(
         "json", "csv", "parquet"}
 
 
-def test_two_reviewers_must_approve_and_nobody_decides_twice(world: JobWorld) -> None:
+def test_two_reviewers_must_approve_and_nobody_decides_twice(world: World) -> None:
     job = dp_job(world, "rv_two")
     status, view = decide(world, "reviewer", job["id"], "approve")
     assert status == 200 and view["job"]["state"] == "pending_review"
@@ -151,7 +152,7 @@ def test_two_reviewers_must_approve_and_nobody_decides_twice(world: JobWorld) ->
     assert [d["reviewer"] for d in view["decisions"]] == ["reviewer", "provider"]
 
 
-def test_reject_and_return_need_a_reason_and_end_the_job(world: JobWorld) -> None:
+def test_reject_and_return_need_a_reason_and_end_the_job(world: World) -> None:
     rejected, returned = dp_job(world, "rv_dp"), dp_job(world, "rv_dp")
     status, body = decide(world, "reviewer", rejected["id"], "reject")
     assert status == 422 and "reason" in body["message"]
@@ -168,7 +169,7 @@ def test_reject_and_return_need_a_reason_and_end_the_job(world: JobWorld) -> Non
 
 
 def test_a_dp_result_is_released_automatically_where_the_policy_says_so(
-        world: JobWorld, platform: Platform) -> None:
+        world: World, platform: Platform) -> None:
     job = dp_job(world, "rv_auto")
     assert job["state"] == "released", job
     assert "automatically" in job["state_reason"]
@@ -180,7 +181,7 @@ def test_a_dp_result_is_released_automatically_where_the_policy_says_so(
         assert user.get(f"/v1/results/{job['id']}").status_code == 200
 
 
-def test_a_suspension_freezes_reviews_and_releases(world: JobWorld) -> None:
+def test_a_suspension_freezes_reviews_and_releases(world: World) -> None:
     pending, released = dp_job(world, "rv_frozen"), dp_job(world, "rv_frozen")
     assert decide(world, "reviewer", released["id"], "approve")[0] == 200
     with world.client("provider") as provider:
@@ -201,7 +202,7 @@ def test_a_suspension_freezes_reviews_and_releases(world: JobWorld) -> None:
 
 
 def test_a_verified_raw_table_passes_to_review_with_its_cells_checked(
-        world: JobWorld) -> None:
+        world: World) -> None:
     job = run_job(world, "rv_raw", raw_model(
         '    return {"by_district": ctx.crosstab("rv_raw", rows=["district"])}\n'),
         kind="raw")
@@ -215,7 +216,7 @@ def test_a_verified_raw_table_passes_to_review_with_its_cells_checked(
     assert SECRET_MARKER not in json.dumps(view["check_report"])
 
 
-def test_an_unverifiable_raw_value_is_flagged_for_a_human(world: JobWorld) -> None:
+def test_an_unverifiable_raw_value_is_flagged_for_a_human(world: World) -> None:
     job = run_job(world, "rv_raw", raw_model(
         '    return {"rows": ctx.table("rv_raw").num_rows}\n'), kind="raw")
     assert job["state"] == "pending_review", job
@@ -238,7 +239,7 @@ BLOCKED = {
 
 @pytest.mark.parametrize("rule", sorted(BLOCKED))
 def test_a_result_blocked_by_a_rule_never_reaches_its_user(
-        world: JobWorld, rule: str) -> None:
+        world: World, rule: str) -> None:
     dataset = "rv_dom" if rule.startswith("dominance") else "rv_raw"
     job = run_job(world, dataset, BLOCKED[rule], kind="raw")
     assert job["state"] == "rejected", job
@@ -252,7 +253,7 @@ def test_a_result_blocked_by_a_rule_never_reaches_its_user(
         assert job["id"] not in [j["id"] for j in ok(reviewer.get("/v1/reviews"))]
 
 
-def test_a_released_result_becomes_a_data_product(world: JobWorld) -> None:
+def test_a_released_result_becomes_a_data_product(world: World) -> None:
     job = dp_job(world, "rv_dp")
     decide(world, "reviewer", job["id"], "approve")
     with world.client("user") as user:
@@ -268,7 +269,7 @@ def test_a_released_result_becomes_a_data_product(world: JobWorld) -> None:
     assert pending.status_code == 404
 
 
-def test_the_cli_reviews_and_downloads(world: JobWorld, tmp_path: Path) -> None:
+def test_the_cli_reviews_and_downloads(world: World, tmp_path: Path) -> None:
     job = dp_job(world, "rv_dp")
 
     def cli(who: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox.runtime.backends import Backend, default_registry
-from tests.docker_engine import ensure_engine
+from tests.support.docker_engine import ensure_engine
 
 ALL_BACKENDS = default_registry().names()
 

@@ -16,7 +16,7 @@ import pytest
 
 from sandbox.runtime.image import docker_client
 
-START_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "start-dockerd.sh"
+START_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "start-dockerd.sh"
 START_TIMEOUT = 90.0
 
 

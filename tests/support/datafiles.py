@@ -1,4 +1,4 @@
-"""Small data files and registration metadata for the API tests."""
+"""Small data files and registration metadata for the tests that register datasets."""
 
 from __future__ import annotations
 

@@ -1,0 +1,139 @@
+"""A real server for API tests: uvicorn serving ``api.main:create_app`` on a loopback port,
+and the accounts every API test starts from.
+
+Accounts are created directly in the server's database, as ``sandbox admin create-user``
+does on a server host. Each server gets a free port and its own ``var`` directory, so servers
+of parallel test workers never meet.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from sandbox.config import Settings
+from sandbox.identity import service, tokens
+from sandbox.identity.model import Actor, OrganisationKind, Role
+from sandbox.platform import Platform
+from sandbox.store.db import transaction
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+"""The size limit the test server runs with, small enough to test an oversize upload."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class LiveServer:
+    url: str
+    var_dir: Path
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    env: dict[str, str]
+    """The server's environment (the parent's, without its SANDBOX_* variables)."""
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(var_dir=self.var_dir)
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=120)
+
+    def open_platform(self) -> Platform:
+        return Platform.open(self.settings)
+
+
+def start_server(var_dir: Path, extra_env: dict[str, str] | None = None) -> LiveServer:
+    port = free_port()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    log_path = var_dir / "server.log"
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("SANDBOX_")}
+    env.update({"SANDBOX_VAR_DIR": str(var_dir),
+                "SANDBOX_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES), **(extra_env or {})})
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log_path.read_text()}")
+        try:
+            if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
+                return LiveServer(url, var_dir, process, log_path, env)
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"server did not answer in time:\n{log_path.read_text()}")
+
+
+def stop_server(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@dataclass
+class Account:
+    id: int
+    username: str
+    role: Role
+    token: str
+    organisation_id: int | None
+
+
+@dataclass
+class Accounts:
+    by_name: dict[str, Account] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Account:
+        return self.by_name[name]
+
+
+ACCOUNT_PLAN: tuple[tuple[str, Role, str | None], ...] = (
+    ("admin", Role.ADMIN, None),
+    ("provider", Role.PROVIDER, "Health Bureau"),
+    ("other_provider", Role.PROVIDER, "Transport Bureau"),
+    ("user", Role.USER, "Research Institute"),
+    ("reviewer", Role.REVIEWER, "Health Bureau"),
+    ("authority", Role.AUTHORITY, "Data Authority"),
+    ("auditor", Role.AUDITOR, None),
+)
+
+
+def create_accounts(platform: Platform) -> Accounts:
+    system = Actor.system()
+    kinds = {"Health Bureau": OrganisationKind.PROVIDER,
+             "Transport Bureau": OrganisationKind.PROVIDER,
+             "Research Institute": OrganisationKind.USER,
+             "Data Authority": OrganisationKind.AUTHORITY}
+    accounts = Accounts()
+    with transaction(platform.sessions) as session:
+        orgs = {name: service.create_organisation(session, system, name=name, kind=kind).id
+                for name, kind in kinds.items()}
+        for username, role, org in ACCOUNT_PLAN:
+            org_id = orgs[org] if org else None
+            user = service.create_user(session, system, username=username, role=role,
+                                       organisation_id=org_id)
+            secret = tokens.issue_token(session, system, user_id=user.id).secret
+            accounts.by_name[username] = Account(user.id, username, role, secret, org_id)
+    return accounts
