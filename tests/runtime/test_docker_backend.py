@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.runtime import image
+from sandbox.runtime import image, manifest
 from sandbox.runtime.backends import (
     Backend,
     DockerBackend,
@@ -79,16 +79,16 @@ def test_the_image_is_built_once_and_reused(docker: DockerBackend, docker_engine
 
 
 def test_the_tag_follows_the_content(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    original = image.DOCKERFILE
-    assert image.compute_tag() == image.image_tag()
+    original = manifest.DOCKERFILE
+    assert manifest.compute_tag() == manifest.image_tag()
     changed = tmp_path / "Dockerfile.runtime"
     changed.write_bytes(original.read_bytes() + b"# changed\n")
-    monkeypatch.setattr(image, "DOCKERFILE", changed)
-    assert image.compute_tag() != image.image_tag()
-    monkeypatch.setattr(image, "DOCKERFILE", original)
-    assert image.compute_tag() == image.image_tag()
-    monkeypatch.setattr(image, "RUNTIME_DISTRIBUTIONS", ("RestrictedPython",))
-    assert image.compute_tag() != image.image_tag()
+    monkeypatch.setattr(manifest, "DOCKERFILE", changed)
+    assert manifest.compute_tag() != manifest.image_tag()
+    monkeypatch.setattr(manifest, "DOCKERFILE", original)
+    assert manifest.compute_tag() == manifest.image_tag()
+    monkeypatch.setattr(manifest, "RUNTIME_DISTRIBUTIONS", ("RestrictedPython",))
+    assert manifest.compute_tag() != manifest.image_tag()
 
 
 def test_the_image_holds_only_the_runtime(docker: DockerBackend) -> None:

@@ -2,7 +2,7 @@
 
 The sandbox's root is the runtime's root filesystem, read-only: the same interpreter,
 standard library, packages and ``sandbox.runtime`` sources as the docker backend's image,
-staged once on the host (:func:`sandbox.runtime.image.staged_root`). Nothing of the host's
+staged once on the host (:func:`sandbox.runtime.rootfs.staged_root`). Nothing of the host's
 ``/usr``, ``/etc``, home or checkout is visible, no dataset file, no host ``/tmp`` (a fresh
 tmpfs instead);
 a raw-access job's inputs directory is bound read-only at ``/inputs``.
@@ -27,7 +27,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from sandbox.runtime import image
+from sandbox.runtime import manifest, rootfs
 from sandbox.runtime.backends import seccomp
 from sandbox.runtime.backends.base import INPUTS_MOUNT, Launch, Limits, unprivileged_uid
 
@@ -71,11 +71,11 @@ class BwrapBackend:
 
         ``inputs`` (raw-access jobs) is bound read-only at :data:`INPUTS_MOUNT`.
         """
-        root = image.staged_root()
+        root = rootfs.staged_root()
         if not argv or not Path(argv[0]).name.startswith("python"):
             raise ValueError("the bwrap backend runs the runtime's Python; argv[0] must be "
                              "a Python interpreter")
-        argv = [image.IMAGE_PYTHON, *argv[1:]]
+        argv = [manifest.IMAGE_PYTHON, *argv[1:]]
         args = [
             shutil.which(self.executable) or self.executable,
             "--unshare-all",

@@ -43,7 +43,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from sandbox.runtime import image
+from sandbox.runtime import image, manifest
 from sandbox.runtime.backends import seccomp
 from sandbox.runtime.backends.base import (
     GUARANTEES,
@@ -177,7 +177,7 @@ class DockerBackend:
     def _probe(self, tag: str) -> bool:
         """Run one trivial container exactly as a job's would run: the proof it works here."""
         limits = Limits(wall_seconds=_PROBE_SECONDS)
-        argv = [image.IMAGE_PYTHON, "-I", "-c", "print('ok')"]
+        argv = [manifest.IMAGE_PYTHON, "-I", "-c", "print('ok')"]
         with tempfile.TemporaryDirectory(prefix="sandbox-docker-probe-") as scratch:
             launch = self._launch(tag, argv, limits, None)
             outcome = run_process(launch, limits, Path(scratch))
@@ -291,9 +291,9 @@ class DockerBackend:
                                 f"target={INPUTS_MOUNT},readonly"]
         args += [
             tag,
-            image.IMAGE_PYTHON, "-I", "-S", "-c", _TRAMPOLINE,
+            manifest.IMAGE_PYTHON, "-I", "-S", "-c", _TRAMPOLINE,
             self._filter_hex, str(limits.memory_bytes), str(wall + _GRACE_SECONDS),
-            image.IMAGE_PYTHON, *argv[1:],
+            manifest.IMAGE_PYTHON, *argv[1:],
         ]
         cleanup = [*self._cli(), "rm", "--force", name]
         return Launch(args, host_rlimits=False, cleanup=cleanup)

@@ -1,0 +1,126 @@
+"""What goes into the runtime's root filesystem, and the content hash that names it.
+
+The ``docker`` backend's image and the ``bwrap`` backend's staged root hold the same files
+(:mod:`sandbox.runtime.rootfs` stages them): the running interpreter and its standard library,
+the third-party distributions the worker needs (:data:`RUNTIME_DISTRIBUTIONS`) and the
+``sandbox/__init__.py`` + ``sandbox/runtime/`` sources. This module names those inputs, where
+they go inside the root (:data:`IMAGE_PYTHON`, :data:`IMAGE_SITE`, ...), and hashes them into
+the tag (:func:`image_tag`): a changed runtime gets a new tag and is staged and built again,
+an unchanged one is reused.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import os
+import platform
+import re
+import sys
+from pathlib import Path, PurePosixPath
+
+__all__ = [
+    "DOCKERFILE",
+    "IMAGE_PREFIX",
+    "IMAGE_PYTHON",
+    "IMAGE_REPOSITORY",
+    "IMAGE_SITE",
+    "IMAGE_STDLIB",
+    "PYTHON_VERSION",
+    "REPO_ROOT",
+    "RUNTIME_DISTRIBUTIONS",
+    "compute_tag",
+    "distributions",
+    "image_tag",
+    "runtime_sources",
+]
+
+IMAGE_REPOSITORY = "sandbox-runtime"
+"""Repository part of the image's tag; the tag part is the content hash."""
+
+IMAGE_PYTHON = "/usr/local/bin/python3"
+"""The interpreter's path inside the image."""
+
+RUNTIME_DISTRIBUTIONS = ("RestrictedPython", "pyarrow")
+"""Third-party distributions the worker imports (RestrictedPython) or hands to raw-access
+models (pyarrow, to read the Arrow files under ``/inputs``). Their own requirements follow."""
+
+_SANDBOX_DIR = Path(__file__).resolve().parent.parent
+REPO_ROOT = _SANDBOX_DIR.parent
+"""The checkout the runtime sources are read from (their paths in the image are relative
+to it)."""
+
+DOCKERFILE = REPO_ROOT / "infra" / "Dockerfile.runtime"
+"""The Dockerfile the image is built from (its build context is staged by
+:func:`sandbox.runtime.rootfs.stage_context`)."""
+
+IMAGE_PREFIX = PurePosixPath("/usr/local")
+"""The installation prefix of the interpreter inside the image."""
+
+PYTHON_VERSION = f"python{sys.version_info.major}.{sys.version_info.minor}"
+"""The interpreter's versioned name (``python3.11``), as in its library directory."""
+
+IMAGE_STDLIB = IMAGE_PREFIX / "lib" / PYTHON_VERSION
+"""The standard library's directory inside the image."""
+
+IMAGE_SITE = IMAGE_STDLIB / "site-packages"
+"""Where the distributions and the ``sandbox`` sources go inside the image."""
+
+
+def runtime_sources() -> list[Path]:
+    """The package files shipped in the image: ``sandbox/__init__.py`` and ``sandbox/runtime``."""
+    runtime = _SANDBOX_DIR / "runtime"
+    files = [_SANDBOX_DIR / "__init__.py"]
+    files += sorted(p for p in runtime.rglob("*.py") if "__pycache__" not in p.parts)
+    return files
+
+
+def distributions() -> list[importlib.metadata.Distribution]:
+    """The runtime distributions and their (non-extra) requirements, each once."""
+    seen: dict[str, importlib.metadata.Distribution] = {}
+    pending = list(RUNTIME_DISTRIBUTIONS)
+    while pending:
+        name = pending.pop()
+        key = re.sub(r"[-_.]+", "-", name).lower()
+        if key in seen:
+            continue
+        dist = importlib.metadata.distribution(name)
+        seen[key] = dist
+        for requirement in dist.requires or []:
+            if "extra ==" in requirement.replace("extra==", "extra =="):
+                continue
+            match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
+            if match:
+                pending.append(match.group(0))
+    return [seen[k] for k in sorted(seen)]
+
+
+@functools.cache
+def image_tag() -> str:
+    """Return ``sandbox-runtime:<hash>`` of everything that goes into the image.
+
+    Computed once per process, so that it names the runtime this process has loaded.
+    """
+    return compute_tag()
+
+
+def compute_tag() -> str:
+    """Hash the image's inputs now (:func:`image_tag` is the cached value)."""
+    digest = hashlib.sha256(b"sandbox-runtime-image v1\n")
+    for part in (
+        sys.version,
+        sys.implementation.cache_tag or "",
+        platform.machine(),
+        os.path.realpath(sys.executable),
+        " ".join(platform.libc_ver()),
+    ):
+        digest.update(part.encode() + b"\n")
+    for dist in distributions():
+        digest.update(f"{dist.metadata['Name']}=={dist.version}\n".encode())
+    if DOCKERFILE.is_file():
+        digest.update(DOCKERFILE.read_bytes())
+    for path in runtime_sources():
+        digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return f"{IMAGE_REPOSITORY}:{digest.hexdigest()[:12]}"
