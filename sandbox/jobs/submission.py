@@ -40,7 +40,9 @@ from sandbox.jobs.model import JobState
 from sandbox.policies import Policy
 from sandbox.runtime.backends import Backend, BackendRegistry
 from sandbox.runtime.compiler import MAX_SOURCE_BYTES, compile_model
-from sandbox.runtime.params import ModelSpecError, ParamsError, inspect_model, validate_params
+from sandbox.runtime.model_info import inspect_model
+from sandbox.runtime.param_spec import ModelSpecError
+from sandbox.runtime.params import ParamsError, validate_params
 from sandbox.runtime.vetted import UnknownModel, VettedModels
 from sandbox.store.models import JobRow
 

@@ -4,7 +4,7 @@ A vetted model is a reviewed, known-good model shipped with the platform (``algo
 the top of the repository). It runs in the same sandbox as user code: vetted means reviewed,
 not trusted. The layering (``api -> sandbox <- algorithms``) forbids importing ``algorithms``
 here, so :class:`VettedModels` reads each ``<name>.py`` of a directory as text, inspects it
-(:func:`~sandbox.runtime.params.inspect_model`) and compiles it under the runtime's restricted
+(:func:`~sandbox.runtime.model_info.inspect_model`) and compiles it under the runtime's restricted
 compiler (:func:`~sandbox.runtime.compiler.compile_model`). Any model that fails makes the
 whole set fail to load, at start-up, loudly.
 
@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sandbox.runtime.compiler import VETTED_MODULES, compile_model
-from sandbox.runtime.params import ModelInfo, ModelSpecError, inspect_model
+from sandbox.runtime.model_info import ModelInfo, inspect_model
+from sandbox.runtime.param_spec import ModelSpecError
 
 __all__ = [
     "MODEL_NAME",

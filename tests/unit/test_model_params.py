@@ -9,14 +9,9 @@ from typing import Any
 
 import pytest
 
-from sandbox.runtime.params import (
-    ModelInfo,
-    ModelSpecError,
-    ParamsError,
-    ParamSpec,
-    inspect_model,
-    validate_params,
-)
+from sandbox.runtime.model_info import ModelInfo, inspect_model
+from sandbox.runtime.param_spec import ModelSpecError, ParamSpec
+from sandbox.runtime.params import ParamsError, validate_params
 
 RUN = "\n\ndef run(ctx):\n    return 1\n"
 
