@@ -1,11 +1,13 @@
-"""Fixtures of the engine tests: one local Ray per session, a fake ledger, policies, data."""
+"""Fixtures of the engine tests: one local Ray per session and a registered census dataset.
+
+Policies and in-memory ledgers come from :mod:`tests.support.factories`.
+"""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +20,7 @@ from sandbox.config import Settings
 from sandbox.datasets import registry
 from sandbox.identity import service
 from sandbox.identity.model import Actor, OrganisationKind, Role
-from sandbox.ledger import InMemoryLedger
 from sandbox.platform import Platform
-from sandbox.policies.budget import Accounting, PrivacyCost
-from sandbox.policies.model import Policy, RowCountRules
 from sandbox.store.db import transaction
 
 
@@ -35,44 +34,6 @@ def ray_session() -> Iterator[None]:
     ensure_ray(None, num_cpus=2)
     yield
     ray.shutdown()
-
-
-GRANT = "grant-1"
-
-
-def new_ledger(grant_budget: str = "50", lifetime: str = "100",
-               accounting: Accounting = Accounting.PURE, dataset: str = "census",
-               grant: str = GRANT) -> InMemoryLedger:
-    """The ledger package's in-memory ledger with the grant's and the dataset's accounts."""
-    ledger = InMemoryLedger()
-    ledger.open_dataset_account(dataset, PrivacyCost.of(lifetime, "0.5"), accounting)
-    ledger.open_grant_account(grant, dataset, PrivacyCost.of(grant_budget, "0.1"), accounting)
-    return ledger
-
-
-def charge_events(ledger: InMemoryLedger) -> list[str]:
-    """What the ledger did besides opening accounts: charges, refusals, releases."""
-    return [f"{action}:{outcome}" for action, outcome, _ in ledger.events
-            if action != "budget.account.open"]
-
-
-def make_policy(accounting: Accounting = Accounting.PURE, *, bound: int = 3,
-                unit: str | None = None, threshold: int = 0, rounding: int = 1,
-                cap: str = "5", delta: str = "1e-5", max_cells: int = 100_000) -> Policy:
-    """An effective policy (every field set)."""
-    return Policy(
-        privacy_unit=unit,
-        contribution_bound=bound,
-        accounting=accounting,
-        lifetime_budget=PrivacyCost.of(100),
-        grant_budget=PrivacyCost.of(50),
-        per_query_cap=PrivacyCost.of(cap, delta),
-        delta=Fraction(delta),
-        row_count=RowCountRules(min_count=1, rounding=rounding,
-                                suppression_threshold=threshold,
-                                max_output_cells=max_cells, no_row_level_output=True,
-                                dominance_n=2, dominance_k=80),
-    )
 
 
 @pytest.fixture

@@ -17,14 +17,8 @@ from sandbox.engine.compute import LocalExecutor, RayExecutor
 from sandbox.engine.partials import compute_partials
 from sandbox.ledger import ChargeStatus, InMemoryLedger
 from sandbox.policies.budget import Accounting, BudgetExhausted, PrivacyCost
-from tests.engine.conftest import (
-    COMMON_OCCUPATIONS,
-    GRANT,
-    Census,
-    charge_events,
-    make_policy,
-    new_ledger,
-)
+from tests.engine.conftest import COMMON_OCCUPATIONS, Census
+from tests.support.factories import GRANT, charge_events, make_policy, new_ledger
 
 pytestmark = pytest.mark.usefixtures("ray_session")
 

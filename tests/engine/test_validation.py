@@ -17,7 +17,8 @@ from sandbox.engine.compute import LocalExecutor
 from sandbox.engine.handle import DatasetHandle
 from sandbox.errors import InvalidRequest, NotFound, PermissionDenied
 from sandbox.ledger import InMemoryLedger
-from tests.engine.conftest import GRANT, SECRET, Census, charge_events, make_policy, new_ledger
+from tests.engine.conftest import SECRET, Census
+from tests.support.factories import GRANT, charge_events, make_policy, new_ledger
 
 
 class ShiftyFloat(float):

@@ -21,11 +21,11 @@ from sandbox.audit import AuditQuery
 from sandbox.config import DEFAULT_CALENDAR_PATH
 from sandbox.errors import Conflict
 from sandbox.identity import service
-from sandbox.identity.model import Actor, EligibilityFact, OrganisationKind, Role, User
+from sandbox.identity.model import Actor, EligibilityFact, OrganisationKind, Role
 from sandbox.ledger import sql as ledger
 from sandbox.store import transaction
-from sandbox.store.models import DatasetRow
 from sandbox.workdays import load_calendar
+from tests.support.factories import actor_of, add_catalog_rows
 
 Factory = sessionmaker[Session]
 SYSTEM = Actor.system()
@@ -33,11 +33,6 @@ CALENDAR = load_calendar(DEFAULT_CALENDAR_PATH)
 AGREEMENT = Agreement(version="test-1", text="Use the data only as approved.")
 # Thursday Feb 12 2026, 10:00 in Shanghai: the Spring Festival holiday starts on Sunday.
 FILED = datetime(2026, 2, 12, 2, 0, tzinfo=UTC)
-
-
-def actor_of(user: User) -> Actor:
-    return Actor(user_id=user.id, username=user.username, role=user.role,
-                 organisation_id=user.organisation_id)
 
 
 @pytest.fixture
@@ -57,14 +52,7 @@ def people(session_factory: Factory) -> dict[str, Actor]:
                             (EligibilityFact.CREDIT_STANDING, "good")):
             service.set_eligibility(s, actors["authority"], made["user"].id, fact=fact,
                                     value=value)
-        for name, attribute in (("census", "conditional"), ("registry", "closed"),
-                                ("stops", "unconditional")):
-            s.add(DatasetRow(
-                name=name, title=name, description="", provider_org_id=health.id,
-                open_attribute=attribute, open_conditions="", data_format="parquet",
-                data_type="table", update_frequency="yearly", contact="c", legal_basis="law",
-                privacy_unit=None, dictionary=[], created_by=made["provider"].id,
-                created_at=FILED, updated_at=FILED))
+        add_catalog_rows(s, health.id, made["provider"].id, FILED)
     return actors
 
 

@@ -9,48 +9,27 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from sandbox.access import grants as grant_service
 from sandbox.access.errors import NoActiveGrant
-from sandbox.client import SandboxAPIError, SandboxClient
-from sandbox.config import DEFAULT_CALENDAR_PATH
+from sandbox.client import SandboxAPIError
 from sandbox.identity.model import Actor, Role
 from sandbox.ledger import AccountKind, SqlLedger
 from sandbox.platform import Platform
 from sandbox.policies import PrivacyCost
-from sandbox.workdays import load_calendar
 from tests.support.datafiles import metadata, parquet_bytes, people_table, register
+from tests.support.http import ok, refused
 from tests.support.server import Accounts, LiveServer
+from tests.support.world import CALENDAR, World, add_users, make_eligible, today, world_of
 
 pytestmark = pytest.mark.server
 
-CALENDAR = load_calendar(DEFAULT_CALENDAR_PATH)
 REPO = Path(__file__).resolve().parents[2]
-
-
-def today() -> date:
-    return CALENDAR.local_date(datetime.now(UTC))
-
-
-@dataclass
-class World:
-    server: LiveServer
-    tokens: dict[str, str]
-    ids: dict[str, int]
-    orgs: dict[str, int]
-
-    def client(self, who: str) -> httpx.Client:
-        return self.server.client(self.tokens[who])
-
-    def api(self, who: str) -> SandboxClient:
-        return SandboxClient(self.server.url, self.tokens[who])
 
 
 def application(**overrides: Any) -> dict[str, Any]:
@@ -66,27 +45,12 @@ def application(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    data: dict[str, Any] = response.json()
-    return data
-
-
-def refused(response: httpx.Response, status: int, *needles: str) -> str:
-    assert response.status_code == status, response.text
-    message: str = response.json()["message"]
-    for needle in needles:
-        assert needle in message, message
-    return message
-
-
 @pytest.fixture(scope="module")
 def world(live_server: LiveServer, accounts: Accounts) -> World:
-    tokens = {name: accounts[name].token for name in accounts.by_name}
-    ids = {name: accounts[name].id for name in accounts.by_name}
-    orgs = {"health": accounts["provider"].organisation_id or 0,
-            "transport": accounts["other_provider"].organisation_id or 0}
-    with live_server.client(tokens["provider"]) as provider:
+    made = world_of(live_server, accounts)
+    made.orgs = {"health": accounts["provider"].organisation_id or 0,
+                 "transport": accounts["other_provider"].organisation_id or 0}
+    with made.client("provider") as provider:
         for name, attribute in (("aw_cond", "conditional"), ("aw_cond2", "conditional"),
                                 ("aw_open", "unconditional"), ("aw_closed", "closed"),
                                 ("aw_later", "closed")):
@@ -94,18 +58,11 @@ def world(live_server: LiveServer, accounts: Accounts) -> World:
                201)
         ok(provider.put("/v1/datasets/aw_cond2/policy",
                         json={"document": {"job_limits": {"raw_access_allowed": True}}}))
-    with live_server.client(tokens["other_provider"]) as other:
+    with made.client("other_provider") as other:
         ok(register(other, parquet_bytes(people_table(30)), metadata("aw_other")), 201)
-    with live_server.client(tokens["admin"]) as admin:
-        for name in ("user2", "user3"):
-            made = ok(admin.post("/v1/users", json={"username": name, "role": "user"}), 201)
-            tokens[name], ids[name] = made["token"], made["user"]["id"]
-    with live_server.client(tokens["authority"]) as authority:
-        for name in ("user", "user2"):
-            for fact, value in (("real_name_verified", "yes"), ("credit_standing", "good")):
-                ok(authority.post(f"/v1/users/{ids[name]}/eligibility",
-                                  json={"fact": fact, "value": value}))
-    return World(live_server, tokens, ids, orgs)
+    add_users(made, "user2", "user3")
+    make_eligible(made, "user", "user2")
+    return made
 
 
 @pytest.fixture

@@ -21,14 +21,10 @@ from sandbox.identity import service, tokens
 from sandbox.identity.model import Actor, EligibilityFact, OrganisationKind, Role, User
 from sandbox.store import transaction
 from sandbox.store.models import ApiTokenRow, EligibilityFactRow
+from tests.support.factories import actor_of
 
 Factory = sessionmaker[Session]
 ADMIN = Actor.system()
-
-
-def actor_of(user: User) -> Actor:
-    return Actor(user_id=user.id, username=user.username, role=user.role,
-                 organisation_id=user.organisation_id)
 
 
 def actions(factory: Factory) -> list[str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,7 @@ import pytest
 from sandbox import audit
 from sandbox.access import grants as grant_service
 from sandbox.access.errors import NoActiveGrant
-from sandbox.client import SandboxAPIError, SandboxClient
-from sandbox.config import DEFAULT_CALENDAR_PATH
+from sandbox.client import SandboxAPIError
 from sandbox.identity.model import Actor, Role
 from sandbox.ledger import SqlLedger
 from sandbox.ledger import sql as ledger_sql
@@ -31,44 +29,15 @@ from sandbox.platform import Platform
 from sandbox.policies import PrivacyCost
 from sandbox.policies.budget import Accounting
 from sandbox.store import transaction
-from sandbox.workdays import load_calendar
 from tests.support.datafiles import metadata, parquet_bytes, people_table, register, upload
+from tests.support.http import ok, refused
 from tests.support.server import Accounts, LiveServer
+from tests.support.world import CALENDAR, World, add_users, make_eligible, today, world_of
+from tests.support.world import grant as approved_grant
 
 pytestmark = pytest.mark.server
 
-CALENDAR = load_calendar(DEFAULT_CALENDAR_PATH)
 REPO = Path(__file__).resolve().parents[2]
-
-
-def today() -> date:
-    return CALENDAR.local_date(datetime.now(UTC))
-
-
-@dataclass
-class World:
-    server: LiveServer
-    tokens: dict[str, str]
-    ids: dict[str, int]
-
-    def client(self, who: str) -> httpx.Client:
-        return self.server.client(self.tokens[who])
-
-    def api(self, who: str) -> SandboxClient:
-        return SandboxClient(self.server.url, self.tokens[who])
-
-
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def refused(response: httpx.Response, status: int, *needles: str) -> str:
-    assert response.status_code == status, response.text
-    message: str = response.json()["message"]
-    for needle in needles:
-        assert needle in message, message
-    return message
 
 
 DATASETS = (("ov_cond", "conditional"), ("ov_end", "conditional"),
@@ -78,23 +47,16 @@ DATASETS = (("ov_cond", "conditional"), ("ov_end", "conditional"),
 
 @pytest.fixture(scope="module")
 def world(live_server: LiveServer, accounts: Accounts) -> World:
-    tokens = {name: accounts[name].token for name in accounts.by_name}
-    ids = {name: accounts[name].id for name in accounts.by_name}
-    with live_server.client(tokens["provider"]) as provider:
+    made = world_of(live_server, accounts)
+    with made.client("provider") as provider:
         for name, attribute in DATASETS:
             ok(register(provider, parquet_bytes(people_table(30)), metadata(name, attribute)),
                201)
-    with live_server.client(tokens["other_provider"]) as other:
+    with made.client("other_provider") as other:
         ok(register(other, parquet_bytes(people_table(30)), metadata("ov_other")), 201)
-    with live_server.client(tokens["admin"]) as admin:
-        made = ok(admin.post("/v1/users", json={"username": "user2", "role": "user"}), 201)
-        tokens["user2"], ids["user2"] = made["token"], made["user"]["id"]
-    with live_server.client(tokens["authority"]) as authority:
-        for name in ("user", "user2"):
-            for fact, value in (("real_name_verified", "yes"), ("credit_standing", "good")):
-                ok(authority.post(f"/v1/users/{ids[name]}/eligibility",
-                                  json={"fact": fact, "value": value}))
-    return World(live_server, tokens, ids)
+    add_users(made, "user2")
+    make_eligible(made, "user", "user2")
+    return made
 
 
 @pytest.fixture
@@ -106,24 +68,8 @@ def platform(world: World) -> Iterator[Platform]:
 
 def grant(world: World, who: str = "user", datasets: tuple[str, ...] = ("ov_cond",),
           accept: bool = True, **scope: Any) -> dict[str, Any]:
-    body = {"title": "Oversight study", "reason": "r", "type": "dataset",
-            "datasets": list(datasets), "period_start": today().isoformat(),
-            "period_end": (today() + timedelta(days=60)).isoformat(),
-            "results_form": "tables", "scenario": "s", "security_measures": "m",
-            "commitment_signed": True}
-    with world.client(who) as user:
-        app_id = ok(user.post("/v1/applications", json=body), 201)["id"]
-    with world.client("authority") as authority:
-        ok(authority.post(f"/v1/applications/{app_id}/form-review", json={"outcome": "pass"}))
-    with world.client("provider") as provider:
-        grant_id = ok(provider.post(f"/v1/applications/{app_id}/decision",
-                                    json={"outcome": "approve", "grant_budget": 1,
-                                          **scope}))["grant_id"]
-    with world.client(who) as user:
-        if not accept:
-            return dict(ok(user.get(f"/v1/grants/{grant_id}")))
-        return dict(ok(user.post(f"/v1/grants/{grant_id}/accept",
-                                 json={"agreement_version": "2026.1"})))
+    return approved_grant(world, who, datasets, title="Oversight study", grant_budget=1,
+                          accept=accept, **scope)
 
 
 def staged(client: httpx.Client, rows: int = 30, offset: int = 0) -> str:

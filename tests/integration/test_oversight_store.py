@@ -16,7 +16,7 @@ from sandbox.catalog.suspension import is_suspended
 from sandbox.config import DEFAULT_CALENDAR_PATH
 from sandbox.errors import Conflict
 from sandbox.identity import service
-from sandbox.identity.model import Actor, OrganisationKind, Role, User
+from sandbox.identity.model import Actor, OrganisationKind, Role
 from sandbox.ledger import sql as ledger
 from sandbox.oversight import complaints, objections, suspensions
 from sandbox.oversight.model import Resolution
@@ -24,8 +24,8 @@ from sandbox.oversight.stats import platform_stats
 from sandbox.policies import PrivacyCost
 from sandbox.policies.budget import Accounting
 from sandbox.store import transaction
-from sandbox.store.models import DatasetRow
 from sandbox.workdays import load_calendar
+from tests.support.factories import actor_of, add_catalog_rows
 
 Factory = sessionmaker[Session]
 SYSTEM = Actor.system()
@@ -37,11 +37,6 @@ FILED = datetime(2026, 2, 12, 2, 0, tzinfo=UTC)
 
 def at(day: int, month: int = 3) -> datetime:
     return datetime(2026, month, day, 2, 0, tzinfo=UTC)
-
-
-def actor_of(user: User) -> Actor:
-    return Actor(user_id=user.id, username=user.username, role=user.role,
-                 organisation_id=user.organisation_id)
 
 
 @pytest.fixture
@@ -56,14 +51,7 @@ def people(session_factory: Factory) -> dict[str, Actor]:
                                              role=Role.AUTHORITY),
             "user": service.create_user(s, SYSTEM, username="citizen", role=Role.USER),
         }
-        for name, attribute in (("census", "conditional"), ("registry", "closed"),
-                                ("stops", "unconditional")):
-            s.add(DatasetRow(
-                name=name, title=name, description="", provider_org_id=health.id,
-                open_attribute=attribute, open_conditions="", data_format="parquet",
-                data_type="table", update_frequency="yearly", contact="c", legal_basis="law",
-                privacy_unit=None, dictionary=[], created_by=made["provider"].id,
-                created_at=FILED, updated_at=FILED))
+        add_catalog_rows(s, health.id, made["provider"].id, FILED)
     return {name: actor_of(user) for name, user in made.items()}
 
 
