@@ -6,21 +6,24 @@ Pure and I/O-free: no database, no files, no network.
 - :mod:`sandbox.disclosure.tables`: the trusted-side exact aggregates behind a raw-access
   job's ``ctx.crosstab`` and ``ctx.regression``, with the counts and contributions behind
   each cell (:func:`crosstab`, :func:`regression`).
-- :mod:`sandbox.disclosure.checks`: :func:`check_result`, the checks every result passes
-  before it can be reviewed (minimum cell count, dominance, degrees of freedom, row-level
-  output, differencing, size, unverifiable values, the platform's redaction and rounding,
-  and the report of a DP job's releases).
+- :mod:`sandbox.disclosure.checks`: :func:`check_result`, the walk of a result that applies
+  the checks every result passes before it can be reviewed, one module each in
+  :mod:`sandbox.disclosure.rules` (minimum cell count, dominance, degrees of freedom,
+  row-level output, differencing, size, unverifiable values, the platform's redaction and
+  rounding, and the report of a DP job's releases).
+- :mod:`sandbox.disclosure.inputs`: the input values a result is compared with
+  (:func:`input_values`); :mod:`sandbox.disclosure.facts`: the facts kept of released
+  outputs for differencing; :mod:`sandbox.disclosure.labels`: how a report names places.
 """
 
-from sandbox.disclosure.checks import (
-    InputValues,
+from sandbox.disclosure.checks import check_result
+from sandbox.disclosure.facts import (
     ReleasedOutputFacts,
-    check_result,
     facts_from_dict,
     facts_of,
     facts_to_dict,
-    input_values,
 )
+from sandbox.disclosure.inputs import InputValues, input_values
 from sandbox.disclosure.model import CheckLine, CheckReport
 from sandbox.disclosure.tables import (
     CellFacts,

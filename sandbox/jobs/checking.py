@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from sandbox import policy_store
 from sandbox.access.model import JobKind
 from sandbox.catalog.queries import dataset_row, metadata_of
-from sandbox.disclosure.checks import (
+from sandbox.disclosure import (
     InputValues,
     ReleasedOutputFacts,
     check_result,

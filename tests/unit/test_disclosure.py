@@ -25,7 +25,8 @@ from sandbox.disclosure import (
     input_values,
     regression,
 )
-from sandbox.disclosure.checks import WITHHELD, canonical_json
+from sandbox.disclosure.checks import canonical_json
+from sandbox.disclosure.labels import WITHHELD
 from sandbox.policies.layering import PLATFORM_DEFAULTS
 from sandbox.policies.model import RowCountRules
 
