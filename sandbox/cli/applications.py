@@ -1,6 +1,4 @@
-"""``sandbox applications``: apply for conditional data, review, decide, and the overdue
-list.
-"""
+"""``sandbox applications``: apply for conditional data, review and decide applications."""
 
 from __future__ import annotations
 
@@ -11,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from sandbox.cli import deadlines
 from sandbox.cli._output import cell, fail, note, out, when
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
 
@@ -163,20 +162,5 @@ def refuse(
     note(f"application {application_id} refused")
 
 
-@app.command()
-def overdue(
-    on: Annotated[str | None, typer.Option(help="As of this day (YYYY-MM-DD).")] = None,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-) -> None:
-    """Applications and requests past their deadline (authority, oversight)."""
-    with remote(url, token) as client:
-        found = client.overdue(on)
-    table = Table("item", "title", "stage", "assignee", "due", "late", title=f"overdue on "
-                  f"{found['on']}")
-    for item in found["data"]:
-        s = item["stage"]
-        table.add_row(cell(f"{s['subject']} {s['subject_id']}"), cell(item["title"]),
-                      cell(s["stage"]), cell(s["assignee_org"] or s["assignee_role"]),
-                      cell(s["due_on"]), cell(s["time_left"]))
-    out.print(table)
+# The overdue list covers requests too; its home is ``sandbox deadlines overdue``.
+app.command("overdue", hidden=True)(deadlines.overdue)

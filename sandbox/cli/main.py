@@ -8,20 +8,25 @@ import typer
 from rich.table import Table
 
 from sandbox.cli import (
-    admin,
+    _aliases,
     applications,
     audit,
     complaints,
+    data_products,
     datasets,
+    deadlines,
     demands,
+    enforcement,
     grants,
     jobs,
     objections,
-    products,
-    reports,
+    organisations,
     reviews,
+    stats,
     suspensions,
     tokens,
+    usage_reports,
+    users,
 )
 from sandbox.cli._output import cell, out
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
@@ -32,21 +37,30 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(admin.app, name="admin")
+# One group per resource of the HTTP API, named as its router in ``api/routers/`` (``/v1/...``).
 app.add_typer(applications.app, name="applications")
 app.add_typer(audit.app, name="audit")
+app.add_typer(complaints.app, name="complaints")
+app.add_typer(data_products.app, name="data-products")
 app.add_typer(datasets.app, name="datasets")
+app.add_typer(deadlines.app, name="deadlines")
 app.add_typer(demands.app, name="demands")
+app.add_typer(enforcement.app, name="enforcement")
 app.add_typer(grants.app, name="grants")
 app.add_typer(jobs.app, name="jobs")
-app.add_typer(reviews.app, name="reviews")
-app.add_typer(tokens.app, name="tokens")
-app.add_typer(complaints.app, name="complaints")
-app.add_typer(suspensions.app, name="suspensions")
 app.add_typer(objections.app, name="objections")
-app.add_typer(reports.app, name="reports")
-app.add_typer(products.app, name="products")
-app.command("stats")(products.stats)
+app.add_typer(organisations.app, name="organisations")
+app.add_typer(reviews.app, name="reviews")
+app.add_typer(suspensions.app, name="suspensions")
+app.add_typer(tokens.app, name="tokens")
+app.add_typer(usage_reports.app, name="usage-reports")
+app.add_typer(users.app, name="users")
+app.command("stats")(stats.stats)
+
+# The old group names, hidden from the help, so that existing scripts keep working.
+app.add_typer(_aliases.admin, name="admin", hidden=True)
+app.add_typer(_aliases.reports, name="reports", hidden=True)
+app.add_typer(data_products.app, name="products", hidden=True)
 
 
 @app.command()

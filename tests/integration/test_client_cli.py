@@ -1,12 +1,13 @@
 """The Python client and the ``sandbox`` CLI against the real HTTP server under uvicorn.
 
 One server per module (starting it is the slow part); accounts are made with the CLI's
-``admin create-user`` on the same database, exactly as an operator would bootstrap them.
+``users create`` on the same database, exactly as an operator would bootstrap them.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -20,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sandbox.client import SandboxAPIError, SandboxClient, SandboxConnectionError
-from tests.support.server import free_port, start_server, stop_server
+from tests.integration.conftest import free_port, start_server, stop_server
 
 pytestmark = [pytest.mark.server]
 
@@ -75,10 +76,10 @@ class Accounts:
 
 @pytest.fixture(scope="module")
 def accounts(server: Server) -> Accounts:
-    server.cli("admin", "create-org", "City Statistics", "--kind", "provider")
+    server.cli("organisations", "create", "City Statistics", "--kind", "provider")
 
     def token_of(*args: str) -> str:
-        result = server.cli("admin", "create-user", *args)
+        result = server.cli("users", "create", *args)
         token = result.stdout.strip().splitlines()[-1]
         assert token.startswith("sbx_")
         assert "shown only now" in result.stderr
@@ -191,7 +192,7 @@ def test_cli_tokens_authenticate_their_accounts(server: Server, accounts: Accoun
 
 
 def test_duplicate_user_is_a_one_line_error(server: Server, accounts: Accounts) -> None:
-    result = server.cli("admin", "create-user", "ana", "--role", "user", check=False)
+    result = server.cli("users", "create", "ana", "--role", "user", check=False)
     assert result.returncode == 1
     assert "error: a user named 'ana' already exists" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
@@ -228,6 +229,23 @@ def test_tokens_create_list_revoke(server: Server, analyst: SandboxClient) -> No
         with pytest.raises(SandboxAPIError) as caught:
             second.me()
     assert caught.value.status == 401
+
+
+def test_old_group_names_still_run_but_are_hidden(server: Server, accounts: Accounts) -> None:
+    """Groups were renamed after the API's resources; scripts using the old names still work."""
+    shown = set(re.findall(r"^\W+([a-z-]+)  ", server.cli("--help").stdout, re.MULTILINE))
+    assert {"organisations", "users", "usage-reports", "enforcement", "data-products",
+            "deadlines"} <= shown
+    assert not {"admin", "reports", "products"} & shown
+
+    server.cli("admin", "create-org", "Old Names", "--kind", "other")
+    made = server.cli("admin", "create-user", "olga", "--role", "user", "--org", "Old Names")
+    assert made.stdout.strip().splitlines()[-1].startswith("sbx_")
+    assert "terminate" in server.cli("reports", "--help").stdout
+    assert "grant" in server.cli("reports", "due", token=accounts.auditor).stdout
+    assert "title" in server.cli("products", "list", token=accounts.analyst).stdout
+    assert "overdue on" in server.cli("applications", "overdue", token=accounts.auditor).stdout
+    assert "overdue on" in server.cli("deadlines", "overdue", token=accounts.auditor).stdout
 
 
 # ---- the catalog ----------------------------------------------------------------------------
@@ -374,7 +392,7 @@ def test_audit_verifies_via_cli_and_client(
 def test_cli_audit_verify_reports_a_tampered_chain(server: Server, tmp_path: Path) -> None:
     private = Server(url=server.url, env=dict(server.env, SANDBOX_VAR_DIR=str(tmp_path / "var")),
                      root=tmp_path)
-    private.cli("admin", "create-org", "Tamper Test", "--kind", "other")
+    private.cli("organisations", "create", "Tamper Test", "--kind", "other")
     with sqlite3.connect(tmp_path / "var" / "sandbox.db") as db:
         db.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1")
     result = private.cli("audit", "verify", check=False)

@@ -1,4 +1,4 @@
-"""``sandbox reports``: usage and risk reports, the reports due, and enforcement."""
+"""``sandbox usage-reports``: usage and risk reports on grants, and the reports due."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from rich.table import Table
 from sandbox.cli._output import cell, note, out, when
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
 
-app = typer.Typer(help="Usage and risk reports on grants; rectification and termination "
-                       "(provider).", no_args_is_help=True)
+app = typer.Typer(help="Usage and risk reports on grants, and when each is due.",
+                  no_args_is_help=True)
 
 
 @app.command("file")
@@ -72,34 +72,3 @@ def due(
                       cell(d["due_on"]),
                       cell(f"{d['days_overdue']} days late" if d["missing"] else ""))
     out.print(table)
-
-
-def _enforce(step: str, user_id: int, reason: str, url: str, token: str | None) -> None:
-    with remote(url, token) as client:
-        action = (client.request_rectification if step == "rectification"
-                  else client.terminate_user)
-        done = action(user_id, reason)
-    for g in done["grants"]:
-        note(f"grant {g['ref']} is {g['status']}")
-
-
-@app.command()
-def rectify(
-    user_id: Annotated[int, typer.Argument(help="The user's id.")],
-    reason: Annotated[str, typer.Option(help="What the user must rectify.")],
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-) -> None:
-    """Suspend a user's active grants on your data pending rectification (provider)."""
-    _enforce("rectification", user_id, reason, url, token)
-
-
-@app.command()
-def terminate(
-    user_id: Annotated[int, typer.Argument(help="The user's id.")],
-    reason: Annotated[str, typer.Option(help="Why the service ends.")],
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-) -> None:
-    """Revoke a user's suspended grants on your data (provider)."""
-    _enforce("termination", user_id, reason, url, token)

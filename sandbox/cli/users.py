@@ -1,6 +1,6 @@
-"""``sandbox admin``: bootstrap organisations and accounts directly on the database.
+"""``sandbox users``: bootstrap accounts directly on this host's database.
 
-These commands run as the local ``system`` operator, which is how the first admin account
+``users create`` runs as the local ``system`` operator, which is how the first admin account
 comes to exist before anyone holds a token. Every change is audited like an API call.
 """
 
@@ -12,28 +12,12 @@ import typer
 
 from sandbox.cli._local import local_platform
 from sandbox.cli._output import fail, note
-from sandbox.identity.model import OrganisationKind, Role
+from sandbox.identity.model import Role
 
-app = typer.Typer(help="Create organisations and accounts on this host's database.",
-                  no_args_is_help=True)
-
-
-@app.command("create-org")
-def create_org(
-    name: Annotated[str, typer.Argument(help="The organisation's unique name.")],
-    kind: Annotated[OrganisationKind, typer.Option(help="What kind of body it is.")],
-) -> None:
-    """Create an organisation."""
-    from sandbox.identity import service
-    from sandbox.identity.model import Actor
-    from sandbox.store.db import transaction
-
-    with local_platform() as platform, transaction(platform.sessions) as session:
-        org = service.create_organisation(session, Actor.system(), name=name, kind=kind)
-    note(f"created organisation {org.name!r} ({org.kind}, id {org.id})")
+app = typer.Typer(help="Create accounts on this host's database.", no_args_is_help=True)
 
 
-@app.command("create-user")
+@app.command("create")
 def create_user(
     username: Annotated[str, typer.Argument(help="Login name: a-z, 0-9, '_', '.', '-'.")],
     role: Annotated[Role, typer.Option(help="The account's one role.")],
@@ -52,8 +36,8 @@ def create_user(
         if org is not None:
             found = service.find_organisation(session, org)
             if found is None:
-                fail(f"no organisation is named {org!r}; create it with `sandbox admin "
-                     "create-org` first")
+                fail(f"no organisation is named {org!r}; create it with `sandbox "
+                     "organisations create` first")
             organisation_id = found.id
         user = service.create_user(session, system, username=username, role=role,
                                    display_name=display_name, organisation_id=organisation_id)
