@@ -3,7 +3,7 @@
 Pure and I/O-free: no database, no files, no network.
 
 - :mod:`sandbox.disclosure.model`: the check report (:class:`CheckLine`, :class:`CheckReport`).
-- :mod:`sandbox.disclosure.tables`: the trusted-side exact aggregates behind a raw-access
+- :mod:`sandbox.disclosure.verified`: the trusted-side exact aggregates behind a raw-access
   job's ``ctx.crosstab`` and ``ctx.regression``, with the counts and contributions behind
   each cell (:func:`crosstab`, :func:`regression`).
 - :mod:`sandbox.disclosure.checks`: :func:`check_result`, the walk of a result that applies
@@ -25,7 +25,7 @@ from sandbox.disclosure.facts import (
 )
 from sandbox.disclosure.inputs import InputValues, input_values
 from sandbox.disclosure.model import CheckLine, CheckReport
-from sandbox.disclosure.tables import (
+from sandbox.disclosure.verified import (
     CellFacts,
     HelperError,
     VerifiedOutput,

@@ -5,7 +5,7 @@ it would be released, after the platform's transformations, with a :class:`Check
 The walk is the orchestrator; each rule is a module of :mod:`sandbox.disclosure.rules`:
 
 - **Verified outputs** (raw-access jobs). A dict marked ``sdc_output`` whose id names an
-  output the platform computed for the job (:mod:`sandbox.disclosure.tables`) and whose
+  output the platform computed for the job (:mod:`sandbox.disclosure.verified`) and whose
   content is exactly that output's :meth:`~VerifiedOutput.to_output` is checked cell by
   cell against the facts the platform kept: ``redaction``, ``min_count``,
   ``dominance_nk``, ``dominance_p`` and ``rounding`` for a table, ``min_dof`` for a
@@ -50,7 +50,7 @@ from sandbox.disclosure.rules.redaction import Redaction
 from sandbox.disclosure.rules.rounding import rounded, rounding_line
 from sandbox.disclosure.rules.size import max_bytes_line, max_cells_line
 from sandbox.disclosure.rules.thresholds import Thresholds
-from sandbox.disclosure.tables import (
+from sandbox.disclosure.verified.outputs import (
     VerifiedOutput,
     VerifiedRegression,
     VerifiedTable,

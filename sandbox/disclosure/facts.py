@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.disclosure.tables import VerifiedOutput, VerifiedRegression, VerifiedTable
+from sandbox.disclosure.verified.outputs import VerifiedOutput, VerifiedRegression, VerifiedTable
 
 
 @dataclass(frozen=True)

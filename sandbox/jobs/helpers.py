@@ -1,7 +1,7 @@
 """The trusted side of a raw-access job's ``ctx.crosstab`` and ``ctx.regression``.
 
 The sandbox asks by name; the platform computes the exact aggregate from the raw version
-the job read (:mod:`sandbox.disclosure.tables`), keeps it, with the counts and the
+the job read (:mod:`sandbox.disclosure.verified`), keeps it, with the counts and the
 contributions behind each cell, under a fresh output id, and answers with the output the
 model may return. When the model returns it unaltered, the output checks can verify every
 cell; anything else the model returns is unverifiable and goes to a human.
@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sandbox.catalog.queries import dataset_row, metadata_of, version_row
-from sandbox.disclosure.tables import HelperError, VerifiedOutput, crosstab, regression
+from sandbox.disclosure.verified import HelperError, VerifiedOutput, crosstab, regression
 from sandbox.platform import Platform
 from sandbox.runtime.executor import BrokerRefusal
 

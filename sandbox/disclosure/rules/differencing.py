@@ -15,7 +15,7 @@ from sandbox.disclosure.facts import ReleasedOutputFacts, facts_of, same_table
 from sandbox.disclosure.inputs import Matches
 from sandbox.disclosure.labels import cell_where, many, where_of
 from sandbox.disclosure.model import CheckLine
-from sandbox.disclosure.tables import VerifiedTable
+from sandbox.disclosure.verified.outputs import VerifiedTable
 
 RULE = "differencing"
 

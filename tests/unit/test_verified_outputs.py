@@ -10,8 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from sandbox.disclosure import tables
-from sandbox.disclosure.tables import HelperError, crosstab, regression
+from sandbox.disclosure.verified import HelperError, cross_tabulation, crosstab, regression
 
 PEOPLE = pa.table({
     "pid": ["p1", "p1", "p2", "p3", "p4", "p5", None, None],
@@ -78,7 +77,7 @@ def test_contributions_per_unit_and_per_row() -> None:
 def test_top_contributions_are_capped() -> None:
     many = pa.table({"k": ["a"] * 30, "v": [float(i) for i in range(30)]})
     facts = crosstab(many, rows=["k"], value="v", agg="sum").facts[0]
-    assert len(facts.top) == tables.TOP_KEPT
+    assert len(facts.top) == cross_tabulation.TOP_KEPT
     assert facts.top[0] == 29.0 and facts.total == sum(range(30))
 
 
@@ -150,7 +149,7 @@ def test_errors_never_quote_data_values() -> None:
 
 
 def test_too_many_cells_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tables, "MAX_CELLS", 5)
+    monkeypatch.setattr(cross_tabulation, "MAX_CELLS", 5)
     with pytest.raises(HelperError, match="more than 5 cells"):
         crosstab(PEOPLE, rows=["age"])
 
