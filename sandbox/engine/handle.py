@@ -59,8 +59,14 @@ from sandbox.policies.model import Policy
 
 
 @dataclass(frozen=True)
-class VersionInfo:
-    """The catalog facts the engine needs about the dataset version it queries."""
+class QueriedVersion:
+    """The dataset version a handle queries: the catalog facts the engine needs of it.
+
+    Read once when the handle is made (the latest version then), so every release of the
+    handle reads the same immutable file. Unlike the catalog's
+    :class:`~sandbox.catalog.model.VersionInfo` (a version's public record), it holds where
+    the file is and the dictionary and privacy unit of the dataset.
+    """
 
     name: str
     version: int
@@ -142,7 +148,7 @@ class QueryEngine:
             if metadata.open_attribute is OpenAttribute.CLOSED:
                 raise AccessRefused(f"dataset {name!r} is not open: it cannot be queried")
             version = version_row(session, row, None)
-            info = VersionInfo(
+            info = QueriedVersion(
                 name=name, version=version.version, path=version.storage_path,
                 sha256=version.sha256, row_count=version.row_count,
                 dictionary=metadata.dictionary, catalog_privacy_unit=metadata.privacy_unit,
@@ -180,7 +186,7 @@ class GroupedHandle(Aggregates):
 class DatasetHandle(Aggregates):
     """A DP handle on one dataset version (see the module docstring)."""
 
-    def __init__(self, engine: QueryEngine, info: VersionInfo, policy: Policy) -> None:
+    def __init__(self, engine: QueryEngine, info: QueriedVersion, policy: Policy) -> None:
         self._dataset = self
         self._keys = ()
         self.engine = engine
@@ -270,7 +276,7 @@ class DatasetHandle(Aggregates):
         return release
 
 
-def _purpose(info: VersionInfo, query: Query) -> str:
+def _purpose(info: QueriedVersion, query: Query) -> str:
     column = query.value or query.histogram
     text = f"{query.operation}"
     if column is not None:
