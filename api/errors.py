@@ -14,7 +14,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from sandbox import audit
 from sandbox.errors import (
@@ -54,9 +56,49 @@ def status_for(error: SandboxError) -> int:
     return 400
 
 
+class ErrorBody(BaseModel):
+    """The body of every error response, as the OpenAPI document states it."""
+
+    error: str = Field(description="A stable code: invalid_request, not_found, conflict, ...")
+    message: str = Field(description="One sentence naming the problem; never data or a trace")
+
+
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "Bad input that its shape could not catch",
+    401: "No valid bearer token (expired, revoked, or the account is deactivated)",
+    403: "Refused: the caller's role, organisation or ownership does not allow it (audited)",
+    404: "Not found, or not visible to the caller",
+    405: "The path exists but not with this method; the Allow header lists those it has",
+    409: "Conflicts with the current state of the object",
+    413: "The upload is larger than the limit",
+    422: "Invalid input: the message names each problem",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route for the errors it may answer with beyond the usual."""
+    return {status: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[status]}
+            for status in statuses}
+
+
 def error_body(code: str, message: str) -> dict[str, str]:
     """The JSON body of every error response."""
     return {"error": code, "message": message}
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the request's path answers to, for a 405's ``Allow`` header.
+
+    Starlette names only the first route whose path matched; a path served by several
+    routes (``GET`` and ``PUT /v1/policies/floor``) has the union of theirs.
+    """
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods:
+            match, _ = route.matches(request.scope)
+            if match is not Match.NONE:
+                methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 def _audit_refusal(request: Request, error: SandboxError) -> None:
@@ -93,9 +135,13 @@ def install_error_handlers(app: FastAPI) -> None:
                             status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
+                            headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from api.errors import install_error_handlers
+from api.openapi import install_error_documentation
 from api.routers import (
     applications,
     attribute_changes,
@@ -80,4 +81,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         v1.include_router(module.router)
     app.include_router(v1)
     install_error_handlers(app)
+    install_error_documentation(app)
     return app
