@@ -6,20 +6,19 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from api.deps import ActorDep, PlatformDep, require_roles
+from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
 from api.schemas_access import (
     ApplicationCreate,
     ApplicationPublic,
     FormReview,
-    PathId,
     ProviderDecision,
 )
+from api.types import Id
 from sandbox._parse import parse_enum
 from sandbox.access import applications
 from sandbox.access.grants import Scope
 from sandbox.access.model import ApplicationDraft, ApplicationStatus
 from sandbox.identity.model import Actor, Role
-from sandbox.store.db import transaction
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 
@@ -28,6 +27,7 @@ router = APIRouter(prefix="/applications", tags=["applications"])
 def submit(
     body: ApplicationCreate,
     platform: PlatformDep,
+    session: WriteSession,
     actor: Annotated[Actor, require_roles(Role.USER)],
 ) -> ApplicationPublic:
     """Apply for conditional datasets (an eligible user); refused naming every missing
@@ -39,54 +39,52 @@ def submit(
         period_end=body.period_end, results_form=body.results_form, scenario=body.scenario,
         security_measures=body.security_measures, commitment_signed=body.commitment_signed,
     )
-    with transaction(platform.sessions) as session:
-        return ApplicationPublic.of(
-            applications.submit_application(session, actor, platform.calendar, draft))
+    return ApplicationPublic.of(
+        applications.submit_application(session, actor, platform.calendar, draft))
 
 
 @router.get("", response_model=list[ApplicationPublic])
 def list_applications(
-    platform: PlatformDep, actor: ActorDep, status: str | None = None
+    platform: PlatformDep, session: ReadSession, actor: ActorDep, status: str | None = None
 ) -> list[ApplicationPublic]:
     """The applications you may see: your own, your organisation's datasets', or all
     (oversight).
     """
     wanted = parse_enum(ApplicationStatus, status, "status") if status else None
-    with platform.sessions() as session:
-        found = applications.list_applications(session, actor, platform.calendar,
-                                               status=wanted)
+    found = applications.list_applications(session, actor, platform.calendar,
+                                           status=wanted)
     return [ApplicationPublic.of(a) for a in found]
 
 
 @router.get("/{application_id}", response_model=ApplicationPublic)
 def get_application(
-    application_id: PathId, platform: PlatformDep, actor: ActorDep
+    application_id: Id, platform: PlatformDep, session: ReadSession, actor: ActorDep
 ) -> ApplicationPublic:
     """One application with its stages, deadlines and time left."""
-    with platform.sessions() as session:
-        return ApplicationPublic.of(
-            applications.get_application(session, actor, platform.calendar, application_id))
+    return ApplicationPublic.of(
+        applications.get_application(session, actor, platform.calendar, application_id))
 
 
 @router.post("/{application_id}/form-review", response_model=ApplicationPublic)
 def form_review(
-    application_id: PathId,
+    application_id: Id,
     body: FormReview,
     platform: PlatformDep,
+    session: WriteSession,
     actor: Annotated[Actor, require_roles(Role.AUTHORITY)],
 ) -> ApplicationPublic:
     """Pass the application to the provider, or return it with the reason (authority)."""
-    with transaction(platform.sessions) as session:
-        return ApplicationPublic.of(applications.form_review(
-            session, actor, platform.calendar, application_id,
-            passed=body.outcome == "pass", reason=body.reason))
+    return ApplicationPublic.of(applications.form_review(
+        session, actor, platform.calendar, application_id,
+        passed=body.outcome == "pass", reason=body.reason))
 
 
 @router.post("/{application_id}/decision", response_model=ApplicationPublic)
 def decide(
-    application_id: PathId,
+    application_id: Id,
     body: ProviderDecision,
     platform: PlatformDep,
+    session: WriteSession,
     actor: Annotated[Actor, require_roles(Role.PROVIDER)],
 ) -> ApplicationPublic:
     """Approve with a scope (creating a grant) or refuse with reason and legal basis
@@ -97,7 +95,6 @@ def decide(
                   job_kinds=tuple(body.job_kinds), policy=body.policy,
                   period_start=body.period_start, period_end=body.period_end,
                   report_interval_days=body.report_interval_days) if approve else None
-    with transaction(platform.sessions) as session:
-        return ApplicationPublic.of(applications.decide(
-            session, actor, platform.calendar, application_id, approve=approve, scope=scope,
-            reason=body.reason, legal_basis=body.legal_basis))
+    return ApplicationPublic.of(applications.decide(
+        session, actor, platform.calendar, application_id, approve=approve, scope=scope,
+        reason=body.reason, legal_basis=body.legal_basis))

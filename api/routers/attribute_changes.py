@@ -4,29 +4,28 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from api.deps import ActorDep, PlatformDep, require_roles
+from api.deps import ActorDep, ReadSession, WriteSession, require_roles
 from api.schemas import AttributeChangePublic, AttributeDecision
+from api.types import Id
 from sandbox.catalog import changes
 from sandbox.catalog.model import ChangeStatus
 from sandbox.catalog.parsing import parse_enum
 from sandbox.errors import PermissionDenied
 from sandbox.identity.model import Actor, Role
-from sandbox.store.db import transaction
 
 router = APIRouter(prefix="/attribute-changes", tags=["attribute-changes"])
 
 
 @router.get("", response_model=list[AttributeChangePublic])
 def list_changes(
-    platform: PlatformDep,
+    session: ReadSession,
     actor: ActorDep,
     status: str | None = None,
     dataset: str | None = None,
 ) -> list[AttributeChangePublic]:
     """Change requests (authority, auditor, admin, and providers for their own datasets)."""
     wanted = parse_enum(ChangeStatus, status, "status") if status else None
-    with platform.sessions() as session:
-        found = changes.list_changes(session, status=wanted, dataset=dataset)
+    found = changes.list_changes(session, status=wanted, dataset=dataset)
     if actor.role in (Role.AUTHORITY, Role.AUDITOR, Role.ADMIN):
         return [AttributeChangePublic.of(c) for c in found]
     if actor.role is Role.PROVIDER:
@@ -36,13 +35,12 @@ def list_changes(
 
 @router.post("/{change_id}/decision", response_model=AttributeChangePublic)
 def decide(
-    change_id: int,
+    change_id: Id,
     body: AttributeDecision,
-    platform: PlatformDep,
+    session: WriteSession,
     actor: Annotated[Actor, require_roles(Role.AUTHORITY)],
 ) -> AttributeChangePublic:
     """Approve or reject a change request (authority)."""
-    with transaction(platform.sessions) as session:
-        return AttributeChangePublic.of(
-            changes.decide_change(session, actor, change_id, approve=body.approve,
-                                  note=body.note))
+    return AttributeChangePublic.of(
+        changes.decide_change(session, actor, change_id, approve=body.approve,
+                              note=body.note))

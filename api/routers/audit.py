@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
 
-from api.deps import PlatformDep, require_roles
+from api.deps import StreamSession, WriteSession, require_roles
 from api.schemas import AuditEntryPublic, AuditPage, AuditVerifyPublic
+from api.types import Cursor
 from sandbox import audit
 from sandbox.identity.model import Actor, Role
-from sandbox.platform import Platform
-from sandbox.store.db import transaction
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -21,9 +21,9 @@ AuditorDep = Annotated[Actor, require_roles(Role.AUDITOR, Role.ADMIN)]
 
 @router.get("", response_model=AuditPage)
 def read(
-    platform: PlatformDep,
+    session: WriteSession,
     actor: AuditorDep,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Cursor = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     action: str | None = None,
     object_type: str | None = None,
@@ -33,36 +33,27 @@ def read(
     """A page of entries after ``after_seq`` (auditor, admin); the read is itself audited."""
     query = audit.AuditQuery(after_seq=after_seq, limit=limit, action=action,
                              object_type=object_type, object_id=object_id, actor=actor_name)
-    with transaction(platform.sessions) as session:
-        entries = audit.list_entries(session, query)
-        audit.record(session, actor, "audit.read", object_type="audit", object_id="log",
-                     detail={"after_seq": after_seq, "limit": limit})
+    entries = audit.read_entries(session, actor, query)
     return AuditPage(data=[AuditEntryPublic.of(e) for e in entries], count=len(entries))
 
 
 @router.get("/export", response_class=StreamingResponse,
             responses={200: {"content": {"application/x-ndjson": {}}}})
-def export(platform: PlatformDep, actor: AuditorDep) -> StreamingResponse:
+def export(session: WriteSession, stream: StreamSession, actor: AuditorDep
+           ) -> StreamingResponse:
     """The whole log as JSON lines, streamed (auditor, admin)."""
-    with transaction(platform.sessions) as session:
-        audit.record(session, actor, "audit.export", object_type="audit", object_id="log")
-    return StreamingResponse(_lines(platform), media_type="application/x-ndjson",
+    audit.record_export(session, actor)
+    return StreamingResponse(_lines(stream), media_type="application/x-ndjson",
                              headers={"Content-Disposition": 'attachment; filename="audit.jsonl"'})
 
 
-def _lines(platform: Platform) -> Iterator[bytes]:
-    with platform.sessions() as session:
-        for entry in audit.iter_entries(session, audit.AuditQuery()):
-            yield (json.dumps(entry.to_dict(), ensure_ascii=False) + "\n").encode()
+def _lines(session: Session) -> Iterator[bytes]:
+    """The log's lines, read after the export's own entry was committed."""
+    for entry in audit.iter_entries(session, audit.AuditQuery()):
+        yield (json.dumps(entry.to_dict(), ensure_ascii=False) + "\n").encode()
 
 
 @router.get("/verify", response_model=AuditVerifyPublic)
-def verify(platform: PlatformDep, actor: AuditorDep) -> AuditVerifyPublic:
+def verify(session: WriteSession, actor: AuditorDep) -> AuditVerifyPublic:
     """Walk the whole chain and report every break (auditor, admin)."""
-    with platform.sessions() as session:
-        report = audit.verify(session)
-    with transaction(platform.sessions) as session:
-        audit.record(session, actor, "audit.verify", object_type="audit", object_id="log",
-                     outcome="ok" if report.ok else "broken",
-                     detail={"entries": report.entries_checked})
-    return AuditVerifyPublic.of(report)
+    return AuditVerifyPublic.of(audit.verify_chain(session, actor))

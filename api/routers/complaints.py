@@ -8,18 +8,17 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ActorDep, PlatformDep, require_roles
-from api.schemas_access import PathId
+from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
 from api.schemas_oversight import (
     ComplaintAnswer,
     ComplaintCreate,
     ComplaintPublic,
     EvidencePublic,
 )
+from api.types import Id
 from sandbox.errors import InvalidRequest, UploadTooLarge
 from sandbox.identity.model import Actor, Role
 from sandbox.oversight import complaints
-from sandbox.store.db import transaction
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
 
@@ -39,33 +38,32 @@ async def read_limited(request: Request, limit: int, declared: int | None) -> by
 
 
 @router.post("", response_model=ComplaintPublic, status_code=201)
-def submit(body: ComplaintCreate, platform: PlatformDep, actor: ActorDep) -> ComplaintPublic:
+def submit(body: ComplaintCreate, platform: PlatformDep, session: WriteSession,
+           actor: ActorDep) -> ComplaintPublic:
     """File a complaint against a dataset (any account); the provider answers within 10
     working days.
     """
-    with transaction(platform.sessions) as session:
-        return ComplaintPublic.of(complaints.submit(
-            session, actor, platform.calendar, dataset=body.dataset, kind=body.kind,
-            description=body.description, evidence_text=body.evidence_text))
+    return ComplaintPublic.of(complaints.submit(
+        session, actor, platform.calendar, dataset=body.dataset, kind=body.kind,
+        description=body.description, evidence_text=body.evidence_text))
 
 
 @router.get("", response_model=list[ComplaintPublic])
-def list_complaints(platform: PlatformDep, actor: ActorDep, status: str | None = None,
+def list_complaints(platform: PlatformDep, session: ReadSession, actor: ActorDep,
+                    status: str | None = None,
                     dataset: str | None = None) -> list[ComplaintPublic]:
     """The complaints you may see: yours, those about your organisation's data, or all."""
-    with platform.sessions() as session:
-        found = complaints.list_complaints(session, actor, platform.calendar, status=status,
-                                           dataset=dataset)
+    found = complaints.list_complaints(session, actor, platform.calendar, status=status,
+                                       dataset=dataset)
     return [ComplaintPublic.of(c) for c in found]
 
 
 @router.get("/{complaint_id}", response_model=ComplaintPublic)
-def get_complaint(complaint_id: PathId, platform: PlatformDep,
+def get_complaint(complaint_id: Id, platform: PlatformDep, session: ReadSession,
                   actor: ActorDep) -> ComplaintPublic:
     """One complaint with its evidence, its answer stage and time left."""
-    with platform.sessions() as session:
-        return ComplaintPublic.of(complaints.get_complaint(session, actor, platform.calendar,
-                                                           complaint_id))
+    return ComplaintPublic.of(complaints.get_complaint(session, actor, platform.calendar,
+                                                       complaint_id))
 
 
 @router.post(
@@ -76,7 +74,7 @@ def get_complaint(complaint_id: PathId, platform: PlatformDep,
         "schema": {"type": "string", "format": "binary"}}}, "required": True}},
 )
 async def add_evidence(
-    complaint_id: PathId,
+    complaint_id: Id,
     request: Request,
     platform: PlatformDep,
     actor: ActorDep,
@@ -97,13 +95,12 @@ async def add_evidence(
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
-def read_evidence(complaint_id: PathId, evidence_id: PathId, platform: PlatformDep,
-                  actor: ActorDep) -> Response:
+def read_evidence(complaint_id: Id, evidence_id: Id, platform: PlatformDep,
+                  session: WriteSession, actor: ActorDep) -> Response:
     """An evidence file's bytes (whoever sees the complaint; the read is audited)."""
-    with transaction(platform.sessions) as session:
-        evidence, content = complaints.read_evidence(
-            session, actor, complaints.evidence_dir(platform.settings), complaint_id,
-            evidence_id)
+    evidence, content = complaints.read_evidence(
+        session, actor, complaints.evidence_dir(platform.settings), complaint_id,
+        evidence_id)
     return Response(content, media_type="application/octet-stream", headers={
         "Content-Disposition": f'attachment; filename="{evidence.filename}"',
         "X-Content-SHA256": evidence.sha256})
@@ -111,7 +108,7 @@ def read_evidence(complaint_id: PathId, evidence_id: PathId, platform: PlatformD
 
 @router.post("/{complaint_id}/answer", response_model=ComplaintPublic)
 def answer(
-    complaint_id: PathId,
+    complaint_id: Id,
     body: ComplaintAnswer,
     platform: PlatformDep,
     actor: Annotated[Actor, require_roles(Role.PROVIDER)],

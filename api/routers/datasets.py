@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import StreamingResponse
 
-from api.deps import ActorDep, PlatformDep, require_roles
+from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
 from api.schemas import (
     AttributeChangeCreate,
     AttributeChangePublic,
@@ -23,6 +23,7 @@ from api.schemas import (
     VersionCreate,
     VersionPublic,
 )
+from api.types import Offset, Version
 from sandbox.catalog import changes
 from sandbox.catalog.model import OpenAttribute
 from sandbox.catalog.parsing import parse_enum, parse_format, parse_metadata
@@ -31,7 +32,6 @@ from sandbox.catalog.queries import list_entries
 from sandbox.datasets import reads, registry
 from sandbox.identity.model import Actor, Role
 from sandbox.storage.export import iter_csv_bytes, iter_parquet_bytes
-from sandbox.store.db import transaction
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 
@@ -49,10 +49,9 @@ def register(body: DatasetCreate, platform: PlatformDep, actor: ProviderDep) -> 
 
 
 @router.get("", response_model=DatasetsPublic)
-def catalog(platform: PlatformDep, actor: ActorDep) -> DatasetsPublic:
+def catalog(session: ReadSession, actor: ActorDep) -> DatasetsPublic:
     """The whole catalog as the caller may see it."""
-    with platform.sessions() as session:
-        entries = list_entries(session)
+    entries = list_entries(session)
     data = [DatasetPublic.of(e, details=sees_details(actor, e)) for e in entries]
     return DatasetsPublic(data=data, count=len(data))
 
@@ -86,7 +85,7 @@ def versions(name: str, platform: PlatformDep, actor: ActorDep) -> list[VersionP
 
 @router.get("/{name}/quality", response_model=QualityPublic)
 def quality(
-    name: str, platform: PlatformDep, actor: ActorDep, version: int | None = None
+    name: str, platform: PlatformDep, actor: ActorDep, version: Version | None = None
 ) -> QualityPublic:
     """A version's quality report (counts only)."""
     number, report = reads.quality_report(platform, actor, name, version)
@@ -111,9 +110,9 @@ def rows(
     name: str,
     platform: PlatformDep,
     actor: ActorDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=reads.MAX_PAGE_ROWS)] = 100,
-    version: int | None = None,
+    version: Version | None = None,
 ) -> RowsPage:
     """A page of rows of unconditional data; refused for every other attribute."""
     number, total, table = reads.query_rows(platform, actor, name, version, offset, limit)
@@ -131,7 +130,7 @@ def download(
     platform: PlatformDep,
     actor: ActorDep,
     format: Annotated[str, Query(pattern="^(parquet|csv)$")] = "parquet",  # noqa: A002
-    version: int | None = None,
+    version: Version | None = None,
 ) -> StreamingResponse:
     """Stream unconditional data as Parquet or CSV; refused for every other attribute."""
     plan = reads.plan_download(platform, actor, name, version, format)
@@ -148,27 +147,25 @@ def download(
 
 @router.post("/{name}/desensitisations", response_model=DesensitisationPublic, status_code=201)
 def record_desensitisation(
-    name: str, body: DesensitisationCreate, platform: PlatformDep, actor: ProviderDep
+    name: str, body: DesensitisationCreate, session: WriteSession, actor: ProviderDep
 ) -> DesensitisationPublic:
     """Add to a dataset's desensitisation record (provider)."""
-    with transaction(platform.sessions) as session:
-        return DesensitisationPublic.of(changes.record_desensitisation(
-            session, actor, name, method=body.method, description=body.description,
-            version=body.version))
+    return DesensitisationPublic.of(changes.record_desensitisation(
+        session, actor, name, method=body.method, description=body.description,
+        version=body.version))
 
 
 @router.post("/{name}/attribute-changes", response_model=AttributeChangePublic,
              status_code=201)
 def request_attribute_change(
-    name: str, body: AttributeChangeCreate, platform: PlatformDep, actor: ProviderDep
+    name: str, body: AttributeChangeCreate, session: WriteSession, actor: ProviderDep
 ) -> AttributeChangePublic:
     """Ask the authority to change the open attribute (provider)."""
     target = parse_enum(OpenAttribute, body.to_attribute, "to_attribute")
-    with transaction(platform.sessions) as session:
-        return AttributeChangePublic.of(changes.request_change(
-            session, actor, name, to_attribute=target, legal_basis=body.legal_basis,
-            desensitisation_id=body.desensitisation_id,
-            consent_reference=body.consent_reference, reason=body.reason))
+    return AttributeChangePublic.of(changes.request_change(
+        session, actor, name, to_attribute=target, legal_basis=body.legal_basis,
+        desensitisation_id=body.desensitisation_id,
+        consent_reference=body.consent_reference, reason=body.reason))
 
 
 def _rows(table: pa.Table) -> list[dict[str, Any]]:

@@ -4,20 +4,19 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from api.deps import ActorDep, PlatformDep, require_roles
+from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
 from api.schemas_access import (
     DemandAnswer,
     DemandCreate,
     DemandFormReview,
     DemandOpened,
     DemandPublic,
-    PathId,
 )
+from api.types import Id
 from sandbox._parse import parse_enum
 from sandbox.access import demands
 from sandbox.access.model import DemandStatus
 from sandbox.identity.model import Actor, Role
-from sandbox.store.db import transaction
 
 router = APIRouter(prefix="/demands", tags=["demands"])
 
@@ -28,64 +27,61 @@ ProviderDep = Annotated[Actor, require_roles(Role.PROVIDER)]
 def submit(
     body: DemandCreate,
     platform: PlatformDep,
+    session: WriteSession,
     actor: Annotated[Actor, require_roles(Role.USER)],
 ) -> DemandPublic:
     """Ask for data not yet open (a user)."""
-    with transaction(platform.sessions) as session:
-        return DemandPublic.of(demands.submit_demand(
-            session, actor, platform.calendar, description=body.description,
-            dataset_name=body.dataset, provider_org_id=body.provider_org_id))
+    return DemandPublic.of(demands.submit_demand(
+        session, actor, platform.calendar, description=body.description,
+        dataset_name=body.dataset, provider_org_id=body.provider_org_id))
 
 
 @router.get("", response_model=list[DemandPublic])
 def list_demands(
-    platform: PlatformDep, actor: ActorDep, status: str | None = None
+    platform: PlatformDep, session: ReadSession, actor: ActorDep, status: str | None = None
 ) -> list[DemandPublic]:
     """The requests you may see: your own, those passed to your organisation, or all."""
     wanted = parse_enum(DemandStatus, status, "status") if status else None
-    with platform.sessions() as session:
-        found = demands.list_demands(session, actor, platform.calendar, status=wanted)
+    found = demands.list_demands(session, actor, platform.calendar, status=wanted)
     return [DemandPublic.of(d) for d in found]
 
 
 @router.get("/{demand_id}", response_model=DemandPublic)
-def get_demand(demand_id: PathId, platform: PlatformDep, actor: ActorDep) -> DemandPublic:
+def get_demand(demand_id: Id, platform: PlatformDep, session: ReadSession,
+               actor: ActorDep) -> DemandPublic:
     """One request with its stages, deadlines and time left."""
-    with platform.sessions() as session:
-        return DemandPublic.of(demands.get_demand(session, actor, platform.calendar,
-                                                  demand_id))
+    return DemandPublic.of(demands.get_demand(session, actor, platform.calendar,
+                                              demand_id))
 
 
 @router.post("/{demand_id}/form-review", response_model=DemandPublic)
 def form_review(
-    demand_id: PathId,
+    demand_id: Id,
     body: DemandFormReview,
     platform: PlatformDep,
+    session: WriteSession,
     actor: Annotated[Actor, require_roles(Role.AUTHORITY)],
 ) -> DemandPublic:
     """Pass the request to a provider organisation, or return it with the reason
     (authority).
     """
-    with transaction(platform.sessions) as session:
-        return DemandPublic.of(demands.form_review(
-            session, actor, platform.calendar, demand_id, passed=body.outcome == "pass",
-            reason=body.reason, provider_org_id=body.provider_org_id))
+    return DemandPublic.of(demands.form_review(
+        session, actor, platform.calendar, demand_id, passed=body.outcome == "pass",
+        reason=body.reason, provider_org_id=body.provider_org_id))
 
 
 @router.post("/{demand_id}/answer", response_model=DemandPublic)
-def answer(demand_id: PathId, body: DemandAnswer, platform: PlatformDep,
-           actor: ProviderDep) -> DemandPublic:
+def answer(demand_id: Id, body: DemandAnswer, platform: PlatformDep,
+           session: WriteSession, actor: ProviderDep) -> DemandPublic:
     """Agree to open the data, or refuse with the reason (the provider it was passed to)."""
-    with transaction(platform.sessions) as session:
-        return DemandPublic.of(demands.answer(
-            session, actor, platform.calendar, demand_id, agree=body.outcome == "agree",
-            reason=body.reason, legal_basis=body.legal_basis))
+    return DemandPublic.of(demands.answer(
+        session, actor, platform.calendar, demand_id, agree=body.outcome == "agree",
+        reason=body.reason, legal_basis=body.legal_basis))
 
 
 @router.post("/{demand_id}/opened", response_model=DemandPublic)
-def opened(demand_id: PathId, body: DemandOpened, platform: PlatformDep,
-           actor: ProviderDep) -> DemandPublic:
+def opened(demand_id: Id, body: DemandOpened, platform: PlatformDep,
+           session: WriteSession, actor: ProviderDep) -> DemandPublic:
     """Record that the data is open, linking its catalog dataset (the provider)."""
-    with transaction(platform.sessions) as session:
-        return DemandPublic.of(demands.mark_opened(session, actor, platform.calendar,
-                                                   demand_id, dataset=body.dataset))
+    return DemandPublic.of(demands.mark_opened(session, actor, platform.calendar,
+                                               demand_id, dataset=body.dataset))

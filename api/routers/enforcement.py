@@ -4,11 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from api.deps import PlatformDep, require_roles
+from api.deps import WriteSession, require_roles
 from api.schemas_oversight import EnforcementPublic, EnforcementRequest
 from sandbox.identity.model import Actor, Role
 from sandbox.oversight import enforcement
-from sandbox.store.db import transaction
 
 router = APIRouter(prefix="/enforcement", tags=["enforcement"])
 
@@ -16,23 +15,21 @@ ProviderDep = Annotated[Actor, require_roles(Role.PROVIDER)]
 
 
 @router.post("/rectification", response_model=EnforcementPublic)
-def rectification(body: EnforcementRequest, platform: PlatformDep,
+def rectification(body: EnforcementRequest, session: WriteSession,
                   actor: ProviderDep) -> EnforcementPublic:
     """Ask a user to rectify: every active grant it holds on your organisation's data is
     suspended, with the reason.
     """
-    with transaction(platform.sessions) as session:
-        done = enforcement.request_rectification(session, actor, user_id=body.user_id,
-                                                 reason=body.reason)
+    done = enforcement.request_rectification(session, actor, user_id=body.user_id,
+                                             reason=body.reason)
     return EnforcementPublic.of(body.user_id, "rectification", done)
 
 
 @router.post("/termination", response_model=EnforcementPublic)
-def termination(body: EnforcementRequest, platform: PlatformDep,
+def termination(body: EnforcementRequest, session: WriteSession,
                 actor: ProviderDep) -> EnforcementPublic:
     """Terminate a user that did not rectify: its suspended grants on your organisation's
     data are revoked.
     """
-    with transaction(platform.sessions) as session:
-        done = enforcement.terminate(session, actor, user_id=body.user_id, reason=body.reason)
+    done = enforcement.terminate(session, actor, user_id=body.user_id, reason=body.reason)
     return EnforcementPublic.of(body.user_id, "termination", done)

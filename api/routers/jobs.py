@@ -4,18 +4,17 @@ the vetted algorithm models a job may name.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 
-from api.deps import ActorDep, PlatformDep, require_roles
-from api.schemas_access import PathId
+from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
 from api.schemas_jobs import AlgorithmPublic, JobCreate, JobLog, JobPublic
+from api.types import Id
 from sandbox.errors import NotFound
 from sandbox.identity.model import Actor, Role
 from sandbox.jobs import service
 from sandbox.jobs.dispatcher import JobDispatcher
 from sandbox.jobs.submission import JobRequest
 from sandbox.runtime.vetted import UnknownModel, VettedModels
-from sandbox.store.db import transaction
 
 router = APIRouter(tags=["jobs"])
 
@@ -45,38 +44,34 @@ def submit(body: JobCreate, request: Request, platform: PlatformDep,
 
 
 @router.get("/jobs", response_model=list[JobPublic])
-def list_jobs(platform: PlatformDep, actor: ActorDep, state: str | None = None,
+def list_jobs(session: ReadSession, actor: ActorDep, state: str | None = None,
               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[JobPublic]:
     """The jobs you may see, newest first (yours; a provider's reviewers see the jobs run
     under their organisation's grants; oversight sees all).
     """
-    with platform.sessions() as session:
-        return [JobPublic.of(j) for j in service.list_jobs(session, actor, state=state,
-                                                            limit=limit)]
+    return [JobPublic.of(j) for j in service.list_jobs(session, actor, state=state,
+                                                        limit=limit)]
 
 
 @router.get("/jobs/{job_id}", response_model=JobPublic)
-def get_job(job_id: PathId, platform: PlatformDep, actor: ActorDep) -> JobPublic:
+def get_job(job_id: Id, session: ReadSession, actor: ActorDep) -> JobPublic:
     """One job: its state, progress and, for a DP job, its errors."""
-    with platform.sessions() as session:
-        return JobPublic.of(service.get_job(session, actor, job_id))
+    return JobPublic.of(service.get_job(session, actor, job_id))
 
 
 @router.get("/jobs/{job_id}/log", response_model=JobLog)
-def get_log(job_id: PathId, platform: PlatformDep, actor: ActorDep) -> JobLog:
+def get_log(job_id: Id, session: ReadSession, actor: ActorDep) -> JobLog:
     """A job's log (held from the owner of a raw-access job until review)."""
-    with platform.sessions() as session:
-        lines, held = service.read_log(session, actor, job_id)
+    lines, held = service.read_log(session, actor, job_id)
     return JobLog(job_id=job_id, lines=lines, held=held)
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobPublic)
-def cancel(job_id: PathId, request: Request, platform: PlatformDep,
-           actor: ActorDep) -> JobPublic:
+def cancel(job_id: Id, request: Request, session: WriteSession, actor: ActorDep,
+           after_commit: BackgroundTasks) -> JobPublic:
     """Cancel a job (its owner): at once if it has not started, within a second if it runs."""
-    with transaction(platform.sessions) as session:
-        job = service.cancel(session, actor, job_id)
-    _dispatcher(request).notify()
+    job = service.cancel(session, actor, job_id)
+    after_commit.add_task(_dispatcher(request).notify)
     return JobPublic.of(job)
 
 

@@ -4,57 +4,55 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from api.deps import ActorDep, PlatformDep, require_roles
-from api.schemas_access import PathId
+from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
 from api.schemas_oversight import ObjectionAnswer, ObjectionCreate, ObjectionPublic
+from api.types import Id
 from sandbox.identity.model import Actor, Role
 from sandbox.oversight import objections
-from sandbox.store.db import transaction
 
 router = APIRouter(prefix="/objections", tags=["objections"])
 
 
 @router.post("", response_model=ObjectionPublic, status_code=201)
-def submit(body: ObjectionCreate, platform: PlatformDep, actor: ActorDep) -> ObjectionPublic:
+def submit(body: ObjectionCreate, platform: PlatformDep, session: WriteSession,
+           actor: ActorDep) -> ObjectionPublic:
     """Object to an error or omission in a dataset (any account); the provider answers
     within 10 working days.
     """
-    with transaction(platform.sessions) as session:
-        return ObjectionPublic.of(objections.submit(
-            session, actor, platform.calendar, dataset=body.dataset, kind=body.kind,
-            description=body.description))
+    return ObjectionPublic.of(objections.submit(
+        session, actor, platform.calendar, dataset=body.dataset, kind=body.kind,
+        description=body.description))
 
 
 @router.get("", response_model=list[ObjectionPublic])
-def list_objections(platform: PlatformDep, actor: ActorDep, status: str | None = None,
+def list_objections(platform: PlatformDep, session: ReadSession, actor: ActorDep,
+                    status: str | None = None,
                     dataset: str | None = None) -> list[ObjectionPublic]:
     """The objections you may see: yours, those about your organisation's data, or all."""
-    with platform.sessions() as session:
-        found = objections.list_objections(session, actor, platform.calendar, status=status,
-                                           dataset=dataset)
+    found = objections.list_objections(session, actor, platform.calendar, status=status,
+                                       dataset=dataset)
     return [ObjectionPublic.of(o) for o in found]
 
 
 @router.get("/{objection_id}", response_model=ObjectionPublic)
-def get_objection(objection_id: PathId, platform: PlatformDep,
+def get_objection(objection_id: Id, platform: PlatformDep, session: ReadSession,
                   actor: ActorDep) -> ObjectionPublic:
     """One objection with its answer stage and time left."""
-    with platform.sessions() as session:
-        return ObjectionPublic.of(objections.get_objection(session, actor, platform.calendar,
-                                                           objection_id))
+    return ObjectionPublic.of(objections.get_objection(session, actor, platform.calendar,
+                                                       objection_id))
 
 
 @router.post("/{objection_id}/answer", response_model=ObjectionPublic)
 def answer(
-    objection_id: PathId,
+    objection_id: Id,
     body: ObjectionAnswer,
     platform: PlatformDep,
+    session: WriteSession,
     actor: Annotated[Actor, require_roles(Role.PROVIDER)],
 ) -> ObjectionPublic:
     """Answer an objection (a provider of the dataset's organisation): ``corrected``, with
     the new version that holds the correction where there is one, or ``rejected``.
     """
-    with transaction(platform.sessions) as session:
-        return ObjectionPublic.of(objections.answer(
-            session, actor, platform.calendar, objection_id, outcome=body.outcome,
-            text=body.answer, corrected_version=body.version))
+    return ObjectionPublic.of(objections.answer(
+        session, actor, platform.calendar, objection_id, outcome=body.outcome,
+        text=body.answer, corrected_version=body.version))

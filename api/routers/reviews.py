@@ -7,47 +7,43 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from api.deps import ActorDep, PlatformDep
-from api.schemas_access import PathId
+from api.deps import ActorDep, ReadSession, WriteSession
 from api.schemas_jobs import JobPublic
 from api.schemas_review import DecisionIn, ReviewPublic
+from api.types import Id
 from sandbox.review import downloads, service
-from sandbox.store.db import transaction
 
 router = APIRouter(tags=["reviews"])
 
 
 @router.get("/reviews", response_model=list[JobPublic])
-def review_queue(platform: PlatformDep, actor: ActorDep) -> list[JobPublic]:
+def review_queue(session: ReadSession, actor: ActorDep) -> list[JobPublic]:
     """Results waiting for review: your organisation's (reviewers and providers), or all
     (oversight), oldest first.
     """
-    with platform.sessions() as session:
-        return [JobPublic.of(j) for j in service.queue(session, actor)]
+    return [JobPublic.of(j) for j in service.queue(session, actor)]
 
 
 @router.get("/reviews/{job_id}", response_model=ReviewPublic)
-def read_review(job_id: PathId, platform: PlatformDep, actor: ActorDep) -> ReviewPublic:
+def read_review(job_id: Id, session: WriteSession, actor: ActorDep) -> ReviewPublic:
     """A result under review with everything a reviewer weighs (the read is audited)."""
-    with transaction(platform.sessions) as session:
-        return ReviewPublic.of(service.review_view(session, actor, job_id))
+    return ReviewPublic.of(service.review_view(session, actor, job_id))
 
 
 @router.post("/reviews/{job_id}/decision", response_model=ReviewPublic)
-def decide(job_id: PathId, body: DecisionIn, platform: PlatformDep,
+def decide(job_id: Id, body: DecisionIn, session: WriteSession,
            actor: ActorDep) -> ReviewPublic:
     """Approve, reject (with a reason) or return for changes (with a reason); the result is
     released once the policy's number of distinct reviewers approved.
     """
-    with transaction(platform.sessions) as session:
-        return ReviewPublic.of(service.decide(session, actor, job_id, body.outcome,
-                                              body.reason))
+    return ReviewPublic.of(service.decide(session, actor, job_id, body.outcome,
+                                          body.reason))
 
 
 @router.get("/results/{job_id}")
 def download(
-    job_id: PathId,
-    platform: PlatformDep,
+    job_id: Id,
+    session: WriteSession,
     actor: ActorDep,
     format: Literal["json", "csv", "parquet"] = "json",  # noqa: A002 - the query's name
     part: Annotated[str | None, Query(max_length=200)] = None,
@@ -55,8 +51,7 @@ def download(
     """A released result (its owner; reviewers for results they review), as JSON, CSV or
     Parquet; ``part`` picks a table out of a result holding several. Audited.
     """
-    with transaction(platform.sessions) as session:
-        content, media = downloads.download_result(session, actor, job_id, format, part)
+    content, media = downloads.download_result(session, actor, job_id, format, part)
     suffix = {"json": "json", "csv": "csv", "parquet": "parquet"}[format]
     return Response(content, media_type=media, headers={
         "Content-Disposition": f'attachment; filename="job-{job_id}-result.{suffix}"'})

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.deps import ActorDep, PlatformDep
+from api.deps import ActorDep, PlatformDep, ReadSession
 from api.schemas_oversight import StatsPublic
 from sandbox.oversight.stats import platform_stats
 
@@ -10,10 +10,9 @@ router = APIRouter(tags=["stats"])
 
 
 @router.get("/stats", response_model=StatsPublic)
-def stats(platform: PlatformDep, actor: ActorDep) -> StatsPublic:
+def stats(platform: PlatformDep, session: ReadSession, actor: ActorDep) -> StatsPublic:
     """Datasets by open attribute, applications and requests by state, response times
     against each deadline, complaints and objections open and overdue, reports missing,
     and budget spent per dataset (datasets whose budget you may read).
     """
-    with platform.sessions() as session:
-        return StatsPublic.of(platform_stats(session, actor, platform.calendar))
+    return StatsPublic.of(platform_stats(session, actor, platform.calendar))

@@ -2,19 +2,18 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
-from api.deps import ActorDep, PlatformDep, require_roles
-from api.schemas_access import MAX_ID
+from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
 from api.schemas_oversight import (
     SuspensionCreate,
     SuspensionPublic,
     SuspensionResolve,
     TracePublic,
 )
+from api.types import Version
 from sandbox.identity.model import Actor, Role
 from sandbox.oversight import suspensions, trace
-from sandbox.store.db import transaction
 
 router = APIRouter(prefix="/datasets", tags=["suspensions"])
 
@@ -22,14 +21,13 @@ ProviderDep = Annotated[Actor, require_roles(Role.PROVIDER)]
 
 
 @router.post("/{name}/suspend", response_model=SuspensionPublic, status_code=201)
-def suspend(name: str, body: SuspensionCreate, platform: PlatformDep,
+def suspend(name: str, body: SuspensionCreate, session: WriteSession,
             actor: ProviderDep) -> SuspensionPublic:
     """Suspend a dataset at once (a provider of its organisation): no grant covers it and
     it is neither downloaded, queried nor previewed until it is restored.
     """
-    with transaction(platform.sessions) as session:
-        return SuspensionPublic.of(suspensions.suspend(
-            session, actor, name, reason=body.reason, complaint_id=body.complaint_id))
+    return SuspensionPublic.of(suspensions.suspend(
+        session, actor, name, reason=body.reason, complaint_id=body.complaint_id))
 
 
 @router.post("/{name}/suspension/resolve", response_model=SuspensionPublic)
@@ -45,22 +43,20 @@ def resolve(name: str, body: SuspensionResolve, platform: PlatformDep,
 
 
 @router.get("/{name}/suspensions", response_model=list[SuspensionPublic])
-def history(name: str, platform: PlatformDep, _actor: ActorDep) -> list[SuspensionPublic]:
+def history(name: str, session: ReadSession, _actor: ActorDep) -> list[SuspensionPublic]:
     """A dataset's suspensions, newest first (anyone)."""
-    with platform.sessions() as session:
-        return [SuspensionPublic.of(s) for s in suspensions.history(session, name)]
+    return [SuspensionPublic.of(s) for s in suspensions.history(session, name)]
 
 
 @router.get("/{name}/trace", response_model=TracePublic)
 def leak_trace(
     name: str,
-    platform: PlatformDep,
+    session: WriteSession,
     actor: Annotated[Actor, require_roles(Role.PROVIDER, Role.AUTHORITY, Role.AUDITOR,
                                           Role.ADMIN)],
-    version: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    version: Version | None = None,
 ) -> TracePublic:
     """Every job, result, release, download, query, preview and charge that touched the
     dataset (version), in order (its provider and oversight; the read is audited).
     """
-    with transaction(platform.sessions) as session:
-        return TracePublic.of(trace.trace(session, actor, name, version=version))
+    return TracePublic.of(trace.trace(session, actor, name, version=version))

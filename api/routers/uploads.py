@@ -5,12 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import PlatformDep, require_roles
+from api.deps import PlatformDep, WriteSession, require_roles
 from api.schemas import UploadPublic
 from sandbox.datasets import registry
 from sandbox.errors import InvalidRequest
 from sandbox.identity.model import Actor, Role
-from sandbox.store.db import transaction
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
 
@@ -25,6 +24,7 @@ router = APIRouter(prefix="/uploads", tags=["uploads"])
 async def upload(
     request: Request,
     platform: PlatformDep,
+    session: WriteSession,
     actor: Annotated[Actor, require_roles(Role.PROVIDER)],
     x_filename: Annotated[str, Header(max_length=300)] = "upload",
     content_length: Annotated[int | None, Header()] = None,
@@ -44,8 +44,8 @@ async def upload(
     )
 
     def _record() -> None:
-        with transaction(platform.sessions) as session:
-            registry.record_upload(session, actor, staged, x_filename)
+        registry.record_upload(session, actor, staged, x_filename)
+        session.commit()  # here, not after the handler: a failed commit discards the file too
 
     try:
         await run_in_threadpool(_record)

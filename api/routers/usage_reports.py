@@ -2,14 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
-from api.deps import ActorDep, PlatformDep, require_roles
-from api.schemas_access import MAX_ID, PathId
+from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
 from api.schemas_oversight import ReportCreate, ReportDueList, ReportDuePublic, ReportPublic
+from api.types import Id
 from sandbox.identity.model import Actor, Role
 from sandbox.oversight import reports
-from sandbox.store.db import transaction
 
 router = APIRouter(prefix="/usage-reports", tags=["usage-reports"])
 
@@ -17,41 +16,38 @@ router = APIRouter(prefix="/usage-reports", tags=["usage-reports"])
 @router.post("", response_model=ReportPublic, status_code=201)
 def submit(
     body: ReportCreate,
-    platform: PlatformDep,
+    session: WriteSession,
     actor: Annotated[Actor, require_roles(Role.USER)],
 ) -> ReportPublic:
     """File a usage or risk report on one of your grants."""
-    with transaction(platform.sessions) as session:
-        return ReportPublic.of(reports.submit(session, actor, grant_id=body.grant_id,
-                                              kind=body.kind, fields=body.fields()))
+    return ReportPublic.of(reports.submit(session, actor, grant_id=body.grant_id,
+                                          kind=body.kind, fields=body.fields()))
 
 
 @router.get("", response_model=list[ReportPublic])
 def list_reports(
-    platform: PlatformDep,
+    session: ReadSession,
     actor: ActorDep,
-    grant_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    grant_id: Id | None = None,
     kind: str | None = None,
 ) -> list[ReportPublic]:
     """The reports on grants you may see, newest first."""
-    with platform.sessions() as session:
-        found = reports.list_reports(session, actor, grant_id=grant_id, kind=kind)
+    found = reports.list_reports(session, actor, grant_id=grant_id, kind=kind)
     return [ReportPublic.of(r) for r in found]
 
 
 @router.get("/due", response_model=ReportDueList)
-def due(platform: PlatformDep, actor: ActorDep, missing: bool = False) -> ReportDueList:
+def due(platform: PlatformDep, session: ReadSession, actor: ActorDep,
+        missing: bool = False) -> ReportDueList:
     """When each report is due on the grants you may see; ``missing=true``: only the
     missing ones.
     """
-    with platform.sessions() as session:
-        found = reports.reports_due(session, actor, platform.calendar, missing_only=missing)
+    found = reports.reports_due(session, actor, platform.calendar, missing_only=missing)
     return ReportDueList(data=[ReportDuePublic.of(d) for d in found], count=len(found),
                          missing=sum(1 for d in found if d.missing))
 
 
 @router.get("/{report_id}", response_model=ReportPublic)
-def get_report(report_id: PathId, platform: PlatformDep, actor: ActorDep) -> ReportPublic:
+def get_report(report_id: Id, session: ReadSession, actor: ActorDep) -> ReportPublic:
     """One report."""
-    with platform.sessions() as session:
-        return ReportPublic.of(reports.get_report(session, actor, report_id))
+    return ReportPublic.of(reports.get_report(session, actor, report_id))

@@ -4,12 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from api.deps import ActorDep, PlatformDep, require_roles
+from api.deps import ActorDep, ReadSession, WriteSession, require_roles
 from api.schemas import EligibilitySet, UserCreate, UserCreated, UserPublic
+from api.types import Id
 from sandbox.errors import NotFound
 from sandbox.identity import service, tokens
 from sandbox.identity.model import Actor, Role
-from sandbox.store.db import transaction
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -19,64 +19,58 @@ READERS = (Role.ADMIN, Role.AUTHORITY, Role.AUDITOR)
 @router.post("", response_model=UserCreated, status_code=201)
 def create_user(
     body: UserCreate,
-    platform: PlatformDep,
+    session: WriteSession,
     actor: Annotated[Actor, require_roles(Role.ADMIN)],
 ) -> UserCreated:
     """Create an account (admin), with a first token whose secret is shown once."""
-    with transaction(platform.sessions) as session:
-        user = service.create_user(session, actor, username=body.username, role=body.role,
-                                   display_name=body.display_name,
-                                   organisation_id=body.organisation_id)
-        secret = None
-        if body.with_token:
-            secret = tokens.issue_token(session, actor, user_id=user.id, name="initial").secret
-        return UserCreated(user=UserPublic.of(user), token=secret)
+    user = service.create_user(session, actor, username=body.username, role=body.role,
+                               display_name=body.display_name,
+                               organisation_id=body.organisation_id)
+    secret = None
+    if body.with_token:
+        secret = tokens.issue_token(session, actor, user_id=user.id, name="initial").secret
+    return UserCreated(user=UserPublic.of(user), token=secret)
 
 
 @router.get("", response_model=list[UserPublic])
 def list_users(
-    platform: PlatformDep, _actor: Annotated[Actor, require_roles(*READERS)]
+    session: ReadSession, _actor: Annotated[Actor, require_roles(*READERS)]
 ) -> list[UserPublic]:
     """Every account (admin, authority, auditor)."""
-    with platform.sessions() as session:
-        return [UserPublic.of(u) for u in service.list_users(session)]
+    return [UserPublic.of(u) for u in service.list_users(session)]
 
 
 @router.get("/me", response_model=UserPublic)
-def me(platform: PlatformDep, actor: ActorDep) -> UserPublic:
+def me(session: ReadSession, actor: ActorDep) -> UserPublic:
     """The caller's own account."""
     if actor.user_id is None:
         raise NotFound("the local operator has no account")
-    with platform.sessions() as session:
-        return UserPublic.of(service.get_user(session, actor.user_id))
+    return UserPublic.of(service.get_user(session, actor.user_id))
 
 
 @router.get("/{user_id}", response_model=UserPublic)
-def get_user(user_id: int, platform: PlatformDep, actor: ActorDep) -> UserPublic:
+def get_user(user_id: Id, session: ReadSession, actor: ActorDep) -> UserPublic:
     """One account: the caller's own, or any for admin, authority and auditor."""
     if actor.user_id != user_id and actor.role not in READERS:
         raise NotFound(f"user {user_id} does not exist")
-    with platform.sessions() as session:
-        return UserPublic.of(service.get_user(session, user_id))
+    return UserPublic.of(service.get_user(session, user_id))
 
 
 @router.post("/{user_id}/eligibility", response_model=UserPublic)
 def set_eligibility(
-    user_id: int,
+    user_id: Id,
     body: EligibilitySet,
-    platform: PlatformDep,
+    session: WriteSession,
     actor: Annotated[Actor, require_roles(Role.AUTHORITY, Role.ADMIN)],
 ) -> UserPublic:
     """Record an eligibility fact (authority or admin); who and when are kept."""
-    with transaction(platform.sessions) as session:
-        return UserPublic.of(service.set_eligibility(session, actor, user_id, fact=body.fact,
-                                                     value=body.value, note=body.note))
+    return UserPublic.of(service.set_eligibility(session, actor, user_id, fact=body.fact,
+                                                 value=body.value, note=body.note))
 
 
 @router.post("/{user_id}/deactivate", response_model=UserPublic)
 def deactivate(
-    user_id: int, platform: PlatformDep, actor: Annotated[Actor, require_roles(Role.ADMIN)]
+    user_id: Id, session: WriteSession, actor: Annotated[Actor, require_roles(Role.ADMIN)]
 ) -> UserPublic:
     """Disable an account; its tokens stop working at once (admin)."""
-    with transaction(platform.sessions) as session:
-        return UserPublic.of(service.set_active(session, actor, user_id, active=False))
+    return UserPublic.of(service.set_active(session, actor, user_id, active=False))
