@@ -323,12 +323,12 @@ def _core_bounded(data: Path, work: Path) -> Any:
     import pyarrow.parquet as pq
 
     from sandbox.engine.bounding import bounded_version
-    from sandbox.engine.compute import RayExecutor
+    from sandbox.engine.compute import RayTaskPool
 
     rows = pq.ParquetFile(data).metadata.num_rows
     return bounded_version(pafs.LocalFileSystem(), str(work.resolve()), str(data.resolve()),
                            f"core-{rows}", "person_id", MAX_ROWS_PER_PERSON, rows,
-                           RayExecutor())
+                           RayTaskPool())
 
 
 def core_setup(data: Path, work: Path) -> dict[str, Any]:
@@ -352,7 +352,7 @@ def core_query(data: Path, work: Path, repeats: int) -> dict[str, Any]:
 
     import pyarrow.fs as pafs
 
-    from sandbox.engine.compute import RayExecutor, ensure_ray, run_partials
+    from sandbox.engine.compute import RayTaskPool, ensure_ray, run_partials
     from sandbox.engine.fixedpoint import Grid
     from sandbox.engine.measurements import integer_noise
     from sandbox.engine.memo import PartialMemo
@@ -375,7 +375,7 @@ def core_query(data: Path, work: Path, repeats: int) -> dict[str, Any]:
             for plan in plans:
                 partial = memo.get("core", plan)
                 if partial is None:
-                    partial = run_partials(RayExecutor(), pafs.LocalFileSystem(),
+                    partial = run_partials(RayTaskPool(), pafs.LocalFileSystem(),
                                            bounded.fragments, plan)
                     memo.put("core", plan, partial)
                 noise = integer_noise(Accounting.PURE, MAX_ROWS_PER_PERSON, Fraction(1, 3))

@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from sandbox.engine.compute import Executor
+from sandbox.engine.compute import TaskPool
 from sandbox.engine.partials import Fragment, read_fragment
 from sandbox.storage.ingest import ROW_GROUP_ROWS
 
@@ -77,7 +77,7 @@ def bounded_version(
     unit: str | None,
     bound: int,
     row_count: int,
-    executor: Executor,
+    pool: TaskPool,
     *,
     rows_per_bucket: int = ROWS_PER_BUCKET,
     row_groups_per_task: int = ROW_GROUPS_PER_TASK,
@@ -97,7 +97,7 @@ def bounded_version(
     temporary = f"{parent}/.tmp-{unit}-{bound}-{uuid.uuid4().hex}"
     filesystem.create_dir(temporary, recursive=True)
     try:
-        _build(filesystem, temporary, version_path, unit, bound, row_count, executor,
+        _build(filesystem, temporary, version_path, unit, bound, row_count, pool,
                rows_per_bucket, row_groups_per_task)
         try:
             filesystem.move(temporary, directory)
@@ -132,7 +132,7 @@ def _load(filesystem: pafs.FileSystem, directory: str, bound: int,
 
 
 def _build(filesystem: pafs.FileSystem, temporary: str, version_path: str, unit: str,
-           bound: int, row_count: int, executor: Executor, rows_per_bucket: int,
+           bound: int, row_count: int, pool: TaskPool, rows_per_bucket: int,
            row_groups_per_task: int) -> None:
     buckets = max(1, math.ceil(row_count / rows_per_bucket))
     if buckets == 1:
@@ -141,7 +141,7 @@ def _build(filesystem: pafs.FileSystem, temporary: str, version_path: str, unit:
         chunks = file_fragments(filesystem, version_path, row_groups_per_task)
         parts_dir = f"{temporary}/parts"
         filesystem.create_dir(parts_dir, recursive=True)
-        written = executor.map(partition_chunk, [
+        written = pool.map(partition_chunk, [
             (filesystem, chunk, unit, buckets, parts_dir, index)
             for index, chunk in enumerate(chunks)
         ])
@@ -149,7 +149,7 @@ def _build(filesystem: pafs.FileSystem, temporary: str, version_path: str, unit:
         for chunk_parts in written:  # in chunk order, so file order is kept
             for bucket, path in chunk_parts:
                 bucket_inputs[bucket].append(Fragment(path))
-    outputs = executor.map(bound_bucket, [
+    outputs = pool.map(bound_bucket, [
         (filesystem, parts, unit, bound, f"{temporary}/fragment-{index:05d}.parquet")
         for index, parts in enumerate(bucket_inputs) if parts
     ])

@@ -3,7 +3,7 @@
 Without ``SANDBOX_RAY_ADDRESS`` a local Ray is started once per process (idempotent);
 with it, the process joins that cluster. Tasks read fragments by path through pyarrow, so
 each worker needs the same view of the data root (a local path here; an object store URI
-on a cluster). :class:`LocalExecutor` runs the same functions in-process, for unit tests
+on a cluster). :class:`LocalTaskPool` runs the same functions in-process, for unit tests
 and tiny jobs.
 
 Partial aggregates run as few, large tasks: the fragments are dealt into two batches per
@@ -33,18 +33,22 @@ TASKS_PER_CPU = 2
 
 _ray_lock = threading.Lock()
 _remotes: dict[Callable[..., Any], Any] = {}
-"""Ray remote functions, registered once per process (shared by every executor)."""
+"""Ray remote functions, registered once per process (shared by every pool)."""
 
 
-class Executor(Protocol):
-    """Runs one function over many argument tuples, in parallel where it can."""
+class TaskPool(Protocol):
+    """Runs one trusted function over many argument tuples, in parallel where it can.
+
+    Where the engine's own work runs (contribution bounding, partial aggregates): not to be
+    confused with :mod:`sandbox.runtime.executor`, which runs a user's model in a sandbox.
+    """
 
     def map(self, fn: Callable[..., T], calls: Sequence[tuple[Any, ...]]) -> list[T]:
         """``[fn(*args) for args in calls]``, in order."""
         ...
 
 
-class LocalExecutor:
+class LocalTaskPool:
     """Runs everything in the calling process, one call after another."""
 
     parallelism = 1
@@ -74,7 +78,7 @@ def ensure_ray(settings: Settings | None = None, num_cpus: int | None = None) ->
             )
 
 
-class RayExecutor:
+class RayTaskPool:
     """Runs each call as a Ray task (one CPU each) and gathers the results in order."""
 
     def __init__(self, settings: Settings | None = None, num_cpus: int | None = None) -> None:
@@ -121,12 +125,12 @@ def batches(fragments: Sequence[Fragment], count: int) -> list[tuple[Fragment, .
     return [batch for batch in out if batch]
 
 
-def run_partials(executor: Executor, filesystem: pafs.FileSystem,
+def run_partials(pool: TaskPool, filesystem: pafs.FileSystem,
                  fragments: Sequence[Fragment], plan: PartialPlan) -> Partial:
     """Exact aggregates over all fragments: one task per batch (two batches per CPU), each
     aggregating its fragments one at a time; the task results are combined on the driver.
     """
-    parallelism = int(getattr(executor, "parallelism", 1))
+    parallelism = int(getattr(pool, "parallelism", 1))
     calls = [(filesystem, batch, plan)
              for batch in batches(fragments, TASKS_PER_CPU * parallelism)]
-    return combine(executor.map(compute_partials, calls))
+    return combine(pool.map(compute_partials, calls))

@@ -43,7 +43,7 @@ from sandbox.catalog.model import OpenAttribute
 from sandbox.catalog.queries import dataset_row, metadata_of, version_row
 from sandbox.catalog.suspension import refuse_if_suspended
 from sandbox.engine.bounding import ROWS_PER_BUCKET, BoundedVersion, bounded_version
-from sandbox.engine.compute import Executor, RayExecutor, run_partials
+from sandbox.engine.compute import RayTaskPool, TaskPool, run_partials
 from sandbox.engine.memo import PartialMemo
 from sandbox.engine.operations import Aggregates
 from sandbox.engine.plan import Query, partial_plan_of, plan_query
@@ -88,7 +88,7 @@ class QueryEngine:
         grant: str,
         policy: Policy | Mapping[str, Policy],
         actor: Actor,
-        executor: Executor | None = None,
+        pool: TaskPool | None = None,
         rows_per_bucket: int = ROWS_PER_BUCKET,
     ) -> None:
         """Bind the engine to a grant.
@@ -100,8 +100,8 @@ class QueryEngine:
             policy: The effective policy, or a mapping of dataset name to effective policy
                 (then only those datasets can be queried).
             actor: Who the charges are made for.
-            executor: Where partial aggregates run; default Ray (local unless
-                ``settings.ray_address``).
+            pool: Where the trusted tasks (contribution bounding, partial aggregates)
+                run; default Ray (local unless ``settings.ray_address``).
             rows_per_bucket: Target rows per bucket of contribution bounding.
         """
         self.platform = platform
@@ -109,7 +109,7 @@ class QueryEngine:
         self.grant = grant
         self.actor = actor
         self._policy = policy
-        self._executor = executor
+        self._pool = pool
         self.rows_per_bucket = rows_per_bucket
         """Target rows per hash bucket of contribution bounding."""
         self.releases: list[Release] = []
@@ -119,11 +119,11 @@ class QueryEngine:
         # and not a public attribute (this object is handed to algorithm models).
 
     @property
-    def executor(self) -> Executor:
-        """The executor of partial aggregates (Ray unless one was given)."""
-        if self._executor is None:
-            self._executor = RayExecutor(self.platform.settings)
-        return self._executor
+    def pool(self) -> TaskPool:
+        """Where bounding and partial aggregates run (Ray unless one was given)."""
+        if self._pool is None:
+            self._pool = RayTaskPool(self.platform.settings)
+        return self._pool
 
     def _policy_for(self, name: str) -> Policy:
         if isinstance(self._policy, Policy):
@@ -220,7 +220,7 @@ class DatasetHandle(Aggregates):
             self._bounded = bounded_version(
                 store.filesystem, store.root, self.info.path, self.info.sha256,
                 self.privacy_unit, self.contribution_bound, self.info.row_count,
-                self.engine.executor, rows_per_bucket=self.engine.rows_per_bucket,
+                self.engine.pool, rows_per_bucket=self.engine.rows_per_bucket,
             )
         return self._bounded
 
@@ -248,7 +248,7 @@ class DatasetHandle(Aggregates):
         data = (self.info.sha256, self.privacy_unit, self.contribution_bound)
         partial = engine._memo.get(data, partial_plan)
         if partial is None:
-            partial = run_partials(engine.executor, engine.platform.store.filesystem,
+            partial = run_partials(engine.pool, engine.platform.store.filesystem,
                                    bounded.fragments, partial_plan)
             engine._memo.put(data, partial_plan, partial)
         noised = noise_and_rules(plan, partial, self.policy.row_count,

@@ -32,7 +32,7 @@ from sandbox import policy_store
 from sandbox.access.grants import active_grant_for
 from sandbox.catalog.queries import dataset_row, version_row
 from sandbox.engine import QueryEngine, Release
-from sandbox.engine.compute import Executor, LocalExecutor
+from sandbox.engine.compute import LocalTaskPool, TaskPool
 from sandbox.errors import SandboxError
 from sandbox.identity.model import Actor, Role
 from sandbox.ledger import SqlLedger
@@ -96,7 +96,7 @@ class JobBroker:
         with self._platform.sessions() as session:
             return policy_store.effective_under_grant(session, self._grant_id, self._datasets)
 
-    def _executor(self) -> Executor | None:
+    def _pool(self) -> TaskPool | None:
         """In-process partials for small versions; Ray tasks (``None``) for large ones.
 
         The broker already runs in a Ray task: fanning a small version's aggregates out to
@@ -105,7 +105,7 @@ class JobBroker:
         with self._platform.sessions() as session:
             rows = sum(version_row(session, dataset_row(session, name), version).row_count
                        for name, version in self._versions.items())
-        return LocalExecutor() if rows <= IN_PROCESS_ROWS else None
+        return LocalTaskPool() if rows <= IN_PROCESS_ROWS else None
 
     def engine(self) -> QueryEngine:
         """The job's query engine, built at the first DP call (a model may make none)."""
@@ -113,7 +113,7 @@ class JobBroker:
             ledger = SqlLedger(self._platform.sessions)
             self._engine = QueryEngine(self._platform, ledger, grant=self._grant_ref,
                                        policy=self._policies(), actor=self._actor,
-                                       executor=self._executor())
+                                       pool=self._pool())
         return self._engine
 
     def _check_still_allowed(self, dataset: str) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from sandbox.engine import bounding
 from sandbox.engine.bounding import bounded_version, keep_mask
-from sandbox.engine.compute import LocalExecutor
+from sandbox.engine.compute import LocalTaskPool
 from sandbox.engine.partials import read_fragment
 
 
@@ -58,7 +58,7 @@ def test_each_unit_keeps_its_first_rows_up_to_the_bound(tmp_path: Path, string_u
     path = write(tmp_path, data)
     filesystem = pafs.LocalFileSystem()
     result = bounded_version(filesystem, str(tmp_path / "root"), path, "f" * 64, "pid", 2,
-                             data.num_rows, LocalExecutor(), rows_per_bucket=rows_per_bucket,
+                             data.num_rows, LocalTaskPool(), rows_per_bucket=rows_per_bucket,
                              row_groups_per_task=3)
     assert result.contribution_bound == 2
     out = read_all(filesystem, result.fragments)
@@ -76,10 +76,10 @@ def test_bounded_copy_is_made_once_and_reused(tmp_path: Path, monkeypatch) -> No
     path = write(tmp_path, data)
     filesystem = pafs.LocalFileSystem()
     args = (filesystem, str(tmp_path / "root"), path, "a" * 64, "pid", 1, data.num_rows,
-            LocalExecutor())
+            LocalTaskPool())
     first = bounded_version(*args)
     other = bounded_version(filesystem, str(tmp_path / "root"), path, "a" * 64, "pid", 2,
-                            data.num_rows, LocalExecutor())
+                            data.num_rows, LocalTaskPool())
     assert other.directory != first.directory
 
     def fail(*_args: object, **_kwargs: object) -> None:
@@ -101,7 +101,7 @@ def test_a_failed_build_leaves_nothing_behind(tmp_path: Path, monkeypatch) -> No
     monkeypatch.setattr(bounding, "bound_bucket", broken)
     with pytest.raises(OSError):
         bounded_version(pafs.LocalFileSystem(), str(root), path, "b" * 64, "pid", 2,
-                        data.num_rows, LocalExecutor())
+                        data.num_rows, LocalTaskPool())
     assert [p for p in root.rglob("*") if p.is_file()] == []
 
 
@@ -109,7 +109,7 @@ def test_without_a_privacy_unit_each_row_is_a_unit(tmp_path: Path) -> None:
     data = people(3_000)
     path = write(tmp_path, data)
     result = bounded_version(pafs.LocalFileSystem(), str(tmp_path / "root"), path, "c" * 64,
-                             None, 5, data.num_rows, LocalExecutor(), row_groups_per_task=2)
+                             None, 5, data.num_rows, LocalTaskPool(), row_groups_per_task=2)
     assert result.contribution_bound == 1 and result.directory is None
     assert len(result.fragments) == 3
     assert read_all(pafs.LocalFileSystem(), result.fragments).num_rows == 3_000
@@ -131,7 +131,7 @@ def test_concurrent_builds_end_with_one_complete_copy(tmp_path: Path) -> None:
 
     def build() -> None:
         results.append(bounded_version(pafs.LocalFileSystem(), str(root), path, "d" * 64,
-                                       "pid", 2, data.num_rows, LocalExecutor(),
+                                       "pid", 2, data.num_rows, LocalTaskPool(),
                                        rows_per_bucket=1_000))
 
     threads = [threading.Thread(target=build) for _ in range(3)]

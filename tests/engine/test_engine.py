@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sandbox.engine import QueryEngine, Release
-from sandbox.engine.compute import LocalExecutor, RayExecutor
+from sandbox.engine.compute import LocalTaskPool, RayTaskPool
 from sandbox.engine.partials import compute_partials
 from sandbox.ledger import ChargeStatus, InMemoryLedger
 from sandbox.policies.budget import Accounting, BudgetExhausted, PrivacyCost
@@ -27,7 +27,7 @@ def engine_for(census: Census, ledger: InMemoryLedger, rows_per_bucket: int = 1_
                **policy: object) -> QueryEngine:
     return QueryEngine(census.platform, ledger, grant=GRANT,
                        policy=make_policy(**policy),  # type: ignore[arg-type]
-                       actor=census.user, executor=RayExecutor(num_cpus=2),
+                       actor=census.user, pool=RayTaskPool(num_cpus=2),
                        rows_per_bucket=rows_per_bucket)
 
 
@@ -192,7 +192,7 @@ def test_the_charge_comes_before_the_computation_and_a_crash_wastes_it(
     ledger = new_ledger()
     seen: list[str] = []
 
-    class Watching(LocalExecutor):
+    class Watching(LocalTaskPool):
         def map(self, fn, calls):  # type: ignore[no-untyped-def]
             if fn is compute_partials:
                 seen.append(charge_events(ledger)[-1])
@@ -200,7 +200,7 @@ def test_the_charge_comes_before_the_computation_and_a_crash_wastes_it(
             return super().map(fn, calls)
 
     engine = QueryEngine(census.platform, ledger, grant=GRANT, policy=make_policy(bound=2),
-                         actor=census.user, executor=Watching())
+                         actor=census.user, pool=Watching())
     with pytest.raises(OSError):
         engine.dataset("census").count(epsilon=1)
     assert seen == ["budget.charge:ok"]  # spent before anything was aggregated
@@ -213,14 +213,14 @@ def test_count_sum_and_mean_on_the_same_bounds_read_the_data_once_more(census: C
     ledger = new_ledger()
     passes: list[object] = []
 
-    class Counting(LocalExecutor):
+    class Counting(LocalTaskPool):
         def map(self, fn, calls):  # type: ignore[no-untyped-def]
             if fn is compute_partials:
                 passes.append(calls[0][2])
             return super().map(fn, calls)
 
     engine = QueryEngine(census.platform, ledger, grant=GRANT, policy=make_policy(bound=2),
-                         actor=census.user, executor=Counting())
+                         actor=census.user, pool=Counting())
     grouped = engine.dataset("census").group_by("district")
     grouped.sum("income", lower=0, upper=100_000, epsilon=0.5)
     grouped.count(epsilon=0.5)
@@ -234,7 +234,7 @@ def test_count_sum_and_mean_on_the_same_bounds_read_the_data_once_more(census: C
     assert all(c.status is ChargeStatus.RELEASED for c in ledger.charges())
     # A new engine keeps no exact aggregate of another one.
     other = QueryEngine(census.platform, new_ledger(), grant=GRANT,
-                        policy=make_policy(bound=2), actor=census.user, executor=Counting())
+                        policy=make_policy(bound=2), actor=census.user, pool=Counting())
     other.dataset("census").group_by("district").count(epsilon=0.5)
     assert len(passes) == 3
 
@@ -254,7 +254,7 @@ def test_a_suspension_refuses_queries_and_freezes_a_release_in_flight(census: Ce
             else:
                 resolve(session, census.provider, "census", resolution=Resolution.RESTORED)
 
-    class SuspendWhileComputing(LocalExecutor):
+    class SuspendWhileComputing(LocalTaskPool):
         def map(self, fn, calls):  # type: ignore[no-untyped-def]
             result = super().map(fn, calls)
             if fn is compute_partials:
@@ -262,7 +262,7 @@ def test_a_suspension_refuses_queries_and_freezes_a_release_in_flight(census: Ce
             return result
 
     engine = QueryEngine(census.platform, ledger, grant=GRANT, policy=make_policy(bound=2),
-                         actor=census.user, executor=SuspendWhileComputing())
+                         actor=census.user, pool=SuspendWhileComputing())
     handle = engine.dataset("census")
     try:
         with pytest.raises(AccessRefused, match="suspended"):

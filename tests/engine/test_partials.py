@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sandbox.engine.bounding import file_fragments
-from sandbox.engine.compute import LocalExecutor, run_partials
+from sandbox.engine.compute import LocalTaskPool, run_partials
 from sandbox.engine.fixedpoint import GRID_BITS, Grid
 from sandbox.engine.partials import BinSpec, KeySpec, PartialPlan, ValueSpec, partial_of_table
 
@@ -48,7 +48,7 @@ def test_partials_over_fragments_equal_the_exact_result(fragmented) -> None:
     grid = Grid.centred(0.0, 100.0)
     plan = PartialPlan(keys=(KeySpec("region", ("a", "b", "c")), KeySpec("flag")),
                        value=ValueSpec("x", grid, moments=2))
-    combined = run_partials(LocalExecutor(), filesystem, fragments, plan)
+    combined = run_partials(LocalTaskPool(), filesystem, fragments, plan)
 
     # The same statistics computed by pyarrow on the whole table at once.
     kept = data.filter(pc.is_in(data["region"], value_set=pa.array(["a", "b", "c"])))
@@ -74,7 +74,7 @@ def test_histogram_bins_and_quantile_codes(fragmented) -> None:
     candidates = tuple(float(v) for v in range(0, 20))
     plan = PartialPlan(bins=BinSpec("n", (0.0, 5.0, 10.0, 20.0)),
                        value=ValueSpec("n", Grid.centred(0.0, 19.0), candidates=candidates))
-    combined = run_partials(LocalExecutor(), filesystem, fragments, plan)
+    combined = run_partials(LocalTaskPool(), filesystem, fragments, plan)
     n = data["n"].to_pylist()
     for index, (low, high) in enumerate([(0, 5), (5, 10), (10, 20)]):
         members = [v for v in n if low <= v < high or (index == 2 and v == high)]

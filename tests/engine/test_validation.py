@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from sandbox.engine import InvalidQuery, QueryEngine
-from sandbox.engine.compute import LocalExecutor
+from sandbox.engine.compute import LocalTaskPool
 from sandbox.engine.handle import DatasetHandle
 from sandbox.errors import InvalidRequest, NotFound, PermissionDenied
 from sandbox.ledger import InMemoryLedger
@@ -43,7 +43,7 @@ class NotANumber:
         raise AssertionError("the engine must not ask an unknown object for its value")
 
 
-class Executor(LocalExecutor):
+class NoReadPool(LocalTaskPool):
     """Fails the test if any data is read."""
 
     def map(self, fn: Callable[..., Any], calls: Any) -> list[Any]:
@@ -57,7 +57,7 @@ Setup = tuple[DatasetHandle, InMemoryLedger, Census]
 def setup(census: Census) -> Setup:
     ledger = new_ledger()
     engine = QueryEngine(census.platform, ledger, grant=GRANT, policy=make_policy(bound=2),
-                         actor=census.user, executor=Executor())
+                         actor=census.user, pool=NoReadPool())
     return engine.dataset("census"), ledger, census
 
 
@@ -150,11 +150,11 @@ def test_unknown_dataset_and_uncovered_dataset(census: Census) -> None:
     ledger = new_ledger()
     engine = QueryEngine(census.platform, ledger, grant=GRANT,
                          policy={"other": make_policy()}, actor=census.user,
-                         executor=Executor())
+                         pool=NoReadPool())
     with pytest.raises(PermissionDenied):
         engine.dataset("census")
     engine = QueryEngine(census.platform, ledger, grant=GRANT, policy=make_policy(),
-                         actor=census.user, executor=Executor())
+                         actor=census.user, pool=NoReadPool())
     with pytest.raises(NotFound):
         engine.dataset("nonexistent")
     with pytest.raises(InvalidQuery):
@@ -165,7 +165,7 @@ def test_unknown_dataset_and_uncovered_dataset(census: Census) -> None:
 def test_too_many_public_cells_are_refused_before_charging(census: Census) -> None:
     ledger = new_ledger()
     engine = QueryEngine(census.platform, ledger, grant=GRANT, policy=make_policy(max_cells=5),
-                         actor=census.user, executor=Executor())
+                         actor=census.user, pool=NoReadPool())
     with pytest.raises(InvalidRequest, match="cells"):
         engine.dataset("census").group_by("district").mean("income", lower=0, upper=1,
                                                             epsilon=1)
