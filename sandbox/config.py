@@ -67,6 +67,25 @@ class Settings(BaseSettings):
     """CPUs a job's Ray task requests. A job mostly waits on its sandbox and the broker, so
     several share a core; the query engine's own tasks request whole CPUs."""
 
+    audit_key_path: Path | None = None
+    """The Ed25519 key that signs the audit chain's checkpoints; the database never holds it.
+    Empty means ``<var_dir>/secrets/audit-signing.key``, created on first start. In
+    production mount it from the secret store."""
+
+    audit_anchor_path: Path | None = None
+    """The append-only file of signed audit checkpoints. Empty means
+    ``<var_dir>/audit-anchor/checkpoints.jsonl``. In production put it where the database
+    administrator cannot write (another volume, append-only, or a retention-locked store)."""
+
+    def resolved_audit_key_path(self) -> Path:
+        """The signing key's path with the default filled in."""
+        return (self.audit_key_path or self.var_dir / "secrets" / "audit-signing.key").resolve()
+
+    def resolved_audit_anchor_path(self) -> Path:
+        """The checkpoint file's path with the default filled in."""
+        path = self.audit_anchor_path or self.var_dir / "audit-anchor" / "checkpoints.jsonl"
+        return path.resolve()
+
     def resolved_database_url(self) -> str:
         """The database URL with the SQLite default filled in."""
         if self.database_url:

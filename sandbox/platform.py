@@ -12,6 +12,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from sandbox.access.agreement import Agreement, load_agreement
+from sandbox.audit.adoption import anchor_existing_log
+from sandbox.audit.anchor import AuditAnchor
+from sandbox.audit.sessions import anchor_sessions
 from sandbox.config import Settings
 from sandbox.storage.datastore import DataStore
 from sandbox.storage.staging import StagingArea
@@ -32,6 +35,8 @@ class Platform:
     """The working-day calendar every deadline is counted with."""
     agreement: Agreement
     """The data use agreement in force."""
+    audit_anchor: AuditAnchor
+    """Where the audit chain's signed checkpoints go (outside the database)."""
 
     @classmethod
     def open(cls, settings: Settings) -> Platform:
@@ -42,14 +47,20 @@ class Platform:
         agreement = load_agreement(settings.agreement_path)
         engine = make_engine(settings.resolved_database_url())
         upgrade_to_head(engine)
+        anchor = AuditAnchor(settings.resolved_audit_key_path(),
+                             settings.resolved_audit_anchor_path())
+        sessions = make_session_factory(engine)
+        anchor_sessions(sessions, anchor)
+        anchor_existing_log(sessions, anchor)
         return cls(
             settings=settings,
             engine=engine,
-            sessions=make_session_factory(engine),
+            sessions=sessions,
             store=DataStore.from_uri(settings.resolved_data_uri()),
             staging=StagingArea(settings.staging_dir()),
             calendar=calendar,
             agreement=agreement,
+            audit_anchor=anchor,
         )
 
     def close(self) -> None:

@@ -5,23 +5,32 @@ table names the newest entry. Editing, deleting, inserting or reordering entries
 breaks either a hash, the sequence, a back-link or the head, and :func:`verify` says which.
 Entries are written in the caller's transaction, so a change and its audit entry commit
 together or not at all.
+
+Someone who can write the database can also recompute the hashes and the head, so the
+chain is anchored outside it (:mod:`sandbox.audit.anchor`): every committed entry's hash is
+signed into a checkpoint file, and :func:`verify` holds the database against it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sandbox.audit.anchor import AnchoredRecord, AuditAnchor
+from sandbox.audit.sessions import anchor_of, note_appended
 from sandbox.clock import utc_now
 from sandbox.errors import SandboxInternalError
 from sandbox.identity.model import Actor
 from sandbox.store.models import AuditEntryRow, AuditHeadRow
+
+log = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
 """The back-link of the first entry."""
@@ -78,6 +87,12 @@ class VerifyReport:
     entries_checked: int
     head_seq: int
     problems: tuple[VerifyProblem, ...] = field(default_factory=tuple)
+    anchored_through: int = 0
+    """The highest entry whose hash a signed checkpoint holds (0: no anchor or none yet)."""
+    unanchored: int = 0
+    """Entries after ``anchored_through``: checked by the chain only, not yet by a checkpoint."""
+    checkpoints: int = 0
+    """Signed checkpoints read."""
 
 
 def _canonical_detail(detail: Mapping[str, Any]) -> str:
@@ -124,9 +139,10 @@ def record(
     ).scalar_one_or_none()
     if head is None:
         raise SandboxInternalError("the audit head row is missing; run the migrations")
+    seq, prev_hash = _append_point(session, head)
     at = utc_now().isoformat(timespec="microseconds")
     row = AuditEntryRow(
-        seq=head.seq + 1,
+        seq=seq,
         at=at,
         actor_id=actor.user_id,
         actor=actor.username,
@@ -136,7 +152,7 @@ def record(
         object_id=str(object_id),
         outcome=outcome,
         detail=_canonical_detail(detail or {}),
-        prev_hash=head.hash,
+        prev_hash=prev_hash,
         hash="",
     )
     row.hash = _hash_row(row)
@@ -144,7 +160,24 @@ def record(
     head.seq = row.seq
     head.hash = row.hash
     session.flush()
+    note_appended(session, row.seq, row.hash)
     return _to_entry(row)
+
+
+def _append_point(session: Session, head: AuditHeadRow) -> tuple[int, str]:
+    """Where the next entry goes: after the head, or after the last entry if the log runs
+    past the head (someone wrote the table directly). Appending there keeps every audited
+    write working instead of failing on a duplicate sequence number; :func:`verify` still
+    reports the entries that no checkpoint anchors.
+    """
+    last_seq = session.execute(select(func.max(AuditEntryRow.seq))).scalar_one_or_none() or 0
+    if last_seq <= head.seq:
+        return head.seq + 1, head.hash
+    last_hash = session.execute(
+        select(AuditEntryRow.hash).where(AuditEntryRow.seq == last_seq)).scalar_one()
+    log.warning("the audit log runs past its head (%d > %d): appending after the last entry",
+                last_seq, head.seq)
+    return last_seq + 1, last_hash
 
 
 def _hash_row(row: AuditEntryRow) -> str:
@@ -180,15 +213,24 @@ def _to_entry(row: AuditEntryRow) -> AuditEntry:
     )
 
 
-def verify(session: Session) -> VerifyReport:
-    """Walk the chain in sequence order and report every break in it."""
-    problems: list[VerifyProblem] = []
+def verify(session: Session, anchor: AuditAnchor | None = None) -> VerifyReport:
+    """Walk the chain in sequence order and report every break in it, then hold it against
+    the signed checkpoints of ``anchor`` (by default the anchor of the session's platform).
+
+    Never raises on a damaged log: every break is a problem of the report.
+    """
+    anchor = anchor or anchor_of(session)
+    anchored = anchor.load() if anchor is not None else AnchoredRecord()
+    problems: list[VerifyProblem] = [VerifyProblem(0, p) for p in anchored.problems]
     expected_seq = 1
     prev_hash = GENESIS_HASH
     checked = 0
+    seen: set[int] = set()
+    first_difference: int | None = None
     rows = session.execute(select(AuditEntryRow).order_by(AuditEntryRow.seq)).scalars()
     for row in rows.yield_per(2000):
         checked += 1
+        seen.add(row.seq)
         if row.seq != expected_seq:
             problems.append(
                 VerifyProblem(row.seq, f"expected entry {expected_seq} here: entries were "
@@ -202,8 +244,18 @@ def verify(session: Session) -> VerifyReport:
         if _hash_row(row) != row.hash:
             problems.append(VerifyProblem(row.seq, "entry content does not match its hash: "
                                                    "the entry was edited"))
+        if first_difference is None:
+            difference = _against_anchor(anchored, row)
+            if difference is not None:
+                first_difference = row.seq
+                problems.append(VerifyProblem(row.seq, difference))
         expected_seq = row.seq + 1
         prev_hash = row.hash
+    missing = sorted(set(anchored.hashes) - seen)
+    if missing:
+        problems.append(VerifyProblem(
+            missing[0], f"{len(missing)} anchored entries are missing from the database, "
+                        f"from entry {missing[0]}: entries were deleted or the log truncated"))
     head = session.execute(select(AuditHeadRow).where(AuditHeadRow.id == 1)).scalar_one_or_none()
     head_seq = head.seq if head else -1
     if head is None:
@@ -214,8 +266,23 @@ def verify(session: Session) -> VerifyReport:
                                     f"{expected_seq - 1}: entries at the end were removed "
                                     "or the head was edited")
         )
+    through = anchored.through
     return VerifyReport(ok=not problems, entries_checked=checked, head_seq=head_seq,
-                        problems=tuple(problems))
+                        problems=tuple(problems), anchored_through=through,
+                        unanchored=sum(1 for seq in seen if seq > through),
+                        checkpoints=anchored.checkpoints)
+
+
+def _against_anchor(anchored: AnchoredRecord, row: AuditEntryRow) -> str | None:
+    """Why ``row`` disagrees with the checkpoints, or ``None``."""
+    digest = anchored.hashes.get(row.seq)
+    if digest is not None and digest != row.hash:
+        return ("entry differs from the hash its signed checkpoint holds: this or an earlier "
+                "entry was edited, removed, inserted or moved and the hashes recomputed")
+    if digest is None and row.seq < anchored.through:
+        return ("entry is in no signed checkpoint although later entries are: it was "
+                "inserted into the database (or its checkpoint was never written)")
+    return None
 
 
 @dataclass(frozen=True)
