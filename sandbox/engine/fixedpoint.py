@@ -158,26 +158,3 @@ def _divide_by_power_of_two(values: np.ndarray, step: float,
         return product
     quotient: np.ndarray = np.divide(values, step, out=out)
     return quotient
-
-
-def clean_values(column: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """The non-null, non-NaN values of a numeric column as float64."""
-    values = pc.cast(column, pa.float64())
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    mask = pc.and_(pc.is_valid(values), pc.invert(pc.is_nan(values)))
-    mask = pc.fill_null(mask, False)
-    return pc.filter(values, mask)
-
-
-def values_mask(column: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """Which rows of a numeric column hold a usable value (not null, not NaN)."""
-    values = pc.cast(column, pa.float64())
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    return pc.fill_null(pc.and_(pc.is_valid(values), pc.invert(pc.is_nan(values))), False)
-
-
-def as_numpy(array: pa.Array) -> np.ndarray:
-    """A float64 numpy view of a null-free array."""
-    return np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.float64)
