@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sandbox.client import SandboxAPIError, SandboxClient, SandboxConnectionError
-from tests.integration.conftest import free_port, start_server, stop_server
+from tests.support.server import free_port, start_server, stop_server
 
 pytestmark = [pytest.mark.server]
 
