@@ -131,7 +131,7 @@ class JobBroker:
             handle: Any = self.engine().dataset(request.dataset)
             if request.group_by:
                 handle = handle.group_by(list(request.group_by))
-            method = getattr(handle, request.call)
+            method = getattr(handle, request.call.value)
             try:  # bind first: a TypeError from the engine itself is not the model's
                 inspect.signature(method).bind(**request.args)
             except TypeError as exc:

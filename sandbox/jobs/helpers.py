@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from sandbox.catalog.queries import dataset_row, metadata_of, version_row
 from sandbox.disclosure.verified import HelperError, VerifiedOutput, crosstab, regression
 from sandbox.platform import Platform
+from sandbox.runtime.channel import HelperCall
 from sandbox.runtime.executor import BrokerRefusal
 
 __all__ = ["MAX_OUTPUTS", "RawHelpers", "read_version"]
@@ -72,12 +73,12 @@ class RawHelpers:
         where = args.get("where")
         conditions = [tuple(w) for w in where] if isinstance(where, list) else None
         try:
-            if call == "crosstab":
+            if call == HelperCall.CROSSTAB:
                 output: VerifiedOutput = crosstab(
                     table, rows=args.get("rows") or [], cols=args.get("cols") or [],
                     value=args.get("value"), agg=args.get("agg") or "count",
                     where=conditions, unit=unit)
-            elif call == "regression":
+            elif call == HelperCall.REGRESSION:
                 output = regression(table, y=args.get("y"), x=args.get("x") or [],
                                     where=conditions)
             else:

@@ -37,7 +37,7 @@ from sandbox.jobs.model import JobState, RunOutcome
 from sandbox.jobs.tables import write_inputs
 from sandbox.platform import Platform
 from sandbox.runtime.backends import Backend, BackendRegistry, default_registry
-from sandbox.runtime.executor import ModelOutcome, run_model
+from sandbox.runtime.executor import ModelOutcome, RunStatus, run_model
 from sandbox.store.db import transaction
 from sandbox.store.models import JobRow
 
@@ -123,10 +123,11 @@ def _record_release(platform: Platform, job_id: int) -> Callable[[dict[str, Any]
 
 def _finish(platform: Platform, job: _Snapshot, outcome: ModelOutcome, stopped: bool,
             helpers: RawHelpers | None) -> None:
+    status = RunOutcome(outcome.status)  # the runtime's statuses are a subset of the job's
     with transaction(platform.sessions) as session:
         row = session.get(JobRow, job.id, with_for_update=True)
         assert row is not None
-        row.outcome = outcome.status
+        row.outcome = str(status)
         row.log = list(outcome.log)
         row.errors = list(outcome.errors)
         row.duration = outcome.duration
@@ -135,10 +136,10 @@ def _finish(platform: Platform, job: _Snapshot, outcome: ModelOutcome, stopped: 
             move(session, row, JobState.CANCELLED, platform_actor(),
                  reason=row.state_reason or "cancelled while it ran")
             return
-        if outcome.status != RunOutcome.OK:
+        if status is not RunOutcome.OK:
             move(session, row, JobState.FAILED, platform_actor(),
-                 reason=failure_reason(outcome.status, job.limits),
-                 detail={"outcome": outcome.status})
+                 reason=failure_reason(status, job.limits),
+                 detail={"outcome": str(status)})
             return
         row.result = outcome.value
         canonical = json.dumps(outcome.value, sort_keys=True, separators=(",", ":"))
@@ -218,6 +219,6 @@ def run_job(platform: Platform, job_id: int, registry: BackendRegistry | None = 
             move(session, row, JobState.FAILED, platform_actor(),
                  reason="the platform failed while running the job")
         return
-    if helpers is not None and outcome.status == RunOutcome.OK and not stopped:
+    if helpers is not None and outcome.status is RunStatus.OK and not stopped:
         helpers.load_all()
     _finish(platform, job, outcome, stopped, helpers)

@@ -7,16 +7,22 @@ bits, no lone surrogate, a maximum size and nesting depth) and happens on the tr
 must treat every message as hostile; encoding applies the same rules, so a well-behaved worker
 finds out on its own side.
 
-Messages (``op``):
+Messages (``op``, one of :class:`Op`):
 
 * trusted → worker: ``start`` (source, params, allowed imports, limits), ``reply`` (a DP
   result: ``{"ok": true, "value": ...}`` or ``{"ok": false, "error": "..."}``);
-* worker → trusted: ``dp`` (``{"op": "dp", "call": "count", "dataset": ..., "args": {...}}``),
-  ``log`` (one line), ``result`` (the model's return value), ``error`` (a failure with its kind).
+* worker → trusted: ``dp`` (``{"op": "dp", "call": "count", "dataset": ..., "args": {...}}``,
+  a :class:`DPRequest` naming one of :class:`DPCall`), ``sdc`` (a raw-access job's helper, one
+  of :class:`HelperCall`), ``log`` (one line), ``result`` (the model's return value), ``error``
+  (a failure with its kind, one of :class:`ErrorKind`).
+
+The names are string enums: a member encodes exactly as its value, so the wire format is plain
+JSON strings. The worker imports this module inside the sandbox, so it stays stdlib-only.
 """
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 import os
@@ -30,8 +36,12 @@ __all__ = [
     "HEADER",
     "MAX_MESSAGE_BYTES",
     "ChannelError",
+    "DPCall",
     "DPRequest",
+    "ErrorKind",
     "FrameDecoder",
+    "HelperCall",
+    "Op",
     "decode_payload",
     "encode",
     "read_message",
@@ -44,8 +54,63 @@ MAX_MESSAGE_BYTES = 1024 * 1024
 
 MAX_DEPTH = 32
 
-DP_CALLS = frozenset({"count", "sum", "mean", "variance", "quantile", "histogram"})
-"""Aggregates a DP handle may ask the trusted broker for."""
+
+class Op(enum.StrEnum):
+    """What a message is (its ``op``)."""
+
+    START = "start"
+    """Trusted → worker, first: the model's source, parameters, imports and caps."""
+    REPLY = "reply"
+    """Trusted → worker: the answer to a ``dp`` or ``sdc`` request."""
+    DP = "dp"
+    """Worker → trusted: a DP aggregate (:class:`DPRequest`)."""
+    SDC = "sdc"
+    """Worker → trusted: a raw-access job's helper (:class:`HelperCall`)."""
+    LOG = "log"
+    """Worker → trusted: one log line."""
+    RESULT = "result"
+    """Worker → trusted, last: the model's return value."""
+    ERROR = "error"
+    """Worker → trusted, last: why the model did not return (:class:`ErrorKind`)."""
+
+
+class DPCall(enum.StrEnum):
+    """Aggregates a DP handle may ask the trusted broker for (each a method of its handle)."""
+
+    COUNT = "count"
+    SUM = "sum"
+    MEAN = "mean"
+    VARIANCE = "variance"
+    QUANTILE = "quantile"
+    HISTOGRAM = "histogram"
+
+
+DP_CALLS = frozenset(call.value for call in DPCall)
+"""The names of :class:`DPCall`, as plain strings."""
+
+
+class HelperCall(enum.StrEnum):
+    """A raw-access job's helpers, computed exactly on the trusted side (``op == "sdc"``)."""
+
+    CROSSTAB = "crosstab"
+    REGRESSION = "regression"
+
+
+class ErrorKind(enum.StrEnum):
+    """Why a worker's final ``error`` message says the model did not return a result."""
+
+    PROTOCOL = "protocol"
+    """The trusted side did not start the worker properly."""
+    COMPILE = "compile"
+    """The model does not compile (the message lists the ``errors``)."""
+    MODEL = "model"
+    """The model raised (its ``message`` and, when known, its ``line``)."""
+    OOM = "oom"
+    """The model ran out of memory."""
+    OUTPUT_TOO_LARGE = "output_too_large"
+    """The result exceeds the result size cap."""
+    BAD_RESULT = "bad_result"
+    """The result is not plain JSON."""
 
 
 class ChannelError(Exception):
@@ -255,16 +320,20 @@ class DPRequest:
     """A validated DP call from the worker.
 
     Attributes:
-        call: The aggregate, one of :data:`DP_CALLS`.
+        call: The aggregate (a plain string naming one is converted).
         dataset: The dataset name the model asked for.
         args: Plain keyword arguments (``epsilon``, ``column``, ``lower``, ...).
         group_by: Group keys, empty for an ungrouped call.
     """
 
-    call: str
+    call: DPCall
     dataset: str
     args: dict[str, Any]
     group_by: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.call, DPCall):
+            object.__setattr__(self, "call", DPCall(self.call))
 
     @classmethod
     def from_message(cls, message: dict[str, Any]) -> DPRequest:
@@ -281,7 +350,7 @@ class DPRequest:
         """
         call, dataset = message.get("call"), message.get("dataset")
         args, group_by = message.get("args", {}), message.get("group_by", [])
-        if message.get("op") != "dp" or not isinstance(call, str) or call not in DP_CALLS:
+        if message.get("op") != Op.DP or not isinstance(call, str) or call not in DP_CALLS:
             raise ChannelError(f"unknown DP call {call!r}")
         if not isinstance(dataset, str) or not dataset:
             raise ChannelError("a DP call needs a dataset name")
@@ -289,13 +358,13 @@ class DPRequest:
             raise ChannelError("DP call args must be an object")
         if not isinstance(group_by, list) or not all(isinstance(k, str) for k in group_by):
             raise ChannelError("group_by must be a list of column names")
-        return cls(call=str(call), dataset=dataset, args=args, group_by=tuple(group_by))
+        return cls(call=DPCall(call), dataset=dataset, args=args, group_by=tuple(group_by))
 
     def to_message(self) -> dict[str, Any]:
         """Return the wire form."""
         return {
-            "op": "dp",
-            "call": self.call,
+            "op": Op.DP.value,
+            "call": self.call.value,
             "dataset": self.dataset,
             "args": self.args,
             "group_by": list(self.group_by),

@@ -8,6 +8,7 @@ strictly here; nothing is unpickled.
 
 from __future__ import annotations
 
+import enum
 import sys
 import tempfile
 import threading
@@ -16,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sandbox.runtime.backends.base import Backend, Limits, run_process
-from sandbox.runtime.channel import ChannelError, DPRequest, encode
+from sandbox.runtime.backends.base import Backend, Limits, Outcome, run_process
+from sandbox.runtime.channel import ChannelError, DPRequest, ErrorKind, Op, encode
 from sandbox.runtime.worker import LOG_TRUNCATED, OOM_EXIT_CODE
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
     "Broker",
     "BrokerRefusal",
     "ModelOutcome",
+    "RunStatus",
+    "WorkerError",
     "run_model",
     "worker_argv",
 ]
@@ -47,14 +50,64 @@ Helpers = Callable[[dict[str, Any]], Any]
 """Answers a raw-access job's helper message (``op == "sdc"``) on the trusted side."""
 
 
+class RunStatus(enum.StrEnum):
+    """How a model's run ended, as the runtime saw it."""
+
+    OK = "ok"
+    """The model returned a result within every cap."""
+    COMPILE_ERROR = "compile_error"
+    MODEL_ERROR = "model_error"
+    """The model raised (or the worker failed in a way it reported)."""
+    TIMED_OUT = "timed_out"
+    """The wall-time or CPU limit stopped it."""
+    OOM = "oom"
+    OUTPUT_TOO_LARGE = "output_too_large"
+    CANCELLED = "cancelled"
+    """The trusted side stopped it (``stop`` was set)."""
+    CRASHED = "crashed"
+    """The sandbox ended without a final message, or broke the protocol."""
+
+
+_ERROR_KINDS = frozenset(kind.value for kind in ErrorKind)
+
+
+@dataclass(frozen=True)
+class WorkerError:
+    """A worker's final ``error`` message, read on the trusted side (every field is hostile).
+
+    Attributes:
+        kind: What failed; ``None`` for a kind this side does not know.
+        message: The worker's text (not yet cut to a size).
+        line: The model's line that raised, when the worker named a positive integer.
+        errors: The compile errors as sent (a non-list value is one error).
+    """
+
+    kind: ErrorKind | None
+    message: str
+    line: int | None
+    errors: tuple[object, ...]
+
+    @classmethod
+    def from_dict(cls, message: Mapping[str, Any]) -> WorkerError:
+        """Read a decoded ``error`` message; never raises, whatever the worker sent."""
+        kind = message.get("kind")
+        line = message.get("line")
+        errors = message.get("errors")
+        return cls(
+            kind=ErrorKind(kind) if isinstance(kind, str) and kind in _ERROR_KINDS else None,
+            message=str(message.get("message", "")),
+            line=line if type(line) is int and line > 0 else None,
+            errors=tuple(errors) if isinstance(errors, list) else (errors,),
+        )
+
+
 @dataclass
 class ModelOutcome:
     """The result of a model run.
 
     Attributes:
-        status: ``ok``, ``compile_error``, ``model_error``, ``timed_out``, ``oom``,
-            ``output_too_large``, ``cancelled`` or ``crashed``.
-        value: The model's JSON result when ``status == "ok"``.
+        status: How the run ended.
+        value: The model's JSON result when ``status`` is :attr:`RunStatus.OK`.
         errors: Compile errors or the model's error message.
         log: Log lines, in order.
         backend: The backend's name (recorded with the job).
@@ -62,13 +115,16 @@ class ModelOutcome:
         duration: Seconds.
     """
 
-    status: str
+    status: RunStatus
     backend: str
     value: Any = None
     errors: list[str] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
     exit_code: int | None = None
     duration: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.status = RunStatus(self.status)  # a plain status name is read as its member
 
 
 def worker_argv() -> list[str]:
@@ -121,10 +177,10 @@ def run_model(
     def handle(message: dict[str, Any]) -> dict[str, Any] | None:
         # The worker is hostile: anything a well-behaved worker never sends ends the run.
         nonlocal log_left, log_received
-        op = message["op"]
         if final:
             raise ChannelError("a message after the final result or error")
-        if op == "log":
+        op = message["op"]
+        if op == Op.LOG:
             line = str(message.get("line", ""))
             cost = max(1, len(line))  # the worker charges at least as much (UTF-8 bytes)
             log_received += cost
@@ -136,27 +192,28 @@ def run_model(
             elif not log or log[-1] != LOG_TRUNCATED:
                 log.append(LOG_TRUNCATED)
             return None
-        if op == "dp":
+        if op == Op.DP:
             try:
-                return {"op": "reply", "ok": True, "value": broker(DPRequest.from_message(message))}
+                value = broker(DPRequest.from_message(message))
+                return {"op": Op.REPLY, "ok": True, "value": value}
             except (BrokerRefusal, ChannelError) as exc:
-                return {"op": "reply", "ok": False, "error": str(exc)}
-        if op == "sdc":
+                return {"op": Op.REPLY, "ok": False, "error": str(exc)}
+        if op == Op.SDC:
             if helpers is None:
-                return {"op": "reply", "ok": False,
+                return {"op": Op.REPLY, "ok": False,
                         "error": "this job has no raw-access helpers"}
             try:
-                return {"op": "reply", "ok": True, "value": helpers(message)}
+                return {"op": Op.REPLY, "ok": True, "value": helpers(message)}
             except (BrokerRefusal, ChannelError) as exc:
-                return {"op": "reply", "ok": False, "error": str(exc)}
-        if op in ("result", "error"):
+                return {"op": Op.REPLY, "ok": False, "error": str(exc)}
+        if op in (Op.RESULT, Op.ERROR):
             final.append(message)
             return None
         raise ChannelError("a message with an unknown op")
 
     start = encode(
         {
-            "op": "start",
+            "op": Op.START,
             "source": source,
             "params": dict(params or {}),
             "allowed_imports": sorted(set(allowed_imports)),
@@ -173,47 +230,46 @@ def run_model(
             launch = backend.wrap(worker_argv(), Path(scratch), limits, inputs=inputs)
         raw = run_process(launch, limits, Path(scratch), handle, first_message=start,
                           stop=stop)
-    outcome = ModelOutcome(
-        status="crashed",
-        backend=backend.name,
-        log=log,
-        exit_code=raw.exit_code,
-        duration=raw.duration,
-    )
+    status, value, errors = _ending(raw, final, result_max_bytes)
+    return ModelOutcome(status=status, backend=backend.name, value=value, errors=errors,
+                        log=log, exit_code=raw.exit_code, duration=raw.duration)
+
+
+def _ending(raw: Outcome, final: list[dict[str, Any]], result_max_bytes: int
+            ) -> tuple[RunStatus, Any, list[str]]:
+    """How a run ended (status, result value, errors), from the process and its last message.
+
+    The platform's own facts come first: a stop, a limit, memory, a broken protocol; only then
+    what the worker says of itself.
+    """
+    last = final[-1] if final else None
+    error = WorkerError.from_dict(last) if last is not None and last["op"] == Op.ERROR else None
     if raw.stopped:
-        outcome.status = "cancelled"
-    elif raw.timed_out or raw.cpu_exceeded:
-        outcome.status = "timed_out"
-    elif raw.exit_code == OOM_EXIT_CODE or (final and final[-1].get("kind") == "oom"):
-        outcome.status = "oom"
-    elif raw.protocol_error:
-        outcome.errors = [_clip(f"protocol error: {raw.protocol_error}")]
-    elif final and final[-1]["op"] == "result" and raw.exit_code == 0:
-        value = final[-1].get("value")
+        return RunStatus.CANCELLED, None, []
+    if raw.timed_out or raw.cpu_exceeded:
+        return RunStatus.TIMED_OUT, None, []
+    if raw.exit_code == OOM_EXIT_CODE or (last is not None and last.get("kind") == ErrorKind.OOM):
+        return RunStatus.OOM, None, []
+    if raw.protocol_error:
+        return RunStatus.CRASHED, None, [_clip(f"protocol error: {raw.protocol_error}")]
+    if last is not None and last["op"] == Op.RESULT and raw.exit_code == 0:
+        value = last.get("value")
         try:  # the worker checks the cap, but a hostile one could write a frame itself
-            encode({"op": "result", "value": value}, result_max_bytes)
+            encode({"op": Op.RESULT, "value": value}, result_max_bytes)
         except ChannelError:
-            outcome.status = "output_too_large"
-        else:
-            outcome.status, outcome.value = "ok", value
-    elif final and final[-1]["op"] == "error":
-        kind = final[-1].get("kind")
-        if kind == "compile":
-            outcome.status = "compile_error"
-            errors = final[-1].get("errors")
-            errors = errors if isinstance(errors, list) else [errors]
-            outcome.errors = [_clip(e, 500) for e in errors[:MAX_COMPILE_ERRORS]]
-            if len(errors) > MAX_COMPILE_ERRORS:
-                outcome.errors.append(f"... and {len(errors) - MAX_COMPILE_ERRORS} more errors")
-        elif kind == "output_too_large":
-            outcome.status = "output_too_large"
-        else:
-            outcome.status = "model_error"
-            line = final[-1].get("line")
-            message = str(final[-1].get("message", ""))
-            has_line = type(line) is int and line > 0
-            outcome.errors = [_clip(f"Line {line}: {message}" if has_line else message)]
-    return outcome
+            return RunStatus.OUTPUT_TOO_LARGE, None, []
+        return RunStatus.OK, value, []
+    if error is None:
+        return RunStatus.CRASHED, None, []
+    if error.kind is ErrorKind.COMPILE:
+        errors = [_clip(e, 500) for e in error.errors[:MAX_COMPILE_ERRORS]]
+        if len(error.errors) > MAX_COMPILE_ERRORS:
+            errors.append(f"... and {len(error.errors) - MAX_COMPILE_ERRORS} more errors")
+        return RunStatus.COMPILE_ERROR, None, errors
+    if error.kind is ErrorKind.OUTPUT_TOO_LARGE:
+        return RunStatus.OUTPUT_TOO_LARGE, None, []
+    shown = f"Line {error.line}: {error.message}" if error.line is not None else error.message
+    return RunStatus.MODEL_ERROR, None, [_clip(shown)]
 
 
 def _clip(text: object, limit: int = MAX_ERROR_CHARS) -> str:

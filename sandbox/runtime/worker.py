@@ -17,7 +17,11 @@ from typing import Any
 
 from sandbox.runtime.channel import (
     ChannelError,
+    DPCall,
     DPRequest,
+    ErrorKind,
+    HelperCall,
+    Op,
     encode,
     read_message,
     write_message,
@@ -57,7 +61,7 @@ class DPHandle:
         self._send = send
         self._group_by = group_by
 
-    def _call(self, call: str, args: dict[str, Any]) -> Any:
+    def _call(self, call: DPCall, args: dict[str, Any]) -> Any:
         request = DPRequest(call=call, dataset=self._dataset, args=args, group_by=self._group_by)
         try:
             reply = self._send(request.to_message())
@@ -75,27 +79,27 @@ class DPHandle:
 
     def count(self, **kwargs: Any) -> Any:
         """DP count (``epsilon``)."""
-        return self._call("count", kwargs)
+        return self._call(DPCall.COUNT, kwargs)
 
     def sum(self, column: str, **kwargs: Any) -> Any:
         """DP sum of ``column`` (``lower``, ``upper``, ``epsilon``)."""
-        return self._call("sum", {"column": column, **kwargs})
+        return self._call(DPCall.SUM, {"column": column, **kwargs})
 
     def mean(self, column: str, **kwargs: Any) -> Any:
         """DP mean of ``column`` (``lower``, ``upper``, ``epsilon``)."""
-        return self._call("mean", {"column": column, **kwargs})
+        return self._call(DPCall.MEAN, {"column": column, **kwargs})
 
     def variance(self, column: str, **kwargs: Any) -> Any:
         """DP variance of ``column`` (``lower``, ``upper``, ``epsilon``)."""
-        return self._call("variance", {"column": column, **kwargs})
+        return self._call(DPCall.VARIANCE, {"column": column, **kwargs})
 
     def quantile(self, column: str, **kwargs: Any) -> Any:
         """DP quantile of ``column`` (``q``, ``lower``, ``upper``, ``epsilon``)."""
-        return self._call("quantile", {"column": column, **kwargs})
+        return self._call(DPCall.QUANTILE, {"column": column, **kwargs})
 
     def histogram(self, column: str, **kwargs: Any) -> Any:
         """DP histogram of ``column`` (``epsilon``)."""
-        return self._call("histogram", {"column": column, **kwargs})
+        return self._call(DPCall.HISTOGRAM, {"column": column, **kwargs})
 
     def __repr__(self) -> str:
         return f"<DP handle {self._dataset!r}>"
@@ -197,7 +201,7 @@ class ModelContext:
         checks can verify the table if it is returned as it is; values a model computes
         itself cannot be verified and always go to a human reviewer.
         """
-        return self._helper("crosstab", dataset, {
+        return self._helper(HelperCall.CROSSTAB, dataset, {
             "rows": list(rows), "cols": list(cols or []), "value": value, "agg": agg,
             "where": [list(w) for w in where] if where else None})
 
@@ -206,17 +210,17 @@ class ModelContext:
         """An ordinary least squares summary the platform computes from the raw rows (raw-
         access jobs): coefficients, standard errors, n and residual degrees of freedom.
         """
-        return self._helper("regression", dataset, {
+        return self._helper(HelperCall.REGRESSION, dataset, {
             "y": y, "x": list(x), "where": [list(w) for w in where] if where else None})
 
-    def _helper(self, call: str, dataset: str, args: dict[str, Any]) -> Any:
+    def _helper(self, call: HelperCall, dataset: str, args: dict[str, Any]) -> Any:
         if not self._tables:
             raise PermissionError(f"{call}() is for raw-access jobs; a DP job uses "
                                   "ctx.dataset(name)")
         if not isinstance(dataset, str) or dataset not in self._tables:
             raise KeyError(f"dataset {dataset!r} is not one of this job's datasets")
         try:
-            reply = self._send({"op": "sdc", "call": call, "dataset": dataset, "args": args})
+            reply = self._send({"op": Op.SDC, "call": call, "dataset": dataset, "args": args})
         except ChannelError as exc:
             raise TypeError(f"{call}() arguments must be plain names and numbers") from exc
         if reply.get("ok") is not True:
@@ -238,10 +242,10 @@ class ModelContext:
         if size > self._log_left:
             if not self._log_truncated:
                 self._log_truncated = True
-                self._post({"op": "log", "line": LOG_TRUNCATED})
+                self._post({"op": Op.LOG, "line": LOG_TRUNCATED})
             return
         self._log_left -= size
-        self._post({"op": "log", "line": text})
+        self._post({"op": Op.LOG, "line": text})
 
 
 def _describe(exc: BaseException) -> str:
@@ -266,18 +270,18 @@ def _serve(in_fd: int, out_fd: int) -> int:
     def send(message: dict[str, Any]) -> dict[str, Any]:
         post(message)
         reply = read_message(in_fd)
-        if reply.get("op") != "reply":
+        if reply.get("op") != Op.REPLY:
             raise ChannelError("expected a reply")
         return reply
 
     start = read_message(in_fd)
-    if start.get("op") != "start" or not isinstance(start.get("source"), str):
-        post({"op": "error", "kind": "protocol", "message": "expected a start message"})
+    if start.get("op") != Op.START or not isinstance(start.get("source"), str):
+        post({"op": Op.ERROR, "kind": ErrorKind.PROTOCOL, "message": "expected a start message"})
         return 2
     allowed = [str(m) for m in start.get("allowed_imports", [])]
     compiled = compile_model(start["source"], allowed, MODEL_FILENAME)
     if not compiled.ok or compiled.code is None:
-        post({"op": "error", "kind": "compile", "errors": list(compiled.errors)})
+        post({"op": Op.ERROR, "kind": ErrorKind.COMPILE, "errors": list(compiled.errors)})
         return 1
     tables = start.get("tables") or {}
     ctx = ModelContext(
@@ -293,8 +297,8 @@ def _serve(in_fd: int, out_fd: int) -> int:
     except BaseException as exc:  # the model's own failure (SystemExit too), reported as data
         post(
             {
-                "op": "error",
-                "kind": "model",
+                "op": Op.ERROR,
+                "kind": ErrorKind.MODEL,
                 "message": _describe(exc),
                 "line": _model_line(exc),
             }
@@ -302,10 +306,10 @@ def _serve(in_fd: int, out_fd: int) -> int:
         return 1
     result_max = int(start.get("result_max_bytes", 1024 * 1024))
     try:
-        frame = encode({"op": "result", "value": value}, result_max)
+        frame = encode({"op": Op.RESULT, "value": value}, result_max)
     except ChannelError as exc:
-        kind = "output_too_large" if "exceeds" in str(exc) else "bad_result"
-        post({"op": "error", "kind": kind, "message": str(exc)})
+        kind = ErrorKind.OUTPUT_TOO_LARGE if "exceeds" in str(exc) else ErrorKind.BAD_RESULT
+        post({"op": Op.ERROR, "kind": kind, "message": str(exc)})
         return 1
     os.write(out_fd, frame)
     return 0
@@ -318,7 +322,7 @@ def main() -> int:
     os.dup2(2, 1)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
-    oom = encode({"op": "error", "kind": "oom", "message": "the model ran out of memory"})
+    oom = encode({"op": Op.ERROR, "kind": ErrorKind.OOM, "message": "the model ran out of memory"})
     try:
         return _serve(in_fd, out_fd)
     except MemoryError:

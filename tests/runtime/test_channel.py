@@ -9,8 +9,11 @@ import pytest
 from sandbox.runtime.channel import (
     HEADER,
     ChannelError,
+    DPCall,
     DPRequest,
+    ErrorKind,
     FrameDecoder,
+    Op,
     encode,
     read_message,
     write_message,
@@ -104,3 +107,17 @@ def test_dp_request_round_trip_and_validation() -> None:
     ):
         with pytest.raises(ChannelError):
             DPRequest.from_message(bad)
+
+
+def test_typed_names_encode_as_their_plain_strings() -> None:
+    """The enums are the wire's vocabulary, not a new format: the bytes stay the same."""
+    assert encode({"op": Op.ERROR, "kind": ErrorKind.OOM, "message": "m"}) == encode(
+        {"op": "error", "kind": "oom", "message": "m"}
+    )
+    req = DPRequest(call=DPCall.MEAN, dataset="census", args={"column": "x"}, group_by=("g",))
+    assert encode(req.to_message()) == encode(
+        {"op": "dp", "call": "mean", "dataset": "census", "args": {"column": "x"},
+         "group_by": ["g"]}
+    )
+    assert DPRequest(call="count", dataset="d", args={}).call is DPCall.COUNT
+    assert DPRequest.from_message(req.to_message()).call is DPCall.MEAN
