@@ -39,11 +39,11 @@ from typing import Any
 from sandbox.disclosure.facts import ReleasedOutputFacts
 from sandbox.disclosure.inputs import InputValues, Matches, matches_in
 from sandbox.disclosure.labels import cell_where, child_path, many, where_of
-from sandbox.disclosure.model import CheckLine, CheckReport
+from sandbox.disclosure.model import CheckLine, CheckReport, Rule
 from sandbox.disclosure.rules import row_level, unverifiable
 from sandbox.disclosure.rules.differencing import differencing_lines
 from sandbox.disclosure.rules.dominance import DominanceNK, DominanceP, shares_of
-from sandbox.disclosure.rules.dp import dp_line
+from sandbox.disclosure.rules.dp import ReleaseSummary, dp_line
 from sandbox.disclosure.rules.min_count import MinCount
 from sandbox.disclosure.rules.min_dof import min_dof_line
 from sandbox.disclosure.rules.redaction import Redaction
@@ -119,8 +119,8 @@ class _CellLines:
 
     def __init__(self, lines: list[CheckLine]) -> None:
         self._lines = lines
-        self._listed: dict[str, int] = {}
-        self._unlisted: dict[str, tuple[int, CheckLine]] = {}
+        self._listed: dict[Rule, int] = {}
+        self._unlisted: dict[Rule, tuple[int, CheckLine]] = {}
 
     def add(self, line: CheckLine | None) -> None:
         if line is None:
@@ -269,14 +269,20 @@ def check_result(result: Any, *, verified: Mapping[str, VerifiedOutput], rules: 
         input_values: The job's input identifier and sensitive values.
         earlier: Facts of the released outputs on the job's datasets.
         kind: ``raw`` or ``dp``.
-        dp_releases: A DP job's release reports.
+        dp_releases: A DP job's release reports, as stored (see
+            :meth:`~sandbox.disclosure.rules.dp.ReleaseSummary.from_dict`).
 
     Returns:
         The result as it would be released (the platform's rounding and redaction applied
         to verified outputs) and the report.
+
+    Raises:
+        ValueError: ``kind`` is neither, or a release report is malformed.
     """
     if kind not in ("raw", "dp"):
         raise ValueError("kind must be 'raw' or 'dp'")
+    releases = [ReleaseSummary.from_dict(release) for release in dp_releases or ()] \
+        if kind == "dp" else []
     effective = Thresholds.of(rules)
     matches = matches_in(result, input_values, max(effective.min_count, 2))
     walk = _Walk(verified=verified, rules=effective, matches=matches,
@@ -285,8 +291,7 @@ def check_result(result: Any, *, verified: Mapping[str, VerifiedOutput], rules: 
     if kind == "raw":
         walk.lines += differencing_lines(walk.tables, earlier, effective.min_count, matches)
     else:
-        for index, release in enumerate(dp_releases or ()):
-            walk.lines.append(dp_line(index, release))
+        walk.lines += [dp_line(index, release) for index, release in enumerate(releases)]
     walk.add(max_cells_line(walk.cells, effective.max_cells))
     try:
         size: int | None = len(canonical_json(released))

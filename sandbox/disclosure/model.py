@@ -12,6 +12,7 @@ the human reviewer.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,14 +21,28 @@ Statistic = float | int | str | None
 """The value of a checked statistic (never a data value)."""
 
 
+class Rule(enum.StrEnum):
+    """The rules a check line can name (one module each in :mod:`sandbox.disclosure.rules`)."""
+
+    MIN_COUNT = "min_count"
+    DOMINANCE_NK = "dominance_nk"
+    DOMINANCE_P = "dominance_p"
+    MIN_DOF = "min_dof"
+    ROW_LEVEL = "row_level"
+    DIFFERENCING = "differencing"
+    MAX_CELLS = "max_cells"
+    MAX_BYTES = "max_bytes"
+    UNVERIFIABLE = "unverifiable"
+    REDACTION = "redaction"
+    ROUNDING = "rounding"
+    DP = "dp"
+
+
 @dataclass(frozen=True)
 class CheckLine:
     """One rule applied to one place of a result."""
 
-    rule: str
-    """``min_count``, ``dominance_nk``, ``dominance_p``, ``min_dof``, ``row_level``,
-    ``differencing``, ``max_cells``, ``max_bytes``, ``unverifiable``, ``redaction``,
-    ``rounding`` or ``dp``."""
+    rule: Rule
     where: str
     """The output path and cell, e.g. ``by_district[district=North]``, or ``result``."""
     statistic: Statistic
@@ -39,18 +54,29 @@ class CheckLine:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"rule": self.rule, "where": self.where, "statistic": self.statistic,
+        return {"rule": self.rule.value, "where": self.where, "statistic": self.statistic,
                 "passed": self.passed, "blocking": self.blocking, "note": self.note}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CheckLine:
-        """The line of :meth:`to_dict`'s form."""
-        statistic = data.get("statistic")
+        """The line of :meth:`to_dict`'s form.
+
+        Raises:
+            ValueError: The mapping is not of that form (a missing field, an unknown rule,
+                a field of the wrong type).
+        """
+        try:
+            rule, where, statistic = Rule(data["rule"]), data["where"], data["statistic"]
+            passed, blocking, note = data["passed"], data["blocking"], data["note"]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"a check line is malformed: {type(exc).__name__}") from None
         if statistic is not None and not isinstance(statistic, int | float | str):
             raise ValueError("a check line's statistic must be a number, text or null")
-        return cls(rule=str(data["rule"]), where=str(data["where"]), statistic=statistic,
-                   passed=bool(data["passed"]), blocking=bool(data["blocking"]),
-                   note=str(data.get("note", "")))
+        if (not isinstance(where, str) or not isinstance(note, str)
+                or not isinstance(passed, bool) or not isinstance(blocking, bool)):
+            raise ValueError("a check line is malformed")
+        return cls(rule=rule, where=where, statistic=statistic, passed=passed,
+                   blocking=blocking, note=note)
 
     @property
     def failed(self) -> bool:
@@ -85,11 +111,19 @@ class CheckReport:
             "blocked": self.blocked,
             "auto_releasable": self.auto_releasable,
             "failed": len(failed),
-            "failed_rules": sorted({line.rule for line in failed}),
+            "failed_rules": sorted({line.rule.value for line in failed}),
             "lines": [line.to_dict() for line in self.lines],
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CheckReport:
-        """The report of :meth:`to_dict`'s form (the verdicts are recomputed)."""
-        return cls(tuple(CheckLine.from_dict(line) for line in data.get("lines", ())))
+        """The report of :meth:`to_dict`'s form (the verdicts are recomputed).
+
+        Raises:
+            ValueError: The mapping is not of that form.
+        """
+        lines = data.get("lines") if isinstance(data, Mapping) else None
+        if not isinstance(lines, list | tuple) or not all(isinstance(line, Mapping)
+                                                          for line in lines):
+            raise ValueError("a check report must hold a list of lines")
+        return cls(tuple(CheckLine.from_dict(line) for line in lines))

@@ -7,7 +7,7 @@ OpenDP, and the row-count rules are applied before the value leaves with its rep
 """
 
 from sandbox.engine.handle import DatasetHandle, GroupedHandle, QueryEngine
-from sandbox.engine.report import MechanismReport, Release, ReleaseReport
+from sandbox.engine.report import MechanismReport, Operation, Part, Release, ReleaseReport
 from sandbox.engine.validation import InvalidQuery
 
 __all__ = [
@@ -15,6 +15,8 @@ __all__ = [
     "GroupedHandle",
     "InvalidQuery",
     "MechanismReport",
+    "Operation",
+    "Part",
     "QueryEngine",
     "Release",
     "ReleaseReport",

@@ -278,7 +278,7 @@ class DatasetHandle(Aggregates):
 
 def _purpose(info: QueriedVersion, query: Query) -> str:
     column = query.value or query.histogram
-    text = f"{query.operation}"
+    text = query.operation.value
     if column is not None:
         text += f" of {column.name}"
     if query.keys:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from sandbox.catalog.dictionary import ColumnSpec
 from sandbox.engine.plan import Query
-from sandbox.engine.report import Release
+from sandbox.engine.report import Operation, Release
 from sandbox.engine.validation import (
     InvalidQuery,
     bin_edges,
@@ -35,24 +35,26 @@ class Aggregates:
 
     def count(self, *, epsilon: object = None, delta: object = None) -> Release:
         """Noisy number of rows (per group)."""
-        query = Query("count", self._keys, epsilon_of(epsilon), delta_of(delta))
+        query = Query(Operation.COUNT, self._keys, epsilon_of(epsilon), delta_of(delta))
         return self._dataset._run(query)
 
     def sum(self, column: object, *, lower: object = None, upper: object = None,
             epsilon: object = None, delta: object = None) -> Release:
         """Noisy sum of ``column`` clamped to ``[lower, upper]``; nulls add nothing."""
-        return self._dataset._run(self._numeric("sum", column, lower, upper, epsilon, delta))
+        return self._dataset._run(
+            self._numeric(Operation.SUM, column, lower, upper, epsilon, delta))
 
     def mean(self, column: object, *, lower: object = None, upper: object = None,
              epsilon: object = None, delta: object = None) -> Release:
         """Noisy mean of the non-null values of ``column`` clamped to ``[lower, upper]``."""
-        return self._dataset._run(self._numeric("mean", column, lower, upper, epsilon, delta))
+        return self._dataset._run(
+            self._numeric(Operation.MEAN, column, lower, upper, epsilon, delta))
 
     def variance(self, column: object, *, lower: object = None, upper: object = None,
                  epsilon: object = None, delta: object = None) -> Release:
         """Noisy (population) variance of the clamped non-null values of ``column``."""
         return self._dataset._run(
-            self._numeric("variance", column, lower, upper, epsilon, delta))
+            self._numeric(Operation.VARIANCE, column, lower, upper, epsilon, delta))
 
     def quantile(self, column: object, q: object = None, *, lower: object = None,
                  upper: object = None, epsilon: object = None, delta: object = None
@@ -63,8 +65,8 @@ class Aggregates:
         if q is None:
             raise InvalidQuery("quantile needs q= (for example 0.5 for the median)")
         level = quantile_of(q)
-        low, high = bounds_of(lower, upper, "quantile")
-        return self._dataset._run(Query("quantile", self._keys, epsilon_of(epsilon),
+        low, high = bounds_of(lower, upper, Operation.QUANTILE.value)
+        return self._dataset._run(Query(Operation.QUANTILE, self._keys, epsilon_of(epsilon),
                                         delta_of(delta), value=spec, lower=low, upper=high,
                                         q=level))
 
@@ -83,12 +85,12 @@ class Aggregates:
             key_column_allowed(spec)
             if any(k.name == spec.name for k in self._keys):
                 raise InvalidQuery(f"column {spec.name!r} is already a group key")
-        return self._dataset._run(Query("histogram", self._keys, epsilon_of(epsilon),
+        return self._dataset._run(Query(Operation.HISTOGRAM, self._keys, epsilon_of(epsilon),
                                         delta_of(delta), histogram=spec, edges=edges))
 
-    def _numeric(self, operation: str, column: object, lower: object, upper: object,
+    def _numeric(self, operation: Operation, column: object, lower: object, upper: object,
                  epsilon: object, delta: object) -> Query:
         spec = column_of(self._dataset.info.dictionary, column, numeric=True)
-        low, high = bounds_of(lower, upper, operation)
+        low, high = bounds_of(lower, upper, operation.value)
         return Query(operation, self._keys, epsilon_of(epsilon), delta_of(delta),
                      value=spec, lower=low, upper=high)

@@ -23,6 +23,7 @@ from sandbox.engine.measurements import (
     partition_selection,
 )
 from sandbox.engine.partials import BinSpec, KeySpec, PartialPlan, ValueSpec
+from sandbox.engine.report import Operation, Part
 from sandbox.engine.validation import InvalidQuery
 from sandbox.policies.budget import PrivacyCost
 from sandbox.policies.model import Policy
@@ -34,13 +35,14 @@ QUANTILE_DENOMINATOR = 10_000
 """The quantile level is used as a fraction with at most this denominator."""
 MAX_PUBLIC_GROUPS = 1_000_000
 
-SHARES: dict[str, dict[str, Fraction]] = {
-    "count": {"count": Fraction(1)},
-    "histogram": {"count": Fraction(1)},
-    "sum": {"count": Fraction(1, 4), "sum": Fraction(3, 4)},
-    "mean": {"count": Fraction(1, 2), "sum": Fraction(1, 2)},
-    "variance": {"count": Fraction(1, 3), "sum": Fraction(1, 3), "squares": Fraction(1, 3)},
-    "quantile": {"count": Fraction(1, 4), "select": Fraction(3, 4)},
+SHARES: dict[Operation, dict[Part, Fraction]] = {
+    Operation.COUNT: {Part.COUNT: Fraction(1)},
+    Operation.HISTOGRAM: {Part.COUNT: Fraction(1)},
+    Operation.SUM: {Part.COUNT: Fraction(1, 4), Part.SUM: Fraction(3, 4)},
+    Operation.MEAN: {Part.COUNT: Fraction(1, 2), Part.SUM: Fraction(1, 2)},
+    Operation.VARIANCE: {Part.COUNT: Fraction(1, 3), Part.SUM: Fraction(1, 3),
+                         Part.SQUARES: Fraction(1, 3)},
+    Operation.QUANTILE: {Part.COUNT: Fraction(1, 4), Part.SELECT: Fraction(3, 4)},
 }
 """How a query's budget is split between its measurements. The count of every release is
 the noisy support the row-count rules act on."""
@@ -60,7 +62,7 @@ class Dimension:
 class Query:
     """One validated DP call: what to compute, over which keys, for which budget."""
 
-    operation: str
+    operation: Operation
     keys: tuple[ColumnSpec, ...]
     epsilon: Fraction
     delta: Fraction | None
@@ -80,7 +82,7 @@ class Plan:
     dimensions: tuple[Dimension, ...]
     selection: bool
     """Whether the groups come from DP partition selection (some keys are not declared)."""
-    parts: dict[str, Calibrated] = field(default_factory=dict)
+    parts: dict[Part, Calibrated] = field(default_factory=dict)
     grid: Grid | None = None
     candidates: tuple[float, ...] | None = None
     alpha: tuple[int, int] = (1, 2)
@@ -105,7 +107,7 @@ def plan_query(query: Query, policy: Policy, contribution_bound: int) -> Plan:
         else:
             dimensions.append(dimension_of(query.histogram))
     selection = any(d.allowed is None and d.bins is None for d in dimensions)
-    cells_per_group = 1 if query.operation in ("count", "histogram") else 2
+    cells_per_group = query.operation.cells_per_group
     limit = policy.row_count.max_output_cells
     assert limit is not None
     if selection:
@@ -129,36 +131,37 @@ def plan_query(query: Query, policy: Policy, contribution_bound: int) -> Plan:
     c = contribution_bound
     if selection:
         assert query.delta is not None
-        plan.parts["count"] = partition_selection(accounting, c, budget * shares["count"],
-                                                  query.delta)
+        plan.parts[Part.COUNT] = partition_selection(accounting, c,
+                                                     budget * shares[Part.COUNT], query.delta)
     else:
-        plan.parts["count"] = integer_noise(accounting, c, budget * shares["count"])
+        plan.parts[Part.COUNT] = integer_noise(accounting, c, budget * shares[Part.COUNT])
     # One grid step per (lower, upper): a sum and a mean or variance on the same bounds
     # sum the same raw units (one pass, see sandbox.engine.memo). A sum is uncentred,
     # so its sensitivity is max(|lower|, |upper|) in units; a mean or variance is
     # centred on the grid point nearest the midpoint, so its sum's sensitivity is about
     # half the range. Each sensitivity is computed from the units of its own grid
     # (Grid.max_units), so sharing the raw units never understates it.
-    if query.operation == "sum":
+    operation = query.operation
+    if operation is Operation.SUM:
         plan.grid = Grid.for_sum(query.lower, query.upper)
-    elif query.operation in ("mean", "variance", "quantile"):
+    elif operation in (Operation.MEAN, Operation.VARIANCE, Operation.QUANTILE):
         plan.grid = Grid.centred(query.lower, query.upper)
-    if query.operation in ("sum", "mean", "variance"):
+    if operation in (Operation.SUM, Operation.MEAN, Operation.VARIANCE):
         assert plan.grid is not None
-        plan.parts["sum"] = integer_noise(accounting, c * plan.grid.max_units,
-                                          budget * shares["sum"])
-    if query.operation == "variance":
+        plan.parts[Part.SUM] = integer_noise(accounting, c * plan.grid.max_units,
+                                             budget * shares[Part.SUM])
+    if operation is Operation.VARIANCE:
         assert plan.grid is not None
-        plan.parts["squares"] = integer_noise(accounting, c * plan.grid.max_square_units,
-                                              budget * shares["squares"])
-    if query.operation == "quantile":
+        plan.parts[Part.SQUARES] = integer_noise(accounting, c * plan.grid.max_square_units,
+                                                 budget * shares[Part.SQUARES])
+    if operation is Operation.QUANTILE:
         assert query.q is not None and query.value is not None
         level = query.q.limit_denominator(QUANTILE_DENOMINATOR)
         plan.alpha = (level.numerator, level.denominator)
         plan.candidates = _candidates(query.value, query.lower, query.upper)
         a, b = plan.alpha
-        plan.parts["select"] = noisy_min(accounting, c * max(a, b - a),
-                                         budget * shares["select"])
+        plan.parts[Part.SELECT] = noisy_min(accounting, c * max(a, b - a),
+                                            budget * shares[Part.SELECT])
     return plan
 
 
@@ -171,9 +174,13 @@ def partial_plan_of(plan: Plan) -> PartialPlan:
     value = None
     if query.value is not None:
         assert plan.grid is not None
-        moments = {"sum": 1, "mean": 1, "variance": 2}.get(query.operation, 0)
+        moments = _MOMENTS.get(query.operation, 0)
         value = ValueSpec(query.value.name, plan.grid, moments, plan.candidates)
     return PartialPlan(keys, bins, value)
+
+
+_MOMENTS = {Operation.SUM: 1, Operation.MEAN: 1, Operation.VARIANCE: 2}
+"""Powers of the value an operation sums (a quantile sums none: it scores candidates)."""
 
 
 def dimension_of(spec: ColumnSpec) -> Dimension:

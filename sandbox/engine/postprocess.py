@@ -21,6 +21,7 @@ import pyarrow as pa
 from sandbox.catalog.dictionary import DataDictionary
 from sandbox.engine.partials import GroupKey, GroupStats, Partial
 from sandbox.engine.plan import Dimension, Plan
+from sandbox.engine.report import Operation, Part
 from sandbox.policies.model import RowCountRules
 from sandbox.policies.rowcount import GroupRow, RowCountReport, apply_row_count_rules
 
@@ -53,12 +54,12 @@ def noise_and_rules(plan: Plan, partial: Partial, rules: RowCountRules,
     truncated = 0
     if plan.selection:
         encoded = {_encode(key): key for key in partial}
-        selected = plan.parts["count"]({code: support(partial[key])
+        selected = plan.parts[Part.COUNT]({code: support(partial[key])
                                         for code, key in encoded.items()})
         chosen = sorted(selected.items(), key=lambda item: item[0])
         limit = rules.max_output_cells
         assert limit is not None
-        keep = limit // (1 if query.operation in ("count", "histogram") else 2)
+        keep = limit // query.operation.cells_per_group
         if len(chosen) > keep:
             truncated = len(chosen) - keep
             by_count = sorted(chosen, key=lambda item: -int(item[1]))[:keep]
@@ -70,7 +71,7 @@ def noise_and_rules(plan: Plan, partial: Partial, rules: RowCountRules,
             tuple(range(len(d.bins) - 1)) if d.bins is not None else (d.allowed or ())
             for d in ordered]))
         exact = [support(partial.get(key, GroupStats())) for key in keys]
-        counts = [int(v) for v in plan.parts["count"](exact)] if keys else []
+        counts = [int(v) for v in plan.parts[Part.COUNT](exact)] if keys else []
     stats = [partial.get(key, GroupStats()) for key in keys]
     values = _values(plan, stats, counts)
     rows = [GroupRow(key, float(count), values[i]) for i, (key, count)
@@ -81,9 +82,9 @@ def noise_and_rules(plan: Plan, partial: Partial, rules: RowCountRules,
         if not released:
             return Noised(None, result.report, 0, truncated)
         row = released[0]
-        if query.operation == "count":
+        if query.operation is Operation.COUNT:
             return Noised(int(row.count), result.report, 1, truncated)
-        return Noised(float(row.values[query.operation]), result.report, 1, truncated)
+        return Noised(float(row.values[query.operation.value]), result.report, 1, truncated)
     return Noised(_table(plan, ordered, released, dictionary), result.report, len(released),
                   truncated)
 
@@ -92,31 +93,31 @@ def _values(plan: Plan, stats: Sequence[GroupStats], counts: Sequence[int]
             ) -> list[dict[str, float]]:
     query = plan.query
     operation = query.operation
-    if operation in ("count", "histogram") or not stats:
+    if operation.cells_per_group == 1 or not stats:
         return [{} for _ in stats]
     grid = plan.grid
     assert grid is not None
-    if operation == "quantile":
+    if operation is Operation.QUANTILE:
         assert plan.candidates is not None
-        selector = plan.parts["select"]
-        return [{"quantile": float(plan.candidates[int(selector(
+        selector = plan.parts[Part.SELECT]
+        return [{Operation.QUANTILE.value: float(plan.candidates[int(selector(
             group.quantile_scores(len(plan.candidates), plan.alpha)))])}
             for group in stats]
-    sums = [int(v) for v in plan.parts["sum"]([s.units for s in stats])]
-    if operation == "sum":
-        return [{"sum": grid.value_of(total)} for total in sums]
+    sums = [int(v) for v in plan.parts[Part.SUM]([s.units for s in stats])]
+    if operation is Operation.SUM:
+        return [{Operation.SUM.value: grid.value_of(total)} for total in sums]
     half = (query.upper - query.lower) / 2.0
-    if operation == "mean":
-        return [{"mean": _clamp(grid.offset + grid.value_of(total) / max(count, 1),
+    if operation is Operation.MEAN:
+        return [{Operation.MEAN.value: _clamp(grid.offset + grid.value_of(total) / max(count, 1),
                                 query.lower, query.upper)}
                 for total, count in zip(sums, counts, strict=True)]
-    squares = [int(v) for v in plan.parts["squares"]([s.squares for s in stats])]
+    squares = [int(v) for v in plan.parts[Part.SQUARES]([s.squares for s in stats])]
     out = []
     for total, square, count in zip(sums, squares, counts, strict=True):
         n = max(count, 1)
         centred_mean = grid.value_of(total) / n
         variance = grid.square_value_of(square) / n - centred_mean * centred_mean
-        out.append({"variance": _clamp(variance, 0.0, half * half)})
+        out.append({Operation.VARIANCE.value: _clamp(variance, 0.0, half * half)})
     return out
 
 
@@ -134,9 +135,9 @@ def _table(plan: Plan, ordered: Sequence[Dimension], rows: Sequence[GroupRow],
             arrow_type = dictionary.by_name[dimension.column].type.arrow_type()
             columns[dimension.column] = pa.array(raw, arrow_type)
     columns["count"] = pa.array([int(row.count) for row in rows], pa.int64())
-    if query.operation not in ("count", "histogram"):
-        columns[query.operation] = pa.array(
-            [row.values[query.operation] for row in rows], pa.float64())
+    if query.operation.cells_per_group == 2:
+        name = query.operation.value
+        columns[name] = pa.array([row.values[name] for row in rows], pa.float64())
     return pa.table(columns)
 
 

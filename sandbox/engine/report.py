@@ -7,6 +7,7 @@ exact costs, and what the row-count rules did. It is what a job keeps of each re
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,12 +17,43 @@ from sandbox.policies.budget import Accounting, PrivacyCost
 from sandbox.policies.rowcount import RowCountReport
 
 
+class Operation(enum.StrEnum):
+    """What a release computes: the aggregate calls of a DP handle, by name."""
+
+    COUNT = "count"
+    SUM = "sum"
+    MEAN = "mean"
+    VARIANCE = "variance"
+    QUANTILE = "quantile"
+    HISTOGRAM = "histogram"
+
+    @property
+    def cells_per_group(self) -> int:
+        """Statistics one group of the output releases: its count, and a value unless the
+        operation is a count (``count`` and ``histogram`` release the count alone).
+        """
+        return 1 if self in (Operation.COUNT, Operation.HISTOGRAM) else 2
+
+
+class Part(enum.StrEnum):
+    """What one measurement of a release noises."""
+
+    COUNT = "count"
+    """The rows (or values) per group: the noisy support the row-count rules act on."""
+    SUM = "sum"
+    """The fixed-point sum of the clamped values."""
+    SQUARES = "squares"
+    """The fixed-point sum of their squares (variance)."""
+    SELECT = "select"
+    """The noisy choice among quantile candidates."""
+
+
 @dataclass(frozen=True)
 class MechanismReport:
     """One OpenDP measurement of a release."""
 
-    part: str
-    """What it noised: ``count``, ``sum``, ``squares`` or ``select``."""
+    part: Part
+    """What it noised."""
     mechanism: str
     scale: float
     cost: PrivacyCost
@@ -29,7 +61,7 @@ class MechanismReport:
 
     def to_dict(self, accounting: Accounting) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"part": self.part, "mechanism": self.mechanism, "scale": self.scale,
+        return {"part": self.part.value, "mechanism": self.mechanism, "scale": self.scale,
                 "cost": self.cost.describe(accounting), "threshold": self.threshold}
 
 
@@ -39,7 +71,7 @@ class ReleaseReport:
 
     dataset: str
     version: int
-    operation: str
+    operation: Operation
     column: str | None
     keys: tuple[str, ...]
     accounting: Accounting
@@ -61,9 +93,9 @@ class ReleaseReport:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
-            "dataset": self.dataset, "version": self.version, "operation": self.operation,
+            "dataset": self.dataset, "version": self.version, "operation": self.operation.value,
             "column": self.column, "keys": list(self.keys),
-            "accounting": str(self.accounting),
+            "accounting": self.accounting.value,
             "cost": self.cost.describe(self.accounting),
             "loss": float(self.cost.loss), "delta": float(self.cost.delta),
             "charged": self.charged.describe(self.accounting),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import json
 import math
 from fractions import Fraction
 from pathlib import Path
@@ -12,6 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from sandbox.disclosure.rules.dp import ReleaseSummary
 from sandbox.engine import QueryEngine, Release
 from sandbox.engine.compute import LocalTaskPool, RayTaskPool
 from sandbox.engine.partials import compute_partials
@@ -83,6 +85,19 @@ def test_scalar_aggregates_are_close_to_the_bounded_truth(census: Census) -> Non
     assert all(c.status is ChargeStatus.RELEASED for c in ledger.charges())
     assert charge_events(ledger) == ["budget.charge:ok", "budget.release:ok"] * 5
 
+
+def test_a_release_report_is_plain_json_the_output_checks_read_back(census: Census) -> None:
+    ledger = new_ledger()
+    data = engine_for(census, ledger, bound=3).dataset("census")
+    release = data.group_by("district").mean("income", lower=0, upper=100_000, epsilon=2)
+    stored = json.loads(json.dumps(release.report.to_dict()))
+    assert stored["operation"] == "mean" and stored["accounting"] == "pure"
+    assert [m["part"] for m in stored["mechanisms"]] == ["count", "sum"]
+    summary = ReleaseSummary.from_dict(stored)
+    assert (summary.dataset, summary.operation) == ("census", "mean")
+    assert summary.charged == release.report.charged.describe(release.report.accounting)
+    assert summary.suppressed == release.report.suppressed
+    assert [m.part for m in summary.mechanisms] == ["count", "sum"]
 
 def test_grouped_declared_keys_include_empty_public_groups(census: Census) -> None:
     ledger = new_ledger()

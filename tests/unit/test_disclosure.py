@@ -493,6 +493,25 @@ def test_a_dp_result_carries_its_release_report() -> None:
     assert too_big.blocked
 
 
+def test_a_malformed_release_report_is_refused() -> None:
+    first = RELEASES[0]
+    for broken in ({**first, "dataset": None}, {k: v for k, v in first.items() if k != "charged"},
+                   {**first, "mechanisms": ["laplace"]}, {**first, "suppressed": "3"}):
+        with pytest.raises(ValueError, match="release report is malformed"):
+            check({"total": 1}, kind="dp", dp_releases=[broken])
+
+
+def test_a_check_report_reads_back_from_its_json() -> None:
+    table = crosstab(districts({"North": 30, "South": 3}), rows=["district"])
+    _, report = check({"t": table.to_output("t1"), "n": 1}, {"t1": table})
+    stored = json.loads(json.dumps(report.to_dict()))
+    assert all(type(line["rule"]) is str for line in stored["lines"])
+    assert CheckReport.from_dict(stored) == report
+    for broken in ({**stored["lines"][0], "rule": "no_such_rule"},
+                   {k: v for k, v in stored["lines"][0].items() if k != "note"}):
+        with pytest.raises(ValueError, match="malformed"):
+            CheckReport.from_dict({"lines": [broken]})
+
 def test_a_dp_result_treats_markers_as_plain_data() -> None:
     table = crosstab(districts({"North": 3}), rows=["district"])
     _, report = check({"t": table.to_output("t1")}, {"t1": table}, kind="dp")

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from sandbox.disclosure.facts import ReleasedOutputFacts, facts_of, same_table
 from sandbox.disclosure.inputs import Matches
 from sandbox.disclosure.labels import cell_where, many, where_of
-from sandbox.disclosure.model import CheckLine
+from sandbox.disclosure.model import CheckLine, Rule
 from sandbox.disclosure.verified.outputs import VerifiedTable
 
-RULE = "differencing"
+RULE = Rule.DIFFERENCING
 
 
 def differencing_lines(tables: Sequence[tuple[str, VerifiedTable]],

@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sandbox.disclosure.labels import many
-from sandbox.disclosure.model import CheckLine
+from sandbox.disclosure.model import CheckLine, Rule
 
-NK = "dominance_nk"
-P = "dominance_p"
+NK = Rule.DOMINANCE_NK
+P = Rule.DOMINANCE_P
 
 
 def shares_of(top: tuple[float, ...], total: float | None, contributors: int, n: int

@@ -3,38 +3,80 @@
 A DP job's result is post-processing of DP releases, each already charged and passed
 through the row-count rules by the query engine; its line shows the mechanisms, what was
 charged and how many groups were suppressed or dropped.
+
+The releases come as the job stored them: the JSON of the engine's
+:class:`~sandbox.engine.report.ReleaseReport` (the engine sits above this layer, so the
+fields the line shows are read back here, by :meth:`ReleaseSummary.from_dict`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sandbox.disclosure.model import CheckLine
+from sandbox.disclosure.model import CheckLine, Rule
 
-RULE = "dp"
+RULE = Rule.DP
 
 
-def dp_line(index: int, release: Mapping[str, Any]) -> CheckLine:
-    """The line of the job's release number ``index`` (from 0), from its stored report."""
-    dataset = str(release.get("dataset", "?"))
-    operation = str(release.get("operation", "?"))
-    mechanisms = []
-    for mechanism in release.get("mechanisms") or ():
-        if isinstance(mechanism, Mapping):
-            name = str(mechanism.get("mechanism", "?"))
-            part = mechanism.get("part")
-            mechanisms.append(f"{name} ({part})" if part else name)
-        else:
-            mechanisms.append(str(mechanism))
-    charged = release.get("charged")
-    if charged is None and "loss" in release:
-        charged = f"epsilon {release.get('loss')}, delta {release.get('delta', 0)}"
-    suppressed = release.get("suppressed", 0)
-    truncated = release.get("truncated", 0)
-    note = (f"{dataset} {operation}: mechanisms {', '.join(mechanisms) or 'none reported'}; "
-            f"charged {charged}; suppressed groups {suppressed}")
-    if truncated:
-        note += f"; groups dropped to fit max_output_cells {truncated}"
-    statistic = str(charged) if charged is not None else None
-    return CheckLine(RULE, f"release {index + 1}", statistic, True, False, note)
+@dataclass(frozen=True)
+class MechanismSummary:
+    """One measurement of a release, as its line names it."""
+
+    mechanism: str
+    """The mechanism's name, e.g. ``discrete Laplace``."""
+    part: str
+    """What it noised: ``count``, ``sum``, ``squares`` or ``select``."""
+
+    def describe(self) -> str:
+        """``discrete Laplace (sum)``."""
+        return f"{self.mechanism} ({self.part})"
+
+
+@dataclass(frozen=True)
+class ReleaseSummary:
+    """What the ``dp`` line shows of one stored release report (no data value)."""
+
+    dataset: str
+    operation: str
+    mechanisms: tuple[MechanismSummary, ...]
+    charged: str
+    """What the ledger debited, as the report describes it (``epsilon 0.1``)."""
+    suppressed: int
+    """Groups the row-count rules suppressed."""
+    truncated: int = 0
+    """Selected groups dropped to respect ``max_output_cells``."""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ReleaseSummary:
+        """The summary of a stored release report (``ReleaseReport.to_dict``'s form).
+
+        Raises:
+            ValueError: The mapping is not of that form.
+        """
+        try:
+            dataset, operation = data["dataset"], data["operation"]
+            charged, suppressed = data["charged"], data["suppressed"]
+            truncated = data.get("truncated", 0)
+            mechanisms = tuple(MechanismSummary(mechanism=m["mechanism"], part=m["part"])
+                               for m in data["mechanisms"])
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"a release report is malformed: {type(exc).__name__}") from None
+        texts = [dataset, operation, charged, *(f for m in mechanisms
+                                                for f in (m.mechanism, m.part))]
+        if (not all(isinstance(text, str) for text in texts)
+                or type(suppressed) is not int or type(truncated) is not int):
+            raise ValueError("a release report is malformed")
+        return cls(dataset=dataset, operation=operation, mechanisms=mechanisms,
+                   charged=charged, suppressed=suppressed, truncated=truncated)
+
+
+def dp_line(index: int, release: ReleaseSummary) -> CheckLine:
+    """The line of the job's release number ``index`` (from 0)."""
+    mechanisms = ", ".join(m.describe() for m in release.mechanisms) or "none reported"
+    note = (f"{release.dataset} {release.operation}: mechanisms {mechanisms}; "
+            f"charged {release.charged}; suppressed groups {release.suppressed}")
+    if release.truncated:
+        note += f"; groups dropped to fit max_output_cells {release.truncated}"
+    return CheckLine(RULE, f"release {index + 1}", release.charged, True, False, note)

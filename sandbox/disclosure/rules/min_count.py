@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sandbox.disclosure.labels import many
-from sandbox.disclosure.model import CheckLine
+from sandbox.disclosure.model import CheckLine, Rule
 
-RULE = "min_count"
+RULE = Rule.MIN_COUNT
 
 
 @dataclass

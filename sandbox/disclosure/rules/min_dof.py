@@ -5,9 +5,9 @@ Blocking: with few degrees of freedom a fit comes close to the rows it was fitte
 
 from __future__ import annotations
 
-from sandbox.disclosure.model import CheckLine
+from sandbox.disclosure.model import CheckLine, Rule
 
-RULE = "min_dof"
+RULE = Rule.MIN_DOF
 
 
 def min_dof_line(where: str, dof: int, minimum: int) -> CheckLine:

@@ -6,9 +6,9 @@ released output says ``rounded_to``.
 
 from __future__ import annotations
 
-from sandbox.disclosure.model import CheckLine
+from sandbox.disclosure.model import CheckLine, Rule
 
-RULE = "rounding"
+RULE = Rule.ROUNDING
 
 
 def rounded(count: int, multiple: int) -> int:

@@ -15,9 +15,9 @@ from typing import Any
 
 from sandbox.disclosure.inputs import Matches
 from sandbox.disclosure.labels import many
-from sandbox.disclosure.model import CheckLine
+from sandbox.disclosure.model import CheckLine, Rule
 
-RULE = "row_level"
+RULE = Rule.ROW_LEVEL
 
 
 def key_line(where: str, value: Mapping[str, Any], matches: Matches) -> CheckLine | None:

@@ -7,10 +7,10 @@ job's result size limit. A result that is not plain JSON fails ``max_bytes``.
 
 from __future__ import annotations
 
-from sandbox.disclosure.model import CheckLine
+from sandbox.disclosure.model import CheckLine, Rule
 
-MAX_CELLS = "max_cells"
-MAX_BYTES = "max_bytes"
+MAX_CELLS = Rule.MAX_CELLS
+MAX_BYTES = Rule.MAX_BYTES
 
 
 def max_cells_line(cells: int, limit: int) -> CheckLine:

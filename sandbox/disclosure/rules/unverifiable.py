@@ -9,9 +9,9 @@ verified output.
 from __future__ import annotations
 
 from sandbox.disclosure.labels import many
-from sandbox.disclosure.model import CheckLine
+from sandbox.disclosure.model import CheckLine, Rule
 
-RULE = "unverifiable"
+RULE = Rule.UNVERIFIABLE
 
 NOT_OURS = ("marked as a platform output, but not one this job's helpers computed: a "
             "reviewer must check it")
