@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
-from api.schemas_access import (
+from api.schemas.applications import (
     ApplicationCreate,
     ApplicationPublic,
     FormReview,
@@ -39,7 +39,7 @@ def submit(
         period_end=body.period_end, results_form=body.results_form, scenario=body.scenario,
         security_measures=body.security_measures, commitment_signed=body.commitment_signed,
     )
-    return ApplicationPublic.of(
+    return ApplicationPublic.model_validate(
         applications.submit_application(session, actor, platform.calendar, draft))
 
 
@@ -53,7 +53,7 @@ def list_applications(
     wanted = parse_enum(ApplicationStatus, status, "status") if status else None
     found = applications.list_applications(session, actor, platform.calendar,
                                            status=wanted)
-    return [ApplicationPublic.of(a) for a in found]
+    return [ApplicationPublic.model_validate(a) for a in found]
 
 
 @router.get("/{application_id}", response_model=ApplicationPublic)
@@ -61,7 +61,7 @@ def get_application(
     application_id: Id, platform: PlatformDep, session: ReadSession, actor: ActorDep
 ) -> ApplicationPublic:
     """One application with its stages, deadlines and time left."""
-    return ApplicationPublic.of(
+    return ApplicationPublic.model_validate(
         applications.get_application(session, actor, platform.calendar, application_id))
 
 
@@ -74,7 +74,7 @@ def form_review(
     actor: Annotated[Actor, require_roles(Role.AUTHORITY)],
 ) -> ApplicationPublic:
     """Pass the application to the provider, or return it with the reason (authority)."""
-    return ApplicationPublic.of(applications.form_review(
+    return ApplicationPublic.model_validate(applications.form_review(
         session, actor, platform.calendar, application_id,
         passed=body.outcome == "pass", reason=body.reason))
 
@@ -95,6 +95,6 @@ def decide(
                   job_kinds=tuple(body.job_kinds), policy=body.policy,
                   period_start=body.period_start, period_end=body.period_end,
                   report_interval_days=body.report_interval_days) if approve else None
-    return ApplicationPublic.of(applications.decide(
+    return ApplicationPublic.model_validate(applications.decide(
         session, actor, platform.calendar, application_id, approve=approve, scope=scope,
         reason=body.reason, legal_basis=body.legal_basis))

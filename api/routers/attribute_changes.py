@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.deps import ActorDep, ReadSession, WriteSession, require_roles
-from api.schemas import AttributeChangePublic, AttributeDecision
+from api.schemas.attribute_changes import AttributeChangePublic, AttributeDecision
 from api.types import Id
 from sandbox.catalog import changes
 from sandbox.catalog.model import ChangeStatus
@@ -27,9 +27,10 @@ def list_changes(
     wanted = parse_enum(ChangeStatus, status, "status") if status else None
     found = changes.list_changes(session, status=wanted, dataset=dataset)
     if actor.role in (Role.AUTHORITY, Role.AUDITOR, Role.ADMIN):
-        return [AttributeChangePublic.of(c) for c in found]
+        return [AttributeChangePublic.model_validate(c) for c in found]
     if actor.role is Role.PROVIDER:
-        return [AttributeChangePublic.of(c) for c in found if c.requested_by == actor.username]
+        return [AttributeChangePublic.model_validate(c)
+                for c in found if c.requested_by == actor.username]
     raise PermissionDenied("attribute changes are read by the authority, auditors and providers")
 
 
@@ -41,6 +42,6 @@ def decide(
     actor: Annotated[Actor, require_roles(Role.AUTHORITY)],
 ) -> AttributeChangePublic:
     """Approve or reject a change request (authority)."""
-    return AttributeChangePublic.of(
+    return AttributeChangePublic.model_validate(
         changes.decide_change(session, actor, change_id, approve=body.approve,
-                              note=body.note))
+                                          note=body.note))

@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from api.deps import StreamSession, WriteSession, require_roles
-from api.schemas import AuditEntryPublic, AuditPage, AuditVerifyPublic
+from api.schemas.audit import AuditEntryPublic, AuditPage, AuditVerifyPublic
 from api.types import Cursor
 from sandbox import audit
 from sandbox.identity.model import Actor, Role
@@ -34,7 +34,7 @@ def read(
     query = audit.AuditQuery(after_seq=after_seq, limit=limit, action=action,
                              object_type=object_type, object_id=object_id, actor=actor_name)
     entries = audit.read_entries(session, actor, query)
-    return AuditPage(data=[AuditEntryPublic.of(e) for e in entries], count=len(entries))
+    return AuditPage(data=[AuditEntryPublic.model_validate(e) for e in entries], count=len(entries))
 
 
 @router.get("/export", response_class=StreamingResponse,
@@ -56,4 +56,4 @@ def _lines(session: Session) -> Iterator[bytes]:
 @router.get("/verify", response_model=AuditVerifyPublic)
 def verify(session: WriteSession, actor: AuditorDep) -> AuditVerifyPublic:
     """Walk the whole chain and report every break (auditor, admin)."""
-    return AuditVerifyPublic.of(audit.verify_chain(session, actor))
+    return AuditVerifyPublic.model_validate(audit.verify_chain(session, actor))

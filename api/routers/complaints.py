@@ -9,12 +9,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
-from api.schemas_oversight import (
-    ComplaintAnswer,
-    ComplaintCreate,
-    ComplaintPublic,
-    EvidencePublic,
-)
+from api.schemas.complaints import ComplaintAnswer, ComplaintCreate, ComplaintPublic, EvidencePublic
 from api.types import Id
 from sandbox.errors import InvalidRequest, UploadTooLarge
 from sandbox.identity.model import Actor, Role
@@ -43,7 +38,7 @@ def submit(body: ComplaintCreate, platform: PlatformDep, session: WriteSession,
     """File a complaint against a dataset (any account); the provider answers within 10
     working days.
     """
-    return ComplaintPublic.of(complaints.submit(
+    return ComplaintPublic.model_validate(complaints.submit(
         session, actor, platform.calendar, dataset=body.dataset, kind=body.kind,
         description=body.description, evidence_text=body.evidence_text))
 
@@ -55,15 +50,16 @@ def list_complaints(platform: PlatformDep, session: ReadSession, actor: ActorDep
     """The complaints you may see: yours, those about your organisation's data, or all."""
     found = complaints.list_complaints(session, actor, platform.calendar, status=status,
                                        dataset=dataset)
-    return [ComplaintPublic.of(c) for c in found]
+    return [ComplaintPublic.model_validate(c) for c in found]
 
 
 @router.get("/{complaint_id}", response_model=ComplaintPublic)
 def get_complaint(complaint_id: Id, platform: PlatformDep, session: ReadSession,
                   actor: ActorDep) -> ComplaintPublic:
     """One complaint with its evidence, its answer stage and time left."""
-    return ComplaintPublic.of(complaints.get_complaint(session, actor, platform.calendar,
-                                                       complaint_id))
+    return ComplaintPublic.model_validate(
+        complaints.get_complaint(session, actor, platform.calendar,
+                                 complaint_id))
 
 
 @router.post(
@@ -87,7 +83,7 @@ async def add_evidence(
     content = await read_limited(request, complaints.MAX_EVIDENCE_BYTES, content_length)
     evidence = await run_in_threadpool(complaints.attach_evidence, platform, actor,
                                        complaint_id, filename=x_filename, content=content)
-    return EvidencePublic.of(evidence)
+    return EvidencePublic.model_validate(evidence)
 
 
 @router.get(
@@ -117,6 +113,6 @@ def answer(
     ``reprocess`` (a new desensitised version from ``upload_id``) or ``end`` (withdraw the
     dataset for good); its suspension, if any, is resolved the same way.
     """
-    return ComplaintPublic.of(complaints.answer_complaint(
+    return ComplaintPublic.model_validate(complaints.answer_complaint(
         platform, actor, complaint_id, step=body.outcome, text=body.answer,
         reprocessing=body.reprocessing()))

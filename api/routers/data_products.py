@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.deps import ActorDep, ReadSession, WriteSession, require_roles
-from api.schemas_oversight import ProductCreate, ProductPublic
+from api.schemas.data_products import ProductCreate, ProductPublic, product_public
 from api.types import Id
 from sandbox.identity.model import Actor, Role
 from sandbox.oversight import products
@@ -26,7 +26,7 @@ def publish(
         session, actor, title=body.title, description=body.description,
         sources=[(s.dataset, s.version) for s in body.sources], grant_id=body.grant_id,
         payload=body.payload, job_id=body.job_id)
-    return ProductPublic.of(made, with_payload=True)
+    return product_public(made, with_payload=True)
 
 
 @router.get("", response_model=list[ProductPublic])
@@ -34,11 +34,11 @@ def list_products(session: ReadSession, _actor: ActorDep,
                   dataset: str | None = None) -> list[ProductPublic]:
     """Every published product (without payloads), newest first."""
     found = products.list_products(session, dataset=dataset)
-    return [ProductPublic.of(p, with_payload=False) for p in found]
+    return [product_public(p, with_payload=False) for p in found]
 
 
 @router.get("/{product_id}", response_model=ProductPublic)
 def get_product(product_id: Id, session: WriteSession, actor: ActorDep) -> ProductPublic:
     """One product with its payload (any account)."""
-    return ProductPublic.of(products.get_product(session, actor, product_id),
-                            with_payload=True)
+    return product_public(products.get_product(session, actor, product_id),
+                          with_payload=True)

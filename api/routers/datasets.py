@@ -9,9 +9,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import StreamingResponse
 
 from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
-from api.schemas import (
-    AttributeChangeCreate,
-    AttributeChangePublic,
+from api.schemas.attribute_changes import AttributeChangeCreate, AttributeChangePublic
+from api.schemas.datasets import (
     DatasetCreate,
     DatasetPublic,
     DatasetsPublic,
@@ -22,6 +21,7 @@ from api.schemas import (
     RowsPage,
     VersionCreate,
     VersionPublic,
+    dataset_public,
 )
 from api.types import Offset, Version
 from sandbox.catalog import changes
@@ -45,14 +45,14 @@ def register(body: DatasetCreate, platform: PlatformDep, actor: ProviderDep) -> 
     metadata = parse_metadata(body.model_dump(exclude={"source", "format"}))
     source = registry.DataSource(upload_id=body.source.upload_id, path=body.source.path)
     entry = registry.register_dataset(platform, actor, metadata, source, parse_format(body.format))
-    return DatasetPublic.of(entry, details=True)
+    return dataset_public(entry, details=True)
 
 
 @router.get("", response_model=DatasetsPublic)
 def catalog(session: ReadSession, actor: ActorDep) -> DatasetsPublic:
     """The whole catalog as the caller may see it."""
     entries = list_entries(session)
-    data = [DatasetPublic.of(e, details=sees_details(actor, e)) for e in entries]
+    data = [dataset_public(e, details=sees_details(actor, e)) for e in entries]
     return DatasetsPublic(data=data, count=len(data))
 
 
@@ -60,7 +60,7 @@ def catalog(session: ReadSession, actor: ActorDep) -> DatasetsPublic:
 def entry(name: str, platform: PlatformDep, actor: ActorDep) -> DatasetPublic:
     """One catalog entry."""
     found = reads.view_entry(platform, actor, name)
-    return DatasetPublic.of(found, details=sees_details(actor, found))
+    return dataset_public(found, details=sees_details(actor, found))
 
 
 @router.post("/{name}/versions", response_model=DatasetPublic, status_code=201)
@@ -71,7 +71,7 @@ def add_version(
     source = registry.DataSource(upload_id=body.source.upload_id, path=body.source.path)
     updated = registry.add_version(platform, actor, name, source, parse_format(body.format),
                                    body.note)
-    return DatasetPublic.of(updated, details=True)
+    return dataset_public(updated, details=True)
 
 
 @router.get("/{name}/versions", response_model=list[VersionPublic])
@@ -80,7 +80,7 @@ def versions(name: str, platform: PlatformDep, actor: ActorDep) -> list[VersionP
     found = reads.view_entry(platform, actor, name)
     if not sees_details(actor, found):
         return []
-    return [VersionPublic.of(v) for v in found.versions]
+    return [VersionPublic.model_validate(v) for v in found.versions]
 
 
 @router.get("/{name}/quality", response_model=QualityPublic)
@@ -150,7 +150,7 @@ def record_desensitisation(
     name: str, body: DesensitisationCreate, session: WriteSession, actor: ProviderDep
 ) -> DesensitisationPublic:
     """Add to a dataset's desensitisation record (provider)."""
-    return DesensitisationPublic.of(changes.record_desensitisation(
+    return DesensitisationPublic.model_validate(changes.record_desensitisation(
         session, actor, name, method=body.method, description=body.description,
         version=body.version))
 
@@ -162,7 +162,7 @@ def request_attribute_change(
 ) -> AttributeChangePublic:
     """Ask the authority to change the open attribute (provider)."""
     target = parse_enum(OpenAttribute, body.to_attribute, "to_attribute")
-    return AttributeChangePublic.of(changes.request_change(
+    return AttributeChangePublic.model_validate(changes.request_change(
         session, actor, name, to_attribute=target, legal_basis=body.legal_basis,
         desensitisation_id=body.desensitisation_id,
         consent_reference=body.consent_reference, reason=body.reason))

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.deps import PlatformDep, ReadSession, require_roles
-from api.schemas_access import OverdueList, OverduePublic
+from api.schemas.stages import OverdueList, OverduePublic
 from sandbox.access.overdue import list_overdue
 from sandbox.clock import utc_now
 from sandbox.identity.model import Actor, Role
@@ -24,4 +24,5 @@ def overdue(
     """Open stages past their deadline as of ``on`` (default today), most overdue first."""
     day = on or platform.calendar.local_date(utc_now())
     items = list_overdue(session, actor, platform.calendar, on=day)
-    return OverdueList(on=day, data=[OverduePublic.of(i) for i in items], count=len(items))
+    return OverdueList(on=day, data=[OverduePublic.model_validate(i) for i in items],
+                       count=len(items))

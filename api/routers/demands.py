@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
-from api.schemas_access import (
+from api.schemas.demands import (
     DemandAnswer,
     DemandCreate,
     DemandFormReview,
@@ -31,7 +31,7 @@ def submit(
     actor: Annotated[Actor, require_roles(Role.USER)],
 ) -> DemandPublic:
     """Ask for data not yet open (a user)."""
-    return DemandPublic.of(demands.submit_demand(
+    return DemandPublic.model_validate(demands.submit_demand(
         session, actor, platform.calendar, description=body.description,
         dataset_name=body.dataset, provider_org_id=body.provider_org_id))
 
@@ -43,15 +43,15 @@ def list_demands(
     """The requests you may see: your own, those passed to your organisation, or all."""
     wanted = parse_enum(DemandStatus, status, "status") if status else None
     found = demands.list_demands(session, actor, platform.calendar, status=wanted)
-    return [DemandPublic.of(d) for d in found]
+    return [DemandPublic.model_validate(d) for d in found]
 
 
 @router.get("/{demand_id}", response_model=DemandPublic)
 def get_demand(demand_id: Id, platform: PlatformDep, session: ReadSession,
                actor: ActorDep) -> DemandPublic:
     """One request with its stages, deadlines and time left."""
-    return DemandPublic.of(demands.get_demand(session, actor, platform.calendar,
-                                              demand_id))
+    return DemandPublic.model_validate(demands.get_demand(session, actor, platform.calendar,
+                                                          demand_id))
 
 
 @router.post("/{demand_id}/form-review", response_model=DemandPublic)
@@ -65,7 +65,7 @@ def form_review(
     """Pass the request to a provider organisation, or return it with the reason
     (authority).
     """
-    return DemandPublic.of(demands.form_review(
+    return DemandPublic.model_validate(demands.form_review(
         session, actor, platform.calendar, demand_id, passed=body.outcome == "pass",
         reason=body.reason, provider_org_id=body.provider_org_id))
 
@@ -74,7 +74,7 @@ def form_review(
 def answer(demand_id: Id, body: DemandAnswer, platform: PlatformDep,
            session: WriteSession, actor: ProviderDep) -> DemandPublic:
     """Agree to open the data, or refuse with the reason (the provider it was passed to)."""
-    return DemandPublic.of(demands.answer(
+    return DemandPublic.model_validate(demands.answer(
         session, actor, platform.calendar, demand_id, agree=body.outcome == "agree",
         reason=body.reason, legal_basis=body.legal_basis))
 
@@ -83,5 +83,5 @@ def answer(demand_id: Id, body: DemandAnswer, platform: PlatformDep,
 def opened(demand_id: Id, body: DemandOpened, platform: PlatformDep,
            session: WriteSession, actor: ProviderDep) -> DemandPublic:
     """Record that the data is open, linking its catalog dataset (the provider)."""
-    return DemandPublic.of(demands.mark_opened(session, actor, platform.calendar,
-                                               demand_id, dataset=body.dataset))
+    return DemandPublic.model_validate(demands.mark_opened(session, actor, platform.calendar,
+                                                           demand_id, dataset=body.dataset))

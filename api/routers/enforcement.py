@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.deps import WriteSession, require_roles
-from api.schemas_oversight import EnforcementPublic, EnforcementRequest
+from api.schemas.enforcement import EnforcementPublic, EnforcementRequest
 from sandbox.identity.model import Actor, Role
 from sandbox.oversight import enforcement
 
@@ -22,7 +22,8 @@ def rectification(body: EnforcementRequest, session: WriteSession,
     """
     done = enforcement.request_rectification(session, actor, user_id=body.user_id,
                                              reason=body.reason)
-    return EnforcementPublic.of(body.user_id, "rectification", done)
+    return EnforcementPublic.model_validate(
+        {"user_id": body.user_id, "step": "rectification", "grants": done})
 
 
 @router.post("/termination", response_model=EnforcementPublic)
@@ -32,4 +33,5 @@ def termination(body: EnforcementRequest, session: WriteSession,
     data are revoked.
     """
     done = enforcement.terminate(session, actor, user_id=body.user_id, reason=body.reason)
-    return EnforcementPublic.of(body.user_id, "termination", done)
+    return EnforcementPublic.model_validate(
+        {"user_id": body.user_id, "step": "termination", "grants": done})

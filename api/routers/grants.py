@@ -6,12 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
-from api.schemas_access import (
-    AgreementAccept,
-    AgreementPublic,
-    GrantPublic,
-    GrantStatusChange,
-)
+from api.schemas.grants import AgreementAccept, AgreementPublic, GrantPublic, GrantStatusChange
 from api.types import Id
 from sandbox._parse import parse_enum
 from sandbox.access import grants
@@ -29,20 +24,21 @@ def list_grants(
 ) -> list[GrantPublic]:
     """The grants you may see; ``status`` is as of now (``expired`` finds lapsed ones)."""
     wanted = parse_enum(GrantStatus, status, "status") if status else None
-    return [GrantPublic.of(g) for g in grants.list_grants(session, actor, status=wanted)]
+    return [GrantPublic.model_validate(g)
+            for g in grants.list_grants(session, actor, status=wanted)]
 
 
 @router.get("/{grant_id}", response_model=GrantPublic)
 def get_grant(grant_id: Id, session: ReadSession, actor: ActorDep) -> GrantPublic:
     """One grant, its status as of now."""
-    return GrantPublic.of(grants.get_grant(session, actor, grant_id))
+    return GrantPublic.model_validate(grants.get_grant(session, actor, grant_id))
 
 
 @router.get("/{grant_id}/agreement", response_model=AgreementPublic)
 def agreement(grant_id: Id, platform: PlatformDep, session: ReadSession,
               actor: ActorDep) -> AgreementPublic:
     """The agreement in force, which the grant's holder accepts to activate it."""
-    return AgreementPublic.of(
+    return AgreementPublic.model_validate(
         grants.agreement_for(session, actor, platform.agreement, grant_id))
 
 
@@ -57,15 +53,15 @@ def accept(
     """Accept the agreement (the grant's holder): the grant becomes active and its budget
     accounts open.
     """
-    return GrantPublic.of(grants.accept(
+    return GrantPublic.model_validate(grants.accept(
         session, actor, platform.agreement, grant_id, version=body.agreement_version,
         sha256=body.agreement_sha256))
 
 
 def _change(session: Session, actor: Actor, grant_id: int, step: str,
             body: GrantStatusChange) -> GrantPublic:
-    return GrantPublic.of(grants.change_status(session, actor, grant_id, step,
-                                               reason=body.reason))
+    return GrantPublic.model_validate(grants.change_status(session, actor, grant_id, step,
+                                                           reason=body.reason))
 
 
 @router.post("/{grant_id}/suspend", response_model=GrantPublic)

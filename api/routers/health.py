@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.schemas import Health
+from api.schemas.common import Health
 
 router = APIRouter(tags=["health"])
 

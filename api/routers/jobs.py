@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Query, Request
 
 from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
-from api.schemas_jobs import AlgorithmPublic, JobCreate, JobLog, JobPublic
+from api.schemas.jobs import AlgorithmPublic, JobCreate, JobLog, JobPublic, algorithm_public
 from api.types import Id
 from sandbox.errors import NotFound
 from sandbox.identity.model import Actor, Role
@@ -40,7 +40,7 @@ def submit(body: JobCreate, request: Request, platform: PlatformDep,
         JobRequest(datasets=body.datasets, kind=body.kind, source=body.source,
                    model=body.model, params=body.params, grant=body.grant),
         models=_vetted_models(request), notify=_dispatcher(request).notify)
-    return JobPublic.of(job)
+    return JobPublic.model_validate(job)
 
 
 @router.get("/jobs", response_model=list[JobPublic])
@@ -49,14 +49,14 @@ def list_jobs(session: ReadSession, actor: ActorDep, state: str | None = None,
     """The jobs you may see, newest first (yours; a provider's reviewers see the jobs run
     under their organisation's grants; oversight sees all).
     """
-    return [JobPublic.of(j) for j in service.list_jobs(session, actor, state=state,
-                                                        limit=limit)]
+    return [JobPublic.model_validate(j) for j in service.list_jobs(session, actor, state=state,
+                                                                    limit=limit)]
 
 
 @router.get("/jobs/{job_id}", response_model=JobPublic)
 def get_job(job_id: Id, session: ReadSession, actor: ActorDep) -> JobPublic:
     """One job: its state, progress and, for a DP job, its errors."""
-    return JobPublic.of(service.get_job(session, actor, job_id))
+    return JobPublic.model_validate(service.get_job(session, actor, job_id))
 
 
 @router.get("/jobs/{job_id}/log", response_model=JobLog)
@@ -72,14 +72,14 @@ def cancel(job_id: Id, request: Request, session: WriteSession, actor: ActorDep,
     """Cancel a job (its owner): at once if it has not started, within a second if it runs."""
     job = service.cancel(session, actor, job_id)
     after_commit.add_task(_dispatcher(request).notify)
-    return JobPublic.of(job)
+    return JobPublic.model_validate(job)
 
 
 @router.get("/algorithms", response_model=list[AlgorithmPublic])
 def list_algorithms(request: Request, actor: ActorDep) -> list[AlgorithmPublic]:
     """The vetted algorithm models a job may name, with their parameters."""
     del actor
-    return [AlgorithmPublic.of(m) for m in _vetted_models(request)]
+    return [algorithm_public(m) for m in _vetted_models(request)]
 
 
 @router.get("/algorithms/{name}", response_model=AlgorithmPublic)
@@ -87,6 +87,6 @@ def get_algorithm(name: str, request: Request, actor: ActorDep) -> AlgorithmPubl
     """One vetted model, with its source."""
     del actor
     try:
-        return AlgorithmPublic.of(_vetted_models(request).get(name), with_source=True)
+        return algorithm_public(_vetted_models(request).get(name), with_source=True)
     except UnknownModel as exc:
         raise NotFound(str(exc)) from None

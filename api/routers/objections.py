@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
-from api.schemas_oversight import ObjectionAnswer, ObjectionCreate, ObjectionPublic
+from api.schemas.objections import ObjectionAnswer, ObjectionCreate, ObjectionPublic
 from api.types import Id
 from sandbox.identity.model import Actor, Role
 from sandbox.oversight import objections
@@ -19,7 +19,7 @@ def submit(body: ObjectionCreate, platform: PlatformDep, session: WriteSession,
     """Object to an error or omission in a dataset (any account); the provider answers
     within 10 working days.
     """
-    return ObjectionPublic.of(objections.submit(
+    return ObjectionPublic.model_validate(objections.submit(
         session, actor, platform.calendar, dataset=body.dataset, kind=body.kind,
         description=body.description))
 
@@ -31,15 +31,16 @@ def list_objections(platform: PlatformDep, session: ReadSession, actor: ActorDep
     """The objections you may see: yours, those about your organisation's data, or all."""
     found = objections.list_objections(session, actor, platform.calendar, status=status,
                                        dataset=dataset)
-    return [ObjectionPublic.of(o) for o in found]
+    return [ObjectionPublic.model_validate(o) for o in found]
 
 
 @router.get("/{objection_id}", response_model=ObjectionPublic)
 def get_objection(objection_id: Id, platform: PlatformDep, session: ReadSession,
                   actor: ActorDep) -> ObjectionPublic:
     """One objection with its answer stage and time left."""
-    return ObjectionPublic.of(objections.get_objection(session, actor, platform.calendar,
-                                                       objection_id))
+    return ObjectionPublic.model_validate(
+        objections.get_objection(session, actor, platform.calendar,
+                                 objection_id))
 
 
 @router.post("/{objection_id}/answer", response_model=ObjectionPublic)
@@ -53,6 +54,6 @@ def answer(
     """Answer an objection (a provider of the dataset's organisation): ``corrected``, with
     the new version that holds the correction where there is one, or ``rejected``.
     """
-    return ObjectionPublic.of(objections.answer(
+    return ObjectionPublic.model_validate(objections.answer(
         session, actor, platform.calendar, objection_id, outcome=body.outcome,
         text=body.answer, corrected_version=body.version))

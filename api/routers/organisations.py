@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.deps import ActorDep, ReadSession, WriteSession, require_roles
-from api.schemas import OrganisationCreate, OrganisationPublic
+from api.schemas.organisations import OrganisationCreate, OrganisationPublic
 from sandbox.identity import service
 from sandbox.identity.model import Actor, Role
 
@@ -19,7 +19,7 @@ def create_organisation(
     actor: Annotated[Actor, require_roles(Role.ADMIN)],
 ) -> OrganisationPublic:
     """Create an organisation (admin)."""
-    return OrganisationPublic.of(
+    return OrganisationPublic.model_validate(
         service.create_organisation(session, actor, name=body.name, kind=body.kind)
     )
 
@@ -27,4 +27,4 @@ def create_organisation(
 @router.get("", response_model=list[OrganisationPublic])
 def list_organisations(session: ReadSession, _actor: ActorDep) -> list[OrganisationPublic]:
     """Every organisation."""
-    return [OrganisationPublic.of(o) for o in service.list_organisations(session)]
+    return [OrganisationPublic.model_validate(o) for o in service.list_organisations(session)]

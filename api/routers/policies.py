@@ -1,16 +1,13 @@
 """Policies (the authority's floor, each dataset's policy) and budgets (read only)."""
 
-from decimal import Decimal
-from fractions import Fraction
 from typing import Annotated
 
 from fastapi import APIRouter
 
 from api.deps import ActorDep, ReadSession, WriteSession, require_roles
-from api.schemas import (
+from api.schemas.policies import (
     AccountPublic,
     BudgetPublic,
-    CostPublic,
     DatasetPolicyPublic,
     FloorSet,
     PolicyDocumentIn,
@@ -19,22 +16,16 @@ from api.schemas import (
 from sandbox import policy_store
 from sandbox.identity.model import Actor, Role
 from sandbox.ledger.budgets import read_dataset_budget
-from sandbox.ledger.model import Account
-from sandbox.policies import PrivacyCost, to_dict
+from sandbox.policies import to_dict
 
 router = APIRouter(tags=["policies"])
 
-
-def _policy(stored: policy_store.StoredPolicy) -> PolicyPublic:
-    return PolicyPublic(level=str(stored.level), ref=stored.ref,
-                        document=to_dict(stored.policy), set_by=stored.set_by,
-                        set_at=stored.set_at)
 
 
 @router.get("/policies/floor", response_model=PolicyPublic)
 def floor(session: ReadSession, _actor: ActorDep) -> PolicyPublic:
     """The authority's platform floor (every account may read the rules)."""
-    return _policy(policy_store.current_floor(session))
+    return PolicyPublic.model_validate(policy_store.current_floor(session))
 
 
 @router.put("/policies/floor", response_model=FloorSet)
@@ -45,7 +36,7 @@ def set_floor(
 ) -> FloorSet:
     """Set the platform floor (authority)."""
     stored, overridden = policy_store.set_floor(session, actor, body.document)
-    return FloorSet(floor=_policy(stored), overridden_datasets=overridden)
+    return FloorSet(floor=PolicyPublic.model_validate(stored), overridden_datasets=overridden)
 
 
 @router.get("/datasets/{name}/policy", response_model=DatasetPolicyPublic)
@@ -54,8 +45,8 @@ def dataset_policy(name: str, session: WriteSession, actor: ActorDep) -> Dataset
     policies = policy_store.read_dataset_policies(session, actor, name)
     return DatasetPolicyPublic(
         dataset=name,
-        floor=_policy(policies.floor),
-        dataset_policy=_policy(policies.dataset),
+        floor=PolicyPublic.model_validate(policies.floor),
+        dataset_policy=PolicyPublic.model_validate(policies.dataset),
         effective=to_dict(policies.effective),
     )
 
@@ -68,7 +59,8 @@ def set_dataset_policy(
     actor: Annotated[Actor, require_roles(Role.PROVIDER)],
 ) -> PolicyPublic:
     """Set a dataset's policy (its provider); refused with every rule looser than the floor."""
-    return _policy(policy_store.set_dataset_policy(session, actor, name, body.document))
+    return PolicyPublic.model_validate(
+        policy_store.set_dataset_policy(session, actor, name, body.document))
 
 
 @router.get("/budgets/{name}", response_model=BudgetPublic)
@@ -77,19 +69,4 @@ def budget(name: str, session: WriteSession, actor: ActorDep) -> BudgetPublic:
     the read is audited).
     """
     accounts = read_dataset_budget(session, actor, name)
-    return BudgetPublic(dataset=name, accounts=[_account(a) for a in accounts])
-
-
-def _cost(cost: PrivacyCost) -> CostPublic:
-    return CostPublic(loss=_decimal(cost.loss), delta=_decimal(cost.delta),
-                      loss_float=float(cost.loss), delta_float=float(cost.delta))
-
-
-def _decimal(value: Fraction) -> str:
-    return str(Decimal(value.numerator) / Decimal(value.denominator))
-
-
-def _account(account: Account) -> AccountPublic:
-    return AccountPublic(kind=str(account.kind), ref=account.ref,
-                         accounting=str(account.accounting), limit=_cost(account.limit),
-                         spent=_cost(account.spent), remaining=_cost(account.remaining))
+    return BudgetPublic(dataset=name, accounts=[AccountPublic.model_validate(a) for a in accounts])

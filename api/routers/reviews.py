@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.deps import ActorDep, ReadSession, WriteSession
-from api.schemas_jobs import JobPublic
-from api.schemas_review import DecisionIn, ReviewPublic
+from api.schemas.jobs import JobPublic
+from api.schemas.reviews import DecisionIn, ReviewPublic
 from api.types import Id
 from sandbox.review import downloads, service
 
@@ -21,13 +21,13 @@ def review_queue(session: ReadSession, actor: ActorDep) -> list[JobPublic]:
     """Results waiting for review: your organisation's (reviewers and providers), or all
     (oversight), oldest first.
     """
-    return [JobPublic.of(j) for j in service.queue(session, actor)]
+    return [JobPublic.model_validate(j) for j in service.queue(session, actor)]
 
 
 @router.get("/reviews/{job_id}", response_model=ReviewPublic)
 def read_review(job_id: Id, session: WriteSession, actor: ActorDep) -> ReviewPublic:
     """A result under review with everything a reviewer weighs (the read is audited)."""
-    return ReviewPublic.of(service.review_view(session, actor, job_id))
+    return ReviewPublic.model_validate(service.review_view(session, actor, job_id))
 
 
 @router.post("/reviews/{job_id}/decision", response_model=ReviewPublic)
@@ -36,8 +36,8 @@ def decide(job_id: Id, body: DecisionIn, session: WriteSession,
     """Approve, reject (with a reason) or return for changes (with a reason); the result is
     released once the policy's number of distinct reviewers approved.
     """
-    return ReviewPublic.of(service.decide(session, actor, job_id, body.outcome,
-                                          body.reason))
+    return ReviewPublic.model_validate(service.decide(session, actor, job_id, body.outcome,
+                                                      body.reason))
 
 
 @router.get("/results/{job_id}")

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from api.deps import ActorDep, PlatformDep, ReadSession
-from api.schemas_oversight import StatsPublic
+from api.schemas.stats import StatsPublic
 from sandbox.oversight.stats import platform_stats
 
 router = APIRouter(tags=["stats"])
@@ -15,4 +15,4 @@ def stats(platform: PlatformDep, session: ReadSession, actor: ActorDep) -> Stats
     against each deadline, complaints and objections open and overdue, reports missing,
     and budget spent per dataset (datasets whose budget you may read).
     """
-    return StatsPublic.of(platform_stats(session, actor, platform.calendar))
+    return StatsPublic.model_validate(platform_stats(session, actor, platform.calendar))

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
-from api.schemas_oversight import (
+from api.schemas.suspensions import (
     SuspensionCreate,
     SuspensionPublic,
     SuspensionResolve,
@@ -26,7 +26,7 @@ def suspend(name: str, body: SuspensionCreate, session: WriteSession,
     """Suspend a dataset at once (a provider of its organisation): no grant covers it and
     it is neither downloaded, queried nor previewed until it is restored.
     """
-    return SuspensionPublic.of(suspensions.suspend(
+    return SuspensionPublic.model_validate(suspensions.suspend(
         session, actor, name, reason=body.reason, complaint_id=body.complaint_id))
 
 
@@ -37,7 +37,7 @@ def resolve(name: str, body: SuspensionResolve, platform: PlatformDep,
     ``reprocess`` (a new desensitised version from ``upload_id``, recorded with its
     ``method``) or ``end`` (the dataset is withdrawn for good).
     """
-    return SuspensionPublic.of(suspensions.resolve_dataset(
+    return SuspensionPublic.model_validate(suspensions.resolve_dataset(
         platform, actor, name, step=body.outcome, note=body.note,
         reprocessing=body.reprocessing()))
 
@@ -45,7 +45,7 @@ def resolve(name: str, body: SuspensionResolve, platform: PlatformDep,
 @router.get("/{name}/suspensions", response_model=list[SuspensionPublic])
 def history(name: str, session: ReadSession, _actor: ActorDep) -> list[SuspensionPublic]:
     """A dataset's suspensions, newest first (anyone)."""
-    return [SuspensionPublic.of(s) for s in suspensions.history(session, name)]
+    return [SuspensionPublic.model_validate(s) for s in suspensions.history(session, name)]
 
 
 @router.get("/{name}/trace", response_model=TracePublic)
@@ -59,4 +59,4 @@ def leak_trace(
     """Every job, result, release, download, query, preview and charge that touched the
     dataset (version), in order (its provider and oversight; the read is audited).
     """
-    return TracePublic.of(trace.trace(session, actor, name, version=version))
+    return TracePublic.model_validate(trace.trace(session, actor, name, version=version))

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from api.deps import ActorDep, ReadSession, WriteSession
-from api.schemas import TokenCreate, TokenCreated, TokenPublic
+from api.schemas.tokens import TokenCreate, TokenCreated, TokenPublic
 from api.types import Id
 from sandbox.errors import InvalidRequest
 from sandbox.identity import tokens
@@ -19,7 +19,7 @@ def create_token(body: TokenCreate, session: WriteSession, actor: ActorDep) -> T
         raise InvalidRequest("name the user_id the token is for")
     issued = tokens.issue_token(session, actor, user_id=user_id, name=body.name,
                                 days=body.days)
-    return TokenCreated(token=issued.secret, info=TokenPublic.of(issued.info))
+    return TokenCreated(token=issued.secret, info=TokenPublic.model_validate(issued.info))
 
 
 @router.get("", response_model=list[TokenPublic])
@@ -30,10 +30,11 @@ def list_tokens(
     target = user_id if user_id is not None else actor.user_id
     if target is None:
         raise InvalidRequest("name the user_id whose tokens to list")
-    return [TokenPublic.of(t) for t in tokens.list_tokens(session, actor, user_id=target)]
+    return [TokenPublic.model_validate(t)
+            for t in tokens.list_tokens(session, actor, user_id=target)]
 
 
 @router.delete("/{token_id}", response_model=TokenPublic)
 def revoke_token(token_id: Id, session: WriteSession, actor: ActorDep) -> TokenPublic:
     """Revoke a token at once."""
-    return TokenPublic.of(tokens.revoke_token(session, actor, token_id))
+    return TokenPublic.model_validate(tokens.revoke_token(session, actor, token_id))

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PlatformDep, WriteSession, require_roles
-from api.schemas import UploadPublic
+from api.schemas.uploads import UploadPublic
 from sandbox.datasets import registry
 from sandbox.errors import InvalidRequest
 from sandbox.identity.model import Actor, Role

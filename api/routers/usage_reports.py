@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
-from api.schemas_oversight import ReportCreate, ReportDueList, ReportDuePublic, ReportPublic
+from api.schemas.usage_reports import ReportCreate, ReportDueList, ReportDuePublic, ReportPublic
 from api.types import Id
 from sandbox.identity.model import Actor, Role
 from sandbox.oversight import reports
@@ -20,8 +20,8 @@ def submit(
     actor: Annotated[Actor, require_roles(Role.USER)],
 ) -> ReportPublic:
     """File a usage or risk report on one of your grants."""
-    return ReportPublic.of(reports.submit(session, actor, grant_id=body.grant_id,
-                                          kind=body.kind, fields=body.fields()))
+    return ReportPublic.model_validate(reports.submit(session, actor, grant_id=body.grant_id,
+                                                      kind=body.kind, fields=body.fields()))
 
 
 @router.get("", response_model=list[ReportPublic])
@@ -33,7 +33,7 @@ def list_reports(
 ) -> list[ReportPublic]:
     """The reports on grants you may see, newest first."""
     found = reports.list_reports(session, actor, grant_id=grant_id, kind=kind)
-    return [ReportPublic.of(r) for r in found]
+    return [ReportPublic.model_validate(r) for r in found]
 
 
 @router.get("/due", response_model=ReportDueList)
@@ -43,11 +43,11 @@ def due(platform: PlatformDep, session: ReadSession, actor: ActorDep,
     missing ones.
     """
     found = reports.reports_due(session, actor, platform.calendar, missing_only=missing)
-    return ReportDueList(data=[ReportDuePublic.of(d) for d in found], count=len(found),
+    return ReportDueList(data=[ReportDuePublic.model_validate(d) for d in found], count=len(found),
                          missing=sum(1 for d in found if d.missing))
 
 
 @router.get("/{report_id}", response_model=ReportPublic)
 def get_report(report_id: Id, session: ReadSession, actor: ActorDep) -> ReportPublic:
     """One report."""
-    return ReportPublic.of(reports.get_report(session, actor, report_id))
+    return ReportPublic.model_validate(reports.get_report(session, actor, report_id))

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.deps import ActorDep, ReadSession, WriteSession, require_roles
-from api.schemas import EligibilitySet, UserCreate, UserCreated, UserPublic
+from api.schemas.users import EligibilitySet, UserCreate, UserCreated, UserPublic
 from api.types import Id
 from sandbox.errors import NotFound
 from sandbox.identity import service, tokens
@@ -29,7 +29,7 @@ def create_user(
     secret = None
     if body.with_token:
         secret = tokens.issue_token(session, actor, user_id=user.id, name="initial").secret
-    return UserCreated(user=UserPublic.of(user), token=secret)
+    return UserCreated(user=UserPublic.model_validate(user), token=secret)
 
 
 @router.get("", response_model=list[UserPublic])
@@ -37,7 +37,7 @@ def list_users(
     session: ReadSession, _actor: Annotated[Actor, require_roles(*READERS)]
 ) -> list[UserPublic]:
     """Every account (admin, authority, auditor)."""
-    return [UserPublic.of(u) for u in service.list_users(session)]
+    return [UserPublic.model_validate(u) for u in service.list_users(session)]
 
 
 @router.get("/me", response_model=UserPublic)
@@ -45,7 +45,7 @@ def me(session: ReadSession, actor: ActorDep) -> UserPublic:
     """The caller's own account."""
     if actor.user_id is None:
         raise NotFound("the local operator has no account")
-    return UserPublic.of(service.get_user(session, actor.user_id))
+    return UserPublic.model_validate(service.get_user(session, actor.user_id))
 
 
 @router.get("/{user_id}", response_model=UserPublic)
@@ -53,7 +53,7 @@ def get_user(user_id: Id, session: ReadSession, actor: ActorDep) -> UserPublic:
     """One account: the caller's own, or any for admin, authority and auditor."""
     if actor.user_id != user_id and actor.role not in READERS:
         raise NotFound(f"user {user_id} does not exist")
-    return UserPublic.of(service.get_user(session, user_id))
+    return UserPublic.model_validate(service.get_user(session, user_id))
 
 
 @router.post("/{user_id}/eligibility", response_model=UserPublic)
@@ -64,8 +64,9 @@ def set_eligibility(
     actor: Annotated[Actor, require_roles(Role.AUTHORITY, Role.ADMIN)],
 ) -> UserPublic:
     """Record an eligibility fact (authority or admin); who and when are kept."""
-    return UserPublic.of(service.set_eligibility(session, actor, user_id, fact=body.fact,
-                                                 value=body.value, note=body.note))
+    return UserPublic.model_validate(
+        service.set_eligibility(session, actor, user_id, fact=body.fact,
+                                value=body.value, note=body.note))
 
 
 @router.post("/{user_id}/deactivate", response_model=UserPublic)
@@ -73,4 +74,4 @@ def deactivate(
     user_id: Id, session: WriteSession, actor: Annotated[Actor, require_roles(Role.ADMIN)]
 ) -> UserPublic:
     """Disable an account; its tokens stop working at once (admin)."""
-    return UserPublic.of(service.set_active(session, actor, user_id, active=False))
+    return UserPublic.model_validate(service.set_active(session, actor, user_id, active=False))

@@ -1,0 +1,109 @@
+"""Request and response schemas of jobs and vetted algorithm models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import AliasPath, BaseModel, Field, ValidationInfo, field_validator
+
+from api.schemas.common import Choice, FromDomain, Strict
+from sandbox.access.model import JobKind
+from sandbox.jobs.model import JobState, RunOutcome
+from sandbox.runtime.vetted import VettedModel
+
+
+class JobCreate(Strict):
+    """A job: the model (its ``source``, or the ``model`` name of a vetted one), its
+    parameters, the datasets it reads and its kind (``dp`` or ``raw``); ``grant`` picks one
+    grant when several cover the datasets.
+    """
+
+    datasets: list[str] = Field(min_length=1, max_length=10)
+    kind: Choice[JobKind] = JobKind.DP
+    source: str | None = Field(default=None, max_length=256 * 1024)
+    model: str | None = Field(default=None, max_length=64)
+    params: dict[str, Any] = Field(default_factory=dict)
+    grant: str | None = Field(default=None, max_length=64)
+
+
+class JobPublic(FromDomain):
+    """A job. ``held`` means what its model wrote (log, errors, result) waits for the
+    release boundary (see :mod:`sandbox.jobs.visibility`); the platform's own facts (state,
+    reason, outcome, ``progress.failure``) are always shown. ``result`` is only ever set
+    once the job is ``released``.
+    """
+
+    id: int
+    owner: str
+    grant: str
+    kind: JobKind
+    datasets: dict[str, int]
+    model: str | None
+    description: str
+    source_sha256: str
+    params: dict[str, Any]
+    backend: str
+    """The runtime backend the job ran on (``docker``, ``bwrap``, ``subprocess``)."""
+    limits: dict[str, Any]
+    state: JobState
+    state_reason: str
+    final: bool = Field(validation_alias="state")
+    outcome: RunOutcome | None
+    progress: dict[str, Any]
+    errors: list[str]
+    result: Any
+    releases: list[dict[str, Any]]
+    held: bool
+    cancel_requested: bool
+    submitted_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration: float | None
+
+    @field_validator("final", mode="before")
+    @classmethod
+    def _final(cls, state: JobState) -> bool:
+        """Whether nothing more happens to the job (its state is final)."""
+        return JobState(state).is_final
+
+
+class JobLog(BaseModel):
+    """A job's log lines (empty and ``held`` while they wait for the release boundary)."""
+
+    job_id: int
+    lines: list[str]
+    held: bool
+
+
+class AlgorithmPublic(FromDomain):
+    """A vetted algorithm model a job may name instead of sending source. Lists leave its
+    source out (``null``): build it with :func:`algorithm_public`.
+    """
+
+    name: str
+    summary: str | None = Field(validation_alias=AliasPath("info", "summary"))
+    description: str | None = Field(validation_alias=AliasPath("info", "description"))
+    params: dict[str, Any] = Field(validation_alias=AliasPath("info", "params"))
+    sha256: str
+    source: str | None = None
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _param_schema(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Each parameter's spec in its JSON form (type, default, bounds, choices)."""
+        return {name: spec.to_dict() for name, spec in params.items()}
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _source_only_when_asked(cls, source: str, info: ValidationInfo) -> str | None:
+        """Keep the source only where the validation context asks for it (one model, not
+        the list).
+        """
+        return source if info.context and info.context.get("with_source") is True else None
+
+
+def algorithm_public(model: VettedModel, *, with_source: bool = False) -> AlgorithmPublic:
+    """A vetted model as clients see it, with its source where ``with_source``."""
+    return AlgorithmPublic.model_validate(model, context={"with_source": with_source})

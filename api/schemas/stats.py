@@ -1,0 +1,63 @@
+"""Response schemas of the platform's own figures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from api.schemas.common import FromDomain
+from sandbox.access.model import StageKind, Subject
+from sandbox.policies.budget import Accounting
+
+
+class DeadlineFiguresPublic(FromDomain):
+    """Response times of one kind of stage against its deadline, in working days."""
+
+    subject: Subject
+    stage: StageKind
+    working_days_allowed: int
+    closed: int
+    met: int
+    missed: int
+    open: int
+    open_overdue: int
+    median_working_days: float | None
+    worst_working_days: int | None
+
+
+class CaseFiguresPublic(FromDomain):
+    """Complaints or objections: open, overdue and answered."""
+
+    open: int
+    overdue: int
+    answered: int
+
+
+class BudgetFiguresPublic(FromDomain):
+    """A dataset's lifetime budget: limit and spent (exact decimals), and its charges."""
+
+    dataset: str
+    accounting: Accounting
+    limit_loss: str
+    spent_loss: str
+    limit_delta: str
+    spent_delta: str
+    grant_accounts: int
+    charges: int
+
+
+class StatsPublic(FromDomain):
+    """The platform's own figures."""
+
+    at: datetime
+    datasets_by_attribute: dict[str, int]
+    datasets_suspended: int
+    datasets_withdrawn: int
+    applications_by_status: dict[str, int]
+    demands_by_status: dict[str, int]
+    grants_by_status: dict[str, int]
+    deadlines: list[DeadlineFiguresPublic]
+    complaints: CaseFiguresPublic
+    objections: CaseFiguresPublic
+    reports_missing: int
+    data_products: int
+    budgets: list[BudgetFiguresPublic]

@@ -1,0 +1,60 @@
+"""Request and response schemas of accounts and their eligibility facts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import FromDomain, Strict
+from sandbox.identity.model import EligibilityFact, Role
+
+
+class EligibilityPublic(FromDomain):
+    """The current value of an eligibility fact (from ``EligibilityRecord``)."""
+
+    fact: EligibilityFact
+    value: str
+    note: str
+    set_by: str
+    set_at: datetime
+
+
+class UserCreate(Strict):
+    """Body of ``POST /v1/users``."""
+
+    username: str = Field(min_length=2, max_length=63)
+    role: Role
+    display_name: str = Field(default="", max_length=200)
+    organisation_id: int | None = None
+    with_token: bool = True
+    """Issue a first API token and return its secret once."""
+
+
+class UserPublic(FromDomain):
+    """An account (from :class:`sandbox.identity.model.User`)."""
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    organisation_id: int | None
+    organisation_name: str | None
+    active: bool
+    created_at: datetime
+    eligibility: list[EligibilityPublic]
+
+
+class UserCreated(BaseModel):
+    """A new account, with its first token's secret when one was asked for."""
+
+    user: UserPublic
+    token: str | None
+
+
+class EligibilitySet(Strict):
+    """Body of ``POST /v1/users/{id}/eligibility``."""
+
+    fact: EligibilityFact
+    value: str = Field(min_length=1, max_length=64)
+    note: str = Field(default="", max_length=2000)
