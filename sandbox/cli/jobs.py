@@ -158,7 +158,8 @@ def log(job_id: IdArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = N
     with remote(url, token) as client:
         found = client.job_log(job_id)
     if found["held"]:
-        note("this raw-access job's log is held for the output checks and review")
+        note("this job's log is held: it is released with the result, after the output "
+             "checks and review")
     for line in found["lines"]:
         out.print(line, markup=False, highlight=False)
 

@@ -38,6 +38,7 @@ from sandbox.identity.model import Actor, Role
 from sandbox.ledger import SqlLedger
 from sandbox.platform import Platform
 from sandbox.policies import Policy
+from sandbox.policies.budget import BudgetExhausted
 from sandbox.runtime.channel import DPRequest
 from sandbox.runtime.executor import BrokerRefusal
 from sandbox.store.models import JobRow, UserRow
@@ -47,6 +48,9 @@ __all__ = ["JobBroker"]
 log = logging.getLogger(__name__)
 
 ReleaseListener = Callable[[dict[str, Any]], None]
+RefusalListener = Callable[[dict[str, str]], None]
+"""Told of each refused call as platform facts only: the call's name and ``budget`` or
+``refused``, never the message (it may echo what the model passed, e.g. a column name)."""
 
 IN_PROCESS_ROWS = 1_000_000
 """Up to this many rows (over the job's datasets) the engine aggregates in the job's own
@@ -72,10 +76,15 @@ def answer_of(release: Release) -> Any:
     return _plain(release.value)
 
 
+class _BudgetRefusal(BrokerRefusal):
+    """A refusal because a budget would be exceeded (told apart for the job's facts)."""
+
+
 class JobBroker:
     """Answers one job's DP calls (see the module docstring)."""
 
-    def __init__(self, platform: Platform, job: JobRow, on_release: ReleaseListener) -> None:
+    def __init__(self, platform: Platform, job: JobRow, on_release: ReleaseListener,
+                 on_refusal: RefusalListener | None = None) -> None:
         self._platform = platform
         self._job_id = job.id
         self._owner_id = job.owner_id
@@ -85,6 +94,7 @@ class JobBroker:
         self._datasets = tuple(job.datasets)
         self._versions = dict(job.datasets)
         self._on_release = on_release
+        self._on_refusal = on_refusal
         with platform.sessions() as session:
             owner = session.get(UserRow, job.owner_id)
             assert owner is not None
@@ -127,6 +137,20 @@ class JobBroker:
     def __call__(self, request: DPRequest) -> Any:
         """Answer one DP call, or raise :class:`BrokerRefusal` with a message for the model."""
         try:
+            return self._answer(request)
+        except _BudgetRefusal:
+            self._refused(request, "budget")
+            raise
+        except BrokerRefusal:
+            self._refused(request, "refused")
+            raise
+
+    def _refused(self, request: DPRequest, reason: str) -> None:
+        if self._on_refusal is not None:
+            self._on_refusal({"call": request.call.value, "reason": reason})
+
+    def _answer(self, request: DPRequest) -> Any:
+        try:
             self._check_still_allowed(request.dataset)
             handle: Any = self.engine().dataset(request.dataset)
             if request.group_by:
@@ -139,6 +163,8 @@ class JobBroker:
             release: Release = method(**request.args)
         except BrokerRefusal:
             raise
+        except BudgetExhausted as exc:
+            raise _BudgetRefusal(getattr(exc, "message", str(exc))) from None
         except SandboxError as exc:
             raise BrokerRefusal(exc.message if hasattr(exc, "message") else str(exc)) from None
         except Exception:

@@ -87,9 +87,10 @@ class RunOutcome(enum.StrEnum):
 class Job:
     """A job as its owner and the platform's staff see it.
 
-    For a raw-access job seen by its owner, ``log`` and ``errors`` are withheld (``held`` is
-    true): they wait for the output checks and review. ``result`` is only ever the released
-    result (after the platform's rounding and redaction), once the job is ``released``.
+    What the model wrote (``log``, ``errors``) is withheld (``held`` is true) until it may
+    cross the release boundary (:mod:`sandbox.jobs.visibility`). ``result`` is only ever the
+    released result (after the platform's rounding and redaction), once the job is
+    ``released``.
     """
 
     id: int

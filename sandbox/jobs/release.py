@@ -5,7 +5,8 @@ the policy allows it (:mod:`sandbox.jobs.checking`), and the review releases a r
 enough reviewers approved (:mod:`sandbox.review.service`). Keeping the step in ``jobs``
 lets the review be a pure client of the job lifecycle, never the other way round.
 
-- :func:`frozen_by`: a suspension of one of the job's datasets freezes its release;
+- :func:`frozen_by`: a suspension of one of the job's datasets, or of its grant, freezes its
+  release (and the download of a released result);
 - :func:`required_approvals`: how many distinct reviewers must approve (the strictest
   ``review.reviewers`` of the effective policies of its datasets);
 - :func:`release`: moves the job to ``released`` and records the release in the audit trail
@@ -19,22 +20,26 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from sandbox import audit, policy_store
+from sandbox.access.model import GrantStatus
 from sandbox.catalog.suspension import is_suspended
 from sandbox.clock import utc_now
 from sandbox.identity.model import Actor
 from sandbox.jobs.lifecycle import move
 from sandbox.jobs.model import JobState
-from sandbox.store.models import JobRow
+from sandbox.store.models import GrantRow, JobRow
 
 __all__ = ["frozen_by", "release", "required_approvals"]
 
 
 def frozen_by(session: Session, row: JobRow) -> str | None:
-    """The refusal of a suspension in force on one of the job's datasets, if any."""
+    """The refusal of a suspension in force on one of the job's datasets or on its grant."""
     for name in row.datasets:
         suspension = is_suspended(session, name)
         if suspension is not None:
             return suspension.refusal()
+    grant = session.get(GrantRow, row.grant_id)
+    if grant is not None and GrantStatus(grant.status) is GrantStatus.SUSPENDED:
+        return f"grant {grant.ref} is suspended by its provider"
     return None
 
 

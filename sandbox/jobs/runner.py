@@ -35,6 +35,7 @@ from sandbox.jobs.lifecycle import move, platform_actor
 from sandbox.jobs.limits import runtime_limits
 from sandbox.jobs.model import JobState, RunOutcome
 from sandbox.jobs.tables import write_inputs
+from sandbox.jobs.visibility import model_error_facts
 from sandbox.platform import Platform
 from sandbox.runtime.backends import Backend, BackendRegistry, default_registry
 from sandbox.runtime.executor import ModelOutcome, RunStatus, run_model
@@ -44,6 +45,9 @@ from sandbox.store.models import JobRow
 __all__ = ["failure_reason", "run_job"]
 
 log = logging.getLogger(__name__)
+
+MAX_REFUSALS_KEPT = 20
+"""The last refused DP calls a job's progress keeps."""
 
 POLL_SECONDS = 0.2
 """How often a running job's cancel flag is read."""
@@ -121,6 +125,20 @@ def _record_release(platform: Platform, job_id: int) -> Callable[[dict[str, Any]
     return record
 
 
+def _record_refusal(platform: Platform, job_id: int) -> Callable[[dict[str, str]], None]:
+    """Keep each refused DP call in the job's progress: a platform fact its author sees."""
+    def record(refusal: dict[str, str]) -> None:
+        with transaction(platform.sessions) as session:
+            row = session.get(JobRow, job_id, with_for_update=True)
+            if row is None:
+                return
+            refusals = [*row.progress.get("refusals", []), refusal][-MAX_REFUSALS_KEPT:]
+            row.progress = {**row.progress, "refusals": refusals}
+            row.updated_at = utc_now()
+
+    return record
+
+
 def _finish(platform: Platform, job: _Snapshot, outcome: ModelOutcome, stopped: bool,
             helpers: RawHelpers | None) -> None:
     status = RunOutcome(outcome.status)  # the runtime's statuses are a subset of the job's
@@ -132,6 +150,10 @@ def _finish(platform: Platform, job: _Snapshot, outcome: ModelOutcome, stopped: 
         row.errors = list(outcome.errors)
         row.duration = outcome.duration
         row.progress = {**row.progress, "log_lines": len(outcome.log)}
+        if status is RunOutcome.MODEL_ERROR:
+            facts = model_error_facts(list(outcome.errors), job.source)
+            if facts is not None:
+                row.progress = {**row.progress, "failure": facts}
         if stopped or row.cancel_requested:
             move(session, row, JobState.CANCELLED, platform_actor(),
                  reason=row.state_reason or "cancelled while it ran")
@@ -164,7 +186,8 @@ def _run(platform: Platform, job: _Snapshot, backend: Backend
     watcher = threading.Thread(target=_watch, args=(platform, job.id, stop, done),
                                name=f"job-{job.id}-watch", daemon=True)
     watcher.start()
-    broker = JobBroker(platform, _job_row(platform, job.id), _record_release(platform, job.id))
+    broker = JobBroker(platform, _job_row(platform, job.id), _record_release(platform, job.id),
+                       _record_refusal(platform, job.id))
     limits = job.limits
     helpers = RawHelpers(platform, job.datasets) if job.kind is JobKind.RAW else None
     try:

@@ -2,9 +2,9 @@
 a suspension.
 
 Who sees a job: its owner; the provider and reviewer accounts of the organisation that
-granted it (they review its results); oversight. A raw-access job's log, errors and result
-are *held* from its owner (they wait for the output checks and review); the platform's own
-``state_reason`` is always shown.
+granted it (they review its results); oversight. What the model produced (log, errors,
+result) is *held* until it may cross the release boundary
+(:mod:`sandbox.jobs.visibility`); the platform's own facts are always shown.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from sandbox.identity.model import Actor, Role
 from sandbox.jobs.lifecycle import move
 from sandbox.jobs.model import FINAL_STATES, Job, JobState
 from sandbox.jobs.submission import JobRequest, submit_job
+from sandbox.jobs.visibility import content_held
 from sandbox.platform import Platform
 from sandbox.runtime.backends import BackendRegistry, default_registry
 from sandbox.runtime.vetted import VettedModels
@@ -57,9 +58,9 @@ def _row(session: Session, actor: Actor, job_id: int, *, lock: bool = False) -> 
 
 
 def job_of(session: Session, actor: Actor, row: JobRow) -> Job:
-    """The job as ``actor`` may see it (held fields emptied for a raw job's owner)."""
+    """The job as ``actor`` may see it (held fields emptied: see :mod:`.visibility`)."""
     owner = session.get(UserRow, row.owner_id)
-    held = row.kind == JobKind.RAW and actor.user_id == row.owner_id
+    held = content_held(session, actor, row)
     return Job(
         id=row.id, owner=owner.username if owner else "?", owner_id=row.owner_id,
         grant=row.grant_ref, kind=JobKind(row.kind), datasets=dict(row.datasets),

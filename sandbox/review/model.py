@@ -47,3 +47,6 @@ class ReviewView:
     earlier_releases: list[dict[str, Any]]
     """The same user's earlier released results on the same datasets."""
     can_decide: bool
+    content_withheld: bool = False
+    """Set for oversight reading an unreleased result: ``result``, ``release`` and the
+    earlier results are left out; only the granting organisation's reviewers read them."""

@@ -106,13 +106,26 @@ def review_view(session: Session, actor: Actor, job_id: int) -> ReviewView:
     return _view_of(session, actor, row)
 
 
+def _reads_content(session: Session, actor: Actor, row: JobRow) -> bool:
+    """Only the granting organisation's reviewers read an unreleased result; oversight reads
+    the review's metadata (decisions, checks, approvals needed), not what would be released.
+    """
+    return row.state == JobState.RELEASED or (
+        actor.role in _DECIDERS and actor.organisation_id == _granting_org(session, row))
+
+
 def _view_of(session: Session, actor: Actor, row: JobRow) -> ReviewView:
+    content = _reads_content(session, actor, row)
+    earlier = _earlier(session, row)
     return ReviewView(
-        job=job_of(session, actor, row), source=row.source, result=row.result,
-        release=row.release, check_report=row.check_report or {},
+        job=job_of(session, actor, row), source=row.source,
+        result=row.result if content else None, release=row.release if content else None,
+        check_report=row.check_report or {},
         decisions=_decisions(session, row), required_approvals=required_approvals(session, row),
-        frozen=frozen_by(session, row), earlier_releases=_earlier(session, row),
-        can_decide=can_review(session, actor, row) and row.state == JobState.PENDING_REVIEW)
+        frozen=frozen_by(session, row),
+        earlier_releases=earlier if content else [{**e, "result": None} for e in earlier],
+        can_decide=can_review(session, actor, row) and row.state == JobState.PENDING_REVIEW,
+        content_withheld=not content)
 
 
 def decide(session: Session, actor: Actor, job_id: int, outcome: str, reason: str = "",
