@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import Field
 
 from api.schemas.common import Choice, FromDomain, Strict
+from api.types import Id
 from sandbox.catalog.model import ChangeStatus, OpenAttribute
 
 
@@ -15,7 +16,7 @@ class AttributeChangeCreate(Strict):
 
     to_attribute: Choice[OpenAttribute]
     legal_basis: str = ""
-    desensitisation_id: int | None = None
+    desensitisation_id: Id | None = None
     consent_reference: str = ""
     reason: str = ""
 

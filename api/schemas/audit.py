@@ -49,3 +49,9 @@ class AuditVerifyPublic(FromDomain):
     entries_checked: int
     head_seq: int
     problems: list[AuditProblemPublic]
+    anchored_through: int
+    """The highest entry a signed checkpoint outside the database holds."""
+    unanchored: int
+    """Entries after ``anchored_through``, held by the chain only."""
+    checkpoints: int
+    """Signed checkpoints read."""

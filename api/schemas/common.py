@@ -1,5 +1,6 @@
 """What every schema module shares: the strict request base, the response base that reads
-domain objects by attribute, enum fields that name the allowed values, and id bounds.
+domain objects by attribute, and enum fields that name the allowed values (integers come
+bounded from :mod:`api.types`).
 
 Responses are built from the domain's value objects (never ORM rows) with
 ``Model.model_validate(obj)``: each field is read from the attribute of the same name, or from
@@ -13,23 +14,13 @@ from __future__ import annotations
 import enum
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Path
 from pydantic import (
     BaseModel,
     ConfigDict,
-    Field,
     GetCoreSchemaHandler,
     ValidationError,
 )
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
-
-MAX_ID = 2**31 - 1
-"""Largest id a request may name (the id columns are 32-bit)."""
-
-PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
-"""An object id in a path, refused with a 422 when out of range."""
-BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
-"""An object id in a request body, refused with a 422 when out of range."""
 
 
 class Strict(BaseModel):

@@ -8,8 +8,9 @@ from typing import Any
 from pydantic import Field, ValidationInfo, field_validator
 
 from api.schemas.applications import TEXT_CHARS
-from api.schemas.common import BodyId, FromDomain, Strict
+from api.schemas.common import FromDomain, Strict
 from api.schemas.demands import NAME_CHARS
+from api.types import Id, Version
 from sandbox.catalog.model import OpenAttribute
 from sandbox.oversight.model import DataProduct
 
@@ -18,7 +19,7 @@ class ProductSourceIn(Strict):
     """A source dataset; ``version`` defaults to the newest."""
 
     dataset: str = Field(min_length=1, max_length=NAME_CHARS)
-    version: BodyId | None = None
+    version: Version | None = None
 
 
 class ProductCreate(Strict):
@@ -27,10 +28,10 @@ class ProductCreate(Strict):
     title: str = Field(max_length=300)
     description: str = Field(default="", max_length=TEXT_CHARS)
     sources: list[ProductSourceIn] = Field(default_factory=list, max_length=20)
-    grant_id: BodyId | None = None
+    grant_id: Id | None = None
     payload: Any = None
     """The product's content as JSON (at most 64 KiB encoded)."""
-    job_id: BodyId | None = None
+    job_id: Id | None = None
     """A released result of yours to publish: its datasets, versions, grant and result
     become the product's sources, grant and payload."""
 

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from api.schemas.common import Choice, FromDomain, Strict, no_default, not_one_of
+from api.types import Version
 from sandbox.catalog.dictionary import Classification, ColumnType, DataDictionary
 from sandbox.catalog.model import CatalogEntry, OpenAttribute, SourceFormat, UpdateFrequency
 
@@ -254,4 +255,4 @@ class DesensitisationCreate(Strict):
 
     method: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=5000)
-    version: int | None = None
+    version: Version | None = None

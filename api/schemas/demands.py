@@ -8,8 +8,9 @@ from typing import Literal
 from pydantic import Field
 
 from api.schemas.applications import TEXT_CHARS
-from api.schemas.common import BodyId, Strict
+from api.schemas.common import Strict
 from api.schemas.stages import WithStages
+from api.types import Id
 from sandbox.access.model import DemandStatus
 
 NAME_CHARS = 100
@@ -22,7 +23,7 @@ class DemandCreate(Strict):
     description: str = Field(default="", max_length=TEXT_CHARS)
     dataset: str = Field(default="", max_length=NAME_CHARS)
     """A dataset name: a catalog entry that is not open, or the name you would give it."""
-    provider_org_id: BodyId | None = None
+    provider_org_id: Id | None = None
 
 
 class DemandFormReview(Strict):
@@ -32,7 +33,7 @@ class DemandFormReview(Strict):
 
     outcome: Literal["pass", "return"]
     reason: str = Field(default="", max_length=TEXT_CHARS)
-    provider_org_id: BodyId | None = None
+    provider_org_id: Id | None = None
 
 
 class DemandAnswer(Strict):

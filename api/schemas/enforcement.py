@@ -6,14 +6,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import BodyId, Strict
+from api.schemas.common import Strict
 from api.schemas.grants import GrantPublic
+from api.types import Id
 
 
 class EnforcementRequest(Strict):
     """Body of the enforcement steps: the user and the reason."""
 
-    user_id: BodyId
+    user_id: Id
     reason: str = Field(max_length=2000)
 
 

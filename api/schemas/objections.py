@@ -8,9 +8,10 @@ from typing import Literal
 from pydantic import Field
 
 from api.schemas.applications import TEXT_CHARS
-from api.schemas.common import BodyId, Choice, Strict
+from api.schemas.common import Choice, Strict
 from api.schemas.demands import NAME_CHARS
 from api.schemas.stages import WithStages
+from api.types import Version
 from sandbox.oversight.model import CaseStatus, ObjectionKind, ObjectionOutcome
 
 
@@ -29,7 +30,7 @@ class ObjectionAnswer(Strict):
 
     outcome: Choice[ObjectionOutcome]
     answer: str = Field(max_length=TEXT_CHARS)
-    version: BodyId | None = None
+    version: Version | None = None
 
 
 class ObjectionPublic(WithStages):

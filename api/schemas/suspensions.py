@@ -10,7 +10,8 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from api.schemas.applications import TEXT_CHARS
-from api.schemas.common import BodyId, Choice, FromDomain, Strict
+from api.schemas.common import Choice, FromDomain, Strict
+from api.types import Id
 from sandbox.catalog.model import SourceFormat
 from sandbox.oversight.model import Resolution
 from sandbox.oversight.suspensions import Reprocessing
@@ -39,7 +40,7 @@ class SuspensionCreate(Strict):
     """Body of ``POST /v1/datasets/{name}/suspend``: the reason, shown to everyone."""
 
     reason: str = Field(max_length=TEXT_CHARS)
-    complaint_id: BodyId | None = None
+    complaint_id: Id | None = None
 
 
 class SuspensionResolve(ReprocessIn):

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from api.schemas.common import FromDomain, Strict
+from api.types import Id
 
 
 class TokenCreate(Strict):
@@ -14,7 +15,7 @@ class TokenCreate(Strict):
 
     name: str = Field(default="default", max_length=100)
     days: int = 90
-    user_id: int | None = None
+    user_id: Id | None = None
     """Whose token; defaults to the caller (only an admin may name another account)."""
 
 

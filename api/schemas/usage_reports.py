@@ -7,7 +7,8 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from api.schemas.applications import TEXT_CHARS
-from api.schemas.common import BodyId, Choice, FromDomain, Strict
+from api.schemas.common import Choice, FromDomain, Strict
+from api.types import Id
 from sandbox.access.model import GrantStatus
 from sandbox.oversight.model import ReportKind
 
@@ -18,7 +19,7 @@ class ReportCreate(Strict):
     ``measures``.
     """
 
-    grant_id: BodyId
+    grant_id: Id
     kind: Choice[ReportKind]
     use: str | None = Field(default=None, max_length=TEXT_CHARS)
     results: str | None = Field(default=None, max_length=TEXT_CHARS)

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from api.schemas.common import FromDomain, Strict
+from api.types import Id
 from sandbox.identity.model import EligibilityFact, Role
 
 
@@ -26,7 +27,7 @@ class UserCreate(Strict):
     username: str = Field(min_length=2, max_length=63)
     role: Role
     display_name: str = Field(default="", max_length=200)
-    organisation_id: int | None = None
+    organisation_id: Id | None = None
     with_token: bool = True
     """Issue a first API token and return its secret once."""
 
