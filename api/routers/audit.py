@@ -1,4 +1,6 @@
-"""The audit trail for auditors: read page by page, export as JSON lines, verify."""
+"""The audit trail for auditors: read page by page, export as JSON lines, verify, and the
+signed checkpoints that anchor it outside the database.
+"""
 
 import json
 from collections.abc import Iterator
@@ -8,7 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
-from api.deps import StreamSession, WriteSession, require_roles
+from api.deps import PlatformDep, StreamSession, WriteSession, require_roles
 from api.schemas.audit import AuditEntryPublic, AuditPage, AuditVerifyPublic
 from api.types import Cursor
 from sandbox import audit
@@ -57,3 +59,17 @@ def _lines(session: Session) -> Iterator[bytes]:
 def verify(session: WriteSession, actor: AuditorDep) -> AuditVerifyPublic:
     """Walk the whole chain and report every break (auditor, admin)."""
     return AuditVerifyPublic.model_validate(audit.verify_chain(session, actor))
+
+
+@router.get("/checkpoints", response_class=StreamingResponse,
+            responses={200: {"content": {"application/x-ndjson": {}}}})
+def checkpoints(session: WriteSession, platform: PlatformDep, actor: AuditorDep
+                ) -> StreamingResponse:
+    """The anchor of the chain as JSON lines (auditor, admin): the Ed25519 public key first,
+    then every signed checkpoint, to check an export of the log against without the server.
+    """
+    lines = audit.export_checkpoints(session, actor, platform.audit_anchor)
+    return StreamingResponse((line.encode("ascii") + b"\n" for line in lines),
+                             media_type="application/x-ndjson",
+                             headers={"Content-Disposition":
+                                      'attachment; filename="audit-checkpoints.jsonl"'})

@@ -10,13 +10,14 @@ from sandbox.audit.chain import (
     record,
     verify,
 )
-from sandbox.audit.reads import read_entries, record_export, verify_chain
+from sandbox.audit.reads import export_checkpoints, read_entries, record_export, verify_chain
 
 __all__ = [
     "AuditEntry",
     "AuditQuery",
     "VerifyProblem",
     "VerifyReport",
+    "export_checkpoints",
     "iter_entries",
     "list_entries",
     "read_entries",

@@ -7,11 +7,12 @@ records in its transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from sandbox.audit.anchor import AuditAnchor
 from sandbox.audit.chain import AuditEntry, AuditQuery, VerifyReport, list_entries, record, verify
 from sandbox.identity.model import Actor
 
@@ -30,9 +31,19 @@ def record_export(session: Session, actor: Actor,
     record(session, actor, "audit.export", object_type="audit", object_id="log", detail=detail)
 
 
+def export_checkpoints(session: Session, actor: Actor, anchor: AuditAnchor) -> Iterator[str]:
+    """Record the export, then the anchor's lines for auditors: the public key first, then
+    every signed checkpoint (hashes only, no entry's content).
+    """
+    record(session, actor, "audit.checkpoints_export", object_type="audit",
+           object_id="anchor", detail={"key": anchor.key_id})
+    return anchor.export()
+
+
 def verify_chain(session: Session, actor: Actor) -> VerifyReport:
     """Walk the whole chain, then record the verification with its verdict."""
     report = verify(session)
     record(session, actor, "audit.verify", object_type="audit", object_id="log",
-           outcome="ok" if report.ok else "broken", detail={"entries": report.entries_checked})
+           outcome="ok" if report.ok else "broken",
+           detail={"entries": report.entries_checked, "anchored_through": report.anchored_through})
     return report

@@ -30,7 +30,11 @@ def verify() -> None:
         report = trail.verify_chain(session, Actor.system())
     if report.ok:
         out.print(f"OK: {report.entries_checked} entries verified, head at "
-                  f"{report.head_seq}", markup=False, highlight=False)
+                  f"{report.head_seq}; anchored through {report.anchored_through} by "
+                  f"{report.checkpoints} signed checkpoints", markup=False, highlight=False)
+        if report.unanchored:
+            note(f"{report.unanchored} entries after {report.anchored_through} are in no "
+                 "checkpoint yet: the chain alone vouches for them")
         return
     for problem in report.problems:
         out.print(f"entry {problem.seq}: {problem.problem}", markup=False, highlight=False)
@@ -56,3 +60,18 @@ def export(
                 sink.write(json.dumps(entry.to_dict(), ensure_ascii=False) + "\n")
                 count += 1
     note(f"exported {count} entries to {file}")
+
+
+@app.command()
+def checkpoints(
+    file: Annotated[Path, typer.Argument(help="Where to write the JSON lines.", dir_okay=False)],
+) -> None:
+    """Write the signed checkpoints for auditors: the public key, then every checkpoint."""
+    from sandbox import audit as trail
+    from sandbox.identity.model import Actor
+    from sandbox.store.db import transaction
+
+    with local_platform() as platform, transaction(platform.sessions) as session:
+        lines = list(trail.export_checkpoints(session, Actor.system(), platform.audit_anchor))
+    file.write_text("".join(line + "\n" for line in lines), encoding="ascii")
+    note(f"exported the public key and {len(lines) - 1} checkpoints to {file}")

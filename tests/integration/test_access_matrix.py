@@ -542,6 +542,7 @@ CASES = (
     Case("audit read", get("/v1/audit"), frozenset({"admin", "auditor"})),
     Case("audit export", get("/v1/audit/export"), frozenset({"admin", "auditor"})),
     Case("audit verify", get("/v1/audit/verify"), frozenset({"admin", "auditor"})),
+    Case("audit checkpoints", get("/v1/audit/checkpoints"), frozenset({"admin", "auditor"})),
 )
 
 
@@ -609,7 +610,7 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/datasets/{name}/download", "/v1/datasets/{name}/desensitisations",
         "/v1/datasets/{name}/attribute-changes", "/v1/attribute-changes",
         "/v1/attribute-changes/{change_id}/decision", "/v1/audit", "/v1/audit/export",
-        "/v1/audit/verify", "/v1/policies/floor", "/v1/datasets/{name}/policy",
+        "/v1/audit/verify", "/v1/audit/checkpoints", "/v1/policies/floor", "/v1/datasets/{name}/policy",
         "/v1/budgets/{name}", "/v1/applications", "/v1/applications/{application_id}",
         "/v1/applications/{application_id}/form-review",
         "/v1/applications/{application_id}/decision", "/v1/grants", "/v1/grants/{grant_id}",
@@ -633,4 +634,4 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/results/{job_id}",
     }
     assert {p for _m, p in routes} == covered_paths
-    assert len(routes) == 89 == len(CASES) - 4  # four cases probe a second variant of a route
+    assert len(routes) == 90 == len(CASES) - 4  # four cases probe a second variant of a route

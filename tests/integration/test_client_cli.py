@@ -404,3 +404,31 @@ def test_cli_audit_verify_reports_a_tampered_chain(server: Server, tmp_path: Pat
     private.cli("audit", "export", str(exported))
     actors = [json.loads(line)["actor"] for line in exported.read_text().splitlines()]
     assert actors[0] == "mallory"
+
+
+def test_cli_audit_verify_catches_a_truncation_with_the_head_rewritten(
+    server: Server, tmp_path: Path,
+) -> None:
+    """The attack of the outside tamper run: drop the last five entries and set the head to
+    the new last one in SQL. The chain alone then verifies; the signed checkpoints do not."""
+    private = Server(url=server.url, env=dict(server.env, SANDBOX_VAR_DIR=str(tmp_path / "var")),
+                     root=tmp_path)
+    for i in range(8):
+        private.cli("organisations", "create", f"Truncation Test {i}", "--kind", "other")
+    with sqlite3.connect(tmp_path / "var" / "sandbox.db") as db:
+        (last,) = db.execute("SELECT max(seq) FROM audit_log").fetchone()
+        db.execute("DELETE FROM audit_log WHERE seq > ?", (last - 5,))
+        db.execute("UPDATE audit_head SET seq = ?, hash = (SELECT hash FROM audit_log "
+                   "WHERE seq = ?) WHERE id = 1", (last - 5, last - 5))
+    result = private.cli("audit", "verify", check=False)
+    assert result.returncode == 1, result.stdout
+    assert f"entry {last - 4}: 5 anchored entries are missing from the database" in result.stdout
+    assert "Traceback" not in result.stderr
+
+    exported = tmp_path / "checkpoints.jsonl"
+    private.cli("audit", "checkpoints", str(exported))
+    header, *points = [json.loads(line) for line in exported.read_text().splitlines()]
+    assert header["algorithm"] == "Ed25519" and "BEGIN PUBLIC KEY" in header["public_key"]
+    anchored = {seq for point in points for seq, _digest in point["entries"]}
+    assert set(range(1, last + 1)) <= anchored
+    assert "PRIVATE KEY" not in exported.read_text()  # the secret half never leaves the host
