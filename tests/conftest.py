@@ -1,6 +1,8 @@
-"""Shared fixtures: a real PostgreSQL server, fresh databases on both backends, settings.
+"""Shared fixtures: a real PostgreSQL server, fresh databases on both backends, settings,
+the Docker engine and a Ray head.
 
-Markers are declared in ``pyproject.toml``; nothing here registers any.
+Markers are declared in ``pyproject.toml``; the collection hook below applies the component
+markers and xdist groups that the fixtures a test uses call for (:mod:`tests.support.markers`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sandbox.config import Settings
 from sandbox.store import make_engine, make_session_factory, upgrade_to_head
+from tests.support import markers
 
 PG_SERVER_OPTIONS = (
     "-F -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
@@ -234,13 +237,30 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def ray_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A Ray head for the session's job servers (:mod:`tests.ray_cluster`), once the Docker
-    engine answers: job servers pick the strongest backend, docker, as in production."""
+def docker_engine() -> str:
+    """The Docker client, once the engine answers (started here if it did not:
+    :mod:`tests.support.docker_engine`)."""
     from tests.support.docker_engine import ensure_engine
+
+    return ensure_engine()
+
+
+@pytest.fixture(scope="session")
+def ray_address(docker_engine: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Ray head for the session's job servers (:mod:`tests.support.ray_cluster`), once the
+    Docker engine answers: job servers pick the strongest backend, docker, as in production."""
     from tests.support.ray_cluster import start_ray_head, stop_ray_head
 
-    ensure_engine()
     head = start_ray_head(tmp_path_factory.mktemp("ray"))
     yield head.address
     stop_ray_head(head)
+
+
+# --- Markers ------------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with the components its fixtures start, before ``-m`` selects and
+    before xdist reads the groups."""
+    markers.apply(items)

@@ -19,6 +19,7 @@ from sandbox.errors import InvalidRequest, NotFound, PermissionDenied
 from sandbox.ledger import InMemoryLedger
 from tests.engine.conftest import SECRET, Census
 from tests.support.factories import GRANT, charge_events, make_policy, new_ledger
+from tests.support.params import stable_id
 
 
 class ShiftyFloat(float):
@@ -82,7 +83,7 @@ BAD_EPSILONS = [-1, 0, 0.0, -0.5, math.nan, math.inf, -math.inf, "abc", "nan", "
                 Fraction(-1, 2), complex(1, 0)]
 
 
-@pytest.mark.parametrize("epsilon", BAD_EPSILONS, ids=repr)
+@pytest.mark.parametrize("epsilon", BAD_EPSILONS, ids=stable_id)
 def test_bad_epsilon_is_refused_before_any_charge(setup, epsilon: object) -> None:
     error = refused(setup, lambda d: d.count(epsilon=epsilon), "epsilon")
     assert isinstance(error, InvalidQuery)
@@ -99,7 +100,7 @@ BAD_BOUNDS: list[tuple[object, object, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("lower", "upper", "fragment"), BAD_BOUNDS, ids=repr)
+@pytest.mark.parametrize(("lower", "upper", "fragment"), BAD_BOUNDS, ids=stable_id)
 @pytest.mark.parametrize("operation", ["sum", "mean", "variance", "quantile"])
 def test_bad_bounds_are_refused(setup, operation: str, lower: object, upper: object,
                                 fragment: str) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.server import free_port
 
-pytestmark = [pytest.mark.server, pytest.mark.slow]
+pytestmark = [pytest.mark.server, pytest.mark.ray, pytest.mark.slow]  # the demo starts a local Ray
 
 
 def test_demo_walks_through_every_role(tmp_path):

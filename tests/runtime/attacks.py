@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from sandbox.runtime import executor
-from sandbox.runtime.backends import Backend, Limits, Outcome, default_registry, run_process
+from sandbox.runtime.backends import Backend, Limits, Outcome, run_process
 from sandbox.runtime.channel import DPRequest
 from sandbox.runtime.executor import BrokerRefusal, ModelOutcome, run_model
 
@@ -188,8 +188,3 @@ def visible(outcome: ModelOutcome) -> str:
 def assert_clean_text(outcome: ModelOutcome) -> None:
     """Every string of the outcome is valid UTF-8 text that storage and HTTP can carry."""
     visible(outcome).encode("utf-8")  # raises on a lone surrogate
-
-
-def strongest_backend() -> Backend:
-    """The strongest backend available here (Python-level attacks run once, in it)."""
-    return default_registry().strongest()

@@ -1,7 +1,11 @@
-"""Backends available on this machine, as a parametrised fixture.
+"""Backends available on this machine: every one as a parametrised fixture, and the strongest.
 
-The Docker engine is started for the session when none answers (``tests/docker_engine.py``),
-so that the ``docker`` backend is tested against a real engine, never skipped for want of one.
+The ``docker`` backend (a ``backend`` case, or the ``strongest``) needs the Docker engine:
+the session's ``docker_engine`` fixture (``tests/conftest.py``) starts it when none answers,
+so that docker is tested against a real engine, never skipped for want of one. Tests that
+need no backend (the compiler, the channel, the parameters) start nothing, and run in
+``make test-fast``; the markers ``docker``/``bwrap`` follow from these fixtures
+(``tests/support/markers.py``).
 """
 
 from __future__ import annotations
@@ -9,21 +13,16 @@ from __future__ import annotations
 import pytest
 
 from sandbox.runtime.backends import Backend, default_registry
-from tests.support.docker_engine import ensure_engine
 
 ALL_BACKENDS = default_registry().names()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def docker_engine() -> str:
-    """The Docker client, once the engine answers (started here if it did not)."""
-    return ensure_engine()
 
 
 @pytest.fixture(params=ALL_BACKENDS)
 def backend(request: pytest.FixtureRequest) -> Backend:
     registry = default_registry()
     name = request.param
+    if name == "docker":
+        request.getfixturevalue("docker_engine")
     try:
         return registry.get(name)
     except RuntimeError:
@@ -31,6 +30,13 @@ def backend(request: pytest.FixtureRequest) -> Backend:
             pytest.fail("the docker backend is unavailable although the engine answers "
                         "(see the log for the runtime image build)", pytrace=False)
         pytest.skip(f"backend {name!r} is not available on this machine")
+
+
+@pytest.fixture(scope="module")
+def strongest(docker_engine: str) -> Backend:
+    """The strongest backend here (docker, once its engine answers): attacks at the Python
+    level and end-to-end model runs need only one backend, and run in this one."""
+    return default_registry().strongest()
 
 
 def require(backend: Backend, guarantee: str) -> None:

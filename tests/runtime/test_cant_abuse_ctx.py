@@ -23,13 +23,7 @@ from tests.runtime.attacks import (
     FakeBroker,
     run_attack,
     run_hostile,
-    strongest_backend,
 )
-
-
-@pytest.fixture(scope="module")
-def strongest() -> Backend:
-    return strongest_backend()
 
 
 @pytest.mark.parametrize(

@@ -18,14 +18,9 @@ import pytest
 
 from sandbox.runtime.backends import Backend
 from sandbox.runtime.compiler import compile_model, safe_globals
-from tests.runtime.attacks import run_attack, strongest_backend
+from tests.runtime.attacks import run_attack
 
 ALLOWED = ("math", "json")
-
-
-@pytest.fixture(scope="module")
-def strongest() -> Backend:
-    return strongest_backend()
 
 
 def _rejected(body: str, allowed: tuple[str, ...] = ALLOWED) -> str:

@@ -22,17 +22,11 @@ from tests.runtime.attacks import (
     assert_clean_text,
     run_attack,
     run_hostile,
-    strongest_backend,
     visible,
 )
 from tests.runtime.conftest import require
 
 CANARY = "CANARY-" + secrets.token_hex(8)
-
-
-@pytest.fixture(scope="module")
-def strongest() -> Backend:
-    return strongest_backend()
 
 
 def test_cant_leak_the_trusted_environment(

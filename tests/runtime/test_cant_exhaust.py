@@ -13,7 +13,7 @@ import pytest
 
 from sandbox.runtime.backends import Backend, Limits
 from sandbox.runtime.worker import LOG_TRUNCATED
-from tests.runtime.attacks import printed, run_attack, run_hostile, run_raw, strongest_backend
+from tests.runtime.attacks import printed, run_attack, run_hostile, run_raw
 from tests.runtime.conftest import require
 
 SHORT = Limits(wall_seconds=2.5, cpu_seconds=1, memory_bytes=256 << 20)
@@ -21,11 +21,6 @@ SHORT = Limits(wall_seconds=2.5, cpu_seconds=1, memory_bytes=256 << 20)
 
 SMALL = Limits(wall_seconds=10, cpu_seconds=5, memory_bytes=256 << 20)
 """Limits for attacks that must end on their own (an error, ``oom``), well before a timeout."""
-
-
-@pytest.fixture(scope="module")
-def strongest() -> Backend:
-    return strongest_backend()
 
 
 def test_cant_fill_the_disk(backend: Backend) -> None:

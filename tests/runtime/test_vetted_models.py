@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.runtime.backends import Backend, default_registry
+from sandbox.runtime.backends import Backend
 from sandbox.runtime.channel import DPRequest
 from sandbox.runtime.compiler import compile_model
 from sandbox.runtime.executor import BrokerRefusal, run_model
@@ -117,11 +117,6 @@ CASES: dict[str, tuple[dict[str, Any], list[tuple[str, tuple[str, ...], dict[str
 @pytest.fixture(scope="module")
 def models() -> VettedModels:
     return VettedModels()
-
-
-@pytest.fixture(scope="module")
-def strongest() -> Backend:
-    return default_registry().strongest()
 
 
 def test_every_shipped_model_is_covered(models: VettedModels) -> None:

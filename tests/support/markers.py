@@ -1,0 +1,87 @@
+"""Which real component a test needs, derived from the fixtures it uses.
+
+A test is marked ``docker``, ``bwrap``, ``ray``, ``postgres`` or ``server`` because a fixture
+in its closure starts that component (:data:`FIXTURE_COMPONENTS`) or because it runs in that
+isolation backend (the ``backend`` parameter of ``tests/runtime/conftest.py``). The hook in
+``tests/conftest.py`` applies them at collection, so a new test is marked by what it asks
+for, without anyone remembering to; ``make test-fast`` deselects them by marker. The markers
+themselves are registered in ``pyproject.toml``.
+
+Tests that share state run in one xdist worker (``pytest -n 2 --dist loadgroup``), by an
+``xdist_group`` given to every test of their module (:func:`groups_of`):
+
+- every module with a ``ray`` test joins the group :data:`RAY_GROUP`: the tests on the
+  session's Ray head (the job servers' cluster, whose worker processes
+  ``test_job_lifecycle`` finds and kills by their title), the engine tests' local Ray and
+  the demo's run one after another, and only one Ray runs at a time;
+- every other module with a ``server`` test is a group of its own: its tests share one
+  module-scoped server whose state they build on in order (a world, a withdrawal the
+  statistics count), and the server starts once rather than once per worker.
+
+PostgreSQL servers, uvicorn servers and temporary directories are per worker anyway (free
+ports, private directories); docker containers have unique names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pytest
+
+FIXTURE_COMPONENTS: dict[str, tuple[str, ...]] = {
+    "docker_engine": ("docker",),
+    "postgres_server": ("postgres",),
+    "ray_session": ("ray",),
+    "ray_address": ("ray",),
+    "live_server": ("server",),
+    "job_server": ("server",),
+}
+"""A fixture's name: the components a test using it (directly or through another) needs."""
+
+BACKEND_COMPONENTS: dict[str, str] = {"docker": "docker", "bwrap": "bwrap"}
+"""A ``backend`` parameter: the component it runs in (``subprocess`` needs none)."""
+
+RAY_GROUP = "ray"
+"""The ``xdist_group`` of every module with a ``ray`` test."""
+
+
+def components_of(item: pytest.Item) -> set[str]:
+    """The components ``item`` needs, from its fixtures and its ``backend`` parameter."""
+    names: Iterable[str] = getattr(item, "fixturenames", ())
+    found = {component for name in names for component in FIXTURE_COMPONENTS.get(name, ())}
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None:
+        backend = callspec.params.get("backend")
+        if isinstance(backend, str) and backend in BACKEND_COMPONENTS:
+            found.add(BACKEND_COMPONENTS[backend])
+    return found
+
+
+def _module_of(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
+def groups_of(items: Iterable[pytest.Item]) -> dict[str, str]:
+    """The ``xdist_group`` of each module that needs one (see the module docstring); run
+    after the component markers are applied."""
+    groups: dict[str, str] = {}
+    for item in items:
+        module = _module_of(item)
+        if item.get_closest_marker("ray") is not None:
+            groups[module] = RAY_GROUP
+        elif module not in groups and item.get_closest_marker("server") is not None:
+            groups[module] = module
+    return groups
+
+
+def apply(items: list[pytest.Item]) -> None:
+    """Mark every item with the components it needs, then with its module's xdist group."""
+    for item in items:
+        present = {mark.name for mark in item.iter_markers()}
+        for component in sorted(components_of(item) - present):
+            item.add_marker(getattr(pytest.mark, component))
+    groups = groups_of(items)
+    for item in items:
+        group = groups.get(_module_of(item))
+        if group is not None and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(group))
