@@ -136,8 +136,10 @@ def opendp_polars(data: str, timer: Timer) -> tuple[Groups, str]:
         privacy_loss=dp.loss_of(epsilon=EPSILON),
         split_evenly_over=1,
         margins=[
-            dp.polars.Margin(by=[], max_length=rows),
-            dp.polars.Margin(by=["district"], max_length=rows, max_groups=len(DISTRICTS)),
+            # opendp.prelude re-exports its polars helpers without __all__ (as its docs use them)
+            dp.polars.Margin(by=[], max_length=rows),  # type: ignore[attr-defined]
+            dp.polars.Margin(  # type: ignore[attr-defined]
+                by=["district"], max_length=rows, max_groups=len(DISTRICTS)),
         ],
     )
     income = pl.col("income").fill_null(0.0).fill_nan(0.0)
@@ -147,7 +149,7 @@ def opendp_polars(data: str, timer: Timer) -> tuple[Groups, str]:
         .truncate_per_group(MAX_ROWS_PER_PERSON)
         .group_by("district")
         .agg(
-            dp.len(signed=True).alias("count"),
+            dp.len(signed=True).alias("count"),  # type: ignore[attr-defined]
             income.dp.sum(bounds).alias("sum"),
             income.dp.mean(bounds).alias("mean"),
         )

@@ -20,7 +20,8 @@ from sandbox.engine.partials import read_fragment
 def people(rows: int, seed: int = 3, string_units: bool = True) -> pa.Table:
     rng = random.Random(seed)
     units = [rng.randrange(0, rows // 3) for _ in range(rows)]
-    unit_column = [f"p{u}" for u in units] if string_units else units
+    unit_column: list[str | int | None] = (
+        [f"p{u}" for u in units] if string_units else list(units))
     for i in range(0, rows, 50):
         unit_column[i] = None
     return pa.table({"pid": unit_column, "seq": list(range(rows)),

@@ -206,6 +206,7 @@ def test_an_existing_log_is_adopted_once_when_the_anchor_is_new(
 def test_export_gives_auditors_the_public_key_and_every_checkpoint(
     anchored: Factory, anchor: AuditAnchor,
 ) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
     from sandbox.audit.anchor import _parse
@@ -219,7 +220,7 @@ def test_export_gives_auditors_the_public_key_and_every_checkpoint(
     for line in rest:
         point = _parse(line)
         assert point is not None
-        public.verify(base64.b64decode(point.signature),  # type: ignore[union-attr]
-                      point.signed_payload())
+        assert isinstance(public, Ed25519PublicKey)
+        public.verify(base64.b64decode(point.signature), point.signed_payload())
         anchored_seqs |= {seq for seq, _ in point.entries}
     assert anchored_seqs == set(range(1, ENTRIES + 1))

@@ -25,7 +25,7 @@ RULES = RowCountRules(min_count=10, rounding=5, suppression_threshold=20,
 def rules(**changes: object) -> RowCountRules:
     values = {name: getattr(RULES, name) for name in RULES.__dataclass_fields__}
     values.update(changes)
-    return RowCountRules(**values)  # type: ignore[arg-type]
+    return RowCountRules(**values)
 
 
 def test_suppresses_below_the_larger_of_threshold_and_min_count() -> None:
