@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
@@ -124,7 +125,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: SandboxError) -> JSONResponse:
         status = status_for(exc)
         if status == 403:
-            _audit_refusal(request, exc)
+            # In a worker thread: waiting for the database here must not stall the event
+            # loop, which is what lets another request's transaction finish and let go.
+            await run_in_threadpool(_audit_refusal, request, exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return JSONResponse(error_body(exc.code, exc.message), status_code=status,
                             headers=headers)
