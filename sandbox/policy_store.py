@@ -30,6 +30,7 @@ from sandbox.policies import (
     parse_policy,
     to_dict,
 )
+from sandbox.policies.shipped import check_authority_floor, floor_in_force
 from sandbox.store.models import GrantRow, PolicyDocumentRow, UserRow
 
 FLOOR_REF = "platform"
@@ -65,7 +66,9 @@ def _stored(session: Session, level: PolicyLevel, ref: str, default: Policy) -> 
 
 
 def current_floor(session: Session) -> StoredPolicy:
-    """The authority's platform floor (empty until one is set: the defaults then apply)."""
+    """The authority's platform floor as it set it (empty until one is set). The floor in
+    force is the platform's shipped floor tightened by it (:func:`floor_in_force`).
+    """
     return _stored(session, PolicyLevel.FLOOR, FLOOR_REF, Policy())
 
 
@@ -77,6 +80,7 @@ def set_floor(session: Session, actor: Actor, document: str | Mapping[str, Any]
     if actor.role not in (Role.AUTHORITY, Role.ADMIN):
         raise PermissionDenied("only the authority sets the platform policy floor")
     policy = parse_policy(document, PolicyLevel.FLOOR)
+    check_authority_floor(policy)
     _save(session, actor, PolicyLevel.FLOOR, FLOOR_REF, policy)
     overridden = []
     for ref in session.execute(
@@ -108,15 +112,16 @@ def set_dataset_policy(session: Session, actor: Actor, name: str,
     unit = policy.privacy_unit
     if unit is not None and unit not in {c["name"] for c in row.dictionary}:
         raise InvalidRequest(f"privacy_unit {unit!r} is not a column of dataset {name!r}")
-    check_dataset_policy(current_floor(session).policy, policy)
+    check_dataset_policy(floor_in_force(current_floor(session).policy, policy), policy)
     _save(session, actor, PolicyLevel.DATASET, name, policy)
     return current_dataset_policy(session, name)
 
 
 def effective_for_dataset(session: Session, name: str, grant: Policy | None = None) -> Policy:
     """The strictest combination of the floor, the dataset's policy and ``grant``."""
-    return effective_policy(current_floor(session).policy,
-                            current_dataset_policy(session, name).policy, grant)
+    dataset = current_dataset_policy(session, name).policy
+    floor = floor_in_force(current_floor(session).policy, dataset, *([grant] if grant else []))
+    return effective_policy(floor, dataset, grant)
 
 
 @dataclass(frozen=True)
