@@ -10,9 +10,11 @@ job functions in-process with :mod:`tests.support.jobs`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.support.jobs import BenchTemplate, JobBench, build_template, open_bench
 from tests.support.ray_cluster import RAY_ENV
 from tests.support.server import LiveServer, start_server, stop_server
 
@@ -25,3 +27,17 @@ def job_server(tmp_path_factory: pytest.TempPathFactory, ray_address: str
                           {"SANDBOX_RAY_ADDRESS": ray_address, **RAY_ENV})
     yield server
     stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def bench_template(tmp_path_factory: pytest.TempPathFactory) -> BenchTemplate:
+    """The orchestration tests' platform, built once (:func:`tests.support.jobs.build_template`)."""
+    return build_template(tmp_path_factory.mktemp("bench") / "var")
+
+
+@pytest.fixture
+def bench(bench_template: BenchTemplate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+          ) -> Iterator[JobBench]:
+    """A fresh copy of the bench for one test: fake runtime, in-memory ledger, synchronous
+    dispatcher."""
+    yield from open_bench(bench_template, tmp_path / "var", monkeypatch)
