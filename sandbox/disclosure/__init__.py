@@ -8,9 +8,9 @@ Pure and I/O-free: no database, no files, no network.
   each cell (:func:`crosstab`, :func:`regression`).
 - :mod:`sandbox.disclosure.checks`: :func:`check_result`, the walk of a result that applies
   the checks every result passes before it can be reviewed, one module each in
-  :mod:`sandbox.disclosure.rules` (minimum cell count, dominance, degrees of freedom,
-  row-level output, differencing, size, unverifiable values, the platform's redaction and
-  rounding, and the report of a DP job's releases).
+  :mod:`sandbox.disclosure.rules` (minimum cell count, dominance, zero cells, degrees of
+  freedom, row-level output, differencing, size, unverifiable values, the platform's
+  redaction and rounding, and the report of a DP job's releases).
 - :mod:`sandbox.disclosure.inputs`: the input values a result is compared with
   (:func:`input_values`); :mod:`sandbox.disclosure.facts`: the facts kept of released
   outputs for differencing; :mod:`sandbox.disclosure.labels`: how a report names places.

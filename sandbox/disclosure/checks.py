@@ -8,8 +8,9 @@ The walk is the orchestrator; each rule is a module of :mod:`sandbox.disclosure.
   output the platform computed for the job (:mod:`sandbox.disclosure.verified`) and whose
   content is exactly that output's :meth:`~VerifiedOutput.to_output` is checked cell by
   cell against the facts the platform kept: ``redaction``, ``min_count``,
-  ``dominance_nk``, ``dominance_p`` and ``rounding`` for a table, ``min_dof`` for a
-  regression. Failing and redacted cells get a line each (at most
+  ``dominance_nk``, ``dominance_p``, ``rounding`` and ``zeros`` (the combinations of key
+  values it does not list: flagged for the reviewer, not blocking) for a table,
+  ``min_dof`` for a regression. Failing and redacted cells get a line each (at most
   :data:`MAX_CELL_LINES` per rule and output; one more line counts the rest); the cells
   that pass a rule are summarised in one line per output (its statistic the weakest
   passing cell's).
@@ -50,6 +51,7 @@ from sandbox.disclosure.rules.redaction import Redaction
 from sandbox.disclosure.rules.rounding import rounded, rounding_line
 from sandbox.disclosure.rules.size import max_bytes_line, max_cells_line
 from sandbox.disclosure.rules.thresholds import Thresholds
+from sandbox.disclosure.rules.zeros import zeros_lines
 from sandbox.disclosure.verified.outputs import (
     VerifiedOutput,
     VerifiedRegression,
@@ -236,6 +238,7 @@ class _Walk:
         self.lines += cell_lines.overflow(where)
         for rule in (min_count, nk, p):
             self.add(rule.summary(where))
+        self.lines += zeros_lines(path, table, self.matches, MAX_CELL_LINES)
         if id_keys and rules.no_row_level:
             self.add(row_level.identifier_keys_line(where, id_keys))
         released: dict[str, Any] = {**table.to_output(output_id), "rows": rows}

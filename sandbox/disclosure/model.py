@@ -6,8 +6,8 @@ count, a share in percent, degrees of freedom, a byte size) and whether it passe
 holds a data value: not an identifier, not a contribution, not a cell's underlying values.
 
 A failed *blocking* line blocks the release outright. A failed non-blocking line (a value
-the platform cannot verify, a differencing flag) forbids automatic release and is shown to
-the human reviewer.
+the platform cannot verify, a differencing flag, a zero cell) forbids automatic release and
+is shown to the human reviewer.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class Rule(enum.StrEnum):
     UNVERIFIABLE = "unverifiable"
     REDACTION = "redaction"
     ROUNDING = "rounding"
+    ZEROS = "zeros"
     DP = "dp"
 
 

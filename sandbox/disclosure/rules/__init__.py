@@ -2,7 +2,8 @@
 and applies them.
 
 - cells of a verified table: :mod:`~.redaction`, :mod:`~.min_count`, :mod:`~.dominance`
-  (``dominance_nk``, ``dominance_p``), :mod:`~.rounding`;
+  (``dominance_nk``, ``dominance_p``), :mod:`~.rounding`, and the cells it does not list:
+  :mod:`~.zeros`;
 - a verified regression: :mod:`~.min_dof`;
 - whatever the platform did not compute: :mod:`~.unverifiable`, :mod:`~.row_level`;
 - tables against earlier released ones: :mod:`~.differencing`;
