@@ -18,7 +18,8 @@ The walk is the orchestrator; each rule is a module of :mod:`sandbox.disclosure.
   blocking: a human must look. One line per largest part holding no verified output.
 - ``row_level`` (when ``no_row_level_output``): values equal to identifiers or rare
   sensitive values of the input (:mod:`sandbox.disclosure.inputs`), and dumps of input
-  rows.
+  rows; in raw-access jobs also what cannot be shown to be aggregate: a computed list or
+  dict of many entries, and a verified table whose cells mostly rest on one or two units.
 - ``differencing`` (raw-access jobs): tables of the same spec as an earlier released
   output, or a companion, that differ by a few rows.
 - ``max_cells``, ``max_bytes``: the statistics the result releases, and the bytes of its
@@ -50,7 +51,7 @@ from sandbox.disclosure.rules.min_dof import min_dof_line
 from sandbox.disclosure.rules.redaction import Redaction
 from sandbox.disclosure.rules.rounding import rounded, rounding_line
 from sandbox.disclosure.rules.size import max_bytes_line, max_cells_line
-from sandbox.disclosure.rules.thresholds import Thresholds
+from sandbox.disclosure.rules.thresholds import MANY_RECORDS, RECORD_SUPPORT, Thresholds
 from sandbox.disclosure.rules.zeros import zeros_lines
 from sandbox.disclosure.verified.outputs import (
     VerifiedOutput,
@@ -165,6 +166,10 @@ class _Walk:
         if self.raw and _is_marker(value):
             return self.marker(value, path)
         if self.raw and isinstance(value, Mapping | list | tuple) and _has_marker(value):
+            items = value.values() if isinstance(value, Mapping) else value
+            entries = sum(1 for item in items if not _has_marker(item))
+            if self.rules.no_row_level and entries >= MANY_RECORDS:
+                self.add(row_level.entries_line(where_of(path), entries))
             if isinstance(value, Mapping):
                 if self.rules.no_row_level:
                     self.add(row_level.key_line(where_of(path), value, self.matches))
@@ -182,6 +187,8 @@ class _Walk:
         if self.rules.no_row_level:
             self.lines += row_level.value_lines(where_of(path), value, self.matches,
                                                 self.columns)
+            if self.raw:
+                self.add(row_level.records_line(value, path, self.matches))
 
     def marker(self, value: Mapping[str, Any], path: str) -> Any:
         output_id = value.get(MARKER)
@@ -214,11 +221,12 @@ class _Walk:
         p = DominanceP(rules.p)
         cell_lines = _CellLines(self.lines)
         rows: list[list[Any]] = []
-        id_keys = 0
+        id_keys = tiny = 0
         for key, facts, cell in zip(table.keys, table.facts, table.cells, strict=True):
             row = [cell[name] for name in table.columns]
             id_keys += row_level.identifier_keys(key, self.matches)
             support = min(facts.count, facts.contributors)
+            tiny += support <= RECORD_SUPPORT
             label = cell_where(path, table.key_columns, key, self.matches)
             if redaction.applies(support):
                 cell_lines.add(redaction.cell(label, row, len(key)))
@@ -239,8 +247,9 @@ class _Walk:
         for rule in (min_count, nk, p):
             self.add(rule.summary(where))
         self.lines += zeros_lines(path, table, self.matches, MAX_CELL_LINES)
-        if id_keys and rules.no_row_level:
-            self.add(row_level.identifier_keys_line(where, id_keys))
+        if rules.no_row_level:
+            self.add(row_level.identifier_keys_line(where, id_keys) if id_keys
+                     else row_level.tiny_cells_line(where, tiny, len(table.cells)))
         released: dict[str, Any] = {**table.to_output(output_id), "rows": rows}
         if rules.rounding > 1 and len(rows) > redaction.redacted:
             self.add(rounding_line(where, rules.rounding))

@@ -49,6 +49,8 @@ def cell_where(path: str, key_columns: Sequence[str], key: tuple[Any, ...],
     return f"{where}[{labels}]"
 
 
-def many(count: int, noun: str) -> str:
-    """``1 cell``, ``2 cells``."""
-    return f"{count} {noun}" + ("" if count == 1 else "s")
+def many(count: int, noun: str, plural: str | None = None) -> str:
+    """``1 cell``, ``2 cells`` (``1 entry``, ``2 entries`` with ``plural``)."""
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {plural}" if plural is not None else f"{count} {noun}s"

@@ -2,6 +2,8 @@
 
 The job's rules are the strictest of its datasets' effective policies; a rule none of them
 sets takes the platform default, so every check below has a number to compare with.
+Two thresholds are the platform's own, not the policy's: what makes a part of a result a
+table of records (:data:`MANY_RECORDS`, :data:`RECORD_SUPPORT`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,15 @@ from typing import Any
 
 from sandbox.policies.layering import platform_defaults
 from sandbox.policies.model import RowCountRules
+
+MANY_RECORDS = 10
+"""Entries from which a collection is a table of records rather than a summary: a list or
+dict of this many entries that the platform did not compute, or a verified table with this
+many cells resting on :data:`RECORD_SUPPORT` units or fewer (making up most of its cells).
+Below it a part stays a reviewer's call (``unverifiable``); from it on it is row-level."""
+RECORD_SUPPORT = 2
+"""Units (or rows) a verified cell rests on at most to describe one or two people, not a
+group."""
 
 
 @dataclass(frozen=True)
