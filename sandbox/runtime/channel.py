@@ -45,6 +45,7 @@ __all__ = [
     "decode_payload",
     "encode",
     "read_message",
+    "unsendable",
     "write_message",
 ]
 
@@ -150,26 +151,56 @@ def _bounded_int(text: str) -> int:
     return value
 
 
-def _validate(value: object, level: int = 0) -> None:
-    """Check nesting depth, integer range and text (no lone surrogates) of a value."""
+RULE_FINITE = "a number must be finite (no NaN or infinity)"
+RULE_INTEGER = "an integer must fit in 64 bits"
+RULE_TEXT = "text must not contain lone surrogates"
+RULE_DEPTH = f"values may nest at most {MAX_DEPTH} levels deep"
+RULE_KEYS = "a dict's keys must be strings or numbers"
+RULE_TYPE = "only numbers, strings, booleans, None, lists and dicts cross the channel"
+
+
+def unsendable(value: object, level: int = 0) -> str | None:
+    """The rule ``value`` breaks for the channel, or ``None`` when it may cross.
+
+    The rules are those :func:`encode` and :func:`decode_payload` apply (a dict's number keys
+    become strings, as in JSON); each is a fixed phrase that never quotes the value, so the
+    worker can tell a model which argument cannot be sent without echoing it.
+    """
     if level > MAX_DEPTH:
-        raise ChannelError("message nests too deeply")
+        return RULE_DEPTH
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return None if abs(value) <= MAX_INT else RULE_INTEGER
+    if isinstance(value, float):
+        return None if math.isfinite(value) else RULE_FINITE
     if isinstance(value, str):
         if not value.isascii():
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:
-                raise ChannelError("text with lone surrogates is not allowed") from None
-    elif isinstance(value, int) and not isinstance(value, bool):
-        if abs(value) > MAX_INT:
-            raise ChannelError("integer is too large")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _validate(key, level + 1)
-            _validate(item, level + 1)
-    elif isinstance(value, list | tuple):
+                return RULE_TEXT
+        return None
+    if isinstance(value, list | tuple):
         for item in value:
-            _validate(item, level + 1)
+            if (rule := unsendable(item, level + 1)) is not None:
+                return rule
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key is not None and not isinstance(key, str | int | float):
+                return RULE_KEYS
+            if (rule := unsendable(key, level + 1) or unsendable(item, level + 1)) is not None:
+                return rule
+        return None
+    return RULE_TYPE
+
+
+def _validate(value: object) -> None:
+    """Check nesting depth, integer range, numbers, text (no lone surrogates) and types."""
+    rule = unsendable(value)
+    if rule is not None:
+        raise ChannelError(rule)
 
 
 def encode(message: dict[str, Any], max_bytes: int = MAX_MESSAGE_BYTES) -> bytes:

@@ -19,7 +19,7 @@ from typing import Any
 
 from sandbox.runtime.backends.base import Backend, Limits, Outcome, run_process
 from sandbox.runtime.channel import ChannelError, DPRequest, ErrorKind, Op, encode
-from sandbox.runtime.worker import LOG_TRUNCATED, OOM_EXIT_CODE
+from sandbox.runtime.worker import OOM_EXIT_CODE
 
 __all__ = [
     "MAX_COMPILE_ERRORS",
@@ -39,6 +39,10 @@ MAX_ERROR_CHARS = 2000
 
 MAX_COMPILE_ERRORS = 50
 """Most compile errors an outcome carries."""
+
+LOG_NOTICE_SLACK = 64
+"""Bytes past the log cap a worker may send before it is treated as flooding (its notice
+that it truncated the log)."""
 
 
 class BrokerRefusal(Exception):
@@ -109,7 +113,9 @@ class ModelOutcome:
         status: How the run ended.
         value: The model's JSON result when ``status`` is :attr:`RunStatus.OK`.
         errors: Compile errors or the model's error message.
-        log: Log lines, in order.
+        log: The model's log lines, in order, as it wrote them (no line of the platform's).
+        log_truncated: Whether lines were dropped or cut at the log size cap or the largest
+            message (a fact of the platform's, kept apart from the model's lines).
         backend: The backend's name (recorded with the job).
         exit_code: The process's exit status.
         duration: Seconds.
@@ -120,6 +126,7 @@ class ModelOutcome:
     value: Any = None
     errors: list[str] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
+    log_truncated: bool = False
     exit_code: int | None = None
     duration: float = 0.0
 
@@ -172,40 +179,43 @@ def run_model(
     log: list[str] = []
     log_left = log_max_bytes
     log_received = 0
+    truncated = False
     final: list[dict[str, Any]] = []
 
     def handle(message: dict[str, Any]) -> dict[str, Any] | None:
         # The worker is hostile: anything a well-behaved worker never sends ends the run.
-        nonlocal log_left, log_received
+        nonlocal log_left, log_received, truncated
         if final:
             raise ChannelError("a message after the final result or error")
         op = message["op"]
         if op == Op.LOG:
-            line = str(message.get("line", ""))
+            notice = message.get("truncated") is True and "line" not in message
+            line = "" if notice else str(message.get("line", ""))
             cost = max(1, len(line))  # the worker charges at least as much (UTF-8 bytes)
             log_received += cost
-            if log_received > log_max_bytes + len(LOG_TRUNCATED):
+            if log_received > log_max_bytes + LOG_NOTICE_SLACK:
                 raise ChannelError("the worker kept logging past the log size cap")
-            if cost <= log_left:  # the trusted side caps too
+            if notice or cost > log_left:  # the trusted side caps too
+                truncated = True
+            else:
                 log_left -= cost
                 log.append(line)
-            elif not log or log[-1] != LOG_TRUNCATED:
-                log.append(LOG_TRUNCATED)
             return None
         if op == Op.DP:
             try:
                 value = broker(DPRequest.from_message(message))
-                return {"op": Op.REPLY, "ok": True, "value": value}
             except (BrokerRefusal, ChannelError) as exc:
-                return {"op": Op.REPLY, "ok": False, "error": str(exc)}
+                return _refusal(exc)
+            return _answer(value, limits.max_message_bytes)
         if op == Op.SDC:
             if helpers is None:
                 return {"op": Op.REPLY, "ok": False,
                         "error": "this job has no raw-access helpers"}
             try:
-                return {"op": Op.REPLY, "ok": True, "value": helpers(message)}
+                value = helpers(message)
             except (BrokerRefusal, ChannelError) as exc:
-                return {"op": Op.REPLY, "ok": False, "error": str(exc)}
+                return _refusal(exc)
+            return _answer(value, limits.max_message_bytes)
         if op in (Op.RESULT, Op.ERROR):
             final.append(message)
             return None
@@ -219,6 +229,7 @@ def run_model(
             "allowed_imports": sorted(set(allowed_imports)),
             "log_max_bytes": log_max_bytes,
             "result_max_bytes": result_max_bytes,
+            "max_message_bytes": limits.max_message_bytes,
             "tables": dict(tables or {}),
         },
         limits.max_message_bytes,
@@ -232,7 +243,28 @@ def run_model(
                           stop=stop)
     status, value, errors = _ending(raw, final, result_max_bytes)
     return ModelOutcome(status=status, backend=backend.name, value=value, errors=errors,
-                        log=log, exit_code=raw.exit_code, duration=raw.duration)
+                        log=log, log_truncated=truncated, exit_code=raw.exit_code,
+                        duration=raw.duration)
+
+
+def _refusal(exc: Exception) -> dict[str, Any]:
+    """The reply refusing a call; the message is cut (a refusal may quote what was sent)."""
+    return {"op": Op.REPLY, "ok": False, "error": _clip(exc)}
+
+
+def _answer(value: Any, max_bytes: int) -> dict[str, Any]:
+    """The reply carrying ``value``, or a refusal when the channel cannot carry it.
+
+    Sending a reply the worker would refuse would end the run as a protocol error; the
+    model gets a refusal it can catch instead.
+    """
+    reply = {"op": Op.REPLY, "ok": True, "value": value}
+    try:
+        encode(reply, max_bytes)
+    except ChannelError as exc:
+        return {"op": Op.REPLY, "ok": False,
+                "error": f"the platform's answer could not be sent: {_clip(exc, 200)}"}
+    return reply
 
 
 def _ending(raw: Outcome, final: list[dict[str, Any]], result_max_bytes: int

@@ -9,6 +9,7 @@ proxy that only sends messages; the trusted broker applies the policy and charge
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
@@ -16,9 +17,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sandbox.runtime.channel import (
+    HEADER,
+    MAX_MESSAGE_BYTES,
     ChannelError,
-    DPCall,
-    DPRequest,
     ErrorKind,
     HelperCall,
     Op,
@@ -27,10 +28,11 @@ from sandbox.runtime.channel import (
     write_message,
 )
 from sandbox.runtime.compiler import compile_model, safe_globals
+from sandbox.runtime.handles import DPArgumentError, DPError, DPHandle, Send, check_sendable
 
 __all__ = [
-    "LOG_TRUNCATED",
     "OOM_EXIT_CODE",
+    "DPArgumentError",
     "DPError",
     "DPHandle",
     "ModelContext",
@@ -42,67 +44,9 @@ OOM_EXIT_CODE = 3
 """Exit status of a worker whose model ran out of memory."""
 
 MODEL_FILENAME = "<model>"
-LOG_TRUNCATED = "[log truncated: size limit reached]"
 
-Send = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-class DPError(Exception):
-    """A DP call the trusted broker refused (budget, policy, unknown dataset, bad arguments)."""
-
-
-class DPHandle:
-    """The model's view of a dataset: every aggregate is a message to the trusted broker."""
-
-    __slots__ = ("_dataset", "_group_by", "_send")
-
-    def __init__(self, dataset: str, send: Send, group_by: tuple[str, ...] = ()) -> None:
-        self._dataset = dataset
-        self._send = send
-        self._group_by = group_by
-
-    def _call(self, call: DPCall, args: dict[str, Any]) -> Any:
-        request = DPRequest(call=call, dataset=self._dataset, args=args, group_by=self._group_by)
-        try:
-            reply = self._send(request.to_message())
-        except ChannelError as exc:
-            raise TypeError(f"{call}() arguments must be plain numbers and strings") from exc
-        if reply.get("ok") is not True:
-            raise DPError(str(reply.get("error", "the DP call was refused")))
-        return reply.get("value")
-
-    def group_by(self, *keys: str) -> DPHandle:
-        """Return a handle whose aggregates are computed per group of ``keys``."""
-        if not keys or not all(isinstance(k, str) for k in keys):
-            raise TypeError("group_by() takes one or more column names")
-        return DPHandle(self._dataset, self._send, self._group_by + tuple(keys))
-
-    def count(self, **kwargs: Any) -> Any:
-        """DP count (``epsilon``)."""
-        return self._call(DPCall.COUNT, kwargs)
-
-    def sum(self, column: str, **kwargs: Any) -> Any:
-        """DP sum of ``column`` (``lower``, ``upper``, ``epsilon``)."""
-        return self._call(DPCall.SUM, {"column": column, **kwargs})
-
-    def mean(self, column: str, **kwargs: Any) -> Any:
-        """DP mean of ``column`` (``lower``, ``upper``, ``epsilon``)."""
-        return self._call(DPCall.MEAN, {"column": column, **kwargs})
-
-    def variance(self, column: str, **kwargs: Any) -> Any:
-        """DP variance of ``column`` (``lower``, ``upper``, ``epsilon``)."""
-        return self._call(DPCall.VARIANCE, {"column": column, **kwargs})
-
-    def quantile(self, column: str, **kwargs: Any) -> Any:
-        """DP quantile of ``column`` (``q``, ``lower``, ``upper``, ``epsilon``)."""
-        return self._call(DPCall.QUANTILE, {"column": column, **kwargs})
-
-    def histogram(self, column: str, **kwargs: Any) -> Any:
-        """DP histogram of ``column`` (``epsilon``)."""
-        return self._call(DPCall.HISTOGRAM, {"column": column, **kwargs})
-
-    def __repr__(self) -> str:
-        return f"<DP handle {self._dataset!r}>"
+MODEL_EXCEPTIONS = {"DPError": DPError, "DPArgumentError": DPArgumentError}
+"""The runtime's exceptions, by name in the model's globals so that it can catch them."""
 
 
 class RawTable:
@@ -155,7 +99,8 @@ def _open_table(path: str) -> Any:
 class ModelContext:
     """The ``ctx`` a model's ``run`` receives: ``dataset``, ``table``, ``params`` and ``log``."""
 
-    __slots__ = ("_log_left", "_log_truncated", "_post", "_send", "_tables", "params")
+    __slots__ = ("_log_left", "_log_truncated", "_max_bytes", "_post", "_send", "_tables",
+                 "params")
 
     def __init__(
         self,
@@ -164,6 +109,7 @@ class ModelContext:
         post: Callable[[dict[str, Any]], None],
         log_max_bytes: int,
         tables: Mapping[str, str] | None = None,
+        max_bytes: int = MAX_MESSAGE_BYTES,
     ) -> None:
         self.params = dict(params)
         self._send = send
@@ -171,6 +117,7 @@ class ModelContext:
         self._log_left = log_max_bytes
         self._log_truncated = False
         self._tables = dict(tables or {})
+        self._max_bytes = max_bytes
 
     def table(self, name: str) -> RawTable:
         """The raw rows of a dataset of this job, read-only (raw-access jobs only)."""
@@ -219,10 +166,10 @@ class ModelContext:
                                   "ctx.dataset(name)")
         if not isinstance(dataset, str) or dataset not in self._tables:
             raise KeyError(f"dataset {dataset!r} is not one of this job's datasets")
-        try:
-            reply = self._send({"op": Op.SDC, "call": call, "dataset": dataset, "args": args})
-        except ChannelError as exc:
-            raise TypeError(f"{call}() arguments must be plain names and numbers") from exc
+        message = {"op": Op.SDC, "call": call, "dataset": dataset, "args": args}
+        parts = {"the dataset name": dataset, **{f"argument {k!r}": v for k, v in args.items()}}
+        check_sendable(call.value, parts, message, self._max_bytes, TypeError)
+        reply = self._send(message)
         if reply.get("ok") is not True:
             raise ValueError(str(reply.get("error", f"{call}() was refused")))
         return reply.get("value")
@@ -231,21 +178,58 @@ class ModelContext:
         """Return the DP handle of a dataset (the broker checks the job's grant)."""
         if not isinstance(name, str) or not name:
             raise TypeError("dataset() takes a dataset name")
-        return DPHandle(name, self._send)
+        return DPHandle(name, self._send, self._max_bytes)
 
     def log(self, line: object) -> None:
-        """Append one line to the job log; lines beyond the log size cap are dropped."""
+        """Append one line to the job log.
+
+        Lines beyond the log size cap are dropped, and a line larger than one message is
+        cut to fit; either way the trusted side is told once that the log was truncated
+        (the platform says so in the log's record, never a line of the model's).
+        """
         # Lone surrogates would not cross the channel: replace them. Every line costs at
         # least one byte, so empty lines cannot flood the trusted side either.
         text = str(line).encode("utf-8", "replace").decode("utf-8")
         size = max(1, len(text.encode("utf-8")))
         if size > self._log_left:
-            if not self._log_truncated:
-                self._log_truncated = True
-                self._post({"op": Op.LOG, "line": LOG_TRUNCATED})
+            self._truncated()
             return
+        fitted = _fit_line(text, self._max_bytes)
+        if len(fitted) < len(text):
+            size = max(1, len(fitted.encode("utf-8")))
         self._log_left -= size
-        self._post({"op": Op.LOG, "line": text})
+        self._post({"op": Op.LOG, "line": fitted})
+        if len(fitted) < len(text):
+            self._truncated()
+
+    def _truncated(self) -> None:
+        if not self._log_truncated:
+            self._log_truncated = True
+            self._post({"op": Op.LOG, "truncated": True})
+
+
+def _fit_line(text: str, max_bytes: int) -> str:
+    """``text``, or its longest beginning whose ``log`` message fits in ``max_bytes``.
+
+    A message's size is its JSON's, where a control character or a non-ASCII one takes six
+    bytes or more: the text's own size does not tell.
+    """
+    empty = len(encode({"op": Op.LOG, "line": ""}, max_bytes)) - HEADER.size
+    room = max_bytes - empty + len('""')
+
+    def fits(length: int) -> bool:
+        return len(json.dumps(text[:length])) <= room
+
+    if fits(len(text)):
+        return text
+    low, high = 0, len(text)  # fits(low) holds, fits(high) does not
+    while high - low > 1:
+        middle = (low + high) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle
+    return text[:low]
 
 
 def _describe(exc: BaseException) -> str:
@@ -264,12 +248,15 @@ def _model_line(exc: BaseException) -> int | None:
 
 
 def _serve(in_fd: int, out_fd: int) -> int:
+    # Until the start message says otherwise, the channel's default largest message.
+    limit = [MAX_MESSAGE_BYTES]
+
     def post(message: dict[str, Any]) -> None:
-        write_message(out_fd, message)
+        write_message(out_fd, message, limit[0])
 
     def send(message: dict[str, Any]) -> dict[str, Any]:
         post(message)
-        reply = read_message(in_fd)
+        reply = read_message(in_fd, limit[0])
         if reply.get("op") != Op.REPLY:
             raise ChannelError("expected a reply")
         return reply
@@ -278,6 +265,9 @@ def _serve(in_fd: int, out_fd: int) -> int:
     if start.get("op") != Op.START or not isinstance(start.get("source"), str):
         post({"op": Op.ERROR, "kind": ErrorKind.PROTOCOL, "message": "expected a start message"})
         return 2
+    # The trusted side's largest message: what this side sends is checked against it, so a
+    # value it would refuse is the model's error rather than the end of the run.
+    limit[0] = max(1024, int(start.get("max_message_bytes", MAX_MESSAGE_BYTES)))
     allowed = [str(m) for m in start.get("allowed_imports", [])]
     compiled = compile_model(start["source"], allowed, MODEL_FILENAME)
     if not compiled.ok or compiled.code is None:
@@ -287,8 +277,9 @@ def _serve(in_fd: int, out_fd: int) -> int:
     ctx = ModelContext(
         start.get("params") or {}, send, post, int(start.get("log_max_bytes", 64 * 1024)),
         {str(k): str(v) for k, v in tables.items()} if isinstance(tables, dict) else {},
+        limit[0],
     )
-    namespace = safe_globals(allowed)
+    namespace = safe_globals(allowed, MODEL_EXCEPTIONS)
     try:
         exec(compiled.code, namespace)  # noqa: S102 - restricted code in the OS sandbox
         value = namespace["run"](ctx)  # type: ignore[operator]
