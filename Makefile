@@ -19,13 +19,23 @@ demo: venv
 serve: venv
 	$(BIN)/sandbox serve
 
+# Tests run in parallel (pytest-xdist). Tests sharing one Ray, or one module's server, run in
+# one worker: tests/support/markers.py gives them an xdist_group from the fixtures they use.
+PARALLEL ?= -n 2 --dist loadgroup
+# Everything but the tests that start a real component or take long: pure units, SQLite, the
+# in-process job orchestration, the subprocess backend; about a minute on 2 cores.
+FAST_MARKERS := not slow and not docker and not bwrap and not ray and not postgres and not server
+COVERAGE_JSON := var/coverage.json
+
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	mkdir -p var
+	$(BIN)/pytest -q $(PARALLEL) --cov --cov-report=json:$(COVERAGE_JSON)
+	$(BIN)/python scripts/coverage_floor.py $(COVERAGE_JSON)
 
 test-fast: venv
-	$(BIN)/pytest -q -m 'not slow'
+	$(BIN)/pytest -q $(PARALLEL) -m '$(FAST_MARKERS)'
 
 check: venv
 	$(BIN)/ruff check .
