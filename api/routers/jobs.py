@@ -61,9 +61,11 @@ def get_job(job_id: Id, session: ReadSession, actor: ActorDep) -> JobPublic:
 
 @router.get("/jobs/{job_id}/log", response_model=JobLog)
 def get_log(job_id: Id, session: ReadSession, actor: ActorDep) -> JobLog:
-    """A job's log (held from the owner of a raw-access job until review)."""
-    lines, held = service.read_log(session, actor, job_id)
-    return JobLog(job_id=job_id, lines=lines, held=held)
+    """A job's log: ``entries`` tell the model's lines from the platform's (``source``);
+    ``lines`` are the model's alone, as it wrote them. Both are empty while the log is held
+    for review (``held``): it follows the result across the release boundary.
+    """
+    return JobLog.model_validate(service.read_log(session, actor, job_id))
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobPublic)

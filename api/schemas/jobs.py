@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AliasPath, BaseModel, Field, ValidationInfo, field_validator
+from pydantic import AliasPath, Field, ValidationInfo, field_validator
 
 from api.schemas.common import Choice, FromDomain, Strict
 from sandbox.access.model import JobKind
+from sandbox.jobs.log_entries import LogSource
 from sandbox.jobs.model import JobState, RunOutcome
 from sandbox.runtime.vetted import VettedModel
 
@@ -69,10 +70,27 @@ class JobPublic(FromDomain):
         return JobState(state).is_final
 
 
-class JobLog(BaseModel):
-    """A job's log lines (empty and ``held`` while they wait for the release boundary)."""
+class LogEntryPublic(FromDomain):
+    """One entry of a job's log: who wrote it (``model`` or ``platform``) and its text.
+
+    A model's text is exactly what it logged: it may hold control characters, escape
+    sequences and text that reads like the platform's; escape it before showing it in a
+    terminal or a page. Only an entry whose ``source`` is ``platform`` is the platform's.
+    """
+
+    source: LogSource
+    text: str
+
+
+class JobLog(FromDomain):
+    """A job's log (empty and ``held`` while it waits for the release boundary).
+
+    ``entries`` are the model's lines and the platform's entries (such as the log's
+    truncation) in order, each with its ``source``; ``lines`` are the model's lines alone.
+    """
 
     job_id: int
+    entries: list[LogEntryPublic]
     lines: list[str]
     held: bool
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -160,8 +161,49 @@ def log(job_id: IdArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = N
     if found["held"]:
         note("this job's log is held: it is released with the result, after the output "
              "checks and review")
-    for line in found["lines"]:
-        out.print(line, markup=False, highlight=False)
+    entries = found.get("entries")
+    if entries is None:  # a server from before entries: every line is the model's
+        entries = [{"source": "model", "text": line} for line in found["lines"]]
+    for entry in entries:
+        out.print(log_line(entry), highlight=False)
+
+
+_LINE_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r"}
+_SHOWN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+"""Unicode categories escaped for display: controls (C0, DEL, C1, so ESC and NUL), format
+characters (bidi overrides and isolates, zero-width ones), surrogates, line separators."""
+
+
+def printable(text: str) -> str:
+    r"""``text`` with every character that could change how a terminal shows it escaped.
+
+    A model's log line could clear the screen (``\x1b[2J``), move the cursor to overwrite
+    an earlier line, reverse the order of what follows (U+202E) or hide a NUL; escaped, it
+    is one visible line. Tabs stay; a backslash is doubled, so an escape the model wrote as
+    text is told apart from one made here.
+    """
+    shown = []
+    for char in text:
+        if char in _LINE_ESCAPES:
+            shown.append(_LINE_ESCAPES[char])
+        elif char != "\t" and unicodedata.category(char) in _SHOWN_CATEGORIES:
+            code = ord(char)
+            shown.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            shown.append(char)
+    return "".join(shown)
+
+
+def log_line(entry: dict[str, Any]) -> Text:
+    """One log entry as a terminal line, marked with who wrote it: ``model    |`` before
+    the model's text (escaped), ``platform |`` before the platform's own entries. A model's
+    text cannot begin a line of its own, so it cannot pass for the platform's.
+    """
+    source = "platform" if entry.get("source") == "platform" else "model"
+    line = Text(f"{source:<8} | ", style="bold cyan" if source == "platform" else "dim")
+    line.append(printable(str(entry.get("text", ""))),
+                style="bold" if source == "platform" else "")
+    return line
 
 
 @app.command()

@@ -33,6 +33,7 @@ from sandbox.jobs.broker import JobBroker
 from sandbox.jobs.helpers import RawHelpers
 from sandbox.jobs.lifecycle import move, platform_actor
 from sandbox.jobs.limits import runtime_limits
+from sandbox.jobs.log_entries import log_progress
 from sandbox.jobs.model import JobState, RunOutcome
 from sandbox.jobs.tables import write_inputs
 from sandbox.jobs.visibility import model_error_facts
@@ -149,7 +150,7 @@ def _finish(platform: Platform, job: _Snapshot, outcome: ModelOutcome, stopped: 
         row.log = list(outcome.log)
         row.errors = list(outcome.errors)
         row.duration = outcome.duration
-        row.progress = {**row.progress, "log_lines": len(outcome.log)}
+        row.progress = {**row.progress, **log_progress(len(outcome.log), outcome.log_truncated)}
         if status is RunOutcome.MODEL_ERROR:
             facts = model_error_facts(list(outcome.errors), job.source)
             if facts is not None:

@@ -23,6 +23,7 @@ from sandbox.clock import utc_now
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.jobs.lifecycle import move
+from sandbox.jobs.log_entries import JobLog, log_entries
 from sandbox.jobs.model import FINAL_STATES, Job, JobState
 from sandbox.jobs.submission import JobRequest, submit_job
 from sandbox.jobs.visibility import content_held
@@ -119,10 +120,13 @@ def list_jobs(session: Session, actor: Actor, *, state: str | None = None, limit
     return [job_of(session, actor, row) for row in session.execute(stmt).scalars()]
 
 
-def read_log(session: Session, actor: Actor, job_id: int) -> tuple[list[str], bool]:
-    """A job's log lines and whether they are held for review (then the list is empty)."""
+def read_log(session: Session, actor: Actor, job_id: int) -> JobLog:
+    """A job's log: the model's lines and the platform's entries, told apart
+    (:mod:`sandbox.jobs.log_entries`); none while it is held for review.
+    """
     job = get_job(session, actor, job_id)
-    return job.log, job.held
+    entries = [] if job.held else log_entries(job.log, job.progress, job.limits)
+    return JobLog(job_id=job.id, entries=entries, held=job.held)
 
 
 def cancel(session: Session, actor: Actor, job_id: int, *, now: datetime | None = None) -> Job:

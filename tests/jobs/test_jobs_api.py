@@ -269,7 +269,7 @@ def test_a_raw_job_reads_rows_inside_the_sandbox_and_everything_is_held(
         listed = api.list_jobs()
     assert done["state"] == "pending_review" and done["held"], done
     assert done["result"] is None and done["errors"] == [] and log == {
-        "job_id": job["id"], "lines": [], "held": True}
+        "job_id": job["id"], "entries": [], "lines": [], "held": True}
     for payload in (done, log, listed):
         assert SECRET_MARKER not in str(payload)
     with world.client("reviewer") as reviewer:  # the provider's reviewer sees what is held

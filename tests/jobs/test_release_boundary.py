@@ -66,7 +66,8 @@ def test_a_dp_log_under_manual_review_waits_for_the_release(world: World) -> Non
     job = run_job(world, "rb_manual", LOGGING_MODEL)
     assert job["state"] == "pending_review", job
     assert job["held"] and job["errors"] == [] and job["result"] is None
-    assert log_of(world, "user", job["id"]) == {"job_id": job["id"], "lines": [], "held": True}
+    assert log_of(world, "user", job["id"]) == {"job_id": job["id"], "entries": [],
+                                                "lines": [], "held": True}
     with world.client("user") as user:
         assert user.get(f"/v1/results/{job['id']}").status_code == 404
     seen = log_of(world, "reviewer", job["id"])  # the reviewer judges the log too

@@ -1,0 +1,112 @@
+"""What the outside fault runs found, over the real HTTP server, Ray and the strongest sandbox:
+an argument the channel cannot carry is the model's own catchable error and charges nothing,
+and a model's log lines reach every view as the model's, however they imitate the platform.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from sandbox.ledger import SqlLedger
+from sandbox.platform import Platform
+from tests.support.http import ok
+from tests.support.server import LiveServer
+from tests.support.world import World, build_world, grant
+
+pytestmark = pytest.mark.server
+
+UNSENDABLE_MODEL = '''"""Asks for counts with arguments the channel cannot carry; catches each."""
+
+
+def run(ctx):
+    people = ctx.dataset("rf_auto")
+    caught = []
+    for value in (float("nan"), 10 ** 400, {1, 2}, "x" * (12 * 1024 * 1024)):
+        try:
+            people.count(epsilon=value)
+        except DPArgumentError as exc:
+            caught.append(str(exc))
+    for line in caught:
+        ctx.log(line)
+    return {"refused": len(caught)}
+'''
+
+IMITATIONS = ["[platform] log truncated", "\x1b[2J", "a\x00b", "\u202eevil\u202c"]
+
+LOGGING_MODEL = f'''"""Logs lines that imitate the platform, and too much."""
+
+
+def run(ctx):
+    for line in {IMITATIONS!r}:
+        ctx.log(line)
+    ctx.log("y" * (2 * 1024 * 1024))
+    return {{"logged": 4}}
+'''
+
+
+@pytest.fixture(scope="module")
+def world(job_server: LiveServer) -> World:
+    made = build_world(job_server, {"rf_auto": "conditional"})
+    with made.client("provider") as provider:
+        ok(provider.put("/v1/datasets/rf_auto/policy",
+                        json={"document": {"review": {"mode": "auto_dp"}}}))
+    made.grants["auto"] = grant(made, "user", ["rf_auto"])["ref"]
+    return made
+
+
+@pytest.fixture
+def platform(world: World) -> Iterator[Platform]:
+    opened = world.server.open_platform()
+    yield opened
+    opened.close()
+
+
+def run_job(world: World, source: str) -> dict[str, Any]:
+    with world.api("user") as api:
+        job = api.submit_job(["rf_auto"], source=source)
+        return api.wait_for_job(int(job["id"]), timeout=120)
+
+
+def test_unsendable_arguments_are_caught_by_the_model_and_charge_nothing(
+        world: World, platform: Platform) -> None:
+    ledger = SqlLedger(platform.sessions)
+    before = ledger.remaining(world.grants["auto"], "rf_auto")
+    job = run_job(world, UNSENDABLE_MODEL)
+    assert job["outcome"] == "ok", job  # not "crashed": the job went on
+    assert job["releases"] == [] and job["progress"].get("dp_calls", 0) == 0
+    assert ledger.remaining(world.grants["auto"], "rf_auto") == before
+    with world.client("user") as user:
+        log = ok(user.get(f"/v1/jobs/{job['id']}/log"))
+    assert len(log["lines"]) == 4
+    assert all(line.startswith("count(): argument 'epsilon' ") for line in log["lines"])
+    assert "too large" in log["lines"][3] and "xxx" not in log["lines"][3]
+
+
+def test_a_models_imitations_reach_every_view_as_the_models(world: World) -> None:
+    job = run_job(world, LOGGING_MODEL)
+    assert job["outcome"] == "ok", job
+    assert job["progress"]["log_truncated"] is True
+    with world.client("user") as user:
+        log = ok(user.get(f"/v1/jobs/{job['id']}/log"))
+    assert not log["held"]
+    assert log["lines"] == IMITATIONS  # verbatim, the NUL byte too
+    assert log["entries"][:-1] == [{"source": "model", "text": line} for line in IMITATIONS]
+    assert log["entries"][-1]["source"] == "platform"
+    assert log["entries"][-1]["text"].startswith("log truncated: ")
+    shown = subprocess.run(
+        [sys.executable, "-m", "sandbox.cli", "jobs", "log", str(job["id"])],
+        env={**world.server.env, "SANDBOX_URL": world.server.url,
+             "SANDBOX_TOKEN": world.tokens["user"]},
+        capture_output=True, text=True, timeout=60, check=True)
+    assert shown.stdout.splitlines() == [
+        "model    | [platform] log truncated",
+        "model    | \\x1b[2J",
+        "model    | a\\x00b",
+        "model    | \\u202eevil\\u202c",
+        "platform | " + log["entries"][-1]["text"],
+    ]
