@@ -263,7 +263,8 @@ class DatasetHandle(Aggregates):
             column=column.name if column is not None else None,
             keys=tuple(k.name for k in query.keys), accounting=accounting, cost=cost,
             charged=charge.cost,
-            mechanisms=tuple(MechanismReport(part, c.mechanism, c.scale, c.cost, c.threshold)
+            mechanisms=tuple(MechanismReport(part, c.mechanism, c.scale, c.charge, c.threshold,
+                                             loss=c.cost)
                              for part, c in plan.parts.items()),
             privacy_unit=self.privacy_unit, contribution_bound=self.contribution_bound,
             partition_selection=plan.selection, groups_released=noised.groups,

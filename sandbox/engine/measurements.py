@@ -1,14 +1,19 @@
 """OpenDP measurements behind every release of the query engine, calibrated and accounted.
 
 Noise never comes from code of ours: each builder returns an OpenDP measurement, the input
-distance (``d_in``) it is accounted at, and the exact :class:`PrivacyCost` that OpenDP's own
-privacy map gives for that ``d_in``. Every input to a measurement is an exact integer
-aggregate (counts, fixed-point sums, quantile scores), so only OpenDP's integer mechanisms
-are used: the discrete Laplace (pure DP) and the discrete Gaussian (zCDP).
+distance (``d_in``) it is accounted at, the exact :class:`PrivacyCost` that OpenDP's own
+privacy map gives for that ``d_in``, and the charge: the budget it was calibrated to. Every
+input to a measurement is an exact integer aggregate (counts, fixed-point sums, quantile
+scores), so only OpenDP's integer mechanisms are used: the discrete Laplace (pure DP) and
+the discrete Gaussian (zCDP).
 
 Calibration: a closed form gives the noise scale for the requested loss, then the scale is
-nudged up until OpenDP's map, read as an exact fraction, is at most the requested loss. The
-charge is what the map says, never the request.
+nudged up until OpenDP's map, read as the exact binary value of the float it returns, is at
+most the requested loss. The charge is the request (the decimal the researcher wrote, split
+by exact shares), never the map's float: a map of 0.09999999999999999 or of
+0.1000000000000000055 must not turn a charge of 0.1 into one of 0.100000000001, which a
+grant of 0.3 could pay only twice. The guarantee holds because the map's loss, the privacy
+actually lost, is at most the charge (:class:`Calibrated` refuses to exist otherwise).
 """
 
 from __future__ import annotations
@@ -68,13 +73,25 @@ class Calibrated:
     d_in: Any
     """The input distance (sensitivity) the cost was computed at."""
     cost: PrivacyCost
-    """Exactly ``PrivacyCost.of(measurement.map(d_in))``."""
+    """Exactly ``PrivacyCost.from_binary(*measurement.map(d_in))``: the loss incurred."""
     mechanism: str
     """Human-readable name, e.g. ``discrete Laplace``."""
     scale: float
     """The noise scale passed to OpenDP."""
     threshold: int | None = None
     """The selection threshold of a threshold mechanism."""
+    allotted: PrivacyCost | None = None
+    """The budget the measurement was calibrated to, which the ledger is charged; ``None``
+    charges ``cost`` itself. Never below ``cost``."""
+
+    def __post_init__(self) -> None:
+        if self.allotted is not None and not self.cost <= self.allotted:
+            raise SandboxInternalError("a measurement's privacy loss exceeds its charge")
+
+    @property
+    def charge(self) -> PrivacyCost:
+        """What the ledger is charged: the allotted budget, at least the map's loss."""
+        return self.cost if self.allotted is None else self.allotted
 
     def __call__(self, value: Any) -> Any:
         """Release ``value`` through the measurement."""
@@ -82,10 +99,11 @@ class Calibrated:
 
 
 def _cost_of(raw: Any) -> PrivacyCost:
+    """A privacy map's output, exactly as the float OpenDP computed (never as its decimal)."""
     if isinstance(raw, tuple):
         loss, delta = raw
-        return PrivacyCost.of(float(loss), float(delta))
-    return PrivacyCost.of(float(raw))
+        return PrivacyCost.from_binary(float(loss), float(delta))
+    return PrivacyCost.from_binary(float(raw))
 
 
 def _largest_float_at_most(value: Fraction) -> float:
@@ -148,7 +166,7 @@ def integer_noise(accounting: Accounting, sensitivity: int, budget: Fraction,
 
         name = "discrete Gaussian"
     meas, scale, cost = _calibrate_scale(build, sensitivity, guess, budget)
-    return Calibrated(meas, sensitivity, cost, name, scale)
+    return Calibrated(meas, sensitivity, cost, name, scale, allotted=PrivacyCost(budget))
 
 
 def partition_selection(accounting: Accounting, contribution_bound: int, budget: Fraction,
@@ -207,7 +225,8 @@ def partition_selection(accounting: Accounting, contribution_bound: int, budget:
     cost = _cost_of(meas.map(d_in))
     if cost.loss > budget or cost.delta > delta:
         raise SandboxInternalError("partition selection exceeded its budget")
-    return Calibrated(meas, d_in, cost, name, scale, threshold=high)
+    return Calibrated(meas, d_in, cost, name, scale, threshold=high,
+                      allotted=PrivacyCost(budget, delta))
 
 
 def noisy_min(accounting: Accounting, score_sensitivity: int, budget: Fraction) -> Calibrated:
@@ -233,4 +252,5 @@ def noisy_min(accounting: Accounting, score_sensitivity: int, budget: Fraction) 
         return dp.m.make_noisy_max(domain, metric, measure, scale=scale, negate=True)
 
     meas, scale, cost = _calibrate_scale(build, score_sensitivity, guess, budget)
-    return Calibrated(meas, score_sensitivity, cost, "report noisy min (exponential)", scale)
+    return Calibrated(meas, score_sensitivity, cost, "report noisy min (exponential)", scale,
+                      allotted=PrivacyCost(budget))

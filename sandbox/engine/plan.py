@@ -3,7 +3,8 @@
 A plan is made before anything is read or charged, so every refusal it raises (keys without
 categories but no ``delta``, too many groups, too many output cells) costs nothing. The
 query's budget is split between its measurements by :data:`SHARES`; the plan's cost is the
-sum of the exact costs OpenDP's maps give for them.
+sum of their charges, the exact shares of the request, each at least the loss OpenDP's map
+gives for its measurement.
 """
 
 from __future__ import annotations
@@ -89,10 +90,14 @@ class Plan:
 
     @property
     def cost(self) -> PrivacyCost:
-        """The exact cost: the sum of the measurements' costs."""
+        """The exact charge: the sum of the measurements' charges.
+
+        That is the query's decimal epsilon (or its rho) split by :data:`SHARES`, each share
+        at least the loss OpenDP's map gives for its measurement.
+        """
         total = PrivacyCost.zero()
         for part in self.parts.values():
-            total = total + part.cost
+            total = total + part.charge
         return total
 
 

@@ -57,12 +57,21 @@ class MechanismReport:
     mechanism: str
     scale: float
     cost: PrivacyCost
+    """What this measurement was charged: its exact share of the request."""
     threshold: int | None = None
+    loss: PrivacyCost | None = None
+    """The loss OpenDP's privacy map gives for it (at most ``cost``)."""
 
     def to_dict(self, accounting: Accounting) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"part": self.part.value, "mechanism": self.mechanism, "scale": self.scale,
-                "cost": self.cost.describe(accounting), "threshold": self.threshold}
+        result: dict[str, Any] = {
+            "part": self.part.value, "mechanism": self.mechanism, "scale": self.scale,
+            "cost": self.cost.describe(accounting), "threshold": self.threshold}
+        if self.loss is not None:  # OpenDP's floats, exactly: no decimal to round
+            result["map_loss"] = float(self.loss.loss)
+            if self.loss.delta:
+                result["map_delta"] = float(self.loss.delta)
+        return result
 
 
 @dataclass(frozen=True)
@@ -76,7 +85,8 @@ class ReleaseReport:
     keys: tuple[str, ...]
     accounting: Accounting
     cost: PrivacyCost
-    """The exact cost: the sum of what OpenDP's maps give for the measurements used."""
+    """The exact cost: the request as written (its epsilon, or rho), never below the sum of
+    what OpenDP's maps give for the measurements used."""
     charged: PrivacyCost
     """What the ledger debited: ``cost`` rounded up to ledger units."""
     mechanisms: tuple[MechanismReport, ...]

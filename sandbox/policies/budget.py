@@ -1,10 +1,15 @@
 """Exact privacy-budget value types, and strict parsing of user-supplied epsilons.
 
 No bare float ever stands for a budget in the domain: losses are :class:`fractions.Fraction`
-values, converted from a float exactly (``Fraction(0.1)`` is the float's exact binary
-value), so sums and comparisons never round. The ledger stores them as whole numbers of
-:data:`LEDGER_UNITS_PER_ONE` (charges rounded up, limits rounded down: rounding only ever
-protects privacy).
+values, so sums and comparisons never round. A number someone *wrote* (a grant's budget, a
+query's ``epsilon=0.1`` arriving through JSON as a float) is read as the decimal it was
+written as: the float's shortest round-trip text, so 0.1 is exactly 1/10, not the binary
+value ``Fraction(0.1)`` a little above it, and a grant of 0.3 pays exactly three queries of
+0.1. A number a program *computed* (OpenDP's privacy maps) keeps its exact binary value
+(:meth:`PrivacyCost.from_binary`), since that value is what the proof bounds. The ledger
+stores budgets as whole numbers of :data:`LEDGER_UNITS_PER_ONE` (charges rounded up, limits
+rounded down: rounding only ever protects privacy, and decimals of up to twelve places are
+never rounded at all).
 """
 
 from __future__ import annotations
@@ -67,8 +72,25 @@ class PrivacyCost:
     @classmethod
     def of(cls, loss: float | int | Fraction | str, delta: float | int | Fraction | str = 0
            ) -> PrivacyCost:
-        """Build from trusted numbers (OpenDP's maps, policy files) exactly."""
+        """Build from numbers as written (policy files, tests): a float as its decimal."""
         return cls(exact(loss, "loss", allow_zero=True), exact(delta, "delta", allow_zero=True))
+
+    @classmethod
+    def from_binary(cls, loss: float, delta: float = 0.0) -> PrivacyCost:
+        """Build from floats a program computed (OpenDP's privacy maps), exactly as stored.
+
+        Why not :meth:`of`: the decimal a float prints as may be a little below its value
+        (0.1 prints as ``0.1`` but is above 1/10), and a privacy loss must never be read as
+        less than it is.
+        """
+        values = []
+        for name, value in (("loss", loss), ("delta", delta)):
+            if type(value) is not float and type(value) is not int:
+                raise InvalidRequest(f"a computed {name} must be a float")
+            if not math.isfinite(value):
+                raise InvalidRequest(f"a computed {name} must be finite")
+            values.append(Fraction(value))
+        return cls(values[0], values[1])
 
     @property
     def is_infinite(self) -> bool:
@@ -109,12 +131,16 @@ class PrivacyCost:
         return f"PrivacyCost(loss={float(self.loss):.6g}, delta={float(self.delta):.3g})"
 
     def describe(self, accounting: Accounting) -> str:
-        """Human-readable, e.g. ``epsilon 0.5`` or ``rho 0.02, delta 1e-06``."""
+        """Exact and human-readable, e.g. ``epsilon 0.5`` or ``rho 0.02, delta 0.000001``.
+
+        Exact (:func:`decimal_text`), never rounded: a refusal must not show a remainder of
+        0.099999999999 as the 0.1 it asks for.
+        """
         if self.infinite:
             return "unlimited"
         unit = "epsilon" if accounting is Accounting.PURE else "rho"
-        text = f"{unit} {float(self.loss):.6g}"
-        return text + (f", delta {float(self.delta):.3g}" if self.delta else "")
+        text = f"{unit} {decimal_text(self.loss)}"
+        return text + (f", delta {decimal_text(self.delta)}" if self.delta else "")
 
     def to_units(self, *, round_up: bool) -> tuple[int, int]:
         """(loss, delta) in ledger units, rounded up for charges and down for limits."""
@@ -148,12 +174,39 @@ class BudgetExhausted(SandboxError):
 _EXACT_TYPES = (int, float, str, Decimal, Fraction)
 
 
+def decimal_text(value: Fraction) -> str:
+    """An exact fraction as exact positional decimal text, or ``p/q`` if no decimal is exact.
+
+    ``0.1``, ``0.000001``, ``7``, ``1/3``: what a refusal prints, so that what was asked
+    and what remains read in the same form and neither is rounded.
+    """
+    denominator, twos, fives = value.denominator, 0, 0
+    while denominator % 2 == 0:
+        denominator, twos = denominator // 2, twos + 1
+    while denominator % 5 == 0:
+        denominator, fives = denominator // 5, fives + 1
+    if denominator != 1:
+        return f"{value.numerator}/{value.denominator}"
+    places = max(twos, fives)
+    scaled = abs(value.numerator) * (10**places // value.denominator)  # exact
+    sign = "-" if value < 0 else ""
+    if places == 0:
+        return f"{sign}{scaled}"
+    digits = str(scaled).rjust(places + 1, "0")
+    return f"{sign}{digits[:-places]}.{digits[-places:]}"
+
+
 def exact(value: object, label: str, *, allow_zero: bool = False) -> Fraction:
     """A non-negative finite number as an exact fraction, or a clear error.
 
     Only ``int``, ``float``, ``str``, ``Decimal`` and ``Fraction`` of exactly those types are
     accepted: a subclass (say, a float whose ``__float__`` changes between reads) or any
     other object is refused without being asked for its value. ``bool`` is refused too.
+
+    A float is read as the decimal it was written as (its shortest round-trip ``repr``):
+    ``epsilon=0.1`` typed in a model or a JSON body is 1/10. Every decimal of up to 17
+    significant digits round-trips through a float this way, so this is what the writer
+    meant; calibration then keeps the loss OpenDP's map gives at or below that decimal.
     """
     if type(value) not in _EXACT_TYPES:
         raise InvalidRequest(f"{label} must be a number, not a {type(value).__name__}")
@@ -163,7 +216,7 @@ def exact(value: object, label: str, *, allow_zero: bool = False) -> Fraction:
         elif type(value) is float:
             if not math.isfinite(value):
                 raise InvalidRequest(f"{label} must be finite")
-            result = Fraction(value)
+            result = Fraction(Decimal(repr(value)))
         elif type(value) is Decimal:
             if not value.is_finite():
                 raise InvalidRequest(f"{label} must be finite")

@@ -188,6 +188,41 @@ def test_budget_and_cap_refusals_charge_nothing(census: Census) -> None:
     assert charge_events(ledger) == [] and ledger.charges() == []
 
 
+def test_a_float_epsilon_is_charged_as_the_decimal_written(census: Census) -> None:
+    # A model's epsilon=0.1 reaches the engine as the float 0.1: the charge is exactly 1/10,
+    # the map's loss at most that, and a grant of 0.3 pays exactly three such counts.
+    ledger = new_ledger(grant_budget="0.3")
+    data = engine_for(census, ledger, bound=2).dataset("census")
+    for _ in range(3):
+        release = data.count(epsilon=0.1)
+        assert release.report.cost == release.report.charged == PrivacyCost(Fraction(1, 10))
+        assert ledger.charges()[-1].cost == PrivacyCost(Fraction(1, 10))
+        [mechanism] = release.report.mechanisms
+        assert mechanism.loss is not None
+        assert Fraction(99_999, 10**6) < mechanism.loss.loss <= Fraction(1, 10)
+    assert ledger.remaining(GRANT, "census").loss == 0
+    with pytest.raises(BudgetExhausted) as refused:
+        data.count(epsilon=0.1)
+    assert refused.value.message == ("the grant budget cannot pay for this release: it asks "
+                                     "for epsilon 0.1 and epsilon 0, delta 0.1 remains")
+
+
+def test_shares_rho_and_delta_are_charged_exactly_and_cover_every_map(census: Census) -> None:
+    ledger = new_ledger(accounting=Accounting.ZCDP)
+    zcdp = engine_for(census, ledger, accounting=Accounting.ZCDP, bound=2).dataset("census")
+    variance = zcdp.variance("age", lower=0, upper=100, epsilon=0.3)  # three shares of 1/3
+    assert variance.report.charged == PrivacyCost(Fraction(45, 1000))  # rho = 0.3**2 / 2
+    for mechanism in variance.report.mechanisms:
+        assert mechanism.cost == PrivacyCost(Fraction(15, 1000))
+        assert mechanism.loss is not None and mechanism.loss <= mechanism.cost
+    pure = new_ledger()
+    data = engine_for(census, pure, bound=3).dataset("census")
+    selected = data.group_by("occupation").count(epsilon=0.1, delta=1e-6)
+    assert selected.report.charged == PrivacyCost(Fraction(1, 10), Fraction(1, 10**6))
+    [mechanism] = selected.report.mechanisms
+    assert mechanism.loss is not None and mechanism.loss <= mechanism.cost
+
+
 def test_bounded_copy_is_kept_per_version_unit_and_bound(census: Census) -> None:
     ledger = new_ledger()
     # Small buckets: the hash-partition step runs in Ray tasks too.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from dataclasses import replace
 from fractions import Fraction
 
 import opendp.prelude as dp
@@ -21,7 +22,8 @@ from sandbox.engine.measurements import (
     noisy_min,
     partition_selection,
 )
-from sandbox.policies.budget import Accounting, PrivacyCost
+from sandbox.errors import SandboxInternalError
+from sandbox.policies.budget import Accounting, PrivacyCost, parse_delta, parse_epsilon
 
 SAMPLES = 40_000
 
@@ -40,14 +42,47 @@ def assert_variance(samples: list[int], expected: float, kurtosis: float) -> Non
 
 @pytest.mark.parametrize("accounting", list(Accounting))
 @pytest.mark.parametrize(("sensitivity", "epsilon"), [(1, "0.1"), (3, "0.7"), (2**30 * 5, "1")])
-def test_calibration_charges_exactly_the_map_and_stays_within_budget(
+def test_calibration_charges_the_budget_and_its_map_stays_within_it(
         accounting: Accounting, sensitivity: int, epsilon: str) -> None:
     budget = budget_of(accounting, Fraction(epsilon))
     calibrated = integer_noise(accounting, sensitivity, budget)
-    assert calibrated.cost == PrivacyCost.of(calibrated.measurement.map(sensitivity))
+    assert calibrated.cost == PrivacyCost.from_binary(calibrated.measurement.map(sensitivity))
+    assert calibrated.charge == PrivacyCost(budget)
     assert calibrated.cost.loss <= budget
     assert calibrated.cost.loss > budget * Fraction(999_999, 1_000_000)  # not wastefully low
     assert calibrated.cost.delta == 0
+
+
+@pytest.mark.parametrize("accounting", list(Accounting))
+def test_a_float_epsilon_is_charged_as_its_decimal_and_the_map_stays_below(
+        accounting: Accounting) -> None:
+    # The float 0.1 a model sends is 1/10 as written; the map, read as the exact binary
+    # value of OpenDP's float, must not exceed the share of it each measurement is charged.
+    epsilon = parse_epsilon(0.1)
+    assert epsilon == Fraction(1, 10)
+    budget = budget_of(accounting, epsilon)
+    for calibrated in (integer_noise(accounting, 1, budget),
+                       integer_noise(accounting, 3, budget / 3, vector=False),
+                       noisy_min(accounting, 2, budget),
+                       partition_selection(accounting, 2, budget, parse_delta(1e-6))):
+        loss = PrivacyCost.from_binary(*_as_pair(calibrated.measurement.map(calibrated.d_in)))
+        assert calibrated.cost == loss <= calibrated.charge
+        assert calibrated.charge.loss == budget or calibrated.charge.loss == budget / 3
+    assert partition_selection(accounting, 2, budget, parse_delta(1e-6)).charge == PrivacyCost(
+        budget, Fraction(1, 10**6))
+
+
+def test_a_measurement_whose_map_exceeds_its_charge_cannot_exist() -> None:
+    calibrated = integer_noise(Accounting.PURE, 1, Fraction(1, 10))
+    with pytest.raises(SandboxInternalError, match="exceeds its charge"):
+        replace(calibrated, allotted=PrivacyCost(Fraction(1, 11)))
+
+
+def _as_pair(raw: object) -> tuple[float, float]:
+    if isinstance(raw, tuple):
+        return float(raw[0]), float(raw[1])
+    assert isinstance(raw, float)
+    return raw, 0.0
 
 
 def test_zcdp_budget_is_rho_of_epsilon() -> None:
@@ -78,7 +113,8 @@ def test_threshold_mechanism_noise_matches_accounted_loss(accounting: Accounting
     bound = 2
     budget = budget_of(accounting, Fraction(1))
     calibrated = partition_selection(accounting, bound, budget, Fraction(1, 10**6))
-    assert calibrated.cost == PrivacyCost.of(*calibrated.measurement.map((bound,) * 3))
+    assert calibrated.cost == PrivacyCost.from_binary(*calibrated.measurement.map((bound,) * 3))
+    assert calibrated.charge == PrivacyCost(budget, Fraction(1, 10**6))
     assert calibrated.cost.loss <= budget and calibrated.cost.delta <= Fraction(1, 10**6)
     keys = 20_000
     big = 10**6

@@ -308,9 +308,9 @@ def _fire(ledger: SqlLedger, grants: list[str], cost: PrivacyCost, n: int
 @pytest.mark.parametrize("binding", ["grant", "dataset lifetime"])
 def test_200_concurrent_charges_at_a_budget_for_25(session_factory: sessionmaker[Session],
                                                    binding: str) -> None:
-    # A float epsilon and delta, so both components round up to units: 0.1 is charged as
-    # 100_000_000_001 units and 1e-9 as 1_001 units.
-    cost = PrivacyCost.of(0.1, 1e-9)
+    # Computed (binary) floats, so both components round up to units: the binary 0.1 is
+    # charged as 100_000_000_001 units and the binary 1e-9 as 1_001 units.
+    cost = PrivacyCost.from_binary(0.1, 1e-9)
     units = cost.to_units(round_up=True)
     assert units == (100_000_000_001, 1_001)
     exactly_25 = PrivacyCost.from_units(25 * units[0], 25 * units[1])

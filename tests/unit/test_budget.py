@@ -17,6 +17,7 @@ from sandbox.policies.budget import (
     Accounting,
     BudgetExhausted,
     PrivacyCost,
+    decimal_text,
     exact,
     parse_delta,
     parse_epsilon,
@@ -59,11 +60,12 @@ def test_addition_is_exact() -> None:
     assert_equal_budgets(total, PrivacyCost(Fraction(1)))
 
 
-def test_float_input_keeps_its_exact_binary_value() -> None:
-    # 0.1 as a float is slightly more than a tenth; ten of them exceed 1, never round down.
-    assert PrivacyCost.of(0.1).loss == Fraction(0.1) > Fraction(1, 10)
-    assert not PrivacyCost.of(0.1) * 10 <= PrivacyCost.of(1)
-    assert PrivacyCost.of("0.1").loss == Fraction(1, 10)
+def test_float_input_is_the_decimal_it_was_written_as() -> None:
+    # 0.1 as a float is slightly more than a tenth in binary, but 0.1 is what was written:
+    # ten of them make exactly 1. A computed float keeps its binary value and exceeds it.
+    assert PrivacyCost.of(0.1).loss == Fraction(1, 10) == PrivacyCost.of("0.1").loss
+    assert PrivacyCost.of(0.1) * 10 <= PrivacyCost.of(1)
+    assert not PrivacyCost.from_binary(0.1) * 10 <= PrivacyCost.of(1)
 
 
 def test_subtraction_floors_at_zero_and_multiplication_scales() -> None:
@@ -100,7 +102,7 @@ def test_infinite_budget() -> None:
 def test_repr_and_describe() -> None:
     cost = PrivacyCost(Fraction(1, 2), Fraction(1, 10**6))
     assert repr(cost) == "PrivacyCost(loss=0.5, delta=1e-06)"
-    assert cost.describe(Accounting.PURE) == "epsilon 0.5, delta 1e-06"
+    assert cost.describe(Accounting.PURE) == "epsilon 0.5, delta 0.000001"
     assert PrivacyCost.of(0.25).describe(Accounting.ZCDP) == "rho 0.25"
 
 
@@ -134,14 +136,14 @@ def test_units_round_charges_up_and_limits_down() -> None:
     [
         (1, Fraction(1)),
         (0.5, Fraction(1, 2)),
-        (0.1, Fraction(0.1)),
+        (0.1, Fraction(1, 10)),
         ("0.1", Fraction(1, 10)),
         (" 2.5 ", Fraction(5, 2)),
         ("1e-3", Fraction(1, 1000)),
         (Decimal("0.3"), Fraction(3, 10)),
         (Fraction(1, 3), Fraction(1, 3)),
-        (sys.float_info.max, Fraction(sys.float_info.max)),
-        (5e-324, Fraction(5e-324)),
+        (sys.float_info.max, Fraction(Decimal("1.7976931348623157e308"))),
+        (5e-324, Fraction(5, 10**324)),
     ],
 )
 def test_parse_epsilon_accepts_exact_numbers(value: object, expected: Fraction) -> None:
@@ -210,7 +212,7 @@ def test_parse_delta_refuses(value: object) -> None:
 def test_parse_delta_accepts_zero_and_small() -> None:
     assert parse_delta(0) == 0
     assert parse_delta("1e-6") == Fraction(1, 10**6)
-    assert parse_delta(1 - 2**-53) == Fraction(1 - 2**-53)
+    assert parse_delta(1 - 2**-53) == Fraction(9999999999999999, 10**16)
 
 
 # --- Boundary budgets ---------------------------------------------------------------------------
@@ -263,14 +265,18 @@ def test_delta_boundary() -> None:
         ledger.spend("g", "d", PrivacyCost.of(0.1, "1e-12"), "one unit", ACTOR)
 
 
-def test_ten_float_tenths_exceed_a_budget_of_one() -> None:
-    # Documented consequence of exact binary floats plus charges rounded up: the tenth
-    # charge of the float 0.1 does not fit a budget of exactly 1.
-    ledger = _ledger(PrivacyCost.of(1))
+def test_ten_float_tenths_fit_a_budget_of_one_and_a_binary_tenth_rounds_up() -> None:
+    # The float 0.1 as written is 1/10: ten fit a budget of exactly 1. A computed binary
+    # 0.1 is a little more and rounds up to a unit more, so only nine of those fit.
+    ledger = _ledger(PrivacyCost.of(1.0))
+    for _ in range(10):
+        ledger.spend("g", "d", PrivacyCost.of(0.1), "tenth", ACTOR)
+    assert ledger.remaining("g", "d").loss == 0
+    binary = _ledger(PrivacyCost.of(1.0))
     for _ in range(9):
-        ledger.spend("g", "d", PrivacyCost.of(0.1), "tenth", ACTOR)
+        binary.spend("g", "d", PrivacyCost.from_binary(0.1), "tenth", ACTOR)
     with pytest.raises(BudgetExhausted):
-        ledger.spend("g", "d", PrivacyCost.of(0.1), "tenth", ACTOR)
+        binary.spend("g", "d", PrivacyCost.from_binary(0.1), "tenth", ACTOR)
 
 
 def test_infinite_cost_and_limit_are_refused() -> None:
@@ -310,3 +316,80 @@ def test_budget_exhausted_carries_requested_and_remaining() -> None:
     assert error.code == "budget_exhausted"
     assert error.message == ("the grant budget cannot pay for this release: it asks for "
                              "epsilon 0.5 and epsilon 0.25 remains")
+
+
+# --- Decimals as written ------------------------------------------------------------------------
+# A model or a client sends ``epsilon=0.1`` through JSON as the float 0.1, whose binary value
+# is a little more than a tenth. What was written is the decimal 0.1: it is charged as 1/10.
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (0.1, Fraction(1, 10)), (0.3, Fraction(3, 10)), (1.0, Fraction(1)),
+    (0.30000000000000004, Fraction(30000000000000004, 10**17)), (1e-6, Fraction(1, 10**6)),
+    (2.5e-7, Fraction(1, 4 * 10**6)),
+])
+def test_a_float_is_read_as_the_decimal_it_was_written_as(value: float,
+                                                           expected: Fraction) -> None:
+    assert parse_epsilon(value) == expected
+    assert exact(value, "grant_budget") == expected
+    assert PrivacyCost.of(value).loss == expected
+
+
+def test_a_decimal_delta_is_read_as_written() -> None:
+    assert parse_delta(1e-6) == Fraction(1, 10**6)
+    assert PrivacyCost.of(0.1, 1e-9) == PrivacyCost(Fraction(1, 10), Fraction(1, 10**9))
+
+
+def test_a_computed_float_keeps_its_exact_binary_value() -> None:
+    # What a program computed (OpenDP's privacy maps) is the float's binary value, not a
+    # decimal anyone wrote: read exactly, a map of 0.1 is a little more than a tenth.
+    assert PrivacyCost.from_binary(0.1).loss == Fraction(0.1) > Fraction(1, 10)
+    assert PrivacyCost.from_binary(0.1, 1e-9).delta == Fraction(1e-9)
+    with pytest.raises(InvalidRequest, match="finite"):
+        PrivacyCost.from_binary(math.nan)
+
+
+@pytest.mark.parametrize(("limit", "charges"), [(0.3, 3), (1.0, 10), ("0.3", 3), (0.7, 7)])
+def test_a_grant_pays_exactly_as_many_decimal_charges_as_it_holds(limit: object,
+                                                                  charges: int) -> None:
+    ledger = _ledger(PrivacyCost(exact(limit, "grant_budget")))
+    tenth = PrivacyCost(parse_epsilon(0.1))
+    for _ in range(charges):
+        assert ledger.spend("g", "d", tenth, "count", ACTOR).cost == PrivacyCost(Fraction(1, 10))
+    assert ledger.remaining("g", "d").loss == 0
+    with pytest.raises(BudgetExhausted) as refused:
+        ledger.spend("g", "d", tenth, "one more count", ACTOR)
+    assert refused.value.message == ("the grant budget cannot pay for this release: it asks "
+                                     "for epsilon 0.1 and epsilon 0 remains")
+
+
+def test_a_refusal_states_both_amounts_exactly() -> None:
+    # What remains is never rounded into looking like what was asked.
+    ledger = _ledger(PrivacyCost.from_units(99_999_999_999, 0))
+    with pytest.raises(BudgetExhausted) as refused:
+        ledger.spend("g", "d", PrivacyCost(parse_epsilon(0.1)), "count", ACTOR)
+    assert refused.value.message == ("the grant budget cannot pay for this release: it asks "
+                                     "for epsilon 0.1 and epsilon 0.099999999999 remains")
+
+
+def test_zcdp_and_delta_charges_are_decimal_too() -> None:
+    ledger = InMemoryLedger()
+    ledger.open_dataset_account("d", PrivacyCost.of(10, 0.5), Accounting.ZCDP)
+    ledger.open_grant_account("g", "d", PrivacyCost.of(0.015, 3e-6), Accounting.ZCDP)
+    rho = PrivacyCost(parse_epsilon(0.1) ** 2 / 2, parse_delta(1e-6))  # rho 0.005
+    for _ in range(3):
+        ledger.spend("g", "d", rho, "count", ACTOR, accounting=Accounting.ZCDP)
+    assert ledger.remaining("g", "d") == PrivacyCost.zero()
+    with pytest.raises(BudgetExhausted) as refused:
+        ledger.spend("g", "d", rho, "count", ACTOR, accounting=Accounting.ZCDP)
+    assert refused.value.message.endswith(
+        "asks for rho 0.005, delta 0.000001 and rho 0 remains")
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (Fraction(1, 10), "0.1"), (Fraction(0), "0"), (Fraction(5, 2), "2.5"), (Fraction(7), "7"),
+    (Fraction(1, 10**6), "0.000001"), (Fraction(99_999_999_999, 10**12), "0.099999999999"),
+    (Fraction(1, 3), "1/3"),
+])
+def test_decimal_text_is_exact(value: Fraction, text: str) -> None:
+    assert decimal_text(value) == text

@@ -90,9 +90,10 @@ def test_decimals_in_text_are_exact_decimals() -> None:
     assert parse_policy('{"grant_budget": 0.1}', "grant").grant_budget == PrivacyCost(
         Fraction(1, 10))
     assert parse_policy("delta: 1.5e-6", "grant").delta == Fraction(15, 10**7)
-    # A Python float in a mapping keeps its exact binary value.
+    # A Python float in a mapping (a JSON body already parsed) is the decimal it was
+    # written as, not its binary value.
     assert parse_policy({"grant_budget": 0.1}, "grant").grant_budget == PrivacyCost(
-        Fraction(0.1))
+        Fraction(1, 10))
 
 
 def test_bare_number_budget_leaves_delta_unset() -> None:
