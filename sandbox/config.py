@@ -45,6 +45,20 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 8 * 1024**3
     """Largest accepted upload; larger ones are refused while they stream."""
 
+    upload_expiry_seconds: int = Field(default=24 * 3600, gt=0)
+    """How long a staged upload waits to be registered. Older ones are removed, bytes and
+    record, at the next staging operation; naming one then answers ``410 upload_expired``."""
+
+    upload_idle_timeout_seconds: float = Field(default=60.0, gt=0)
+    """An upload whose body sends no byte for this long is cut with ``408``, nothing
+    staged: a client that stops sending must not hold a connection and a file open."""
+
+    full_check_max_bytes: int = Field(default=512 * 1024**2, ge=0)
+    """Versions up to this size are hashed in full (SHA-256) before a download or a quality
+    report is served; larger ones get the cheap check (size, footer, row count) up front,
+    and a download of one is hashed while it streams, its last chunk withheld unless the
+    hash matches (see :mod:`sandbox.storage.integrity`)."""
+
     ray_address: str = ""
     """Ray cluster to join; empty starts a local Ray when compute is first needed."""
 

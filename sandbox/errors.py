@@ -44,10 +44,26 @@ class UploadTruncated(InvalidRequest):
     code = "upload_truncated"
 
 
+class UploadTimedOut(InvalidRequest):
+    """An upload's body stopped arriving: no byte came for the configured idle timeout."""
+
+    code = "upload_timeout"
+
+
 class NotFound(SandboxError):
     """The named object does not exist (or the caller may not know it exists)."""
 
     code = "not_found"
+
+
+class UploadExpired(NotFound):
+    """A staged upload of the caller's was removed because it was not registered in time.
+
+    A kind of :class:`NotFound` (the bytes are gone), told apart so that its owner learns
+    why and what to do; anyone else is told only that the upload does not exist.
+    """
+
+    code = "upload_expired"
 
 
 class Conflict(SandboxError):
@@ -72,6 +88,41 @@ class AccessRefused(PermissionDenied):
     """The dataset's open attribute forbids this kind of access for everyone."""
 
     code = "access_refused"
+
+
+class DataUnavailable(SandboxError):
+    """Data the platform holds cannot be served now, through no fault of the caller."""
+
+    code = "data_unavailable"
+
+
+class DamagedVersion(DataUnavailable):
+    """A dataset version's stored file is missing or no longer what was registered.
+
+    ``problem`` names the kind of damage (``missing``, ``size``, ``footer``, ``row_count``,
+    ``content``) for the audit trail and the provider's integrity view; the message names
+    the dataset and version, never a server path or a value.
+    """
+
+    code = "version_damaged"
+
+    def __init__(self, message: str, *, problem: str) -> None:
+        super().__init__(message)
+        self.problem = problem
+
+
+class StorageFull(SandboxError):
+    """A write ran out of space: the server's storage is full, not the request wrong.
+
+    ``storage`` names which (``data store``, ``staging area``, ``temporary space``); the
+    write was undone, so nothing changed.
+    """
+
+    code = "storage_full"
+
+    def __init__(self, message: str, *, storage: str) -> None:
+        super().__init__(message)
+        self.storage = storage
 
 
 class SandboxInternalError(AssertionError):

@@ -10,10 +10,17 @@ neither downloaded, queried nor previewed, whatever its attribute.
 
 Every granted read is audited before the first byte leaves; refusals are audited by the
 caller's error handling, since their transaction rolls back.
+
+Every read of a version's file checks it first and refuses a damaged one before sending
+anything (:mod:`sandbox.datasets.integrity`): the register of damage, then the cheap check
+(size, footer, row count); a download and a quality report, which vouch for the whole file,
+hash it in full up to ``full_check_max_bytes``; pages are verified by their checksums as
+they are read. The synthetic preview of conditional data reads no file and checks none.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,10 +33,11 @@ from sandbox.catalog.preview import synthetic_preview
 from sandbox.catalog.queries import dataset_row as _dataset_row
 from sandbox.catalog.queries import entry_of, metadata_of, version_row
 from sandbox.catalog.suspension import refuse_if_suspended
+from sandbox.datasets.integrity import Read, ServedVersion, ensure_intact, guarded, reading, served
 from sandbox.errors import AccessRefused, InvalidRequest
 from sandbox.identity.model import Actor
 from sandbox.platform import Platform
-from sandbox.storage.export import read_page
+from sandbox.storage.export import iter_csv_bytes, iter_parquet_bytes, read_page
 from sandbox.store.db import transaction
 
 MAX_PAGE_ROWS = 10_000
@@ -47,6 +55,9 @@ class DownloadPlan:
     filename: str
     byte_size: int
     """Size of the stored Parquet file (the CSV rendering has no size known up front)."""
+    sha256: str
+    """The SHA-256 recorded of the stored Parquet file, for the client to check."""
+    served: ServedVersion
 
 
 def _refuse_rows(name: str, attribute: OpenAttribute, doing: str) -> AccessRefused:
@@ -83,8 +94,23 @@ def plan_download(
         stored = version_row(session, row, version)
         audit.record(session, actor, "dataset.download", object_type="dataset", object_id=name,
                      detail={"version": stored.version, "format": fmt})
-        return DownloadPlan(name, stored.version, fmt, stored.storage_path,
-                            f"{name}-v{stored.version}.{fmt}", stored.byte_size)
+        target = served(session, name, stored)
+    ensure_intact(platform, actor, target, Read.DOWNLOAD, whole_file=True)
+    return DownloadPlan(name, stored.version, fmt, stored.storage_path,
+                        f"{name}-v{stored.version}.{fmt}", stored.byte_size, stored.sha256,
+                        target)
+
+
+def download_body(platform: Platform, actor: Actor, plan: DownloadPlan) -> Iterator[bytes]:
+    """The bytes of an allowed download. The Parquet file is hashed as it streams and its
+    last chunk withheld unless the hash matches; damage met after the first byte is put on
+    record before the transfer is cut.
+    """
+    if plan.format == "csv":
+        body = iter_csv_bytes(platform.store, plan.path)
+    else:
+        body = iter_parquet_bytes(platform.store, plan.served.recorded)
+    return guarded(platform, actor, plan.served, Read.DOWNLOAD, body)
 
 
 def query_rows(
@@ -105,7 +131,11 @@ def query_rows(
         audit.record(session, actor, "dataset.query", object_type="dataset", object_id=name,
                      detail={"version": stored.version, "offset": offset, "limit": limit})
         path, total, number = stored.storage_path, stored.row_count, stored.version
-    return number, total, read_page(platform.store, path, offset, limit)
+        target = served(session, name, stored)
+    ensure_intact(platform, actor, target, Read.ROWS)
+    with reading(platform, actor, target, Read.ROWS):
+        page = read_page(platform.store, path, offset, limit)
+    return number, total, page
 
 
 def preview(platform: Platform, actor: Actor, name: str, rows: int) -> tuple[bool, pa.Table]:
@@ -127,7 +157,11 @@ def preview(platform: Platform, actor: Actor, name: str, rows: int) -> tuple[boo
         audit.record(session, actor, "dataset.preview", object_type="dataset", object_id=name,
                      detail={"synthetic": False, "rows": rows, "version": stored.version})
         path = stored.storage_path
-    return False, read_page(platform.store, path, 0, rows)
+        target = served(session, name, stored)
+    ensure_intact(platform, actor, target, Read.PREVIEW)
+    with reading(platform, actor, target, Read.PREVIEW):
+        page = read_page(platform.store, path, 0, rows)
+    return False, page
 
 
 def quality_report(
@@ -142,4 +176,7 @@ def quality_report(
         stored = version_row(session, row, version)
         audit.record(session, actor, "dataset.quality.read", object_type="dataset",
                      object_id=name, detail={"version": stored.version})
-        return stored.version, stored.quality
+        target = served(session, name, stored)
+    # the report describes the file: it is not shown for a file that is no longer that one
+    ensure_intact(platform, actor, target, Read.QUALITY, whole_file=True)
+    return stored.version, stored.quality

@@ -26,12 +26,13 @@ from sandbox.catalog.permissions import require_owner, require_provider
 from sandbox.catalog.queries import dataset_row, entry_of, metadata_of
 from sandbox.catalog.rules import check_registration_attribute
 from sandbox.clock import utc_now
+from sandbox.datasets.uploads import expire_uploads, owned_upload
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor
 from sandbox.platform import Platform
 from sandbox.storage.ingest import IngestResult, ingest
 from sandbox.storage.readers import SourceFile
-from sandbox.storage.staging import StagedFile
+from sandbox.storage.space import DATA_STORE, storage_full_as
 from sandbox.store.db import transaction
 from sandbox.store.models import DatasetRow, DatasetVersionRow, UploadRow
 
@@ -50,40 +51,11 @@ class DataSource:
             raise InvalidRequest("name exactly one data source: upload_id or path")
 
 
-def record_upload(session: Session, actor: Actor, staged: StagedFile, filename: str) -> UploadRow:
-    """Remember a staged upload as the actor's, ready to be named in a registration."""
-    require_provider(actor, "upload data")
-    if actor.user_id is None:
-        raise PermissionDenied("uploads need a named account")
-    row = UploadRow(id=staged.upload_id, owner_user_id=actor.user_id, filename=filename[:300],
-                    byte_size=staged.byte_size, sha256=staged.sha256,
-                    created_at=utc_now())
-    session.add(row)
-    audit.record(session, actor, "upload.create", object_type="upload", object_id=row.id,
-                 detail={"bytes": staged.byte_size, "sha256": staged.sha256})
-    return row
-
-
-def discard_upload(platform: Platform, actor: Actor, upload_id: str) -> None:
-    """Delete a staged upload of the actor's."""
-    with transaction(platform.sessions) as session:
-        row = _owned_upload(session, actor, upload_id)
-        session.delete(row)
-        audit.record(session, actor, "upload.discard", object_type="upload", object_id=upload_id)
-    platform.staging.discard(upload_id)
-
-
-def _owned_upload(session: Session, actor: Actor, upload_id: str) -> UploadRow:
-    row = session.get(UploadRow, upload_id)
-    if row is None or row.owner_user_id != actor.user_id:
-        raise NotFound(f"upload {upload_id!r} does not exist")
-    return row
-
-
 def _source_file(platform: Platform, session: Session, actor: Actor, source: DataSource
                  ) -> SourceFile:
     if source.upload_id is not None:
-        row = _owned_upload(session, actor, source.upload_id)
+        row = owned_upload(session, actor, source.upload_id,
+                           platform.settings.upload_expiry_seconds)
         path = platform.staging.path(source.upload_id)
         if not path.exists():
             raise NotFound(f"upload {source.upload_id!r} has no data; upload it again")
@@ -121,11 +93,12 @@ def register_dataset(
     """Create a catalog entry with its first version (see the module docstring)."""
     require_provider(actor, "register datasets")
     _check_metadata(metadata)
+    _expire_uploads_for(platform, source)
     with transaction(platform.sessions) as session:
         if session.execute(select(DatasetRow.id).where(DatasetRow.name == metadata.name)).first():
             raise Conflict(f"a dataset named {metadata.name!r} already exists")
         source_file = _source_file(platform, session, actor, source)
-    dest = platform.store.new_version_path(metadata.name, 1)
+    dest = _new_version_path(platform, metadata.name, 1)
     result = ingest(source_file, declared_format, metadata.dictionary, platform.store, dest)
     try:
         with transaction(platform.sessions) as session:
@@ -177,13 +150,14 @@ def add_version(
     note: str = "",
 ) -> CatalogEntry:
     """Store new data for an existing dataset as its next version; old versions stay."""
+    _expire_uploads_for(platform, source)
     with transaction(platform.sessions) as session:
         row = dataset_row(session, name)
         require_owner(actor, row.provider_org_id, "add versions to this dataset")
         dictionary = metadata_of(row).dictionary
         source_file = _source_file(platform, session, actor, source)
         next_version = _next_version(session, row)
-    dest = platform.store.new_version_path(name, next_version)
+    dest = _new_version_path(platform, name, next_version)
     result = ingest(source_file, declared_format, dictionary, platform.store, dest)
     try:
         with transaction(platform.sessions) as session:
@@ -242,6 +216,17 @@ def _add_version_row(
                  detail={"version": version, "rows": result.row_count, "sha256": result.sha256,
                          "source": "upload" if source.upload_id else "import",
                          "quality_passed": result.quality["passed"]})
+
+
+def _new_version_path(platform: Platform, name: str, version: int) -> str:
+    with storage_full_as(DATA_STORE, "storing the new version"):
+        return platform.store.new_version_path(name, version)
+
+
+def _expire_uploads_for(platform: Platform, source: DataSource) -> None:
+    """A registration from an upload is a staging operation: expired uploads go first."""
+    if source.upload_id is not None:
+        expire_uploads(platform)
 
 
 def _consume_upload(platform: Platform, source: DataSource) -> None:

@@ -3,7 +3,9 @@
 The source is read batch by batch, conformed to the data dictionary, written to a fresh
 path under the data root, and profiled for the quality report on the way. Any failure
 deletes the partly written file before the error propagates, so a refused upload leaves
-storage exactly as it was.
+storage exactly as it was; a full disk is a :class:`~sandbox.errors.StorageFull` naming it
+(:mod:`sandbox.storage.space`). Pages carry checksums that every later read verifies
+(:mod:`sandbox.storage.integrity`).
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from sandbox.catalog.dictionary import DataDictionary
 from sandbox.catalog.model import SourceFormat
 from sandbox.errors import InvalidUpload
 from sandbox.storage.datastore import DataStore
+from sandbox.storage.integrity import PAGE_CHECKSUMS
 from sandbox.storage.quality import QualityAccumulator
 from sandbox.storage.readers import SourceFile, detect_format, read_batches
+from sandbox.storage.space import DATA_STORE, TEMPORARY_SPACE, storage_full_as
 
 ROW_GROUP_ROWS = 131_072
 """Row-group size of stored versions: the unit the query engine later reads in parallel."""
@@ -47,17 +51,19 @@ def ingest(
     fmt = detect_format(source, declared_format)
     quality = QualityAccumulator(dictionary)
     try:
-        with pq.ParquetWriter(
+        with storage_full_as(DATA_STORE, "storing the new version"), pq.ParquetWriter(
             dest_path,
             dictionary.arrow_schema(),
             filesystem=store.filesystem,
             compression="zstd",
+            write_page_checksum=PAGE_CHECKSUMS,
         ) as writer:
             for batch in read_batches(source, fmt, dictionary):
                 if batch.num_rows == 0:
                     continue
                 writer.write_batch(batch, row_group_size=ROW_GROUP_ROWS)
-                quality.add(batch)
+                with storage_full_as(TEMPORARY_SPACE, "profiling the new version"):
+                    quality.add(batch)
         if quality.rows == 0:
             raise InvalidUpload(f"{source.label} has no data rows")
         report = quality.finish(store, dest_path)
