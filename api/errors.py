@@ -17,21 +17,17 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match, Route
+from starlette.routing import Match
 
 from sandbox import audit
 from sandbox.errors import (
     AccessRefused,
     AuthenticationRequired,
     Conflict,
-    DataUnavailable,
     InvalidRequest,
     NotFound,
     PermissionDenied,
     SandboxError,
-    StorageFull,
-    UploadExpired,
-    UploadTimedOut,
     UploadTooLarge,
     UploadTruncated,
 )
@@ -44,18 +40,12 @@ log = logging.getLogger("sandbox.api")
 STATUS_BY_ERROR: tuple[tuple[type[SandboxError], int], ...] = (
     (UploadTooLarge, 413),
     (UploadTruncated, 400),
-    (UploadTimedOut, 408),
     (InvalidRequest, 422),
-    (UploadExpired, 410),
     (NotFound, 404),
     (Conflict, 409),
     (AuthenticationRequired, 401),
     (AccessRefused, 403),
     (PermissionDenied, 403),
-    # The server's own trouble, named: a damaged version file is expected to be repaired
-    # (503: not the caller's fault, worth retrying later), a full disk is 507.
-    (DataUnavailable, 503),
-    (StorageFull, 507),
 )
 
 
@@ -74,19 +64,17 @@ class ErrorBody(BaseModel):
     message: str = Field(description="One sentence naming the problem; never data or a trace")
 
 
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
 ERROR_DESCRIPTIONS: dict[int, str] = {
-    400: "Bad input that its shape could not catch",
+    400: "The body could not be read: not UTF-8, not JSON, or cut short",
     401: "No valid bearer token (expired, revoked, or the account is deactivated)",
     403: "Refused: the caller's role, organisation or ownership does not allow it (audited)",
     404: "Not found, or not visible to the caller",
     405: "The path exists but not with this method; the Allow header lists those it has",
-    408: "The upload's body stopped arriving; nothing was staged",
     409: "Conflicts with the current state of the object",
-    410: "The staged upload expired and was removed; upload the file again",
     413: "The upload is larger than the limit",
     422: "Invalid input: the message names each problem",
-    503: "A dataset version's stored file is damaged; its provider has been told",
-    507: "The server's storage is full (the message names which); nothing was changed",
 }
 
 
@@ -104,16 +92,16 @@ def error_body(code: str, message: str) -> dict[str, str]:
 def allowed_methods(request: Request) -> str:
     """Every method the request's path answers to, for a 405's ``Allow`` header.
 
-    Starlette names only the first route whose path matched; a path served by several
+    Each method is tried against the app's routes as the router itself would match it:
+    Starlette names only the first route whose path matched, and a path served by several
     routes (``GET`` and ``PUT /v1/policies/floor``) has the union of theirs.
     """
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, Route) and route.methods:
-            match, _ = route.matches(request.scope)
-            if match is not Match.NONE:
-                methods |= route.methods
-    return ", ".join(sorted(methods))
+    allowed = []
+    for method in HTTP_METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
 
 
 def _audit_refusal(request: Request, error: SandboxError) -> None:

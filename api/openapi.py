@@ -3,8 +3,8 @@
 FastAPI documents successes and a validation body of its own that this API never sends.
 The errors every operation shares follow from its signature and are added here, each with
 the one error body of :mod:`api.errors`: 401 and 403 where a bearer token is needed (every
-endpoint checks role and ownership), 404 where the path names an object, 422 where anything
-is read from the request. A route states the rest itself, e.g.
+endpoint checks role and ownership), 404 where the path names an object, 400 where a body is
+read, 422 where anything is read from the request. A route states the rest itself, e.g.
 ``responses=error_responses(404, 409)`` for an object named in its body and a state it may
 conflict with.
 """
@@ -42,9 +42,11 @@ def shared_errors(operation: dict[str, Any]) -> list[int]:
     parameters = operation.get("parameters", [])
     if any(p.get("in") == "path" for p in parameters):
         statuses.append(404)
+    if "requestBody" in operation:
+        statuses.append(400)  # a body that cannot even be read (not UTF-8, cut short)
     if parameters or "requestBody" in operation:
         statuses.append(422)
-    return statuses
+    return sorted(statuses)
 
 
 def add_error_responses(document: dict[str, Any]) -> None:

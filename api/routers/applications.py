@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
+from api.errors import error_responses
 from api.schemas.applications import (
     ApplicationCreate,
     ApplicationPublic,
@@ -65,7 +66,8 @@ def get_application(
         applications.get_application(session, actor, platform.calendar, application_id))
 
 
-@router.post("/{application_id}/form-review", response_model=ApplicationPublic)
+@router.post("/{application_id}/form-review", response_model=ApplicationPublic,
+             responses=error_responses(409))
 def form_review(
     application_id: Id,
     body: FormReview,
@@ -79,7 +81,8 @@ def form_review(
         passed=body.outcome == "pass", reason=body.reason))
 
 
-@router.post("/{application_id}/decision", response_model=ApplicationPublic)
+@router.post("/{application_id}/decision", response_model=ApplicationPublic,
+             responses=error_responses(409))
 def decide(
     application_id: Id,
     body: ProviderDecision,

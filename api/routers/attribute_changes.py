@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.deps import ActorDep, ReadSession, WriteSession, require_roles
+from api.errors import error_responses
 from api.schemas.attribute_changes import AttributeChangePublic, AttributeDecision
 from api.types import Id
 from sandbox.catalog import changes
@@ -16,7 +17,7 @@ from sandbox.identity.model import Actor, Role
 router = APIRouter(prefix="/attribute-changes", tags=["attribute-changes"])
 
 
-@router.get("", response_model=list[AttributeChangePublic])
+@router.get("", response_model=list[AttributeChangePublic], responses=error_responses(404))
 def list_changes(
     session: ReadSession,
     actor: ActorDep,
@@ -34,7 +35,8 @@ def list_changes(
     raise PermissionDenied("attribute changes are read by the authority, auditors and providers")
 
 
-@router.post("/{change_id}/decision", response_model=AttributeChangePublic)
+@router.post("/{change_id}/decision", response_model=AttributeChangePublic,
+             responses=error_responses(409))
 def decide(
     change_id: Id,
     body: AttributeDecision,

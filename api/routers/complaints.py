@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
+from api.errors import error_responses
 from api.schemas.complaints import ComplaintAnswer, ComplaintCreate, ComplaintPublic, EvidencePublic
 from api.types import Id
 from sandbox.errors import InvalidRequest, UploadTooLarge
@@ -32,7 +33,7 @@ async def read_limited(request: Request, limit: int, declared: int | None) -> by
     return bytes(body)
 
 
-@router.post("", response_model=ComplaintPublic, status_code=201)
+@router.post("", response_model=ComplaintPublic, status_code=201, responses=error_responses(404))
 def submit(body: ComplaintCreate, platform: PlatformDep, session: WriteSession,
            actor: ActorDep) -> ComplaintPublic:
     """File a complaint against a dataset (any account); the provider answers within 10
@@ -43,7 +44,7 @@ def submit(body: ComplaintCreate, platform: PlatformDep, session: WriteSession,
         description=body.description, evidence_text=body.evidence_text))
 
 
-@router.get("", response_model=list[ComplaintPublic])
+@router.get("", response_model=list[ComplaintPublic], responses=error_responses(404))
 def list_complaints(platform: PlatformDep, session: ReadSession, actor: ActorDep,
                     status: str | None = None,
                     dataset: str | None = None) -> list[ComplaintPublic]:
@@ -68,6 +69,7 @@ def get_complaint(complaint_id: Id, platform: PlatformDep, session: ReadSession,
     status_code=201,
     openapi_extra={"requestBody": {"content": {"application/octet-stream": {
         "schema": {"type": "string", "format": "binary"}}}, "required": True}},
+    responses=error_responses(409, 413),
 )
 async def add_evidence(
     complaint_id: Id,
@@ -102,7 +104,8 @@ def read_evidence(complaint_id: Id, evidence_id: Id, platform: PlatformDep,
         "X-Content-SHA256": evidence.sha256})
 
 
-@router.post("/{complaint_id}/answer", response_model=ComplaintPublic)
+@router.post("/{complaint_id}/answer", response_model=ComplaintPublic,
+             responses=error_responses(409))
 def answer(
     complaint_id: Id,
     body: ComplaintAnswer,

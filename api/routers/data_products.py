@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.deps import ActorDep, ReadSession, WriteSession, require_roles
+from api.errors import error_responses
 from api.schemas.data_products import ProductCreate, ProductPublic, product_public
 from api.types import Id
 from sandbox.identity.model import Actor, Role
@@ -13,7 +14,7 @@ from sandbox.oversight import products
 router = APIRouter(prefix="/data-products", tags=["data-products"])
 
 
-@router.post("", response_model=ProductPublic, status_code=201)
+@router.post("", response_model=ProductPublic, status_code=201, responses=error_responses(404, 409))
 def publish(
     body: ProductCreate,
     session: WriteSession,

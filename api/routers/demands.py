@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
+from api.errors import error_responses
 from api.schemas.demands import (
     DemandAnswer,
     DemandCreate,
@@ -54,7 +55,8 @@ def get_demand(demand_id: Id, platform: PlatformDep, session: ReadSession,
                                                           demand_id))
 
 
-@router.post("/{demand_id}/form-review", response_model=DemandPublic)
+@router.post("/{demand_id}/form-review", response_model=DemandPublic,
+             responses=error_responses(409))
 def form_review(
     demand_id: Id,
     body: DemandFormReview,
@@ -70,7 +72,7 @@ def form_review(
         reason=body.reason, provider_org_id=body.provider_org_id))
 
 
-@router.post("/{demand_id}/answer", response_model=DemandPublic)
+@router.post("/{demand_id}/answer", response_model=DemandPublic, responses=error_responses(409))
 def answer(demand_id: Id, body: DemandAnswer, platform: PlatformDep,
            session: WriteSession, actor: ProviderDep) -> DemandPublic:
     """Agree to open the data, or refuse with the reason (the provider it was passed to)."""
@@ -79,7 +81,7 @@ def answer(demand_id: Id, body: DemandAnswer, platform: PlatformDep,
         reason=body.reason, legal_basis=body.legal_basis))
 
 
-@router.post("/{demand_id}/opened", response_model=DemandPublic)
+@router.post("/{demand_id}/opened", response_model=DemandPublic, responses=error_responses(409))
 def opened(demand_id: Id, body: DemandOpened, platform: PlatformDep,
            session: WriteSession, actor: ProviderDep) -> DemandPublic:
     """Record that the data is open, linking its catalog dataset (the provider)."""

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.deps import WriteSession, require_roles
+from api.errors import error_responses
 from api.schemas.enforcement import EnforcementPublic, EnforcementRequest
 from sandbox.identity.model import Actor, Role
 from sandbox.oversight import enforcement
@@ -14,7 +15,8 @@ router = APIRouter(prefix="/enforcement", tags=["enforcement"])
 ProviderDep = Annotated[Actor, require_roles(Role.PROVIDER)]
 
 
-@router.post("/rectification", response_model=EnforcementPublic)
+@router.post("/rectification", response_model=EnforcementPublic,
+             responses=error_responses(404, 409))
 def rectification(body: EnforcementRequest, session: WriteSession,
                   actor: ProviderDep) -> EnforcementPublic:
     """Ask a user to rectify: every active grant it holds on your organisation's data is
@@ -26,7 +28,7 @@ def rectification(body: EnforcementRequest, session: WriteSession,
         {"user_id": body.user_id, "step": "rectification", "grants": done})
 
 
-@router.post("/termination", response_model=EnforcementPublic)
+@router.post("/termination", response_model=EnforcementPublic, responses=error_responses(404, 409))
 def termination(body: EnforcementRequest, session: WriteSession,
                 actor: ProviderDep) -> EnforcementPublic:
     """Terminate a user that did not rectify: its suspended grants on your organisation's

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
+from api.errors import error_responses
 from api.schemas.grants import AgreementAccept, AgreementPublic, GrantPublic, GrantStatusChange
 from api.types import Id
 from sandbox._parse import parse_enum
@@ -42,7 +43,7 @@ def agreement(grant_id: Id, platform: PlatformDep, session: ReadSession,
         grants.agreement_for(session, actor, platform.agreement, grant_id))
 
 
-@router.post("/{grant_id}/accept", response_model=GrantPublic)
+@router.post("/{grant_id}/accept", response_model=GrantPublic, responses=error_responses(409))
 def accept(
     grant_id: Id,
     body: AgreementAccept,
@@ -64,21 +65,21 @@ def _change(session: Session, actor: Actor, grant_id: int, step: str,
                                                            reason=body.reason))
 
 
-@router.post("/{grant_id}/suspend", response_model=GrantPublic)
+@router.post("/{grant_id}/suspend", response_model=GrantPublic, responses=error_responses(409))
 def suspend(grant_id: Id, body: GrantStatusChange, session: WriteSession,
             actor: ProviderDep) -> GrantPublic:
     """Suspend an active grant, with the reason (a provider of its organisation)."""
     return _change(session, actor, grant_id, "suspend", body)
 
 
-@router.post("/{grant_id}/resume", response_model=GrantPublic)
+@router.post("/{grant_id}/resume", response_model=GrantPublic, responses=error_responses(409))
 def resume(grant_id: Id, body: GrantStatusChange, session: WriteSession,
            actor: ProviderDep) -> GrantPublic:
     """Resume a suspended grant (a provider of its organisation)."""
     return _change(session, actor, grant_id, "resume", body)
 
 
-@router.post("/{grant_id}/revoke", response_model=GrantPublic)
+@router.post("/{grant_id}/revoke", response_model=GrantPublic, responses=error_responses(409))
 def revoke(grant_id: Id, body: GrantStatusChange, session: WriteSession,
            actor: ProviderDep) -> GrantPublic:
     """Revoke a grant for good, with the reason (a provider of its organisation)."""

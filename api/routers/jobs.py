@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Query, Request
 
 from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
+from api.errors import error_responses
 from api.schemas.jobs import AlgorithmPublic, JobCreate, JobLog, JobPublic, algorithm_public
 from api.types import Id
 from sandbox.errors import NotFound
@@ -29,7 +30,7 @@ def _dispatcher(request: Request) -> JobDispatcher:
     return dispatcher
 
 
-@router.post("/jobs", response_model=JobPublic, status_code=201)
+@router.post("/jobs", response_model=JobPublic, status_code=201, responses=error_responses(404))
 def submit(body: JobCreate, request: Request, platform: PlatformDep,
            actor: Annotated[Actor, require_roles(Role.USER)]) -> JobPublic:
     """Submit a job under an active grant covering its datasets and kind. The model is
@@ -68,7 +69,7 @@ def get_log(job_id: Id, session: ReadSession, actor: ActorDep) -> JobLog:
     return JobLog.model_validate(service.read_log(session, actor, job_id))
 
 
-@router.post("/jobs/{job_id}/cancel", response_model=JobPublic)
+@router.post("/jobs/{job_id}/cancel", response_model=JobPublic, responses=error_responses(409))
 def cancel(job_id: Id, request: Request, session: WriteSession, actor: ActorDep,
            after_commit: BackgroundTasks) -> JobPublic:
     """Cancel a job (its owner): at once if it has not started, within a second if it runs."""

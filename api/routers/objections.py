@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
+from api.errors import error_responses
 from api.schemas.objections import ObjectionAnswer, ObjectionCreate, ObjectionPublic
 from api.types import Id
 from sandbox.identity.model import Actor, Role
@@ -13,7 +14,7 @@ from sandbox.oversight import objections
 router = APIRouter(prefix="/objections", tags=["objections"])
 
 
-@router.post("", response_model=ObjectionPublic, status_code=201)
+@router.post("", response_model=ObjectionPublic, status_code=201, responses=error_responses(404))
 def submit(body: ObjectionCreate, platform: PlatformDep, session: WriteSession,
            actor: ActorDep) -> ObjectionPublic:
     """Object to an error or omission in a dataset (any account); the provider answers
@@ -24,7 +25,7 @@ def submit(body: ObjectionCreate, platform: PlatformDep, session: WriteSession,
         description=body.description))
 
 
-@router.get("", response_model=list[ObjectionPublic])
+@router.get("", response_model=list[ObjectionPublic], responses=error_responses(404))
 def list_objections(platform: PlatformDep, session: ReadSession, actor: ActorDep,
                     status: str | None = None,
                     dataset: str | None = None) -> list[ObjectionPublic]:
@@ -43,7 +44,8 @@ def get_objection(objection_id: Id, platform: PlatformDep, session: ReadSession,
                                  objection_id))
 
 
-@router.post("/{objection_id}/answer", response_model=ObjectionPublic)
+@router.post("/{objection_id}/answer", response_model=ObjectionPublic,
+             responses=error_responses(409))
 def answer(
     objection_id: Id,
     body: ObjectionAnswer,

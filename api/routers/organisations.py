@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.deps import ActorDep, ReadSession, WriteSession, require_roles
+from api.errors import error_responses
 from api.schemas.organisations import OrganisationCreate, OrganisationPublic
 from sandbox.identity import service
 from sandbox.identity.model import Actor, Role
@@ -12,7 +13,7 @@ from sandbox.identity.model import Actor, Role
 router = APIRouter(prefix="/organisations", tags=["organisations"])
 
 
-@router.post("", response_model=OrganisationPublic, status_code=201)
+@router.post("", response_model=OrganisationPublic, status_code=201, responses=error_responses(409))
 def create_organisation(
     body: OrganisationCreate,
     session: WriteSession,

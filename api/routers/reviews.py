@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.deps import ActorDep, ReadSession, WriteSession
+from api.errors import error_responses
 from api.schemas.jobs import JobPublic
 from api.schemas.reviews import DecisionIn, ReviewPublic
 from api.types import Id
@@ -30,7 +31,8 @@ def read_review(job_id: Id, session: WriteSession, actor: ActorDep) -> ReviewPub
     return ReviewPublic.model_validate(service.review_view(session, actor, job_id))
 
 
-@router.post("/reviews/{job_id}/decision", response_model=ReviewPublic)
+@router.post("/reviews/{job_id}/decision", response_model=ReviewPublic,
+             responses=error_responses(409))
 def decide(job_id: Id, body: DecisionIn, session: WriteSession,
            actor: ActorDep) -> ReviewPublic:
     """Approve, reject (with a reason) or return for changes (with a reason); the result is
@@ -40,7 +42,7 @@ def decide(job_id: Id, body: DecisionIn, session: WriteSession,
                                                       body.reason))
 
 
-@router.get("/results/{job_id}")
+@router.get("/results/{job_id}", responses=error_responses(409))
 def download(
     job_id: Id,
     session: WriteSession,

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
+from api.errors import error_responses
 from api.schemas.suspensions import (
     SuspensionCreate,
     SuspensionPublic,
@@ -20,7 +21,8 @@ router = APIRouter(prefix="/datasets", tags=["suspensions"])
 ProviderDep = Annotated[Actor, require_roles(Role.PROVIDER)]
 
 
-@router.post("/{name}/suspend", response_model=SuspensionPublic, status_code=201)
+@router.post("/{name}/suspend", response_model=SuspensionPublic, status_code=201,
+             responses=error_responses(409))
 def suspend(name: str, body: SuspensionCreate, session: WriteSession,
             actor: ProviderDep) -> SuspensionPublic:
     """Suspend a dataset at once (a provider of its organisation): no grant covers it and
@@ -30,7 +32,8 @@ def suspend(name: str, body: SuspensionCreate, session: WriteSession,
         session, actor, name, reason=body.reason, complaint_id=body.complaint_id))
 
 
-@router.post("/{name}/suspension/resolve", response_model=SuspensionPublic)
+@router.post("/{name}/suspension/resolve", response_model=SuspensionPublic,
+             responses=error_responses(409))
 def resolve(name: str, body: SuspensionResolve, platform: PlatformDep,
             actor: ProviderDep) -> SuspensionPublic:
     """Resolve the suspension (a provider of the dataset's organisation): ``restore``,

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from api.deps import ActorDep, ReadSession, WriteSession
+from api.errors import error_responses
 from api.schemas.tokens import TokenCreate, TokenCreated, TokenPublic
 from api.types import Id
 from sandbox.errors import InvalidRequest
@@ -11,7 +12,7 @@ from sandbox.identity import tokens
 router = APIRouter(prefix="/tokens", tags=["tokens"])
 
 
-@router.post("", response_model=TokenCreated, status_code=201)
+@router.post("", response_model=TokenCreated, status_code=201, responses=error_responses(404))
 def create_token(body: TokenCreate, session: WriteSession, actor: ActorDep) -> TokenCreated:
     """Issue a token; the secret is in this response only."""
     user_id = body.user_id if body.user_id is not None else actor.user_id

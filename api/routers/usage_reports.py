@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
+from api.errors import error_responses
 from api.schemas.usage_reports import ReportCreate, ReportDueList, ReportDuePublic, ReportPublic
 from api.types import Id
 from sandbox.identity.model import Actor, Role
@@ -13,7 +14,7 @@ from sandbox.oversight import reports
 router = APIRouter(prefix="/usage-reports", tags=["usage-reports"])
 
 
-@router.post("", response_model=ReportPublic, status_code=201)
+@router.post("", response_model=ReportPublic, status_code=201, responses=error_responses(404, 409))
 def submit(
     body: ReportCreate,
     session: WriteSession,
@@ -24,7 +25,7 @@ def submit(
                                                       kind=body.kind, fields=body.fields()))
 
 
-@router.get("", response_model=list[ReportPublic])
+@router.get("", response_model=list[ReportPublic], responses=error_responses(404))
 def list_reports(
     session: ReadSession,
     actor: ActorDep,

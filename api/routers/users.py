@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from api.deps import ActorDep, ReadSession, WriteSession, require_roles
+from api.errors import error_responses
 from api.schemas.users import EligibilitySet, UserCreate, UserCreated, UserPublic
 from api.types import Id
 from sandbox.errors import NotFound
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/users", tags=["users"])
 READERS = (Role.ADMIN, Role.AUTHORITY, Role.AUDITOR)
 
 
-@router.post("", response_model=UserCreated, status_code=201)
+@router.post("", response_model=UserCreated, status_code=201, responses=error_responses(404, 409))
 def create_user(
     body: UserCreate,
     session: WriteSession,
@@ -40,7 +41,7 @@ def list_users(
     return [UserPublic.model_validate(u) for u in service.list_users(session)]
 
 
-@router.get("/me", response_model=UserPublic)
+@router.get("/me", response_model=UserPublic, responses=error_responses(404))
 def me(session: ReadSession, actor: ActorDep) -> UserPublic:
     """The caller's own account."""
     if actor.user_id is None:
