@@ -122,8 +122,7 @@ class FakeBackend:
     def is_available(self) -> bool:
         return True
 
-    def wrap(self, argv: Sequence[str], scratch: Path, limits: Limits,
-             inputs: Path | None = None) -> Launch:
+    def wrap(self, *args: Any, **kwargs: Any) -> Launch:
         raise AssertionError("the fake backend starts no process: run_model is routed to it")
 
     def run(self, run: ModelRun) -> ModelOutcome:

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from sandbox.policies import Accounting, PolicyLevel, PrivacyCost, parse_policy
+from sandbox.policies import Accounting, Policy, PolicyLevel, PrivacyCost, parse_policy
 from sandbox.policies.layering import PolicyViolation, check_dataset_policy, effective_policy
 from sandbox.policies.shipped import (
     check_authority_floor,
@@ -18,7 +18,7 @@ from sandbox.policies.shipped import (
 EMPTY = parse_policy({}, PolicyLevel.FLOOR)
 
 
-def dataset(document: dict[str, object]):  # type: ignore[no-untyped-def]
+def dataset(document: dict[str, object]) -> Policy:
     return parse_policy(document, PolicyLevel.DATASET)
 
 
