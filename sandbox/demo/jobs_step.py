@@ -1,9 +1,8 @@
 """The demo's algorithm-model flow, over HTTP like a real user's, step by step.
 
 1. the provider lets its conditional dataset take raw-access jobs (its policy);
-2. the researcher gets access: verified, applies, the authority passes the form, the
-   provider approves a scope (DP and raw-access jobs, a privacy budget), the researcher
-   accepts the agreement: the grant is active;
+2. the researcher gets access (:mod:`sandbox.demo.application_step`): an active grant that
+   still covers this run's DP job, or a new application walked to a new grant;
 3. the researcher submits a DP job (a vetted model) and a raw-access job (its own source);
    both run in the isolated sandbox on Ray, followed live;
 4. the output checks run; the provider's reviewer reads each check report, approves the
@@ -13,6 +12,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +20,11 @@ from rich.console import Console
 from rich.table import Table
 
 from sandbox.client import SandboxAPIError, SandboxClient
-from sandbox.demo.access import grant_access
+from sandbox.demo.application_step import obtain_grant
 from sandbox.demo.walkthrough import CONDITIONAL, Walkthrough
 from sandbox.identity.model import Role
 
-__all__ = ["RAW_MODEL", "run_job_flow"]
+__all__ = ["DP_PARAMS", "RAW_MODEL", "RUN_LOSS", "run_job_flow"]
 
 RAW_MODEL = '''"""Mean income by district from the raw rows, and how many rows were read."""
 
@@ -40,12 +40,11 @@ def run(ctx):
 DP_PARAMS = {"dataset": CONDITIONAL, "group": "district", "column": "income", "lower": 0,
              "upper": 200_000, "epsilon": 0.5}
 
-
-def _active_grant(user: SandboxClient) -> dict[str, Any] | None:
-    for grant in user.list_grants("active"):
-        if CONDITIONAL in grant["datasets"] and "raw" in grant["job_kinds"]:
-            return grant
-    return None
+RUN_LOSS = Fraction(str(DP_PARAMS["epsilon"]))
+"""The most one run's DP job charges: its epsilon under pure accounting, and under zCDP no
+more than that either (a pure epsilon-DP measurement costs rho = epsilon**2 / 2 <= epsilon
+for epsilon <= 2). The raw-access job and the jobs refused during the suspension charge
+nothing."""
 
 
 def _follow(console: Console, user: SandboxClient, job: dict[str, Any], label: str
@@ -72,18 +71,17 @@ def _report(console: Console, view: dict[str, Any]) -> None:
 
 
 def run_job_flow(walk: Walkthrough, download_dir: Path) -> bool:
-    """Run the flow; return whether every step held."""
+    """Run the flow; return whether every step held.
+
+    Raises:
+        DemoCannotContinue: The dataset's lifetime budget cannot pay for this run.
+    """
     console = walk.console
     console.rule("[bold]Provider: raw-access jobs allowed on the conditional dataset")
     with walk.client(Role.PROVIDER) as provider:
         provider.set_dataset_policy(CONDITIONAL, {"job_limits": {"raw_access_allowed": True}})
         console.print(f"policy of {CONDITIONAL}: raw_access_allowed")
-    console.rule("[bold]Researcher: apply, get approved, accept the agreement")
-    with walk.client(Role.USER) as user, walk.client(Role.AUTHORITY) as authority, \
-            walk.client(Role.PROVIDER) as provider:
-        grant = _active_grant(user) or grant_access(
-            user, authority, provider, walk.accounts[Role.USER].user_id, [CONDITIONAL],
-            job_kinds=("dp", "raw"), grant_budget=2)
+    grant = obtain_grant(walk, RUN_LOSS)
     console.print(f"grant {grant['ref']} is {grant['status']}: {', '.join(grant['datasets'])} "
                   f"({', '.join(grant['job_kinds'])} jobs) until {grant['period_end']}")
     console.rule("[bold]Researcher: a DP job and a raw-access job, in the sandbox on Ray")
@@ -96,8 +94,10 @@ def run_job_flow(walk: Walkthrough, download_dir: Path) -> bool:
                       f"{raw['backend']})")
         dp = _follow(console, user, dp, "DP")
         raw = _follow(console, user, raw, "raw-access")
-        log = user.job_log(int(raw["id"]))
-    console.print(f"the raw-access job's log is held for review: {log['held']}")
+        held = {label: user.job_log(int(job["id"]))["held"]
+                for label, job in (("DP", dp), ("raw-access", raw))}
+    console.print("job logs before review: " + ", ".join(
+        f"{label} {'held for review' if is_held else 'shown'}" for label, is_held in held.items()))
     if dp["state"] != "pending_review" or raw["state"] != "pending_review":
         console.print(f"[red]a job did not reach review[/]: {dp['state']}, {raw['state']}")
         return False

@@ -95,19 +95,12 @@ class Walkthrough:
                                f"{rows} rows, {result.byte_size} bytes")
 
     def provider_and_oversight(self) -> None:
-        """Even the provider cannot download conditional data; the authority and the
-        auditor see their own parts.
+        """Even the provider cannot download conditional data; the admin sees the accounts
+        (the authority's and the auditor's parts come with the workflow and at the end).
         """
-        self.console.rule("[bold]Provider, authority, admin")
+        self.console.rule("[bold]Provider and admin")
         with self.client(Role.PROVIDER) as provider:
             self._refused(provider, "provider (its owner)")
-        researcher_id = self.accounts[Role.USER].user_id
-        with self.client(Role.AUTHORITY) as authority:
-            user = authority.set_eligibility(researcher_id, "real_name_verified", "yes",
-                                             note="checked ID card at the service desk")
-            fact = user["eligibility"][0]
-            self.console.print(f"authority recorded {fact['fact']}={fact['value']} for "
-                               f"{user['username']} (by {fact['set_by']})")
         with self.client(Role.ADMIN) as admin:
             users = admin.list_users()
             self.console.print("accounts: " + ", ".join(f"{u['username']} ({u['role']})"
