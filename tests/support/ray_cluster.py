@@ -35,8 +35,22 @@ def _free_port() -> int:
         return port
 
 
+START_TIMEOUT = 180.0
+"""Seconds a head has to answer ``ray status``: on a loaded machine (parallel test workers,
+other builds) one probe alone may take tens of seconds."""
+
+
+def _answers(address: str, env: dict[str, str], timeout: float) -> bool:
+    try:
+        probe = subprocess.run([str(RAY), "status", f"--address={address}"],  # noqa: S603
+                               capture_output=True, timeout=timeout, check=False, env=env)
+    except subprocess.TimeoutExpired:
+        return False  # slow, not dead: the caller tries again until its deadline
+    return probe.returncode == 0
+
+
 def start_ray_head(directory: Path, cpus: int = 2) -> RayHead:
-    """Start a head and wait (up to 60 s) until ``ray status`` answers."""
+    """Start a head and wait (up to :data:`START_TIMEOUT`) until ``ray status`` answers."""
     port = _free_port()
     log_path = directory / "ray-head.log"
     env = {**os.environ, **RAY_ENV}
@@ -47,11 +61,9 @@ def start_ray_head(directory: Path, cpus: int = 2) -> RayHead:
              "--disable-usage-stats", f"--temp-dir=/tmp/ray-tests-{port}"],
             stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     address = f"127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        probe = subprocess.run([str(RAY), "status", f"--address={address}"],  # noqa: S603
-                               capture_output=True, timeout=30, check=False, env=env)
-        if probe.returncode == 0:
+    deadline = time.monotonic() + START_TIMEOUT
+    while (left := deadline - time.monotonic()) > 0:
+        if _answers(address, env, timeout=min(60.0, max(left, 1.0))):
             return RayHead(process, address, log_path)
         if process.poll() is not None:
             break
