@@ -11,7 +11,11 @@ One :class:`JobDispatcher` runs in the API server (a daemon thread). It:
 - watches the tasks: one that ends in an error (its worker died, it was killed) leaves its
   job ``failed``, never stuck in ``running``;
 - for a job whose cancel was asked while it ran, gives the runner :data:`CANCEL_GRACE`
-  seconds to stop its sandbox, then kills the task (the sandbox dies with its parent).
+  seconds to stop its sandbox, then kills the task (the sandbox dies with its parent);
+- removes every sandbox of this platform that no running job holds
+  (:func:`reap_orphaned_sandboxes`): when it starts (after the recovery), when a task dies,
+  and every :data:`REAP_SECONDS`. A runner killed with ``SIGKILL`` (its server or its Ray
+  worker was) cannot remove its docker container, which would run on until its own alarm.
 
 Without ``SANDBOX_RAY_ADDRESS`` a local Ray is started; with it the platform joins that
 cluster (:func:`sandbox.engine.compute.ensure_ray`).
@@ -31,17 +35,22 @@ from sandbox.config import Settings
 from sandbox.engine.compute import ensure_ray
 from sandbox.jobs.lifecycle import move, platform_actor
 from sandbox.jobs.model import JobState
-from sandbox.jobs.runner import fail_unfinished, run_job
+from sandbox.jobs.runner import fail_unfinished, run_job, sandbox_instance
 from sandbox.platform import Platform
+from sandbox.runtime.backends import BackendRegistry, OwnedSandbox, default_registry, reap_orphans
 from sandbox.store.db import transaction
 from sandbox.store.models import JobRow
 
-__all__ = ["CANCEL_GRACE", "JobDispatcher", "recover_jobs"]
+__all__ = ["CANCEL_GRACE", "REAP_SECONDS", "JobDispatcher", "reap_orphaned_sandboxes",
+           "recover_jobs"]
 
 log = logging.getLogger(__name__)
 
 CANCEL_GRACE = 5.0
 """Seconds a running job has to stop by itself after a cancel before its task is killed."""
+
+REAP_SECONDS = 15.0
+"""How often the dispatcher looks for sandboxes no running job holds."""
 
 
 @functools.lru_cache(maxsize=4)
@@ -74,6 +83,22 @@ def recover_jobs(platform: Platform) -> dict[str, int]:
     return counts
 
 
+def reap_orphaned_sandboxes(platform: Platform, registry: BackendRegistry | None = None
+                            ) -> list[OwnedSandbox]:
+    """Remove every sandbox of this platform whose job is not ``running``; return them.
+
+    A ``running`` job's sandbox stays: its runner is alive, or the platform will learn it is
+    not (its task dies, or the next start's recovery fails the job) and come back for it.
+    """
+    def running(job_ids: set[int]) -> set[int]:
+        with platform.sessions() as session:
+            return set(session.execute(select(JobRow.id).where(
+                JobRow.id.in_(job_ids), JobRow.state == JobState.RUNNING)).scalars())
+
+    reapers = (registry or default_registry()).reapers()
+    return reap_orphans(reapers, sandbox_instance(platform.settings), running)
+
+
 class JobDispatcher:
     """Hands queued jobs to Ray and watches them (see the module docstring)."""
 
@@ -87,6 +112,7 @@ class JobDispatcher:
         self._tasks: dict[int, Any] = {}
         self._cancel_seen: dict[int, float] = {}
         self._remote: Any = None
+        self._reaped_at: float | None = None
 
     def start(self) -> None:
         """Recover unfinished jobs, then start the dispatch loop."""
@@ -109,6 +135,10 @@ class JobDispatcher:
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
+            now = time.monotonic()
+            if self._reaped_at is None or now - self._reaped_at >= REAP_SECONDS:
+                self._reaped_at = now
+                self._reap_sandboxes()  # the first time: what a previous process left
             try:
                 self._step()
             except Exception:
@@ -116,6 +146,12 @@ class JobDispatcher:
                 time.sleep(1)
             self._wake.wait(self._poll if self._tasks else self._poll * 2)
             self._wake.clear()
+
+    def _reap_sandboxes(self) -> None:
+        try:
+            reap_orphaned_sandboxes(self._platform)
+        except Exception:  # the engine or the database hiccuped: the next round retries
+            log.exception("looking for orphaned sandboxes failed")
 
     def _ray(self) -> Any:
         import ray
@@ -148,6 +184,7 @@ class JobDispatcher:
         refs = list(self._tasks.values())
         done, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
         finished = {id(ref) for ref in done}
+        died = False
         for job_id, ref in list(self._tasks.items()):
             if id(ref) not in finished:
                 continue
@@ -158,6 +195,9 @@ class JobDispatcher:
             except Exception as exc:  # the worker died or the task was killed
                 log.warning("job %s: its task ended abnormally: %s", job_id, type(exc).__name__)
                 self._settle(job_id)
+                died = True
+        if died:  # its worker may have died with its sandbox still up
+            self._reap_sandboxes()
 
     def _settle(self, job_id: int) -> None:
         with transaction(self._platform.sessions) as session:

@@ -3,10 +3,13 @@
 :func:`run_job` takes a ``queued`` job, moves it to ``running`` (committed before the sandbox
 starts), runs the model in the job's backend with a :class:`~sandbox.jobs.broker.JobBroker`
 answering its DP calls, and records how it ended. While the model runs a watcher polls the
-job's ``cancel_requested`` flag (set by a cancel or a suspension of its dataset) and stops
-the sandbox. A job that ran to the end moves to ``checking`` and on through the output checks
-(:mod:`sandbox.jobs.checking`); any other outcome is ``failed`` with a reason written by the
-platform, never one that quotes the model's data.
+job's ``cancel_requested`` flag (set by a cancel or a suspension of its dataset) and its
+state, and stops the sandbox on a cancel or once the job is no longer ``running`` (a
+recovery failed it meanwhile: its outcome is then dropped). The sandbox is labelled with the
+platform instance and the job (:func:`sandbox_instance`), so that the dispatcher can remove
+it should this runner be killed. A job that ran to the end moves to ``checking`` and on
+through the output checks (:mod:`sandbox.jobs.checking`); any other outcome is ``failed`` with
+a reason written by the platform, never one that quotes the model's data.
 
 The budget a job's DP calls spent stays spent whatever happens after: each call was charged
 once, before it was computed, and a job is never run twice.
@@ -24,10 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from sandbox.access.model import JobKind
 from sandbox.clock import utc_now
+from sandbox.config import Settings
 from sandbox.jobs import checking
 from sandbox.jobs.broker import JobBroker
 from sandbox.jobs.helpers import RawHelpers
@@ -38,12 +43,12 @@ from sandbox.jobs.model import JobState, RunOutcome
 from sandbox.jobs.tables import write_inputs
 from sandbox.jobs.visibility import model_error_facts
 from sandbox.platform import Platform
-from sandbox.runtime.backends import Backend, BackendRegistry, default_registry
+from sandbox.runtime.backends import Backend, BackendRegistry, SandboxOwner, default_registry
 from sandbox.runtime.executor import ModelOutcome, RunStatus, run_model
 from sandbox.store.db import transaction
 from sandbox.store.models import JobRow
 
-__all__ = ["failure_reason", "run_job"]
+__all__ = ["failure_reason", "run_job", "sandbox_instance"]
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +88,19 @@ def failure_reason(outcome: str, limits: dict[str, Any]) -> str:
     return reasons.get(RunOutcome(outcome), f"the job ended with {outcome}")
 
 
+def sandbox_instance(settings: Settings) -> str:
+    """The platform instance a job's sandbox is labelled with: one per database.
+
+    Every process of one platform (the API servers, the Ray workers running its jobs)
+    computes the same name from its settings, and another platform sharing the Docker
+    engine (another database) a different one, so the dispatcher removes only sandboxes
+    of its own jobs. The database URL is hashed without its password.
+    """
+    url = make_url(settings.resolved_database_url()).set(password=None)
+    rendered = url.render_as_string(hide_password=False)
+    return hashlib.sha256(rendered.encode("utf-8")).hexdigest()[:16]
+
+
 def _start(platform: Platform, job_id: int) -> _Snapshot | None:
     with transaction(platform.sessions) as session:
         row = session.get(JobRow, job_id, with_for_update=True)
@@ -102,11 +120,15 @@ def _start(platform: Platform, job_id: int) -> _Snapshot | None:
 
 def _watch(platform: Platform, job_id: int, stop: threading.Event, done: threading.Event
            ) -> None:
+    """Stop the sandbox on a cancel, or once the job is no longer ``running``: then it was
+    settled without this runner (a restart's recovery failed it), and nothing the sandbox
+    still does counts.
+    """
     while not done.wait(POLL_SECONDS):
         try:
             with platform.sessions() as session:
                 row = session.get(JobRow, job_id)
-                if row is None or row.cancel_requested:
+                if row is None or row.cancel_requested or row.state != JobState.RUNNING:
                     stop.set()
                     return
         except Exception:  # a database hiccup must not kill the job; try again
@@ -146,6 +168,10 @@ def _finish(platform: Platform, job: _Snapshot, outcome: ModelOutcome, stopped: 
     with transaction(platform.sessions) as session:
         row = session.get(JobRow, job.id, with_for_update=True)
         assert row is not None
+        if row.state != JobState.RUNNING:  # settled meanwhile without this runner: leave it
+            log.warning("job %s was %s before its run ended; its outcome is dropped",
+                        job.id, row.state)
+            return
         row.outcome = str(status)
         row.log = list(outcome.log)
         row.errors = list(outcome.errors)
@@ -191,6 +217,7 @@ def _run(platform: Platform, job: _Snapshot, backend: Backend
                        _record_refusal(platform, job.id))
     limits = job.limits
     helpers = RawHelpers(platform, job.datasets) if job.kind is JobKind.RAW else None
+    owner = SandboxOwner(sandbox_instance(platform.settings), job.id)
     try:
         with tempfile.TemporaryDirectory(prefix=f"sandbox-inputs-{job.id}-") as inputs:
             tables: dict[str, str] = {}
@@ -202,7 +229,7 @@ def _run(platform: Platform, job: _Snapshot, backend: Backend
                 log_max_bytes=int(limits["log_bytes"]),
                 result_max_bytes=int(limits["result_bytes"]),
                 stop=stop, inputs=Path(inputs) if tables else None, tables=tables,
-                helpers=helpers,
+                helpers=helpers, owner=owner,
             )
     finally:
         done.set()
@@ -239,6 +266,8 @@ def run_job(platform: Platform, job_id: int, registry: BackendRegistry | None = 
         with transaction(platform.sessions) as session:
             row = session.get(JobRow, job_id, with_for_update=True)
             assert row is not None
+            if row.state != JobState.RUNNING:
+                return
             row.outcome = str(RunOutcome.CRASHED)
             move(session, row, JobState.FAILED, platform_actor(),
                  reason="the platform failed while running the job")

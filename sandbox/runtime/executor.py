@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sandbox.runtime.backends.base import Backend, Limits, Outcome, run_process
+from sandbox.runtime.backends.base import Backend, Limits, Outcome, SandboxOwner, run_process
 from sandbox.runtime.channel import ChannelError, DPRequest, ErrorKind, Op, encode
 from sandbox.runtime.worker import OOM_EXIT_CODE
 
@@ -153,6 +153,7 @@ def run_model(
     inputs: Path | None = None,
     tables: Mapping[str, str] | None = None,
     helpers: Helpers | None = None,
+    owner: SandboxOwner | None = None,
 ) -> ModelOutcome:
     """Run a model's source in ``backend`` and collect its outcome.
 
@@ -171,6 +172,8 @@ def run_model(
         tables: Dataset name to its Arrow file's path inside the sandbox, for ``ctx.table``.
         helpers: Answers a raw-access job's ``sdc`` messages (``ctx.crosstab`` and
             ``ctx.regression``): exact aggregates computed on the trusted side.
+        owner: Who the sandbox runs for (labelled on it, so that what a killed runner left
+            can be found and removed).
 
     Returns:
         The :class:`ModelOutcome`.
@@ -235,10 +238,12 @@ def run_model(
         limits.max_message_bytes,
     )
     with tempfile.TemporaryDirectory(prefix="sandbox-job-") as scratch:
-        if inputs is None:
-            launch = backend.wrap(worker_argv(), Path(scratch), limits)
-        else:
-            launch = backend.wrap(worker_argv(), Path(scratch), limits, inputs=inputs)
+        extra: dict[str, Any] = {}  # only what is set: a backend may not know the rest
+        if inputs is not None:
+            extra["inputs"] = inputs
+        if owner is not None:
+            extra["owner"] = owner
+        launch = backend.wrap(worker_argv(), Path(scratch), limits, **extra)
         raw = run_process(launch, limits, Path(scratch), handle, first_message=start,
                           stop=stop)
     status, value, errors = _ending(raw, final, result_max_bytes)

@@ -18,11 +18,15 @@ from sandbox.runtime.backends.base import (
     Launch,
     Limits,
     Outcome,
+    OwnedSandbox,
+    SandboxOwner,
+    SandboxReaper,
     run_process,
 )
 from sandbox.runtime.backends.bwrap import BwrapBackend
 from sandbox.runtime.backends.docker import DockerBackend
 from sandbox.runtime.backends.local import SubprocessBackend
+from sandbox.runtime.backends.orphans import reap_orphans
 
 __all__ = [
     "GUARANTEES",
@@ -33,8 +37,12 @@ __all__ = [
     "Launch",
     "Limits",
     "Outcome",
+    "OwnedSandbox",
+    "SandboxOwner",
+    "SandboxReaper",
     "SubprocessBackend",
     "default_registry",
+    "reap_orphans",
     "run_process",
 ]
 
@@ -77,6 +85,12 @@ class BackendRegistry:
         return sorted(
             (b for b in found if b.is_available()), key=lambda b: b.strength, reverse=True
         )
+
+    def reapers(self) -> list[SandboxReaper]:
+        """The registered backends whose sandboxes can outlive their runner, available or
+        not (asking one for its sandboxes needs no image, nor a probe).
+        """
+        return [b for f in self._factories.values() if isinstance(b := f(), SandboxReaper)]
 
     def strongest(self) -> Backend:
         """Return the strongest available backend."""

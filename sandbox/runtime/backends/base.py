@@ -40,6 +40,9 @@ __all__ = [
     "Limits",
     "MessageHandler",
     "Outcome",
+    "OwnedSandbox",
+    "SandboxOwner",
+    "SandboxReaper",
     "run_process",
     "unprivileged_uid",
 ]
@@ -157,6 +160,55 @@ class Launch:
     ``RLIMIT_NPROC`` (counted per uid) applies."""
 
 
+@dataclass(frozen=True)
+class SandboxOwner:
+    """Who a sandbox runs for, labelled on it where the backend can (docker).
+
+    A runner killed with ``SIGKILL`` cannot clean up after itself; the labels let the
+    platform find what it left (:func:`~sandbox.runtime.backends.orphans.reap_orphans`).
+
+    Attributes:
+        instance: The platform instance (one database) whose job it is: another platform
+            sharing the engine never touches it.
+        job_id: The job's id in that database.
+    """
+
+    instance: str
+    job_id: int
+
+
+@dataclass(frozen=True)
+class OwnedSandbox:
+    """A sandbox a backend found labelled with a platform instance.
+
+    Attributes:
+        name: The backend's name for it (a container's name).
+        job_id: The job it runs for, ``None`` when its label is not a job id.
+    """
+
+    name: str
+    job_id: int | None
+
+
+@runtime_checkable
+class SandboxReaper(Protocol):
+    """A backend whose sandboxes can outlive their runner, and which can find them.
+
+    ``docker`` is one: killing the ``docker run`` client leaves its container running.
+    ``bwrap`` and ``subprocess`` are not: their sandboxes die with their runner.
+    """
+
+    def owned_sandboxes(self, instance: str) -> list[OwnedSandbox]:
+        """Every sandbox of ``instance`` there is (running or not); empty when the
+        backend cannot be asked.
+        """
+        ...
+
+    def remove_sandboxes(self, sandboxes: Sequence[OwnedSandbox]) -> list[str]:
+        """Remove ``sandboxes`` at once (killing what runs); return the names removed."""
+        ...
+
+
 @runtime_checkable
 class Backend(Protocol):
     """An isolation backend: how to wrap a command, and what it can enforce."""
@@ -172,7 +224,8 @@ class Backend(Protocol):
         ...
 
     def wrap(
-        self, argv: Sequence[str], scratch: Path, limits: Limits, inputs: Path | None = None
+        self, argv: Sequence[str], scratch: Path, limits: Limits, inputs: Path | None = None,
+        owner: SandboxOwner | None = None,
     ) -> Launch:
         """Return the launch that runs ``argv`` inside the sandbox.
 
@@ -183,6 +236,8 @@ class Backend(Protocol):
             inputs: A host directory to expose read-only at :data:`INPUTS_MOUNT`
                 (raw-access jobs); a backend that does not allow raw access refuses it
                 with :class:`ValueError`.
+            owner: Who the sandbox runs for; a :class:`SandboxReaper` labels its sandbox
+                with it, the others need not (their sandboxes die with the runner).
         """
         ...
 

@@ -6,7 +6,9 @@ staged once on the host (:func:`sandbox.runtime.rootfs.staged_root`). Nothing of
 ``/usr``, ``/etc``, home or checkout is visible, no dataset file, no host ``/tmp`` (a fresh
 tmpfs instead);
 a raw-access job's inputs directory is bound read-only at ``/inputs``.
-``--die-with-parent`` ties it to the trusted runner, which kills it at the wall-time deadline.
+``--die-with-parent`` ties it to the trusted runner, which kills it at the wall-time deadline:
+the runner killed, bwrap gets its parent-death signal, and the sandbox bwrap's; nothing of it
+outlives the runner, so unlike docker's containers it needs no reaping.
 
 A runner that is root never starts bwrap as root: the process switches to a fresh
 unprivileged host uid first (:func:`~sandbox.runtime.backends.base.unprivileged_uid`), so
@@ -29,7 +31,13 @@ from pathlib import Path
 
 from sandbox.runtime import manifest, rootfs
 from sandbox.runtime.backends import seccomp
-from sandbox.runtime.backends.base import INPUTS_MOUNT, Launch, Limits, unprivileged_uid
+from sandbox.runtime.backends.base import (
+    INPUTS_MOUNT,
+    Launch,
+    Limits,
+    SandboxOwner,
+    unprivileged_uid,
+)
 
 __all__ = ["BwrapBackend"]
 
@@ -65,11 +73,14 @@ class BwrapBackend:
         return done.returncode == 0
 
     def wrap(
-        self, argv: Sequence[str], scratch: Path, limits: Limits, inputs: Path | None = None
+        self, argv: Sequence[str], scratch: Path, limits: Limits, inputs: Path | None = None,
+        owner: SandboxOwner | None = None,
     ) -> Launch:
         """Return the bwrap command line around ``argv`` (with the seccomp filter's fd).
 
-        ``inputs`` (raw-access jobs) is bound read-only at :data:`INPUTS_MOUNT`.
+        ``inputs`` (raw-access jobs) is bound read-only at :data:`INPUTS_MOUNT`. ``owner``
+        is not recorded: the sandbox cannot outlive its runner, which it follows by the
+        parent-death signal (bwrap's, then ``--die-with-parent``), so nothing is left to find.
         """
         root = rootfs.staged_root()
         if not argv or not Path(argv[0]).name.startswith("python"):

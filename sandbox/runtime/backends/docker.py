@@ -22,9 +22,14 @@ the worker with an empty environment (Docker itself sets ``PATH``, ``HOSTNAME`` 
 
 Killing the ``docker run`` client does not stop its container, so the launch's cleanup is
 ``docker rm --force <name>``, which :func:`~sandbox.runtime.backends.base.run_process` runs
-after a wall-time kill, a protocol error, a cancel or a failed exit. Containers carry a
-``sandbox.deadline`` label; :meth:`DockerBackend.reap_expired` removes those a dead runner left
-behind (run when the backend is first found available).
+after a wall-time kill, a protocol error, a cancel or a failed exit. A runner killed with
+``SIGKILL`` (its server or its Ray worker was) runs no cleanup, and its container would run on
+until its alarm: so each container of a job carries the platform instance and the job
+(``sandbox.instance``, ``sandbox.job``), :meth:`DockerBackend.owned_sandboxes` finds them and
+the platform removes each one no live job holds (at start, when a task dies, and every little
+while: :func:`~sandbox.runtime.backends.orphans.reap_orphans`). Containers also carry a
+``sandbox.deadline`` label; :meth:`DockerBackend.reap_expired` removes those past it, whoever
+started them (run when the backend is first found available).
 
 The engine must be local: ``/inputs`` is a bind mount of a path on the engine's host. The
 files under it must be readable by uid 65534 (world-readable), because that is who reads them.
@@ -50,6 +55,8 @@ from sandbox.runtime.backends.base import (
     INPUTS_MOUNT,
     Launch,
     Limits,
+    OwnedSandbox,
+    SandboxOwner,
     run_process,
 )
 
@@ -65,6 +72,12 @@ LABEL = "sandbox.runtime"
 
 DEADLINE_LABEL = "sandbox.deadline"
 """Label holding the Unix time after which a container is certainly abandoned."""
+
+INSTANCE_LABEL = "sandbox.instance"
+"""Label naming the platform instance a job's container runs for (:class:`SandboxOwner`)."""
+
+JOB_LABEL = "sandbox.job"
+"""Label holding the id of the job a container runs for."""
 
 _TMPFS_BYTES = 64 * 1024 * 1024
 _MEMORY_HEADROOM = 16 * 1024 * 1024  # docker-init and the trampoline, beside the worker
@@ -128,6 +141,13 @@ class DockerBackend:
         docker = self._docker or image.docker_client() or "docker"
         return [docker, "--host", self._host] if self._host else [docker]
 
+    def _resolve_client(self) -> None:
+        """Settle the CLI and the engine's address (first use; no engine is asked)."""
+        if self._host is None and os.environ.get("DOCKER_HOST"):
+            self._host = os.environ["DOCKER_HOST"]
+        if self._docker is None:
+            self._docker = image.docker_client()
+
     def _engine_answers(self) -> bool:
         try:
             done = subprocess.run(  # noqa: S603 - fixed argv
@@ -155,10 +175,7 @@ class DockerBackend:
             ):
                 return False
             self._checked_at = time.monotonic()
-            if self._host is None and os.environ.get("DOCKER_HOST"):
-                self._host = os.environ["DOCKER_HOST"]
-            if self._docker is None:
-                self._docker = image.docker_client()
+            self._resolve_client()
             if self._docker is None or not self._engine_answers():
                 return False
             try:
@@ -235,16 +252,59 @@ class DockerBackend:
             log.warning("removed %d abandoned sandbox container(s)", len(expired))
         return expired
 
+    def owned_sandboxes(self, instance: str) -> list[OwnedSandbox]:
+        """This instance's containers (running or not), with the job each runs for.
+
+        Needs only the engine, not the image: the platform asks at its start, before any
+        job needs the backend. Empty when there is no CLI or the engine does not answer.
+        """
+        self._resolve_client()  # idempotent; not under the lock a first image build holds
+        if self._docker is None:
+            return []
+        try:
+            listed = subprocess.run(  # noqa: S603 - fixed argv, the label value is ours
+                [*self._cli(), "ps", "--all", "--no-trunc", "--filter",
+                 f"label={INSTANCE_LABEL}={instance}", "--format",
+                 f'{{{{.Names}}}} {{{{.Label "{JOB_LABEL}"}}}}'],
+                capture_output=True, text=True, env={}, timeout=_QUERY_TIMEOUT, check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return []
+        if listed.returncode != 0:
+            return []
+        found = []
+        for line in listed.stdout.splitlines():
+            name, _, job = line.partition(" ")
+            if name:
+                found.append(OwnedSandbox(name, int(job) if job.isdigit() else None))
+        return found
+
+    def remove_sandboxes(self, sandboxes: Sequence[OwnedSandbox]) -> list[str]:
+        """``docker rm --force`` the containers (killed at once if they run)."""
+        names = [s.name for s in sandboxes]
+        if not names or self._docker is None:
+            return []
+        try:
+            done = subprocess.run(  # noqa: S603 - names listed by the engine
+                [*self._cli(), "rm", "--force", *names],
+                capture_output=True, text=True, env={}, timeout=_QUERY_TIMEOUT, check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log.warning("removing orphaned sandbox containers failed: %s", exc)
+            return []
+        return [name for name in done.stdout.split() if name in names]
+
     # --- wrapping ----------------------------------------------------------------------------
 
     def wrap(
-        self, argv: Sequence[str], scratch: Path, limits: Limits, inputs: Path | None = None
+        self, argv: Sequence[str], scratch: Path, limits: Limits, inputs: Path | None = None,
+        owner: SandboxOwner | None = None,
     ) -> Launch:
         """Return the ``docker run`` command that runs ``argv`` in a fresh container.
 
         ``argv[0]`` is the host's interpreter (``sys.executable``); the container runs the
         image's instead, with the same arguments. ``scratch`` stays on the host: the
-        container's scratch is its own tmpfs.
+        container's scratch is its own tmpfs. ``owner`` is labelled on the container.
 
         Raises:
             ValueError: ``argv`` does not start with a Python interpreter, or ``inputs`` is
@@ -253,10 +313,11 @@ class DockerBackend:
         """
         if not argv or not Path(argv[0]).name.startswith("python"):
             raise ValueError("the docker backend runs only Python commands (the image's own)")
-        return self._launch(self.image_tag, argv, limits, inputs)
+        return self._launch(self.image_tag, argv, limits, inputs, owner)
 
     def _launch(
-        self, tag: str, argv: Sequence[str], limits: Limits, inputs: Path | None
+        self, tag: str, argv: Sequence[str], limits: Limits, inputs: Path | None,
+        owner: SandboxOwner | None = None,
     ) -> Launch:
         name = f"sandbox-run-{secrets.token_hex(8)}"
         wall = max(1, math.ceil(limits.wall_seconds))
@@ -267,6 +328,8 @@ class DockerBackend:
             "--name", name,
             "--label", f"{LABEL}={tag}",
             "--label", f"{DEADLINE_LABEL}={int(time.time()) + wall + 3 * _GRACE_SECONDS}",
+            *(["--label", f"{INSTANCE_LABEL}={owner.instance}",
+                "--label", f"{JOB_LABEL}={owner.job_id}"] if owner is not None else []),
             "--init",
             "--network", "none",
             "--read-only",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from sandbox.runtime.backends.base import Launch, Limits
+from sandbox.runtime.backends.base import Launch, Limits, SandboxOwner
 
 __all__ = ["SubprocessBackend"]
 
@@ -33,9 +33,12 @@ class SubprocessBackend:
         return True
 
     def wrap(
-        self, argv: Sequence[str], scratch: Path, limits: Limits, inputs: Path | None = None
+        self, argv: Sequence[str], scratch: Path, limits: Limits, inputs: Path | None = None,
+        owner: SandboxOwner | None = None,
     ) -> Launch:
         """Run ``argv`` as it is; the limits are applied by the process runner.
+
+        ``owner`` is not recorded: the process dies with its runner (its parent-death signal).
 
         Raises:
             ValueError: If ``inputs`` is given: raw-access jobs need a hardened backend.
