@@ -6,6 +6,13 @@
     census = engine.dataset("census")
     total = census.count(epsilon=0.1)
     by_region = census.group_by("region").mean("income", lower=0, upper=2e5, epsilon=0.5)
+    old = census.where(["age", ">=", 65]).bin("income", [0, 2e4, 5e4, 1e9], name="band")
+    table = old.group_by(["region", "band"]).count(epsilon=0.5)
+
+``where``, ``bin``, ``map``, ``date_part`` (and ``derive``, their wire form) return a new
+handle with a longer row-level shape (:mod:`sandbox.engine.shape`: filters as data,
+derived columns with public categories); nothing is read until an aggregate runs, and the
+shape is evaluated after contribution bounding, inside the partial-aggregate scan.
 
 Every call runs the same steps, in this order:
 
@@ -36,9 +43,9 @@ no output ever leaves uncharged.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sandbox.catalog.dictionary import ColumnSpec, DataDictionary
+from sandbox.catalog.dictionary import DataDictionary
 from sandbox.catalog.model import OpenAttribute
 from sandbox.catalog.queries import dataset_row, metadata_of, version_row
 from sandbox.catalog.suspension import refuse_if_suspended
@@ -49,7 +56,8 @@ from sandbox.engine.operations import Aggregates
 from sandbox.engine.plan import Query, partial_plan_of, plan_query
 from sandbox.engine.postprocess import noise_and_rules
 from sandbox.engine.report import MechanismReport, Release, ReleaseReport
-from sandbox.engine.validation import InvalidQuery, key_columns
+from sandbox.engine.shape import KeyColumn, Shape
+from sandbox.engine.validation import InvalidQuery
 from sandbox.errors import AccessRefused, InvalidRequest, PermissionDenied
 from sandbox.identity.model import Actor
 from sandbox.ledger import BudgetLedger
@@ -173,7 +181,7 @@ def _check_effective(policy: Policy) -> None:
 class GroupedHandle(Aggregates):
     """``dataset.group_by(keys)``: the same aggregates, one row per group."""
 
-    def __init__(self, dataset: DatasetHandle, keys: tuple[ColumnSpec, ...]) -> None:
+    def __init__(self, dataset: DatasetHandle, keys: tuple[KeyColumn, ...]) -> None:
         self._dataset = dataset
         self._keys = keys
 
@@ -186,9 +194,13 @@ class GroupedHandle(Aggregates):
 class DatasetHandle(Aggregates):
     """A DP handle on one dataset version (see the module docstring)."""
 
-    def __init__(self, engine: QueryEngine, info: QueriedVersion, policy: Policy) -> None:
+    def __init__(self, engine: QueryEngine, info: QueriedVersion, policy: Policy,
+                 shape: Shape | None = None, root: DatasetHandle | None = None) -> None:
         self._dataset = self
         self._keys = ()
+        self.shape = shape or Shape()
+        """Derived columns and filter every aggregate of this handle applies."""
+        self._root = root or self
         self.engine = engine
         self.info = info
         self.policy = policy
@@ -208,13 +220,50 @@ class DatasetHandle(Aggregates):
         return self.info.name
 
     def group_by(self, keys: object) -> GroupedHandle:
-        """Group by one or more categorical columns (never identifier or sensitive ones)."""
-        return GroupedHandle(self, key_columns(self.info.dictionary, keys))
+        """Group by one or more key columns: stored categorical ones (never identifier or
+        sensitive) or derived ones.
+        """
+        return GroupedHandle(self, self.shape.key_columns(self.info.dictionary, keys))
+
+    # --- the row-level shape (filters, derived columns) ----------------------------------
+
+    def where(self, *conditions: object) -> DatasetHandle:
+        """Only the rows meeting every condition (data, see :mod:`sandbox.engine.filters`)."""
+        return self._shaped(self.shape.filtered(conditions, self.info.dictionary))
+
+    def derive(self, spec: object) -> DatasetHandle:
+        """One more derived column, from its wire form (see :mod:`sandbox.engine.derived`)."""
+        return self._shaped(self.shape.derive(spec, self.info.dictionary))
+
+    def bin(self, column: object, edges: object, *, name: object = None,
+            labels: object = None) -> DatasetHandle:
+        """A column ``name`` (default ``<column>_bin``) of the bin of ``column`` in ``edges``."""
+        return self.derive({"kind": "bin", "column": column, "edges": edges, "name": name,
+                            "labels": labels})
+
+    def map(self, column: object, mapping: object, *, name: object = None,
+            default: object = None) -> DatasetHandle:
+        """A column ``name`` (default ``<column>_group``) of coarser categories of ``column``."""
+        return self.derive({"kind": "map", "column": column, "mapping": mapping,
+                            "name": name, "default": default})
+
+    def date_part(self, column: object, part: object, *, name: object = None,
+                  years: object = None) -> DatasetHandle:
+        """A column ``name`` (default ``<column>_<part>``) of a part of a date column."""
+        return self.derive({"kind": "date_part", "column": column, "part": part,
+                            "name": name, "years": years})
+
+    def _shaped(self, shape: Shape) -> DatasetHandle:
+        return DatasetHandle(self.engine, self.info, self.policy, shape, self._root)
 
     # --- the pipeline --------------------------------------------------------------------
 
     def bounded(self) -> BoundedVersion:
-        """The version's fragments after contribution bounding (computed once, kept)."""
+        """The version's fragments after contribution bounding (computed once per version
+        and handle family, kept: every shaped handle shares its root's).
+        """
+        if self._root is not self:
+            return self._root.bounded()
         if self._bounded is None:
             store = self.engine.platform.store
             self._bounded = bounded_version(
@@ -230,7 +279,8 @@ class DatasetHandle(Aggregates):
             refuse_if_suspended(session, self.info.name)
 
     def _run(self, query: Query) -> Release:
-        plan = plan_query(query, self.policy, self.contribution_bound)
+        query = replace(query, shape=self.shape)
+        plan = plan_query(query, self.policy, self.contribution_bound, self.privacy_unit)
         cost = plan.cost
         check_query_cost(self.policy, cost)
         engine = self.engine
@@ -269,7 +319,7 @@ class DatasetHandle(Aggregates):
             privacy_unit=self.privacy_unit, contribution_bound=self.contribution_bound,
             partition_selection=plan.selection, groups_released=noised.groups,
             suppressed=noised.row_count.suppressed, truncated=noised.truncated,
-            row_count=noised.row_count, charge_id=charge.id,
+            row_count=noised.row_count, charge_id=charge.id, transformations=plan.steps,
         )
         release = Release(noised.value, report)
         engine.releases.append(release)
@@ -284,4 +334,6 @@ def _purpose(info: QueriedVersion, query: Query) -> str:
         text += f" of {column.name}"
     if query.keys:
         text += " by " + ", ".join(k.name for k in query.keys)
+    if query.shape.where is not None:
+        text += " where " + ", ".join(sorted(query.shape.where.columns()))
     return f"{text} on {info.name} v{info.version}"

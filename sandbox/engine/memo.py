@@ -2,14 +2,16 @@
 
 An exact aggregate depends only on the data it was computed from (the dataset version, its
 privacy unit and contribution bound: the bounded copy) and on the :class:`PartialPlan`
-(group keys with their declared values, bins, value column, clamp bounds and grid). A
+(group keys with their declared values, bins, the derived columns and the filter, value
+column, clamp bounds and grid). A
 :class:`PartialMemo` keeps recent results in memory, within one
 :class:`~sandbox.engine.handle.QueryEngine`, so that for example ``count``, ``sum`` and
 ``mean`` on the same keys, column and bounds read the data once:
 
 - a plan without a value column (``count``) is answered by any kept result on the same
-  data, keys and bins: the value column never filters rows, so every such result holds the
-  same row count per group;
+  data, keys, bins, derived columns and filter: the value column never filters rows, so
+  every such result holds the same row count per group (a different filter or derived
+  column is a different shape: it is never answered from another's aggregates);
 - a plan with a value column is answered by a kept result on the same column, clamp bounds
   and grid step (the *raw units*, see :mod:`sandbox.engine.fixedpoint`) with at least the
   moments asked for; a different centring is applied exactly (``units - d * values``);
@@ -41,7 +43,8 @@ class _Entry:
 
 
 def _shape(plan: PartialPlan) -> tuple[Hashable, ...]:
-    return (plan.keys, plan.bins)
+    """What decides which rows fall in which group: everything but the value column."""
+    return (plan.keys, plan.bins, plan.derived, plan.where)
 
 
 def _value_key(plan: PartialPlan) -> tuple[Hashable, ...] | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sandbox.catalog.dictionary import ColumnSpec
 from sandbox.engine.plan import Query
 from sandbox.engine.report import Operation, Release
 from sandbox.engine.validation import (
@@ -25,13 +24,15 @@ from sandbox.engine.validation import (
 
 if TYPE_CHECKING:
     from sandbox.engine.handle import DatasetHandle
+    from sandbox.engine.shape import KeyColumn
 
 
 class Aggregates:
     """The aggregates shared by a dataset handle and a grouped handle."""
 
     _dataset: DatasetHandle
-    _keys: tuple[ColumnSpec, ...]
+    _keys: tuple[KeyColumn, ...]
+    """Stored or derived key columns (a derived one is a :mod:`sandbox.engine.derived`)."""
 
     def count(self, *, epsilon: object = None, delta: object = None) -> Release:
         """Noisy number of rows (per group)."""

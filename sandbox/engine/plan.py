@@ -5,6 +5,17 @@ categories but no ``delta``, too many groups, too many output cells) costs nothi
 query's budget is split between its measurements by :data:`SHARES`; the plan's cost is the
 sum of their charges, the exact shares of the request, each at least the loss OpenDP's map
 gives for its measurement.
+
+Every measurement is calibrated at the plan's :attr:`Plan.row_distance`: the most rows one
+privacy unit can change in the aggregated rows. It is not assumed to be the contribution
+bound: it is what comes out of the stability maps of the query's transformations
+(:func:`sandbox.engine.shape.stability_steps`: bounding, then each derived column and the
+filter), and the plan keeps the steps so the release report shows them.
+
+Group keys are stored columns (declared categories or booleans: public; anything else:
+DP partition selection) or derived columns (public by construction). When every key is
+public, the cross product of their categories is the output's groups, refused beyond the
+policy's ``row_count.max_output_cells`` before anything is charged.
 """
 
 from __future__ import annotations
@@ -14,7 +25,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+import pyarrow as pa
+
 from sandbox.catalog.dictionary import ColumnSpec, ColumnType
+from sandbox.engine.derived import Derived
 from sandbox.engine.fixedpoint import Grid
 from sandbox.engine.measurements import (
     Calibrated,
@@ -25,6 +39,8 @@ from sandbox.engine.measurements import (
 )
 from sandbox.engine.partials import BinSpec, KeySpec, PartialPlan, ValueSpec
 from sandbox.engine.report import Operation, Part
+from sandbox.engine.shape import KeyColumn, Shape
+from sandbox.engine.stability import StabilityStep, stability_steps
 from sandbox.engine.validation import InvalidQuery
 from sandbox.policies.budget import PrivacyCost
 from sandbox.policies.model import Policy
@@ -57,6 +73,8 @@ class Dimension:
     allowed: tuple[Any, ...] | None
     """Declared (public) values, or ``None``: keys come from partition selection."""
     bins: tuple[float, ...] | None = None
+    arrow_type: pa.DataType | None = None
+    """The output type of a derived key (stored keys take the dictionary's)."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +82,7 @@ class Query:
     """One validated DP call: what to compute, over which keys, for which budget."""
 
     operation: Operation
-    keys: tuple[ColumnSpec, ...]
+    keys: tuple[KeyColumn, ...]
     epsilon: Fraction
     delta: Fraction | None
     value: ColumnSpec | None = None
@@ -73,6 +91,9 @@ class Query:
     q: Fraction | None = None
     histogram: ColumnSpec | None = None
     edges: tuple[float, ...] | None = None
+    shape: Shape = Shape()
+    """Derived columns and filter, evaluated after contribution bounding (the handle sets
+    it on every query it runs)."""
 
 
 @dataclass
@@ -83,10 +104,17 @@ class Plan:
     dimensions: tuple[Dimension, ...]
     selection: bool
     """Whether the groups come from DP partition selection (some keys are not declared)."""
+    steps: tuple[StabilityStep, ...] = ()
+    """The transformations from stored rows to aggregated rows, with their stability."""
     parts: dict[Part, Calibrated] = field(default_factory=dict)
     grid: Grid | None = None
     candidates: tuple[float, ...] | None = None
     alpha: tuple[int, int] = (1, 2)
+
+    @property
+    def row_distance(self) -> int:
+        """Most rows one privacy unit changes in the aggregated rows (after every step)."""
+        return self.steps[-1].rows_per_unit
 
     @property
     def cost(self) -> PrivacyCost:
@@ -101,7 +129,8 @@ class Plan:
         return total
 
 
-def plan_query(query: Query, policy: Policy, contribution_bound: int) -> Plan:
+def plan_query(query: Query, policy: Policy, contribution_bound: int,
+               privacy_unit: str | None = None) -> Plan:
     """Dimensions, measurements and exact cost; raises before anything is charged."""
     accounting = policy.accounting
     assert accounting is not None and policy.delta is not None
@@ -130,10 +159,11 @@ def plan_query(query: Query, policy: Policy, contribution_bound: int) -> Plan:
                                f"{MAX_PUBLIC_GROUPS} are supported")
         if groups * cells_per_group > limit:
             raise OutputTooLarge(cells=groups * cells_per_group, limit=limit)
-    plan = Plan(query, tuple(dimensions), selection)
+    steps = stability_steps(query.shape, privacy_unit, contribution_bound)
+    plan = Plan(query, tuple(dimensions), selection, steps)
     budget = budget_of(accounting, query.epsilon)
     shares = SHARES[query.operation]
-    c = contribution_bound
+    c = plan.row_distance
     if selection:
         assert query.delta is not None
         plan.parts[Part.COUNT] = partition_selection(accounting, c,
@@ -181,15 +211,21 @@ def partial_plan_of(plan: Plan) -> PartialPlan:
         assert plan.grid is not None
         moments = _MOMENTS.get(query.operation, 0)
         value = ValueSpec(query.value.name, plan.grid, moments, plan.candidates)
-    return PartialPlan(keys, bins, value)
+    shape = query.shape.needed_for(query.keys)
+    return PartialPlan(keys, bins, value, shape.derived, shape.where)
 
 
 _MOMENTS = {Operation.SUM: 1, Operation.MEAN: 1, Operation.VARIANCE: 2}
 """Powers of the value an operation sums (a quantile sums none: it scores candidates)."""
 
 
-def dimension_of(spec: ColumnSpec) -> Dimension:
-    """A key column's dimension: its declared categories (booleans: both), else none."""
+def dimension_of(spec: KeyColumn) -> Dimension:
+    """A key column's dimension: its declared categories (booleans: both; a derived column:
+    its own), else none.
+    """
+    if isinstance(spec, Derived):
+        return Dimension(spec.name, tuple(spec.categories),
+                         arrow_type=spec.type.arrow_type())
     if spec.categories is not None:
         return Dimension(spec.name, tuple(spec.categories))
     if spec.type is ColumnType.BOOL:

@@ -132,7 +132,8 @@ def _table(plan: Plan, ordered: Sequence[Dimension], rows: Sequence[GroupRow],
             columns["bin_upper"] = pa.array([dimension.bins[i + 1] for i in raw],
                                             pa.float64())
         else:
-            arrow_type = dictionary.by_name[dimension.column].type.arrow_type()
+            arrow_type = dimension.arrow_type or \
+                dictionary.by_name[dimension.column].type.arrow_type()
             columns[dimension.column] = pa.array(raw, arrow_type)
     columns["count"] = pa.array([int(row.count) for row in rows], pa.int64())
     if query.operation.cells_per_group == 2:

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from sandbox.policies.budget import Accounting, PrivacyCost
 from sandbox.policies.rowcount import RowCountReport
+
+if TYPE_CHECKING:
+    from sandbox.engine.stability import StabilityStep
 
 
 class Operation(enum.StrEnum):
@@ -99,6 +102,9 @@ class ReleaseReport:
     """Selected groups dropped to respect ``max_output_cells`` (the smallest noisy counts)."""
     row_count: RowCountReport
     charge_id: int
+    transformations: tuple[StabilityStep, ...] = ()
+    """From stored rows to aggregated rows: bounding, derived columns, the filter, each with
+    the most rows one privacy unit has after it (the last: what the noise is calibrated for)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -115,6 +121,7 @@ class ReleaseReport:
             "groups_released": self.groups_released, "suppressed": self.suppressed,
             "truncated": self.truncated, "row_count": self.row_count.to_dict(),
             "charge_id": self.charge_id,
+            "transformations": [step.to_dict() for step in self.transformations],
         }
 
 
