@@ -69,7 +69,7 @@ def main() -> int:
         except DemoCannotContinue as stop:
             console.print(f"[red]{stop}[/]", soft_wrap=True)
             return 1
-        _write_tokens(env_file, url, accounts)
+        _write_tokens(env_file, url, settings.var_dir, accounts)
         _next_steps(console, url, env_file)
         serving = decide_serving(ok=ok, interactive=sys.stdin.isatty(), env=os.environ)
         if serving.keep:
@@ -107,9 +107,14 @@ def _serve(console: Console, server: subprocess.Popen[bytes]) -> None:
         pass
 
 
-def _write_tokens(env_file: Path, url: str, accounts: dict[Role, DemoAccount]) -> None:
+def _write_tokens(env_file: Path, url: str, var_dir: Path,
+                  accounts: dict[Role, DemoAccount]) -> None:
+    """The demo's server, tokens and var dir (``sandbox audit`` and ``sandbox serve`` work on
+    the var dir's database directly, so they must find the demo's, not a fresh ``./var``).
+    """
     env_file.write_text(
         f"export SANDBOX_URL={url}\n"
+        f"export SANDBOX_VAR_DIR={var_dir.resolve()}\n"
         + "".join(f"export SANDBOX_TOKEN_{role.name}={account.token}\n"
                   for role, account in accounts.items())
         + f"export SANDBOX_TOKEN={accounts[Role.USER].token}\n",
@@ -121,7 +126,7 @@ def _write_tokens(env_file: Path, url: str, accounts: dict[Role, DemoAccount]) -
 def _next_steps(console: Console, url: str, env_file: Path) -> None:
     console.rule("[bold]Try next")
     console.print(
-        f"  source {env_file}        # demo tokens for every role\n"
+        f"  source {env_file}        # the demo's server, var dir and tokens for every role\n"
         f"  .venv/bin/sandbox datasets list\n"
         f"  .venv/bin/sandbox datasets show {CONDITIONAL}\n"
         f"  .venv/bin/sandbox datasets preview {CONDITIONAL}\n"
@@ -131,7 +136,7 @@ def _next_steps(console: Console, url: str, env_file: Path) -> None:
         f"  .venv/bin/sandbox jobs submit {CONDITIONAL} --model count_rows "
         f"-p dataset={CONDITIONAL} -p epsilon=0.1\n"
         f"  SANDBOX_TOKEN=$SANDBOX_TOKEN_REVIEWER .venv/bin/sandbox reviews queue\n"
-        f"  .venv/bin/sandbox audit verify\n"
+        f"  .venv/bin/sandbox audit verify     # on this host's database (SANDBOX_VAR_DIR)\n"
         f"  open {url}/v1/docs          # the OpenAPI reference\n"
     )
 

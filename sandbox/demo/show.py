@@ -34,7 +34,7 @@ def facts_table(facts: Iterable[Mapping[str, Any]], title: str) -> Table:
 def _deadline(stage: Mapping[str, Any]) -> str:
     if stage["open"]:
         return str(stage["time_left"])
-    met = "met the deadline" if stage["met_deadline"] else "MISSED the deadline"
+    met = "on time" if stage["met_deadline"] else "LATE"
     return f"{stage['outcome']} by {stage['closed_by']}, {met}"
 
 

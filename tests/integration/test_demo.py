@@ -30,7 +30,7 @@ FIRST_RUN = (
     "credit_standing", "application 1, as submitted", "security_measures",
     "waiting for the authority's form review", "5 working days left",
     "Authority: the form review (within 5 working days)", "10 working days left",
-    "approved by demo-provider, met the deadline", "agreement version", "grant grant-1: accepted",
+    "approved by demo-provider, on time", "agreement version", "grant grant-1: accepted",
     "agreement_sha256",
     # the jobs
     "grant grant-", "submitted DP job", "submitted raw-access job", "pending_review",
@@ -81,7 +81,9 @@ def test_demo_walks_through_every_role_and_runs_again_on_what_it_left(tmp_path):
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     for expected in FIRST_RUN:
         assert expected in first.stdout, expected
-    assert (tmp_path / "var" / "demo" / "tokens.env").exists()
+    tokens = (tmp_path / "var" / "demo" / "tokens.env").read_text(encoding="utf-8")
+    assert f"export SANDBOX_URL=http://127.0.0.1:{port}\n" in tokens
+    assert f"export SANDBOX_VAR_DIR={(tmp_path / 'var').resolve()}\n" in tokens
     assert (f"the server has stopped (SANDBOX_DEMO_EXIT=1); run `.venv/bin/sandbox serve "
             f"--port {port}` and `source var/demo/tokens.env` to try these") in first.stdout
 
