@@ -435,6 +435,7 @@ CASES = (
          frozenset()),
     Case("rows of unconditional", get("/v1/datasets/m_open/rows"), EVERYONE),
     Case("download unconditional", get("/v1/datasets/m_open/download"), EVERYONE),
+    Case("integrity check", get("/v1/datasets/m_cond/integrity"), OVERSIGHT | {"provider"}),
     Case("record desensitisation",
          post("/v1/datasets/m_cond/desensitisations", {"method": "masking"}),
          frozenset({"provider"})),
@@ -607,7 +608,8 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/tokens/{token_id}", "/v1/uploads", "/v1/uploads/{upload_id}", "/v1/datasets",
         "/v1/datasets/{name}", "/v1/datasets/{name}/versions", "/v1/datasets/{name}/quality",
         "/v1/datasets/{name}/preview", "/v1/datasets/{name}/rows",
-        "/v1/datasets/{name}/download", "/v1/datasets/{name}/desensitisations",
+        "/v1/datasets/{name}/download", "/v1/datasets/{name}/integrity",
+        "/v1/datasets/{name}/desensitisations",
         "/v1/datasets/{name}/attribute-changes", "/v1/attribute-changes",
         "/v1/attribute-changes/{change_id}/decision", "/v1/audit", "/v1/audit/export",
         "/v1/audit/verify", "/v1/audit/checkpoints", "/v1/policies/floor",
@@ -635,4 +637,4 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/results/{job_id}",
     }
     assert {p for _m, p in routes} == covered_paths
-    assert len(routes) == 90 == len(CASES) - 4  # four cases probe a second variant of a route
+    assert len(routes) == 91 == len(CASES) - 4  # four cases probe a second variant of a route
