@@ -169,7 +169,7 @@ def test_the_stopped_message_names_the_command_for_the_same_var_dir_and_port(
     assert serve_command(Path("var"), 8000) == (
         "`make serve` (or `.venv/bin/sandbox serve`)")
     assert serve_command(Path("var"), 8123) == "`.venv/bin/sandbox serve --port 8123`"
-    elsewhere = tmp_path.parent / "demo-var"
+    elsewhere = (tmp_path.parent / "demo-var").resolve()
     assert serve_command(elsewhere, 8000) == (
         f"`SANDBOX_VAR_DIR={elsewhere} make serve` "
         f"(or `SANDBOX_VAR_DIR={elsewhere} .venv/bin/sandbox serve`)")
