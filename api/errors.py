@@ -24,10 +24,14 @@ from sandbox.errors import (
     AccessRefused,
     AuthenticationRequired,
     Conflict,
+    DataUnavailable,
     InvalidRequest,
     NotFound,
     PermissionDenied,
     SandboxError,
+    StorageFull,
+    UploadExpired,
+    UploadTimedOut,
     UploadTooLarge,
     UploadTruncated,
 )
@@ -40,12 +44,18 @@ log = logging.getLogger("sandbox.api")
 STATUS_BY_ERROR: tuple[tuple[type[SandboxError], int], ...] = (
     (UploadTooLarge, 413),
     (UploadTruncated, 400),
+    (UploadTimedOut, 408),
     (InvalidRequest, 422),
+    (UploadExpired, 410),
     (NotFound, 404),
     (Conflict, 409),
     (AuthenticationRequired, 401),
     (AccessRefused, 403),
     (PermissionDenied, 403),
+    # The server's own trouble, named: a damaged version file is expected to be repaired
+    # (503: not the caller's fault, worth retrying later), a full disk is 507.
+    (DataUnavailable, 503),
+    (StorageFull, 507),
 )
 
 
@@ -72,9 +82,13 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     403: "Refused: the caller's role, organisation or ownership does not allow it (audited)",
     404: "Not found, or not visible to the caller",
     405: "The path exists but not with this method; the Allow header lists those it has",
+    408: "The upload's body stopped arriving; nothing was staged",
     409: "Conflicts with the current state of the object",
+    410: "The staged upload expired and was removed; upload the file again",
     413: "The upload is larger than the limit",
     422: "Invalid input: the message names each problem",
+    503: "A dataset version's stored file is damaged; its provider has been told",
+    507: "The server's storage is full (the message names which); nothing was changed",
 }
 
 

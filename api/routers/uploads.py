@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import PlatformDep, WriteSession, require_roles
 from api.errors import error_responses
 from api.schemas.uploads import UploadPublic
-from sandbox.datasets import registry
+from sandbox.datasets import uploads
 from sandbox.errors import InvalidRequest
 from sandbox.identity.model import Actor, Role
 
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/uploads", tags=["uploads"])
     status_code=201,
     openapi_extra={"requestBody": {"content": {"application/octet-stream": {
         "schema": {"type": "string", "format": "binary"}}}, "required": True}},
-    responses=error_responses(413),
+    responses=error_responses(408, 413, 507),
 )
 async def upload(
     request: Request,
@@ -33,20 +33,24 @@ async def upload(
 ) -> UploadPublic:
     """Stage a data file (provider). Send the file as the raw body; name it in X-Filename.
 
-    The upload is refused while it streams once it passes the size limit, and refused if
-    fewer bytes arrive than Content-Length declared. Nothing enters the catalog until a
-    registration names the returned ``upload_id``.
+    The upload is refused while it streams once it passes the size limit, refused if
+    fewer bytes arrive than Content-Length declared, and cut (408) when no byte arrives for
+    the idle timeout; a full staging disk is a 507. Nothing enters the catalog until a
+    registration names the returned ``upload_id``, within the upload expiry (a day by
+    default); expired uploads are removed first.
     """
     if content_length is not None and content_length < 0:
         raise InvalidRequest("Content-Length must not be negative")
+    await run_in_threadpool(uploads.expire_uploads, platform)
     staged = await platform.staging.receive(
         request.stream(),
         declared_length=content_length,
         max_bytes=platform.settings.max_upload_bytes,
+        idle_timeout=platform.settings.upload_idle_timeout_seconds,
     )
 
     def _record() -> None:
-        registry.record_upload(session, actor, staged, x_filename)
+        uploads.record_upload(session, actor, staged, x_filename)
         session.commit()  # here, not after the handler: a failed commit discards the file too
 
     try:
@@ -58,11 +62,11 @@ async def upload(
                         byte_size=staged.byte_size, sha256=staged.sha256)
 
 
-@router.delete("/{upload_id}", status_code=204)
+@router.delete("/{upload_id}", status_code=204, responses=error_responses(410))
 def discard(
     upload_id: str,
     platform: PlatformDep,
     actor: Annotated[Actor, require_roles(Role.PROVIDER)],
 ) -> None:
     """Discard a staged upload of the caller's."""
-    registry.discard_upload(platform, actor, upload_id)
+    uploads.discard_upload(platform, actor, upload_id)
