@@ -51,8 +51,10 @@ from sandbox.catalog.queries import dataset_row, metadata_of, version_row
 from sandbox.catalog.suspension import refuse_if_suspended
 from sandbox.engine.bounding import ROWS_PER_BUCKET, BoundedVersion, bounded_version
 from sandbox.engine.compute import RayTaskPool, TaskPool, run_partials
+from sandbox.engine.distinct import distinct_partial
 from sandbox.engine.memo import PartialMemo
 from sandbox.engine.operations import Aggregates
+from sandbox.engine.partial_plan import Partial
 from sandbox.engine.plan import Query, partial_plan_of, plan_query
 from sandbox.engine.postprocess import noise_and_rules
 from sandbox.engine.report import MechanismReport, Release, ReleaseReport
@@ -296,18 +298,23 @@ class DatasetHandle(Aggregates):
         partial_plan = partial_plan_of(plan)
         # The bounded copy is determined by the immutable version, the unit and the bound.
         data = (self.info.sha256, self.privacy_unit, self.contribution_bound)
-        partial = engine._memo.get(data, partial_plan)
-        if partial is None:
-            partial = run_partials(engine.pool, engine.platform.store.filesystem,
-                                   bounded.fragments, partial_plan)
-            engine._memo.put(data, partial_plan, partial)
+        partial: Partial | None
+        if query.distinct is not None:  # distinct values: their own scan, never memoised
+            partial = distinct_partial(engine.pool, engine.platform.store.filesystem,
+                                       bounded.fragments, partial_plan, query.distinct.name)
+        else:
+            partial = engine._memo.get(data, partial_plan)
+            if partial is None:
+                partial = run_partials(engine.pool, engine.platform.store.filesystem,
+                                       bounded.fragments, partial_plan)
+                engine._memo.put(data, partial_plan, partial)
         noised = noise_and_rules(plan, partial, self.policy.row_count,
                                  self.info.dictionary)
         # A suspension that came while computing freezes the release: the charge stays
         # spent (wasted), the output never leaves.
         self._refuse_if_suspended()
         engine.ledger.release(charge.id, engine.actor)
-        column = query.value or query.histogram
+        column = query.value or query.histogram or query.distinct
         report = ReleaseReport(
             dataset=self.info.name, version=self.info.version, operation=query.operation,
             column=column.name if column is not None else None,
@@ -320,6 +327,7 @@ class DatasetHandle(Aggregates):
             partition_selection=plan.selection, groups_released=noised.groups,
             suppressed=noised.row_count.suppressed, truncated=noised.truncated,
             row_count=noised.row_count, charge_id=charge.id, transformations=plan.steps,
+            statistics=tuple(s.value for s in query.statistics),
         )
         release = Release(noised.value, report)
         engine.releases.append(release)
@@ -328,8 +336,10 @@ class DatasetHandle(Aggregates):
 
 
 def _purpose(info: QueriedVersion, query: Query) -> str:
-    column = query.value or query.histogram
+    column = query.value or query.histogram or query.distinct
     text = query.operation.value
+    if query.statistics:
+        text += " (" + ", ".join(s.value for s in query.statistics) + ")"
     if column is not None:
         text += f" of {column.name}"
     if query.keys:

@@ -28,7 +28,9 @@ from typing import Any
 import pyarrow as pa
 
 from sandbox.catalog.dictionary import ColumnSpec, ColumnType
+from sandbox.engine import joint
 from sandbox.engine.derived import Derived
+from sandbox.engine.distinct import distinct_sensitivity
 from sandbox.engine.fixedpoint import Grid
 from sandbox.engine.measurements import (
     Calibrated,
@@ -60,9 +62,14 @@ SHARES: dict[Operation, dict[Part, Fraction]] = {
     Operation.VARIANCE: {Part.COUNT: Fraction(1, 3), Part.SUM: Fraction(1, 3),
                          Part.SQUARES: Fraction(1, 3)},
     Operation.QUANTILE: {Part.COUNT: Fraction(1, 4), Part.SELECT: Fraction(3, 4)},
+    Operation.MIN: {Part.COUNT: Fraction(1, 4), Part.SELECT: Fraction(3, 4)},
+    Operation.MAX: {Part.COUNT: Fraction(1, 4), Part.SELECT: Fraction(3, 4)},
+    Operation.MEDIAN: {Part.COUNT: Fraction(1, 4), Part.SELECT: Fraction(3, 4)},
+    Operation.COUNT_DISTINCT: {Part.COUNT: Fraction(1)},
 }
 """How a query's budget is split between its measurements. The count of every release is
-the noisy support the row-count rules act on."""
+the noisy support the row-count rules act on. An ``agg`` splits by its statistics
+(:func:`sandbox.engine.joint.shares_of`)."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,19 @@ class Query:
     shape: Shape = Shape()
     """Derived columns and filter, evaluated after contribution bounding (the handle sets
     it on every query it runs)."""
+    statistics: tuple[Operation, ...] = ()
+    """An ``agg``'s statistics, in the order asked (:mod:`sandbox.engine.joint`)."""
+    distinct: ColumnSpec | None = None
+    """The column whose distinct values a ``count_distinct`` counts."""
+    distinct_of_unit: bool = False
+    """Whether that column is the privacy unit (:mod:`sandbox.engine.distinct`)."""
+
+    @property
+    def cells_per_group(self) -> int:
+        """Statistics released per group: the count, and an ``agg``'s value statistics."""
+        if self.operation is Operation.AGG:
+            return 1 + len(joint.value_statistics(self.statistics))
+        return self.operation.cells_per_group
 
 
 @dataclass
@@ -141,7 +161,8 @@ def plan_query(query: Query, policy: Policy, contribution_bound: int,
         else:
             dimensions.append(dimension_of(query.histogram))
     selection = any(d.allowed is None and d.bins is None for d in dimensions)
-    cells_per_group = query.operation.cells_per_group
+    cells_per_group = query.cells_per_group
+    groups: int | None = None
     limit = policy.row_count.max_output_cells
     assert limit is not None
     if selection:
@@ -162,14 +183,24 @@ def plan_query(query: Query, policy: Policy, contribution_bound: int,
     steps = stability_steps(query.shape, privacy_unit, contribution_bound)
     plan = Plan(query, tuple(dimensions), selection, steps)
     budget = budget_of(accounting, query.epsilon)
-    shares = SHARES[query.operation]
     c = plan.row_distance
+    if query.operation is Operation.AGG:
+        if query.value is not None:
+            plan.grid = Grid.centred(query.lower, query.upper)
+        plan.parts = joint.plan_parts(accounting, c, budget, query.statistics, plan.grid,
+                                      selection, query.delta)
+        return plan
+    shares = SHARES[query.operation]
     if selection:
         assert query.delta is not None
         plan.parts[Part.COUNT] = partition_selection(accounting, c,
                                                      budget * shares[Part.COUNT], query.delta)
     else:
-        plan.parts[Part.COUNT] = integer_noise(accounting, c, budget * shares[Part.COUNT])
+        counted = c
+        if query.operation is Operation.COUNT_DISTINCT:
+            counted = distinct_sensitivity(accounting, c, query.distinct_of_unit, groups)
+        plan.parts[Part.COUNT] = integer_noise(accounting, counted,
+                                               budget * shares[Part.COUNT])
     # One grid step per (lower, upper): a sum and a mean or variance on the same bounds
     # sum the same raw units (one pass, see sandbox.engine.memo). A sum is uncentred,
     # so its sensitivity is max(|lower|, |upper|) in units; a mean or variance is
@@ -179,7 +210,7 @@ def plan_query(query: Query, policy: Policy, contribution_bound: int,
     operation = query.operation
     if operation is Operation.SUM:
         plan.grid = Grid.for_sum(query.lower, query.upper)
-    elif operation in (Operation.MEAN, Operation.VARIANCE, Operation.QUANTILE):
+    elif operation in (Operation.MEAN, Operation.VARIANCE) or operation.is_quantile:
         plan.grid = Grid.centred(query.lower, query.upper)
     if operation in (Operation.SUM, Operation.MEAN, Operation.VARIANCE):
         assert plan.grid is not None
@@ -189,7 +220,7 @@ def plan_query(query: Query, policy: Policy, contribution_bound: int,
         assert plan.grid is not None
         plan.parts[Part.SQUARES] = integer_noise(accounting, c * plan.grid.max_square_units,
                                                  budget * shares[Part.SQUARES])
-    if operation is Operation.QUANTILE:
+    if operation.is_quantile:
         assert query.q is not None and query.value is not None
         level = query.q.limit_denominator(QUANTILE_DENOMINATOR)
         plan.alpha = (level.numerator, level.denominator)
@@ -210,6 +241,9 @@ def partial_plan_of(plan: Plan) -> PartialPlan:
     if query.value is not None:
         assert plan.grid is not None
         moments = _MOMENTS.get(query.operation, 0)
+        if query.operation is Operation.AGG:
+            values = joint.value_statistics(query.statistics)
+            moments = 2 if Operation.VARIANCE in values else 1 if values else 0
         value = ValueSpec(query.value.name, plan.grid, moments, plan.candidates)
     shape = query.shape.needed_for(query.keys)
     return PartialPlan(keys, bins, value, shape.derived, shape.where)

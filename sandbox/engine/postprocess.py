@@ -19,9 +19,10 @@ from typing import Any
 import pyarrow as pa
 
 from sandbox.catalog.dictionary import DataDictionary
+from sandbox.engine.joint import joint_values, value_statistics
 from sandbox.engine.partials import GroupKey, GroupStats, Partial
 from sandbox.engine.plan import Dimension, Plan
-from sandbox.engine.report import Operation, Part
+from sandbox.engine.report import Operation, Part, ReleaseValue
 from sandbox.policies.model import RowCountRules
 from sandbox.policies.rowcount import GroupRow, RowCountReport, apply_row_count_rules
 
@@ -30,8 +31,9 @@ from sandbox.policies.rowcount import GroupRow, RowCountReport, apply_row_count_
 class Noised:
     """A release's value after noise and the row-count rules, with what they did."""
 
-    value: int | float | pa.Table | None
-    """The number (``None``: suppressed) or the table of released groups."""
+    value: ReleaseValue
+    """The number (``None``: suppressed), an ungrouped ``agg``'s statistics, or the table
+    of released groups."""
     row_count: RowCountReport
     groups: int
     """Groups released."""
@@ -59,7 +61,7 @@ def noise_and_rules(plan: Plan, partial: Partial, rules: RowCountRules,
         chosen = sorted(selected.items(), key=lambda item: item[0])
         limit = rules.max_output_cells
         assert limit is not None
-        keep = limit // query.operation.cells_per_group
+        keep = limit // query.cells_per_group
         if len(chosen) > keep:
             truncated = len(chosen) - keep
             by_count = sorted(chosen, key=lambda item: -int(item[1]))[:keep]
@@ -70,10 +72,18 @@ def noise_and_rules(plan: Plan, partial: Partial, rules: RowCountRules,
         keys = list(itertools.product(*[
             tuple(range(len(d.bins) - 1)) if d.bins is not None else (d.allowed or ())
             for d in ordered]))
-        exact = [support(partial.get(key, GroupStats())) for key in keys]
-        counts = [int(v) for v in plan.parts[Part.COUNT](exact)] if keys else []
+        counts = []  # an agg's public counts come from its sides (sandbox.engine.joint)
+        if keys and Part.COUNT in plan.parts:
+            exact = [support(partial.get(key, GroupStats())) for key in keys]
+            counts = [int(v) for v in plan.parts[Part.COUNT](exact)]
     stats = [partial.get(key, GroupStats()) for key in keys]
-    values = _values(plan, stats, counts)
+    if Part.SIDES in plan.parts:
+        assert plan.grid is not None
+        joint = joint_values(plan.parts, plan.grid, query.statistics, stats,
+                             counts if plan.selection else None)
+        counts, values = joint.counts, joint.values
+    else:
+        values = _values(plan, stats, counts)
     rows = [GroupRow(key, float(count), values[i]) for i, (key, count)
             in enumerate(zip(keys, counts, strict=True))]
     result = apply_row_count_rules(rows, rules)
@@ -82,8 +92,13 @@ def noise_and_rules(plan: Plan, partial: Partial, rules: RowCountRules,
         if not released:
             return Noised(None, result.report, 0, truncated)
         row = released[0]
-        if query.operation is Operation.COUNT:
+        if query.operation in (Operation.COUNT, Operation.COUNT_DISTINCT):
             return Noised(int(row.count), result.report, 1, truncated)
+        if query.operation is Operation.AGG:
+            statistics = {Operation.COUNT.value: int(row.count),
+                          **{s.value: float(row.values[s.value])
+                             for s in value_statistics(query.statistics)}}
+            return Noised(statistics, result.report, 1, truncated)
         return Noised(float(row.values[query.operation.value]), result.report, 1, truncated)
     return Noised(_table(plan, ordered, released, dictionary), result.report, len(released),
                   truncated)
@@ -93,14 +108,14 @@ def _values(plan: Plan, stats: Sequence[GroupStats], counts: Sequence[int]
             ) -> list[dict[str, float]]:
     query = plan.query
     operation = query.operation
-    if operation.cells_per_group == 1 or not stats:
+    if query.cells_per_group == 1 or not stats:
         return [{} for _ in stats]
     grid = plan.grid
     assert grid is not None
-    if operation is Operation.QUANTILE:
+    if operation.is_quantile:  # quantile, min, max, median: named as asked
         assert plan.candidates is not None
         selector = plan.parts[Part.SELECT]
-        return [{Operation.QUANTILE.value: float(plan.candidates[int(selector(
+        return [{operation.value: float(plan.candidates[int(selector(
             group.quantile_scores(len(plan.candidates), plan.alpha)))])}
             for group in stats]
     sums = [int(v) for v in plan.parts[Part.SUM]([s.units for s in stats])]
@@ -135,8 +150,13 @@ def _table(plan: Plan, ordered: Sequence[Dimension], rows: Sequence[GroupRow],
             arrow_type = dimension.arrow_type or \
                 dictionary.by_name[dimension.column].type.arrow_type()
             columns[dimension.column] = pa.array(raw, arrow_type)
-    columns["count"] = pa.array([int(row.count) for row in rows], pa.int64())
-    if query.operation.cells_per_group == 2:
+    counted = "count_distinct" if query.operation is Operation.COUNT_DISTINCT else "count"
+    columns[counted] = pa.array([int(row.count) for row in rows], pa.int64())
+    if query.operation is Operation.AGG:
+        for statistic in value_statistics(query.statistics):
+            name = statistic.value
+            columns[name] = pa.array([row.values[name] for row in rows], pa.float64())
+    elif query.operation.cells_per_group == 2:
         name = query.operation.value
         columns[name] = pa.array([row.values[name] for row in rows], pa.float64())
     return pa.table(columns)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pyarrow as pa
 
@@ -18,6 +18,11 @@ from sandbox.policies.rowcount import RowCountReport
 
 if TYPE_CHECKING:
     from sandbox.engine.stability import StabilityStep
+
+
+ReleaseValue: TypeAlias = int | float | dict[str, int | float] | pa.Table | None
+"""What a release hands back: a number, ``None`` (suppressed), an ungrouped ``agg``'s
+statistics by name, or a table of groups."""
 
 
 class Operation(enum.StrEnum):
@@ -29,13 +34,38 @@ class Operation(enum.StrEnum):
     VARIANCE = "variance"
     QUANTILE = "quantile"
     HISTOGRAM = "histogram"
+    MIN = "min"
+    """The 0-quantile (Tumult's definition), see :attr:`is_quantile`."""
+    MAX = "max"
+    """The 1-quantile."""
+    MEDIAN = "median"
+    """The 0.5-quantile."""
+    COUNT_DISTINCT = "count_distinct"
+    """Distinct non-null values of a column (:mod:`sandbox.engine.distinct`)."""
+    AGG = "agg"
+    """Several statistics of one grouping, released jointly (:mod:`sandbox.engine.joint`)."""
 
     @property
     def cells_per_group(self) -> int:
         """Statistics one group of the output releases: its count, and a value unless the
-        operation is a count (``count`` and ``histogram`` release the count alone).
+        operation is a count (``count``, ``histogram`` and ``count_distinct`` release the
+        count alone). An ``agg`` releases as many as it was asked for: see
+        :attr:`sandbox.engine.plan.Query.cells_per_group`.
         """
-        return 1 if self in (Operation.COUNT, Operation.HISTOGRAM) else 2
+        counts = (Operation.COUNT, Operation.HISTOGRAM, Operation.COUNT_DISTINCT)
+        return 1 if self in counts else 2
+
+    @property
+    def is_quantile(self) -> bool:
+        """Whether the release is a quantile chosen by the exponential mechanism.
+
+        ``min``, ``max`` and ``median`` are the 0-, 1- and 0.5-quantiles, as Tumult Analytics
+        defines them: every candidate from ``lower`` up to the smallest value scores as well
+        as the minimum itself (no count can tell them apart), so a ``min`` lies at or below
+        the true minimum, anywhere down to ``lower`` (a ``max`` at or above the maximum, up
+        to ``upper``). Tight bounds give tight answers.
+        """
+        return self in (Operation.QUANTILE, Operation.MIN, Operation.MAX, Operation.MEDIAN)
 
 
 class Part(enum.StrEnum):
@@ -49,6 +79,10 @@ class Part(enum.StrEnum):
     """The fixed-point sum of their squares (variance)."""
     SELECT = "select"
     """The noisy choice among quantile candidates."""
+    SIDES = "sides"
+    """An ``agg``'s two one-sided sums per group, of ``value - lower`` and of
+    ``upper - value``: their total is the count times the range, so the count, the sum and
+    the mean all follow from this one measurement (:mod:`sandbox.engine.joint`)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +139,8 @@ class ReleaseReport:
     transformations: tuple[StabilityStep, ...] = ()
     """From stored rows to aggregated rows: bounding, derived columns, the filter, each with
     the most rows one privacy unit has after it (the last: what the noise is calibrated for)."""
+    statistics: tuple[str, ...] = ()
+    """An ``agg``'s statistics, in the order asked (empty for every other operation)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -122,17 +158,19 @@ class ReleaseReport:
             "truncated": self.truncated, "row_count": self.row_count.to_dict(),
             "charge_id": self.charge_id,
             "transformations": [step.to_dict() for step in self.transformations],
+            **({"statistics": list(self.statistics)} if self.statistics else {}),
         }
 
 
 @dataclass(frozen=True)
 class Release:
-    """A DP output: a number (``None`` when suppressed) or a table of groups, with its report.
+    """A DP output: a number (``None`` when suppressed), the statistics of an ungrouped
+    ``agg`` by name, or a table of groups, with its report.
 
     Scalar releases format and convert like their number: ``f"{release:.0f}"``.
     """
 
-    value: int | float | pa.Table | None
+    value: ReleaseValue
     report: ReleaseReport
 
     def rows(self) -> list[dict[str, Any]]:
@@ -140,16 +178,21 @@ class Release:
         if isinstance(self.value, pa.Table):
             rows: list[dict[str, Any]] = self.value.to_pylist()
             return rows
+        if isinstance(self.value, dict):
+            return [dict(self.value)]
         return [{"value": self.value}]
 
     def __float__(self) -> float:
         if isinstance(self.value, int | float):
             return float(self.value)
-        raise TypeError("this release is suppressed or a table, not a number")
+        raise TypeError("this release is suppressed, a table or several statistics, not a "
+                        "number")
 
     def __format__(self, spec: str) -> str:
         if self.value is None:
             return "suppressed"
         if isinstance(self.value, pa.Table):
             return format(str(self.value.to_pylist()), spec)
+        if isinstance(self.value, dict):
+            return format(str(self.value), spec)
         return format(self.value, spec)

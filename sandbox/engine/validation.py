@@ -24,7 +24,8 @@ MAX_KEYS = 8
 MAX_BINS = 1000
 KEY_TYPES = (ColumnType.STRING, ColumnType.INT64, ColumnType.BOOL, ColumnType.DATE)
 RESERVED_OUTPUT_NAMES = frozenset(
-    {"count", "sum", "mean", "variance", "quantile", "bin_lower", "bin_upper"}
+    {"count", "sum", "mean", "variance", "quantile", "bin_lower", "bin_upper",
+     "min", "max", "median", "count_distinct"}
 )
 _NUMBER_TYPES = (int, float, Decimal, Fraction)
 
