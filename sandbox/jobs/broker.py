@@ -7,8 +7,10 @@ channel). For each call the broker, on the trusted side:
    still active for it and the dataset not suspended (a grant revoked or a dataset
    suspended mid-job stops the next call);
 2. runs the call through :class:`~sandbox.engine.QueryEngine` under the effective policy of
-   the dataset with the grant, which validates the arguments, charges the grant's and the
-   dataset's budgets *before* computing and adds the noise;
+   the dataset with the grant, on the handle the request shapes (its derived columns in
+   order, then its ``where`` conditions, then its ``group_by`` keys), which validates the
+   arguments, charges the grant's and the dataset's budgets *before* computing and adds
+   the noise;
 3. records the release's report (what it cost, which mechanism) with the job, and answers
    with the noisy value only: a number, ``None`` when suppressed, or a table as a list of
    row objects.
@@ -153,6 +155,10 @@ class JobBroker:
         try:
             self._check_still_allowed(request.dataset)
             handle: Any = self.engine().dataset(request.dataset)
+            for spec in request.derive:
+                handle = handle.derive(spec)
+            if request.where:
+                handle = handle.where(*request.where)
             if request.group_by:
                 handle = handle.group_by(list(request.group_by))
             method = getattr(handle, request.call.value)

@@ -12,7 +12,8 @@ Messages (``op``, one of :class:`Op`):
 * trusted → worker: ``start`` (source, params, allowed imports, limits), ``reply`` (a DP
   result: ``{"ok": true, "value": ...}`` or ``{"ok": false, "error": "..."}``);
 * worker → trusted: ``dp`` (``{"op": "dp", "call": "count", "dataset": ..., "args": {...}}``,
-  a :class:`DPRequest` naming one of :class:`DPCall`), ``sdc`` (a raw-access job's helper, one
+  a :class:`DPRequest` naming one of :class:`DPCall`, with its ``group_by`` keys, ``where``
+  conditions and ``derive`` columns when it has any), ``sdc`` (a raw-access job's helper, one
   of :class:`HelperCall`), ``log`` (one line), ``result`` (the model's return value), ``error``
   (a failure with its kind, one of :class:`ErrorKind`).
 
@@ -355,12 +356,17 @@ class DPRequest:
         dataset: The dataset name the model asked for.
         args: Plain keyword arguments (``epsilon``, ``column``, ``lower``, ...).
         group_by: Group keys, empty for an ungrouped call.
+        where: Filter conditions as data (all must hold), empty for every row; the trusted
+            side checks them (``sandbox.engine.filters``).
+        derive: Derived columns as dicts (``{"kind": "bin", ...}``), in the order made.
     """
 
     call: DPCall
     dataset: str
     args: dict[str, Any]
     group_by: tuple[str, ...] = ()
+    where: tuple[Any, ...] = ()
+    derive: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.call, DPCall):
@@ -381,6 +387,7 @@ class DPRequest:
         """
         call, dataset = message.get("call"), message.get("dataset")
         args, group_by = message.get("args", {}), message.get("group_by", [])
+        where, derive = message.get("where", []), message.get("derive", [])
         if message.get("op") != Op.DP or not isinstance(call, str) or call not in DP_CALLS:
             raise ChannelError(f"unknown DP call {call!r}")
         if not isinstance(dataset, str) or not dataset:
@@ -389,7 +396,14 @@ class DPRequest:
             raise ChannelError("DP call args must be an object")
         if not isinstance(group_by, list) or not all(isinstance(k, str) for k in group_by):
             raise ChannelError("group_by must be a list of column names")
-        return cls(call=DPCall(call), dataset=dataset, args=args, group_by=tuple(group_by))
+        # The conditions' content is the engine's to check: a bad one is a refusal the
+        # model sees, not a broken channel.
+        if not isinstance(where, list):
+            raise ChannelError("where must be a list of conditions")
+        if not isinstance(derive, list) or not all(isinstance(d, dict) for d in derive):
+            raise ChannelError("derive must be a list of objects")
+        return cls(call=DPCall(call), dataset=dataset, args=args, group_by=tuple(group_by),
+                   where=tuple(where), derive=tuple(derive))
 
     def to_message(self) -> dict[str, Any]:
         """Return the wire form."""
@@ -399,4 +413,6 @@ class DPRequest:
             "dataset": self.dataset,
             "args": self.args,
             "group_by": list(self.group_by),
+            **({"where": list(self.where)} if self.where else {}),
+            **({"derive": list(self.derive)} if self.derive else {}),
         }

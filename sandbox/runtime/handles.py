@@ -7,6 +7,13 @@ largest message): what cannot cross is :class:`DPArgumentError` in the model, na
 argument and the rule but never the value, and nothing is sent, so nothing is charged. The
 trusted side would refuse the same message as a protocol error and end the run.
 
+A handle also carries the query's row-level shape, built as data and sent with each call:
+``where(...)`` conditions (lists, dicts, or ``ctx.col`` comparisons,
+:mod:`sandbox.runtime.conditions`), derived columns (``bin``, ``map``, ``date_part``) and
+``group_by`` keys; each call returns a new handle, so a handle can be reused as a base.
+Nothing is checked here beyond what the channel needs: the trusted side refuses a bad
+filter or derived column, before anything is read or charged.
+
 Imported by the worker inside the sandbox: standard library and the channel only.
 """
 
@@ -17,6 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sandbox.runtime.channel import ChannelError, DPCall, DPRequest, encode, unsendable
+from sandbox.runtime.conditions import as_filter_data
 
 __all__ = ["DPArgumentError", "DPError", "DPHandle", "Send", "check_sendable"]
 
@@ -69,17 +77,22 @@ def check_sendable(
         encode(message, max_bytes)
     except ChannelError:
         largest = max(parts, key=lambda words: len(json.dumps(parts[words])))
-        verb = "are" if largest.endswith("keys") else "is"
+        verb = "are" if largest.endswith(("keys", "columns", "conditions")) else "is"
         raise error(f"{call}(): {largest} {verb} too large to send (a call's message is "
                     f"limited to {max_bytes} bytes)") from None
 
 
-def call_parts(dataset: str, group_by: tuple[str, ...], args: Mapping[str, Any]
+def call_parts(dataset: str, group_by: tuple[str, ...], args: Mapping[str, Any],
+               where: tuple[Any, ...] = (), derive: tuple[dict[str, Any], ...] = ()
                ) -> dict[str, object]:
     """The parts of a DP call's message, by the words an error names each with."""
     parts: dict[str, object] = {"the dataset name": dataset}
     if group_by:
         parts["the group keys"] = list(group_by)
+    if where:
+        parts["the where() conditions"] = list(where)
+    if derive:
+        parts["the derived columns"] = list(derive)
     for name, value in args.items():
         if unsendable(name) is not None:
             parts["an argument's name"] = name
@@ -91,31 +104,85 @@ def call_parts(dataset: str, group_by: tuple[str, ...], args: Mapping[str, Any]
 class DPHandle:
     """The model's view of a dataset: every aggregate is a message to the trusted broker."""
 
-    __slots__ = ("_dataset", "_group_by", "_max_bytes", "_send")
+    __slots__ = ("_dataset", "_derive", "_group_by", "_max_bytes", "_send", "_where")
 
     def __init__(self, dataset: str, send: Send, max_bytes: int,
-                 group_by: tuple[str, ...] = ()) -> None:
+                 group_by: tuple[str, ...] = (), where: tuple[Any, ...] = (),
+                 derive: tuple[dict[str, Any], ...] = ()) -> None:
         self._dataset = dataset
         self._send = send
         self._max_bytes = max_bytes
         self._group_by = group_by
+        self._where = where
+        self._derive = derive
 
     def _call(self, call: DPCall, args: dict[str, Any]) -> Any:
-        request = DPRequest(call=call, dataset=self._dataset, args=args, group_by=self._group_by)
+        request = DPRequest(call=call, dataset=self._dataset, args=args, group_by=self._group_by,
+                            where=self._where, derive=self._derive)
         message = request.to_message()
-        check_sendable(call.value, call_parts(self._dataset, self._group_by, args), message,
-                       self._max_bytes)
+        check_sendable(call.value, call_parts(self._dataset, self._group_by, args, self._where,
+                                              self._derive), message, self._max_bytes)
         reply = self._send(message)
         if reply.get("ok") is not True:
             raise DPError(str(reply.get("error", "the DP call was refused")))
         return reply.get("value")
 
-    def group_by(self, *keys: str) -> DPHandle:
-        """Return a handle whose aggregates are computed per group of ``keys``."""
-        if not keys or not all(isinstance(k, str) for k in keys):
+    def _with(self, group_by: tuple[str, ...] = (), where: tuple[Any, ...] = (),
+              derive: tuple[dict[str, Any], ...] = ()) -> DPHandle:
+        return DPHandle(self._dataset, self._send, self._max_bytes, self._group_by + group_by,
+                        self._where + where, self._derive + derive)
+
+    def group_by(self, *keys: str | list[str]) -> DPHandle:
+        """Return a handle whose aggregates are computed per group of ``keys`` (several
+        names, or one list): stored columns or derived ones (``bin``, ``map``,
+        ``date_part``).
+        """
+        names: tuple[Any, ...] = keys
+        if len(keys) == 1 and isinstance(keys[0], list | tuple):
+            names = tuple(keys[0])
+        if not names or not all(isinstance(k, str) for k in names):
             raise TypeError("group_by() takes one or more column names")
-        return DPHandle(self._dataset, self._send, self._max_bytes,
-                        self._group_by + tuple(keys))
+        return self._with(group_by=names)
+
+    def where(self, *conditions: Any) -> DPHandle:
+        """Return a handle on the rows meeting every condition: ``["age", ">=", 65]``,
+        ``["district", "in", [...]]``, ``["age", "between", [18, 64]]``,
+        ``["income", "is_null"]``, ``{"and"|"or": [...]}``, ``{"not": ...}``, or
+        ``ctx.col`` comparisons such as ``(col("age") >= 65) & ~col("income").is_null()``.
+        """
+        if not conditions:
+            raise TypeError("where() takes one or more conditions")
+        return self._with(where=tuple(as_filter_data(c) for c in conditions))
+
+    def bin(self, column: str, edges: Any, name: str | None = None,
+            labels: Any = None) -> DPHandle:
+        """Return a handle with a column ``name`` (default ``<column>_bin``): the bin of the
+        numeric ``column`` among the public ``edges`` (``[0, 18, 65, 120]``: ``"[0, 18)"``,
+        ``"[18, 65)"``, ``"[65, 120]"``, or ``labels``); outside the edges: no bin.
+        """
+        return self._derived({"kind": "bin", "column": column, "edges": _listed(edges),
+                              "name": name, "labels": _listed(labels)})
+
+    def map(self, column: str, mapping: Any, name: str | None = None,
+            default: str | None = None) -> DPHandle:
+        """Return a handle with a column ``name`` (default ``<column>_group``): the coarser
+        category ``mapping`` gives the text ``column`` (``{"North": "N", ...}``); a value it
+        does not name goes to ``default``, or to no category.
+        """
+        return self._derived({"kind": "map", "column": column, "mapping": mapping,
+                              "name": name, "default": default})
+
+    def date_part(self, column: str, part: str, name: str | None = None,
+                  years: Any = None) -> DPHandle:
+        """Return a handle with a column ``name`` (default ``<column>_<part>``): the
+        ``year`` (give the public ``years=[first, last]``), ``quarter``, ``month`` or
+        ``weekday`` (Monday 1 to Sunday 7) of a date or timestamp ``column``.
+        """
+        return self._derived({"kind": "date_part", "column": column, "part": part,
+                              "name": name, "years": _listed(years)})
+
+    def _derived(self, spec: dict[str, Any]) -> DPHandle:
+        return self._with(derive=({k: v for k, v in spec.items() if v is not None},))
 
     def count(self, **kwargs: Any) -> Any:
         """DP count (``epsilon``)."""
@@ -143,3 +210,8 @@ class DPHandle:
 
     def __repr__(self) -> str:
         return f"<DP handle {self._dataset!r}>"
+
+
+def _listed(value: Any) -> Any:
+    """A range or tuple as a list (what the channel sends); anything else as it is."""
+    return list(value) if isinstance(value, range | tuple) else value

@@ -28,6 +28,7 @@ from sandbox.runtime.channel import (
     write_message,
 )
 from sandbox.runtime.compiler import compile_model, safe_globals
+from sandbox.runtime.conditions import Column
 from sandbox.runtime.handles import DPArgumentError, DPError, DPHandle, Send, check_sendable
 
 __all__ = [
@@ -97,7 +98,9 @@ def _open_table(path: str) -> Any:
 
 
 class ModelContext:
-    """The ``ctx`` a model's ``run`` receives: ``dataset``, ``table``, ``params`` and ``log``."""
+    """The ``ctx`` a model's ``run`` receives: ``dataset``, ``col``, ``table``, ``params`` and
+    ``log``.
+    """
 
     __slots__ = ("_log_left", "_log_truncated", "_max_bytes", "_post", "_send", "_tables",
                  "params")
@@ -173,6 +176,12 @@ class ModelContext:
         if reply.get("ok") is not True:
             raise ValueError(str(reply.get("error", f"{call}() was refused")))
         return reply.get("value")
+
+    def col(self, name: str) -> Column:
+        """A column to compare in ``where``: ``ctx.col("age") >= 65``
+        (:mod:`sandbox.runtime.conditions`).
+        """
+        return Column(name)
 
     def dataset(self, name: str) -> DPHandle:
         """Return the DP handle of a dataset (the broker checks the job's grant)."""

@@ -36,11 +36,14 @@ class FakeBroker:
     def __init__(self, dataset: str = "census") -> None:
         self.dataset = dataset
         self.calls: list[tuple[str, tuple[str, ...], dict[str, Any]]] = []
+        self.shapes: list[tuple[tuple[Any, ...], tuple[dict[str, Any], ...]]] = []
+        """Each call's ``where`` conditions and derived columns."""
 
     def __call__(self, request: DPRequest) -> Any:
         if request.dataset != self.dataset:
             raise BrokerRefusal(f"dataset {request.dataset!r} is not in this job's grant")
         self.calls.append((request.call, request.group_by, request.args))
+        self.shapes.append((request.where, request.derive))
         if request.group_by or request.call == "histogram":
             return dict(GROUPS)
         return {
@@ -114,6 +117,30 @@ CASES: dict[str, tuple[dict[str, Any], list[tuple[str, tuple[str, ...], dict[str
 }
 
 
+AGE_65 = (["age", ">=", 65],)
+BANDS = {"kind": "bin", "column": "age", "edges": [0, 18, 65, 120], "name": "age_bin"}
+CASES["filtered_group_statistics"] = (
+    {"dataset": "census", "groups": ["region", "sex"], "column": "income", "lower": 0,
+     "upper": 1e5, "filter_column": "age", "filter_min": 65, "epsilon": 0.5},
+    [("count", ("region", "sex"), {"epsilon": 0.25}),
+     ("mean", ("region", "sex"), {"column": "income", "lower": 0, "upper": 1e5,
+                                  "epsilon": 0.25})],
+    {"dataset": "census", "groups": ["region", "sex"], "where": [list(AGE_65[0])],
+     "count": GROUPS, "mean": GROUPS},
+)
+CASES["crosstab"] = (
+    {"dataset": "census", "rows": "region", "cols": "age", "cols_bins": [0, 18, 65, 120],
+     "epsilon": 0.3},
+    [("count", ("region", "age_bin"), {"epsilon": 0.3})],
+    {"dataset": "census", "rows": "region", "cols": "age_bin", "count": GROUPS},
+)
+SHAPES: dict[str, list[tuple[tuple[Any, ...], tuple[dict[str, Any], ...]]]] = {
+    "filtered_group_statistics": [(AGE_65, ()), (AGE_65, ())],
+    "crosstab": [((), (BANDS,))],
+}
+"""The where conditions and derived columns each call of a model sends (none if absent)."""
+
+
 @pytest.fixture(scope="module")
 def models() -> VettedModels:
     return VettedModels()
@@ -173,6 +200,7 @@ def test_model_runs_end_to_end(models: VettedModels, strongest: Backend, name: s
                 assert args[key] == pytest.approx(value, rel=1e-12)
             else:
                 assert args[key] == value
+    assert broker.shapes == SHAPES.get(name, [((), ())] * len(expected_calls))
 
 
 def test_split_epsilon_never_exceeds_the_total(models: VettedModels, strongest: Backend) -> None:
