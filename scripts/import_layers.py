@@ -95,8 +95,9 @@ def upward_edges(show_graph: bool) -> list[str]:
     graph: dict[str, set[str]] = {}
     for source in SOURCES:
         for path in sorted((ROOT / source).rglob("*.py")):
-            if "migrations" in path.parts:
-                continue
+            inside = path.relative_to(ROOT).parts
+            if "migrations" in inside or any(part.startswith(".") for part in inside):
+                continue  # generated migrations; virtualenvs of benchmark peers
             importer = package_of(module_name(path))
             if importer is None:
                 continue
