@@ -10,7 +10,6 @@ other object is refused without being asked for its value.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 
@@ -115,31 +114,6 @@ def column_of(dictionary: DataDictionary, name: object, *, numeric: bool,
     if numeric and not spec.type.is_numeric:
         raise InvalidQuery(f"column {text!r} is {spec.type}, not numeric")
     return spec
-
-
-def key_columns(dictionary: DataDictionary, keys: object) -> tuple[ColumnSpec, ...]:
-    """Group-key columns: existing, categorical, never identifier or sensitive."""
-    if type(keys) is str:
-        names: Sequence[object] = [keys]
-    elif type(keys) in (list, tuple):
-        names = list(keys)  # type: ignore[call-overload]
-    else:
-        raise InvalidQuery("group keys must be a column name or a list of column names")
-    if not names:
-        raise InvalidQuery("group_by needs at least one key column")
-    if len(names) > MAX_KEYS:
-        raise InvalidQuery(f"group_by takes at most {MAX_KEYS} key columns")
-    specs: list[ColumnSpec] = []
-    for name in names:
-        text = column_name(name, "a group key")
-        spec = dictionary.by_name.get(text)
-        if spec is None:
-            raise InvalidQuery(f"the dataset has no column {text!r}")
-        key_column_allowed(spec)
-        if any(s.name == text for s in specs):
-            raise InvalidQuery(f"group key {text!r} is named twice")
-        specs.append(spec)
-    return tuple(specs)
 
 
 def key_column_allowed(spec: ColumnSpec) -> None:
