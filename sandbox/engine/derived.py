@@ -41,6 +41,8 @@ MAX_LABEL = 100
 """Longest label of a bin or a mapped category, in characters."""
 MAX_YEARS = 1000
 """Most years of a ``year`` date part."""
+FEW_EDGES = 17
+"""Up to this many edges, bins are found by one comparison per edge (vectorised)."""
 
 
 class DerivedKind(enum.StrEnum):
@@ -92,7 +94,13 @@ class Binned:
         edges = np.asarray(self.edges, dtype=np.float64)
         with np.errstate(invalid="ignore"):
             inside = (values >= edges[0]) & (values <= edges[-1])  # NaN and null: False
-        index = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
+            if len(edges) <= FEW_EDGES:  # a pass per inner edge beats a binary search
+                index = np.zeros(len(values), dtype=np.int32)
+                for edge in edges[1:-1]:
+                    index += values >= edge
+            else:  # the last edge belongs to the last bin
+                index = np.minimum(np.searchsorted(edges, values, side="right") - 1,
+                                   len(edges) - 2).astype(np.int32)
         return _encoded(index, inside, pa.array(self.labels, pa.string()))
 
     def to_data(self) -> dict[str, Any]:
@@ -220,7 +228,10 @@ Derived = Binned | Mapped | DateParted
 
 def _encoded_array(index: np.ndarray, valid: np.ndarray, dictionary: pa.Array
                    ) -> pa.DictionaryArray:
-    indices = pa.array(np.where(valid, index, 0).astype(np.int32), mask=~valid)
+    if valid.all():
+        indices = pa.array(index.astype(np.int32, copy=False))
+    else:
+        indices = pa.array(np.where(valid, index, 0).astype(np.int32), mask=~valid)
     return pa.DictionaryArray.from_arrays(indices, dictionary)
 
 

@@ -9,6 +9,7 @@ Every refusal charges nothing and quotes no data value.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator
 from dataclasses import replace
@@ -483,3 +484,20 @@ def test_shaped_queries_run_in_ray_tasks_as_in_process(census: Census,
             epsilon=EXACT), "age_bin", "visit_date_quarter", "clinic")
 
     assert ask(ray_engine) == ask(local_engine)
+
+
+@pytest.mark.parametrize("edges", [[0.0, 18.0, 65.0, 120.0], [float(e) for e in range(0, 121, 4)]])
+def test_bins_are_right_open_but_the_last_one_and_leave_out_what_is_outside(
+        edges: list[float]) -> None:
+    from sandbox.engine.derived import FEW_EDGES, Binned
+
+    assert (len(edges) <= FEW_EDGES) == (len(edges) == 4)  # both ways of finding bins
+    values = [-1.0, 0.0, 4.0, 17.999, 18.0, 64.0, 65.0, 119.5, 120.0, 120.5, None, math.nan]
+    labels = tuple(f"b{i}" for i in range(len(edges) - 1))
+    binned = Binned("band", "x", tuple(edges), labels).evaluate(
+        pa.chunked_array([pa.array(values, pa.float64())]))
+    got = binned.to_pylist()
+    expected = pd.cut(pd.Series(values, dtype="float64"), edges, right=False, labels=labels)
+    expected = [None if v != v else v for v in expected.astype(object)]
+    expected[values.index(120.0)] = labels[-1]  # the last bin is closed
+    assert got == expected
