@@ -497,7 +497,7 @@ def test_bins_are_right_open_but_the_last_one_and_leave_out_what_is_outside(
     binned = Binned("band", "x", tuple(edges), labels).evaluate(
         pa.chunked_array([pa.array(values, pa.float64())]))
     got = binned.to_pylist()
-    expected = pd.cut(pd.Series(values, dtype="float64"), edges, right=False, labels=labels)
-    expected = [None if v != v else v for v in expected.astype(object)]
+    cut = pd.cut(pd.Series(values, dtype="float64"), edges, right=False, labels=labels)
+    expected = [None if v != v else v for v in cut.astype(object)]
     expected[values.index(120.0)] = labels[-1]  # the last bin is closed
     assert got == expected
