@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from sandbox.jobs.runner import sandbox_instance
 from sandbox.ledger import SqlLedger
 from sandbox.platform import Platform
 from tests.support.http import ok
@@ -46,6 +48,16 @@ def run(ctx):
         ctx.log(line)
     ctx.log("y" * (2 * 1024 * 1024))
     return {{"logged": 4}}
+'''
+
+
+FOREVER = '''"""Never ends."""
+
+
+def run(ctx):
+    n = 0
+    while True:
+        n = n + 1
 '''
 
 
@@ -110,3 +122,24 @@ def test_a_models_imitations_reach_every_view_as_the_models(world: World) -> Non
         "model    | \\u202eevil\\u202c",
         "platform | " + log["entries"][-1]["text"],
     ]
+
+
+def test_a_running_jobs_container_carries_its_platform_and_job(
+        world: World, docker_engine: str) -> None:
+    """What lets the platform find a container its killed runner left
+    (``tests/jobs/test_orphaned_sandboxes.py``)."""
+    instance = sandbox_instance(world.server.settings)
+    with world.api("user") as api:
+        job = api.submit_job(["rf_auto"], source=FOREVER)
+        try:
+            api.wait_for_job(job["id"], timeout=60, until=lambda j: j["state"] == "running")
+            deadline, found = time.monotonic() + 30, ""
+            while not found and time.monotonic() < deadline:
+                found = subprocess.run(
+                    [docker_engine, "ps", "--filter", f"label=sandbox.instance={instance}",
+                     "--filter", f"label=sandbox.job={job['id']}", "--format", "{{.Names}}"],
+                    capture_output=True, text=True, timeout=30, check=True).stdout.strip()
+                time.sleep(0.2)
+            assert found.startswith("sandbox-run-"), found
+        finally:
+            api.cancel_job(job["id"])
