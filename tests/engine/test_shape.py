@@ -150,6 +150,25 @@ def test_a_filtered_grouped_count_sum_and_mean_equal_pandas(census: Census) -> N
     assert float(total) == pytest.approx(kept.age.sum(), abs=5)
 
 
+def test_filtered_quantiles_and_numeric_histograms_take_the_general_path(
+        census: Census) -> None:
+    ledger = rich_ledger("census")
+    north = engine_for(census, ledger).dataset("census").where(["district", "==", "North"])
+    frame = bounded_frame(census.table)
+    ages = frame[frame.district == "North"].age
+    median = north.quantile("age", 0.5, lower=0, upper=100, epsilon=EXACT)
+    assert abs(float(median) - ages.median()) <= 1
+    histogram = north.histogram("age", bins=[0, 40, 60, 100], epsilon=EXACT)
+    got = {(r["bin_lower"], r["bin_upper"]): r["count"] for r in histogram.rows()}
+    assert got == {(0.0, 40.0): int((ages < 40).sum()),
+                   (40.0, 60.0): int(((ages >= 40) & (ages < 60)).sum()),
+                   (60.0, 100.0): int((ages >= 60).sum())}
+    by_occupation = north.group_by("occupation").count(epsilon=EXACT, delta=1e-6)
+    truth = truth_counts(frame[frame.district == "North"], "occupation")
+    assert counts_of(by_occupation, "occupation") == {k: v for k, v in truth.items()
+                                                      if SECRET not in k[0]}
+
+
 def test_filters_follow_sql_null_semantics(census: Census) -> None:
     ledger = rich_ledger("census")
     data = engine_for(census, ledger).dataset("census")
