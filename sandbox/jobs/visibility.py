@@ -59,7 +59,7 @@ def content_held(session: Session, actor: Actor, row: JobRow) -> bool:
 
 
 _MODEL_ERROR = re.compile(r"^(?:Line (\d{1,9}): )?([A-Za-z_][A-Za-z0-9_]{0,80}): ")
-_RUNTIME_EXCEPTIONS = frozenset({"DPError"})
+_RUNTIME_EXCEPTIONS = frozenset({"DPError", "DPArgumentError"})
 """Exceptions the runtime raises into a model (:mod:`sandbox.runtime.worker`)."""
 _BUILTIN_EXCEPTIONS = frozenset(
     name for name, value in vars(builtins).items()
