@@ -78,10 +78,10 @@ def _show(job: dict[str, Any]) -> None:
     grid.add_row("submitted", when(job.get("submitted_at")))
     grid.add_row("finished", when(job.get("finished_at")))
     if job.get("held"):
-        grid.add_row("held", cell("log, errors and result wait for the output checks "
-                                  "and review"))
+        grid.add_row("held", cell("log, errors and result are released with the result, "
+                                  "after the output checks and review"))
     for error in job.get("errors") or []:
-        grid.add_row("error", cell(error))
+        grid.add_row("error", cell(printable(str(error))))  # the model chose this text
     for release in job.get("releases") or []:
         grid.add_row("charged", cell(f"{release.get('dataset')} v{release.get('version')} "
                                      f"{release.get('operation')}: {release.get('charged')}"))
