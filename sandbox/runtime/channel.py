@@ -85,6 +85,11 @@ class DPCall(enum.StrEnum):
     VARIANCE = "variance"
     QUANTILE = "quantile"
     HISTOGRAM = "histogram"
+    MIN = "min"
+    MAX = "max"
+    MEDIAN = "median"
+    COUNT_DISTINCT = "count_distinct"
+    AGG = "agg"
 
 
 DP_CALLS = frozenset(call.value for call in DPCall)

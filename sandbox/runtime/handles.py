@@ -208,6 +208,29 @@ class DPHandle:
         """DP histogram of ``column`` (``epsilon``)."""
         return self._call(DPCall.HISTOGRAM, {"column": column, **kwargs})
 
+    def min(self, column: str, **kwargs: Any) -> Any:
+        """DP minimum of ``column``, its 0-quantile (``lower``, ``upper``, ``epsilon``)."""
+        return self._call(DPCall.MIN, {"column": column, **kwargs})
+
+    def max(self, column: str, **kwargs: Any) -> Any:
+        """DP maximum of ``column``, its 1-quantile (``lower``, ``upper``, ``epsilon``)."""
+        return self._call(DPCall.MAX, {"column": column, **kwargs})
+
+    def median(self, column: str, **kwargs: Any) -> Any:
+        """DP median of ``column`` (``lower``, ``upper``, ``epsilon``)."""
+        return self._call(DPCall.MEDIAN, {"column": column, **kwargs})
+
+    def count_distinct(self, column: str, **kwargs: Any) -> Any:
+        """DP number of distinct values of ``column`` (``epsilon``)."""
+        return self._call(DPCall.COUNT_DISTINCT, {"column": column, **kwargs})
+
+    def agg(self, statistics: Any, **kwargs: Any) -> Any:
+        """Several statistics released jointly and charged once: ``statistics`` names some
+        of ``count``, ``sum``, ``mean`` and ``variance`` (``column``, ``lower``, ``upper``,
+        ``epsilon``). Ungrouped: a dict by statistic; grouped: a row per group.
+        """
+        return self._call(DPCall.AGG, {"statistics": statistics, **kwargs})
+
     def __repr__(self) -> str:
         return f"<DP handle {self._dataset!r}>"
 

@@ -311,3 +311,26 @@ def test_a_joint_release_reads_the_data_once(census: Census) -> None:
     assert engine._memo.hits == before + 1  # the mean's pass serves the joint release
     assert isinstance(release.value, pa.Table)
     assert not any(math.isnan(v) for v in release.value["mean"].to_pylist())
+
+
+def test_agg_and_count_distinct_follow_the_filter_and_derived_keys(
+        census: Census, noise_free: Selections) -> None:
+    data = engine_for(census, new_ledger()).dataset("census")
+    truth = [r for r in bounded_rows(census) if r["age"] >= 40]
+    older = data.where(["age", ">=", 40])
+    distinct = by_key(older.group_by("district").count_distinct("occupation", epsilon=1),
+                      "district")
+    for district, row in distinct.items():
+        assert row["count_distinct"] == len({r["occupation"] for r in truth
+                                             if r["district"] == district})
+    banded = older.bin("age", [40, 60, 100], name="band", labels=["40-59", "60+"])
+    joint = banded.group_by(["district", "band"]).agg(["count", "mean"], **INCOME, epsilon=1)
+    for row in joint.rows():
+        low = 40 if row["band"] == "40-59" else 60
+        high = 60 if row["band"] == "40-59" else 101
+        incomes = [r["income"] for r in truth if r["district"] == row["district"]
+                   and low <= r["age"] < high and r["income"] is not None]
+        assert row["count"] == len(incomes)
+        assert row["mean"] == pytest.approx(sum(incomes) / len(incomes), rel=1e-9)
+    steps = [step.step for step in joint.report.transformations]
+    assert steps[0].startswith("bound contributions") and "where" in steps
