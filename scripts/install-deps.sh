@@ -5,9 +5,10 @@
 #      `docker` isolation backend; scripts/start-dockerd.sh starts the engine where no init
 #      system does) and bubblewrap (the `bwrap` backend). apt-get runs only when one of them
 #      is missing.
-#   2. The virtualenv .venv with the project installed in editable mode, pinned by
-#      requirements.lock. pip runs only when requirements.lock or pyproject.toml changed
-#      since the last successful install (a stamp file in .venv records their hash).
+#   2. The virtualenv .venv with the project and its client distribution (client/, which the
+#      project depends on) installed in editable mode, pinned by requirements.lock. pip runs
+#      only when requirements.lock or either pyproject.toml changed since the last successful
+#      install (a stamp file in .venv records their hash).
 #
 # Run as root (or with sudo available). A second run with nothing to do takes well under a second.
 set -euo pipefail
@@ -65,11 +66,11 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     "$PYTHON" -m venv "$VENV"
 fi
 
-stamp_hash=$(cat "$LOCK" pyproject.toml | sha256sum | cut -d' ' -f1)
+stamp_hash=$(cat "$LOCK" pyproject.toml client/pyproject.toml | sha256sum | cut -d' ' -f1)
 stamp="$VENV/.installed-$stamp_hash"
 if [[ ! -e "$stamp" ]]; then
     log "installing Python packages into $VENV"
-    "$VENV/bin/python" -m pip install --disable-pip-version-check -q -c "$LOCK" -e '.[dev]'
+    "$VENV/bin/python" -m pip install --disable-pip-version-check -q -c "$LOCK" -e ./client -e '.[dev]'
     rm -f "$VENV"/.installed-*
     touch "$stamp"
 fi

@@ -60,11 +60,12 @@ def reported_errors() -> Iterator[None]:
     """
     from sqlalchemy.exc import SQLAlchemyError
 
+    from sandbox.client import SandboxClientError
     from sandbox.errors import SandboxError
 
     try:
         yield
-    except SandboxError as exc:
+    except (SandboxError, SandboxClientError) as exc:  # the client ships its own errors
         fail(exc.message)
     except SQLAlchemyError as exc:
         first_line = (str(exc).splitlines() or [exc.__class__.__name__])[0]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sandbox.client._http import JSON, ClientBase, drop_none
-from sandbox.client._transfer import CHUNK_BYTES
+from sandbox_client._http import JSON, ClientBase, drop_none
+from sandbox_client._transfer import CHUNK_BYTES
 
 
 class AuditMixin(ClientBase):

@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sandbox.client._http import JSON, ClientBase, drop_none
-from sandbox.client.errors import SandboxClientError
+from sandbox_client._http import JSON, ClientBase, drop_none
+from sandbox_client.errors import SandboxClientError
 
 
 class JobsMixin(ClientBase):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.client._http import JSON, ClientBase, drop_none
+from sandbox_client._http import JSON, ClientBase, drop_none
 
 
 class DeadlinesMixin(ClientBase):

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from sandbox.client._http import JSON, ClientBase, drop_none
-from sandbox.client._transfer import SourceFormat
+from sandbox_client._http import JSON, ClientBase, drop_none
+from sandbox_client._transfer import SourceFormat
 
 
 class SuspensionsMixin(ClientBase):

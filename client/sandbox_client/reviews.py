@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sandbox.client._http import JSON, ClientBase, drop_none
+from sandbox_client._http import JSON, ClientBase, drop_none
 
 
 class ReviewsMixin(ClientBase):

@@ -12,9 +12,9 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from sandbox.client._http import JSON, ClientBase
-from sandbox.client._transfer import maybe_progress, read_chunks
-from sandbox.client.errors import SandboxAPIError, SandboxClientError
+from sandbox_client._http import JSON, ClientBase
+from sandbox_client._transfer import maybe_progress, read_chunks
+from sandbox_client.errors import SandboxAPIError, SandboxClientError
 
 
 class UploadsMixin(ClientBase):

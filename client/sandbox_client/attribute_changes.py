@@ -6,7 +6,7 @@ the authority reads and decides them here.
 
 from __future__ import annotations
 
-from sandbox.client._http import JSON, ClientBase, drop_none
+from sandbox_client._http import JSON, ClientBase, drop_none
 
 
 class AttributeChangesMixin(ClientBase):

@@ -1,18 +1,25 @@
 """The errors the client raises: one root, so a script can catch every client failure at once,
 and the server's stable ``error`` code kept on the error it answered with.
+
+The client ships without the server, so these are its own types rather than subclasses of the
+server's ``sandbox.errors.SandboxError``; they keep the same two attributes (``code`` and
+``message``) so code that reports either kind reads them the same way.
 """
 
 from __future__ import annotations
 
-from sandbox.errors import SandboxError
-
 __all__ = ["SandboxAPIError", "SandboxClientError", "SandboxConnectionError"]
 
 
-class SandboxClientError(SandboxError):
+class SandboxClientError(Exception):
     """Root of the errors this client raises, so a caller can catch them all at once."""
 
     code = "client_error"
+    """Stable machine-readable code; for :class:`SandboxAPIError` the server's ``error``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class SandboxConnectionError(SandboxClientError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.client._http import JSON, ClientBase
+from sandbox_client._http import JSON, ClientBase
 
 
 class HealthMixin(ClientBase):

@@ -15,7 +15,7 @@ from typing import Any, Self, cast
 
 import httpx
 
-from sandbox.client.errors import SandboxAPIError, SandboxConnectionError
+from sandbox_client.errors import SandboxAPIError, SandboxConnectionError
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds to wait for the server between bytes; registration of a large file may need more."""

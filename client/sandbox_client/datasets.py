@@ -11,15 +11,15 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
 
-from sandbox.client._http import JSON, drop_none
-from sandbox.client._transfer import (
+from sandbox_client._http import JSON, drop_none
+from sandbox_client._transfer import (
     CHUNK_BYTES,
     DownloadFormat,
     DownloadResult,
     SourceFormat,
     maybe_progress,
 )
-from sandbox.client.uploads import UploadsMixin
+from sandbox_client.uploads import UploadsMixin
 
 
 class DatasetsMixin(UploadsMixin):

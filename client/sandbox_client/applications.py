@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sandbox.client._http import JSON, ClientBase, drop_none
+from sandbox_client._http import JSON, ClientBase, drop_none
 
 
 class ApplicationsMixin(ClientBase):

@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from sandbox.client._http import JSON, ClientBase, drop_none
-from sandbox.client._transfer import SourceFormat
+from sandbox_client._http import JSON, ClientBase, drop_none
+from sandbox_client._transfer import SourceFormat
 
 
 class ComplaintsMixin(ClientBase):

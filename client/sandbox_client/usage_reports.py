@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from sandbox.client._http import JSON, ClientBase, drop_none
+from sandbox_client._http import JSON, ClientBase, drop_none
 
 
 class UsageReportsMixin(ClientBase):
