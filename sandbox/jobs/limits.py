@@ -2,7 +2,7 @@
 onto the runtime's :class:`~sandbox.runtime.backends.Limits`.
 
 A job reading two datasets runs under the tighter limit of each kind, only the imports both
-policies allow, and raw access only if both allow it.
+policies allow, the runtime profiles both allow, and raw access only if both allow it.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ def combine_limits(policies: Iterable[Policy]) -> dict[str, Any]:
     combined["raw_access_allowed"] = all(x.raw_access_allowed for x in limits)
     imports = [set(x.allowed_imports or ()) for x in limits]
     combined["allowed_imports"] = sorted(set.intersection(*imports))
+    profiles = [set(x.runtime_profiles or ()) for x in limits]
+    combined["runtime_profiles"] = sorted(set.intersection(*profiles))
     return combined
 
 

@@ -16,8 +16,9 @@ the offending field by its path::
                 redact_at_or_below: 0}
     job_limits: {wall_seconds: 600, cpu_seconds: 600, memory_mb: 2048, processes: 64,
                  result_bytes: 10485760, log_bytes: 1048576, raw_access_allowed: false,
-                 allowed_imports: [math]}
+                 allowed_imports: [math], runtime_profiles: [restricted, scientific]}
     review: {mode: manual, reviewers: 1}
+    show_lifetime_to_users: false    # may grant holders read the lifetime budget's remainder
 
 Numbers are read exactly: decimals in text become exact fractions (``0.1`` is one tenth,
 not the nearest binary float), NaN and infinities are refused, and a budget given without
@@ -54,7 +55,7 @@ MAX_DOCUMENT_BYTES = 64 * 1024
 
 _TOP_FIELDS = (
     "privacy_unit", "contribution_bound", "accounting", "lifetime_budget", "grant_budget",
-    "per_query_cap", "delta", "row_count", "job_limits", "review",
+    "per_query_cap", "delta", "row_count", "job_limits", "review", "show_lifetime_to_users",
 )
 _ROW_COUNT_FIELDS = tuple(RowCountRules.__dataclass_fields__)
 _JOB_LIMIT_FIELDS = tuple(JobLimits.__dataclass_fields__)
@@ -272,12 +273,20 @@ def parse_policy(source: str | bytes | Mapping[str, object],
         if not isinstance(modules, list):
             raise InvalidRequest("job_limits.allowed_imports must be a list of module names")
         limits["allowed_imports"] = tuple(modules)
+    if "runtime_profiles" in limits:
+        profiles = limits["runtime_profiles"]
+        if not isinstance(profiles, list):
+            raise InvalidRequest("job_limits.runtime_profiles must be a list of runtime "
+                                 "profiles (restricted, scientific)")
+        limits["runtime_profiles"] = tuple(profiles)
     kwargs["job_limits"] = JobLimits(**limits)
     review = _section(fields, "review", _REVIEW_FIELDS)
     if "mode" in review:
         kwargs["review_mode"] = _choice(review["mode"], ReviewMode, "review.mode")
     if "reviewers" in review:
         kwargs["reviewers"] = review["reviewers"]
+    if fields.get("show_lifetime_to_users") is not None:
+        kwargs["show_lifetime_to_users"] = fields["show_lifetime_to_users"]
     return Policy(**kwargs, unset_budget_deltas=frozenset(unset_deltas))
 
 
@@ -337,6 +346,8 @@ def to_dict(policy: Policy) -> dict[str, Any]:
         review["reviewers"] = policy.reviewers
     if review:
         result["review"] = review
+    if policy.show_lifetime_to_users is not None:
+        result["show_lifetime_to_users"] = policy.show_lifetime_to_users
     return result
 
 

@@ -9,8 +9,10 @@ refused." Strictest means, field by field:
 - largest: ``min_count``, ``suppression_threshold``, ``rounding``, ``reviewers``,
   ``dominance_n``, ``dominance_p``, ``min_dof``, ``redact_at_or_below``;
 - ``raw_access_allowed`` only if some level allows it and none forbids it;
-  ``allowed_imports``: only the modules every level that sets a list allows;
+  ``allowed_imports`` and ``runtime_profiles``: only what every level that sets a list
+  allows (with none set: ``math`` and ``restricted``);
   ``no_row_level_output`` if any level asks for it; manual review if any level asks for it;
+- ``show_lifetime_to_users`` only if some level allows it and none forbids it;
 - accounting and privacy unit: the levels that set them must agree.
 
 What no level sets comes from :func:`platform_defaults` (documented below), so the result
@@ -37,6 +39,10 @@ from sandbox.policies.model import (
 )
 
 _T = TypeVar("_T")
+
+_LIST_LIMITS = ("allowed_imports", "runtime_profiles")
+"""The job limits that are allow-lists: the effective list is what every level allows, and a
+level allowing what a lower one does not loosens it."""
 
 
 class PolicyViolation(InvalidRequest):
@@ -70,7 +76,8 @@ def platform_defaults(accounting: Accounting = Accounting.PURE) -> Policy:
     numbers, at most 100,000 cells, no row-level output, dominance (2, 90%), p% rule 10%,
     regressions with at least 10 residual degrees of freedom, no redaction; jobs of at
     most an hour of wall and CPU time, 2 GiB, 64 processes, 10 MiB of result and 1 MiB of
-    log, no raw access; manual review by 1 reviewer.
+    log, no raw access, the ``restricted`` runtime profile only; manual review by 1 reviewer; grant holders
+    do not see what remains of the lifetime budget.
     """
     losses = _BUDGET_LOSSES_PURE if accounting is Accounting.PURE else _BUDGET_LOSSES_ZCDP
     budgets = {name: PrivacyCost(Fraction(losses[name]), _BUDGET_DELTAS[name])
@@ -91,10 +98,11 @@ def platform_defaults(accounting: Accounting = Accounting.PURE) -> Policy:
         job_limits=JobLimits(
             wall_seconds=3600, cpu_seconds=3600, memory_mb=2048, processes=64,
             result_bytes=10 * 1024 * 1024, log_bytes=1024 * 1024, raw_access_allowed=False,
-            allowed_imports=("math",),
+            allowed_imports=("math",), runtime_profiles=("restricted",),
         ),
         review_mode=ReviewMode.MANUAL,
         reviewers=1,
+        show_lifetime_to_users=False,
     )
 
 
@@ -155,19 +163,22 @@ def find_loosenings(base: Policy, candidate: Policy, *, base_name: str = "the fl
     compare("row_count.no_row_level_output", rows.no_row_level_output,
             their_rows.no_row_level_output, smaller)
     for field_name in JobLimits.__dataclass_fields__:
-        if field_name != "allowed_imports":
+        if field_name not in _LIST_LIMITS:
             compare(f"job_limits.{field_name}", getattr(base.job_limits, field_name),
                     getattr(candidate.job_limits, field_name), bigger)
-    ours_imports = base.job_limits.allowed_imports
-    their_imports = candidate.job_limits.allowed_imports
-    if ours_imports is not None and their_imports is not None:
-        extra = sorted(set(their_imports) - set(ours_imports))
-        if extra:
-            found.append(f"job_limits.allowed_imports {', '.join(extra)} is looser than "
-                         f"{base_name}'s {', '.join(ours_imports) or 'none'}")
+    for field_name in _LIST_LIMITS:
+        ours_list = getattr(base.job_limits, field_name)
+        their_list = getattr(candidate.job_limits, field_name)
+        if ours_list is not None and their_list is not None:
+            extra = sorted(set(their_list) - set(ours_list))
+            if extra:
+                found.append(f"job_limits.{field_name} {', '.join(extra)} is looser than "
+                             f"{base_name}'s {', '.join(ours_list) or 'none'}")
     if base.review_mode is ReviewMode.MANUAL and candidate.review_mode is ReviewMode.AUTO_DP:
         found.append(f"review.mode auto_dp is looser than {base_name}'s manual")
     compare("review.reviewers", base.reviewers, candidate.reviewers, smaller)
+    compare("show_lifetime_to_users", base.show_lifetime_to_users,
+            candidate.show_lifetime_to_users, bigger)
     return found
 
 
@@ -265,6 +276,8 @@ def effective_policy(floor: Policy, dataset: Policy, grant: Policy | None = None
                      else _pick((x.review_mode for x in levels), min,
                                 _required(defaults.review_mode))),
         reviewers=_pick((x.reviewers for x in levels), max, _required(defaults.reviewers)),
+        show_lifetime_to_users=_pick((x.show_lifetime_to_users for x in levels), all,
+                                     _required(defaults.show_lifetime_to_users)),
     )
 
 
@@ -297,10 +310,12 @@ def _row_count(levels: list[RowCountRules], default: RowCountRules) -> RowCountR
 def _job_limits(levels: list[JobLimits], default: JobLimits) -> JobLimits:
     limits = {name: _pick((getattr(x, name) for x in levels), min, getattr(default, name))
               for name in JobLimits.__dataclass_fields__
-              if name not in ("raw_access_allowed", "allowed_imports")}
+              if name not in ("raw_access_allowed", *_LIST_LIMITS)}
     raw = _pick((x.raw_access_allowed for x in levels), all,
                 _required(default.raw_access_allowed))
-    lists = [set(x.allowed_imports) for x in levels if x.allowed_imports is not None]
-    imports = (tuple(sorted(set.intersection(*lists))) if lists
-               else _required(default.allowed_imports))
-    return JobLimits(**limits, raw_access_allowed=raw, allowed_imports=imports)
+    allowed: dict[str, tuple[str, ...]] = {}
+    for name in _LIST_LIMITS:
+        lists = [set(value) for x in levels if (value := getattr(x, name)) is not None]
+        allowed[name] = (tuple(sorted(set.intersection(*lists))) if lists
+                         else _required(getattr(default, name)))
+    return JobLimits(**limits, raw_access_allowed=raw, **allowed)

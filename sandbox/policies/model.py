@@ -2,10 +2,11 @@
 
 DESIGN.md, Policies: privacy unit and contribution bound; DP accounting (pure or zCDP),
 lifetime budget per dataset across all grants, budget per grant, cap per query, delta;
-row-count rules; job limits; review mode and number of reviewers. Every field of a
-partial level may be ``None`` (unset: another level decides); the effective policy, the
-strictest combination of the three levels, has every field set (only ``privacy_unit`` may
-stay ``None``, meaning each row is its own unit).
+row-count rules; job limits; review mode and number of reviewers. Beside the rules, one
+visibility setting: whether a grant's holder may read what remains of the dataset's lifetime
+budget. Every field of a partial level may be ``None`` (unset: another level decides); the
+effective policy, the strictest combination of the three levels, has every field set (only
+``privacy_unit`` may stay ``None``, meaning each row is its own unit).
 
 Pure values only: parsing lives in :mod:`sandbox.policies.documents`, layering in
 :mod:`sandbox.policies.layering`. Each value checks its own ranges on construction and
@@ -41,6 +42,11 @@ class PolicyLevel(enum.StrEnum):
 
 
 BUDGET_FIELDS = ("lifetime_budget", "grant_budget", "per_query_cap")
+
+RUNTIME_PROFILES = ("restricted", "scientific")
+"""The runtime profiles a policy may allow (DESIGN.md, trust boundary 3): ``restricted``
+(RestrictedPython with vetted module wrappers, the default) and ``scientific`` (ordinary
+CPython with the scientific stack). Both run inside the same OS sandbox."""
 """The policy fields that hold a :class:`PrivacyCost`."""
 
 
@@ -62,6 +68,16 @@ def _check_modules(path: str, value: object) -> None:
         isinstance(name, str) and _MODULE_NAME.fullmatch(name) for name in value
     ):
         raise InvalidRequest(f"{path} must be a list of module names (such as math, json)")
+
+
+def _check_profiles(path: str, value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, tuple) or not all(
+        isinstance(name, str) and name in RUNTIME_PROFILES for name in value
+    ):
+        raise InvalidRequest(f"{path} must be a list of runtime profiles (of: "
+                             f"{', '.join(RUNTIME_PROFILES)})")
 
 
 def _check_bool(path: str, value: object) -> None:
@@ -135,6 +151,9 @@ class JobLimits:
     allowed_imports: tuple[str, ...] | None = None
     """Modules an algorithm model may import (each must have a vetted wrapper in the
     runtime); the effective list is what every level allows."""
+    runtime_profiles: tuple[str, ...] | None = None
+    """Runtime profiles a job may run in (of :data:`RUNTIME_PROFILES`); the effective list
+    is what every level allows, and with no level setting one, ``restricted`` alone."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -143,6 +162,8 @@ class JobLimits:
                 _check_bool(f"job_limits.{f.name}", value)
             elif f.name == "allowed_imports":
                 _check_modules(f"job_limits.{f.name}", value)
+            elif f.name == "runtime_profiles":
+                _check_profiles(f"job_limits.{f.name}", value)
             else:
                 _check_int(f"job_limits.{f.name}", value, minimum=1)
 
@@ -181,6 +202,10 @@ class Policy:
     """Manual review of every result, or automatic release of DP results that pass."""
     reviewers: int | None = None
     """How many distinct reviewers must approve a result."""
+    show_lifetime_to_users: bool | None = None
+    """Whether a grant's holder may read what remains of the dataset's lifetime budget
+    (across all grants) beside their own grant's. Off unless a level allows it and none
+    forbids it: the remainder moves with other grants' spending, which it reveals."""
     unset_budget_deltas: frozenset[str] = field(default_factory=frozenset)
     """Names of the budgets (of :data:`BUDGET_FIELDS`) whose delta this level leaves open:
     the document gave a loss but no delta, so their stored delta of 0 does not constrain
@@ -215,6 +240,7 @@ class Policy:
         if self.review_mode is not None and not isinstance(self.review_mode, ReviewMode):
             raise InvalidRequest("review.mode must be one of: manual, auto_dp")
         _check_int("review.reviewers", self.reviewers, minimum=1)
+        _check_bool("show_lifetime_to_users", self.show_lifetime_to_users)
         if not isinstance(self.unset_budget_deltas, frozenset):
             raise InvalidRequest("unset_budget_deltas must be a frozenset of budget names")
         for name in self.unset_budget_deltas:
@@ -235,6 +261,6 @@ class Policy:
         """Whether every field is set (``privacy_unit`` may be ``None``: rows are units)."""
         scalars = (self.contribution_bound, self.accounting, self.lifetime_budget,
                    self.grant_budget, self.per_query_cap, self.delta, self.review_mode,
-                   self.reviewers)
+                   self.reviewers, self.show_lifetime_to_users)
         return (all(v is not None for v in scalars) and self.row_count.is_complete()
                 and self.job_limits.is_complete() and not self.unset_budget_deltas)

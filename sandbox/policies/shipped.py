@@ -7,8 +7,9 @@ loosen: ACRO's minimum count of 10, its dominance rule (n=2, k=90%) and p% rule 
 residual degrees of freedom, no row-level output, and the platform's per-query, per-grant
 and lifetime budgets in the dataset's own accounting (epsilon under pure DP, rho under
 zCDP). Raw access stays off unless a level allows it (that is the platform default, and a
-floor that forbade it could never be lifted by a grant). Review mode and accounting are left
-to the levels.
+floor that forbade it could never be lifted by a grant); so does showing grant holders what
+remains of the lifetime budget (``show_lifetime_to_users``), for the same reason. Review
+mode and accounting are left to the levels.
 
 The authority's floor is layered on top (:func:`floor_in_force`): it may tighten any rule
 and loosen none (:func:`check_authority_floor`).
@@ -103,6 +104,7 @@ def combine_levels(levels: Sequence[Policy]) -> Policy:
     limits = [level.job_limits for level in levels]
     modes = [level.review_mode for level in levels if level.review_mode is not None]
     imports = [set(x.allowed_imports) for x in limits if x.allowed_imports is not None]
+    profiles = [set(x.runtime_profiles) for x in limits if x.runtime_profiles is not None]
 
     def rule(name: str, choose: Callable[[list[int]], int]) -> int | None:
         return _strictest([getattr(x, name) for x in rules], choose)
@@ -126,11 +128,14 @@ def combine_levels(levels: Sequence[Policy]) -> Policy:
         job_limits=JobLimits(
             **{name: _strictest([getattr(x, name) for x in limits], min)
                for name in JobLimits.__dataclass_fields__
-               if name not in ("raw_access_allowed", "allowed_imports")},
+               if name not in ("raw_access_allowed", "allowed_imports", "runtime_profiles")},
             raw_access_allowed=_strictest([x.raw_access_allowed for x in limits], all),
-            allowed_imports=tuple(sorted(set.intersection(*imports))) if imports else None),
+            allowed_imports=tuple(sorted(set.intersection(*imports))) if imports else None,
+            runtime_profiles=(tuple(sorted(set.intersection(*profiles))) if profiles
+                              else None)),
         review_mode=(ReviewMode.MANUAL if ReviewMode.MANUAL in modes
                      else (modes[0] if modes else None)),
         reviewers=_strictest([x.reviewers for x in levels], max),
+        show_lifetime_to_users=_strictest([x.show_lifetime_to_users for x in levels], all),
         unset_budget_deltas=frozenset(open_deltas),
     )

@@ -114,7 +114,7 @@ def test_strictest_field_by_field() -> None:
     assert result.job_limits == JobLimits(
         wall_seconds=600, cpu_seconds=100, memory_mb=2048, processes=64,
         result_bytes=10 * 1024 * 1024, log_bytes=1024 * 1024, raw_access_allowed=False,
-        allowed_imports=("math",))
+        allowed_imports=("math",), runtime_profiles=("restricted",))
     assert result.review_mode is ReviewMode.MANUAL
     assert result.reviewers == 3
 
@@ -326,3 +326,30 @@ def test_a_dataset_allowing_more_imports_than_the_floor_is_refused() -> None:
 def test_allowed_imports_must_be_module_names(value: object) -> None:
     with pytest.raises(InvalidRequest, match="allowed_imports"):
         parse_policy({"job_limits": {"allowed_imports": value}}, "floor")
+
+
+def test_runtime_profiles_are_what_every_level_allows() -> None:
+    dataset = parse_policy("job_limits: {runtime_profiles: [restricted, scientific]}",
+                           "dataset")
+    grant = parse_policy("job_limits: {runtime_profiles: [scientific]}", "grant")
+    assert effective_policy(Policy(), dataset, None).job_limits.runtime_profiles == (
+        "restricted", "scientific")
+    assert effective_policy(Policy(), dataset, grant).job_limits.runtime_profiles == (
+        "scientific",)
+    assert effective_policy(Policy(), Policy(), None).job_limits.runtime_profiles == (
+        "restricted",)
+
+
+def test_a_level_may_not_allow_a_profile_a_lower_one_does_not() -> None:
+    floor = parse_policy("job_limits: {runtime_profiles: [restricted]}", "floor")
+    dataset = parse_policy("job_limits: {runtime_profiles: [restricted, scientific]}",
+                           "dataset")
+    with pytest.raises(InvalidRequest, match="runtime_profiles scientific"):
+        check_dataset_policy(floor, dataset)
+
+
+def test_an_unknown_runtime_profile_is_refused() -> None:
+    with pytest.raises(InvalidRequest, match="runtime_profiles must be a list of runtime"):
+        parse_policy("job_limits: {runtime_profiles: [anything]}", "dataset")
+    with pytest.raises(InvalidRequest, match="runtime_profiles must be a list of runtime"):
+        parse_policy("job_limits: {runtime_profiles: scientific}", "dataset")
