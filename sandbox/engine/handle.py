@@ -100,6 +100,7 @@ class QueryEngine:
         actor: Actor,
         pool: TaskPool | None = None,
         rows_per_bucket: int = ROWS_PER_BUCKET,
+        job: int | None = None,
     ) -> None:
         """Bind the engine to a grant.
 
@@ -113,11 +114,14 @@ class QueryEngine:
             pool: Where the trusted tasks (contribution bounding, partial aggregates)
                 run; default Ray (local unless ``settings.ray_address``).
             rows_per_bucket: Target rows per bucket of contribution bounding.
+            job: The job whose DP calls this engine answers, recorded with each charge
+                (``None``: the engine is used outside a job).
         """
         self.platform = platform
         self.ledger = ledger
         self.grant = grant
         self.actor = actor
+        self.job = job
         self._policy = policy
         self._pool = pool
         self.rows_per_bucket = rows_per_bucket
@@ -294,7 +298,8 @@ class DatasetHandle(Aggregates):
         bounded = self.bounded()
         charge = engine.ledger.spend(engine.grant, self.info.name, cost,
                                      _purpose(self.info, query), engine.actor,
-                                     accounting=accounting)
+                                     accounting=accounting, job=engine.job,
+                                     call=query.operation.value)
         partial_plan = partial_plan_of(plan)
         # The bounded copy is determined by the immutable version, the unit and the bound.
         data = (self.info.sha256, self.privacy_unit, self.contribution_bound)

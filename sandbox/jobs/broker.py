@@ -125,7 +125,7 @@ class JobBroker:
             ledger = SqlLedger(self._platform.sessions)
             self._engine = QueryEngine(self._platform, ledger, grant=self._grant_ref,
                                        policy=self._policies(), actor=self._actor,
-                                       pool=self._pool())
+                                       pool=self._pool(), job=self._job_id)
         return self._engine
 
     def _check_still_allowed(self, dataset: str) -> None:

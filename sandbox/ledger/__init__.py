@@ -70,11 +70,14 @@ class BudgetLedger(Protocol):
         ...
 
     def spend(self, grant: str, dataset: str, cost: PrivacyCost, purpose: str, actor: Actor,
-              *, accounting: Accounting | None = None) -> Charge:
+              *, accounting: Accounting | None = None, job: int | None = None,
+              call: str | None = None) -> Charge:
         """Debit the grant and dataset lifetime accounts atomically, both or neither.
 
         ``accounting``, when given, must be the accounts' (a rho is never charged to an
-        epsilon budget). The charge is audited with the debit.
+        epsilon budget). ``job`` and ``call`` name the job and the DP call (its operation)
+        the charge pays for, so the grant's holder can read their spending call by call.
+        The charge is audited with the debit.
 
         Raises:
             BudgetExhausted: With ``requested``, ``remaining`` and ``budget`` (``"grant"``

@@ -35,7 +35,9 @@ from sandbox.ledger.model import (
     ChargeStatus,
     charge_units,
     check_accounting,
+    check_call,
     check_cost,
+    check_job,
     check_purpose,
     check_ref,
     exhausted,
@@ -129,10 +131,12 @@ class InMemoryLedger:
             return Balance(pair[0].view(), pair[1].view()).remaining
 
     def spend(self, grant: str, dataset: str, cost: PrivacyCost, purpose: str, actor: Actor,
-              *, accounting: Accounting | None = None) -> Charge:
+              *, accounting: Accounting | None = None, job: int | None = None,
+              call: str | None = None) -> Charge:
         """Debit both accounts, or neither; BudgetExhausted names the one that can't pay."""
         grant, dataset = check_ref(grant, "grant"), check_ref(dataset, "dataset")
         purpose = check_purpose(purpose)
+        job, call = check_job(job), check_call(call)
         units = charge_units(cost)
         with self._lock:
             pair = self._pair(grant, dataset)
@@ -153,7 +157,7 @@ class InMemoryLedger:
                 id=len(self._charges) + 1, grant=grant, dataset=dataset,
                 cost=PrivacyCost.from_units(*units), purpose=purpose,
                 status=ChargeStatus.CHARGED, charged_by=actor.username,
-                created_at=utc_now(),
+                created_at=utc_now(), job=job, call=call,
             )
             self._charges[charge.id] = charge
             self.events.append(("budget.charge", "ok",

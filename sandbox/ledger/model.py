@@ -25,6 +25,9 @@ MAX_PURPOSE_CHARS = 2000
 MAX_REF_CHARS = 200
 """Longest grant or dataset reference."""
 
+MAX_CALL_CHARS = 32
+"""Longest name of the DP call a charge pays for (``count``, ``group_statistics``)."""
+
 
 class AccountKind(enum.StrEnum):
     """A dataset's lifetime budget across all grants, or one grant's budget on a dataset."""
@@ -102,6 +105,11 @@ class Charge:
     created_at: datetime
     released_at: datetime | None = None
     released_by: str | None = None
+    job: int | None = None
+    """The job whose DP call the charge pays for; ``None`` for a charge made outside a job
+    (the engine used directly, an operator's tool)."""
+    call: str | None = None
+    """The DP call's operation (``count``, ``mean``, ...); ``purpose`` describes it whole."""
 
 
 def check_ref(value: object, label: str) -> str:
@@ -118,6 +126,25 @@ def check_purpose(value: object) -> str:
     if type(value) is not str or len(value) > MAX_PURPOSE_CHARS:
         raise InvalidRequest(f"a charge's purpose must be text of at most {MAX_PURPOSE_CHARS} "
                              "characters")
+    return value
+
+
+def check_job(value: object) -> int | None:
+    """The job a charge pays for: a positive id, or ``None``."""
+    if value is None:
+        return None
+    if type(value) is not int or value < 1:
+        raise InvalidRequest("a charge's job must be a positive job id")
+    return value
+
+
+def check_call(value: object) -> str | None:
+    """The name of the DP call a charge pays for: a short identifier, or ``None``."""
+    if value is None:
+        return None
+    if type(value) is not str or not value.isidentifier() or len(value) > MAX_CALL_CHARS:
+        raise InvalidRequest(f"a charge's call must be an identifier of at most "
+                             f"{MAX_CALL_CHARS} characters")
     return value
 
 

@@ -42,7 +42,9 @@ from sandbox.ledger.model import (
     ChargeStatus,
     charge_units,
     check_accounting,
+    check_call,
     check_cost,
+    check_job,
     check_purpose,
     check_ref,
     exhausted,
@@ -84,6 +86,8 @@ def _charge(row: BudgetChargeRow) -> Charge:
         created_at=_utc(row.created_at),
         released_at=_utc(row.released_at) if row.released_at else None,
         released_by=row.released_by,
+        job=row.job_id,
+        call=row.call,
     )
 
 
@@ -247,8 +251,11 @@ def _refusal(session: Session, kind: AccountKind, ref: str, dataset: str, cost: 
 
 
 def spend(session: Session, *, grant: str, dataset: str, cost: PrivacyCost, purpose: str,
-          actor: Actor, accounting: Accounting | None = None) -> Charge:
+          actor: Actor, accounting: Accounting | None = None, job: int | None = None,
+          call: str | None = None) -> Charge:
     """Debit the grant and the dataset lifetime accounts together, in ``session``.
+
+    ``job`` and ``call`` record which job and which of its DP calls the charge pays for.
 
     On any refusal the exception propagates and the caller's transaction must roll back
     (:class:`SqlLedger` does), which undoes a grant debit already made.
@@ -260,6 +267,7 @@ def spend(session: Session, *, grant: str, dataset: str, cost: PrivacyCost, purp
     """
     grant, dataset = check_ref(grant, "grant"), check_ref(dataset, "dataset")
     purpose = check_purpose(purpose)
+    job, call = check_job(job), check_call(call)
     units = charge_units(cost)
     ids: dict[AccountKind, int] = {}
     for kind, ref in ((AccountKind.GRANT, grant), (AccountKind.DATASET, dataset)):
@@ -271,14 +279,18 @@ def spend(session: Session, *, grant: str, dataset: str, cost: PrivacyCost, purp
         grant_account_id=ids[AccountKind.GRANT], dataset_account_id=ids[AccountKind.DATASET],
         grant_ref=grant, dataset_ref=dataset, loss_units=units[0], delta_units=units[1],
         purpose=purpose, status=ChargeStatus.CHARGED.value, charged_by=actor.username,
-        created_at=utc_now(),
+        created_at=utc_now(), job_id=job, call=call,
     )
     session.add(row)
     session.flush()
+    detail: dict[str, Any] = {"grant": grant, "dataset": dataset, "loss_units": units[0],
+                              "delta_units": units[1], "purpose": purpose}
+    if job is not None:
+        detail["job"] = job
+    if call is not None:
+        detail["call"] = call
     audit.record(session, actor, "budget.charge", object_type="budget_charge",
-                 object_id=row.id,
-                 detail={"grant": grant, "dataset": dataset, "loss_units": units[0],
-                         "delta_units": units[1], "purpose": purpose})
+                 object_id=row.id, detail=detail)
     return _charge(row)
 
 
@@ -363,12 +375,14 @@ class SqlLedger:
                          accounting=accounting)
 
     def spend(self, grant: str, dataset: str, cost: PrivacyCost, purpose: str, actor: Actor,
-              *, accounting: Accounting | None = None) -> Charge:
+              *, accounting: Accounting | None = None, job: int | None = None,
+              call: str | None = None) -> Charge:
         """Debit both accounts in one transaction, or neither (see :func:`spend`)."""
         try:
             with transaction(self._sessions) as session:
                 return spend(session, grant=grant, dataset=dataset, cost=cost,
-                             purpose=purpose, actor=actor, accounting=accounting)
+                             purpose=purpose, actor=actor, accounting=accounting, job=job,
+                             call=call)
         except BudgetExhausted as exc:
             with transaction(self._sessions) as session:
                 audit.record(session, actor, "budget.charge", object_type="budget_grant",

@@ -329,3 +329,17 @@ def test_a_suspension_refuses_queries_and_freezes_a_release_in_flight(census: Ce
     finally:
         set_suspended(False)
     assert engine.dataset("census").count(epsilon=1).value is not None
+
+
+def test_each_charge_names_the_job_and_the_call(census: Census) -> None:
+    ledger = new_ledger()
+    engine = QueryEngine(census.platform, ledger, grant=GRANT, policy=make_policy(bound=2),
+                         actor=census.user, pool=RayTaskPool(num_cpus=2), job=7)
+    data = engine.dataset("census")
+    data.count(epsilon=0.1)
+    data.group_by("district").mean("income", lower=0, upper=100_000, epsilon=0.2)
+    assert [(c.job, c.call) for c in ledger.charges()] == [(7, "count"), (7, "mean")]
+    assert ledger.charges()[1].purpose.startswith("mean of income by district on census")
+    outside = engine_for(census, ledger, bound=2).dataset("census")
+    outside.count(epsilon=0.1)
+    assert (ledger.charges()[-1].job, ledger.charges()[-1].call) == (None, "count")

@@ -220,6 +220,32 @@ def test_charges_are_listed_and_filtered(ledger: BudgetLedger) -> None:
     assert ledger.charges(dataset="housing") == []
 
 
+def test_a_charge_records_its_job_and_call(ledger: BudgetLedger) -> None:
+    opened(ledger)
+    charge = ledger.spend("g1", "census", PrivacyCost.of("0.1"), "count on census v1", ENGINE,
+                          job=12, call="count")
+    assert (charge.job, charge.call) == (12, "count")
+    assert ledger.charge(charge.id) == charge
+    assert ledger.release(charge.id, ENGINE).job == 12
+    outside = ledger.spend("g1", "census", PrivacyCost.of("0.1"), "by hand", ENGINE)
+    assert (outside.job, outside.call) == (None, None)
+    assert [(c.job, c.call) for c in ledger.charges(grant="g1")] == [(12, "count"),
+                                                                    (None, None)]
+
+
+@pytest.mark.parametrize(("job", "call", "message"), [
+    (0, None, "positive job id"), ("12", None, "positive job id"), (True, None, "job id"),
+    (None, "count(x)", "identifier"), (None, "c" * 33, "identifier"), (None, 5, "identifier"),
+])
+def test_a_bad_job_or_call_charges_nothing(ledger: BudgetLedger, job: object, call: object,
+                                            message: str) -> None:
+    opened(ledger)
+    with pytest.raises(InvalidRequest, match=message):
+        ledger.spend("g1", "census", PrivacyCost.of("0.1"), "x", ENGINE,
+                     job=job, call=call)  # type: ignore[arg-type]
+    assert ledger.charges() == []
+
+
 # --- SQL specifics ------------------------------------------------------------------------------
 
 

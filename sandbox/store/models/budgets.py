@@ -67,6 +67,11 @@ class BudgetChargeRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     released_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # Which job and which of its DP calls the charge paid for, so a grant's holder can
+    # read their spending call by call; null for charges made outside a job (and charges
+    # made before these were recorded). No foreign key: the ledger sits below the jobs.
+    job_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    call: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class PolicyDocumentRow(Base):
