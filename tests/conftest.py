@@ -264,3 +264,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test with the components its fixtures start, before ``-m`` selects and
     before xdist reads the groups."""
     markers.apply(items)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Once every plugin modified the items, before an xdist worker reports their ids: the
+    xdist group in each grouped test's id."""
+    markers.tag_nodeids_for_xdist(session.config, session.items)

@@ -85,3 +85,23 @@ def apply(items: list[pytest.Item]) -> None:
         group = groups.get(_module_of(item))
         if group is not None and item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(group))
+
+
+def tag_nodeids_for_xdist(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give each grouped item's id the ``@group`` suffix ``--dist loadgroup`` schedules by.
+
+    pytest-xdist 3.8 appends it to ``Node._nodeid``, which pytest 9 no longer reads (a node
+    keeps its id in ``Node._id``), so without this a group is silently spread over the
+    workers. Done only where the suffix is missing, so a fixed xdist makes this a no-op.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        mark = item.get_closest_marker("xdist_group")
+        if mark is None or not mark.args:
+            continue
+        suffix = f"@{mark.args[0]}"
+        if not item.nodeid.endswith(suffix) and hasattr(item, "_id"):
+            item._id = NodeId.parse(item.nodeid + suffix)
