@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     algorithms_dir: Path = DEFAULT_ALGORITHMS_DIR
     """Directory of the vetted algorithm models a job may name instead of sending source."""
 
+    mock_rows: int = Field(default=1000, ge=1, le=100_000)
+    """Rows of a dataset's mock table: what a dry run reads in place of its rows
+    (:mod:`sandbox.catalog.mock`), on the server and downloaded for a local run."""
+
     job_cpus: float = 0.25
     """CPUs a job's Ray task requests. A job mostly waits on its sandbox and the broker, so
     several share a core; the query engine's own tasks request whole CPUs."""

@@ -8,10 +8,12 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request
 
 from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
 from api.errors import error_responses
+from api.schemas.dry_runs import DryRunCreate, DryRunPublic
 from api.schemas.jobs import AlgorithmPublic, JobCreate, JobLog, JobPublic, algorithm_public
 from api.types import Id
 from sandbox.errors import NotFound
 from sandbox.identity.model import Actor, Role
+from sandbox.jobs import dry_run as dry_runs
 from sandbox.jobs import service
 from sandbox.jobs.dispatcher import JobDispatcher
 from sandbox.jobs.submission import JobRequest
@@ -42,6 +44,24 @@ def submit(body: JobCreate, request: Request, platform: PlatformDep,
                    model=body.model, params=body.params, grant=body.grant),
         models=_vetted_models(request), notify=_dispatcher(request).notify)
     return JobPublic.model_validate(job)
+
+
+@router.post("/jobs/dry-run", response_model=DryRunPublic, responses=error_responses(404))
+def dry_run(body: DryRunCreate, request: Request, platform: PlatformDep,
+            actor: Annotated[Actor, require_roles(Role.USER)]) -> DryRunPublic:
+    """Run a model on its datasets' mock tables (generated from the data dictionaries) in
+    the sandbox of a real job, and answer with everything at once: result, log, errors with
+    their lines, what its DP calls would spend per dataset and what the release checks
+    would decide. Nothing is charged, stored or reviewed; no real row is read. Asked for
+    like a job, under an active grant covering its datasets and kind; audited as
+    ``job.dry_run``. The run is synchronous, bounded by the policy's wall time.
+    """
+    run = dry_runs.dry_run(
+        platform, actor,
+        JobRequest(datasets=body.datasets, kind=body.kind, source=body.source,
+                   model=body.model, params=body.params, grant=body.grant),
+        models=_vetted_models(request))
+    return DryRunPublic.model_validate(run)
 
 
 @router.get("/jobs", response_model=list[JobPublic])

@@ -23,7 +23,15 @@ _EPOCH = date(2000, 1, 1)
 
 def synthetic_preview(dictionary: DataDictionary, *, rows: int, seed_text: str) -> pa.Table:
     """``rows`` synthetic rows for ``dictionary``, reproducible for the same ``seed_text``."""
-    rows = max(0, min(rows, MAX_PREVIEW_ROWS))
+    return synthetic_rows(dictionary, rows=min(rows, MAX_PREVIEW_ROWS), seed_text=seed_text)
+
+
+def synthetic_rows(dictionary: DataDictionary, *, rows: int, seed_text: str) -> pa.Table:
+    """``rows`` synthetic rows for ``dictionary`` with no cap: the generator behind the
+    preview and the mock tables of dry runs (:mod:`sandbox.catalog.mock`), which bound
+    ``rows`` themselves.
+    """
+    rows = max(0, rows)
     seed = int.from_bytes(hashlib.sha256(seed_text.encode()).digest()[:8], "big")
     rng = np.random.default_rng(seed)
     arrays = [_column(spec, rows, rng) for spec in dictionary.columns]

@@ -45,7 +45,7 @@ from sandbox.runtime.channel import DPRequest
 from sandbox.runtime.executor import BrokerRefusal
 from sandbox.store.models import JobRow, UserRow
 
-__all__ = ["JobBroker"]
+__all__ = ["BudgetRefusal", "JobBroker", "answer_of", "release_of"]
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def answer_of(release: Release) -> Any:
     return _plain(release.value)
 
 
-class _BudgetRefusal(BrokerRefusal):
+class BudgetRefusal(BrokerRefusal):
     """A refusal because a budget would be exceeded (told apart for the job's facts)."""
 
 
@@ -140,7 +140,7 @@ class JobBroker:
         """Answer one DP call, or raise :class:`BrokerRefusal` with a message for the model."""
         try:
             return self._answer(request)
-        except _BudgetRefusal:
+        except BudgetRefusal:
             self._refused(request, "budget")
             raise
         except BrokerRefusal:
@@ -154,27 +154,51 @@ class JobBroker:
     def _answer(self, request: DPRequest) -> Any:
         try:
             self._check_still_allowed(request.dataset)
-            handle: Any = self.engine().dataset(request.dataset)
-            for spec in request.derive:
-                handle = handle.derive(spec)
-            if request.where:
-                handle = handle.where(*request.where)
-            if request.group_by:
-                handle = handle.group_by(list(request.group_by))
-            method = getattr(handle, request.call.value)
-            try:  # bind first: a TypeError from the engine itself is not the model's
-                inspect.signature(method).bind(**request.args)
-            except TypeError as exc:
-                raise BrokerRefusal(f"{request.call}(): {exc}") from None
-            release: Release = method(**request.args)
+            engine = self.engine()
         except BrokerRefusal:
             raise
-        except BudgetExhausted as exc:
-            raise _BudgetRefusal(getattr(exc, "message", str(exc))) from None
         except SandboxError as exc:
             raise BrokerRefusal(exc.message if hasattr(exc, "message") else str(exc)) from None
         except Exception:
             log.exception("job %s: the broker failed on a %s call", self._job_id, request.call)
             raise BrokerRefusal("the platform could not answer this call") from None
+        release = release_of(engine, request, f"job {self._job_id}")
         self._on_release(release.report.to_dict())
         return answer_of(release)
+
+
+def release_of(engine: QueryEngine, request: DPRequest, who: str) -> Release:
+    """Run one DP call on ``engine``: the handle the request shapes (its derived columns in
+    order, then its ``where`` conditions, then its ``group_by`` keys), then the call.
+
+    Shared by jobs and dry runs (:mod:`sandbox.jobs.dry_run`), so that a model meets the
+    same refusals in both. ``who`` names the caller in the server's log.
+
+    Raises:
+        BrokerRefusal: With a message for the model (a :class:`BudgetRefusal` when a
+            budget would be exceeded); never one that quotes a data value.
+    """
+    try:
+        handle: Any = engine.dataset(request.dataset)
+        for spec in request.derive:
+            handle = handle.derive(spec)
+        if request.where:
+            handle = handle.where(*request.where)
+        if request.group_by:
+            handle = handle.group_by(list(request.group_by))
+        method = getattr(handle, request.call.value)
+        try:  # bind first: a TypeError from the engine itself is not the model's
+            inspect.signature(method).bind(**request.args)
+        except TypeError as exc:
+            raise BrokerRefusal(f"{request.call}(): {exc}") from None
+        release: Release = method(**request.args)
+    except BrokerRefusal:
+        raise
+    except BudgetExhausted as exc:
+        raise BudgetRefusal(getattr(exc, "message", str(exc))) from None
+    except SandboxError as exc:
+        raise BrokerRefusal(exc.message if hasattr(exc, "message") else str(exc)) from None
+    except Exception:
+        log.exception("%s: the broker failed on a %s call", who, request.call)
+        raise BrokerRefusal("the platform could not answer this call") from None
+    return release

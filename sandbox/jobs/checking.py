@@ -44,7 +44,7 @@ from sandbox.jobs.release import frozen_by, release
 from sandbox.policies import Policy, ReviewMode
 from sandbox.store.models import JobRow
 
-__all__ = ["run_checks"]
+__all__ = ["raw_input_values", "run_checks"]
 
 
 def _policies(session: Session, row: JobRow) -> list[Policy]:
@@ -54,8 +54,16 @@ def _policies(session: Session, row: JobRow) -> list[Policy]:
 def _input_values(session: Session, row: JobRow, helpers: RawHelpers | None) -> InputValues:
     if helpers is None:
         return input_values(None, (), ())
+    return raw_input_values(session, row.datasets, helpers)
+
+
+def raw_input_values(session: Session, datasets: Iterable[str], helpers: RawHelpers
+                     ) -> InputValues:
+    """The identifier and sensitive values of the tables a raw-access run read (through
+    ``helpers``), which its result must not repeat row by row.
+    """
     tables = []
-    for name in row.datasets:
+    for name in datasets:
         dictionary = metadata_of(dataset_row(session, name)).dictionary
         identifiers = [c.name for c in dictionary.columns if c.classification == "identifier"]
         sensitive = [c.name for c in dictionary.columns if c.classification == "sensitive"]

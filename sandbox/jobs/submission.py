@@ -40,13 +40,14 @@ from sandbox.jobs.model import JobState
 from sandbox.policies import Policy
 from sandbox.runtime.backends import Backend, BackendRegistry
 from sandbox.runtime.compiler import MAX_SOURCE_BYTES, compile_model
-from sandbox.runtime.model_info import inspect_model
+from sandbox.runtime.model_info import ModelInfo, inspect_model
 from sandbox.runtime.param_spec import ModelSpecError
 from sandbox.runtime.params import ParamsError, validate_params
 from sandbox.runtime.vetted import UnknownModel, VettedModels
 from sandbox.store.models import JobRow
 
-__all__ = ["JobRequest", "MAX_DATASETS", "choose_backend", "submit_job"]
+__all__ = ["MAX_DATASETS", "CheckedRequest", "JobRequest", "check_request", "choose_backend",
+           "submit_job"]
 
 MAX_DATASETS = 10
 """Most datasets one job reads."""
@@ -130,22 +131,33 @@ def _source(request: JobRequest, models: VettedModels) -> tuple[str, str | None]
     return source, None
 
 
-def submit_job(
-    session: Session,
-    actor: Actor,
-    request: JobRequest,
-    *,
-    models: VettedModels,
-    registry: BackendRegistry,
-    configured_backend: str = "",
-    now: datetime | None = None,
-) -> JobRow:
-    """Check and store a job as ``submitted`` (see the module docstring).
+@dataclass(frozen=True)
+class CheckedRequest:
+    """A job request that passed the checks of a submission up to its compilation (steps
+    1 and 2 of the module docstring but the compile): what a job and a dry run
+    (:mod:`sandbox.jobs.dry_run`) both need.
+    """
+
+    kind: JobKind
+    datasets: list[str]
+    grant: Grant
+    source: str
+    model_name: str | None
+    info: ModelInfo
+    params: dict[str, Any]
+    limits: dict[str, Any]
+    """The job limits of the effective policies (:func:`~sandbox.jobs.limits.combine_limits`)."""
+
+
+def check_request(session: Session, actor: Actor, request: JobRequest, *,
+                  models: VettedModels, now: datetime | None = None) -> CheckedRequest:
+    """The checks of a submission before its compilation: the submitter, the request, the
+    grant, the policy's kinds and the model's parameters.
 
     Raises:
         PermissionDenied: The submitter is not a user account, or holds no grant covering it.
-        InvalidRequest: The request, the model, its parameters or the backend are unfit;
-            the message names what is wrong.
+        InvalidRequest: The request, the model or its parameters are unfit; the message
+            names what is wrong.
     """
     moment = now or utc_now()
     if actor.role is not Role.USER or actor.user_id is None:
@@ -166,6 +178,33 @@ def submit_job(
         params = validate_params(info, request.params if request.params is not None else {})
     except (ModelSpecError, ParamsError) as exc:
         raise InvalidRequest(str(exc)) from None
+    return CheckedRequest(kind=kind, datasets=names, grant=grant, source=source,
+                          model_name=model_name, info=info, params=params, limits=limits)
+
+
+def submit_job(
+    session: Session,
+    actor: Actor,
+    request: JobRequest,
+    *,
+    models: VettedModels,
+    registry: BackendRegistry,
+    configured_backend: str = "",
+    now: datetime | None = None,
+) -> JobRow:
+    """Check and store a job as ``submitted`` (see the module docstring).
+
+    Raises:
+        PermissionDenied: The submitter is not a user account, or holds no grant covering it.
+        InvalidRequest: The request, the model, its parameters or the backend are unfit;
+            the message names what is wrong.
+    """
+    moment = now or utc_now()
+    checked = check_request(session, actor, request, models=models, now=moment)
+    assert actor.user_id is not None
+    kind, names, grant, source = checked.kind, checked.datasets, checked.grant, checked.source
+    model_name, info, params, limits = (checked.model_name, checked.info, checked.params,
+                                        checked.limits)
     compiled = compile_model(source, limits["allowed_imports"])
     if not compiled.ok:
         raise InvalidRequest("the model does not compile: " + "; ".join(compiled.errors))

@@ -1,0 +1,222 @@
+"""Dry runs over the real HTTP server, in the strongest sandbox here: a model runs on its
+datasets' mock tables and its author sees everything at once, while the grant's budget, the
+ledger, the jobs and the audit trail of data reads stay as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from sandbox import audit
+from sandbox.audit import AuditEntry, AuditQuery
+from sandbox.catalog.queries import dataset_row, version_row
+from sandbox.ledger import SqlLedger
+from sandbox.platform import Platform
+from sandbox.store.models import JobRow
+from tests.support.datafiles import SECRET_MARKER
+from tests.support.http import ok
+from tests.support.server import LiveServer
+from tests.support.world import World, build_world, grant
+
+pytestmark = pytest.mark.server
+
+DP_MODEL = '''"""Counts and mean income by district."""
+
+PARAMS = {"upper": {"type": "number", "default": 200000, "minimum": 1}}
+
+
+def run(ctx):
+    people = ctx.dataset("dr_cond")
+    total = people.count(epsilon=0.2)
+    by_district = people.group_by("district").mean(
+        "income", lower=0, upper=ctx.params["upper"], epsilon=0.3)
+    ctx.log(f"about {total:.0f} rows")
+    return {"total": total, "by_district": by_district}
+'''
+
+FAILING = '"""Fails."""\n\ndef run(ctx):\n    x = ctx.params.get("x", 1)\n    return x / 0\n'
+
+RAW_MODEL = '''"""Hands back raw identifiers: a real job of it would be rejected."""
+
+
+def run(ctx):
+    table = ctx.table("dr_raw")
+    ids = table.column("pid")
+    ctx.log("first id: " + ids[0])
+    return {"rows": table.num_rows, "ids": ids}
+'''
+
+DATA_READS = ("dataset.read", "dataset.query", "dataset.download", "budget.charge",
+              "budget.release")
+"""Audit actions of a read of a version or a charge to the ledger: a dry run makes none."""
+
+
+@pytest.fixture(scope="module")
+def world(job_server: LiveServer) -> World:
+    made = build_world(job_server, {"dr_cond": "conditional", "dr_raw": "conditional",
+                                    "dr_other": "conditional"},
+                       raw_policy_for=("dr_raw",))
+    made.grants["dp"] = grant(made, "user", ["dr_cond"], grant_budget=3)["ref"]
+    made.grants["raw"] = grant(made, "user", ["dr_raw"], job_kinds=["dp", "raw"])["ref"]
+    return made
+
+
+@pytest.fixture
+def platform(world: World) -> Iterator[Platform]:
+    opened = world.server.open_platform()
+    yield opened
+    opened.close()
+
+
+def dry_run(world: World, body: dict[str, Any], who: str = "user",
+            status: int = 200) -> dict[str, Any]:
+    with world.client(who) as client:
+        response = client.post("/v1/jobs/dry-run", json=body)
+    assert response.status_code == status, response.text
+    return dict(response.json())
+
+
+def entries_after(platform: Platform, seq: int) -> list[AuditEntry]:
+    with platform.sessions() as session:
+        return audit.list_entries(session, AuditQuery(after_seq=seq, limit=1000))
+
+
+def last_seq(platform: Platform) -> int:
+    with platform.sessions() as session:
+        found = audit.list_entries(session, AuditQuery(limit=100_000))
+    return found[-1].seq if found else 0
+
+
+def job_count(platform: Platform) -> int:
+    with platform.sessions() as session:
+        return session.query(JobRow).count()
+
+
+def test_a_dp_dry_run_shows_everything_and_charges_nothing(
+        world: World, platform: Platform) -> None:
+    ledger = SqlLedger(platform.sessions)
+    before = ledger.balance(world.grants["dp"], "dr_cond")
+    charges = len(ledger.charges(grant=world.grants["dp"]))
+    jobs, seq = job_count(platform), last_seq(platform)
+
+    run = dry_run(world, {"datasets": ["dr_cond"], "source": DP_MODEL,
+                          "params": {"upper": 100000}})
+
+    assert run["outcome"] == "ok" and run["reason"] == "" and run["errors"] == [], run
+    assert run["charged"] is False and run["kind"] == "dp" and run["backend"]
+    assert run["grant"] == world.grants["dp"] and run["datasets"] == {"dr_cond": 1}
+    assert run["mock"]["dr_cond"]["rows"] == 1000
+    # The whole result and log come back at once (a job's wait for review).
+    assert set(run["result"]) == {"total", "by_district"}
+    assert {row["district"] for row in run["result"]["by_district"]} <= {
+        "North", "South", "East"}
+    assert run["log"] and run["log"][0].startswith("about ")
+    assert [r["operation"] for r in run["releases"]] == ["count", "mean"]
+    assert run["refusals"] == []
+    # The mock has 1000 rows: the noisy count is near it, not near the real 60.
+    assert 800 < run["result"]["total"] < 1200
+    spend = run["spend"]["dr_cond"]
+    assert spend["text"] == "epsilon 0.5" and spend["calls"] == 2
+    assert spend["loss"] == pytest.approx(0.5) and spend["accounting"] == "pure"
+    assert spend["grant_remaining"].startswith("epsilon 2.5")  # of the 3 granted
+    checks = run["checks"]
+    assert checks["passed"] is True and checks["would_be"] == "pending_review"
+    assert any(line["rule"] for line in checks["report"]["lines"])
+    assert set(checks["released"]) == {"total", "by_district"}
+
+    assert ledger.balance(world.grants["dp"], "dr_cond") == before
+    assert len(ledger.charges(grant=world.grants["dp"])) == charges
+    assert job_count(platform) == jobs
+    made = entries_after(platform, seq)
+    assert [e.action for e in made] == ["job.dry_run"]
+    entry = made[0]
+    assert entry.object_type == "dry_run" and entry.object_id == run["id"]
+    assert entry.detail["charged"] is False and entry.detail["outcome"] == "ok"
+    assert entry.detail["would_spend"] == {"dr_cond": "epsilon 0.5"}
+    assert not [e for e in made if e.action in DATA_READS]
+    assert SECRET_MARKER not in str(run)
+
+
+def test_a_failing_models_dry_run_shows_its_error_text_and_line(world: World) -> None:
+    run = dry_run(world, {"datasets": ["dr_cond"], "source": FAILING})
+    assert run["outcome"] == "model_error" and run["checks"] is None
+    assert run["reason"] == "the model raised an error"
+    assert run["errors"] == ["Line 5: ZeroDivisionError: division by zero"]
+    assert run["failure"] == {"exception": "ZeroDivisionError", "line": 5}
+
+
+def test_a_model_that_does_not_compile_is_a_dry_runs_outcome(world: World) -> None:
+    source = '"""Bad."""\n\ndef run(ctx):\n    return open("/etc/passwd")\n'
+    run = dry_run(world, {"datasets": ["dr_cond"], "source": source})
+    assert run["outcome"] == "compile_error" and run["result"] is None
+    assert any("Line 4" in error for error in run["errors"]), run["errors"]
+
+
+def test_a_call_the_grant_cannot_pay_is_refused_as_in_a_job(
+        world: World, platform: Platform) -> None:
+    source = ('"""Too greedy."""\n\ndef run(ctx):\n    people = ctx.dataset("dr_cond")\n'
+              '    return [people.count(epsilon=0.9) for _ in range(4)]\n')
+    ledger = SqlLedger(platform.sessions)
+    before = ledger.balance(world.grants["dp"], "dr_cond")
+    run = dry_run(world, {"datasets": ["dr_cond"], "source": source})
+    assert run["outcome"] == "model_error", run
+    assert run["refusals"] == [{"call": "count", "reason": "budget"}]
+    # The fourth call: the grant of 3 has 0.3 left after three (in the dry run only).
+    assert run["errors"][0].startswith("Line 5: DPError: the grant budget cannot pay"), run
+    assert "epsilon 0.3" in run["errors"][0]
+    assert run["spend"]["dr_cond"]["calls"] == 3
+    assert run["spend"]["dr_cond"]["text"] == "epsilon 2.7"
+    assert ledger.balance(world.grants["dp"], "dr_cond") == before
+
+
+def test_a_raw_dry_run_reads_the_mock_table_not_the_registered_rows(
+        world: World, platform: Platform) -> None:
+    seq = last_seq(platform)
+    run = dry_run(world, {"datasets": ["dr_raw"], "source": RAW_MODEL, "kind": "raw"})
+    assert run["outcome"] == "ok", run
+    assert run["result"]["rows"] == 1000 and len(run["result"]["ids"]) == 1000
+    with platform.sessions() as session:
+        path = version_row(session, dataset_row(session, "dr_raw"), None).storage_path
+    with platform.store.filesystem.open_input_file(path) as handle:
+        real_ids = set(pq.read_table(handle).column("pid").to_pylist())
+    assert len(real_ids) == 60 and not real_ids & set(run["result"]["ids"])
+    assert all(pid.startswith("SYN-") for pid in run["result"]["ids"])
+    assert run["log"] == ["first id: " + run["result"]["ids"][0]]
+    assert SECRET_MARKER not in str(run)
+    # Row-level identifiers in the result: a real job of this model would be rejected.
+    assert run["checks"]["passed"] is False and run["checks"]["would_be"] == "rejected"
+    made = entries_after(platform, seq)
+    assert [e.action for e in made] == ["job.dry_run"]
+    assert made[0].detail["kind"] == "raw"
+
+
+def test_the_mock_is_the_same_run_after_run(world: World) -> None:
+    source = ('"""First rows."""\n\ndef run(ctx):\n'
+              '    return ctx.table("dr_raw").rows(3)\n')
+    first = dry_run(world, {"datasets": ["dr_raw"], "source": source, "kind": "raw"})
+    again = dry_run(world, {"datasets": ["dr_raw"], "source": source, "kind": "raw"})
+    assert first["result"] == again["result"] and len(first["result"]) == 3
+    assert first["mock"] == again["mock"] == {"dr_raw": {"rows": 1000,
+                                                         "seed": "dr_raw/mock"}}
+
+
+@pytest.mark.parametrize(("who", "body", "status", "needle"), [
+    ("user", {"datasets": ["dr_other"], "source": DP_MODEL}, 403, "dr_other"),
+    ("user", {"datasets": ["dr_cond", "dr_other"], "source": DP_MODEL}, 403, "dr_other"),
+    ("user", {"datasets": ["dr_cond"], "source": DP_MODEL, "kind": "raw"}, 403, "raw"),
+    ("user2", {"datasets": ["dr_cond"], "source": DP_MODEL}, 403, "dr_cond"),
+    ("provider", {"datasets": ["dr_cond"], "source": DP_MODEL}, 403, ""),
+    ("user", {"datasets": ["dr_cond"], "source": DP_MODEL, "params": {"nope": 1}}, 422,
+     "nope"),
+])
+def test_a_dry_run_needs_what_a_job_needs(
+        world: World, platform: Platform, who: str, body: dict[str, Any], status: int,
+        needle: str) -> None:
+    seq = last_seq(platform)
+    refused = dry_run(world, body, who=who, status=status)
+    assert needle in refused["message"], refused
+    assert not [e for e in entries_after(platform, seq) if e.action == "job.dry_run"]
