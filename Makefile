@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 
 DP_ROWS ?= 10000000
 DP_CAP ?= 120
+DP_REPEATS ?= 20
 
 venv:
 	bash scripts/install-deps.sh
@@ -52,7 +53,7 @@ bench-runtime: venv
 	$(BIN)/python -m benchmarks.runtime
 
 bench-dp: venv
-	$(BIN)/python -m benchmarks.dp.run --rows $(DP_ROWS) --cap $(DP_CAP)
+	$(BIN)/python -m benchmarks.dp.run --rows $(DP_ROWS) --cap $(DP_CAP) --repeats $(DP_REPEATS)
 
 clean:
 	rm -rf var/

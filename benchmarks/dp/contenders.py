@@ -1,10 +1,16 @@
 """The library contenders; each runs alone in a subprocess, in its own virtualenv.
 
-Usage (by the harness): ``python -m benchmarks.dp.contenders NAME --data FILE``; prints one
-JSON line (see :func:`benchmarks.dp.spec.emit`) with ``setup_seconds`` (imports, sessions,
-loading into an engine that needs it), ``query_seconds`` (reading the Parquet file through to
-the released numbers), ``peak_mb`` and ``groups`` (district -> count, sum, mean).
+Usage (by the harness): ``python -m benchmarks.dp.contenders NAME --data FILE [--repeats R]``;
+prints one JSON line per repetition (see :func:`benchmarks.dp.spec.emit`) with ``rep``,
+``setup_seconds`` (imports, sessions, loading into an engine that needs it),
+``query_seconds`` (the first repetition: reading the Parquet file through to the released
+numbers), ``rep_seconds`` (this repetition), ``peak_mb`` and ``groups`` (district -> count,
+sum, mean). A line is written as soon as its repetition is done, so a run stopped at its
+cap still reports the repetitions it finished.
 
+Each runner does its one-off setup, marks the end of setup, and returns the query as a
+function: every call reads the data again and draws fresh noise (a new session, context or
+accountant with the whole budget: one repetition is one independent release at epsilon 1).
 Each runner imports its library inside the function: a virtualenv holds only its own
 contender's packages.
 """
@@ -30,6 +36,8 @@ from benchmarks.dp.spec import (
 
 Groups = dict[str, dict[str, float]]
 """district -> {"count": ..., "sum": ..., "mean": ...}."""
+Query = Callable[[], Groups]
+"""One repetition of a contender's query."""
 
 
 class Timer:
@@ -66,57 +74,71 @@ def _num(value: Any) -> float:
 # --- exact (non-private) floor ---------------------------------------------------------------
 
 
-def exact_pyarrow(data: str, timer: Timer) -> tuple[Groups, str]:
+def exact_pyarrow(data: str, timer: Timer) -> tuple[Query, str]:
     """Exact answer with pyarrow compute."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     timer.end_setup()
-    table = pq.read_table(data, columns=["district", "income"])
-    clipped = pc.min_element_wise(pc.max_element_wise(table["income"], INCOME_LOWER),
-                                  INCOME_UPPER)
-    table = table.set_column(1, "income", clipped)
-    out = table.group_by("district").aggregate(
-        [([], "count_all"), ("income", "sum"), ("income", "mean")]
-    )
-    cols = [out[n].to_pylist() for n in ("district", "count_all", "income_sum", "income_mean")]
-    return _groups(list(zip(*cols, strict=True))), "pyarrow " + _version("pyarrow")
+
+    def query() -> Groups:
+        table = pq.read_table(data, columns=["district", "income"])
+        clipped = pc.min_element_wise(pc.max_element_wise(table["income"], INCOME_LOWER),
+                                      INCOME_UPPER)
+        table = table.set_column(1, "income", clipped)
+        out = table.group_by("district").aggregate(
+            [([], "count_all"), ("income", "sum"), ("income", "mean")]
+        )
+        cols = [out[n].to_pylist()
+                for n in ("district", "count_all", "income_sum", "income_mean")]
+        return _groups(list(zip(*cols, strict=True)))
+
+    return query, "pyarrow " + _version("pyarrow")
 
 
-def exact_polars(data: str, timer: Timer) -> tuple[Groups, str]:
+def exact_polars(data: str, timer: Timer) -> tuple[Query, str]:
     """Exact answer with a lazy Polars scan."""
     import polars as pl
 
     timer.end_setup()
-    income = pl.col("income").clip(INCOME_LOWER, INCOME_UPPER)
-    out = (
-        pl.scan_parquet(data)
-        .group_by("district")
-        .agg(pl.len().alias("count"), income.sum().alias("sum"), income.mean().alias("mean"))
-        .collect()
-    )
-    return _groups(out.rows()), "polars " + _version("polars")
+
+    def query() -> Groups:
+        income = pl.col("income").clip(INCOME_LOWER, INCOME_UPPER)
+        out = (
+            pl.scan_parquet(data)
+            .group_by("district")
+            .agg(pl.len().alias("count"), income.sum().alias("sum"),
+                 income.mean().alias("mean"))
+            .collect()
+        )
+        return _groups(out.rows())
+
+    return query, "polars " + _version("polars")
 
 
-def exact_duckdb(data: str, timer: Timer) -> tuple[Groups, str]:
+def exact_duckdb(data: str, timer: Timer) -> tuple[Query, str]:
     """Exact answer with DuckDB SQL over the Parquet file."""
     import duckdb
 
     conn = duckdb.connect()
     timer.end_setup()
     clipped = f"least(greatest(income, {INCOME_LOWER}), {INCOME_UPPER})"
-    rows = conn.execute(
-        f"SELECT district, count(*), sum({clipped}), avg({clipped}) "
-        "FROM read_parquet(?) GROUP BY district",
-        [data],
-    ).fetchall()
-    return _groups(rows), "duckdb " + _version("duckdb")
+
+    def query() -> Groups:
+        rows = conn.execute(
+            f"SELECT district, count(*), sum({clipped}), avg({clipped}) "
+            "FROM read_parquet(?) GROUP BY district",
+            [data],
+        ).fetchall()
+        return _groups(rows)
+
+    return query, "duckdb " + _version("duckdb")
 
 
 # --- DP libraries ----------------------------------------------------------------------------
 
 
-def opendp_polars(data: str, timer: Timer) -> tuple[Groups, str]:
+def opendp_polars(data: str, timer: Timer) -> tuple[Query, str]:
     """OpenDP's Polars API: identifier-level privacy, truncation to 5 rows per person.
 
     One query releases the three statistics; OpenDP finds one noise scale for all of them
@@ -128,43 +150,48 @@ def opendp_polars(data: str, timer: Timer) -> tuple[Groups, str]:
 
     dp.enable_features("contrib")
     timer.end_setup()
-    lf = pl.scan_parquet(data)
-    rows = lf.select(pl.len()).collect().item()  # a public bound on group size is required
-    context = dp.Context.compositor(
-        data=lf,
-        privacy_unit=dp.unit_of(contributions=1, identifier="person_id"),
-        privacy_loss=dp.loss_of(epsilon=EPSILON),
-        split_evenly_over=1,
-        margins=[
-            # opendp.prelude re-exports its polars helpers without __all__ (as its docs use them)
-            dp.polars.Margin(by=[], max_length=rows),  # type: ignore[attr-defined]
-            dp.polars.Margin(  # type: ignore[attr-defined]
-                by=["district"], max_length=rows, max_groups=len(DISTRICTS)),
-        ],
-    )
-    income = pl.col("income").fill_null(0.0).fill_nan(0.0)
-    bounds = (INCOME_LOWER, INCOME_UPPER)
-    query = (
-        context.query()
-        .truncate_per_group(MAX_ROWS_PER_PERSON)
-        .group_by("district")
-        .agg(
-            dp.len(signed=True).alias("count"),  # type: ignore[attr-defined]
-            income.dp.sum(bounds).alias("sum"),
-            income.dp.mean(bounds).alias("mean"),
+
+    def query() -> Groups:
+        lf = pl.scan_parquet(data)
+        rows = lf.select(pl.len()).collect().item()  # a public bound on group size
+        context = dp.Context.compositor(
+            data=lf,
+            privacy_unit=dp.unit_of(contributions=1, identifier="person_id"),
+            privacy_loss=dp.loss_of(epsilon=EPSILON),
+            split_evenly_over=1,
+            margins=[
+                # opendp.prelude re-exports its polars helpers without __all__ (as its docs
+                # use them)
+                dp.polars.Margin(by=[], max_length=rows),  # type: ignore[attr-defined]
+                dp.polars.Margin(  # type: ignore[attr-defined]
+                    by=["district"], max_length=rows, max_groups=len(DISTRICTS)),
+            ],
         )
-        .with_keys(pl.LazyFrame({"district": list(DISTRICTS)}))
-    )
-    out = query.release().collect()
-    out = out.select("district", "count", "sum", "mean")
-    return _groups(out.rows()), "opendp " + _version("opendp") + ", pure DP"
+        income = pl.col("income").fill_null(0.0).fill_nan(0.0)
+        bounds = (INCOME_LOWER, INCOME_UPPER)
+        planned = (
+            context.query()
+            .truncate_per_group(MAX_ROWS_PER_PERSON)
+            .group_by("district")
+            .agg(
+                dp.len(signed=True).alias("count"),  # type: ignore[attr-defined]
+                income.dp.sum(bounds).alias("sum"),
+                income.dp.mean(bounds).alias("mean"),
+            )
+            .with_keys(pl.LazyFrame({"district": list(DISTRICTS)}))
+        )
+        out = planned.release().collect()
+        return _groups(out.select("district", "count", "sum", "mean").rows())
+
+    return query, "opendp " + _version("opendp") + ", pure DP"
 
 
-def tumult(data: str, timer: Timer) -> tuple[Groups, str]:
+def tumult(data: str, timer: Timer) -> tuple[Query, str]:
     """Tumult Analytics on local Spark: three queries of ``EPSILON / 3`` each.
 
     ``AddRowsWithID("person_id")`` protects whole persons; ``MaxRowsPerID(5)`` truncates.
     """
+    import atexit
     import os
     import sys
 
@@ -190,36 +217,37 @@ def tumult(data: str, timer: Timer) -> tuple[Groups, str]:
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
+    atexit.register(spark.stop)  # after the last repetition
     timer.end_setup()
-    frame = spark.read.parquet(data)
-    session = Session.from_dataframe(
-        privacy_budget=PureDPBudget(EPSILON),
-        source_id="people",
-        dataframe=frame,
-        protected_change=AddRowsWithID("person_id"),
-    )
     keys = KeySet.from_dict({"district": list(DISTRICTS)})
     share = PureDPBudget(EPSILON / 3)
 
     def grouped() -> Any:
         return QueryBuilder("people").enforce(MaxRowsPerID(MAX_ROWS_PER_PERSON)).groupby(keys)
 
-    counts = session.evaluate(grouped().count(name="v"), share).toPandas()
-    sums = session.evaluate(
-        grouped().sum("income", INCOME_LOWER, INCOME_UPPER, name="v"), share
-    ).toPandas()
-    means = session.evaluate(
-        grouped().average("income", INCOME_LOWER, INCOME_UPPER, name="v"), share
-    ).toPandas()
-    values = [dict(zip(f["district"], f["v"], strict=True)) for f in (counts, sums, means)]
-    rows = [(d, values[0].get(d), values[1].get(d), values[2].get(d)) for d in DISTRICTS]
-    timer.end_query()
+    def query() -> Groups:
+        session = Session.from_dataframe(
+            privacy_budget=PureDPBudget(EPSILON),
+            source_id="people",
+            dataframe=spark.read.parquet(data),
+            protected_change=AddRowsWithID("person_id"),
+        )
+        counts = session.evaluate(grouped().count(name="v"), share).toPandas()
+        sums = session.evaluate(
+            grouped().sum("income", INCOME_LOWER, INCOME_UPPER, name="v"), share
+        ).toPandas()
+        means = session.evaluate(
+            grouped().average("income", INCOME_LOWER, INCOME_UPPER, name="v"), share
+        ).toPandas()
+        values = [dict(zip(f["district"], f["v"], strict=True)) for f in (counts, sums, means)]
+        return _groups([(d, values[0].get(d), values[1].get(d), values[2].get(d))
+                        for d in DISTRICTS])
+
     note = f"tmlt.analytics {_version('tmlt.analytics')}, pyspark {_version('pyspark')}"
-    spark.stop()
-    return _groups(rows), note + ", 3 queries of eps/3"
+    return query, note + ", 3 queries of eps/3"
 
 
-def smartnoise(data: str, timer: Timer) -> tuple[Groups, str]:
+def smartnoise(data: str, timer: Timer) -> tuple[Query, str]:
     """SmartNoise SQL on its pandas engine (the data are loaded into in-memory SQLite).
 
     ``max_ids: 5`` bounds rows per person (reservoir sampling); dimension censoring is off
@@ -254,15 +282,19 @@ def smartnoise(data: str, timer: Timer) -> tuple[Groups, str]:
                            metadata=metadata)
     del frame
     timer.end_setup()
-    out = reader.execute(sql)
-    header, rows = out[0], out[1:]
-    idx = [header.index(c) for c in ("district", "n", "s", "m")]
+
+    def query() -> Groups:
+        out = reader.execute(sql)
+        header, rows = out[0], out[1:]
+        idx = [header.index(c) for c in ("district", "n", "s", "m")]
+        return _groups([tuple(r[i] for i in idx) for r in rows])
+
     note = (f"smartnoise-sql {_version('smartnoise-sql')}, eps {per_column:.3g} per column; "
             "setup loads the data into SQLite")
-    return _groups([tuple(r[i] for i in idx) for r in rows]), note
+    return query, note
 
 
-def pipelinedp(data: str, timer: Timer) -> tuple[Groups, str]:
+def pipelinedp(data: str, timer: Timer) -> tuple[Query, str]:
     """PipelineDP on its local (pure Python) backend, public partitions.
 
     ``max_contributions=5`` bounds rows per person across all districts; one aggregation
@@ -272,11 +304,6 @@ def pipelinedp(data: str, timer: Timer) -> tuple[Groups, str]:
     import pyarrow.parquet as pq
 
     timer.end_setup()
-    table = pq.read_table(data, columns=["person_id", "district", "income"])
-    rows = zip(table["person_id"].to_numpy(), table["district"].to_pylist(),
-               table["income"].to_numpy(), strict=True)
-    accountant = pipeline_dp.NaiveBudgetAccountant(total_epsilon=EPSILON, total_delta=0)
-    engine = pipeline_dp.DPEngine(accountant, pipeline_dp.LocalBackend())
     params = pipeline_dp.AggregateParams(
         metrics=[pipeline_dp.Metrics.COUNT, pipeline_dp.Metrics.SUM, pipeline_dp.Metrics.MEAN],
         noise_kind=pipeline_dp.NoiseKind.LAPLACE,
@@ -289,10 +316,18 @@ def pipelinedp(data: str, timer: Timer) -> tuple[Groups, str]:
         partition_extractor=lambda r: r[1],
         value_extractor=lambda r: r[2],
     )
-    result = engine.aggregate(rows, params, extractors, public_partitions=list(DISTRICTS))
-    accountant.compute_budgets()
-    out = [(d, m.count, m.sum, m.mean) for d, m in result]
-    return _groups(out), f"pipeline-dp {_version('pipeline-dp')}, local backend"
+
+    def query() -> Groups:
+        table = pq.read_table(data, columns=["person_id", "district", "income"])
+        rows = zip(table["person_id"].to_numpy(), table["district"].to_pylist(),
+                   table["income"].to_numpy(), strict=True)
+        accountant = pipeline_dp.NaiveBudgetAccountant(total_epsilon=EPSILON, total_delta=0)
+        engine = pipeline_dp.DPEngine(accountant, pipeline_dp.LocalBackend())
+        result = engine.aggregate(rows, params, extractors, public_partitions=list(DISTRICTS))
+        accountant.compute_budgets()
+        return _groups([(d, m.count, m.sum, m.mean) for d, m in result])
+
+    return query, f"pipeline-dp {_version('pipeline-dp')}, local backend"
 
 
 # --- plumbing --------------------------------------------------------------------------------
@@ -307,7 +342,7 @@ def _version(dist: str) -> str:
         return "?"
 
 
-RUNNERS: dict[str, Callable[[str, Timer], tuple[Groups, str]]] = {
+RUNNERS: dict[str, Callable[[str, Timer], tuple[Query, str]]] = {
     "exact_pyarrow": exact_pyarrow,
     "exact_polars": exact_polars,
     "exact_duckdb": exact_duckdb,
@@ -318,23 +353,43 @@ RUNNERS: dict[str, Callable[[str, Timer], tuple[Groups, str]]] = {
 }
 
 
-def run(name: str, data: str) -> dict[str, Any]:
-    """Run one contender and return what :func:`emit` prints."""
+def run(name: str, data: str, repeats: int = 1, query_name: str = "main") -> None:
+    """Run one contender ``repeats`` times, emitting one line per repetition as it ends.
+
+    The first repetition's query time is the contender's ``query_seconds`` (its query run
+    once, as the timing table reports it); every line carries its own ``groups``. A query
+    other than ``main`` is one of :mod:`benchmarks.dp.shaped`'s.
+    """
     timer = Timer()
     try:
-        groups, notes = RUNNERS[name](data, timer)
-        timer.end_query()
+        if query_name == "main":
+            query, notes = RUNNERS[name](data, timer)
+        else:
+            from benchmarks.dp import shaped
+
+            if name not in shaped.RUNNERS:
+                raise ImportError(f"{name} does not answer the {query_name} query")
+            query, notes = shaped.RUNNERS[name](data, timer, query_name)
+            library = {"exact_polars": "polars", "exact_duckdb": "duckdb",
+                       "opendp_polars": "opendp", "tumult": "tmlt.analytics"}[name]
+            notes = f"{notes} {_version(library)}"
+        for rep in range(1, repeats + 1):
+            start = time.perf_counter()
+            groups = query()
+            seconds = time.perf_counter() - start
+            timer.end_query()
+            bad = [d for d, g in groups.items() if not all(math.isfinite(v) for v in g.values())]
+            emit({"ok": True, "rep": rep, "repeats": repeats, "setup_seconds": timer.setup,
+                  "query_seconds": timer.query, "rep_seconds": seconds,
+                  "peak_mb": peak_rss_mb(), "groups": groups,
+                  "notes": notes + (f"; non-finite values in {len(bad)} groups" if bad
+                                    else "")})
     except ImportError as exc:
-        return {"ok": False, "status": "unavailable", "error": f"{type(exc).__name__}: {exc}",
-                "peak_mb": peak_rss_mb()}
+        emit({"ok": False, "status": "unavailable", "error": f"{type(exc).__name__}: {exc}",
+              "peak_mb": peak_rss_mb()})
     except Exception as exc:  # report any library failure as this contender's result
-        return {"ok": False, "status": "error", "error": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc(limit=8), "peak_mb": peak_rss_mb()}
-    bad = [d for d, g in groups.items() if not all(math.isfinite(v) for v in g.values())]
-    if bad:
-        notes += f"; non-finite values in {len(bad)} groups"
-    return {"ok": True, "setup_seconds": timer.setup, "query_seconds": timer.query,
-            "peak_mb": peak_rss_mb(), "groups": groups, "notes": notes}
+        emit({"ok": False, "status": "error", "error": f"{type(exc).__name__}: {exc}",
+              "traceback": traceback.format_exc(limit=8), "peak_mb": peak_rss_mb()})
 
 
 def main() -> None:
@@ -342,8 +397,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("name", choices=sorted(RUNNERS))
     parser.add_argument("--data", required=True, help="the Parquet file")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="independent releases (each reads the data and draws fresh noise)")
+    parser.add_argument("--query", default="main", help="main, filtered or crosstab")
     args = parser.parse_args()
-    emit(run(args.name, args.data))
+    run(args.name, args.data, max(1, args.repeats), args.query)
 
 
 if __name__ == "__main__":

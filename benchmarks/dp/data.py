@@ -1,7 +1,9 @@
 """Generate the benchmark's Parquet data, deterministically, once per size.
 
 Persons have 1 to 5 rows each and live in one of 32 districts (of unequal sizes); income is
-lognormal with a district effect, so about 2% of rows lie above the clipping bound. Rows are
+lognormal with a district effect, so about 2% of rows lie above the clipping bound; each
+person has an age (uniform over 0 to 99), drawn last so the other columns are those the
+file had without it. Rows are
 generated and written in batches (one Parquet row group each, zstd), so memory stays bounded
 by the batch size; each batch has its own seed, so a file of N rows is the same on every
 machine and every run.
@@ -29,6 +31,7 @@ SCHEMA = pa.schema([
     pa.field("person_id", pa.int64()),
     pa.field("district", pa.string()),
     pa.field("income", pa.float64()),
+    pa.field("age", pa.int64()),
 ])
 
 
@@ -55,11 +58,13 @@ def make_batch(batch: int, rows: int, first_person: int) -> tuple[pa.Table, int]
     district_idx = np.repeat(person_district, sizes)
     income = rng.lognormal(mean=10.4 + 0.015 * district_idx, sigma=0.8, size=rows)
     order = rng.permutation(rows)
+    person_age = rng.integers(0, 100, size=persons)
     districts = pa.DictionaryArray.from_arrays(
         pa.array(district_idx[order].astype(np.int32)), pa.array(DISTRICTS)
     ).cast(pa.string())
     table = pa.table(
-        [pa.array(np.repeat(person_ids, sizes)[order]), districts, pa.array(income[order])],
+        [pa.array(np.repeat(person_ids, sizes)[order]), districts, pa.array(income[order]),
+         pa.array(np.repeat(person_age, sizes)[order].astype(np.int64))],
         schema=SCHEMA,
     )
     return table, persons

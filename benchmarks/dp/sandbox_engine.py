@@ -9,9 +9,12 @@ register the Parquet file as a dataset (``district`` with its 32 declared catego
 ``income`` float64 with bounds, ``person_id`` the identifier and privacy unit), and bound
 contributions once (kept, as issue #3 allows). Then, in this process: open the platform,
 :func:`prepare_engine` (policy, ledger accounts, engine, Ray start). Query:
-:func:`run_sandbox_engine`, timed cold once (Ray workers start and import the engine), then
-warm (median of ``--repeats``, each through a new engine with an empty memo). Peak memory
-is sampled over this process and its Ray processes (setup's peak is reported apart).
+:func:`run_sandbox_engine` (one joint ``agg`` release), timed cold once (Ray workers start
+and import the engine), then warm ``--repeats - 1`` times, each through a new engine with an
+empty memo and a new grant; *query seconds* is the median warm run. Every repetition is an
+independent release at epsilon 1 and prints its own result line (its groups), so the harness
+reports the error over all of them. Peak memory is sampled over this process and its Ray
+processes (setup's peak is reported apart).
 
 Standalone: ``.venv/bin/python -m benchmarks.dp.sandbox_engine --data FILE [--work DIR]``.
 
@@ -27,18 +30,21 @@ import shutil
 import tempfile
 import time
 import traceback
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from benchmarks.dp.spec import (
+    AGE_BANDS,
+    AGE_EDGES,
     DISTRICTS,
+    ELDERLY_AGE,
     EPSILON,
     INCOME_LOWER,
     INCOME_UPPER,
     MAX_ROWS_PER_PERSON,
     STATISTICS,
     emit,
+    group_label,
     peak_rss_mb,
 )
 
@@ -66,6 +72,8 @@ def dataset_metadata() -> dict[str, Any]:
             {"name": "income", "type": "float64", "classification": "sensitive",
              "description": "yearly income", "lower": INCOME_LOWER, "upper": INCOME_UPPER,
              "nullable": False},
+            {"name": "age", "type": "int64", "classification": "quasi_identifier",
+             "description": "age in years", "lower": 0, "upper": 120, "nullable": False},
         ],
     }
 
@@ -138,35 +146,38 @@ def prepare_engine(platform: Any, actor: Any, grant: str = GRANT) -> tuple[Any, 
     return engine, note
 
 
-def run_sandbox_engine(engine: Any) -> dict[str, dict[str, float]]:
+def run_sandbox_engine(engine: Any, query: str = "main") -> dict[str, dict[str, float]]:
     """The benchmark query through the engine's DP handle: district -> statistics.
 
-    Three releases of ``EPSILON / 3`` each (count, sum, mean; public keys from the declared
-    categories). The first call on a dataset version also bounds contributions (kept for
-    later calls), so a cold run includes it.
+    ``filtered`` and ``crosstab`` (see :mod:`benchmarks.dp.spec`) are one count release at
+    ``EPSILON``: ``where(["age", ">=", 65])`` then ``group_by("district")``, or
+    ``bin("age", AGE_EDGES)`` then ``group_by(["district", "band"])``.
+
+    One joint release, ``agg(["count", "sum", "mean"])`` at ``EPSILON`` (public keys from
+    the declared categories): one measurement of the two one-sided sums per district,
+    the count, the sum and the mean derived from it (:mod:`sandbox.engine.joint`), one
+    charge. The first call on a dataset version also bounds contributions (kept for later
+    calls), so a cold run includes it.
 
     Returns:
-        ``{district: {"count": ..., "sum": ..., "mean": ...}}``.
+        ``{district: {"count": ..., "sum": ..., "mean": ...}}`` (NaN for a suppressed one).
     """
-    share = EPSILON / 3
-    grouped = engine.dataset(DATASET).group_by("district")
-    counts = grouped.count(epsilon=share)
-    sums = grouped.sum("income", lower=INCOME_LOWER, upper=INCOME_UPPER, epsilon=share)
-    means = grouped.mean("income", lower=INCOME_LOWER, upper=INCOME_UPPER, epsilon=share)
-    per_stat = [_as_mapping(getattr(r, "value", r)) for r in (counts, sums, means)]
-    return {d: {s: per_stat[i].get(d, math.nan) for i, s in enumerate(STATISTICS)}
+    handle = engine.dataset(DATASET)
+    if query == "filtered":
+        counted = handle.where(["age", ">=", ELDERLY_AGE]).group_by("district").count(
+            epsilon=EPSILON)
+        return {str(row["district"]): {"count": float(row["count"])} for row in counted.rows()}
+    if query == "crosstab":
+        banded = handle.bin("age", list(AGE_EDGES), name="band", labels=list(AGE_BANDS))
+        counted = banded.group_by(["district", "band"]).count(epsilon=EPSILON)
+        return {group_label(str(row["district"]), str(row["band"])): {"count": float(row["count"])}
+                for row in counted.rows()}
+    grouped = handle.group_by("district")
+    release = grouped.agg(list(STATISTICS), column="income", lower=INCOME_LOWER,
+                          upper=INCOME_UPPER, epsilon=EPSILON)
+    rows = {str(row["district"]): row for row in release.rows()}
+    return {d: {s: float(rows[d][s]) if d in rows else math.nan for s in STATISTICS}
             for d in DISTRICTS}
-
-
-def _as_mapping(result: Any) -> dict[str, float]:
-    """A grouped release as ``{key: value}``, from a mapping, a two-column table or rows."""
-    if isinstance(result, Mapping):
-        return {str(k): float(v) for k, v in result.items()}
-    if hasattr(result, "to_pylist"):  # pyarrow Table
-        result = [tuple(row.values()) for row in result.to_pylist()]
-    elif hasattr(result, "itertuples"):  # pandas DataFrame
-        result = list(result.itertuples(index=False))
-    return {str(row[0]): float(row[-1]) for row in result}
 
 
 class TreePeak:
@@ -252,16 +263,19 @@ def _open(work: Path, data: Path, actor_ids: list[int]) -> tuple[Any, Any]:
     return platform, Actor(actor_ids[0], "bench_provider", Role.PROVIDER, actor_ids[1])
 
 
-def run(data: Path, repeats: int = 3, work_dir: Path | None = None) -> dict[str, Any]:
-    """Setup (its own process), then the query: cold once, warm ``repeats`` times.
+def run(data: Path, repeats: int = 4, work_dir: Path | None = None,
+        query_name: str = "main") -> dict[str, Any]:
+    """Setup (its own process), then the query ``repeats`` times: cold once, then warm.
 
     Setup (registration and contribution bounding, kept) runs in a subprocess, so its
     memory is not the query's. This process then opens the platform, the ledger accounts
     and Ray (setup too), and times the query: *cold* is the first one (Ray's workers start
-    and import the engine), *warm* the median of ``repeats`` more, each through a new
-    :class:`QueryEngine` (a new grant, and an empty memo of exact aggregates, so every
+    and import the engine), *warm* the median of the ``repeats - 1`` others, each through a
+    new :class:`QueryEngine` (a new grant, and an empty memo of exact aggregates, so every
     warm query reads the data again). ``peak_mb`` is the sampled peak of this process and
-    its Ray processes from opening the platform to the end.
+    its Ray processes from opening the platform to the end. Each repetition's groups are
+    emitted as soon as it is done (:func:`benchmarks.dp.spec.emit`); the returned summary
+    is the last line.
     """
     try:
         from sandbox.engine import QueryEngine  # noqa: F401  (checks that the engine exists)
@@ -281,17 +295,24 @@ def run(data: Path, repeats: int = 3, work_dir: Path | None = None) -> dict[str,
             engine, ledger_note = prepare_engine(platform, actor, grant="bench-grant-0")
             opening = time.perf_counter() - start
             start = time.perf_counter()
-            groups = run_sandbox_engine(engine)
+            groups = run_sandbox_engine(engine, query_name)
             cold = time.perf_counter() - start
+            emit({"ok": True, "rep": 1, "repeats": repeats, "rep_seconds": cold,
+                  "groups": groups, "peak_mb": peak_rss_mb()})
             warm = []
-            for repeat in range(1, repeats + 1):
+            for repeat in range(1, repeats):
                 engine, _ = prepare_engine(platform, actor, grant=f"bench-grant-{repeat}")
                 start = time.perf_counter()
-                groups = run_sandbox_engine(engine)
+                groups = run_sandbox_engine(engine, query_name)
                 warm.append(time.perf_counter() - start)
-        query = sorted(warm)[len(warm) // 2]
-        notes = (f"eps {EPSILON / 3:.3g} per statistic; query = median of {repeats} warm "
-                 f"runs ({', '.join(f'{w:.3f}' for w in warm)} s), each a new engine; "
+                emit({"ok": True, "rep": repeat + 1, "repeats": repeats,
+                      "rep_seconds": warm[-1], "groups": groups, "peak_mb": peak_rss_mb()})
+        timed = warm or [cold]
+        query = sorted(timed)[len(timed) // 2]
+        shown = ", ".join(f"{w:.3f}" for w in warm[:5]) + (", ..." if len(warm) > 5 else "")
+        what = "one agg release" if query_name == "main" else f"one {query_name} count"
+        notes = (f"{what} at eps {EPSILON:g}; query = median of {len(warm)} warm "
+                 f"runs ({shown} s), each a new engine; "
                  f"cold first query {cold:.2f} s; setup in its own process "
                  f"{setup_wall:.1f} s = registration {prepared['registration_seconds']:.1f} s"
                  f" + bounding {prepared['bounding_seconds']:.1f} s + starts, setup peak "
@@ -303,7 +324,7 @@ def run(data: Path, repeats: int = 3, work_dir: Path | None = None) -> dict[str,
                 "bounding_seconds": prepared["bounding_seconds"],
                 "setup_peak_mb": prepared["peak_mb"], "query_peak_mb": tree.peak_mb,
                 "peak_mb": max(tree.peak_mb, peak_rss_mb()), "groups": groups,
-                "notes": notes}
+                "rep": repeats, "repeats": repeats, "notes": notes}
     except Exception as exc:  # report, do not crash the harness
         return {"ok": False, "status": "error", "error": f"{type(exc).__name__}: {exc}",
                 "traceback": traceback.format_exc(limit=8), "peak_mb": peak_rss_mb()}
@@ -345,8 +366,9 @@ def core_setup(data: Path, work: Path) -> dict[str, Any]:
 def core_query(data: Path, work: Path, repeats: int) -> dict[str, Any]:
     """The engine's data path for the benchmark query, without catalog and ledger.
 
-    The same exact partials the handle computes (count by district; clamped sum; mean from
-    the memo), on Ray over the kept bounded copy, noised by the same OpenDP measurements.
+    The same exact partials the handle's ``agg`` computes (values and centred units by
+    district), on Ray over the kept bounded copy, noised by the same OpenDP measurements
+    and post-processed by :func:`sandbox.engine.joint.joint_values`.
     """
     from fractions import Fraction
 
@@ -354,32 +376,26 @@ def core_query(data: Path, work: Path, repeats: int) -> dict[str, Any]:
 
     from sandbox.engine.compute import RayTaskPool, ensure_ray, run_partials
     from sandbox.engine.fixedpoint import Grid
-    from sandbox.engine.measurements import integer_noise
-    from sandbox.engine.memo import PartialMemo
+    from sandbox.engine.joint import joint_values, plan_parts
     from sandbox.engine.partials import KeySpec, PartialPlan, ValueSpec
+    from sandbox.engine.report import Operation
     from sandbox.policies.budget import Accounting
 
     with TreePeak() as tree:
         ensure_ray(None)
         bounded = _core_bounded(data, work)  # loads the kept copy
-        keys = (KeySpec("district", DISTRICTS),)
-        plans = [PartialPlan(keys),
-                 PartialPlan(keys, value=ValueSpec("income",
-                                                   Grid.for_sum(INCOME_LOWER, INCOME_UPPER), 1)),
-                 PartialPlan(keys, value=ValueSpec("income",
-                                                   Grid.centred(INCOME_LOWER, INCOME_UPPER), 1))]
+        grid = Grid.centred(INCOME_LOWER, INCOME_UPPER)
+        plan = PartialPlan((KeySpec("district", DISTRICTS),),
+                           value=ValueSpec("income", grid, 1))
+        statistics = (Operation.COUNT, Operation.SUM, Operation.MEAN)
         times = []
         for _ in range(repeats + 1):
-            memo = PartialMemo()
             start = time.perf_counter()
-            for plan in plans:
-                partial = memo.get("core", plan)
-                if partial is None:
-                    partial = run_partials(RayTaskPool(), pafs.LocalFileSystem(),
-                                           bounded.fragments, plan)
-                    memo.put("core", plan, partial)
-                noise = integer_noise(Accounting.PURE, MAX_ROWS_PER_PERSON, Fraction(1, 3))
-                noise([partial[(d,)].rows for d in DISTRICTS])
+            partial = run_partials(RayTaskPool(), pafs.LocalFileSystem(), bounded.fragments,
+                                   plan)
+            parts = plan_parts(Accounting.PURE, MAX_ROWS_PER_PERSON, Fraction(1), statistics,
+                               grid, False, None)
+            joint_values(parts, grid, statistics, [partial[(d,)] for d in DISTRICTS], None)
             times.append(time.perf_counter() - start)
     warm = times[1:]
     return {"ok": True, "cold_query_seconds": times[0],
@@ -404,7 +420,9 @@ def main() -> None:
                         help="only register and bound into --work (run by the query process)")
     parser.add_argument("--work", type=Path, default=None,
                         help="the platform's var directory (default: a temporary one)")
-    parser.add_argument("--repeats", type=int, default=3, help="warm queries (median)")
+    parser.add_argument("--repeats", type=int, default=4,
+                        help="releases: one cold, the others warm (query seconds: their median)")
+    parser.add_argument("--query", default="main", help="main, filtered or crosstab")
     parser.add_argument("--core", action="store_true",
                         help="engine core only (bounding, then the query's exact partials on "
                         "Ray and their noise), no registration: needs --work")
@@ -416,7 +434,7 @@ def main() -> None:
     elif args.setup:
         emit(setup(args.data, args.work))
     else:
-        emit(run(args.data, args.repeats, args.work))
+        emit(run(args.data, args.repeats, args.work, args.query))
 
 
 if __name__ == "__main__":

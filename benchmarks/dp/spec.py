@@ -3,10 +3,18 @@
 Standard library only: this module is imported by the harness (project venv) and by every
 contender's subprocess, each in its own virtualenv.
 
-The query: group by ``district`` (32 public keys), the count of rows, the sum and the mean of
-``income`` clipped to ``[0, INCOME_UPPER]``; each person (``person_id``) contributes at most
-``MAX_ROWS_PER_PERSON`` rows; total privacy loss ``EPSILON`` (pure DP where the library
-allows it).
+The queries (:data:`QUERIES`), each at a total privacy loss of ``EPSILON`` (pure DP where the
+library allows it), each person (``person_id``) contributing at most ``MAX_ROWS_PER_PERSON``
+rows:
+
+- ``main``: group by ``district`` (32 public keys), the count of rows, the sum and the mean
+  of ``income`` clipped to ``[0, INCOME_UPPER]``;
+- ``filtered``: the count of rows with ``age >= ELDERLY_AGE`` per district;
+- ``crosstab``: the count of rows per district and age band (``AGE_EDGES``, a key derived
+  from ``age``: 32 x 3 public groups).
+
+A join query (two tables on the privacy unit, then a grouped sum) is not in the benchmark
+yet: the engine has no join.
 """
 
 from __future__ import annotations
@@ -33,12 +41,29 @@ RESULT_KEY = "dp_bench_result"
 """Marks the JSON line holding a contender's result (libraries may print other lines)."""
 
 STATISTICS: tuple[str, ...] = ("count", "sum", "mean")
-"""The statistics released per district."""
+"""The statistics released per district (``main``)."""
+
+QUERIES: tuple[str, ...] = ("main", "filtered", "crosstab")
+"""The benchmark's queries; ``main`` is the one the error ratio and the speed ratio use."""
+
+ELDERLY_AGE = 65
+"""``filtered``: rows with ``age >= ELDERLY_AGE``."""
+
+AGE_EDGES: tuple[int, ...] = (0, 18, 65, 120)
+"""``crosstab``: the public age bands ``[0, 18)``, ``[18, 65)``, ``[65, 120]``."""
+
+AGE_BANDS: tuple[str, ...] = ("0-17", "18-64", "65+")
+"""Labels of the age bands, as every contender names them."""
+
+
+def group_label(district: str, band: str | None = None) -> str:
+    """The key a contender reports a group under: ``D03``, or ``D03|18-64`` (crosstab)."""
+    return district if band is None else f"{district}|{band}"
 
 
 def dataset_path(data_dir: Path | str, rows: int) -> Path:
-    """Where the generated Parquet file of ``rows`` rows is cached."""
-    return Path(data_dir) / f"dp-bench-{rows}.parquet"
+    """Where the generated Parquet file of ``rows`` rows is cached (``v2``: with ``age``)."""
+    return Path(data_dir) / f"dp-bench-v2-{rows}.parquet"
 
 
 def peak_rss_mb() -> float:
