@@ -7,10 +7,12 @@ from sqlalchemy.orm import Session
 
 from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
 from api.errors import error_responses
+from api.schemas.budgets import GrantBudgetPublic
 from api.schemas.grants import AgreementAccept, AgreementPublic, GrantPublic, GrantStatusChange
 from api.types import Id
 from sandbox._parse import parse_enum
 from sandbox.access import grants
+from sandbox.access.grant_budget import read_grant_budget
 from sandbox.access.model import GrantStatus
 from sandbox.identity.model import Actor, Role
 
@@ -33,6 +35,17 @@ def list_grants(
 def get_grant(grant_id: Id, session: ReadSession, actor: ActorDep) -> GrantPublic:
     """One grant, its status as of now."""
     return GrantPublic.model_validate(grants.get_grant(session, actor, grant_id))
+
+
+@router.get("/{grant_id}/budget", response_model=GrantBudgetPublic)
+def budget(grant_id: Id, session: WriteSession, actor: ActorDep) -> GrantBudgetPublic:
+    """The grant's budget on each dataset: limit, spent, remaining and each charge (which
+    job, which call, what it cost, when); what remains of the dataset's lifetime budget
+    only where its policy shows it to holders (``show_lifetime_to_users``), and always to
+    the grant's provider and oversight. The holder reads their own grant; anyone else who
+    may not see the grant gets 404. The read is audited.
+    """
+    return GrantBudgetPublic.model_validate(read_grant_budget(session, actor, grant_id))
 
 
 @router.get("/{grant_id}/agreement", response_model=AgreementPublic)

@@ -66,7 +66,8 @@ def set_dataset_policy(
 @router.get("/budgets/{name}", response_model=BudgetPublic)
 def budget(name: str, session: WriteSession, actor: ActorDep) -> BudgetPublic:
     """A dataset's privacy budget accounts (its provider, the authority, auditors, admins;
-    the read is audited).
+    the read is audited). A grant's holder reads their own grant's budget at
+    ``GET /v1/grants/{grant_id}/budget`` instead: this view lists every grant's account.
     """
     accounts = read_dataset_budget(session, actor, name)
     return BudgetPublic(dataset=name, accounts=[AccountPublic.model_validate(a) for a in accounts])

@@ -35,6 +35,7 @@ from sandbox_client._transfer import CHUNK_BYTES, DownloadFormat, DownloadResult
 from sandbox_client.applications import ApplicationsMixin
 from sandbox_client.attribute_changes import AttributeChangesMixin
 from sandbox_client.audit import AuditMixin
+from sandbox_client.budgets import BudgetsMixin
 from sandbox_client.complaints import ComplaintsMixin
 from sandbox_client.data_products import DataProductsMixin
 from sandbox_client.datasets import DatasetsMixin
@@ -96,6 +97,7 @@ class SandboxClient(
     DataProductsMixin,
     StatsMixin,
     PoliciesMixin,
+    BudgetsMixin,
     JobsMixin,
     ReviewsMixin,
     ResultsMixin,

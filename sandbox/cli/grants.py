@@ -1,4 +1,6 @@
-"""``sandbox grants``: read grants, accept their agreement, suspend, resume, revoke."""
+"""``sandbox grants``: read grants and their budget, accept their agreement, suspend,
+resume, revoke.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from sandbox.cli import budgets
 from sandbox.cli._output import cell, note, out, when
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
 
@@ -54,6 +57,9 @@ def show(
         grid.add_row(key, cell(", ".join(value) if isinstance(value, list) else value))
     grid.add_row("accepted_at", when(found.get("accepted_at")))
     out.print(grid)
+
+
+app.command("budget")(budgets.grant_budget)  # GET /v1/grants/{id}/budget
 
 
 @app.command()

@@ -11,6 +11,7 @@ from sandbox.cli import (
     _aliases,
     applications,
     audit,
+    budgets,
     complaints,
     data_products,
     datasets,
@@ -40,6 +41,7 @@ app = typer.Typer(
 # One group per resource of the HTTP API, named as its router in ``api/routers/`` (``/v1/...``).
 app.add_typer(applications.app, name="applications")
 app.add_typer(audit.app, name="audit")
+app.add_typer(budgets.app, name="budgets")
 app.add_typer(complaints.app, name="complaints")
 app.add_typer(data_products.app, name="data-products")
 app.add_typer(datasets.app, name="datasets")

@@ -464,6 +464,8 @@ CASES = (
          OVERSIGHT | {"user", "provider"}, hidden_status=404),
     Case("grant agreement", _on_grant("/agreement", "pending_acceptance", "GET"),
          OVERSIGHT | {"user", "provider"}, hidden_status=404),
+    Case("grant budget", _on_grant("/budget", "active", "GET"),
+         OVERSIGHT | {"user", "provider"}, hidden_status=404),
     Case("accept grant", _on_grant("/accept", "pending_acceptance",
                                    body={"agreement_version": "2026.1"}),
          frozenset({"user"})),
@@ -617,7 +619,8 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/budgets/{name}", "/v1/applications", "/v1/applications/{application_id}",
         "/v1/applications/{application_id}/form-review",
         "/v1/applications/{application_id}/decision", "/v1/grants", "/v1/grants/{grant_id}",
-        "/v1/grants/{grant_id}/agreement", "/v1/grants/{grant_id}/accept",
+        "/v1/grants/{grant_id}/agreement", "/v1/grants/{grant_id}/budget",
+        "/v1/grants/{grant_id}/accept",
         "/v1/grants/{grant_id}/suspend", "/v1/grants/{grant_id}/resume",
         "/v1/grants/{grant_id}/revoke", "/v1/demands", "/v1/demands/{demand_id}",
         "/v1/demands/{demand_id}/form-review", "/v1/demands/{demand_id}/answer",
@@ -637,4 +640,4 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/results/{job_id}",
     }
     assert {p for _m, p in routes} == covered_paths
-    assert len(routes) == 91 == len(CASES) - 4  # four cases probe a second variant of a route
+    assert len(routes) == 92 == len(CASES) - 4  # four cases probe a second variant of a route
