@@ -172,7 +172,8 @@ def test_distinct_units_per_group_audit_catches_one_group_per_unit(tmp_path: Pat
 
     def sums(measurement: Calibrated, vector: list[int], trials: int) -> np.ndarray:
         released = np.asarray(measurement(vector * trials)).reshape(trials, len(vector))
-        return released.sum(axis=1)  # type: ignore[no-any-return]
+        total: np.ndarray = released.sum(axis=1)
+        return total
 
     threshold = sum(prime_vector) + 2
     trials = 60_000
