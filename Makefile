@@ -31,6 +31,7 @@ COVERAGE_JSON := var/coverage.json
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/python scripts/import_layers.py
 	mkdir -p var
 	$(BIN)/pytest -q $(PARALLEL) --cov --cov-report=json:$(COVERAGE_JSON)
 	$(BIN)/python scripts/coverage_floor.py $(COVERAGE_JSON)
@@ -41,6 +42,7 @@ test-fast: venv
 check: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/python scripts/import_layers.py
 
 fix: venv
 	$(BIN)/ruff check --fix .
