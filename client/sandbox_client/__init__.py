@@ -41,6 +41,7 @@ from sandbox_client.data_products import DataProductsMixin
 from sandbox_client.datasets import DatasetsMixin
 from sandbox_client.deadlines import DeadlinesMixin
 from sandbox_client.demands import DemandsMixin
+from sandbox_client.dry_run import DryRunMixin
 from sandbox_client.enforcement import EnforcementMixin
 from sandbox_client.errors import SandboxAPIError, SandboxClientError, SandboxConnectionError
 from sandbox_client.grants import GrantsMixin
@@ -99,6 +100,7 @@ class SandboxClient(
     PoliciesMixin,
     BudgetsMixin,
     JobsMixin,
+    DryRunMixin,
     ReviewsMixin,
     ResultsMixin,
 ):

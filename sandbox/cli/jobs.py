@@ -1,5 +1,6 @@
-"""``sandbox jobs``: submit an algorithm model, follow it live, read its log, cancel it; and
-``sandbox jobs algorithms`` lists the vetted models a job may name.
+"""``sandbox jobs``: submit an algorithm model, follow it live, read its log, cancel it; try it
+first on mock data (``sandbox jobs dry-run``); and ``sandbox jobs algorithms`` lists the
+vetted models a job may name.
 """
 
 from __future__ import annotations
@@ -117,6 +118,76 @@ def submit(
     _show(job)
     if job["state"] in ("failed", "cancelled"):
         raise typer.Exit(1)
+
+
+@app.command("dry-run")
+def dry_run(
+    model: Annotated[Path, typer.Argument(help="The model's Python file.", exists=True,
+                                          dir_okay=False)],
+    dataset: Annotated[list[str], typer.Option(
+        "--dataset", "-d", help="A dataset the model reads (repeat for several).")],
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", "-p", help="A parameter as name=value (value as JSON, or a word).")] = None,
+    params_json: Annotated[str | None, typer.Option(help="All parameters as JSON.")] = None,
+    kind: Annotated[str, typer.Option(help="dp, or raw where your grant allows it.")] = "dp",
+    grant: Annotated[str | None, typer.Option(help="The grant to run under.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the raw JSON.")] = False,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Try a model on the datasets' mock data on the server: its result, log and errors at
+    once, what it would spend, what the release checks would say. Nothing is charged.
+    """
+    with remote(url, token) as client:
+        run = client.dry_run(model, dataset, _params(param, params_json), kind=kind,
+                             grant=grant)
+    if as_json:
+        out.print_json(data=run)
+    else:
+        show_dry_run(run)
+    if run["outcome"] != "ok":
+        raise typer.Exit(1)
+
+
+def show_dry_run(run: dict[str, Any]) -> None:
+    """A dry run's outcome: its facts, the model's log and errors (escaped), what each
+    dataset would be charged, the release checks' verdict, then the result.
+    """
+    grid = Table.grid(padding=(0, 2))
+    mocks = ", ".join(f"{name} ({mock.get('rows')} mock rows)"
+                      for name, mock in (run.get("mock") or {}).items())
+    for key, value in (("dry run", run.get("id")), ("kind", run.get("kind")),
+                       ("grant", run.get("grant")), ("datasets", mocks),
+                       ("backend", run.get("backend")), ("outcome", run.get("outcome")),
+                       ("reason", run.get("reason")), ("duration", run.get("duration"))):
+        if value not in (None, ""):
+            grid.add_row(key, cell(value))
+    for error in run.get("errors") or []:
+        grid.add_row("error", cell(printable(str(error))))  # the model chose this text
+    for refusal in run.get("refusals") or []:
+        grid.add_row("refused", cell(f"{refusal.get('call')} ({refusal.get('reason')})"))
+    for name, spend in (run.get("spend") or {}).items():
+        left = spend.get("grant_remaining")
+        grid.add_row("would spend", cell(f"{name}: {spend.get('text')} in "
+                                         f"{spend.get('calls')} calls"
+                                         + (f", leaving {left} of the grant" if left else "")))
+    checks = run.get("checks")
+    if checks is not None:
+        failed = sorted({str(line.get("rule")) for line in checks["report"].get("lines", [])
+                         if not line.get("passed")})
+        grid.add_row("checks", cell(f"a job would be {checks['would_be']}"
+                                    + (f" (not passed: {', '.join(failed)})" if failed
+                                       else "")))
+    grid.add_row("charged", cell("nothing (a dry run on mock data)"))
+    out.print(grid)
+    for line in run.get("log") or []:
+        out.print(log_line({"source": "model", "text": line}), highlight=False)
+    if run.get("log_truncated"):
+        out.print(log_line({"source": "platform", "text": "the log was truncated"}),
+                  highlight=False)
+    if run.get("result") is not None:  # the model chose every string of it
+        for line in json.dumps(run["result"], ensure_ascii=False, indent=2).splitlines():
+            out.print(Text(printable(line)), highlight=False)
 
 
 @app.command("list")

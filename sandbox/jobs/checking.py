@@ -21,11 +21,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sandbox import policy_store
 from sandbox.access.model import JobKind
+from sandbox.catalog.dictionary import DataDictionary
 from sandbox.catalog.queries import dataset_row, metadata_of
 from sandbox.disclosure import (
     InputValues,
@@ -44,7 +46,7 @@ from sandbox.jobs.release import frozen_by, release
 from sandbox.policies import Policy, ReviewMode
 from sandbox.store.models import JobRow
 
-__all__ = ["raw_input_values", "run_checks"]
+__all__ = ["input_values_of", "raw_input_values", "run_checks"]
 
 
 def _policies(session: Session, row: JobRow) -> list[Policy]:
@@ -62,17 +64,19 @@ def raw_input_values(session: Session, datasets: Iterable[str], helpers: RawHelp
     """The identifier and sensitive values of the tables a raw-access run read (through
     ``helpers``), which its result must not repeat row by row.
     """
-    tables = []
-    for name in datasets:
-        dictionary = metadata_of(dataset_row(session, name)).dictionary
+    return input_values_of((helpers.table(name)[0], metadata_of(dataset_row(session, name))
+                            .dictionary) for name in datasets)
+
+
+def input_values_of(tables: Iterable[tuple[pa.Table, DataDictionary]]) -> InputValues:
+    """The identifier and sensitive values of ``tables``, each with its data dictionary."""
+    merged: InputValues | None = None
+    for table, dictionary in tables:
         identifiers = [c.name for c in dictionary.columns if c.classification == "identifier"]
         sensitive = [c.name for c in dictionary.columns if c.classification == "sensitive"]
-        table, _unit = helpers.table(name)
-        tables.append(input_values(table, identifiers, sensitive))
-    merged = tables[0]
-    for more in tables[1:]:
-        merged = merged.union(more)
-    return merged
+        values = input_values(table, identifiers, sensitive)
+        merged = values if merged is None else merged.union(values)
+    return merged if merged is not None else input_values(None, (), ())
 
 
 def _earlier(session: Session, row: JobRow) -> list[ReleasedOutputFacts]:

@@ -23,36 +23,47 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from sandbox.catalog.dictionary import DataDictionary
 from sandbox.catalog.mock import mock_seed, mock_table
 from sandbox.catalog.queries import dataset_row, metadata_of, version_row
-from sandbox.engine import DatasetHandle, QueryEngine
+from sandbox.disclosure import InputValues
+from sandbox.engine import DatasetHandle, InvalidQuery, QueryEngine
 from sandbox.engine.compute import LocalTaskPool
+from sandbox.engine.handle import QueriedVersion
 from sandbox.errors import PermissionDenied
 from sandbox.identity.model import Actor
+from sandbox.jobs.checking import input_values_of
 from sandbox.jobs.helpers import RawHelpers
 from sandbox.ledger import BudgetLedger
 from sandbox.platform import Platform
 from sandbox.policies import Policy
 from sandbox.storage.datastore import DataStore
 
-__all__ = ["MockData", "MockHelpers", "MockQueryEngine", "MockVersion"]
+__all__ = ["MockData", "MockHelpers", "MockQueryEngine", "MockTable", "MockVersion"]
 
 
 @dataclass(frozen=True)
-class MockVersion:
-    """One dataset's mock table and where the mock store keeps it."""
+class MockTable:
+    """A dataset's mock table with the public facts that go with it."""
 
     name: str
     version: int
     """The number of the dataset's latest version, which the mock stands in for (a public
     catalog fact: nothing of the version's file is read)."""
     table: pa.Table
+    dictionary: DataDictionary
+    privacy_unit: str | None
+    """The catalog's privacy unit column of the dataset."""
+    seed: str
+
+
+@dataclass(frozen=True)
+class MockVersion(MockTable):
+    """A mock table written to the mock store, where the engine reads it."""
+
     path: str
     """The Parquet file's path in the mock store."""
     sha256: str
-    seed: str
-    privacy_unit: str | None
-    """The catalog's privacy unit column of the dataset."""
 
 
 class MockData:
@@ -65,50 +76,84 @@ class MockData:
     @classmethod
     def write(cls, platform: Platform, datasets: Iterable[str], rows: int, directory: Path
               ) -> MockData:
-        """Generate the mock table of each of ``datasets`` with ``rows`` rows and write it
-        under ``directory`` (an empty directory the caller removes).
+        """Generate the mock table of each of ``datasets`` with ``rows`` rows from its
+        catalog entry's dictionary and write it under ``directory`` (an empty directory
+        the caller removes).
         """
-        store = DataStore(pafs.SubTreeFileSystem(str(directory), pafs.LocalFileSystem()), "")
-        versions: dict[str, MockVersion] = {}
-        for index, name in enumerate(datasets):
+        tables = []
+        for name in datasets:
             with platform.sessions() as session:
                 row = dataset_row(session, name)
                 metadata = metadata_of(row)
                 number = version_row(session, row, None).version
-            table = mock_table(metadata.dictionary, name, rows)
+            tables.append(MockTable(
+                name=name, version=number, table=mock_table(metadata.dictionary, name, rows),
+                dictionary=metadata.dictionary, privacy_unit=metadata.privacy_unit,
+                seed=mock_seed(name)))
+        return cls.of_tables(tables, directory)
+
+    @classmethod
+    def of_tables(cls, tables: Iterable[MockTable], directory: Path) -> MockData:
+        """Write mock tables already made (downloaded for a local run) under ``directory``."""
+        store = DataStore(pafs.SubTreeFileSystem(str(directory), pafs.LocalFileSystem()), "")
+        versions: dict[str, MockVersion] = {}
+        for index, mock in enumerate(tables):
             path = f"/mock-{index}.parquet"
             with store.filesystem.open_output_stream(path) as sink:
-                pq.write_table(table, sink)
-            versions[name] = MockVersion(
-                name=name, version=number, table=table, path=path, sha256=store.sha256(path),
-                seed=mock_seed(name), privacy_unit=metadata.privacy_unit)
+                pq.write_table(mock.table, sink)
+            versions[mock.name] = MockVersion(
+                name=mock.name, version=mock.version, table=mock.table,
+                dictionary=mock.dictionary, privacy_unit=mock.privacy_unit, seed=mock.seed,
+                path=path, sha256=store.sha256(path))
         return cls(versions, store)
 
     def tables(self) -> dict[str, pa.Table]:
         """Each dataset's mock table."""
         return {name: mock.table for name, mock in self.versions.items()}
 
+    def input_values(self) -> InputValues:
+        """The identifier and sensitive values of the mock tables (for the row-level check)."""
+        return input_values_of((m.table, m.dictionary) for m in self.versions.values())
+
 
 class MockQueryEngine(QueryEngine):
-    """The trusted query engine over a dry run's mock tables (see the module doc)."""
+    """The trusted query engine over a dry run's mock tables (see the module doc).
+
+    On the server (``catalog``) a handle is made after every check a real handle passes
+    (the grant's policy covers the dataset, it is open and not suspended), then pointed at
+    the mock; on a researcher's machine, which has no catalog, from the mock's own facts.
+    """
 
     def __init__(self, platform: Platform, mock: MockData, ledger: BudgetLedger, *,
-                 grant: str, policy: Mapping[str, Policy], actor: Actor) -> None:
+                 grant: str, policy: Mapping[str, Policy], actor: Actor,
+                 catalog: bool = True) -> None:
         super().__init__(dataclasses.replace(platform, store=mock.store), ledger, grant=grant,
                          policy=policy, actor=actor, pool=LocalTaskPool())
         self._mock = mock
+        self._catalog = catalog
 
     def dataset(self, name: object) -> DatasetHandle:
-        """A DP handle on the mock table of ``name``, made after every check a real handle
-        passes (the grant's policy covers it, it is open and not suspended).
-        """
+        """A DP handle on the mock table of ``name``."""
+        if not self._catalog:
+            if type(name) is not str:
+                raise InvalidQuery("a dataset name must be a string")
+            policy = self._policy_for(name)
+            mock = self._mock_of(name)
+            return DatasetHandle(self, QueriedVersion(
+                name=name, version=mock.version, path=mock.path, sha256=mock.sha256,
+                row_count=mock.table.num_rows, dictionary=mock.dictionary,
+                catalog_privacy_unit=mock.privacy_unit), policy)
         real = super().dataset(name)  # the catalog's checks; no row of the version is read
-        mock = self._mock.versions.get(real.name)
-        if mock is None:
-            raise PermissionDenied(f"dataset {real.name!r} is not one of this dry run's")
+        mock = self._mock_of(real.name)
         info = dataclasses.replace(real.info, path=mock.path, sha256=mock.sha256,
                                    row_count=mock.table.num_rows)
         return DatasetHandle(self, info, real.policy)
+
+    def _mock_of(self, name: str) -> MockVersion:
+        mock = self._mock.versions.get(name)
+        if mock is None:
+            raise PermissionDenied(f"dataset {name!r} is not one of this dry run's")
+        return mock
 
 
 class MockHelpers(RawHelpers):

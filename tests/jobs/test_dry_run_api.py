@@ -5,7 +5,11 @@ ledger, the jobs and the audit trail of data reads stay as they were.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -18,7 +22,6 @@ from sandbox.ledger import SqlLedger
 from sandbox.platform import Platform
 from sandbox.store.models import JobRow
 from tests.support.datafiles import SECRET_MARKER
-from tests.support.http import ok
 from tests.support.server import LiveServer
 from tests.support.world import World, build_world, grant
 
@@ -220,3 +223,43 @@ def test_a_dry_run_needs_what_a_job_needs(
     refused = dry_run(world, body, who=who, status=status)
     assert needle in refused["message"], refused
     assert not [e for e in entries_after(platform, seq) if e.action == "job.dry_run"]
+
+
+def test_the_client_dry_runs_a_model_file_and_a_vetted_model(
+        world: World, tmp_path: Path) -> None:
+    model = tmp_path / "model.py"
+    model.write_text(DP_MODEL, encoding="utf-8")
+    with world.api("user") as api:
+        from_file = api.dry_run(model, ["dr_cond"], {"upper": 100000})
+        vetted = api.dry_run("mean_by_group", ["dr_cond"], {
+            "dataset": "dr_cond", "group": "district", "column": "age", "lower": 0,
+            "upper": 110, "epsilon": 0.2}, vetted=True)
+    assert from_file["outcome"] == "ok" and from_file["params"] == {"upper": 100000}
+    assert from_file["spend"]["dr_cond"]["text"] == "epsilon 0.5"
+    assert vetted["outcome"] == "ok" and vetted["model"] == "mean_by_group", vetted
+    assert vetted["spend"]["dr_cond"]["text"] == "epsilon 0.2"
+
+
+def cli(world: World, *args: str, who: str = "user") -> subprocess.CompletedProcess[str]:
+    env = dict(world.server.env, SANDBOX_URL=world.server.url,
+               SANDBOX_TOKEN=world.tokens[who])
+    return subprocess.run([sys.executable, "-m", "sandbox.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_the_cli_shows_a_dry_run_at_once(world: World, tmp_path: Path) -> None:
+    model = tmp_path / "model.py"
+    model.write_text(DP_MODEL, encoding="utf-8")
+    shown = cli(world, "jobs", "dry-run", str(model), "--dataset", "dr_cond",
+                "-p", "upper=100000")
+    assert shown.returncode == 0, shown.stderr
+    assert "would spend" in shown.stdout and "dr_cond: epsilon 0.5 in 2 calls" in shown.stdout
+    assert "a job would be pending_review" in shown.stdout
+    assert "model    | about " in shown.stdout and '"by_district"' in shown.stdout
+    failing = tmp_path / "failing.py"
+    failing.write_text(FAILING, encoding="utf-8")
+    failed = cli(world, "jobs", "dry-run", str(failing), "-d", "dr_cond")
+    assert failed.returncode == 1
+    assert "Line 5: ZeroDivisionError: division by zero" in failed.stdout
+    as_json = cli(world, "jobs", "dry-run", str(model), "-d", "dr_cond", "--json")
+    assert json.loads(as_json.stdout)["charged"] is False
