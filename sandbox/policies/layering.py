@@ -76,8 +76,8 @@ def platform_defaults(accounting: Accounting = Accounting.PURE) -> Policy:
     numbers, at most 100,000 cells, no row-level output, dominance (2, 90%), p% rule 10%,
     regressions with at least 10 residual degrees of freedom, no redaction; jobs of at
     most an hour of wall and CPU time, 2 GiB, 64 processes, 10 MiB of result and 1 MiB of
-    log, no raw access, the ``restricted`` runtime profile only; manual review by 1 reviewer; grant holders
-    do not see what remains of the lifetime budget.
+    log, no raw access, the ``restricted`` runtime profile only; manual review by 1
+    reviewer; grant holders do not see what remains of the lifetime budget.
     """
     losses = _BUDGET_LOSSES_PURE if accounting is Accounting.PURE else _BUDGET_LOSSES_ZCDP
     budgets = {name: PrivacyCost(Fraction(losses[name]), _BUDGET_DELTAS[name])
@@ -318,4 +318,6 @@ def _job_limits(levels: list[JobLimits], default: JobLimits) -> JobLimits:
         lists = [set(value) for x in levels if (value := getattr(x, name)) is not None]
         allowed[name] = (tuple(sorted(set.intersection(*lists))) if lists
                          else _required(getattr(default, name)))
-    return JobLimits(**limits, raw_access_allowed=raw, **allowed)
+    return JobLimits(**limits, raw_access_allowed=raw,
+                     allowed_imports=allowed["allowed_imports"],
+                     runtime_profiles=allowed["runtime_profiles"])

@@ -19,6 +19,7 @@ from typing import Any
 
 from sandbox.runtime.backends.base import Backend, Limits, Outcome, SandboxOwner, run_process
 from sandbox.runtime.channel import ChannelError, DPRequest, ErrorKind, Op, encode
+from sandbox.runtime.profiles import RuntimeProfile
 from sandbox.runtime.worker import OOM_EXIT_CODE
 
 __all__ = [
@@ -154,6 +155,7 @@ def run_model(
     tables: Mapping[str, str] | None = None,
     helpers: Helpers | None = None,
     owner: SandboxOwner | None = None,
+    profile: RuntimeProfile = RuntimeProfile.RESTRICTED,
 ) -> ModelOutcome:
     """Run a model's source in ``backend`` and collect its outcome.
 
@@ -174,6 +176,8 @@ def run_model(
             ``ctx.regression``): exact aggregates computed on the trusted side.
         owner: Who the sandbox runs for (labelled on it, so that what a killed runner left
             can be found and removed).
+        profile: The runtime profile (:mod:`sandbox.runtime.profiles`): how the worker
+            compiles and runs the source, and whose root the backend runs it in.
 
     Returns:
         The :class:`ModelOutcome`.
@@ -234,6 +238,7 @@ def run_model(
             "result_max_bytes": result_max_bytes,
             "max_message_bytes": limits.max_message_bytes,
             "tables": dict(tables or {}),
+            "profile": str(profile),
         },
         limits.max_message_bytes,
     )
@@ -243,6 +248,8 @@ def run_model(
             extra["inputs"] = inputs
         if owner is not None:
             extra["owner"] = owner
+        if profile is not RuntimeProfile.RESTRICTED:
+            extra["profile"] = RuntimeProfile(profile)
         launch = backend.wrap(worker_argv(), Path(scratch), limits, **extra)
         raw = run_process(launch, limits, Path(scratch), handle, first_message=start,
                           stop=stop)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sandbox.runtime import manifest
 from sandbox.runtime.manifest import IMAGE_PYTHON, IMAGE_REPOSITORY, image_tag
+from sandbox.runtime.profiles import RuntimeProfile
 from sandbox.runtime.rootfs import ImageError, stage_context
 
 __all__ = [
@@ -76,10 +77,22 @@ def image_exists(tag: str, docker: str, host: str | None = None) -> bool:
     return done.returncode == 0
 
 
-def _smoke_test(tag: str, docker: str, host: str | None) -> None:
-    probe = "import sandbox.runtime.worker, RestrictedPython, pyarrow"
+_PROBES = {
+    RuntimeProfile.RESTRICTED: "import sandbox.runtime.worker, RestrictedPython, pyarrow",
+    RuntimeProfile.SCIENTIFIC: "import os, sandbox.runtime.worker, RestrictedPython, pyarrow; "
+                               "from sandbox.runtime.profiles import SCIENTIFIC_ENVIRONMENT; "
+                               "os.environ.update(SCIENTIFIC_ENVIRONMENT); import numpy, pandas, "
+                               "scipy.stats, statsmodels.api, sklearn, matplotlib.pyplot",
+}
+"""What a new image of each profile must import before it is trusted."""
+
+
+def _smoke_test(tag: str, docker: str, host: str | None,
+                profile: RuntimeProfile = RuntimeProfile.RESTRICTED) -> None:
+    probe = _PROBES[profile]
     argv = [*_cli(docker, host), "run", "--rm", "--pull", "never", "--network", "none",
-            "--read-only", "--user", "65534:65534", tag, IMAGE_PYTHON, "-I", "-c", probe]
+            "--read-only", "--tmpfs", "/tmp", "--user", "65534:65534", tag,  # noqa: S108
+            IMAGE_PYTHON, "-I", "-c", probe]
     try:
         done = subprocess.run(  # noqa: S603
             argv, capture_output=True, text=True, timeout=120, check=False
@@ -90,7 +103,8 @@ def _smoke_test(tag: str, docker: str, host: str | None) -> None:
         raise ImageError(f"the new runtime image {tag} cannot run the worker:\n{done.stderr}")
 
 
-def build_image(tag: str, docker: str, host: str | None = None) -> float:
+def build_image(tag: str, docker: str, host: str | None = None,
+                profile: RuntimeProfile = RuntimeProfile.RESTRICTED) -> float:
     """Stage the rootfs and build ``tag`` from the runtime's Dockerfile; return the seconds.
 
     The Dockerfile is :data:`~sandbox.runtime.manifest.DOCKERFILE`, read when the build starts.
@@ -105,7 +119,7 @@ def build_image(tag: str, docker: str, host: str | None = None) -> float:
         raise ImageError(f"{dockerfile} is missing: the runtime image is built from it")
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="sandbox-runtime-image-") as context:
-        stage_context(Path(context))
+        stage_context(Path(context), profile)
         shutil.copy(dockerfile, Path(context) / "Dockerfile")
         argv = [*_cli(docker, host), "build", "--quiet", "--force-rm", "--label",
                 f"sandbox.runtime.tag={tag}", "-t", tag, context]
@@ -118,7 +132,7 @@ def build_image(tag: str, docker: str, host: str | None = None) -> float:
     if done.returncode != 0:
         raise ImageError(f"docker build of {tag} failed:\n{done.stdout}\n{done.stderr}")
     try:
-        _smoke_test(tag, docker, host)
+        _smoke_test(tag, docker, host, profile)
     except ImageError:
         subprocess.run(  # noqa: S603
             [*_cli(docker, host), "rmi", "--force", tag],
@@ -130,12 +144,14 @@ def build_image(tag: str, docker: str, host: str | None = None) -> float:
     return took
 
 
-def ensure_image(docker: str | None = None, host: str | None = None) -> str:
-    """Return the runtime image's tag, building it first when the engine lacks it.
+def ensure_image(docker: str | None = None, host: str | None = None,
+                 profile: RuntimeProfile = RuntimeProfile.RESTRICTED) -> str:
+    """Return a profile's runtime image's tag, building it first when the engine lacks it.
 
     Args:
         docker: The Docker CLI (default: :func:`docker_client`).
         host: The engine's address (``--host``); ``None`` is the CLI's default.
+        profile: The runtime profile whose image it is (each has its own).
 
     Raises:
         ImageError: No Docker client, or the image cannot be built.
@@ -143,7 +159,7 @@ def ensure_image(docker: str | None = None, host: str | None = None) -> str:
     docker = docker or docker_client()
     if docker is None:
         raise ImageError("no docker client found")
-    tag = image_tag()
+    tag = image_tag(profile)
     if image_exists(tag, docker, host):
         return tag
     fd = os.open(_LOCK_PATH, os.O_RDWR | os.O_CREAT, 0o666)
@@ -158,14 +174,16 @@ def ensure_image(docker: str | None = None, host: str | None = None) -> str:
                     raise ImageError(f"timed out waiting for {_LOCK_PATH}") from None
                 time.sleep(0.2)
         if not image_exists(tag, docker, host):
-            build_image(tag, docker, host)
+            build_image(tag, docker, host, profile)
     finally:
         os.close(fd)  # releases the lock
     return tag
 
 
-def prune_images(keep: str, docker: str, host: str | None = None) -> list[str]:
+def prune_images(keep: str | set[str], docker: str, host: str | None = None) -> list[str]:
     """Remove the other ``sandbox-runtime`` tags (older runtimes); return those removed.
+
+    ``keep`` is the tag, or the tags (one per profile), to keep.
 
     Without ``--force``: a tag a container still uses stays. A process still running an
     older runtime would find its image gone, which is why nothing prunes automatically.
@@ -178,9 +196,10 @@ def prune_images(keep: str, docker: str, host: str | None = None) -> list[str]:
         )
     except (OSError, subprocess.TimeoutExpired):
         return []
+    kept = {keep} if isinstance(keep, str) else keep
     removed = []
     for tag in listed.stdout.split():
-        if tag == keep:
+        if tag in kept:
             continue
         try:
             done = subprocess.run(  # noqa: S603 - tags listed by the engine
@@ -203,18 +222,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--prune", action="store_true", help="then remove older sandbox-runtime images"
     )
+    parser.add_argument(
+        "--profile", choices=[p.value for p in RuntimeProfile], default="restricted",
+        help="the runtime profile whose image it is (default: restricted)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     host = os.environ.get("DOCKER_HOST") or None
     try:
-        tag = ensure_image(host=host)
+        tag = ensure_image(host=host, profile=RuntimeProfile(args.profile))
     except ImageError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1
     if args.prune:
         docker = docker_client()
         assert docker is not None  # ensure_image found it
-        for old in prune_images(tag, docker, host):
+        keep = {tag} | {image_tag(p) for p in RuntimeProfile}
+        for old in prune_images(keep, docker, host):
             log.info("removed %s", old)
     sys.stdout.write(tag + "\n")
     return 0

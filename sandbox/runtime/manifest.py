@@ -20,6 +20,8 @@ import re
 import sys
 from pathlib import Path, PurePosixPath
 
+from sandbox.runtime.profiles import PROFILE_DISTRIBUTIONS, RuntimeProfile
+
 __all__ = [
     "DOCKERFILE",
     "IMAGE_PREFIX",
@@ -42,9 +44,11 @@ IMAGE_REPOSITORY = "sandbox-runtime"
 IMAGE_PYTHON = "/usr/local/bin/python3"
 """The interpreter's path inside the image."""
 
-RUNTIME_DISTRIBUTIONS = ("RestrictedPython", "pyarrow")
+RUNTIME_DISTRIBUTIONS = PROFILE_DISTRIBUTIONS[RuntimeProfile.RESTRICTED]
 """Third-party distributions the worker imports (RestrictedPython) or hands to raw-access
-models (pyarrow, to read the Arrow files under ``/inputs``). Their own requirements follow."""
+models (pyarrow, to read the Arrow files under ``/inputs``). Their own requirements follow.
+The scientific profile's root adds its stack
+(:data:`~sandbox.runtime.profiles.PROFILE_DISTRIBUTIONS`)."""
 
 _SANDBOX_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = _SANDBOX_DIR.parent
@@ -76,10 +80,12 @@ def runtime_sources() -> list[Path]:
     return files
 
 
-def distributions() -> list[importlib.metadata.Distribution]:
-    """The runtime distributions and their (non-extra) requirements, each once."""
+def distributions(
+    profile: RuntimeProfile = RuntimeProfile.RESTRICTED,
+) -> list[importlib.metadata.Distribution]:
+    """A profile's runtime distributions and their (non-extra) requirements, each once."""
     seen: dict[str, importlib.metadata.Distribution] = {}
-    pending = list(RUNTIME_DISTRIBUTIONS)
+    pending = list(PROFILE_DISTRIBUTIONS[profile])
     while pending:
         name = pending.pop()
         key = re.sub(r"[-_.]+", "-", name).lower()
@@ -97,17 +103,20 @@ def distributions() -> list[importlib.metadata.Distribution]:
 
 
 @functools.cache
-def image_tag() -> str:
-    """Return ``sandbox-runtime:<hash>`` of everything that goes into the image.
+def image_tag(profile: RuntimeProfile = RuntimeProfile.RESTRICTED) -> str:
+    """Return ``sandbox-runtime:<hash>`` of everything that goes into a profile's image
+    (``sandbox-runtime:scientific-<hash>`` for the scientific one).
 
     Computed once per process, so that it names the runtime this process has loaded.
     """
-    return compute_tag()
+    return compute_tag(profile)
 
 
-def compute_tag() -> str:
+def compute_tag(profile: RuntimeProfile = RuntimeProfile.RESTRICTED) -> str:
     """Hash the image's inputs now (:func:`image_tag` is the cached value)."""
     digest = hashlib.sha256(b"sandbox-runtime-image v1\n")
+    if profile is not RuntimeProfile.RESTRICTED:
+        digest.update(f"profile {profile}\n".encode())
     for part in (
         sys.version,
         sys.implementation.cache_tag or "",
@@ -116,11 +125,12 @@ def compute_tag() -> str:
         " ".join(platform.libc_ver()),
     ):
         digest.update(part.encode() + b"\n")
-    for dist in distributions():
+    for dist in distributions(profile):
         digest.update(f"{dist.metadata['Name']}=={dist.version}\n".encode())
     if DOCKERFILE.is_file():
         digest.update(DOCKERFILE.read_bytes())
     for path in runtime_sources():
         digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
-    return f"{IMAGE_REPOSITORY}:{digest.hexdigest()[:12]}"
+    prefix = "" if profile is RuntimeProfile.RESTRICTED else f"{profile}-"
+    return f"{IMAGE_REPOSITORY}:{prefix}{digest.hexdigest()[:12]}"

@@ -44,6 +44,7 @@ from sandbox.runtime.manifest import (
     image_tag,
     runtime_sources,
 )
+from sandbox.runtime.profiles import RuntimeProfile
 
 __all__ = ["ImageError", "stage_context", "staged_root"]
 
@@ -142,11 +143,11 @@ def _dist_files(dist: importlib.metadata.Distribution) -> Iterator[tuple[Path, s
             yield source, str(relative)
 
 
-def _stage_packages(root: Path) -> list[Path]:
-    """Copy the runtime distributions; return their ELF files."""
+def _stage_packages(root: Path, profile: RuntimeProfile) -> list[Path]:
+    """Copy a profile's runtime distributions; return their ELF files."""
     site = _inside(root, IMAGE_SITE)
     elves: list[Path] = []
-    for dist in distributions():
+    for dist in distributions(profile):
         for source, relative in _dist_files(dist):
             dest = site / relative
             _copy_file(source, dest)
@@ -165,7 +166,14 @@ _LDD_LINE = re.compile(r"^\s*(?:\S+\s+=>\s+)?(/\S+)\s+\(0x[0-9a-f]+\)\s*$")
 
 
 def _shared_libraries(elves: Iterable[Path]) -> set[str]:
-    """Return the absolute paths ``ldd`` resolves for ``elves`` (one call for all of them)."""
+    """Return the absolute paths ``ldd`` resolves for ``elves`` (one call for all of them).
+
+    A library ``ldd`` cannot find for one file but that is itself among ``elves`` is no gap:
+    wheels bundle their libraries (``scipy.libs/``), and one bundled library needing another
+    (libgfortran, libquadmath) is found at run time through the loading module's path.
+    """
+    elves = list(elves)
+    bundled = {e.name for e in elves}
     ldd = shutil.which("ldd")
     if ldd is None:
         raise ImageError("ldd is needed to stage the runtime image (Debian package libc-bin)")
@@ -173,7 +181,8 @@ def _shared_libraries(elves: Iterable[Path]) -> set[str]:
     done = subprocess.run(  # noqa: S603 - host tool on our own staged files
         [ldd, *files], capture_output=True, text=True, timeout=120, check=False
     )
-    missing = [line.strip() for line in done.stdout.splitlines() if "not found" in line]
+    missing = [line.strip() for line in done.stdout.splitlines()
+               if "not found" in line and line.split("=>")[0].strip() not in bundled]
     if missing:
         raise ImageError(f"shared libraries not found on this host: {sorted(set(missing))}")
     found: set[str] = set()
@@ -247,8 +256,8 @@ def _compile(root: Path) -> None:
     _normalise_modes(root)
 
 
-def stage_context(context: Path) -> None:
-    """Assemble the build context: ``base/`` and ``runtime/``, the image's two layers.
+def stage_context(context: Path, profile: RuntimeProfile = RuntimeProfile.RESTRICTED) -> None:
+    """Assemble a profile's build context: ``base/`` and ``runtime/``, the image's two layers.
 
     ``base/`` (interpreter, standard library, packages, libraries) changes only with the
     Python build or the packages, so Docker's build cache reuses its layer when only the
@@ -258,7 +267,7 @@ def stage_context(context: Path) -> None:
     base, runtime = context / "base", context / "runtime"
     base.mkdir(parents=True)
     runtime.mkdir()
-    elves = _stage_python(base) + _stage_packages(base)
+    elves = _stage_python(base) + _stage_packages(base, profile)
     _stage_libraries(base, elves)
     for mountpoint in ("tmp", "inputs"):
         (base / mountpoint).mkdir()
@@ -276,9 +285,9 @@ def _root_cache() -> Path:
 
 
 @functools.cache
-def staged_root() -> Path:
-    """The runtime's root filesystem as a host directory (for the ``bwrap`` backend): the
-    same interpreter, standard library, packages and ``sandbox.runtime`` sources as the
+def staged_root(profile: RuntimeProfile = RuntimeProfile.RESTRICTED) -> Path:
+    """A profile's runtime root filesystem as a host directory (for the ``bwrap`` backend):
+    the same interpreter, standard library, packages and ``sandbox.runtime`` sources as the
     image, world-readable, staged once per
     :func:`~sandbox.runtime.manifest.image_tag` and reused.
 
@@ -287,7 +296,7 @@ def staged_root() -> Path:
     bound for one).
     """
     cache = _root_cache()
-    target = cache / image_tag().split(":", 1)[1]
+    target = cache / image_tag(profile).split(":", 1)[1]
     if (target / ".ready").exists():
         return target
     cache.mkdir(parents=True, exist_ok=True)
@@ -298,7 +307,7 @@ def staged_root() -> Path:
         if not (target / ".ready").exists():
             with tempfile.TemporaryDirectory(dir=cache, prefix=".stage-") as tmp:
                 context = Path(tmp) / "context"
-                stage_context(context)
+                stage_context(context, profile)
                 root = context / "base"
                 shutil.copytree(context / "runtime", root, dirs_exist_ok=True, symlinks=True)
                 for mountpoint in ("proc", "dev"):  # bwrap mounts these; docker makes its own

@@ -5,10 +5,17 @@ stdin; the worker answers on stdout with ``dp`` requests (each waits for a ``rep
 lines and finally one ``result`` or ``error``. Stdout is taken over at start-up so nothing but
 framed messages reaches it. This process holds no dataset and no secret: a DP handle here is a
 proxy that only sends messages; the trusted broker applies the policy and charges the budget.
+
+The start message names the runtime profile (:mod:`sandbox.runtime.profiles`): ``restricted``
+compiles the model with RestrictedPython and runs it among vetted wrappers; ``scientific``
+compiles it with the built-in ``compile`` and runs it as ordinary Python, with the scientific
+stack importable and ``ctx.table`` giving the Arrow table itself. Either way the model's file
+name is :data:`MODEL_FILENAME`, so the line of an error is the model's line.
 """
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import sys
@@ -30,6 +37,7 @@ from sandbox.runtime.channel import (
 from sandbox.runtime.compiler import compile_model, safe_globals
 from sandbox.runtime.conditions import Column
 from sandbox.runtime.handles import DPArgumentError, DPError, DPHandle, Send, check_sendable
+from sandbox.runtime.profiles import SCIENTIFIC_ENVIRONMENT, RuntimeProfile
 
 __all__ = [
     "OOM_EXIT_CODE",
@@ -102,8 +110,8 @@ class ModelContext:
     ``log``.
     """
 
-    __slots__ = ("_log_left", "_log_truncated", "_max_bytes", "_post", "_send", "_tables",
-                 "params")
+    __slots__ = ("_arrow", "_log_left", "_log_truncated", "_max_bytes", "_post", "_send",
+                 "_tables", "params")
 
     def __init__(
         self,
@@ -113,8 +121,10 @@ class ModelContext:
         log_max_bytes: int,
         tables: Mapping[str, str] | None = None,
         max_bytes: int = MAX_MESSAGE_BYTES,
+        arrow_tables: bool = False,
     ) -> None:
         self.params = dict(params)
+        self._arrow = arrow_tables
         self._send = send
         self._post = post
         self._log_left = log_max_bytes
@@ -122,8 +132,11 @@ class ModelContext:
         self._tables = dict(tables or {})
         self._max_bytes = max_bytes
 
-    def table(self, name: str) -> RawTable:
-        """The raw rows of a dataset of this job, read-only (raw-access jobs only)."""
+    def table(self, name: str) -> Any:
+        """The raw rows of a dataset of this job, read-only (raw-access jobs only): a
+        :class:`RawTable` in the restricted profile, the ``pyarrow.Table`` itself (immutable,
+        memory-mapped from a read-only file; ``.to_pandas()`` works) in the scientific one.
+        """
         if not isinstance(name, str) or not name:
             raise TypeError("table() takes a dataset name")
         if not self._tables:
@@ -132,7 +145,8 @@ class ModelContext:
         path = self._tables.get(name)
         if path is None:
             raise KeyError(f"dataset {name!r} is not one of this job's datasets")
-        return RawTable(name, _open_table(path))
+        table = _open_table(path)
+        return table if self._arrow else RawTable(name, table)
 
     def crosstab(
         self,
@@ -256,6 +270,44 @@ def _model_line(exc: BaseException) -> int | None:
     return frames[-1].lineno if frames else None
 
 
+def _compile_plain(source: str) -> tuple[Any, list[str]]:
+    """The scientific profile's compile: ordinary Python, every error with its line."""
+    try:
+        return compile(source, MODEL_FILENAME, "exec", dont_inherit=True), []
+    except SyntaxError as exc:
+        return None, [f"Line {exc.lineno}: SyntaxError: {exc.msg}"]
+    except (ValueError, OverflowError, MemoryError, RecursionError) as exc:
+        return None, [_describe(exc)]
+
+
+def _plain(value: Any) -> Any:
+    """A scientific model's result with NumPy scalars and arrays made plain Python, so that
+    ``numpy.float64(3.5)`` or an array of counts crosses the channel as JSON.
+    """
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _prepare(profile: RuntimeProfile, source: str, allowed: list[str]
+             ) -> tuple[Any, list[str], dict[str, Any]]:
+    """The model's code (or its compile errors) and the globals it runs in."""
+    if profile is RuntimeProfile.SCIENTIFIC:
+        os.environ.update(SCIENTIFIC_ENVIRONMENT)
+        code, errors = _compile_plain(source)
+        namespace: dict[str, Any] = {"__name__": "__model__", "__builtins__": builtins,
+                                     **MODEL_EXCEPTIONS}
+        return code, errors, namespace
+    compiled = compile_model(source, allowed, MODEL_FILENAME)
+    if not compiled.ok or compiled.code is None:
+        return None, list(compiled.errors), {}
+    return compiled.code, [], safe_globals(allowed, MODEL_EXCEPTIONS)
+
+
 def _serve(in_fd: int, out_fd: int) -> int:
     # Until the start message says otherwise, the channel's default largest message.
     limit = [MAX_MESSAGE_BYTES]
@@ -278,20 +330,26 @@ def _serve(in_fd: int, out_fd: int) -> int:
     # value it would refuse is the model's error rather than the end of the run.
     limit[0] = max(1024, int(start.get("max_message_bytes", MAX_MESSAGE_BYTES)))
     allowed = [str(m) for m in start.get("allowed_imports", [])]
-    compiled = compile_model(start["source"], allowed, MODEL_FILENAME)
-    if not compiled.ok or compiled.code is None:
-        post({"op": Op.ERROR, "kind": ErrorKind.COMPILE, "errors": list(compiled.errors)})
+    try:
+        profile = RuntimeProfile(start.get("profile", RuntimeProfile.RESTRICTED))
+    except ValueError:
+        post({"op": Op.ERROR, "kind": ErrorKind.PROTOCOL, "message": "unknown runtime profile"})
+        return 2
+    code, errors, namespace = _prepare(profile, start["source"], allowed)
+    if code is None:
+        post({"op": Op.ERROR, "kind": ErrorKind.COMPILE, "errors": errors})
         return 1
     tables = start.get("tables") or {}
     ctx = ModelContext(
         start.get("params") or {}, send, post, int(start.get("log_max_bytes", 64 * 1024)),
         {str(k): str(v) for k, v in tables.items()} if isinstance(tables, dict) else {},
-        limit[0],
+        limit[0], arrow_tables=profile is RuntimeProfile.SCIENTIFIC,
     )
-    namespace = safe_globals(allowed, MODEL_EXCEPTIONS)
     try:
-        exec(compiled.code, namespace)  # noqa: S102 - restricted code in the OS sandbox
-        value = namespace["run"](ctx)  # type: ignore[operator]
+        exec(code, namespace)  # noqa: S102 - the model's code, in the OS sandbox
+        value = namespace["run"](ctx)
+        if profile is RuntimeProfile.SCIENTIFIC:
+            value = _plain(value)
     except MemoryError:
         raise
     except BaseException as exc:  # the model's own failure (SystemExit too), reported as data

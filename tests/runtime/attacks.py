@@ -86,8 +86,12 @@ def run_attack(
     prelude: str = "",
     **kwargs: Any,
 ) -> ModelOutcome:
-    """Run ``body`` (see :func:`model`) through the full model path in ``backend``."""
+    """Run ``body`` (see :func:`model`) through the full model path in ``backend`` (in the
+    scientific profile when the backend is a scientific case of the ``backend`` fixture)."""
     source = model(body, prelude)
+    profile = getattr(backend, "profile", None)
+    if profile is not None:
+        kwargs.setdefault("profile", profile)
     return run_model(backend, source, broker or FakeBroker(), limits=limits or QUICK, **kwargs)
 
 

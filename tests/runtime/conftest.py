@@ -10,17 +10,70 @@ need no backend (the compiler, the channel, the parameters) start nothing, and r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
 import pytest
 
-from sandbox.runtime.backends import Backend, default_registry
+from sandbox.runtime.backends import (
+    Backend,
+    BwrapBackend,
+    DockerBackend,
+    Launch,
+    Limits,
+    default_registry,
+)
+from sandbox.runtime.profiles import RuntimeProfile
 
 ALL_BACKENDS = default_registry().names()
 
+SCIENTIFIC = "+scientific"
+"""Suffix of a ``backend`` case that runs the scientific profile: no RestrictedPython, the
+scientific root; the OS wall holds alone."""
 
-@pytest.fixture(params=ALL_BACKENDS)
+SCIENTIFIC_BACKENDS = [cls.name + SCIENTIFIC for cls in (BwrapBackend, DockerBackend)
+                       if RuntimeProfile.SCIENTIFIC in cls.profiles]
+"""The backends that run the scientific profile (the subprocess backend refuses it)."""
+
+
+class ScientificBackend:
+    """A hardened backend whose every run is in the scientific profile: its root (or image)
+    for a bare program (``run_raw``), and the worker's plain Python for a model
+    (``run_attack`` passes :attr:`profile` on)."""
+
+    profile = RuntimeProfile.SCIENTIFIC
+
+    def __init__(self, inner: Backend) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.strength = inner.strength
+        self.enforces = inner.enforces
+        self.allows_raw_access = inner.allows_raw_access
+        self.profiles = inner.profiles
+
+    def is_available(self) -> bool:
+        return self.inner.is_available()
+
+    def wrap(self, argv: Sequence[str], scratch: Path, limits: Limits, inputs: Path | None = None,
+             owner: Any = None, profile: RuntimeProfile = RuntimeProfile.SCIENTIFIC) -> Launch:
+        extra: dict[str, Any] = {"inputs": inputs} if inputs is not None else {}
+        return self.inner.wrap(argv, scratch, limits, owner=owner,
+                               profile=RuntimeProfile.SCIENTIFIC, **extra)
+
+
+@pytest.fixture(params=ALL_BACKENDS + SCIENTIFIC_BACKENDS)
 def backend(request: pytest.FixtureRequest) -> Backend:
     registry = default_registry()
-    name = request.param
+    name, scientific = request.param.removesuffix(SCIENTIFIC), request.param.endswith(SCIENTIFIC)
+    if scientific:
+        inner = backend_named(request, registry, name)
+        return ScientificBackend(inner)
+    return backend_named(request, registry, name)
+
+
+def backend_named(request: pytest.FixtureRequest, registry: Any, name: str) -> Backend:
+    """The backend ``name`` of ``registry``, the docker engine started for it, or a skip."""
     if name == "docker":
         request.getfixturevalue("docker_engine")
     try:

@@ -56,6 +56,7 @@ from sandbox.policy_store import set_dataset_policy
 from sandbox.runtime.backends import GUARANTEES, BackendRegistry, Launch, Limits
 from sandbox.runtime.channel import DPRequest
 from sandbox.runtime.executor import Broker, Helpers, ModelOutcome, RunStatus
+from sandbox.runtime.profiles import RuntimeProfile
 from sandbox.runtime.vetted import VettedModels
 from sandbox.store.db import transaction
 from sandbox.store.models import JobRow
@@ -114,6 +115,7 @@ class FakeBackend:
     strength = 1_000
     enforces = frozenset(GUARANTEES)
     allows_raw_access = True
+    profiles = frozenset(RuntimeProfile)
 
     def __init__(self) -> None:
         self.scripts: dict[str, Script] = {}

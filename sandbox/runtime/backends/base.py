@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from sandbox.runtime.channel import ChannelError, FrameDecoder, encode
+from sandbox.runtime.profiles import RuntimeProfile
 
 __all__ = [
     "GUARANTEES",
@@ -218,6 +219,8 @@ class Backend(Protocol):
     enforces: frozenset[str]
     allows_raw_access: bool
     """Whether raw-access jobs (which read dataset rows from ``inputs``) may run in it."""
+    profiles: frozenset[RuntimeProfile]
+    """The runtime profiles it runs (the scientific one only where the OS wall holds)."""
 
     def is_available(self) -> bool:
         """Whether the backend works on this machine."""
@@ -226,6 +229,7 @@ class Backend(Protocol):
     def wrap(
         self, argv: Sequence[str], scratch: Path, limits: Limits, inputs: Path | None = None,
         owner: SandboxOwner | None = None,
+        profile: RuntimeProfile = RuntimeProfile.RESTRICTED,
     ) -> Launch:
         """Return the launch that runs ``argv`` inside the sandbox.
 
@@ -238,6 +242,8 @@ class Backend(Protocol):
                 with :class:`ValueError`.
             owner: Who the sandbox runs for; a :class:`SandboxReaper` labels its sandbox
                 with it, the others need not (their sandboxes die with the runner).
+            profile: The runtime profile, whose root (or image) the sandbox runs; a backend
+                refuses one not in its ``profiles`` with :class:`ValueError`.
         """
         ...
 

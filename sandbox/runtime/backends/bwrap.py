@@ -38,6 +38,7 @@ from sandbox.runtime.backends.base import (
     SandboxOwner,
     unprivileged_uid,
 )
+from sandbox.runtime.profiles import RuntimeProfile
 
 __all__ = ["BwrapBackend"]
 
@@ -52,6 +53,7 @@ class BwrapBackend:
     name = "bwrap"
     strength = 10
     allows_raw_access = True
+    profiles = frozenset(RuntimeProfile)
     enforces = frozenset({"env", "files", "network", "memory", "wall_time", "cpu"}) | (
         {"processes"} if seccomp.supported() else set()
     )
@@ -75,14 +77,16 @@ class BwrapBackend:
     def wrap(
         self, argv: Sequence[str], scratch: Path, limits: Limits, inputs: Path | None = None,
         owner: SandboxOwner | None = None,
+        profile: RuntimeProfile = RuntimeProfile.RESTRICTED,
     ) -> Launch:
         """Return the bwrap command line around ``argv`` (with the seccomp filter's fd).
 
+        The root is ``profile``'s (:func:`~sandbox.runtime.rootfs.staged_root`).
         ``inputs`` (raw-access jobs) is bound read-only at :data:`INPUTS_MOUNT`. ``owner``
         is not recorded: the sandbox cannot outlive its runner, which it follows by the
         parent-death signal (bwrap's, then ``--die-with-parent``), so nothing is left to find.
         """
-        root = rootfs.staged_root()
+        root = rootfs.staged_root(RuntimeProfile(profile))
         if not argv or not Path(argv[0]).name.startswith("python"):
             raise ValueError("the bwrap backend runs the runtime's Python; argv[0] must be "
                              "a Python interpreter")

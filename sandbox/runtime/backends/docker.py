@@ -59,6 +59,7 @@ from sandbox.runtime.backends.base import (
     SandboxOwner,
     run_process,
 )
+from sandbox.runtime.profiles import RuntimeProfile
 
 __all__ = ["DockerBackend"]
 
@@ -112,6 +113,7 @@ class DockerBackend:
     name = "docker"
     strength = 20
     allows_raw_access = True
+    profiles = frozenset(RuntimeProfile)
     enforces = GUARANTEES
 
     def __init__(
@@ -131,6 +133,7 @@ class DockerBackend:
         self._host = host
         self._fixed_image = image_tag
         self._image: str | None = None
+        self._profile_images: dict[RuntimeProfile, str] = {}
         self._checked_at: float | None = None
         self._lock = threading.Lock()
         self._filter_hex = seccomp.filter_program().hex() if seccomp.supported() else "-"
@@ -218,6 +221,27 @@ class DockerBackend:
         assert self._image is not None
         return self._image
 
+    def image_for(self, profile: RuntimeProfile) -> str:
+        """The image of ``profile``'s runs: :attr:`image_tag` for the restricted profile;
+        the scientific one's is built (once, then reused) the first time it is needed.
+
+        Raises:
+            RuntimeError: When the backend is not available, or the image cannot be built.
+        """
+        restricted = self.image_tag
+        if profile is RuntimeProfile.RESTRICTED:
+            return restricted
+        with self._lock:
+            tag = self._profile_images.get(profile)
+            if tag is None:
+                assert self._docker is not None  # is_available settled it
+                try:
+                    tag = image.ensure_image(self._docker, self._host, profile)
+                except image.ImageError as exc:
+                    raise RuntimeError(f"the {profile} runtime image: {exc}") from exc
+                self._profile_images[profile] = tag
+        return tag
+
     def reap_expired(self) -> list[str]:
         """Remove this backend's containers past their deadline; return their names.
 
@@ -299,8 +323,10 @@ class DockerBackend:
     def wrap(
         self, argv: Sequence[str], scratch: Path, limits: Limits, inputs: Path | None = None,
         owner: SandboxOwner | None = None,
+        profile: RuntimeProfile = RuntimeProfile.RESTRICTED,
     ) -> Launch:
-        """Return the ``docker run`` command that runs ``argv`` in a fresh container.
+        """Return the ``docker run`` command that runs ``argv`` in a fresh container of
+        ``profile``'s image (:meth:`image_for`).
 
         ``argv[0]`` is the host's interpreter (``sys.executable``); the container runs the
         image's instead, with the same arguments. ``scratch`` stays on the host: the
@@ -313,7 +339,7 @@ class DockerBackend:
         """
         if not argv or not Path(argv[0]).name.startswith("python"):
             raise ValueError("the docker backend runs only Python commands (the image's own)")
-        return self._launch(self.image_tag, argv, limits, inputs, owner)
+        return self._launch(self.image_for(RuntimeProfile(profile)), argv, limits, inputs, owner)
 
     def _launch(
         self, tag: str, argv: Sequence[str], limits: Limits, inputs: Path | None,
