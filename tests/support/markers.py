@@ -8,12 +8,13 @@ for, without anyone remembering to; ``make test-fast`` deselects them by marker.
 themselves are registered in ``pyproject.toml``.
 
 Tests that share state run in one xdist worker (``pytest -n 2 --dist loadgroup``), by an
-``xdist_group`` given to every test of their module (:func:`groups_of`):
+``xdist_group`` (:func:`groups_of`):
 
-- every module with a ``ray`` test joins the group :data:`RAY_GROUP`: the tests on the
-  session's Ray head (the job servers' cluster, whose worker processes
-  ``test_job_lifecycle`` finds and kills by their title), the engine tests' local Ray and
-  the demo's run one after another, and only one Ray runs at a time;
+- every ``ray`` test (with the rest of its module when that module starts a server) joins
+  the group :data:`RAY_GROUP`: the tests on the session's Ray head (the job servers'
+  cluster, whose worker processes ``test_job_lifecycle`` finds and kills by their title),
+  the engine tests' local Ray and the demo's run one after another, and only one Ray runs
+  at a time;
 - every other module with a ``server`` test is a group of its own: its tests share one
   module-scoped server whose state they build on in order (a world, a withdrawal the
   statistics count), and the server starts once rather than once per worker.
@@ -64,15 +65,25 @@ def _module_of(item: pytest.Item) -> str:
 
 
 def groups_of(items: Iterable[pytest.Item]) -> dict[str, str]:
-    """The ``xdist_group`` of each module that needs one (see the module docstring); run
-    after the component markers are applied."""
-    groups: dict[str, str] = {}
+    """The ``xdist_group`` of each item that needs one, by node id (see the module
+    docstring); run after the component markers are applied.
+
+    A module with a ``server`` test is kept whole (its tests share the server's state);
+    elsewhere only the ``ray`` tests join the Ray group, so an engine module's pure tests
+    still spread over the workers.
+    """
+    items = list(items)
+    modules: dict[str, list[pytest.Item]] = {}
     for item in items:
-        module = _module_of(item)
-        if item.get_closest_marker("ray") is not None:
-            groups[module] = RAY_GROUP
-        elif module not in groups and item.get_closest_marker("server") is not None:
-            groups[module] = module
+        modules.setdefault(_module_of(item), []).append(item)
+    groups: dict[str, str] = {}
+    for module, members in modules.items():
+        ray = [item for item in members if item.get_closest_marker("ray") is not None]
+        if any(item.get_closest_marker("server") is not None for item in members):
+            group = RAY_GROUP if ray else module
+            groups.update((item.nodeid, group) for item in members)
+        else:
+            groups.update((item.nodeid, RAY_GROUP) for item in ray)
     return groups
 
 
@@ -84,7 +95,7 @@ def apply(items: list[pytest.Item]) -> None:
             item.add_marker(getattr(pytest.mark, component))
     groups = groups_of(items)
     for item in items:
-        group = groups.get(_module_of(item))
+        group = groups.get(item.nodeid)
         if group is not None and item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(group))
 
