@@ -9,8 +9,9 @@ import ast
 import sys
 from pathlib import Path
 
-import sandbox.client
 import sandbox_client
+
+import sandbox.client
 
 PACKAGE = Path(sandbox_client.__file__).parent
 THIRD_PARTY = {"httpx", "rich"}
