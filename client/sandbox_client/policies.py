@@ -8,8 +8,23 @@ from typing import Any
 from sandbox_client._http import JSON, ClientBase
 
 
+def _document(document: Mapping[str, Any] | str) -> dict[str, Any]:
+    """The body of a policy ``PUT``: the document as a mapping, or its YAML/JSON text."""
+    return {"document": dict(document) if isinstance(document, Mapping) else document}
+
+
 class PoliciesMixin(ClientBase):
-    """A dataset's policy: the floor, its own and the effective one; set by its provider."""
+    """Policies: the authority's floor, and each dataset's (its own and the effective one)."""
+
+    def get_floor(self) -> JSON:
+        """The platform floor in force (every account may read it)."""
+        return self._obj("GET", "/policies/floor")
+
+    def set_floor(self, document: Mapping[str, Any] | str) -> JSON:
+        """Set the platform floor (authority): ``floor``, and the ``overridden_datasets``
+        whose own policy it now overrides.
+        """
+        return self._obj("PUT", "/policies/floor", json=_document(document))
 
     def get_dataset_policy(self, name: str) -> JSON:
         """A dataset's floor, own and effective policy."""
@@ -17,5 +32,4 @@ class PoliciesMixin(ClientBase):
 
     def set_dataset_policy(self, name: str, document: Mapping[str, Any] | str) -> JSON:
         """Set a dataset's policy (its provider): a mapping, or YAML/JSON text."""
-        body = dict(document) if isinstance(document, Mapping) else document
-        return self._obj("PUT", f"/datasets/{name}/policy", json={"document": body})
+        return self._obj("PUT", f"/datasets/{name}/policy", json=_document(document))

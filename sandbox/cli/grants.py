@@ -13,7 +13,8 @@ from sandbox.cli import budgets
 from sandbox.cli._output import cell, note, out, when
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
 
-app = typer.Typer(help="Grants: accept the agreement; suspend, resume or revoke (provider).",
+app = typer.Typer(help="Grants: their budget; accept the agreement; suspend, resume or revoke "
+                       "(provider).",
                   no_args_is_help=True)
 
 IdArgument = Annotated[int, typer.Argument(help="The grant's id.")]

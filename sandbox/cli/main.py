@@ -10,6 +10,7 @@ from rich.table import Table
 from sandbox.cli import (
     _aliases,
     applications,
+    attribute_changes,
     audit,
     budgets,
     complaints,
@@ -22,7 +23,10 @@ from sandbox.cli import (
     jobs,
     objections,
     organisations,
+    policies,
+    results,
     reviews,
+    run,
     stats,
     suspensions,
     tokens,
@@ -40,6 +44,7 @@ app = typer.Typer(
 )
 # One group per resource of the HTTP API, named as its router in ``api/routers/`` (``/v1/...``).
 app.add_typer(applications.app, name="applications")
+app.add_typer(attribute_changes.app, name="attribute-changes")
 app.add_typer(audit.app, name="audit")
 app.add_typer(budgets.app, name="budgets")
 app.add_typer(complaints.app, name="complaints")
@@ -52,12 +57,15 @@ app.add_typer(grants.app, name="grants")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(objections.app, name="objections")
 app.add_typer(organisations.app, name="organisations")
+app.add_typer(policies.app, name="policies")
+app.add_typer(results.app, name="results")
 app.add_typer(reviews.app, name="reviews")
 app.add_typer(suspensions.app, name="suspensions")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(usage_reports.app, name="usage-reports")
 app.add_typer(users.app, name="users")
 app.command("stats")(stats.stats)
+app.command("run")(run.run)
 
 # The old group names, hidden from the help, so that existing scripts keep working.
 app.add_typer(_aliases.admin, name="admin", hidden=True)

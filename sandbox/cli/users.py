@@ -1,7 +1,10 @@
-"""``sandbox users``: bootstrap accounts directly on this host's database.
+"""``sandbox users``: bootstrap accounts directly on this host's database, and record a
+user's eligibility through the API.
 
 ``users create`` runs as the local ``system`` operator, which is how the first admin account
-comes to exist before anyone holds a token. Every change is audited like an API call.
+comes to exist before anyone holds a token. ``users eligibility`` is the authority's (or an
+admin's) call to ``POST /v1/users/{id}/eligibility``. Every change is audited like an API
+call.
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ from typing import Annotated
 import typer
 
 from sandbox.cli._local import local_platform
-from sandbox.cli._output import fail, note
+from sandbox.cli._output import cell, fail, note, out
+from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
 from sandbox.identity.model import Role
 
-app = typer.Typer(help="Create accounts on this host's database.", no_args_is_help=True)
+app = typer.Typer(help="Create accounts on this host's database; record eligibility "
+                       "(authority).", no_args_is_help=True)
 
 
 @app.command("create")
@@ -47,3 +52,20 @@ def create_user(
     note(f"created user {user.username!r} ({user.role}{where}, id {user.id}); "
          f"its token expires {issued.info.expires_at:%Y-%m-%d} and is shown only now:")
     typer.echo(issued.secret)
+
+
+@app.command()
+def eligibility(
+    user_id: Annotated[int, typer.Argument(help="The account's id.")],
+    fact: Annotated[str, typer.Argument(help="The fact, e.g. real_name_verified.")],
+    value: Annotated[str, typer.Argument(help="Its value, e.g. yes.")],
+    note_text: Annotated[str, typer.Option("--note", help="Where the fact comes from.")] = "",
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Record an eligibility fact on an account (authority or admin); prints its facts."""
+    with remote(url, token) as client:
+        user = client.set_eligibility(user_id, fact, value, note_text)
+    note(f"recorded {fact}={value} for {user['username']!r}")
+    for known in user["eligibility"]:
+        out.print(cell(f"{known['fact']}: {known['value']} (set by {known['set_by']})"))
