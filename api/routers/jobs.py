@@ -1,5 +1,6 @@
-"""Jobs: submit an algorithm model under a grant, follow it, read its log, cancel it; and
-the vetted algorithm models a job may name.
+"""Jobs: submit an algorithm model under a grant, follow it, read its log, cancel it; try it
+first on mock data (a dry run, or the mock tables for a run on your own machine); and the
+vetted algorithm models a job may name.
 """
 
 from typing import Annotated
@@ -8,9 +9,10 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request
 
 from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
 from api.errors import error_responses
-from api.schemas.dry_runs import DryRunCreate, DryRunPublic
+from api.schemas.dry_runs import DryRunCreate, DryRunPublic, MockTablePublic
 from api.schemas.jobs import AlgorithmPublic, JobCreate, JobLog, JobPublic, algorithm_public
 from api.types import Id
+from sandbox.datasets.mock import mock_download
 from sandbox.errors import NotFound
 from sandbox.identity.model import Actor, Role
 from sandbox.jobs import dry_run as dry_runs
@@ -62,6 +64,19 @@ def dry_run(body: DryRunCreate, request: Request, platform: PlatformDep,
                    model=body.model, params=body.params, grant=body.grant),
         models=_vetted_models(request))
     return DryRunPublic.model_validate(run)
+
+
+@router.get("/datasets/{name}/mock", response_model=MockTablePublic,
+            responses=error_responses(404))
+def mock_table(name: str, platform: PlatformDep,
+               actor: Annotated[Actor, require_roles(Role.USER)],
+               grant: Annotated[str | None, Query(max_length=64)] = None) -> MockTablePublic:
+    """The mock table a dry run of the dataset reads, for a run on your own machine
+    (``sandbox run --mock``), with the effective policy under your grant and what the grant
+    has left. Only for a holder of an active grant covering the dataset (everyone else has
+    the synthetic preview); audited as ``dataset.mock``.
+    """
+    return MockTablePublic.model_validate(mock_download(platform, actor, name, grant=grant))
 
 
 @router.get("/jobs", response_model=list[JobPublic])

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
+
+from pydantic import Field, field_validator
 
 from api.schemas.common import FromDomain
 from api.schemas.jobs import JobCreate
@@ -65,3 +68,29 @@ class DryRunPublic(FromDomain):
     checks: DryRunChecksPublic | None
     duration: float
     charged: bool
+
+
+class MockTablePublic(FromDomain):
+    """A dataset's mock table for a run on your own machine (``sandbox run --mock``): the
+    rows a dry run on the server reads (generated from the data dictionary, seeded by the
+    dataset's name), as base64 Parquet, with the effective ``policy`` under your ``grant``,
+    the ``job_kinds`` it allows and what it has left on the dataset in exact ledger units.
+    """
+
+    dataset: str
+    version: int
+    rows: int
+    seed: str
+    privacy_unit: str | None
+    dictionary: list[dict[str, Any]]
+    grant: str
+    job_kinds: list[str]
+    policy: dict[str, Any]
+    grant_remaining_units: list[int] | None
+    parquet_base64: str = Field(validation_alias="parquet")
+
+    @field_validator("parquet_base64", mode="before")
+    @classmethod
+    def _base64(cls, parquet: bytes) -> str:
+        """The Parquet file as base64 text."""
+        return base64.b64encode(parquet).decode("ascii")

@@ -1,5 +1,6 @@
-"""The client's side of ``POST /v1/jobs/dry-run`` (``api/routers/jobs.py``): a model tried on
-its datasets' mock tables, everything shown at once, nothing charged.
+"""The client's side of ``POST /v1/jobs/dry-run`` and ``GET /v1/datasets/{name}/mock``
+(``api/routers/jobs.py``): a model tried on its datasets' mock tables, everything shown at
+once, nothing charged; and the mock tables themselves, for a run on your own machine.
 """
 
 from __future__ import annotations
@@ -69,3 +70,11 @@ class DryRunMixin(ClientBase):
         return self._obj("POST", "/jobs/dry-run", timeout=httpx.Timeout(timeout), json=drop_none({
             "datasets": list(datasets), "source": source, "model": name,
             "params": dict(params or {}), "kind": kind, "grant": grant}))
+
+    def mock_table(self, dataset: str, *, grant: str | None = None) -> JSON:
+        """A dataset's mock table for a run on your own machine (``sandbox run --mock``):
+        the rows a dry run reads (``parquet_base64``), the effective ``policy`` under your
+        grant, the ``job_kinds`` it allows and what it has left. Keep the answer to run
+        offline later.
+        """
+        return self._obj("GET", f"/datasets/{dataset}/mock", params=drop_none({"grant": grant}))

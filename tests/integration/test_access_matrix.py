@@ -312,6 +312,11 @@ def _dry_run(ctx: Context, role: str) -> Request:
     return "POST", "/v1/jobs/dry-run", kwargs
 
 
+def _mock_table(ctx: Context, role: str) -> Request:
+    _submit_job(ctx, role)  # the user's active grant on m_cond
+    return "GET", "/v1/datasets/m_cond/mock", {}
+
+
 def _on_job(suffix: str, method: str = "POST") -> Callable[[Context, str], Request]:
     def build(ctx: Context, _role: str) -> Request:
         return method, f"/v1/jobs/{ctx.job()}{suffix}", {}
@@ -532,6 +537,7 @@ CASES = (
     Case("stats", get("/v1/stats"), EVERYONE),
     Case("submit job", _submit_job, frozenset({"user"})),
     Case("dry run", _dry_run, frozenset({"user"})),
+    Case("mock table", _mock_table, frozenset({"user"})),
     Case("list jobs", get("/v1/jobs"), EVERYONE),
     Case("read job", _on_job("", "GET"), JOB_VIEWERS, hidden_status=404),
     Case("job log", _on_job("/log", "GET"), JOB_VIEWERS, hidden_status=404),
@@ -641,10 +647,11 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/usage-reports/{report_id}", "/v1/enforcement/rectification",
         "/v1/enforcement/termination", "/v1/data-products", "/v1/data-products/{product_id}",
         "/v1/stats", "/v1/jobs", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/log",
-        "/v1/jobs/{job_id}/cancel", "/v1/jobs/dry-run", "/v1/algorithms",
+        "/v1/jobs/{job_id}/cancel", "/v1/jobs/dry-run", "/v1/datasets/{name}/mock",
+        "/v1/algorithms",
         "/v1/algorithms/{name}",
         "/v1/reviews", "/v1/reviews/{job_id}", "/v1/reviews/{job_id}/decision",
         "/v1/results/{job_id}",
     }
     assert {p for _m, p in routes} == covered_paths
-    assert len(routes) == 93 == len(CASES) - 4  # four cases probe a second variant of a route
+    assert len(routes) == 94 == len(CASES) - 4  # four cases probe a second variant of a route

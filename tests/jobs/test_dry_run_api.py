@@ -5,6 +5,8 @@ ledger, the jobs and the audit trail of data reads stay as they were.
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import subprocess
 import sys
@@ -12,12 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from sandbox import audit
 from sandbox.audit import AuditEntry, AuditQuery
 from sandbox.catalog.queries import dataset_row, version_row
+from sandbox.jobs.local_run import LocalMock, run_locally
 from sandbox.ledger import SqlLedger
 from sandbox.platform import Platform
 from sandbox.store.models import JobRow
@@ -263,3 +267,84 @@ def test_the_cli_shows_a_dry_run_at_once(world: World, tmp_path: Path) -> None:
     assert "Line 5: ZeroDivisionError: division by zero" in failed.stdout
     as_json = cli(world, "jobs", "dry-run", str(model), "-d", "dr_cond", "--json")
     assert json.loads(as_json.stdout)["charged"] is False
+
+
+def mock_of(world: World, name: str, who: str = "user") -> pa.Table:
+    with world.api(who) as api:
+        data = api.mock_table(name)
+    return pq.read_table(io.BytesIO(base64.b64decode(data["parquet_base64"])))
+
+
+def test_a_grant_holder_downloads_the_mock_a_dry_run_reads(
+        world: World, platform: Platform) -> None:
+    seq = last_seq(platform)
+    with world.api("user") as api:
+        data = api.mock_table("dr_raw")
+    assert data["rows"] == 1000 and data["grant"] == world.grants["raw"]
+    assert set(data["job_kinds"]) == {"dp", "raw"} and data["seed"] == "dr_raw/mock"
+    assert data["policy"]["job_limits"]["raw_access_allowed"] is True
+    assert data["grant_remaining_units"] and data["grant_remaining_units"][0] > 0
+    table = mock_of(world, "dr_raw")
+    first = dry_run(world, {"datasets": ["dr_raw"], "kind": "raw", "source": (
+        '"""First rows."""\n\ndef run(ctx):\n    return ctx.table("dr_raw").rows(3)\n')})
+    assert table.num_rows == 1000 and table.slice(0, 3).to_pylist() == first["result"]
+    assert SECRET_MARKER not in str(data)
+    made = entries_after(platform, seq)
+    assert [e.action for e in made if e.action == "dataset.mock"] == ["dataset.mock"] * 2
+    assert not [e for e in made if e.action in DATA_READS]
+
+
+@pytest.mark.parametrize(("who", "name", "status"), [
+    ("user", "dr_other", 403), ("user2", "dr_cond", 403), ("provider", "dr_cond", 403),
+    ("user", "nope", 404)])
+def test_the_mock_goes_only_to_a_grant_holder(world: World, who: str, name: str,
+                                              status: int) -> None:
+    with world.client(who) as client:
+        response = client.get(f"/v1/datasets/{name}/mock")
+    assert response.status_code == status, response.text
+
+
+def test_a_local_run_on_the_downloaded_mock_matches_the_servers_dry_run(
+        world: World, platform: Platform) -> None:
+    with world.api("user") as api:
+        mocks = [LocalMock.from_json(api.mock_table("dr_cond"))]
+    ledger = SqlLedger(platform.sessions)
+    before = ledger.balance(world.grants["dp"], "dr_cond")
+    here = run_locally(mocks, DP_MODEL, {"upper": 100000})
+    there = dry_run(world, {"datasets": ["dr_cond"], "source": DP_MODEL,
+                            "params": {"upper": 100000}})
+    assert here.outcome == "ok" and here.id == "local" and here.charged is False
+    assert here.spend == there["spend"] and here.mock == there["mock"]
+    assert [r["operation"] for r in here.releases] == ["count", "mean"]
+    assert set(here.result) == set(there["result"]) == {"total", "by_district"}
+    assert here.checks is not None and here.checks.would_be == "pending_review"
+    failed = run_locally(mocks, FAILING)
+    assert failed.errors == ["Line 5: ZeroDivisionError: division by zero"]
+    assert ledger.balance(world.grants["dp"], "dr_cond") == before
+
+
+def test_sandbox_run_mock_fetches_keeps_and_runs_offline(world: World, tmp_path: Path) -> None:
+    model = tmp_path / "raw.py"
+    model.write_text(RAW_MODEL, encoding="utf-8")
+    kept = tmp_path / "mocks"
+    shown = cli(world, "run", "--mock", str(model), "-d", "dr_raw", "--kind", "raw",
+                "--mock-dir", str(kept), "--json")
+    assert shown.returncode == 0, shown.stderr
+    online = json.loads(shown.stdout)
+    assert online["outcome"] == "ok" and online["result"]["rows"] == 1000
+    assert all(pid.startswith("SYN-") for pid in online["result"]["ids"])
+    assert online["checks"]["would_be"] == "rejected"
+    assert (kept / "dr_raw.json").is_file()
+    env = dict(world.server.env, SANDBOX_URL="http://127.0.0.1:9", SANDBOX_TOKEN="")
+    offline = subprocess.run(
+        [sys.executable, "-m", "sandbox.cli", "run", "--mock", str(model), "-d", "dr_raw",
+         "--kind", "raw", "--mock-dir", str(kept), "--offline"], env=env,
+        capture_output=True, text=True, timeout=120, check=False)
+    assert offline.returncode == 0, offline.stderr
+    assert "a job would be rejected" in offline.stdout
+    assert "first id: " + online["result"]["ids"][0] in offline.stdout
+    missing = cli(world, "run", "--mock", str(model), "-d", "dr_cond", "--offline",
+                  "--mock-dir", str(kept))
+    assert missing.returncode == 1 and "no mock table" in missing.stderr
+    without_mock = cli(world, "run", str(model), "-d", "dr_raw")
+    assert without_mock.returncode == 1 and "--mock" in without_mock.stderr
