@@ -43,7 +43,8 @@ def submit(body: JobCreate, request: Request, platform: PlatformDep,
     job = service.submit(
         platform, actor,
         JobRequest(datasets=body.datasets, kind=body.kind, source=body.source,
-                   model=body.model, params=body.params, grant=body.grant),
+                   model=body.model, params=body.params, grant=body.grant,
+                   profile=body.profile),
         models=_vetted_models(request), notify=_dispatcher(request).notify)
     return JobPublic.model_validate(job)
 
@@ -61,7 +62,8 @@ def dry_run(body: DryRunCreate, request: Request, platform: PlatformDep,
     run = dry_runs.dry_run(
         platform, actor,
         JobRequest(datasets=body.datasets, kind=body.kind, source=body.source,
-                   model=body.model, params=body.params, grant=body.grant),
+                   model=body.model, params=body.params, grant=body.grant,
+                   profile=body.profile),
         models=_vetted_models(request))
     return DryRunPublic.model_validate(run)
 

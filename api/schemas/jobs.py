@@ -11,6 +11,7 @@ from api.schemas.common import Choice, FromDomain, Strict
 from sandbox.access.model import JobKind
 from sandbox.jobs.log_entries import LogSource
 from sandbox.jobs.model import JobState, RunOutcome
+from sandbox.runtime.profiles import RuntimeProfile
 from sandbox.runtime.vetted import VettedModel
 
 
@@ -26,6 +27,10 @@ class JobCreate(Strict):
     model: str | None = Field(default=None, max_length=64)
     params: dict[str, Any] = Field(default_factory=dict)
     grant: str | None = Field(default=None, max_length=64)
+    profile: Choice[RuntimeProfile] = RuntimeProfile.RESTRICTED
+    """The runtime profile: ``restricted`` (RestrictedPython, the default) or ``scientific``
+    (ordinary Python with numpy, pandas, scipy, statsmodels, scikit-learn, matplotlib), as
+    the datasets' policies and the grant allow."""
 
 
 class JobPublic(FromDomain):
@@ -46,6 +51,8 @@ class JobPublic(FromDomain):
     params: dict[str, Any]
     backend: str
     """The runtime backend the job ran on (``docker``, ``bwrap``, ``subprocess``)."""
+    profile: RuntimeProfile
+    """The runtime profile the model ran in (``restricted`` or ``scientific``)."""
     limits: dict[str, Any]
     state: JobState
     state_reason: str

@@ -104,6 +104,7 @@ class Job:
     source_sha256: str
     params: dict[str, Any]
     backend: str
+    profile: str
     limits: dict[str, Any]
     state: JobState
     state_reason: str

@@ -45,6 +45,7 @@ from sandbox.jobs.visibility import model_error_facts
 from sandbox.platform import Platform
 from sandbox.runtime.backends import Backend, BackendRegistry, SandboxOwner, default_registry
 from sandbox.runtime.executor import ModelOutcome, RunStatus, run_model
+from sandbox.runtime.profiles import RuntimeProfile
 from sandbox.store.db import transaction
 from sandbox.store.models import JobRow
 
@@ -66,6 +67,7 @@ class _Snapshot:
     id: int
     kind: JobKind
     backend: str
+    profile: RuntimeProfile
     source: str
     params: dict[str, Any]
     limits: dict[str, Any]
@@ -114,6 +116,7 @@ def _start(platform: Platform, job_id: int) -> _Snapshot | None:
         move(session, row, JobState.RUNNING, platform_actor(),
              detail={"backend": row.backend, "attempt": row.attempt})
         return _Snapshot(id=row.id, kind=JobKind(row.kind), backend=row.backend,
+                         profile=RuntimeProfile(row.profile),
                          source=row.source, params=dict(row.params), limits=dict(row.limits),
                          datasets=dict(row.datasets))
 
@@ -229,7 +232,7 @@ def _run(platform: Platform, job: _Snapshot, backend: Backend
                 log_max_bytes=int(limits["log_bytes"]),
                 result_max_bytes=int(limits["result_bytes"]),
                 stop=stop, inputs=Path(inputs) if tables else None, tables=tables,
-                helpers=helpers, owner=owner,
+                helpers=helpers, owner=owner, profile=job.profile,
             )
     finally:
         done.set()

@@ -43,6 +43,7 @@ from sandbox.runtime.compiler import MAX_SOURCE_BYTES, compile_model
 from sandbox.runtime.model_info import ModelInfo, inspect_model
 from sandbox.runtime.param_spec import ModelSpecError
 from sandbox.runtime.params import ParamsError, validate_params
+from sandbox.runtime.profiles import RuntimeProfile
 from sandbox.runtime.vetted import UnknownModel, VettedModels
 from sandbox.store.models import JobRow
 
@@ -63,10 +64,14 @@ class JobRequest:
     model: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     grant: str | None = None
+    profile: str = "restricted"
+    """The runtime profile (:class:`~sandbox.runtime.profiles.RuntimeProfile`)."""
 
 
-def choose_backend(registry: BackendRegistry, configured: str, kind: JobKind) -> Backend:
-    """The configured backend, or the strongest available; it must be able to run ``kind``.
+def choose_backend(registry: BackendRegistry, configured: str, kind: JobKind,
+                   profile: RuntimeProfile = RuntimeProfile.RESTRICTED) -> Backend:
+    """The configured backend, or the strongest available; it must be able to run ``kind``
+    in ``profile`` (the scientific profile only in a hardened backend).
 
     Raises:
         InvalidRequest: The configured backend is unknown or unavailable, or cannot run a
@@ -84,13 +89,49 @@ def choose_backend(registry: BackendRegistry, configured: str, kind: JobKind) ->
         available = registry.available()
         if kind is JobKind.RAW:
             available = [b for b in available if getattr(b, "allows_raw_access", False)]
+        available = [b for b in available if profile in _profiles(b)]
         if not available:
             raise InvalidRequest(f"no isolation backend on this platform can run a {kind} job")
         backend = available[0]
     if kind is JobKind.RAW and not getattr(backend, "allows_raw_access", False):
         raise InvalidRequest(f"the {backend.name} backend does not run raw-access jobs; "
                              "only hardened backends (docker, bwrap) do")
+    if profile not in _profiles(backend):
+        raise InvalidRequest(f"the {backend.name} backend does not run the {profile} runtime "
+                             "profile; only hardened backends (docker, bwrap) do")
     return backend
+
+
+def _profiles(backend: Backend) -> frozenset[str]:
+    return frozenset(getattr(backend, "profiles", {RuntimeProfile.RESTRICTED}))
+
+
+def _profile(request: JobRequest, limits: dict[str, Any]) -> RuntimeProfile:
+    """The request's runtime profile, refused unless every effective policy allows it."""
+    profile = parse_enum(RuntimeProfile, request.profile, "profile")
+    allowed = limits.get("runtime_profiles", [RuntimeProfile.RESTRICTED])
+    if profile not in allowed:
+        raise InvalidRequest(f"the policy of these datasets does not allow the {profile} "
+                             f"runtime profile (allowed: {', '.join(allowed) or 'none'})")
+    return profile
+
+
+def compile_check(source: str, profile: RuntimeProfile, allowed_imports: list[str]) -> None:
+    """Refuse a model that does not compile in its profile (RestrictedPython under the
+    import allow-list, or plain Python in the scientific profile), naming the line.
+    """
+    if profile is RuntimeProfile.SCIENTIFIC:
+        try:
+            compile(source, "<model>", "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            raise InvalidRequest(f"the model does not compile: Line {exc.lineno}: "
+                                 f"SyntaxError: {exc.msg}") from None
+        except (ValueError, OverflowError, RecursionError, MemoryError) as exc:
+            raise InvalidRequest(f"the model does not compile: {exc}") from None
+        return
+    compiled = compile_model(source, allowed_imports)
+    if not compiled.ok:
+        raise InvalidRequest("the model does not compile: " + "; ".join(compiled.errors))
 
 
 def _datasets(names: Sequence[str]) -> list[str]:
@@ -147,6 +188,8 @@ class CheckedRequest:
     params: dict[str, Any]
     limits: dict[str, Any]
     """The job limits of the effective policies (:func:`~sandbox.jobs.limits.combine_limits`)."""
+    profile: RuntimeProfile = RuntimeProfile.RESTRICTED
+    """The runtime profile, one the effective policies allow."""
 
 
 def check_request(session: Session, actor: Actor, request: JobRequest, *,
@@ -178,8 +221,10 @@ def check_request(session: Session, actor: Actor, request: JobRequest, *,
         params = validate_params(info, request.params if request.params is not None else {})
     except (ModelSpecError, ParamsError) as exc:
         raise InvalidRequest(str(exc)) from None
+    profile = _profile(request, limits)
     return CheckedRequest(kind=kind, datasets=names, grant=grant, source=source,
-                          model_name=model_name, info=info, params=params, limits=limits)
+                          model_name=model_name, info=info, params=params, limits=limits,
+                          profile=profile)
 
 
 def submit_job(
@@ -205,10 +250,8 @@ def submit_job(
     kind, names, grant, source = checked.kind, checked.datasets, checked.grant, checked.source
     model_name, info, params, limits = (checked.model_name, checked.info, checked.params,
                                         checked.limits)
-    compiled = compile_model(source, limits["allowed_imports"])
-    if not compiled.ok:
-        raise InvalidRequest("the model does not compile: " + "; ".join(compiled.errors))
-    backend = choose_backend(registry, configured_backend, kind)
+    compile_check(source, checked.profile, limits["allowed_imports"])
+    backend = choose_backend(registry, configured_backend, kind, checked.profile)
     versions = {name: version_row(session, dataset_row(session, name), None).version
                 for name in names}
     row = JobRow(
@@ -216,6 +259,7 @@ def submit_job(
         datasets=versions, model_name=model_name, source=source,
         source_sha256=hashlib.sha256(source.encode("utf-8")).hexdigest(),
         description=info.description or "", params=params, backend=backend.name,
+        profile=str(checked.profile),
         limits=limits, state=str(JobState.SUBMITTED), state_reason="",
         cancel_requested=False, attempt=0, outcome=None,
         progress={"dp_calls": 0, "log_lines": 0}, log=[], errors=[], result=None,
@@ -227,5 +271,5 @@ def submit_job(
     audit.record(session, actor, "job.submit", object_type="job", object_id=row.id,
                  detail={"datasets": versions, "kind": str(kind), "grant": grant.ref,
                          "model": model_name, "source_sha256": row.source_sha256,
-                         "backend": backend.name})
+                         "backend": backend.name, "profile": str(checked.profile)})
     return row
