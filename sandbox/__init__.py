@@ -10,7 +10,8 @@ back up; ``api`` sits on top of all of them):
   accounting, layering), :mod:`sandbox.disclosure` (output checks of results),
   :mod:`sandbox.runtime` (compile and isolate algorithm models; imports nothing else of
   ours), :mod:`sandbox.store` (SQLAlchemy models, Alembic migrations), :mod:`sandbox.client`
-  (the HTTP client, which imports only :mod:`sandbox.errors`);
+  (re-exports the HTTP client, a distribution of its own in ``client/`` that imports
+  nothing of ours);
 - records: :mod:`sandbox.identity` (accounts and tokens), :mod:`sandbox.audit`
   (hash-chained trail), :mod:`sandbox.catalog` (entries, dictionaries, open attributes,
   suspensions, attribute changes), :mod:`sandbox.storage` (staging, Parquet versions,
