@@ -22,13 +22,17 @@ class JobsMixin(ClientBase):
         params: Mapping[str, Any] | None = None,
         kind: str = "dp",
         grant: str | None = None,
+        profile: str | None = None,
     ) -> JSON:
         """Submit a job: a model's ``source`` or the name of a vetted ``model``, with its
-        parameters, under the active grant that covers ``datasets`` (or the named ``grant``).
+        parameters, under the active grant that covers ``datasets`` (or the named ``grant``),
+        in the runtime ``profile`` (``restricted``, the server's default, or ``scientific``:
+        ordinary Python with numpy, pandas, scipy, statsmodels, scikit-learn, matplotlib).
         """
         return self._obj("POST", "/jobs", json=drop_none({
             "datasets": list(datasets), "source": source, "model": model,
-            "params": dict(params or {}), "kind": kind, "grant": grant}))
+            "params": dict(params or {}), "kind": kind, "grant": grant,
+            "profile": profile}))
 
     def list_jobs(self, state: str | None = None, limit: int = 100) -> list[JSON]:
         """The jobs you may see, newest first."""
