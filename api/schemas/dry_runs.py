@@ -11,11 +11,13 @@ from api.schemas.common import FromDomain
 from api.schemas.jobs import JobCreate
 from sandbox.access.model import JobKind
 from sandbox.jobs.model import JobState, RunOutcome
+from sandbox.runtime.profiles import RuntimeProfile
 
 
 class DryRunCreate(JobCreate):
     """A dry run is asked for exactly as a job is submitted: the model (its ``source``, or
-    the ``model`` name of a vetted one), its parameters, the datasets and the kind.
+    the ``model`` name of a vetted one), its parameters, the datasets, the kind and the
+    runtime profile.
     """
 
 
@@ -54,6 +56,8 @@ class DryRunPublic(FromDomain):
     source_sha256: str
     params: dict[str, Any]
     backend: str
+    profile: RuntimeProfile
+    """The runtime profile the model ran in (``restricted`` or ``scientific``)."""
     limits: dict[str, Any]
     outcome: RunOutcome
     reason: str

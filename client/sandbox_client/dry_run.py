@@ -42,6 +42,7 @@ class DryRunMixin(ClientBase):
         kind: str = "dp",
         grant: str | None = None,
         vetted: bool = False,
+        profile: str | None = None,
         timeout: float | None = DRY_RUN_TIMEOUT,
     ) -> JSON:
         """Run a model on the mock tables of ``datasets`` (generated from their data
@@ -56,6 +57,8 @@ class DryRunMixin(ClientBase):
                 the mock table).
             grant: The grant to run under, when several cover the datasets.
             vetted: ``model`` names a vetted model.
+            profile: The runtime profile (``restricted``, the server's default, or
+                ``scientific`` where the policy allows it).
             timeout: Seconds to wait for the answer.
 
         Returns:
@@ -69,7 +72,7 @@ class DryRunMixin(ClientBase):
         name = str(model) if vetted else None
         return self._obj("POST", "/jobs/dry-run", timeout=httpx.Timeout(timeout), json=drop_none({
             "datasets": list(datasets), "source": source, "model": name,
-            "params": dict(params or {}), "kind": kind, "grant": grant}))
+            "params": dict(params or {}), "kind": kind, "grant": grant, "profile": profile}))
 
     def mock_table(self, dataset: str, *, grant: str | None = None) -> JSON:
         """A dataset's mock table for a run on your own machine (``sandbox run --mock``):

@@ -131,6 +131,8 @@ def dry_run(
     params_json: Annotated[str | None, typer.Option(help="All parameters as JSON.")] = None,
     kind: Annotated[str, typer.Option(help="dp, or raw where your grant allows it.")] = "dp",
     grant: Annotated[str | None, typer.Option(help="The grant to run under.")] = None,
+    profile: Annotated[str | None, typer.Option(
+        help="restricted (the default) or scientific, where the policy allows it.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the raw JSON.")] = False,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
@@ -140,7 +142,7 @@ def dry_run(
     """
     with remote(url, token) as client:
         run = client.dry_run(model, dataset, _params(param, params_json), kind=kind,
-                             grant=grant)
+                             grant=grant, profile=profile)
     if as_json:
         out.print_json(data=run)
     else:
@@ -158,7 +160,8 @@ def show_dry_run(run: dict[str, Any]) -> None:
                       for name, mock in (run.get("mock") or {}).items())
     for key, value in (("dry run", run.get("id")), ("kind", run.get("kind")),
                        ("grant", run.get("grant")), ("datasets", mocks),
-                       ("backend", run.get("backend")), ("outcome", run.get("outcome")),
+                       ("backend", run.get("backend")), ("profile", run.get("profile")),
+                       ("outcome", run.get("outcome")),
                        ("reason", run.get("reason")), ("duration", run.get("duration"))):
         if value not in (None, ""):
             grid.add_row(key, cell(value))

@@ -80,6 +80,9 @@ def run(
     kind: Annotated[str, typer.Option(help="dp, or raw where your grant allows it.")] = "dp",
     grant: Annotated[str | None, typer.Option(help="The grant to fetch the mocks under.")]
     = None,
+    profile: Annotated[str, typer.Option(
+        help="restricted (the default) or scientific, where the policy allows it.")]
+    = "restricted",
     mock_dir: Annotated[Path, typer.Option(help="Where fetched mock tables are kept.")]
     = DEFAULT_MOCK_DIR,
     offline: Annotated[bool, typer.Option(
@@ -102,7 +105,7 @@ def run(
         from sandbox.jobs.local_run import LocalMock, run_locally
 
         done = run_locally([LocalMock.from_json(data) for data in kept], source, params,
-                           kind=kind)
+                           kind=kind, profile=profile)
     result: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(done), default=str))
     if as_json:
         out.print_json(data=result)

@@ -83,11 +83,12 @@ def dry_run(platform: Platform, actor: Actor, request: JobRequest, *, models: Ve
         policies = policy_store.effective_under_grant(session, checked.grant.id,
                                                       checked.datasets)
     backend = choose_backend(registry or default_registry(), platform.settings.runtime_backend,
-                             checked.kind)
+                             checked.kind, checked.profile)
     run_request = MockRunRequest(
         kind=checked.kind, grant=checked.grant.ref, source=checked.source,
         model_name=checked.model_name, description=checked.info.description or "",
-        params=checked.params, limits=checked.limits, policies=policies)
+        params=checked.params, limits=checked.limits, policies=policies,
+        profile=checked.profile)
     run_id = uuid.uuid4().hex[:16]
     with tempfile.TemporaryDirectory(prefix="sandbox-dry-run-") as scratch:
         store, inputs = Path(scratch) / "store", Path(scratch) / "inputs"
@@ -120,6 +121,7 @@ def _audit(platform: Platform, actor: Actor, checked: CheckedRequest, run_id: st
                              "model": checked.model_name,
                              "source_sha256": hashlib.sha256(
                                  checked.source.encode("utf-8")).hexdigest(),
-                             "backend": backend.name, "outcome": str(outcome),
+                             "backend": backend.name, "profile": str(checked.profile),
+                             "outcome": str(outcome),
                              "would_spend": {n: s["text"] for n, s in spend.items()},
                              "charged": False})

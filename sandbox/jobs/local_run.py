@@ -4,12 +4,13 @@ The mock tables come from the server once (``GET /v1/datasets/{name}/mock``: the
 run there reads, with the effective policy under the researcher's grant, the job kinds it
 allows and what it has left), and may be kept and reused without a connection. The run is
 then the server's dry run (:func:`sandbox.jobs.mock_run.run_on_mock`) here: the same checks
-of the model and its parameters, the strongest isolation backend of this machine (docker,
-bwrap, or the development subprocess, which refuses raw-access runs as on a server), the
-same limits, the trusted query engine over the mock tables with noise and row-count rules,
-a throwaway ledger starting at what the grant had left when the mock was fetched, and the
-release checks, report only. Nothing goes back to the server: nothing is charged, audited
-or reviewed, and no real row is ever on this machine.
+of the model, its parameters and its runtime profile, the strongest isolation backend of
+this machine (docker, bwrap, or the development subprocess, which refuses raw-access runs
+and the scientific profile as on a server), the same limits, the trusted query engine over
+the mock tables with noise and row-count rules, a throwaway ledger starting at what the
+grant had left when the mock was fetched, and the release checks, report only. Nothing goes
+back to the server: nothing is charged, audited or reviewed, and no real row is ever on
+this machine.
 
 The engine needs a platform only to ask whether a dataset is suspended; it gets an empty
 one of its own in a temporary directory (an SQLite file, no dataset, nothing real), whatever
@@ -48,6 +49,7 @@ from sandbox.runtime.compiler import MAX_SOURCE_BYTES
 from sandbox.runtime.model_info import inspect_model
 from sandbox.runtime.param_spec import ModelSpecError
 from sandbox.runtime.params import ParamsError, validate_params
+from sandbox.runtime.profiles import RuntimeProfile
 
 __all__ = ["LOCAL_RUN_ID", "LocalMock", "run_locally"]
 
@@ -102,8 +104,8 @@ class LocalMock:
         return mock
 
 
-def _checked(mocks: Sequence[LocalMock], kind: JobKind, source: str,
-             params: Mapping[str, Any]) -> MockRunRequest:
+def _checked(mocks: Sequence[LocalMock], kind: JobKind, profile: RuntimeProfile,
+             source: str, params: Mapping[str, Any]) -> MockRunRequest:
     """What the server checks of a job before it runs, from what the mocks carry."""
     if not mocks:
         raise InvalidRequest("a run reads at least one dataset")
@@ -129,9 +131,13 @@ def _checked(mocks: Sequence[LocalMock], kind: JobKind, source: str,
         valid = validate_params(info, params)
     except (ModelSpecError, ParamsError) as exc:
         raise InvalidRequest(str(exc)) from None
+    allowed = limits.get("runtime_profiles", [RuntimeProfile.RESTRICTED])
+    if profile not in allowed:
+        raise InvalidRequest(f"the policy of these datasets does not allow the {profile} "
+                             f"runtime profile (allowed: {', '.join(allowed) or 'none'})")
     return MockRunRequest(kind=kind, grant=grants[0], source=source, model_name=None,
                           description=info.description or "", params=valid, limits=limits,
-                          policies=policies)
+                          policies=policies, profile=profile)
 
 
 def _ledger(mocks: Sequence[LocalMock]) -> InMemoryLedger:
@@ -155,7 +161,8 @@ def _empty_platform(directory: Path) -> Platform:
 
 
 def run_locally(mocks: Sequence[LocalMock], source: str, params: Mapping[str, Any] | None = None,
-                *, kind: str = "dp", registry: BackendRegistry | None = None) -> DryRun:
+                *, kind: str = "dp", profile: str = "restricted",
+                registry: BackendRegistry | None = None) -> DryRun:
     """Run a model on downloaded mock tables here (see the module docstring).
 
     Raises:
@@ -164,8 +171,9 @@ def run_locally(mocks: Sequence[LocalMock], source: str, params: Mapping[str, An
             are unfit (a model that does not compile is an outcome, not a refusal).
     """
     job_kind = parse_enum(JobKind, kind, "kind")
-    request = _checked(mocks, job_kind, source, params or {})
-    backend = choose_backend(registry or default_registry(), "", job_kind)
+    request = _checked(mocks, job_kind, parse_enum(RuntimeProfile, profile, "profile"), source,
+                       params or {})
+    backend = choose_backend(registry or default_registry(), "", job_kind, request.profile)
     with tempfile.TemporaryDirectory(prefix="sandbox-local-run-") as scratch:
         root = Path(scratch)
         for name in ("platform", "store", "inputs"):

@@ -4,13 +4,14 @@ Given what a job of the same request would run under (its kind, source, paramete
 and effective policies), the mock tables (:class:`~.mock_data.MockData`), the engine over
 them and its throwaway ledger, :func:`run_on_mock`:
 
-1. compiles the model under the policy's import allow-list (a model that does not compile
-   is an outcome, with its lines, not a refusal);
-2. runs it with the runtime's ``run_model`` in ``backend`` under the job limits, its DP calls
-   answered by the engine through the broker's own call path
-   (:func:`sandbox.jobs.broker.release_of`), a raw-access run's ``ctx.table`` inputs the mock
-   tables written as a job's (:func:`sandbox.jobs.tables.write_tables`) and its helpers
-   computed from them;
+1. compiles the model in its runtime profile (RestrictedPython under the policy's import
+   allow-list, or plain Python in the scientific profile; a model that does not compile is
+   an outcome, with its lines, not a refusal);
+2. runs it with the runtime's ``run_model`` in ``backend`` and its profile under the job
+   limits, its DP calls answered by the engine through the broker's own call path
+   (:func:`sandbox.jobs.broker.release_of`), a raw-access run's ``ctx.table`` inputs the
+   mock tables written as a job's (:func:`sandbox.jobs.tables.write_tables`) and its
+   helpers computed from them;
 3. checks a result with :func:`sandbox.disclosure.check_result` as
    :mod:`sandbox.jobs.checking` checks a job's (differencing against earlier releases
    aside: those compare real outputs), report only, and says what a job would become;
@@ -43,8 +44,9 @@ from sandbox.runtime.backends import Backend
 from sandbox.runtime.channel import DPRequest
 from sandbox.runtime.compiler import compile_model
 from sandbox.runtime.executor import BrokerRefusal, ModelOutcome, RunStatus, run_model
+from sandbox.runtime.profiles import RuntimeProfile
 
-__all__ = ["DryRun", "DryRunChecks", "MockRunRequest", "run_on_mock"]
+__all__ = ["DryRun", "DryRunChecks", "MockRunRequest", "compile_errors", "run_on_mock"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class MockRunRequest:
     """The job limits of the effective policies (:func:`~sandbox.jobs.limits.combine_limits`)."""
     policies: Mapping[str, Policy]
     """The effective policy of each dataset under the grant."""
+    profile: RuntimeProfile = RuntimeProfile.RESTRICTED
+    """The runtime profile, one the effective policies allow."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ class DryRun:
     source_sha256: str
     params: dict[str, Any]
     backend: str
+    profile: RuntimeProfile
     limits: dict[str, Any]
     outcome: RunOutcome
     reason: str
@@ -192,6 +197,23 @@ def _checks(request: MockRunRequest, mock: MockData, outcome: ModelOutcome,
                         released=released)
 
 
+def compile_errors(source: str, profile: RuntimeProfile, allowed_imports: list[str]
+                   ) -> list[str]:
+    """What stops the model compiling in its profile, each naming its line (none: it
+    compiles): RestrictedPython under the import allow-list, or plain Python in the
+    scientific profile, as a job's submission checks it.
+    """
+    if profile is not RuntimeProfile.SCIENTIFIC:
+        return list(compile_model(source, allowed_imports).errors)
+    try:
+        compile(source, "<model>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return [f"Line {exc.lineno}: SyntaxError: {exc.msg}"]
+    except (ValueError, OverflowError, RecursionError, MemoryError) as exc:
+        return [str(exc)]
+    return []
+
+
 def run_on_mock(platform: Platform, request: MockRunRequest, mock: MockData,
                 engine: MockQueryEngine, ledger: InMemoryLedger, backend: Backend,
                 inputs: Path, run_id: str) -> DryRun:
@@ -204,10 +226,10 @@ def run_on_mock(platform: Platform, request: MockRunRequest, mock: MockData,
     datasets = list(mock.versions)
     broker = DryRunBroker(engine, datasets, run_id)
     helpers: MockHelpers | None = None
-    compiled = compile_model(request.source, limits["allowed_imports"])
-    if not compiled.ok:
+    errors = compile_errors(request.source, request.profile, limits["allowed_imports"])
+    if errors:
         outcome = ModelOutcome(status=RunStatus.COMPILE_ERROR, backend=backend.name,
-                               errors=list(compiled.errors))
+                               errors=errors)
     else:
         raw = request.kind is JobKind.RAW
         helpers = MockHelpers(platform, mock) if raw else None
@@ -217,7 +239,8 @@ def run_on_mock(platform: Platform, request: MockRunRequest, mock: MockData,
             allowed_imports=limits["allowed_imports"], limits=runtime_limits(limits),
             log_max_bytes=int(limits["log_bytes"]),
             result_max_bytes=int(limits["result_bytes"]),
-            inputs=inputs if tables else None, tables=tables, helpers=helpers)
+            inputs=inputs if tables else None, tables=tables, helpers=helpers,
+            profile=request.profile)
     status = RunOutcome(outcome.status)
     checks = (_checks(request, mock, outcome, broker.releases, helpers)
               if status is RunOutcome.OK else None)
@@ -228,7 +251,8 @@ def run_on_mock(platform: Platform, request: MockRunRequest, mock: MockData,
               for name, m in mock.versions.items()},
         model=request.model_name, description=request.description,
         source_sha256=hashlib.sha256(request.source.encode("utf-8")).hexdigest(),
-        params=dict(request.params), backend=backend.name, limits=dict(limits),
+        params=dict(request.params), backend=backend.name, profile=request.profile,
+        limits=dict(limits),
         outcome=status,
         reason="" if status is RunOutcome.OK else failure_reason(status, limits),
         result=outcome.value, log=list(outcome.log), log_truncated=outcome.log_truncated,

@@ -21,11 +21,13 @@ import pytest
 from sandbox import audit
 from sandbox.audit import AuditEntry, AuditQuery
 from sandbox.catalog.queries import dataset_row, version_row
+from sandbox.errors import InvalidRequest
 from sandbox.jobs.local_run import LocalMock, run_locally
 from sandbox.ledger import SqlLedger
 from sandbox.platform import Platform
 from sandbox.store.models import JobRow
 from tests.support.datafiles import SECRET_MARKER
+from tests.support.http import ok
 from tests.support.server import LiveServer
 from tests.support.world import World, build_world, grant
 
@@ -67,6 +69,9 @@ def world(job_server: LiveServer) -> World:
     made = build_world(job_server, {"dr_cond": "conditional", "dr_raw": "conditional",
                                     "dr_other": "conditional"},
                        raw_policy_for=("dr_raw",))
+    with made.client("provider") as provider:
+        ok(provider.put("/v1/datasets/dr_raw/policy", json={"document": {"job_limits": {
+            "raw_access_allowed": True, "runtime_profiles": ["restricted", "scientific"]}}}))
     made.grants["dp"] = grant(made, "user", ["dr_cond"], grant_budget=3)["ref"]
     made.grants["raw"] = grant(made, "user", ["dr_raw"], job_kinds=["dp", "raw"])["ref"]
     return made
@@ -348,3 +353,53 @@ def test_sandbox_run_mock_fetches_keeps_and_runs_offline(world: World, tmp_path:
     assert missing.returncode == 1 and "no mock table" in missing.stderr
     without_mock = cli(world, "run", str(model), "-d", "dr_raw")
     assert without_mock.returncode == 1 and "--mock" in without_mock.stderr
+
+
+SCIENTIFIC_RAW = '''"""pandas on the mock table, in a class."""
+
+import pandas as pd
+
+
+class Summary:
+    def __init__(self, frame):
+        self.frame = frame
+
+    def rows(self):
+        return int(len(self.frame))
+
+
+def run(ctx):
+    frame = ctx.table("dr_raw").to_pandas()
+    assert isinstance(frame, pd.DataFrame)
+    ctx.log("columns: " + ",".join(frame.columns))
+    return {"rows": Summary(frame).rows(), "first": str(frame["pid"].iloc[0])}
+'''
+
+
+def test_a_dry_run_runs_in_the_scientific_profile_where_the_policy_allows_it(
+        world: World) -> None:
+    run = dry_run(world, {"datasets": ["dr_raw"], "source": SCIENTIFIC_RAW, "kind": "raw",
+                          "profile": "scientific"})
+    assert run["outcome"] == "ok" and run["profile"] == "scientific", run
+    assert run["result"]["rows"] == 1000 and run["result"]["first"].startswith("SYN-")
+    assert run["log"] == ["columns: pid,district,age,income"]
+    # What does not parse is refused before anything runs, naming the line, as a job is.
+    broken = dry_run(world, {"datasets": ["dr_raw"], "kind": "raw", "profile": "scientific",
+                             "source": '"""Broken."""\n\ndef run(ctx):\n    return (\n'},
+                     status=422)
+    assert "line 4" in broken["message"], broken
+    refused = dry_run(world, {"datasets": ["dr_cond"], "source": DP_MODEL,
+                              "profile": "scientific"}, status=422)
+    assert "scientific" in refused["message"]
+    with world.api("user") as api:
+        mocks = [LocalMock.from_json(api.mock_table("dr_raw"))]
+    here = run_locally(mocks, SCIENTIFIC_RAW, kind="raw", profile="scientific")
+    assert here.outcome == "ok" and here.result == run["result"], here
+    with pytest.raises(InvalidRequest, match="scientific"):
+        run_locally([LocalMock.from_json(api_mock(world, "dr_cond"))], DP_MODEL,
+                    profile="scientific")
+
+
+def api_mock(world: World, name: str) -> dict[str, Any]:
+    with world.api("user") as api:
+        return api.mock_table(name)
