@@ -2,7 +2,7 @@
 
 A test is marked ``docker``, ``bwrap``, ``ray``, ``postgres`` or ``server`` because a fixture
 in its closure starts that component (:data:`FIXTURE_COMPONENTS`) or because it runs in that
-isolation backend (the ``backend`` parameter of ``tests/runtime/conftest.py``). The hook in
+isolation backend (a parameter naming it, as ``tests/runtime/conftest.py``'s). The hook in
 ``tests/conftest.py`` applies them at collection, so a new test is marked by what it asks
 for, without anyone remembering to; ``make test-fast`` deselects them by marker. The markers
 themselves are registered in ``pyproject.toml``.
@@ -40,7 +40,8 @@ FIXTURE_COMPONENTS: dict[str, tuple[str, ...]] = {
 """A fixture's name: the components a test using it (directly or through another) needs."""
 
 BACKEND_COMPONENTS: dict[str, str] = {"docker": "docker", "bwrap": "bwrap"}
-"""A ``backend`` parameter: the component it runs in (``subprocess`` needs none)."""
+"""A parameter naming a backend (``backend``, or any fixture parametrised over backend names,
+up to a ``+profile``): the component it runs in (``subprocess`` needs none)."""
 
 RAY_GROUP = "ray"
 """The ``xdist_group`` of every module with a ``ray`` test."""
@@ -51,10 +52,11 @@ def components_of(item: pytest.Item) -> set[str]:
     names: Iterable[str] = getattr(item, "fixturenames", ())
     found = {component for name in names for component in FIXTURE_COMPONENTS.get(name, ())}
     callspec = getattr(item, "callspec", None)
-    if callspec is not None:
-        backend = callspec.params.get("backend")
-        if isinstance(backend, str):  # "docker" or "docker+scientific" (a runtime profile)
-            component = BACKEND_COMPONENTS.get(backend.split("+", 1)[0])
+    for value in (callspec.params.values() if callspec is not None else ()):
+        # A backend parameter, of ``backend`` or any fixture parametrised over backend names:
+        # "docker", or "docker+scientific" (a runtime profile).
+        if isinstance(value, str):
+            component = BACKEND_COMPONENTS.get(value.split("+", 1)[0])
             if component is not None:
                 found.add(component)
     return found
