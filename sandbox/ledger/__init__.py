@@ -6,7 +6,8 @@ Three steps stay apart (examples-to-follow, Policies):
    :func:`sandbox.policies.check_query_cost` checks the per-query cap).
 2. *Spending*: :meth:`BudgetLedger.spend` debits the grant's account and the dataset's
    lifetime account in one transaction, both or neither, and records the charge *before*
-   the computation it pays for.
+   the computation it pays for. :meth:`BudgetLedger.spend_jointly` does the same for
+   every dataset one release reads (a join), all in one transaction.
 3. *Release*: :meth:`BudgetLedger.release` marks the charge released when the output goes
    out. A crash between spend and release wastes the budget (the charge stays
    ``charged``) but can never release an uncharged output.
@@ -19,6 +20,7 @@ Three steps stay apart (examples-to-follow, Policies):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from sandbox.identity.model import Actor
@@ -82,6 +84,19 @@ class BudgetLedger(Protocol):
         Raises:
             BudgetExhausted: With ``requested``, ``remaining`` and ``budget`` (``"grant"``
                 or ``"dataset lifetime"``); nothing was debited.
+        """
+        ...
+
+    def spend_jointly(self, grant: str, datasets: Sequence[str], cost: PrivacyCost,
+                      purpose: str, actor: Actor, *, accounting: Accounting | None = None,
+                      job: int | None = None, call: str | None = None) -> tuple[Charge, ...]:
+        """One release that reads several datasets (a join): each one's grant and lifetime
+        accounts pay the whole ``cost``, all in one transaction or none; one charge per
+        dataset, in the order given.
+
+        Raises:
+            BudgetExhausted: As :meth:`spend`, its message naming the dataset that could not
+                pay; nothing was debited.
         """
         ...
 

@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -37,12 +38,14 @@ from sandbox.ledger.model import (
     check_accounting,
     check_call,
     check_cost,
+    check_datasets,
     check_job,
     check_purpose,
     check_ref,
     exhausted,
     fits,
     limit_units,
+    naming,
 )
 from sandbox.policies.budget import Accounting, BudgetExhausted, PrivacyCost
 
@@ -164,6 +167,46 @@ class InMemoryLedger:
                                 {"charge": charge.id, "grant": grant, "dataset": dataset,
                                  "loss_units": units[0], "delta_units": units[1]}))
             return charge
+
+    def spend_jointly(self, grant: str, datasets: Sequence[str], cost: PrivacyCost,
+                      purpose: str, actor: Actor, *, accounting: Accounting | None = None,
+                      job: int | None = None, call: str | None = None) -> tuple[Charge, ...]:
+        """Debit every dataset's two accounts (a join), or none; one charge per dataset."""
+        grant = check_ref(grant, "grant")
+        names = check_datasets(datasets)
+        purpose = check_purpose(purpose)
+        job, call = check_job(job), check_call(call)
+        units = charge_units(cost)
+        with self._lock:
+            pairs = {name: self._pair(grant, name) for name in names}
+            for name, pair in pairs.items():
+                try:
+                    for slot in pair:
+                        check_accounting(accounting, slot.view())
+                        if not fits(units, slot.limit, slot.spent):
+                            raise exhausted(cost, slot.view())
+                except BudgetExhausted as exc:
+                    self.events.append(("budget.charge", "refused",
+                                        {"grant": grant, "datasets": list(names),
+                                         "dataset": name, "budget": exc.budget,
+                                         "requested_units": list(units)}))
+                    raise naming(exc, name) from None
+            charges: list[Charge] = []
+            for name, pair in pairs.items():
+                for slot in pair:
+                    slot.spent = (slot.spent[0] + units[0], slot.spent[1] + units[1])
+                charge = Charge(
+                    id=len(self._charges) + 1, grant=grant, dataset=name,
+                    cost=PrivacyCost.from_units(*units), purpose=purpose,
+                    status=ChargeStatus.CHARGED, charged_by=actor.username,
+                    created_at=utc_now(), job=job, call=call,
+                )
+                self._charges[charge.id] = charge
+                self.events.append(("budget.charge", "ok",
+                                    {"charge": charge.id, "grant": grant, "dataset": name,
+                                     "loss_units": units[0], "delta_units": units[1]}))
+                charges.append(charge)
+            return tuple(charges)
 
     def release(self, charge_id: int, actor: Actor) -> Charge:
         """Mark a charge released; releasing a released charge returns it unchanged."""

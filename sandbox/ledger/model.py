@@ -148,6 +148,25 @@ def check_call(value: object) -> str | None:
     return value
 
 
+def check_datasets(value: object) -> tuple[str, ...]:
+    """The datasets one release charges together (a join): two or more, each named once."""
+    if type(value) not in (list, tuple) or len(value) < 2:  # type: ignore[arg-type]
+        raise InvalidRequest("a joint charge names at least two datasets")
+    names = tuple(check_ref(name, "dataset") for name in value)  # type: ignore[attr-defined]
+    if len(set(names)) != len(names):
+        raise InvalidRequest("a joint charge names each dataset once")
+    return names
+
+
+def naming(exc: BudgetExhausted, dataset: str) -> BudgetExhausted:
+    """``exc`` saying which dataset's account could not pay (a joint charge has several)."""
+    named = BudgetExhausted(requested=exc.requested, remaining=exc.remaining,
+                            budget=exc.budget)
+    named.message = f"dataset {dataset!r}: {exc.message}"
+    named.args = (named.message,)
+    return named
+
+
 def check_cost(cost: object) -> PrivacyCost:
     """A finite :class:`PrivacyCost` (an unlimited cost cannot be charged)."""
     if not isinstance(cost, PrivacyCost):

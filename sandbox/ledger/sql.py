@@ -22,6 +22,7 @@ engine uses.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,12 +45,14 @@ from sandbox.ledger.model import (
     check_accounting,
     check_call,
     check_cost,
+    check_datasets,
     check_job,
     check_purpose,
     check_ref,
     exhausted,
     fits,
     limit_units,
+    naming,
     same_terms,
 )
 from sandbox.policies.budget import Accounting, BudgetExhausted, PrivacyCost
@@ -294,6 +297,32 @@ def spend(session: Session, *, grant: str, dataset: str, cost: PrivacyCost, purp
     return _charge(row)
 
 
+def spend_jointly(session: Session, *, grant: str, datasets: Sequence[str], cost: PrivacyCost,
+                  purpose: str, actor: Actor, accounting: Accounting | None = None,
+                  job: int | None = None, call: str | None = None) -> tuple[Charge, ...]:
+    """One release's charges on several datasets (a join), in ``session``: each dataset's
+    grant and lifetime accounts pay the whole ``cost``, as :func:`spend` debits them.
+
+    The datasets are debited in name order (whatever order they are given in), so joint
+    charges on the same datasets cannot deadlock; the charges come back in the order given.
+    On any refusal the caller's transaction must roll back, which undoes every debit made:
+    all the datasets pay, or none.
+
+    Raises:
+        BudgetExhausted: Its message names the dataset whose account could not pay.
+    """
+    names = check_datasets(datasets)
+    charges: dict[str, Charge] = {}
+    for name in sorted(names):
+        try:
+            charges[name] = spend(session, grant=grant, dataset=name, cost=cost,
+                                  purpose=purpose, actor=actor, accounting=accounting,
+                                  job=job, call=call)
+        except BudgetExhausted as exc:
+            raise naming(exc, name) from None
+    return tuple(charges[name] for name in names)
+
+
 def release(session: Session, *, charge_id: int, actor: Actor) -> Charge:
     """Mark a charge released (its output is going out). Idempotent."""
     if type(charge_id) is not int:
@@ -388,6 +417,25 @@ class SqlLedger:
                 audit.record(session, actor, "budget.charge", object_type="budget_grant",
                              object_id=grant, outcome="refused",
                              detail={"dataset": dataset, "budget": exc.budget,
+                                     "requested_units": list(check_cost(cost).to_units(
+                                         round_up=True)),
+                                     "purpose": purpose})
+            raise
+
+    def spend_jointly(self, grant: str, datasets: Sequence[str], cost: PrivacyCost,
+                      purpose: str, actor: Actor, *, accounting: Accounting | None = None,
+                      job: int | None = None, call: str | None = None) -> tuple[Charge, ...]:
+        """Charge every dataset of a join in one transaction, or none (:func:`spend_jointly`)."""
+        try:
+            with transaction(self._sessions) as session:
+                return spend_jointly(session, grant=grant, datasets=datasets, cost=cost,
+                                     purpose=purpose, actor=actor, accounting=accounting,
+                                     job=job, call=call)
+        except BudgetExhausted as exc:
+            with transaction(self._sessions) as session:
+                audit.record(session, actor, "budget.charge", object_type="budget_grant",
+                             object_id=grant, outcome="refused",
+                             detail={"datasets": list(datasets), "budget": exc.budget,
                                      "requested_units": list(check_cost(cost).to_units(
                                          round_up=True)),
                                      "purpose": purpose})
