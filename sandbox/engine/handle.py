@@ -13,6 +13,9 @@
 handle with a longer row-level shape (:mod:`sandbox.engine.shape`: filters as data,
 derived columns with public categories); nothing is read until an aggregate runs, and the
 shape is evaluated after contribution bounding, inside the partial-aggregate scan.
+``join`` (another granted dataset, on the shared privacy unit) and ``join_public`` (a
+lookup table) come before the shape and return a handle over the joined rows
+(:mod:`sandbox.engine.joined`): its releases charge every granted dataset joined.
 
 Every call runs the same steps, in this order:
 
@@ -44,6 +47,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from sandbox.catalog.dictionary import DataDictionary
 from sandbox.catalog.model import OpenAttribute
@@ -62,10 +66,15 @@ from sandbox.engine.shape import KeyColumn, Shape
 from sandbox.engine.validation import InvalidQuery
 from sandbox.errors import AccessRefused, InvalidRequest, PermissionDenied
 from sandbox.identity.model import Actor
-from sandbox.ledger import BudgetLedger
+from sandbox.ledger import BudgetLedger, Charge
+from sandbox.ledger.model import naming
 from sandbox.platform import Platform
 from sandbox.policies.accounting import check_query_cost
+from sandbox.policies.budget import BudgetExhausted
 from sandbox.policies.model import Policy
+
+if TYPE_CHECKING:
+    from sandbox.engine.joined import JoinSource
 
 
 @dataclass(frozen=True)
@@ -201,7 +210,8 @@ class DatasetHandle(Aggregates):
     """A DP handle on one dataset version (see the module docstring)."""
 
     def __init__(self, engine: QueryEngine, info: QueriedVersion, policy: Policy,
-                 shape: Shape | None = None, root: DatasetHandle | None = None) -> None:
+                 shape: Shape | None = None, root: DatasetHandle | None = None,
+                 source: JoinSource | None = None) -> None:
         self._dataset = self
         self._keys = ()
         self.shape = shape or Shape()
@@ -210,13 +220,21 @@ class DatasetHandle(Aggregates):
         self.engine = engine
         self.info = info
         self.policy = policy
+        self.source = source
+        """The joins the rows come from (:mod:`sandbox.engine.joined`); ``None``: the
+        dataset's own rows."""
         self.privacy_unit = policy.privacy_unit or info.catalog_privacy_unit
+        if source is not None:
+            self.privacy_unit = source.unit
         if self.privacy_unit is not None and self.privacy_unit not in info.dictionary.by_name:
             raise InvalidRequest(f"the privacy unit column {self.privacy_unit!r} is not a "
                                  f"column of dataset {info.name!r}")
         assert policy.contribution_bound is not None
         self.contribution_bound = policy.contribution_bound if self.privacy_unit else 1
-        """Most rows one privacy unit contributes after bounding (1 without a unit)."""
+        """Most rows one privacy unit contributes after bounding (1 without a unit; the
+        joined rows' bound after a join)."""
+        if source is not None:
+            self.contribution_bound = source.rows_per_unit
         self._bounded: BoundedVersion | None = None
         self.last_release: Release | None = None
 
@@ -260,7 +278,35 @@ class DatasetHandle(Aggregates):
                             "name": name, "years": years})
 
     def _shaped(self, shape: Shape) -> DatasetHandle:
-        return DatasetHandle(self.engine, self.info, self.policy, shape, self._root)
+        return DatasetHandle(self.engine, self.info, self.policy, shape, self._root,
+                             self.source)
+
+    # --- joins (before the shape; see sandbox.engine.joined) -----------------------------
+
+    def join(self, other: object, *, on: object = None, truncate: object = None,
+             bound: object = None) -> DatasetHandle:
+        """The rows of this dataset joined with another granted dataset on their shared
+        privacy unit ``on``, each side truncated to ``truncate`` rows per unit (one number,
+        or one per side; default each one's contribution bound) and, with ``bound``, the
+        joined rows bounded again per unit. A release charges both datasets.
+        """
+        from sandbox.engine.joined import join_private
+
+        return join_private(self, other, on, truncate, bound)
+
+    def join_public(self, table: object, *, on: object = None, how: object = "inner"
+                    ) -> DatasetHandle:
+        """The rows joined with the public lookup table ``table`` (an unconditional dataset)
+        on the column ``on`` both have; ``how="left"`` keeps rows without a match.
+        """
+        from sandbox.engine.joined import join_public
+
+        return join_public(self, table, on, how)
+
+    @property
+    def charged_datasets(self) -> tuple[str, ...]:
+        """The datasets every release of this handle charges (several after a join)."""
+        return self.source.charged if self.source is not None else (self.info.name,)
 
     # --- the pipeline --------------------------------------------------------------------
 
@@ -270,6 +316,8 @@ class DatasetHandle(Aggregates):
         """
         if self._root is not self:
             return self._root.bounded()
+        if self._bounded is None and self.source is not None:
+            self._bounded = self.source.build(self.engine)
         if self._bounded is None:
             store = self.engine.platform.store
             self._bounded = bounded_version(
@@ -280,13 +328,18 @@ class DatasetHandle(Aggregates):
         return self._bounded
 
     def _refuse_if_suspended(self) -> None:
-        """Refuse while the dataset is suspended after a complaint (or withdrawn)."""
+        """Refuse while a dataset read is suspended after a complaint (or withdrawn)."""
+        names = self.charged_datasets
+        if self.source is not None:
+            names += tuple(t.name for t in self.source.tables)
         with self.engine.platform.sessions() as session:
-            refuse_if_suspended(session, self.info.name)
+            for name in names:
+                refuse_if_suspended(session, name)
 
     def _run(self, query: Query) -> Release:
         query = replace(query, shape=self.shape)
-        plan = plan_query(query, self.policy, self.contribution_bound, self.privacy_unit)
+        plan = plan_query(query, self.policy, self.contribution_bound, self.privacy_unit,
+                          self.source.steps if self.source is not None else ())
         cost = plan.cost
         check_query_cost(self.policy, cost)
         engine = self.engine
@@ -294,12 +347,26 @@ class DatasetHandle(Aggregates):
         assert accounting is not None
         self._refuse_if_suspended()
         # Fail fast on an exhausted budget before the (one-off, possibly long) bounding.
-        engine.ledger.check(engine.grant, self.info.name, cost, accounting=accounting)
+        charged = self.charged_datasets
+        for name in charged:
+            try:
+                engine.ledger.check(engine.grant, name, cost, accounting=accounting)
+            except BudgetExhausted as exc:
+                if len(charged) == 1:
+                    raise
+                raise naming(exc, name) from None  # a join: say whose budget is short
         bounded = self.bounded()
-        charge = engine.ledger.spend(engine.grant, self.info.name, cost,
-                                     _purpose(self.info, query), engine.actor,
-                                     accounting=accounting, job=engine.job,
-                                     call=query.operation.value)
+        purpose = _purpose(self.info, query, self.source)
+        charges: tuple[Charge, ...]
+        if len(charged) == 1:
+            charges = (engine.ledger.spend(engine.grant, charged[0], cost, purpose,
+                                           engine.actor, accounting=accounting, job=engine.job,
+                                           call=query.operation.value),)
+        else:  # a join: every dataset it reads pays the whole cost, all in one transaction
+            charges = engine.ledger.spend_jointly(engine.grant, charged, cost, purpose,
+                                                  engine.actor, accounting=accounting,
+                                                  job=engine.job, call=query.operation.value)
+        charge = charges[0]
         partial_plan = partial_plan_of(plan)
         # The bounded copy is determined by the immutable version, the unit and the bound.
         data = (self.info.sha256, self.privacy_unit, self.contribution_bound)
@@ -318,7 +385,8 @@ class DatasetHandle(Aggregates):
         # A suspension that came while computing freezes the release: the charge stays
         # spent (wasted), the output never leaves.
         self._refuse_if_suspended()
-        engine.ledger.release(charge.id, engine.actor)
+        for paid in charges:
+            engine.ledger.release(paid.id, engine.actor)
         column = query.value or query.histogram or query.distinct
         report = ReleaseReport(
             dataset=self.info.name, version=self.info.version, operation=query.operation,
@@ -333,6 +401,8 @@ class DatasetHandle(Aggregates):
             suppressed=noised.row_count.suppressed, truncated=noised.truncated,
             row_count=noised.row_count, charge_id=charge.id, transformations=plan.steps,
             statistics=tuple(s.value for s in query.statistics),
+            joins=self.source.joins if self.source is not None else (),
+            charge_ids=tuple(paid.id for paid in charges) if len(charges) > 1 else (),
         )
         release = Release(noised.value, report)
         engine.releases.append(release)
@@ -340,7 +410,7 @@ class DatasetHandle(Aggregates):
         return release
 
 
-def _purpose(info: QueriedVersion, query: Query) -> str:
+def _purpose(info: QueriedVersion, query: Query, source: JoinSource | None = None) -> str:
     column = query.value or query.histogram or query.distinct
     text = query.operation.value
     if query.statistics:
@@ -351,4 +421,5 @@ def _purpose(info: QueriedVersion, query: Query) -> str:
         text += " by " + ", ".join(k.name for k in query.keys)
     if query.shape.where is not None:
         text += " where " + ", ".join(sorted(query.shape.where.columns()))
-    return f"{text} on {info.name} v{info.version}"
+    rows = source.describe() if source is not None else f"{info.name} v{info.version}"
+    return f"{text} on {rows}"

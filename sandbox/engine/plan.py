@@ -150,8 +150,13 @@ class Plan:
 
 
 def plan_query(query: Query, policy: Policy, contribution_bound: int,
-               privacy_unit: str | None = None) -> Plan:
-    """Dimensions, measurements and exact cost; raises before anything is charged."""
+               privacy_unit: str | None = None,
+               source_steps: tuple[StabilityStep, ...] = ()) -> Plan:
+    """Dimensions, measurements and exact cost; raises before anything is charged.
+
+    ``source_steps`` are a joined handle's steps from the stored rows to the joined ones
+    (:mod:`sandbox.engine.joins`); they replace contribution bounding as the first steps.
+    """
     accounting = policy.accounting
     assert accounting is not None and policy.delta is not None
     dimensions = [dimension_of(spec) for spec in query.keys]
@@ -180,7 +185,7 @@ def plan_query(query: Query, policy: Policy, contribution_bound: int,
                                f"{MAX_PUBLIC_GROUPS} are supported")
         if groups * cells_per_group > limit:
             raise OutputTooLarge(cells=groups * cells_per_group, limit=limit)
-    steps = stability_steps(query.shape, privacy_unit, contribution_bound)
+    steps = stability_steps(query.shape, privacy_unit, contribution_bound, source_steps)
     plan = Plan(query, tuple(dimensions), selection, steps)
     budget = budget_of(accounting, query.epsilon)
     c = plan.row_distance

@@ -141,6 +141,11 @@ class ReleaseReport:
     the most rows one privacy unit has after it (the last: what the noise is calibrated for)."""
     statistics: tuple[str, ...] = ()
     """An ``agg``'s statistics, in the order asked (empty for every other operation)."""
+    joins: tuple[dict[str, Any], ...] = ()
+    """The joins the rows come from (:mod:`sandbox.engine.joined`), after ``dataset``."""
+    charge_ids: tuple[int, ...] = ()
+    """Every charge of a release that joined several granted datasets (one per dataset,
+    made together); empty otherwise (``charge_id`` is the only one)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -159,6 +164,8 @@ class ReleaseReport:
             "charge_id": self.charge_id,
             "transformations": [step.to_dict() for step in self.transformations],
             **({"statistics": list(self.statistics)} if self.statistics else {}),
+            **({"joins": [dict(join) for join in self.joins]} if self.joins else {}),
+            **({"charge_ids": list(self.charge_ids)} if self.charge_ids else {}),
         }
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,19 +97,24 @@ class StabilityStep:
                 "justified_by": self.justified_by, "detail": self.detail}
 
 
-def stability_steps(shape: Shape, privacy_unit: str | None, contribution_bound: int
-                    ) -> tuple[StabilityStep, ...]:
+def stability_steps(shape: Shape, privacy_unit: str | None, contribution_bound: int,
+                    source: Sequence[StabilityStep] = ()) -> tuple[StabilityStep, ...]:
     """The transformations from stored rows to aggregated rows, each with the most rows one
     privacy unit has after it (the last one is the distance measurements are calibrated at).
+
+    ``source``: the steps that made a joined handle's rows (truncation, joins); they take
+    the place of contribution bounding, and the shape's steps start from their distance.
     """
     distance = contribution_bound
-    if privacy_unit is None:
-        first = StabilityStep("each row is its own privacy unit", distance,
-                              "no privacy unit: one row per unit")
+    if source:
+        steps = list(source)
+        distance = source[-1].rows_per_unit
+    elif privacy_unit is None:
+        steps = [StabilityStep("each row is its own privacy unit", distance,
+                               "no privacy unit: one row per unit")]
     else:
-        first = StabilityStep(f"bound contributions by {privacy_unit}", distance,
-                              f"contribution bounding keeps at most {distance} rows per unit")
-    steps = [first]
+        steps = [StabilityStep(f"bound contributions by {privacy_unit}", distance,
+                               f"contribution bounding keeps at most {distance} rows per unit")]
     for derived in shape.derived:
         distance, certificate = row_map_stability(derived.kind, distance)
         steps.append(StabilityStep(f"derive {derived.name} ({derived.kind.value} of "
