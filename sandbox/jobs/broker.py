@@ -7,10 +7,10 @@ channel). For each call the broker, on the trusted side:
    still active for it and the dataset not suspended (a grant revoked or a dataset
    suspended mid-job stops the next call);
 2. runs the call through :class:`~sandbox.engine.QueryEngine` under the effective policy of
-   the dataset with the grant, on the handle the request shapes (its derived columns in
-   order, then its ``where`` conditions, then its ``group_by`` keys), which validates the
-   arguments, charges the grant's and the dataset's budgets *before* computing and adds
-   the noise;
+   the dataset with the grant, on the handle the request shapes (its joins, each other
+   granted dataset checked as in 1, then its derived columns in order, then its ``where``
+   conditions, then its ``group_by`` keys), which validates the arguments, charges the
+   grant's and every joined dataset's budgets *before* computing and adds the noise;
 3. records the release's report (what it cost, which mechanism) with the job, and answers
    with the noisy value only: a number, ``None`` when suppressed, or a table as a list of
    row objects.
@@ -35,6 +35,8 @@ from sandbox.access.grants import active_grant_for
 from sandbox.catalog.queries import dataset_row, version_row
 from sandbox.engine import QueryEngine, Release
 from sandbox.engine.compute import LocalTaskPool, TaskPool
+from sandbox.engine.handle import DatasetHandle
+from sandbox.engine.joined import apply_join
 from sandbox.errors import SandboxError
 from sandbox.identity.model import Actor, Role
 from sandbox.ledger import SqlLedger
@@ -162,24 +164,36 @@ class JobBroker:
         except Exception:
             log.exception("job %s: the broker failed on a %s call", self._job_id, request.call)
             raise BrokerRefusal("the platform could not answer this call") from None
-        release = release_of(engine, request, f"job {self._job_id}")
+        release = release_of(engine, request, f"job {self._job_id}",
+                             allowed=self._check_still_allowed)
         self._on_release(release.report.to_dict())
         return answer_of(release)
 
 
-def release_of(engine: QueryEngine, request: DPRequest, who: str) -> Release:
-    """Run one DP call on ``engine``: the handle the request shapes (its derived columns in
-    order, then its ``where`` conditions, then its ``group_by`` keys), then the call.
+def release_of(engine: QueryEngine, request: DPRequest, who: str,
+               allowed: Callable[[str], None] | None = None) -> Release:
+    """Run one DP call on ``engine``: the handle the request shapes (its joins in order,
+    then its derived columns in order, then its ``where`` conditions, then its ``group_by``
+    keys), then the call.
 
     Shared by jobs and dry runs (:mod:`sandbox.jobs.dry_run`), so that a model meets the
-    same refusals in both. ``who`` names the caller in the server's log.
+    same refusals in both. ``who`` names the caller in the server's log; ``allowed``, when
+    given, checks each other dataset a join opens as the request's own dataset was (one
+    of the job's, its grant still active) and raises :class:`BrokerRefusal` if not.
 
     Raises:
         BrokerRefusal: With a message for the model (a :class:`BudgetRefusal` when a
             budget would be exceeded); never one that quotes a data value.
     """
+    def opened(name: str) -> DatasetHandle:
+        if allowed is not None:
+            allowed(name)
+        return engine.dataset(name)
+
     try:
         handle: Any = engine.dataset(request.dataset)
+        for join in request.join:
+            handle = apply_join(handle, join, opened)
         for spec in request.derive:
             handle = handle.derive(spec)
         if request.where:

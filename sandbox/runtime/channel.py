@@ -364,6 +364,9 @@ class DPRequest:
         where: Filter conditions as data (all must hold), empty for every row; the trusted
             side checks them (``sandbox.engine.filters``).
         derive: Derived columns as dicts (``{"kind": "bin", ...}``), in the order made.
+        join: Joins as dicts (``{"kind": "private", "dataset": ..., "on": ...}`` or
+            ``{"kind": "public", "table": ..., "on": ...}``), applied in order before the
+            derived columns; the trusted side checks them (``sandbox.engine.joined``).
     """
 
     call: DPCall
@@ -372,6 +375,7 @@ class DPRequest:
     group_by: tuple[str, ...] = ()
     where: tuple[Any, ...] = ()
     derive: tuple[dict[str, Any], ...] = ()
+    join: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.call, DPCall):
@@ -393,6 +397,7 @@ class DPRequest:
         call, dataset = message.get("call"), message.get("dataset")
         args, group_by = message.get("args", {}), message.get("group_by", [])
         where, derive = message.get("where", []), message.get("derive", [])
+        join = message.get("join", [])
         if message.get("op") != Op.DP or not isinstance(call, str) or call not in DP_CALLS:
             raise ChannelError(f"unknown DP call {call!r}")
         if not isinstance(dataset, str) or not dataset:
@@ -407,8 +412,10 @@ class DPRequest:
             raise ChannelError("where must be a list of conditions")
         if not isinstance(derive, list) or not all(isinstance(d, dict) for d in derive):
             raise ChannelError("derive must be a list of objects")
+        if not isinstance(join, list) or not all(isinstance(j, dict) for j in join):
+            raise ChannelError("join must be a list of objects")
         return cls(call=DPCall(call), dataset=dataset, args=args, group_by=tuple(group_by),
-                   where=tuple(where), derive=tuple(derive))
+                   where=tuple(where), derive=tuple(derive), join=tuple(join))
 
     def to_message(self) -> dict[str, Any]:
         """Return the wire form."""
@@ -420,4 +427,5 @@ class DPRequest:
             "group_by": list(self.group_by),
             **({"where": list(self.where)} if self.where else {}),
             **({"derive": list(self.derive)} if self.derive else {}),
+            **({"join": list(self.join)} if self.join else {}),
         }

@@ -11,8 +11,10 @@ A handle also carries the query's row-level shape, built as data and sent with e
 ``where(...)`` conditions (lists, dicts, or ``ctx.col`` comparisons,
 :mod:`sandbox.runtime.conditions`), derived columns (``bin``, ``map``, ``date_part``) and
 ``group_by`` keys; each call returns a new handle, so a handle can be reused as a base.
-Nothing is checked here beyond what the channel needs: the trusted side refuses a bad
-filter or derived column, before anything is read or charged.
+Joins (``join`` with another dataset of the grant, ``join_public`` with a lookup table) come
+first and travel as data too. Nothing is checked here beyond what the channel needs and the
+order of the calls: the trusted side refuses a bad filter, derived column or join, before
+anything is read or charged.
 
 Imported by the worker inside the sandbox: standard library and the channel only.
 """
@@ -83,10 +85,12 @@ def check_sendable(
 
 
 def call_parts(dataset: str, group_by: tuple[str, ...], args: Mapping[str, Any],
-               where: tuple[Any, ...] = (), derive: tuple[dict[str, Any], ...] = ()
-               ) -> dict[str, object]:
+               where: tuple[Any, ...] = (), derive: tuple[dict[str, Any], ...] = (),
+               join: tuple[dict[str, Any], ...] = ()) -> dict[str, object]:
     """The parts of a DP call's message, by the words an error names each with."""
     parts: dict[str, object] = {"the dataset name": dataset}
+    if join:
+        parts["the joins"] = list(join)
     if group_by:
         parts["the group keys"] = list(group_by)
     if where:
@@ -104,33 +108,69 @@ def call_parts(dataset: str, group_by: tuple[str, ...], args: Mapping[str, Any],
 class DPHandle:
     """The model's view of a dataset: every aggregate is a message to the trusted broker."""
 
-    __slots__ = ("_dataset", "_derive", "_group_by", "_max_bytes", "_send", "_where")
+    __slots__ = ("_dataset", "_derive", "_group_by", "_join", "_max_bytes", "_send", "_where")
 
     def __init__(self, dataset: str, send: Send, max_bytes: int,
                  group_by: tuple[str, ...] = (), where: tuple[Any, ...] = (),
-                 derive: tuple[dict[str, Any], ...] = ()) -> None:
+                 derive: tuple[dict[str, Any], ...] = (),
+                 join: tuple[dict[str, Any], ...] = ()) -> None:
         self._dataset = dataset
         self._send = send
         self._max_bytes = max_bytes
         self._group_by = group_by
         self._where = where
         self._derive = derive
+        self._join = join
 
     def _call(self, call: DPCall, args: dict[str, Any]) -> Any:
         request = DPRequest(call=call, dataset=self._dataset, args=args, group_by=self._group_by,
-                            where=self._where, derive=self._derive)
+                            where=self._where, derive=self._derive, join=self._join)
         message = request.to_message()
         check_sendable(call.value, call_parts(self._dataset, self._group_by, args, self._where,
-                                              self._derive), message, self._max_bytes)
+                                              self._derive, self._join), message,
+                       self._max_bytes)
         reply = self._send(message)
         if reply.get("ok") is not True:
             raise DPError(str(reply.get("error", "the DP call was refused")))
         return reply.get("value")
 
     def _with(self, group_by: tuple[str, ...] = (), where: tuple[Any, ...] = (),
-              derive: tuple[dict[str, Any], ...] = ()) -> DPHandle:
+              derive: tuple[dict[str, Any], ...] = (),
+              join: tuple[dict[str, Any], ...] = ()) -> DPHandle:
         return DPHandle(self._dataset, self._send, self._max_bytes, self._group_by + group_by,
-                        self._where + where, self._derive + derive)
+                        self._where + where, self._derive + derive, self._join + join)
+
+    def join(self, other: DPHandle, on: str, truncate: Any = None,
+             bound: int | None = None) -> DPHandle:
+        """Return a handle on this dataset's rows joined with ``other`` (another dataset of
+        the grant, as ``ctx.dataset`` gives it) on their shared privacy unit ``on``: each
+        side keeps at most ``truncate`` rows per unit (one number, or ``[left, right]``;
+        default each one's contribution bound), and with ``bound`` at most that many joined
+        rows per unit. Columns both have become ``<name>_left`` and ``<name>_right``. Each
+        release charges both datasets.
+        """
+        if not isinstance(other, DPHandle):
+            raise TypeError("join() takes another dataset's handle (ctx.dataset(name))")
+        if other._group_by or other._where or other._derive or other._join:
+            raise TypeError("join(): the other handle must be a dataset as ctx.dataset "
+                            "gives it (filter, derive and group the joined rows instead)")
+        self._joinable("join")
+        spec = {"kind": "private", "dataset": other._dataset, "on": on,
+                "truncate": _listed(truncate), "bound": bound}
+        return self._with(join=({k: v for k, v in spec.items() if v is not None},))
+
+    def join_public(self, table: str, on: str, how: str = "inner") -> DPHandle:
+        """Return a handle on the rows joined with the public lookup table ``table`` (an
+        unconditional dataset of the catalog) on the column ``on`` both have; ``how="left"``
+        keeps rows without a match. The table's text columns are public group keys.
+        """
+        self._joinable("join_public")
+        return self._with(join=({"kind": "public", "table": table, "on": on, "how": how},))
+
+    def _joinable(self, call: str) -> None:
+        if self._group_by or self._where or self._derive:
+            raise TypeError(f"{call}(): join before where(), bin(), map(), date_part() and "
+                            "group_by(): they then apply to the joined rows")
 
     def group_by(self, *keys: str | list[str]) -> DPHandle:
         """Return a handle whose aggregates are computed per group of ``keys`` (several
