@@ -38,12 +38,15 @@ class FakeBroker:
         self.calls: list[tuple[str, tuple[str, ...], dict[str, Any]]] = []
         self.shapes: list[tuple[tuple[Any, ...], tuple[dict[str, Any], ...]]] = []
         """Each call's ``where`` conditions and derived columns."""
+        self.joins: list[tuple[dict[str, Any], ...]] = []
+        """Each call's joins."""
 
     def __call__(self, request: DPRequest) -> Any:
         if request.dataset != self.dataset:
             raise BrokerRefusal(f"dataset {request.dataset!r} is not in this job's grant")
         self.calls.append((request.call, request.group_by, request.args))
         self.shapes.append((request.where, request.derive))
+        self.joins.append(request.join)
         if request.group_by or request.call == "histogram":
             return dict(GROUPS)
         return {
@@ -134,6 +137,22 @@ CASES["crosstab"] = (
     [("count", ("region", "age_bin"), {"epsilon": 0.3})],
     {"dataset": "census", "rows": "region", "cols": "age_bin", "count": GROUPS},
 )
+CASES["join_grouped_sum"] = (
+    {"dataset": "census", "other": "benefits", "on": "pid", "truncate": 2,
+     "lookup": "clinics", "lookup_on": "clinic", "groups": ["clinic_area"],
+     "column": "amount", "lower": 0, "upper": 500, "epsilon": 0.4},
+    [("sum", ("clinic_area",), {"column": "amount", "lower": 0, "upper": 500,
+                                "epsilon": 0.4})],
+    {"datasets": ["census", "benefits"], "on": "pid", "lookup": "clinics",
+     "groups": ["clinic_area"], "column": "amount", "sum": GROUPS},
+)
+JOINS: dict[str, list[tuple[dict[str, Any], ...]]] = {
+    "join_grouped_sum": [(
+        {"kind": "private", "dataset": "benefits", "on": "pid", "truncate": 2},
+        {"kind": "public", "table": "clinics", "on": "clinic", "how": "inner"},
+    )],
+}
+"""The joins each call of a model sends (none if absent)."""
 SHAPES: dict[str, list[tuple[tuple[Any, ...], tuple[dict[str, Any], ...]]]] = {
     "filtered_group_statistics": [(AGE_65, ()), (AGE_65, ())],
     "crosstab": [((), (BANDS,))],
@@ -201,6 +220,7 @@ def test_model_runs_end_to_end(models: VettedModels, strongest: Backend, name: s
             else:
                 assert args[key] == value
     assert broker.shapes == SHAPES.get(name, [((), ())] * len(expected_calls))
+    assert broker.joins == JOINS.get(name, [()] * len(expected_calls))
 
 
 def test_split_epsilon_never_exceeds_the_total(models: VettedModels, strongest: Backend) -> None:
