@@ -85,7 +85,9 @@ def distributions(
 ) -> list[importlib.metadata.Distribution]:
     """A profile's runtime distributions and their (non-extra) requirements, each once."""
     seen: dict[str, importlib.metadata.Distribution] = {}
-    pending = list(PROFILE_DISTRIBUTIONS[profile])
+    pending = list(RUNTIME_DISTRIBUTIONS)  # read at call time: a test may change it
+    if profile is not RuntimeProfile.RESTRICTED:
+        pending += PROFILE_DISTRIBUTIONS[profile]
     while pending:
         name = pending.pop()
         key = re.sub(r"[-_.]+", "-", name).lower()
