@@ -12,10 +12,14 @@ conditional dataset and an active grant obtained through the access workflow:
 - ``turnaround``: one small DP job (a DP count through the broker and the ledger) from
   ``POST /v1/jobs`` to its result ready (``pending_review``), jobs one after another, after
   warm-up; p50 and p90;
-- ``throughput``: 100 such jobs submitted at once; jobs per second until the last is ready.
+- ``throughput``: 100 such jobs submitted at once; jobs per second until the last is ready;
+- ``scientific``: the same job's turnaround in the scientific runtime profile (ordinary
+  Python in that profile's larger root), and ``scientific numpy+pandas``: the job importing
+  numpy and pandas first, what a scientific model typically pays before its first line.
 
-Usage: ``python -m benchmarks.runtime [--jobs N] [--concurrent N]`` (``make bench-runtime``).
-The last line printed is ``p50 turnaround: bwrap <s> s, docker <s> s``.
+Usage: ``python -m benchmarks.runtime [--jobs N] [--concurrent N] [--profiles ...]``
+(``make bench-runtime``). The last line printed is ``p50 turnaround: bwrap <s> s, docker
+<s> s`` (the restricted profile), with the scientific p50s after it.
 """
 
 from __future__ import annotations
@@ -46,6 +50,15 @@ SMALL_JOB = '''"""A small DP job: one count."""
 def run(ctx):
     return {"rows": ctx.dataset("city_residents").count(epsilon=0.001)}
 '''
+
+
+SCIENTIFIC_IMPORTS = SMALL_JOB.replace("\n\n\ndef run",
+                                       "\n\nimport numpy\nimport pandas\n\n\ndef run")
+"""The small job with numpy and pandas imported (the scientific profile only)."""
+
+MODELS = {"restricted": ("restricted", SMALL_JOB), "scientific": ("scientific", SMALL_JOB),
+          "scientific numpy+pandas": ("scientific", SCIENTIFIC_IMPORTS)}
+"""Turnaround cases: the runtime profile and the model."""
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -122,6 +135,8 @@ class BackendRun:
                 self.client(Role.AUTHORITY) as authority:
             if not provider.list_datasets():
                 provider.register_dataset(data, residents_metadata())
+            provider.set_dataset_policy(CONDITIONAL, {"job_limits": {
+                "runtime_profiles": ["restricted", "scientific"]}})
             grant_access(user, authority, provider, self.accounts[Role.USER].user_id,
                          [CONDITIONAL], grant_budget=5)
 
@@ -129,10 +144,11 @@ class BackendRun:
         """A client of one demo account."""
         return SandboxClient(self.url, self.accounts[role].token, timeout=300)
 
-    def one_job(self, client: SandboxClient) -> float:
-        """Seconds from submitting one small job to its result being ready."""
+    def one_job(self, client: SandboxClient, case: str = "restricted") -> float:
+        """Seconds from one small job's submission (a :data:`MODELS` case) to its result."""
+        profile, source = MODELS[case]
         start = time.perf_counter()
-        job = client.submit_job([CONDITIONAL], source=SMALL_JOB)
+        job = client.submit_job([CONDITIONAL], source=source, profile=profile)
         done = wait_ready(client, int(job["id"]))
         took = time.perf_counter() - start
         if done["state"] != "pending_review":
@@ -142,12 +158,12 @@ class BackendRun:
             raise RuntimeError(f"the job ran on {done['backend']}, not {self.backend}")
         return took
 
-    def turnaround(self, jobs: int, warmup: int = 5) -> list[float]:
+    def turnaround(self, jobs: int, warmup: int = 5, case: str = "restricted") -> list[float]:
         """``jobs`` turnarounds, one job after another, after ``warmup`` jobs."""
         with self.client(Role.USER) as user:
             for _ in range(warmup):
-                self.one_job(user)
-            return [self.one_job(user) for _ in range(jobs)]
+                self.one_job(user, case)
+            return [self.one_job(user, case) for _ in range(jobs)]
 
     def throughput(self, concurrent: int) -> float:
         """Jobs per second with ``concurrent`` jobs submitted at once."""
@@ -177,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrent", type=int, default=100, help="jobs submitted at once")
     parser.add_argument("--rows", type=int, default=10_000, help="rows of the dataset")
     parser.add_argument("--backends", default="bwrap,docker")
+    parser.add_argument("--profiles", default=",".join(MODELS),
+                        help="turnaround cases beside restricted: " + ", ".join(MODELS))
     args = parser.parse_args(argv)
     registry = default_registry()
     names = [n for n in args.backends.split(",") if n]
@@ -196,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         bare[name] = statistics.median(times)
         row(f"bare: {name} starting python", times)
     p50: dict[str, float] = {}
+    cases = [c for c in args.profiles.split(",") if c in MODELS and c != "restricted"]
+    scientific: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-runtime-") as tmp:
         for name in names:
             run = BackendRun(name, Path(tmp), args.rows)
@@ -207,9 +227,14 @@ def main(argv: list[str] | None = None) -> int:
                 rate = run.throughput(args.concurrent)
                 print(f"{name + f': {args.concurrent} concurrent jobs':<34}{'':>18}"
                       f"{rate:>12.1f} jobs/s", flush=True)
+                for case in cases:
+                    times = run.turnaround(args.jobs, warmup=2, case=case)
+                    scientific[f"{name} {case}"] = statistics.median(times)
+                    row(f"{name}: {case}", times)
             finally:
                 run.close()
-    print("p50 turnaround: " + ", ".join(f"{n} {p50[n]:.3f} s" for n in names))
+    print("p50 turnaround: " + ", ".join(f"{n} {p50[n]:.3f} s" for n in names)
+          + "".join(f"; {k} {v:.3f} s" for k, v in scientific.items()))
     return 0
 
 
