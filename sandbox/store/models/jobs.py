@@ -70,6 +70,12 @@ class JobRow(Base):
     release: Mapped[Any] = mapped_column(JSON, nullable=True)
     """The result as it would be (or was) released: after the platform's rounding and
     redaction."""
+    log_review: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """The author's request that the held log and errors be reviewed: ``requested``, then
+    ``released`` or ``refused`` (:mod:`sandbox.review.logs`); none when never asked."""
+    log_review_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """Why the reviewer refused to release the log (shown to the author)."""
+    log_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     auto_released: Mapped[bool] = mapped_column(Boolean, default=False)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
