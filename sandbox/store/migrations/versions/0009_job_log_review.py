@@ -10,19 +10,20 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from sandbox.store.types import UTCDateTime
-
 revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
 
 def upgrade() -> None:
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("log_review", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("log_review_reason", sa.Text(), nullable=False,
                                       server_default=""))
-        batch_op.add_column(sa.Column("log_released_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("log_released_at", sa.DateTime(timezone=True),
+                                      nullable=True))
+
 
 def downgrade() -> None:
     with op.batch_alter_table("jobs", schema=None) as batch_op:
