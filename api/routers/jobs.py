@@ -19,6 +19,7 @@ from sandbox.jobs import dry_run as dry_runs
 from sandbox.jobs import service
 from sandbox.jobs.dispatcher import JobDispatcher
 from sandbox.jobs.submission import JobRequest
+from sandbox.review import logs as log_reviews
 from sandbox.runtime.vetted import UnknownModel, VettedModels
 
 router = APIRouter(tags=["jobs"])
@@ -104,6 +105,16 @@ def get_log(job_id: Id, session: ReadSession, actor: ActorDep) -> JobLog:
     for review (``held``): it follows the result across the release boundary.
     """
     return JobLog.model_validate(service.read_log(session, actor, job_id))
+
+
+@router.post("/jobs/{job_id}/log/release-request", response_model=JobPublic,
+             responses=error_responses(409))
+def request_log_review(job_id: Id, session: WriteSession, actor: ActorDep) -> JobPublic:
+    """Ask for your job's held log and errors to be reviewed (a job that failed, was
+    rejected or cancelled, or waits in review): a reviewer of the granting organisation
+    releases them to you, or refuses with a reason (``log_review``). Audited.
+    """
+    return JobPublic.model_validate(log_reviews.request_review(session, actor, job_id))
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobPublic, responses=error_responses(409))

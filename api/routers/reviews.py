@@ -10,9 +10,10 @@ from fastapi.responses import Response
 from api.deps import ActorDep, ReadSession, WriteSession
 from api.errors import error_responses
 from api.schemas.jobs import JobPublic
-from api.schemas.reviews import DecisionIn, ReviewPublic
+from api.schemas.reviews import DecisionIn, LogDecisionIn, ReviewPublic
 from api.types import Id
 from sandbox.review import downloads, service
+from sandbox.review import logs as log_reviews
 
 router = APIRouter(tags=["reviews"])
 
@@ -23,6 +24,15 @@ def review_queue(session: ReadSession, actor: ActorDep) -> list[JobPublic]:
     (oversight), oldest first.
     """
     return [JobPublic.model_validate(j) for j in service.queue(session, actor)]
+
+
+@router.get("/reviews/logs", response_model=list[JobPublic])
+def log_review_queue(session: ReadSession, actor: ActorDep) -> list[JobPublic]:
+    """Held logs their authors asked to have reviewed: your organisation's (reviewers and
+    providers), or all (oversight), oldest first. ``GET /reviews/{job_id}`` shows one with
+    its log and errors.
+    """
+    return [JobPublic.model_validate(j) for j in log_reviews.queue(session, actor)]
 
 
 @router.get("/reviews/{job_id}", response_model=ReviewPublic)
@@ -40,6 +50,17 @@ def decide(job_id: Id, body: DecisionIn, session: WriteSession,
     """
     return ReviewPublic.model_validate(service.decide(session, actor, job_id, body.outcome,
                                                       body.reason))
+
+
+@router.post("/reviews/{job_id}/log-decision", response_model=ReviewPublic,
+             responses=error_responses(409))
+def decide_log(job_id: Id, body: LogDecisionIn, session: WriteSession,
+               actor: ActorDep) -> ReviewPublic:
+    """Release a held log and errors to the job's author, or refuse (with a reason);
+    frozen while one of the job's datasets or its grant is suspended. Audited.
+    """
+    return ReviewPublic.model_validate(log_reviews.decide(session, actor, job_id,
+                                                          body.outcome, body.reason))
 
 
 @router.get("/results/{job_id}", responses=error_responses(409))

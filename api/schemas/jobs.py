@@ -10,7 +10,7 @@ from pydantic import AliasPath, Field, ValidationInfo, field_validator
 from api.schemas.common import Choice, FromDomain, Strict
 from sandbox.access.model import JobKind
 from sandbox.jobs.log_entries import LogSource
-from sandbox.jobs.model import JobState, RunOutcome
+from sandbox.jobs.model import JobState, LogReview, RunOutcome
 from sandbox.runtime.profiles import RuntimeProfile
 from sandbox.runtime.vetted import VettedModel
 
@@ -63,6 +63,11 @@ class JobPublic(FromDomain):
     result: Any
     releases: list[dict[str, Any]]
     held: bool
+    log_review: LogReview | None = None
+    """The author's request that the held log and errors be reviewed: ``requested``,
+    ``released`` or ``refused``; none when never asked."""
+    log_review_reason: str = ""
+    """Why a reviewer refused to release the log."""
     cancel_requested: bool
     submitted_at: datetime
     updated_at: datetime

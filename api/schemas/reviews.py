@@ -9,6 +9,7 @@ from pydantic import Field
 
 from api.schemas.common import Choice, FromDomain, Strict
 from api.schemas.jobs import JobPublic
+from sandbox.review.logs import LogDecision
 from sandbox.review.model import DecisionOutcome
 
 
@@ -45,3 +46,13 @@ class ReviewPublic(FromDomain):
     earlier_releases: list[dict[str, Any]]
     can_decide: bool
     content_withheld: bool
+    can_decide_log: bool
+    """Whether you may release or refuse the log its author asked to have reviewed (the
+    log and errors are in ``job``)."""
+
+
+class LogDecisionIn(Strict):
+    """A reviewer's decision on a held log: ``release`` or ``refuse`` (with a reason)."""
+
+    outcome: Choice[LogDecision]
+    reason: str = Field(default="", max_length=5000)

@@ -83,6 +83,16 @@ class RunOutcome(enum.StrEnum):
     """The platform stopped while the job ran (a restart, or its worker died)."""
 
 
+class LogReview(enum.StrEnum):
+    """Where the author's request to see a held log and errors stands
+    (:mod:`sandbox.review.logs`).
+    """
+
+    REQUESTED = "requested"
+    RELEASED = "released"
+    REFUSED = "refused"
+
+
 @dataclass(frozen=True)
 class Job:
     """A job as its owner and the platform's staff see it.
@@ -121,3 +131,7 @@ class Job:
     started_at: datetime | None
     finished_at: datetime | None
     duration: float | None
+    log_review: LogReview | None = None
+    """The author's request that the held log and errors be reviewed, if any."""
+    log_review_reason: str = ""
+    """Why a reviewer refused to release the log."""

@@ -24,7 +24,7 @@ from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.jobs.lifecycle import move
 from sandbox.jobs.log_entries import JobLog, log_entries
-from sandbox.jobs.model import FINAL_STATES, Job, JobState
+from sandbox.jobs.model import FINAL_STATES, Job, JobState, LogReview
 from sandbox.jobs.submission import JobRequest, submit_job
 from sandbox.jobs.visibility import content_held
 from sandbox.platform import Platform
@@ -77,6 +77,8 @@ def job_of(session: Session, actor: Actor, row: JobRow) -> Job:
         started_at=row.started_at,
         finished_at=row.finished_at,
         duration=row.duration,
+        log_review=LogReview(row.log_review) if row.log_review else None,
+        log_review_reason=row.log_review_reason or "",
     )
 
 

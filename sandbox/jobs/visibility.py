@@ -13,6 +13,10 @@ The content follows the result across the release boundary (DESIGN.md, trust bou
   waits for a person;
 - oversight (admin, auditor, authority) sees the job's metadata; its content only once it is
   released.
+
+The log and errors may also cross on their own: when the author asked for them to be
+reviewed and a reviewer released them (:mod:`sandbox.review.logs`), e.g. for a failed job,
+which never reaches the result's review. The result stays governed by its own release.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from sqlalchemy.orm import Session
 from sandbox import policy_store
 from sandbox.access.model import JobKind
 from sandbox.identity.model import Actor, Role
-from sandbox.jobs.model import JobState
+from sandbox.jobs.model import JobState, LogReview
 from sandbox.policies import ReviewMode
 from sandbox.store.models import JobRow
 
@@ -44,12 +48,13 @@ def reviews_automatically(session: Session, row: JobRow) -> bool:
 
 
 def content_held(session: Session, actor: Actor, row: JobRow) -> bool:
-    """Whether the model's log, errors and result are withheld from ``actor``.
+    """Whether the model's log and errors are withheld from ``actor`` (the result crosses
+    only with the job's release: :func:`sandbox.jobs.service.job_of`).
 
     ``actor`` is someone who may see the job at all (its owner, the granting organisation's
     staff, oversight); see the module docstring for the rule.
     """
-    if row.state == JobState.RELEASED:
+    if row.state == JobState.RELEASED or row.log_review == LogReview.RELEASED:
         return False
     if actor.role in _STAFF_ROLES and actor.user_id != row.owner_id:
         return False

@@ -48,5 +48,8 @@ class ReviewView:
     """The same user's earlier released results on the same datasets."""
     can_decide: bool
     content_withheld: bool = False
+    can_decide_log: bool = False
+    """Whether ``actor`` may release or refuse the log its author asked for
+    (:mod:`sandbox.review.logs`)."""
     """Set for oversight reading an unreleased result: ``result``, ``release`` and the
     earlier results are left out; only the granting organisation's reviewers read them."""

@@ -31,13 +31,13 @@ from sandbox.clock import utc_now
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.jobs.lifecycle import move
-from sandbox.jobs.model import Job, JobState
+from sandbox.jobs.model import Job, JobState, LogReview
 from sandbox.jobs.release import frozen_by, release, required_approvals
 from sandbox.jobs.service import job_of
 from sandbox.review.model import Decision, DecisionOutcome, ReviewView
 from sandbox.store.models import GrantRow, JobRow, ReviewDecisionRow, UserRow
 
-__all__ = ["decide", "queue", "review_view"]
+__all__ = ["can_review", "decide", "queue", "readable", "review_view", "view_of"]
 
 _DECIDERS = frozenset({Role.REVIEWER, Role.PROVIDER})
 MAX_REASON = 5000
@@ -58,7 +58,8 @@ def can_review(session: Session, actor: Actor, row: JobRow) -> bool:
             and actor.user_id != row.owner_id)
 
 
-def _readable(session: Session, actor: Actor, job_id: int, *, lock: bool = False) -> JobRow:
+def readable(session: Session, actor: Actor, job_id: int, *, lock: bool = False) -> JobRow:
+    """The job under review, for oversight and the granting organisation's staff only."""
     row = session.get(JobRow, job_id, with_for_update=lock)
     if row is None or not (actor.role in OVERSIGHT_ROLES or (
             actor.role in _DECIDERS and actor.organisation_id == _granting_org(session, row))):
@@ -100,10 +101,10 @@ def queue(session: Session, actor: Actor) -> list[Job]:
 
 def review_view(session: Session, actor: Actor, job_id: int) -> ReviewView:
     """Everything a reviewer weighs (see the module docstring); the read is audited."""
-    row = _readable(session, actor, job_id)
+    row = readable(session, actor, job_id)
     audit.record(session, actor, "result.review_read", object_type="result", object_id=row.id,
                  detail={"datasets": row.datasets})
-    return _view_of(session, actor, row)
+    return view_of(session, actor, row)
 
 
 def _reads_content(session: Session, actor: Actor, row: JobRow) -> bool:
@@ -114,7 +115,8 @@ def _reads_content(session: Session, actor: Actor, row: JobRow) -> bool:
         actor.role in _DECIDERS and actor.organisation_id == _granting_org(session, row))
 
 
-def _view_of(session: Session, actor: Actor, row: JobRow) -> ReviewView:
+def view_of(session: Session, actor: Actor, row: JobRow) -> ReviewView:
+    """What ``actor`` sees of the review of ``row`` (its result and its held log)."""
     content = _reads_content(session, actor, row)
     earlier = _earlier(session, row)
     return ReviewView(
@@ -125,6 +127,8 @@ def _view_of(session: Session, actor: Actor, row: JobRow) -> ReviewView:
         frozen=frozen_by(session, row),
         earlier_releases=earlier if content else [{**e, "result": None} for e in earlier],
         can_decide=can_review(session, actor, row) and row.state == JobState.PENDING_REVIEW,
+        can_decide_log=can_review(session, actor, row)
+        and row.log_review == LogReview.REQUESTED,
         content_withheld=not content)
 
 
@@ -132,7 +136,7 @@ def decide(session: Session, actor: Actor, job_id: int, outcome: str, reason: st
            now: datetime | None = None) -> ReviewView:
     """Record ``actor``'s decision; release once enough reviewers approved."""
     moment = now or utc_now()
-    row = _readable(session, actor, job_id, lock=True)
+    row = readable(session, actor, job_id, lock=True)
     decision = parse_enum(DecisionOutcome, outcome, "outcome")
     if not can_review(session, actor, row):
         raise PermissionDenied("only a reviewer of the granting organisation, other than "
@@ -169,5 +173,5 @@ def decide(session: Session, actor: Actor, job_id: int, outcome: str, reason: st
         word = "rejected" if decision is DecisionOutcome.REJECT else "returned for changes"
         move(session, row, JobState.REJECTED, actor, reason=f"{word}: {reason}",
              detail={"decision": str(decision)}, now=moment)
-    return _view_of(session, actor, row)
+    return view_of(session, actor, row)
 
