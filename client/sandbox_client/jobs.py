@@ -46,6 +46,13 @@ class JobsMixin(ClientBase):
         """A job's log lines (``held`` for a raw-access job until review)."""
         return self._obj("GET", f"/jobs/{job_id}/log")
 
+    def request_log_review(self, job_id: int) -> JSON:
+        """Ask for your job's held log and errors to be reviewed (a job that failed, was
+        rejected or cancelled, or waits in review); the job's ``log_review`` says where
+        the request stands (``requested``, ``released``, ``refused``).
+        """
+        return self._obj("POST", f"/jobs/{job_id}/log/release-request")
+
     def cancel_job(self, job_id: int) -> JSON:
         """Cancel a job (its owner)."""
         return self._obj("POST", f"/jobs/{job_id}/cancel")

@@ -26,6 +26,19 @@ class ReviewsMixin(ClientBase):
         return self._obj("POST", f"/reviews/{job_id}/decision",
                          json={"outcome": outcome, "reason": reason})
 
+    def log_review_queue(self) -> list[JSON]:
+        """Held logs their authors asked to have reviewed (your organisation's; all for
+        oversight); :meth:`get_review` shows one with its log and errors.
+        """
+        return self._list("GET", "/reviews/logs")
+
+    def decide_log(self, job_id: int, outcome: str, reason: str = "") -> JSON:
+        """``release`` a held log and errors to the job's author, or ``refuse`` (with a
+        reason).
+        """
+        return self._obj("POST", f"/reviews/{job_id}/log-decision",
+                         json={"outcome": outcome, "reason": reason})
+
     def download_result(self, job_id: int, dest_path: str | os.PathLike[str] | None = None,
                         *, format: str = "json",  # noqa: A002 - the API's name
                         part: str | None = None) -> bytes:
