@@ -50,7 +50,8 @@ def submit(body: JobCreate, request: Request, platform: PlatformDep,
     return JobPublic.model_validate(job)
 
 
-@router.post("/jobs/dry-run", response_model=DryRunPublic, responses=error_responses(404))
+@router.post("/jobs/dry-run", response_model=DryRunPublic,
+             responses=error_responses(404, 409))
 def dry_run(body: DryRunCreate, request: Request, platform: PlatformDep,
             actor: Annotated[Actor, require_roles(Role.USER)]) -> DryRunPublic:
     """Run a model on its datasets' mock tables (generated from the data dictionaries) in
@@ -58,7 +59,8 @@ def dry_run(body: DryRunCreate, request: Request, platform: PlatformDep,
     their lines, what its DP calls would spend per dataset and what the release checks
     would decide. Nothing is charged, stored or reviewed; no real row is read. Asked for
     like a job, under an active grant covering its datasets and kind; audited as
-    ``job.dry_run``. The run is synchronous, bounded by the policy's wall time.
+    ``job.dry_run``. The run is synchronous, bounded by the policy's wall time; too many
+    dry runs at once (yours, or the server's) are refused with ``409``.
     """
     run = dry_runs.dry_run(
         platform, actor,

@@ -19,6 +19,10 @@ engine milliseconds; the run is bounded by the policy's wall time like a job's):
    is refused as in a job; the dataset's lifetime budget is neither consulted nor shown);
 3. a result is checked by the release checks, report only.
 
+A server process runs at most :data:`MAX_DRY_RUNS` dry runs at once, and
+:data:`MAX_DRY_RUNS_PER_USER` of one user: each holds a request and a sandbox, so more are
+refused at once (``409``) rather than queued behind one another.
+
 The author gets the whole outcome: result, log, error text with its line, the calls made
 and refused, what the model would spend per dataset, and what the checks would decide. No
 job is stored; the run is audited as ``job.dry_run`` (no ``budget.charge``, no read of a
@@ -27,15 +31,17 @@ version).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import tempfile
+import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from sandbox import audit, policy_store
-from sandbox.errors import NotFound
+from sandbox.errors import Conflict, NotFound
 from sandbox.identity.model import Actor
 from sandbox.jobs.mock_data import MockData, MockQueryEngine
 from sandbox.jobs.mock_run import DryRun, DryRunChecks, MockRunRequest, run_on_mock
@@ -69,6 +75,40 @@ def mock_ledger(platform: Platform, grant: str, datasets: list[str]) -> InMemory
     return ledger
 
 
+MAX_DRY_RUNS = 4
+"""Dry runs one server process runs at once: each holds a request and a sandbox."""
+
+MAX_DRY_RUNS_PER_USER = 2
+"""Dry runs one user has running at once on one server process."""
+
+_running: dict[int | None, int] = {}
+_running_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _slot(actor: Actor) -> Iterator[None]:
+    """Hold one of the process's dry-run slots for ``actor``, or refuse at once.
+
+    Raises:
+        Conflict: Too many dry runs are running (the caller's, or the server's).
+    """
+    with _running_lock:
+        if _running.get(actor.user_id, 0) >= MAX_DRY_RUNS_PER_USER:
+            raise Conflict(f"you have {MAX_DRY_RUNS_PER_USER} dry runs running; try again "
+                           "when one has answered")
+        if sum(_running.values()) >= MAX_DRY_RUNS:
+            raise Conflict("the server is running as many dry runs as it takes; try again "
+                           "in a moment")
+        _running[actor.user_id] = _running.get(actor.user_id, 0) + 1
+    try:
+        yield
+    finally:
+        with _running_lock:
+            _running[actor.user_id] -= 1
+            if not _running[actor.user_id]:
+                del _running[actor.user_id]
+
+
 def dry_run(platform: Platform, actor: Actor, request: JobRequest, *, models: VettedModels,
             registry: BackendRegistry | None = None) -> DryRun:
     """Run ``request``'s model on its datasets' mock tables (see the module docstring).
@@ -77,7 +117,15 @@ def dry_run(platform: Platform, actor: Actor, request: JobRequest, *, models: Ve
         PermissionDenied: The caller is not a user account, or holds no grant covering it.
         InvalidRequest: The request, the model's parameters or the backend are unfit (a
             model that does not compile is a dry run's outcome, not a refusal).
+        Conflict: Too many dry runs are running (:data:`MAX_DRY_RUNS_PER_USER`,
+            :data:`MAX_DRY_RUNS`).
     """
+    with _slot(actor):
+        return _dry_run(platform, actor, request, models=models, registry=registry)
+
+
+def _dry_run(platform: Platform, actor: Actor, request: JobRequest, *, models: VettedModels,
+             registry: BackendRegistry | None) -> DryRun:
     with platform.sessions() as session:
         checked = check_request(session, actor, request, models=models)
         policies = policy_store.effective_under_grant(session, checked.grant.id,
