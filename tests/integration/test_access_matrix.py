@@ -331,6 +331,16 @@ def _on_review(suffix: str, method: str = "GET", body: dict[str, Any] | None = N
     return build
 
 
+def _log_decision(ctx: Context, _role: str) -> Request:
+    """A refusal of a log its owner asked to have reviewed (each role gets its own job)."""
+    job_id = ctx.job()
+    with ctx.as_role("user") as user:
+        asked = user.post(f"/v1/jobs/{job_id}/log/release-request")
+        assert asked.status_code == 200, asked.text
+    return "POST", f"/v1/reviews/{job_id}/log-decision", {
+        "json": {"outcome": "refuse", "reason": "matrix"}}
+
+
 def _download(ctx: Context, _role: str) -> Request:
     return "GET", f"/v1/results/{ctx.released_job()}", {}
 
@@ -543,13 +553,19 @@ CASES = (
     Case("job log", _on_job("/log", "GET"), JOB_VIEWERS, hidden_status=404),
     Case("cancel job", _on_job("/cancel"), frozenset({"user", "admin"}), hidden_status=404,
          overrides={"provider": 403, "reviewer": 403, "authority": 403, "auditor": 403}),
+    Case("request log review", _on_job("/log/release-request"), frozenset({"user"}),
+         hidden_status=404, overrides={"provider": 403, "reviewer": 403, "admin": 403,
+                                       "authority": 403, "auditor": 403}),
     Case("review queue", get("/v1/reviews"), EVERYONE - {"user"}),
+    Case("log review queue", get("/v1/reviews/logs"), EVERYONE - {"user"}),
     Case("read review", _on_review(""), OVERSIGHT | {"provider", "reviewer"},
          hidden_status=404),
     Case("review decision", _on_review("/decision", "POST", {"outcome": "reject",
                                                             "reason": "matrix"}),
          frozenset({"provider", "reviewer"}), hidden_status=404,
          overrides={"admin": 403, "authority": 403, "auditor": 403}),
+    Case("log decision", _log_decision, frozenset({"provider", "reviewer"}),
+         hidden_status=404, overrides={"admin": 403, "authority": 403, "auditor": 403}),
     Case("download result", _download, frozenset({"user", "provider", "reviewer"}),
          hidden_status=404),
     Case("list algorithms", get("/v1/algorithms"), EVERYONE),
@@ -647,11 +663,13 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/usage-reports/{report_id}", "/v1/enforcement/rectification",
         "/v1/enforcement/termination", "/v1/data-products", "/v1/data-products/{product_id}",
         "/v1/stats", "/v1/jobs", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/log",
-        "/v1/jobs/{job_id}/cancel", "/v1/jobs/dry-run", "/v1/datasets/{name}/mock",
+        "/v1/jobs/{job_id}/cancel", "/v1/jobs/{job_id}/log/release-request",
+        "/v1/jobs/dry-run", "/v1/datasets/{name}/mock",
         "/v1/algorithms",
         "/v1/algorithms/{name}",
-        "/v1/reviews", "/v1/reviews/{job_id}", "/v1/reviews/{job_id}/decision",
+        "/v1/reviews", "/v1/reviews/logs", "/v1/reviews/{job_id}",
+        "/v1/reviews/{job_id}/decision", "/v1/reviews/{job_id}/log-decision",
         "/v1/results/{job_id}",
     }
     assert {p for _m, p in routes} == covered_paths
-    assert len(routes) == 94 == len(CASES) - 4  # four cases probe a second variant of a route
+    assert len(routes) == 97 == len(CASES) - 4  # four cases probe a second variant of a route
