@@ -81,6 +81,9 @@ def _show(job: dict[str, Any]) -> None:
     if job.get("held"):
         grid.add_row("held", cell("log, errors and result are released with the result, "
                                   "after the output checks and review"))
+    if job.get("log_review"):
+        grid.add_row("log review", cell(job["log_review"] + (
+            f": {job['log_review_reason']}" if job.get("log_review_reason") else "")))
     for error in job.get("errors") or []:
         grid.add_row("error", cell(printable(str(error))))  # the model chose this text
     for release in job.get("releases") or []:
@@ -234,7 +237,8 @@ def log(job_id: IdArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = N
         found = client.job_log(job_id)
     if found["held"]:
         note("this job's log is held: it is released with the result, after the output "
-             "checks and review")
+             "checks and review (for a job that ended without one, ask for it: "
+             f"sandbox jobs request-log-review {job_id})")
     entries = found.get("entries")
     if entries is None:  # a server from before entries: every line is the model's
         entries = [{"source": "model", "text": line} for line in found["lines"]]
@@ -278,6 +282,17 @@ def log_line(entry: dict[str, Any]) -> Text:
     line.append(printable(str(entry.get("text", ""))),
                 style="bold" if source == "platform" else "")
     return line
+
+
+@app.command("request-log-review")
+def request_log_review(job_id: IdArgument, url: UrlOption = DEFAULT_URL,
+                       token: TokenOption = None) -> None:
+    """Ask for your job's held log and errors to be reviewed (a job that failed, was
+    rejected or cancelled, or waits in review); a reviewer releases or refuses them.
+    """
+    with remote(url, token) as client:
+        job = client.request_log_review(job_id)
+    note(f"job {job_id}: log review {job['log_review']}")
 
 
 @app.command()

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from sandbox.cli._output import cell, note, out, when
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
+from sandbox.cli.jobs import printable
 
 app = typer.Typer(help="Review results (reviewers) and download released ones (their owner).",
                   no_args_is_help=True)
@@ -55,6 +56,12 @@ def show(job_id: IdArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = 
               markup=False)
     if view["frozen"]:
         note(f"frozen: {view['frozen']}")
+    if job.get("log_review"):
+        note(f"log review: {job['log_review']}" + (
+            f" (decide: sandbox reviews release-log {job_id} / refuse-log {job_id})"
+            if view.get("can_decide_log") else ""))
+    for error in job.get("errors") or []:
+        out.print(f"error: {printable(str(error))}", markup=False, highlight=False)
     out.print(_report(view["check_report"]))
     out.print(cell(view["release"]))
     for d in view["decisions"]:
@@ -94,6 +101,42 @@ def return_for_changes(
         url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
     """Return a result for changes, with what to change."""
     _decide(job_id, "return", reason, url, token)
+
+
+@app.command("logs")
+def log_queue(url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
+    """Held logs their authors asked to have reviewed (``show JOB`` and
+    ``sandbox jobs log JOB`` read one).
+    """
+    with remote(url, token) as client:
+        found = client.log_review_queue()
+    table = Table("job", "owner", "kind", "datasets", "state", "outcome", "since")
+    for j in found:
+        table.add_row(cell(j["id"]), cell(j["owner"]), cell(j["kind"]),
+                      cell(", ".join(j["datasets"])), cell(j["state"]), cell(j["outcome"]),
+                      when(j["updated_at"]))
+    out.print(table)
+
+
+def _decide_log(job_id: int, outcome: str, reason: str, url: str, token: str | None) -> None:
+    with remote(url, token) as client:
+        view = client.decide_log(job_id, outcome, reason)
+    note(f"job {job_id}: log {view['job']['log_review']}")
+
+
+@app.command("release-log")
+def release_log(job_id: IdArgument, url: UrlOption = DEFAULT_URL,
+                token: TokenOption = None) -> None:
+    """Release a held log and errors to the job's author (who asked for it)."""
+    _decide_log(job_id, "release", "", url, token)
+
+
+@app.command("refuse-log")
+def refuse_log(job_id: IdArgument,
+               reason: Annotated[str, typer.Option(help="Why (shown to the job's owner).")],
+               url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
+    """Refuse to release a held log, with the reason."""
+    _decide_log(job_id, "refuse", reason, url, token)
 
 
 @app.command()

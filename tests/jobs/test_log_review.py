@@ -8,6 +8,8 @@ releases (or refuses), and every step is audited.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -147,3 +149,29 @@ def test_a_suspended_dataset_freezes_the_decision(world: World) -> None:
         assert reviewer.decide_log(job["id"], "release")["job"]["log_review"] == "released"
     with world.api("user") as api:
         assert not api.get_job(job["id"])["held"]
+
+
+def sandbox(world: World, who: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(world.server.env, SANDBOX_URL=world.server.url, SANDBOX_TOKEN=world.tokens[who])
+    return subprocess.run([sys.executable, "-m", "sandbox.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_the_cli_asks_lists_and_decides(world: World) -> None:
+    first, second = failed_job(world), failed_job(world)
+    for job in (first, second):
+        asked = sandbox(world, "user", "jobs", "request-log-review", str(job["id"]))
+        assert asked.returncode == 0 and "requested" in asked.stdout + asked.stderr, asked
+    listed = sandbox(world, "reviewer", "reviews", "logs")
+    assert listed.returncode == 0 and str(first["id"]) in listed.stdout, listed
+    shown = sandbox(world, "reviewer", "reviews", "show", str(first["id"]))
+    assert shown.returncode == 0 and "division by zero" in shown.stdout, shown
+    released = sandbox(world, "reviewer", "reviews", "release-log", str(first["id"]))
+    assert released.returncode == 0, released
+    refused = sandbox(world, "reviewer", "reviews", "refuse-log", str(second["id"]),
+                      "--reason", "names a person")
+    assert refused.returncode == 0, refused
+    log = sandbox(world, "user", "jobs", "log", str(first["id"]))
+    assert log.returncode == 0 and "rows seen: 60" in log.stdout, log
+    held = sandbox(world, "user", "jobs", "show", str(second["id"]))
+    assert "refused: names a person" in held.stdout and "division" not in held.stdout, held
