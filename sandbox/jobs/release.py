@@ -10,7 +10,8 @@ lets the review be a pure client of the job lifecycle, never the other way round
 - :func:`required_approvals`: how many distinct reviewers must approve (the strictest
   ``review.reviewers`` of the effective policies of its datasets);
 - :func:`release`: moves the job to ``released`` and records the release in the audit trail
-  with the job's datasets, so the leak trace finds it.
+  with the job's datasets, so the leak trace finds it; a pending request to review its log
+  (:mod:`sandbox.review.logs`) is settled by it: the log crosses with the result.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sandbox.catalog.suspension import is_suspended
 from sandbox.clock import utc_now
 from sandbox.identity.model import Actor
 from sandbox.jobs.lifecycle import move
-from sandbox.jobs.model import JobState
+from sandbox.jobs.model import JobState, LogReview
 from sandbox.store.models import GrantRow, JobRow
 
 __all__ = ["frozen_by", "release", "required_approvals"]
@@ -55,6 +56,9 @@ def release(session: Session, actor: Actor, row: JobRow, *, auto: bool,
     ``pending_review``).
     """
     moment = now or utc_now()
+    if row.log_review == LogReview.REQUESTED:  # the log crosses with the result
+        row.log_review = LogReview.RELEASED
+        row.log_released_at = moment
     row.auto_released = auto
     row.released_at = moment
     move(session, row, JobState.RELEASED, actor,

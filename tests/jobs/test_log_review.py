@@ -30,6 +30,15 @@ def run(ctx):
 '''
 FAILING_LINE = 7
 
+PASSING_RAW_MODEL = '''"""Logs a raw value and returns a count."""
+
+
+def run(ctx):
+    table = ctx.table("lr_raw")
+    ctx.log("rows seen: " + str(table.num_rows))
+    return {"rows": table.num_rows}
+'''
+
 
 @pytest.fixture(scope="module")
 def world(job_server: LiveServer) -> World:
@@ -175,3 +184,19 @@ def test_the_cli_asks_lists_and_decides(world: World) -> None:
     assert log.returncode == 0 and "rows seen: 60" in log.stdout, log
     held = sandbox(world, "user", "jobs", "show", str(second["id"]))
     assert "refused: names a person" in held.stdout and "division" not in held.stdout, held
+
+
+def test_a_log_asked_for_in_review_crosses_with_the_released_result(world: World) -> None:
+    with world.api("user") as api:
+        job = api.submit_job(["lr_raw"], source=PASSING_RAW_MODEL, kind="raw")
+        done = api.wait_for_job(int(job["id"]), timeout=120)
+        assert done["state"] == "pending_review" and done["held"], done
+        assert api.request_log_review(job["id"])["log_review"] == "requested"
+    with world.api("reviewer") as reviewer:
+        assert job["id"] in [j["id"] for j in reviewer.log_review_queue()]
+        reviewer.decide_review(job["id"], "approve")
+        assert job["id"] not in [j["id"] for j in reviewer.log_review_queue()]
+    with world.api("user") as api:
+        seen = api.get_job(job["id"])
+        assert seen["state"] == "released" and seen["log_review"] == "released"
+        assert api.job_log(job["id"])["lines"] == ["rows seen: 60"]
