@@ -157,7 +157,10 @@ def test_filtered_quantiles_and_numeric_histograms_take_the_general_path(
     frame = bounded_frame(census.table)
     ages = frame[frame.district == "North"].age
     median = north.quantile("age", 0.5, lower=0, upper=100, epsilon=EXACT)
-    assert abs(float(median) - ages.median()) <= 1
+    # The exponential mechanism scores ranks, not values: even at a large epsilon it may pick
+    # a neighbour of the exact median when few rows lie between them. Check the rank.
+    below, at_most = float((ages < float(median)).mean()), float((ages <= float(median)).mean())
+    assert below <= 0.5 + 0.1 and at_most >= 0.5 - 0.1, (float(median), ages.median())
     histogram = north.histogram("age", bins=[0, 40, 60, 100], epsilon=EXACT)
     got = {(r["bin_lower"], r["bin_upper"]): r["count"] for r in histogram.rows()}
     assert got == {(0.0, 40.0): int((ages < 40).sum()),
