@@ -30,6 +30,7 @@ COVERAGE_JSON := var/coverage.json
 
 test: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python scripts/import_layers.py
 	mkdir -p var
@@ -41,11 +42,13 @@ test-fast: venv
 
 check: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python scripts/import_layers.py
 
 fix: venv
 	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 bench: venv
 	$(BIN)/python -m benchmarks.ingest

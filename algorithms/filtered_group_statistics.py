@@ -86,8 +86,11 @@ def run(ctx):
         conditions.append([name, "<=", p["filter_max"]])
     if not conditions:
         raise ValueError("give filter_min, filter_max or filter_values")
-    if p["filter_min"] is not None and p["filter_max"] is not None \
-            and p["filter_min"] > p["filter_max"]:
+    if (
+        p["filter_min"] is not None
+        and p["filter_max"] is not None
+        and p["filter_min"] > p["filter_max"]
+    ):
         raise ValueError("filter_min must not be above filter_max")
     each = p["epsilon"] / 2
     options = {"epsilon": each}

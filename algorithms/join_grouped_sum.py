@@ -91,8 +91,9 @@ def run(ctx):
         raise ValueError("dataset and other must be two different datasets")
     if (p["lookup"] is None) != (p["lookup_on"] is None):
         raise ValueError("give lookup and lookup_on together")
-    joined = ctx.dataset(p["dataset"]).join(ctx.dataset(p["other"]), on=p["on"],
-                                             truncate=p["truncate"])
+    joined = ctx.dataset(p["dataset"]).join(
+        ctx.dataset(p["other"]), on=p["on"], truncate=p["truncate"]
+    )
     if p["lookup"] is not None:
         joined = joined.join_public(p["lookup"], on=p["lookup_on"])
     options = {"lower": p["lower"], "upper": p["upper"], "epsilon": p["epsilon"]}

@@ -94,8 +94,10 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` of a route for the errors it may answer with beyond the usual."""
-    return {status: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[status]}
-            for status in statuses}
+    return {
+        status: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[status]}
+        for status in statuses
+    }
 
 
 def error_body(code: str, message: str) -> dict[str, str]:
@@ -127,9 +129,15 @@ def _audit_refusal(request: Request, error: SandboxError) -> None:
     object_id = "/".join(str(v) for v in request.path_params.values()) or "-"
     try:
         with transaction(platform.sessions) as session:
-            audit.record(session, actor, f"{request.method} {path}", object_type="request",
-                         object_id=object_id, outcome="denied",
-                         detail={"error": error.code, "message": error.message})
+            audit.record(
+                session,
+                actor,
+                f"{request.method} {path}",
+                object_type="request",
+                object_id=object_id,
+                outcome="denied",
+                detail={"error": error.code, "message": error.message},
+            )
     except Exception:  # auditing a refusal must never turn it into a 500
         log.exception("could not audit a refused request")
 
@@ -145,13 +153,11 @@ def install_error_handlers(app: FastAPI) -> None:
             # loop, which is what lets another request's transaction finish and let go.
             await run_in_threadpool(_audit_refusal, request, exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse(error_body(exc.code, exc.message), status_code=status,
-                            headers=headers)
+        return JSONResponse(error_body(exc.code, exc.message), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(error_body("invalid_request", _describe(exc.errors())),
-                            status_code=422)
+        return JSONResponse(error_body("invalid_request", _describe(exc.errors())), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -159,14 +165,16 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = allowed_methods(request)
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
-                            headers=headers or None)
+        return JSONResponse(
+            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers or None
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", exc_info=exc)
-        return JSONResponse(error_body("internal", "the server failed; the failure was logged"),
-                            status_code=500)
+        return JSONResponse(
+            error_body("internal", "the server failed; the failure was logged"), status_code=500
+        )
 
 
 def _describe(errors: Any) -> str:

@@ -74,10 +74,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=_operation_id,
     )
     v1 = APIRouter(prefix="/v1")
-    for module in (health, organisations, users, tokens, uploads, datasets,
-                   attribute_changes, policies, audit, applications, grants, demands,
-                   deadlines, complaints, suspensions, objections, usage_reports, enforcement,
-                   data_products, stats, jobs, reviews):
+    for module in (
+        health,
+        organisations,
+        users,
+        tokens,
+        uploads,
+        datasets,
+        attribute_changes,
+        policies,
+        audit,
+        applications,
+        grants,
+        demands,
+        deadlines,
+        complaints,
+        suspensions,
+        objections,
+        usage_reports,
+        enforcement,
+        data_products,
+        stats,
+        jobs,
+        reviews,
+    ):
         v1.include_router(module.router)
     app.include_router(v1)
     install_error_handlers(app)

@@ -69,8 +69,10 @@ def add_error_responses(document: dict[str, Any]) -> None:
 
 
 def _error_response(status: int) -> dict[str, Any]:
-    return {"description": ERROR_DESCRIPTIONS[status],
-            "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}}}
+    return {
+        "description": ERROR_DESCRIPTIONS[status],
+        "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}},
+    }
 
 
 def _is_fastapi_validation(response: dict[str, Any]) -> bool:

@@ -52,8 +52,12 @@ def pyarrow_copy(source: Path, work: Path) -> tuple[float, float]:
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
     )
     start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code, str(source), str(work / "copy.parquet")],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(source), str(work / "copy.parquet")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return time.perf_counter() - start, float(out.stdout.strip())
 
 
@@ -73,8 +77,12 @@ def register_in_process(source: Path, work: Path) -> tuple[float, float]:
     actor = Actor(provider.user_id, provider.username, Role.PROVIDER, org)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     start = time.perf_counter()
-    registry.register_dataset(platform, actor, parse_metadata(residents_metadata()),
-                              registry.DataSource(path=str(import_root / source.name)))
+    registry.register_dataset(
+        platform,
+        actor,
+        parse_metadata(residents_metadata()),
+        registry.DataSource(path=str(import_root / source.name)),
+    )
     elapsed = time.perf_counter() - start
     platform.close()
     return elapsed, max(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
@@ -89,8 +97,9 @@ def register_over_http(source: Path, work: Path, port: int) -> tuple[float, floa
     server = start_server(settings, port, work / "server.log")
     try:
         start = time.perf_counter()
-        with SandboxClient(f"http://127.0.0.1:{port}", accounts[Role.PROVIDER].token,
-                           timeout=600) as client:
+        with SandboxClient(
+            f"http://127.0.0.1:{port}", accounts[Role.PROVIDER].token, timeout=600
+        ) as client:
             client.register_dataset(source, residents_metadata())
         elapsed = time.perf_counter() - start
         return elapsed, peak_rss_mb(server.pid)
@@ -116,8 +125,10 @@ def main() -> None:
             "register over HTTP": register_over_http(source, work, args.port),
         }
         for name, (seconds, peak) in results.items():
-            print(f"{name:<24} {seconds:7.2f} s  peak {peak:7.0f} MB  "
-                  f"{rows / seconds / 1e6:6.2f} M rows/s")
+            print(
+                f"{name:<24} {seconds:7.2f} s  peak {peak:7.0f} MB  "
+                f"{rows / seconds / 1e6:6.2f} M rows/s"
+            )
         floor = results["pyarrow copy (floor)"][0]
         print(f"register-over-HTTP/floor ratio: {results['register over HTTP'][0] / floor:.2f}")
 

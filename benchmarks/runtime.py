@@ -52,12 +52,16 @@ def run(ctx):
 '''
 
 
-SCIENTIFIC_IMPORTS = SMALL_JOB.replace("\n\n\ndef run",
-                                       "\n\nimport numpy\nimport pandas\n\n\ndef run")
+SCIENTIFIC_IMPORTS = SMALL_JOB.replace(
+    "\n\n\ndef run", "\n\nimport numpy\nimport pandas\n\n\ndef run"
+)
 """The small job with numpy and pandas imported (the scientific profile only)."""
 
-MODELS = {"restricted": ("restricted", SMALL_JOB), "scientific": ("scientific", SMALL_JOB),
-          "scientific numpy+pandas": ("scientific", SCIENTIFIC_IMPORTS)}
+MODELS = {
+    "restricted": ("restricted", SMALL_JOB),
+    "scientific": ("scientific", SMALL_JOB),
+    "scientific numpy+pandas": ("scientific", SCIENTIFIC_IMPORTS),
+}
 """Turnaround cases: the runtime profile and the model."""
 
 
@@ -82,9 +86,9 @@ def bare_ray_task(repeat: int) -> list[float]:
     """An empty Ray task on a local Ray, warm."""
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             configure_logging=False)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
+
         @ray.remote
         def nothing() -> None:
             return None
@@ -110,9 +114,12 @@ def bare_python(backend: Backend, repeat: int) -> list[float]:
 
 def wait_ready(client: SandboxClient, job_id: int) -> dict[str, Any]:
     """Poll every 10 ms until the job's result is ready (or it ended otherwise)."""
-    return client.wait_for_job(job_id, interval=0.01, timeout=300,
-                               until=lambda j: bool(j["final"])
-                               or j["state"] == "pending_review")
+    return client.wait_for_job(
+        job_id,
+        interval=0.01,
+        timeout=300,
+        until=lambda j: bool(j["final"]) or j["state"] == "pending_review",
+    )
 
 
 class BackendRun:
@@ -128,17 +135,28 @@ class BackendRun:
             platform.close()
         port = next(p for p in range(8700, 8800) if port_is_free(p))
         self.url = f"http://127.0.0.1:{port}"
-        self.process = start_server(settings, port, work / f"{backend}-server.log",
-                                    {"SANDBOX_RUNTIME_BACKEND": backend})
+        self.process = start_server(
+            settings, port, work / f"{backend}-server.log", {"SANDBOX_RUNTIME_BACKEND": backend}
+        )
         data = write_city_residents(work / "residents.parquet", rows=rows)
-        with self.client(Role.PROVIDER) as provider, self.client(Role.USER) as user, \
-                self.client(Role.AUTHORITY) as authority:
+        with (
+            self.client(Role.PROVIDER) as provider,
+            self.client(Role.USER) as user,
+            self.client(Role.AUTHORITY) as authority,
+        ):
             if not provider.list_datasets():
                 provider.register_dataset(data, residents_metadata())
-            provider.set_dataset_policy(CONDITIONAL, {"job_limits": {
-                "runtime_profiles": ["restricted", "scientific"]}})
-            grant_access(user, authority, provider, self.accounts[Role.USER].user_id,
-                         [CONDITIONAL], grant_budget=5)
+            provider.set_dataset_policy(
+                CONDITIONAL, {"job_limits": {"runtime_profiles": ["restricted", "scientific"]}}
+            )
+            grant_access(
+                user,
+                authority,
+                provider,
+                self.accounts[Role.USER].user_id,
+                [CONDITIONAL],
+                grant_budget=5,
+            )
 
     def client(self, role: Role) -> SandboxClient:
         """A client of one demo account."""
@@ -152,8 +170,9 @@ class BackendRun:
         done = wait_ready(client, int(job["id"]))
         took = time.perf_counter() - start
         if done["state"] != "pending_review":
-            raise RuntimeError(f"a benchmark job ended {done['state']}: {done['state_reason']}"
-                               f" {done['errors']}")
+            raise RuntimeError(
+                f"a benchmark job ended {done['state']}: {done['state_reason']} {done['errors']}"
+            )
         if done["backend"] != self.backend:
             raise RuntimeError(f"the job ran on {done['backend']}, not {self.backend}")
         return took
@@ -167,6 +186,7 @@ class BackendRun:
 
     def throughput(self, concurrent: int) -> float:
         """Jobs per second with ``concurrent`` jobs submitted at once."""
+
         def submit(_index: int) -> int:
             with self.client(Role.USER) as user:
                 return int(user.submit_job([CONDITIONAL], source=SMALL_JOB)["id"])
@@ -193,8 +213,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrent", type=int, default=100, help="jobs submitted at once")
     parser.add_argument("--rows", type=int, default=10_000, help="rows of the dataset")
     parser.add_argument("--backends", default="bwrap,docker")
-    parser.add_argument("--profiles", default=",".join(MODELS),
-                        help="turnaround cases beside restricted: " + ", ".join(MODELS))
+    parser.add_argument(
+        "--profiles",
+        default=",".join(MODELS),
+        help="turnaround cases beside restricted: " + ", ".join(MODELS),
+    )
     args = parser.parse_args(argv)
     registry = default_registry()
     names = [n for n in args.backends.split(",") if n]
@@ -203,8 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'what':<34}{'p50 s':>9}{'p90 s':>9}{'other':>18}")
 
     def row(what: str, values: list[float], other: str = "") -> None:
-        print(f"{what:<34}{statistics.median(values):>9.3f}{percentile(values, 0.9):>9.3f}"
-              f"{other:>18}", flush=True)
+        print(
+            f"{what:<34}{statistics.median(values):>9.3f}{percentile(values, 0.9):>9.3f}"
+            f"{other:>18}",
+            flush=True,
+        )
 
     bare: dict[str, float] = {}
     ray_times = bare_ray_task(50)
@@ -225,16 +251,22 @@ def main(argv: list[str] | None = None) -> int:
                 overhead = p50[name] - bare[name] - statistics.median(ray_times)
                 row(f"{name}: job turnaround", times, f"+{overhead:.3f} s over bare")
                 rate = run.throughput(args.concurrent)
-                print(f"{name + f': {args.concurrent} concurrent jobs':<34}{'':>18}"
-                      f"{rate:>12.1f} jobs/s", flush=True)
+                print(
+                    f"{name + f': {args.concurrent} concurrent jobs':<34}{'':>18}"
+                    f"{rate:>12.1f} jobs/s",
+                    flush=True,
+                )
                 for case in cases:
                     times = run.turnaround(args.jobs, warmup=2, case=case)
                     scientific[f"{name} {case}"] = statistics.median(times)
                     row(f"{name}: {case}", times)
             finally:
                 run.close()
-    print("p50 turnaround: " + ", ".join(f"{n} {p50[n]:.3f} s" for n in names)
-          + "".join(f"; {k} {v:.3f} s" for k, v in scientific.items()))
+    print(
+        "p50 turnaround: "
+        + ", ".join(f"{n} {p50[n]:.3f} s" for n in names)
+        + "".join(f"; {k} {v:.3f} s" for k, v in scientific.items())
+    )
     return 0
 
 

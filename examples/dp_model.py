@@ -8,8 +8,8 @@ def run(ctx):
     people = ctx.dataset("example_residents")
     older = people.where(col("age") >= 65)
     by_district = older.group_by("district").agg(
-        ["count", "mean"], column="income", lower=0, upper=200000,
-        epsilon=ctx.params["epsilon"])
+        ["count", "mean"], column="income", lower=0, upper=200000, epsilon=ctx.params["epsilon"]
+    )
     visits = older.mean("visits", lower=0, upper=52, epsilon=ctx.params["epsilon"] / 2)
     ctx.log("released income per district and mean visits")
     return {"income_by_district": by_district, "mean_visits": visits}

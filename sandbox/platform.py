@@ -47,8 +47,9 @@ class Platform:
         agreement = load_agreement(settings.agreement_path)
         engine = make_engine(settings.resolved_database_url())
         upgrade_to_head(engine)
-        anchor = AuditAnchor(settings.resolved_audit_key_path(),
-                             settings.resolved_audit_anchor_path())
+        anchor = AuditAnchor(
+            settings.resolved_audit_key_path(), settings.resolved_audit_anchor_path()
+        )
         sessions = make_session_factory(engine)
         anchor_sessions(sessions, anchor)
         anchor_existing_log(sessions, anchor)

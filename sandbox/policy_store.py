@@ -61,8 +61,13 @@ def _stored(session: Session, level: PolicyLevel, ref: str, default: Policy) -> 
     if row is None:
         return StoredPolicy(level, ref, default, None, None)
     setter = session.get(UserRow, row.set_by) if row.set_by is not None else None
-    return StoredPolicy(level, ref, parse_policy(row.document, level),
-                        setter.username if setter else "system", row.set_at)
+    return StoredPolicy(
+        level,
+        ref,
+        parse_policy(row.document, level),
+        setter.username if setter else "system",
+        row.set_at,
+    )
 
 
 def current_floor(session: Session) -> StoredPolicy:
@@ -72,8 +77,9 @@ def current_floor(session: Session) -> StoredPolicy:
     return _stored(session, PolicyLevel.FLOOR, FLOOR_REF, Policy())
 
 
-def set_floor(session: Session, actor: Actor, document: str | Mapping[str, Any]
-              ) -> tuple[StoredPolicy, list[str]]:
+def set_floor(
+    session: Session, actor: Actor, document: str | Mapping[str, Any]
+) -> tuple[StoredPolicy, list[str]]:
     """Set the floor (authority). Returns it and the datasets whose own policy it now
     overrides (their effective policy simply becomes the stricter floor).
     """
@@ -84,8 +90,9 @@ def set_floor(session: Session, actor: Actor, document: str | Mapping[str, Any]
     _save(session, actor, PolicyLevel.FLOOR, FLOOR_REF, policy)
     overridden = []
     for ref in session.execute(
-        select(PolicyDocumentRow.ref).where(
-            PolicyDocumentRow.level == str(PolicyLevel.DATASET)).distinct()
+        select(PolicyDocumentRow.ref)
+        .where(PolicyDocumentRow.level == str(PolicyLevel.DATASET))
+        .distinct()
     ).scalars():
         if find_loosenings(policy, current_dataset_policy(session, ref).policy):
             overridden.append(ref)
@@ -101,8 +108,9 @@ def current_dataset_policy(session: Session, name: str) -> StoredPolicy:
     return stored
 
 
-def set_dataset_policy(session: Session, actor: Actor, name: str,
-                       document: str | Mapping[str, Any]) -> StoredPolicy:
+def set_dataset_policy(
+    session: Session, actor: Actor, name: str, document: str | Mapping[str, Any]
+) -> StoredPolicy:
     """Set a dataset's policy (its provider); refused, naming each rule, if looser than the
     floor.
     """
@@ -142,13 +150,16 @@ def read_dataset_policies(session: Session, actor: Actor, name: str) -> DatasetP
     if not sees_details(actor, get_entry(session, name)):
         raise PermissionDenied(f"dataset {name!r} is not open: its policy is not shown")
     audit.record(session, actor, "policy.dataset.read", object_type="policy", object_id=name)
-    return DatasetPolicies(floor=current_floor(session),
-                           dataset=current_dataset_policy(session, name),
-                           effective=effective_for_dataset(session, name))
+    return DatasetPolicies(
+        floor=current_floor(session),
+        dataset=current_dataset_policy(session, name),
+        effective=effective_for_dataset(session, name),
+    )
 
 
-def effective_under_grant(session: Session, grant_id: int,
-                          names: Iterable[str]) -> dict[str, Policy]:
+def effective_under_grant(
+    session: Session, grant_id: int, names: Iterable[str]
+) -> dict[str, Policy]:
     """The effective policy of each of a job's datasets under the job's grant.
 
     The one place submission, the DP broker, the output checks and the review count
@@ -163,8 +174,17 @@ def effective_under_grant(session: Session, grant_id: int,
 
 def _save(session: Session, actor: Actor, level: PolicyLevel, ref: str, policy: Policy) -> None:
     document = to_dict(policy)
-    session.add(PolicyDocumentRow(level=str(level), ref=ref, document=document,
-                                  set_by=actor.user_id, set_at=utc_now()))
+    session.add(
+        PolicyDocumentRow(
+            level=str(level), ref=ref, document=document, set_by=actor.user_id, set_at=utc_now()
+        )
+    )
     session.flush()
-    audit.record(session, actor, f"policy.{level}.set", object_type="policy", object_id=ref,
-                 detail={"document": document})
+    audit.record(
+        session,
+        actor,
+        f"policy.{level}.set",
+        object_type="policy",
+        object_id=ref,
+        detail={"document": document},
+    )

@@ -83,18 +83,22 @@ class WorkCalendar:
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise InvalidRequest(f"calendar time zone {self.timezone!r} is not a known IANA "
-                                 "time zone") from None
+            raise InvalidRequest(
+                f"calendar time zone {self.timezone!r} is not a known IANA time zone"
+            ) from None
         if not self.weekend <= set(range(7)) or len(self.weekend) > 6:
             raise InvalidRequest("calendar weekend days must be weekdays 0-6, at most six")
         both = sorted(self.holidays & self.makeup_days)
         if both:
-            raise InvalidRequest(f"{both[0].isoformat()} is listed both as a holiday and as a "
-                                 "make-up working day")
+            raise InvalidRequest(
+                f"{both[0].isoformat()} is listed both as a holiday and as a make-up working day"
+            )
         for day in sorted(self.makeup_days):
             if day.weekday() not in self.weekend:
-                raise InvalidRequest(f"make-up working day {day.isoformat()} is a "
-                                     f"{WEEKDAYS[day.weekday()]}, not a weekend day")
+                raise InvalidRequest(
+                    f"make-up working day {day.isoformat()} is a "
+                    f"{WEEKDAYS[day.weekday()]}, not a weekend day"
+                )
         if self.covers_from and self.covers_to and self.covers_from > self.covers_to:
             raise InvalidRequest("the calendar's coverage ends before it starts")
 
@@ -119,8 +123,9 @@ class WorkCalendar:
         absurdly large ``n``.
         """
         if type(n) is not int or not 0 <= n <= MAX_WORKING_DAYS:
-            raise InvalidRequest(f"a number of working days must be an integer from 0 to "
-                                 f"{MAX_WORKING_DAYS}")
+            raise InvalidRequest(
+                f"a number of working days must be an integer from 0 to {MAX_WORKING_DAYS}"
+            )
         day, counted = start, 0
         while counted < n:
             day += timedelta(days=1)
@@ -138,10 +143,14 @@ class WorkCalendar:
         weeks, rest = divmod(span, 7)
         count = weeks * (7 - len(self.weekend))
         tail_start = start + timedelta(days=weeks * 7)
-        count += sum(1 for i in range(1, rest + 1)
-                     if (tail_start + timedelta(days=i)).weekday() not in self.weekend)
-        count -= sum(1 for h in self.holidays
-                     if start < h <= end and h.weekday() not in self.weekend)
+        count += sum(
+            1
+            for i in range(1, rest + 1)
+            if (tail_start + timedelta(days=i)).weekday() not in self.weekend
+        )
+        count -= sum(
+            1 for h in self.holidays if start < h <= end and h.weekday() not in self.weekend
+        )
         count += sum(1 for m in self.makeup_days if start < m <= end)
         return count
 
@@ -181,8 +190,9 @@ class WorkCalendar:
 
 # ---- the file -------------------------------------------------------------------------------
 
-_TOP_KEYS = frozenset({"name", "timezone", "weekend", "covers", "holidays",
-                       "make_up_working_days", "note", "source"})
+_TOP_KEYS = frozenset(
+    {"name", "timezone", "weekend", "covers", "holidays", "make_up_working_days", "note", "source"}
+)
 
 
 def _as_date(value: object, where: str) -> date:
@@ -247,8 +257,10 @@ def parse_calendar(data: Mapping[str, Any]) -> WorkCalendar:
         raise InvalidRequest("a calendar file must hold a mapping of fields")
     unknown = set(data) - _TOP_KEYS
     if unknown:
-        raise InvalidRequest(f"unknown calendar fields: {', '.join(sorted(map(str, unknown)))}; "
-                             f"a calendar holds: {', '.join(sorted(_TOP_KEYS))}")
+        raise InvalidRequest(
+            f"unknown calendar fields: {', '.join(sorted(map(str, unknown)))}; "
+            f"a calendar holds: {', '.join(sorted(_TOP_KEYS))}"
+        )
     covers = data.get("covers") or {}
     if not isinstance(covers, Mapping):
         raise InvalidRequest("covers must be a mapping with from and to")
@@ -279,12 +291,13 @@ def load_calendar(path: Path | str) -> WorkCalendar:
     except (ValueError, yaml.YAMLError) as exc:
         raise InvalidRequest(f"the working-day calendar {source} is not valid: {exc}") from None
     except InvalidRequest as exc:
-        raise InvalidRequest(f"the working-day calendar {source} is not valid: {exc.message}"
-                             ) from None
+        raise InvalidRequest(
+            f"the working-day calendar {source} is not valid: {exc.message}"
+        ) from None
 
 
-def calendar_of(days: Iterable[date] = (), makeup: Iterable[date] = (), *,
-                timezone: str = "UTC") -> WorkCalendar:
+def calendar_of(
+    days: Iterable[date] = (), makeup: Iterable[date] = (), *, timezone: str = "UTC"
+) -> WorkCalendar:
     """A calendar from plain date lists (for tests and scripts)."""
-    return WorkCalendar(timezone=timezone, holidays=frozenset(days),
-                        makeup_days=frozenset(makeup))
+    return WorkCalendar(timezone=timezone, holidays=frozenset(days), makeup_days=frozenset(makeup))

@@ -76,8 +76,10 @@ def main(argv: list[str]) -> int:
             failed.append(f"{name}: no statements measured (moved or renamed?)")
             continue
         mark = "ok" if found.percent >= floor else "BELOW"
-        print(f"coverage {name:<28} {found.percent:6.2f}% (floor {floor:.0f}%, "
-              f"{found.covered}/{found.statements} lines) {mark}")
+        print(
+            f"coverage {name:<28} {found.percent:6.2f}% (floor {floor:.0f}%, "
+            f"{found.covered}/{found.statements} lines) {mark}"
+        )
         if found.percent < floor:
             failed.append(f"{name}: {found.percent:.2f}% < {floor:.0f}%")
     for problem in failed:

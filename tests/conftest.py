@@ -117,8 +117,16 @@ class PostgresServer:
         self.root.chmod(0o700)
         self._check(
             self._run(
-                str(self.bindir / "initdb"), "-D", str(self.datadir), "--auth=trust",
-                "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync",
+                str(self.bindir / "initdb"),
+                "-D",
+                str(self.datadir),
+                "--auth=trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
             ),
             "initdb",
         )
@@ -128,12 +136,20 @@ class PostgresServer:
         for _ in range(PG_START_ATTEMPTS):
             self.port = _free_port()
             options = (
-                f"{PG_SERVER_OPTIONS} -c listen_addresses=127.0.0.1 -p {self.port} "
-                f"-k {self.root}"
+                f"{PG_SERVER_OPTIONS} -c listen_addresses=127.0.0.1 -p {self.port} -k {self.root}"
             )
             last = self._run(
-                str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.logfile),
-                "-o", options, "-w", "-t", str(int(PG_READY_TIMEOUT)), "start",
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.datadir),
+                "-l",
+                str(self.logfile),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                str(int(PG_READY_TIMEOUT)),
+                "start",
                 timeout=PG_READY_TIMEOUT + 30,
             )
             if last.returncode == 0:
@@ -157,8 +173,16 @@ class PostgresServer:
 
     def stop(self) -> None:
         if self.datadir.exists():
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "stop",
-                      "-m", "immediate", "-w", timeout=60)
+            self._run(
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.datadir),
+                "stop",
+                "-m",
+                "immediate",
+                "-w",
+                timeout=60,
+            )
 
     def admin_dsn(self, dbname: str = "postgres") -> str:
         return f"host=127.0.0.1 port={self.port} user=postgres dbname={dbname}"

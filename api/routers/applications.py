@@ -35,13 +35,20 @@ def submit(
     field or failed eligibility condition.
     """
     draft = ApplicationDraft(
-        title=body.title, reason=body.reason, kind=body.type,
-        datasets=tuple(body.datasets or ()), period_start=body.period_start,
-        period_end=body.period_end, results_form=body.results_form, scenario=body.scenario,
-        security_measures=body.security_measures, commitment_signed=body.commitment_signed,
+        title=body.title,
+        reason=body.reason,
+        kind=body.type,
+        datasets=tuple(body.datasets or ()),
+        period_start=body.period_start,
+        period_end=body.period_end,
+        results_form=body.results_form,
+        scenario=body.scenario,
+        security_measures=body.security_measures,
+        commitment_signed=body.commitment_signed,
     )
     return ApplicationPublic.model_validate(
-        applications.submit_application(session, actor, platform.calendar, draft))
+        applications.submit_application(session, actor, platform.calendar, draft)
+    )
 
 
 @router.get("", response_model=list[ApplicationPublic])
@@ -52,8 +59,7 @@ def list_applications(
     (oversight).
     """
     wanted = parse_enum(ApplicationStatus, status, "status") if status else None
-    found = applications.list_applications(session, actor, platform.calendar,
-                                           status=wanted)
+    found = applications.list_applications(session, actor, platform.calendar, status=wanted)
     return [ApplicationPublic.model_validate(a) for a in found]
 
 
@@ -63,11 +69,15 @@ def get_application(
 ) -> ApplicationPublic:
     """One application with its stages, deadlines and time left."""
     return ApplicationPublic.model_validate(
-        applications.get_application(session, actor, platform.calendar, application_id))
+        applications.get_application(session, actor, platform.calendar, application_id)
+    )
 
 
-@router.post("/{application_id}/form-review", response_model=ApplicationPublic,
-             responses=error_responses(409))
+@router.post(
+    "/{application_id}/form-review",
+    response_model=ApplicationPublic,
+    responses=error_responses(409),
+)
 def form_review(
     application_id: Id,
     body: FormReview,
@@ -76,13 +86,21 @@ def form_review(
     actor: Annotated[Actor, require_roles(Role.AUTHORITY)],
 ) -> ApplicationPublic:
     """Pass the application to the provider, or return it with the reason (authority)."""
-    return ApplicationPublic.model_validate(applications.form_review(
-        session, actor, platform.calendar, application_id,
-        passed=body.outcome == "pass", reason=body.reason))
+    return ApplicationPublic.model_validate(
+        applications.form_review(
+            session,
+            actor,
+            platform.calendar,
+            application_id,
+            passed=body.outcome == "pass",
+            reason=body.reason,
+        )
+    )
 
 
-@router.post("/{application_id}/decision", response_model=ApplicationPublic,
-             responses=error_responses(409))
+@router.post(
+    "/{application_id}/decision", response_model=ApplicationPublic, responses=error_responses(409)
+)
 def decide(
     application_id: Id,
     body: ProviderDecision,
@@ -94,10 +112,28 @@ def decide(
     (a provider of the datasets' organisation).
     """
     approve = body.outcome == "approve"
-    scope = Scope(grant_budget=body.grant_budget, datasets=tuple(body.datasets),
-                  job_kinds=tuple(body.job_kinds), policy=body.policy,
-                  period_start=body.period_start, period_end=body.period_end,
-                  report_interval_days=body.report_interval_days) if approve else None
-    return ApplicationPublic.model_validate(applications.decide(
-        session, actor, platform.calendar, application_id, approve=approve, scope=scope,
-        reason=body.reason, legal_basis=body.legal_basis))
+    scope = (
+        Scope(
+            grant_budget=body.grant_budget,
+            datasets=tuple(body.datasets),
+            job_kinds=tuple(body.job_kinds),
+            policy=body.policy,
+            period_start=body.period_start,
+            period_end=body.period_end,
+            report_interval_days=body.report_interval_days,
+        )
+        if approve
+        else None
+    )
+    return ApplicationPublic.model_validate(
+        applications.decide(
+            session,
+            actor,
+            platform.calendar,
+            application_id,
+            approve=approve,
+            scope=scope,
+            reason=body.reason,
+            legal_basis=body.legal_basis,
+        )
+    )

@@ -30,13 +30,17 @@ def list_changes(
     if actor.role in (Role.AUTHORITY, Role.AUDITOR, Role.ADMIN):
         return [AttributeChangePublic.model_validate(c) for c in found]
     if actor.role is Role.PROVIDER:
-        return [AttributeChangePublic.model_validate(c)
-                for c in found if c.requested_by == actor.username]
+        return [
+            AttributeChangePublic.model_validate(c)
+            for c in found
+            if c.requested_by == actor.username
+        ]
     raise PermissionDenied("attribute changes are read by the authority, auditors and providers")
 
 
-@router.post("/{change_id}/decision", response_model=AttributeChangePublic,
-             responses=error_responses(409))
+@router.post(
+    "/{change_id}/decision", response_model=AttributeChangePublic, responses=error_responses(409)
+)
 def decide(
     change_id: Id,
     body: AttributeDecision,
@@ -45,5 +49,5 @@ def decide(
 ) -> AttributeChangePublic:
     """Approve or reject a change request (authority)."""
     return AttributeChangePublic.model_validate(
-        changes.decide_change(session, actor, change_id, approve=body.approve,
-                                          note=body.note))
+        changes.decide_change(session, actor, change_id, approve=body.approve, note=body.note)
+    )

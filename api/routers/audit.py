@@ -33,20 +33,31 @@ def read(
     actor_name: Annotated[str | None, Query(alias="actor")] = None,
 ) -> AuditPage:
     """A page of entries after ``after_seq`` (auditor, admin); the read is itself audited."""
-    query = audit.AuditQuery(after_seq=after_seq, limit=limit, action=action,
-                             object_type=object_type, object_id=object_id, actor=actor_name)
+    query = audit.AuditQuery(
+        after_seq=after_seq,
+        limit=limit,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        actor=actor_name,
+    )
     entries = audit.read_entries(session, actor, query)
     return AuditPage(data=[AuditEntryPublic.model_validate(e) for e in entries], count=len(entries))
 
 
-@router.get("/export", response_class=StreamingResponse,
-            responses={200: {"content": {"application/x-ndjson": {}}}})
-def export(session: WriteSession, stream: StreamSession, actor: AuditorDep
-           ) -> StreamingResponse:
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}}}},
+)
+def export(session: WriteSession, stream: StreamSession, actor: AuditorDep) -> StreamingResponse:
     """The whole log as JSON lines, streamed (auditor, admin)."""
     audit.record_export(session, actor)
-    return StreamingResponse(_lines(stream), media_type="application/x-ndjson",
-                             headers={"Content-Disposition": 'attachment; filename="audit.jsonl"'})
+    return StreamingResponse(
+        _lines(stream),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": 'attachment; filename="audit.jsonl"'},
+    )
 
 
 def _lines(session: Session) -> Iterator[bytes]:
@@ -61,15 +72,20 @@ def verify(session: WriteSession, actor: AuditorDep) -> AuditVerifyPublic:
     return AuditVerifyPublic.model_validate(audit.verify_chain(session, actor))
 
 
-@router.get("/checkpoints", response_class=StreamingResponse,
-            responses={200: {"content": {"application/x-ndjson": {}}}})
-def checkpoints(session: WriteSession, platform: PlatformDep, actor: AuditorDep
-                ) -> StreamingResponse:
+@router.get(
+    "/checkpoints",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}}}},
+)
+def checkpoints(
+    session: WriteSession, platform: PlatformDep, actor: AuditorDep
+) -> StreamingResponse:
     """The anchor of the chain as JSON lines (auditor, admin): the Ed25519 public key first,
     then every signed checkpoint, to check an export of the log against without the server.
     """
     lines = audit.export_checkpoints(session, actor, platform.audit_anchor)
-    return StreamingResponse((line.encode("ascii") + b"\n" for line in lines),
-                             media_type="application/x-ndjson",
-                             headers={"Content-Disposition":
-                                      'attachment; filename="audit-checkpoints.jsonl"'})
+    return StreamingResponse(
+        (line.encode("ascii") + b"\n" for line in lines),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": 'attachment; filename="audit-checkpoints.jsonl"'},
+    )

@@ -34,41 +34,62 @@ async def read_limited(request: Request, limit: int, declared: int | None) -> by
 
 
 @router.post("", response_model=ComplaintPublic, status_code=201, responses=error_responses(404))
-def submit(body: ComplaintCreate, platform: PlatformDep, session: WriteSession,
-           actor: ActorDep) -> ComplaintPublic:
+def submit(
+    body: ComplaintCreate, platform: PlatformDep, session: WriteSession, actor: ActorDep
+) -> ComplaintPublic:
     """File a complaint against a dataset (any account); the provider answers within 10
     working days.
     """
-    return ComplaintPublic.model_validate(complaints.submit(
-        session, actor, platform.calendar, dataset=body.dataset, kind=body.kind,
-        description=body.description, evidence_text=body.evidence_text))
+    return ComplaintPublic.model_validate(
+        complaints.submit(
+            session,
+            actor,
+            platform.calendar,
+            dataset=body.dataset,
+            kind=body.kind,
+            description=body.description,
+            evidence_text=body.evidence_text,
+        )
+    )
 
 
 @router.get("", response_model=list[ComplaintPublic], responses=error_responses(404))
-def list_complaints(platform: PlatformDep, session: ReadSession, actor: ActorDep,
-                    status: str | None = None,
-                    dataset: str | None = None) -> list[ComplaintPublic]:
+def list_complaints(
+    platform: PlatformDep,
+    session: ReadSession,
+    actor: ActorDep,
+    status: str | None = None,
+    dataset: str | None = None,
+) -> list[ComplaintPublic]:
     """The complaints you may see: yours, those about your organisation's data, or all."""
-    found = complaints.list_complaints(session, actor, platform.calendar, status=status,
-                                       dataset=dataset)
+    found = complaints.list_complaints(
+        session, actor, platform.calendar, status=status, dataset=dataset
+    )
     return [ComplaintPublic.model_validate(c) for c in found]
 
 
 @router.get("/{complaint_id}", response_model=ComplaintPublic)
-def get_complaint(complaint_id: Id, platform: PlatformDep, session: ReadSession,
-                  actor: ActorDep) -> ComplaintPublic:
+def get_complaint(
+    complaint_id: Id, platform: PlatformDep, session: ReadSession, actor: ActorDep
+) -> ComplaintPublic:
     """One complaint with its evidence, its answer stage and time left."""
     return ComplaintPublic.model_validate(
-        complaints.get_complaint(session, actor, platform.calendar,
-                                 complaint_id))
+        complaints.get_complaint(session, actor, platform.calendar, complaint_id)
+    )
 
 
 @router.post(
     "/{complaint_id}/evidence",
     response_model=EvidencePublic,
     status_code=201,
-    openapi_extra={"requestBody": {"content": {"application/octet-stream": {
-        "schema": {"type": "string", "format": "binary"}}}, "required": True}},
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+            "required": True,
+        }
+    },
     responses=error_responses(409, 413),
 )
 async def add_evidence(
@@ -83,8 +104,14 @@ async def add_evidence(
     (at most 2 MiB, 10 files per complaint).
     """
     content = await read_limited(request, complaints.MAX_EVIDENCE_BYTES, content_length)
-    evidence = await run_in_threadpool(complaints.attach_evidence, platform, actor,
-                                       complaint_id, filename=x_filename, content=content)
+    evidence = await run_in_threadpool(
+        complaints.attach_evidence,
+        platform,
+        actor,
+        complaint_id,
+        filename=x_filename,
+        content=content,
+    )
     return EvidencePublic.model_validate(evidence)
 
 
@@ -93,19 +120,26 @@ async def add_evidence(
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
-def read_evidence(complaint_id: Id, evidence_id: Id, platform: PlatformDep,
-                  session: WriteSession, actor: ActorDep) -> Response:
+def read_evidence(
+    complaint_id: Id, evidence_id: Id, platform: PlatformDep, session: WriteSession, actor: ActorDep
+) -> Response:
     """An evidence file's bytes (whoever sees the complaint; the read is audited)."""
     evidence, content = complaints.read_evidence(
-        session, actor, complaints.evidence_dir(platform.settings), complaint_id,
-        evidence_id)
-    return Response(content, media_type="application/octet-stream", headers={
-        "Content-Disposition": f'attachment; filename="{evidence.filename}"',
-        "X-Content-SHA256": evidence.sha256})
+        session, actor, complaints.evidence_dir(platform.settings), complaint_id, evidence_id
+    )
+    return Response(
+        content,
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f'attachment; filename="{evidence.filename}"',
+            "X-Content-SHA256": evidence.sha256,
+        },
+    )
 
 
-@router.post("/{complaint_id}/answer", response_model=ComplaintPublic,
-             responses=error_responses(409))
+@router.post(
+    "/{complaint_id}/answer", response_model=ComplaintPublic, responses=error_responses(409)
+)
 def answer(
     complaint_id: Id,
     body: ComplaintAnswer,
@@ -116,6 +150,13 @@ def answer(
     ``reprocess`` (a new desensitised version from ``upload_id``) or ``end`` (withdraw the
     dataset for good); its suspension, if any, is resolved the same way.
     """
-    return ComplaintPublic.model_validate(complaints.answer_complaint(
-        platform, actor, complaint_id, step=body.outcome, text=body.answer,
-        reprocessing=body.reprocessing()))
+    return ComplaintPublic.model_validate(
+        complaints.answer_complaint(
+            platform,
+            actor,
+            complaint_id,
+            step=body.outcome,
+            text=body.answer,
+            reprocessing=body.reprocessing(),
+        )
+    )

@@ -24,15 +24,22 @@ def publish(
     them.
     """
     made = products.publish(
-        session, actor, title=body.title, description=body.description,
-        sources=[(s.dataset, s.version) for s in body.sources], grant_id=body.grant_id,
-        payload=body.payload, job_id=body.job_id)
+        session,
+        actor,
+        title=body.title,
+        description=body.description,
+        sources=[(s.dataset, s.version) for s in body.sources],
+        grant_id=body.grant_id,
+        payload=body.payload,
+        job_id=body.job_id,
+    )
     return product_public(made, with_payload=True)
 
 
 @router.get("", response_model=list[ProductPublic])
-def list_products(session: ReadSession, _actor: ActorDep,
-                  dataset: str | None = None) -> list[ProductPublic]:
+def list_products(
+    session: ReadSession, _actor: ActorDep, dataset: str | None = None
+) -> list[ProductPublic]:
     """Every published product (without payloads), newest first."""
     found = products.list_products(session, dataset=dataset)
     return [product_public(p, with_payload=False) for p in found]
@@ -41,5 +48,4 @@ def list_products(session: ReadSession, _actor: ActorDep,
 @router.get("/{product_id}", response_model=ProductPublic)
 def get_product(product_id: Id, session: WriteSession, actor: ActorDep) -> ProductPublic:
     """One product with its payload (any account)."""
-    return product_public(products.get_product(session, actor, product_id),
-                          with_payload=True)
+    return product_public(products.get_product(session, actor, product_id), with_payload=True)

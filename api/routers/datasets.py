@@ -40,8 +40,9 @@ PARQUET_MEDIA_TYPE = "application/vnd.apache.parquet"
 ProviderDep = Annotated[Actor, require_roles(Role.PROVIDER)]
 
 
-@router.post("", response_model=DatasetPublic, status_code=201,
-             responses=error_responses(404, 409, 410, 507))
+@router.post(
+    "", response_model=DatasetPublic, status_code=201, responses=error_responses(404, 409, 410, 507)
+)
 def register(body: DatasetCreate, platform: PlatformDep, actor: ProviderDep) -> DatasetPublic:
     """Register a dataset with its first version (provider)."""
     metadata = parse_metadata(body.model_dump(exclude={"source", "format"}))
@@ -65,15 +66,20 @@ def entry(name: str, platform: PlatformDep, actor: ActorDep) -> DatasetPublic:
     return dataset_public(found, details=sees_details(actor, found))
 
 
-@router.post("/{name}/versions", response_model=DatasetPublic, status_code=201,
-             responses=error_responses(409, 410, 507))
+@router.post(
+    "/{name}/versions",
+    response_model=DatasetPublic,
+    status_code=201,
+    responses=error_responses(409, 410, 507),
+)
 def add_version(
     name: str, body: VersionCreate, platform: PlatformDep, actor: ProviderDep
 ) -> DatasetPublic:
     """Store new data as the next version; old versions stay readable (provider)."""
     source = registry.DataSource(upload_id=body.source.upload_id, path=body.source.path)
-    updated = registry.add_version(platform, actor, name, source, parse_format(body.format),
-                                   body.note)
+    updated = registry.add_version(
+        platform, actor, name, source, parse_format(body.format), body.note
+    )
     return dataset_public(updated, details=True)
 
 
@@ -104,8 +110,9 @@ def preview(
 ) -> PreviewPublic:
     """Preview rows: synthetic for conditional data, real for unconditional data."""
     synthetic, table = reads.preview(platform, actor, name, rows)
-    return PreviewPublic(dataset=name, synthetic=synthetic, columns=table.column_names,
-                         rows=_rows(table))
+    return PreviewPublic(
+        dataset=name, synthetic=synthetic, columns=table.column_names, rows=_rows(table)
+    )
 
 
 @router.get("/{name}/rows", response_model=RowsPage, responses=error_responses(503))
@@ -119,15 +126,24 @@ def rows(
 ) -> RowsPage:
     """A page of rows of unconditional data; refused for every other attribute."""
     number, total, table = reads.query_rows(platform, actor, name, version, offset, limit)
-    return RowsPage(dataset=name, version=number, total_rows=total, offset=offset, limit=limit,
-                    columns=table.column_names, rows=_rows(table))
+    return RowsPage(
+        dataset=name,
+        version=number,
+        total_rows=total,
+        offset=offset,
+        limit=limit,
+        columns=table.column_names,
+        rows=_rows(table),
+    )
 
 
 @router.get(
     "/{name}/download",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/vnd.apache.parquet": {}, "text/csv": {}}},
-               **error_responses(503)},
+    responses={
+        200: {"content": {"application/vnd.apache.parquet": {}, "text/csv": {}}},
+        **error_responses(503),
+    },
 )
 def download(
     name: str,
@@ -143,16 +159,19 @@ def download(
     is hashed as it streams and cut short, below its ``Content-Length``, if the hash fails.
     """
     plan = reads.plan_download(platform, actor, name, version, format)
-    headers = {"Content-Disposition": f'attachment; filename="{plan.filename}"',
-               "X-Dataset-Version": str(plan.version)}
+    headers = {
+        "Content-Disposition": f'attachment; filename="{plan.filename}"',
+        "X-Dataset-Version": str(plan.version),
+    }
     media = "text/csv"
     if plan.format == "parquet":
         media = PARQUET_MEDIA_TYPE
         headers["Content-Length"] = str(plan.byte_size)
         digest = base64.b64encode(bytes.fromhex(plan.sha256)).decode("ascii")
         headers["Repr-Digest"] = f"sha-256=:{digest}:"
-    return StreamingResponse(reads.download_body(platform, actor, plan), media_type=media,
-                             headers=headers)
+    return StreamingResponse(
+        reads.download_body(platform, actor, plan), media_type=media, headers=headers
+    )
 
 
 @router.get("/{name}/integrity", response_model=IntegrityPublic)
@@ -169,22 +188,41 @@ def record_desensitisation(
     name: str, body: DesensitisationCreate, session: WriteSession, actor: ProviderDep
 ) -> DesensitisationPublic:
     """Add to a dataset's desensitisation record (provider)."""
-    return DesensitisationPublic.model_validate(changes.record_desensitisation(
-        session, actor, name, method=body.method, description=body.description,
-        version=body.version))
+    return DesensitisationPublic.model_validate(
+        changes.record_desensitisation(
+            session,
+            actor,
+            name,
+            method=body.method,
+            description=body.description,
+            version=body.version,
+        )
+    )
 
 
-@router.post("/{name}/attribute-changes", response_model=AttributeChangePublic,
-             status_code=201, responses=error_responses(409))
+@router.post(
+    "/{name}/attribute-changes",
+    response_model=AttributeChangePublic,
+    status_code=201,
+    responses=error_responses(409),
+)
 def request_attribute_change(
     name: str, body: AttributeChangeCreate, session: WriteSession, actor: ProviderDep
 ) -> AttributeChangePublic:
     """Ask the authority to change the open attribute (provider)."""
     target = parse_enum(OpenAttribute, body.to_attribute, "to_attribute")
-    return AttributeChangePublic.model_validate(changes.request_change(
-        session, actor, name, to_attribute=target, legal_basis=body.legal_basis,
-        desensitisation_id=body.desensitisation_id,
-        consent_reference=body.consent_reference, reason=body.reason))
+    return AttributeChangePublic.model_validate(
+        changes.request_change(
+            session,
+            actor,
+            name,
+            to_attribute=target,
+            legal_basis=body.legal_basis,
+            desensitisation_id=body.desensitisation_id,
+            consent_reference=body.consent_reference,
+            reason=body.reason,
+        )
+    )
 
 
 def _rows(table: pa.Table) -> list[dict[str, Any]]:

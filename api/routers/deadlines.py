@@ -24,5 +24,6 @@ def overdue(
     """Open stages past their deadline as of ``on`` (default today), most overdue first."""
     day = on or platform.calendar.local_date(utc_now())
     items = list_overdue(session, actor, platform.calendar, on=day)
-    return OverdueList(on=day, data=[OverduePublic.model_validate(i) for i in items],
-                       count=len(items))
+    return OverdueList(
+        on=day, data=[OverduePublic.model_validate(i) for i in items], count=len(items)
+    )

@@ -32,9 +32,16 @@ def submit(
     actor: Annotated[Actor, require_roles(Role.USER)],
 ) -> DemandPublic:
     """Ask for data not yet open (a user)."""
-    return DemandPublic.model_validate(demands.submit_demand(
-        session, actor, platform.calendar, description=body.description,
-        dataset_name=body.dataset, provider_org_id=body.provider_org_id))
+    return DemandPublic.model_validate(
+        demands.submit_demand(
+            session,
+            actor,
+            platform.calendar,
+            description=body.description,
+            dataset_name=body.dataset,
+            provider_org_id=body.provider_org_id,
+        )
+    )
 
 
 @router.get("", response_model=list[DemandPublic])
@@ -48,15 +55,18 @@ def list_demands(
 
 
 @router.get("/{demand_id}", response_model=DemandPublic)
-def get_demand(demand_id: Id, platform: PlatformDep, session: ReadSession,
-               actor: ActorDep) -> DemandPublic:
+def get_demand(
+    demand_id: Id, platform: PlatformDep, session: ReadSession, actor: ActorDep
+) -> DemandPublic:
     """One request with its stages, deadlines and time left."""
-    return DemandPublic.model_validate(demands.get_demand(session, actor, platform.calendar,
-                                                          demand_id))
+    return DemandPublic.model_validate(
+        demands.get_demand(session, actor, platform.calendar, demand_id)
+    )
 
 
-@router.post("/{demand_id}/form-review", response_model=DemandPublic,
-             responses=error_responses(409))
+@router.post(
+    "/{demand_id}/form-review", response_model=DemandPublic, responses=error_responses(409)
+)
 def form_review(
     demand_id: Id,
     body: DemandFormReview,
@@ -67,23 +77,50 @@ def form_review(
     """Pass the request to a provider organisation, or return it with the reason
     (authority).
     """
-    return DemandPublic.model_validate(demands.form_review(
-        session, actor, platform.calendar, demand_id, passed=body.outcome == "pass",
-        reason=body.reason, provider_org_id=body.provider_org_id))
+    return DemandPublic.model_validate(
+        demands.form_review(
+            session,
+            actor,
+            platform.calendar,
+            demand_id,
+            passed=body.outcome == "pass",
+            reason=body.reason,
+            provider_org_id=body.provider_org_id,
+        )
+    )
 
 
 @router.post("/{demand_id}/answer", response_model=DemandPublic, responses=error_responses(409))
-def answer(demand_id: Id, body: DemandAnswer, platform: PlatformDep,
-           session: WriteSession, actor: ProviderDep) -> DemandPublic:
+def answer(
+    demand_id: Id,
+    body: DemandAnswer,
+    platform: PlatformDep,
+    session: WriteSession,
+    actor: ProviderDep,
+) -> DemandPublic:
     """Agree to open the data, or refuse with the reason (the provider it was passed to)."""
-    return DemandPublic.model_validate(demands.answer(
-        session, actor, platform.calendar, demand_id, agree=body.outcome == "agree",
-        reason=body.reason, legal_basis=body.legal_basis))
+    return DemandPublic.model_validate(
+        demands.answer(
+            session,
+            actor,
+            platform.calendar,
+            demand_id,
+            agree=body.outcome == "agree",
+            reason=body.reason,
+            legal_basis=body.legal_basis,
+        )
+    )
 
 
 @router.post("/{demand_id}/opened", response_model=DemandPublic, responses=error_responses(409))
-def opened(demand_id: Id, body: DemandOpened, platform: PlatformDep,
-           session: WriteSession, actor: ProviderDep) -> DemandPublic:
+def opened(
+    demand_id: Id,
+    body: DemandOpened,
+    platform: PlatformDep,
+    session: WriteSession,
+    actor: ProviderDep,
+) -> DemandPublic:
     """Record that the data is open, linking its catalog dataset (the provider)."""
-    return DemandPublic.model_validate(demands.mark_opened(session, actor, platform.calendar,
-                                                           demand_id, dataset=body.dataset))
+    return DemandPublic.model_validate(
+        demands.mark_opened(session, actor, platform.calendar, demand_id, dataset=body.dataset)
+    )

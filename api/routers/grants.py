@@ -27,8 +27,9 @@ def list_grants(
 ) -> list[GrantPublic]:
     """The grants you may see; ``status`` is as of now (``expired`` finds lapsed ones)."""
     wanted = parse_enum(GrantStatus, status, "status") if status else None
-    return [GrantPublic.model_validate(g)
-            for g in grants.list_grants(session, actor, status=wanted)]
+    return [
+        GrantPublic.model_validate(g) for g in grants.list_grants(session, actor, status=wanted)
+    ]
 
 
 @router.get("/{grant_id}", response_model=GrantPublic)
@@ -49,11 +50,13 @@ def budget(grant_id: Id, session: WriteSession, actor: ActorDep) -> GrantBudgetP
 
 
 @router.get("/{grant_id}/agreement", response_model=AgreementPublic)
-def agreement(grant_id: Id, platform: PlatformDep, session: ReadSession,
-              actor: ActorDep) -> AgreementPublic:
+def agreement(
+    grant_id: Id, platform: PlatformDep, session: ReadSession, actor: ActorDep
+) -> AgreementPublic:
     """The agreement in force, which the grant's holder accepts to activate it."""
     return AgreementPublic.model_validate(
-        grants.agreement_for(session, actor, platform.agreement, grant_id))
+        grants.agreement_for(session, actor, platform.agreement, grant_id)
+    )
 
 
 @router.post("/{grant_id}/accept", response_model=GrantPublic, responses=error_responses(409))
@@ -67,33 +70,45 @@ def accept(
     """Accept the agreement (the grant's holder): the grant becomes active and its budget
     accounts open.
     """
-    return GrantPublic.model_validate(grants.accept(
-        session, actor, platform.agreement, grant_id, version=body.agreement_version,
-        sha256=body.agreement_sha256))
+    return GrantPublic.model_validate(
+        grants.accept(
+            session,
+            actor,
+            platform.agreement,
+            grant_id,
+            version=body.agreement_version,
+            sha256=body.agreement_sha256,
+        )
+    )
 
 
-def _change(session: Session, actor: Actor, grant_id: int, step: str,
-            body: GrantStatusChange) -> GrantPublic:
-    return GrantPublic.model_validate(grants.change_status(session, actor, grant_id, step,
-                                                           reason=body.reason))
+def _change(
+    session: Session, actor: Actor, grant_id: int, step: str, body: GrantStatusChange
+) -> GrantPublic:
+    return GrantPublic.model_validate(
+        grants.change_status(session, actor, grant_id, step, reason=body.reason)
+    )
 
 
 @router.post("/{grant_id}/suspend", response_model=GrantPublic, responses=error_responses(409))
-def suspend(grant_id: Id, body: GrantStatusChange, session: WriteSession,
-            actor: ProviderDep) -> GrantPublic:
+def suspend(
+    grant_id: Id, body: GrantStatusChange, session: WriteSession, actor: ProviderDep
+) -> GrantPublic:
     """Suspend an active grant, with the reason (a provider of its organisation)."""
     return _change(session, actor, grant_id, "suspend", body)
 
 
 @router.post("/{grant_id}/resume", response_model=GrantPublic, responses=error_responses(409))
-def resume(grant_id: Id, body: GrantStatusChange, session: WriteSession,
-           actor: ProviderDep) -> GrantPublic:
+def resume(
+    grant_id: Id, body: GrantStatusChange, session: WriteSession, actor: ProviderDep
+) -> GrantPublic:
     """Resume a suspended grant (a provider of its organisation)."""
     return _change(session, actor, grant_id, "resume", body)
 
 
 @router.post("/{grant_id}/revoke", response_model=GrantPublic, responses=error_responses(409))
-def revoke(grant_id: Id, body: GrantStatusChange, session: WriteSession,
-           actor: ProviderDep) -> GrantPublic:
+def revoke(
+    grant_id: Id, body: GrantStatusChange, session: WriteSession, actor: ProviderDep
+) -> GrantPublic:
     """Revoke a grant for good, with the reason (a provider of its organisation)."""
     return _change(session, actor, grant_id, "revoke", body)

@@ -36,24 +36,40 @@ def _dispatcher(request: Request) -> JobDispatcher:
 
 
 @router.post("/jobs", response_model=JobPublic, status_code=201, responses=error_responses(404))
-def submit(body: JobCreate, request: Request, platform: PlatformDep,
-           actor: Annotated[Actor, require_roles(Role.USER)]) -> JobPublic:
+def submit(
+    body: JobCreate,
+    request: Request,
+    platform: PlatformDep,
+    actor: Annotated[Actor, require_roles(Role.USER)],
+) -> JobPublic:
     """Submit a job under an active grant covering its datasets and kind. The model is
     checked (parameters, RestrictedPython) before anything is stored; then it is queued.
     """
     job = service.submit(
-        platform, actor,
-        JobRequest(datasets=body.datasets, kind=body.kind, source=body.source,
-                   model=body.model, params=body.params, grant=body.grant,
-                   profile=body.profile),
-        models=_vetted_models(request), notify=_dispatcher(request).notify)
+        platform,
+        actor,
+        JobRequest(
+            datasets=body.datasets,
+            kind=body.kind,
+            source=body.source,
+            model=body.model,
+            params=body.params,
+            grant=body.grant,
+            profile=body.profile,
+        ),
+        models=_vetted_models(request),
+        notify=_dispatcher(request).notify,
+    )
     return JobPublic.model_validate(job)
 
 
-@router.post("/jobs/dry-run", response_model=DryRunPublic,
-             responses=error_responses(404, 409))
-def dry_run(body: DryRunCreate, request: Request, platform: PlatformDep,
-            actor: Annotated[Actor, require_roles(Role.USER)]) -> DryRunPublic:
+@router.post("/jobs/dry-run", response_model=DryRunPublic, responses=error_responses(404, 409))
+def dry_run(
+    body: DryRunCreate,
+    request: Request,
+    platform: PlatformDep,
+    actor: Annotated[Actor, require_roles(Role.USER)],
+) -> DryRunPublic:
     """Run a model on its datasets' mock tables (generated from the data dictionaries) in
     the sandbox of a real job, and answer with everything at once: result, log, errors with
     their lines, what its DP calls would spend per dataset and what the release checks
@@ -63,19 +79,29 @@ def dry_run(body: DryRunCreate, request: Request, platform: PlatformDep,
     dry runs at once (yours, or the server's) are refused with ``409``.
     """
     run = dry_runs.dry_run(
-        platform, actor,
-        JobRequest(datasets=body.datasets, kind=body.kind, source=body.source,
-                   model=body.model, params=body.params, grant=body.grant,
-                   profile=body.profile),
-        models=_vetted_models(request))
+        platform,
+        actor,
+        JobRequest(
+            datasets=body.datasets,
+            kind=body.kind,
+            source=body.source,
+            model=body.model,
+            params=body.params,
+            grant=body.grant,
+            profile=body.profile,
+        ),
+        models=_vetted_models(request),
+    )
     return DryRunPublic.model_validate(run)
 
 
-@router.get("/datasets/{name}/mock", response_model=MockTablePublic,
-            responses=error_responses(404))
-def mock_table(name: str, platform: PlatformDep,
-               actor: Annotated[Actor, require_roles(Role.USER)],
-               grant: Annotated[str | None, Query(max_length=64)] = None) -> MockTablePublic:
+@router.get("/datasets/{name}/mock", response_model=MockTablePublic, responses=error_responses(404))
+def mock_table(
+    name: str,
+    platform: PlatformDep,
+    actor: Annotated[Actor, require_roles(Role.USER)],
+    grant: Annotated[str | None, Query(max_length=64)] = None,
+) -> MockTablePublic:
     """The mock table a dry run of the dataset reads, for a run on your own machine
     (``sandbox run --mock``), with the effective policy under your grant and what the grant
     has left. Only for a holder of an active grant covering the dataset (everyone else has
@@ -85,13 +111,19 @@ def mock_table(name: str, platform: PlatformDep,
 
 
 @router.get("/jobs", response_model=list[JobPublic])
-def list_jobs(session: ReadSession, actor: ActorDep, state: str | None = None,
-              limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[JobPublic]:
+def list_jobs(
+    session: ReadSession,
+    actor: ActorDep,
+    state: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[JobPublic]:
     """The jobs you may see, newest first (yours; a provider's reviewers see the jobs run
     under their organisation's grants; oversight sees all).
     """
-    return [JobPublic.model_validate(j) for j in service.list_jobs(session, actor, state=state,
-                                                                    limit=limit)]
+    return [
+        JobPublic.model_validate(j)
+        for j in service.list_jobs(session, actor, state=state, limit=limit)
+    ]
 
 
 @router.get("/jobs/{job_id}", response_model=JobPublic)
@@ -109,8 +141,9 @@ def get_log(job_id: Id, session: ReadSession, actor: ActorDep) -> JobLog:
     return JobLog.model_validate(service.read_log(session, actor, job_id))
 
 
-@router.post("/jobs/{job_id}/log/release-request", response_model=JobPublic,
-             responses=error_responses(409))
+@router.post(
+    "/jobs/{job_id}/log/release-request", response_model=JobPublic, responses=error_responses(409)
+)
 def request_log_review(job_id: Id, session: WriteSession, actor: ActorDep) -> JobPublic:
     """Ask for your job's held log and errors to be reviewed (a job that failed, was
     rejected or cancelled, or waits in review): a reviewer of the granting organisation
@@ -120,8 +153,13 @@ def request_log_review(job_id: Id, session: WriteSession, actor: ActorDep) -> Jo
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobPublic, responses=error_responses(409))
-def cancel(job_id: Id, request: Request, session: WriteSession, actor: ActorDep,
-           after_commit: BackgroundTasks) -> JobPublic:
+def cancel(
+    job_id: Id,
+    request: Request,
+    session: WriteSession,
+    actor: ActorDep,
+    after_commit: BackgroundTasks,
+) -> JobPublic:
     """Cancel a job (its owner): at once if it has not started, within a second if it runs."""
     job = service.cancel(session, actor, job_id)
     after_commit.add_task(_dispatcher(request).notify)

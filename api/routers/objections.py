@@ -15,37 +15,52 @@ router = APIRouter(prefix="/objections", tags=["objections"])
 
 
 @router.post("", response_model=ObjectionPublic, status_code=201, responses=error_responses(404))
-def submit(body: ObjectionCreate, platform: PlatformDep, session: WriteSession,
-           actor: ActorDep) -> ObjectionPublic:
+def submit(
+    body: ObjectionCreate, platform: PlatformDep, session: WriteSession, actor: ActorDep
+) -> ObjectionPublic:
     """Object to an error or omission in a dataset (any account); the provider answers
     within 10 working days.
     """
-    return ObjectionPublic.model_validate(objections.submit(
-        session, actor, platform.calendar, dataset=body.dataset, kind=body.kind,
-        description=body.description))
+    return ObjectionPublic.model_validate(
+        objections.submit(
+            session,
+            actor,
+            platform.calendar,
+            dataset=body.dataset,
+            kind=body.kind,
+            description=body.description,
+        )
+    )
 
 
 @router.get("", response_model=list[ObjectionPublic], responses=error_responses(404))
-def list_objections(platform: PlatformDep, session: ReadSession, actor: ActorDep,
-                    status: str | None = None,
-                    dataset: str | None = None) -> list[ObjectionPublic]:
+def list_objections(
+    platform: PlatformDep,
+    session: ReadSession,
+    actor: ActorDep,
+    status: str | None = None,
+    dataset: str | None = None,
+) -> list[ObjectionPublic]:
     """The objections you may see: yours, those about your organisation's data, or all."""
-    found = objections.list_objections(session, actor, platform.calendar, status=status,
-                                       dataset=dataset)
+    found = objections.list_objections(
+        session, actor, platform.calendar, status=status, dataset=dataset
+    )
     return [ObjectionPublic.model_validate(o) for o in found]
 
 
 @router.get("/{objection_id}", response_model=ObjectionPublic)
-def get_objection(objection_id: Id, platform: PlatformDep, session: ReadSession,
-                  actor: ActorDep) -> ObjectionPublic:
+def get_objection(
+    objection_id: Id, platform: PlatformDep, session: ReadSession, actor: ActorDep
+) -> ObjectionPublic:
     """One objection with its answer stage and time left."""
     return ObjectionPublic.model_validate(
-        objections.get_objection(session, actor, platform.calendar,
-                                 objection_id))
+        objections.get_objection(session, actor, platform.calendar, objection_id)
+    )
 
 
-@router.post("/{objection_id}/answer", response_model=ObjectionPublic,
-             responses=error_responses(409))
+@router.post(
+    "/{objection_id}/answer", response_model=ObjectionPublic, responses=error_responses(409)
+)
 def answer(
     objection_id: Id,
     body: ObjectionAnswer,
@@ -56,6 +71,14 @@ def answer(
     """Answer an objection (a provider of the dataset's organisation): ``corrected``, with
     the new version that holds the correction where there is one, or ``rejected``.
     """
-    return ObjectionPublic.model_validate(objections.answer(
-        session, actor, platform.calendar, objection_id, outcome=body.outcome,
-        text=body.answer, corrected_version=body.version))
+    return ObjectionPublic.model_validate(
+        objections.answer(
+            session,
+            actor,
+            platform.calendar,
+            objection_id,
+            outcome=body.outcome,
+            text=body.answer,
+            corrected_version=body.version,
+        )
+    )

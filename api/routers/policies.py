@@ -21,7 +21,6 @@ from sandbox.policies import to_dict
 router = APIRouter(tags=["policies"])
 
 
-
 @router.get("/policies/floor", response_model=PolicyPublic)
 def floor(session: ReadSession, _actor: ActorDep) -> PolicyPublic:
     """The authority's platform floor (every account may read the rules)."""
@@ -60,7 +59,8 @@ def set_dataset_policy(
 ) -> PolicyPublic:
     """Set a dataset's policy (its provider); refused with every rule looser than the floor."""
     return PolicyPublic.model_validate(
-        policy_store.set_dataset_policy(session, actor, name, body.document))
+        policy_store.set_dataset_policy(session, actor, name, body.document)
+    )
 
 
 @router.get("/budgets/{name}", response_model=BudgetPublic)

@@ -41,26 +41,30 @@ def read_review(job_id: Id, session: WriteSession, actor: ActorDep) -> ReviewPub
     return ReviewPublic.model_validate(service.review_view(session, actor, job_id))
 
 
-@router.post("/reviews/{job_id}/decision", response_model=ReviewPublic,
-             responses=error_responses(409))
-def decide(job_id: Id, body: DecisionIn, session: WriteSession,
-           actor: ActorDep) -> ReviewPublic:
+@router.post(
+    "/reviews/{job_id}/decision", response_model=ReviewPublic, responses=error_responses(409)
+)
+def decide(job_id: Id, body: DecisionIn, session: WriteSession, actor: ActorDep) -> ReviewPublic:
     """Approve, reject (with a reason) or return for changes (with a reason); the result is
     released once the policy's number of distinct reviewers approved.
     """
-    return ReviewPublic.model_validate(service.decide(session, actor, job_id, body.outcome,
-                                                      body.reason))
+    return ReviewPublic.model_validate(
+        service.decide(session, actor, job_id, body.outcome, body.reason)
+    )
 
 
-@router.post("/reviews/{job_id}/log-decision", response_model=ReviewPublic,
-             responses=error_responses(409))
-def decide_log(job_id: Id, body: LogDecisionIn, session: WriteSession,
-               actor: ActorDep) -> ReviewPublic:
+@router.post(
+    "/reviews/{job_id}/log-decision", response_model=ReviewPublic, responses=error_responses(409)
+)
+def decide_log(
+    job_id: Id, body: LogDecisionIn, session: WriteSession, actor: ActorDep
+) -> ReviewPublic:
     """Release a held log and errors to the job's author, or refuse (with a reason);
     frozen while one of the job's datasets or its grant is suspended. Audited.
     """
-    return ReviewPublic.model_validate(log_reviews.decide(session, actor, job_id,
-                                                          body.outcome, body.reason))
+    return ReviewPublic.model_validate(
+        log_reviews.decide(session, actor, job_id, body.outcome, body.reason)
+    )
 
 
 @router.get("/results/{job_id}", responses=error_responses(409))
@@ -76,5 +80,8 @@ def download(
     """
     content, media = downloads.download_result(session, actor, job_id, format, part)
     suffix = {"json": "json", "csv": "csv", "parquet": "parquet"}[format]
-    return Response(content, media_type=media, headers={
-        "Content-Disposition": f'attachment; filename="job-{job_id}-result.{suffix}"'})
+    return Response(
+        content,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="job-{job_id}-result.{suffix}"'},
+    )

@@ -21,28 +21,45 @@ router = APIRouter(prefix="/datasets", tags=["suspensions"])
 ProviderDep = Annotated[Actor, require_roles(Role.PROVIDER)]
 
 
-@router.post("/{name}/suspend", response_model=SuspensionPublic, status_code=201,
-             responses=error_responses(409))
-def suspend(name: str, body: SuspensionCreate, session: WriteSession,
-            actor: ProviderDep) -> SuspensionPublic:
+@router.post(
+    "/{name}/suspend",
+    response_model=SuspensionPublic,
+    status_code=201,
+    responses=error_responses(409),
+)
+def suspend(
+    name: str, body: SuspensionCreate, session: WriteSession, actor: ProviderDep
+) -> SuspensionPublic:
     """Suspend a dataset at once (a provider of its organisation): no grant covers it and
     it is neither downloaded, queried nor previewed until it is restored.
     """
-    return SuspensionPublic.model_validate(suspensions.suspend(
-        session, actor, name, reason=body.reason, complaint_id=body.complaint_id))
+    return SuspensionPublic.model_validate(
+        suspensions.suspend(
+            session, actor, name, reason=body.reason, complaint_id=body.complaint_id
+        )
+    )
 
 
-@router.post("/{name}/suspension/resolve", response_model=SuspensionPublic,
-             responses=error_responses(409))
-def resolve(name: str, body: SuspensionResolve, platform: PlatformDep,
-            actor: ProviderDep) -> SuspensionPublic:
+@router.post(
+    "/{name}/suspension/resolve", response_model=SuspensionPublic, responses=error_responses(409)
+)
+def resolve(
+    name: str, body: SuspensionResolve, platform: PlatformDep, actor: ProviderDep
+) -> SuspensionPublic:
     """Resolve the suspension (a provider of the dataset's organisation): ``restore``,
     ``reprocess`` (a new desensitised version from ``upload_id``, recorded with its
     ``method``) or ``end`` (the dataset is withdrawn for good).
     """
-    return SuspensionPublic.model_validate(suspensions.resolve_dataset(
-        platform, actor, name, step=body.outcome, note=body.note,
-        reprocessing=body.reprocessing()))
+    return SuspensionPublic.model_validate(
+        suspensions.resolve_dataset(
+            platform,
+            actor,
+            name,
+            step=body.outcome,
+            note=body.note,
+            reprocessing=body.reprocessing(),
+        )
+    )
 
 
 @router.get("/{name}/suspensions", response_model=list[SuspensionPublic])
@@ -55,8 +72,7 @@ def history(name: str, session: ReadSession, _actor: ActorDep) -> list[Suspensio
 def leak_trace(
     name: str,
     session: WriteSession,
-    actor: Annotated[Actor, require_roles(Role.PROVIDER, Role.AUTHORITY, Role.AUDITOR,
-                                          Role.ADMIN)],
+    actor: Annotated[Actor, require_roles(Role.PROVIDER, Role.AUTHORITY, Role.AUDITOR, Role.ADMIN)],
     version: Version | None = None,
 ) -> TracePublic:
     """Every job, result, release, download, query, preview and charge that touched the

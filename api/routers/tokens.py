@@ -18,8 +18,7 @@ def create_token(body: TokenCreate, session: WriteSession, actor: ActorDep) -> T
     user_id = body.user_id if body.user_id is not None else actor.user_id
     if user_id is None:
         raise InvalidRequest("name the user_id the token is for")
-    issued = tokens.issue_token(session, actor, user_id=user_id, name=body.name,
-                                days=body.days)
+    issued = tokens.issue_token(session, actor, user_id=user_id, name=body.name, days=body.days)
     return TokenCreated(token=issued.secret, info=TokenPublic.model_validate(issued.info))
 
 
@@ -31,8 +30,9 @@ def list_tokens(
     target = user_id if user_id is not None else actor.user_id
     if target is None:
         raise InvalidRequest("name the user_id whose tokens to list")
-    return [TokenPublic.model_validate(t)
-            for t in tokens.list_tokens(session, actor, user_id=target)]
+    return [
+        TokenPublic.model_validate(t) for t in tokens.list_tokens(session, actor, user_id=target)
+    ]
 
 
 @router.delete("/{token_id}", response_model=TokenPublic)

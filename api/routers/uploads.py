@@ -19,8 +19,14 @@ router = APIRouter(prefix="/uploads", tags=["uploads"])
     "",
     response_model=UploadPublic,
     status_code=201,
-    openapi_extra={"requestBody": {"content": {"application/octet-stream": {
-        "schema": {"type": "string", "format": "binary"}}}, "required": True}},
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+            "required": True,
+        }
+    },
     responses=error_responses(408, 413, 507),
 )
 async def upload(
@@ -58,8 +64,12 @@ async def upload(
     except BaseException:
         platform.staging.discard(staged.upload_id)
         raise
-    return UploadPublic(upload_id=staged.upload_id, filename=x_filename,
-                        byte_size=staged.byte_size, sha256=staged.sha256)
+    return UploadPublic(
+        upload_id=staged.upload_id,
+        filename=x_filename,
+        byte_size=staged.byte_size,
+        sha256=staged.sha256,
+    )
 
 
 @router.delete("/{upload_id}", status_code=204, responses=error_responses(410))

@@ -21,8 +21,9 @@ def submit(
     actor: Annotated[Actor, require_roles(Role.USER)],
 ) -> ReportPublic:
     """File a usage or risk report on one of your grants."""
-    return ReportPublic.model_validate(reports.submit(session, actor, grant_id=body.grant_id,
-                                                      kind=body.kind, fields=body.fields()))
+    return ReportPublic.model_validate(
+        reports.submit(session, actor, grant_id=body.grant_id, kind=body.kind, fields=body.fields())
+    )
 
 
 @router.get("", response_model=list[ReportPublic], responses=error_responses(404))
@@ -38,14 +39,18 @@ def list_reports(
 
 
 @router.get("/due", response_model=ReportDueList)
-def due(platform: PlatformDep, session: ReadSession, actor: ActorDep,
-        missing: bool = False) -> ReportDueList:
+def due(
+    platform: PlatformDep, session: ReadSession, actor: ActorDep, missing: bool = False
+) -> ReportDueList:
     """When each report is due on the grants you may see; ``missing=true``: only the
     missing ones.
     """
     found = reports.reports_due(session, actor, platform.calendar, missing_only=missing)
-    return ReportDueList(data=[ReportDuePublic.model_validate(d) for d in found], count=len(found),
-                         missing=sum(1 for d in found if d.missing))
+    return ReportDueList(
+        data=[ReportDuePublic.model_validate(d) for d in found],
+        count=len(found),
+        missing=sum(1 for d in found if d.missing),
+    )
 
 
 @router.get("/{report_id}", response_model=ReportPublic)

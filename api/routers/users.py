@@ -24,9 +24,14 @@ def create_user(
     actor: Annotated[Actor, require_roles(Role.ADMIN)],
 ) -> UserCreated:
     """Create an account (admin), with a first token whose secret is shown once."""
-    user = service.create_user(session, actor, username=body.username, role=body.role,
-                               display_name=body.display_name,
-                               organisation_id=body.organisation_id)
+    user = service.create_user(
+        session,
+        actor,
+        username=body.username,
+        role=body.role,
+        display_name=body.display_name,
+        organisation_id=body.organisation_id,
+    )
     secret = None
     if body.with_token:
         secret = tokens.issue_token(session, actor, user_id=user.id, name="initial").secret
@@ -66,8 +71,10 @@ def set_eligibility(
 ) -> UserPublic:
     """Record an eligibility fact (authority or admin); who and when are kept."""
     return UserPublic.model_validate(
-        service.set_eligibility(session, actor, user_id, fact=body.fact,
-                                value=body.value, note=body.note))
+        service.set_eligibility(
+            session, actor, user_id, fact=body.fact, value=body.value, note=body.note
+        )
+    )
 
 
 @router.post("/{user_id}/deactivate", response_model=UserPublic)

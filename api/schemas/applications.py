@@ -83,7 +83,8 @@ class ProviderDecision(Strict):
     legal_basis: str = Field(default="", max_length=TEXT_CHARS)
     datasets: list[str] = Field(default_factory=list, max_length=50)
     job_kinds: list[Annotated[JobKind, NamesChoices("job kind")]] = Field(
-        default_factory=lambda: [JobKind.DP], max_length=2)
+        default_factory=lambda: [JobKind.DP], max_length=2
+    )
     grant_budget: int | float | str | dict[str, Any] | None = None
     """The grant's privacy budget: a number, exact decimal text, or ``{loss, delta}``."""
     policy: dict[str, Any] | str | None = None

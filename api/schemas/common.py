@@ -36,8 +36,9 @@ class FromDomain(BaseModel):
     required, those with a default too.
     """
 
-    model_config = ConfigDict(from_attributes=True,
-                              json_schema_serialization_defaults_required=True)
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_serialization_defaults_required=True
+    )
 
 
 def no_default(field_schema: dict[str, Any]) -> None:
@@ -72,9 +73,11 @@ def not_one_of(label: str, value: object, kind: type[enum.StrEnum]) -> PydanticC
     shown = repr(value)
     if len(shown) > SHOWN_CHARS:
         shown = shown[:SHOWN_CHARS] + "..."
-    return PydanticCustomError("enum", "{label}{value} is not one of: {allowed}",
-                               {"label": f"{label} " if label else "", "value": shown,
-                                "allowed": allowed_values(kind)})
+    return PydanticCustomError(
+        "enum",
+        "{label}{value} is not one of: {allowed}",
+        {"label": f"{label} " if label else "", "value": shown, "allowed": allowed_values(kind)},
+    )
 
 
 class NamesChoices:

@@ -24,6 +24,7 @@ from sandbox.catalog.model import CatalogEntry, OpenAttribute, SourceFormat, Upd
 
 # ---- registration --------------------------------------------------------------------------
 
+
 class ColumnIn(Strict):
     """One column of the data dictionary as sent by a provider."""
 
@@ -38,8 +39,9 @@ class ColumnIn(Strict):
 
     @field_validator("type", "classification", mode="wrap")
     @classmethod
-    def _name_the_column(cls, value: Any, inner: ValidatorFunctionWrapHandler,
-                         info: ValidationInfo) -> Any:
+    def _name_the_column(
+        cls, value: Any, inner: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> Any:
         """Refuse an unknown type or classification naming the column, as the domain's
         dictionary parser does (``column 'age': type 'integer' is not one of: ...``).
         """
@@ -87,6 +89,7 @@ class VersionCreate(Strict):
 
 
 # ---- entries -------------------------------------------------------------------------------
+
 
 class ColumnPublic(FromDomain):
     """One column of a data dictionary (from ``ColumnSpec``)."""
@@ -160,11 +163,13 @@ class DatasetPublic(FromDomain):
     stale: bool
     created_at: datetime
     updated_at: datetime
-    details_visible: bool = Field(default=False, validate_default=True,
-                                  json_schema_extra=no_default)
+    details_visible: bool = Field(
+        default=False, validate_default=True, json_schema_extra=no_default
+    )
     privacy_unit: str | None = Field(default=None, validation_alias=_metadata("privacy_unit"))
-    dictionary: list[ColumnPublic] | None = Field(default=None,
-                                                  validation_alias=_metadata("dictionary"))
+    dictionary: list[ColumnPublic] | None = Field(
+        default=None, validation_alias=_metadata("dictionary")
+    )
     versions: list[VersionPublic] | None = None
     desensitisations: list[DesensitisationPublic]
     downloadable: bool = Field(validation_alias=_metadata("open_attribute"))
@@ -219,6 +224,7 @@ class DatasetsPublic(BaseModel):
 
 # ---- reading data --------------------------------------------------------------------------
 
+
 class QualityPublic(BaseModel):
     """A version's quality report: counts only, never a value."""
 
@@ -249,6 +255,7 @@ class RowsPage(BaseModel):
 
 
 # ---- desensitisation -----------------------------------------------------------------------
+
 
 class DesensitisationCreate(Strict):
     """Body of ``POST /v1/datasets/{name}/desensitisations``."""

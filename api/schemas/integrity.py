@@ -15,11 +15,13 @@ class VersionIntegrityPublic(FromDomain):
     version: int
     intact: bool
     problem: str | None = Field(
-        description="missing, size, footer, row_count or content; null when intact")
+        description="missing, size, footer, row_count or content; null when intact"
+    )
     detail: str | None = Field(description="What is wrong, in words; null when intact")
     reported_at: str | None = Field(
         description="When damage to this version was last put on record, by a read or a "
-                    "check; it stays refused until a check finds it intact")
+        "check; it stays refused until a check finds it intact"
+    )
 
 
 class IntegrityPublic(FromDomain):

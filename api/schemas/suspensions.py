@@ -32,8 +32,12 @@ class ReprocessIn(Strict):
         """The domain value, or ``None`` when no data was named."""
         if self.upload_id is None:
             return None
-        return Reprocessing(upload_id=self.upload_id, method=self.method,
-                            description=self.description, format=self.format)
+        return Reprocessing(
+            upload_id=self.upload_id,
+            method=self.method,
+            description=self.description,
+            format=self.format,
+        )
 
 
 class SuspensionCreate(Strict):

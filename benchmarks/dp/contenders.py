@@ -62,9 +62,7 @@ class Timer:
 
 def _groups(rows: list[tuple[Any, Any, Any, Any]]) -> Groups:
     """Rows of (district, count, sum, mean) as the result mapping."""
-    return {
-        str(d): {"count": _num(c), "sum": _num(s), "mean": _num(m)} for d, c, s, m in rows
-    }
+    return {str(d): {"count": _num(c), "sum": _num(s), "mean": _num(m)} for d, c, s, m in rows}
 
 
 def _num(value: Any) -> float:
@@ -83,14 +81,14 @@ def exact_pyarrow(data: str, timer: Timer) -> tuple[Query, str]:
 
     def query() -> Groups:
         table = pq.read_table(data, columns=["district", "income"])
-        clipped = pc.min_element_wise(pc.max_element_wise(table["income"], INCOME_LOWER),
-                                      INCOME_UPPER)
+        clipped = pc.min_element_wise(
+            pc.max_element_wise(table["income"], INCOME_LOWER), INCOME_UPPER
+        )
         table = table.set_column(1, "income", clipped)
         out = table.group_by("district").aggregate(
             [([], "count_all"), ("income", "sum"), ("income", "mean")]
         )
-        cols = [out[n].to_pylist()
-                for n in ("district", "count_all", "income_sum", "income_mean")]
+        cols = [out[n].to_pylist() for n in ("district", "count_all", "income_sum", "income_mean")]
         return _groups(list(zip(*cols, strict=True)))
 
     return query, "pyarrow " + _version("pyarrow")
@@ -107,8 +105,7 @@ def exact_polars(data: str, timer: Timer) -> tuple[Query, str]:
         out = (
             pl.scan_parquet(data)
             .group_by("district")
-            .agg(pl.len().alias("count"), income.sum().alias("sum"),
-                 income.mean().alias("mean"))
+            .agg(pl.len().alias("count"), income.sum().alias("sum"), income.mean().alias("mean"))
             .collect()
         )
         return _groups(out.rows())
@@ -164,7 +161,8 @@ def opendp_polars(data: str, timer: Timer) -> tuple[Query, str]:
                 # use them)
                 dp.polars.Margin(by=[], max_length=rows),  # type: ignore[attr-defined]
                 dp.polars.Margin(  # type: ignore[attr-defined]
-                    by=["district"], max_length=rows, max_groups=len(DISTRICTS)),
+                    by=["district"], max_length=rows, max_groups=len(DISTRICTS)
+                ),
             ],
         )
         income = pl.col("income").fill_null(0.0).fill_nan(0.0)
@@ -240,8 +238,9 @@ def tumult(data: str, timer: Timer) -> tuple[Query, str]:
             grouped().average("income", INCOME_LOWER, INCOME_UPPER, name="v"), share
         ).toPandas()
         values = [dict(zip(f["district"], f["v"], strict=True)) for f in (counts, sums, means)]
-        return _groups([(d, values[0].get(d), values[1].get(d), values[2].get(d))
-                        for d in DISTRICTS])
+        return _groups(
+            [(d, values[0].get(d), values[1].get(d), values[2].get(d)) for d in DISTRICTS]
+        )
 
     note = f"tmlt.analytics {_version('tmlt.analytics')}, pyspark {_version('pyspark')}"
     return query, note + ", 3 queries of eps/3"
@@ -274,12 +273,14 @@ def smartnoise(data: str, timer: Timer) -> tuple[Query, str]:
     frame = pq.read_table(data).to_pandas()
     table_meta["rows"] = len(frame)
     metadata = {"bench": {"bench": {"people": table_meta}}}
-    probe = snsql.from_df(frame.head(10), privacy=snsql.Privacy(epsilon=1.0, delta=0),
-                          metadata=metadata)
+    probe = snsql.from_df(
+        frame.head(10), privacy=snsql.Privacy(epsilon=1.0, delta=0), metadata=metadata
+    )
     cost, _ = probe.get_privacy_cost(sql)
     per_column = EPSILON / cost  # cost of epsilon 1 per column -> scale to EPSILON in total
-    reader = snsql.from_df(frame, privacy=snsql.Privacy(epsilon=per_column, delta=0),
-                           metadata=metadata)
+    reader = snsql.from_df(
+        frame, privacy=snsql.Privacy(epsilon=per_column, delta=0), metadata=metadata
+    )
     del frame
     timer.end_setup()
 
@@ -289,8 +290,10 @@ def smartnoise(data: str, timer: Timer) -> tuple[Query, str]:
         idx = [header.index(c) for c in ("district", "n", "s", "m")]
         return _groups([tuple(r[i] for i in idx) for r in rows])
 
-    note = (f"smartnoise-sql {_version('smartnoise-sql')}, eps {per_column:.3g} per column; "
-            "setup loads the data into SQLite")
+    note = (
+        f"smartnoise-sql {_version('smartnoise-sql')}, eps {per_column:.3g} per column; "
+        "setup loads the data into SQLite"
+    )
     return query, note
 
 
@@ -319,8 +322,12 @@ def pipelinedp(data: str, timer: Timer) -> tuple[Query, str]:
 
     def query() -> Groups:
         table = pq.read_table(data, columns=["person_id", "district", "income"])
-        rows = zip(table["person_id"].to_numpy(), table["district"].to_pylist(),
-                   table["income"].to_numpy(), strict=True)
+        rows = zip(
+            table["person_id"].to_numpy(),
+            table["district"].to_pylist(),
+            table["income"].to_numpy(),
+            strict=True,
+        )
         accountant = pipeline_dp.NaiveBudgetAccountant(total_epsilon=EPSILON, total_delta=0)
         engine = pipeline_dp.DPEngine(accountant, pipeline_dp.LocalBackend())
         result = engine.aggregate(rows, params, extractors, public_partitions=list(DISTRICTS))
@@ -370,8 +377,12 @@ def run(name: str, data: str, repeats: int = 1, query_name: str = "main") -> Non
             if name not in shaped.RUNNERS:
                 raise ImportError(f"{name} does not answer the {query_name} query")
             query, notes = shaped.RUNNERS[name](data, timer, query_name)
-            library = {"exact_polars": "polars", "exact_duckdb": "duckdb",
-                       "opendp_polars": "opendp", "tumult": "tmlt.analytics"}[name]
+            library = {
+                "exact_polars": "polars",
+                "exact_duckdb": "duckdb",
+                "opendp_polars": "opendp",
+                "tumult": "tmlt.analytics",
+            }[name]
             notes = f"{notes} {_version(library)}"
         for rep in range(1, repeats + 1):
             start = time.perf_counter()
@@ -379,17 +390,38 @@ def run(name: str, data: str, repeats: int = 1, query_name: str = "main") -> Non
             seconds = time.perf_counter() - start
             timer.end_query()
             bad = [d for d, g in groups.items() if not all(math.isfinite(v) for v in g.values())]
-            emit({"ok": True, "rep": rep, "repeats": repeats, "setup_seconds": timer.setup,
-                  "query_seconds": timer.query, "rep_seconds": seconds,
-                  "peak_mb": peak_rss_mb(), "groups": groups,
-                  "notes": notes + (f"; non-finite values in {len(bad)} groups" if bad
-                                    else "")})
+            emit(
+                {
+                    "ok": True,
+                    "rep": rep,
+                    "repeats": repeats,
+                    "setup_seconds": timer.setup,
+                    "query_seconds": timer.query,
+                    "rep_seconds": seconds,
+                    "peak_mb": peak_rss_mb(),
+                    "groups": groups,
+                    "notes": notes + (f"; non-finite values in {len(bad)} groups" if bad else ""),
+                }
+            )
     except ImportError as exc:
-        emit({"ok": False, "status": "unavailable", "error": f"{type(exc).__name__}: {exc}",
-              "peak_mb": peak_rss_mb()})
+        emit(
+            {
+                "ok": False,
+                "status": "unavailable",
+                "error": f"{type(exc).__name__}: {exc}",
+                "peak_mb": peak_rss_mb(),
+            }
+        )
     except Exception as exc:  # report any library failure as this contender's result
-        emit({"ok": False, "status": "error", "error": f"{type(exc).__name__}: {exc}",
-              "traceback": traceback.format_exc(limit=8), "peak_mb": peak_rss_mb()})
+        emit(
+            {
+                "ok": False,
+                "status": "error",
+                "error": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(limit=8),
+                "peak_mb": peak_rss_mb(),
+            }
+        )
 
 
 def main() -> None:
@@ -397,8 +429,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("name", choices=sorted(RUNNERS))
     parser.add_argument("--data", required=True, help="the Parquet file")
-    parser.add_argument("--repeats", type=int, default=1,
-                        help="independent releases (each reads the data and draws fresh noise)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="independent releases (each reads the data and draws fresh noise)",
+    )
     parser.add_argument("--query", default="main", help="main, filtered or crosstab")
     args = parser.parse_args()
     run(args.name, args.data, max(1, args.repeats), args.query)

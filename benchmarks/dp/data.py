@@ -27,12 +27,14 @@ from benchmarks.dp.spec import DISTRICTS, MAX_ROWS_PER_PERSON, dataset_path
 SEED = 20261125
 BATCH_ROWS = 1_000_000
 
-SCHEMA = pa.schema([
-    pa.field("person_id", pa.int64()),
-    pa.field("district", pa.string()),
-    pa.field("income", pa.float64()),
-    pa.field("age", pa.int64()),
-])
+SCHEMA = pa.schema(
+    [
+        pa.field("person_id", pa.int64()),
+        pa.field("district", pa.string()),
+        pa.field("income", pa.float64()),
+        pa.field("age", pa.int64()),
+    ]
+)
 
 
 def _district_weights() -> np.ndarray:
@@ -63,8 +65,12 @@ def make_batch(batch: int, rows: int, first_person: int) -> tuple[pa.Table, int]
         pa.array(district_idx[order].astype(np.int32)), pa.array(DISTRICTS)
     ).cast(pa.string())
     table = pa.table(
-        [pa.array(np.repeat(person_ids, sizes)[order]), districts, pa.array(income[order]),
-         pa.array(np.repeat(person_age, sizes)[order].astype(np.int64))],
+        [
+            pa.array(np.repeat(person_ids, sizes)[order]),
+            districts,
+            pa.array(income[order]),
+            pa.array(np.repeat(person_age, sizes)[order].astype(np.int64)),
+        ],
         schema=SCHEMA,
     )
     return table, persons

@@ -85,15 +85,19 @@ class Contender:
 
 CONTENDERS: tuple[Contender, ...] = (
     Contender("pyarrow (exact)", "exact", "benchmarks.dp.contenders", ("exact_pyarrow",), True),
-    Contender("polars (exact)", "exact", "benchmarks.dp.contenders", ("exact_polars",), True,
-              QUERIES),
-    Contender("duckdb (exact)", "exact", "benchmarks.dp.contenders", ("exact_duckdb",), True,
-              QUERIES),
+    Contender(
+        "polars (exact)", "exact", "benchmarks.dp.contenders", ("exact_polars",), True, QUERIES
+    ),
+    Contender(
+        "duckdb (exact)", "exact", "benchmarks.dp.contenders", ("exact_duckdb",), True, QUERIES
+    ),
     Contender("sandbox engine", None, "benchmarks.dp.sandbox_engine", queries=QUERIES),
-    Contender("OpenDP Polars", "opendp", "benchmarks.dp.contenders", ("opendp_polars",),
-              queries=QUERIES),
-    Contender("Tumult Analytics", "tumult", "benchmarks.dp.contenders", ("tumult",),
-              queries=QUERIES),
+    Contender(
+        "OpenDP Polars", "opendp", "benchmarks.dp.contenders", ("opendp_polars",), queries=QUERIES
+    ),
+    Contender(
+        "Tumult Analytics", "tumult", "benchmarks.dp.contenders", ("tumult",), queries=QUERIES
+    ),
     Contender("SmartNoise SQL", "smartnoise", "benchmarks.dp.contenders", ("smartnoise",)),
     Contender("PipelineDP (local)", "pipelinedp", "benchmarks.dp.contenders", ("pipelinedp",)),
 )
@@ -133,8 +137,7 @@ class Outcome:
         n = len(self.errors)
         mean = sum(self.errors) / n
         sd = math.sqrt(sum((e - mean) ** 2 for e in self.errors) / (n - 1)) if n > 1 else 0.0
-        return {"n": n, "mean": mean, "sd": sd, "min": min(self.errors),
-                "max": max(self.errors)}
+        return {"n": n, "mean": mean, "sd": sd, "min": min(self.errors), "max": max(self.errors)}
 
 
 @dataclass
@@ -163,14 +166,19 @@ def exact_answer(path: Path, query: str = "main") -> dict[str, dict[str, float]]
     if query != "main":
         return _exact_counts(path, query)
     table = pq.read_table(path, columns=["district", "income"])
-    clipped = pc.min_element_wise(pc.max_element_wise(table["income"], INCOME_LOWER),
-                                  INCOME_UPPER)
-    out = table.set_column(1, "income", clipped).group_by("district").aggregate(
-        [([], "count_all"), ("income", "sum")]
+    clipped = pc.min_element_wise(pc.max_element_wise(table["income"], INCOME_LOWER), INCOME_UPPER)
+    out = (
+        table.set_column(1, "income", clipped)
+        .group_by("district")
+        .aggregate([([], "count_all"), ("income", "sum")])
     )
     answer = {}
-    for d, n, s in zip(out["district"].to_pylist(), out["count_all"].to_pylist(),
-                       out["income_sum"].to_pylist(), strict=True):
+    for d, n, s in zip(
+        out["district"].to_pylist(),
+        out["count_all"].to_pylist(),
+        out["income_sum"].to_pylist(),
+        strict=True,
+    ):
         answer[d] = {"count": float(n), "sum": float(s), "mean": s / n}
     return answer
 
@@ -186,8 +194,15 @@ def _exact_counts(path: Path, query: str) -> dict[str, dict[str, float]]:
     districts = np.asarray(table["district"].to_numpy(zero_copy_only=False), dtype=object)
     if query == "filtered":
         kept = table.filter(pc.greater_equal(table["age"], ELDERLY_AGE))
-        counts = dict(zip(*np.unique(np.asarray(kept["district"].to_numpy(
-            zero_copy_only=False), dtype=object), return_counts=True), strict=True))
+        counts = dict(
+            zip(
+                *np.unique(
+                    np.asarray(kept["district"].to_numpy(zero_copy_only=False), dtype=object),
+                    return_counts=True,
+                ),
+                strict=True,
+            )
+        )
         return {d: {"count": float(counts.get(d, 0))} for d in DISTRICTS}
     band = np.searchsorted(np.asarray(AGE_EDGES[1:-1]), ages, side="right")
     out: dict[str, dict[str, float]] = {}
@@ -195,7 +210,8 @@ def _exact_counts(path: Path, query: str) -> dict[str, dict[str, float]]:
         in_district = districts == district
         for index, name in enumerate(AGE_BANDS):
             out[group_label(district, name)] = {
-                "count": float(np.count_nonzero(in_district & (band == index)))}
+                "count": float(np.count_nonzero(in_district & (band == index)))
+            }
     return out
 
 
@@ -242,18 +258,34 @@ def venv_python(venvs: Path, name: str, install: bool) -> Path:
         raise InstallError(f"virtualenv {target} missing or stale (--no-install given)")
     venvs.mkdir(parents=True, exist_ok=True)
     log = venvs / f"{name}.install.log"
-    print(f"[dp-bench] installing {requirements.name} into {target} (log: {log}) ...",
-          file=sys.stderr, flush=True)
+    print(
+        f"[dp-bench] installing {requirements.name} into {target} (log: {log}) ...",
+        file=sys.stderr,
+        flush=True,
+    )
     commands = [
         [sys.executable, "-m", "venv", "--clear", str(target)],
-        [str(python), "-m", "pip", "install", "--disable-pip-version-check",
-         "--no-input", "-r", str(requirements)],
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+            "-r",
+            str(requirements),
+        ],
     ]
     with log.open("w") as out:
         for command in commands:
             try:
-                done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT,
-                                      timeout=INSTALL_TIMEOUT, check=False)
+                done = subprocess.run(
+                    command,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    timeout=INSTALL_TIMEOUT,
+                    check=False,
+                )
             except subprocess.TimeoutExpired as exc:
                 raise InstallError(f"{command[2]} timed out after {INSTALL_TIMEOUT} s") from exc
             if done.returncode != 0:
@@ -265,8 +297,11 @@ def venv_python(venvs: Path, name: str, install: bool) -> Path:
 
 def _tail(path: Path, lines: int = 3) -> str:
     """The last meaningful lines of a log, on one line."""
-    keep = [ln.strip() for ln in path.read_text(errors="replace").splitlines()
-            if ln.strip() and not ln.startswith("WARNING: Location")]
+    keep = [
+        ln.strip()
+        for ln in path.read_text(errors="replace").splitlines()
+        if ln.strip() and not ln.startswith("WARNING: Location")
+    ]
     return " | ".join(keep[-lines:])[-600:]
 
 
@@ -318,9 +353,18 @@ def _kill_tree(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
-def run_one(contender: Contender, python: Path, data: Path, rows: int, cap: float,
-            exact: dict[str, dict[str, float]], logs: Path, repeats: int = 1,
-            error_cap: float | None = None, query: str = "main") -> Outcome:
+def run_one(
+    contender: Contender,
+    python: Path,
+    data: Path,
+    rows: int,
+    cap: float,
+    exact: dict[str, dict[str, float]],
+    logs: Path,
+    repeats: int = 1,
+    error_cap: float | None = None,
+    query: str = "main",
+) -> Outcome:
     """Run one contender in a subprocess under the time caps, sampling its memory.
 
     ``cap`` bounds the time to the first repetition's result; ``error_cap`` (default
@@ -343,8 +387,15 @@ def run_one(contender: Contender, python: Path, data: Path, rows: int, cap: floa
     stopped = False
     with out_path.open("wb") as out, err_path.open("wb") as err:
         start = time.monotonic()
-        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=err,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         timed_out = False
         while True:
             tree_peak = max(tree_peak, _tree_rss_mb(_process_tree(proc.pid)))
@@ -360,17 +411,28 @@ def run_one(contender: Contender, python: Path, data: Path, rows: int, cap: floa
                     break
         wall = time.monotonic() - start
     if timed_out:
-        return Outcome("timeout", rows, wall_seconds=wall, peak_mb=tree_peak,
-                       tree_peak_mb=tree_peak, notes=f"killed after {cap:.0f} s",
-                       repeats=repeats)
+        return Outcome(
+            "timeout",
+            rows,
+            wall_seconds=wall,
+            peak_mb=tree_peak,
+            tree_peak_mb=tree_peak,
+            notes=f"killed after {cap:.0f} s",
+            repeats=repeats,
+        )
     results = _results(out_path)
     result = _read_result(out_path)
     if result is not None and not result.get("ok") and any(r.get("ok") for r in results):
         result = next(r for r in reversed(results) if r.get("ok"))  # a later rep failed
     if result is None:
-        return Outcome("error", rows, wall_seconds=wall, peak_mb=tree_peak,
-                       tree_peak_mb=tree_peak,
-                       error=f"exit code {proc.returncode}, no result line: {_tail(err_path)}")
+        return Outcome(
+            "error",
+            rows,
+            wall_seconds=wall,
+            peak_mb=tree_peak,
+            tree_peak_mb=tree_peak,
+            error=f"exit code {proc.returncode}, no result line: {_tail(err_path)}",
+        )
     self_peak = float(result.get("peak_mb") or 0.0)
     peak = max(self_peak, tree_peak)
     notes = str(result.get("notes", ""))
@@ -380,26 +442,40 @@ def run_one(contender: Contender, python: Path, data: Path, rows: int, cap: floa
         # sample of the whole run, setup included, goes to the notes.
         peak = float(result["query_peak_mb"])
         notes += f"; whole run incl. setup process {max(self_peak, tree_peak):.0f} MB"
-    reps = {int(r.get("rep", 1)): r["groups"] for r in results
-            if r.get("ok") and r.get("groups") is not None}
+    reps = {
+        int(r.get("rep", 1)): r["groups"]
+        for r in results
+        if r.get("ok") and r.get("groups") is not None
+    }
     seconds = result.get("query_seconds")
     if seconds is None:  # stopped before its summary: the median repetition
         timed = sorted(float(r["rep_seconds"]) for r in results if r.get("rep_seconds"))
         seconds = timed[len(timed) // 2] if timed else None
     if stopped:
-        notes += (f"; stopped at the error cap ({whole_cap:.0f} s) after {len(reps)} of "
-                  f"{repeats} repetitions")
+        notes += (
+            f"; stopped at the error cap ({whole_cap:.0f} s) after {len(reps)} of "
+            f"{repeats} repetitions"
+        )
     outcome = Outcome(
-        "ok" if result.get("ok") else str(result.get("status", "error")), rows,
-        query_seconds=seconds, setup_seconds=result.get("setup_seconds"),
-        wall_seconds=wall, peak_mb=peak, self_peak_mb=self_peak,
-        tree_peak_mb=tree_peak, notes=notes, error=str(result.get("error", "")),
+        "ok" if result.get("ok") else str(result.get("status", "error")),
+        rows,
+        query_seconds=seconds,
+        setup_seconds=result.get("setup_seconds"),
+        wall_seconds=wall,
+        peak_mb=peak,
+        self_peak_mb=self_peak,
+        tree_peak_mb=tree_peak,
+        notes=notes,
+        error=str(result.get("error", "")),
         repeats=repeats,
     )
     if result.get("ok"):
         outcome.errors = [mean_relative_error(reps[k] or {}, exact) for k in sorted(reps)]
-        outcome.mean_error = sum(outcome.errors) / len(outcome.errors) if outcome.errors \
+        outcome.mean_error = (
+            sum(outcome.errors) / len(outcome.errors)
+            if outcome.errors
             else mean_relative_error(result.get("groups") or {}, exact)
+        )
     return outcome
 
 
@@ -463,7 +539,8 @@ class Bench:
         if contender.venv not in self.pythons:
             try:
                 self.pythons[contender.venv] = venv_python(
-                    Path(self.args.venvs), contender.venv, not self.args.no_install)
+                    Path(self.args.venvs), contender.venv, not self.args.no_install
+                )
             except InstallError as exc:
                 self.pythons[contender.venv] = exc
         found = self.pythons[contender.venv]
@@ -484,12 +561,25 @@ class Bench:
         cap = min(self.args.cap, remaining)
         repeats = self.args.repeats if contender.private else 1
         error_cap = min(self.args.error_cap, remaining) if repeats > 1 else cap
-        print(f"[dp-bench] {query}: {contender.name} at {rows:,} rows, {repeats} repetition(s) "
-              f"(cap {cap:.0f} s to the first, {error_cap:.0f} s in all) ...",
-              file=sys.stderr, flush=True)
+        print(
+            f"[dp-bench] {query}: {contender.name} at {rows:,} rows, {repeats} repetition(s) "
+            f"(cap {cap:.0f} s to the first, {error_cap:.0f} s in all) ...",
+            file=sys.stderr,
+            flush=True,
+        )
         load = os.getloadavg()[0]
-        outcome = run_one(contender, python, data, rows, cap, self.truth(rows, query),
-                          self.logs, repeats, error_cap, query)
+        outcome = run_one(
+            contender,
+            python,
+            data,
+            rows,
+            cap,
+            self.truth(rows, query),
+            self.logs,
+            repeats,
+            error_cap,
+            query,
+        )
         outcome.load_before = load
         return outcome
 
@@ -499,8 +589,7 @@ def fmt_spread(o: Outcome) -> str:
     spread = o.spread
     if spread is None or spread["n"] < 2:
         return "-"
-    return (f"sd {spread['sd']:.1e}, {spread['min']:.1e}..{spread['max']:.1e}, "
-            f"n={spread['n']}")
+    return f"sd {spread['sd']:.1e}, {spread['min']:.1e}..{spread['max']:.1e}, n={spread['n']}"
 
 
 def fmt_line(line: Line, main_rows: int) -> str:
@@ -513,8 +602,11 @@ def fmt_line(line: Line, main_rows: int) -> str:
     notes = []
     if line.fallback is not None:
         notes.append(f"TIMED OUT at {main_rows:,} rows ({line.main.notes})")
-        notes.append(f"figures at {o.rows:,} rows" if o.status == "ok"
-                     else f"at {o.rows:,} rows: {o.status.upper()}")
+        notes.append(
+            f"figures at {o.rows:,} rows"
+            if o.status == "ok"
+            else f"at {o.rows:,} rows: {o.status.upper()}"
+        )
     elif o.status != "ok":
         notes.append(o.status.upper() + (f" ({o.notes})" if o.notes else ""))
     if o.status == "ok":
@@ -522,8 +614,12 @@ def fmt_line(line: Line, main_rows: int) -> str:
             notes.append(f"setup {o.setup_seconds:.1f} s")
         if o.notes:
             notes.append(o.notes)
-        if o.self_peak_mb and o.tree_peak_mb and o.tree_peak_mb > 1.2 * o.self_peak_mb \
-                and "whole run incl. setup" not in o.notes:
+        if (
+            o.self_peak_mb
+            and o.tree_peak_mb
+            and o.tree_peak_mb > 1.2 * o.self_peak_mb
+            and "whole run incl. setup" not in o.notes
+        ):
             notes.append("peak incl. child processes")
     elif o.error:
         notes.append(o.error)
@@ -539,7 +635,8 @@ def engine_ratio(lines: list[Line]) -> tuple[str, dict[str, Any]]:
     exact_names = {c.name for c in CONTENDERS if c.exact}
     exact_times = {
         ln.contender: o.query_seconds
-        for ln in lines if ln.contender in exact_names
+        for ln in lines
+        if ln.contender in exact_names
         for o in (ln.main, ln.fallback, *ln.extra.values())
         if o is not None and o.rows == rows and o.status == "ok" and o.query_seconds
     }
@@ -548,7 +645,11 @@ def engine_ratio(lines: list[Line]) -> tuple[str, dict[str, Any]]:
     best = min(exact_times, key=exact_times.__getitem__)
     ratio = engine.shown.query_seconds / exact_times[best]
     return f"{ratio:.2f} (vs {best} at {rows:,} rows)", {
-        "ratio": ratio, "baseline": best, "baseline_seconds": exact_times[best], "rows": rows}
+        "ratio": ratio,
+        "baseline": best,
+        "baseline_seconds": exact_times[best],
+        "rows": rows,
+    }
 
 
 def error_ratio(lines: list[Line]) -> tuple[str, dict[str, Any]]:
@@ -561,8 +662,11 @@ def error_ratio(lines: list[Line]) -> tuple[str, dict[str, Any]]:
     engine = next((ln for ln in lines if ln.contender == ENGINE), None)
     if engine is None:
         return "n/a", {}
-    engine_runs = {o.rows: o for o in (engine.main, engine.fallback, *engine.extra.values())
-                   if o is not None and o.status == "ok" and o.errors}
+    engine_runs = {
+        o.rows: o
+        for o in (engine.main, engine.fallback, *engine.extra.values())
+        if o is not None and o.status == "ok" and o.errors
+    }
     peers = {c.name for c in CONTENDERS if c.private and c.name != ENGINE}
     pairs: list[tuple[int, str, Outcome]] = []
     for line in lines:
@@ -579,13 +683,26 @@ def error_ratio(lines: list[Line]) -> tuple[str, dict[str, Any]]:
     ours = engine_runs[size]
     assert ours.mean_error is not None and best.mean_error is not None
     ratio = ours.mean_error / best.mean_error
-    others = {name: {"rows": o.rows, "ratio": (engine_runs[o.rows].mean_error or 0)
-                     / (o.mean_error or math.inf), "spread": o.spread}
-              for _, name, o in pairs}
-    text = (f"{ratio:.2f} (engine {ours.mean_error:.2e}, {fmt_spread(ours)}; best peer "
-            f"{best_name} {best.mean_error:.2e}, {fmt_spread(best)}; at {size:,} rows)")
-    return text, {"ratio": ratio, "peer": best_name, "rows": size,
-                  "engine": ours.spread, "best_peer": best.spread, "per_peer": others}
+    others = {
+        name: {
+            "rows": o.rows,
+            "ratio": (engine_runs[o.rows].mean_error or 0) / (o.mean_error or math.inf),
+            "spread": o.spread,
+        }
+        for _, name, o in pairs
+    }
+    text = (
+        f"{ratio:.2f} (engine {ours.mean_error:.2e}, {fmt_spread(ours)}; best peer "
+        f"{best_name} {best.mean_error:.2e}, {fmt_spread(best)}; at {size:,} rows)"
+    )
+    return text, {
+        "ratio": ratio,
+        "peer": best_name,
+        "rows": size,
+        "engine": ours.spread,
+        "best_peer": best.spread,
+        "per_peer": others,
+    }
 
 
 def run_query(bench: Bench, chosen: list[Contender], query: str) -> list[Line]:
@@ -602,13 +719,14 @@ def run_query(bench: Bench, chosen: list[Contender], query: str) -> list[Line]:
     if engine is not None and engine.shown.status == "ok" and engine.shown.rows != args.rows:
         for line, contender in zip(lines, chosen, strict=True):  # the floor at that size too
             if contender.exact and line.shown.rows != engine.shown.rows:
-                line.extra["at_engine_rows"] = bench.attempt(contender, engine.shown.rows,
-                                                             query)
+                line.extra["at_engine_rows"] = bench.attempt(contender, engine.shown.rows, query)
     if engine is not None and engine.main.status == "ok":  # errors compared at equal size
         engine_contender = next(c for c in chosen if c.name == ENGINE)
-        sizes = {ln.fallback.rows for ln in lines
-                 if ln.fallback is not None and ln.fallback.status == "ok"
-                 and ln.contender != ENGINE} - {engine.main.rows}
+        sizes = {
+            ln.fallback.rows
+            for ln in lines
+            if ln.fallback is not None and ln.fallback.status == "ok" and ln.contender != ENGINE
+        } - {engine.main.rows}
         for rows in sorted(sizes):
             engine.extra[f"at_{rows}_rows"] = bench.attempt(engine_contender, rows, query)
     return lines
@@ -624,44 +742,76 @@ QUERY_TITLES = {
 def print_table(query: str, lines: list[Line], rows: int) -> None:
     """One query's table: a line per contender, then the engine's reruns at other sizes."""
     print(f"-- {query}: {QUERY_TITLES[query]}")
-    print(f"{'contender':<20} {'seconds':>10} {'peak':>10} {'mean err':>9} "
-          f"{'spread over repetitions':<34}  notes")
+    print(
+        f"{'contender':<20} {'seconds':>10} {'peak':>10} {'mean err':>9} "
+        f"{'spread over repetitions':<34}  notes"
+    )
     for line in lines:
         print(fmt_line(line, rows))
     for line in lines:
         for label, extra in line.extra.items():
             if line.contender == ENGINE and extra.status == "ok":
-                print(f"{'  engine ' + label:<20} {extra.query_seconds or 0:8.2f} s "
-                      f"{extra.peak_mb or 0:7.0f} MB {extra.mean_error or 0:9.2e} "
-                      f"{fmt_spread(extra):<34}")
+                print(
+                    f"{'  engine ' + label:<20} {extra.query_seconds or 0:8.2f} s "
+                    f"{extra.peak_mb or 0:7.0f} MB {extra.mean_error or 0:9.2e} "
+                    f"{fmt_spread(extra):<34}"
+                )
 
 
 def main() -> None:
     """Run the benchmark and print its tables."""
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--cap", type=float, default=120.0,
-                        help="seconds to a contender's first result before it is killed "
-                        "(default 120)")
-    parser.add_argument("--fallback-rows", type=int, default=1_000_000,
-                        help="size at which a timed-out contender is rerun")
-    parser.add_argument("--repeats", type=int, default=20,
-                        help="independent releases per DP contender, for its error (default 20)")
-    parser.add_argument("--error-cap", type=float, default=1800.0,
-                        help="seconds per DP contender for all its repetitions (default 1800)")
-    parser.add_argument("--budget", type=float, default=7200.0,
-                        help="seconds for all runs together, installs excluded (default 7200)")
-    parser.add_argument("--queries", default=",".join(QUERIES),
-                        help=f"comma-separated queries to run (default {','.join(QUERIES)})")
+    parser.add_argument(
+        "--cap",
+        type=float,
+        default=120.0,
+        help="seconds to a contender's first result before it is killed (default 120)",
+    )
+    parser.add_argument(
+        "--fallback-rows",
+        type=int,
+        default=1_000_000,
+        help="size at which a timed-out contender is rerun",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=20,
+        help="independent releases per DP contender, for its error (default 20)",
+    )
+    parser.add_argument(
+        "--error-cap",
+        type=float,
+        default=1800.0,
+        help="seconds per DP contender for all its repetitions (default 1800)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=7200.0,
+        help="seconds for all runs together, installs excluded (default 7200)",
+    )
+    parser.add_argument(
+        "--queries",
+        default=",".join(QUERIES),
+        help=f"comma-separated queries to run (default {','.join(QUERIES)})",
+    )
     parser.add_argument("--data-dir", default="var/bench")
     parser.add_argument("--venvs", default=str(REPO / "benchmarks" / ".venvs"))
-    parser.add_argument("--only", default="",
-                        help="comma-separated substrings of contender names to run")
-    parser.add_argument("--no-install", action="store_true",
-                        help="do not create missing virtualenvs (report them instead)")
-    parser.add_argument("--out", default="", help="JSON results file "
-                        "(default <data-dir>/dp-results-<rows>.json)")
+    parser.add_argument(
+        "--only", default="", help="comma-separated substrings of contender names to run"
+    )
+    parser.add_argument(
+        "--no-install",
+        action="store_true",
+        help="do not create missing virtualenvs (report them instead)",
+    )
+    parser.add_argument(
+        "--out", default="", help="JSON results file (default <data-dir>/dp-results-<rows>.json)"
+    )
     args = parser.parse_args()
 
     wanted = [s.strip().lower() for s in args.only.split(",") if s.strip()]
@@ -680,43 +830,66 @@ def main() -> None:
     results = {query: run_query(bench, chosen, query) for query in queries}
 
     size_mb = bench.files[args.rows].stat().st_size / 2**20
-    print(f"DP benchmark: {args.rows:,} rows ({size_mb:.0f} MB Parquet), 32 districts, "
-          f"epsilon 1 per query, <=5 rows/person, cap {args.cap:.0f} s to a first result, "
-          f"{args.repeats} repetitions per DP contender (error cap {args.error_cap:.0f} s); "
-          f"mean error = mean |released - exact| / |exact| over the cells, averaged over the "
-          f"repetitions; load average {load_start:.1f} at start, {os.getloadavg()[0]:.1f} "
-          f"at end")
+    print(
+        f"DP benchmark: {args.rows:,} rows ({size_mb:.0f} MB Parquet), 32 districts, "
+        f"epsilon 1 per query, <=5 rows/person, cap {args.cap:.0f} s to a first result, "
+        f"{args.repeats} repetitions per DP contender (error cap {args.error_cap:.0f} s); "
+        f"mean error = mean |released - exact| / |exact| over the cells, averaged over the "
+        f"repetitions; load average {load_start:.1f} at start, {os.getloadavg()[0]:.1f} "
+        f"at end"
+    )
     ratios: dict[str, Any] = {}
     for query, lines in results.items():
         print_table(query, lines, args.rows)
         ratio_text, ratio = engine_ratio(lines)
         error_text, errors = error_ratio(lines)
-        ratios[query] = {"engine_exact_ratio": ratio or None,
-                         "engine_best_peer_error_ratio": errors or None,
-                         "texts": (ratio_text, error_text)}
+        ratios[query] = {
+            "engine_exact_ratio": ratio or None,
+            "engine_best_peer_error_ratio": errors or None,
+            "texts": (ratio_text, error_text),
+        }
         if query != "main":
             print(f"{query}: engine/exact ratio: {ratio_text}")
             print(f"{query}: engine/best-peer error ratio: {error_text}")
     out = Path(args.out or Path(args.data_dir) / f"dp-results-{args.rows}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     main_ratios = ratios.get("main", {})
-    out.write_text(json.dumps({
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join(sys.argv),
-        "rows": args.rows, "cap_seconds": args.cap, "fallback_rows": args.fallback_rows,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "total_seconds": time.monotonic() - began,
-        "repeats": args.repeats, "error_cap_seconds": args.error_cap,
-        "queries": {query: {
-            "contenders": [{"name": ln.contender, "main": asdict(ln.main),
-                            "fallback": asdict(ln.fallback) if ln.fallback else None,
-                            **{k: asdict(v) for k, v in ln.extra.items()}} for ln in lines],
-            "engine_exact_ratio": ratios[query]["engine_exact_ratio"],
-            "engine_best_peer_error_ratio": ratios[query]["engine_best_peer_error_ratio"],
-        } for query, lines in results.items()},
-        "engine_exact_ratio": main_ratios.get("engine_exact_ratio"),
-        "engine_best_peer_error_ratio": main_ratios.get("engine_best_peer_error_ratio"),
-    }, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "command": " ".join(sys.argv),
+                "rows": args.rows,
+                "cap_seconds": args.cap,
+                "fallback_rows": args.fallback_rows,
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                "total_seconds": time.monotonic() - began,
+                "repeats": args.repeats,
+                "error_cap_seconds": args.error_cap,
+                "queries": {
+                    query: {
+                        "contenders": [
+                            {
+                                "name": ln.contender,
+                                "main": asdict(ln.main),
+                                "fallback": asdict(ln.fallback) if ln.fallback else None,
+                                **{k: asdict(v) for k, v in ln.extra.items()},
+                            }
+                            for ln in lines
+                        ],
+                        "engine_exact_ratio": ratios[query]["engine_exact_ratio"],
+                        "engine_best_peer_error_ratio": ratios[query][
+                            "engine_best_peer_error_ratio"
+                        ],
+                    }
+                    for query, lines in results.items()
+                },
+                "engine_exact_ratio": main_ratios.get("engine_exact_ratio"),
+                "engine_best_peer_error_ratio": main_ratios.get("engine_best_peer_error_ratio"),
+            },
+            indent=2,
+        )
+    )
     print(f"results: {out}")
     if "main" in ratios:
         ratio_text, error_text = ratios["main"]["texts"]

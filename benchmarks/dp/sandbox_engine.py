@@ -64,16 +64,39 @@ def dataset_metadata() -> dict[str, Any]:
         "contact": "bench@example.org",
         "privacy_unit": "person_id",
         "dictionary": [
-            {"name": "person_id", "type": "int64", "classification": "identifier",
-             "description": "pseudonymous person id", "nullable": False},
-            {"name": "district", "type": "string", "classification": "quasi_identifier",
-             "description": "district of residence", "categories": list(DISTRICTS),
-             "nullable": False},
-            {"name": "income", "type": "float64", "classification": "sensitive",
-             "description": "yearly income", "lower": INCOME_LOWER, "upper": INCOME_UPPER,
-             "nullable": False},
-            {"name": "age", "type": "int64", "classification": "quasi_identifier",
-             "description": "age in years", "lower": 0, "upper": 120, "nullable": False},
+            {
+                "name": "person_id",
+                "type": "int64",
+                "classification": "identifier",
+                "description": "pseudonymous person id",
+                "nullable": False,
+            },
+            {
+                "name": "district",
+                "type": "string",
+                "classification": "quasi_identifier",
+                "description": "district of residence",
+                "categories": list(DISTRICTS),
+                "nullable": False,
+            },
+            {
+                "name": "income",
+                "type": "float64",
+                "classification": "sensitive",
+                "description": "yearly income",
+                "lower": INCOME_LOWER,
+                "upper": INCOME_UPPER,
+                "nullable": False,
+            },
+            {
+                "name": "age",
+                "type": "int64",
+                "classification": "quasi_identifier",
+                "description": "age in years",
+                "lower": 0,
+                "upper": 120,
+                "nullable": False,
+            },
         ],
     }
 
@@ -96,13 +119,16 @@ def register(data: Path, work: Path) -> tuple[Any, Any]:
     platform = Platform.open(Settings(var_dir=work, import_roots=[str(data.parent)]))
     system = Actor.system()
     with transaction(platform.sessions) as session:
-        org = service.create_organisation(session, system, name="Benchmark provider",
-                                          kind=OrganisationKind.PROVIDER)
-        user = service.create_user(session, system, username="bench_provider",
-                                   role=Role.PROVIDER, organisation_id=org.id)
+        org = service.create_organisation(
+            session, system, name="Benchmark provider", kind=OrganisationKind.PROVIDER
+        )
+        user = service.create_user(
+            session, system, username="bench_provider", role=Role.PROVIDER, organisation_id=org.id
+        )
     provider = Actor(user.id, "bench_provider", Role.PROVIDER, org.id)
-    registry.register_dataset(platform, provider, parse_metadata(dataset_metadata()),
-                              registry.DataSource(path=str(data)))
+    registry.register_dataset(
+        platform, provider, parse_metadata(dataset_metadata()), registry.DataSource(path=str(data))
+    )
     return platform, provider
 
 
@@ -124,9 +150,14 @@ def prepare_engine(platform: Any, actor: Any, grant: str = GRANT) -> tuple[Any, 
     from sandbox.policies.layering import effective_policy
     from sandbox.policies.model import Policy
 
-    policy = effective_policy(Policy(), Policy(privacy_unit="person_id",
-                                               contribution_bound=MAX_ROWS_PER_PERSON,
-                                               accounting=Accounting.PURE))
+    policy = effective_policy(
+        Policy(),
+        Policy(
+            privacy_unit="person_id",
+            contribution_bound=MAX_ROWS_PER_PERSON,
+            accounting=Accounting.PURE,
+        ),
+    )
     assert policy.lifetime_budget is not None and policy.grant_budget is not None
     try:
         from sandbox.ledger import SqlLedger
@@ -164,20 +195,25 @@ def run_sandbox_engine(engine: Any, query: str = "main") -> dict[str, dict[str, 
     """
     handle = engine.dataset(DATASET)
     if query == "filtered":
-        counted = handle.where(["age", ">=", ELDERLY_AGE]).group_by("district").count(
-            epsilon=EPSILON)
+        counted = (
+            handle.where(["age", ">=", ELDERLY_AGE]).group_by("district").count(epsilon=EPSILON)
+        )
         return {str(row["district"]): {"count": float(row["count"])} for row in counted.rows()}
     if query == "crosstab":
         banded = handle.bin("age", list(AGE_EDGES), name="band", labels=list(AGE_BANDS))
         counted = banded.group_by(["district", "band"]).count(epsilon=EPSILON)
-        return {group_label(str(row["district"]), str(row["band"])): {"count": float(row["count"])}
-                for row in counted.rows()}
+        return {
+            group_label(str(row["district"]), str(row["band"])): {"count": float(row["count"])}
+            for row in counted.rows()
+        }
     grouped = handle.group_by("district")
-    release = grouped.agg(list(STATISTICS), column="income", lower=INCOME_LOWER,
-                          upper=INCOME_UPPER, epsilon=EPSILON)
+    release = grouped.agg(
+        list(STATISTICS), column="income", lower=INCOME_LOWER, upper=INCOME_UPPER, epsilon=EPSILON
+    )
     rows = {str(row["district"]): row for row in release.rows()}
-    return {d: {s: float(rows[d][s]) if d in rows else math.nan for s in STATISTICS}
-            for d in DISTRICTS}
+    return {
+        d: {s: float(rows[d][s]) if d in rows else math.nan for s in STATISTICS} for d in DISTRICTS
+    }
 
 
 class TreePeak:
@@ -231,8 +267,13 @@ def setup(data: Path, work: Path) -> dict[str, Any]:
         bounding = time.perf_counter() - start
         platform.close()
         _stop_ray()
-    return {"ok": True, "registration_seconds": registration, "bounding_seconds": bounding,
-            "peak_mb": tree.peak_mb, "actor": [actor.user_id, actor.organisation_id]}
+    return {
+        "ok": True,
+        "registration_seconds": registration,
+        "bounding_seconds": bounding,
+        "peak_mb": tree.peak_mb,
+        "actor": [actor.user_id, actor.organisation_id],
+    }
 
 
 def _setup_in_subprocess(data: Path, work: Path) -> dict[str, Any]:
@@ -244,9 +285,21 @@ def _setup_in_subprocess(data: Path, work: Path) -> dict[str, Any]:
     from benchmarks.dp.spec import RESULT_KEY
 
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.dp.sandbox_engine", "--setup", "--data", str(data),
-         "--work", str(work)],
-        capture_output=True, text=True, check=False, env={**os.environ})
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.dp.sandbox_engine",
+            "--setup",
+            "--data",
+            str(data),
+            "--work",
+            str(work),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ},
+    )
     for line in reversed(done.stdout.splitlines()):
         if line.startswith("{") and RESULT_KEY in line:
             result: dict[str, Any] = json.loads(line)
@@ -263,8 +316,9 @@ def _open(work: Path, data: Path, actor_ids: list[int]) -> tuple[Any, Any]:
     return platform, Actor(actor_ids[0], "bench_provider", Role.PROVIDER, actor_ids[1])
 
 
-def run(data: Path, repeats: int = 4, work_dir: Path | None = None,
-        query_name: str = "main") -> dict[str, Any]:
+def run(
+    data: Path, repeats: int = 4, work_dir: Path | None = None, query_name: str = "main"
+) -> dict[str, Any]:
     """Setup (its own process), then the query ``repeats`` times: cold once, then warm.
 
     Setup (registration and contribution bounding, kept) runs in a subprocess, so its
@@ -280,9 +334,12 @@ def run(data: Path, repeats: int = 4, work_dir: Path | None = None,
     try:
         from sandbox.engine import QueryEngine  # noqa: F401  (checks that the engine exists)
     except ImportError as exc:
-        return {"ok": False, "status": "unavailable",
-                "error": f"sandbox.engine not importable ({type(exc).__name__}: {exc})",
-                "peak_mb": peak_rss_mb()}
+        return {
+            "ok": False,
+            "status": "unavailable",
+            "error": f"sandbox.engine not importable ({type(exc).__name__}: {exc})",
+            "peak_mb": peak_rss_mb(),
+        }
     work = work_dir or Path(tempfile.mkdtemp(prefix="dp-bench-engine-"))
     platform = None
     try:
@@ -297,37 +354,69 @@ def run(data: Path, repeats: int = 4, work_dir: Path | None = None,
             start = time.perf_counter()
             groups = run_sandbox_engine(engine, query_name)
             cold = time.perf_counter() - start
-            emit({"ok": True, "rep": 1, "repeats": repeats, "rep_seconds": cold,
-                  "groups": groups, "peak_mb": peak_rss_mb()})
+            emit(
+                {
+                    "ok": True,
+                    "rep": 1,
+                    "repeats": repeats,
+                    "rep_seconds": cold,
+                    "groups": groups,
+                    "peak_mb": peak_rss_mb(),
+                }
+            )
             warm = []
             for repeat in range(1, repeats):
                 engine, _ = prepare_engine(platform, actor, grant=f"bench-grant-{repeat}")
                 start = time.perf_counter()
                 groups = run_sandbox_engine(engine, query_name)
                 warm.append(time.perf_counter() - start)
-                emit({"ok": True, "rep": repeat + 1, "repeats": repeats,
-                      "rep_seconds": warm[-1], "groups": groups, "peak_mb": peak_rss_mb()})
+                emit(
+                    {
+                        "ok": True,
+                        "rep": repeat + 1,
+                        "repeats": repeats,
+                        "rep_seconds": warm[-1],
+                        "groups": groups,
+                        "peak_mb": peak_rss_mb(),
+                    }
+                )
         timed = warm or [cold]
         query = sorted(timed)[len(timed) // 2]
         shown = ", ".join(f"{w:.3f}" for w in warm[:5]) + (", ..." if len(warm) > 5 else "")
         what = "one agg release" if query_name == "main" else f"one {query_name} count"
-        notes = (f"{what} at eps {EPSILON:g}; query = median of {len(warm)} warm "
-                 f"runs ({shown} s), each a new engine; "
-                 f"cold first query {cold:.2f} s; setup in its own process "
-                 f"{setup_wall:.1f} s = registration {prepared['registration_seconds']:.1f} s"
-                 f" + bounding {prepared['bounding_seconds']:.1f} s + starts, setup peak "
-                 f"{prepared['peak_mb']:.0f} MB; then opening + Ray start {opening:.1f} s; "
-                 f"{ledger_note}")
-        return {"ok": True, "setup_seconds": setup_wall + opening, "query_seconds": query,
-                "cold_query_seconds": cold, "warm_query_seconds": warm,
-                "registration_seconds": prepared["registration_seconds"],
-                "bounding_seconds": prepared["bounding_seconds"],
-                "setup_peak_mb": prepared["peak_mb"], "query_peak_mb": tree.peak_mb,
-                "peak_mb": max(tree.peak_mb, peak_rss_mb()), "groups": groups,
-                "rep": repeats, "repeats": repeats, "notes": notes}
+        notes = (
+            f"{what} at eps {EPSILON:g}; query = median of {len(warm)} warm "
+            f"runs ({shown} s), each a new engine; "
+            f"cold first query {cold:.2f} s; setup in its own process "
+            f"{setup_wall:.1f} s = registration {prepared['registration_seconds']:.1f} s"
+            f" + bounding {prepared['bounding_seconds']:.1f} s + starts, setup peak "
+            f"{prepared['peak_mb']:.0f} MB; then opening + Ray start {opening:.1f} s; "
+            f"{ledger_note}"
+        )
+        return {
+            "ok": True,
+            "setup_seconds": setup_wall + opening,
+            "query_seconds": query,
+            "cold_query_seconds": cold,
+            "warm_query_seconds": warm,
+            "registration_seconds": prepared["registration_seconds"],
+            "bounding_seconds": prepared["bounding_seconds"],
+            "setup_peak_mb": prepared["peak_mb"],
+            "query_peak_mb": tree.peak_mb,
+            "peak_mb": max(tree.peak_mb, peak_rss_mb()),
+            "groups": groups,
+            "rep": repeats,
+            "repeats": repeats,
+            "notes": notes,
+        }
     except Exception as exc:  # report, do not crash the harness
-        return {"ok": False, "status": "error", "error": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc(limit=8), "peak_mb": peak_rss_mb()}
+        return {
+            "ok": False,
+            "status": "error",
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(limit=8),
+            "peak_mb": peak_rss_mb(),
+        }
     finally:
         if platform is not None:
             platform.close()
@@ -347,9 +436,16 @@ def _core_bounded(data: Path, work: Path) -> Any:
     from sandbox.engine.compute import RayTaskPool
 
     rows = pq.ParquetFile(data).metadata.num_rows
-    return bounded_version(pafs.LocalFileSystem(), str(work.resolve()), str(data.resolve()),
-                           f"core-{rows}", "person_id", MAX_ROWS_PER_PERSON, rows,
-                           RayTaskPool())
+    return bounded_version(
+        pafs.LocalFileSystem(),
+        str(work.resolve()),
+        str(data.resolve()),
+        f"core-{rows}",
+        "person_id",
+        MAX_ROWS_PER_PERSON,
+        rows,
+        RayTaskPool(),
+    )
 
 
 def core_setup(data: Path, work: Path) -> dict[str, Any]:
@@ -359,8 +455,12 @@ def core_setup(data: Path, work: Path) -> dict[str, Any]:
         bounded = _core_bounded(data, work)
         seconds = time.perf_counter() - start
         _stop_ray()
-    return {"ok": True, "bounding_seconds": seconds, "fragments": len(bounded.fragments),
-            "peak_mb": tree.peak_mb}
+    return {
+        "ok": True,
+        "bounding_seconds": seconds,
+        "fragments": len(bounded.fragments),
+        "peak_mb": tree.peak_mb,
+    }
 
 
 def core_query(data: Path, work: Path, repeats: int) -> dict[str, Any]:
@@ -385,22 +485,26 @@ def core_query(data: Path, work: Path, repeats: int) -> dict[str, Any]:
         ensure_ray(None)
         bounded = _core_bounded(data, work)  # loads the kept copy
         grid = Grid.centred(INCOME_LOWER, INCOME_UPPER)
-        plan = PartialPlan((KeySpec("district", DISTRICTS),),
-                           value=ValueSpec("income", grid, 1))
+        plan = PartialPlan((KeySpec("district", DISTRICTS),), value=ValueSpec("income", grid, 1))
         statistics = (Operation.COUNT, Operation.SUM, Operation.MEAN)
         times = []
         for _ in range(repeats + 1):
             start = time.perf_counter()
-            partial = run_partials(RayTaskPool(), pafs.LocalFileSystem(), bounded.fragments,
-                                   plan)
-            parts = plan_parts(Accounting.PURE, MAX_ROWS_PER_PERSON, Fraction(1), statistics,
-                               grid, False, None)
+            partial = run_partials(RayTaskPool(), pafs.LocalFileSystem(), bounded.fragments, plan)
+            parts = plan_parts(
+                Accounting.PURE, MAX_ROWS_PER_PERSON, Fraction(1), statistics, grid, False, None
+            )
             joint_values(parts, grid, statistics, [partial[(d,)] for d in DISTRICTS], None)
             times.append(time.perf_counter() - start)
     warm = times[1:]
-    return {"ok": True, "cold_query_seconds": times[0],
-            "query_seconds": sorted(warm)[len(warm) // 2], "warm_query_seconds": warm,
-            "query_peak_mb": tree.peak_mb, "peak_mb": tree.peak_mb}
+    return {
+        "ok": True,
+        "cold_query_seconds": times[0],
+        "query_seconds": sorted(warm)[len(warm) // 2],
+        "warm_query_seconds": warm,
+        "query_peak_mb": tree.peak_mb,
+        "peak_mb": tree.peak_mb,
+    }
 
 
 def _stop_ray() -> None:
@@ -416,16 +520,30 @@ def main() -> None:
     """Command line: run the engine contender on one file."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, required=True, help="the Parquet file")
-    parser.add_argument("--setup", action="store_true",
-                        help="only register and bound into --work (run by the query process)")
-    parser.add_argument("--work", type=Path, default=None,
-                        help="the platform's var directory (default: a temporary one)")
-    parser.add_argument("--repeats", type=int, default=4,
-                        help="releases: one cold, the others warm (query seconds: their median)")
+    parser.add_argument(
+        "--setup",
+        action="store_true",
+        help="only register and bound into --work (run by the query process)",
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="the platform's var directory (default: a temporary one)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=4,
+        help="releases: one cold, the others warm (query seconds: their median)",
+    )
     parser.add_argument("--query", default="main", help="main, filtered or crosstab")
-    parser.add_argument("--core", action="store_true",
-                        help="engine core only (bounding, then the query's exact partials on "
-                        "Ray and their noise), no registration: needs --work")
+    parser.add_argument(
+        "--core",
+        action="store_true",
+        help="engine core only (bounding, then the query's exact partials on "
+        "Ray and their noise), no registration: needs --work",
+    )
     args = parser.parse_args()
     if args.core and args.setup:
         emit(core_setup(args.data, args.work))

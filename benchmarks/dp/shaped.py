@@ -47,11 +47,18 @@ def exact_polars(data: str, timer: Any, query: str) -> tuple[Query, str]:
     def run() -> Groups:
         frame = pl.scan_parquet(data)
         if query == "filtered":
-            out = frame.filter(pl.col("age") >= ELDERLY_AGE).group_by("district").agg(
-                pl.len().alias("count"))
+            out = (
+                frame.filter(pl.col("age") >= ELDERLY_AGE)
+                .group_by("district")
+                .agg(pl.len().alias("count"))
+            )
             return _counts(out.collect().select("district", "count").rows())
-        band = pl.col("age").cut(list(AGE_EDGES[1:-1]), labels=list(AGE_BANDS),
-                                 left_closed=True).cast(pl.String).alias("band")
+        band = (
+            pl.col("age")
+            .cut(list(AGE_EDGES[1:-1]), labels=list(AGE_BANDS), left_closed=True)
+            .cast(pl.String)
+            .alias("band")
+        )
         out = frame.with_columns(band).group_by("district", "band").agg(pl.len().alias("count"))
         return _counts(out.collect().select("district", "band", "count").rows())
 
@@ -65,11 +72,16 @@ def exact_duckdb(data: str, timer: Any, query: str) -> tuple[Query, str]:
     conn = duckdb.connect()
     timer.end_setup()
     low, high = AGE_EDGES[1], AGE_EDGES[2]
-    band = (f"CASE WHEN age < {low} THEN '{AGE_BANDS[0]}' WHEN age < {high} THEN "
-            f"'{AGE_BANDS[1]}' ELSE '{AGE_BANDS[2]}' END")
-    sql = (f"SELECT district, count(*) FROM read_parquet(?) WHERE age >= {ELDERLY_AGE} "
-           "GROUP BY district" if query == "filtered" else
-           f"SELECT district, {band} AS band, count(*) FROM read_parquet(?) GROUP BY 1, 2")
+    band = (
+        f"CASE WHEN age < {low} THEN '{AGE_BANDS[0]}' WHEN age < {high} THEN "
+        f"'{AGE_BANDS[1]}' ELSE '{AGE_BANDS[2]}' END"
+    )
+    sql = (
+        f"SELECT district, count(*) FROM read_parquet(?) WHERE age >= {ELDERLY_AGE} "
+        "GROUP BY district"
+        if query == "filtered"
+        else f"SELECT district, {band} AS band, count(*) FROM read_parquet(?) GROUP BY 1, 2"
+    )
 
     def run() -> Groups:
         return _counts(conn.execute(sql, [data]).fetchall())
@@ -90,8 +102,12 @@ def opendp_polars(data: str, timer: Any, query: str) -> tuple[Query, str]:
         keys = pl.LazyFrame({"district": list(DISTRICTS)})
         by = ["district"]
     else:
-        keys = pl.LazyFrame({"district": [d for d in DISTRICTS for _ in AGE_BANDS],
-                             "band": [b for _ in DISTRICTS for b in AGE_BANDS]})
+        keys = pl.LazyFrame(
+            {
+                "district": [d for d in DISTRICTS for _ in AGE_BANDS],
+                "band": [b for _ in DISTRICTS for b in AGE_BANDS],
+            }
+        )
         by = ["district", "band"]
 
     def run() -> Groups:
@@ -109,11 +125,20 @@ def opendp_polars(data: str, timer: Any, query: str) -> tuple[Query, str]:
             planned = planned.filter(pl.col("age") >= ELDERLY_AGE)
         else:
             planned = planned.with_columns(
-                pl.col("age").cut(list(AGE_EDGES[1:-1]), labels=list(AGE_BANDS),
-                                  left_closed=True).cast(pl.String).alias("band"))
-        released = planned.group_by(by).agg(
-            dp.len(signed=True).alias("count")  # type: ignore[attr-defined]
-        ).with_keys(keys).release().collect()
+                pl.col("age")
+                .cut(list(AGE_EDGES[1:-1]), labels=list(AGE_BANDS), left_closed=True)
+                .cast(pl.String)
+                .alias("band")
+            )
+        released = (
+            planned.group_by(by)
+            .agg(
+                dp.len(signed=True).alias("count")  # type: ignore[attr-defined]
+            )
+            .with_keys(keys)
+            .release()
+            .collect()
+        )
         return _counts(released.select(*by, "count").rows())
 
     return run, "opendp, pure DP"
@@ -153,20 +178,28 @@ def tumult(data: str, timer: Any, query: str) -> tuple[Query, str]:
     timer.end_setup()
     bounded = QueryBuilder("people").enforce(MaxRowsPerID(MAX_ROWS_PER_PERSON))
     if query == "filtered":
-        planned = bounded.filter(f"age >= {ELDERLY_AGE}").groupby(
-            KeySet.from_dict({"district": list(DISTRICTS)})).count(name="count")
+        planned = (
+            bounded.filter(f"age >= {ELDERLY_AGE}")
+            .groupby(KeySet.from_dict({"district": list(DISTRICTS)}))
+            .count(name="count")
+        )
         by = ["district"]
     else:
         spec = BinningSpec(bin_edges=list(AGE_EDGES), names=list(AGE_BANDS), right=False)
-        planned = bounded.bin_column("age", spec, name="band").groupby(
-            KeySet.from_dict({"district": list(DISTRICTS), "band": list(AGE_BANDS)})
-        ).count(name="count")
+        planned = (
+            bounded.bin_column("age", spec, name="band")
+            .groupby(KeySet.from_dict({"district": list(DISTRICTS), "band": list(AGE_BANDS)}))
+            .count(name="count")
+        )
         by = ["district", "band"]
 
     def run() -> Groups:
         session = Session.from_dataframe(
-            privacy_budget=PureDPBudget(EPSILON), source_id="people",
-            dataframe=spark.read.parquet(data), protected_change=AddRowsWithID("person_id"))
+            privacy_budget=PureDPBudget(EPSILON),
+            source_id="people",
+            dataframe=spark.read.parquet(data),
+            protected_change=AddRowsWithID("person_id"),
+        )
         frame = session.evaluate(planned, PureDPBudget(EPSILON)).toPandas()
         return _counts([tuple(r) for r in frame[[*by, "count"]].itertuples(index=False)])
 

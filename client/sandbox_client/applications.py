@@ -26,11 +26,20 @@ class ApplicationsMixin(ClientBase):
         type: str = "dataset",  # noqa: A002
     ) -> JSON:
         """Apply for conditional datasets (an eligible user). Dates are ``YYYY-MM-DD``."""
-        return self.submit_application_fields({
-            "title": title, "reason": reason, "type": type, "datasets": datasets,
-            "period_start": period_start, "period_end": period_end,
-            "results_form": results_form, "scenario": scenario,
-            "security_measures": security_measures, "commitment_signed": commitment_signed})
+        return self.submit_application_fields(
+            {
+                "title": title,
+                "reason": reason,
+                "type": type,
+                "datasets": datasets,
+                "period_start": period_start,
+                "period_end": period_end,
+                "results_form": results_form,
+                "scenario": scenario,
+                "security_measures": security_measures,
+                "commitment_signed": commitment_signed,
+            }
+        )
 
     def submit_application_fields(self, fields: Mapping[str, Any]) -> JSON:
         """Apply with the application's fields as a mapping (say, read from a JSON file)."""
@@ -44,11 +53,13 @@ class ApplicationsMixin(ClientBase):
         """One application with its stages, deadlines and time left."""
         return self._obj("GET", f"/applications/{application_id}")
 
-    def review_application_form(self, application_id: int, passed: bool,
-                                reason: str = "") -> JSON:
+    def review_application_form(self, application_id: int, passed: bool, reason: str = "") -> JSON:
         """The authority's form review: pass, or return with the reason."""
-        return self._obj("POST", f"/applications/{application_id}/form-review",
-                         json={"outcome": "pass" if passed else "return", "reason": reason})
+        return self._obj(
+            "POST",
+            f"/applications/{application_id}/form-review",
+            json={"outcome": "pass" if passed else "return", "reason": reason},
+        )
 
     def approve_application(
         self,
@@ -63,14 +74,24 @@ class ApplicationsMixin(ClientBase):
         note: str = "",
     ) -> JSON:
         """Approve with a scope (the datasets' provider); the answer names the new grant."""
-        body = drop_none({"outcome": "approve", "reason": note, "grant_budget": grant_budget,
-                           "datasets": datasets, "job_kinds": job_kinds, "policy": policy,
-                           "period_start": period_start, "period_end": period_end})
+        body = drop_none(
+            {
+                "outcome": "approve",
+                "reason": note,
+                "grant_budget": grant_budget,
+                "datasets": datasets,
+                "job_kinds": job_kinds,
+                "policy": policy,
+                "period_start": period_start,
+                "period_end": period_end,
+            }
+        )
         return self._obj("POST", f"/applications/{application_id}/decision", json=body)
 
-    def refuse_application(self, application_id: int, *, reason: str,
-                           legal_basis: str) -> JSON:
+    def refuse_application(self, application_id: int, *, reason: str, legal_basis: str) -> JSON:
         """Refuse with the reason and its legal basis (the datasets' provider)."""
-        return self._obj("POST", f"/applications/{application_id}/decision",
-                         json={"outcome": "refuse", "reason": reason,
-                               "legal_basis": legal_basis})
+        return self._obj(
+            "POST",
+            f"/applications/{application_id}/decision",
+            json={"outcome": "refuse", "reason": reason, "legal_basis": legal_basis},
+        )

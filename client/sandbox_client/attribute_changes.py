@@ -16,10 +16,14 @@ class AttributeChangesMixin(ClientBase):
         self, status: str | None = None, dataset: str | None = None
     ) -> list[JSON]:
         """Attribute-change requests, optionally only those of one status or dataset."""
-        return self._list("GET", "/attribute-changes",
-                          params=drop_none({"status": status, "dataset": dataset}))
+        return self._list(
+            "GET", "/attribute-changes", params=drop_none({"status": status, "dataset": dataset})
+        )
 
     def decide_attribute_change(self, change_id: int, approve: bool, note: str = "") -> JSON:
         """Approve or reject an attribute-change request (authority)."""
-        return self._obj("POST", f"/attribute-changes/{change_id}/decision",
-                         json={"approve": approve, "note": note})
+        return self._obj(
+            "POST",
+            f"/attribute-changes/{change_id}/decision",
+            json={"approve": approve, "note": note},
+        )

@@ -23,9 +23,16 @@ class AuditMixin(ClientBase):
         actor: str | None = None,
     ) -> JSON:
         """Audit entries after ``after_seq`` (auditor, admin): ``{"data": [...], "count"}``."""
-        params = drop_none({"after_seq": after_seq, "limit": limit, "action": action,
-                             "object_type": object_type, "object_id": object_id,
-                             "actor": actor})
+        params = drop_none(
+            {
+                "after_seq": after_seq,
+                "limit": limit,
+                "action": action,
+                "object_type": object_type,
+                "object_id": object_id,
+                "actor": actor,
+            }
+        )
         return self._obj("GET", "/audit", params=params)
 
     def audit_export(self, dest_path: str | os.PathLike[str]) -> int:

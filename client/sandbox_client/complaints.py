@@ -13,36 +13,51 @@ from sandbox_client._transfer import SourceFormat
 class ComplaintsMixin(ClientBase):
     """Complaints of infringed privacy or trade secrets, their evidence and answers."""
 
-    def file_complaint(self, dataset: str, kind: str, description: str,
-                       evidence_text: str = "") -> JSON:
+    def file_complaint(
+        self, dataset: str, kind: str, description: str, evidence_text: str = ""
+    ) -> JSON:
         """Complain that a dataset infringes ``privacy`` or a ``trade_secret`` (any
         account); the provider answers within 10 working days.
         """
-        return self._obj("POST", "/complaints",
-                         json={"dataset": dataset, "kind": kind, "description": description,
-                               "evidence_text": evidence_text})
+        return self._obj(
+            "POST",
+            "/complaints",
+            json={
+                "dataset": dataset,
+                "kind": kind,
+                "description": description,
+                "evidence_text": evidence_text,
+            },
+        )
 
-    def list_complaints(self, status: str | None = None,
-                        dataset: str | None = None) -> list[JSON]:
+    def list_complaints(self, status: str | None = None, dataset: str | None = None) -> list[JSON]:
         """The complaints you may see, newest first."""
-        return self._list("GET", "/complaints",
-                          params=drop_none({"status": status, "dataset": dataset}))
+        return self._list(
+            "GET", "/complaints", params=drop_none({"status": status, "dataset": dataset})
+        )
 
     def get_complaint(self, complaint_id: int) -> JSON:
         """One complaint with its evidence and answer stage."""
         return self._obj("GET", f"/complaints/{complaint_id}")
 
-    def add_complaint_evidence(self, complaint_id: int, content: bytes | str | os.PathLike[str],
-                               filename: str | None = None) -> JSON:
+    def add_complaint_evidence(
+        self,
+        complaint_id: int,
+        content: bytes | str | os.PathLike[str],
+        filename: str | None = None,
+    ) -> JSON:
         """Attach an evidence file (bytes, or a path to read) to your open complaint."""
         if isinstance(content, bytes):
             data, name = content, filename or "evidence.bin"
         else:
             source = Path(content)
             data, name = source.read_bytes(), filename or source.name
-        return self._obj("POST", f"/complaints/{complaint_id}/evidence", content=data,
-                         headers={"X-Filename": name,
-                                  "Content-Type": "application/octet-stream"})
+        return self._obj(
+            "POST",
+            f"/complaints/{complaint_id}/evidence",
+            content=data,
+            headers={"X-Filename": name, "Content-Type": "application/octet-stream"},
+        )
 
     def complaint_evidence(self, complaint_id: int, evidence_id: int) -> bytes:
         """The bytes of an evidence file."""
@@ -62,6 +77,17 @@ class ComplaintsMixin(ClientBase):
         """Answer a complaint (the dataset's provider); ``reprocess`` stores the staged
         ``upload_id`` as a new desensitised version recorded with ``method``.
         """
-        return self._obj("POST", f"/complaints/{complaint_id}/answer", json=drop_none({
-            "outcome": outcome, "answer": answer, "upload_id": upload_id, "method": method,
-            "description": description, "format": format}))
+        return self._obj(
+            "POST",
+            f"/complaints/{complaint_id}/answer",
+            json=drop_none(
+                {
+                    "outcome": outcome,
+                    "answer": answer,
+                    "upload_id": upload_id,
+                    "method": method,
+                    "description": description,
+                    "format": format,
+                }
+            ),
+        )

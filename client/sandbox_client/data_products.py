@@ -26,9 +26,20 @@ class DataProductsMixin(ClientBase):
         released result (sources may then be empty).
         """
         listed = [{"dataset": s} if isinstance(s, str) else dict(s) for s in sources]
-        return self._obj("POST", "/data-products", json=drop_none({
-            "title": title, "description": description, "sources": listed,
-            "grant_id": grant_id, "payload": payload, "job_id": job_id}))
+        return self._obj(
+            "POST",
+            "/data-products",
+            json=drop_none(
+                {
+                    "title": title,
+                    "description": description,
+                    "sources": listed,
+                    "grant_id": grant_id,
+                    "payload": payload,
+                    "job_id": job_id,
+                }
+            ),
+        )
 
     def list_data_products(self, dataset: str | None = None) -> list[JSON]:
         """Published products (without payloads), newest first."""

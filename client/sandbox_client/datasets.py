@@ -37,8 +37,9 @@ class DatasetsMixin(UploadsMixin):
         ``metadata`` holds the registration fields (name, title, open_attribute, contact,
         dictionary, ...); ``format`` is detected from the file when not given.
         """
-        return self._from_upload(path, progress,
-                                 lambda source: self._register(source, metadata, format))
+        return self._from_upload(
+            path, progress, lambda source: self._register(source, metadata, format)
+        )
 
     def register_dataset_from_path(
         self,
@@ -64,8 +65,9 @@ class DatasetsMixin(UploadsMixin):
         progress: bool = False,
     ) -> JSON:
         """Upload a local file and store it as the dataset's next version (provider)."""
-        return self._from_upload(path, progress,
-                                 lambda source: self._add_version(name, source, format, note))
+        return self._from_upload(
+            path, progress, lambda source: self._add_version(name, source, format, note)
+        )
 
     def add_version_from_path(
         self,
@@ -77,11 +79,12 @@ class DatasetsMixin(UploadsMixin):
         """Store a server-side file as the dataset's next version (bulk loads)."""
         return self._add_version(name, {"path": server_path}, format, note)
 
-    def _add_version(
-        self, name: str, source: JSON, fmt: SourceFormat | None, note: str
-    ) -> JSON:
-        return self._obj("POST", f"/datasets/{name}/versions",
-                         json={"source": source, "format": fmt, "note": note})
+    def _add_version(self, name: str, source: JSON, fmt: SourceFormat | None, note: str) -> JSON:
+        return self._obj(
+            "POST",
+            f"/datasets/{name}/versions",
+            json={"source": source, "format": fmt, "note": note},
+        )
 
     def list_datasets(self) -> list[JSON]:
         """The whole catalog as you may see it."""
@@ -97,8 +100,7 @@ class DatasetsMixin(UploadsMixin):
 
     def quality(self, name: str, version: int | None = None) -> JSON:
         """A version's quality report (counts only); the newest version by default."""
-        return self._obj("GET", f"/datasets/{name}/quality",
-                         params=drop_none({"version": version}))
+        return self._obj("GET", f"/datasets/{name}/quality", params=drop_none({"version": version}))
 
     def preview(self, name: str, rows: int = 10) -> JSON:
         """Preview rows: synthetic for conditional data (``synthetic`` says which)."""
@@ -146,13 +148,15 @@ class DatasetsMixin(UploadsMixin):
         params = drop_none({"format": format, "version": version})
         written = 0
         try:
-            with self._stream("GET", f"/datasets/{name}/download", params=params) as response, \
-                    maybe_progress(progress) as bar, partial.open("wb") as out:
+            with (
+                self._stream("GET", f"/datasets/{name}/download", params=params) as response,
+                maybe_progress(progress) as bar,
+                partial.open("wb") as out,
+            ):
                 task = None
                 if bar is not None:
                     length = response.headers.get("Content-Length")
-                    task = bar.add_task(f"download {name}",
-                                        total=int(length) if length else None)
+                    task = bar.add_task(f"download {name}", total=int(length) if length else None)
                 for chunk in response.iter_bytes(CHUNK_BYTES):
                     out.write(chunk)
                     written += len(chunk)
@@ -162,8 +166,7 @@ class DatasetsMixin(UploadsMixin):
             partial.replace(dest)
         finally:
             partial.unlink(missing_ok=True)
-        return DownloadResult(path=dest, version=int(served) if served else None,
-                              byte_size=written)
+        return DownloadResult(path=dest, version=int(served) if served else None, byte_size=written)
 
     def record_desensitisation(
         self, name: str, method: str, description: str = "", version: int | None = None
@@ -183,7 +186,11 @@ class DatasetsMixin(UploadsMixin):
         reason: str = "",
     ) -> JSON:
         """Ask the authority to change a dataset's open attribute (provider)."""
-        body = {"to_attribute": to_attribute, "legal_basis": legal_basis,
-                "desensitisation_id": desensitisation_id,
-                "consent_reference": consent_reference, "reason": reason}
+        body = {
+            "to_attribute": to_attribute,
+            "legal_basis": legal_basis,
+            "desensitisation_id": desensitisation_id,
+            "consent_reference": consent_reference,
+            "reason": reason,
+        }
         return self._obj("POST", f"/datasets/{name}/attribute-changes", json=body)

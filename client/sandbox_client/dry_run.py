@@ -70,9 +70,22 @@ class DryRunMixin(ClientBase):
         """
         source = None if vetted else model_source(model)
         name = str(model) if vetted else None
-        return self._obj("POST", "/jobs/dry-run", timeout=httpx.Timeout(timeout), json=drop_none({
-            "datasets": list(datasets), "source": source, "model": name,
-            "params": dict(params or {}), "kind": kind, "grant": grant, "profile": profile}))
+        return self._obj(
+            "POST",
+            "/jobs/dry-run",
+            timeout=httpx.Timeout(timeout),
+            json=drop_none(
+                {
+                    "datasets": list(datasets),
+                    "source": source,
+                    "model": name,
+                    "params": dict(params or {}),
+                    "kind": kind,
+                    "grant": grant,
+                    "profile": profile,
+                }
+            ),
+        )
 
     def mock_table(self, dataset: str, *, grant: str | None = None) -> JSON:
         """A dataset's mock table for a run on your own machine (``sandbox run --mock``):

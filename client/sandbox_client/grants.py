@@ -20,17 +20,20 @@ class GrantsMixin(ClientBase):
         """The agreement to accept: ``version``, ``sha256`` and ``text``."""
         return self._obj("GET", f"/grants/{grant_id}/agreement")
 
-    def accept_grant(self, grant_id: int, version: str | None = None,
-                     sha256: str | None = None) -> JSON:
+    def accept_grant(
+        self, grant_id: int, version: str | None = None, sha256: str | None = None
+    ) -> JSON:
         """Accept the grant's agreement (its holder); without ``version``, the text in
         force is fetched first and its version and hash are accepted.
         """
         if version is None:
             shown = self.grant_agreement(grant_id)
             version, sha256 = str(shown["version"]), str(shown["sha256"])
-        return self._obj("POST", f"/grants/{grant_id}/accept",
-                         json=drop_none({"agreement_version": version,
-                                          "agreement_sha256": sha256}))
+        return self._obj(
+            "POST",
+            f"/grants/{grant_id}/accept",
+            json=drop_none({"agreement_version": version, "agreement_sha256": sha256}),
+        )
 
     def suspend_grant(self, grant_id: int, reason: str) -> JSON:
         """Suspend an active grant (a provider of its organisation)."""

@@ -29,10 +29,21 @@ class JobsMixin(ClientBase):
         in the runtime ``profile`` (``restricted``, the server's default, or ``scientific``:
         ordinary Python with numpy, pandas, scipy, statsmodels, scikit-learn, matplotlib).
         """
-        return self._obj("POST", "/jobs", json=drop_none({
-            "datasets": list(datasets), "source": source, "model": model,
-            "params": dict(params or {}), "kind": kind, "grant": grant,
-            "profile": profile}))
+        return self._obj(
+            "POST",
+            "/jobs",
+            json=drop_none(
+                {
+                    "datasets": list(datasets),
+                    "source": source,
+                    "model": model,
+                    "params": dict(params or {}),
+                    "kind": kind,
+                    "grant": grant,
+                    "profile": profile,
+                }
+            ),
+        )
 
     def list_jobs(self, state: str | None = None, limit: int = 100) -> list[JSON]:
         """The jobs you may see, newest first."""
@@ -82,8 +93,9 @@ class JobsMixin(ClientBase):
             if done(job):
                 return job
             if time.monotonic() >= deadline:
-                raise SandboxClientError(f"job {job_id} is still {job['state']} after "
-                                         f"{timeout:.0f} s")
+                raise SandboxClientError(
+                    f"job {job_id} is still {job['state']} after {timeout:.0f} s"
+                )
             time.sleep(delay)
             delay = min(delay * 1.5, 1.0)
 

@@ -12,22 +12,32 @@ class ObjectionsMixin(ClientBase):
 
     def file_objection(self, dataset: str, kind: str, description: str) -> JSON:
         """Object to an ``error`` or ``omission`` in a dataset (any account)."""
-        return self._obj("POST", "/objections",
-                         json={"dataset": dataset, "kind": kind, "description": description})
+        return self._obj(
+            "POST",
+            "/objections",
+            json={"dataset": dataset, "kind": kind, "description": description},
+        )
 
-    def list_objections(self, status: str | None = None,
-                        dataset: str | None = None) -> list[JSON]:
+    def list_objections(self, status: str | None = None, dataset: str | None = None) -> list[JSON]:
         """The objections you may see, newest first."""
-        return self._list("GET", "/objections",
-                          params=drop_none({"status": status, "dataset": dataset}))
+        return self._list(
+            "GET", "/objections", params=drop_none({"status": status, "dataset": dataset})
+        )
 
     def get_objection(self, objection_id: int) -> JSON:
         """One objection with its answer stage."""
         return self._obj("GET", f"/objections/{objection_id}")
 
-    def answer_objection(self, objection_id: int, outcome: Literal["corrected", "rejected"],
-                         answer: str, version: int | None = None) -> JSON:
+    def answer_objection(
+        self,
+        objection_id: int,
+        outcome: Literal["corrected", "rejected"],
+        answer: str,
+        version: int | None = None,
+    ) -> JSON:
         """Answer an objection (the dataset's provider), naming the corrected version."""
-        return self._obj("POST", f"/objections/{objection_id}/answer",
-                         json=drop_none({"outcome": outcome, "answer": answer,
-                                          "version": version}))
+        return self._obj(
+            "POST",
+            f"/objections/{objection_id}/answer",
+            json=drop_none({"outcome": outcome, "answer": answer, "version": version}),
+        )

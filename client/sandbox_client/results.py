@@ -52,13 +52,17 @@ def _optional(module: str, extra: str, needed_by: str) -> ModuleType:
     except ImportError as exc:
         raise MissingExtraError(
             f"{needed_by} needs {module}, which is not installed: "
-            f"pip install 'sandbox-client[{extra}]' (or pip install {module})") from exc
+            f"pip install 'sandbox-client[{extra}]' (or pip install {module})"
+        ) from exc
 
 
 def table_of(value: Any) -> Table | None:
     """``value`` as a table, or ``None`` when it is not one (the server's own rule)."""
-    if isinstance(value, dict) and isinstance(value.get("columns"), list) \
-            and isinstance(value.get("rows"), list):
+    if (
+        isinstance(value, dict)
+        and isinstance(value.get("columns"), list)
+        and isinstance(value.get("rows"), list)
+    ):
         return [str(c) for c in value["columns"]], [list(r) for r in value["rows"]]
     if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
         if any(isinstance(v, dict | list) for row in value for v in row.values()):
@@ -107,8 +111,9 @@ class Result:
                 raise SandboxClientError(f"the result of job {self.job_id} has no part {part!r}")
             found = table_of(self.value[part])
             if found is None:
-                raise SandboxClientError(f"part {part!r} of the result of job {self.job_id} "
-                                         f"is not a table{self._hint()}")
+                raise SandboxClientError(
+                    f"part {part!r} of the result of job {self.job_id} is not a table{self._hint()}"
+                )
             return found
         found = table_of(self.value)
         if found is not None:
@@ -116,8 +121,9 @@ class Result:
         parts = self.tabular_parts()
         if len(parts) == 1:
             return self.table(parts[0])
-        raise SandboxClientError(f"the result of job {self.job_id} is not one table: name a "
-                                 f"part{self._hint()}")
+        raise SandboxClientError(
+            f"the result of job {self.job_id} is not one table: name a part{self._hint()}"
+        )
 
     def _hint(self) -> str:
         parts = self.tabular_parts()

@@ -23,8 +23,9 @@ class ReviewsMixin(ClientBase):
 
     def decide_review(self, job_id: int, outcome: str, reason: str = "") -> JSON:
         """``approve``, ``reject`` (with a reason) or ``return`` for changes (with one)."""
-        return self._obj("POST", f"/reviews/{job_id}/decision",
-                         json={"outcome": outcome, "reason": reason})
+        return self._obj(
+            "POST", f"/reviews/{job_id}/decision", json={"outcome": outcome, "reason": reason}
+        )
 
     def log_review_queue(self) -> list[JSON]:
         """Held logs their authors asked to have reviewed (your organisation's; all for
@@ -36,17 +37,24 @@ class ReviewsMixin(ClientBase):
         """``release`` a held log and errors to the job's author, or ``refuse`` (with a
         reason).
         """
-        return self._obj("POST", f"/reviews/{job_id}/log-decision",
-                         json={"outcome": outcome, "reason": reason})
+        return self._obj(
+            "POST", f"/reviews/{job_id}/log-decision", json={"outcome": outcome, "reason": reason}
+        )
 
-    def download_result(self, job_id: int, dest_path: str | os.PathLike[str] | None = None,
-                        *, format: str = "json",  # noqa: A002 - the API's name
-                        part: str | None = None) -> bytes:
+    def download_result(
+        self,
+        job_id: int,
+        dest_path: str | os.PathLike[str] | None = None,
+        *,
+        format: str = "json",  # noqa: A002 - the API's name
+        part: str | None = None,
+    ) -> bytes:
         """A released result as JSON, CSV or Parquet bytes (also written to ``dest_path``
         when given).
         """
-        response = self._send("GET", f"/results/{job_id}",
-                              params=drop_none({"format": format, "part": part}))
+        response = self._send(
+            "GET", f"/results/{job_id}", params=drop_none({"format": format, "part": part})
+        )
         if dest_path is not None:
             Path(dest_path).write_bytes(response.content)
         return response.content

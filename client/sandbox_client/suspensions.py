@@ -14,11 +14,13 @@ from sandbox_client._transfer import SourceFormat
 class SuspensionsMixin(ClientBase):
     """Suspend a dataset at once, resolve the suspension, trace every use of the dataset."""
 
-    def suspend_dataset(self, name: str, reason: str,
-                        complaint_id: int | None = None) -> JSON:
+    def suspend_dataset(self, name: str, reason: str, complaint_id: int | None = None) -> JSON:
         """Suspend a dataset at once (its provider)."""
-        return self._obj("POST", f"/datasets/{name}/suspend",
-                         json=drop_none({"reason": reason, "complaint_id": complaint_id}))
+        return self._obj(
+            "POST",
+            f"/datasets/{name}/suspend",
+            json=drop_none({"reason": reason, "complaint_id": complaint_id}),
+        )
 
     def resolve_suspension(
         self,
@@ -32,9 +34,20 @@ class SuspensionsMixin(ClientBase):
         format: SourceFormat | None = None,  # noqa: A002
     ) -> JSON:
         """Restore, reprocess (from a staged ``upload_id``) or end a suspended dataset."""
-        return self._obj("POST", f"/datasets/{name}/suspension/resolve", json=drop_none({
-            "outcome": outcome, "note": note, "upload_id": upload_id, "method": method,
-            "description": description, "format": format}))
+        return self._obj(
+            "POST",
+            f"/datasets/{name}/suspension/resolve",
+            json=drop_none(
+                {
+                    "outcome": outcome,
+                    "note": note,
+                    "upload_id": upload_id,
+                    "method": method,
+                    "description": description,
+                    "format": format,
+                }
+            ),
+        )
 
     def list_suspensions(self, name: str) -> list[JSON]:
         """A dataset's suspensions, newest first."""
@@ -42,5 +55,4 @@ class SuspensionsMixin(ClientBase):
 
     def trace_dataset(self, name: str, version: int | None = None) -> JSON:
         """Everything that touched a dataset (version), in order (provider, oversight)."""
-        return self._obj("GET", f"/datasets/{name}/trace",
-                         params=drop_none({"version": version}))
+        return self._obj("GET", f"/datasets/{name}/trace", params=drop_none({"version": version}))

@@ -12,8 +12,7 @@ class TokensMixin(ClientBase):
         self, name: str = "default", days: int = 90, user_id: int | None = None
     ) -> JSON:
         """Issue a token; the answer's ``token`` is the secret, shown this once."""
-        return self._obj("POST", "/tokens",
-                         json={"name": name, "days": days, "user_id": user_id})
+        return self._obj("POST", "/tokens", json={"name": name, "days": days, "user_id": user_id})
 
     def list_tokens(self, user_id: int | None = None) -> list[JSON]:
         """Your tokens' metadata (an admin may name another account)."""

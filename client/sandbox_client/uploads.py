@@ -21,7 +21,10 @@ class UploadsMixin(ClientBase):
     """Staging a file, and the upload-then-use step that registration and versions share."""
 
     def upload(
-        self, path: str | os.PathLike[str], *, filename: str | None = None,
+        self,
+        path: str | os.PathLike[str],
+        *,
+        filename: str | None = None,
         progress: bool = False,
     ) -> JSON:
         """Stage a data file (provider), streaming it from disk; returns its ``upload_id``.
@@ -32,15 +35,18 @@ class UploadsMixin(ClientBase):
         source = Path(path)
         size = source.stat().st_size
         name = filename or source.name
-        headers = {"X-Filename": name, "Content-Length": str(size),
-                   "Content-Type": "application/octet-stream"}
+        headers = {
+            "X-Filename": name,
+            "Content-Length": str(size),
+            "Content-Type": "application/octet-stream",
+        }
         with source.open("rb") as handle, maybe_progress(progress) as bar:
             advance = None
             if bar is not None:
-                advance = functools.partial(bar.advance, bar.add_task(f"upload {name}",
-                                                                      total=size))
-            return self._obj("POST", "/uploads", content=read_chunks(handle, advance),
-                             headers=headers)
+                advance = functools.partial(bar.advance, bar.add_task(f"upload {name}", total=size))
+            return self._obj(
+                "POST", "/uploads", content=read_chunks(handle, advance), headers=headers
+            )
 
     def discard_upload(self, upload_id: str) -> None:
         """Discard a staged upload you no longer mean to register."""

@@ -18,8 +18,13 @@ class UsersMixin(ClientBase):
         with_token: bool = True,
     ) -> JSON:
         """Create an account (admin); the answer's ``token`` is its first secret, shown once."""
-        body = {"username": username, "role": role, "display_name": display_name,
-                "organisation_id": organisation_id, "with_token": with_token}
+        body = {
+            "username": username,
+            "role": role,
+            "display_name": display_name,
+            "organisation_id": organisation_id,
+            "with_token": with_token,
+        }
         return self._obj("POST", "/users", json=body)
 
     def list_users(self) -> list[JSON]:
@@ -36,8 +41,11 @@ class UsersMixin(ClientBase):
 
     def set_eligibility(self, user_id: int, fact: str, value: str, note: str = "") -> JSON:
         """Record an eligibility fact on an account (authority or admin)."""
-        return self._obj("POST", f"/users/{user_id}/eligibility",
-                         json={"fact": fact, "value": value, "note": note})
+        return self._obj(
+            "POST",
+            f"/users/{user_id}/eligibility",
+            json={"fact": fact, "value": value, "note": note},
+        )
 
     def deactivate_user(self, user_id: int) -> JSON:
         """Disable an account; its tokens stop working at once (admin)."""

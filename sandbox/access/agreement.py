@@ -39,8 +39,9 @@ class Agreement:
         if not self.version.strip() or len(self.version) > 64:
             raise InvalidRequest("an agreement needs a version of 1 to 64 characters")
         if not self.text.strip() or len(self.text) > MAX_AGREEMENT_CHARS:
-            raise InvalidRequest(f"an agreement needs a text of at most {MAX_AGREEMENT_CHARS} "
-                                 "characters")
+            raise InvalidRequest(
+                f"an agreement needs a text of at most {MAX_AGREEMENT_CHARS} characters"
+            )
 
     @property
     def sha256(self) -> str:
@@ -51,8 +52,10 @@ class Agreement:
 def parse_agreement(content: str) -> Agreement:
     """Split a file's front matter (``version``) from its text."""
     if not content.startswith("---"):
-        raise InvalidRequest("an agreement file must start with front matter naming its "
-                             "version ('---', 'version: ...', '---')")
+        raise InvalidRequest(
+            "an agreement file must start with front matter naming its "
+            "version ('---', 'version: ...', '---')"
+        )
     parts = content.split("\n---", 1)
     if len(parts) != 2:
         raise InvalidRequest("the agreement file's front matter is not closed with '---'")

@@ -54,21 +54,28 @@ def _datasets_of(session: Session, names: tuple[str, ...]) -> list[DatasetRow]:
     """The catalog rows of ``names``: conditional datasets of one provider organisation."""
     rows = []
     for name in names:
-        row = session.execute(select(DatasetRow).where(DatasetRow.name == name)
-                              ).scalar_one_or_none()
+        row = session.execute(
+            select(DatasetRow).where(DatasetRow.name == name)
+        ).scalar_one_or_none()
         if row is None:
             raise InvalidRequest(f"dataset {name!r} is not in the catalog")
         attribute = OpenAttribute(row.open_attribute)
         if attribute is OpenAttribute.UNCONDITIONAL:
-            raise InvalidRequest(f"dataset {name!r} is unconditional: it is open to everyone "
-                                 "and needs no application")
+            raise InvalidRequest(
+                f"dataset {name!r} is unconditional: it is open to everyone "
+                "and needs no application"
+            )
         if attribute is OpenAttribute.CLOSED:
-            raise InvalidRequest(f"dataset {name!r} is not open; ask for it with a request "
-                                 "for data not yet open instead")
+            raise InvalidRequest(
+                f"dataset {name!r} is not open; ask for it with a request "
+                "for data not yet open instead"
+            )
         rows.append(row)
     if len({row.provider_org_id for row in rows}) > 1:
-        raise InvalidRequest("the datasets belong to more than one provider organisation; "
-                             "apply to each provider separately")
+        raise InvalidRequest(
+            "the datasets belong to more than one provider organisation; "
+            "apply to each provider separately"
+        )
     return rows
 
 
@@ -109,13 +116,28 @@ def submit_application(
     )
     session.add(row)
     session.flush()
-    stage = open_stage(session, calendar, subject=Subject.APPLICATION, subject_id=row.id,
-                       kind=StageKind.FORM_REVIEW, assignee_role="authority", now=now)
-    audit.record(session, actor, "application.submit", object_type="application",
-                 object_id=row.id,
-                 detail={"datasets": list(draft.datasets), "type": str(kind),
-                         "period": [row.period_start.isoformat(), row.period_end.isoformat()],
-                         "form_review_due": stage.due_on.isoformat()})
+    stage = open_stage(
+        session,
+        calendar,
+        subject=Subject.APPLICATION,
+        subject_id=row.id,
+        kind=StageKind.FORM_REVIEW,
+        assignee_role="authority",
+        now=now,
+    )
+    audit.record(
+        session,
+        actor,
+        "application.submit",
+        object_type="application",
+        object_id=row.id,
+        detail={
+            "datasets": list(draft.datasets),
+            "type": str(kind),
+            "period": [row.period_start.isoformat(), row.period_end.isoformat()],
+            "form_review_due": stage.due_on.isoformat(),
+        },
+    )
     return application_of(session, calendar, row, now)
 
 
@@ -153,17 +175,32 @@ def form_review(
     require_application_step("form review", ApplicationStatus(row.status), row.id)
     reason = _text(reason, "reason")
     if not passed and not reason:
-        raise InvalidRequest("a returned application needs the reason it is returned "
-                             "(Qingdao art. 17)")
-    close_stage(session, subject=Subject.APPLICATION, subject_id=row.id,
-                kind=StageKind.FORM_REVIEW, closed_by=actor.user_id,
-                outcome="passed" if passed else "returned", note=reason, now=now)
+        raise InvalidRequest(
+            "a returned application needs the reason it is returned (Qingdao art. 17)"
+        )
+    close_stage(
+        session,
+        subject=Subject.APPLICATION,
+        subject_id=row.id,
+        kind=StageKind.FORM_REVIEW,
+        closed_by=actor.user_id,
+        outcome="passed" if passed else "returned",
+        note=reason,
+        now=now,
+    )
     detail: dict[str, object] = {"outcome": "passed" if passed else "returned"}
     if passed:
         row.status = str(ApplicationStatus.PROVIDER_REVIEW)
-        stage = open_stage(session, calendar, subject=Subject.APPLICATION, subject_id=row.id,
-                           kind=StageKind.PROVIDER_REVIEW, assignee_role="provider",
-                           assignee_org_id=row.provider_org_id, now=now)
+        stage = open_stage(
+            session,
+            calendar,
+            subject=Subject.APPLICATION,
+            subject_id=row.id,
+            kind=StageKind.PROVIDER_REVIEW,
+            assignee_role="provider",
+            assignee_org_id=row.provider_org_id,
+            now=now,
+        )
         detail["provider_review_due"] = stage.due_on.isoformat()
     else:
         row.status = str(ApplicationStatus.RETURNED)
@@ -171,8 +208,14 @@ def form_review(
         detail["reason"] = reason
     row.updated_at = now
     session.flush()
-    audit.record(session, actor, "application.form_review", object_type="application",
-                 object_id=row.id, detail=detail)
+    audit.record(
+        session,
+        actor,
+        "application.form_review",
+        object_type="application",
+        object_id=row.id,
+        detail=detail,
+    )
     return application_of(session, calendar, row, now)
 
 
@@ -202,27 +245,48 @@ def decide(
             raise InvalidRequest("an approval states its scope: at least the grant_budget")
         grant = grant_service.create_grant(session, actor, calendar, row, scope, now=now)
         row.status = str(ApplicationStatus.APPROVED)
-        detail = {"outcome": "approved", "grant": grant.ref, "datasets": grant.datasets,
-                  "job_kinds": grant.job_kinds, "policy": grant.policy,
-                  "period": [grant.period_start.isoformat(), grant.period_end.isoformat()]}
+        detail = {
+            "outcome": "approved",
+            "grant": grant.ref,
+            "datasets": grant.datasets,
+            "job_kinds": grant.job_kinds,
+            "policy": grant.policy,
+            "period": [grant.period_start.isoformat(), grant.period_end.isoformat()],
+        }
         note = reason
     else:
-        missing = [name for name, value in (("reason", reason), ("legal_basis", legal_basis))
-                   if not value]
+        missing = [
+            name for name, value in (("reason", reason), ("legal_basis", legal_basis)) if not value
+        ]
         if missing:
-            raise InvalidRequest("a refusal states its reason and its legal basis (Wuxi art. "
-                                 "15; Lianyungang art. 19); missing: " + ", ".join(missing))
+            raise InvalidRequest(
+                "a refusal states its reason and its legal basis (Wuxi art. "
+                "15; Lianyungang art. 19); missing: " + ", ".join(missing)
+            )
         row.status = str(ApplicationStatus.REFUSED)
         row.refusal_reason, row.legal_basis = reason, legal_basis
         detail = {"outcome": "refused", "reason": reason, "legal_basis": legal_basis}
         note = f"{reason} (legal basis: {legal_basis})"
-    close_stage(session, subject=Subject.APPLICATION, subject_id=row.id,
-                kind=StageKind.PROVIDER_REVIEW, closed_by=actor.user_id,
-                outcome=str(row.status), note=note, now=now)
+    close_stage(
+        session,
+        subject=Subject.APPLICATION,
+        subject_id=row.id,
+        kind=StageKind.PROVIDER_REVIEW,
+        closed_by=actor.user_id,
+        outcome=str(row.status),
+        note=note,
+        now=now,
+    )
     row.updated_at = now
     session.flush()
-    audit.record(session, actor, "application.decide", object_type="application",
-                 object_id=row.id, detail=detail)
+    audit.record(
+        session,
+        actor,
+        "application.decide",
+        object_type="application",
+        object_id=row.id,
+        detail=detail,
+    )
     return application_of(session, calendar, row, now)
 
 
@@ -231,12 +295,21 @@ def decide(
 
 def can_see(actor: Actor, row: ApplicationRow) -> bool:
     """The applicant, providers of the datasets' organisation, and oversight see it."""
-    return (row.applicant_id == actor.user_id or owns(actor, row.provider_org_id)
-            or actor.role in OVERSIGHT_ROLES)
+    return (
+        row.applicant_id == actor.user_id
+        or owns(actor, row.provider_org_id)
+        or actor.role in OVERSIGHT_ROLES
+    )
 
 
-def get_application(session: Session, actor: Actor, calendar: WorkCalendar,
-                    application_id: int, *, now: datetime | None = None) -> Application:
+def get_application(
+    session: Session,
+    actor: Actor,
+    calendar: WorkCalendar,
+    application_id: int,
+    *,
+    now: datetime | None = None,
+) -> Application:
     """One application the actor may see (else :class:`NotFound`)."""
     row = session.get(ApplicationRow, application_id)
     if row is None or not can_see(actor, row):
@@ -244,27 +317,39 @@ def get_application(session: Session, actor: Actor, calendar: WorkCalendar,
     return application_of(session, calendar, row, _now(now))
 
 
-def list_applications(session: Session, actor: Actor, calendar: WorkCalendar, *,
-                      status: ApplicationStatus | None = None,
-                      now: datetime | None = None) -> list[Application]:
+def list_applications(
+    session: Session,
+    actor: Actor,
+    calendar: WorkCalendar,
+    *,
+    status: ApplicationStatus | None = None,
+    now: datetime | None = None,
+) -> list[Application]:
     """The applications the actor may see, newest first."""
     stmt = select(ApplicationRow).order_by(ApplicationRow.id.desc())
     if status is not None:
         stmt = stmt.where(ApplicationRow.status == str(status))
-    stmt = restrict_to_visible(stmt, actor, org_column=ApplicationRow.provider_org_id,
-                               filer_column=ApplicationRow.applicant_id,
-                               provider_sees_own_filings=False)
+    stmt = restrict_to_visible(
+        stmt,
+        actor,
+        org_column=ApplicationRow.provider_org_id,
+        filer_column=ApplicationRow.applicant_id,
+        provider_sees_own_filings=False,
+    )
     moment = _now(now)
-    return [application_of(session, calendar, row, moment)
-            for row in session.execute(stmt).scalars()]
+    return [
+        application_of(session, calendar, row, moment) for row in session.execute(stmt).scalars()
+    ]
 
 
-def application_of(session: Session, calendar: WorkCalendar, row: ApplicationRow,
-                   now: datetime) -> Application:
+def application_of(
+    session: Session, calendar: WorkCalendar, row: ApplicationRow, now: datetime
+) -> Application:
     """An application row as the domain sees it."""
     applicant = session.get(UserRow, row.applicant_id)
-    applicant_org = (session.get(OrganisationRow, row.applicant_org_id)
-                     if row.applicant_org_id else None)
+    applicant_org = (
+        session.get(OrganisationRow, row.applicant_org_id) if row.applicant_org_id else None
+    )
     provider_org = session.get(OrganisationRow, row.provider_org_id)
     grant_id = session.execute(
         select(GrantRow.id).where(GrantRow.application_id == row.id)

@@ -38,8 +38,7 @@ def _text(value: str, label: str) -> str:
 
 
 def _dataset(session: Session, name: str) -> DatasetRow | None:
-    return session.execute(select(DatasetRow).where(DatasetRow.name == name)
-                           ).scalar_one_or_none()
+    return session.execute(select(DatasetRow).where(DatasetRow.name == name)).scalar_one_or_none()
 
 
 def _provider_org(session: Session, organisation_id: int) -> OrganisationRow:
@@ -73,23 +72,49 @@ def submit_demand(
     if existing is not None:
         attribute = OpenAttribute(existing.open_attribute)
         if attribute is not OpenAttribute.CLOSED:
-            raise InvalidRequest(f"dataset {dataset_name!r} is already open ({attribute}); "
-                                 "use it, or apply for it if it is conditional")
+            raise InvalidRequest(
+                f"dataset {dataset_name!r} is already open ({attribute}); "
+                "use it, or apply for it if it is conditional"
+            )
         if provider_org_id is None:
             provider_org_id = existing.provider_org_id
     if provider_org_id is not None:
         _provider_org(session, provider_org_id)
-    row = DemandRow(requester_id=actor.user_id, description=description,
-                    dataset_name=dataset_name, provider_org_id=provider_org_id,
-                    status=str(DemandStatus.SUBMITTED), submitted_at=now, updated_at=now,
-                    return_reason="", answer="", legal_basis="")
+    row = DemandRow(
+        requester_id=actor.user_id,
+        description=description,
+        dataset_name=dataset_name,
+        provider_org_id=provider_org_id,
+        status=str(DemandStatus.SUBMITTED),
+        submitted_at=now,
+        updated_at=now,
+        return_reason="",
+        answer="",
+        legal_basis="",
+    )
     session.add(row)
     session.flush()
-    stage = open_stage(session, calendar, subject=Subject.DEMAND, subject_id=row.id,
-                       kind=StageKind.FORM_REVIEW, assignee_role="authority", now=now)
-    audit.record(session, actor, "demand.submit", object_type="demand", object_id=row.id,
-                 detail={"dataset": dataset_name, "provider_org_id": provider_org_id,
-                         "form_review_due": stage.due_on.isoformat()})
+    stage = open_stage(
+        session,
+        calendar,
+        subject=Subject.DEMAND,
+        subject_id=row.id,
+        kind=StageKind.FORM_REVIEW,
+        assignee_role="authority",
+        now=now,
+    )
+    audit.record(
+        session,
+        actor,
+        "demand.submit",
+        object_type="demand",
+        object_id=row.id,
+        detail={
+            "dataset": dataset_name,
+            "provider_org_id": provider_org_id,
+            "form_review_due": stage.due_on.isoformat(),
+        },
+    )
     return demand_of(session, calendar, row, now)
 
 
@@ -124,8 +149,9 @@ def form_review(
     if passed:
         org_id = provider_org_id if provider_org_id is not None else row.provider_org_id
         if org_id is None:
-            raise InvalidRequest("name the provider organisation that must answer "
-                                 "(provider_org_id)")
+            raise InvalidRequest(
+                "name the provider organisation that must answer (provider_org_id)"
+            )
         _provider_org(session, org_id)
         row.provider_org_id = org_id
         row.status = str(DemandStatus.PROVIDER_REVIEW)
@@ -135,19 +161,34 @@ def form_review(
         row.status = str(DemandStatus.RETURNED)
         row.return_reason = reason
         detail["reason"] = reason
-    close_stage(session, subject=Subject.DEMAND, subject_id=row.id,
-                kind=StageKind.FORM_REVIEW, closed_by=actor.user_id,
-                outcome=str(detail["outcome"]), note=reason, now=now)
+    close_stage(
+        session,
+        subject=Subject.DEMAND,
+        subject_id=row.id,
+        kind=StageKind.FORM_REVIEW,
+        closed_by=actor.user_id,
+        outcome=str(detail["outcome"]),
+        note=reason,
+        now=now,
+    )
     if passed:
-        stage = open_stage(session, calendar, subject=Subject.DEMAND, subject_id=row.id,
-                           kind=StageKind.PROVIDER_REVIEW, assignee_role="provider",
-                           assignee_org_id=row.provider_org_id, now=now)
+        stage = open_stage(
+            session,
+            calendar,
+            subject=Subject.DEMAND,
+            subject_id=row.id,
+            kind=StageKind.PROVIDER_REVIEW,
+            assignee_role="provider",
+            assignee_org_id=row.provider_org_id,
+            now=now,
+        )
         detail["provider_org_id"] = row.provider_org_id
         detail["answer_due"] = stage.due_on.isoformat()
     row.updated_at = now
     session.flush()
-    audit.record(session, actor, "demand.form_review", object_type="demand", object_id=row.id,
-                 detail=detail)
+    audit.record(
+        session, actor, "demand.form_review", object_type="demand", object_id=row.id, detail=detail
+    )
     return demand_of(session, calendar, row, now)
 
 
@@ -176,20 +217,38 @@ def answer(
         raise InvalidRequest("a refusal states its reason")
     row.status = str(DemandStatus.AGREED if agree else DemandStatus.REFUSED)
     row.answer, row.legal_basis = reason, legal_basis
-    close_stage(session, subject=Subject.DEMAND, subject_id=row.id,
-                kind=StageKind.PROVIDER_REVIEW, closed_by=actor.user_id,
-                outcome=row.status, note=reason, now=now)
-    detail: dict[str, object] = {"outcome": row.status, "reason": reason,
-                                 "legal_basis": legal_basis}
+    close_stage(
+        session,
+        subject=Subject.DEMAND,
+        subject_id=row.id,
+        kind=StageKind.PROVIDER_REVIEW,
+        closed_by=actor.user_id,
+        outcome=row.status,
+        note=reason,
+        now=now,
+    )
+    detail: dict[str, object] = {
+        "outcome": row.status,
+        "reason": reason,
+        "legal_basis": legal_basis,
+    }
     if agree:
-        stage = open_stage(session, calendar, subject=Subject.DEMAND, subject_id=row.id,
-                           kind=StageKind.OPENING, assignee_role="provider",
-                           assignee_org_id=row.provider_org_id, now=now)
+        stage = open_stage(
+            session,
+            calendar,
+            subject=Subject.DEMAND,
+            subject_id=row.id,
+            kind=StageKind.OPENING,
+            assignee_role="provider",
+            assignee_org_id=row.provider_org_id,
+            now=now,
+        )
         detail["opening_due"] = stage.due_on.isoformat()
     row.updated_at = now
     session.flush()
-    audit.record(session, actor, "demand.answer", object_type="demand", object_id=row.id,
-                 detail=detail)
+    audit.record(
+        session, actor, "demand.answer", object_type="demand", object_id=row.id, detail=detail
+    )
     return demand_of(session, calendar, row, now)
 
 
@@ -217,16 +276,31 @@ def mark_opened(
     if found.provider_org_id != row.provider_org_id:
         raise InvalidRequest(f"dataset {dataset!r} is not one of your organisation's")
     if OpenAttribute(found.open_attribute) is OpenAttribute.CLOSED:
-        raise InvalidRequest(f"dataset {dataset!r} is still not open; change its open "
-                             "attribute first")
+        raise InvalidRequest(
+            f"dataset {dataset!r} is still not open; change its open attribute first"
+        )
     row.status = str(DemandStatus.OPENED)
     row.opened_dataset_id = found.id
     row.updated_at = now
-    close_stage(session, subject=Subject.DEMAND, subject_id=row.id, kind=StageKind.OPENING,
-                closed_by=actor.user_id, outcome="opened", note=found.name, now=now)
+    close_stage(
+        session,
+        subject=Subject.DEMAND,
+        subject_id=row.id,
+        kind=StageKind.OPENING,
+        closed_by=actor.user_id,
+        outcome="opened",
+        note=found.name,
+        now=now,
+    )
     session.flush()
-    audit.record(session, actor, "demand.opened", object_type="demand", object_id=row.id,
-                 detail={"dataset": found.name, "open_attribute": found.open_attribute})
+    audit.record(
+        session,
+        actor,
+        "demand.opened",
+        object_type="demand",
+        object_id=row.id,
+        detail={"dataset": found.name, "open_attribute": found.open_attribute},
+    )
     return demand_of(session, calendar, row, now)
 
 
@@ -235,13 +309,21 @@ def mark_opened(
 
 def can_see(actor: Actor, row: DemandRow) -> bool:
     """The requester, providers of the organisation it was passed to, and oversight."""
-    return (row.requester_id == actor.user_id
-            or (row.provider_org_id is not None and owns(actor, row.provider_org_id))
-            or actor.role in OVERSIGHT_ROLES)
+    return (
+        row.requester_id == actor.user_id
+        or (row.provider_org_id is not None and owns(actor, row.provider_org_id))
+        or actor.role in OVERSIGHT_ROLES
+    )
 
 
-def get_demand(session: Session, actor: Actor, calendar: WorkCalendar, demand_id: int, *,
-               now: datetime | None = None) -> Demand:
+def get_demand(
+    session: Session,
+    actor: Actor,
+    calendar: WorkCalendar,
+    demand_id: int,
+    *,
+    now: datetime | None = None,
+) -> Demand:
     """One request the actor may see (else :class:`NotFound`)."""
     row = session.get(DemandRow, demand_id)
     if row is None or not can_see(actor, row):
@@ -249,23 +331,30 @@ def get_demand(session: Session, actor: Actor, calendar: WorkCalendar, demand_id
     return demand_of(session, calendar, row, _now(now))
 
 
-def list_demands(session: Session, actor: Actor, calendar: WorkCalendar, *,
-                 status: DemandStatus | None = None,
-                 now: datetime | None = None) -> list[Demand]:
+def list_demands(
+    session: Session,
+    actor: Actor,
+    calendar: WorkCalendar,
+    *,
+    status: DemandStatus | None = None,
+    now: datetime | None = None,
+) -> list[Demand]:
     """The requests the actor may see, newest first."""
     stmt = select(DemandRow).order_by(DemandRow.id.desc())
     if status is not None:
         stmt = stmt.where(DemandRow.status == str(status))
-    stmt = restrict_to_visible(stmt, actor, org_column=DemandRow.provider_org_id,
-                               filer_column=DemandRow.requester_id,
-                               provider_sees_own_filings=False)
+    stmt = restrict_to_visible(
+        stmt,
+        actor,
+        org_column=DemandRow.provider_org_id,
+        filer_column=DemandRow.requester_id,
+        provider_sees_own_filings=False,
+    )
     moment = _now(now)
-    return [demand_of(session, calendar, row, moment)
-            for row in session.execute(stmt).scalars()]
+    return [demand_of(session, calendar, row, moment) for row in session.execute(stmt).scalars()]
 
 
-def demand_of(session: Session, calendar: WorkCalendar, row: DemandRow, now: datetime
-              ) -> Demand:
+def demand_of(session: Session, calendar: WorkCalendar, row: DemandRow, now: datetime) -> Demand:
     """A request row as the domain sees it."""
     requester = session.get(UserRow, row.requester_id)
     org = session.get(OrganisationRow, row.provider_org_id) if row.provider_org_id else None

@@ -21,7 +21,6 @@ def check_eligibility(session: Session, actor: Actor, doing: str = "apply for") 
     if actor.role is not Role.USER or actor.user_id is None:
         raise PermissionDenied(f"only a user account may {doing} conditional data")
     user = get_user(session, actor.user_id)
-    failed = eligibility_failures({record.fact.value: record.value
-                                   for record in user.eligibility})
+    failed = eligibility_failures({record.fact.value: record.value for record in user.eligibility})
     if failed:
         raise NotEligible(failed)

@@ -16,8 +16,9 @@ class NotEligible(PermissionDenied):
     code = "not_eligible"
 
     def __init__(self, failed: Sequence[str]) -> None:
-        super().__init__("you may not apply for conditional data: " + "; ".join(failed)
-                         + " (Qingdao art. 16)")
+        super().__init__(
+            "you may not apply for conditional data: " + "; ".join(failed) + " (Qingdao art. 16)"
+        )
         self.failed = tuple(failed)
 
 

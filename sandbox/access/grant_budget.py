@@ -86,15 +86,32 @@ def read_grant_budget(session: Session, actor: Actor, grant_id: int) -> GrantBud
             continue  # accounts open when the holder accepts the agreement
         shown = sees_all or bool(policies[name].show_lifetime_to_users)
         own = balance.grant
-        datasets.append(DatasetSpending(
-            dataset=name, accounting=own.accounting, limit=own.limit, spent=own.spent,
-            remaining=own.remaining,
-            lifetime_remaining=balance.dataset.remaining if shown else None,
-            charges=tuple(ledger.list_charges(session, grant=grant.ref, dataset=name)),
-        ))
-    audit.record(session, actor, "budget.read", object_type="grant", object_id=grant.ref,
-                 detail={"grant_id": grant.id,
-                         "lifetime_shown": [d.dataset for d in datasets
-                                            if d.lifetime_remaining is not None]})
-    return GrantBudget(grant_id=grant.id, grant=grant.ref, holder=grant.holder,
-                       status=grant.status, datasets=tuple(datasets))
+        datasets.append(
+            DatasetSpending(
+                dataset=name,
+                accounting=own.accounting,
+                limit=own.limit,
+                spent=own.spent,
+                remaining=own.remaining,
+                lifetime_remaining=balance.dataset.remaining if shown else None,
+                charges=tuple(ledger.list_charges(session, grant=grant.ref, dataset=name)),
+            )
+        )
+    audit.record(
+        session,
+        actor,
+        "budget.read",
+        object_type="grant",
+        object_id=grant.ref,
+        detail={
+            "grant_id": grant.id,
+            "lifetime_shown": [d.dataset for d in datasets if d.lifetime_remaining is not None],
+        },
+    )
+    return GrantBudget(
+        grant_id=grant.id,
+        grant=grant.ref,
+        holder=grant.holder,
+        status=grant.status,
+        datasets=tuple(datasets),
+    )

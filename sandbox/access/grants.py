@@ -96,8 +96,9 @@ def _scope_datasets(requested: list[str], approved: tuple[str, ...]) -> list[str
         raise InvalidRequest("the approved datasets name a dataset twice")
     extra = [name for name in approved if name not in requested]
     if extra:
-        raise InvalidRequest(f"the approval may only cover requested datasets; not requested: "
-                             f"{', '.join(extra)}")
+        raise InvalidRequest(
+            f"the approval may only cover requested datasets; not requested: {', '.join(extra)}"
+        )
     return list(approved)
 
 
@@ -115,32 +116,47 @@ def _grant_policy(scope: Scope) -> Policy:
     if not isinstance(document, Mapping):
         raise InvalidRequest("the grant's policy must be a policy document (a mapping)")
     if "grant_budget" in document:
-        raise InvalidRequest("give the grant's budget as the scope's grant_budget, not "
-                             "inside its policy document")
+        raise InvalidRequest(
+            "give the grant's budget as the scope's grant_budget, not inside its policy document"
+        )
     if scope.grant_budget is None:
         raise InvalidRequest("an approval states the grant's privacy budget (grant_budget)")
     return parse_policy({**document, "grant_budget": scope.grant_budget}, PolicyLevel.GRANT)
 
 
-def _check_against_datasets(session: Session, names: list[str], policy: Policy,
-                            kinds: list[JobKind]) -> None:
+def _check_against_datasets(
+    session: Session, names: list[str], policy: Policy, kinds: list[JobKind]
+) -> None:
     """A grant is never looser than any of its datasets' effective policy (which is itself
     never looser than the floor, and has the platform defaults filled in).
     """
     for name in names:
-        found = find_loosenings(effective_for_dataset(session, name), policy,
-                                base_name=f"dataset {name!r}'s effective policy")
+        found = find_loosenings(
+            effective_for_dataset(session, name),
+            policy,
+            base_name=f"dataset {name!r}'s effective policy",
+        )
         if found:
-            raise PolicyViolation(found, subject="the grant",
-                                  against=f"the effective policy of dataset {name!r}")
+            raise PolicyViolation(
+                found, subject="the grant", against=f"the effective policy of dataset {name!r}"
+            )
         with_grant = effective_for_dataset(session, name, policy)
         if JobKind.RAW in kinds and not with_grant.job_limits.raw_access_allowed:
-            raise InvalidRequest(f"the policy of dataset {name!r} does not allow raw-access "
-                                 "jobs; allow dp jobs only, or have its policy allow raw access")
+            raise InvalidRequest(
+                f"the policy of dataset {name!r} does not allow raw-access "
+                "jobs; allow dp jobs only, or have its policy allow raw access"
+            )
 
 
-def create_grant(session: Session, actor: Actor, calendar: WorkCalendar,
-                 application: ApplicationRow, scope: Scope, *, now: datetime) -> Grant:
+def create_grant(
+    session: Session,
+    actor: Actor,
+    calendar: WorkCalendar,
+    application: ApplicationRow,
+    scope: Scope,
+    *,
+    now: datetime,
+) -> Grant:
     """Create the grant of an approved application, pending its holder's acceptance."""
     names = _scope_datasets(application.datasets, scope.datasets)
     kinds = _job_kinds(scope.job_kinds)
@@ -150,13 +166,16 @@ def create_grant(session: Session, actor: Actor, calendar: WorkCalendar,
     if start < application.period_start or end > application.period_end:
         raise InvalidRequest(
             f"the approved period must lie within the requested one "
-            f"({application.period_start.isoformat()} to {application.period_end.isoformat()})")
+            f"({application.period_start.isoformat()} to {application.period_end.isoformat()})"
+        )
     policy = _grant_policy(scope)
     _check_against_datasets(session, names, policy, kinds)
     interval = scope.report_interval_days
     if type(interval) is not int or not 1 <= interval <= MAX_REPORT_INTERVAL_DAYS:
-        raise InvalidRequest(f"report_interval_days must be a whole number of days from 1 to "
-                             f"{MAX_REPORT_INTERVAL_DAYS}")
+        raise InvalidRequest(
+            f"report_interval_days must be a whole number of days from 1 to "
+            f"{MAX_REPORT_INTERVAL_DAYS}"
+        )
     if actor.user_id is None:
         raise PermissionDenied("grants are approved by a named provider account")
     row = GrantRow(
@@ -182,19 +201,28 @@ def create_grant(session: Session, actor: Actor, calendar: WorkCalendar,
     session.flush()
     row.ref = f"grant-{row.id}"
     session.flush()
-    audit.record(session, actor, "grant.create", object_type="grant", object_id=row.ref,
-                 detail={"application_id": application.id, "datasets": names,
-                         "job_kinds": row.job_kinds, "policy": row.policy,
-                         "period": [start.isoformat(), end.isoformat()],
-                         "report_interval_days": interval})
+    audit.record(
+        session,
+        actor,
+        "grant.create",
+        object_type="grant",
+        object_id=row.ref,
+        detail={
+            "application_id": application.id,
+            "datasets": names,
+            "job_kinds": row.job_kinds,
+            "policy": row.policy,
+            "period": [start.isoformat(), end.isoformat()],
+            "report_interval_days": interval,
+        },
+    )
     return grant_of(session, row, now)
 
 
 # ---- acceptance and the ledger -------------------------------------------------------------
 
 
-def _visible_row(session: Session, actor: Actor, grant_id: int, *, lock: bool = False
-                 ) -> GrantRow:
+def _visible_row(session: Session, actor: Actor, grant_id: int, *, lock: bool = False) -> GrantRow:
     row = session.get(GrantRow, grant_id, with_for_update=lock)
     if row is None or not can_see(actor, row):
         raise NotFound(f"grant {grant_id} does not exist")
@@ -212,15 +240,24 @@ def _open_accounts(session: Session, actor: Actor, row: GrantRow) -> None:
         try:
             ledger.account(session, dataset=name)
         except NotFound:
-            ledger.open_dataset_account(session, dataset=name, limit=effective.lifetime_budget,
-                                        accounting=effective.accounting, actor=actor)
-        ledger.open_grant_account(session, grant=row.ref, dataset=name,
-                                  limit=effective.grant_budget,
-                                  accounting=effective.accounting, actor=actor)
+            ledger.open_dataset_account(
+                session,
+                dataset=name,
+                limit=effective.lifetime_budget,
+                accounting=effective.accounting,
+                actor=actor,
+            )
+        ledger.open_grant_account(
+            session,
+            grant=row.ref,
+            dataset=name,
+            limit=effective.grant_budget,
+            accounting=effective.accounting,
+            actor=actor,
+        )
 
 
-def agreement_for(session: Session, actor: Actor, agreement: Agreement, grant_id: int
-                  ) -> Agreement:
+def agreement_for(session: Session, actor: Actor, agreement: Agreement, grant_id: int) -> Agreement:
     """The agreement the grant's holder is asked to accept (anyone who sees the grant may
     read it).
     """
@@ -247,11 +284,14 @@ def accept(
     if row.holder_id != actor.user_id:
         raise PermissionDenied("only the grant's holder may accept its agreement")
     check_eligibility(session, actor, "take up")  # the facts may have changed since applying
-    require_grant_step("accept", grant_status_at(GrantStatus(row.status),
-                                                 row.valid_until, now), row.ref)
+    require_grant_step(
+        "accept", grant_status_at(GrantStatus(row.status), row.valid_until, now), row.ref
+    )
     if version != agreement.version:
-        raise Conflict(f"the agreement in force is version {agreement.version!r}, not "
-                       f"{version!r}; read it again and accept that version")
+        raise Conflict(
+            f"the agreement in force is version {agreement.version!r}, not "
+            f"{version!r}; read it again and accept that version"
+        )
     if sha256 is not None and sha256 != agreement.sha256:
         raise Conflict("the agreement text you read is not the one in force; read it again")
     row.status = str(GrantStatus.ACTIVE)
@@ -262,9 +302,18 @@ def accept(
     row.updated_at = now
     session.flush()
     _open_accounts(session, actor, row)
-    audit.record(session, actor, "grant.accept", object_type="grant", object_id=row.ref,
-                 detail={"agreement_version": agreement.version,
-                         "agreement_sha256": agreement.sha256, "datasets": row.datasets})
+    audit.record(
+        session,
+        actor,
+        "grant.accept",
+        object_type="grant",
+        object_id=row.ref,
+        detail={
+            "agreement_version": agreement.version,
+            "agreement_sha256": agreement.sha256,
+            "datasets": row.datasets,
+        },
+    )
     return grant_of(session, row, now)
 
 
@@ -285,14 +334,18 @@ def change_status(
     Suspension and revocation state their reason; every change is audited.
     """
     now = _now(now)
-    targets = {"suspend": GrantStatus.SUSPENDED, "resume": GrantStatus.ACTIVE,
-               "revoke": GrantStatus.REVOKED}
+    targets = {
+        "suspend": GrantStatus.SUSPENDED,
+        "resume": GrantStatus.ACTIVE,
+        "revoke": GrantStatus.REVOKED,
+    }
     if step not in targets:
         raise InvalidRequest(f"{step!r} is not one of: {', '.join(targets)}")
     row = _visible_row(session, actor, grant_id, lock=True)
     require_owner(actor, row.provider_org_id, f"{step} grants on its datasets")
-    require_grant_step(step, grant_status_at(GrantStatus(row.status), row.valid_until,
-                                             now), row.ref)
+    require_grant_step(
+        step, grant_status_at(GrantStatus(row.status), row.valid_until, now), row.ref
+    )
     reason = reason.strip()
     if len(reason) > MAX_TEXT_CHARS:
         raise InvalidRequest(f"reason is longer than {MAX_TEXT_CHARS} characters")
@@ -302,8 +355,14 @@ def change_status(
     row.status_reason = reason
     row.updated_at = now
     session.flush()
-    audit.record(session, actor, f"grant.{step}", object_type="grant", object_id=row.ref,
-                 detail={"reason": reason, "holder_id": row.holder_id})
+    audit.record(
+        session,
+        actor,
+        f"grant.{step}",
+        object_type="grant",
+        object_id=row.ref,
+        detail={"reason": reason, "holder_id": row.holder_id},
+    )
     return grant_of(session, row, now)
 
 
@@ -312,18 +371,27 @@ def change_status(
 
 def can_see(actor: Actor, row: GrantRow) -> bool:
     """The holder, providers of the grant's organisation, and oversight see a grant."""
-    return (row.holder_id == actor.user_id or owns(actor, row.provider_org_id)
-            or actor.role in OVERSIGHT_ROLES)
+    return (
+        row.holder_id == actor.user_id
+        or owns(actor, row.provider_org_id)
+        or actor.role in OVERSIGHT_ROLES
+    )
 
 
-def get_grant(session: Session, actor: Actor, grant_id: int, *,
-              now: datetime | None = None) -> Grant:
+def get_grant(
+    session: Session, actor: Actor, grant_id: int, *, now: datetime | None = None
+) -> Grant:
     """One grant the actor may see (else :class:`NotFound`), its status as of now."""
     return grant_of(session, _visible_row(session, actor, grant_id), _now(now))
 
 
-def list_grants(session: Session, actor: Actor, *, status: GrantStatus | None = None,
-                now: datetime | None = None) -> list[Grant]:
+def list_grants(
+    session: Session,
+    actor: Actor,
+    *,
+    status: GrantStatus | None = None,
+    now: datetime | None = None,
+) -> list[Grant]:
     """The grants the actor may see, newest first; ``status`` filters on the status as
     read now (so ``expired`` finds grants past their period).
     """
@@ -376,8 +444,9 @@ def active_grant_for(
         if gap is None:
             return grant
         reasons.append(gap)
-    raise NoActiveGrant(f"no active grant allows a {kind} job on dataset {dataset!r}: "
-                        + "; ".join(reasons))
+    raise NoActiveGrant(
+        f"no active grant allows a {kind} job on dataset {dataset!r}: " + "; ".join(reasons)
+    )
 
 
 def grant_of(session: Session, row: GrantRow, now: datetime) -> Grant:

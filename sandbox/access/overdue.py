@@ -28,8 +28,14 @@ TITLE_CHARS = 120
 """How much of a request's text stands as its title in the list."""
 
 
-def list_overdue(session: Session, actor: Actor, calendar: WorkCalendar, *,
-                 on: date | None = None, now: datetime | None = None) -> list[OverdueItem]:
+def list_overdue(
+    session: Session,
+    actor: Actor,
+    calendar: WorkCalendar,
+    *,
+    on: date | None = None,
+    now: datetime | None = None,
+) -> list[OverdueItem]:
     """Open stages whose deadline passed before ``on`` (default: today in the calendar's
     zone), the most overdue first. The authority, auditors and admins may read it.
     """
@@ -55,7 +61,8 @@ def list_overdue(session: Session, actor: Actor, calendar: WorkCalendar, *,
             case: ComplaintRow | ObjectionRow | None = (
                 session.get(ComplaintRow, row.subject_id)
                 if stage.subject is Subject.COMPLAINT
-                else session.get(ObjectionRow, row.subject_id))
+                else session.get(ObjectionRow, row.subject_id)
+            )
             if case is not None:
                 dataset = session.get(DatasetRow, case.dataset_id)
                 about = f"{stage.subject} about {dataset.name if dataset else '?'}: "

@@ -40,8 +40,11 @@ def eligibility_failures(facts: Mapping[str, str]) -> list[str]:
     failed = []
     verified = facts.get(EligibilityFact.REAL_NAME_VERIFIED.value)
     if verified != "yes":
-        failed.append("real-name verification is not recorded" if verified is None
-                      else "the account is not real-name verified")
+        failed.append(
+            "real-name verification is not recorded"
+            if verified is None
+            else "the account is not real-name verified"
+        )
     credit = facts.get(EligibilityFact.CREDIT_STANDING.value)
     if credit is None:
         failed.append("no credit standing is recorded")
@@ -65,18 +68,29 @@ def missing_fields(draft: ApplicationDraft) -> list[str]:
     """The API names of every required field ``draft`` lacks (a commitment not signed
     counts as missing).
     """
-    missing = [name for name, value in (
-        ("title", draft.title), ("reason", draft.reason), ("type", draft.kind),
-    ) if _blank(value)]
+    missing = [
+        name
+        for name, value in (
+            ("title", draft.title),
+            ("reason", draft.reason),
+            ("type", draft.kind),
+        )
+        if _blank(value)
+    ]
     if not draft.datasets:
         missing.append("datasets")
     for name, day in (("period_start", draft.period_start), ("period_end", draft.period_end)):
         if day is None:
             missing.append(name)
-    missing += [name for name, value in (
-        ("results_form", draft.results_form), ("scenario", draft.scenario),
-        ("security_measures", draft.security_measures),
-    ) if _blank(value)]
+    missing += [
+        name
+        for name, value in (
+            ("results_form", draft.results_form),
+            ("scenario", draft.scenario),
+            ("security_measures", draft.security_measures),
+        )
+        if _blank(value)
+    ]
     if draft.commitment_signed is not True:
         missing.append("commitment_signed (the signed commitment must be true)")
     return missing
@@ -97,9 +111,13 @@ def check_draft(draft: ApplicationDraft, today: date) -> ApplicationKind:
         kind = ApplicationKind(draft.kind.strip())
     except ValueError:
         raise InvalidRequest(f"type {draft.kind!r} is not one of: dataset, interface") from None
-    for name, text in (("title", draft.title), ("reason", draft.reason),
-                       ("results_form", draft.results_form), ("scenario", draft.scenario),
-                       ("security_measures", draft.security_measures)):
+    for name, text in (
+        ("title", draft.title),
+        ("reason", draft.reason),
+        ("results_form", draft.results_form),
+        ("scenario", draft.scenario),
+        ("security_measures", draft.security_measures),
+    ):
         if text is not None and len(text) > MAX_TEXT_CHARS:
             raise InvalidRequest(f"{name} is longer than {MAX_TEXT_CHARS} characters")
     if len(draft.datasets) > MAX_DATASETS:
@@ -113,13 +131,15 @@ def check_draft(draft: ApplicationDraft, today: date) -> ApplicationKind:
 def check_period(start: date, end: date, today: date) -> None:
     """A period of use runs forwards, has not ended, and is not absurdly long."""
     if end < start:
-        raise InvalidRequest(f"the period of use ends ({end.isoformat()}) before it starts "
-                             f"({start.isoformat()})")
+        raise InvalidRequest(
+            f"the period of use ends ({end.isoformat()}) before it starts ({start.isoformat()})"
+        )
     if end < today:
         raise InvalidRequest(f"the period of use ended on {end.isoformat()}, in the past")
     if (start - today).days > MAX_PERIOD_DAYS:
-        raise InvalidRequest(f"the period of use may start at most {MAX_PERIOD_DAYS} days "
-                             "from today")
+        raise InvalidRequest(
+            f"the period of use may start at most {MAX_PERIOD_DAYS} days from today"
+        )
     if (end - start).days > MAX_PERIOD_DAYS:
         raise InvalidRequest(f"a period of use may last at most {MAX_PERIOD_DAYS} days")
 
@@ -144,8 +164,9 @@ GRANT_STEPS: dict[str, frozenset[GrantStatus]] = {
     "accept": frozenset({GrantStatus.PENDING_ACCEPTANCE}),
     "suspend": frozenset({GrantStatus.ACTIVE}),
     "resume": frozenset({GrantStatus.SUSPENDED}),
-    "revoke": frozenset({GrantStatus.PENDING_ACCEPTANCE, GrantStatus.ACTIVE,
-                         GrantStatus.SUSPENDED}),
+    "revoke": frozenset(
+        {GrantStatus.PENDING_ACCEPTANCE, GrantStatus.ACTIVE, GrantStatus.SUSPENDED}
+    ),
 }
 """The states (as read, so never ``expired``) each grant step may start from."""
 
@@ -169,8 +190,9 @@ def require_grant_step(step: str, current: GrantStatus, ref: str) -> None:
 
 
 def _past(step: str) -> str:
-    return {"accept": "accepted", "suspend": "suspended", "resume": "resumed",
-            "revoke": "revoked"}[step]
+    return {"accept": "accepted", "suspend": "suspended", "resume": "resumed", "revoke": "revoked"}[
+        step
+    ]
 
 
 def grant_status_at(stored: GrantStatus, valid_until: datetime, now: datetime) -> GrantStatus:

@@ -36,9 +36,17 @@ def open_stage(
     days = STAGE_WORKING_DAYS[kind]
     due_on = calendar.due_date(now, days)
     row = WorkflowStageRow(
-        subject_type=str(subject), subject_id=subject_id, stage=str(kind),
-        assignee_role=assignee_role, assignee_org_id=assignee_org_id, working_days=days,
-        started_at=now, due_on=due_on, due_at=calendar.end_of_day(due_on), outcome="", note="",
+        subject_type=str(subject),
+        subject_id=subject_id,
+        stage=str(kind),
+        assignee_role=assignee_role,
+        assignee_org_id=assignee_org_id,
+        working_days=days,
+        started_at=now,
+        due_on=due_on,
+        due_at=calendar.end_of_day(due_on),
+        outcome="",
+        note="",
     )
     session.add(row)
     session.flush()
@@ -75,13 +83,15 @@ def close_stage(
     return row
 
 
-def stages_of(session: Session, calendar: WorkCalendar, subject: Subject, subject_id: int,
-              now: datetime) -> tuple[Stage, ...]:
+def stages_of(
+    session: Session, calendar: WorkCalendar, subject: Subject, subject_id: int, now: datetime
+) -> tuple[Stage, ...]:
     """Every stage of an item, oldest first, open ones with their time left at ``now``."""
     rows = session.execute(
         select(WorkflowStageRow)
-        .where(WorkflowStageRow.subject_type == str(subject),
-               WorkflowStageRow.subject_id == subject_id)
+        .where(
+            WorkflowStageRow.subject_type == str(subject), WorkflowStageRow.subject_id == subject_id
+        )
         .order_by(WorkflowStageRow.id)
     ).scalars()
     return tuple(stage_of(session, calendar, row, now) for row in rows)
@@ -89,15 +99,18 @@ def stages_of(session: Session, calendar: WorkCalendar, subject: Subject, subjec
 
 def overdue_rows(session: Session, today: date) -> list[WorkflowStageRow]:
     """Open stages whose last day is before ``today``, the most overdue first."""
-    return list(session.execute(
-        select(WorkflowStageRow)
-        .where(WorkflowStageRow.closed_at.is_(None), WorkflowStageRow.due_on < today)
-        .order_by(WorkflowStageRow.due_on, WorkflowStageRow.id)
-    ).scalars())
+    return list(
+        session.execute(
+            select(WorkflowStageRow)
+            .where(WorkflowStageRow.closed_at.is_(None), WorkflowStageRow.due_on < today)
+            .order_by(WorkflowStageRow.due_on, WorkflowStageRow.id)
+        ).scalars()
+    )
 
 
-def stage_of(session: Session, calendar: WorkCalendar, row: WorkflowStageRow,
-             now: datetime) -> Stage:
+def stage_of(
+    session: Session, calendar: WorkCalendar, row: WorkflowStageRow, now: datetime
+) -> Stage:
     """A stage row as the domain sees it."""
     org = session.get(OrganisationRow, row.assignee_org_id) if row.assignee_org_id else None
     closer = session.get(UserRow, row.closed_by) if row.closed_by else None

@@ -30,8 +30,9 @@ def anchor_existing_log(sessions: sessionmaker[Session], anchor: AuditAnchor) ->
     if any(True for _ in anchor.lines()):
         return
     with transaction(sessions) as session:
-        existing = session.execute(select(AuditEntryRow.seq, AuditEntryRow.hash)
-                                   .order_by(AuditEntryRow.seq)).all()
+        existing = session.execute(
+            select(AuditEntryRow.seq, AuditEntryRow.hash).order_by(AuditEntryRow.seq)
+        ).all()
         if not existing:
             return
         report = verify(session, anchor)
@@ -39,5 +40,11 @@ def anchor_existing_log(sessions: sessionmaker[Session], anchor: AuditAnchor) ->
             log.error("the stored audit log does not verify; it is not anchored as it stands")
             return
         anchor.checkpoint((seq, digest) for seq, digest in existing)
-        record(session, Actor.system(), "audit.anchor_adopted", object_type="audit",
-               object_id="log", detail={"entries": len(existing), "key": anchor.key_id})
+        record(
+            session,
+            Actor.system(),
+            "audit.anchor_adopted",
+            object_type="audit",
+            object_id="log",
+            detail={"entries": len(existing), "key": anchor.key_id},
+        )

@@ -59,8 +59,13 @@ class Checkpoint:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON line as written."""
-        return {"v": FORMAT_VERSION, "at": self.at, "key": self.key_id,
-                "entries": [list(pair) for pair in self.entries], "sig": self.signature}
+        return {
+            "v": FORMAT_VERSION,
+            "at": self.at,
+            "key": self.key_id,
+            "entries": [list(pair) for pair in self.entries],
+            "sig": self.signature,
+        }
 
 
 @dataclass
@@ -80,8 +85,12 @@ class AnchoredRecord:
 
 
 def _payload(at: str, key_id: str, entries: Iterable[tuple[int, str]]) -> bytes:
-    body = {"v": FORMAT_VERSION, "at": at, "key": key_id,
-            "entries": [[seq, digest] for seq, digest in entries]}
+    body = {
+        "v": FORMAT_VERSION,
+        "at": at,
+        "key": key_id,
+        "entries": [[seq, digest] for seq, digest in entries],
+    }
     return json.dumps(body, sort_keys=True, separators=(",", ":")).encode("ascii")
 
 
@@ -102,8 +111,9 @@ def _load_or_create_key(path: Path) -> Ed25519PrivateKey:
         return key
     path.parent.mkdir(parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -126,17 +136,21 @@ class AuditAnchor:
 
     def public_key_pem(self) -> str:
         """The verification key auditors check checkpoints with."""
-        return self._public.public_bytes(serialization.Encoding.PEM,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo
-                                         ).decode("ascii")
+        return self._public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode("ascii")
 
     def checkpoint(self, entries: Iterable[tuple[int, str]]) -> Checkpoint:
         """Sign and append one checkpoint of ``entries`` (sequence number, hash)."""
         pairs = tuple(sorted((int(seq), str(digest)) for seq, digest in entries))
         at = utc_now().isoformat(timespec="microseconds")
         signature = self._key.sign(_payload(at, self.key_id, pairs))
-        point = Checkpoint(at=at, key_id=self.key_id, entries=pairs,
-                           signature=base64.b64encode(signature).decode("ascii"))
+        point = Checkpoint(
+            at=at,
+            key_id=self.key_id,
+            entries=pairs,
+            signature=base64.b64encode(signature).decode("ascii"),
+        )
         line = (json.dumps(point.to_dict(), separators=(",", ":")) + "\n").encode("ascii")
         with self._lock:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -162,15 +176,19 @@ class AuditAnchor:
                 record.problems.append(f"checkpoint line {number} cannot be read")
                 continue
             if point.key_id != self.key_id or not self._signed(point):
-                record.problems.append(f"checkpoint line {number} is not signed by the "
-                                       f"platform's audit key {self.key_id}")
+                record.problems.append(
+                    f"checkpoint line {number} is not signed by the "
+                    f"platform's audit key {self.key_id}"
+                )
                 continue
             record.checkpoints += 1
             for seq, digest in point.entries:
                 known = record.hashes.setdefault(seq, digest)
                 if known != digest:
-                    record.problems.append(f"checkpoint line {number} anchors entry {seq} "
-                                           "with a second, different hash")
+                    record.problems.append(
+                        f"checkpoint line {number} anchors entry {seq} "
+                        "with a second, different hash"
+                    )
         return record
 
     def _signed(self, point: Checkpoint) -> bool:
@@ -182,8 +200,9 @@ class AuditAnchor:
 
     def export(self) -> Iterator[str]:
         """What an auditor needs, as JSON lines: the public key first, then every checkpoint."""
-        yield json.dumps({"key": self.key_id, "algorithm": "Ed25519",
-                          "public_key": self.public_key_pem()})
+        yield json.dumps(
+            {"key": self.key_id, "algorithm": "Ed25519", "public_key": self.public_key_pem()}
+        )
         yield from self.lines()
 
 
@@ -193,7 +212,8 @@ def _parse(line: str) -> Checkpoint | None:
         if data.get("v") != FORMAT_VERSION:
             return None
         entries = tuple((int(seq), str(digest)) for seq, digest in data["entries"])
-        return Checkpoint(at=str(data["at"]), key_id=str(data["key"]), entries=entries,
-                          signature=str(data["sig"]))
+        return Checkpoint(
+            at=str(data["at"]), key_id=str(data["key"]), entries=entries, signature=str(data["sig"])
+        )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None

@@ -115,8 +115,19 @@ def entry_hash(
 ) -> str:
     """SHA-256 over the canonical JSON of an entry's fields and its back-link."""
     payload = json.dumps(
-        [seq, at, actor_id, actor, role, action, object_type, object_id, outcome, detail,
-         prev_hash],
+        [
+            seq,
+            at,
+            actor_id,
+            actor,
+            role,
+            action,
+            object_type,
+            object_id,
+            outcome,
+            detail,
+            prev_hash,
+        ],
         separators=(",", ":"),
         ensure_ascii=False,
     )
@@ -174,9 +185,13 @@ def _append_point(session: Session, head: AuditHeadRow) -> tuple[int, str]:
     if last_seq <= head.seq:
         return head.seq + 1, head.hash
     last_hash = session.execute(
-        select(AuditEntryRow.hash).where(AuditEntryRow.seq == last_seq)).scalar_one()
-    log.warning("the audit log runs past its head (%d > %d): appending after the last entry",
-                last_seq, head.seq)
+        select(AuditEntryRow.hash).where(AuditEntryRow.seq == last_seq)
+    ).scalar_one()
+    log.warning(
+        "the audit log runs past its head (%d > %d): appending after the last entry",
+        last_seq,
+        head.seq,
+    )
     return last_seq + 1, last_hash
 
 
@@ -233,17 +248,24 @@ def verify(session: Session, anchor: AuditAnchor | None = None) -> VerifyReport:
         seen.add(row.seq)
         if row.seq != expected_seq:
             problems.append(
-                VerifyProblem(row.seq, f"expected entry {expected_seq} here: entries were "
-                                       "deleted or inserted")
+                VerifyProblem(
+                    row.seq, f"expected entry {expected_seq} here: entries were deleted or inserted"
+                )
             )
         if row.prev_hash != prev_hash:
             problems.append(
-                VerifyProblem(row.seq, "back-link does not match the previous entry's hash: "
-                                       "an entry before it was changed, removed or moved")
+                VerifyProblem(
+                    row.seq,
+                    "back-link does not match the previous entry's hash: "
+                    "an entry before it was changed, removed or moved",
+                )
             )
         if _hash_row(row) != row.hash:
-            problems.append(VerifyProblem(row.seq, "entry content does not match its hash: "
-                                                   "the entry was edited"))
+            problems.append(
+                VerifyProblem(
+                    row.seq, "entry content does not match its hash: the entry was edited"
+                )
+            )
         if first_difference is None:
             difference = _against_anchor(anchored, row)
             if difference is not None:
@@ -253,35 +275,51 @@ def verify(session: Session, anchor: AuditAnchor | None = None) -> VerifyReport:
         prev_hash = row.hash
     missing = sorted(set(anchored.hashes) - seen)
     if missing:
-        problems.append(VerifyProblem(
-            missing[0], f"{len(missing)} anchored entries are missing from the database, "
-                        f"from entry {missing[0]}: entries were deleted or the log truncated"))
+        problems.append(
+            VerifyProblem(
+                missing[0],
+                f"{len(missing)} anchored entries are missing from the database, "
+                f"from entry {missing[0]}: entries were deleted or the log truncated",
+            )
+        )
     head = session.execute(select(AuditHeadRow).where(AuditHeadRow.id == 1)).scalar_one_or_none()
     head_seq = head.seq if head else -1
     if head is None:
         problems.append(VerifyProblem(0, "the audit head row is missing"))
     elif head.seq != expected_seq - 1 or head.hash != prev_hash:
         problems.append(
-            VerifyProblem(head.seq, f"the head names entry {head.seq} but the log ends at "
-                                    f"{expected_seq - 1}: entries at the end were removed "
-                                    "or the head was edited")
+            VerifyProblem(
+                head.seq,
+                f"the head names entry {head.seq} but the log ends at "
+                f"{expected_seq - 1}: entries at the end were removed "
+                "or the head was edited",
+            )
         )
     through = anchored.through
-    return VerifyReport(ok=not problems, entries_checked=checked, head_seq=head_seq,
-                        problems=tuple(problems), anchored_through=through,
-                        unanchored=sum(1 for seq in seen if seq > through),
-                        checkpoints=anchored.checkpoints)
+    return VerifyReport(
+        ok=not problems,
+        entries_checked=checked,
+        head_seq=head_seq,
+        problems=tuple(problems),
+        anchored_through=through,
+        unanchored=sum(1 for seq in seen if seq > through),
+        checkpoints=anchored.checkpoints,
+    )
 
 
 def _against_anchor(anchored: AnchoredRecord, row: AuditEntryRow) -> str | None:
     """Why ``row`` disagrees with the checkpoints, or ``None``."""
     digest = anchored.hashes.get(row.seq)
     if digest is not None and digest != row.hash:
-        return ("entry differs from the hash its signed checkpoint holds: this or an earlier "
-                "entry was edited, removed, inserted or moved and the hashes recomputed")
+        return (
+            "entry differs from the hash its signed checkpoint holds: this or an earlier "
+            "entry was edited, removed, inserted or moved and the hashes recomputed"
+        )
     if digest is None and row.seq < anchored.through:
-        return ("entry is in no signed checkpoint although later entries are: it was "
-                "inserted into the database (or its checkpoint was never written)")
+        return (
+            "entry is in no signed checkpoint although later entries are: it was "
+            "inserted into the database (or its checkpoint was never written)"
+        )
     return None
 
 

@@ -54,8 +54,11 @@ def _confirm(session: Session) -> None:
     if not pending:
         return
     session.flush()
-    found = session.execute(select(AuditEntryRow.seq, AuditEntryRow.hash).where(
-        AuditEntryRow.seq.in_([seq for seq, _ in pending]))).all()
+    found = session.execute(
+        select(AuditEntryRow.seq, AuditEntryRow.hash).where(
+            AuditEntryRow.seq.in_([seq for seq, _ in pending])
+        )
+    ).all()
     present = {(seq, digest) for seq, digest in found}
     session.info[_CONFIRMED_KEY] = [pair for pair in pending if pair in present]
 
@@ -70,8 +73,9 @@ def _write(session: Session) -> None:
     except OSError:
         # The change is committed; failing the request now would not undo it. The entries
         # stay unanchored, and verification reports them so.
-        log.exception("could not write the audit checkpoint of entries %s",
-                      [seq for seq, _ in confirmed])
+        log.exception(
+            "could not write the audit checkpoint of entries %s", [seq for seq, _ in confirmed]
+        )
 
 
 def _forget(session: Session, *_: Any) -> None:

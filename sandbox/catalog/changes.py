@@ -41,21 +41,41 @@ def record_desensitisation(
     require_owner(actor, row.provider_org_id, "record desensitisation")
     if not method.strip():
         raise InvalidRequest("a desensitisation record needs its method")
-    if version is not None and not session.execute(
-        select(DatasetVersionRow.id).where(
-            DatasetVersionRow.dataset_id == row.id, DatasetVersionRow.version == version
-        )
-    ).first():
+    if (
+        version is not None
+        and not session.execute(
+            select(DatasetVersionRow.id).where(
+                DatasetVersionRow.dataset_id == row.id, DatasetVersionRow.version == version
+            )
+        ).first()
+    ):
         raise NotFound(f"dataset {name!r} has no version {version}")
-    record = DesensitisationRow(dataset_id=row.id, method=method.strip(),
-                                description=description, version=version,
-                                recorded_by=actor.user_id, recorded_at=utc_now())
+    record = DesensitisationRow(
+        dataset_id=row.id,
+        method=method.strip(),
+        description=description,
+        version=version,
+        recorded_by=actor.user_id,
+        recorded_at=utc_now(),
+    )
     session.add(record)
     session.flush()
-    audit.record(session, actor, "dataset.desensitisation.record", object_type="dataset",
-                 object_id=name, detail={"desensitisation_id": record.id, "method": method})
-    return Desensitisation(record.id, record.method, record.description, record.version,
-                           actor.username, record.recorded_at)
+    audit.record(
+        session,
+        actor,
+        "dataset.desensitisation.record",
+        object_type="dataset",
+        object_id=name,
+        detail={"desensitisation_id": record.id, "method": method},
+    )
+    return Desensitisation(
+        record.id,
+        record.method,
+        record.description,
+        record.version,
+        actor.username,
+        record.recorded_at,
+    )
 
 
 def request_change(
@@ -79,9 +99,13 @@ def request_change(
                 f"desensitisation {desensitisation_id} is not recorded for dataset {name!r}"
             )
     current = OpenAttribute(row.open_attribute)
-    check_attribute_change(current=current, requested=to_attribute, legal_basis=legal_basis,
-                           has_desensitisation=desensitisation_id is not None,
-                           consent_reference=consent_reference)
+    check_attribute_change(
+        current=current,
+        requested=to_attribute,
+        legal_basis=legal_basis,
+        has_desensitisation=desensitisation_id is not None,
+        consent_reference=consent_reference,
+    )
     pending = session.execute(
         select(AttributeChangeRow.id).where(
             AttributeChangeRow.dataset_id == row.id,
@@ -91,16 +115,28 @@ def request_change(
     if pending:
         raise Conflict(f"dataset {name!r} already has a pending attribute change")
     change = AttributeChangeRow(
-        dataset_id=row.id, from_attribute=str(current), to_attribute=str(to_attribute),
-        legal_basis=legal_basis, desensitisation_id=desensitisation_id,
-        consent_reference=consent_reference, reason=reason, status=str(ChangeStatus.PENDING),
-        requested_by=actor.user_id, requested_at=utc_now(), decision_note="",
+        dataset_id=row.id,
+        from_attribute=str(current),
+        to_attribute=str(to_attribute),
+        legal_basis=legal_basis,
+        desensitisation_id=desensitisation_id,
+        consent_reference=consent_reference,
+        reason=reason,
+        status=str(ChangeStatus.PENDING),
+        requested_by=actor.user_id,
+        requested_at=utc_now(),
+        decision_note="",
     )
     session.add(change)
     session.flush()
-    audit.record(session, actor, "dataset.attribute_change.request", object_type="dataset",
-                 object_id=name, detail={"change_id": change.id, "from": str(current),
-                                         "to": str(to_attribute)})
+    audit.record(
+        session,
+        actor,
+        "dataset.attribute_change.request",
+        object_type="dataset",
+        object_id=name,
+        detail={"change_id": change.id, "from": str(current), "to": str(to_attribute)},
+    )
     return _change(session, change)
 
 
@@ -130,15 +166,20 @@ def decide_change(
             dataset.legal_basis = change.legal_basis
         dataset.updated_at = utc_now()
     session.flush()
-    audit.record(session, actor, "dataset.attribute_change.decide", object_type="dataset",
-                 object_id=dataset.name,
-                 detail={"change_id": change_id, "decision": change.status,
-                         "to": change.to_attribute})
+    audit.record(
+        session,
+        actor,
+        "dataset.attribute_change.decide",
+        object_type="dataset",
+        object_id=dataset.name,
+        detail={"change_id": change_id, "decision": change.status, "to": change.to_attribute},
+    )
     return _change(session, change)
 
 
-def list_changes(session: Session, *, status: ChangeStatus | None = None,
-                 dataset: str | None = None) -> list[AttributeChange]:
+def list_changes(
+    session: Session, *, status: ChangeStatus | None = None, dataset: str | None = None
+) -> list[AttributeChange]:
     """Change requests, newest first."""
     stmt = select(AttributeChangeRow).order_by(AttributeChangeRow.id.desc())
     if status is not None:

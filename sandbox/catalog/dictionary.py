@@ -137,13 +137,22 @@ class ColumnSpec:
         label = f"column {name!r}" if isinstance(name, str) else "a column"
         if not isinstance(name, str):
             raise InvalidRequest("every column of the dictionary needs a string 'name'")
-        unknown = set(data) - {"name", "type", "description", "classification", "categories",
-                               "lower", "upper", "nullable"}
+        unknown = set(data) - {
+            "name",
+            "type",
+            "description",
+            "classification",
+            "categories",
+            "lower",
+            "upper",
+            "nullable",
+        }
         if unknown:
             raise InvalidRequest(f"{label}: unknown field(s) {sorted(unknown)}")
         col_type = parse_enum(ColumnType, data.get("type"), f"{label}: type")
-        classification = parse_enum(Classification, data.get("classification"),
-                               f"{label}: classification")
+        classification = parse_enum(
+            Classification, data.get("classification"), f"{label}: classification"
+        )
         description = data.get("description", "")
         if not isinstance(description, str):
             raise InvalidRequest(f"{label}: description must be a string")

@@ -27,8 +27,9 @@ def parse_metadata(data: Mapping[str, Any]) -> DatasetMetadata:
         open_conditions=str(data.get("open_conditions", "")),
         data_format=str(data.get("data_format", "parquet")),
         data_type=str(data.get("data_type", "table")),
-        update_frequency=parse_enum(UpdateFrequency, data.get("update_frequency", "irregular"),
-                                    "update_frequency"),
+        update_frequency=parse_enum(
+            UpdateFrequency, data.get("update_frequency", "irregular"), "update_frequency"
+        ),
         contact=str(data["contact"]),
         legal_basis=str(data.get("legal_basis", "")),
         privacy_unit=data.get("privacy_unit"),

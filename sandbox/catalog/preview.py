@@ -16,8 +16,24 @@ import pyarrow as pa
 from sandbox.catalog.dictionary import Classification, ColumnSpec, ColumnType, DataDictionary
 
 MAX_PREVIEW_ROWS = 100
-_WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
-          "juliet", "kilo", "lima", "mike", "november", "oscar", "papa")
+_WORDS = (
+    "alpha",
+    "bravo",
+    "charlie",
+    "delta",
+    "echo",
+    "foxtrot",
+    "golf",
+    "hotel",
+    "india",
+    "juliet",
+    "kilo",
+    "lima",
+    "mike",
+    "november",
+    "oscar",
+    "papa",
+)
 _EPOCH = date(2000, 1, 1)
 
 

@@ -51,12 +51,16 @@ class Suspension:
     def refusal(self) -> str:
         """Why a use of the dataset is refused, for error messages."""
         if self.withdrawn:
-            return (f"dataset {self.dataset!r} was withdrawn by its provider on "
-                    f"{(self.resolved_at or self.suspended_at).date().isoformat()}: "
-                    f"{self.reason}")
-        return (f"dataset {self.dataset!r} is suspended by its provider since "
-                f"{self.suspended_at.date().isoformat()}: {self.reason}; no use of it is "
-                "allowed until the provider restores it")
+            return (
+                f"dataset {self.dataset!r} was withdrawn by its provider on "
+                f"{(self.resolved_at or self.suspended_at).date().isoformat()}: "
+                f"{self.reason}"
+            )
+        return (
+            f"dataset {self.dataset!r} is suspended by its provider since "
+            f"{self.suspended_at.date().isoformat()}: {self.reason}; no use of it is "
+            "allowed until the provider restores it"
+        )
 
 
 def is_suspended(session: Session, dataset: str) -> Suspension | None:

@@ -12,13 +12,16 @@ import typer
 
 from sandbox.cli import enforcement, organisations, usage_reports, users
 
-admin = typer.Typer(help="Old name of `sandbox organisations create` and `sandbox users "
-                         "create`.", no_args_is_help=True)
+admin = typer.Typer(
+    help="Old name of `sandbox organisations create` and `sandbox users create`.",
+    no_args_is_help=True,
+)
 admin.command("create-org")(organisations.create_org)
 admin.command("create-user")(users.create_user)
 
-reports = typer.Typer(help="Old name of `sandbox usage-reports` and `sandbox enforcement`.",
-                      no_args_is_help=True)
+reports = typer.Typer(
+    help="Old name of `sandbox usage-reports` and `sandbox enforcement`.", no_args_is_help=True
+)
 reports.command("file")(usage_reports.file_report)
 reports.command("list")(usage_reports.list_reports)
 reports.command()(usage_reports.due)

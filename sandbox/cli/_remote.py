@@ -21,9 +21,13 @@ UrlOption = Annotated[
 ]
 TokenOption = Annotated[
     str | None,
-    typer.Option("--token", envvar="SANDBOX_TOKEN", show_default=False,
-                 help="Your API token (sbx_...); prefer the environment variable, which "
-                      "stays out of the shell history."),
+    typer.Option(
+        "--token",
+        envvar="SANDBOX_TOKEN",
+        show_default=False,
+        help="Your API token (sbx_...); prefer the environment variable, which "
+        "stays out of the shell history.",
+    ),
 ]
 
 

@@ -13,8 +13,9 @@ from sandbox.cli import deadlines
 from sandbox.cli._output import cell, fail, note, out, when
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
 
-app = typer.Typer(help="Apply for conditional data; review and decide applications.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Apply for conditional data; review and decide applications.", no_args_is_help=True
+)
 
 IdArgument = Annotated[int, typer.Argument(help="The application's id.")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the raw JSON.")]
@@ -40,14 +41,22 @@ def stage_line(stage: dict[str, Any] | None) -> str:
 
 def print_stages(stages: list[dict[str, Any]]) -> None:
     """A table of an item's stages and deadlines."""
-    table = Table("stage", "assignee", "started", "due", "closed", "by", "outcome", "note",
-                  title="stages")
+    table = Table(
+        "stage", "assignee", "started", "due", "closed", "by", "outcome", "note", title="stages"
+    )
     for s in stages:
         assignee = s["assignee_org"] or s["assignee_role"]
         closed = when(s["closed_at"]) if s["closed_at"] else cell(s["time_left"])
-        table.add_row(cell(s["stage"]), cell(assignee), when(s["started_at"]),
-                      cell(s["due_on"]), closed, cell(s["closed_by"]), cell(s["outcome"]),
-                      cell(s["note"]))
+        table.add_row(
+            cell(s["stage"]),
+            cell(assignee),
+            when(s["started_at"]),
+            cell(s["due_on"]),
+            closed,
+            cell(s["closed_by"]),
+            cell(s["outcome"]),
+            cell(s["note"]),
+        )
     out.print(table)
 
 
@@ -62,15 +71,24 @@ def list_applications(
         found = client.list_applications(status)
     table = Table("id", "title", "applicant", "datasets", "status", "deadline")
     for a in found:
-        table.add_row(cell(a["id"]), cell(a["title"]), cell(a["applicant"]),
-                      cell(", ".join(a["datasets"])), cell(a["status"]),
-                      cell(stage_line(a["current_stage"])))
+        table.add_row(
+            cell(a["id"]),
+            cell(a["title"]),
+            cell(a["applicant"]),
+            cell(", ".join(a["datasets"])),
+            cell(a["status"]),
+            cell(stage_line(a["current_stage"])),
+        )
     out.print(table)
 
 
 @app.command()
-def show(application_id: IdArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = None,
-         as_json: JsonFlag = False) -> None:
+def show(
+    application_id: IdArgument,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    as_json: JsonFlag = False,
+) -> None:
     """One application with its stages and deadlines."""
     with remote(url, token) as client:
         found = client.get_application(application_id)
@@ -78,9 +96,23 @@ def show(application_id: IdArgument, url: UrlOption = DEFAULT_URL, token: TokenO
         out.print_json(data=found)
         return
     grid = Table.grid(padding=(0, 2))
-    for key in ("id", "title", "applicant", "provider_org", "type", "datasets", "period_start",
-                "period_end", "scenario", "results_form", "status", "return_reason",
-                "refusal_reason", "legal_basis", "grant_id"):
+    for key in (
+        "id",
+        "title",
+        "applicant",
+        "provider_org",
+        "type",
+        "datasets",
+        "period_start",
+        "period_end",
+        "scenario",
+        "results_form",
+        "status",
+        "return_reason",
+        "refusal_reason",
+        "legal_basis",
+        "grant_id",
+    ):
         value = found.get(key)
         grid.add_row(key, cell(", ".join(value) if isinstance(value, list) else value))
     out.print(grid)
@@ -89,10 +121,16 @@ def show(application_id: IdArgument, url: UrlOption = DEFAULT_URL, token: TokenO
 
 @app.command()
 def submit(
-    fields: Annotated[Path, typer.Argument(
-        help="JSON file with title, reason, type, datasets, period_start, period_end, "
-             "results_form, scenario, security_measures and commitment_signed.",
-        exists=True, dir_okay=False, readable=True)],
+    fields: Annotated[
+        Path,
+        typer.Argument(
+            help="JSON file with title, reason, type, datasets, period_start, period_end, "
+            "results_form, scenario, security_measures and commitment_signed.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ],
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
@@ -107,8 +145,9 @@ def submit(
 @app.command("form-review")
 def form_review(
     application_id: IdArgument,
-    passed: Annotated[bool, typer.Option("--pass/--return",
-                                         help="Pass it on, or return it with --reason.")],
+    passed: Annotated[
+        bool, typer.Option("--pass/--return", help="Pass it on, or return it with --reason.")
+    ],
     reason: Annotated[str, typer.Option(help="Why it is returned.")] = "",
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
@@ -116,21 +155,31 @@ def form_review(
     """The authority's form review."""
     with remote(url, token) as client:
         done = client.review_application_form(application_id, passed, reason)
-    note(f"application {application_id} is {done['status']} "
-         f"{stage_line(done['current_stage'])}".rstrip())
+    note(
+        f"application {application_id} is {done['status']} "
+        f"{stage_line(done['current_stage'])}".rstrip()
+    )
 
 
 @app.command()
 def approve(
     application_id: IdArgument,
     budget: Annotated[str, typer.Option(help="The grant's privacy budget (epsilon).")],
-    job_kind: Annotated[list[str] | None, typer.Option(
-        "--job-kind", help="dp and/or raw (repeat); dp if omitted.")] = None,
-    dataset: Annotated[list[str] | None, typer.Option(
-        "--dataset", help="Approve only these datasets (repeat).")] = None,
-    policy: Annotated[Path | None, typer.Option(
-        help="Grant policy document (YAML or JSON), e.g. row_count rules.", exists=True,
-        dir_okay=False, readable=True)] = None,
+    job_kind: Annotated[
+        list[str] | None, typer.Option("--job-kind", help="dp and/or raw (repeat); dp if omitted.")
+    ] = None,
+    dataset: Annotated[
+        list[str] | None, typer.Option("--dataset", help="Approve only these datasets (repeat).")
+    ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            help="Grant policy document (YAML or JSON), e.g. row_count rules.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ] = None,
     period_start: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     period_end: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     url: UrlOption = DEFAULT_URL,
@@ -139,12 +188,19 @@ def approve(
     """Approve with a scope (the datasets' provider); prints the new grant's id."""
     document = policy.read_text(encoding="utf-8") if policy else None
     with remote(url, token) as client:
-        done = client.approve_application(application_id, grant_budget=budget,
-                                          datasets=dataset or None, job_kinds=job_kind or None,
-                                          policy=document, period_start=period_start,
-                                          period_end=period_end)
-    note(f"application {application_id} approved: grant {done['grant_id']} waits for the "
-         "user to accept the agreement")
+        done = client.approve_application(
+            application_id,
+            grant_budget=budget,
+            datasets=dataset or None,
+            job_kinds=job_kind or None,
+            policy=document,
+            period_start=period_start,
+            period_end=period_end,
+        )
+    note(
+        f"application {application_id} approved: grant {done['grant_id']} waits for the "
+        "user to accept the agreement"
+    )
     typer.echo(done["grant_id"])
 
 

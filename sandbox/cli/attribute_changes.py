@@ -13,23 +13,29 @@ from rich.table import Table
 from sandbox.cli._output import cell, fail, note, out, when
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
 
-app = typer.Typer(help="Changes of a dataset's open attribute: request (provider), decide "
-                       "(authority).", no_args_is_help=True)
+app = typer.Typer(
+    help="Changes of a dataset's open attribute: request (provider), decide (authority).",
+    no_args_is_help=True,
+)
 
 
 def _summary(change: dict[str, Any]) -> str:
-    return (f"attribute change {change['id']} of {change['dataset']}: "
-            f"{change['from_attribute']} -> {change['to_attribute']}, {change['status']}")
+    return (
+        f"attribute change {change['id']} of {change['dataset']}: "
+        f"{change['from_attribute']} -> {change['to_attribute']}, {change['status']}"
+    )
 
 
 @app.command()
 def request(
     dataset: Annotated[str, typer.Argument(help="The dataset's name.")],
-    to: Annotated[str, typer.Option(help="The attribute asked for: unconditional, "
-                                         "conditional or closed.")],
+    to: Annotated[
+        str, typer.Option(help="The attribute asked for: unconditional, conditional or closed.")
+    ],
     legal_basis: Annotated[str, typer.Option(help="The law or rule that allows it.")] = "",
-    desensitisation: Annotated[int | None, typer.Option(
-        help="The id of the desensitisation it rests on.")] = None,
+    desensitisation: Annotated[
+        int | None, typer.Option(help="The id of the desensitisation it rests on.")
+    ] = None,
     consent: Annotated[str, typer.Option(help="A reference to the consent obtained.")] = "",
     reason: Annotated[str, typer.Option(help="Why.")] = "",
     url: UrlOption = DEFAULT_URL,
@@ -38,8 +44,13 @@ def request(
     """Ask the authority to change a dataset's open attribute (its provider)."""
     with remote(url, token) as client:
         made = client.request_attribute_change(
-            dataset, to, legal_basis=legal_basis, desensitisation_id=desensitisation,
-            consent_reference=consent, reason=reason)
+            dataset,
+            to,
+            legal_basis=legal_basis,
+            desensitisation_id=desensitisation,
+            consent_reference=consent,
+            reason=reason,
+        )
     note(_summary(made))
 
 
@@ -55,9 +66,16 @@ def list_changes(
         found = client.list_attribute_changes(status, dataset)
     table = Table("id", "dataset", "from", "to", "status", "requested by", "at", "legal basis")
     for c in found:
-        table.add_row(cell(c["id"]), cell(c["dataset"]), cell(c["from_attribute"]),
-                      cell(c["to_attribute"]), cell(c["status"]), cell(c["requested_by"]),
-                      when(c["requested_at"]), cell(c["legal_basis"]))
+        table.add_row(
+            cell(c["id"]),
+            cell(c["dataset"]),
+            cell(c["from_attribute"]),
+            cell(c["to_attribute"]),
+            cell(c["status"]),
+            cell(c["requested_by"]),
+            when(c["requested_at"]),
+            cell(c["legal_basis"]),
+        )
     out.print(table)
 
 

@@ -15,8 +15,9 @@ import typer
 from sandbox.cli._local import local_platform
 from sandbox.cli._output import note, out
 
-app = typer.Typer(help="Verify or export the audit trail on this host's database.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Verify or export the audit trail on this host's database.", no_args_is_help=True
+)
 
 
 @app.command()
@@ -29,12 +30,18 @@ def verify() -> None:
     with local_platform() as platform, transaction(platform.sessions) as session:
         report = trail.verify_chain(session, Actor.system())
     if report.ok:
-        out.print(f"OK: {report.entries_checked} entries verified, head at "
-                  f"{report.head_seq}; anchored through {report.anchored_through} by "
-                  f"{report.checkpoints} signed checkpoints", markup=False, highlight=False)
+        out.print(
+            f"OK: {report.entries_checked} entries verified, head at "
+            f"{report.head_seq}; anchored through {report.anchored_through} by "
+            f"{report.checkpoints} signed checkpoints",
+            markup=False,
+            highlight=False,
+        )
         if report.unanchored:
-            note(f"{report.unanchored} entries after {report.anchored_through} are in no "
-                 "checkpoint yet: the chain alone vouches for them")
+            note(
+                f"{report.unanchored} entries after {report.anchored_through} are in no "
+                "checkpoint yet: the chain alone vouches for them"
+            )
         return
     for problem in report.problems:
         out.print(f"entry {problem.seq}: {problem.problem}", markup=False, highlight=False)

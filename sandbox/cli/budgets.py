@@ -16,8 +16,9 @@ from rich.text import Text
 from sandbox.cli._output import cell, note, out, when
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
 
-app = typer.Typer(help="Privacy budgets: a dataset's accounts (provider, oversight).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Privacy budgets: a dataset's accounts (provider, oversight).", no_args_is_help=True
+)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the raw JSON.")]
 
@@ -42,16 +43,30 @@ def _print_spending(spending: dict[str, Any]) -> None:
     grid.add_row("  limit", cell(_amount(spending["limit"])))
     grid.add_row("  spent", cell(_amount(spending["spent"])))
     grid.add_row("  remaining", cell(_amount(spending["remaining"])))
-    grid.add_row("  lifetime remaining",
-                 cell(_amount(lifetime) if lifetime is not None
-                      else "not shown to grant holders (the dataset's policy)"))
+    grid.add_row(
+        "  lifetime remaining",
+        cell(
+            _amount(lifetime)
+            if lifetime is not None
+            else "not shown to grant holders (the dataset's policy)"
+        ),
+    )
     out.print(grid)
     if not spending["charges"]:
         out.print("  no charges yet")
         return
     rows = [("job", "call", unit, "status", "charged at", "what")]
-    rows += [(str(c["job_id"] or "-"), c["call"] or "-", _amount(c["cost"]), c["status"],
-              when(c["charged_at"]).plain, c["purpose"]) for c in spending["charges"]]
+    rows += [
+        (
+            str(c["job_id"] or "-"),
+            c["call"] or "-",
+            _amount(c["cost"]),
+            c["status"],
+            when(c["charged_at"]).plain,
+            c["purpose"],
+        )
+        for c in spending["charges"]
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:  # plain lines, never wrapped: the purpose stays whole and greppable
         line = "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=False))
@@ -70,8 +85,12 @@ def grant_budget(
     if as_json:
         out.print_json(data=found)
         return
-    out.print(cell(f"grant {found['grant']} (id {found['grant_id']}, holder "
-                   f"{found['holder']}, {found['status']})"))
+    out.print(
+        cell(
+            f"grant {found['grant']} (id {found['grant_id']}, holder "
+            f"{found['holder']}, {found['status']})"
+        )
+    )
     if not found["datasets"]:
         note("no budget accounts yet: they open when the holder accepts the agreement")
     for spending in found["datasets"]:
@@ -93,7 +112,12 @@ def show(
         return
     table = Table("kind", "ref", "accounting", "limit", "spent", "remaining")
     for account in found["accounts"]:
-        table.add_row(cell(account["kind"]), cell(account["ref"]),
-                      cell(account["accounting"]), cell(_amount(account["limit"])),
-                      cell(_amount(account["spent"])), cell(_amount(account["remaining"])))
+        table.add_row(
+            cell(account["kind"]),
+            cell(account["ref"]),
+            cell(account["accounting"]),
+            cell(_amount(account["limit"])),
+            cell(_amount(account["spent"])),
+            cell(_amount(account["remaining"])),
+        )
     out.print(table)

@@ -12,8 +12,9 @@ from sandbox.cli._output import cell, note, out, when
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
 from sandbox.cli.applications import print_stages, stage_line
 
-app = typer.Typer(help="Complaints of infringed privacy or trade secrets, with evidence.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Complaints of infringed privacy or trade secrets, with evidence.", no_args_is_help=True
+)
 
 IdArgument = Annotated[int, typer.Argument(help="The complaint's id.")]
 Outcome = Annotated[str, typer.Option(help="restore, reprocess or end.")]
@@ -29,32 +30,55 @@ def list_complaints(
     """The complaints you may see, with the answer's deadline."""
     with remote(url, token) as client:
         found = client.list_complaints(status, dataset)
-    table = Table("id", "complainant", "dataset", "kind", "status", "outcome", "suspended",
-                  "deadline")
+    table = Table(
+        "id", "complainant", "dataset", "kind", "status", "outcome", "suspended", "deadline"
+    )
     for c in found:
-        table.add_row(cell(c["id"]), cell(c["complainant"]), cell(c["dataset"]),
-                      cell(c["kind"]), cell(c["status"]), cell(c["outcome"]),
-                      cell("yes" if c["dataset_suspended"] else ""),
-                      cell(stage_line(c["current_stage"])))
+        table.add_row(
+            cell(c["id"]),
+            cell(c["complainant"]),
+            cell(c["dataset"]),
+            cell(c["kind"]),
+            cell(c["status"]),
+            cell(c["outcome"]),
+            cell("yes" if c["dataset_suspended"] else ""),
+            cell(stage_line(c["current_stage"])),
+        )
     out.print(table)
 
 
 @app.command()
-def show(complaint_id: IdArgument, url: UrlOption = DEFAULT_URL,
-         token: TokenOption = None) -> None:
+def show(complaint_id: IdArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
     """One complaint with its evidence and answer stage."""
     with remote(url, token) as client:
         found = client.get_complaint(complaint_id)
     grid = Table.grid(padding=(0, 2))
-    for key in ("id", "complainant", "dataset", "provider_org", "kind", "description",
-                "evidence_text", "status", "outcome", "answer", "new_version", "answered_by",
-                "dataset_suspended"):
+    for key in (
+        "id",
+        "complainant",
+        "dataset",
+        "provider_org",
+        "kind",
+        "description",
+        "evidence_text",
+        "status",
+        "outcome",
+        "answer",
+        "new_version",
+        "answered_by",
+        "dataset_suspended",
+    ):
         grid.add_row(key, cell(found.get(key)))
     out.print(grid)
     table = Table("evidence", "file", "bytes", "sha256", "uploaded", title="evidence")
     for e in found["evidence"]:
-        table.add_row(cell(e["id"]), cell(e["filename"]), cell(e["byte_size"]),
-                      cell(e["sha256"][:16]), when(e["uploaded_at"]))
+        table.add_row(
+            cell(e["id"]),
+            cell(e["filename"]),
+            cell(e["byte_size"]),
+            cell(e["sha256"][:16]),
+            when(e["uploaded_at"]),
+        )
     out.print(table)
     print_stages(found["stages"])
 
@@ -65,8 +89,9 @@ def file_complaint(
     kind: Annotated[str, typer.Option(help="privacy or trade_secret.")],
     description: Annotated[str, typer.Option(help="What was infringed, and how.")],
     evidence_text: Annotated[str, typer.Option(help="Evidence as text.")] = "",
-    evidence: Annotated[list[Path] | None, typer.Option(
-        help="An evidence file (at most 2 MiB); repeat for more.")] = None,
+    evidence: Annotated[
+        list[Path] | None, typer.Option(help="An evidence file (at most 2 MiB); repeat for more.")
+    ] = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
@@ -98,8 +123,10 @@ def answer(
     complaint_id: IdArgument,
     outcome: Outcome,
     text: Annotated[str, typer.Option("--answer", help="The answer to the complainant.")],
-    data: Annotated[Path | None, typer.Option(
-        help="To reprocess: the desensitised data file, stored as a new version.")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="To reprocess: the desensitised data file, stored as a new version."),
+    ] = None,
     method: Annotated[str, typer.Option(help="To reprocess: the desensitisation method.")] = "",
     description: Annotated[str, typer.Option(help="To reprocess: what was done.")] = "",
     url: UrlOption = DEFAULT_URL,
@@ -108,8 +135,15 @@ def answer(
     """Answer a complaint (the dataset's provider)."""
     with remote(url, token) as client:
         upload_id = client.upload(data)["upload_id"] if data else None
-        done = client.answer_complaint(complaint_id, outcome, text,  # type: ignore[arg-type]
-                                       upload_id=upload_id, method=method,
-                                       description=description)
-    note(f"complaint {complaint_id} answered: {done['outcome']}"
-         + (f" (new version {done['new_version']})" if done["new_version"] else ""))
+        done = client.answer_complaint(
+            complaint_id,
+            outcome,  # type: ignore[arg-type]
+            text,
+            upload_id=upload_id,
+            method=method,
+            description=description,
+        )
+    note(
+        f"complaint {complaint_id} answered: {done['outcome']}"
+        + (f" (new version {done['new_version']})" if done["new_version"] else "")
+    )

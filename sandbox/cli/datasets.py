@@ -33,8 +33,7 @@ class OutputFormat(enum.StrEnum):
 
 
 ExistingFile = Annotated[
-    Path, typer.Argument(help="The local data file.", exists=True, dir_okay=False,
-                         readable=True)
+    Path, typer.Argument(help="The local data file.", exists=True, dir_okay=False, readable=True)
 ]
 FormatOption = Annotated[
     FileFormat | None,
@@ -65,9 +64,14 @@ def list_datasets(url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> No
     table = Table("name", "title", "provider", "attribute", "versions", "stale")
     for e in entries:
         versions = e.get("versions")
-        table.add_row(cell(e["name"]), cell(e["title"]), cell(e["provider_org"]),
-                      cell(e["open_attribute"]), cell("-" if versions is None else len(versions)),
-                      cell("yes" if e["stale"] else ""))
+        table.add_row(
+            cell(e["name"]),
+            cell(e["title"]),
+            cell(e["provider_org"]),
+            cell(e["open_attribute"]),
+            cell("-" if versions is None else len(versions)),
+            cell("yes" if e["stale"] else ""),
+        )
     out.print(table)
 
 
@@ -85,28 +89,73 @@ def show(
         out.print_json(data=entry)
         return
     summary = Table.grid(padding=(0, 2))
-    for key in ("name", "title", "description", "provider_org", "open_attribute",
-                "open_conditions", "update_frequency", "contact", "legal_basis",
-                "privacy_unit", "stale", "downloadable", "updated_at"):
+    for key in (
+        "name",
+        "title",
+        "description",
+        "provider_org",
+        "open_attribute",
+        "open_conditions",
+        "update_frequency",
+        "contact",
+        "legal_basis",
+        "privacy_unit",
+        "stale",
+        "downloadable",
+        "updated_at",
+    ):
         summary.add_row(key, cell(entry.get(key)))
     out.print(summary)
     if entry.get("dictionary"):
-        columns = Table("column", "type", "classification", "description", "categories",
-                        "lower", "upper", title="data dictionary")
+        columns = Table(
+            "column",
+            "type",
+            "classification",
+            "description",
+            "categories",
+            "lower",
+            "upper",
+            title="data dictionary",
+        )
         for c in entry["dictionary"]:
-            columns.add_row(*(cell(c.get(k)) for k in (
-                "name", "type", "classification", "description", "categories", "lower",
-                "upper")))
+            columns.add_row(
+                *(
+                    cell(c.get(k))
+                    for k in (
+                        "name",
+                        "type",
+                        "classification",
+                        "description",
+                        "categories",
+                        "lower",
+                        "upper",
+                    )
+                )
+            )
         out.print(columns)
     if entry.get("versions"):
-        versions = Table("version", "rows", "bytes", "format", "created", "by", "quality",
-                         "note", title="versions")
+        versions = Table(
+            "version",
+            "rows",
+            "bytes",
+            "format",
+            "created",
+            "by",
+            "quality",
+            "note",
+            title="versions",
+        )
         for v in entry["versions"]:
-            versions.add_row(cell(v["version"]), cell(v["row_count"]), cell(v["byte_size"]),
-                             cell(v["source_format"]), when(v["created_at"]),
-                             cell(v["created_by"]),
-                             cell("passed" if v["quality_passed"] else "FAILED"),
-                             cell(v["note"]))
+            versions.add_row(
+                cell(v["version"]),
+                cell(v["row_count"]),
+                cell(v["byte_size"]),
+                cell(v["source_format"]),
+                when(v["created_at"]),
+                cell(v["created_by"]),
+                cell("passed" if v["quality_passed"] else "FAILED"),
+                cell(v["note"]),
+            )
         out.print(versions)
     if not entry.get("details_visible", True):
         note("details of this dataset are not shown to you: it is not open")
@@ -116,8 +165,13 @@ def show(
 def register(
     file: ExistingFile,
     metadata: Annotated[
-        Path, typer.Option(help="JSON file with the registration metadata and dictionary.",
-                           exists=True, dir_okay=False, readable=True)
+        Path,
+        typer.Option(
+            help="JSON file with the registration metadata and dictionary.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
     ],
     fmt: FormatOption = None,
     url: UrlOption = DEFAULT_URL,
@@ -141,16 +195,19 @@ def add_version(
 ) -> None:
     """Upload FILE as the dataset's next version (provider); old versions stay readable."""
     with remote(url, token) as client:
-        entry = client.add_version(name, file, format=_source_format(fmt), note=note_text,
-                                   progress=True)
+        entry = client.add_version(
+            name, file, format=_source_format(fmt), note=note_text, progress=True
+        )
     _report_version(f"added a version to {name!r}", entry)
 
 
 def _report_version(what: str, entry: dict[str, Any]) -> None:
     latest = (entry.get("versions") or [{}])[-1]
     quality = "passed" if latest.get("quality_passed") else "FAILED"
-    note(f"{what}: version {latest.get('version')}, {latest.get('row_count')} rows, "
-         f"quality checks {quality}")
+    note(
+        f"{what}: version {latest.get('version')}, {latest.get('row_count')} rows, "
+        f"quality checks {quality}"
+    )
     typer.echo(entry["name"])
 
 
@@ -187,17 +244,17 @@ def preview(
 @app.command()
 def download(
     name: Annotated[str, typer.Argument(help="The dataset's name.")],
-    dest: Annotated[Path, typer.Argument(metavar="OUT", help="Where to save the file.",
-                                         dir_okay=False)],
+    dest: Annotated[
+        Path, typer.Argument(metavar="OUT", help="Where to save the file.", dir_okay=False)
+    ],
     fmt: Annotated[OutputFormat, typer.Option("--format", help="File format.")] = (
-        OutputFormat.PARQUET),
+        OutputFormat.PARQUET
+    ),
     version: Annotated[int | None, typer.Option(help="Version; the newest if omitted.")] = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
     """Save unconditional data to OUT (conditional data is never downloadable)."""
     with remote(url, token) as client:
-        result = client.download(name, dest, format=fmt.value,
-                                 version=version, progress=True)
-    note(f"saved {result.byte_size} bytes of {name!r} version {result.version} to "
-         f"{result.path}")
+        result = client.download(name, dest, format=fmt.value, version=version, progress=True)
+    note(f"saved {result.byte_size} bytes of {name!r} version {result.version} to {result.path}")

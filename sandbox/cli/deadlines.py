@@ -10,8 +10,10 @@ from rich.table import Table
 from sandbox.cli._output import cell, out
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
 
-app = typer.Typer(help="Applications and requests past their deadline (authority, oversight).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Applications and requests past their deadline (authority, oversight).",
+    no_args_is_help=True,
+)
 
 
 @app.command()
@@ -23,11 +25,17 @@ def overdue(
     """Applications and requests past their deadline (authority, oversight)."""
     with remote(url, token) as client:
         found = client.overdue(on)
-    table = Table("item", "title", "stage", "assignee", "due", "late", title=f"overdue on "
-                  f"{found['on']}")
+    table = Table(
+        "item", "title", "stage", "assignee", "due", "late", title=f"overdue on {found['on']}"
+    )
     for item in found["data"]:
         s = item["stage"]
-        table.add_row(cell(f"{s['subject']} {s['subject_id']}"), cell(item["title"]),
-                      cell(s["stage"]), cell(s["assignee_org"] or s["assignee_role"]),
-                      cell(s["due_on"]), cell(s["time_left"]))
+        table.add_row(
+            cell(f"{s['subject']} {s['subject_id']}"),
+            cell(item["title"]),
+            cell(s["stage"]),
+            cell(s["assignee_org"] or s["assignee_role"]),
+            cell(s["due_on"]),
+            cell(s["time_left"]),
+        )
     out.print(table)

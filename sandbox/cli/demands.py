@@ -11,8 +11,9 @@ from sandbox.cli._output import cell, note, out
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
 from sandbox.cli.applications import print_stages, stage_line
 
-app = typer.Typer(help="Ask for data not yet open; review, answer and open requests.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Ask for data not yet open; review, answer and open requests.", no_args_is_help=True
+)
 
 IdArgument = Annotated[int, typer.Argument(help="The request's id.")]
 
@@ -28,21 +29,35 @@ def list_demands(
         found = client.list_demands(status)
     table = Table("id", "requester", "dataset", "provider", "status", "deadline")
     for d in found:
-        table.add_row(cell(d["id"]), cell(d["requester"]), cell(d["dataset"]),
-                      cell(d["provider_org"]), cell(d["status"]),
-                      cell(stage_line(d["current_stage"])))
+        table.add_row(
+            cell(d["id"]),
+            cell(d["requester"]),
+            cell(d["dataset"]),
+            cell(d["provider_org"]),
+            cell(d["status"]),
+            cell(stage_line(d["current_stage"])),
+        )
     out.print(table)
 
 
 @app.command()
-def show(demand_id: IdArgument, url: UrlOption = DEFAULT_URL,
-         token: TokenOption = None) -> None:
+def show(demand_id: IdArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
     """One request with its stages and deadlines."""
     with remote(url, token) as client:
         found = client.get_demand(demand_id)
     grid = Table.grid(padding=(0, 2))
-    for key in ("id", "requester", "description", "dataset", "provider_org", "status",
-                "return_reason", "answer", "legal_basis", "opened_dataset"):
+    for key in (
+        "id",
+        "requester",
+        "description",
+        "dataset",
+        "provider_org",
+        "status",
+        "return_reason",
+        "answer",
+        "legal_basis",
+        "opened_dataset",
+    ):
         grid.add_row(key, cell(found.get(key)))
     out.print(grid)
     print_stages(found["stages"])

@@ -9,14 +9,15 @@ import typer
 from sandbox.cli._output import note
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
 
-app = typer.Typer(help="Rectification and termination of a user's grants on your data "
-                       "(provider).", no_args_is_help=True)
+app = typer.Typer(
+    help="Rectification and termination of a user's grants on your data (provider).",
+    no_args_is_help=True,
+)
 
 
 def _enforce(step: str, user_id: int, reason: str, url: str, token: str | None) -> None:
     with remote(url, token) as client:
-        action = (client.request_rectification if step == "rectification"
-                  else client.terminate_user)
+        action = client.request_rectification if step == "rectification" else client.terminate_user
         done = action(user_id, reason)
     for g in done["grants"]:
         note(f"grant {g['ref']} is {g['status']}")

@@ -20,8 +20,9 @@ from sandbox.cli._output import cell, err, fail, note, out, when
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
 from sandbox.client import SandboxClient
 
-app = typer.Typer(help="Jobs: run algorithm models on datasets under your grants.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Jobs: run algorithm models on datasets under your grants.", no_args_is_help=True
+)
 
 IdArgument = Annotated[int, typer.Argument(help="The job's id.")]
 
@@ -64,31 +65,61 @@ def follow(client: SandboxClient, job_id: int, timeout: float) -> dict[str, Any]
     """Show the job's state live on stderr until it leaves the running part of its life."""
     started = time.monotonic()
     first = client.get_job(job_id)
-    with Live(_status_line(first, started), console=err, transient=False,
-              refresh_per_second=8) as live:
+    with Live(
+        _status_line(first, started), console=err, transient=False, refresh_per_second=8
+    ) as live:
         return client.wait_for_job(
-            job_id, timeout=timeout,
-            on_update=lambda job: live.update(_status_line(job, started)))
+            job_id, timeout=timeout, on_update=lambda job: live.update(_status_line(job, started))
+        )
 
 
 def _show(job: dict[str, Any]) -> None:
     grid = Table.grid(padding=(0, 2))
-    for key in ("id", "owner", "kind", "grant", "datasets", "model", "description", "params",
-                "backend", "state", "state_reason", "outcome", "progress", "duration"):
+    for key in (
+        "id",
+        "owner",
+        "kind",
+        "grant",
+        "datasets",
+        "model",
+        "description",
+        "params",
+        "backend",
+        "state",
+        "state_reason",
+        "outcome",
+        "progress",
+        "duration",
+    ):
         grid.add_row(key, cell(job.get(key)))
     grid.add_row("submitted", when(job.get("submitted_at")))
     grid.add_row("finished", when(job.get("finished_at")))
     if job.get("held"):
-        grid.add_row("held", cell("log, errors and result are released with the result, "
-                                  "after the output checks and review"))
+        grid.add_row(
+            "held",
+            cell(
+                "log, errors and result are released with the result, "
+                "after the output checks and review"
+            ),
+        )
     if job.get("log_review"):
-        grid.add_row("log review", cell(job["log_review"] + (
-            f": {job['log_review_reason']}" if job.get("log_review_reason") else "")))
+        grid.add_row(
+            "log review",
+            cell(
+                job["log_review"]
+                + (f": {job['log_review_reason']}" if job.get("log_review_reason") else "")
+            ),
+        )
     for error in job.get("errors") or []:
         grid.add_row("error", cell(printable(str(error))))  # the model chose this text
     for release in job.get("releases") or []:
-        grid.add_row("charged", cell(f"{release.get('dataset')} v{release.get('version')} "
-                                     f"{release.get('operation')}: {release.get('charged')}"))
+        grid.add_row(
+            "charged",
+            cell(
+                f"{release.get('dataset')} v{release.get('version')} "
+                f"{release.get('operation')}: {release.get('charged')}"
+            ),
+        )
     if job.get("result") is not None:
         grid.add_row("result", cell(job["result"]))
     out.print(grid)
@@ -97,11 +128,15 @@ def _show(job: dict[str, Any]) -> None:
 @app.command()
 def submit(
     datasets: Annotated[list[str], typer.Argument(help="The datasets the job reads.")],
-    source: Annotated[Path | None, typer.Option(
-        "--source", help="The model's Python file.", exists=True, dir_okay=False)] = None,
+    source: Annotated[
+        Path | None,
+        typer.Option("--source", help="The model's Python file.", exists=True, dir_okay=False),
+    ] = None,
     model: Annotated[str | None, typer.Option(help="A vetted model's name instead.")] = None,
-    param: Annotated[list[str] | None, typer.Option(
-        "--param", "-p", help="A parameter as name=value (value as JSON, or a word).")] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="A parameter as name=value (value as JSON, or a word)."),
+    ] = None,
     params_json: Annotated[str | None, typer.Option(help="All parameters as JSON.")] = None,
     kind: Annotated[str, typer.Option(help="dp, or raw where your grant allows it.")] = "dp",
     grant: Annotated[str | None, typer.Option(help="The grant to run under.")] = None,
@@ -113,8 +148,14 @@ def submit(
     """Submit a job and (by default) follow it live until it is done or waits for review."""
     text = source.read_text(encoding="utf-8") if source is not None else None
     with remote(url, token) as client:
-        job = client.submit_job(datasets, source=text, model=model,
-                                params=_params(param, params_json), kind=kind, grant=grant)
+        job = client.submit_job(
+            datasets,
+            source=text,
+            model=model,
+            params=_params(param, params_json),
+            kind=kind,
+            grant=grant,
+        )
         note(f"job {job['id']} submitted ({job['kind']}, backend {job['backend']})")
         if wait:
             job = follow(client, job["id"], timeout)
@@ -125,17 +166,24 @@ def submit(
 
 @app.command("dry-run")
 def dry_run(
-    model: Annotated[Path, typer.Argument(help="The model's Python file.", exists=True,
-                                          dir_okay=False)],
-    dataset: Annotated[list[str], typer.Option(
-        "--dataset", "-d", help="A dataset the model reads (repeat for several).")],
-    param: Annotated[list[str] | None, typer.Option(
-        "--param", "-p", help="A parameter as name=value (value as JSON, or a word).")] = None,
+    model: Annotated[
+        Path, typer.Argument(help="The model's Python file.", exists=True, dir_okay=False)
+    ],
+    dataset: Annotated[
+        list[str],
+        typer.Option("--dataset", "-d", help="A dataset the model reads (repeat for several)."),
+    ],
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="A parameter as name=value (value as JSON, or a word)."),
+    ] = None,
     params_json: Annotated[str | None, typer.Option(help="All parameters as JSON.")] = None,
     kind: Annotated[str, typer.Option(help="dp, or raw where your grant allows it.")] = "dp",
     grant: Annotated[str | None, typer.Option(help="The grant to run under.")] = None,
-    profile: Annotated[str | None, typer.Option(
-        help="restricted (the default) or scientific, where the policy allows it.")] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(help="restricted (the default) or scientific, where the policy allows it."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the raw JSON.")] = False,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
@@ -144,8 +192,9 @@ def dry_run(
     once, what it would spend, what the release checks would say. Nothing is charged.
     """
     with remote(url, token) as client:
-        run = client.dry_run(model, dataset, _params(param, params_json), kind=kind,
-                             grant=grant, profile=profile)
+        run = client.dry_run(
+            model, dataset, _params(param, params_json), kind=kind, grant=grant, profile=profile
+        )
     if as_json:
         out.print_json(data=run)
     else:
@@ -159,13 +208,20 @@ def show_dry_run(run: dict[str, Any]) -> None:
     dataset would be charged, the release checks' verdict, then the result.
     """
     grid = Table.grid(padding=(0, 2))
-    mocks = ", ".join(f"{name} ({mock.get('rows')} mock rows)"
-                      for name, mock in (run.get("mock") or {}).items())
-    for key, value in (("dry run", run.get("id")), ("kind", run.get("kind")),
-                       ("grant", run.get("grant")), ("datasets", mocks),
-                       ("backend", run.get("backend")), ("profile", run.get("profile")),
-                       ("outcome", run.get("outcome")),
-                       ("reason", run.get("reason")), ("duration", run.get("duration"))):
+    mocks = ", ".join(
+        f"{name} ({mock.get('rows')} mock rows)" for name, mock in (run.get("mock") or {}).items()
+    )
+    for key, value in (
+        ("dry run", run.get("id")),
+        ("kind", run.get("kind")),
+        ("grant", run.get("grant")),
+        ("datasets", mocks),
+        ("backend", run.get("backend")),
+        ("profile", run.get("profile")),
+        ("outcome", run.get("outcome")),
+        ("reason", run.get("reason")),
+        ("duration", run.get("duration")),
+    ):
         if value not in (None, ""):
             grid.add_row(key, cell(value))
     for error in run.get("errors") or []:
@@ -174,23 +230,37 @@ def show_dry_run(run: dict[str, Any]) -> None:
         grid.add_row("refused", cell(f"{refusal.get('call')} ({refusal.get('reason')})"))
     for name, spend in (run.get("spend") or {}).items():
         left = spend.get("grant_remaining")
-        grid.add_row("would spend", cell(f"{name}: {spend.get('text')} in "
-                                         f"{spend.get('calls')} calls"
-                                         + (f", leaving {left} of the grant" if left else "")))
+        grid.add_row(
+            "would spend",
+            cell(
+                f"{name}: {spend.get('text')} in "
+                f"{spend.get('calls')} calls" + (f", leaving {left} of the grant" if left else "")
+            ),
+        )
     checks = run.get("checks")
     if checks is not None:
-        failed = sorted({str(line.get("rule")) for line in checks["report"].get("lines", [])
-                         if not line.get("passed")})
-        grid.add_row("checks", cell(f"a job would be {checks['would_be']}"
-                                    + (f" (not passed: {', '.join(failed)})" if failed
-                                       else "")))
+        failed = sorted(
+            {
+                str(line.get("rule"))
+                for line in checks["report"].get("lines", [])
+                if not line.get("passed")
+            }
+        )
+        grid.add_row(
+            "checks",
+            cell(
+                f"a job would be {checks['would_be']}"
+                + (f" (not passed: {', '.join(failed)})" if failed else "")
+            ),
+        )
     grid.add_row("charged", cell("nothing (a dry run on mock data)"))
     out.print(grid)
     for line in run.get("log") or []:
         out.print(log_line({"source": "model", "text": line}), highlight=False)
     if run.get("log_truncated"):
-        out.print(log_line({"source": "platform", "text": "the log was truncated"}),
-                  highlight=False)
+        out.print(
+            log_line({"source": "platform", "text": "the log was truncated"}), highlight=False
+        )
     if run.get("result") is not None:  # the model chose every string of it
         for line in json.dumps(run["result"], ensure_ascii=False, indent=2).splitlines():
             out.print(Text(printable(line)), highlight=False)
@@ -207,9 +277,15 @@ def list_jobs(
         found = client.list_jobs(state)
     table = Table("id", "owner", "kind", "datasets", "model", "state", "submitted")
     for j in found:
-        table.add_row(cell(j["id"]), cell(j["owner"]), cell(j["kind"]),
-                      cell(", ".join(j["datasets"])), cell(j["model"] or "(source)"),
-                      cell(j["state"]), when(j["submitted_at"]))
+        table.add_row(
+            cell(j["id"]),
+            cell(j["owner"]),
+            cell(j["kind"]),
+            cell(", ".join(j["datasets"])),
+            cell(j["model"] or "(source)"),
+            cell(j["state"]),
+            when(j["submitted_at"]),
+        )
     out.print(table)
 
 
@@ -236,9 +312,11 @@ def log(job_id: IdArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = N
     with remote(url, token) as client:
         found = client.job_log(job_id)
     if found["held"]:
-        note("this job's log is held: it is released with the result, after the output "
-             "checks and review (for a job that ended without one, ask for it: "
-             f"sandbox jobs request-log-review {job_id})")
+        note(
+            "this job's log is held: it is released with the result, after the output "
+            "checks and review (for a job that ended without one, ask for it: "
+            f"sandbox jobs request-log-review {job_id})"
+        )
     entries = found.get("entries")
     if entries is None:  # a server from before entries: every line is the model's
         entries = [{"source": "model", "text": line} for line in found["lines"]]
@@ -279,14 +357,14 @@ def log_line(entry: dict[str, Any]) -> Text:
     """
     source = "platform" if entry.get("source") == "platform" else "model"
     line = Text(f"{source:<8} | ", style="bold cyan" if source == "platform" else "dim")
-    line.append(printable(str(entry.get("text", ""))),
-                style="bold" if source == "platform" else "")
+    line.append(printable(str(entry.get("text", ""))), style="bold" if source == "platform" else "")
     return line
 
 
 @app.command("request-log-review")
-def request_log_review(job_id: IdArgument, url: UrlOption = DEFAULT_URL,
-                       token: TokenOption = None) -> None:
+def request_log_review(
+    job_id: IdArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = None
+) -> None:
     """Ask for your job's held log and errors to be reviewed (a job that failed, was
     rejected or cancelled, or waits in review); a reviewer releases or refuses them.
     """
@@ -296,8 +374,7 @@ def request_log_review(job_id: IdArgument, url: UrlOption = DEFAULT_URL,
 
 
 @app.command()
-def cancel(job_id: IdArgument, url: UrlOption = DEFAULT_URL,
-           token: TokenOption = None) -> None:
+def cancel(job_id: IdArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
     """Cancel a job you submitted."""
     with remote(url, token) as client:
         job = client.cancel_job(job_id)

@@ -11,8 +11,7 @@ from sandbox.cli._output import cell, note, out
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
 from sandbox.cli.applications import print_stages, stage_line
 
-app = typer.Typer(help="Objections to errors or omissions in a dataset.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Objections to errors or omissions in a dataset.", no_args_is_help=True)
 
 IdArgument = Annotated[int, typer.Argument(help="The objection's id.")]
 
@@ -29,22 +28,38 @@ def list_objections(
         found = client.list_objections(status, dataset)
     table = Table("id", "objector", "dataset", "kind", "status", "outcome", "deadline")
     for o in found:
-        table.add_row(cell(o["id"]), cell(o["objector"]), cell(o["dataset"]), cell(o["kind"]),
-                      cell(o["status"]), cell(o["outcome"]),
-                      cell(stage_line(o["current_stage"])))
+        table.add_row(
+            cell(o["id"]),
+            cell(o["objector"]),
+            cell(o["dataset"]),
+            cell(o["kind"]),
+            cell(o["status"]),
+            cell(o["outcome"]),
+            cell(stage_line(o["current_stage"])),
+        )
     out.print(table)
 
 
 @app.command()
-def show(objection_id: IdArgument, url: UrlOption = DEFAULT_URL,
-         token: TokenOption = None) -> None:
+def show(objection_id: IdArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
     """One objection with its answer stage."""
     with remote(url, token) as client:
         found = client.get_objection(objection_id)
     grid = Table.grid(padding=(0, 2))
-    for key in ("id", "objector", "dataset", "provider_org", "kind", "description",
-                "version_at_filing", "status", "outcome", "answer", "corrected_version",
-                "answered_by"):
+    for key in (
+        "id",
+        "objector",
+        "dataset",
+        "provider_org",
+        "kind",
+        "description",
+        "version_at_filing",
+        "status",
+        "outcome",
+        "answer",
+        "corrected_version",
+        "answered_by",
+    ):
         grid.add_row(key, cell(found.get(key)))
     out.print(grid)
     print_stages(found["stages"])
@@ -70,13 +85,18 @@ def answer(
     objection_id: IdArgument,
     outcome: Annotated[str, typer.Option(help="corrected or rejected.")],
     text: Annotated[str, typer.Option("--answer", help="The answer to the objector.")],
-    version: Annotated[int | None, typer.Option(
-        help="The new version holding the correction.")] = None,
+    version: Annotated[
+        int | None, typer.Option(help="The new version holding the correction.")
+    ] = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
     """Answer an objection (the dataset's provider)."""
     with remote(url, token) as client:
-        done = client.answer_objection(objection_id, outcome, text,  # type: ignore[arg-type]
-                                       version)
+        done = client.answer_objection(
+            objection_id,
+            outcome,  # type: ignore[arg-type]
+            text,
+            version,
+        )
     note(f"objection {objection_id} answered: {done['outcome']}")

@@ -18,12 +18,14 @@ from rich.text import Text
 from sandbox.cli._output import fail, note, out
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
 
-app = typer.Typer(help="Policies: the authority's floor and each dataset's.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Policies: the authority's floor and each dataset's.", no_args_is_help=True)
 
 DocumentArgument = Annotated[
-    str, typer.Argument(metavar="FILE",
-                        help="The policy document, YAML or JSON ('-' reads standard input).")]
+    str,
+    typer.Argument(
+        metavar="FILE", help="The policy document, YAML or JSON ('-' reads standard input)."
+    ),
+]
 
 
 def _read_document(source: str) -> str:
@@ -37,21 +39,28 @@ def _read_document(source: str) -> str:
 
 
 def _print_level(title: str, level: dict[str, Any]) -> None:
-    set_by = (f"set by {level['set_by']} at {level['set_at'][:16].replace('T', ' ')}"
-              if level.get("set_by") else "not set: the platform's own rules apply")
+    set_by = (
+        f"set by {level['set_by']} at {level['set_at'][:16].replace('T', ' ')}"
+        if level.get("set_by")
+        else "not set: the platform's own rules apply"
+    )
     out.print(Text(f"# {title} ({set_by})"))
     _print_yaml(level["document"])
 
 
 def _print_yaml(document: dict[str, Any]) -> None:
-    out.print(Text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
-                   if document else "{}\n"), end="")
+    out.print(
+        Text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True) if document else "{}\n"),
+        end="",
+    )
 
 
 @app.command()
 def show(
-    dataset: Annotated[str | None, typer.Argument(
-        help="A dataset: its floor, own and effective policy (default: the floor).")] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Argument(help="A dataset: its floor, own and effective policy (default: the floor)."),
+    ] = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the raw JSON.")] = False,
@@ -73,8 +82,9 @@ def show(
 
 
 @app.command("set-floor")
-def set_floor(document: DocumentArgument, url: UrlOption = DEFAULT_URL,
-              token: TokenOption = None) -> None:
+def set_floor(
+    document: DocumentArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = None
+) -> None:
     """Set the platform floor (authority); it may tighten the shipped floor, never loosen."""
     text = _read_document(document)
     with remote(url, token) as client:

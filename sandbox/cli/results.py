@@ -12,8 +12,7 @@ import typer
 from sandbox.cli._output import note
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
 
-app = typer.Typer(help="Released results: download them (their job's owner).",
-                  no_args_is_help=True)
+app = typer.Typer(help="Released results: download them (their job's owner).", no_args_is_help=True)
 
 
 @app.command()
@@ -21,8 +20,7 @@ def download(
     job_id: Annotated[int, typer.Argument(metavar="JOB", help="The job's id.")],
     dest: Annotated[Path, typer.Argument(metavar="FILE", help="Where to write it.")],
     fmt: Annotated[str, typer.Option("--format", help="json, csv or parquet.")] = "json",
-    part: Annotated[str | None, typer.Option(help="A table of a result holding several.")
-                    ] = None,
+    part: Annotated[str | None, typer.Option(help="A table of a result holding several.")] = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:

@@ -14,8 +14,10 @@ from sandbox.cli._output import cell, note, out, when
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
 from sandbox.cli.jobs import printable
 
-app = typer.Typer(help="Review results (reviewers) and download released ones (their owner).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Review results (reviewers) and download released ones (their owner).",
+    no_args_is_help=True,
+)
 
 IdArgument = Annotated[int, typer.Argument(help="The job's id.")]
 
@@ -27,47 +29,69 @@ def review_queue(url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> Non
         found = client.review_queue()
     table = Table("job", "owner", "kind", "datasets", "model", "reason", "since")
     for j in found:
-        table.add_row(cell(j["id"]), cell(j["owner"]), cell(j["kind"]),
-                      cell(", ".join(j["datasets"])), cell(j["model"] or "(source)"),
-                      cell(j["state_reason"]), when(j["updated_at"]))
+        table.add_row(
+            cell(j["id"]),
+            cell(j["owner"]),
+            cell(j["kind"]),
+            cell(", ".join(j["datasets"])),
+            cell(j["model"] or "(source)"),
+            cell(j["state_reason"]),
+            when(j["updated_at"]),
+        )
     out.print(table)
 
 
 def _report(report: dict[str, Any]) -> Table:
     table = Table("rule", "where", "statistic", "result", "note", title="output checks")
     for line in report.get("lines", []):
-        verdict = "pass" if line.get("passed") else ("BLOCK" if line.get("blocking")
-                                                     else "flag")
-        table.add_row(cell(line.get("rule")), cell(line.get("where")),
-                      cell(line.get("statistic")), cell(verdict), cell(line.get("note")))
+        verdict = "pass" if line.get("passed") else ("BLOCK" if line.get("blocking") else "flag")
+        table.add_row(
+            cell(line.get("rule")),
+            cell(line.get("where")),
+            cell(line.get("statistic")),
+            cell(verdict),
+            cell(line.get("note")),
+        )
     return table
 
 
 @app.command()
-def show(job_id: IdArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = None,
-         source: Annotated[bool, typer.Option(help="Print the model's source too.")] = False
-         ) -> None:
+def show(
+    job_id: IdArgument,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+    source: Annotated[bool, typer.Option(help="Print the model's source too.")] = False,
+) -> None:
     """A result under review: the check report, what would be released, decisions."""
     with remote(url, token) as client:
         view = client.get_review(job_id)
     job = view["job"]
-    out.print(f"job {job['id']} by {job['owner']} ({job['kind']}) on "
-              f"{', '.join(job['datasets'])}: {job['state']} - {job['state_reason']}",
-              markup=False)
+    out.print(
+        f"job {job['id']} by {job['owner']} ({job['kind']}) on "
+        f"{', '.join(job['datasets'])}: {job['state']} - {job['state_reason']}",
+        markup=False,
+    )
     if view["frozen"]:
         note(f"frozen: {view['frozen']}")
     if job.get("log_review"):
-        note(f"log review: {job['log_review']}" + (
-            f" (decide: sandbox reviews release-log {job_id} / refuse-log {job_id})"
-            if view.get("can_decide_log") else ""))
+        note(
+            f"log review: {job['log_review']}"
+            + (
+                f" (decide: sandbox reviews release-log {job_id} / refuse-log {job_id})"
+                if view.get("can_decide_log")
+                else ""
+            )
+        )
     for error in job.get("errors") or []:
         out.print(f"error: {printable(str(error))}", markup=False, highlight=False)
     out.print(_report(view["check_report"]))
     out.print(cell(view["release"]))
     for d in view["decisions"]:
         out.print(f"{d['reviewer']}: {d['outcome']} {d['reason']}", markup=False)
-    note(f"approvals needed: {view['required_approvals']}; earlier releases of this user on "
-         f"these datasets: {len(view['earlier_releases'])}")
+    note(
+        f"approvals needed: {view['required_approvals']}; earlier releases of this user on "
+        f"these datasets: {len(view['earlier_releases'])}"
+    )
     if source:
         out.print(view["source"], markup=False, highlight=False)
 
@@ -79,26 +103,34 @@ def _decide(job_id: int, outcome: str, reason: str, url: str, token: str | None)
 
 
 @app.command()
-def approve(job_id: IdArgument, note_text: Annotated[str, typer.Option(
-        "--note", help="An optional note.")] = "",
-        url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
+def approve(
+    job_id: IdArgument,
+    note_text: Annotated[str, typer.Option("--note", help="An optional note.")] = "",
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
     """Approve a result (released once enough reviewers approved)."""
     _decide(job_id, "approve", note_text, url, token)
 
 
 @app.command()
-def reject(job_id: IdArgument,
-           reason: Annotated[str, typer.Option(help="Why (shown to the job's owner).")],
-           url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
+def reject(
+    job_id: IdArgument,
+    reason: Annotated[str, typer.Option(help="Why (shown to the job's owner).")],
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
     """Reject a result, with the reason."""
     _decide(job_id, "reject", reason, url, token)
 
 
 @app.command("return")
 def return_for_changes(
-        job_id: IdArgument,
-        reason: Annotated[str, typer.Option(help="What to change (shown to the owner).")],
-        url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
+    job_id: IdArgument,
+    reason: Annotated[str, typer.Option(help="What to change (shown to the owner).")],
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
     """Return a result for changes, with what to change."""
     _decide(job_id, "return", reason, url, token)
 
@@ -112,9 +144,15 @@ def log_queue(url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
         found = client.log_review_queue()
     table = Table("job", "owner", "kind", "datasets", "state", "outcome", "since")
     for j in found:
-        table.add_row(cell(j["id"]), cell(j["owner"]), cell(j["kind"]),
-                      cell(", ".join(j["datasets"])), cell(j["state"]), cell(j["outcome"]),
-                      when(j["updated_at"]))
+        table.add_row(
+            cell(j["id"]),
+            cell(j["owner"]),
+            cell(j["kind"]),
+            cell(", ".join(j["datasets"])),
+            cell(j["state"]),
+            cell(j["outcome"]),
+            when(j["updated_at"]),
+        )
     out.print(table)
 
 
@@ -125,16 +163,20 @@ def _decide_log(job_id: int, outcome: str, reason: str, url: str, token: str | N
 
 
 @app.command("release-log")
-def release_log(job_id: IdArgument, url: UrlOption = DEFAULT_URL,
-                token: TokenOption = None) -> None:
+def release_log(
+    job_id: IdArgument, url: UrlOption = DEFAULT_URL, token: TokenOption = None
+) -> None:
     """Release a held log and errors to the job's author (who asked for it)."""
     _decide_log(job_id, "release", "", url, token)
 
 
 @app.command("refuse-log")
-def refuse_log(job_id: IdArgument,
-               reason: Annotated[str, typer.Option(help="Why (shown to the job's owner).")],
-               url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None:
+def refuse_log(
+    job_id: IdArgument,
+    reason: Annotated[str, typer.Option(help="Why (shown to the job's owner).")],
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
     """Refuse to release a held log, with the reason."""
     _decide_log(job_id, "refuse", reason, url, token)
 

@@ -38,8 +38,9 @@ def _kept(mock_dir: Path, dataset: str) -> Path:
     return mock_dir / f"{dataset}.json"
 
 
-def _fetch(datasets: list[str], grant: str | None, mock_dir: Path, url: str,
-           token: str | None) -> list[dict[str, Any]]:
+def _fetch(
+    datasets: list[str], grant: str | None, mock_dir: Path, url: str, token: str | None
+) -> list[dict[str, Any]]:
     found = []
     with remote(url, token) as client:
         for dataset in datasets:
@@ -47,8 +48,7 @@ def _fetch(datasets: list[str], grant: str | None, mock_dir: Path, url: str,
             data = client.mock_table(dataset, grant=grant)
             mock_dir.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(data), encoding="utf-8")
-            note(f"{dataset}: {data['rows']} mock rows under grant {data['grant']}, kept in "
-                 f"{path}")
+            note(f"{dataset}: {data['rows']} mock rows under grant {data['grant']}, kept in {path}")
             found.append(data)
     return found
 
@@ -58,8 +58,10 @@ def _read_kept(datasets: list[str], mock_dir: Path) -> list[dict[str, Any]]:
     for dataset in datasets:
         path = _kept(mock_dir, dataset)
         if not path.is_file():
-            fail(f"no mock table of {dataset!r} is kept in {mock_dir}; run once without "
-                 "--offline to fetch it")
+            fail(
+                f"no mock table of {dataset!r} is kept in {mock_dir}; run once without "
+                "--offline to fetch it"
+            )
         try:
             found.append(json.loads(path.read_text(encoding="utf-8")))
         except json.JSONDecodeError as exc:
@@ -68,25 +70,35 @@ def _read_kept(datasets: list[str], mock_dir: Path) -> list[dict[str, Any]]:
 
 
 def run(
-    model: Annotated[Path, typer.Argument(help="The model's Python file.", exists=True,
-                                          dir_okay=False)],
-    dataset: Annotated[list[str], typer.Option(
-        "--dataset", "-d", help="A dataset the model reads (repeat for several).")],
-    mock: Annotated[bool, typer.Option(
-        "--mock", help="Run on the datasets' mock data here (the only local mode).")] = False,
-    param: Annotated[list[str] | None, typer.Option(
-        "--param", "-p", help="A parameter as name=value (value as JSON, or a word).")] = None,
+    model: Annotated[
+        Path, typer.Argument(help="The model's Python file.", exists=True, dir_okay=False)
+    ],
+    dataset: Annotated[
+        list[str],
+        typer.Option("--dataset", "-d", help="A dataset the model reads (repeat for several)."),
+    ],
+    mock: Annotated[
+        bool,
+        typer.Option("--mock", help="Run on the datasets' mock data here (the only local mode)."),
+    ] = False,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="A parameter as name=value (value as JSON, or a word)."),
+    ] = None,
     params_json: Annotated[str | None, typer.Option(help="All parameters as JSON.")] = None,
     kind: Annotated[str, typer.Option(help="dp, or raw where your grant allows it.")] = "dp",
-    grant: Annotated[str | None, typer.Option(help="The grant to fetch the mocks under.")]
-    = None,
-    profile: Annotated[str, typer.Option(
-        help="restricted (the default) or scientific, where the policy allows it.")]
-    = "restricted",
-    mock_dir: Annotated[Path, typer.Option(help="Where fetched mock tables are kept.")]
-    = DEFAULT_MOCK_DIR,
-    offline: Annotated[bool, typer.Option(
-        help="Use the mock tables kept in --mock-dir; do not contact the server.")] = False,
+    grant: Annotated[str | None, typer.Option(help="The grant to fetch the mocks under.")] = None,
+    profile: Annotated[
+        str,
+        typer.Option(help="restricted (the default) or scientific, where the policy allows it."),
+    ] = "restricted",
+    mock_dir: Annotated[
+        Path, typer.Option(help="Where fetched mock tables are kept.")
+    ] = DEFAULT_MOCK_DIR,
+    offline: Annotated[
+        bool,
+        typer.Option(help="Use the mock tables kept in --mock-dir; do not contact the server."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the raw JSON.")] = False,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
@@ -95,17 +107,21 @@ def run(
     it would spend, what the release checks would say. Nothing is charged or sent back.
     """
     if not mock:
-        fail("sandbox run only runs on mock data here: add --mock (a real job runs on the "
-             "server: sandbox jobs submit)")
+        fail(
+            "sandbox run only runs on mock data here: add --mock (a real job runs on the "
+            "server: sandbox jobs submit)"
+        )
     source = model.read_text(encoding="utf-8")
     params = _params(param, params_json)
-    kept = _read_kept(dataset, mock_dir) if offline else _fetch(dataset, grant, mock_dir,
-                                                                  url, token)
+    kept = (
+        _read_kept(dataset, mock_dir) if offline else _fetch(dataset, grant, mock_dir, url, token)
+    )
     with reported_errors():
         from sandbox.jobs.local_run import LocalMock, run_locally
 
-        done = run_locally([LocalMock.from_json(data) for data in kept], source, params,
-                           kind=kind, profile=profile)
+        done = run_locally(
+            [LocalMock.from_json(data) for data in kept], source, params, kind=kind, profile=profile
+        )
     result: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(done), default=str))
     if as_json:
         out.print_json(data=result)

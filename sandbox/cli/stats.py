@@ -23,22 +23,55 @@ def stats(
         out.print_json(data=found)
         return
     grid = Table.grid(padding=(0, 2))
-    for key in ("datasets_by_attribute", "datasets_suspended", "datasets_withdrawn",
-                "applications_by_status", "demands_by_status", "grants_by_status",
-                "complaints", "objections", "reports_missing", "data_products"):
+    for key in (
+        "datasets_by_attribute",
+        "datasets_suspended",
+        "datasets_withdrawn",
+        "applications_by_status",
+        "demands_by_status",
+        "grants_by_status",
+        "complaints",
+        "objections",
+        "reports_missing",
+        "data_products",
+    ):
         grid.add_row(key, cell(found[key]))
     out.print(grid)
-    table = Table("subject", "stage", "allowed", "closed", "met", "missed", "median", "worst",
-                  "open", "overdue", title="response times (working days)")
+    table = Table(
+        "subject",
+        "stage",
+        "allowed",
+        "closed",
+        "met",
+        "missed",
+        "median",
+        "worst",
+        "open",
+        "overdue",
+        title="response times (working days)",
+    )
     for d in found["deadlines"]:
-        table.add_row(cell(d["subject"]), cell(d["stage"]), cell(d["working_days_allowed"]),
-                      cell(d["closed"]), cell(d["met"]), cell(d["missed"]),
-                      cell(d["median_working_days"]), cell(d["worst_working_days"]),
-                      cell(d["open"]), cell(d["open_overdue"]))
+        table.add_row(
+            cell(d["subject"]),
+            cell(d["stage"]),
+            cell(d["working_days_allowed"]),
+            cell(d["closed"]),
+            cell(d["met"]),
+            cell(d["missed"]),
+            cell(d["median_working_days"]),
+            cell(d["worst_working_days"]),
+            cell(d["open"]),
+            cell(d["open_overdue"]),
+        )
     out.print(table)
-    budgets = Table("dataset", "accounting", "spent", "limit", "grants", "charges",
-                    title="budgets")
+    budgets = Table("dataset", "accounting", "spent", "limit", "grants", "charges", title="budgets")
     for b in found["budgets"]:
-        budgets.add_row(cell(b["dataset"]), cell(b["accounting"]), cell(b["spent_loss"]),
-                        cell(b["limit_loss"]), cell(b["grant_accounts"]), cell(b["charges"]))
+        budgets.add_row(
+            cell(b["dataset"]),
+            cell(b["accounting"]),
+            cell(b["spent_loss"]),
+            cell(b["limit_loss"]),
+            cell(b["grant_accounts"]),
+            cell(b["charges"]),
+        )
     out.print(budgets)

@@ -24,8 +24,10 @@ def create(
     with remote(url, token) as client:
         created = client.create_token(name=name, days=days)
     info = created["info"]
-    note(f"token {info['id']} ({info['name']!r}) expires {info['expires_at'][:10]}; "
-         "its secret is shown only now:")
+    note(
+        f"token {info['id']} ({info['name']!r}) expires {info['expires_at'][:10]}; "
+        "its secret is shown only now:"
+    )
     typer.echo(created["token"])
 
 
@@ -36,8 +38,14 @@ def list_tokens(url: UrlOption = DEFAULT_URL, token: TokenOption = None) -> None
         found = client.list_tokens()
     table = Table("id", "name", "prefix", "created", "expires", "revoked")
     for t in found:
-        table.add_row(cell(t["id"]), cell(t["name"]), cell(t["prefix"]),
-                      when(t["created_at"]), when(t["expires_at"]), when(t["revoked_at"]))
+        table.add_row(
+            cell(t["id"]),
+            cell(t["name"]),
+            cell(t["prefix"]),
+            when(t["created_at"]),
+            when(t["expires_at"]),
+            when(t["revoked_at"]),
+        )
     out.print(table)
 
 

@@ -10,8 +10,9 @@ from rich.table import Table
 from sandbox.cli._output import cell, note, out, when
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
 
-app = typer.Typer(help="Usage and risk reports on grants, and when each is due.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Usage and risk reports on grants, and when each is due.", no_args_is_help=True
+)
 
 
 @app.command("file")
@@ -21,8 +22,9 @@ def file_report(
     use: Annotated[str | None, typer.Option(help="usage: how the data was used.")] = None,
     results: Annotated[str | None, typer.Option(help="usage: the results.")] = None,
     benefits: Annotated[str | None, typer.Option(help="usage: the benefits.")] = None,
-    data_used: Annotated[str | None, typer.Option(
-        help="risk: kinds and amounts of data used.")] = None,
+    data_used: Annotated[
+        str | None, typer.Option(help="risk: kinds and amounts of data used.")
+    ] = None,
     processing: Annotated[str | None, typer.Option(help="risk: processing done.")] = None,
     risks: Annotated[str | None, typer.Option(help="risk: risks met.")] = None,
     measures: Annotated[str | None, typer.Option(help="risk: measures taken.")] = None,
@@ -30,9 +32,19 @@ def file_report(
     token: TokenOption = None,
 ) -> None:
     """File a report on your grant; prints its id."""
-    fields = {k: v for k, v in {"use": use, "results": results, "benefits": benefits,
-                                "data_used": data_used, "processing": processing,
-                                "risks": risks, "measures": measures}.items() if v is not None}
+    fields = {
+        k: v
+        for k, v in {
+            "use": use,
+            "results": results,
+            "benefits": benefits,
+            "data_used": data_used,
+            "processing": processing,
+            "risks": risks,
+            "measures": measures,
+        }.items()
+        if v is not None
+    }
     with remote(url, token) as client:
         made = client.file_report(grant_id, kind, **fields)  # type: ignore[arg-type]
     note(f"{made['kind']} report {made['id']} filed on {made['grant_ref']}")
@@ -51,8 +63,14 @@ def list_reports(
         found = client.list_reports(grant_id, kind)
     table = Table("id", "grant", "kind", "by", "filed", "content")
     for r in found:
-        table.add_row(cell(r["id"]), cell(r["grant_ref"]), cell(r["kind"]),
-                      cell(r["submitted_by"]), when(r["submitted_at"]), cell(r["content"]))
+        table.add_row(
+            cell(r["id"]),
+            cell(r["grant_ref"]),
+            cell(r["kind"]),
+            cell(r["submitted_by"]),
+            when(r["submitted_at"]),
+            cell(r["content"]),
+        )
     out.print(table)
 
 
@@ -67,8 +85,13 @@ def due(
         found = client.reports_due(missing)
     table = Table("grant", "holder", "kind", "every", "last", "due", "missing")
     for d in found["data"]:
-        table.add_row(cell(d["grant_ref"]), cell(d["holder"]), cell(d["kind"]),
-                      cell(f"{d['interval_days']} days"), when(d["last_report_at"]),
-                      cell(d["due_on"]),
-                      cell(f"{d['days_overdue']} days late" if d["missing"] else ""))
+        table.add_row(
+            cell(d["grant_ref"]),
+            cell(d["holder"]),
+            cell(d["kind"]),
+            cell(f"{d['interval_days']} days"),
+            when(d["last_report_at"]),
+            cell(d["due_on"]),
+            cell(f"{d['days_overdue']} days late" if d["missing"] else ""),
+        )
     out.print(table)

@@ -18,8 +18,10 @@ from sandbox.cli._output import cell, fail, note, out
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
 from sandbox.identity.model import Role
 
-app = typer.Typer(help="Create accounts on this host's database; record eligibility "
-                       "(authority).", no_args_is_help=True)
+app = typer.Typer(
+    help="Create accounts on this host's database; record eligibility (authority).",
+    no_args_is_help=True,
+)
 
 
 @app.command("create")
@@ -41,16 +43,25 @@ def create_user(
         if org is not None:
             found = service.find_organisation(session, org)
             if found is None:
-                fail(f"no organisation is named {org!r}; create it with `sandbox "
-                     "organisations create` first")
+                fail(
+                    f"no organisation is named {org!r}; create it with `sandbox "
+                    "organisations create` first"
+                )
             organisation_id = found.id
-        user = service.create_user(session, system, username=username, role=role,
-                                   display_name=display_name, organisation_id=organisation_id)
-        issued = tokens.issue_token(session, system, user_id=user.id, name="initial",
-                                    days=days)
+        user = service.create_user(
+            session,
+            system,
+            username=username,
+            role=role,
+            display_name=display_name,
+            organisation_id=organisation_id,
+        )
+        issued = tokens.issue_token(session, system, user_id=user.id, name="initial", days=days)
     where = f", organisation {user.organisation_name!r}" if user.organisation_name else ""
-    note(f"created user {user.username!r} ({user.role}{where}, id {user.id}); "
-         f"its token expires {issued.info.expires_at:%Y-%m-%d} and is shown only now:")
+    note(
+        f"created user {user.username!r} ({user.role}{where}, id {user.id}); "
+        f"its token expires {issued.info.expires_at:%Y-%m-%d} and is shown only now:"
+    )
     typer.echo(issued.secret)
 
 

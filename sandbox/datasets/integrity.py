@@ -110,8 +110,14 @@ def served(session: Session, name: str, row: DatasetVersionRow) -> ServedVersion
     return ServedVersion(name, row.version, recorded_of(row), damage)
 
 
-def ensure_intact(platform: Platform, actor: Actor, version: ServedVersion, read: Read, *,
-                  whole_file: bool = False) -> None:
+def ensure_intact(
+    platform: Platform,
+    actor: Actor,
+    version: ServedVersion,
+    read: Read,
+    *,
+    whole_file: bool = False,
+) -> None:
     """Refuse ``version`` if it is on record as damaged or fails its check now.
 
     ``whole_file`` is for reads that vouch for the whole file (a download, a quality
@@ -127,8 +133,7 @@ def ensure_intact(platform: Platform, actor: Actor, version: ServedVersion, read
 
 
 @contextmanager
-def reading(platform: Platform, actor: Actor, version: ServedVersion, read: Read
-            ) -> Iterator[None]:
+def reading(platform: Platform, actor: Actor, version: ServedVersion, read: Read) -> Iterator[None]:
     """Turn damage the readers meet while reading (a page whose checksum fails) into a
     report and a :class:`DamagedVersion`.
     """
@@ -138,8 +143,9 @@ def reading(platform: Platform, actor: Actor, version: ServedVersion, read: Read
         raise report(platform, actor, version, found.damage, read) from found
 
 
-def guarded(platform: Platform, actor: Actor, version: ServedVersion, read: Read,
-            body: Iterator[bytes]) -> Iterator[bytes]:
+def guarded(
+    platform: Platform, actor: Actor, version: ServedVersion, read: Read, body: Iterator[bytes]
+) -> Iterator[bytes]:
     """A streamed body that reports damage met after its first byte before it is cut."""
     try:
         yield from body
@@ -147,8 +153,9 @@ def guarded(platform: Platform, actor: Actor, version: ServedVersion, read: Read
         raise report(platform, actor, version, found.damage, read) from found
 
 
-def report(platform: Platform, actor: Actor, version: ServedVersion, damage: VersionDamage,
-           read: Read) -> DamagedVersion:
+def report(
+    platform: Platform, actor: Actor, version: ServedVersion, damage: VersionDamage, read: Read
+) -> DamagedVersion:
     """Put damage on record for the provider (audited, committed at once) and return the
     error to answer with.
     """
@@ -166,11 +173,18 @@ def check_dataset(platform: Platform, actor: Actor, name: str) -> DatasetIntegri
     with transaction(platform.sessions) as session:
         row = dataset_row(session, name)
         if not (owns(actor, row.provider_org_id) or actor.role in OVERSIGHT_ROLES):
-            raise PermissionDenied("only the dataset's provider and oversight check the "
-                                   "integrity of its files")
-        versions = session.execute(
-            select(DatasetVersionRow).where(DatasetVersionRow.dataset_id == row.id)
-            .order_by(DatasetVersionRow.version)).scalars().all()
+            raise PermissionDenied(
+                "only the dataset's provider and oversight check the integrity of its files"
+            )
+        versions = (
+            session.execute(
+                select(DatasetVersionRow)
+                .where(DatasetVersionRow.dataset_id == row.id)
+                .order_by(DatasetVersionRow.version)
+            )
+            .scalars()
+            .all()
+        )
         on_record = _on_record(session, name)
     found = {v.version: full_check(platform.store, recorded_of(v)) for v in versions}
     results = []
@@ -179,28 +193,55 @@ def check_dataset(platform: Platform, actor: Actor, name: str) -> DatasetIntegri
             known = on_record.get(number)
             reported_at = known.at if known is not None else None
             if damage is not None and (known is None or _damage_of(known) != damage):
-                reported_at = _record_damage(session, actor, name, number, damage,
-                                             Read.CHECK).at
+                reported_at = _record_damage(session, actor, name, number, damage, Read.CHECK).at
             elif damage is None and known is not None:
-                audit.record(session, actor, VERIFIED_ACTION, object_type="dataset",
-                             object_id=name, outcome="intact", detail={"version": number})
+                audit.record(
+                    session,
+                    actor,
+                    VERIFIED_ACTION,
+                    object_type="dataset",
+                    object_id=name,
+                    outcome="intact",
+                    detail={"version": number},
+                )
                 reported_at = known.at
-            results.append(VersionIntegrity(
-                version=number, intact=damage is None,
-                problem=str(damage.problem) if damage else None,
-                detail=damage.detail if damage else None, reported_at=reported_at))
-        audit.record(session, actor, "dataset.integrity.check", object_type="dataset",
-                     object_id=name,
-                     detail={"damaged": [r.version for r in results if not r.intact]})
+            results.append(
+                VersionIntegrity(
+                    version=number,
+                    intact=damage is None,
+                    problem=str(damage.problem) if damage else None,
+                    detail=damage.detail if damage else None,
+                    reported_at=reported_at,
+                )
+            )
+        audit.record(
+            session,
+            actor,
+            "dataset.integrity.check",
+            object_type="dataset",
+            object_id=name,
+            detail={"damaged": [r.version for r in results if not r.intact]},
+        )
     return DatasetIntegrity(name, utc_now(), tuple(results))
 
 
-def _record_damage(session: Session, actor: Actor, name: str, version: int,
-                   damage: VersionDamage, read: Read) -> audit.AuditEntry:
-    return audit.record(session, actor, DAMAGED_ACTION, object_type="dataset", object_id=name,
-                        outcome="damaged",
-                        detail={"version": version, "problem": str(damage.problem),
-                                "detail": damage.detail, "found_by": str(read)})
+def _record_damage(
+    session: Session, actor: Actor, name: str, version: int, damage: VersionDamage, read: Read
+) -> audit.AuditEntry:
+    return audit.record(
+        session,
+        actor,
+        DAMAGED_ACTION,
+        object_type="dataset",
+        object_id=name,
+        outcome="damaged",
+        detail={
+            "version": version,
+            "problem": str(damage.problem),
+            "detail": damage.detail,
+            "found_by": str(read),
+        },
+    )
 
 
 def _refusal(version: ServedVersion, damage: VersionDamage) -> DamagedVersion:
@@ -208,16 +249,21 @@ def _refusal(version: ServedVersion, damage: VersionDamage) -> DamagedVersion:
         f"dataset {version.dataset!r} version {version.version} is damaged on the server: "
         f"{damage.detail}. Its provider has been told; the version cannot be served until "
         "its file is restored and checked",
-        problem=str(damage.problem))
+        problem=str(damage.problem),
+    )
 
 
 def _on_record(session: Session, name: str) -> dict[int, AuditEntryRow]:
     """Per version, the damage entry that stands (no verification after it)."""
     rows = session.execute(
         select(AuditEntryRow)
-        .where(AuditEntryRow.object_id == name, AuditEntryRow.object_type == "dataset",
-               AuditEntryRow.action.in_((DAMAGED_ACTION, VERIFIED_ACTION)))
-        .order_by(AuditEntryRow.seq)).scalars()
+        .where(
+            AuditEntryRow.object_id == name,
+            AuditEntryRow.object_type == "dataset",
+            AuditEntryRow.action.in_((DAMAGED_ACTION, VERIFIED_ACTION)),
+        )
+        .order_by(AuditEntryRow.seq)
+    ).scalars()
     standing: dict[int, AuditEntryRow] = {}
     for entry in rows:
         number = _detail(entry).get("version")

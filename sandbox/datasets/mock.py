@@ -56,8 +56,9 @@ class MockDownload:
     parquet: bytes
 
 
-def mock_download(platform: Platform, actor: Actor, name: str, *,
-                  grant: str | None = None) -> MockDownload:
+def mock_download(
+    platform: Platform, actor: Actor, name: str, *, grant: str | None = None
+) -> MockDownload:
     """The mock table of ``name`` for ``actor`` (see the module docstring).
 
     Raises:
@@ -66,8 +67,10 @@ def mock_download(platform: Platform, actor: Actor, name: str, *,
         NotFound: The dataset does not exist.
     """
     if actor.role is not Role.USER or actor.user_id is None:
-        raise PermissionDenied("mock tables go to user accounts under their grants; "
-                               "everyone may see the synthetic preview")
+        raise PermissionDenied(
+            "mock tables go to user accounts under their grants; "
+            "everyone may see the synthetic preview"
+        )
     with transaction(platform.sessions) as session:
         row = dataset_row(session, name)
         held = active_grant_for(session, actor.user_id, name, JobKind.DP, grant_ref=grant)
@@ -75,8 +78,14 @@ def mock_download(platform: Platform, actor: Actor, name: str, *,
         metadata = metadata_of(row)
         version = version_row(session, row, None).version
         rows = platform.settings.mock_rows
-        audit.record(session, actor, "dataset.mock", object_type="dataset", object_id=name,
-                     detail={"rows": rows, "grant": held.ref, "version": version})
+        audit.record(
+            session,
+            actor,
+            "dataset.mock",
+            object_type="dataset",
+            object_id=name,
+            detail={"rows": rows, "grant": held.ref, "version": version},
+        )
     try:
         left = SqlLedger(platform.sessions).account(name, held.ref).remaining
         units: list[int] | None = list(left.to_units(round_up=False))
@@ -85,7 +94,15 @@ def mock_download(platform: Platform, actor: Actor, name: str, *,
     buffer = io.BytesIO()
     pq.write_table(mock_table(metadata.dictionary, name, rows), buffer)
     return MockDownload(
-        dataset=name, version=version, rows=rows, seed=mock_seed(name),
-        privacy_unit=metadata.privacy_unit, dictionary=metadata.dictionary.to_list(),
-        grant=held.ref, job_kinds=[str(kind) for kind in held.job_kinds],
-        policy=to_dict(policy), grant_remaining_units=units, parquet=buffer.getvalue())
+        dataset=name,
+        version=version,
+        rows=rows,
+        seed=mock_seed(name),
+        privacy_unit=metadata.privacy_unit,
+        dictionary=metadata.dictionary.to_list(),
+        grant=held.ref,
+        job_kinds=[str(kind) for kind in held.job_kinds],
+        policy=to_dict(policy),
+        grant_remaining_units=units,
+        parquet=buffer.getvalue(),
+    )

@@ -92,13 +92,26 @@ def plan_download(
             raise _refuse_rows(name, attribute, "downloaded")
         refuse_if_suspended(session, name)
         stored = version_row(session, row, version)
-        audit.record(session, actor, "dataset.download", object_type="dataset", object_id=name,
-                     detail={"version": stored.version, "format": fmt})
+        audit.record(
+            session,
+            actor,
+            "dataset.download",
+            object_type="dataset",
+            object_id=name,
+            detail={"version": stored.version, "format": fmt},
+        )
         target = served(session, name, stored)
     ensure_intact(platform, actor, target, Read.DOWNLOAD, whole_file=True)
-    return DownloadPlan(name, stored.version, fmt, stored.storage_path,
-                        f"{name}-v{stored.version}.{fmt}", stored.byte_size, stored.sha256,
-                        target)
+    return DownloadPlan(
+        name,
+        stored.version,
+        fmt,
+        stored.storage_path,
+        f"{name}-v{stored.version}.{fmt}",
+        stored.byte_size,
+        stored.sha256,
+        target,
+    )
 
 
 def download_body(platform: Platform, actor: Actor, plan: DownloadPlan) -> Iterator[bytes]:
@@ -128,8 +141,14 @@ def query_rows(
             raise _refuse_rows(name, attribute, "queried")
         refuse_if_suspended(session, name)
         stored = version_row(session, row, version)
-        audit.record(session, actor, "dataset.query", object_type="dataset", object_id=name,
-                     detail={"version": stored.version, "offset": offset, "limit": limit})
+        audit.record(
+            session,
+            actor,
+            "dataset.query",
+            object_type="dataset",
+            object_id=name,
+            detail={"version": stored.version, "offset": offset, "limit": limit},
+        )
         path, total, number = stored.storage_path, stored.row_count, stored.version
         target = served(session, name, stored)
     ensure_intact(platform, actor, target, Read.ROWS)
@@ -150,12 +169,24 @@ def preview(platform: Platform, actor: Actor, name: str, rows: int) -> tuple[boo
         refuse_if_suspended(session, name)
         if attribute is OpenAttribute.CONDITIONAL:
             table = synthetic_preview(metadata_of(row).dictionary, rows=rows, seed_text=name)
-            audit.record(session, actor, "dataset.preview", object_type="dataset",
-                         object_id=name, detail={"synthetic": True, "rows": rows})
+            audit.record(
+                session,
+                actor,
+                "dataset.preview",
+                object_type="dataset",
+                object_id=name,
+                detail={"synthetic": True, "rows": rows},
+            )
             return True, table
         stored = version_row(session, row, None)
-        audit.record(session, actor, "dataset.preview", object_type="dataset", object_id=name,
-                     detail={"synthetic": False, "rows": rows, "version": stored.version})
+        audit.record(
+            session,
+            actor,
+            "dataset.preview",
+            object_type="dataset",
+            object_id=name,
+            detail={"synthetic": False, "rows": rows, "version": stored.version},
+        )
         path = stored.storage_path
         target = served(session, name, stored)
     ensure_intact(platform, actor, target, Read.PREVIEW)
@@ -174,8 +205,14 @@ def quality_report(
         if not sees_details(actor, entry):
             raise _refuse_rows(name, OpenAttribute.CLOSED, "profiled")
         stored = version_row(session, row, version)
-        audit.record(session, actor, "dataset.quality.read", object_type="dataset",
-                     object_id=name, detail={"version": stored.version})
+        audit.record(
+            session,
+            actor,
+            "dataset.quality.read",
+            object_type="dataset",
+            object_id=name,
+            detail={"version": stored.version},
+        )
         target = served(session, name, stored)
     # the report describes the file: it is not shown for a file that is no longer that one
     ensure_intact(platform, actor, target, Read.QUALITY, whole_file=True)

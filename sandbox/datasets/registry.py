@@ -51,11 +51,13 @@ class DataSource:
             raise InvalidRequest("name exactly one data source: upload_id or path")
 
 
-def _source_file(platform: Platform, session: Session, actor: Actor, source: DataSource
-                 ) -> SourceFile:
+def _source_file(
+    platform: Platform, session: Session, actor: Actor, source: DataSource
+) -> SourceFile:
     if source.upload_id is not None:
-        row = owned_upload(session, actor, source.upload_id,
-                           platform.settings.upload_expiry_seconds)
+        row = owned_upload(
+            session, actor, source.upload_id, platform.settings.upload_expiry_seconds
+        )
         path = platform.staging.path(source.upload_id)
         if not path.exists():
             raise NotFound(f"upload {source.upload_id!r} has no data; upload it again")
@@ -127,9 +129,14 @@ def register_dataset(
             )
             session.add(row)
             session.flush()
-            audit.record(session, actor, "dataset.register", object_type="dataset",
-                         object_id=metadata.name,
-                         detail={"open_attribute": str(metadata.open_attribute)})
+            audit.record(
+                session,
+                actor,
+                "dataset.register",
+                object_type="dataset",
+                object_id=metadata.name,
+                detail={"open_attribute": str(metadata.open_attribute)},
+            )
             _add_version_row(session, actor, row, 1, result, source, note="initial version")
             entry = entry_of(session, row)
     except BaseException as exc:
@@ -169,8 +176,9 @@ def add_version(
     except BaseException as exc:
         platform.store.delete(dest)
         if isinstance(exc, IntegrityError):
-            raise Conflict(f"another version of {name!r} was registered at the same time; "
-                           "try again") from exc
+            raise Conflict(
+                f"another version of {name!r} was registered at the same time; try again"
+            ) from exc
         raise
     _consume_upload(platform, source)
     return entry
@@ -193,29 +201,40 @@ def _add_version_row(
     *,
     note: str,
 ) -> None:
-    session.add(DatasetVersionRow(
-        dataset_id=row.id,
-        version=version,
-        storage_path=result.path,
-        source_format=str(result.source_format),
-        row_count=result.row_count,
-        byte_size=result.byte_size,
-        sha256=result.sha256,
-        quality=result.quality,
-        note=note,
-        created_by=actor.user_id,
-        created_at=utc_now(),
-    ))
+    session.add(
+        DatasetVersionRow(
+            dataset_id=row.id,
+            version=version,
+            storage_path=result.path,
+            source_format=str(result.source_format),
+            row_count=result.row_count,
+            byte_size=result.byte_size,
+            sha256=result.sha256,
+            quality=result.quality,
+            note=note,
+            created_by=actor.user_id,
+            created_at=utc_now(),
+        )
+    )
     if source.upload_id is not None:
         upload = session.get(UploadRow, source.upload_id)
         if upload is not None:
             session.delete(upload)
     session.flush()
-    audit.record(session, actor, "dataset.version.create", object_type="dataset",
-                 object_id=row.name,
-                 detail={"version": version, "rows": result.row_count, "sha256": result.sha256,
-                         "source": "upload" if source.upload_id else "import",
-                         "quality_passed": result.quality["passed"]})
+    audit.record(
+        session,
+        actor,
+        "dataset.version.create",
+        object_type="dataset",
+        object_id=row.name,
+        detail={
+            "version": version,
+            "rows": result.row_count,
+            "sha256": result.sha256,
+            "source": "upload" if source.upload_id else "import",
+            "quality_passed": result.quality["passed"],
+        },
+    )
 
 
 def _new_version_path(platform: Platform, name: str, version: int) -> str:
@@ -247,6 +266,4 @@ def _check_metadata(metadata: DatasetMetadata) -> None:
     check_registration_attribute(metadata.open_attribute, metadata.legal_basis)
     unit = metadata.privacy_unit
     if unit is not None and unit not in metadata.dictionary.by_name:
-        raise InvalidRequest(
-            f"privacy unit {unit!r} is not a column of the data dictionary"
-        )
+        raise InvalidRequest(f"privacy unit {unit!r} is not a column of the data dictionary")

@@ -36,12 +36,23 @@ def record_upload(session: Session, actor: Actor, staged: StagedFile, filename: 
     require_provider(actor, "upload data")
     if actor.user_id is None:
         raise PermissionDenied("uploads need a named account")
-    row = UploadRow(id=staged.upload_id, owner_user_id=actor.user_id, filename=filename[:300],
-                    byte_size=staged.byte_size, sha256=staged.sha256,
-                    created_at=utc_now())
+    row = UploadRow(
+        id=staged.upload_id,
+        owner_user_id=actor.user_id,
+        filename=filename[:300],
+        byte_size=staged.byte_size,
+        sha256=staged.sha256,
+        created_at=utc_now(),
+    )
     session.add(row)
-    audit.record(session, actor, "upload.create", object_type="upload", object_id=row.id,
-                 detail={"bytes": staged.byte_size, "sha256": staged.sha256})
+    audit.record(
+        session,
+        actor,
+        "upload.create",
+        object_type="upload",
+        object_id=row.id,
+        detail={"bytes": staged.byte_size, "sha256": staged.sha256},
+    )
     return row
 
 
@@ -55,8 +66,7 @@ def discard_upload(platform: Platform, actor: Actor, upload_id: str) -> None:
     platform.staging.discard(upload_id)
 
 
-def owned_upload(session: Session, actor: Actor, upload_id: str, expiry_seconds: int
-                 ) -> UploadRow:
+def owned_upload(session: Session, actor: Actor, upload_id: str, expiry_seconds: int) -> UploadRow:
     """The actor's staged upload ``upload_id``; :class:`UploadExpired` if it expired (to its
     owner), :class:`NotFound` otherwise.
     """
@@ -79,16 +89,25 @@ def expire_uploads(platform: Platform) -> int:
     cutoff = utc_now() - timedelta(seconds=expiry)
     expired: list[str] = []
     with transaction(platform.sessions) as session:
-        due = session.execute(select(UploadRow).where(UploadRow.created_at < cutoff)
-                              ).scalars().all()
+        due = (
+            session.execute(select(UploadRow).where(UploadRow.created_at < cutoff)).scalars().all()
+        )
         for row in due:
             # a concurrent sweep may have taken it: only the one that deletes it audits it
             gone = session.execute(delete(UploadRow).where(UploadRow.id == row.id))
             if getattr(gone, "rowcount", 0) == 1:
-                audit.record(session, Actor.system(), EXPIRE_ACTION, object_type="upload",
-                             object_id=row.id,
-                             detail={"owner_user_id": row.owner_user_id,
-                                     "bytes": row.byte_size, "expiry_seconds": expiry})
+                audit.record(
+                    session,
+                    Actor.system(),
+                    EXPIRE_ACTION,
+                    object_type="upload",
+                    object_id=row.id,
+                    detail={
+                        "owner_user_id": row.owner_user_id,
+                        "bytes": row.byte_size,
+                        "expiry_seconds": expiry,
+                    },
+                )
                 expired.append(row.id)
         live = frozenset(session.execute(select(UploadRow.id)).scalars())
     for upload_id in expired:
@@ -100,9 +119,12 @@ def expire_uploads(platform: Platform) -> int:
 def _expired_for(session: Session, actor: Actor, upload_id: str) -> bool:
     """Whether ``upload_id`` was an upload of the actor's that expired."""
     details = session.execute(
-        select(AuditEntryRow.detail)
-        .where(AuditEntryRow.object_id == upload_id, AuditEntryRow.object_type == "upload",
-               AuditEntryRow.action == EXPIRE_ACTION)).scalars()
+        select(AuditEntryRow.detail).where(
+            AuditEntryRow.object_id == upload_id,
+            AuditEntryRow.object_type == "upload",
+            AuditEntryRow.action == EXPIRE_ACTION,
+        )
+    ).scalars()
     for text in details:
         try:
             owner = json.loads(text).get("owner_user_id")
@@ -116,7 +138,8 @@ def _expired_for(session: Session, actor: Actor, upload_id: str) -> bool:
 def _expired(upload_id: str, expiry_seconds: int) -> UploadExpired:
     return UploadExpired(
         f"upload {upload_id!r} expired: a staged upload is kept for {_duration(expiry_seconds)} "
-        "and this one was not registered in time, so it was removed; upload the file again")
+        "and this one was not registered in time, so it was removed; upload the file again"
+    )
 
 
 def _duration(seconds: int) -> str:

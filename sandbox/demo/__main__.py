@@ -42,8 +42,9 @@ def main() -> int:
     settings = Settings()
     port = int(os.environ.get("SANDBOX_DEMO_PORT", str(DEFAULT_PORT)))
     if not port_is_free(port):
-        console.print(f"[red]port {port} is in use[/]: stop what runs there or set "
-                      "SANDBOX_DEMO_PORT")
+        console.print(
+            f"[red]port {port} is in use[/]: stop what runs there or set SANDBOX_DEMO_PORT"
+        )
         return 1
     demo_dir = settings.var_dir / "demo"
     demo_dir.mkdir(parents=True, exist_ok=True)
@@ -57,8 +58,9 @@ def main() -> int:
     platform = Platform.open(settings)
     accounts = ensure_accounts(platform)
     url = f"http://127.0.0.1:{port}"
-    console.print(f"starting the server on {url} (SQLite and data under "
-                  f"{settings.var_dir.resolve()})")
+    console.print(
+        f"starting the server on {url} (SQLite and data under {settings.var_dir.resolve()})"
+    )
     server = start_server(settings, port, demo_dir / "server.log")
     signal.signal(signal.SIGTERM, _interrupt)
     env_file = demo_dir / "tokens.env"
@@ -76,8 +78,9 @@ def main() -> int:
             _serve(console, server)
         else:
             stop_server(server)
-            console.print(stopped_message(serving.why_not, settings.var_dir, port, env_file),
-                          soft_wrap=True)
+            console.print(
+                stopped_message(serving.why_not, settings.var_dir, port, env_file), soft_wrap=True
+            )
         return 0 if ok else 1
     finally:
         stop_server(server)
@@ -107,16 +110,19 @@ def _serve(console: Console, server: subprocess.Popen[bytes]) -> None:
         pass
 
 
-def _write_tokens(env_file: Path, url: str, var_dir: Path,
-                  accounts: dict[Role, DemoAccount]) -> None:
+def _write_tokens(
+    env_file: Path, url: str, var_dir: Path, accounts: dict[Role, DemoAccount]
+) -> None:
     """The demo's server, tokens and var dir (``sandbox audit`` and ``sandbox serve`` work on
     the var dir's database directly, so they must find the demo's, not a fresh ``./var``).
     """
     env_file.write_text(
         f"export SANDBOX_URL={url}\n"
         f"export SANDBOX_VAR_DIR={var_dir.resolve()}\n"
-        + "".join(f"export SANDBOX_TOKEN_{role.name}={account.token}\n"
-                  for role, account in accounts.items())
+        + "".join(
+            f"export SANDBOX_TOKEN_{role.name}={account.token}\n"
+            for role, account in accounts.items()
+        )
         + f"export SANDBOX_TOKEN={accounts[Role.USER].token}\n",
         encoding="utf-8",
     )

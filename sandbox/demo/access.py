@@ -15,8 +15,10 @@ from sandbox.client import SandboxClient
 
 __all__ = ["ELIGIBILITY", "application_fields", "grant_access"]
 
-ELIGIBILITY = (("real_name_verified", "yes", "checked the ID card at the service desk"),
-               ("credit_standing", "good", "checked the public credit register"))
+ELIGIBILITY = (
+    ("real_name_verified", "yes", "checked the ID card at the service desk"),
+    ("credit_standing", "good", "checked the public credit register"),
+)
 """The facts the authority records before the researcher may apply (Qingdao art. 16)."""
 
 
@@ -24,10 +26,14 @@ def application_fields(datasets: list[str], title: str = "City health study") ->
     """Every field an application requires, for a 90-day study starting today."""
     start = date.today()
     return {
-        "title": title, "reason": "Health outcomes by district for the city plan",
-        "type": "dataset", "datasets": datasets, "period_start": start.isoformat(),
+        "title": title,
+        "reason": "Health outcomes by district for the city plan",
+        "type": "dataset",
+        "datasets": datasets,
+        "period_start": start.isoformat(),
         "period_end": (start + timedelta(days=90)).isoformat(),
-        "results_form": "aggregate tables", "scenario": "city planning report",
+        "results_form": "aggregate tables",
+        "scenario": "city planning report",
         "security_measures": "results reviewed before release; no raw rows leave the platform",
         "commitment_signed": True,
     }
@@ -49,6 +55,7 @@ def grant_access(
         authority.set_eligibility(user_id, fact, value, note=note)
     application = user.submit_application_fields(application_fields(datasets, title))
     authority.review_application_form(application["id"], True)
-    decision = provider.approve_application(application["id"], grant_budget=grant_budget,
-                                            job_kinds=list(job_kinds))
+    decision = provider.approve_application(
+        application["id"], grant_budget=grant_budget, job_kinds=list(job_kinds)
+    )
     return user.accept_grant(int(decision["grant_id"]))

@@ -35,12 +35,37 @@ JOB_KINDS = ("dp", "raw")
 """What the demo's grant allows: a DP job and a raw-access job."""
 GRANT_BUDGET = 2
 """The grant's privacy budget (epsilon) the provider approves."""
-APPLICATION_SHOWN = ("applicant", "applicant_org", "provider_org", "title", "reason", "type",
-                     "datasets", "period_start", "period_end", "results_form", "scenario",
-                     "security_measures", "commitment_signed_at", "status")
-GRANT_SHOWN = ("ref", "status", "holder", "datasets", "job_kinds", "policy", "period_start",
-               "period_end", "approved_by", "agreement_version", "agreement_sha256",
-               "accepted_at", "report_interval_days")
+APPLICATION_SHOWN = (
+    "applicant",
+    "applicant_org",
+    "provider_org",
+    "title",
+    "reason",
+    "type",
+    "datasets",
+    "period_start",
+    "period_end",
+    "results_form",
+    "scenario",
+    "security_measures",
+    "commitment_signed_at",
+    "status",
+)
+GRANT_SHOWN = (
+    "ref",
+    "status",
+    "holder",
+    "datasets",
+    "job_kinds",
+    "policy",
+    "period_start",
+    "period_end",
+    "approved_by",
+    "agreement_version",
+    "agreement_sha256",
+    "accepted_at",
+    "report_interval_days",
+)
 
 
 class DemoCannotContinue(Exception):
@@ -64,14 +89,21 @@ def obtain_grant(walk: Walkthrough, need: Fraction) -> dict[str, Any]:
     """
     console = walk.console
     with walk.client(Role.USER) as user, walk.client(Role.PROVIDER) as provider:
-        choice = choose_grant(user.list_grants("active"), read_budget(provider, CONDITIONAL),
-                              dataset=CONDITIONAL, job_kinds=JOB_KINDS, need=need)
+        choice = choose_grant(
+            user.list_grants("active"),
+            read_budget(provider, CONDITIONAL),
+            dataset=CONDITIONAL,
+            job_kinds=JOB_KINDS,
+            need=need,
+        )
     if isinstance(choice, LifetimeSpent):
         raise DemoCannotContinue(choice.message())
     if isinstance(choice, Reuse):
         console.rule("[bold]Researcher: an active grant still covers this run")
-        console.print(f"{choice.grant['ref']} has epsilon {float(choice.remaining):g} left, "
-                      f"this run needs {float(need):g}: reused (its record below)")
+        console.print(
+            f"{choice.grant['ref']} has epsilon {float(choice.remaining):g} left, "
+            f"this run needs {float(need):g}: reused (its record below)"
+        )
         _eligibility(walk, record=False)
         return _show_record(walk, choice.grant)
     assert isinstance(choice, NewGrant)
@@ -89,36 +121,48 @@ def _eligibility(walk: Walkthrough, *, record: bool) -> None:
                 authority.set_eligibility(researcher, fact, value, note=note)
         user = authority.get_user(researcher)
     verb = "records" if record else "recorded"
-    walk.console.print(facts_table(user["eligibility"],
-                                   f"the authority {verb} {user['username']}'s eligibility"))
+    walk.console.print(
+        facts_table(user["eligibility"], f"the authority {verb} {user['username']}'s eligibility")
+    )
 
 
 def _apply(walk: Walkthrough) -> dict[str, Any]:
     console = walk.console
-    with walk.client(Role.USER) as user, walk.client(Role.AUTHORITY) as authority, \
-            walk.client(Role.PROVIDER) as provider:
+    with (
+        walk.client(Role.USER) as user,
+        walk.client(Role.AUTHORITY) as authority,
+        walk.client(Role.PROVIDER) as provider,
+    ):
         application = user.submit_application_fields(application_fields([CONDITIONAL]))
         number = int(application["id"])
-        console.print(fields_table(application, APPLICATION_SHOWN,
-                                   f"application {number}, as submitted"))
+        console.print(
+            fields_table(application, APPLICATION_SHOWN, f"application {number}, as submitted")
+        )
         console.print(stages_table(application, "waiting for the authority's form review"))
         console.rule("[bold]Authority: the form review (within 5 working days)")
         application = authority.review_application_form(number, True)
-        console.print(stages_table(application, f"application {number}: form passed, "
-                                                "waiting for the provider"))
+        console.print(
+            stages_table(
+                application, f"application {number}: form passed, waiting for the provider"
+            )
+        )
         console.rule("[bold]Provider: the review (within 10 working days) and the scope")
         application = provider.approve_application(
-            number, grant_budget=GRANT_BUDGET, job_kinds=list(JOB_KINDS),
-            note="aggregate outputs only; DP and reviewed raw-access jobs")
+            number,
+            grant_budget=GRANT_BUDGET,
+            job_kinds=list(JOB_KINDS),
+            note="aggregate outputs only; DP and reviewed raw-access jobs",
+        )
         console.print(stages_table(application, f"application {number}: {application['status']}"))
         grant_id = int(application["grant_id"])
         console.rule("[bold]Researcher: the data use agreement")
         agreement = user.grant_agreement(grant_id)
         heading = agreement["text"].strip().splitlines()[0].lstrip("# ")
-        console.print(f"agreement version {agreement['version']}, sha256 "
-                      f"{agreement['sha256'][:16]}...: {heading}")
-        grant = user.accept_grant(grant_id, str(agreement["version"]),
-                                  str(agreement["sha256"]))
+        console.print(
+            f"agreement version {agreement['version']}, sha256 "
+            f"{agreement['sha256'][:16]}...: {heading}"
+        )
+        grant = user.accept_grant(grant_id, str(agreement["version"]), str(agreement["sha256"]))
     console.print(fields_table(grant, GRANT_SHOWN, f"grant {grant['ref']}: accepted"))
     return grant
 
@@ -126,8 +170,11 @@ def _apply(walk: Walkthrough) -> dict[str, Any]:
 def _show_record(walk: Walkthrough, grant: Mapping[str, Any]) -> dict[str, Any]:
     with walk.client(Role.USER) as user:
         application = user.get_application(int(grant["application_id"]))
-    walk.console.print(stages_table(application, f"application {application['id']} "
-                                                 f"({application['title']}): "
-                                                 f"{application['status']}"))
+    walk.console.print(
+        stages_table(
+            application,
+            f"application {application['id']} ({application['title']}): {application['status']}",
+        )
+    )
     walk.console.print(fields_table(grant, GRANT_SHOWN, f"grant {grant['ref']}"))
     return dict(grant)

@@ -45,8 +45,10 @@ class LifetimeSpent:
 
     def message(self) -> str:
         """What the demo prints before it exits non-zero."""
-        return (f"the demo dataset's lifetime privacy budget is spent after {self.runs} runs: "
-                "run `make clean` (removes var/) to start over")
+        return (
+            f"the demo dataset's lifetime privacy budget is spent after {self.runs} runs: "
+            "run `make clean` (removes var/) to start over"
+        )
 
 
 GrantChoice = Reuse | NewGrant | LifetimeSpent
@@ -83,15 +85,15 @@ def choose_grant(
         spent = Fraction(str(lifetime["spent"]["loss"]))
         return LifetimeSpent(runs=int(spent / need), remaining=lifetime_left)
     left = {a["ref"]: remaining_loss(a) for a in accounts if a["kind"] == "grant"}
-    fitting = [g for g in grants
-               if dataset in g["datasets"] and set(job_kinds) <= set(g["job_kinds"])]
+    fitting = [
+        g for g in grants if dataset in g["datasets"] and set(job_kinds) <= set(g["job_kinds"])
+    ]
     # A grant without an account of its own is not counted on: a new grant is the safe side.
     covering = [g for g in fitting if left.get(g["ref"], Fraction(0)) >= need]
     if covering:
         best = max(covering, key=lambda g: left[g["ref"]])
         return Reuse(grant=best, remaining=left[best["ref"]])
     if fitting:
-        refs = ", ".join(f"{g['ref']} has {float(left.get(g['ref'], 0)):g} left"
-                         for g in fitting)
+        refs = ", ".join(f"{g['ref']} has {float(left.get(g['ref'], 0)):g} left" for g in fitting)
         return NewGrant(f"no active grant covers epsilon {float(need):g} ({refs})")
     return NewGrant(f"no active grant of the researcher covers {dataset}")

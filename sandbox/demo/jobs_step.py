@@ -37,8 +37,14 @@ def run(ctx):
     return {"mean_income_by_district": by_district, "rows_read": people.num_rows}
 '''
 
-DP_PARAMS = {"dataset": CONDITIONAL, "group": "district", "column": "income", "lower": 0,
-             "upper": 200_000, "epsilon": 0.5}
+DP_PARAMS = {
+    "dataset": CONDITIONAL,
+    "group": "district",
+    "column": "income",
+    "lower": 0,
+    "upper": 200_000,
+    "epsilon": 0.5,
+}
 
 RUN_LOSS = Fraction(str(DP_PARAMS["epsilon"]))
 """The most one run's DP job charges: its epsilon under pure accounting, and under zCDP no
@@ -47,23 +53,30 @@ for epsilon <= 2). The raw-access job and the jobs refused during the suspension
 nothing."""
 
 
-def _follow(console: Console, user: SandboxClient, job: dict[str, Any], label: str
-            ) -> dict[str, Any]:
+def _follow(
+    console: Console, user: SandboxClient, job: dict[str, Any], label: str
+) -> dict[str, Any]:
     seen: list[str] = []
 
     def show(update: dict[str, Any]) -> None:
         if not seen or seen[-1] != update["state"]:
             seen.append(update["state"])
-            console.print(f"  {label} job {update['id']}: [cyan]{update['state']}[/] "
-                          f"{update['state_reason']}")
+            console.print(
+                f"  {label} job {update['id']}: [cyan]{update['state']}[/] {update['state_reason']}"
+            )
 
     return user.wait_for_job(int(job["id"]), timeout=600, on_update=show)
 
 
 def _report(console: Console, view: dict[str, Any]) -> None:
     job = view["job"]
-    table = Table("rule", "where", "statistic", "result",
-                  title=f"output checks of job {job['id']} ({job['kind']})")
+    table = Table(
+        "rule",
+        "where",
+        "statistic",
+        "result",
+        title=f"output checks of job {job['id']} ({job['kind']})",
+    )
     for line in view["check_report"].get("lines", [])[:12]:
         verdict = "pass" if line["passed"] else ("BLOCK" if line["blocking"] else "flag")
         table.add_row(str(line["rule"]), str(line["where"]), str(line["statistic"]), verdict)
@@ -82,22 +95,33 @@ def run_job_flow(walk: Walkthrough, download_dir: Path) -> bool:
         provider.set_dataset_policy(CONDITIONAL, {"job_limits": {"raw_access_allowed": True}})
         console.print(f"policy of {CONDITIONAL}: raw_access_allowed")
     grant = obtain_grant(walk, RUN_LOSS)
-    console.print(f"grant {grant['ref']} is {grant['status']}: {', '.join(grant['datasets'])} "
-                  f"({', '.join(grant['job_kinds'])} jobs) until {grant['period_end']}")
+    console.print(
+        f"grant {grant['ref']} is {grant['status']}: {', '.join(grant['datasets'])} "
+        f"({', '.join(grant['job_kinds'])} jobs) until {grant['period_end']}"
+    )
     console.rule("[bold]Researcher: a DP job and a raw-access job, in the sandbox on Ray")
     with walk.client(Role.USER) as user:
         dp = user.submit_job([CONDITIONAL], model="mean_by_group", params=DP_PARAMS)
-        console.print(f"submitted DP job {dp['id']} (vetted model mean_by_group, backend "
-                      f"{dp['backend']})")
+        console.print(
+            f"submitted DP job {dp['id']} (vetted model mean_by_group, backend {dp['backend']})"
+        )
         raw = user.submit_job([CONDITIONAL], source=RAW_MODEL, kind="raw")
-        console.print(f"submitted raw-access job {raw['id']} (own source, backend "
-                      f"{raw['backend']})")
+        console.print(
+            f"submitted raw-access job {raw['id']} (own source, backend {raw['backend']})"
+        )
         dp = _follow(console, user, dp, "DP")
         raw = _follow(console, user, raw, "raw-access")
-        held = {label: user.job_log(int(job["id"]))["held"]
-                for label, job in (("DP", dp), ("raw-access", raw))}
-    console.print("job logs before review: " + ", ".join(
-        f"{label} {'held for review' if is_held else 'shown'}" for label, is_held in held.items()))
+        held = {
+            label: user.job_log(int(job["id"]))["held"]
+            for label, job in (("DP", dp), ("raw-access", raw))
+        }
+    console.print(
+        "job logs before review: "
+        + ", ".join(
+            f"{label} {'held for review' if is_held else 'shown'}"
+            for label, is_held in held.items()
+        )
+    )
     if dp["state"] != "pending_review" or raw["state"] != "pending_review":
         console.print(f"[red]a job did not reach review[/]: {dp['state']}, {raw['state']}")
         return False
@@ -110,8 +134,10 @@ def run_job_flow(walk: Walkthrough, download_dir: Path) -> bool:
         approved = reviewer.decide_review(int(dp["id"]), "approve")
         console.print(f"approved job {dp['id']}: {approved['job']['state']}")
         rejected = reviewer.decide_review(
-            int(raw["id"]), "reject",
-            "rows_read is not a platform-verified output; return the crosstab alone")
+            int(raw["id"]),
+            "reject",
+            "rows_read is not a platform-verified output; return the crosstab alone",
+        )
         console.print(f"rejected job {raw['id']}: {rejected['job']['state_reason']}")
     console.rule("[bold]Researcher: download the released result")
     with walk.client(Role.USER) as user:

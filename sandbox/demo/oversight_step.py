@@ -29,11 +29,15 @@ from sandbox.identity.model import Role
 
 __all__ = ["lift_leftover_suspension", "run_oversight_flow"]
 
-COMPLAINT = ("The free-text note column could name residents: a note I saw in a summary "
-             "read like a person's own words about their visit.")
+COMPLAINT = (
+    "The free-text note column could name residents: a note I saw in a summary "
+    "read like a person's own words about their visit."
+)
 EVIDENCE = b"Excerpt (retyped): 'asked for a follow-up with Dr. ... at the Binhu clinic'\n"
-OBJECTION = ("The dictionary declares age 0..110, but no resident is older than 104: is the "
-             "bound or the data wrong?")
+OBJECTION = (
+    "The dictionary declares age 0..110, but no resident is older than 104: is the "
+    "bound or the data wrong?"
+)
 
 
 def lift_leftover_suspension(walk: Walkthrough) -> None:
@@ -47,10 +51,13 @@ def lift_leftover_suspension(walk: Walkthrough) -> None:
         if not in_force:
             return
         if in_force[0]["withdrawn"]:
-            raise DemoCannotContinue(f"the demo dataset {CONDITIONAL} was withdrawn for good: "
-                                     "run `make clean` (removes var/) to start over")
-        provider.resolve_suspension(CONDITIONAL, "restore",
-                                    "left suspended by an interrupted demo run")
+            raise DemoCannotContinue(
+                f"the demo dataset {CONDITIONAL} was withdrawn for good: "
+                "run `make clean` (removes var/) to start over"
+            )
+        provider.resolve_suspension(
+            CONDITIONAL, "restore", "left suspended by an interrupted demo run"
+        )
     walk.console.print(f"{CONDITIONAL} was left suspended by an earlier run: restored")
 
 
@@ -65,16 +72,24 @@ def run_oversight_flow(walk: Walkthrough) -> bool:
 def _complaint(walk: Walkthrough) -> dict[str, Any]:
     walk.console.rule("[bold]Researcher: a privacy complaint, with evidence")
     with walk.client(Role.USER) as user:
-        complaint = user.file_complaint(CONDITIONAL, "privacy", COMPLAINT,
-                                        evidence_text="see the attached excerpt")
+        complaint = user.file_complaint(
+            CONDITIONAL, "privacy", COMPLAINT, evidence_text="see the attached excerpt"
+        )
         user.add_complaint_evidence(int(complaint["id"]), EVIDENCE, "note-excerpt.txt")
         complaint = user.get_complaint(int(complaint["id"]))
-    files = ", ".join(f"{e['filename']} ({e['byte_size']} bytes, sha256 {e['sha256'][:12]}...)"
-                      for e in complaint["evidence"])
-    walk.console.print(f"complaint {complaint['id']} ({complaint['kind']}) on "
-                       f"{complaint['dataset']}: {complaint['status']}; evidence: {files}")
-    walk.console.print(stages_table(complaint, f"complaint {complaint['id']}: the provider "
-                                               "answers within 10 working days"))
+    files = ", ".join(
+        f"{e['filename']} ({e['byte_size']} bytes, sha256 {e['sha256'][:12]}...)"
+        for e in complaint["evidence"]
+    )
+    walk.console.print(
+        f"complaint {complaint['id']} ({complaint['kind']}) on "
+        f"{complaint['dataset']}: {complaint['status']}; evidence: {files}"
+    )
+    walk.console.print(
+        stages_table(
+            complaint, f"complaint {complaint['id']}: the provider answers within 10 working days"
+        )
+    )
     return complaint
 
 
@@ -84,18 +99,26 @@ def _suspend(walk: Walkthrough, complaint_id: int) -> bool:
     with walk.client(Role.USER) as user, walk.client(Role.PROVIDER) as provider:
         waiting = user.submit_job([CONDITIONAL], source=RAW_MODEL, kind="raw")
         suspension = provider.suspend_dataset(
-            CONDITIONAL, "a complaint says the notes may name residents; checking",
-            complaint_id=complaint_id)
-        console.print(f"{CONDITIONAL} suspended by {suspension['suspended_by']} for complaint "
-                      f"{suspension['complaint_id']}: {suspension['reason']}")
+            CONDITIONAL,
+            "a complaint says the notes may name residents; checking",
+            complaint_id=complaint_id,
+        )
+        console.print(
+            f"{CONDITIONAL} suspended by {suspension['suspended_by']} for complaint "
+            f"{suspension['complaint_id']}: {suspension['reason']}"
+        )
         stopped = user.wait_for_job(int(waiting["id"]), timeout=120)
         refused = _refused(console, user)
     if stopped["state"] == "pending_review":
-        console.print(f"raw-access job {stopped['id']} had finished before the suspension: "
-                      "its result waits, frozen, in review")
+        console.print(
+            f"raw-access job {stopped['id']} had finished before the suspension: "
+            "its result waits, frozen, in review"
+        )
     else:
-        console.print(f"raw-access job {stopped['id']}, submitted just before: "
-                      f"[cyan]{stopped['state']}[/] {stopped['state_reason']}")
+        console.print(
+            f"raw-access job {stopped['id']}, submitted just before: "
+            f"[cyan]{stopped['state']}[/] {stopped['state_reason']}"
+        )
     return refused and stopped["state"] in ("cancelled", "pending_review")
 
 
@@ -113,30 +136,46 @@ def _objection(walk: Walkthrough) -> None:
     walk.console.rule("[bold]Researcher: an objection; the provider answers")
     with walk.client(Role.USER) as user, walk.client(Role.PROVIDER) as provider:
         objection = user.file_objection(CONDITIONAL, "error", OBJECTION)
-        walk.console.print(stages_table(objection, f"objection {objection['id']} "
-                                                   f"({objection['kind']}) on version "
-                                                   f"{objection['version_at_filing']}"))
+        walk.console.print(
+            stages_table(
+                objection,
+                f"objection {objection['id']} "
+                f"({objection['kind']}) on version "
+                f"{objection['version_at_filing']}",
+            )
+        )
         objection = provider.answer_objection(
-            int(objection["id"]), "rejected",
+            int(objection["id"]),
+            "rejected",
             "110 is the declared public bound for the DP clamps; no value in the data is "
-            "wrong, the oldest resident is 104")
-    walk.console.print(f"objection {objection['id']}: {objection['status']}, "
-                       f"{objection['outcome']} by {objection['answered_by']}: "
-                       f"{objection['answer']}")
+            "wrong, the oldest resident is 104",
+        )
+    walk.console.print(
+        f"objection {objection['id']}: {objection['status']}, "
+        f"{objection['outcome']} by {objection['answered_by']}: "
+        f"{objection['answer']}"
+    )
 
 
 def _resolve(walk: Walkthrough, complaint_id: int) -> bool:
     walk.console.rule("[bold]Provider: the complaint answered, the suspension resolved")
     with walk.client(Role.PROVIDER) as provider:
         complaint = provider.answer_complaint(
-            complaint_id, "restore",
-            "the notes are generated phrases naming only clinics, never people; restored")
+            complaint_id,
+            "restore",
+            "the notes are generated phrases naming only clinics, never people; restored",
+        )
         latest = provider.list_suspensions(CONDITIONAL)[0]
-    walk.console.print(stages_table(complaint, f"complaint {complaint['id']}: "
-                                               f"{complaint['status']}, {complaint['outcome']}"))
-    walk.console.print(f"suspension {latest['id']}: resolved '{latest['resolution']}' by "
-                       f"{latest['resolved_by']}; {CONDITIONAL} suspended now: "
-                       f"{complaint['dataset_suspended']}")
+    walk.console.print(
+        stages_table(
+            complaint, f"complaint {complaint['id']}: {complaint['status']}, {complaint['outcome']}"
+        )
+    )
+    walk.console.print(
+        f"suspension {latest['id']}: resolved '{latest['resolution']}' by "
+        f"{latest['resolved_by']}; {CONDITIONAL} suspended now: "
+        f"{complaint['dataset_suspended']}"
+    )
     return not latest["in_force"] and not complaint["dataset_suspended"]
 
 
@@ -151,16 +190,32 @@ def _statistics(walk: Walkthrough) -> bool:
         counts.add_row(name, ", ".join(f"{k} {v}" for k, v in stats[name].items()))
     counts.add_row("datasets suspended", str(stats["datasets_suspended"]))
     walk.console.print(counts)
-    deadlines = Table("case", "stage", "allowed", "met", "missed", "open", "overdue",
-                      title="deadlines (working days)")
+    deadlines = Table(
+        "case",
+        "stage",
+        "allowed",
+        "met",
+        "missed",
+        "open",
+        "overdue",
+        title="deadlines (working days)",
+    )
     for line in stats["deadlines"]:
         if line["closed"] or line["open"]:
-            deadlines.add_row(line["subject"], line["stage"], str(line["working_days_allowed"]),
-                              str(line["met"]), str(line["missed"]), str(line["open"]),
-                              str(line["open_overdue"]))
+            deadlines.add_row(
+                line["subject"],
+                line["stage"],
+                str(line["working_days_allowed"]),
+                str(line["met"]),
+                str(line["missed"]),
+                str(line["open"]),
+                str(line["open_overdue"]),
+            )
     walk.console.print(deadlines)
     for budget in stats["budgets"]:
-        walk.console.print(f"budget of {budget['dataset']} ({budget['accounting']}): "
-                           f"{budget['spent_loss']} of {budget['limit_loss']} spent by "
-                           f"{budget['charges']} charges over {budget['grant_accounts']} grants")
+        walk.console.print(
+            f"budget of {budget['dataset']} ({budget['accounting']}): "
+            f"{budget['spent_loss']} of {budget['limit_loss']} spent by "
+            f"{budget['charges']} charges over {budget['grant_accounts']} grants"
+        )
     return True

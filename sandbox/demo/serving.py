@@ -57,8 +57,11 @@ def serve_command(var_dir: Path, port: int) -> str:
     ``SANDBOX_VAR_DIR``, so it is offered only for the default port; another var dir than
     ``./var`` is passed in the environment.
     """
-    env = ("" if var_dir.resolve() == (Path.cwd() / "var").resolve()
-           else f"SANDBOX_VAR_DIR={_shown(var_dir)} ")
+    env = (
+        ""
+        if var_dir.resolve() == (Path.cwd() / "var").resolve()
+        else f"SANDBOX_VAR_DIR={_shown(var_dir)} "
+    )
     if port == DEFAULT_PORT:
         return f"`{env}make serve` (or `{env}.venv/bin/sandbox serve`)"
     return f"`{env}.venv/bin/sandbox serve --port {port}`"
@@ -66,6 +69,8 @@ def serve_command(var_dir: Path, port: int) -> str:
 
 def stopped_message(why: str, var_dir: Path, port: int, env_file: Path) -> str:
     """What the demo prints once it has stopped the server."""
-    return (f"the server has stopped ({why}); run {serve_command(var_dir, port)} and "
-            f"`source {_shown(env_file)}` to try these; set SANDBOX_DEMO_SERVE=1 to keep it "
-            "serving without a terminal")
+    return (
+        f"the server has stopped ({why}); run {serve_command(var_dir, port)} and "
+        f"`source {_shown(env_file)}` to try these; set SANDBOX_DEMO_SERVE=1 to keep it "
+        "serving without a terminal"
+    )

@@ -52,14 +52,23 @@ def ensure_accounts(platform: Platform) -> dict[Role, DemoAccount]:
         orgs = {}
         for name, kind in ORG_KINDS.items():
             existing = service.find_organisation(session, name)
-            orgs[name] = existing.id if existing else service.create_organisation(
-                session, system, name=name, kind=kind).id
+            orgs[name] = (
+                existing.id
+                if existing
+                else service.create_organisation(session, system, name=name, kind=kind).id
+            )
         for username, role, org, display in DEMO_ACCOUNTS:
             user = service.find_user(session, username) or service.create_user(
-                session, system, username=username, role=role, display_name=display,
-                organisation_id=orgs[org] if org else None)
-            secret = tokens.issue_token(session, system, user_id=user.id, name="demo",
-                                        days=30).secret
+                session,
+                system,
+                username=username,
+                role=role,
+                display_name=display,
+                organisation_id=orgs[org] if org else None,
+            )
+            secret = tokens.issue_token(
+                session, system, user_id=user.id, name="demo", days=30
+            ).secret
             accounts[role] = DemoAccount(username, role, user.id, secret)
     return accounts
 
@@ -70,16 +79,29 @@ def port_is_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def start_server(settings: Settings, port: int, log_path: Path,
-                 extra_env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+def start_server(
+    settings: Settings, port: int, log_path: Path, extra_env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """Run uvicorn serving the app on ``port`` and wait until it answers."""
-    env = {**os.environ, "SANDBOX_VAR_DIR": str(settings.var_dir.resolve()),
-           **(extra_env or {})}
+    env = {**os.environ, "SANDBOX_VAR_DIR": str(settings.var_dir.resolve()), **(extra_env or {})}
     log = log_path.open("ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "api.main:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -26,8 +26,9 @@ def facts_table(facts: Iterable[Mapping[str, Any]], title: str) -> Table:
     """A user's eligibility facts: the value, who recorded it, when and on what check."""
     table = Table("fact", "value", "recorded by", "on", "note", title=title)
     for fact in facts:
-        table.add_row(fact["fact"], fact["value"], fact["set_by"], str(fact["set_at"])[:10],
-                      fact["note"])
+        table.add_row(
+            fact["fact"], fact["value"], fact["set_by"], str(fact["set_at"])[:10], fact["note"]
+        )
     return table
 
 
@@ -44,8 +45,14 @@ def stages_table(case: Mapping[str, Any], title: str) -> Table:
     """
     table = Table("stage", "assignee", "started", "due on", "now", title=title)
     for stage in case["stages"]:
-        assignee = stage["assignee_role"] + (f" ({stage['assignee_org']})"
-                                             if stage["assignee_org"] else "")
-        table.add_row(stage["stage"], assignee, str(stage["started_at"])[:10],
-                      str(stage["due_on"]), _deadline(stage))
+        assignee = stage["assignee_role"] + (
+            f" ({stage['assignee_org']})" if stage["assignee_org"] else ""
+        )
+        table.add_row(
+            stage["stage"],
+            assignee,
+            str(stage["started_at"])[:10],
+            str(stage["due_on"]),
+            _deadline(stage),
+        )
     return table

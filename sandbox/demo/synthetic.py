@@ -14,32 +14,88 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-DISTRICTS = ("Binhu", "Liangxi", "Xinwu", "Huishan", "Xishan", "Jiangyin", "Yixing",
-             "Shibei", "Shinan", "Laoshan")
+DISTRICTS = (
+    "Binhu",
+    "Liangxi",
+    "Xinwu",
+    "Huishan",
+    "Xishan",
+    "Jiangyin",
+    "Yixing",
+    "Shibei",
+    "Shinan",
+    "Laoshan",
+)
 SEXES = ("F", "M")
-NOTE_PHRASES = ("routine check-up", "follow-up visit", "chronic condition review",
-                "vaccination", "prescription renewal", "referred to specialist",
-                "no complaints", "lab results discussed", "home visit", "telephone consult")
+NOTE_PHRASES = (
+    "routine check-up",
+    "follow-up visit",
+    "chronic condition review",
+    "vaccination",
+    "prescription renewal",
+    "referred to specialist",
+    "no complaints",
+    "lab results discussed",
+    "home visit",
+    "telephone consult",
+)
 BATCH_ROWS = 100_000
 
 
 def city_residents_dictionary() -> list[dict[str, Any]]:
     """The data dictionary the provider declares for ``city_residents``."""
     return [
-        {"name": "person_id", "type": "string", "classification": "identifier",
-         "description": "Pseudonymous resident identifier; the privacy unit."},
-        {"name": "district", "type": "string", "classification": "quasi_identifier",
-         "description": "District of residence.", "categories": list(DISTRICTS)},
-        {"name": "sex", "type": "string", "classification": "quasi_identifier",
-         "description": "Sex as registered.", "categories": list(SEXES)},
-        {"name": "age", "type": "int64", "classification": "quasi_identifier",
-         "description": "Age in whole years.", "lower": 0, "upper": 110},
-        {"name": "income", "type": "float64", "classification": "sensitive",
-         "description": "Declared yearly income in yuan.", "lower": 0, "upper": 2_000_000},
-        {"name": "clinic_visits", "type": "int64", "classification": "sensitive",
-         "description": "Clinic visits in the last year.", "lower": 0, "upper": 60},
-        {"name": "note", "type": "string", "classification": "sensitive",
-         "description": "Free-text note from the last visit.", "nullable": True},
+        {
+            "name": "person_id",
+            "type": "string",
+            "classification": "identifier",
+            "description": "Pseudonymous resident identifier; the privacy unit.",
+        },
+        {
+            "name": "district",
+            "type": "string",
+            "classification": "quasi_identifier",
+            "description": "District of residence.",
+            "categories": list(DISTRICTS),
+        },
+        {
+            "name": "sex",
+            "type": "string",
+            "classification": "quasi_identifier",
+            "description": "Sex as registered.",
+            "categories": list(SEXES),
+        },
+        {
+            "name": "age",
+            "type": "int64",
+            "classification": "quasi_identifier",
+            "description": "Age in whole years.",
+            "lower": 0,
+            "upper": 110,
+        },
+        {
+            "name": "income",
+            "type": "float64",
+            "classification": "sensitive",
+            "description": "Declared yearly income in yuan.",
+            "lower": 0,
+            "upper": 2_000_000,
+        },
+        {
+            "name": "clinic_visits",
+            "type": "int64",
+            "classification": "sensitive",
+            "description": "Clinic visits in the last year.",
+            "lower": 0,
+            "upper": 60,
+        },
+        {
+            "name": "note",
+            "type": "string",
+            "classification": "sensitive",
+            "description": "Free-text note from the last visit.",
+            "nullable": True,
+        },
     ]
 
 
@@ -52,18 +108,21 @@ def _residents_batch(rng: np.random.Generator, start: int, rows: int) -> pa.Reco
     visits = rng.poisson(1.0 + age / 25.0).astype(np.int64)
     phrase = rng.integers(0, len(NOTE_PHRASES), size=rows)
     has_note = rng.random(rows) < 0.8
-    notes = [f"{NOTE_PHRASES[p]} ({d} clinic)" if keep else None
-             for p, keep, d in zip(phrase, has_note, (DISTRICTS[i] for i in district),
-                                   strict=True)]
-    return pa.record_batch({
-        "person_id": pa.array(ids, pa.string()),
-        "district": pa.array([DISTRICTS[i] for i in district], pa.string()),
-        "sex": pa.array([SEXES[i] for i in rng.integers(0, 2, size=rows)], pa.string()),
-        "age": pa.array(age, pa.int64()),
-        "income": pa.array(income, pa.float64()),
-        "clinic_visits": pa.array(visits, pa.int64()),
-        "note": pa.array(notes, pa.string()),
-    })
+    notes = [
+        f"{NOTE_PHRASES[p]} ({d} clinic)" if keep else None
+        for p, keep, d in zip(phrase, has_note, (DISTRICTS[i] for i in district), strict=True)
+    ]
+    return pa.record_batch(
+        {
+            "person_id": pa.array(ids, pa.string()),
+            "district": pa.array([DISTRICTS[i] for i in district], pa.string()),
+            "sex": pa.array([SEXES[i] for i in rng.integers(0, 2, size=rows)], pa.string()),
+            "age": pa.array(age, pa.int64()),
+            "income": pa.array(income, pa.float64()),
+            "clinic_visits": pa.array(visits, pa.int64()),
+            "note": pa.array(notes, pa.string()),
+        }
+    )
 
 
 def _district_weights() -> np.ndarray:
@@ -88,14 +147,34 @@ def write_city_residents(path: Path, rows: int = 1_000_000, seed: int = 20261125
 def district_facilities_dictionary() -> list[dict[str, Any]]:
     """The data dictionary of the small unconditional table."""
     return [
-        {"name": "district", "type": "string", "classification": "public",
-         "description": "District name.", "categories": list(DISTRICTS)},
-        {"name": "clinics", "type": "int64", "classification": "public",
-         "description": "Public clinics in the district.", "lower": 0},
-        {"name": "schools", "type": "int64", "classification": "public",
-         "description": "Public schools in the district.", "lower": 0},
-        {"name": "parks", "type": "int64", "classification": "public",
-         "description": "Public parks in the district.", "lower": 0},
+        {
+            "name": "district",
+            "type": "string",
+            "classification": "public",
+            "description": "District name.",
+            "categories": list(DISTRICTS),
+        },
+        {
+            "name": "clinics",
+            "type": "int64",
+            "classification": "public",
+            "description": "Public clinics in the district.",
+            "lower": 0,
+        },
+        {
+            "name": "schools",
+            "type": "int64",
+            "classification": "public",
+            "description": "Public schools in the district.",
+            "lower": 0,
+        },
+        {
+            "name": "parks",
+            "type": "int64",
+            "classification": "public",
+            "description": "Public parks in the district.",
+            "lower": 0,
+        },
     ]
 
 

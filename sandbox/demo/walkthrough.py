@@ -25,7 +25,7 @@ def residents_metadata() -> dict[str, Any]:
         "name": CONDITIONAL,
         "title": "City residents: health and income (synthetic)",
         "description": "One row per resident: district, sex, age, income, clinic visits and "
-                       "a free-text note. Conditional: used only through algorithm models.",
+        "a free-text note. Conditional: used only through algorithm models.",
         "open_attribute": "conditional",
         "open_conditions": "Approved application; results released after review.",
         "data_format": "parquet",
@@ -68,15 +68,19 @@ class Walkthrough:
         self.console.rule("[bold]Provider: register datasets")
         with self.client(Role.PROVIDER) as provider:
             existing = {d["name"] for d in provider.list_datasets()}
-            for path, metadata in ((residents, residents_metadata()),
-                                   (facilities, facilities_metadata())):
+            for path, metadata in (
+                (residents, residents_metadata()),
+                (facilities, facilities_metadata()),
+            ):
                 if metadata["name"] in existing:
                     self.console.print(f"{metadata['name']} is already registered")
                     continue
                 entry = provider.register_dataset(path, metadata, progress=True)
                 rows = entry["versions"][-1]["row_count"]
-                self.console.print(f"registered [bold]{entry['name']}[/] "
-                                   f"({entry['open_attribute']}, {rows:,} rows)")
+                self.console.print(
+                    f"registered [bold]{entry['name']}[/] "
+                    f"({entry['open_attribute']}, {rows:,} rows)"
+                )
 
     def researcher(self, download_dir: Path) -> None:
         """What a researcher sees: catalog, schema, quality, preview, refusal, download."""
@@ -91,8 +95,10 @@ class Walkthrough:
             target = download_dir / f"{UNCONDITIONAL}.csv"
             result = user.download(UNCONDITIONAL, target, format="csv", progress=True)
             rows = pacsv.read_csv(result.path).num_rows
-            self.console.print(f"downloaded {UNCONDITIONAL} (unconditional) to {result.path}: "
-                               f"{rows} rows, {result.byte_size} bytes")
+            self.console.print(
+                f"downloaded {UNCONDITIONAL} (unconditional) to {result.path}: "
+                f"{rows} rows, {result.byte_size} bytes"
+            )
 
     def provider_and_oversight(self) -> None:
         """Even the provider cannot download conditional data; the admin sees the accounts
@@ -103,8 +109,9 @@ class Walkthrough:
             self._refused(provider, "provider (its owner)")
         with self.client(Role.ADMIN) as admin:
             users = admin.list_users()
-            self.console.print("accounts: " + ", ".join(f"{u['username']} ({u['role']})"
-                                                        for u in users))
+            self.console.print(
+                "accounts: " + ", ".join(f"{u['username']} ({u['role']})" for u in users)
+            )
 
     def auditor(self) -> bool:
         """The auditor reads the trail and verifies the hash chain."""
@@ -113,8 +120,13 @@ class Walkthrough:
             page = auditor.audit_page(limit=1000)
             table = Table("seq", "actor", "action", "object", "outcome", title="latest entries")
             for entry in page["data"][-8:]:
-                table.add_row(str(entry["seq"]), entry["actor"], entry["action"],
-                              entry["object_id"], entry["outcome"])
+                table.add_row(
+                    str(entry["seq"]),
+                    entry["actor"],
+                    entry["action"],
+                    entry["object_id"],
+                    entry["outcome"],
+                )
             self.console.print(table)
             report = auditor.audit_verify()
         verdict = "[green]passes" if report["ok"] else "[red]FAILS"
@@ -126,35 +138,62 @@ class Walkthrough:
         for entry in entries:
             versions = entry.get("versions") or []
             rows = f"{versions[-1]['row_count']:,}" if versions else "-"
-            table.add_row(entry["name"], entry["open_attribute"], entry["provider_org"], rows,
-                          "yes" if entry["stale"] else "no")
+            table.add_row(
+                entry["name"],
+                entry["open_attribute"],
+                entry["provider_org"],
+                rows,
+                "yes" if entry["stale"] else "no",
+            )
         self.console.print(table)
 
     def _schema(self, entry: dict[str, Any]) -> None:
-        table = Table("column", "type", "classification", "declared", "description",
-                      title=f"{entry['name']}: data dictionary (privacy unit "
-                            f"{entry['privacy_unit']})")
+        table = Table(
+            "column",
+            "type",
+            "classification",
+            "declared",
+            "description",
+            title=f"{entry['name']}: data dictionary (privacy unit {entry['privacy_unit']})",
+        )
         for column in entry["dictionary"] or []:
-            declared = (", ".join(column["categories"]) if column["categories"]
-                        else f"{column['lower']}..{column['upper']}"
-                        if column["lower"] is not None else "")
-            table.add_row(column["name"], column["type"], column["classification"],
-                          declared[:40], column["description"])
+            declared = (
+                ", ".join(column["categories"])
+                if column["categories"]
+                else f"{column['lower']}..{column['upper']}"
+                if column["lower"] is not None
+                else ""
+            )
+            table.add_row(
+                column["name"],
+                column["type"],
+                column["classification"],
+                declared[:40],
+                column["description"],
+            )
         self.console.print(table)
 
     def _quality(self, quality: dict[str, Any]) -> None:
         report = quality["report"]
-        table = Table("column", "nulls", "distinct", "type errors",
-                      title=f"quality report, version {quality['version']}: "
-                            f"{report['rows']:,} rows, {report['duplicate_rows']} duplicate rows")
+        table = Table(
+            "column",
+            "nulls",
+            "distinct",
+            "type errors",
+            title=f"quality report, version {quality['version']}: "
+            f"{report['rows']:,} rows, {report['duplicate_rows']} duplicate rows",
+        )
         for name, stats in report["columns"].items():
-            table.add_row(name, f"{stats['nulls']:,}", f"{stats['distinct']:,}",
-                          str(stats["type_errors"]))
+            table.add_row(
+                name, f"{stats['nulls']:,}", f"{stats['distinct']:,}", str(stats["type_errors"])
+            )
         self.console.print(table)
 
     def _preview(self, preview: dict[str, Any]) -> None:
-        table = Table(*preview["columns"],
-                      title="synthetic preview: generated from the dictionary, no real value")
+        table = Table(
+            *preview["columns"],
+            title="synthetic preview: generated from the dictionary, no real value",
+        )
         for row in preview["rows"]:
             table.add_row(*(str(row[c]) for c in preview["columns"]))
         self.console.print(table)
@@ -163,7 +202,8 @@ class Walkthrough:
         try:
             client.download(CONDITIONAL, Path("/nonexistent/never-written.parquet"))
         except SandboxAPIError as refusal:
-            self.console.print(Panel(str(refusal), title=f"download by {who} refused",
-                                     border_style="red"))
+            self.console.print(
+                Panel(str(refusal), title=f"download by {who} refused", border_style="red")
+            )
         else:  # pragma: no cover - would be a privacy bug, so the demo says it loudly
             raise AssertionError("a conditional dataset was downloadable")

@@ -70,8 +70,9 @@ MAX_CELL_LINES = 100
 
 def canonical_json(value: Any) -> bytes:
     """The canonical JSON bytes of a result (sorted keys, no spaces, UTF-8)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
 
 
 def _is_marker(value: Any) -> bool:
@@ -137,17 +138,31 @@ class _CellLines:
             self._unlisted[rule] = (more + 1, line)
 
     def overflow(self, where: str) -> list[CheckLine]:
-        return [CheckLine(rule, where, more, last.passed, last.blocking,
-                          f"{many(more, 'more cell')} like the {MAX_CELL_LINES} above "
-                          "(not listed)")
-                for rule, (more, last) in self._unlisted.items()]
+        return [
+            CheckLine(
+                rule,
+                where,
+                more,
+                last.passed,
+                last.blocking,
+                f"{many(more, 'more cell')} like the {MAX_CELL_LINES} above (not listed)",
+            )
+            for rule, (more, last) in self._unlisted.items()
+        ]
 
 
 class _Walk:
     """One walk of a result: collects lines, counts cells, keeps the tables for differencing."""
 
-    def __init__(self, *, verified: Mapping[str, VerifiedOutput], rules: Thresholds,
-                 matches: Matches, columns: Sequence[frozenset[str]], raw: bool) -> None:
+    def __init__(
+        self,
+        *,
+        verified: Mapping[str, VerifiedOutput],
+        rules: Thresholds,
+        matches: Matches,
+        columns: Sequence[frozenset[str]],
+        raw: bool,
+    ) -> None:
         self.verified = verified
         self.rules = rules
         self.matches = matches
@@ -173,8 +188,10 @@ class _Walk:
             if isinstance(value, Mapping):
                 if self.rules.no_row_level:
                     self.add(row_level.key_line(where_of(path), value, self.matches))
-                return {key: self.visit(item, child_path(path, key, self.matches))
-                        for key, item in value.items()}
+                return {
+                    key: self.visit(item, child_path(path, key, self.matches))
+                    for key, item in value.items()
+                }
             return [self.visit(item, f"{path}[{index}]") for index, item in enumerate(value)]
         self.plain(value, path)
         return value
@@ -185,8 +202,7 @@ class _Walk:
         if self.raw and (scalars or keys):
             self.add(unverifiable.unverifiable_line(where_of(path), scalars + keys, why))
         if self.rules.no_row_level:
-            self.lines += row_level.value_lines(where_of(path), value, self.matches,
-                                                self.columns)
+            self.lines += row_level.value_lines(where_of(path), value, self.matches, self.columns)
             if self.raw:
                 self.add(row_level.records_line(value, path, self.matches))
 
@@ -248,8 +264,11 @@ class _Walk:
             self.add(rule.summary(where))
         self.lines += zeros_lines(path, table, self.matches, MAX_CELL_LINES)
         if rules.no_row_level:
-            self.add(row_level.identifier_keys_line(where, id_keys) if id_keys
-                     else row_level.tiny_cells_line(where, tiny, len(table.cells)))
+            self.add(
+                row_level.identifier_keys_line(where, id_keys)
+                if id_keys
+                else row_level.tiny_cells_line(where, tiny, len(table.cells))
+            )
         released: dict[str, Any] = {**table.to_output(output_id), "rows": rows}
         if rules.rounding > 1 and len(rows) > redaction.redacted:
             self.add(rounding_line(where, rules.rounding))
@@ -258,18 +277,23 @@ class _Walk:
             released["redacted_at_or_below"] = rules.redact
         return released
 
-    def regression(self, output: VerifiedRegression, output_id: str, path: str
-                   ) -> dict[str, Any]:
+    def regression(self, output: VerifiedRegression, output_id: str, path: str) -> dict[str, Any]:
         self.cells += output.statistics
         self.add(min_dof_line(where_of(path), output.dof_resid, self.rules.min_dof))
         return output.to_output(output_id)
 
 
-def check_result(result: Any, *, verified: Mapping[str, VerifiedOutput], rules: RowCountRules,
-                 max_bytes: int, input_values: InputValues,
-                 earlier: Sequence[ReleasedOutputFacts], kind: str,
-                 dp_releases: Sequence[Mapping[str, Any]] | None = ()
-                 ) -> tuple[Any, CheckReport]:
+def check_result(
+    result: Any,
+    *,
+    verified: Mapping[str, VerifiedOutput],
+    rules: RowCountRules,
+    max_bytes: int,
+    input_values: InputValues,
+    earlier: Sequence[ReleasedOutputFacts],
+    kind: str,
+    dp_releases: Sequence[Mapping[str, Any]] | None = (),
+) -> tuple[Any, CheckReport]:
     """Check a job's result (see the module doc).
 
     Args:
@@ -293,12 +317,18 @@ def check_result(result: Any, *, verified: Mapping[str, VerifiedOutput], rules: 
     """
     if kind not in ("raw", "dp"):
         raise ValueError("kind must be 'raw' or 'dp'")
-    releases = [ReleaseSummary.from_dict(release) for release in dp_releases or ()] \
-        if kind == "dp" else []
+    releases = (
+        [ReleaseSummary.from_dict(release) for release in dp_releases or ()] if kind == "dp" else []
+    )
     effective = Thresholds.of(rules)
     matches = matches_in(result, input_values, max(effective.min_count, 2))
-    walk = _Walk(verified=verified, rules=effective, matches=matches,
-                 columns=input_values.columns, raw=kind == "raw")
+    walk = _Walk(
+        verified=verified,
+        rules=effective,
+        matches=matches,
+        columns=input_values.columns,
+        raw=kind == "raw",
+    )
     released = walk.visit(result, "")
     if kind == "raw":
         walk.lines += differencing_lines(walk.tables, earlier, effective.min_count, matches)

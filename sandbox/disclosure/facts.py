@@ -43,15 +43,20 @@ def facts_of(output: VerifiedOutput, dataset: str | None = None) -> ReleasedOutp
         population = output.n
     else:
         raise TypeError("facts_of() takes a verified table or regression")
-    return ReleasedOutputFacts(kind=output.kind, spec=output.spec, population=population,
-                               cells=cells, dataset=dataset)
+    return ReleasedOutputFacts(
+        kind=output.kind, spec=output.spec, population=population, cells=cells, dataset=dataset
+    )
 
 
 def facts_to_dict(facts: ReleasedOutputFacts) -> dict[str, Any]:
     """JSON-ready form of :class:`ReleasedOutputFacts`."""
-    return {"kind": facts.kind, "spec": dict(facts.spec), "population": facts.population,
-            "cells": [[list(key), count] for key, count in facts.cells.items()],
-            "dataset": facts.dataset}
+    return {
+        "kind": facts.kind,
+        "spec": dict(facts.spec),
+        "population": facts.population,
+        "cells": [[list(key), count] for key, count in facts.cells.items()],
+        "dataset": facts.dataset,
+    }
 
 
 def facts_from_dict(data: Mapping[str, Any]) -> ReleasedOutputFacts:
@@ -65,13 +70,17 @@ def facts_from_dict(data: Mapping[str, Any]) -> ReleasedOutputFacts:
         cells = {tuple(key): int(count) for key, count in data.get("cells", [])}
         dataset = data.get("dataset")
     except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"released output facts are malformed: {type(exc).__name__}"
-                         ) from None
-    if (not isinstance(kind, str) or not isinstance(spec, Mapping)
-            or type(population) is not int or not (dataset is None or isinstance(dataset, str))):
+        raise ValueError(f"released output facts are malformed: {type(exc).__name__}") from None
+    if (
+        not isinstance(kind, str)
+        or not isinstance(spec, Mapping)
+        or type(population) is not int
+        or not (dataset is None or isinstance(dataset, str))
+    ):
         raise ValueError("released output facts are malformed")
-    return ReleasedOutputFacts(kind=kind, spec=dict(spec), population=population,
-                               cells=cells, dataset=dataset)
+    return ReleasedOutputFacts(
+        kind=kind, spec=dict(spec), population=population, cells=cells, dataset=dataset
+    )
 
 
 def same_table(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:

@@ -39,10 +39,12 @@ class InputValues:
 
     def union(self, other: InputValues) -> InputValues:
         """The values of both inputs (a job reading several datasets)."""
-        return InputValues(self.identifiers + other.identifiers,
-                           self.sensitive_text + other.sensitive_text,
-                           self.sensitive_numbers + other.sensitive_numbers,
-                           self.columns + other.columns)
+        return InputValues(
+            self.identifiers + other.identifiers,
+            self.sensitive_text + other.sensitive_text,
+            self.sensitive_numbers + other.sensitive_numbers,
+            self.columns + other.columns,
+        )
 
 
 def _value_counts(values: pa.Array) -> tuple[pa.Array, pa.Array]:
@@ -50,8 +52,9 @@ def _value_counts(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     return counted.field("values"), counted.field("counts")
 
 
-def input_values(table: pa.Table | None, identifier_columns: Iterable[str],
-                 sensitive_columns: Iterable[str]) -> InputValues:
+def input_values(
+    table: pa.Table | None, identifier_columns: Iterable[str], sensitive_columns: Iterable[str]
+) -> InputValues:
     """The identifier and sensitive values of an input table (``None``: no input).
 
     Identifiers of any type are kept as text (``123`` as ``"123"``). Sensitive columns of
@@ -80,14 +83,20 @@ def input_values(table: pa.Table | None, identifier_columns: Iterable[str],
         kind = column.type
         if pa.types.is_floating(kind) or pa.types.is_decimal(kind):
             floats = column.cast(pa.float64())
-            keep = pc.and_(pc.fill_null(pc.is_finite(floats), False),
-                           pc.not_equal(floats, pc.floor(floats)))
+            keep = pc.and_(
+                pc.fill_null(pc.is_finite(floats), False), pc.not_equal(floats, pc.floor(floats))
+            )
             numbers.append(_value_counts(floats.filter(pc.fill_null(keep, False))))
-        elif (pa.types.is_string(kind) or pa.types.is_large_string(kind)
-              or pa.types.is_date(kind) or pa.types.is_timestamp(kind)):
+        elif (
+            pa.types.is_string(kind)
+            or pa.types.is_large_string(kind)
+            or pa.types.is_date(kind)
+            or pa.types.is_timestamp(kind)
+        ):
             text.append(_value_counts(column.cast(pa.string())))
-    return InputValues(tuple(identifiers), tuple(text), tuple(numbers),
-                       (frozenset(table.column_names),))
+    return InputValues(
+        tuple(identifiers), tuple(text), tuple(numbers), (frozenset(table.column_names),)
+    )
 
 
 def _plain(column: pa.ChunkedArray | pa.Array) -> pa.Array:

@@ -22,8 +22,13 @@ def label(value: Any, matches: Matches) -> str:
     """A key value as shown in a report: withheld when it matches the input, else cut short."""
     if matches.bad(value):
         return WITHHELD
-    text = "null" if value is None else json.dumps(value) if isinstance(value, bool) else (
-        value if isinstance(value, str) else str(value))
+    text = (
+        "null"
+        if value is None
+        else json.dumps(value)
+        if isinstance(value, bool)
+        else (value if isinstance(value, str) else str(value))
+    )
     return text if len(text) <= _LABEL_CHARS else text[:_LABEL_CHARS] + "..."
 
 
@@ -38,14 +43,16 @@ def where_of(path: str) -> str:
     return path or "result"
 
 
-def cell_where(path: str, key_columns: Sequence[str], key: tuple[Any, ...],
-               matches: Matches) -> str:
+def cell_where(
+    path: str, key_columns: Sequence[str], key: tuple[Any, ...], matches: Matches
+) -> str:
     """The ``where`` of one cell of a verified table at ``path``."""
     where = where_of(path)
     if not key:
         return f"{where}[all rows]"
-    labels = ", ".join(f"{column}={label(value, matches)}"
-                       for column, value in zip(key_columns, key, strict=True))
+    labels = ", ".join(
+        f"{column}={label(value, matches)}" for column, value in zip(key_columns, key, strict=True)
+    )
     return f"{where}[{labels}]"
 
 

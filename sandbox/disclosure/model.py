@@ -55,8 +55,14 @@ class CheckLine:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"rule": self.rule.value, "where": self.where, "statistic": self.statistic,
-                "passed": self.passed, "blocking": self.blocking, "note": self.note}
+        return {
+            "rule": self.rule.value,
+            "where": self.where,
+            "statistic": self.statistic,
+            "passed": self.passed,
+            "blocking": self.blocking,
+            "note": self.note,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CheckLine:
@@ -73,11 +79,16 @@ class CheckLine:
             raise ValueError(f"a check line is malformed: {type(exc).__name__}") from None
         if statistic is not None and not isinstance(statistic, int | float | str):
             raise ValueError("a check line's statistic must be a number, text or null")
-        if (not isinstance(where, str) or not isinstance(note, str)
-                or not isinstance(passed, bool) or not isinstance(blocking, bool)):
+        if (
+            not isinstance(where, str)
+            or not isinstance(note, str)
+            or not isinstance(passed, bool)
+            or not isinstance(blocking, bool)
+        ):
             raise ValueError("a check line is malformed")
-        return cls(rule=rule, where=where, statistic=statistic, passed=passed,
-                   blocking=blocking, note=note)
+        return cls(
+            rule=rule, where=where, statistic=statistic, passed=passed, blocking=blocking, note=note
+        )
 
     @property
     def failed(self) -> bool:
@@ -124,7 +135,8 @@ class CheckReport:
             ValueError: The mapping is not of that form.
         """
         lines = data.get("lines") if isinstance(data, Mapping) else None
-        if not isinstance(lines, list | tuple) or not all(isinstance(line, Mapping)
-                                                          for line in lines):
+        if not isinstance(lines, list | tuple) or not all(
+            isinstance(line, Mapping) for line in lines
+        ):
             raise ValueError("a check report must hold a list of lines")
         return cls(tuple(CheckLine.from_dict(line) for line in lines))

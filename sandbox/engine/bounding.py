@@ -58,15 +58,18 @@ class BoundedVersion:
     """Where the bounded copy lives; ``None`` when the version itself is used."""
 
 
-def file_fragments(filesystem: pafs.FileSystem, path: str,
-                   row_groups_per_task: int = ROW_GROUPS_PER_TASK) -> list[Fragment]:
+def file_fragments(
+    filesystem: pafs.FileSystem, path: str, row_groups_per_task: int = ROW_GROUPS_PER_TASK
+) -> list[Fragment]:
     """Split one Parquet file into fragments of a few row groups each."""
     with filesystem.open_input_file(path) as handle:
         count = pq.ParquetFile(handle).metadata.num_row_groups
     if count <= row_groups_per_task:
         return [Fragment(path, None)]
-    return [Fragment(path, tuple(range(start, min(start + row_groups_per_task, count))))
-            for start in range(0, count, row_groups_per_task)]
+    return [
+        Fragment(path, tuple(range(start, min(start + row_groups_per_task, count))))
+        for start in range(0, count, row_groups_per_task)
+    ]
 
 
 def bounded_version(
@@ -86,8 +89,9 @@ def bounded_version(
     if bound < 1:
         raise ValueError("the contribution bound must be at least 1")
     if unit is None:
-        return BoundedVersion(tuple(file_fragments(filesystem, version_path,
-                                                   row_groups_per_task)), 1)
+        return BoundedVersion(
+            tuple(file_fragments(filesystem, version_path, row_groups_per_task)), 1
+        )
     parent = f"{root}/{CACHE_DIR}/{version_sha256}"
     directory = f"{parent}/{unit}-{bound}"
     existing = _load(filesystem, directory, bound, row_groups_per_task)
@@ -97,8 +101,17 @@ def bounded_version(
     temporary = f"{parent}/.tmp-{unit}-{bound}-{uuid.uuid4().hex}"
     filesystem.create_dir(temporary, recursive=True)
     try:
-        _build(filesystem, temporary, version_path, unit, bound, row_count, pool,
-               rows_per_bucket, row_groups_per_task)
+        _build(
+            filesystem,
+            temporary,
+            version_path,
+            unit,
+            bound,
+            row_count,
+            pool,
+            rows_per_bucket,
+            row_groups_per_task,
+        )
         try:
             filesystem.move(temporary, directory)
         except OSError:
@@ -114,8 +127,9 @@ def bounded_version(
     return loaded
 
 
-def _load(filesystem: pafs.FileSystem, directory: str, bound: int,
-          row_groups_per_task: int) -> BoundedVersion | None:
+def _load(
+    filesystem: pafs.FileSystem, directory: str, bound: int, row_groups_per_task: int
+) -> BoundedVersion | None:
     manifest_path = f"{directory}/{MANIFEST}"
     if filesystem.get_file_info(manifest_path).type != pafs.FileType.File:
         return None
@@ -131,9 +145,17 @@ def _load(filesystem: pafs.FileSystem, directory: str, bound: int,
     return BoundedVersion(tuple(fragments), bound, directory)
 
 
-def _build(filesystem: pafs.FileSystem, temporary: str, version_path: str, unit: str,
-           bound: int, row_count: int, pool: TaskPool, rows_per_bucket: int,
-           row_groups_per_task: int) -> None:
+def _build(
+    filesystem: pafs.FileSystem,
+    temporary: str,
+    version_path: str,
+    unit: str,
+    bound: int,
+    row_count: int,
+    pool: TaskPool,
+    rows_per_bucket: int,
+    row_groups_per_task: int,
+) -> None:
     buckets = max(1, math.ceil(row_count / rows_per_bucket))
     if buckets == 1:
         bucket_inputs: list[list[Fragment]] = [[Fragment(version_path)]]
@@ -141,26 +163,36 @@ def _build(filesystem: pafs.FileSystem, temporary: str, version_path: str, unit:
         chunks = file_fragments(filesystem, version_path, row_groups_per_task)
         parts_dir = f"{temporary}/parts"
         filesystem.create_dir(parts_dir, recursive=True)
-        written = pool.map(partition_chunk, [
-            (filesystem, chunk, unit, buckets, parts_dir, index)
-            for index, chunk in enumerate(chunks)
-        ])
+        written = pool.map(
+            partition_chunk,
+            [
+                (filesystem, chunk, unit, buckets, parts_dir, index)
+                for index, chunk in enumerate(chunks)
+            ],
+        )
         bucket_inputs = [[] for _ in range(buckets)]
         for chunk_parts in written:  # in chunk order, so file order is kept
             for bucket, path in chunk_parts:
                 bucket_inputs[bucket].append(Fragment(path))
-    outputs = pool.map(bound_bucket, [
-        (filesystem, parts, unit, bound, f"{temporary}/fragment-{index:05d}.parquet")
-        for index, parts in enumerate(bucket_inputs) if parts
-    ])
+    outputs = pool.map(
+        bound_bucket,
+        [
+            (filesystem, parts, unit, bound, f"{temporary}/fragment-{index:05d}.parquet")
+            for index, parts in enumerate(bucket_inputs)
+            if parts
+        ],
+    )
     if buckets > 1:
         filesystem.delete_dir(f"{temporary}/parts")
     manifest = {
         "format": 1,
         "unit": unit,
         "bound": bound,
-        "fragments": [{"file": path.rsplit("/", 1)[1], "row_groups": groups}
-                      for path, groups in outputs if groups > 0],
+        "fragments": [
+            {"file": path.rsplit("/", 1)[1], "row_groups": groups}
+            for path, groups in outputs
+            if groups > 0
+        ],
     }
     with filesystem.open_output_stream(f"{temporary}/{MANIFEST}") as stream:
         stream.write(json.dumps(manifest).encode())
@@ -171,14 +203,14 @@ def _bucket_of(units: pa.Array, buckets: int) -> np.ndarray:
     if pa.types.is_integer(units.type):
         raw = np.asarray(units.to_numpy(zero_copy_only=False))
     else:
-        raw = np.asarray(pc.cast(units, pa.string()).to_numpy(zero_copy_only=False),
-                         dtype=object)
+        raw = np.asarray(pc.cast(units, pa.string()).to_numpy(zero_copy_only=False), dtype=object)
     hashed = pd.util.hash_array(raw)
     return np.asarray(hashed % np.uint64(buckets), dtype=np.int64)
 
 
-def partition_chunk(filesystem: pafs.FileSystem, chunk: Fragment, unit: str, buckets: int,
-                    out_dir: str, index: int) -> list[tuple[int, str]]:
+def partition_chunk(
+    filesystem: pafs.FileSystem, chunk: Fragment, unit: str, buckets: int, out_dir: str, index: int
+) -> list[tuple[int, str]]:
     """Split one chunk of a version into per-bucket part files (run in a Ray task)."""
     table = read_fragment(filesystem, chunk, _all_columns(filesystem, chunk.path))
     table = table.filter(pc.is_valid(table[unit]))
@@ -195,8 +227,10 @@ def partition_chunk(filesystem: pafs.FileSystem, chunk: Fragment, unit: str, buc
         if stop == start:
             continue
         path = f"{out_dir}/b{number:05d}-c{index:05d}.arrow"
-        with filesystem.open_output_stream(path) as stream, \
-                pa.ipc.new_file(stream, table.schema) as writer:
+        with (
+            filesystem.open_output_stream(path) as stream,
+            pa.ipc.new_file(stream, table.schema) as writer,
+        ):
             writer.write_table(table.slice(start, stop - start))
         written.append((number, path))
     return written
@@ -235,8 +269,9 @@ def keep_mask(units: pa.Array, bound: int) -> np.ndarray:
     return keep
 
 
-def bound_bucket(filesystem: pafs.FileSystem, parts: Sequence[Fragment], unit: str, bound: int,
-                 out_path: str) -> tuple[str, int]:
+def bound_bucket(
+    filesystem: pafs.FileSystem, parts: Sequence[Fragment], unit: str, bound: int, out_path: str
+) -> tuple[str, int]:
     """Keep each unit's first ``bound`` rows of one bucket; write them (run in a Ray task).
 
     Returns the written path and its number of row groups (0: nothing was kept or written).
@@ -249,7 +284,8 @@ def bound_bucket(filesystem: pafs.FileSystem, parts: Sequence[Fragment], unit: s
     kept = table.filter(pa.array(keep))
     if kept.num_rows == 0:
         return out_path, 0
-    pq.write_table(kept, out_path, filesystem=filesystem, compression="lz4",
-                   row_group_size=ROW_GROUP_ROWS)
+    pq.write_table(
+        kept, out_path, filesystem=filesystem, compression="lz4", row_group_size=ROW_GROUP_ROWS
+    )
     with filesystem.open_input_file(out_path) as handle:
         return out_path, int(pq.ParquetFile(handle).metadata.num_row_groups)

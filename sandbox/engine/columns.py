@@ -40,7 +40,8 @@ def dictionary_columns(dictionary: DataDictionary) -> dict[str, ColumnInfo]:
     return out
 
 
-def with_columns(base: Mapping[str, ColumnInfo], extra: Mapping[str, ColumnInfo]
-                 ) -> dict[str, ColumnInfo]:
+def with_columns(
+    base: Mapping[str, ColumnInfo], extra: Mapping[str, ColumnInfo]
+) -> dict[str, ColumnInfo]:
     """``base`` and ``extra`` together (names never clash: derived names are checked)."""
     return {**base, **extra}

@@ -125,12 +125,12 @@ def batches(fragments: Sequence[Fragment], count: int) -> list[tuple[Fragment, .
     return [batch for batch in out if batch]
 
 
-def run_partials(pool: TaskPool, filesystem: pafs.FileSystem,
-                 fragments: Sequence[Fragment], plan: PartialPlan) -> Partial:
+def run_partials(
+    pool: TaskPool, filesystem: pafs.FileSystem, fragments: Sequence[Fragment], plan: PartialPlan
+) -> Partial:
     """Exact aggregates over all fragments: one task per batch (two batches per CPU), each
     aggregating its fragments one at a time; the task results are combined on the driver.
     """
     parallelism = int(getattr(pool, "parallelism", 1))
-    calls = [(filesystem, batch, plan)
-             for batch in batches(fragments, TASKS_PER_CPU * parallelism)]
+    calls = [(filesystem, batch, plan) for batch in batches(fragments, TASKS_PER_CPU * parallelism)]
     return combine(pool.map(compute_partials, calls))

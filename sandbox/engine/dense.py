@@ -52,8 +52,12 @@ def _key_digits(column: pa.Array, allowed: tuple[Any, ...]) -> tuple[np.ndarray,
     other = len(allowed)
     if pa.types.is_dictionary(column.type):
         value_set = pa.array(list(allowed), type=column.type.value_type)
-        lookup = np.asarray(pc.fill_null(pc.index_in(column.dictionary, value_set=value_set),
-                                         other).to_numpy(zero_copy_only=False), dtype=np.int64)
+        lookup = np.asarray(
+            pc.fill_null(pc.index_in(column.dictionary, value_set=value_set), other).to_numpy(
+                zero_copy_only=False
+            ),
+            dtype=np.int64,
+        )
         lookup = np.append(lookup, np.int64(other))  # the code of null rows
         indices = column.indices
         if indices.null_count:
@@ -61,8 +65,10 @@ def _key_digits(column: pa.Array, allowed: tuple[Any, ...]) -> tuple[np.ndarray,
         return np.asarray(indices.to_numpy(zero_copy_only=False)), lookup
     value_set = pa.array(list(allowed), type=column.type)
     found = pc.fill_null(pc.index_in(column, value_set=value_set), other)
-    return (np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64),
-            np.arange(other + 1, dtype=np.int64))
+    return (
+        np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64),
+        np.arange(other + 1, dtype=np.int64),
+    )
 
 
 def _exact_sums(codes: np.ndarray, weights: np.ndarray, length: int) -> np.ndarray | None:
@@ -159,8 +165,9 @@ def dense_partial(table: pa.Table, plan: PartialPlan) -> Partial:
         if batch_units is not None:
             np.add.at(units, cell_of, batch_units)
         if moments >= 2:
-            np.add.at(squares, cell_of,
-                      _sums(value_codes, grid.squares_numpy(clamped), length)[:width])
+            np.add.at(
+                squares, cell_of, _sums(value_codes, grid.squares_numpy(clamped), length)[:width]
+            )
     if value is not None and moments >= 1 and value.grid.offset_units:
         units -= value.grid.offset_units * values
     # Keep only the cells whose every digit is a declared value.

@@ -63,8 +63,11 @@ class DatePart(enum.StrEnum):
 
 
 _SUFFIX = {DerivedKind.BIN: "bin", DerivedKind.MAP: "group"}
-_FIXED_PARTS = {DatePart.QUARTER: range(1, 5), DatePart.MONTH: range(1, 13),
-                DatePart.WEEKDAY: range(1, 8)}
+_FIXED_PARTS = {
+    DatePart.QUARTER: range(1, 5),
+    DatePart.MONTH: range(1, 13),
+    DatePart.WEEKDAY: range(1, 8),
+}
 
 
 @dataclass(frozen=True)
@@ -89,8 +92,10 @@ class Binned:
 
     def evaluate(self, column: pa.ChunkedArray) -> pa.ChunkedArray:
         """The bin label of each row (dictionary-encoded; null: in no bin)."""
-        values = np.asarray(pc.cast(column, pa.float64()).combine_chunks()
-                            .to_numpy(zero_copy_only=False), dtype=np.float64)
+        values = np.asarray(
+            pc.cast(column, pa.float64()).combine_chunks().to_numpy(zero_copy_only=False),
+            dtype=np.float64,
+        )
         edges = np.asarray(self.edges, dtype=np.float64)
         with np.errstate(invalid="ignore"):
             inside = (values >= edges[0]) & (values <= edges[-1])  # NaN and null: False
@@ -99,14 +104,20 @@ class Binned:
                 for edge in edges[1:-1]:
                     index += values >= edge
             else:  # the last edge belongs to the last bin
-                index = np.minimum(np.searchsorted(edges, values, side="right") - 1,
-                                   len(edges) - 2).astype(np.int32)
+                index = np.minimum(
+                    np.searchsorted(edges, values, side="right") - 1, len(edges) - 2
+                ).astype(np.int32)
         return _encoded(index, inside, pa.array(self.labels, pa.string()))
 
     def to_data(self) -> dict[str, Any]:
         """The canonical wire form."""
-        return {"kind": self.kind.value, "column": self.source, "name": self.name,
-                "edges": list(self.edges), "labels": list(self.labels)}
+        return {
+            "kind": self.kind.value,
+            "column": self.source,
+            "name": self.name,
+            "edges": list(self.edges),
+            "labels": list(self.labels),
+        }
 
 
 @dataclass(frozen=True)
@@ -145,8 +156,7 @@ class Mapped:
 
         def codes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
             found = pc.index_in(values, value_set=key_set)
-            at = np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False),
-                            dtype=np.int64)
+            at = np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
             code = np.where(at >= 0, target_of_key[np.maximum(at, 0)], fallback)
             valid = np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=bool)
             return code, valid & (code >= 0)
@@ -155,16 +165,22 @@ class Mapped:
         for chunk in column.chunks:
             if isinstance(chunk, pa.DictionaryArray):  # map the few values, not every row
                 code, valid = codes(chunk.dictionary)
-                indices = np.asarray(pc.fill_null(chunk.indices, 0)
-                                     .to_numpy(zero_copy_only=False), dtype=np.int64)
-                row_valid = np.asarray(pc.is_valid(chunk.indices)
-                                       .to_numpy(zero_copy_only=False), dtype=bool)
+                indices = np.asarray(
+                    pc.fill_null(chunk.indices, 0).to_numpy(zero_copy_only=False), dtype=np.int64
+                )
+                row_valid = np.asarray(
+                    pc.is_valid(chunk.indices).to_numpy(zero_copy_only=False), dtype=bool
+                )
                 if len(code):
-                    chunks.append(_encoded_array(code[indices], row_valid & valid[indices],
-                                                 dictionary))
+                    chunks.append(
+                        _encoded_array(code[indices], row_valid & valid[indices], dictionary)
+                    )
                 else:
-                    chunks.append(_encoded_array(np.zeros(len(chunk), np.int64),
-                                                 np.zeros(len(chunk), bool), dictionary))
+                    chunks.append(
+                        _encoded_array(
+                            np.zeros(len(chunk), np.int64), np.zeros(len(chunk), bool), dictionary
+                        )
+                    )
             else:
                 code, valid = codes(chunk)
                 chunks.append(_encoded_array(code, valid, dictionary))
@@ -172,9 +188,13 @@ class Mapped:
 
     def to_data(self) -> dict[str, Any]:
         """The canonical wire form."""
-        return {"kind": self.kind.value, "column": self.source, "name": self.name,
-                "mapping": dict(zip(self.keys, self.targets, strict=True)),
-                "default": self.default}
+        return {
+            "kind": self.kind.value,
+            "column": self.source,
+            "name": self.name,
+            "mapping": dict(zip(self.keys, self.targets, strict=True)),
+            "default": self.default,
+        }
 
 
 @dataclass(frozen=True)
@@ -207,27 +227,34 @@ class DateParted:
             raw = pc.day_of_week(column, count_from_zero=False, week_start=1)
         else:
             raw = getattr(pc, self.part.value)(column)
-        values = np.asarray(pc.fill_null(raw, -1).combine_chunks()
-                            .to_numpy(zero_copy_only=False), dtype=np.int64)
+        values = np.asarray(
+            pc.fill_null(raw, -1).combine_chunks().to_numpy(zero_copy_only=False), dtype=np.int64
+        )
         categories = self.categories
         first, last = categories[0], categories[-1]
-        valid = np.asarray(pc.is_valid(raw).combine_chunks()
-                           .to_numpy(zero_copy_only=False), dtype=bool)
+        valid = np.asarray(
+            pc.is_valid(raw).combine_chunks().to_numpy(zero_copy_only=False), dtype=bool
+        )
         valid &= (values >= first) & (values <= last)
         return _encoded(values - first, valid, pa.array(categories, pa.int64()))
 
     def to_data(self) -> dict[str, Any]:
         """The canonical wire form."""
-        return {"kind": self.kind.value, "column": self.source, "name": self.name,
-                "part": self.part.value,
-                "years": list(self.years) if self.years is not None else None}
+        return {
+            "kind": self.kind.value,
+            "column": self.source,
+            "name": self.name,
+            "part": self.part.value,
+            "years": list(self.years) if self.years is not None else None,
+        }
 
 
 Derived = Binned | Mapped | DateParted
 
 
-def _encoded_array(index: np.ndarray, valid: np.ndarray, dictionary: pa.Array
-                   ) -> pa.DictionaryArray:
+def _encoded_array(
+    index: np.ndarray, valid: np.ndarray, dictionary: pa.Array
+) -> pa.DictionaryArray:
     if valid.all():
         indices = pa.array(index.astype(np.int32, copy=False))
     else:
@@ -241,8 +268,9 @@ def _encoded(index: np.ndarray, valid: np.ndarray, dictionary: pa.Array) -> pa.C
 
 def info_of(derived: Derived, source: ColumnInfo) -> ColumnInfo:
     """What a query may know of a derived column: its type and public categories."""
-    return ColumnInfo(derived.name, derived.type, source.classification,
-                      tuple(derived.categories), derived=True)
+    return ColumnInfo(
+        derived.name, derived.type, source.classification, tuple(derived.categories), derived=True
+    )
 
 
 # --- parsing -------------------------------------------------------------------------------
@@ -259,11 +287,12 @@ def parse_derived(spec: object, columns: Mapping[str, ColumnInfo]) -> Derived:
             raise ValueError
         kind = DerivedKind(raw_kind)
     except ValueError:
-        raise InvalidQuery("a derived column's kind must be one of: bin, map, date_part"
-                           ) from None
+        raise InvalidQuery("a derived column's kind must be one of: bin, map, date_part") from None
     allowed = {"kind", "column", "name"} | {
-        DerivedKind.BIN: {"edges", "labels"}, DerivedKind.MAP: {"mapping", "default"},
-        DerivedKind.DATE_PART: {"part", "years"}}[kind]
+        DerivedKind.BIN: {"edges", "labels"},
+        DerivedKind.MAP: {"mapping", "default"},
+        DerivedKind.DATE_PART: {"part", "years"},
+    }[kind]
     if set(fields) - allowed:
         raise InvalidQuery(f"{kind}(): unknown field(s); it takes {', '.join(sorted(allowed))}")
     source = _source(kind, fields.get("column"), columns)
@@ -284,28 +313,32 @@ def _source(kind: DerivedKind, column: object, columns: Mapping[str, ColumnInfo]
     if info is None:
         raise InvalidQuery(f"{kind}(): the dataset has no column {column!r}")
     if info.derived:
-        raise InvalidQuery(f"{kind}(): column {column!r} is derived: derive from a stored "
-                           "column")
+        raise InvalidQuery(f"{kind}(): column {column!r} is derived: derive from a stored column")
     if info.classification is Classification.IDENTIFIER:
-        raise InvalidQuery(f"{kind}(): column {column!r} is an identifier: nothing may be "
-                           "derived from it")
-    expected = {DerivedKind.BIN: (ColumnType.INT64, ColumnType.FLOAT64),
-                DerivedKind.MAP: (ColumnType.STRING,),
-                DerivedKind.DATE_PART: (ColumnType.DATE, ColumnType.TIMESTAMP)}[kind]
+        raise InvalidQuery(
+            f"{kind}(): column {column!r} is an identifier: nothing may be derived from it"
+        )
+    expected = {
+        DerivedKind.BIN: (ColumnType.INT64, ColumnType.FLOAT64),
+        DerivedKind.MAP: (ColumnType.STRING,),
+        DerivedKind.DATE_PART: (ColumnType.DATE, ColumnType.TIMESTAMP),
+    }[kind]
     if info.type not in expected:
-        raise InvalidQuery(f"{kind}(): column {column!r} is {info.type}; {kind} takes "
-                           f"{' or '.join(t.value for t in expected)} columns")
+        raise InvalidQuery(
+            f"{kind}(): column {column!r} is {info.type}; {kind} takes "
+            f"{' or '.join(t.value for t in expected)} columns"
+        )
     return info
 
 
 def _name(kind: DerivedKind, name: object, default: str, taken: Collection[str]) -> str:
     text = default if name is None else name
     if type(text) is not str or not COLUMN_NAME.match(text):
-        raise InvalidQuery(f"{kind}(): name must be a letter or '_' followed by up to 62 "
-                           "letters, digits or '_'")
+        raise InvalidQuery(
+            f"{kind}(): name must be a letter or '_' followed by up to 62 letters, digits or '_'"
+        )
     if text in taken:
-        raise InvalidQuery(f"{kind}(): a column named {text!r} exists already; give "
-                           "another name=")
+        raise InvalidQuery(f"{kind}(): a column named {text!r} exists already; give another name=")
     if text in RESERVED_OUTPUT_NAMES:
         raise InvalidQuery(f"{kind}(): name {text!r} clashes with an output column name")
     return text
@@ -327,8 +360,10 @@ def _bin(name: str, source: ColumnInfo, edges: object, labels: object) -> Binned
     cut = bin_edges(edges, None, None)
     count = len(cut) - 1
     if labels is None:
-        texts = tuple(f"[{_edge_text(a)}, {_edge_text(b)}" + ("]" if i == count - 1 else ")")
-                      for i, (a, b) in enumerate(zip(cut, cut[1:], strict=False)))
+        texts = tuple(
+            f"[{_edge_text(a)}, {_edge_text(b)}" + ("]" if i == count - 1 else ")")
+            for i, (a, b) in enumerate(zip(cut, cut[1:], strict=False))
+        )
     else:
         if type(labels) not in (list, tuple) or len(labels) != count:  # type: ignore[arg-type]
             raise InvalidQuery(f"bin(): labels must name each of the {count} bins")
@@ -340,15 +375,19 @@ def _bin(name: str, source: ColumnInfo, edges: object, labels: object) -> Binned
 
 def _map(name: str, source: ColumnInfo, mapping: object, default: object) -> Mapped:
     if type(mapping) is not dict or not 1 <= len(mapping) <= MAX_CATEGORIES:
-        raise InvalidQuery(f"map(): mapping must be a dict of 1 to {MAX_CATEGORIES} "
-                           "categories to their coarser category")
+        raise InvalidQuery(
+            f"map(): mapping must be a dict of 1 to {MAX_CATEGORIES} "
+            "categories to their coarser category"
+        )
     keys = tuple(_label(k, "map(): the mapped categories") for k in mapping)
     targets = tuple(_label(v, "map(): the coarser categories") for v in mapping.values())
     if source.categories is not None:
         declared = set(source.categories)
         if any(k not in declared for k in keys):
-            raise InvalidQuery(f"map(): column {source.name!r} has declared categories: "
-                               "every mapped category must be one of them")
+            raise InvalidQuery(
+                f"map(): column {source.name!r} has declared categories: "
+                "every mapped category must be one of them"
+            )
     fallback = None if default is None else _label(default, "map(): default")
     return Mapped(name, source.name, keys, targets, fallback)
 
@@ -359,8 +398,9 @@ def _part(value: object) -> DatePart:
             raise ValueError
         return DatePart(value)
     except ValueError:
-        raise InvalidQuery("date_part(): part must be one of: year, quarter, month, weekday"
-                           ) from None
+        raise InvalidQuery(
+            "date_part(): part must be one of: year, quarter, month, weekday"
+        ) from None
 
 
 def _date_part(name: str, source: ColumnInfo, part: DatePart, years: object) -> DateParted:
@@ -368,12 +408,17 @@ def _date_part(name: str, source: ColumnInfo, part: DatePart, years: object) -> 
         if years is not None:
             raise InvalidQuery("date_part(): years= applies to the year part only")
         return DateParted(name, source.name, part)
-    if (type(years) not in (list, tuple) or len(years) != 2  # type: ignore[arg-type]
-            or not all(type(y) is int for y in years)):  # type: ignore[attr-defined]
-        raise InvalidQuery("date_part(): the year part needs the public range "
-                           "years=[first, last] (integers)")
+    if (
+        type(years) not in (list, tuple)
+        or len(years) != 2  # type: ignore[arg-type]
+        or not all(type(y) is int for y in years)  # type: ignore[attr-defined]
+    ):
+        raise InvalidQuery(
+            "date_part(): the year part needs the public range years=[first, last] (integers)"
+        )
     first, last = int(years[0]), int(years[1])  # type: ignore[index]
     if not 1 <= first <= last <= 9999 or last - first >= MAX_YEARS:
-        raise InvalidQuery(f"date_part(): years must satisfy 1 <= first <= last <= 9999, "
-                           f"at most {MAX_YEARS} years")
+        raise InvalidQuery(
+            f"date_part(): years must satisfy 1 <= first <= last <= 9999, at most {MAX_YEARS} years"
+        )
     return DateParted(name, source.name, part, (first, last))

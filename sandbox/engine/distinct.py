@@ -36,8 +36,9 @@ from sandbox.engine.shape import apply_shape
 from sandbox.policies.budget import Accounting
 
 
-def distinct_sensitivity(accounting: Accounting, distance: int, of_unit: bool,
-                         groups: int | None) -> int:
+def distinct_sensitivity(
+    accounting: Accounting, distance: int, of_unit: bool, groups: int | None
+) -> int:
     """The integer sensitivity the distinct counts' noise is calibrated at (module doc).
 
     ``groups`` is the number of public groups (1 without keys; ``None`` under partition
@@ -55,8 +56,9 @@ def _plain(table: pa.Table) -> pa.Table:
     """``table`` with dictionary-encoded columns decoded (so pairs compare by value)."""
     for index, field in enumerate(table.schema):
         if pa.types.is_dictionary(field.type):
-            table = table.set_column(index, field.name,
-                                     pc.cast(table[field.name], field.type.value_type))
+            table = table.set_column(
+                index, field.name, pc.cast(table[field.name], field.type.value_type)
+            )
     return table
 
 
@@ -64,8 +66,9 @@ def _unique(table: pa.Table, names: list[str]) -> pa.Table:
     return table.group_by(names, use_threads=False).aggregate([])
 
 
-def distinct_pairs(filesystem: pafs.FileSystem, fragments: Sequence[Fragment],
-                   plan: PartialPlan, column: str) -> pa.Table:
+def distinct_pairs(
+    filesystem: pafs.FileSystem, fragments: Sequence[Fragment], plan: PartialPlan, column: str
+) -> pa.Table:
     """The distinct ``(keys..., column)`` pairs of some fragments (one Ray task).
 
     Rows whose value is null, which the filter drops, or whose key is not one of a key's
@@ -86,31 +89,42 @@ def distinct_pairs(filesystem: pafs.FileSystem, fragments: Sequence[Fragment],
         for spec in plan.keys:
             if spec.allowed is not None:
                 allowed = pa.array(list(spec.allowed), type=table.schema.field(spec.column).type)
-                mask = pc.and_(mask, pc.fill_null(pc.is_in(table[spec.column],
-                                                           value_set=allowed), False))
+                mask = pc.and_(
+                    mask, pc.fill_null(pc.is_in(table[spec.column], value_set=allowed), False)
+                )
         found.append(_unique(table.filter(mask), [*names, column]))
     if not found:
         return pa.table({})
     return _unique(pa.concat_tables(found), [*names, column])
 
 
-def distinct_partial(pool: TaskPool, filesystem: pafs.FileSystem,
-                     fragments: Sequence[Fragment], plan: PartialPlan, column: str) -> Partial:
+def distinct_partial(
+    pool: TaskPool,
+    filesystem: pafs.FileSystem,
+    fragments: Sequence[Fragment],
+    plan: PartialPlan,
+    column: str,
+) -> Partial:
     """Exact distinct counts per group over all fragments, as a :data:`Partial` whose
     ``rows`` and ``values`` are the distinct counts (what the count measurements noise).
     """
     parallelism = int(getattr(pool, "parallelism", 1))
-    calls = [(filesystem, batch, plan, column)
-             for batch in batches(fragments, TASKS_PER_CPU * parallelism)]
+    calls = [
+        (filesystem, batch, plan, column)
+        for batch in batches(fragments, TASKS_PER_CPU * parallelism)
+    ]
     tables = [t for t in pool.map(distinct_pairs, calls) if t.num_columns]
     names = [k.column for k in plan.keys]
     if not tables:
         return {}
     pairs = _unique(pa.concat_tables(tables), [*names, column])
     if not names:
-        return {(): GroupStats(rows=pairs.num_rows, values=pairs.num_rows)} \
-            if pairs.num_rows else {}
+        return (
+            {(): GroupStats(rows=pairs.num_rows, values=pairs.num_rows)} if pairs.num_rows else {}
+        )
     counted = pairs.group_by(names, use_threads=False).aggregate([([], "count_all")])
     keys = list(zip(*[counted[name].to_pylist() for name in names], strict=True))
-    return {tuple(key): GroupStats(rows=int(n), values=int(n))
-            for key, n in zip(keys, counted["count_all"].to_pylist(), strict=True)}
+    return {
+        tuple(key): GroupStats(rows=int(n), values=int(n))
+        for key, n in zip(keys, counted["count_all"].to_pylist(), strict=True)
+    }

@@ -76,9 +76,14 @@ class FilterOp(enum.StrEnum):
 
 _ORDERING = frozenset({FilterOp.LT, FilterOp.LE, FilterOp.GT, FilterOp.GE, FilterOp.BETWEEN})
 _NULL_TESTS = frozenset({FilterOp.IS_NULL, FilterOp.NOT_NULL})
-_COMPARE = {FilterOp.EQ: pc.equal, FilterOp.NE: pc.not_equal, FilterOp.LT: pc.less,
-            FilterOp.LE: pc.less_equal, FilterOp.GT: pc.greater,
-            FilterOp.GE: pc.greater_equal}
+_COMPARE = {
+    FilterOp.EQ: pc.equal,
+    FilterOp.NE: pc.not_equal,
+    FilterOp.LT: pc.less,
+    FilterOp.LE: pc.less_equal,
+    FilterOp.GT: pc.greater,
+    FilterOp.GE: pc.greater_equal,
+}
 _OPERATORS_TEXT = ", ".join(op.value for op in FilterOp)
 
 
@@ -176,8 +181,9 @@ def parse_where(conditions: Sequence[object], columns: Mapping[str, ColumnInfo])
     return parts[0] if len(parts) == 1 else Junction(False, parts)
 
 
-def _parse(item: object, columns: Mapping[str, ColumnInfo], depth: int, counter: list[int]
-           ) -> Filter:
+def _parse(
+    item: object, columns: Mapping[str, ColumnInfo], depth: int, counter: list[int]
+) -> Filter:
     counter[0] += 1
     if counter[0] > MAX_NODES:
         raise InvalidQuery(f"where(): a filter may hold at most {MAX_NODES} conditions")
@@ -185,36 +191,42 @@ def _parse(item: object, columns: Mapping[str, ColumnInfo], depth: int, counter:
         raise InvalidQuery(f"where(): and/or/not may nest at most {MAX_DEPTH} levels deep")
     if type(item) is dict:
         if len(item) != 1:
-            raise InvalidQuery('where(): a connective is a dict of exactly one key: "and", '
-                               '"or" or "not"')
+            raise InvalidQuery(
+                'where(): a connective is a dict of exactly one key: "and", "or" or "not"'
+            )
         ((key, value),) = item.items()
         if key == "not":
             return Negation(_parse(value, columns, depth + 1, counter))
         if key in ("and", "or"):
             if type(value) not in (list, tuple) or not value:
                 raise InvalidQuery(f'where(): "{key}" takes a non-empty list of conditions')
-            return Junction(key == "or", tuple(_parse(part, columns, depth + 1, counter)
-                                               for part in value))
+            return Junction(
+                key == "or", tuple(_parse(part, columns, depth + 1, counter) for part in value)
+            )
         raise InvalidQuery('where(): a connective must be "and", "or" or "not"')
     if type(item) not in (list, tuple):
         if callable(item):
-            raise InvalidQuery("where(): a filter is data, never a function: give "
-                               "[column, operator, value] conditions")
-        raise InvalidQuery(f"where(): a condition is a [column, operator, value] list, not a "
-                           f"{type(item).__name__}")
+            raise InvalidQuery(
+                "where(): a filter is data, never a function: give "
+                "[column, operator, value] conditions"
+            )
+        raise InvalidQuery(
+            f"where(): a condition is a [column, operator, value] list, not a {type(item).__name__}"
+        )
     return _condition(tuple(item), columns)  # type: ignore[arg-type]
 
 
 def _condition(item: tuple[object, ...], columns: Mapping[str, ColumnInfo]) -> Condition:
     if len(item) not in (2, 3) or type(item[0]) is not str or type(item[1]) is not str:
-        raise InvalidQuery("where(): a condition is [column, operator, value] (or "
-                           "[column, 'is_null'] / [column, 'not_null'])")
+        raise InvalidQuery(
+            "where(): a condition is [column, operator, value] (or "
+            "[column, 'is_null'] / [column, 'not_null'])"
+        )
     name, op_text = item[0], item[1]
     try:
         op = FilterOp(op_text)
     except ValueError:
-        raise InvalidQuery(f"where(): unknown operator; use one of {_OPERATORS_TEXT}"
-                           ) from None
+        raise InvalidQuery(f"where(): unknown operator; use one of {_OPERATORS_TEXT}") from None
     info = _filter_column(name, columns)
     if op in _NULL_TESTS:
         if len(item) != 2:
@@ -222,15 +234,22 @@ def _condition(item: tuple[object, ...], columns: Mapping[str, ColumnInfo]) -> C
         return Condition(name, op, (), info.type)
     if len(item) != 3:
         raise InvalidQuery(f"where(): {op.value} on column {name!r} needs a value")
-    if op in _ORDERING and info.type not in (ColumnType.INT64, ColumnType.FLOAT64,
-                                             ColumnType.DATE, ColumnType.TIMESTAMP):
-        raise InvalidQuery(f"where(): column {name!r} is {info.type}: {op.value} applies to "
-                           "numbers, dates and timestamps only")
+    if op in _ORDERING and info.type not in (
+        ColumnType.INT64,
+        ColumnType.FLOAT64,
+        ColumnType.DATE,
+        ColumnType.TIMESTAMP,
+    ):
+        raise InvalidQuery(
+            f"where(): column {name!r} is {info.type}: {op.value} applies to "
+            "numbers, dates and timestamps only"
+        )
     raw = item[2]
     if op is FilterOp.IN:
         if type(raw) not in (list, tuple) or not 1 <= len(raw) <= MAX_IN_VALUES:  # type: ignore[arg-type]
-            raise InvalidQuery(f"where(): 'in' on column {name!r} takes a list of 1 to "
-                               f"{MAX_IN_VALUES} values")
+            raise InvalidQuery(
+                f"where(): 'in' on column {name!r} takes a list of 1 to {MAX_IN_VALUES} values"
+            )
         values = tuple(_literal(v, info) for v in raw)  # type: ignore[attr-defined]
     elif op is FilterOp.BETWEEN:
         if type(raw) not in (list, tuple) or len(raw) != 2:  # type: ignore[arg-type]
@@ -243,8 +262,10 @@ def _condition(item: tuple[object, ...], columns: Mapping[str, ColumnInfo]) -> C
     if op in (FilterOp.EQ, FilterOp.NE, FilterOp.IN) and info.categories is not None:
         declared = set(info.categories)
         if any(v not in declared for v in values):
-            raise InvalidQuery(f"where(): column {name!r} has public categories: every value "
-                               f"compared with it must be one of them")
+            raise InvalidQuery(
+                f"where(): column {name!r} has public categories: every value "
+                f"compared with it must be one of them"
+            )
     return Condition(name, op, values, info.type)
 
 
@@ -253,8 +274,9 @@ def _filter_column(name: str, columns: Mapping[str, ColumnInfo]) -> ColumnInfo:
     if info is None:
         raise InvalidQuery(f"where(): the dataset has no column {name!r}")
     if info.classification is Classification.IDENTIFIER:
-        raise InvalidQuery(f"where(): column {name!r} is an identifier: rows cannot be "
-                           "filtered on it")
+        raise InvalidQuery(
+            f"where(): column {name!r} is an identifier: rows cannot be filtered on it"
+        )
     return info
 
 
@@ -266,28 +288,30 @@ def _literal(value: object, info: ColumnInfo) -> Literal:
             return value
         if type(value) is float and math.isfinite(value):
             return value
-        raise InvalidQuery(f"where(): column {name!r} is numeric: compare it with a finite "
-                           "number")
+        raise InvalidQuery(f"where(): column {name!r} is numeric: compare it with a finite number")
     if kind is ColumnType.BOOL:
         if type(value) is not bool:
-            raise InvalidQuery(f"where(): column {name!r} is bool: compare it with True or "
-                               "False")
+            raise InvalidQuery(f"where(): column {name!r} is bool: compare it with True or False")
         return value
     if kind is ColumnType.STRING:
         if type(value) is not str or len(value) > MAX_TEXT:
-            raise InvalidQuery(f"where(): column {name!r} holds text: compare it with a "
-                               f"text of at most {MAX_TEXT} characters")
+            raise InvalidQuery(
+                f"where(): column {name!r} holds text: compare it with a "
+                f"text of at most {MAX_TEXT} characters"
+            )
         return value
     if type(value) is not str or len(value) > 64:
-        raise InvalidQuery(f"where(): column {name!r} is a {kind}: compare it with an ISO "
-                           "text such as 2024-01-31")
+        raise InvalidQuery(
+            f"where(): column {name!r} is a {kind}: compare it with an ISO text such as 2024-01-31"
+        )
     try:
         if kind is ColumnType.DATE:
             return date.fromisoformat(value)
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise InvalidQuery(f"where(): column {name!r} is a {kind}: a value is not an ISO "
-                           "date or time") from None
+        raise InvalidQuery(
+            f"where(): column {name!r} is a {kind}: a value is not an ISO date or time"
+        ) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
@@ -297,8 +321,11 @@ def _literal(value: object, info: ColumnInfo) -> Literal:
 def keep_mask(node: Filter, table: pa.Table) -> pa.Array:
     """Which rows of ``table`` the filter keeps (true only where it is true)."""
     mask = _evaluate(node, table)
-    return pc.fill_null(mask, False).combine_chunks() if isinstance(mask, pa.ChunkedArray) \
+    return (
+        pc.fill_null(mask, False).combine_chunks()
+        if isinstance(mask, pa.ChunkedArray)
         else pc.fill_null(mask, False)
+    )
 
 
 def _evaluate(node: Filter, table: pa.Table) -> pa.ChunkedArray:
@@ -369,7 +396,9 @@ def _value_set(condition: Condition, values: pa.Array) -> tuple[pa.Array, pa.Arr
         return pa.array(list(items), values.type), values
     if kind in (ColumnType.INT64, ColumnType.FLOAT64):
         if pa.types.is_floating(values.type) or any(isinstance(v, float) for v in items):
-            return (pa.array([float(v) for v in items], pa.float64()),
-                    pc.cast(values, pa.float64()))
+            return (
+                pa.array([float(v) for v in items], pa.float64()),
+                pc.cast(values, pa.float64()),
+            )
         return pa.array(list(items), pa.int64()), values
     return pa.array(list(items), values.type), values

@@ -43,7 +43,7 @@ GRID_BITS = 30
 
 def _step_for(magnitude: float) -> float:
     if magnitude <= 0 or not math.isfinite(magnitude):
-        return 2.0 ** -GRID_BITS
+        return 2.0**-GRID_BITS
     return 2.0 ** (math.ceil(math.log2(magnitude)) - GRID_BITS)
 
 
@@ -82,8 +82,7 @@ class Grid:
         step = _step_for(max(abs(lower), abs(upper)))
         offset = float(offset_units) * step  # exact: an integer times a power of two
         magnitude = max(abs(lower - offset), abs(upper - offset))
-        return cls(lower, upper, offset, step, _step_for(magnitude * magnitude),
-                   int(offset_units))
+        return cls(lower, upper, offset, step, _step_for(magnitude * magnitude), int(offset_units))
 
     @property
     def raw_key(self) -> tuple[float, float, float]:
@@ -145,15 +144,15 @@ class Grid:
         return float(units) * self.square_step
 
 
-def _divide_by_power_of_two(values: np.ndarray, step: float,
-                            out: np.ndarray | None = None) -> np.ndarray:
+def _divide_by_power_of_two(
+    values: np.ndarray, step: float, out: np.ndarray | None = None
+) -> np.ndarray:
     """``values / step`` for a power-of-two ``step``, as a multiplication when ``1 / step``
     is exact: both then round the same real number, so the results are bit for bit equal
     (and multiplying is faster).
     """
     reciprocal = 1.0 / step
-    if math.isfinite(reciprocal) and reciprocal * step == 1.0 and \
-            math.frexp(reciprocal)[0] == 0.5:
+    if math.isfinite(reciprocal) and reciprocal * step == 1.0 and math.frexp(reciprocal)[0] == 0.5:
         product: np.ndarray = np.multiply(values, reciprocal, out=out)
         return product
     quotient: np.ndarray = np.divide(values, step, out=out)

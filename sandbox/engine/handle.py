@@ -172,20 +172,29 @@ class QueryEngine:
                 raise AccessRefused(f"dataset {name!r} is not open: it cannot be queried")
             version = version_row(session, row, None)
             info = QueriedVersion(
-                name=name, version=version.version, path=version.storage_path,
-                sha256=version.sha256, row_count=version.row_count,
-                dictionary=metadata.dictionary, catalog_privacy_unit=metadata.privacy_unit,
+                name=name,
+                version=version.version,
+                path=version.storage_path,
+                sha256=version.sha256,
+                row_count=version.row_count,
+                dictionary=metadata.dictionary,
+                catalog_privacy_unit=metadata.privacy_unit,
             )
         return DatasetHandle(self, info, policy)
 
 
 def _check_effective(policy: Policy) -> None:
-    missing = [name for name in ("contribution_bound", "accounting", "per_query_cap", "delta")
-               if getattr(policy, name) is None]
+    missing = [
+        name
+        for name in ("contribution_bound", "accounting", "per_query_cap", "delta")
+        if getattr(policy, name) is None
+    ]
     rules = policy.row_count
-    missing += [f"row_count.{name}" for name in
-                ("min_count", "rounding", "suppression_threshold", "max_output_cells")
-                if getattr(rules, name) is None]
+    missing += [
+        f"row_count.{name}"
+        for name in ("min_count", "rounding", "suppression_threshold", "max_output_cells")
+        if getattr(rules, name) is None
+    ]
     if missing:
         raise InvalidRequest(f"the query engine needs an effective policy; unset: {missing}")
     assert policy.contribution_bound is not None
@@ -209,9 +218,15 @@ class GroupedHandle(Aggregates):
 class DatasetHandle(Aggregates):
     """A DP handle on one dataset version (see the module docstring)."""
 
-    def __init__(self, engine: QueryEngine, info: QueriedVersion, policy: Policy,
-                 shape: Shape | None = None, root: DatasetHandle | None = None,
-                 source: JoinSource | None = None) -> None:
+    def __init__(
+        self,
+        engine: QueryEngine,
+        info: QueriedVersion,
+        policy: Policy,
+        shape: Shape | None = None,
+        root: DatasetHandle | None = None,
+        source: JoinSource | None = None,
+    ) -> None:
         self._dataset = self
         self._keys = ()
         self.shape = shape or Shape()
@@ -227,8 +242,10 @@ class DatasetHandle(Aggregates):
         if source is not None:
             self.privacy_unit = source.unit
         if self.privacy_unit is not None and self.privacy_unit not in info.dictionary.by_name:
-            raise InvalidRequest(f"the privacy unit column {self.privacy_unit!r} is not a "
-                                 f"column of dataset {info.name!r}")
+            raise InvalidRequest(
+                f"the privacy unit column {self.privacy_unit!r} is not a "
+                f"column of dataset {info.name!r}"
+            )
         assert policy.contribution_bound is not None
         self.contribution_bound = policy.contribution_bound if self.privacy_unit else 1
         """Most rows one privacy unit contributes after bounding (1 without a unit; the
@@ -259,32 +276,38 @@ class DatasetHandle(Aggregates):
         """One more derived column, from its wire form (see :mod:`sandbox.engine.derived`)."""
         return self._shaped(self.shape.derive(spec, self.info.dictionary))
 
-    def bin(self, column: object, edges: object, *, name: object = None,
-            labels: object = None) -> DatasetHandle:
+    def bin(
+        self, column: object, edges: object, *, name: object = None, labels: object = None
+    ) -> DatasetHandle:
         """A column ``name`` (default ``<column>_bin``) of the bin of ``column`` in ``edges``."""
-        return self.derive({"kind": "bin", "column": column, "edges": edges, "name": name,
-                            "labels": labels})
+        return self.derive(
+            {"kind": "bin", "column": column, "edges": edges, "name": name, "labels": labels}
+        )
 
-    def map(self, column: object, mapping: object, *, name: object = None,
-            default: object = None) -> DatasetHandle:
+    def map(
+        self, column: object, mapping: object, *, name: object = None, default: object = None
+    ) -> DatasetHandle:
         """A column ``name`` (default ``<column>_group``) of coarser categories of ``column``."""
-        return self.derive({"kind": "map", "column": column, "mapping": mapping,
-                            "name": name, "default": default})
+        return self.derive(
+            {"kind": "map", "column": column, "mapping": mapping, "name": name, "default": default}
+        )
 
-    def date_part(self, column: object, part: object, *, name: object = None,
-                  years: object = None) -> DatasetHandle:
+    def date_part(
+        self, column: object, part: object, *, name: object = None, years: object = None
+    ) -> DatasetHandle:
         """A column ``name`` (default ``<column>_<part>``) of a part of a date column."""
-        return self.derive({"kind": "date_part", "column": column, "part": part,
-                            "name": name, "years": years})
+        return self.derive(
+            {"kind": "date_part", "column": column, "part": part, "name": name, "years": years}
+        )
 
     def _shaped(self, shape: Shape) -> DatasetHandle:
-        return DatasetHandle(self.engine, self.info, self.policy, shape, self._root,
-                             self.source)
+        return DatasetHandle(self.engine, self.info, self.policy, shape, self._root, self.source)
 
     # --- joins (before the shape; see sandbox.engine.joined) -----------------------------
 
-    def join(self, other: object, *, on: object = None, truncate: object = None,
-             bound: object = None) -> DatasetHandle:
+    def join(
+        self, other: object, *, on: object = None, truncate: object = None, bound: object = None
+    ) -> DatasetHandle:
         """The rows of this dataset joined with another granted dataset on their shared
         privacy unit ``on``, each side truncated to ``truncate`` rows per unit (one number,
         or one per side; default each one's contribution bound) and, with ``bound``, the
@@ -294,8 +317,9 @@ class DatasetHandle(Aggregates):
 
         return join_private(self, other, on, truncate, bound)
 
-    def join_public(self, table: object, *, on: object = None, how: object = "inner"
-                    ) -> DatasetHandle:
+    def join_public(
+        self, table: object, *, on: object = None, how: object = "inner"
+    ) -> DatasetHandle:
         """The rows joined with the public lookup table ``table`` (an unconditional dataset)
         on the column ``on`` both have; ``how="left"`` keeps rows without a match.
         """
@@ -321,9 +345,15 @@ class DatasetHandle(Aggregates):
         if self._bounded is None:
             store = self.engine.platform.store
             self._bounded = bounded_version(
-                store.filesystem, store.root, self.info.path, self.info.sha256,
-                self.privacy_unit, self.contribution_bound, self.info.row_count,
-                self.engine.pool, rows_per_bucket=self.engine.rows_per_bucket,
+                store.filesystem,
+                store.root,
+                self.info.path,
+                self.info.sha256,
+                self.privacy_unit,
+                self.contribution_bound,
+                self.info.row_count,
+                self.engine.pool,
+                rows_per_bucket=self.engine.rows_per_bucket,
             )
         return self._bounded
 
@@ -338,8 +368,13 @@ class DatasetHandle(Aggregates):
 
     def _run(self, query: Query) -> Release:
         query = replace(query, shape=self.shape)
-        plan = plan_query(query, self.policy, self.contribution_bound, self.privacy_unit,
-                          self.source.steps if self.source is not None else ())
+        plan = plan_query(
+            query,
+            self.policy,
+            self.contribution_bound,
+            self.privacy_unit,
+            self.source.steps if self.source is not None else (),
+        )
         cost = plan.cost
         check_query_cost(self.policy, cost)
         engine = self.engine
@@ -359,29 +394,50 @@ class DatasetHandle(Aggregates):
         purpose = _purpose(self.info, query, self.source)
         charges: tuple[Charge, ...]
         if len(charged) == 1:
-            charges = (engine.ledger.spend(engine.grant, charged[0], cost, purpose,
-                                           engine.actor, accounting=accounting, job=engine.job,
-                                           call=query.operation.value),)
+            charges = (
+                engine.ledger.spend(
+                    engine.grant,
+                    charged[0],
+                    cost,
+                    purpose,
+                    engine.actor,
+                    accounting=accounting,
+                    job=engine.job,
+                    call=query.operation.value,
+                ),
+            )
         else:  # a join: every dataset it reads pays the whole cost, all in one transaction
-            charges = engine.ledger.spend_jointly(engine.grant, charged, cost, purpose,
-                                                  engine.actor, accounting=accounting,
-                                                  job=engine.job, call=query.operation.value)
+            charges = engine.ledger.spend_jointly(
+                engine.grant,
+                charged,
+                cost,
+                purpose,
+                engine.actor,
+                accounting=accounting,
+                job=engine.job,
+                call=query.operation.value,
+            )
         charge = charges[0]
         partial_plan = partial_plan_of(plan)
         # The bounded copy is determined by the immutable version, the unit and the bound.
         data = (self.info.sha256, self.privacy_unit, self.contribution_bound)
         partial: Partial | None
         if query.distinct is not None:  # distinct values: their own scan, never memoised
-            partial = distinct_partial(engine.pool, engine.platform.store.filesystem,
-                                       bounded.fragments, partial_plan, query.distinct.name)
+            partial = distinct_partial(
+                engine.pool,
+                engine.platform.store.filesystem,
+                bounded.fragments,
+                partial_plan,
+                query.distinct.name,
+            )
         else:
             partial = engine._memo.get(data, partial_plan)
             if partial is None:
-                partial = run_partials(engine.pool, engine.platform.store.filesystem,
-                                       bounded.fragments, partial_plan)
+                partial = run_partials(
+                    engine.pool, engine.platform.store.filesystem, bounded.fragments, partial_plan
+                )
                 engine._memo.put(data, partial_plan, partial)
-        noised = noise_and_rules(plan, partial, self.policy.row_count,
-                                 self.info.dictionary)
+        noised = noise_and_rules(plan, partial, self.policy.row_count, self.info.dictionary)
         # A suspension that came while computing freezes the release: the charge stays
         # spent (wasted), the output never leaves.
         self._refuse_if_suspended()
@@ -389,17 +445,27 @@ class DatasetHandle(Aggregates):
             engine.ledger.release(paid.id, engine.actor)
         column = query.value or query.histogram or query.distinct
         report = ReleaseReport(
-            dataset=self.info.name, version=self.info.version, operation=query.operation,
+            dataset=self.info.name,
+            version=self.info.version,
+            operation=query.operation,
             column=column.name if column is not None else None,
-            keys=tuple(k.name for k in query.keys), accounting=accounting, cost=cost,
+            keys=tuple(k.name for k in query.keys),
+            accounting=accounting,
+            cost=cost,
             charged=charge.cost,
-            mechanisms=tuple(MechanismReport(part, c.mechanism, c.scale, c.charge, c.threshold,
-                                             loss=c.cost)
-                             for part, c in plan.parts.items()),
-            privacy_unit=self.privacy_unit, contribution_bound=self.contribution_bound,
-            partition_selection=plan.selection, groups_released=noised.groups,
-            suppressed=noised.row_count.suppressed, truncated=noised.truncated,
-            row_count=noised.row_count, charge_id=charge.id, transformations=plan.steps,
+            mechanisms=tuple(
+                MechanismReport(part, c.mechanism, c.scale, c.charge, c.threshold, loss=c.cost)
+                for part, c in plan.parts.items()
+            ),
+            privacy_unit=self.privacy_unit,
+            contribution_bound=self.contribution_bound,
+            partition_selection=plan.selection,
+            groups_released=noised.groups,
+            suppressed=noised.row_count.suppressed,
+            truncated=noised.truncated,
+            row_count=noised.row_count,
+            charge_id=charge.id,
+            transformations=plan.steps,
             statistics=tuple(s.value for s in query.statistics),
             joins=self.source.joins if self.source is not None else (),
             charge_ids=tuple(paid.id for paid in charges) if len(charges) > 1 else (),

@@ -112,12 +112,12 @@ def join_private_tables(left: pa.Table, right: pa.Table, job: PrivateJoinJob) ->
     """
     left = _renamed(left, job.left).append_column(LEFT_ROW, _positions(left.num_rows))
     right = _renamed(right, ((job.unit, job.unit), *job.right)).append_column(
-        RIGHT_ROW, _positions(right.num_rows))
+        RIGHT_ROW, _positions(right.num_rows)
+    )
     joined = left.join(right, keys=job.unit, join_type="inner", use_threads=False)
     if job.bound is not None and joined.num_rows:
         joined = joined.sort_by([(LEFT_ROW, "ascending"), (RIGHT_ROW, "ascending")])
-        joined = joined.filter(pa.array(keep_mask(joined[job.unit].combine_chunks(),
-                                                  job.bound)))
+        joined = joined.filter(pa.array(keep_mask(joined[job.unit].combine_chunks(), job.bound)))
     return joined.select([name for _, name in job.left] + [name for _, name in job.right])
 
 
@@ -147,15 +147,20 @@ def _read(filesystem: pafs.FileSystem, fragment: Fragment) -> pa.Table:
 def _write(filesystem: pafs.FileSystem, table: pa.Table, out_path: str) -> tuple[str, int]:
     if table.num_rows == 0:
         return out_path, 0
-    pq.write_table(table, out_path, filesystem=filesystem, compression="lz4",
-                   row_group_size=ROW_GROUP_ROWS)
+    pq.write_table(
+        table, out_path, filesystem=filesystem, compression="lz4", row_group_size=ROW_GROUP_ROWS
+    )
     with filesystem.open_input_file(out_path) as handle:
         return out_path, int(pq.ParquetFile(handle).metadata.num_row_groups)
 
 
-def join_bucket(filesystem: pafs.FileSystem, left: Sequence[Fragment],
-                right: Sequence[Fragment], job: PrivateJoinJob, out_path: str
-                ) -> tuple[str, int]:
+def join_bucket(
+    filesystem: pafs.FileSystem,
+    left: Sequence[Fragment],
+    right: Sequence[Fragment],
+    job: PrivateJoinJob,
+    out_path: str,
+) -> tuple[str, int]:
     """Join one bucket's two sides and write the fragment (a task); ``(path, row groups)``."""
     if not left or not right:
         return out_path, 0
@@ -164,8 +169,13 @@ def join_bucket(filesystem: pafs.FileSystem, left: Sequence[Fragment],
     return _write(filesystem, join_private_tables(left_table, right_table, job), out_path)
 
 
-def join_public_fragment(filesystem: pafs.FileSystem, fragment: Fragment, table_path: str,
-                         job: PublicJoinJob, out_path: str) -> tuple[str, int]:
+def join_public_fragment(
+    filesystem: pafs.FileSystem,
+    fragment: Fragment,
+    table_path: str,
+    job: PublicJoinJob,
+    out_path: str,
+) -> tuple[str, int]:
     """Join one fragment with the public table, batch by batch (a task)."""
     columns = [job.on] + [stored for stored, _ in job.table]
     with filesystem.open_input_file(table_path) as handle:
@@ -179,8 +189,9 @@ def join_public_fragment(filesystem: pafs.FileSystem, fragment: Fragment, table_
             if joined.num_rows == 0:
                 continue
             if writer is None:
-                writer = pq.ParquetWriter(out_path, joined.schema, filesystem=filesystem,
-                                          compression="lz4")
+                writer = pq.ParquetWriter(
+                    out_path, joined.schema, filesystem=filesystem, compression="lz4"
+                )
             writer.write_table(joined, row_group_size=ROW_GROUP_ROWS)
     finally:
         if writer is not None:
@@ -194,17 +205,26 @@ def join_public_fragment(filesystem: pafs.FileSystem, fragment: Fragment, table_
 # --- building and keeping the joined copy ----------------------------------------------------
 
 
-def buckets_for(left_rows: int, right_rows: int, job: PrivateJoinJob,
-                rows_per_bucket: int = ROWS_PER_BUCKET) -> int:
+def buckets_for(
+    left_rows: int, right_rows: int, job: PrivateJoinJob, rows_per_bucket: int = ROWS_PER_BUCKET
+) -> int:
     """How many buckets keep a bucket's two sides and their join near ``rows_per_bucket``."""
     joined = min(left_rows, right_rows) * job.multiplicity
     return max(1, math.ceil((left_rows + right_rows + joined) / rows_per_bucket))
 
 
-def joined_private(filesystem: pafs.FileSystem, root: str, digest: str,
-                   left: BoundedVersion, right: BoundedVersion, rows: tuple[int, int],
-                   job: PrivateJoinJob, pool: TaskPool, *,
-                   rows_per_bucket: int = ROWS_PER_BUCKET) -> BoundedVersion:
+def joined_private(
+    filesystem: pafs.FileSystem,
+    root: str,
+    digest: str,
+    left: BoundedVersion,
+    right: BoundedVersion,
+    rows: tuple[int, int],
+    job: PrivateJoinJob,
+    pool: TaskPool,
+    *,
+    rows_per_bucket: int = ROWS_PER_BUCKET,
+) -> BoundedVersion:
     """The joined fragments of two truncated sides, built on first use and kept."""
     most = left.contribution_bound * right.contribution_bound
     rows_per_unit = most if job.bound is None else min(job.bound, most)
@@ -216,14 +236,19 @@ def joined_private(filesystem: pafs.FileSystem, root: str, digest: str,
         else:
             parts = f"{temporary}/parts"
             filesystem.create_dir(parts, recursive=True)
-            split = [_partition(filesystem, side.fragments, job.unit, buckets,
-                                f"{parts}/{name}", pool)
-                     for name, side in (("left", left), ("right", right))]
+            split = [
+                _partition(filesystem, side.fragments, job.unit, buckets, f"{parts}/{name}", pool)
+                for name, side in (("left", left), ("right", right))
+            ]
             sides = list(zip(split[0], split[1], strict=True))
-        written = pool.map(join_bucket, [
-            (filesystem, lefts, rights, job, f"{temporary}/fragment-{index:05d}.parquet")
-            for index, (lefts, rights) in enumerate(sides) if lefts and rights
-        ])
+        written = pool.map(
+            join_bucket,
+            [
+                (filesystem, lefts, rights, job, f"{temporary}/fragment-{index:05d}.parquet")
+                for index, (lefts, rights) in enumerate(sides)
+                if lefts and rights
+            ],
+        )
         if buckets > 1:
             filesystem.delete_dir(f"{temporary}/parts")
         return written
@@ -231,16 +256,25 @@ def joined_private(filesystem: pafs.FileSystem, root: str, digest: str,
     return _kept(filesystem, root, digest, rows_per_unit, build)
 
 
-def _partition(filesystem: pafs.FileSystem, fragments: Sequence[Fragment], unit: str,
-               buckets: int, directory: str, pool: TaskPool) -> list[list[Fragment]]:
+def _partition(
+    filesystem: pafs.FileSystem,
+    fragments: Sequence[Fragment],
+    unit: str,
+    buckets: int,
+    directory: str,
+    pool: TaskPool,
+) -> list[list[Fragment]]:
     """One side's fragments split into per-bucket parts (in fragment order, so in file
     order within each unit).
     """
     filesystem.create_dir(directory, recursive=True)
-    written = pool.map(partition_chunk, [
-        (filesystem, fragment, unit, buckets, directory, index)
-        for index, fragment in enumerate(fragments)
-    ])
+    written = pool.map(
+        partition_chunk,
+        [
+            (filesystem, fragment, unit, buckets, directory, index)
+            for index, fragment in enumerate(fragments)
+        ],
+    )
     by_bucket: list[list[Fragment]] = [[] for _ in range(buckets)]
     for parts in written:
         for bucket, path in parts:
@@ -248,23 +282,36 @@ def _partition(filesystem: pafs.FileSystem, fragments: Sequence[Fragment], unit:
     return by_bucket
 
 
-def joined_public(filesystem: pafs.FileSystem, root: str, digest: str,
-                  source: BoundedVersion, table_path: str, job: PublicJoinJob,
-                  pool: TaskPool) -> BoundedVersion:
+def joined_public(
+    filesystem: pafs.FileSystem,
+    root: str,
+    digest: str,
+    source: BoundedVersion,
+    table_path: str,
+    job: PublicJoinJob,
+    pool: TaskPool,
+) -> BoundedVersion:
     """The fragments of ``source`` joined with a public table, built on first use and kept."""
+
     def build(temporary: str) -> list[tuple[str, int]]:
-        return pool.map(join_public_fragment, [
-            (filesystem, fragment, table_path, job,
-             f"{temporary}/fragment-{index:05d}.parquet")
-            for index, fragment in enumerate(source.fragments)
-        ])
+        return pool.map(
+            join_public_fragment,
+            [
+                (filesystem, fragment, table_path, job, f"{temporary}/fragment-{index:05d}.parquet")
+                for index, fragment in enumerate(source.fragments)
+            ],
+        )
 
-    return _kept(filesystem, root, digest, source.contribution_bound * job.multiplicity,
-                 build)
+    return _kept(filesystem, root, digest, source.contribution_bound * job.multiplicity, build)
 
 
-def _kept(filesystem: pafs.FileSystem, root: str, digest: str, rows_per_unit: int,
-          build: Callable[[str], list[tuple[str, int]]]) -> BoundedVersion:
+def _kept(
+    filesystem: pafs.FileSystem,
+    root: str,
+    digest: str,
+    rows_per_unit: int,
+    build: Callable[[str], list[tuple[str, int]]],
+) -> BoundedVersion:
     """The copy named ``digest``: loaded if complete, else built in a temporary directory
     that is renamed into place (a concurrent builder's copy is as good as ours).
     """
@@ -277,9 +324,14 @@ def _kept(filesystem: pafs.FileSystem, root: str, digest: str, rows_per_unit: in
     filesystem.create_dir(temporary, recursive=True)
     try:
         written = build(temporary)
-        manifest = {"format": 1, "fragments": [
-            {"file": path.rsplit("/", 1)[1], "row_groups": groups}
-            for path, groups in written if groups > 0]}
+        manifest = {
+            "format": 1,
+            "fragments": [
+                {"file": path.rsplit("/", 1)[1], "row_groups": groups}
+                for path, groups in written
+                if groups > 0
+            ],
+        }
         with filesystem.open_output_stream(f"{temporary}/{MANIFEST}") as stream:
             stream.write(json.dumps(manifest).encode())
         try:
@@ -296,8 +348,7 @@ def _kept(filesystem: pafs.FileSystem, root: str, digest: str, rows_per_unit: in
     return loaded
 
 
-def _load(filesystem: pafs.FileSystem, directory: str, rows_per_unit: int
-          ) -> BoundedVersion | None:
+def _load(filesystem: pafs.FileSystem, directory: str, rows_per_unit: int) -> BoundedVersion | None:
     path = f"{directory}/{MANIFEST}"
     if filesystem.get_file_info(path).type != pafs.FileType.File:
         return None

@@ -70,8 +70,7 @@ def refuse(call: str, text: str) -> InvalidQuery:
     return InvalidQuery(f"{call}(): {text}")
 
 
-def key_column(call: str, on: object, dictionary: DataDictionary, dataset: str
-               ) -> ColumnSpec:
+def key_column(call: str, on: object, dictionary: DataDictionary, dataset: str) -> ColumnSpec:
     """The join key ``on`` in the dictionary of ``dataset``."""
     if on is None:
         raise refuse(call, "needs on=<the column to join on>")
@@ -85,16 +84,21 @@ def key_column(call: str, on: object, dictionary: DataDictionary, dataset: str
     return spec
 
 
-def same_key_type(call: str, left: ColumnSpec, right: ColumnSpec, datasets: tuple[str, str]
-                  ) -> None:
+def same_key_type(
+    call: str, left: ColumnSpec, right: ColumnSpec, datasets: tuple[str, str]
+) -> None:
     """Refuse a key whose two columns have different types (they would never match)."""
     if left.type is not right.type:
-        raise refuse(call, f"column {left.name!r} is {left.type} in {datasets[0]!r} and "
-                           f"{right.type} in {datasets[1]!r}: the key must have one type")
+        raise refuse(
+            call,
+            f"column {left.name!r} is {left.type} in {datasets[0]!r} and "
+            f"{right.type} in {datasets[1]!r}: the key must have one type",
+        )
 
 
-def truncation_of(value: object, bounds: tuple[int, int], datasets: tuple[str, str]
-                  ) -> tuple[int, int]:
+def truncation_of(
+    value: object, bounds: tuple[int, int], datasets: tuple[str, str]
+) -> tuple[int, int]:
     """``truncate``: ``None`` (each side's contribution bound), ``k`` or ``[k_l, k_r]``."""
     if value is None:
         return bounds
@@ -103,15 +107,18 @@ def truncation_of(value: object, bounds: tuple[int, int], datasets: tuple[str, s
     elif type(value) in (list, tuple) and len(value) == 2:  # type: ignore[arg-type]
         chosen = tuple(value)  # type: ignore[arg-type]
     else:
-        raise refuse(PRIVATE, "truncate must be a number of rows per unit, or a list of "
-                              "two (one per side)")
+        raise refuse(
+            PRIVATE, "truncate must be a number of rows per unit, or a list of two (one per side)"
+        )
     out: list[int] = []
     for k, most, name in zip(chosen, bounds, datasets, strict=True):
         if type(k) is not int or k < 1:
             raise refuse(PRIVATE, "truncate takes whole numbers of rows of at least 1")
         if k > most:
-            raise refuse(PRIVATE, f"truncate for {name!r} may be at most its policy's "
-                                  f"contribution bound ({most})")
+            raise refuse(
+                PRIVATE,
+                f"truncate for {name!r} may be at most its policy's contribution bound ({most})",
+            )
         out.append(k)
     return out[0], out[1]
 
@@ -132,8 +139,9 @@ def how_of(value: object) -> str:
     return value
 
 
-def merged(call: str, left: DataDictionary, right: Sequence[ColumnSpec], on: str
-           ) -> tuple[DataDictionary, Renaming, Renaming]:
+def merged(
+    call: str, left: DataDictionary, right: Sequence[ColumnSpec], on: str
+) -> tuple[DataDictionary, Renaming, Renaming]:
     """The joined rows' dictionary: the left columns, then the right ones but its key.
 
     Returns the dictionary and the two sides' renamings (``(stored, joined)`` names).
@@ -143,56 +151,73 @@ def merged(call: str, left: DataDictionary, right: Sequence[ColumnSpec], on: str
     taken = {spec.name for spec in left.columns} | {spec.name for spec in right}
     columns: list[ColumnSpec] = []
     renamings: list[list[tuple[str, str]]] = [[], []]
-    for side, (specs, suffix) in enumerate(((left.columns, SUFFIXES[0]),
-                                            (right, SUFFIXES[1]))):
+    for side, (specs, suffix) in enumerate(((left.columns, SUFFIXES[0]), (right, SUFFIXES[1]))):
         for spec in specs:
             name = spec.name
             if name in shared:
                 name = spec.name + suffix
                 if name in taken or not COLUMN_NAME.match(name):
-                    raise refuse(call, f"column {spec.name!r} is on both sides and cannot "
-                                       f"be renamed {name!r} (that name is taken or too "
-                                       "long)")
+                    raise refuse(
+                        call,
+                        f"column {spec.name!r} is on both sides and cannot "
+                        f"be renamed {name!r} (that name is taken or too "
+                        "long)",
+                    )
             columns.append(replace(spec, name=name))
             renamings[side].append((spec.name, name))
     return (DataDictionary(tuple(columns)), tuple(renamings[0]), tuple(renamings[1]))
 
 
-def private_steps(datasets: tuple[str, str], unit: str, truncate: tuple[int, int],
-                  bound: int | None) -> tuple[StabilityStep, ...]:
+def private_steps(
+    datasets: tuple[str, str], unit: str, truncate: tuple[int, int], bound: int | None
+) -> tuple[StabilityStep, ...]:
     """The private join's transformations, each with the most rows a unit has after it."""
     k_left, k_right = truncate
     most = k_left * k_right
-    detail: dict[str, Any] = {"datasets": list(datasets), "on": unit,
-                              "truncate": [k_left, k_right]}
+    detail: dict[str, Any] = {"datasets": list(datasets), "on": unit, "truncate": [k_left, k_right]}
     steps = [
-        StabilityStep(f"truncate {datasets[0]} to {k_left} rows per {unit}", k_left,
-                      f"contribution bounding keeps at most {k_left} rows per unit"),
-        StabilityStep(f"truncate {datasets[1]} to {k_right} rows per {unit}", k_right,
-                      f"contribution bounding keeps at most {k_right} rows per unit"),
-        StabilityStep(f"join {datasets[0]} and {datasets[1]} on {unit}", most,
-                      f"documented bound (OpenDP's truncation and join maps are in its "
-                      f"Polars API, not installed): a unit's {k_left} rows meet at most its "
-                      f"{k_right}, {most} joined rows; no other unit's rows change",
-                      detail),
+        StabilityStep(
+            f"truncate {datasets[0]} to {k_left} rows per {unit}",
+            k_left,
+            f"contribution bounding keeps at most {k_left} rows per unit",
+        ),
+        StabilityStep(
+            f"truncate {datasets[1]} to {k_right} rows per {unit}",
+            k_right,
+            f"contribution bounding keeps at most {k_right} rows per unit",
+        ),
+        StabilityStep(
+            f"join {datasets[0]} and {datasets[1]} on {unit}",
+            most,
+            f"documented bound (OpenDP's truncation and join maps are in its "
+            f"Polars API, not installed): a unit's {k_left} rows meet at most its "
+            f"{k_right}, {most} joined rows; no other unit's rows change",
+            detail,
+        ),
     ]
     if bound is not None and bound < most:
-        steps.append(StabilityStep(f"bound joined rows by {unit}", bound,
-                                   f"contribution bounding keeps at most {bound} joined "
-                                   "rows per unit", {"bound": bound}))
+        steps.append(
+            StabilityStep(
+                f"bound joined rows by {unit}",
+                bound,
+                f"contribution bounding keeps at most {bound} joined rows per unit",
+                {"bound": bound},
+            )
+        )
     return tuple(steps)
 
 
-def public_step(distance: int, table: str, on: str, how: str, multiplicity: int
-                ) -> StabilityStep:
+def public_step(distance: int, table: str, on: str, how: str, multiplicity: int) -> StabilityStep:
     """The public join's transformation: ``distance`` rows become ``distance * m``."""
     rows = distance * multiplicity
     return StabilityStep(
-        f"join_public {table} on {on} ({how})", rows,
+        f"join_public {table} on {on} ({how})",
+        rows,
         f"documented bound (Tumult's PublicJoin stability; no OpenDP map without Polars): "
         f"each row meets at most {multiplicity} rows of {table} (its most rows per key, "
         f"public), so {distance} rows per unit become at most {rows}",
-        {"table": table, "on": on, "how": how, "rows_per_key": multiplicity})
+        {"table": table, "on": on, "how": how, "rows_per_key": multiplicity},
+    )
 
 
 def multiplicity_of(keys: pa.ChunkedArray, table: str, on: str) -> int:
@@ -201,13 +226,17 @@ def multiplicity_of(keys: pa.ChunkedArray, table: str, on: str) -> int:
     counts = pc.value_counts(valid).field("counts") if len(valid) else pa.array([], pa.int64())
     most = max(1, int(pc.max(counts).as_py() or 1)) if len(counts) else 1
     if most > MAX_MULTIPLICITY:
-        raise refuse(PUBLIC, f"table {table!r} has up to {most} rows per value of {on!r}; "
-                             f"a public table may have at most {MAX_MULTIPLICITY}")
+        raise refuse(
+            PUBLIC,
+            f"table {table!r} has up to {most} rows per value of {on!r}; "
+            f"a public table may have at most {MAX_MULTIPLICITY}",
+        )
     return most
 
 
-def public_columns(dictionary: DataDictionary, values: Mapping[str, pa.ChunkedArray]
-                   ) -> tuple[ColumnSpec, ...]:
+def public_columns(
+    dictionary: DataDictionary, values: Mapping[str, pa.ChunkedArray]
+) -> tuple[ColumnSpec, ...]:
     """The public table's columns, its text columns' values as declared categories.
 
     ``values`` holds the text columns without declared categories, read from the table

@@ -143,9 +143,15 @@ class Span:
         return stats.units - stats.values * self.low, stats.values * self.high - stats.units
 
 
-def plan_parts(accounting: Accounting, distance: int, budget: Fraction,
-               statistics: Sequence[Operation], grid: Grid | None, selection: bool,
-               delta: Fraction | None) -> dict[Part, Calibrated]:
+def plan_parts(
+    accounting: Accounting,
+    distance: int,
+    budget: Fraction,
+    statistics: Sequence[Operation],
+    grid: Grid | None,
+    selection: bool,
+    delta: Fraction | None,
+) -> dict[Part, Calibrated]:
     """The calibrated measurements of an ``agg`` (see the module doc).
 
     ``distance`` is the most rows one privacy unit changes in the aggregated rows;
@@ -156,22 +162,27 @@ def plan_parts(accounting: Accounting, distance: int, budget: Fraction,
     parts: dict[Part, Calibrated] = {}
     if selection:
         assert delta is not None
-        parts[Part.COUNT] = partition_selection(accounting, distance,
-                                                budget * shares[Part.COUNT], delta)
+        parts[Part.COUNT] = partition_selection(
+            accounting, distance, budget * shares[Part.COUNT], delta
+        )
     elif Part.COUNT in shares:
         parts[Part.COUNT] = integer_noise(accounting, distance, budget * shares[Part.COUNT])
     if Part.SIDES in shares:
         assert grid is not None
         span = Span.of(grid)
         if span.width < 1:
-            raise InvalidQuery("agg(): lower and upper are too close together: they must "
-                               "differ by more than the fixed-point grid's step")
-        parts[Part.SIDES] = integer_noise(accounting, distance * span.width,
-                                          budget * shares[Part.SIDES])
+            raise InvalidQuery(
+                "agg(): lower and upper are too close together: they must "
+                "differ by more than the fixed-point grid's step"
+            )
+        parts[Part.SIDES] = integer_noise(
+            accounting, distance * span.width, budget * shares[Part.SIDES]
+        )
     if Part.SQUARES in shares:
         assert grid is not None
-        parts[Part.SQUARES] = integer_noise(accounting, distance * grid.max_square_units,
-                                            budget * shares[Part.SQUARES])
+        parts[Part.SQUARES] = integer_noise(
+            accounting, distance * grid.max_square_units, budget * shares[Part.SQUARES]
+        )
     return parts
 
 
@@ -183,8 +194,13 @@ class JointValues:
     values: list[dict[str, float]]
 
 
-def joint_values(parts: dict[Part, Calibrated], grid: Grid, statistics: Sequence[Operation],
-                 stats: Sequence[GroupStats], selected: Sequence[int] | None) -> JointValues:
+def joint_values(
+    parts: dict[Part, Calibrated],
+    grid: Grid,
+    statistics: Sequence[Operation],
+    stats: Sequence[GroupStats],
+    selected: Sequence[int] | None,
+) -> JointValues:
     """Noise the sides (and squares) of every group once and derive the statistics.
 
     ``selected`` are the counts partition selection released (then they are the counts);

@@ -113,8 +113,9 @@ def _largest_float_at_most(value: Fraction) -> float:
     return result
 
 
-def _calibrate_scale(build: Callable[[float], Any], d_in: Any, first_guess: float,
-                     budget: Fraction) -> tuple[Any, float, PrivacyCost]:
+def _calibrate_scale(
+    build: Callable[[float], Any], d_in: Any, first_guess: float, budget: Fraction
+) -> tuple[Any, float, PrivacyCost]:
     """The smallest-found scale whose exact loss is at most ``budget``."""
     if budget <= 0:
         raise SandboxInternalError("a measurement needs a positive budget")
@@ -137,8 +138,9 @@ def _calibrate_scale(build: Callable[[float], Any], d_in: Any, first_guess: floa
     return meas, scale, cost
 
 
-def integer_noise(accounting: Accounting, sensitivity: int, budget: Fraction,
-                  *, vector: bool = True) -> Calibrated:
+def integer_noise(
+    accounting: Accounting, sensitivity: int, budget: Fraction, *, vector: bool = True
+) -> Calibrated:
     """Noise for an exact integer aggregate (a vector of them when ``vector``).
 
     ``sensitivity`` is the L1 (pure) or L2 (zCDP) distance between the aggregates of two
@@ -169,8 +171,9 @@ def integer_noise(accounting: Accounting, sensitivity: int, budget: Fraction,
     return Calibrated(meas, sensitivity, cost, name, scale, allotted=PrivacyCost(budget))
 
 
-def partition_selection(accounting: Accounting, contribution_bound: int, budget: Fraction,
-                        delta: Fraction) -> Calibrated:
+def partition_selection(
+    accounting: Accounting, contribution_bound: int, budget: Fraction, delta: Fraction
+) -> Calibrated:
     """Noisy counts of string keys, releasing only keys whose noisy count passes a threshold.
 
     The input is a ``dict[str, int]`` of exact counts per key; OpenDP's threshold mechanism
@@ -200,6 +203,7 @@ def partition_selection(accounting: Accounting, contribution_bound: int, budget:
     def build_at(threshold: int) -> Callable[[float], Any]:
         def build(scale: float) -> Any:
             return maker(domain, metric, scale=scale, threshold=threshold)
+
         return build
 
     # The loss depends on the scale only; calibrate it with a huge threshold first.
@@ -225,8 +229,9 @@ def partition_selection(accounting: Accounting, contribution_bound: int, budget:
     cost = _cost_of(meas.map(d_in))
     if cost.loss > budget or cost.delta > delta:
         raise SandboxInternalError("partition selection exceeded its budget")
-    return Calibrated(meas, d_in, cost, name, scale, threshold=high,
-                      allotted=PrivacyCost(budget, delta))
+    return Calibrated(
+        meas, d_in, cost, name, scale, threshold=high, allotted=PrivacyCost(budget, delta)
+    )
 
 
 def noisy_min(accounting: Accounting, score_sensitivity: int, budget: Fraction) -> Calibrated:
@@ -252,5 +257,11 @@ def noisy_min(accounting: Accounting, score_sensitivity: int, budget: Fraction) 
         return dp.m.make_noisy_max(domain, metric, measure, scale=scale, negate=True)
 
     meas, scale, cost = _calibrate_scale(build, score_sensitivity, guess, budget)
-    return Calibrated(meas, score_sensitivity, cost, "report noisy min (exponential)", scale,
-                      allotted=PrivacyCost(budget))
+    return Calibrated(
+        meas,
+        score_sensitivity,
+        cost,
+        "report noisy min (exponential)",
+        scale,
+        allotted=PrivacyCost(budget),
+    )

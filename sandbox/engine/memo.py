@@ -93,8 +93,9 @@ class PartialMemo:
                 self._groups -= len(old.partial)
             self._entries[key] = _Entry(plan, partial)
             self._groups += len(partial)
-            while self._entries and (len(self._entries) > self.max_entries
-                                     or self._groups > self.max_groups):
+            while self._entries and (
+                len(self._entries) > self.max_entries or self._groups > self.max_groups
+            ):
                 _, dropped = self._entries.popitem(last=False)
                 self._groups -= len(dropped.partial)
 

@@ -32,8 +32,11 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-QUANTILE_LEVELS = {Operation.MIN: Fraction(0), Operation.MAX: Fraction(1),
-                   Operation.MEDIAN: Fraction(1, 2)}
+QUANTILE_LEVELS = {
+    Operation.MIN: Fraction(0),
+    Operation.MAX: Fraction(1),
+    Operation.MEDIAN: Fraction(1, 2),
+}
 """The quantile each of ``min``, ``max`` and ``median`` is (Tumult Analytics' definitions)."""
 
 
@@ -59,27 +62,58 @@ class Aggregates:
         query = Query(Operation.COUNT, self._keys, epsilon_of(epsilon), delta_of(delta))
         return self._dataset._run(query)
 
-    def sum(self, column: object, *, lower: object = None, upper: object = None,
-            epsilon: object = None, delta: object = None) -> Release:
+    def sum(
+        self,
+        column: object,
+        *,
+        lower: object = None,
+        upper: object = None,
+        epsilon: object = None,
+        delta: object = None,
+    ) -> Release:
         """Noisy sum of ``column`` clamped to ``[lower, upper]``; nulls add nothing."""
         return self._dataset._run(
-            self._numeric(Operation.SUM, column, lower, upper, epsilon, delta))
+            self._numeric(Operation.SUM, column, lower, upper, epsilon, delta)
+        )
 
-    def mean(self, column: object, *, lower: object = None, upper: object = None,
-             epsilon: object = None, delta: object = None) -> Release:
+    def mean(
+        self,
+        column: object,
+        *,
+        lower: object = None,
+        upper: object = None,
+        epsilon: object = None,
+        delta: object = None,
+    ) -> Release:
         """Noisy mean of the non-null values of ``column`` clamped to ``[lower, upper]``."""
         return self._dataset._run(
-            self._numeric(Operation.MEAN, column, lower, upper, epsilon, delta))
+            self._numeric(Operation.MEAN, column, lower, upper, epsilon, delta)
+        )
 
-    def variance(self, column: object, *, lower: object = None, upper: object = None,
-                 epsilon: object = None, delta: object = None) -> Release:
+    def variance(
+        self,
+        column: object,
+        *,
+        lower: object = None,
+        upper: object = None,
+        epsilon: object = None,
+        delta: object = None,
+    ) -> Release:
         """Noisy (population) variance of the clamped non-null values of ``column``."""
         return self._dataset._run(
-            self._numeric(Operation.VARIANCE, column, lower, upper, epsilon, delta))
+            self._numeric(Operation.VARIANCE, column, lower, upper, epsilon, delta)
+        )
 
-    def quantile(self, column: object, q: object = None, *, lower: object = None,
-                 upper: object = None, epsilon: object = None, delta: object = None
-                 ) -> Release:
+    def quantile(
+        self,
+        column: object,
+        q: object = None,
+        *,
+        lower: object = None,
+        upper: object = None,
+        epsilon: object = None,
+        delta: object = None,
+    ) -> Release:
         """The ``q``-quantile of ``column``, chosen by the exponential mechanism."""
         dictionary = self._dataset.info.dictionary
         spec = column_of(dictionary, column, numeric=True)
@@ -87,13 +121,29 @@ class Aggregates:
             raise InvalidQuery("quantile needs q= (for example 0.5 for the median)")
         level = quantile_of(q)
         low, high = bounds_of(lower, upper, Operation.QUANTILE.value)
-        return self._dataset._run(Query(Operation.QUANTILE, self._keys, epsilon_of(epsilon),
-                                        delta_of(delta), value=spec, lower=low, upper=high,
-                                        q=level))
+        return self._dataset._run(
+            Query(
+                Operation.QUANTILE,
+                self._keys,
+                epsilon_of(epsilon),
+                delta_of(delta),
+                value=spec,
+                lower=low,
+                upper=high,
+                q=level,
+            )
+        )
 
-    def histogram(self, column: object, *, epsilon: object = None, bins: object = None,
-                  lower: object = None, upper: object = None, delta: object = None
-                  ) -> Release:
+    def histogram(
+        self,
+        column: object,
+        *,
+        epsilon: object = None,
+        bins: object = None,
+        lower: object = None,
+        upper: object = None,
+        delta: object = None,
+    ) -> Release:
         """Noisy counts per category (declared, or selected with ``delta``) or numeric bin."""
         spec = column_of(self._dataset.info.dictionary, column, numeric=False)
         edges: tuple[float, ...] | None = None
@@ -101,34 +151,65 @@ class Aggregates:
             edges = bin_edges(bins, lower, upper)
         else:
             if bins is not None or lower is not None or upper is not None:
-                raise InvalidQuery(f"column {spec.name!r} is categorical: bins and bounds "
-                                   "apply to numeric columns only")
+                raise InvalidQuery(
+                    f"column {spec.name!r} is categorical: bins and bounds "
+                    "apply to numeric columns only"
+                )
             key_column_allowed(spec)
             if any(k.name == spec.name for k in self._keys):
                 raise InvalidQuery(f"column {spec.name!r} is already a group key")
-        return self._dataset._run(Query(Operation.HISTOGRAM, self._keys, epsilon_of(epsilon),
-                                        delta_of(delta), histogram=spec, edges=edges))
+        return self._dataset._run(
+            Query(
+                Operation.HISTOGRAM,
+                self._keys,
+                epsilon_of(epsilon),
+                delta_of(delta),
+                histogram=spec,
+                edges=edges,
+            )
+        )
 
-    def min(self, column: object, *, lower: object = None, upper: object = None,
-            epsilon: object = None, delta: object = None) -> Release:
+    def min(
+        self,
+        column: object,
+        *,
+        lower: object = None,
+        upper: object = None,
+        epsilon: object = None,
+        delta: object = None,
+    ) -> Release:
         """DP minimum of ``column``: its 0-quantile (see :attr:`Operation.is_quantile`)."""
-        return self._dataset._run(self._level(Operation.MIN, column, lower, upper, epsilon,
-                                              delta))
+        return self._dataset._run(self._level(Operation.MIN, column, lower, upper, epsilon, delta))
 
-    def max(self, column: object, *, lower: object = None, upper: object = None,
-            epsilon: object = None, delta: object = None) -> Release:
+    def max(
+        self,
+        column: object,
+        *,
+        lower: object = None,
+        upper: object = None,
+        epsilon: object = None,
+        delta: object = None,
+    ) -> Release:
         """DP maximum of ``column``: its 1-quantile."""
-        return self._dataset._run(self._level(Operation.MAX, column, lower, upper, epsilon,
-                                              delta))
+        return self._dataset._run(self._level(Operation.MAX, column, lower, upper, epsilon, delta))
 
-    def median(self, column: object, *, lower: object = None, upper: object = None,
-               epsilon: object = None, delta: object = None) -> Release:
+    def median(
+        self,
+        column: object,
+        *,
+        lower: object = None,
+        upper: object = None,
+        epsilon: object = None,
+        delta: object = None,
+    ) -> Release:
         """DP median of ``column``: its 0.5-quantile."""
-        return self._dataset._run(self._level(Operation.MEDIAN, column, lower, upper,
-                                              epsilon, delta))
+        return self._dataset._run(
+            self._level(Operation.MEDIAN, column, lower, upper, epsilon, delta)
+        )
 
-    def count_distinct(self, column: object, *, epsilon: object = None,
-                       delta: object = None) -> Release:
+    def count_distinct(
+        self, column: object, *, epsilon: object = None, delta: object = None
+    ) -> Release:
         """Noisy number of distinct non-null values of ``column`` (per group).
 
         Any stored column but an identifier, or the privacy unit itself (distinct persons);
@@ -140,18 +221,33 @@ class Aggregates:
         if type(column) is str and column == unit:
             spec = dataset.info.dictionary.by_name[column]
         else:
-            spec = named(name, lambda: column_of(dataset.info.dictionary, column,
-                                                 numeric=False))
+            spec = named(name, lambda: column_of(dataset.info.dictionary, column, numeric=False))
         if any(k.name == spec.name for k in self._keys):
-            raise InvalidQuery(f"{name}(): column {spec.name!r} is a group key: its distinct "
-                               "count in each group is 1")
-        return dataset._run(Query(Operation.COUNT_DISTINCT, self._keys,
-                                  named(name, lambda: epsilon_of(epsilon)),
-                                  named(name, lambda: delta_of(delta)), distinct=spec,
-                                  distinct_of_unit=spec.name == unit))
+            raise InvalidQuery(
+                f"{name}(): column {spec.name!r} is a group key: its distinct "
+                "count in each group is 1"
+            )
+        return dataset._run(
+            Query(
+                Operation.COUNT_DISTINCT,
+                self._keys,
+                named(name, lambda: epsilon_of(epsilon)),
+                named(name, lambda: delta_of(delta)),
+                distinct=spec,
+                distinct_of_unit=spec.name == unit,
+            )
+        )
 
-    def agg(self, statistics: object, *, column: object = None, lower: object = None,
-            upper: object = None, epsilon: object = None, delta: object = None) -> Release:
+    def agg(
+        self,
+        statistics: object,
+        *,
+        column: object = None,
+        lower: object = None,
+        upper: object = None,
+        epsilon: object = None,
+        delta: object = None,
+    ) -> Release:
         """Several statistics of one grouping, released jointly and charged once.
 
         ``statistics`` names some of ``count``, ``sum``, ``mean`` and ``variance`` (of
@@ -167,36 +263,72 @@ class Aggregates:
         spec: ColumnSpec | None = None
         low = high = 0.0
         if column is not None:
-            spec = named(name, lambda: column_of(self._dataset.info.dictionary, column,
-                                                 numeric=True))
+            spec = named(
+                name, lambda: column_of(self._dataset.info.dictionary, column, numeric=True)
+            )
         if values:
             if spec is None:
-                raise InvalidQuery(f"{name}(): {', '.join(v.value for v in values)} need "
-                                   "column=<a numeric column>")
+                raise InvalidQuery(
+                    f"{name}(): {', '.join(v.value for v in values)} need column=<a numeric column>"
+                )
             low, high = named(name, lambda: bounds_of(lower, upper, name))
             if low == high:
                 raise InvalidQuery(f"{name}(): lower must be below upper")
         elif lower is not None or upper is not None:
-            raise InvalidQuery(f"{name}(): lower= and upper= apply to sum, mean and variance "
-                               "only")
-        return self._dataset._run(Query(Operation.AGG, self._keys,
-                                        named(name, lambda: epsilon_of(epsilon)),
-                                        named(name, lambda: delta_of(delta)), value=spec,
-                                        lower=low, upper=high, statistics=wanted))
+            raise InvalidQuery(f"{name}(): lower= and upper= apply to sum, mean and variance only")
+        return self._dataset._run(
+            Query(
+                Operation.AGG,
+                self._keys,
+                named(name, lambda: epsilon_of(epsilon)),
+                named(name, lambda: delta_of(delta)),
+                value=spec,
+                lower=low,
+                upper=high,
+                statistics=wanted,
+            )
+        )
 
-    def _level(self, operation: Operation, column: object, lower: object, upper: object,
-               epsilon: object, delta: object) -> Query:
+    def _level(
+        self,
+        operation: Operation,
+        column: object,
+        lower: object,
+        upper: object,
+        epsilon: object,
+        delta: object,
+    ) -> Query:
         name = operation.value
-        spec = named(name, lambda: column_of(self._dataset.info.dictionary, column,
-                                             numeric=True))
+        spec = named(name, lambda: column_of(self._dataset.info.dictionary, column, numeric=True))
         low, high = named(name, lambda: bounds_of(lower, upper, name))
-        return Query(operation, self._keys, named(name, lambda: epsilon_of(epsilon)),
-                     named(name, lambda: delta_of(delta)), value=spec, lower=low, upper=high,
-                     q=QUANTILE_LEVELS[operation])
+        return Query(
+            operation,
+            self._keys,
+            named(name, lambda: epsilon_of(epsilon)),
+            named(name, lambda: delta_of(delta)),
+            value=spec,
+            lower=low,
+            upper=high,
+            q=QUANTILE_LEVELS[operation],
+        )
 
-    def _numeric(self, operation: Operation, column: object, lower: object, upper: object,
-                 epsilon: object, delta: object) -> Query:
+    def _numeric(
+        self,
+        operation: Operation,
+        column: object,
+        lower: object,
+        upper: object,
+        epsilon: object,
+        delta: object,
+    ) -> Query:
         spec = column_of(self._dataset.info.dictionary, column, numeric=True)
         low, high = bounds_of(lower, upper, operation.value)
-        return Query(operation, self._keys, epsilon_of(epsilon), delta_of(delta),
-                     value=spec, lower=low, upper=high)
+        return Query(
+            operation,
+            self._keys,
+            epsilon_of(epsilon),
+            delta_of(delta),
+            value=spec,
+            lower=low,
+            upper=high,
+        )

@@ -94,8 +94,10 @@ class PartialPlan:
     def columns(self) -> list[str]:
         """The columns the aggregation reads (derived ones included, once computed)."""
         names = [k.column for k in self.keys]
-        for extra in (self.bins.column if self.bins else None,
-                      self.value.column if self.value else None):
+        for extra in (
+            self.bins.column if self.bins else None,
+            self.value.column if self.value else None,
+        ):
             if extra is not None and extra not in names:
                 names.append(extra)
         return names
@@ -151,8 +153,10 @@ class GroupStats:
         """
         a, b = alpha
         below, equal = self.below_equal(candidates)
-        return [abs((b - a) * lo - a * (self.values - lo - eq))
-                for lo, eq in zip(below, equal, strict=True)]
+        return [
+            abs((b - a) * lo - a * (self.values - lo - eq))
+            for lo, eq in zip(below, equal, strict=True)
+        ]
 
 
 Partial = dict[GroupKey, GroupStats]

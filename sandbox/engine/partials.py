@@ -63,15 +63,21 @@ __all__ = [
     "read_fragment",
 ]
 
-def read_fragment(filesystem: pafs.FileSystem, fragment: Fragment, columns: list[str],
-                  dictionary: Sequence[str] = ()) -> pa.Table:
+
+def read_fragment(
+    filesystem: pafs.FileSystem,
+    fragment: Fragment,
+    columns: list[str],
+    dictionary: Sequence[str] = (),
+) -> pa.Table:
     """The named columns of a fragment (``dictionary`` columns read dictionary-encoded)."""
     with filesystem.open_input_file(fragment.path) as handle:
         parquet = pq.ParquetFile(handle, read_dictionary=list(dictionary) or None)
         if fragment.row_groups is None:
             return parquet.read(columns=columns, use_threads=False)
-        return parquet.read_row_groups(list(fragment.row_groups), columns=columns,
-                                       use_threads=False)
+        return parquet.read_row_groups(
+            list(fragment.row_groups), columns=columns, use_threads=False
+        )
 
 
 def _usable(column: pa.ChunkedArray) -> pa.Array:
@@ -79,8 +85,7 @@ def _usable(column: pa.ChunkedArray) -> pa.Array:
     return pc.fill_null(pc.and_(pc.is_valid(values), pc.invert(pc.is_nan(values))), False)
 
 
-def compute_partial(filesystem: pafs.FileSystem, fragment: Fragment, plan: PartialPlan
-                    ) -> Partial:
+def compute_partial(filesystem: pafs.FileSystem, fragment: Fragment, plan: PartialPlan) -> Partial:
     """Exact per-group statistics of one fragment."""
     dictionary: list[str] = []
     columns = plan.file_columns()
@@ -89,15 +94,19 @@ def compute_partial(filesystem: pafs.FileSystem, fragment: Fragment, plan: Parti
         # (small) dictionary, not on every row's string.
         with filesystem.open_input_file(fragment.path) as handle:
             schema = pq.ParquetFile(handle).schema_arrow
-        dictionary = [name for name in columns
-                      if pa.types.is_string(schema.field(name).type)
-                      or pa.types.is_large_string(schema.field(name).type)]
+        dictionary = [
+            name
+            for name in columns
+            if pa.types.is_string(schema.field(name).type)
+            or pa.types.is_large_string(schema.field(name).type)
+        ]
     table = read_fragment(filesystem, fragment, columns, dictionary)
     return partial_of_table(table, plan)
 
 
-def compute_partials(filesystem: pafs.FileSystem, fragments: Sequence[Fragment],
-                     plan: PartialPlan) -> Partial:
+def compute_partials(
+    filesystem: pafs.FileSystem, fragments: Sequence[Fragment], plan: PartialPlan
+) -> Partial:
     """Exact per-group statistics of several fragments, one after another (one Ray task).
 
     Only one fragment's columns are in memory at a time: memory is bounded by the
@@ -162,8 +171,9 @@ def general_partial(table: pa.Table, plan: PartialPlan) -> Partial:
     usable: pa.Array | None = None
     if value is not None:
         usable = _usable(table[value.column])
-        filled = pc.if_else(usable, pc.cast(table[value.column], pa.float64()).combine_chunks(),
-                            value.grid.lower)
+        filled = pc.if_else(
+            usable, pc.cast(table[value.column], pa.float64()).combine_chunks(), value.grid.lower
+        )
         units, squares = value.grid.quantise(filled)
         null = pa.scalar(None, pa.int64())
         work[UNITS] = pc.if_else(usable, units, null)
@@ -184,10 +194,10 @@ def general_partial(table: pa.Table, plan: PartialPlan) -> Partial:
     keys = _key_tuples(grouped, group_columns)
     rows = grouped["count_all"].to_pylist()
     counts = grouped[f"{UNITS}_count"].to_pylist() if value is not None else None
-    sums = grouped[f"{UNITS}_sum"].to_pylist() if value is not None and value.moments >= 1 \
-        else None
-    square_sums = grouped[f"{SQUARES}_sum"].to_pylist() \
-        if value is not None and value.moments >= 2 else None
+    sums = grouped[f"{UNITS}_sum"].to_pylist() if value is not None and value.moments >= 1 else None
+    square_sums = (
+        grouped[f"{SQUARES}_sum"].to_pylist() if value is not None and value.moments >= 2 else None
+    )
     for i, key in enumerate(keys):
         stats = GroupStats(rows=int(rows[i]))
         if counts is not None:
@@ -209,7 +219,8 @@ def general_partial(table: pa.Table, plan: PartialPlan) -> Partial:
         coded[CODE] = codes
         coded_table = pa.table(coded).filter(usable)
         by_code = coded_table.group_by([*group_columns, CODE], use_threads=False).aggregate(
-            [([], "count_all")])
+            [([], "count_all")]
+        )
         code_keys = _key_tuples(by_code, group_columns)
         code_values = by_code[CODE].to_pylist()
         code_counts = by_code["count_all"].to_pylist()
@@ -222,8 +233,10 @@ def general_partial(table: pa.Table, plan: PartialPlan) -> Partial:
 
 
 def _bin_index(column: pa.ChunkedArray, bins: BinSpec) -> pa.Array:
-    values = np.asarray(pc.cast(column, pa.float64()).combine_chunks()
-                        .to_numpy(zero_copy_only=False), dtype=np.float64)
+    values = np.asarray(
+        pc.cast(column, pa.float64()).combine_chunks().to_numpy(zero_copy_only=False),
+        dtype=np.float64,
+    )
     edges = np.asarray(bins.edges, dtype=np.float64)
     clipped = np.clip(values, edges[0], edges[-1])
     index = np.searchsorted(edges, clipped, side="right") - 1

@@ -59,8 +59,11 @@ SHARES: dict[Operation, dict[Part, Fraction]] = {
     Operation.HISTOGRAM: {Part.COUNT: Fraction(1)},
     Operation.SUM: {Part.COUNT: Fraction(1, 4), Part.SUM: Fraction(3, 4)},
     Operation.MEAN: {Part.COUNT: Fraction(1, 2), Part.SUM: Fraction(1, 2)},
-    Operation.VARIANCE: {Part.COUNT: Fraction(1, 3), Part.SUM: Fraction(1, 3),
-                         Part.SQUARES: Fraction(1, 3)},
+    Operation.VARIANCE: {
+        Part.COUNT: Fraction(1, 3),
+        Part.SUM: Fraction(1, 3),
+        Part.SQUARES: Fraction(1, 3),
+    },
     Operation.QUANTILE: {Part.COUNT: Fraction(1, 4), Part.SELECT: Fraction(3, 4)},
     Operation.MIN: {Part.COUNT: Fraction(1, 4), Part.SELECT: Fraction(3, 4)},
     Operation.MAX: {Part.COUNT: Fraction(1, 4), Part.SELECT: Fraction(3, 4)},
@@ -149,9 +152,13 @@ class Plan:
         return total
 
 
-def plan_query(query: Query, policy: Policy, contribution_bound: int,
-               privacy_unit: str | None = None,
-               source_steps: tuple[StabilityStep, ...] = ()) -> Plan:
+def plan_query(
+    query: Query,
+    policy: Policy,
+    contribution_bound: int,
+    privacy_unit: str | None = None,
+    source_steps: tuple[StabilityStep, ...] = (),
+) -> Plan:
     """Dimensions, measurements and exact cost; raises before anything is charged.
 
     ``source_steps`` are a joined handle's steps from the stored rows to the joined ones
@@ -174,15 +181,18 @@ def plan_query(query: Query, policy: Policy, contribution_bound: int,
         if query.delta is None or query.delta == 0:
             raise InvalidQuery(
                 "these group keys have no declared categories: partition selection "
-                "needs delta=<a small positive number>")
+                "needs delta=<a small positive number>"
+            )
         if query.delta > policy.delta:
-            raise InvalidQuery(f"delta may be at most the policy's delta "
-                               f"({float(policy.delta):.3g})")
+            raise InvalidQuery(
+                f"delta may be at most the policy's delta ({float(policy.delta):.3g})"
+            )
     else:
         groups = math.prod(_size(d) for d in dimensions)
         if groups > MAX_PUBLIC_GROUPS:
-            raise InvalidQuery(f"the declared keys make {groups} groups; at most "
-                               f"{MAX_PUBLIC_GROUPS} are supported")
+            raise InvalidQuery(
+                f"the declared keys make {groups} groups; at most {MAX_PUBLIC_GROUPS} are supported"
+            )
         if groups * cells_per_group > limit:
             raise OutputTooLarge(cells=groups * cells_per_group, limit=limit)
     steps = stability_steps(query.shape, privacy_unit, contribution_bound, source_steps)
@@ -192,20 +202,21 @@ def plan_query(query: Query, policy: Policy, contribution_bound: int,
     if query.operation is Operation.AGG:
         if query.value is not None:
             plan.grid = Grid.centred(query.lower, query.upper)
-        plan.parts = joint.plan_parts(accounting, c, budget, query.statistics, plan.grid,
-                                      selection, query.delta)
+        plan.parts = joint.plan_parts(
+            accounting, c, budget, query.statistics, plan.grid, selection, query.delta
+        )
         return plan
     shares = SHARES[query.operation]
     if selection:
         assert query.delta is not None
-        plan.parts[Part.COUNT] = partition_selection(accounting, c,
-                                                     budget * shares[Part.COUNT], query.delta)
+        plan.parts[Part.COUNT] = partition_selection(
+            accounting, c, budget * shares[Part.COUNT], query.delta
+        )
     else:
         counted = c
         if query.operation is Operation.COUNT_DISTINCT:
             counted = distinct_sensitivity(accounting, c, query.distinct_of_unit, groups)
-        plan.parts[Part.COUNT] = integer_noise(accounting, counted,
-                                               budget * shares[Part.COUNT])
+        plan.parts[Part.COUNT] = integer_noise(accounting, counted, budget * shares[Part.COUNT])
     # One grid step per (lower, upper): a sum and a mean or variance on the same bounds
     # sum the same raw units (one pass, see sandbox.engine.memo). A sum is uncentred,
     # so its sensitivity is max(|lower|, |upper|) in units; a mean or variance is
@@ -219,20 +230,23 @@ def plan_query(query: Query, policy: Policy, contribution_bound: int,
         plan.grid = Grid.centred(query.lower, query.upper)
     if operation in (Operation.SUM, Operation.MEAN, Operation.VARIANCE):
         assert plan.grid is not None
-        plan.parts[Part.SUM] = integer_noise(accounting, c * plan.grid.max_units,
-                                             budget * shares[Part.SUM])
+        plan.parts[Part.SUM] = integer_noise(
+            accounting, c * plan.grid.max_units, budget * shares[Part.SUM]
+        )
     if operation is Operation.VARIANCE:
         assert plan.grid is not None
-        plan.parts[Part.SQUARES] = integer_noise(accounting, c * plan.grid.max_square_units,
-                                                 budget * shares[Part.SQUARES])
+        plan.parts[Part.SQUARES] = integer_noise(
+            accounting, c * plan.grid.max_square_units, budget * shares[Part.SQUARES]
+        )
     if operation.is_quantile:
         assert query.q is not None and query.value is not None
         level = query.q.limit_denominator(QUANTILE_DENOMINATOR)
         plan.alpha = (level.numerator, level.denominator)
         plan.candidates = _candidates(query.value, query.lower, query.upper)
         a, b = plan.alpha
-        plan.parts[Part.SELECT] = noisy_min(accounting, c * max(a, b - a),
-                                            budget * shares[Part.SELECT])
+        plan.parts[Part.SELECT] = noisy_min(
+            accounting, c * max(a, b - a), budget * shares[Part.SELECT]
+        )
     return plan
 
 
@@ -240,8 +254,7 @@ def partial_plan_of(plan: Plan) -> PartialPlan:
     """The exact aggregates a plan needs of the bounded fragments."""
     query = plan.query
     keys = tuple(KeySpec(d.column, d.allowed) for d in plan.dimensions if d.bins is None)
-    bins = next((BinSpec(d.column, d.bins) for d in plan.dimensions if d.bins is not None),
-                None)
+    bins = next((BinSpec(d.column, d.bins) for d in plan.dimensions if d.bins is not None), None)
     value = None
     if query.value is not None:
         assert plan.grid is not None
@@ -263,8 +276,7 @@ def dimension_of(spec: KeyColumn) -> Dimension:
     its own), else none.
     """
     if isinstance(spec, Derived):
-        return Dimension(spec.name, tuple(spec.categories),
-                         arrow_type=spec.type.arrow_type())
+        return Dimension(spec.name, tuple(spec.categories), arrow_type=spec.type.arrow_type())
     if spec.categories is not None:
         return Dimension(spec.name, tuple(spec.categories))
     if spec.type is ColumnType.BOOL:

@@ -41,14 +41,16 @@ class Noised:
     """Selected groups dropped to respect ``max_output_cells``."""
 
 
-def noise_and_rules(plan: Plan, partial: Partial, rules: RowCountRules,
-                    dictionary: DataDictionary) -> Noised:
+def noise_and_rules(
+    plan: Plan, partial: Partial, rules: RowCountRules, dictionary: DataDictionary
+) -> Noised:
     """Noise the exact aggregates of ``plan`` and apply the row-count ``rules``."""
     query = plan.query
     has_bins = any(d.bins is not None for d in plan.dimensions)
     # Partial keys hold the key columns first, then the bin index (see PartialPlan).
-    ordered = [d for d in plan.dimensions if d.bins is None] + \
-              [d for d in plan.dimensions if d.bins is not None]
+    ordered = [d for d in plan.dimensions if d.bins is None] + [
+        d for d in plan.dimensions if d.bins is not None
+    ]
 
     def support(stats: GroupStats) -> int:
         return stats.rows if query.value is None else stats.values
@@ -56,8 +58,9 @@ def noise_and_rules(plan: Plan, partial: Partial, rules: RowCountRules,
     truncated = 0
     if plan.selection:
         encoded = {_encode(key): key for key in partial}
-        selected = plan.parts[Part.COUNT]({code: support(partial[key])
-                                        for code, key in encoded.items()})
+        selected = plan.parts[Part.COUNT](
+            {code: support(partial[key]) for code, key in encoded.items()}
+        )
         chosen = sorted(selected.items(), key=lambda item: item[0])
         limit = rules.max_output_cells
         assert limit is not None
@@ -69,9 +72,14 @@ def noise_and_rules(plan: Plan, partial: Partial, rules: RowCountRules,
         keys: list[GroupKey] = [encoded[code] for code, _ in chosen]
         counts = [int(count) for _, count in chosen]
     else:
-        keys = list(itertools.product(*[
-            tuple(range(len(d.bins) - 1)) if d.bins is not None else (d.allowed or ())
-            for d in ordered]))
+        keys = list(
+            itertools.product(
+                *[
+                    tuple(range(len(d.bins) - 1)) if d.bins is not None else (d.allowed or ())
+                    for d in ordered
+                ]
+            )
+        )
         counts = []  # an agg's public counts come from its sides (sandbox.engine.joint)
         if keys and Part.COUNT in plan.parts:
             exact = [support(partial.get(key, GroupStats())) for key in keys]
@@ -79,13 +87,16 @@ def noise_and_rules(plan: Plan, partial: Partial, rules: RowCountRules,
     stats = [partial.get(key, GroupStats()) for key in keys]
     if Part.SIDES in plan.parts:
         assert plan.grid is not None
-        joint = joint_values(plan.parts, plan.grid, query.statistics, stats,
-                             counts if plan.selection else None)
+        joint = joint_values(
+            plan.parts, plan.grid, query.statistics, stats, counts if plan.selection else None
+        )
         counts, values = joint.counts, joint.values
     else:
         values = _values(plan, stats, counts)
-    rows = [GroupRow(key, float(count), values[i]) for i, (key, count)
-            in enumerate(zip(keys, counts, strict=True))]
+    rows = [
+        GroupRow(key, float(count), values[i])
+        for i, (key, count) in enumerate(zip(keys, counts, strict=True))
+    ]
     result = apply_row_count_rules(rows, rules)
     released = list(result.rows)
     if not query.keys and not has_bins and query.histogram is None:
@@ -95,17 +106,20 @@ def noise_and_rules(plan: Plan, partial: Partial, rules: RowCountRules,
         if query.operation in (Operation.COUNT, Operation.COUNT_DISTINCT):
             return Noised(int(row.count), result.report, 1, truncated)
         if query.operation is Operation.AGG:
-            statistics = {Operation.COUNT.value: int(row.count),
-                          **{s.value: float(row.values[s.value])
-                             for s in value_statistics(query.statistics)}}
+            statistics = {
+                Operation.COUNT.value: int(row.count),
+                **{s.value: float(row.values[s.value]) for s in value_statistics(query.statistics)},
+            }
             return Noised(statistics, result.report, 1, truncated)
         return Noised(float(row.values[query.operation.value]), result.report, 1, truncated)
-    return Noised(_table(plan, ordered, released, dictionary), result.report, len(released),
-                  truncated)
+    return Noised(
+        _table(plan, ordered, released, dictionary), result.report, len(released), truncated
+    )
 
 
-def _values(plan: Plan, stats: Sequence[GroupStats], counts: Sequence[int]
-            ) -> list[dict[str, float]]:
+def _values(
+    plan: Plan, stats: Sequence[GroupStats], counts: Sequence[int]
+) -> list[dict[str, float]]:
     query = plan.query
     operation = query.operation
     if query.cells_per_group == 1 or not stats:
@@ -115,17 +129,29 @@ def _values(plan: Plan, stats: Sequence[GroupStats], counts: Sequence[int]
     if operation.is_quantile:  # quantile, min, max, median: named as asked
         assert plan.candidates is not None
         selector = plan.parts[Part.SELECT]
-        return [{operation.value: float(plan.candidates[int(selector(
-            group.quantile_scores(len(plan.candidates), plan.alpha)))])}
-            for group in stats]
+        return [
+            {
+                operation.value: float(
+                    plan.candidates[
+                        int(selector(group.quantile_scores(len(plan.candidates), plan.alpha)))
+                    ]
+                )
+            }
+            for group in stats
+        ]
     sums = [int(v) for v in plan.parts[Part.SUM]([s.units for s in stats])]
     if operation is Operation.SUM:
         return [{Operation.SUM.value: grid.value_of(total)} for total in sums]
     half = (query.upper - query.lower) / 2.0
     if operation is Operation.MEAN:
-        return [{Operation.MEAN.value: _clamp(grid.offset + grid.value_of(total) / max(count, 1),
-                                query.lower, query.upper)}
-                for total, count in zip(sums, counts, strict=True)]
+        return [
+            {
+                Operation.MEAN.value: _clamp(
+                    grid.offset + grid.value_of(total) / max(count, 1), query.lower, query.upper
+                )
+            }
+            for total, count in zip(sums, counts, strict=True)
+        ]
     squares = [int(v) for v in plan.parts[Part.SQUARES]([s.squares for s in stats])]
     out = []
     for total, square, count in zip(sums, squares, counts, strict=True):
@@ -136,19 +162,20 @@ def _values(plan: Plan, stats: Sequence[GroupStats], counts: Sequence[int]
     return out
 
 
-def _table(plan: Plan, ordered: Sequence[Dimension], rows: Sequence[GroupRow],
-           dictionary: DataDictionary) -> pa.Table:
+def _table(
+    plan: Plan, ordered: Sequence[Dimension], rows: Sequence[GroupRow], dictionary: DataDictionary
+) -> pa.Table:
     query = plan.query
     columns: dict[str, pa.Array] = {}
     for index, dimension in enumerate(ordered):
         raw = [row.key[index] for row in rows]
         if dimension.bins is not None:
             columns["bin_lower"] = pa.array([dimension.bins[i] for i in raw], pa.float64())
-            columns["bin_upper"] = pa.array([dimension.bins[i + 1] for i in raw],
-                                            pa.float64())
+            columns["bin_upper"] = pa.array([dimension.bins[i + 1] for i in raw], pa.float64())
         else:
-            arrow_type = dimension.arrow_type or \
-                dictionary.by_name[dimension.column].type.arrow_type()
+            arrow_type = (
+                dimension.arrow_type or dictionary.by_name[dimension.column].type.arrow_type()
+            )
             columns[dimension.column] = pa.array(raw, arrow_type)
     counted = "count_distinct" if query.operation is Operation.COUNT_DISTINCT else "count"
     columns[counted] = pa.array([int(row.count) for row in rows], pa.int64())

@@ -102,8 +102,12 @@ class MechanismReport:
     def to_dict(self, accounting: Accounting) -> dict[str, Any]:
         """JSON-ready form."""
         result: dict[str, Any] = {
-            "part": self.part.value, "mechanism": self.mechanism, "scale": self.scale,
-            "cost": self.cost.describe(accounting), "threshold": self.threshold}
+            "part": self.part.value,
+            "mechanism": self.mechanism,
+            "scale": self.scale,
+            "cost": self.cost.describe(accounting),
+            "threshold": self.threshold,
+        }
         if self.loss is not None:  # OpenDP's floats, exactly: no decimal to round
             result["map_loss"] = float(self.loss.loss)
             if self.loss.delta:
@@ -150,17 +154,24 @@ class ReleaseReport:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
-            "dataset": self.dataset, "version": self.version, "operation": self.operation.value,
-            "column": self.column, "keys": list(self.keys),
+            "dataset": self.dataset,
+            "version": self.version,
+            "operation": self.operation.value,
+            "column": self.column,
+            "keys": list(self.keys),
             "accounting": self.accounting.value,
             "cost": self.cost.describe(self.accounting),
-            "loss": float(self.cost.loss), "delta": float(self.cost.delta),
+            "loss": float(self.cost.loss),
+            "delta": float(self.cost.delta),
             "charged": self.charged.describe(self.accounting),
             "mechanisms": [m.to_dict(self.accounting) for m in self.mechanisms],
-            "privacy_unit": self.privacy_unit, "contribution_bound": self.contribution_bound,
+            "privacy_unit": self.privacy_unit,
+            "contribution_bound": self.contribution_bound,
             "partition_selection": self.partition_selection,
-            "groups_released": self.groups_released, "suppressed": self.suppressed,
-            "truncated": self.truncated, "row_count": self.row_count.to_dict(),
+            "groups_released": self.groups_released,
+            "suppressed": self.suppressed,
+            "truncated": self.truncated,
+            "row_count": self.row_count.to_dict(),
             "charge_id": self.charge_id,
             "transformations": [step.to_dict() for step in self.transformations],
             **({"statistics": list(self.statistics)} if self.statistics else {}),
@@ -192,8 +203,7 @@ class Release:
     def __float__(self) -> float:
         if isinstance(self.value, int | float):
             return float(self.value)
-        raise TypeError("this release is suppressed, a table or several statistics, not a "
-                        "number")
+        raise TypeError("this release is suppressed, a table or several statistics, not a number")
 
     def __format__(self, spec: str) -> str:
         if self.value is None:

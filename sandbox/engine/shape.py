@@ -122,8 +122,10 @@ class Shape:
 
     def describe(self) -> dict[str, Any]:
         """The shape as plain data (for the release report)."""
-        return {"derived": [d.to_data() for d in self.derived],
-                "where": self.where.to_data() if self.where is not None else None}
+        return {
+            "derived": [d.to_data() for d in self.derived],
+            "where": self.where.to_data() if self.where is not None else None,
+        }
 
 
 def source_columns(derived: Sequence[Derived], where: Filter | None) -> list[str]:
@@ -135,8 +137,9 @@ def source_columns(derived: Sequence[Derived], where: Filter | None) -> list[str
     return list(dict.fromkeys(out))
 
 
-def apply_shape(table: pa.Table, derived: Sequence[Derived], where: Filter | None
-                ) -> tuple[pa.Table, pa.Array | None]:
+def apply_shape(
+    table: pa.Table, derived: Sequence[Derived], where: Filter | None
+) -> tuple[pa.Table, pa.Array | None]:
     """``table`` with the derived columns added, and the filter's keep mask (or ``None``)."""
     for column in derived:
         table = table.append_column(column.name, column.evaluate(table[column.source]))

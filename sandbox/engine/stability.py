@@ -57,8 +57,11 @@ def _row_map(kind: DerivedKind) -> Any:
     return dp.t.make_cast_default(text, metric, TOA="i64")
 
 
-_NAMES = {DerivedKind.BIN: "make_find_bin", DerivedKind.MAP: "make_find",
-          DerivedKind.DATE_PART: "make_cast_default"}
+_NAMES = {
+    DerivedKind.BIN: "make_find_bin",
+    DerivedKind.MAP: "make_find",
+    DerivedKind.DATE_PART: "make_cast_default",
+}
 
 
 def _mapped(transformation: Any, distance: int) -> int:
@@ -93,12 +96,20 @@ class StabilityStep:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"step": self.step, "rows_per_unit": self.rows_per_unit,
-                "justified_by": self.justified_by, "detail": self.detail}
+        return {
+            "step": self.step,
+            "rows_per_unit": self.rows_per_unit,
+            "justified_by": self.justified_by,
+            "detail": self.detail,
+        }
 
 
-def stability_steps(shape: Shape, privacy_unit: str | None, contribution_bound: int,
-                    source: Sequence[StabilityStep] = ()) -> tuple[StabilityStep, ...]:
+def stability_steps(
+    shape: Shape,
+    privacy_unit: str | None,
+    contribution_bound: int,
+    source: Sequence[StabilityStep] = (),
+) -> tuple[StabilityStep, ...]:
     """The transformations from stored rows to aggregated rows, each with the most rows one
     privacy unit has after it (the last one is the distance measurements are calibrated at).
 
@@ -110,16 +121,29 @@ def stability_steps(shape: Shape, privacy_unit: str | None, contribution_bound: 
         steps = list(source)
         distance = source[-1].rows_per_unit
     elif privacy_unit is None:
-        steps = [StabilityStep("each row is its own privacy unit", distance,
-                               "no privacy unit: one row per unit")]
+        steps = [
+            StabilityStep(
+                "each row is its own privacy unit", distance, "no privacy unit: one row per unit"
+            )
+        ]
     else:
-        steps = [StabilityStep(f"bound contributions by {privacy_unit}", distance,
-                               f"contribution bounding keeps at most {distance} rows per unit")]
+        steps = [
+            StabilityStep(
+                f"bound contributions by {privacy_unit}",
+                distance,
+                f"contribution bounding keeps at most {distance} rows per unit",
+            )
+        ]
     for derived in shape.derived:
         distance, certificate = row_map_stability(derived.kind, distance)
-        steps.append(StabilityStep(f"derive {derived.name} ({derived.kind.value} of "
-                                   f"{derived.source})", distance, certificate,
-                                   derived.to_data()))
+        steps.append(
+            StabilityStep(
+                f"derive {derived.name} ({derived.kind.value} of {derived.source})",
+                distance,
+                certificate,
+                derived.to_data(),
+            )
+        )
     if shape.where is not None:
         distance, certificate = filter_stability(distance)
         steps.append(StabilityStep("where", distance, certificate, shape.where.to_data()))

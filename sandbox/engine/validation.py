@@ -23,8 +23,19 @@ MAX_KEYS = 8
 MAX_BINS = 1000
 KEY_TYPES = (ColumnType.STRING, ColumnType.INT64, ColumnType.BOOL, ColumnType.DATE)
 RESERVED_OUTPUT_NAMES = frozenset(
-    {"count", "sum", "mean", "variance", "quantile", "bin_lower", "bin_upper",
-     "min", "max", "median", "count_distinct"}
+    {
+        "count",
+        "sum",
+        "mean",
+        "variance",
+        "quantile",
+        "bin_lower",
+        "bin_upper",
+        "min",
+        "max",
+        "median",
+        "count_distinct",
+    }
 )
 _NUMBER_TYPES = (int, float, Decimal, Fraction)
 
@@ -97,13 +108,15 @@ def quantile_of(value: object) -> Fraction:
 def column_name(value: object, label: str = "column") -> str:
     """A column argument must be a plain string."""
     if type(value) is not str:
-        raise InvalidQuery(f"{label} must be a column name (a string), not a "
-                           f"{type(value).__name__}")
+        raise InvalidQuery(
+            f"{label} must be a column name (a string), not a {type(value).__name__}"
+        )
     return value
 
 
-def column_of(dictionary: DataDictionary, name: object, *, numeric: bool,
-              label: str = "column") -> ColumnSpec:
+def column_of(
+    dictionary: DataDictionary, name: object, *, numeric: bool, label: str = "column"
+) -> ColumnSpec:
     """An existing column, numeric if asked, never an identifier."""
     text = column_name(name, label)
     spec = dictionary.by_name.get(text)
@@ -124,11 +137,14 @@ def key_column_allowed(spec: ColumnSpec) -> None:
             "never released, so it cannot be a group key"
         )
     if spec.type not in KEY_TYPES:
-        raise InvalidQuery(f"column {spec.name!r} is {spec.type}: group keys must be string, "
-                           "int64, bool or date columns")
+        raise InvalidQuery(
+            f"column {spec.name!r} is {spec.type}: group keys must be string, "
+            "int64, bool or date columns"
+        )
     if spec.name in RESERVED_OUTPUT_NAMES:
-        raise InvalidQuery(f"column {spec.name!r} clashes with an output column name and "
-                           "cannot be a group key")
+        raise InvalidQuery(
+            f"column {spec.name!r} clashes with an output column name and cannot be a group key"
+        )
 
 
 def bin_edges(bins: object, lower: object, upper: object) -> tuple[float, ...]:

@@ -33,7 +33,6 @@ def _now() -> datetime:
     return utc_now()
 
 
-
 def _require_admin(actor: Actor) -> None:
     if actor.role is not Role.ADMIN:
         raise PermissionDenied("only an admin may manage accounts and organisations")
@@ -52,8 +51,14 @@ def create_organisation(
     row = OrganisationRow(name=name, kind=str(kind), created_at=_now())
     session.add(row)
     session.flush()
-    audit.record(session, actor, "organisation.create", object_type="organisation",
-                 object_id=row.id, detail={"name": name, "kind": str(kind)})
+    audit.record(
+        session,
+        actor,
+        "organisation.create",
+        object_type="organisation",
+        object_id=row.id,
+        detail={"name": name, "kind": str(kind)},
+    )
     return _org(row)
 
 
@@ -111,9 +116,14 @@ def create_user(
     )
     session.add(row)
     session.flush()
-    audit.record(session, actor, "user.create", object_type="user", object_id=row.id,
-                 detail={"username": username, "role": str(role),
-                         "organisation_id": organisation_id})
+    audit.record(
+        session,
+        actor,
+        "user.create",
+        object_type="user",
+        object_id=row.id,
+        detail={"username": username, "role": str(role), "organisation_id": organisation_id},
+    )
     return get_user(session, row.id)
 
 
@@ -144,8 +154,13 @@ def set_active(session: Session, actor: Actor, user_id: int, *, active: bool) ->
     if row is None:
         raise NotFound(f"user {user_id} does not exist")
     row.active = active
-    audit.record(session, actor, "user.activate" if active else "user.deactivate",
-                 object_type="user", object_id=user_id)
+    audit.record(
+        session,
+        actor,
+        "user.activate" if active else "user.deactivate",
+        object_type="user",
+        object_id=user_id,
+    )
     return _user(session, row)
 
 
@@ -174,17 +189,32 @@ def set_eligibility(
         raise NotFound(f"user {user_id} does not exist")
     if actor.user_id is None:
         raise PermissionDenied("eligibility facts must be set by a named account")
-    session.add(EligibilityFactRow(user_id=user_id, fact=str(fact), value=value, note=note,
-                                   set_by_user_id=actor.user_id, set_at=_now()))
+    session.add(
+        EligibilityFactRow(
+            user_id=user_id,
+            fact=str(fact),
+            value=value,
+            note=note,
+            set_by_user_id=actor.user_id,
+            set_at=_now(),
+        )
+    )
     session.flush()
-    audit.record(session, actor, "user.eligibility.set", object_type="user", object_id=user_id,
-                 detail={"fact": str(fact), "value": value})
+    audit.record(
+        session,
+        actor,
+        "user.eligibility.set",
+        object_type="user",
+        object_id=user_id,
+        detail={"fact": str(fact), "value": value},
+    )
     return get_user(session, user_id)
 
 
 def _org(row: OrganisationRow) -> Organisation:
-    return Organisation(id=row.id, name=row.name, kind=OrganisationKind(row.kind),
-                        created_at=row.created_at)
+    return Organisation(
+        id=row.id, name=row.name, kind=OrganisationKind(row.kind), created_at=row.created_at
+    )
 
 
 def _user(session: Session, row: UserRow) -> User:
@@ -201,8 +231,11 @@ def _user(session: Session, row: UserRow) -> User:
     current: dict[str, EligibilityRecord] = {}
     for fact_row, setter in facts:
         current[fact_row.fact] = EligibilityRecord(
-            fact=EligibilityFact(fact_row.fact), value=fact_row.value, note=fact_row.note,
-            set_by=setter, set_at=fact_row.set_at,
+            fact=EligibilityFact(fact_row.fact),
+            value=fact_row.value,
+            note=fact_row.note,
+            set_by=setter,
+            set_at=fact_row.set_at,
         )
     return User(
         id=row.id,

@@ -25,7 +25,6 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-
 def issue_token(
     session: Session, actor: Actor, *, user_id: int, name: str = "default", days: int = 90
 ) -> IssuedToken:
@@ -42,12 +41,24 @@ def issue_token(
         raise NotFound(f"user {user_id} does not exist")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = utc_now()
-    row = ApiTokenRow(user_id=user_id, token_hash=hash_token(secret), prefix=secret[:12],
-                      name=name, created_at=now, expires_at=now + timedelta(days=days))
+    row = ApiTokenRow(
+        user_id=user_id,
+        token_hash=hash_token(secret),
+        prefix=secret[:12],
+        name=name,
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
     session.add(row)
     session.flush()
-    audit.record(session, actor, "token.create", object_type="token", object_id=row.id,
-                 detail={"user_id": user_id, "name": name, "days": days})
+    audit.record(
+        session,
+        actor,
+        "token.create",
+        object_type="token",
+        object_id=row.id,
+        detail={"user_id": user_id, "name": name, "days": days},
+    )
     return IssuedToken(secret=secret, info=_info(row))
 
 
@@ -90,8 +101,12 @@ def authenticate(session: Session, secret: str) -> Actor:
         raise AuthenticationRequired("the bearer token has expired")
     if not user.active:
         raise AuthenticationRequired("the account of this token is disabled")
-    return Actor(user_id=user.id, username=user.username, role=Role(user.role),
-                 organisation_id=user.organisation_id)
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        role=Role(user.role),
+        organisation_id=user.organisation_id,
+    )
 
 
 def _info(row: ApiTokenRow) -> TokenInfo:

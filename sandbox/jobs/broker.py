@@ -87,8 +87,13 @@ class BudgetRefusal(BrokerRefusal):
 class JobBroker:
     """Answers one job's DP calls (see the module docstring)."""
 
-    def __init__(self, platform: Platform, job: JobRow, on_release: ReleaseListener,
-                 on_refusal: RefusalListener | None = None) -> None:
+    def __init__(
+        self,
+        platform: Platform,
+        job: JobRow,
+        on_release: ReleaseListener,
+        on_refusal: RefusalListener | None = None,
+    ) -> None:
         self._platform = platform
         self._job_id = job.id
         self._owner_id = job.owner_id
@@ -102,8 +107,7 @@ class JobBroker:
         with platform.sessions() as session:
             owner = session.get(UserRow, job.owner_id)
             assert owner is not None
-            self._actor = Actor(owner.id, owner.username, Role(owner.role),
-                                owner.organisation_id)
+            self._actor = Actor(owner.id, owner.username, Role(owner.role), owner.organisation_id)
         self._engine: QueryEngine | None = None
 
     def _policies(self) -> dict[str, Policy]:
@@ -117,26 +121,37 @@ class JobBroker:
         more tasks costs more in scheduling than it saves.
         """
         with self._platform.sessions() as session:
-            rows = sum(version_row(session, dataset_row(session, name), version).row_count
-                       for name, version in self._versions.items())
+            rows = sum(
+                version_row(session, dataset_row(session, name), version).row_count
+                for name, version in self._versions.items()
+            )
         return LocalTaskPool() if rows <= IN_PROCESS_ROWS else None
 
     def engine(self) -> QueryEngine:
         """The job's query engine, built at the first DP call (a model may make none)."""
         if self._engine is None:
             ledger = SqlLedger(self._platform.sessions)
-            self._engine = QueryEngine(self._platform, ledger, grant=self._grant_ref,
-                                       policy=self._policies(), actor=self._actor,
-                                       pool=self._pool(), job=self._job_id)
+            self._engine = QueryEngine(
+                self._platform,
+                ledger,
+                grant=self._grant_ref,
+                policy=self._policies(),
+                actor=self._actor,
+                pool=self._pool(),
+                job=self._job_id,
+            )
         return self._engine
 
     def _check_still_allowed(self, dataset: str) -> None:
         if dataset not in self._datasets:
-            raise BrokerRefusal(f"dataset {dataset!r} is not one of this job's datasets "
-                                f"({', '.join(self._datasets)})")
+            raise BrokerRefusal(
+                f"dataset {dataset!r} is not one of this job's datasets "
+                f"({', '.join(self._datasets)})"
+            )
         with self._platform.sessions() as session:
-            active_grant_for(session, self._owner_id, dataset, self._kind,
-                             grant_ref=self._grant_ref)
+            active_grant_for(
+                session, self._owner_id, dataset, self._kind, grant_ref=self._grant_ref
+            )
 
     def __call__(self, request: DPRequest) -> Any:
         """Answer one DP call, or raise :class:`BrokerRefusal` with a message for the model."""
@@ -164,14 +179,16 @@ class JobBroker:
         except Exception:
             log.exception("job %s: the broker failed on a %s call", self._job_id, request.call)
             raise BrokerRefusal("the platform could not answer this call") from None
-        release = release_of(engine, request, f"job {self._job_id}",
-                             allowed=self._check_still_allowed)
+        release = release_of(
+            engine, request, f"job {self._job_id}", allowed=self._check_still_allowed
+        )
         self._on_release(release.report.to_dict())
         return answer_of(release)
 
 
-def release_of(engine: QueryEngine, request: DPRequest, who: str,
-               allowed: Callable[[str], None] | None = None) -> Release:
+def release_of(
+    engine: QueryEngine, request: DPRequest, who: str, allowed: Callable[[str], None] | None = None
+) -> Release:
     """Run one DP call on ``engine``: the handle the request shapes (its joins in order,
     then its derived columns in order, then its ``where`` conditions, then its ``group_by``
     keys), then the call.
@@ -185,6 +202,7 @@ def release_of(engine: QueryEngine, request: DPRequest, who: str,
         BrokerRefusal: With a message for the model (a :class:`BudgetRefusal` when a
             budget would be exceeded); never one that quotes a data value.
     """
+
     def opened(name: str) -> DatasetHandle:
         if allowed is not None:
             allowed(name)

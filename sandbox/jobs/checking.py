@@ -59,13 +59,14 @@ def _input_values(session: Session, row: JobRow, helpers: RawHelpers | None) -> 
     return raw_input_values(session, row.datasets, helpers)
 
 
-def raw_input_values(session: Session, datasets: Iterable[str], helpers: RawHelpers
-                     ) -> InputValues:
+def raw_input_values(session: Session, datasets: Iterable[str], helpers: RawHelpers) -> InputValues:
     """The identifier and sensitive values of the tables a raw-access run read (through
     ``helpers``), which its result must not repeat row by row.
     """
-    return input_values_of((helpers.table(name)[0], metadata_of(dataset_row(session, name))
-                            .dictionary) for name in datasets)
+    return input_values_of(
+        (helpers.table(name)[0], metadata_of(dataset_row(session, name)).dictionary)
+        for name in datasets
+    )
 
 
 def input_values_of(tables: Iterable[tuple[pa.Table, DataDictionary]]) -> InputValues:
@@ -89,8 +90,7 @@ def _earlier(session: Session, row: JobRow) -> list[ReleasedOutputFacts]:
 
 
 def _failed_rules(lines: Iterable[dict[str, Any]]) -> str:
-    rules = sorted({str(line["rule"]) for line in lines
-                    if not line["passed"] and line["blocking"]})
+    rules = sorted({str(line["rule"]) for line in lines if not line["passed"] and line["blocking"]})
     return ", ".join(rules)
 
 
@@ -101,18 +101,30 @@ def run_checks(session: Session, row: JobRow, helpers: RawHelpers | None) -> Non
     kind = JobKind(row.kind)
     outputs = helpers.outputs if helpers is not None else {}
     released, report = check_result(
-        row.result, verified=outputs, rules=rules, max_bytes=int(row.limits["result_bytes"]),
-        input_values=_input_values(session, row, helpers), earlier=_earlier(session, row),
-        kind=str(kind), dp_releases=row.releases)
+        row.result,
+        verified=outputs,
+        rules=rules,
+        max_bytes=int(row.limits["result_bytes"]),
+        input_values=_input_values(session, row, helpers),
+        earlier=_earlier(session, row),
+        kind=str(kind),
+        dp_releases=row.releases,
+    )
     row.check_report = report.to_dict()
     row.release = released
-    row.verified = {output_id: facts_to_dict(facts_of(output, output_id.split("/", 1)[0]))
-                    for output_id, output in outputs.items()}
+    row.verified = {
+        output_id: facts_to_dict(facts_of(output, output_id.split("/", 1)[0]))
+        for output_id, output in outputs.items()
+    }
     if report.blocked:
-        move(session, row, JobState.REJECTED, platform_actor(),
-             reason="blocked by the output checks: "
-             f"{_failed_rules(row.check_report['lines'])}",
-             detail={"checks": "blocked"})
+        move(
+            session,
+            row,
+            JobState.REJECTED,
+            platform_actor(),
+            reason=f"blocked by the output checks: {_failed_rules(row.check_report['lines'])}",
+            detail={"checks": "blocked"},
+        )
         return
     auto = all(p.review_mode is ReviewMode.AUTO_DP for p in policies)
     frozen = frozen_by(session, row)
@@ -122,5 +134,11 @@ def run_checks(session: Session, row: JobRow, helpers: RawHelpers | None) -> Non
     reason = "waiting for the dataset provider's review"
     if frozen is not None:
         reason += f" (frozen: {frozen})"
-    move(session, row, JobState.PENDING_REVIEW, platform_actor(), reason=reason,
-         detail={"checks": "passed" if report.auto_releasable else "flagged"})
+    move(
+        session,
+        row,
+        JobState.PENDING_REVIEW,
+        platform_actor(),
+        reason=reason,
+        detail={"checks": "passed" if report.auto_releasable else "flagged"},
+    )

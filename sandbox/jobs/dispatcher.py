@@ -41,8 +41,13 @@ from sandbox.runtime.backends import BackendRegistry, OwnedSandbox, default_regi
 from sandbox.store.db import transaction
 from sandbox.store.models import JobRow
 
-__all__ = ["CANCEL_GRACE", "REAP_SECONDS", "JobDispatcher", "reap_orphaned_sandboxes",
-           "recover_jobs"]
+__all__ = [
+    "CANCEL_GRACE",
+    "REAP_SECONDS",
+    "JobDispatcher",
+    "reap_orphaned_sandboxes",
+    "recover_jobs",
+]
 
 log = logging.getLogger(__name__)
 
@@ -68,32 +73,53 @@ def recover_jobs(platform: Platform) -> dict[str, int]:
     """Resume or fail every job a previous run left unfinished; return counts by action."""
     counts = {"queued": 0, "failed": 0}
     with transaction(platform.sessions) as session:
-        rows = session.execute(select(JobRow).where(JobRow.state.in_(
-            [JobState.SUBMITTED, JobState.RUNNING, JobState.CHECKING]))
-            .with_for_update()).scalars().all()
+        rows = (
+            session.execute(
+                select(JobRow)
+                .where(JobRow.state.in_([JobState.SUBMITTED, JobState.RUNNING, JobState.CHECKING]))
+                .with_for_update()
+            )
+            .scalars()
+            .all()
+        )
         for row in rows:
             if row.state == JobState.SUBMITTED:
-                move(session, row, JobState.QUEUED, platform_actor(),
-                     reason="queued after a platform restart")
+                move(
+                    session,
+                    row,
+                    JobState.QUEUED,
+                    platform_actor(),
+                    reason="queued after a platform restart",
+                )
                 counts["queued"] += 1
             else:
-                fail_unfinished(session, row, "the platform restarted while the job "
-                                f"was {row.state}; start it again")
+                fail_unfinished(
+                    session,
+                    row,
+                    f"the platform restarted while the job was {row.state}; start it again",
+                )
                 counts["failed"] += 1
     return counts
 
 
-def reap_orphaned_sandboxes(platform: Platform, registry: BackendRegistry | None = None
-                            ) -> list[OwnedSandbox]:
+def reap_orphaned_sandboxes(
+    platform: Platform, registry: BackendRegistry | None = None
+) -> list[OwnedSandbox]:
     """Remove every sandbox of this platform whose job is not ``running``; return them.
 
     A ``running`` job's sandbox stays: its runner is alive, or the platform will learn it is
     not (its task dies, or the next start's recovery fails the job) and come back for it.
     """
+
     def running(job_ids: set[int]) -> set[int]:
         with platform.sessions() as session:
-            return set(session.execute(select(JobRow.id).where(
-                JobRow.id.in_(job_ids), JobRow.state == JobState.RUNNING)).scalars())
+            return set(
+                session.execute(
+                    select(JobRow.id).where(
+                        JobRow.id.in_(job_ids), JobRow.state == JobState.RUNNING
+                    )
+                ).scalars()
+            )
 
     reapers = (registry or default_registry()).reapers()
     return reap_orphans(reapers, sandbox_instance(platform.settings), running)
@@ -163,18 +189,26 @@ class JobDispatcher:
 
     def _step(self) -> None:
         with self._platform.sessions() as session:
-            queued = list(session.execute(select(JobRow.id).where(
-                JobRow.state == JobState.QUEUED).order_by(JobRow.id)).scalars())
-            cancelling = set(session.execute(select(JobRow.id).where(
-                JobRow.state == JobState.RUNNING, JobRow.cancel_requested.is_(True)))
-                .scalars())
+            queued = list(
+                session.execute(
+                    select(JobRow.id).where(JobRow.state == JobState.QUEUED).order_by(JobRow.id)
+                ).scalars()
+            )
+            cancelling = set(
+                session.execute(
+                    select(JobRow.id).where(
+                        JobRow.state == JobState.RUNNING, JobRow.cancel_requested.is_(True)
+                    )
+                ).scalars()
+            )
         fresh = [job_id for job_id in queued if job_id not in self._tasks]
         if fresh or self._tasks:
             ray = self._ray()
             cpus = self._platform.settings.job_cpus
             for job_id in fresh:
                 self._tasks[job_id] = self._remote.options(num_cpus=cpus).remote(
-                    self._settings_json, job_id)
+                    self._settings_json, job_id
+                )
             self._reap(ray)
             self._enforce_cancels(ray, cancelling)
 
@@ -205,11 +239,15 @@ class JobDispatcher:
             if row is None or JobState(row.state).is_final:
                 return
             if row.cancel_requested:
-                move(session, row, JobState.CANCELLED, platform_actor(),
-                     reason=row.state_reason or "cancelled while it ran")
+                move(
+                    session,
+                    row,
+                    JobState.CANCELLED,
+                    platform_actor(),
+                    reason=row.state_reason or "cancelled while it ran",
+                )
             else:
-                fail_unfinished(session, row, "the worker running the job stopped; "
-                                "start it again")
+                fail_unfinished(session, row, "the worker running the job stopped; start it again")
 
     def _enforce_cancels(self, ray: Any, cancelling: set[int]) -> None:
         now = time.monotonic()
@@ -219,4 +257,3 @@ class JobDispatcher:
             if ref is not None and now - first > CANCEL_GRACE:
                 log.warning("job %s did not stop after its cancel; killing its task", job_id)
                 ray.cancel(ref, force=True)
-

@@ -94,11 +94,14 @@ def _slot(actor: Actor) -> Iterator[None]:
     """
     with _running_lock:
         if _running.get(actor.user_id, 0) >= MAX_DRY_RUNS_PER_USER:
-            raise Conflict(f"you have {MAX_DRY_RUNS_PER_USER} dry runs running; try again "
-                           "when one has answered")
+            raise Conflict(
+                f"you have {MAX_DRY_RUNS_PER_USER} dry runs running; try again "
+                "when one has answered"
+            )
         if sum(_running.values()) >= MAX_DRY_RUNS:
-            raise Conflict("the server is running as many dry runs as it takes; try again "
-                           "in a moment")
+            raise Conflict(
+                "the server is running as many dry runs as it takes; try again in a moment"
+            )
         _running[actor.user_id] = _running.get(actor.user_id, 0) + 1
     try:
         yield
@@ -109,8 +112,14 @@ def _slot(actor: Actor) -> Iterator[None]:
                 del _running[actor.user_id]
 
 
-def dry_run(platform: Platform, actor: Actor, request: JobRequest, *, models: VettedModels,
-            registry: BackendRegistry | None = None) -> DryRun:
+def dry_run(
+    platform: Platform,
+    actor: Actor,
+    request: JobRequest,
+    *,
+    models: VettedModels,
+    registry: BackendRegistry | None = None,
+) -> DryRun:
     """Run ``request``'s model on its datasets' mock tables (see the module docstring).
 
     Raises:
@@ -124,19 +133,34 @@ def dry_run(platform: Platform, actor: Actor, request: JobRequest, *, models: Ve
         return _dry_run(platform, actor, request, models=models, registry=registry)
 
 
-def _dry_run(platform: Platform, actor: Actor, request: JobRequest, *, models: VettedModels,
-             registry: BackendRegistry | None) -> DryRun:
+def _dry_run(
+    platform: Platform,
+    actor: Actor,
+    request: JobRequest,
+    *,
+    models: VettedModels,
+    registry: BackendRegistry | None,
+) -> DryRun:
     with platform.sessions() as session:
         checked = check_request(session, actor, request, models=models)
-        policies = policy_store.effective_under_grant(session, checked.grant.id,
-                                                      checked.datasets)
-    backend = choose_backend(registry or default_registry(), platform.settings.runtime_backend,
-                             checked.kind, checked.profile)
+        policies = policy_store.effective_under_grant(session, checked.grant.id, checked.datasets)
+    backend = choose_backend(
+        registry or default_registry(),
+        platform.settings.runtime_backend,
+        checked.kind,
+        checked.profile,
+    )
     run_request = MockRunRequest(
-        kind=checked.kind, grant=checked.grant.ref, source=checked.source,
-        model_name=checked.model_name, description=checked.info.description or "",
-        params=checked.params, limits=checked.limits, policies=policies,
-        profile=checked.profile)
+        kind=checked.kind,
+        grant=checked.grant.ref,
+        source=checked.source,
+        model_name=checked.model_name,
+        description=checked.info.description or "",
+        params=checked.params,
+        limits=checked.limits,
+        policies=policies,
+        profile=checked.profile,
+    )
     run_id = uuid.uuid4().hex[:16]
     with tempfile.TemporaryDirectory(prefix="sandbox-dry-run-") as scratch:
         store, inputs = Path(scratch) / "store", Path(scratch) / "inputs"
@@ -144,11 +168,11 @@ def _dry_run(platform: Platform, actor: Actor, request: JobRequest, *, models: V
         inputs.mkdir()
         mock = MockData.write(platform, checked.datasets, platform.settings.mock_rows, store)
         ledger = mock_ledger(platform, checked.grant.ref, checked.datasets)
-        engine = MockQueryEngine(platform, mock, ledger, grant=checked.grant.ref,
-                                 policy=policies, actor=actor)
+        engine = MockQueryEngine(
+            platform, mock, ledger, grant=checked.grant.ref, policy=policies, actor=actor
+        )
         try:
-            run = run_on_mock(platform, run_request, mock, engine, ledger, backend, inputs,
-                              run_id)
+            run = run_on_mock(platform, run_request, mock, engine, ledger, backend, inputs, run_id)
         except Exception:
             _audit(platform, actor, checked, run_id, backend, mock, RunOutcome.CRASHED, {})
             raise
@@ -156,20 +180,35 @@ def _dry_run(platform: Platform, actor: Actor, request: JobRequest, *, models: V
     return run
 
 
-def _audit(platform: Platform, actor: Actor, checked: CheckedRequest, run_id: str,
-           backend: Backend, mock: MockData, outcome: RunOutcome,
-           spend: Mapping[str, Mapping[str, Any]]) -> None:
+def _audit(
+    platform: Platform,
+    actor: Actor,
+    checked: CheckedRequest,
+    run_id: str,
+    backend: Backend,
+    mock: MockData,
+    outcome: RunOutcome,
+    spend: Mapping[str, Mapping[str, Any]],
+) -> None:
     """Record the dry run: what ran on which mocks, how it ended, what it would spend."""
     with transaction(platform.sessions) as session:
-        audit.record(session, actor, "job.dry_run", object_type="dry_run", object_id=run_id,
-                     detail={"datasets": {n: m.version for n, m in mock.versions.items()},
-                             "mock_rows": {n: m.table.num_rows
-                                           for n, m in mock.versions.items()},
-                             "kind": str(checked.kind), "grant": checked.grant.ref,
-                             "model": checked.model_name,
-                             "source_sha256": hashlib.sha256(
-                                 checked.source.encode("utf-8")).hexdigest(),
-                             "backend": backend.name, "profile": str(checked.profile),
-                             "outcome": str(outcome),
-                             "would_spend": {n: s["text"] for n, s in spend.items()},
-                             "charged": False})
+        audit.record(
+            session,
+            actor,
+            "job.dry_run",
+            object_type="dry_run",
+            object_id=run_id,
+            detail={
+                "datasets": {n: m.version for n, m in mock.versions.items()},
+                "mock_rows": {n: m.table.num_rows for n, m in mock.versions.items()},
+                "kind": str(checked.kind),
+                "grant": checked.grant.ref,
+                "model": checked.model_name,
+                "source_sha256": hashlib.sha256(checked.source.encode("utf-8")).hexdigest(),
+                "backend": backend.name,
+                "profile": str(checked.profile),
+                "outcome": str(outcome),
+                "would_spend": {n: s["text"] for n, s in spend.items()},
+                "charged": False,
+            },
+        )

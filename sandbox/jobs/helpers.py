@@ -75,12 +75,16 @@ class RawHelpers:
         try:
             if call == HelperCall.CROSSTAB:
                 output: VerifiedOutput = crosstab(
-                    table, rows=args.get("rows") or [], cols=args.get("cols") or [],
-                    value=args.get("value"), agg=args.get("agg") or "count",
-                    where=conditions, unit=unit)
+                    table,
+                    rows=args.get("rows") or [],
+                    cols=args.get("cols") or [],
+                    value=args.get("value"),
+                    agg=args.get("agg") or "count",
+                    where=conditions,
+                    unit=unit,
+                )
             elif call == HelperCall.REGRESSION:
-                output = regression(table, y=args.get("y"), x=args.get("x") or [],
-                                    where=conditions)
+                output = regression(table, y=args.get("y"), x=args.get("x") or [], where=conditions)
             else:
                 raise BrokerRefusal(f"unknown helper {call!r}")
         except HelperError as exc:

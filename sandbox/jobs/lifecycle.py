@@ -56,6 +56,17 @@ def move(
     if target.is_final:
         row.finished_at = moment
     session.flush()
-    audit.record(session, actor, f"job.{target}", object_type="job", object_id=row.id,
-                 detail={"from": str(source), "datasets": row.datasets, "kind": row.kind,
-                         "reason": reason, **(detail or {})})
+    audit.record(
+        session,
+        actor,
+        f"job.{target}",
+        object_type="job",
+        object_id=row.id,
+        detail={
+            "from": str(source),
+            "datasets": row.datasets,
+            "kind": row.kind,
+            "reason": reason,
+            **(detail or {}),
+        },
+    )

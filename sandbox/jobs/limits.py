@@ -16,8 +16,7 @@ from sandbox.runtime.backends import Limits
 __all__ = ["combine_limits", "combine_row_count", "runtime_limits"]
 
 _MIB = 1024 * 1024
-_NUMERIC = ("wall_seconds", "cpu_seconds", "memory_mb", "processes", "result_bytes",
-            "log_bytes")
+_NUMERIC = ("wall_seconds", "cpu_seconds", "memory_mb", "processes", "result_bytes", "log_bytes")
 
 
 def combine_limits(policies: Iterable[Policy]) -> dict[str, Any]:
@@ -56,9 +55,16 @@ def runtime_limits(limits: Mapping[str, Any]) -> Limits:
 
 
 _STRICTER: dict[str, Any] = {
-    "min_count": max, "rounding": max, "suppression_threshold": max,
-    "max_output_cells": min, "no_row_level_output": any, "dominance_n": max,
-    "dominance_k": min, "dominance_p": max, "min_dof": max, "redact_at_or_below": max,
+    "min_count": max,
+    "rounding": max,
+    "suppression_threshold": max,
+    "max_output_cells": min,
+    "no_row_level_output": any,
+    "dominance_n": max,
+    "dominance_k": min,
+    "dominance_p": max,
+    "min_dof": max,
+    "redact_at_or_below": max,
 }
 """How each row-count rule gets stricter: the larger or the smaller value, or any ``true``."""
 

@@ -88,24 +88,37 @@ class LocalMock:
             parquet = base64.b64decode(str(data["parquet_base64"]), validate=True)
             table = pq.read_table(io.BytesIO(parquet))
             mock = cls(
-                dataset=str(data["dataset"]), version=int(data["version"]),
-                seed=str(data["seed"]), privacy_unit=data.get("privacy_unit"),
-                dictionary=dictionary, grant=str(data["grant"]),
+                dataset=str(data["dataset"]),
+                version=int(data["version"]),
+                seed=str(data["seed"]),
+                privacy_unit=data.get("privacy_unit"),
+                dictionary=dictionary,
+                grant=str(data["grant"]),
                 job_kinds=tuple(parse_enum(JobKind, k, "job kind") for k in data["job_kinds"]),
                 policy=parse_policy(data["policy"], "dataset"),
-                grant_remaining=(PrivacyCost.from_units(int(units[0]), int(units[1]))
-                                 if units is not None else None),
-                table=table)
+                grant_remaining=(
+                    PrivacyCost.from_units(int(units[0]), int(units[1]))
+                    if units is not None
+                    else None
+                ),
+                table=table,
+            )
         except (KeyError, TypeError, ValueError, IndexError, pa.ArrowException) as exc:
             raise InvalidRequest(f"not a mock table of the sandbox: {exc}") from None
         if not table.schema.equals(dictionary.arrow_schema()):
-            raise InvalidRequest(f"the mock table of {mock.dataset!r} does not have its "
-                                 "dictionary's schema")
+            raise InvalidRequest(
+                f"the mock table of {mock.dataset!r} does not have its dictionary's schema"
+            )
         return mock
 
 
-def _checked(mocks: Sequence[LocalMock], kind: JobKind, profile: RuntimeProfile,
-             source: str, params: Mapping[str, Any]) -> MockRunRequest:
+def _checked(
+    mocks: Sequence[LocalMock],
+    kind: JobKind,
+    profile: RuntimeProfile,
+    source: str,
+    params: Mapping[str, Any],
+) -> MockRunRequest:
     """What the server checks of a job before it runs, from what the mocks carry."""
     if not mocks:
         raise InvalidRequest("a run reads at least one dataset")
@@ -114,12 +127,15 @@ def _checked(mocks: Sequence[LocalMock], kind: JobKind, profile: RuntimeProfile,
         raise InvalidRequest("datasets lists a dataset twice")
     grants = sorted({m.grant for m in mocks})
     if len(grants) > 1:
-        raise InvalidRequest("one grant must cover every dataset of a run; these mocks come "
-                             f"under {', '.join(grants)}")
+        raise InvalidRequest(
+            "one grant must cover every dataset of a run; these mocks come "
+            f"under {', '.join(grants)}"
+        )
     for mock in mocks:
         if kind not in mock.job_kinds:
-            raise PermissionDenied(f"grant {mock.grant} does not allow {kind} jobs on "
-                                   f"dataset {mock.dataset!r}")
+            raise PermissionDenied(
+                f"grant {mock.grant} does not allow {kind} jobs on dataset {mock.dataset!r}"
+            )
     if len(source.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
         raise InvalidRequest(f"a model's source may hold at most {MAX_SOURCE_BYTES} bytes")
     policies = {m.dataset: m.policy for m in mocks}
@@ -133,11 +149,21 @@ def _checked(mocks: Sequence[LocalMock], kind: JobKind, profile: RuntimeProfile,
         raise InvalidRequest(str(exc)) from None
     allowed = limits.get("runtime_profiles", [RuntimeProfile.RESTRICTED])
     if profile not in allowed:
-        raise InvalidRequest(f"the policy of these datasets does not allow the {profile} "
-                             f"runtime profile (allowed: {', '.join(allowed) or 'none'})")
-    return MockRunRequest(kind=kind, grant=grants[0], source=source, model_name=None,
-                          description=info.description or "", params=valid, limits=limits,
-                          policies=policies, profile=profile)
+        raise InvalidRequest(
+            f"the policy of these datasets does not allow the {profile} "
+            f"runtime profile (allowed: {', '.join(allowed) or 'none'})"
+        )
+    return MockRunRequest(
+        kind=kind,
+        grant=grants[0],
+        source=source,
+        model_name=None,
+        description=info.description or "",
+        params=valid,
+        limits=limits,
+        policies=policies,
+        profile=profile,
+    )
 
 
 def _ledger(mocks: Sequence[LocalMock]) -> InMemoryLedger:
@@ -155,14 +181,26 @@ def _ledger(mocks: Sequence[LocalMock]) -> InMemoryLedger:
 
 
 def _empty_platform(directory: Path) -> Platform:
-    return Platform.open(Settings(
-        var_dir=directory, database_url=f"sqlite:///{directory / 'local.db'}",
-        data_uri=str(directory / "data"), ray_address="", runtime_backend=""))
+    return Platform.open(
+        Settings(
+            var_dir=directory,
+            database_url=f"sqlite:///{directory / 'local.db'}",
+            data_uri=str(directory / "data"),
+            ray_address="",
+            runtime_backend="",
+        )
+    )
 
 
-def run_locally(mocks: Sequence[LocalMock], source: str, params: Mapping[str, Any] | None = None,
-                *, kind: str = "dp", profile: str = "restricted",
-                registry: BackendRegistry | None = None) -> DryRun:
+def run_locally(
+    mocks: Sequence[LocalMock],
+    source: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    kind: str = "dp",
+    profile: str = "restricted",
+    registry: BackendRegistry | None = None,
+) -> DryRun:
     """Run a model on downloaded mock tables here (see the module docstring).
 
     Raises:
@@ -171,8 +209,9 @@ def run_locally(mocks: Sequence[LocalMock], source: str, params: Mapping[str, An
             are unfit (a model that does not compile is an outcome, not a refusal).
     """
     job_kind = parse_enum(JobKind, kind, "kind")
-    request = _checked(mocks, job_kind, parse_enum(RuntimeProfile, profile, "profile"), source,
-                       params or {})
+    request = _checked(
+        mocks, job_kind, parse_enum(RuntimeProfile, profile, "profile"), source, params or {}
+    )
     backend = choose_backend(registry or default_registry(), "", job_kind, request.profile)
     with tempfile.TemporaryDirectory(prefix="sandbox-local-run-") as scratch:
         root = Path(scratch)
@@ -181,14 +220,31 @@ def run_locally(mocks: Sequence[LocalMock], source: str, params: Mapping[str, An
         platform = _empty_platform(root / "platform")
         try:
             mock = MockData.of_tables(
-                [MockTable(name=m.dataset, version=m.version, table=m.table,
-                           dictionary=m.dictionary, privacy_unit=m.privacy_unit, seed=m.seed)
-                 for m in mocks], root / "store")
+                [
+                    MockTable(
+                        name=m.dataset,
+                        version=m.version,
+                        table=m.table,
+                        dictionary=m.dictionary,
+                        privacy_unit=m.privacy_unit,
+                        seed=m.seed,
+                    )
+                    for m in mocks
+                ],
+                root / "store",
+            )
             ledger = _ledger(mocks)
-            engine = MockQueryEngine(platform, mock, ledger, grant=request.grant,
-                                     policy=request.policies, actor=_LOCAL_ACTOR,
-                                     catalog=False)
-            return run_on_mock(platform, request, mock, engine, ledger, backend,
-                               root / "inputs", LOCAL_RUN_ID)
+            engine = MockQueryEngine(
+                platform,
+                mock,
+                ledger,
+                grant=request.grant,
+                policy=request.policies,
+                actor=_LOCAL_ACTOR,
+                catalog=False,
+            )
+            return run_on_mock(
+                platform, request, mock, engine, ledger, backend, root / "inputs", LOCAL_RUN_ID
+            )
         finally:
             platform.close()

@@ -72,8 +72,9 @@ def log_progress(line_count: int, truncated: bool) -> dict[str, Any]:
     return facts
 
 
-def log_entries(lines: list[str], progress: Mapping[str, Any], limits: Mapping[str, Any]
-                ) -> list[LogEntry]:
+def log_entries(
+    lines: list[str], progress: Mapping[str, Any], limits: Mapping[str, Any]
+) -> list[LogEntry]:
     """The entries of a stored log: each of the model's ``lines``, then the platform's.
 
     Args:
@@ -85,6 +86,7 @@ def log_entries(lines: list[str], progress: Mapping[str, Any], limits: Mapping[s
     """
     entries = [LogEntry(LogSource.MODEL, str(line)) for line in lines]
     if progress.get("log_truncated") is True:
-        entries.append(LogEntry(LogSource.PLATFORM,
-                                LOG_TRUNCATED.format(limit=limits.get("log_bytes", "?"))))
+        entries.append(
+            LogEntry(LogSource.PLATFORM, LOG_TRUNCATED.format(limit=limits.get("log_bytes", "?")))
+        )
     return entries

@@ -74,8 +74,9 @@ class MockData:
         self.store = store
 
     @classmethod
-    def write(cls, platform: Platform, datasets: Iterable[str], rows: int, directory: Path
-              ) -> MockData:
+    def write(
+        cls, platform: Platform, datasets: Iterable[str], rows: int, directory: Path
+    ) -> MockData:
         """Generate the mock table of each of ``datasets`` with ``rows`` rows from its
         catalog entry's dictionary and write it under ``directory`` (an empty directory
         the caller removes).
@@ -86,10 +87,16 @@ class MockData:
                 row = dataset_row(session, name)
                 metadata = metadata_of(row)
                 number = version_row(session, row, None).version
-            tables.append(MockTable(
-                name=name, version=number, table=mock_table(metadata.dictionary, name, rows),
-                dictionary=metadata.dictionary, privacy_unit=metadata.privacy_unit,
-                seed=mock_seed(name)))
+            tables.append(
+                MockTable(
+                    name=name,
+                    version=number,
+                    table=mock_table(metadata.dictionary, name, rows),
+                    dictionary=metadata.dictionary,
+                    privacy_unit=metadata.privacy_unit,
+                    seed=mock_seed(name),
+                )
+            )
         return cls.of_tables(tables, directory)
 
     @classmethod
@@ -102,9 +109,15 @@ class MockData:
             with store.filesystem.open_output_stream(path) as sink:
                 pq.write_table(mock.table, sink)
             versions[mock.name] = MockVersion(
-                name=mock.name, version=mock.version, table=mock.table,
-                dictionary=mock.dictionary, privacy_unit=mock.privacy_unit, seed=mock.seed,
-                path=path, sha256=store.sha256(path))
+                name=mock.name,
+                version=mock.version,
+                table=mock.table,
+                dictionary=mock.dictionary,
+                privacy_unit=mock.privacy_unit,
+                seed=mock.seed,
+                path=path,
+                sha256=store.sha256(path),
+            )
         return cls(versions, store)
 
     def tables(self) -> dict[str, pa.Table]:
@@ -124,11 +137,25 @@ class MockQueryEngine(QueryEngine):
     the mock; on a researcher's machine, which has no catalog, from the mock's own facts.
     """
 
-    def __init__(self, platform: Platform, mock: MockData, ledger: BudgetLedger, *,
-                 grant: str, policy: Mapping[str, Policy], actor: Actor,
-                 catalog: bool = True) -> None:
-        super().__init__(dataclasses.replace(platform, store=mock.store), ledger, grant=grant,
-                         policy=policy, actor=actor, pool=LocalTaskPool())
+    def __init__(
+        self,
+        platform: Platform,
+        mock: MockData,
+        ledger: BudgetLedger,
+        *,
+        grant: str,
+        policy: Mapping[str, Policy],
+        actor: Actor,
+        catalog: bool = True,
+    ) -> None:
+        super().__init__(
+            dataclasses.replace(platform, store=mock.store),
+            ledger,
+            grant=grant,
+            policy=policy,
+            actor=actor,
+            pool=LocalTaskPool(),
+        )
         self._mock = mock
         self._catalog = catalog
 
@@ -139,14 +166,24 @@ class MockQueryEngine(QueryEngine):
                 raise InvalidQuery("a dataset name must be a string")
             policy = self._policy_for(name)
             mock = self._mock_of(name)
-            return DatasetHandle(self, QueriedVersion(
-                name=name, version=mock.version, path=mock.path, sha256=mock.sha256,
-                row_count=mock.table.num_rows, dictionary=mock.dictionary,
-                catalog_privacy_unit=mock.privacy_unit), policy)
+            return DatasetHandle(
+                self,
+                QueriedVersion(
+                    name=name,
+                    version=mock.version,
+                    path=mock.path,
+                    sha256=mock.sha256,
+                    row_count=mock.table.num_rows,
+                    dictionary=mock.dictionary,
+                    catalog_privacy_unit=mock.privacy_unit,
+                ),
+                policy,
+            )
         real = super().dataset(name)  # the catalog's checks; no row of the version is read
         mock = self._mock_of(real.name)
-        info = dataclasses.replace(real.info, path=mock.path, sha256=mock.sha256,
-                                   row_count=mock.table.num_rows)
+        info = dataclasses.replace(
+            real.info, path=mock.path, sha256=mock.sha256, row_count=mock.table.num_rows
+        )
         return DatasetHandle(self, info, real.policy)
 
     def _mock_of(self, name: str) -> MockVersion:
@@ -160,8 +197,10 @@ class MockHelpers(RawHelpers):
     """A raw-access dry run's helpers: the same outputs, computed from the mock tables."""
 
     def __init__(self, platform: Platform, mock: MockData) -> None:
-        super().__init__(dataclasses.replace(platform, store=mock.store),
-                         {name: m.version for name, m in mock.versions.items()})
+        super().__init__(
+            dataclasses.replace(platform, store=mock.store),
+            {name: m.version for name, m in mock.versions.items()},
+        )
         self._mock = mock
 
     def table(self, name: str) -> tuple[pa.Table, str | None]:

@@ -140,8 +140,10 @@ class DryRunBroker:
         """Answer one DP call, or raise :class:`BrokerRefusal` as a job's broker would."""
         try:
             if request.dataset not in self._datasets:
-                raise BrokerRefusal(f"dataset {request.dataset!r} is not one of this job's "
-                                    f"datasets ({', '.join(self._datasets)})")
+                raise BrokerRefusal(
+                    f"dataset {request.dataset!r} is not one of this job's "
+                    f"datasets ({', '.join(self._datasets)})"
+                )
             release = release_of(self._engine, request, f"dry run {self._run_id}")
         except BudgetRefusal:
             self.refusals.append({"call": request.call.value, "reason": "budget"})
@@ -153,8 +155,9 @@ class DryRunBroker:
         return answer_of(release)
 
 
-def spend_of(ledger: InMemoryLedger, grant: str, policies: Mapping[str, Policy]
-             ) -> dict[str, dict[str, Any]]:
+def spend_of(
+    ledger: InMemoryLedger, grant: str, policies: Mapping[str, Policy]
+) -> dict[str, dict[str, Any]]:
     """What ``ledger`` charged ``grant`` per dataset, and what the grant has left there."""
     spend: dict[str, dict[str, Any]] = {}
     for name, policy in policies.items():
@@ -162,9 +165,12 @@ def spend_of(ledger: InMemoryLedger, grant: str, policies: Mapping[str, Policy]
         charges = ledger.charges(grant=grant, dataset=name)
         total = sum((c.cost for c in charges), PrivacyCost.zero())
         entry: dict[str, Any] = {
-            "accounting": accounting.value, "loss": float(total.loss),
-            "delta": float(total.delta), "text": total.describe(accounting),
-            "calls": len(charges)}
+            "accounting": accounting.value,
+            "loss": float(total.loss),
+            "delta": float(total.delta),
+            "text": total.describe(accounting),
+            "calls": len(charges),
+        }
         try:
             left = ledger.account(name, grant).remaining
             entry["grant_remaining"] = left.describe(accounting)
@@ -174,17 +180,26 @@ def spend_of(ledger: InMemoryLedger, grant: str, policies: Mapping[str, Policy]
     return spend
 
 
-def _checks(request: MockRunRequest, mock: MockData, outcome: ModelOutcome,
-            releases: list[dict[str, Any]], helpers: MockHelpers | None) -> DryRunChecks:
+def _checks(
+    request: MockRunRequest,
+    mock: MockData,
+    outcome: ModelOutcome,
+    releases: list[dict[str, Any]],
+    helpers: MockHelpers | None,
+) -> DryRunChecks:
     """The release checks on the mock result, as :func:`sandbox.jobs.checking.run_checks`
     runs them on a job's, without moving anything.
     """
     released, report = check_result(
-        outcome.value, verified=helpers.outputs if helpers is not None else {},
+        outcome.value,
+        verified=helpers.outputs if helpers is not None else {},
         rules=combine_row_count(request.policies.values()),
         max_bytes=int(request.limits["result_bytes"]),
         input_values=mock.input_values() if helpers is not None else input_values(None, (), ()),
-        earlier=(), kind=str(request.kind), dp_releases=releases)
+        earlier=(),
+        kind=str(request.kind),
+        dp_releases=releases,
+    )
     auto = all(p.review_mode is ReviewMode.AUTO_DP for p in request.policies.values())
     if report.blocked:
         would_be = JobState.REJECTED
@@ -192,13 +207,16 @@ def _checks(request: MockRunRequest, mock: MockData, outcome: ModelOutcome,
         would_be = JobState.RELEASED
     else:
         would_be = JobState.PENDING_REVIEW
-    return DryRunChecks(would_be=would_be, passed=not report.blocked,
-                        auto_releasable=report.auto_releasable, report=report.to_dict(),
-                        released=released)
+    return DryRunChecks(
+        would_be=would_be,
+        passed=not report.blocked,
+        auto_releasable=report.auto_releasable,
+        report=report.to_dict(),
+        released=released,
+    )
 
 
-def compile_errors(source: str, profile: RuntimeProfile, allowed_imports: list[str]
-                   ) -> list[str]:
+def compile_errors(source: str, profile: RuntimeProfile, allowed_imports: list[str]) -> list[str]:
     """What stops the model compiling in its profile, each naming its line (none: it
     compiles): RestrictedPython under the import allow-list, or plain Python in the
     scientific profile, as a job's submission checks it.
@@ -214,9 +232,16 @@ def compile_errors(source: str, profile: RuntimeProfile, allowed_imports: list[s
     return []
 
 
-def run_on_mock(platform: Platform, request: MockRunRequest, mock: MockData,
-                engine: MockQueryEngine, ledger: InMemoryLedger, backend: Backend,
-                inputs: Path, run_id: str) -> DryRun:
+def run_on_mock(
+    platform: Platform,
+    request: MockRunRequest,
+    mock: MockData,
+    engine: MockQueryEngine,
+    ledger: InMemoryLedger,
+    backend: Backend,
+    inputs: Path,
+    run_id: str,
+) -> DryRun:
     """Run ``request``'s model on ``mock`` (see the module docstring).
 
     ``engine`` answers the DP calls and charges ``ledger``; ``inputs`` is an empty
@@ -228,37 +253,60 @@ def run_on_mock(platform: Platform, request: MockRunRequest, mock: MockData,
     helpers: MockHelpers | None = None
     errors = compile_errors(request.source, request.profile, limits["allowed_imports"])
     if errors:
-        outcome = ModelOutcome(status=RunStatus.COMPILE_ERROR, backend=backend.name,
-                               errors=errors)
+        outcome = ModelOutcome(status=RunStatus.COMPILE_ERROR, backend=backend.name, errors=errors)
     else:
         raw = request.kind is JobKind.RAW
         helpers = MockHelpers(platform, mock) if raw else None
         tables = write_tables(mock.tables(), inputs) if raw else {}
         outcome = run_model(
-            backend, request.source, broker, params=request.params,
-            allowed_imports=limits["allowed_imports"], limits=runtime_limits(limits),
+            backend,
+            request.source,
+            broker,
+            params=request.params,
+            allowed_imports=limits["allowed_imports"],
+            limits=runtime_limits(limits),
             log_max_bytes=int(limits["log_bytes"]),
             result_max_bytes=int(limits["result_bytes"]),
-            inputs=inputs if tables else None, tables=tables, helpers=helpers,
-            profile=request.profile)
+            inputs=inputs if tables else None,
+            tables=tables,
+            helpers=helpers,
+            profile=request.profile,
+        )
     status = RunOutcome(outcome.status)
-    checks = (_checks(request, mock, outcome, broker.releases, helpers)
-              if status is RunOutcome.OK else None)
+    checks = (
+        _checks(request, mock, outcome, broker.releases, helpers)
+        if status is RunOutcome.OK
+        else None
+    )
     return DryRun(
-        id=run_id, kind=request.kind, grant=request.grant,
+        id=run_id,
+        kind=request.kind,
+        grant=request.grant,
         datasets={name: m.version for name, m in mock.versions.items()},
-        mock={name: {"rows": m.table.num_rows, "seed": m.seed}
-              for name, m in mock.versions.items()},
-        model=request.model_name, description=request.description,
+        mock={
+            name: {"rows": m.table.num_rows, "seed": m.seed} for name, m in mock.versions.items()
+        },
+        model=request.model_name,
+        description=request.description,
         source_sha256=hashlib.sha256(request.source.encode("utf-8")).hexdigest(),
-        params=dict(request.params), backend=backend.name, profile=request.profile,
+        params=dict(request.params),
+        backend=backend.name,
+        profile=request.profile,
         limits=dict(limits),
         outcome=status,
         reason="" if status is RunOutcome.OK else failure_reason(status, limits),
-        result=outcome.value, log=list(outcome.log), log_truncated=outcome.log_truncated,
+        result=outcome.value,
+        log=list(outcome.log),
+        log_truncated=outcome.log_truncated,
         errors=list(outcome.errors),
-        failure=(model_error_facts(list(outcome.errors), request.source)
-                 if status is RunOutcome.MODEL_ERROR else None),
-        releases=broker.releases, refusals=broker.refusals,
-        spend=spend_of(ledger, request.grant, request.policies), checks=checks,
-        duration=outcome.duration)
+        failure=(
+            model_error_facts(list(outcome.errors), request.source)
+            if status is RunOutcome.MODEL_ERROR
+            else None
+        ),
+        releases=broker.releases,
+        refusals=broker.refusals,
+        spend=spend_of(ledger, request.grant, request.policies),
+        checks=checks,
+        duration=outcome.duration,
+    )

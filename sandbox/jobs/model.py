@@ -42,16 +42,16 @@ class JobState(enum.StrEnum):
         return self in FINAL_STATES
 
 
-FINAL_STATES = frozenset({JobState.RELEASED, JobState.REJECTED, JobState.FAILED,
-                          JobState.CANCELLED})
+FINAL_STATES = frozenset(
+    {JobState.RELEASED, JobState.REJECTED, JobState.FAILED, JobState.CANCELLED}
+)
 """States a job never leaves."""
 
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     JobState.SUBMITTED: frozenset({JobState.QUEUED}),
     JobState.QUEUED: frozenset({JobState.RUNNING}),
     JobState.RUNNING: frozenset({JobState.CHECKING}),
-    JobState.CHECKING: frozenset({JobState.PENDING_REVIEW, JobState.RELEASED,
-                                  JobState.REJECTED}),
+    JobState.CHECKING: frozenset({JobState.PENDING_REVIEW, JobState.RELEASED, JobState.REJECTED}),
     JobState.PENDING_REVIEW: frozenset({JobState.RELEASED, JobState.REJECTED}),
 }
 """The forward steps of the lifecycle; ``failed`` and ``cancelled`` are added for every

@@ -50,8 +50,9 @@ def required_approvals(session: Session, row: JobRow) -> int:
     return max(policy.reviewers or 1 for policy in policies.values())
 
 
-def release(session: Session, actor: Actor, row: JobRow, *, auto: bool,
-            now: datetime | None = None) -> None:
+def release(
+    session: Session, actor: Actor, row: JobRow, *, auto: bool, now: datetime | None = None
+) -> None:
     """Release a job's checked result to its owner (from ``checking`` or
     ``pending_review``).
     """
@@ -61,10 +62,22 @@ def release(session: Session, actor: Actor, row: JobRow, *, auto: bool,
         row.log_released_at = moment
     row.auto_released = auto
     row.released_at = moment
-    move(session, row, JobState.RELEASED, actor,
-         reason="released automatically: a DP result whose checks all passed" if auto
-         else "approved by the dataset provider's review",
-         detail={"auto": auto, "result_sha256": row.result_sha256}, now=moment)
-    audit.record(session, actor, "release.made", object_type="release", object_id=row.id,
-                 detail={"datasets": row.datasets, "auto": auto,
-                         "result_sha256": row.result_sha256})
+    move(
+        session,
+        row,
+        JobState.RELEASED,
+        actor,
+        reason="released automatically: a DP result whose checks all passed"
+        if auto
+        else "approved by the dataset provider's review",
+        detail={"auto": auto, "result_sha256": row.result_sha256},
+        now=moment,
+    )
+    audit.record(
+        session,
+        actor,
+        "release.made",
+        object_type="release",
+        object_id=row.id,
+        detail={"datasets": row.datasets, "auto": auto, "result_sha256": row.result_sha256},
+    )

@@ -79,11 +79,14 @@ def failure_reason(outcome: str, limits: dict[str, Any]) -> str:
     reasons = {
         RunOutcome.COMPILE_ERROR: "the model does not compile",
         RunOutcome.MODEL_ERROR: "the model raised an error",
-        RunOutcome.TIMED_OUT: (f"the job exceeded its time limit ({limits.get('wall_seconds')} "
-                               f"s wall, {limits.get('cpu_seconds')} s CPU)"),
+        RunOutcome.TIMED_OUT: (
+            f"the job exceeded its time limit ({limits.get('wall_seconds')} "
+            f"s wall, {limits.get('cpu_seconds')} s CPU)"
+        ),
         RunOutcome.OOM: f"the job ran out of memory (limit {limits.get('memory_mb')} MiB)",
-        RunOutcome.OUTPUT_TOO_LARGE: ("the result is larger than the limit of "
-                                      f"{limits.get('result_bytes')} bytes"),
+        RunOutcome.OUTPUT_TOO_LARGE: (
+            f"the result is larger than the limit of {limits.get('result_bytes')} bytes"
+        ),
         RunOutcome.CRASHED: "the sandbox stopped unexpectedly",
         RunOutcome.INTERRUPTED: "the platform stopped while the job ran",
     }
@@ -109,20 +112,35 @@ def _start(platform: Platform, job_id: int) -> _Snapshot | None:
         if row is None or row.state != JobState.QUEUED:
             return None  # cancelled meanwhile, or another dispatcher took it
         if row.cancel_requested:
-            move(session, row, JobState.CANCELLED, platform_actor(),
-                 reason=row.state_reason or "cancelled before it ran")
+            move(
+                session,
+                row,
+                JobState.CANCELLED,
+                platform_actor(),
+                reason=row.state_reason or "cancelled before it ran",
+            )
             return None
         row.attempt += 1
-        move(session, row, JobState.RUNNING, platform_actor(),
-             detail={"backend": row.backend, "attempt": row.attempt})
-        return _Snapshot(id=row.id, kind=JobKind(row.kind), backend=row.backend,
-                         profile=RuntimeProfile(row.profile),
-                         source=row.source, params=dict(row.params), limits=dict(row.limits),
-                         datasets=dict(row.datasets))
+        move(
+            session,
+            row,
+            JobState.RUNNING,
+            platform_actor(),
+            detail={"backend": row.backend, "attempt": row.attempt},
+        )
+        return _Snapshot(
+            id=row.id,
+            kind=JobKind(row.kind),
+            backend=row.backend,
+            profile=RuntimeProfile(row.profile),
+            source=row.source,
+            params=dict(row.params),
+            limits=dict(row.limits),
+            datasets=dict(row.datasets),
+        )
 
 
-def _watch(platform: Platform, job_id: int, stop: threading.Event, done: threading.Event
-           ) -> None:
+def _watch(platform: Platform, job_id: int, stop: threading.Event, done: threading.Event) -> None:
     """Stop the sandbox on a cancel, or once the job is no longer ``running``: then it was
     settled without this runner (a restart's recovery failed it), and nothing the sandbox
     still does counts.
@@ -153,6 +171,7 @@ def _record_release(platform: Platform, job_id: int) -> Callable[[dict[str, Any]
 
 def _record_refusal(platform: Platform, job_id: int) -> Callable[[dict[str, str]], None]:
     """Keep each refused DP call in the job's progress: a platform fact its author sees."""
+
     def record(refusal: dict[str, str]) -> None:
         with transaction(platform.sessions) as session:
             row = session.get(JobRow, job_id, with_for_update=True)
@@ -165,15 +184,21 @@ def _record_refusal(platform: Platform, job_id: int) -> Callable[[dict[str, str]
     return record
 
 
-def _finish(platform: Platform, job: _Snapshot, outcome: ModelOutcome, stopped: bool,
-            helpers: RawHelpers | None) -> None:
+def _finish(
+    platform: Platform,
+    job: _Snapshot,
+    outcome: ModelOutcome,
+    stopped: bool,
+    helpers: RawHelpers | None,
+) -> None:
     status = RunOutcome(outcome.status)  # the runtime's statuses are a subset of the job's
     with transaction(platform.sessions) as session:
         row = session.get(JobRow, job.id, with_for_update=True)
         assert row is not None
         if row.state != JobState.RUNNING:  # settled meanwhile without this runner: leave it
-            log.warning("job %s was %s before its run ended; its outcome is dropped",
-                        job.id, row.state)
+            log.warning(
+                "job %s was %s before its run ended; its outcome is dropped", job.id, row.state
+            )
             return
         row.outcome = str(status)
         row.log = list(outcome.log)
@@ -185,19 +210,34 @@ def _finish(platform: Platform, job: _Snapshot, outcome: ModelOutcome, stopped: 
             if facts is not None:
                 row.progress = {**row.progress, "failure": facts}
         if stopped or row.cancel_requested:
-            move(session, row, JobState.CANCELLED, platform_actor(),
-                 reason=row.state_reason or "cancelled while it ran")
+            move(
+                session,
+                row,
+                JobState.CANCELLED,
+                platform_actor(),
+                reason=row.state_reason or "cancelled while it ran",
+            )
             return
         if status is not RunOutcome.OK:
-            move(session, row, JobState.FAILED, platform_actor(),
-                 reason=failure_reason(status, job.limits),
-                 detail={"outcome": str(status)})
+            move(
+                session,
+                row,
+                JobState.FAILED,
+                platform_actor(),
+                reason=failure_reason(status, job.limits),
+                detail={"outcome": str(status)},
+            )
             return
         row.result = outcome.value
         canonical = json.dumps(outcome.value, sort_keys=True, separators=(",", ":"))
         row.result_sha256 = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-        move(session, row, JobState.CHECKING, platform_actor(),
-             detail={"result_sha256": row.result_sha256})
+        move(
+            session,
+            row,
+            JobState.CHECKING,
+            platform_actor(),
+            detail={"result_sha256": row.result_sha256},
+        )
         checking.run_checks(session, row, helpers)
 
 
@@ -210,14 +250,20 @@ def fail_unfinished(session: Session, row: JobRow, reason: str) -> None:
     move(session, row, JobState.FAILED, platform_actor(), reason=reason)
 
 
-def _run(platform: Platform, job: _Snapshot, backend: Backend
-         ) -> tuple[ModelOutcome, bool, RawHelpers | None]:
+def _run(
+    platform: Platform, job: _Snapshot, backend: Backend
+) -> tuple[ModelOutcome, bool, RawHelpers | None]:
     stop, done = threading.Event(), threading.Event()
-    watcher = threading.Thread(target=_watch, args=(platform, job.id, stop, done),
-                               name=f"job-{job.id}-watch", daemon=True)
+    watcher = threading.Thread(
+        target=_watch, args=(platform, job.id, stop, done), name=f"job-{job.id}-watch", daemon=True
+    )
     watcher.start()
-    broker = JobBroker(platform, _job_row(platform, job.id), _record_release(platform, job.id),
-                       _record_refusal(platform, job.id))
+    broker = JobBroker(
+        platform,
+        _job_row(platform, job.id),
+        _record_release(platform, job.id),
+        _record_refusal(platform, job.id),
+    )
     limits = job.limits
     helpers = RawHelpers(platform, job.datasets) if job.kind is JobKind.RAW else None
     owner = SandboxOwner(sandbox_instance(platform.settings), job.id)
@@ -227,12 +273,20 @@ def _run(platform: Platform, job: _Snapshot, backend: Backend
             if job.kind is JobKind.RAW:
                 tables = write_inputs(platform, job.datasets, Path(inputs))
             outcome = run_model(
-                backend, job.source, broker, params=job.params,
-                allowed_imports=limits["allowed_imports"], limits=runtime_limits(limits),
+                backend,
+                job.source,
+                broker,
+                params=job.params,
+                allowed_imports=limits["allowed_imports"],
+                limits=runtime_limits(limits),
                 log_max_bytes=int(limits["log_bytes"]),
                 result_max_bytes=int(limits["result_bytes"]),
-                stop=stop, inputs=Path(inputs) if tables else None, tables=tables,
-                helpers=helpers, owner=owner, profile=job.profile,
+                stop=stop,
+                inputs=Path(inputs) if tables else None,
+                tables=tables,
+                helpers=helpers,
+                owner=owner,
+                profile=job.profile,
             )
     finally:
         done.set()
@@ -259,8 +313,13 @@ def run_job(platform: Platform, job_id: int, registry: BackendRegistry | None = 
         with transaction(platform.sessions) as session:
             row = session.get(JobRow, job_id, with_for_update=True)
             assert row is not None
-            move(session, row, JobState.FAILED, platform_actor(),
-                 reason=f"the {job.backend} backend is not available on this worker")
+            move(
+                session,
+                row,
+                JobState.FAILED,
+                platform_actor(),
+                reason=f"the {job.backend} backend is not available on this worker",
+            )
         return
     try:
         outcome, stopped, helpers = _run(platform, job, backend)
@@ -272,8 +331,13 @@ def run_job(platform: Platform, job_id: int, registry: BackendRegistry | None = 
             if row.state != JobState.RUNNING:
                 return
             row.outcome = str(RunOutcome.CRASHED)
-            move(session, row, JobState.FAILED, platform_actor(),
-                 reason="the platform failed while running the job")
+            move(
+                session,
+                row,
+                JobState.FAILED,
+                platform_actor(),
+                reason="the platform failed while running the job",
+            )
         return
     if helpers is not None and outcome.status is RunStatus.OK and not stopped:
         helpers.load_all()

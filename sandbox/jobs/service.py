@@ -63,17 +63,31 @@ def job_of(session: Session, actor: Actor, row: JobRow) -> Job:
     owner = session.get(UserRow, row.owner_id)
     held = content_held(session, actor, row)
     return Job(
-        id=row.id, owner=owner.username if owner else "?", owner_id=row.owner_id,
-        grant=row.grant_ref, kind=JobKind(row.kind), datasets=dict(row.datasets),
-        model=row.model_name, description=row.description, source_sha256=row.source_sha256,
-        params=dict(row.params), backend=row.backend, profile=row.profile,
+        id=row.id,
+        owner=owner.username if owner else "?",
+        owner_id=row.owner_id,
+        grant=row.grant_ref,
+        kind=JobKind(row.kind),
+        datasets=dict(row.datasets),
+        model=row.model_name,
+        description=row.description,
+        source_sha256=row.source_sha256,
+        params=dict(row.params),
+        backend=row.backend,
+        profile=row.profile,
         limits=dict(row.limits),
-        state=JobState(row.state), state_reason=row.state_reason, outcome=row.outcome,
-        progress=dict(row.progress), log=[] if held else list(row.log),
+        state=JobState(row.state),
+        state_reason=row.state_reason,
+        outcome=row.outcome,
+        progress=dict(row.progress),
+        log=[] if held else list(row.log),
         errors=[] if held else list(row.errors),
         result=row.release if row.state == JobState.RELEASED else None,
-        releases=list(row.releases), held=held, cancel_requested=row.cancel_requested,
-        submitted_at=row.submitted_at, updated_at=row.updated_at,
+        releases=list(row.releases),
+        held=held,
+        cancel_requested=row.cancel_requested,
+        submitted_at=row.submitted_at,
+        updated_at=row.updated_at,
         started_at=row.started_at,
         finished_at=row.finished_at,
         duration=row.duration,
@@ -93,9 +107,14 @@ def submit(
 ) -> Job:
     """Store a job (``submitted``), queue it, and wake the dispatcher."""
     with transaction(platform.sessions) as session:
-        row = submit_job(session, actor, request, models=models,
-                         registry=registry or default_registry(),
-                         configured_backend=platform.settings.runtime_backend)
+        row = submit_job(
+            session,
+            actor,
+            request,
+            models=models,
+            registry=registry or default_registry(),
+            configured_backend=platform.settings.runtime_backend,
+        )
         job_id = row.id
     with transaction(platform.sessions) as session:
         queued = session.get(JobRow, job_id, with_for_update=True)
@@ -111,8 +130,9 @@ def get_job(session: Session, actor: Actor, job_id: int) -> Job:
     return job_of(session, actor, _row(session, actor, job_id))
 
 
-def list_jobs(session: Session, actor: Actor, *, state: str | None = None, limit: int = 100
-              ) -> list[Job]:
+def list_jobs(
+    session: Session, actor: Actor, *, state: str | None = None, limit: int = 100
+) -> list[Job]:
     """The jobs ``actor`` may see, newest first."""
     stmt = _visible(select(JobRow), actor).order_by(JobRow.id.desc()).limit(limit)
     if state is not None:
@@ -144,20 +164,32 @@ def cancel(session: Session, actor: Actor, job_id: int, *, now: datetime | None 
     state = JobState(row.state)
     if state in FINAL_STATES:
         raise Conflict(f"job {job_id} is already {state}")
-    _stop(session, actor, row, "cancelled by its owner" if row.owner_id == actor.user_id
-          else f"cancelled by {actor.username}", now)
+    _stop(
+        session,
+        actor,
+        row,
+        "cancelled by its owner"
+        if row.owner_id == actor.user_id
+        else f"cancelled by {actor.username}",
+        now,
+    )
     return job_of(session, actor, row)
 
 
-def _stop(session: Session, actor: Actor, row: JobRow, reason: str,
-          now: datetime | None) -> None:
+def _stop(session: Session, actor: Actor, row: JobRow, reason: str, now: datetime | None) -> None:
     if row.state == JobState.RUNNING:
         if not row.cancel_requested:
             row.cancel_requested = True
             row.state_reason = reason
             row.updated_at = now or utc_now()
-            audit.record(session, actor, "job.cancel_request", object_type="job",
-                         object_id=row.id, detail={"datasets": row.datasets, "reason": reason})
+            audit.record(
+                session,
+                actor,
+                "job.cancel_request",
+                object_type="job",
+                object_id=row.id,
+                detail={"datasets": row.datasets, "reason": reason},
+            )
         return
     row.cancel_requested = True
     move(session, row, JobState.CANCELLED, actor, reason=reason, now=now)
@@ -167,8 +199,11 @@ def stop_jobs_on_dataset(session: Session, actor: Actor, dataset: str, reason: s
     """Stop every queued or running job that reads ``dataset`` (its suspension); return how
     many. Results already computed wait frozen in review (they are not cancelled).
     """
-    stmt = select(JobRow).where(JobRow.state.in_(
-        [JobState.SUBMITTED, JobState.QUEUED, JobState.RUNNING])).with_for_update()
+    stmt = (
+        select(JobRow)
+        .where(JobRow.state.in_([JobState.SUBMITTED, JobState.QUEUED, JobState.RUNNING]))
+        .with_for_update()
+    )
     stopped = 0
     for row in session.execute(stmt).scalars():
         if dataset in row.datasets:

@@ -47,8 +47,14 @@ from sandbox.runtime.profiles import RuntimeProfile
 from sandbox.runtime.vetted import UnknownModel, VettedModels
 from sandbox.store.models import JobRow
 
-__all__ = ["MAX_DATASETS", "CheckedRequest", "JobRequest", "check_request", "choose_backend",
-           "submit_job"]
+__all__ = [
+    "MAX_DATASETS",
+    "CheckedRequest",
+    "JobRequest",
+    "check_request",
+    "choose_backend",
+    "submit_job",
+]
 
 MAX_DATASETS = 10
 """Most datasets one job reads."""
@@ -68,8 +74,12 @@ class JobRequest:
     """The runtime profile (:class:`~sandbox.runtime.profiles.RuntimeProfile`)."""
 
 
-def choose_backend(registry: BackendRegistry, configured: str, kind: JobKind,
-                   profile: RuntimeProfile = RuntimeProfile.RESTRICTED) -> Backend:
+def choose_backend(
+    registry: BackendRegistry,
+    configured: str,
+    kind: JobKind,
+    profile: RuntimeProfile = RuntimeProfile.RESTRICTED,
+) -> Backend:
     """The configured backend, or the strongest available; it must be able to run ``kind``
     in ``profile`` (the scientific profile only in a hardened backend).
 
@@ -81,8 +91,10 @@ def choose_backend(registry: BackendRegistry, configured: str, kind: JobKind,
         try:
             backend = registry.get(configured)
         except KeyError:
-            raise InvalidRequest(f"the configured runtime backend {configured!r} is unknown; "
-                                 f"use one of {', '.join(registry.names())}") from None
+            raise InvalidRequest(
+                f"the configured runtime backend {configured!r} is unknown; "
+                f"use one of {', '.join(registry.names())}"
+            ) from None
         except RuntimeError as exc:
             raise InvalidRequest(str(exc)) from None
     else:
@@ -94,11 +106,15 @@ def choose_backend(registry: BackendRegistry, configured: str, kind: JobKind,
             raise InvalidRequest(f"no isolation backend on this platform can run a {kind} job")
         backend = available[0]
     if kind is JobKind.RAW and not getattr(backend, "allows_raw_access", False):
-        raise InvalidRequest(f"the {backend.name} backend does not run raw-access jobs; "
-                             "only hardened backends (docker, bwrap) do")
+        raise InvalidRequest(
+            f"the {backend.name} backend does not run raw-access jobs; "
+            "only hardened backends (docker, bwrap) do"
+        )
     if profile not in _profiles(backend):
-        raise InvalidRequest(f"the {backend.name} backend does not run the {profile} runtime "
-                             "profile; only hardened backends (docker, bwrap) do")
+        raise InvalidRequest(
+            f"the {backend.name} backend does not run the {profile} runtime "
+            "profile; only hardened backends (docker, bwrap) do"
+        )
     return backend
 
 
@@ -111,8 +127,10 @@ def _profile(request: JobRequest, limits: dict[str, Any]) -> RuntimeProfile:
     profile = parse_enum(RuntimeProfile, request.profile, "profile")
     allowed = limits.get("runtime_profiles", [RuntimeProfile.RESTRICTED])
     if profile not in allowed:
-        raise InvalidRequest(f"the policy of these datasets does not allow the {profile} "
-                             f"runtime profile (allowed: {', '.join(allowed) or 'none'})")
+        raise InvalidRequest(
+            f"the policy of these datasets does not allow the {profile} "
+            f"runtime profile (allowed: {', '.join(allowed) or 'none'})"
+        )
     return profile
 
 
@@ -124,8 +142,9 @@ def compile_check(source: str, profile: RuntimeProfile, allowed_imports: list[st
         try:
             compile(source, "<model>", "exec", dont_inherit=True)
         except SyntaxError as exc:
-            raise InvalidRequest(f"the model does not compile: Line {exc.lineno}: "
-                                 f"SyntaxError: {exc.msg}") from None
+            raise InvalidRequest(
+                f"the model does not compile: Line {exc.lineno}: SyntaxError: {exc.msg}"
+            ) from None
         except (ValueError, OverflowError, RecursionError, MemoryError) as exc:
             raise InvalidRequest(f"the model does not compile: {exc}") from None
         return
@@ -146,8 +165,14 @@ def _datasets(names: Sequence[str]) -> list[str]:
     return list(names)
 
 
-def _grant_for(session: Session, actor: Actor, names: list[str], kind: JobKind,
-               grant_ref: str | None, now: datetime) -> Grant:
+def _grant_for(
+    session: Session,
+    actor: Actor,
+    names: list[str],
+    kind: JobKind,
+    grant_ref: str | None,
+    now: datetime,
+) -> Grant:
     assert actor.user_id is not None
     grant = active_grant_for(session, actor.user_id, names[0], kind, now, grant_ref=grant_ref)
     for name in names[1:]:
@@ -157,8 +182,9 @@ def _grant_for(session: Session, actor: Actor, names: list[str], kind: JobKind,
 
 def _source(request: JobRequest, models: VettedModels) -> tuple[str, str | None]:
     if (request.source is None) == (request.model is None):
-        raise InvalidRequest("a job gives either its model's source or the name of a vetted "
-                             "model (model), not both")
+        raise InvalidRequest(
+            "a job gives either its model's source or the name of a vetted model (model), not both"
+        )
     if request.model is not None:
         try:
             return models.get(request.model).source, request.model
@@ -192,8 +218,14 @@ class CheckedRequest:
     """The runtime profile, one the effective policies allow."""
 
 
-def check_request(session: Session, actor: Actor, request: JobRequest, *,
-                  models: VettedModels, now: datetime | None = None) -> CheckedRequest:
+def check_request(
+    session: Session,
+    actor: Actor,
+    request: JobRequest,
+    *,
+    models: VettedModels,
+    now: datetime | None = None,
+) -> CheckedRequest:
     """The checks of a submission before its compilation: the submitter, the request, the
     grant, the policy's kinds and the model's parameters.
 
@@ -212,7 +244,8 @@ def check_request(session: Session, actor: Actor, request: JobRequest, *,
     source, model_name = _source(request, models)
     grant = _grant_for(session, actor, names, kind, request.grant, moment)
     policies: list[Policy] = list(
-        policy_store.effective_under_grant(session, grant.id, names).values())
+        policy_store.effective_under_grant(session, grant.id, names).values()
+    )
     limits = combine_limits(policies)
     if kind is JobKind.RAW and not limits["raw_access_allowed"]:
         raise InvalidRequest("the policy of these datasets does not allow raw-access jobs")
@@ -222,9 +255,17 @@ def check_request(session: Session, actor: Actor, request: JobRequest, *,
     except (ModelSpecError, ParamsError) as exc:
         raise InvalidRequest(str(exc)) from None
     profile = _profile(request, limits)
-    return CheckedRequest(kind=kind, datasets=names, grant=grant, source=source,
-                          model_name=model_name, info=info, params=params, limits=limits,
-                          profile=profile)
+    return CheckedRequest(
+        kind=kind,
+        datasets=names,
+        grant=grant,
+        source=source,
+        model_name=model_name,
+        info=info,
+        params=params,
+        limits=limits,
+        profile=profile,
+    )
 
 
 def submit_job(
@@ -248,28 +289,62 @@ def submit_job(
     checked = check_request(session, actor, request, models=models, now=moment)
     assert actor.user_id is not None
     kind, names, grant, source = checked.kind, checked.datasets, checked.grant, checked.source
-    model_name, info, params, limits = (checked.model_name, checked.info, checked.params,
-                                        checked.limits)
+    model_name, info, params, limits = (
+        checked.model_name,
+        checked.info,
+        checked.params,
+        checked.limits,
+    )
     compile_check(source, checked.profile, limits["allowed_imports"])
     backend = choose_backend(registry, configured_backend, kind, checked.profile)
-    versions = {name: version_row(session, dataset_row(session, name), None).version
-                for name in names}
+    versions = {
+        name: version_row(session, dataset_row(session, name), None).version for name in names
+    }
     row = JobRow(
-        owner_id=actor.user_id, grant_id=grant.id, grant_ref=grant.ref, kind=str(kind),
-        datasets=versions, model_name=model_name, source=source,
+        owner_id=actor.user_id,
+        grant_id=grant.id,
+        grant_ref=grant.ref,
+        kind=str(kind),
+        datasets=versions,
+        model_name=model_name,
+        source=source,
         source_sha256=hashlib.sha256(source.encode("utf-8")).hexdigest(),
-        description=info.description or "", params=params, backend=backend.name,
+        description=info.description or "",
+        params=params,
+        backend=backend.name,
         profile=str(checked.profile),
-        limits=limits, state=str(JobState.SUBMITTED), state_reason="",
-        cancel_requested=False, attempt=0, outcome=None,
-        progress={"dp_calls": 0, "log_lines": 0}, log=[], errors=[], result=None,
-        releases=[], verified={}, auto_released=False, submitted_at=moment,
+        limits=limits,
+        state=str(JobState.SUBMITTED),
+        state_reason="",
+        cancel_requested=False,
+        attempt=0,
+        outcome=None,
+        progress={"dp_calls": 0, "log_lines": 0},
+        log=[],
+        errors=[],
+        result=None,
+        releases=[],
+        verified={},
+        auto_released=False,
+        submitted_at=moment,
         updated_at=moment,
     )
     session.add(row)
     session.flush()
-    audit.record(session, actor, "job.submit", object_type="job", object_id=row.id,
-                 detail={"datasets": versions, "kind": str(kind), "grant": grant.ref,
-                         "model": model_name, "source_sha256": row.source_sha256,
-                         "backend": backend.name, "profile": str(checked.profile)})
+    audit.record(
+        session,
+        actor,
+        "job.submit",
+        object_type="job",
+        object_id=row.id,
+        detail={
+            "datasets": versions,
+            "kind": str(kind),
+            "grant": grant.ref,
+            "model": model_name,
+            "source_sha256": row.source_sha256,
+            "backend": backend.name,
+            "profile": str(checked.profile),
+        },
+    )
     return row

@@ -24,8 +24,9 @@ SANDBOX_INPUTS = INPUTS_MOUNT
 """Where the backend mounts the inputs directory inside the sandbox."""
 
 
-def write_inputs(platform: Platform, datasets: Mapping[str, int], directory: Path
-                 ) -> dict[str, str]:
+def write_inputs(
+    platform: Platform, datasets: Mapping[str, int], directory: Path
+) -> dict[str, str]:
     """Write each ``name: version`` as ``<directory>/<n>.arrow``; return the in-sandbox paths."""
     paths: dict[str, str] = {}
     for index, (name, version) in enumerate(sorted(datasets.items())):
@@ -43,18 +44,23 @@ def write_tables(tables: Mapping[str, pa.Table], directory: Path) -> dict[str, s
     """Write tables held in memory (a dry run's mock tables) exactly as :func:`write_inputs`
     writes a job's versions; return the in-sandbox paths.
     """
-    paths = {name: _write(directory, index, table.schema, table.to_batches())
-             for index, (name, table) in enumerate(sorted(tables.items()))}
+    paths = {
+        name: _write(directory, index, table.schema, table.to_batches())
+        for index, (name, table) in enumerate(sorted(tables.items()))
+    }
     directory.chmod(0o755)
     return paths
 
 
-def _write(directory: Path, index: int, schema: pa.Schema,
-           batches: Iterable[pa.RecordBatch]) -> str:
+def _write(
+    directory: Path, index: int, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
+) -> str:
     """Write one input as a read-only Arrow IPC file; return its path inside the sandbox."""
     filename = f"table-{index}.arrow"
-    with pa.OSFile(str(directory / filename), "wb") as sink, \
-            pa.ipc.new_file(sink, schema) as writer:
+    with (
+        pa.OSFile(str(directory / filename), "wb") as sink,
+        pa.ipc.new_file(sink, schema) as writer,
+    ):
         for batch in batches:
             writer.write_batch(batch)
     (directory / filename).chmod(0o444)

@@ -66,9 +66,14 @@ def content_held(session: Session, actor: Actor, row: JobRow) -> bool:
 _MODEL_ERROR = re.compile(r"^(?:Line (\d{1,9}): )?([A-Za-z_][A-Za-z0-9_]{0,80}): ")
 _RUNTIME_EXCEPTIONS = frozenset({"DPError", "DPArgumentError"})
 """Exceptions the runtime raises into a model (:mod:`sandbox.runtime.worker`)."""
-_BUILTIN_EXCEPTIONS = frozenset(
-    name for name, value in vars(builtins).items()
-    if isinstance(value, type) and issubclass(value, BaseException)) | _RUNTIME_EXCEPTIONS
+_BUILTIN_EXCEPTIONS = (
+    frozenset(
+        name
+        for name, value in vars(builtins).items()
+        if isinstance(value, type) and issubclass(value, BaseException)
+    )
+    | _RUNTIME_EXCEPTIONS
+)
 
 
 def model_error_facts(errors: list[str], source: str) -> dict[str, Any] | None:
@@ -85,7 +90,8 @@ def model_error_facts(errors: list[str], source: str) -> dict[str, Any] | None:
         return None
     line_text, name = found.groups()
     facts: dict[str, Any] = {
-        "exception": name if name in _BUILTIN_EXCEPTIONS else "a class the model defined"}
+        "exception": name if name in _BUILTIN_EXCEPTIONS else "a class the model defined"
+    }
     if line_text is not None and 1 <= int(line_text) <= len(source.splitlines()):
         facts["line"] = int(line_text)
     return facts

@@ -49,21 +49,35 @@ class BudgetLedger(Protocol):
     :class:`~sandbox.errors.Conflict` and :class:`BudgetExhausted`.
     """
 
-    def open_dataset_account(self, dataset: str, limit: PrivacyCost, accounting: Accounting,
-                             *, actor: Actor | None = None) -> Account:
+    def open_dataset_account(
+        self,
+        dataset: str,
+        limit: PrivacyCost,
+        accounting: Accounting,
+        *,
+        actor: Actor | None = None,
+    ) -> Account:
         """Open a dataset's lifetime account; idempotent on the same terms, else Conflict."""
         ...
 
-    def open_grant_account(self, grant: str, dataset: str, limit: PrivacyCost,
-                           accounting: Accounting, *, actor: Actor | None = None) -> Account:
+    def open_grant_account(
+        self,
+        grant: str,
+        dataset: str,
+        limit: PrivacyCost,
+        accounting: Accounting,
+        *,
+        actor: Actor | None = None,
+    ) -> Account:
         """Open a grant's account on a dataset whose lifetime account is open.
 
         Idempotent on the same terms, else Conflict; the accounting must be the dataset's.
         """
         ...
 
-    def check(self, grant: str, dataset: str, cost: PrivacyCost, *,
-              accounting: Accounting | None = None) -> PrivacyCost:
+    def check(
+        self, grant: str, dataset: str, cost: PrivacyCost, *, accounting: Accounting | None = None
+    ) -> PrivacyCost:
         """A pure read: what remains (per component, the smaller of the two accounts).
 
         Raises:
@@ -71,9 +85,18 @@ class BudgetLedger(Protocol):
         """
         ...
 
-    def spend(self, grant: str, dataset: str, cost: PrivacyCost, purpose: str, actor: Actor,
-              *, accounting: Accounting | None = None, job: int | None = None,
-              call: str | None = None) -> Charge:
+    def spend(
+        self,
+        grant: str,
+        dataset: str,
+        cost: PrivacyCost,
+        purpose: str,
+        actor: Actor,
+        *,
+        accounting: Accounting | None = None,
+        job: int | None = None,
+        call: str | None = None,
+    ) -> Charge:
         """Debit the grant and dataset lifetime accounts atomically, both or neither.
 
         ``accounting``, when given, must be the accounts' (a rho is never charged to an
@@ -87,9 +110,18 @@ class BudgetLedger(Protocol):
         """
         ...
 
-    def spend_jointly(self, grant: str, datasets: Sequence[str], cost: PrivacyCost,
-                      purpose: str, actor: Actor, *, accounting: Accounting | None = None,
-                      job: int | None = None, call: str | None = None) -> tuple[Charge, ...]:
+    def spend_jointly(
+        self,
+        grant: str,
+        datasets: Sequence[str],
+        cost: PrivacyCost,
+        purpose: str,
+        actor: Actor,
+        *,
+        accounting: Accounting | None = None,
+        job: int | None = None,
+        call: str | None = None,
+    ) -> tuple[Charge, ...]:
         """One release that reads several datasets (a join): each one's grant and lifetime
         accounts pay the whole ``cost``, all in one transaction or none; one charge per
         dataset, in the order given.
@@ -120,8 +152,13 @@ class BudgetLedger(Protocol):
         """One charge by id."""
         ...
 
-    def charges(self, *, grant: str | None = None, dataset: str | None = None,
-                status: ChargeStatus | None = None) -> list[Charge]:
+    def charges(
+        self,
+        *,
+        grant: str | None = None,
+        dataset: str | None = None,
+        status: ChargeStatus | None = None,
+    ) -> list[Charge]:
         """Charges in the order they were made, optionally filtered."""
         ...
 

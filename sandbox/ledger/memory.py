@@ -60,8 +60,14 @@ class _Slot:
     spent: tuple[int, int]
 
     def view(self) -> Account:
-        return Account(self.kind, self.ref, self.dataset, self.accounting,
-                       PrivacyCost.from_units(*self.limit), PrivacyCost.from_units(*self.spent))
+        return Account(
+            self.kind,
+            self.ref,
+            self.dataset,
+            self.accounting,
+            PrivacyCost.from_units(*self.limit),
+            PrivacyCost.from_units(*self.spent),
+        )
 
 
 class InMemoryLedger:
@@ -83,46 +89,68 @@ class InMemoryLedger:
             raise NotFound(f"grant {ref!r} has no budget account on dataset {dataset!r}")
         return slot
 
-    def _open(self, kind: AccountKind, ref: str, dataset: str, limit: PrivacyCost,
-              accounting: Accounting) -> Account:
+    def _open(
+        self, kind: AccountKind, ref: str, dataset: str, limit: PrivacyCost, accounting: Accounting
+    ) -> Account:
         units, accounting = limit_units(limit), Accounting(accounting)
         existing = self._slots.get((kind, ref, dataset))
         if existing is not None:
             if existing.accounting is not accounting or existing.limit != units:
-                raise Conflict(f"the {kind.value} budget account {ref!r} on dataset "
-                               f"{dataset!r} already exists with another limit or accounting")
+                raise Conflict(
+                    f"the {kind.value} budget account {ref!r} on dataset "
+                    f"{dataset!r} already exists with another limit or accounting"
+                )
             return existing.view()
         slot = _Slot(kind, ref, dataset, accounting, units, (0, 0))
         self._slots[(kind, ref, dataset)] = slot
-        self.events.append(("budget.account.open", "ok",
-                            {"kind": kind.value, "ref": ref, "dataset": dataset}))
+        self.events.append(
+            ("budget.account.open", "ok", {"kind": kind.value, "ref": ref, "dataset": dataset})
+        )
         return slot.view()
 
-    def open_dataset_account(self, dataset: str, limit: PrivacyCost, accounting: Accounting,
-                             *, actor: Actor | None = None) -> Account:
+    def open_dataset_account(
+        self,
+        dataset: str,
+        limit: PrivacyCost,
+        accounting: Accounting,
+        *,
+        actor: Actor | None = None,
+    ) -> Account:
         """Open a dataset's lifetime budget account (idempotent; Conflict on other terms)."""
         dataset = check_ref(dataset, "dataset")
         with self._lock:
             return self._open(AccountKind.DATASET, dataset, dataset, limit, accounting)
 
-    def open_grant_account(self, grant: str, dataset: str, limit: PrivacyCost,
-                           accounting: Accounting, *, actor: Actor | None = None) -> Account:
+    def open_grant_account(
+        self,
+        grant: str,
+        dataset: str,
+        limit: PrivacyCost,
+        accounting: Accounting,
+        *,
+        actor: Actor | None = None,
+    ) -> Account:
         """Open a grant's budget account on a dataset (idempotent; Conflict on other terms)."""
         grant, dataset = check_ref(grant, "grant"), check_ref(dataset, "dataset")
         with self._lock:
             lifetime = self._slot(AccountKind.DATASET, dataset, dataset)
             if Accounting(accounting) is not lifetime.accounting:
-                raise InvalidRequest(f"dataset {dataset!r} keeps its budget under "
-                                     f"{lifetime.accounting} accounting, not {accounting}")
+                raise InvalidRequest(
+                    f"dataset {dataset!r} keeps its budget under "
+                    f"{lifetime.accounting} accounting, not {accounting}"
+                )
             return self._open(AccountKind.GRANT, grant, dataset, limit, accounting)
 
     def _pair(self, grant: str, dataset: str) -> tuple[_Slot, _Slot]:
         grant, dataset = check_ref(grant, "grant"), check_ref(dataset, "dataset")
-        return (self._slot(AccountKind.GRANT, grant, dataset),
-                self._slot(AccountKind.DATASET, dataset, dataset))
+        return (
+            self._slot(AccountKind.GRANT, grant, dataset),
+            self._slot(AccountKind.DATASET, dataset, dataset),
+        )
 
-    def check(self, grant: str, dataset: str, cost: PrivacyCost, *,
-              accounting: Accounting | None = None) -> PrivacyCost:
+    def check(
+        self, grant: str, dataset: str, cost: PrivacyCost, *, accounting: Accounting | None = None
+    ) -> PrivacyCost:
         """What remains of the pair of accounts, or BudgetExhausted if ``cost`` won't fit."""
         units = charge_units(cost)
         with self._lock:
@@ -133,9 +161,18 @@ class InMemoryLedger:
                     raise exhausted(cost, slot.view())
             return Balance(pair[0].view(), pair[1].view()).remaining
 
-    def spend(self, grant: str, dataset: str, cost: PrivacyCost, purpose: str, actor: Actor,
-              *, accounting: Accounting | None = None, job: int | None = None,
-              call: str | None = None) -> Charge:
+    def spend(
+        self,
+        grant: str,
+        dataset: str,
+        cost: PrivacyCost,
+        purpose: str,
+        actor: Actor,
+        *,
+        accounting: Accounting | None = None,
+        job: int | None = None,
+        call: str | None = None,
+    ) -> Charge:
         """Debit both accounts, or neither; BudgetExhausted names the one that can't pay."""
         grant, dataset = check_ref(grant, "grant"), check_ref(dataset, "dataset")
         purpose = check_purpose(purpose)
@@ -149,28 +186,61 @@ class InMemoryLedger:
                     if not fits(units, slot.limit, slot.spent):
                         raise exhausted(cost, slot.view())
             except BudgetExhausted as exc:
-                self.events.append(("budget.charge", "refused",
-                                    {"grant": grant, "dataset": dataset, "budget": exc.budget,
-                                     "requested_units": list(check_cost(cost).to_units(
-                                         round_up=True))}))
+                self.events.append(
+                    (
+                        "budget.charge",
+                        "refused",
+                        {
+                            "grant": grant,
+                            "dataset": dataset,
+                            "budget": exc.budget,
+                            "requested_units": list(check_cost(cost).to_units(round_up=True)),
+                        },
+                    )
+                )
                 raise
             for slot in pair:
                 slot.spent = (slot.spent[0] + units[0], slot.spent[1] + units[1])
             charge = Charge(
-                id=len(self._charges) + 1, grant=grant, dataset=dataset,
-                cost=PrivacyCost.from_units(*units), purpose=purpose,
-                status=ChargeStatus.CHARGED, charged_by=actor.username,
-                created_at=utc_now(), job=job, call=call,
+                id=len(self._charges) + 1,
+                grant=grant,
+                dataset=dataset,
+                cost=PrivacyCost.from_units(*units),
+                purpose=purpose,
+                status=ChargeStatus.CHARGED,
+                charged_by=actor.username,
+                created_at=utc_now(),
+                job=job,
+                call=call,
             )
             self._charges[charge.id] = charge
-            self.events.append(("budget.charge", "ok",
-                                {"charge": charge.id, "grant": grant, "dataset": dataset,
-                                 "loss_units": units[0], "delta_units": units[1]}))
+            self.events.append(
+                (
+                    "budget.charge",
+                    "ok",
+                    {
+                        "charge": charge.id,
+                        "grant": grant,
+                        "dataset": dataset,
+                        "loss_units": units[0],
+                        "delta_units": units[1],
+                    },
+                )
+            )
             return charge
 
-    def spend_jointly(self, grant: str, datasets: Sequence[str], cost: PrivacyCost,
-                      purpose: str, actor: Actor, *, accounting: Accounting | None = None,
-                      job: int | None = None, call: str | None = None) -> tuple[Charge, ...]:
+    def spend_jointly(
+        self,
+        grant: str,
+        datasets: Sequence[str],
+        cost: PrivacyCost,
+        purpose: str,
+        actor: Actor,
+        *,
+        accounting: Accounting | None = None,
+        job: int | None = None,
+        call: str | None = None,
+    ) -> tuple[Charge, ...]:
         """Debit every dataset's two accounts (a join), or none; one charge per dataset."""
         grant = check_ref(grant, "grant")
         names = check_datasets(datasets)
@@ -186,25 +256,50 @@ class InMemoryLedger:
                         if not fits(units, slot.limit, slot.spent):
                             raise exhausted(cost, slot.view())
                 except BudgetExhausted as exc:
-                    self.events.append(("budget.charge", "refused",
-                                        {"grant": grant, "datasets": list(names),
-                                         "dataset": name, "budget": exc.budget,
-                                         "requested_units": list(units)}))
+                    self.events.append(
+                        (
+                            "budget.charge",
+                            "refused",
+                            {
+                                "grant": grant,
+                                "datasets": list(names),
+                                "dataset": name,
+                                "budget": exc.budget,
+                                "requested_units": list(units),
+                            },
+                        )
+                    )
                     raise naming(exc, name) from None
             charges: list[Charge] = []
             for name, pair in pairs.items():
                 for slot in pair:
                     slot.spent = (slot.spent[0] + units[0], slot.spent[1] + units[1])
                 charge = Charge(
-                    id=len(self._charges) + 1, grant=grant, dataset=name,
-                    cost=PrivacyCost.from_units(*units), purpose=purpose,
-                    status=ChargeStatus.CHARGED, charged_by=actor.username,
-                    created_at=utc_now(), job=job, call=call,
+                    id=len(self._charges) + 1,
+                    grant=grant,
+                    dataset=name,
+                    cost=PrivacyCost.from_units(*units),
+                    purpose=purpose,
+                    status=ChargeStatus.CHARGED,
+                    charged_by=actor.username,
+                    created_at=utc_now(),
+                    job=job,
+                    call=call,
                 )
                 self._charges[charge.id] = charge
-                self.events.append(("budget.charge", "ok",
-                                    {"charge": charge.id, "grant": grant, "dataset": name,
-                                     "loss_units": units[0], "delta_units": units[1]}))
+                self.events.append(
+                    (
+                        "budget.charge",
+                        "ok",
+                        {
+                            "charge": charge.id,
+                            "grant": grant,
+                            "dataset": name,
+                            "loss_units": units[0],
+                            "delta_units": units[1],
+                        },
+                    )
+                )
                 charges.append(charge)
             return tuple(charges)
 
@@ -218,8 +313,12 @@ class InMemoryLedger:
                 raise NotFound(f"charge {charge_id} does not exist")
             if charge.status is ChargeStatus.RELEASED:
                 return charge
-            charge = replace(charge, status=ChargeStatus.RELEASED,
-                             released_at=utc_now(), released_by=actor.username)
+            charge = replace(
+                charge,
+                status=ChargeStatus.RELEASED,
+                released_at=utc_now(),
+                released_by=actor.username,
+            )
             self._charges[charge_id] = charge
             self.events.append(("budget.release", "ok", {"charge": charge_id}))
             return charge
@@ -250,11 +349,19 @@ class InMemoryLedger:
                 raise NotFound(f"charge {charge_id} does not exist")
             return charge
 
-    def charges(self, *, grant: str | None = None, dataset: str | None = None,
-                status: ChargeStatus | None = None) -> list[Charge]:
+    def charges(
+        self,
+        *,
+        grant: str | None = None,
+        dataset: str | None = None,
+        status: ChargeStatus | None = None,
+    ) -> list[Charge]:
         """Charges in the order they were made, optionally filtered."""
         with self._lock:
-            return [c for c in self._charges.values()
-                    if (grant is None or c.grant == grant)
-                    and (dataset is None or c.dataset == dataset)
-                    and (status is None or c.status is ChargeStatus(status))]
+            return [
+                c
+                for c in self._charges.values()
+                if (grant is None or c.grant == grant)
+                and (dataset is None or c.dataset == dataset)
+                and (status is None or c.status is ChargeStatus(status))
+            ]

@@ -124,8 +124,9 @@ def check_ref(value: object, label: str) -> str:
 def check_purpose(value: object) -> str:
     """A charge's purpose text."""
     if type(value) is not str or len(value) > MAX_PURPOSE_CHARS:
-        raise InvalidRequest(f"a charge's purpose must be text of at most {MAX_PURPOSE_CHARS} "
-                             "characters")
+        raise InvalidRequest(
+            f"a charge's purpose must be text of at most {MAX_PURPOSE_CHARS} characters"
+        )
     return value
 
 
@@ -143,8 +144,9 @@ def check_call(value: object) -> str | None:
     if value is None:
         return None
     if type(value) is not str or not value.isidentifier() or len(value) > MAX_CALL_CHARS:
-        raise InvalidRequest(f"a charge's call must be an identifier of at most "
-                             f"{MAX_CALL_CHARS} characters")
+        raise InvalidRequest(
+            f"a charge's call must be an identifier of at most {MAX_CALL_CHARS} characters"
+        )
     return value
 
 
@@ -160,8 +162,7 @@ def check_datasets(value: object) -> tuple[str, ...]:
 
 def naming(exc: BudgetExhausted, dataset: str) -> BudgetExhausted:
     """``exc`` saying which dataset's account could not pay (a joint charge has several)."""
-    named = BudgetExhausted(requested=exc.requested, remaining=exc.remaining,
-                            budget=exc.budget)
+    named = BudgetExhausted(requested=exc.requested, remaining=exc.remaining, budget=exc.budget)
     named.message = f"dataset {dataset!r}: {exc.message}"
     named.args = (named.message,)
     return named
@@ -198,8 +199,12 @@ def fits(units: tuple[int, int], limit: tuple[int, int], spent: tuple[int, int])
 
 def exhausted(cost: PrivacyCost, account: Account) -> BudgetExhausted:
     """The error for a charge that ``account`` cannot pay for."""
-    return BudgetExhausted(requested=cost, remaining=account.remaining,
-                           budget=BUDGET_NAMES[account.kind], accounting=account.accounting)
+    return BudgetExhausted(
+        requested=cost,
+        remaining=account.remaining,
+        budget=BUDGET_NAMES[account.kind],
+        accounting=account.accounting,
+    )
 
 
 def check_accounting(cost_accounting: Accounting | None, account: Account) -> None:
@@ -213,6 +218,4 @@ def check_accounting(cost_accounting: Accounting | None, account: Account) -> No
 
 def same_terms(account: Account, limit: tuple[int, int], accounting: Accounting) -> bool:
     """Whether opening an account again asks for exactly what it already holds."""
-    return (account.accounting is accounting
-            and account.limit.to_units(round_up=False) == limit)
-
+    return account.accounting is accounting and account.limit.to_units(round_up=False) == limit

@@ -95,12 +95,14 @@ def _charge(row: BudgetChargeRow) -> Charge:
 
 
 def _where(kind: AccountKind, ref: str, dataset: str) -> ColumnElement[bool]:
-    return and_(BudgetAccountRow.kind == kind.value, BudgetAccountRow.ref == ref,
-                BudgetAccountRow.dataset_ref == dataset)
+    return and_(
+        BudgetAccountRow.kind == kind.value,
+        BudgetAccountRow.ref == ref,
+        BudgetAccountRow.dataset_ref == dataset,
+    )
 
 
-def _find(session: Session, kind: AccountKind, ref: str, dataset: str
-          ) -> BudgetAccountRow | None:
+def _find(session: Session, kind: AccountKind, ref: str, dataset: str) -> BudgetAccountRow | None:
     return session.execute(
         select(BudgetAccountRow).where(_where(kind, ref, dataset))
     ).scalar_one_or_none()
@@ -119,15 +121,29 @@ def _get(session: Session, kind: AccountKind, ref: str, dataset: str) -> Account
     return _account(row)
 
 
-def _open(session: Session, *, kind: AccountKind, ref: str, dataset: str,
-          limit: PrivacyCost, accounting: Accounting, actor: Actor) -> Account:
+def _open(
+    session: Session,
+    *,
+    kind: AccountKind,
+    ref: str,
+    dataset: str,
+    limit: PrivacyCost,
+    accounting: Accounting,
+    actor: Actor,
+) -> Account:
     units = limit_units(limit)
     accounting = Accounting(accounting)
     existing = _find(session, kind, ref, dataset)
     if existing is None:
         row = BudgetAccountRow(
-            kind=kind.value, ref=ref, dataset_ref=dataset, accounting=accounting.value,
-            loss_limit=units[0], loss_spent=0, delta_limit=units[1], delta_spent=0,
+            kind=kind.value,
+            ref=ref,
+            dataset_ref=dataset,
+            accounting=accounting.value,
+            loss_limit=units[0],
+            loss_spent=0,
+            delta_limit=units[1],
+            delta_spent=0,
             created_at=utc_now(),
         )
         try:
@@ -141,29 +157,56 @@ def _open(session: Session, *, kind: AccountKind, ref: str, dataset: str,
             if existing is None:
                 raise
         else:
-            audit.record(session, actor, "budget.account.open", object_type="budget_account",
-                         object_id=row.id,
-                         detail={"kind": kind.value, "ref": ref, "dataset": dataset,
-                                 "accounting": accounting.value, "loss_limit_units": units[0],
-                                 "delta_limit_units": units[1]})
+            audit.record(
+                session,
+                actor,
+                "budget.account.open",
+                object_type="budget_account",
+                object_id=row.id,
+                detail={
+                    "kind": kind.value,
+                    "ref": ref,
+                    "dataset": dataset,
+                    "accounting": accounting.value,
+                    "loss_limit_units": units[0],
+                    "delta_limit_units": units[1],
+                },
+            )
             return _account(row)
     account = _account(existing)
     if not same_terms(account, units, accounting):
-        raise Conflict(f"the {kind.value} budget account {ref!r} on dataset {dataset!r} "
-                       "already exists with another limit or accounting")
+        raise Conflict(
+            f"the {kind.value} budget account {ref!r} on dataset {dataset!r} "
+            "already exists with another limit or accounting"
+        )
     return account
 
 
-def open_dataset_account(session: Session, *, dataset: str, limit: PrivacyCost,
-                         accounting: Accounting, actor: Actor) -> Account:
+def open_dataset_account(
+    session: Session, *, dataset: str, limit: PrivacyCost, accounting: Accounting, actor: Actor
+) -> Account:
     """Open a dataset's lifetime budget account (idempotent; Conflict on other terms)."""
     dataset = check_ref(dataset, "dataset")
-    return _open(session, kind=AccountKind.DATASET, ref=dataset, dataset=dataset,
-                 limit=limit, accounting=accounting, actor=actor)
+    return _open(
+        session,
+        kind=AccountKind.DATASET,
+        ref=dataset,
+        dataset=dataset,
+        limit=limit,
+        accounting=accounting,
+        actor=actor,
+    )
 
 
-def open_grant_account(session: Session, *, grant: str, dataset: str, limit: PrivacyCost,
-                       accounting: Accounting, actor: Actor) -> Account:
+def open_grant_account(
+    session: Session,
+    *,
+    grant: str,
+    dataset: str,
+    limit: PrivacyCost,
+    accounting: Accounting,
+    actor: Actor,
+) -> Account:
     """Open a grant's budget account on a dataset whose lifetime account is open.
 
     Idempotent; Conflict when the account exists on other terms; InvalidRequest when the
@@ -172,17 +215,28 @@ def open_grant_account(session: Session, *, grant: str, dataset: str, limit: Pri
     grant, dataset = check_ref(grant, "grant"), check_ref(dataset, "dataset")
     lifetime = _get(session, AccountKind.DATASET, dataset, dataset)
     if Accounting(accounting) is not lifetime.accounting:
-        raise InvalidRequest(f"dataset {dataset!r} keeps its budget under "
-                             f"{lifetime.accounting} accounting, not {accounting}")
-    return _open(session, kind=AccountKind.GRANT, ref=grant, dataset=dataset, limit=limit,
-                 accounting=accounting, actor=actor)
+        raise InvalidRequest(
+            f"dataset {dataset!r} keeps its budget under "
+            f"{lifetime.accounting} accounting, not {accounting}"
+        )
+    return _open(
+        session,
+        kind=AccountKind.GRANT,
+        ref=grant,
+        dataset=dataset,
+        limit=limit,
+        accounting=accounting,
+        actor=actor,
+    )
 
 
 def balance(session: Session, *, grant: str, dataset: str) -> Balance:
     """The grant's account on ``dataset`` beside the dataset's lifetime account."""
     grant, dataset = check_ref(grant, "grant"), check_ref(dataset, "dataset")
-    return Balance(grant=_get(session, AccountKind.GRANT, grant, dataset),
-                   dataset=_get(session, AccountKind.DATASET, dataset, dataset))
+    return Balance(
+        grant=_get(session, AccountKind.GRANT, grant, dataset),
+        dataset=_get(session, AccountKind.DATASET, dataset, dataset),
+    )
 
 
 def account(session: Session, *, dataset: str, grant: str | None = None) -> Account:
@@ -197,27 +251,41 @@ def dataset_accounts(session: Session, *, dataset: str) -> list[Account]:
     """Every account on ``dataset``: its lifetime account first, then each grant's."""
     dataset = check_ref(dataset, "dataset")
     rows = session.execute(
-        select(BudgetAccountRow).where(BudgetAccountRow.dataset_ref == dataset)
+        select(BudgetAccountRow)
+        .where(BudgetAccountRow.dataset_ref == dataset)
         .order_by(BudgetAccountRow.kind, BudgetAccountRow.ref)
     ).scalars()
     return [_account(row) for row in rows]
 
 
-def check(session: Session, *, grant: str, dataset: str, cost: PrivacyCost,
-          accounting: Accounting | None = None) -> PrivacyCost:
+def check(
+    session: Session,
+    *,
+    grant: str,
+    dataset: str,
+    cost: PrivacyCost,
+    accounting: Accounting | None = None,
+) -> PrivacyCost:
     """Admission, a pure read: what remains, or BudgetExhausted if ``cost`` would not fit."""
     units = charge_units(cost)
     current = balance(session, grant=grant, dataset=dataset)
     for acct in (current.grant, current.dataset):
         check_accounting(accounting, acct)
-        if not fits(units, acct.limit.to_units(round_up=False),
-                    acct.spent.to_units(round_up=False)):
+        if not fits(
+            units, acct.limit.to_units(round_up=False), acct.spent.to_units(round_up=False)
+        ):
             raise exhausted(cost, acct)
     return current.remaining
 
 
-def _debit(session: Session, kind: AccountKind, ref: str, dataset: str,
-           units: tuple[int, int], accounting: Accounting | None) -> int | None:
+def _debit(
+    session: Session,
+    kind: AccountKind,
+    ref: str,
+    dataset: str,
+    units: tuple[int, int],
+    accounting: Accounting | None,
+) -> int | None:
     """The conditional update; the account's id if it paid, ``None`` if it could not."""
     if units[0] > MAX_LEDGER_UNITS or units[1] > MAX_LEDGER_UNITS:
         return None  # more than any limit; also keeps spent + units within 64 bits
@@ -229,18 +297,26 @@ def _debit(session: Session, kind: AccountKind, ref: str, dataset: str,
     if accounting is not None:
         condition = and_(condition, BudgetAccountRow.accounting == Accounting(accounting).value)
     statement = (
-        update(BudgetAccountRow).where(condition)
-        .values(loss_spent=BudgetAccountRow.loss_spent + units[0],
-                delta_spent=BudgetAccountRow.delta_spent + units[1])
+        update(BudgetAccountRow)
+        .where(condition)
+        .values(
+            loss_spent=BudgetAccountRow.loss_spent + units[0],
+            delta_spent=BudgetAccountRow.delta_spent + units[1],
+        )
         .returning(BudgetAccountRow.id)
     )
-    paid: int | None = session.execute(statement, execution_options=_NO_SYNC
-                                       ).scalar_one_or_none()
+    paid: int | None = session.execute(statement, execution_options=_NO_SYNC).scalar_one_or_none()
     return paid
 
 
-def _refusal(session: Session, kind: AccountKind, ref: str, dataset: str, cost: PrivacyCost,
-             accounting: Accounting | None) -> Exception:
+def _refusal(
+    session: Session,
+    kind: AccountKind,
+    ref: str,
+    dataset: str,
+    cost: PrivacyCost,
+    accounting: Accounting | None,
+) -> Exception:
     """Why a debit matched no row: no account, another accounting, or not enough left."""
     row = _find(session, kind, ref, dataset)
     if row is None:
@@ -253,9 +329,18 @@ def _refusal(session: Session, kind: AccountKind, ref: str, dataset: str, cost: 
     return exhausted(cost, acct)
 
 
-def spend(session: Session, *, grant: str, dataset: str, cost: PrivacyCost, purpose: str,
-          actor: Actor, accounting: Accounting | None = None, job: int | None = None,
-          call: str | None = None) -> Charge:
+def spend(
+    session: Session,
+    *,
+    grant: str,
+    dataset: str,
+    cost: PrivacyCost,
+    purpose: str,
+    actor: Actor,
+    accounting: Accounting | None = None,
+    job: int | None = None,
+    call: str | None = None,
+) -> Charge:
     """Debit the grant and the dataset lifetime accounts together, in ``session``.
 
     ``job`` and ``call`` record which job and which of its DP calls the charge pays for.
@@ -279,27 +364,55 @@ def spend(session: Session, *, grant: str, dataset: str, cost: PrivacyCost, purp
             raise _refusal(session, kind, ref, dataset, cost, accounting)
         ids[kind] = paid
     row = BudgetChargeRow(
-        grant_account_id=ids[AccountKind.GRANT], dataset_account_id=ids[AccountKind.DATASET],
-        grant_ref=grant, dataset_ref=dataset, loss_units=units[0], delta_units=units[1],
-        purpose=purpose, status=ChargeStatus.CHARGED.value, charged_by=actor.username,
-        created_at=utc_now(), job_id=job, call=call,
+        grant_account_id=ids[AccountKind.GRANT],
+        dataset_account_id=ids[AccountKind.DATASET],
+        grant_ref=grant,
+        dataset_ref=dataset,
+        loss_units=units[0],
+        delta_units=units[1],
+        purpose=purpose,
+        status=ChargeStatus.CHARGED.value,
+        charged_by=actor.username,
+        created_at=utc_now(),
+        job_id=job,
+        call=call,
     )
     session.add(row)
     session.flush()
-    detail: dict[str, Any] = {"grant": grant, "dataset": dataset, "loss_units": units[0],
-                              "delta_units": units[1], "purpose": purpose}
+    detail: dict[str, Any] = {
+        "grant": grant,
+        "dataset": dataset,
+        "loss_units": units[0],
+        "delta_units": units[1],
+        "purpose": purpose,
+    }
     if job is not None:
         detail["job"] = job
     if call is not None:
         detail["call"] = call
-    audit.record(session, actor, "budget.charge", object_type="budget_charge",
-                 object_id=row.id, detail=detail)
+    audit.record(
+        session,
+        actor,
+        "budget.charge",
+        object_type="budget_charge",
+        object_id=row.id,
+        detail=detail,
+    )
     return _charge(row)
 
 
-def spend_jointly(session: Session, *, grant: str, datasets: Sequence[str], cost: PrivacyCost,
-                  purpose: str, actor: Actor, accounting: Accounting | None = None,
-                  job: int | None = None, call: str | None = None) -> tuple[Charge, ...]:
+def spend_jointly(
+    session: Session,
+    *,
+    grant: str,
+    datasets: Sequence[str],
+    cost: PrivacyCost,
+    purpose: str,
+    actor: Actor,
+    accounting: Accounting | None = None,
+    job: int | None = None,
+    call: str | None = None,
+) -> tuple[Charge, ...]:
     """One release's charges on several datasets (a join), in ``session``: each dataset's
     grant and lifetime accounts pay the whole ``cost``, as :func:`spend` debits them.
 
@@ -315,9 +428,17 @@ def spend_jointly(session: Session, *, grant: str, datasets: Sequence[str], cost
     charges: dict[str, Charge] = {}
     for name in sorted(names):
         try:
-            charges[name] = spend(session, grant=grant, dataset=name, cost=cost,
-                                  purpose=purpose, actor=actor, accounting=accounting,
-                                  job=job, call=call)
+            charges[name] = spend(
+                session,
+                grant=grant,
+                dataset=name,
+                cost=cost,
+                purpose=purpose,
+                actor=actor,
+                accounting=accounting,
+                job=job,
+                call=call,
+            )
         except BudgetExhausted as exc:
             raise naming(exc, name) from None
     return tuple(charges[name] for name in names)
@@ -330,23 +451,29 @@ def release(session: Session, *, charge_id: int, actor: Actor) -> Charge:
     now = utc_now()
     statement = (
         update(BudgetChargeRow)
-        .where(BudgetChargeRow.id == charge_id,
-               BudgetChargeRow.status == ChargeStatus.CHARGED.value)
-        .values(status=ChargeStatus.RELEASED.value, released_at=now,
-                released_by=actor.username)
+        .where(
+            BudgetChargeRow.id == charge_id, BudgetChargeRow.status == ChargeStatus.CHARGED.value
+        )
+        .values(status=ChargeStatus.RELEASED.value, released_at=now, released_by=actor.username)
         .returning(BudgetChargeRow.id)
     )
     changed = session.execute(statement, execution_options=_NO_SYNC).scalar_one_or_none()
     row = session.execute(
-        select(BudgetChargeRow).where(BudgetChargeRow.id == charge_id)
+        select(BudgetChargeRow)
+        .where(BudgetChargeRow.id == charge_id)
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"charge {charge_id} does not exist")
     if changed is not None:
-        audit.record(session, actor, "budget.release", object_type="budget_charge",
-                     object_id=charge_id,
-                     detail={"grant": row.grant_ref, "dataset": row.dataset_ref})
+        audit.record(
+            session,
+            actor,
+            "budget.release",
+            object_type="budget_charge",
+            object_id=charge_id,
+            detail={"grant": row.grant_ref, "dataset": row.dataset_ref},
+        )
     return _charge(row)
 
 
@@ -358,8 +485,13 @@ def get_charge(session: Session, *, charge_id: int) -> Charge:
     return _charge(row)
 
 
-def list_charges(session: Session, *, grant: str | None = None, dataset: str | None = None,
-                 status: ChargeStatus | None = None) -> list[Charge]:
+def list_charges(
+    session: Session,
+    *,
+    grant: str | None = None,
+    dataset: str | None = None,
+    status: ChargeStatus | None = None,
+) -> list[Charge]:
     """Charges in the order they were made, optionally filtered."""
     statement = select(BudgetChargeRow).order_by(BudgetChargeRow.id)
     if grant is not None:
@@ -382,63 +514,137 @@ class SqlLedger:
         """Use ``sessions`` (see :func:`sandbox.store.make_session_factory`)."""
         self._sessions = sessions
 
-    def open_dataset_account(self, dataset: str, limit: PrivacyCost, accounting: Accounting,
-                             *, actor: Actor | None = None) -> Account:
+    def open_dataset_account(
+        self,
+        dataset: str,
+        limit: PrivacyCost,
+        accounting: Accounting,
+        *,
+        actor: Actor | None = None,
+    ) -> Account:
         """Open a dataset's lifetime budget account (idempotent; Conflict on other terms)."""
         with transaction(self._sessions) as session:
-            return open_dataset_account(session, dataset=dataset, limit=limit,
-                                        accounting=accounting, actor=actor or Actor.system())
+            return open_dataset_account(
+                session,
+                dataset=dataset,
+                limit=limit,
+                accounting=accounting,
+                actor=actor or Actor.system(),
+            )
 
-    def open_grant_account(self, grant: str, dataset: str, limit: PrivacyCost,
-                           accounting: Accounting, *, actor: Actor | None = None) -> Account:
+    def open_grant_account(
+        self,
+        grant: str,
+        dataset: str,
+        limit: PrivacyCost,
+        accounting: Accounting,
+        *,
+        actor: Actor | None = None,
+    ) -> Account:
         """Open a grant's budget account on a dataset (idempotent; Conflict on other terms)."""
         with transaction(self._sessions) as session:
-            return open_grant_account(session, grant=grant, dataset=dataset, limit=limit,
-                                      accounting=accounting, actor=actor or Actor.system())
+            return open_grant_account(
+                session,
+                grant=grant,
+                dataset=dataset,
+                limit=limit,
+                accounting=accounting,
+                actor=actor or Actor.system(),
+            )
 
-    def check(self, grant: str, dataset: str, cost: PrivacyCost, *,
-              accounting: Accounting | None = None) -> PrivacyCost:
+    def check(
+        self, grant: str, dataset: str, cost: PrivacyCost, *, accounting: Accounting | None = None
+    ) -> PrivacyCost:
         """What remains of the pair of accounts, or BudgetExhausted if ``cost`` won't fit."""
         with transaction(self._sessions) as session:
-            return check(session, grant=grant, dataset=dataset, cost=cost,
-                         accounting=accounting)
+            return check(session, grant=grant, dataset=dataset, cost=cost, accounting=accounting)
 
-    def spend(self, grant: str, dataset: str, cost: PrivacyCost, purpose: str, actor: Actor,
-              *, accounting: Accounting | None = None, job: int | None = None,
-              call: str | None = None) -> Charge:
+    def spend(
+        self,
+        grant: str,
+        dataset: str,
+        cost: PrivacyCost,
+        purpose: str,
+        actor: Actor,
+        *,
+        accounting: Accounting | None = None,
+        job: int | None = None,
+        call: str | None = None,
+    ) -> Charge:
         """Debit both accounts in one transaction, or neither (see :func:`spend`)."""
         try:
             with transaction(self._sessions) as session:
-                return spend(session, grant=grant, dataset=dataset, cost=cost,
-                             purpose=purpose, actor=actor, accounting=accounting, job=job,
-                             call=call)
+                return spend(
+                    session,
+                    grant=grant,
+                    dataset=dataset,
+                    cost=cost,
+                    purpose=purpose,
+                    actor=actor,
+                    accounting=accounting,
+                    job=job,
+                    call=call,
+                )
         except BudgetExhausted as exc:
             with transaction(self._sessions) as session:
-                audit.record(session, actor, "budget.charge", object_type="budget_grant",
-                             object_id=grant, outcome="refused",
-                             detail={"dataset": dataset, "budget": exc.budget,
-                                     "requested_units": list(check_cost(cost).to_units(
-                                         round_up=True)),
-                                     "purpose": purpose})
+                audit.record(
+                    session,
+                    actor,
+                    "budget.charge",
+                    object_type="budget_grant",
+                    object_id=grant,
+                    outcome="refused",
+                    detail={
+                        "dataset": dataset,
+                        "budget": exc.budget,
+                        "requested_units": list(check_cost(cost).to_units(round_up=True)),
+                        "purpose": purpose,
+                    },
+                )
             raise
 
-    def spend_jointly(self, grant: str, datasets: Sequence[str], cost: PrivacyCost,
-                      purpose: str, actor: Actor, *, accounting: Accounting | None = None,
-                      job: int | None = None, call: str | None = None) -> tuple[Charge, ...]:
+    def spend_jointly(
+        self,
+        grant: str,
+        datasets: Sequence[str],
+        cost: PrivacyCost,
+        purpose: str,
+        actor: Actor,
+        *,
+        accounting: Accounting | None = None,
+        job: int | None = None,
+        call: str | None = None,
+    ) -> tuple[Charge, ...]:
         """Charge every dataset of a join in one transaction, or none (:func:`spend_jointly`)."""
         try:
             with transaction(self._sessions) as session:
-                return spend_jointly(session, grant=grant, datasets=datasets, cost=cost,
-                                     purpose=purpose, actor=actor, accounting=accounting,
-                                     job=job, call=call)
+                return spend_jointly(
+                    session,
+                    grant=grant,
+                    datasets=datasets,
+                    cost=cost,
+                    purpose=purpose,
+                    actor=actor,
+                    accounting=accounting,
+                    job=job,
+                    call=call,
+                )
         except BudgetExhausted as exc:
             with transaction(self._sessions) as session:
-                audit.record(session, actor, "budget.charge", object_type="budget_grant",
-                             object_id=grant, outcome="refused",
-                             detail={"datasets": list(datasets), "budget": exc.budget,
-                                     "requested_units": list(check_cost(cost).to_units(
-                                         round_up=True)),
-                                     "purpose": purpose})
+                audit.record(
+                    session,
+                    actor,
+                    "budget.charge",
+                    object_type="budget_grant",
+                    object_id=grant,
+                    outcome="refused",
+                    detail={
+                        "datasets": list(datasets),
+                        "budget": exc.budget,
+                        "requested_units": list(check_cost(cost).to_units(round_up=True)),
+                        "purpose": purpose,
+                    },
+                )
             raise
 
     def release(self, charge_id: int, actor: Actor) -> Charge:
@@ -465,8 +671,13 @@ class SqlLedger:
         with transaction(self._sessions) as session:
             return get_charge(session, charge_id=charge_id)
 
-    def charges(self, *, grant: str | None = None, dataset: str | None = None,
-                status: ChargeStatus | None = None) -> list[Charge]:
+    def charges(
+        self,
+        *,
+        grant: str | None = None,
+        dataset: str | None = None,
+        status: ChargeStatus | None = None,
+    ) -> list[Charge]:
         """Charges in the order they were made, optionally filtered."""
         with transaction(self._sessions) as session:
             return list_charges(session, grant=grant, dataset=dataset, status=status)

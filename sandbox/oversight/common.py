@@ -32,8 +32,9 @@ def now_or(now: datetime | None) -> datetime:
     return now or utc_now()
 
 
-def clean_text(value: str, label: str, *, required: bool = False,
-               limit: int = MAX_TEXT_CHARS) -> str:
+def clean_text(
+    value: str, label: str, *, required: bool = False, limit: int = MAX_TEXT_CHARS
+) -> str:
     """``value`` stripped, refused when too long (or empty when ``required``)."""
     if len(value) > limit:
         raise InvalidRequest(f"{label} is longer than {limit} characters")
@@ -57,18 +58,23 @@ def dataset_by_name(session: Session, name: str, *, lock: bool = False) -> Datas
 def latest_version(session: Session, dataset_id: int) -> int | None:
     """The newest version number of a dataset, if it has any."""
     found = session.execute(
-        select(func.max(DatasetVersionRow.version))
-        .where(DatasetVersionRow.dataset_id == dataset_id)
+        select(func.max(DatasetVersionRow.version)).where(
+            DatasetVersionRow.dataset_id == dataset_id
+        )
     ).scalar_one()
     return int(found) if found is not None else None
 
 
 def has_version(session: Session, dataset_id: int, version: int) -> bool:
     """Whether the dataset has version ``version``."""
-    return session.execute(
-        select(DatasetVersionRow.id).where(DatasetVersionRow.dataset_id == dataset_id,
-                                           DatasetVersionRow.version == version)
-    ).first() is not None
+    return (
+        session.execute(
+            select(DatasetVersionRow.id).where(
+                DatasetVersionRow.dataset_id == dataset_id, DatasetVersionRow.version == version
+            )
+        ).first()
+        is not None
+    )
 
 
 def username(session: Session, user_id: int | None) -> str | None:
@@ -110,5 +116,10 @@ def visible_cases(
         stmt = stmt.where(model.status == str(parse_enum(CaseStatus, status, "status")))
     if dataset is not None:
         stmt = stmt.where(model.dataset_id == dataset_by_name(session, dataset).id)
-    return restrict_to_visible(stmt, actor, org_column=model.provider_org_id,
-                               filer_column=filer, provider_sees_own_filings=True)
+    return restrict_to_visible(
+        stmt,
+        actor,
+        org_column=model.provider_org_id,
+        filer_column=filer,
+        provider_sees_own_filings=True,
+    )

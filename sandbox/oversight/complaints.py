@@ -96,24 +96,45 @@ def submit(
     parsed = parse_enum(ComplaintKind, kind, "kind")
     description = clean_text(description, "description", required=True)
     evidence_text = clean_text(evidence_text, "evidence_text")
-    row = ComplaintRow(complainant_id=actor.user_id, dataset_id=found.id,
-                       provider_org_id=found.provider_org_id, kind=str(parsed),
-                       description=description, evidence_text=evidence_text,
-                       status=str(CaseStatus.OPEN), submitted_at=now, updated_at=now,
-                       outcome="", answer="")
+    row = ComplaintRow(
+        complainant_id=actor.user_id,
+        dataset_id=found.id,
+        provider_org_id=found.provider_org_id,
+        kind=str(parsed),
+        description=description,
+        evidence_text=evidence_text,
+        status=str(CaseStatus.OPEN),
+        submitted_at=now,
+        updated_at=now,
+        outcome="",
+        answer="",
+    )
     session.add(row)
     session.flush()
-    stage = open_stage(session, calendar, subject=Subject.COMPLAINT, subject_id=row.id,
-                       kind=StageKind.ANSWER, assignee_role="provider",
-                       assignee_org_id=found.provider_org_id, now=now)
-    audit.record(session, actor, "complaint.submit", object_type="complaint", object_id=row.id,
-                 detail={"dataset": found.name, "kind": str(parsed),
-                         "answer_due": stage.due_on.isoformat()})
+    stage = open_stage(
+        session,
+        calendar,
+        subject=Subject.COMPLAINT,
+        subject_id=row.id,
+        kind=StageKind.ANSWER,
+        assignee_role="provider",
+        assignee_org_id=found.provider_org_id,
+        now=now,
+    )
+    audit.record(
+        session,
+        actor,
+        "complaint.submit",
+        object_type="complaint",
+        object_id=row.id,
+        detail={"dataset": found.name, "kind": str(parsed), "answer_due": stage.due_on.isoformat()},
+    )
     return complaint_of(session, calendar, row, now)
 
 
-def _visible(session: Session, actor: Actor, complaint_id: int, *, lock: bool = False
-             ) -> ComplaintRow:
+def _visible(
+    session: Session, actor: Actor, complaint_id: int, *, lock: bool = False
+) -> ComplaintRow:
     row = session.get(ComplaintRow, complaint_id, with_for_update=lock)
     if row is None or not can_see(actor, row):
         raise NotFound(f"complaint {complaint_id} does not exist")
@@ -149,8 +170,11 @@ def add_evidence(
         raise InvalidRequest("the evidence file is empty")
     if len(content) > MAX_EVIDENCE_BYTES:
         raise UploadTooLarge(f"an evidence file may hold at most {MAX_EVIDENCE_BYTES} bytes")
-    count = session.execute(select(func.count()).select_from(ComplaintEvidenceRow).where(
-        ComplaintEvidenceRow.complaint_id == row.id)).scalar_one()
+    count = session.execute(
+        select(func.count())
+        .select_from(ComplaintEvidenceRow)
+        .where(ComplaintEvidenceRow.complaint_id == row.id)
+    ).scalar_one()
     if count >= MAX_EVIDENCE_FILES:
         raise Conflict(f"a complaint holds at most {MAX_EVIDENCE_FILES} evidence files")
     storage_name = f"{uuid.uuid4().hex}.evidence"
@@ -159,29 +183,50 @@ def add_evidence(
     path.write_bytes(content)
     try:
         record = ComplaintEvidenceRow(
-            complaint_id=row.id, filename=safe_filename(filename), byte_size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(), storage_name=storage_name,
-            uploaded_by=actor.user_id, uploaded_at=now)
+            complaint_id=row.id,
+            filename=safe_filename(filename),
+            byte_size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            storage_name=storage_name,
+            uploaded_by=actor.user_id,
+            uploaded_at=now,
+        )
         session.add(record)
         session.flush()
-        audit.record(session, actor, "complaint.evidence.add", object_type="complaint",
-                     object_id=row.id,
-                     detail={"evidence_id": record.id, "filename": record.filename,
-                             "bytes": record.byte_size, "sha256": record.sha256})
+        audit.record(
+            session,
+            actor,
+            "complaint.evidence.add",
+            object_type="complaint",
+            object_id=row.id,
+            detail={
+                "evidence_id": record.id,
+                "filename": record.filename,
+                "bytes": record.byte_size,
+                "sha256": record.sha256,
+            },
+        )
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     return _evidence_of(session, record), path
 
 
-def attach_evidence(platform: Platform, actor: Actor, complaint_id: int, *, filename: str,
-                    content: bytes) -> Evidence:
+def attach_evidence(
+    platform: Platform, actor: Actor, complaint_id: int, *, filename: str, content: bytes
+) -> Evidence:
     """:func:`add_evidence` in its own transaction; the file is removed if it fails."""
     path: Path | None = None
     try:
         with transaction(platform.sessions) as session:
-            evidence, path = add_evidence(session, actor, evidence_dir(platform.settings),
-                                          complaint_id, filename=filename, content=content)
+            evidence, path = add_evidence(
+                session,
+                actor,
+                evidence_dir(platform.settings),
+                complaint_id,
+                filename=filename,
+                content=content,
+            )
         return evidence
     except BaseException:
         if path is not None:
@@ -189,8 +234,9 @@ def attach_evidence(platform: Platform, actor: Actor, complaint_id: int, *, file
         raise
 
 
-def read_evidence(session: Session, actor: Actor, directory: Path, complaint_id: int,
-                  evidence_id: int) -> tuple[Evidence, bytes]:
+def read_evidence(
+    session: Session, actor: Actor, directory: Path, complaint_id: int, evidence_id: int
+) -> tuple[Evidence, bytes]:
     """An evidence file's record and bytes (whoever sees the complaint); the read is
     audited.
     """
@@ -202,8 +248,14 @@ def read_evidence(session: Session, actor: Actor, directory: Path, complaint_id:
     if not path.is_file():
         raise NotFound(f"the file of evidence {evidence_id} is missing from the server")
     content = path.read_bytes()
-    audit.record(session, actor, "complaint.evidence.read", object_type="complaint",
-                 object_id=row.id, detail={"evidence_id": record.id})
+    audit.record(
+        session,
+        actor,
+        "complaint.evidence.read",
+        object_type="complaint",
+        object_id=row.id,
+        detail={"evidence_id": record.id},
+    )
     return _evidence_of(session, record), content
 
 
@@ -218,8 +270,9 @@ def _check_answerable(session: Session, actor: Actor, complaint_id: int) -> Comp
     return row
 
 
-def _suspension_owner_open(session: Session, suspension: DatasetSuspensionRow,
-                           complaint_id: int) -> bool:
+def _suspension_owner_open(
+    session: Session, suspension: DatasetSuspensionRow, complaint_id: int
+) -> bool:
     """Whether the suspension was made for another complaint that is still open."""
     if suspension.complaint_id is None or suspension.complaint_id == complaint_id:
         return False
@@ -245,26 +298,40 @@ def answer(
     row = _check_answerable(session, actor, complaint_id)
     text = clean_text(text, "answer", required=True)
     if (resolution is Resolution.REPROCESSED) != (new_version is not None):
-        raise InvalidRequest("a reprocessing names its new desensitised version, and only "
-                             "a reprocessing does")
+        raise InvalidRequest(
+            "a reprocessing names its new desensitised version, and only a reprocessing does"
+        )
     name = dataset_name(session, row.dataset_id)
     current = is_suspended(session, name)
     if current is not None and current.withdrawn and resolution is not Resolution.ENDED:
         raise Conflict(f"dataset {name!r} was withdrawn for good; answer with 'end'")
     if resolution is Resolution.ENDED:
         if current is None:
-            suspensions.suspend(session, actor, name, reason=f"complaint {row.id}: {text}",
-                                complaint_id=row.id, now=now)
+            suspensions.suspend(
+                session,
+                actor,
+                name,
+                reason=f"complaint {row.id}: {text}",
+                complaint_id=row.id,
+                now=now,
+            )
         if current is None or not current.withdrawn:
-            suspensions.resolve(session, actor, name, resolution=resolution, note=text,
-                                now=now)
+            suspensions.resolve(session, actor, name, resolution=resolution, note=text, now=now)
     elif current is not None:
         suspension = session.get(DatasetSuspensionRow, current.id)
         assert suspension is not None
-        if (resolution is Resolution.REPROCESSED
-                or not _suspension_owner_open(session, suspension, row.id)):
-            suspensions.resolve(session, actor, name, resolution=resolution, note=text,
-                                new_version=new_version, now=now)
+        if resolution is Resolution.REPROCESSED or not _suspension_owner_open(
+            session, suspension, row.id
+        ):
+            suspensions.resolve(
+                session,
+                actor,
+                name,
+                resolution=resolution,
+                note=text,
+                new_version=new_version,
+                now=now,
+            )
     row.status = str(CaseStatus.ANSWERED)
     row.outcome = str(resolution)
     row.answer = text
@@ -272,12 +339,30 @@ def answer(
     row.answered_by = actor.user_id
     row.answered_at = now
     row.updated_at = now
-    close_stage(session, subject=Subject.COMPLAINT, subject_id=row.id, kind=StageKind.ANSWER,
-                closed_by=actor.user_id, outcome=str(resolution), note=text, now=now)
+    close_stage(
+        session,
+        subject=Subject.COMPLAINT,
+        subject_id=row.id,
+        kind=StageKind.ANSWER,
+        closed_by=actor.user_id,
+        outcome=str(resolution),
+        note=text,
+        now=now,
+    )
     session.flush()
-    audit.record(session, actor, "complaint.answer", object_type="complaint", object_id=row.id,
-                 detail={"dataset": name, "outcome": str(resolution), "answer": text,
-                         "new_version": new_version})
+    audit.record(
+        session,
+        actor,
+        "complaint.answer",
+        object_type="complaint",
+        object_id=row.id,
+        detail={
+            "dataset": name,
+            "outcome": str(resolution),
+            "answer": text,
+            "new_version": new_version,
+        },
+    )
     return complaint_of(session, calendar, row, now)
 
 
@@ -299,11 +384,11 @@ def answer_complaint(
         if reprocessing is not None:
             raise InvalidRequest("only a reprocessing stores new data (upload_id)")
         with transaction(platform.sessions) as session:
-            return answer(session, actor, calendar, complaint_id, resolution=resolution,
-                          text=text)
+            return answer(session, actor, calendar, complaint_id, resolution=resolution, text=text)
     if reprocessing is None:
-        raise InvalidRequest("to reprocess, give the desensitised data (upload_id) and the "
-                             "desensitisation method")
+        raise InvalidRequest(
+            "to reprocess, give the desensitised data (upload_id) and the desensitisation method"
+        )
     clean_text(text, "answer", required=True)
 
     def check(session: Session) -> str:
@@ -317,10 +402,21 @@ def answer_complaint(
     with transaction(platform.sessions) as session:
         name = check(session)
     return suspensions.reprocess(
-        platform, actor, name, reprocessing, check=check,
-        finish=lambda session, version: answer(session, actor, calendar, complaint_id,
-                                               resolution=resolution, text=text,
-                                               new_version=version))
+        platform,
+        actor,
+        name,
+        reprocessing,
+        check=check,
+        finish=lambda session, version: answer(
+            session,
+            actor,
+            calendar,
+            complaint_id,
+            resolution=resolution,
+            text=text,
+            new_version=version,
+        ),
+    )
 
 
 # ---- reading -------------------------------------------------------------------------------
@@ -328,42 +424,67 @@ def answer_complaint(
 
 def can_see(actor: Actor, row: ComplaintRow) -> bool:
     """The complainant, providers of the dataset's organisation, and oversight."""
-    return (row.complainant_id == actor.user_id or owns(actor, row.provider_org_id)
-            or actor.role in OVERSIGHT_ROLES)
+    return (
+        row.complainant_id == actor.user_id
+        or owns(actor, row.provider_org_id)
+        or actor.role in OVERSIGHT_ROLES
+    )
 
 
-def get_complaint(session: Session, actor: Actor, calendar: WorkCalendar, complaint_id: int,
-                  *, now: datetime | None = None) -> Complaint:
+def get_complaint(
+    session: Session,
+    actor: Actor,
+    calendar: WorkCalendar,
+    complaint_id: int,
+    *,
+    now: datetime | None = None,
+) -> Complaint:
     """One complaint the actor may see (else :class:`NotFound`)."""
-    return complaint_of(session, calendar, _visible(session, actor, complaint_id),
-                        now_or(now))
+    return complaint_of(session, calendar, _visible(session, actor, complaint_id), now_or(now))
 
 
-def list_complaints(session: Session, actor: Actor, calendar: WorkCalendar, *,
-                    status: str | None = None, dataset: str | None = None,
-                    now: datetime | None = None) -> list[Complaint]:
+def list_complaints(
+    session: Session,
+    actor: Actor,
+    calendar: WorkCalendar,
+    *,
+    status: str | None = None,
+    dataset: str | None = None,
+    now: datetime | None = None,
+) -> list[Complaint]:
     """The complaints the actor may see, newest first."""
-    stmt = visible_cases(session, actor, ComplaintRow, ComplaintRow.complainant_id,
-                         status=status, dataset=dataset)
+    stmt = visible_cases(
+        session, actor, ComplaintRow, ComplaintRow.complainant_id, status=status, dataset=dataset
+    )
     moment = now_or(now)
-    return [complaint_of(session, calendar, row, moment)
-            for row in session.execute(stmt).scalars()]
+    return [complaint_of(session, calendar, row, moment) for row in session.execute(stmt).scalars()]
 
 
 def _evidence_of(session: Session, row: ComplaintEvidenceRow) -> Evidence:
-    return Evidence(id=row.id, complaint_id=row.complaint_id, filename=row.filename,
-                    byte_size=row.byte_size, sha256=row.sha256,
-                    uploaded_by=username(session, row.uploaded_by) or "?",
-                    uploaded_at=row.uploaded_at)
+    return Evidence(
+        id=row.id,
+        complaint_id=row.complaint_id,
+        filename=row.filename,
+        byte_size=row.byte_size,
+        sha256=row.sha256,
+        uploaded_by=username(session, row.uploaded_by) or "?",
+        uploaded_at=row.uploaded_at,
+    )
 
 
-def complaint_of(session: Session, calendar: WorkCalendar, row: ComplaintRow, now: datetime
-                 ) -> Complaint:
+def complaint_of(
+    session: Session, calendar: WorkCalendar, row: ComplaintRow, now: datetime
+) -> Complaint:
     """A complaint row as the domain sees it."""
     name = dataset_name(session, row.dataset_id)
-    evidence = tuple(_evidence_of(session, e) for e in session.execute(
-        select(ComplaintEvidenceRow).where(ComplaintEvidenceRow.complaint_id == row.id)
-        .order_by(ComplaintEvidenceRow.id)).scalars())
+    evidence = tuple(
+        _evidence_of(session, e)
+        for e in session.execute(
+            select(ComplaintEvidenceRow)
+            .where(ComplaintEvidenceRow.complaint_id == row.id)
+            .order_by(ComplaintEvidenceRow.id)
+        ).scalars()
+    )
     return Complaint(
         id=row.id,
         complainant=username(session, row.complainant_id) or "?",

@@ -55,27 +55,50 @@ def submit(
     found = dataset_by_name(session, dataset)
     parsed = parse_enum(ObjectionKind, kind, "kind")
     description = clean_text(description, "description", required=True)
-    row = ObjectionRow(objector_id=actor.user_id, dataset_id=found.id,
-                       provider_org_id=found.provider_org_id, kind=str(parsed),
-                       description=description,
-                       version_at_filing=latest_version(session, found.id),
-                       status=str(CaseStatus.OPEN), submitted_at=now, updated_at=now,
-                       outcome="", answer="")
+    row = ObjectionRow(
+        objector_id=actor.user_id,
+        dataset_id=found.id,
+        provider_org_id=found.provider_org_id,
+        kind=str(parsed),
+        description=description,
+        version_at_filing=latest_version(session, found.id),
+        status=str(CaseStatus.OPEN),
+        submitted_at=now,
+        updated_at=now,
+        outcome="",
+        answer="",
+    )
     session.add(row)
     session.flush()
-    stage = open_stage(session, calendar, subject=Subject.OBJECTION, subject_id=row.id,
-                       kind=StageKind.ANSWER, assignee_role="provider",
-                       assignee_org_id=found.provider_org_id, now=now)
-    audit.record(session, actor, "objection.submit", object_type="objection",
-                 object_id=row.id,
-                 detail={"dataset": found.name, "kind": str(parsed),
-                         "version": row.version_at_filing,
-                         "answer_due": stage.due_on.isoformat()})
+    stage = open_stage(
+        session,
+        calendar,
+        subject=Subject.OBJECTION,
+        subject_id=row.id,
+        kind=StageKind.ANSWER,
+        assignee_role="provider",
+        assignee_org_id=found.provider_org_id,
+        now=now,
+    )
+    audit.record(
+        session,
+        actor,
+        "objection.submit",
+        object_type="objection",
+        object_id=row.id,
+        detail={
+            "dataset": found.name,
+            "kind": str(parsed),
+            "version": row.version_at_filing,
+            "answer_due": stage.due_on.isoformat(),
+        },
+    )
     return objection_of(session, calendar, row, now)
 
 
-def _visible(session: Session, actor: Actor, objection_id: int, *, lock: bool = False
-             ) -> ObjectionRow:
+def _visible(
+    session: Session, actor: Actor, objection_id: int, *, lock: bool = False
+) -> ObjectionRow:
     row = session.get(ObjectionRow, objection_id, with_for_update=lock)
     if row is None or not can_see(actor, row):
         raise NotFound(f"objection {objection_id} does not exist")
@@ -107,12 +130,16 @@ def answer(
         if parsed is not ObjectionOutcome.CORRECTED:
             raise InvalidRequest("only a correction names a corrected version")
         if not has_version(session, row.dataset_id, corrected_version):
-            raise InvalidRequest(f"dataset {dataset_name(session, row.dataset_id)!r} has no "
-                                 f"version {corrected_version}; add the corrected data as a "
-                                 "new version first")
+            raise InvalidRequest(
+                f"dataset {dataset_name(session, row.dataset_id)!r} has no "
+                f"version {corrected_version}; add the corrected data as a "
+                "new version first"
+            )
         if row.version_at_filing is not None and corrected_version <= row.version_at_filing:
-            raise InvalidRequest(f"version {corrected_version} is not newer than version "
-                                 f"{row.version_at_filing}, the one objected to")
+            raise InvalidRequest(
+                f"version {corrected_version} is not newer than version "
+                f"{row.version_at_filing}, the one objected to"
+            )
     row.status = str(CaseStatus.ANSWERED)
     row.outcome = str(parsed)
     row.answer = text
@@ -120,43 +147,74 @@ def answer(
     row.answered_by = actor.user_id
     row.answered_at = now
     row.updated_at = now
-    close_stage(session, subject=Subject.OBJECTION, subject_id=row.id, kind=StageKind.ANSWER,
-                closed_by=actor.user_id, outcome=str(parsed), note=text, now=now)
+    close_stage(
+        session,
+        subject=Subject.OBJECTION,
+        subject_id=row.id,
+        kind=StageKind.ANSWER,
+        closed_by=actor.user_id,
+        outcome=str(parsed),
+        note=text,
+        now=now,
+    )
     session.flush()
-    audit.record(session, actor, "objection.answer", object_type="objection",
-                 object_id=row.id,
-                 detail={"dataset": dataset_name(session, row.dataset_id),
-                         "outcome": str(parsed), "answer": text,
-                         "corrected_version": corrected_version})
+    audit.record(
+        session,
+        actor,
+        "objection.answer",
+        object_type="objection",
+        object_id=row.id,
+        detail={
+            "dataset": dataset_name(session, row.dataset_id),
+            "outcome": str(parsed),
+            "answer": text,
+            "corrected_version": corrected_version,
+        },
+    )
     return objection_of(session, calendar, row, now)
 
 
 def can_see(actor: Actor, row: ObjectionRow) -> bool:
     """The objector, providers of the dataset's organisation, and oversight."""
-    return (row.objector_id == actor.user_id or owns(actor, row.provider_org_id)
-            or actor.role in OVERSIGHT_ROLES)
+    return (
+        row.objector_id == actor.user_id
+        or owns(actor, row.provider_org_id)
+        or actor.role in OVERSIGHT_ROLES
+    )
 
 
-def get_objection(session: Session, actor: Actor, calendar: WorkCalendar, objection_id: int,
-                  *, now: datetime | None = None) -> Objection:
+def get_objection(
+    session: Session,
+    actor: Actor,
+    calendar: WorkCalendar,
+    objection_id: int,
+    *,
+    now: datetime | None = None,
+) -> Objection:
     """One objection the actor may see (else :class:`NotFound`)."""
-    return objection_of(session, calendar, _visible(session, actor, objection_id),
-                        now_or(now))
+    return objection_of(session, calendar, _visible(session, actor, objection_id), now_or(now))
 
 
-def list_objections(session: Session, actor: Actor, calendar: WorkCalendar, *,
-                    status: str | None = None, dataset: str | None = None,
-                    now: datetime | None = None) -> list[Objection]:
+def list_objections(
+    session: Session,
+    actor: Actor,
+    calendar: WorkCalendar,
+    *,
+    status: str | None = None,
+    dataset: str | None = None,
+    now: datetime | None = None,
+) -> list[Objection]:
     """The objections the actor may see, newest first."""
-    stmt = visible_cases(session, actor, ObjectionRow, ObjectionRow.objector_id,
-                         status=status, dataset=dataset)
+    stmt = visible_cases(
+        session, actor, ObjectionRow, ObjectionRow.objector_id, status=status, dataset=dataset
+    )
     moment = now_or(now)
-    return [objection_of(session, calendar, row, moment)
-            for row in session.execute(stmt).scalars()]
+    return [objection_of(session, calendar, row, moment) for row in session.execute(stmt).scalars()]
 
 
-def objection_of(session: Session, calendar: WorkCalendar, row: ObjectionRow, now: datetime
-                 ) -> Objection:
+def objection_of(
+    session: Session, calendar: WorkCalendar, row: ObjectionRow, now: datetime
+) -> Objection:
     """An objection row as the domain sees it."""
     return Objection(
         id=row.id,

@@ -43,13 +43,16 @@ MAX_SOURCES = 20
 
 def _payload(payload: Any) -> tuple[Any, str]:
     try:
-        encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"),
-                             ensure_ascii=False, allow_nan=False).encode("utf-8")
+        encoded = json.dumps(
+            payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode("utf-8")
     except (TypeError, ValueError) as exc:
         raise InvalidRequest(f"the payload is not plain JSON: {exc}") from None
     if len(encoded) > MAX_PAYLOAD_BYTES:
-        raise InvalidRequest(f"the payload takes {len(encoded)} bytes as JSON; at most "
-                             f"{MAX_PAYLOAD_BYTES} are published")
+        raise InvalidRequest(
+            f"the payload takes {len(encoded)} bytes as JSON; at most "
+            f"{MAX_PAYLOAD_BYTES} are published"
+        )
     return payload, hashlib.sha256(encoded).hexdigest()
 
 
@@ -75,21 +78,26 @@ def publish(
         if job is None or job.owner_id != actor.user_id or job.state != "released":
             raise NotFound(f"you have no released result of job {job_id}")
         if payload is not None:
-            raise InvalidRequest("a product of a released result publishes that result; "
-                                 "give no payload of your own beside job_id")
+            raise InvalidRequest(
+                "a product of a released result publishes that result; "
+                "give no payload of your own beside job_id"
+            )
         if grant_id is not None and grant_id != job.grant_id:
             raise InvalidRequest(f"job {job_id} ran under another grant")
         listed = {name for name, _version in sources}
         if listed and listed != set(job.datasets):
-            raise InvalidRequest(f"the sources of job {job_id}'s result are "
-                                 f"{', '.join(sorted(job.datasets))}")
+            raise InvalidRequest(
+                f"the sources of job {job_id}'s result are {', '.join(sorted(job.datasets))}"
+            )
         sources = [(name, version) for name, version in sorted(job.datasets.items())]
         grant_id, payload = job.grant_id, job.release
     title = clean_text(title, "title", required=True, limit=300)
     description = clean_text(description, "description")
     if not sources:
-        raise InvalidRequest("name the source datasets the product was made from, or the "
-                             "released job result it publishes (job_id)")
+        raise InvalidRequest(
+            "name the source datasets the product was made from, or the "
+            "released job result it publishes (job_id)"
+        )
     if len(sources) > MAX_SOURCES:
         raise InvalidRequest(f"a product names at most {MAX_SOURCES} source datasets")
     names = [name for name, _version in sources]
@@ -102,8 +110,9 @@ def publish(
             raise NotFound(f"you hold no grant {grant_id}")
         status = grant_status_at(GrantStatus(grant.status), grant.valid_until, now)
         if status not in (GrantStatus.ACTIVE, GrantStatus.EXPIRED):
-            raise Conflict(f"grant {grant.ref} is {status}: nothing made under it may be "
-                           "published now")
+            raise Conflict(
+                f"grant {grant.ref} is {status}: nothing made under it may be published now"
+            )
     resolved = []
     for name, version in sources:
         dataset = dataset_by_name(session, name)
@@ -111,26 +120,47 @@ def publish(
         if attribute is OpenAttribute.CLOSED:
             raise InvalidRequest(f"dataset {name!r} is not open; no product is made from it")
         refuse_if_suspended(session, name)
-        if attribute is OpenAttribute.CONDITIONAL and (grant is None
-                                                        or name not in grant.datasets):
-            raise PermissionDenied(f"dataset {name!r} is conditional: name the grant that "
-                                   "covers it (grant_id)")
+        if attribute is OpenAttribute.CONDITIONAL and (grant is None or name not in grant.datasets):
+            raise PermissionDenied(
+                f"dataset {name!r} is conditional: name the grant that covers it (grant_id)"
+            )
         stored = version_row(session, dataset, version)
-        resolved.append({"dataset": name, "version": stored.version,
-                         "version_created_at": stored.created_at.isoformat(),
-                         "open_attribute": str(attribute)})
+        resolved.append(
+            {
+                "dataset": name,
+                "version": stored.version,
+                "version_created_at": stored.created_at.isoformat(),
+                "open_attribute": str(attribute),
+            }
+        )
     value, digest = _payload(payload)
-    row = DataProductRow(publisher_id=actor.user_id, title=title, description=description,
-                         sources=resolved, grant_id=grant.id if grant else None, payload=value,
-                         payload_sha256=digest, published_at=now,
-                         job_id=job.id if job else None)
+    row = DataProductRow(
+        publisher_id=actor.user_id,
+        title=title,
+        description=description,
+        sources=resolved,
+        grant_id=grant.id if grant else None,
+        payload=value,
+        payload_sha256=digest,
+        published_at=now,
+        job_id=job.id if job else None,
+    )
     session.add(row)
     session.flush()
-    audit.record(session, actor, "data_product.publish", object_type="data_product",
-                 object_id=row.id,
-                 detail={"title": title, "sources": resolved,
-                         "grant": grant.ref if grant else None, "payload_sha256": digest,
-                         "job_id": job.id if job else None})
+    audit.record(
+        session,
+        actor,
+        "data_product.publish",
+        object_type="data_product",
+        object_id=row.id,
+        detail={
+            "title": title,
+            "sources": resolved,
+            "grant": grant.ref if grant else None,
+            "payload_sha256": digest,
+            "job_id": job.id if job else None,
+        },
+    )
     return product_of(session, row)
 
 
@@ -139,8 +169,7 @@ def get_product(session: Session, actor: Actor, product_id: int) -> DataProduct:
     row = session.get(DataProductRow, product_id)
     if row is None:
         raise NotFound(f"data product {product_id} does not exist")
-    audit.record(session, actor, "data_product.read", object_type="data_product",
-                 object_id=row.id)
+    audit.record(session, actor, "data_product.read", object_type="data_product", object_id=row.id)
     return product_of(session, row)
 
 
@@ -166,11 +195,15 @@ def product_of(session: Session, row: DataProductRow) -> DataProduct:
         publisher=username(session, row.publisher_id) or "?",
         title=row.title,
         description=row.description,
-        sources=tuple(ProductSource(dataset=s["dataset"], version=int(s["version"]),
-                                    version_created_at=datetime.fromisoformat(
-                                        s["version_created_at"]),
-                                    open_attribute=s["open_attribute"])
-                      for s in row.sources),
+        sources=tuple(
+            ProductSource(
+                dataset=s["dataset"],
+                version=int(s["version"]),
+                version_created_at=datetime.fromisoformat(s["version_created_at"]),
+                open_attribute=s["open_attribute"],
+            )
+            for s in row.sources
+        ),
         grant_ref=grant.ref if grant else None,
         payload=row.payload,
         payload_sha256=row.payload_sha256,

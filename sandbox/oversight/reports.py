@@ -32,8 +32,7 @@ from sandbox.oversight.model import REPORT_FIELDS, ReportDue, ReportKind, UsageR
 from sandbox.store.models import GrantRow, UsageReportRow
 from sandbox.workdays import WorkCalendar
 
-REPORTING_STATUSES = frozenset({GrantStatus.ACTIVE, GrantStatus.SUSPENDED,
-                                GrantStatus.EXPIRED})
+REPORTING_STATUSES = frozenset({GrantStatus.ACTIVE, GrantStatus.SUSPENDED, GrantStatus.EXPIRED})
 """States of a grant under which its holder may file reports (a final one after expiry)."""
 OWING_STATUSES = frozenset({GrantStatus.ACTIVE, GrantStatus.SUSPENDED})
 """States of a grant under which reports fall due (and are flagged when missing)."""
@@ -59,29 +58,42 @@ def submit(
         raise PermissionDenied("only the grant's holder files its reports")
     status = grant_status_at(GrantStatus(row.status), row.valid_until, now)
     if status not in REPORTING_STATUSES:
-        raise Conflict(f"grant {row.ref} is {status}; reports are filed on grants that were "
-                       "accepted and not revoked")
+        raise Conflict(
+            f"grant {row.ref} is {status}; reports are filed on grants that were "
+            "accepted and not revoked"
+        )
     parsed = parse_enum(ReportKind, kind, "kind")
     wanted = REPORT_FIELDS[parsed]
     given = {name: (value or "").strip() for name, value in fields.items()}
     foreign = sorted(name for name, value in given.items() if value and name not in wanted)
     if foreign:
-        raise InvalidRequest(f"a {parsed} report has no field(s): {', '.join(foreign)}; its "
-                             f"fields are {', '.join(wanted)}")
+        raise InvalidRequest(
+            f"a {parsed} report has no field(s): {', '.join(foreign)}; its "
+            f"fields are {', '.join(wanted)}"
+        )
     missing = [name for name in wanted if not given.get(name)]
     if missing:
-        raise InvalidRequest(f"the {parsed} report is incomplete; missing: "
-                             + ", ".join(missing))
+        raise InvalidRequest(f"the {parsed} report is incomplete; missing: " + ", ".join(missing))
     too_long = [name for name in wanted if len(given[name]) > MAX_TEXT_CHARS]
     if too_long:
         raise InvalidRequest(f"longer than {MAX_TEXT_CHARS} characters: {', '.join(too_long)}")
-    report = UsageReportRow(grant_id=row.id, kind=str(parsed),
-                            content={name: given[name] for name in wanted},
-                            submitted_by=actor.user_id, submitted_at=now)
+    report = UsageReportRow(
+        grant_id=row.id,
+        kind=str(parsed),
+        content={name: given[name] for name in wanted},
+        submitted_by=actor.user_id,
+        submitted_at=now,
+    )
     session.add(report)
     session.flush()
-    audit.record(session, actor, "report.submit", object_type="grant", object_id=row.ref,
-                 detail={"report_id": report.id, "kind": str(parsed)})
+    audit.record(
+        session,
+        actor,
+        "report.submit",
+        object_type="grant",
+        object_id=row.ref,
+        detail={"report_id": report.id, "kind": str(parsed)},
+    )
     return report_of(session, report, row)
 
 
@@ -95,8 +107,9 @@ def _visible_grants(session: Session, actor: Actor) -> list[GrantRow]:
     return list(session.execute(stmt).scalars())
 
 
-def list_reports(session: Session, actor: Actor, *, grant_id: int | None = None,
-                 kind: str | None = None) -> list[UsageReport]:
+def list_reports(
+    session: Session, actor: Actor, *, grant_id: int | None = None, kind: str | None = None
+) -> list[UsageReport]:
     """The reports on grants the actor may see, newest first."""
     grants = {g.id: g for g in _visible_grants(session, actor)}
     if grant_id is not None:
@@ -105,12 +118,14 @@ def list_reports(session: Session, actor: Actor, *, grant_id: int | None = None,
         grants = {grant_id: grants[grant_id]}
     if not grants:
         return []
-    stmt = (select(UsageReportRow).where(UsageReportRow.grant_id.in_(list(grants)))
-            .order_by(UsageReportRow.id.desc()))
+    stmt = (
+        select(UsageReportRow)
+        .where(UsageReportRow.grant_id.in_(list(grants)))
+        .order_by(UsageReportRow.id.desc())
+    )
     if kind is not None:
         stmt = stmt.where(UsageReportRow.kind == str(parse_enum(ReportKind, kind, "kind")))
-    return [report_of(session, r, grants[r.grant_id])
-            for r in session.execute(stmt).scalars()]
+    return [report_of(session, r, grants[r.grant_id]) for r in session.execute(stmt).scalars()]
 
 
 def get_report(session: Session, actor: Actor, report_id: int) -> UsageReport:
@@ -122,8 +137,14 @@ def get_report(session: Session, actor: Actor, report_id: int) -> UsageReport:
     return report_of(session, report, grant)
 
 
-def reports_due(session: Session, actor: Actor, calendar: WorkCalendar, *,
-                missing_only: bool = False, now: datetime | None = None) -> list[ReportDue]:
+def reports_due(
+    session: Session,
+    actor: Actor,
+    calendar: WorkCalendar,
+    *,
+    missing_only: bool = False,
+    now: datetime | None = None,
+) -> list[ReportDue]:
     """When each report is due on the grants the actor may see that owe reports; the
     missing ones first, most overdue first.
     """
@@ -133,8 +154,9 @@ def reports_due(session: Session, actor: Actor, calendar: WorkCalendar, *,
     return sorted(found, key=lambda d: (not d.missing, d.due_on, d.grant_id, d.kind))
 
 
-def due_for(session: Session, calendar: WorkCalendar, grants: Iterable[GrantRow],
-            now: datetime) -> list[ReportDue]:
+def due_for(
+    session: Session, calendar: WorkCalendar, grants: Iterable[GrantRow], now: datetime
+) -> list[ReportDue]:
     """The report deadlines of ``grants`` (those that owe reports) at ``now``."""
     today = calendar.local_date(now)
     items = []
@@ -144,27 +166,45 @@ def due_for(session: Session, calendar: WorkCalendar, grants: Iterable[GrantRow]
             continue
         holder = username(session, grant.holder_id) or "?"
         provider = org_name(session, grant.provider_org_id)
-        last_by_kind = dict(session.execute(
-            select(UsageReportRow.kind, func.max(UsageReportRow.submitted_at))
-            .where(UsageReportRow.grant_id == grant.id).group_by(UsageReportRow.kind)
-        ).all())
+        last_by_kind = dict(
+            session.execute(
+                select(UsageReportRow.kind, func.max(UsageReportRow.submitted_at))
+                .where(UsageReportRow.grant_id == grant.id)
+                .group_by(UsageReportRow.kind)
+            ).all()
+        )
         for kind in ReportKind:
             last = last_by_kind.get(str(kind))
             last_at = last if last is not None else None
             base = last_at or grant.accepted_at
             due_on = calendar.local_date(base) + timedelta(days=grant.report_interval_days)
             missing = today > due_on
-            items.append(ReportDue(
-                grant_id=grant.id, grant_ref=grant.ref, holder=holder, provider_org=provider,
-                grant_status=str(status), kind=kind, interval_days=grant.report_interval_days,
-                last_report_at=last_at, due_on=due_on, missing=missing,
-                days_overdue=(today - due_on).days if missing else 0))
+            items.append(
+                ReportDue(
+                    grant_id=grant.id,
+                    grant_ref=grant.ref,
+                    holder=holder,
+                    provider_org=provider,
+                    grant_status=str(status),
+                    kind=kind,
+                    interval_days=grant.report_interval_days,
+                    last_report_at=last_at,
+                    due_on=due_on,
+                    missing=missing,
+                    days_overdue=(today - due_on).days if missing else 0,
+                )
+            )
     return items
 
 
 def report_of(session: Session, row: UsageReportRow, grant: GrantRow) -> UsageReport:
     """A report row as the domain sees it."""
-    return UsageReport(id=row.id, grant_id=grant.id, grant_ref=grant.ref,
-                       kind=ReportKind(row.kind), content=dict(row.content),
-                       submitted_by=username(session, row.submitted_by) or "?",
-                       submitted_at=row.submitted_at)
+    return UsageReport(
+        id=row.id,
+        grant_id=grant.id,
+        grant_ref=grant.ref,
+        kind=ReportKind(row.kind),
+        content=dict(row.content),
+        submitted_by=username(session, row.submitted_by) or "?",
+        submitted_at=row.submitted_at,
+    )

@@ -65,16 +65,16 @@ def _decimal(value: Fraction) -> str:
     return str(Decimal(value.numerator) / Decimal(value.denominator))
 
 
-def _by(session: Session, column: InstrumentedAttribute[str], values: list[str]
-        ) -> dict[str, int]:
+def _by(session: Session, column: InstrumentedAttribute[str], values: list[str]) -> dict[str, int]:
     counts = dict.fromkeys(values, 0)
     for value, count in session.execute(select(column, func.count()).group_by(column)):
         counts[str(value)] = int(count)
     return counts
 
 
-def _deadlines(session: Session, calendar: WorkCalendar, now: datetime
-               ) -> tuple[DeadlineFigures, ...]:
+def _deadlines(
+    session: Session, calendar: WorkCalendar, now: datetime
+) -> tuple[DeadlineFigures, ...]:
     today = calendar.local_date(now)
     taken: dict[tuple[str, str], list[int]] = defaultdict(list)
     met: dict[tuple[str, str], int] = defaultdict(int)
@@ -87,43 +87,68 @@ def _deadlines(session: Session, calendar: WorkCalendar, now: datetime
             late[key] += today > row.due_on
             continue
         closed = row.closed_at
-        taken[key].append(calendar.working_days_between(
-            calendar.local_date(row.started_at), calendar.local_date(closed)))
+        taken[key].append(
+            calendar.working_days_between(
+                calendar.local_date(row.started_at), calendar.local_date(closed)
+            )
+        )
         met[key] += closed < row.due_at
-    kinds = [(str(Subject.APPLICATION), str(StageKind.FORM_REVIEW)),
-             (str(Subject.APPLICATION), str(StageKind.PROVIDER_REVIEW)),
-             (str(Subject.DEMAND), str(StageKind.FORM_REVIEW)),
-             (str(Subject.DEMAND), str(StageKind.PROVIDER_REVIEW)),
-             (str(Subject.DEMAND), str(StageKind.OPENING)),
-             (str(Subject.COMPLAINT), str(StageKind.ANSWER)),
-             (str(Subject.OBJECTION), str(StageKind.ANSWER))]
+    kinds = [
+        (str(Subject.APPLICATION), str(StageKind.FORM_REVIEW)),
+        (str(Subject.APPLICATION), str(StageKind.PROVIDER_REVIEW)),
+        (str(Subject.DEMAND), str(StageKind.FORM_REVIEW)),
+        (str(Subject.DEMAND), str(StageKind.PROVIDER_REVIEW)),
+        (str(Subject.DEMAND), str(StageKind.OPENING)),
+        (str(Subject.COMPLAINT), str(StageKind.ANSWER)),
+        (str(Subject.OBJECTION), str(StageKind.ANSWER)),
+    ]
     kinds += sorted((set(taken) | set(waiting)) - set(kinds))
     figures = []
     for subject, stage in kinds:
         days = taken.get((subject, stage), [])
-        figures.append(DeadlineFigures(
-            subject=subject, stage=stage,
-            working_days_allowed=STAGE_WORKING_DAYS.get(StageKind(stage), 0),
-            closed=len(days), met=met[(subject, stage)],
-            missed=len(days) - met[(subject, stage)], open=waiting[(subject, stage)],
-            open_overdue=late[(subject, stage)],
-            median_working_days=float(statistics.median(days)) if days else None,
-            worst_working_days=max(days) if days else None))
+        figures.append(
+            DeadlineFigures(
+                subject=subject,
+                stage=stage,
+                working_days_allowed=STAGE_WORKING_DAYS.get(StageKind(stage), 0),
+                closed=len(days),
+                met=met[(subject, stage)],
+                missed=len(days) - met[(subject, stage)],
+                open=waiting[(subject, stage)],
+                open_overdue=late[(subject, stage)],
+                median_working_days=float(statistics.median(days)) if days else None,
+                worst_working_days=max(days) if days else None,
+            )
+        )
     return tuple(figures)
 
 
-def _cases(session: Session, table: type[ComplaintRow] | type[ObjectionRow],
-           subject: Subject, today: object) -> CaseFigures:
+def _cases(
+    session: Session,
+    table: type[ComplaintRow] | type[ObjectionRow],
+    subject: Subject,
+    today: object,
+) -> CaseFigures:
     counts = _by(session, table.status, [str(s) for s in CaseStatus])
     overdue = session.execute(
-        select(func.count()).select_from(table)
-        .join(WorkflowStageRow, (WorkflowStageRow.subject_type == str(subject))
-              & (WorkflowStageRow.subject_id == table.id))
-        .where(table.status == str(CaseStatus.OPEN), WorkflowStageRow.closed_at.is_(None),
-               WorkflowStageRow.due_on < today)
+        select(func.count())
+        .select_from(table)
+        .join(
+            WorkflowStageRow,
+            (WorkflowStageRow.subject_type == str(subject))
+            & (WorkflowStageRow.subject_id == table.id),
+        )
+        .where(
+            table.status == str(CaseStatus.OPEN),
+            WorkflowStageRow.closed_at.is_(None),
+            WorkflowStageRow.due_on < today,
+        )
     ).scalar_one()
-    return CaseFigures(open=counts[str(CaseStatus.OPEN)], overdue=int(overdue),
-                       answered=counts[str(CaseStatus.ANSWERED)])
+    return CaseFigures(
+        open=counts[str(CaseStatus.OPEN)],
+        overdue=int(overdue),
+        answered=counts[str(CaseStatus.ANSWERED)],
+    )
 
 
 def _budgets(session: Session, actor: Actor) -> tuple[BudgetFigures, ...]:
@@ -133,47 +158,64 @@ def _budgets(session: Session, actor: Actor) -> tuple[BudgetFigures, ...]:
             return ()
         own = select(DatasetRow.name).where(DatasetRow.provider_org_id == actor.organisation_id)
         stmt = stmt.where(BudgetAccountRow.dataset_ref.in_(own))
-    grant_accounts = dict(session.execute(
-        select(BudgetAccountRow.dataset_ref, func.count())
-        .where(BudgetAccountRow.kind == AccountKind.GRANT.value)
-        .group_by(BudgetAccountRow.dataset_ref)).all())
-    charges = dict(session.execute(
-        select(BudgetChargeRow.dataset_ref, func.count())
-        .group_by(BudgetChargeRow.dataset_ref)).all())
+    grant_accounts = dict(
+        session.execute(
+            select(BudgetAccountRow.dataset_ref, func.count())
+            .where(BudgetAccountRow.kind == AccountKind.GRANT.value)
+            .group_by(BudgetAccountRow.dataset_ref)
+        ).all()
+    )
+    charges = dict(
+        session.execute(
+            select(BudgetChargeRow.dataset_ref, func.count()).group_by(BudgetChargeRow.dataset_ref)
+        ).all()
+    )
     figures = []
     for row in session.execute(stmt.order_by(BudgetAccountRow.dataset_ref)).scalars():
         limit = PrivacyCost.from_units(row.loss_limit, row.delta_limit)
         spent = PrivacyCost.from_units(row.loss_spent, row.delta_spent)
-        figures.append(BudgetFigures(
-            dataset=row.dataset_ref, accounting=row.accounting,
-            limit_loss=_decimal(limit.loss), spent_loss=_decimal(spent.loss),
-            limit_delta=_decimal(limit.delta), spent_delta=_decimal(spent.delta),
-            grant_accounts=int(grant_accounts.get(row.dataset_ref, 0)),
-            charges=int(charges.get(row.dataset_ref, 0))))
+        figures.append(
+            BudgetFigures(
+                dataset=row.dataset_ref,
+                accounting=row.accounting,
+                limit_loss=_decimal(limit.loss),
+                spent_loss=_decimal(spent.loss),
+                limit_delta=_decimal(limit.delta),
+                spent_delta=_decimal(spent.delta),
+                grant_accounts=int(grant_accounts.get(row.dataset_ref, 0)),
+                charges=int(charges.get(row.dataset_ref, 0)),
+            )
+        )
     return tuple(figures)
 
 
-def platform_stats(session: Session, actor: Actor, calendar: WorkCalendar, *,
-                   now: datetime | None = None) -> Stats:
+def platform_stats(
+    session: Session, actor: Actor, calendar: WorkCalendar, *, now: datetime | None = None
+) -> Stats:
     """The platform's figures at ``now`` (see the module docstring)."""
     now = now_or(now)
     today = calendar.local_date(now)
-    in_force = list(session.execute(
-        select(DatasetSuspensionRow.dataset_id, DatasetSuspensionRow.resolution)
-        .where(DatasetSuspensionRow.in_force.is_(True))))
+    in_force = list(
+        session.execute(
+            select(DatasetSuspensionRow.dataset_id, DatasetSuspensionRow.resolution).where(
+                DatasetSuspensionRow.in_force.is_(True)
+            )
+        )
+    )
     grants = list(session.execute(select(GrantRow)).scalars())
     grant_counts = dict.fromkeys((str(s) for s in GrantStatus), 0)
     for grant in grants:
-        grant_counts[str(grant_status_at(GrantStatus(grant.status), grant.valid_until,
-                                         now))] += 1
+        grant_counts[str(grant_status_at(GrantStatus(grant.status), grant.valid_until, now))] += 1
     return Stats(
         at=now,
-        datasets_by_attribute=_by(session, DatasetRow.open_attribute,
-                                  [str(a) for a in OpenAttribute]),
+        datasets_by_attribute=_by(
+            session, DatasetRow.open_attribute, [str(a) for a in OpenAttribute]
+        ),
         datasets_suspended=len({d for d, r in in_force if r != Resolution.ENDED}),
         datasets_withdrawn=len({d for d, r in in_force if r == Resolution.ENDED}),
-        applications_by_status=_by(session, ApplicationRow.status,
-                                   [str(s) for s in ApplicationStatus]),
+        applications_by_status=_by(
+            session, ApplicationRow.status, [str(s) for s in ApplicationStatus]
+        ),
         demands_by_status=_by(session, DemandRow.status, [str(s) for s in DemandStatus]),
         grants_by_status=grant_counts,
         deadlines=_deadlines(session, calendar, now),

@@ -72,9 +72,11 @@ def parse_step(step: str) -> Resolution:
 def _in_force(session: Session, dataset: DatasetRow) -> DatasetSuspensionRow | None:
     return session.execute(
         select(DatasetSuspensionRow)
-        .where(DatasetSuspensionRow.dataset_id == dataset.id,
-               DatasetSuspensionRow.in_force.is_(True))
-        .order_by(DatasetSuspensionRow.id.desc()).limit(1)
+        .where(
+            DatasetSuspensionRow.dataset_id == dataset.id, DatasetSuspensionRow.in_force.is_(True)
+        )
+        .order_by(DatasetSuspensionRow.id.desc())
+        .limit(1)
     ).scalar_one_or_none()
 
 
@@ -99,14 +101,26 @@ def suspend(
     current = _in_force(session, dataset)
     if current is not None:
         raise Conflict(suspension_of(session, current, name).refusal())
-    row = DatasetSuspensionRow(dataset_id=dataset.id, complaint_id=complaint_id, reason=reason,
-                               suspended_by=actor.user_id, suspended_at=now, in_force=True,
-                               resolution="", note="")
+    row = DatasetSuspensionRow(
+        dataset_id=dataset.id,
+        complaint_id=complaint_id,
+        reason=reason,
+        suspended_by=actor.user_id,
+        suspended_at=now,
+        in_force=True,
+        resolution="",
+        note="",
+    )
     session.add(row)
     session.flush()
-    audit.record(session, actor, "dataset.suspend", object_type="dataset", object_id=name,
-                 detail={"suspension_id": row.id, "reason": reason,
-                         "complaint_id": complaint_id})
+    audit.record(
+        session,
+        actor,
+        "dataset.suspend",
+        object_type="dataset",
+        object_id=name,
+        detail={"suspension_id": row.id, "reason": reason, "complaint_id": complaint_id},
+    )
     stop_jobs_on_dataset(session, actor, name, f"dataset {name!r} was suspended: {reason}")
     return suspension_of(session, row, name)
 
@@ -142,8 +156,9 @@ def resolve(
     current = check_resolvable(session, actor, name)
     note = clean_text(note, "note")
     if (resolution is Resolution.REPROCESSED) != (new_version is not None):
-        raise InvalidRequest("a reprocessing names its new desensitised version, and only "
-                             "a reprocessing does")
+        raise InvalidRequest(
+            "a reprocessing names its new desensitised version, and only a reprocessing does"
+        )
     current.resolution = str(resolution)
     current.in_force = resolution is Resolution.ENDED
     current.resolved_by = actor.user_id
@@ -151,10 +166,19 @@ def resolve(
     current.note = note
     current.new_version = new_version
     session.flush()
-    audit.record(session, actor, "dataset.suspension.resolve", object_type="dataset",
-                 object_id=name,
-                 detail={"suspension_id": current.id, "resolution": str(resolution),
-                         "note": note, "new_version": new_version})
+    audit.record(
+        session,
+        actor,
+        "dataset.suspension.resolve",
+        object_type="dataset",
+        object_id=name,
+        detail={
+            "suspension_id": current.id,
+            "resolution": str(resolution),
+            "note": note,
+            "new_version": new_version,
+        },
+    )
     return suspension_of(session, current, name)
 
 
@@ -180,14 +204,20 @@ def reprocess(
     description = clean_text(reprocessing.description, "description")
     with transaction(platform.sessions) as session:
         check(session)
-    entry = registry.add_version(platform, actor, name,
-                                 registry.DataSource(upload_id=reprocessing.upload_id),
-                                 reprocessing.format, note=f"desensitised: {method}")
+    entry = registry.add_version(
+        platform,
+        actor,
+        name,
+        registry.DataSource(upload_id=reprocessing.upload_id),
+        reprocessing.format,
+        note=f"desensitised: {method}",
+    )
     assert entry.latest is not None
     version = entry.latest.version
     with transaction(platform.sessions) as session:
-        changes.record_desensitisation(session, actor, name, method=method,
-                                       description=description, version=version)
+        changes.record_desensitisation(
+            session, actor, name, method=method, description=description, version=version
+        )
         return finish(session, version)
 
 
@@ -206,13 +236,20 @@ def resolve_dataset(
     resolution = parse_step(step)
     if resolution is Resolution.REPROCESSED:
         if reprocessing is None:
-            raise InvalidRequest("to reprocess, give the desensitised data (upload_id) and "
-                                 "the desensitisation method")
+            raise InvalidRequest(
+                "to reprocess, give the desensitised data (upload_id) and "
+                "the desensitisation method"
+            )
         return reprocess(
-            platform, actor, name, reprocessing,
+            platform,
+            actor,
+            name,
+            reprocessing,
             check=lambda session: check_resolvable(session, actor, name),
             finish=lambda session, version: resolve(
-                session, actor, name, resolution=resolution, note=note, new_version=version))
+                session, actor, name, resolution=resolution, note=note, new_version=version
+            ),
+        )
     if reprocessing is not None:
         raise InvalidRequest("only a reprocessing stores new data (upload_id)")
     with transaction(platform.sessions) as session:
@@ -223,11 +260,22 @@ def history(session: Session, name: str) -> list[Suspension]:
     """Every suspension of dataset ``name``, newest first (anyone may read them)."""
     dataset = dataset_by_name(session, name)
     rows = session.execute(
-        select(DatasetSuspensionRow).where(DatasetSuspensionRow.dataset_id == dataset.id)
+        select(DatasetSuspensionRow)
+        .where(DatasetSuspensionRow.dataset_id == dataset.id)
         .order_by(DatasetSuspensionRow.id.desc())
     ).scalars()
     return [suspension_of(session, row, name) for row in rows]
 
 
-__all__ = ["Reprocessing", "Suspension", "check_resolvable", "history", "is_suspended",
-           "parse_step", "reprocess", "resolve", "resolve_dataset", "suspend"]
+__all__ = [
+    "Reprocessing",
+    "Suspension",
+    "check_resolvable",
+    "history",
+    "is_suspended",
+    "parse_step",
+    "reprocess",
+    "resolve",
+    "resolve_dataset",
+    "suspend",
+]

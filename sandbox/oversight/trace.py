@@ -44,9 +44,13 @@ TRACE_LIMIT = 10_000
 """Most entries one trace returns (the earliest first; ``truncated`` says when cut)."""
 JOB_OBJECT_TYPES = ("job", "result", "release")
 """Object types of the runtime's and the review's entries, matched on their detail."""
-_KINDS = {"dataset.download": "download", "dataset.query": "query",
-          "dataset.preview": "preview", "budget.charge": "charge",
-          "budget.release": "charge_release"}
+_KINDS = {
+    "dataset.download": "download",
+    "dataset.query": "query",
+    "dataset.preview": "preview",
+    "budget.charge": "charge",
+    "budget.release": "charge_release",
+}
 _CHUNK = 500
 
 
@@ -63,8 +67,7 @@ def _kind(row: AuditEntryRow) -> str:
 
 def _names(detail: dict[str, Any], name: str) -> bool:
     datasets = detail.get("datasets")
-    return detail.get("dataset") == name or (isinstance(datasets, list | dict)
-                                             and name in datasets)
+    return detail.get("dataset") == name or (isinstance(datasets, list | dict) and name in datasets)
 
 
 def _version(detail: dict[str, Any], name: str) -> int | None:
@@ -80,14 +83,20 @@ def _version(detail: dict[str, Any], name: str) -> int | None:
 
 def _chunks(values: list[str]) -> Iterable[list[str]]:
     for start in range(0, len(values), _CHUNK):
-        yield values[start:start + _CHUNK]
+        yield values[start : start + _CHUNK]
 
 
 def _charge(row: BudgetChargeRow) -> dict[str, Any]:
     cost = PrivacyCost.from_units(row.loss_units, row.delta_units)
-    return {"id": row.id, "grant": row.grant_ref, "loss": float(cost.loss),
-            "delta": float(cost.delta), "purpose": row.purpose,
-            "status": ChargeStatus(row.status).value, "charged_by": row.charged_by}
+    return {
+        "id": row.id,
+        "grant": row.grant_ref,
+        "loss": float(cost.loss),
+        "delta": float(cost.delta),
+        "purpose": row.purpose,
+        "status": ChargeStatus(row.status).value,
+        "charged_by": row.charged_by,
+    }
 
 
 def trace(session: Session, actor: Actor, name: str, *, version: int | None = None) -> Trace:
@@ -98,17 +107,27 @@ def trace(session: Session, actor: Actor, name: str, *, version: int | None = No
     if version is not None:
         version_row(session, dataset, version)
     rows: dict[int, AuditEntryRow] = {
-        r.seq: r for r in session.execute(
-            select(AuditEntryRow).where(AuditEntryRow.object_id == name)).scalars()}
-    charges = {str(c.id): c for c in session.execute(
-        select(BudgetChargeRow).where(BudgetChargeRow.dataset_ref == name)).scalars()}
+        r.seq: r
+        for r in session.execute(
+            select(AuditEntryRow).where(AuditEntryRow.object_id == name)
+        ).scalars()
+    }
+    charges = {
+        str(c.id): c
+        for c in session.execute(
+            select(BudgetChargeRow).where(BudgetChargeRow.dataset_ref == name)
+        ).scalars()
+    }
     for chunk in _chunks(list(charges)):
-        for r in session.execute(select(AuditEntryRow).where(
-                AuditEntryRow.object_type == "budget_charge",
-                AuditEntryRow.object_id.in_(chunk))).scalars():
+        for r in session.execute(
+            select(AuditEntryRow).where(
+                AuditEntryRow.object_type == "budget_charge", AuditEntryRow.object_id.in_(chunk)
+            )
+        ).scalars():
             rows[r.seq] = r
-    for r in session.execute(select(AuditEntryRow).where(
-            AuditEntryRow.object_type.in_(JOB_OBJECT_TYPES))).scalars():
+    for r in session.execute(
+        select(AuditEntryRow).where(AuditEntryRow.object_type.in_(JOB_OBJECT_TYPES))
+    ).scalars():
         if _names(json.loads(r.detail), name):
             rows[r.seq] = r
     items = []
@@ -119,24 +138,57 @@ def trace(session: Session, actor: Actor, name: str, *, version: int | None = No
         if version is not None and number is not None and number != version:
             continue
         charge = charges.get(r.object_id) if r.object_type == "budget_charge" else None
-        items.append(TraceItem(seq=r.seq, at=r.at, kind=_kind(r), action=r.action,
-                               actor=r.actor, role=r.role, outcome=r.outcome, version=number,
-                               detail=detail, charge=_charge(charge) if charge else None))
+        items.append(
+            TraceItem(
+                seq=r.seq,
+                at=r.at,
+                kind=_kind(r),
+                action=r.action,
+                actor=r.actor,
+                role=r.role,
+                outcome=r.outcome,
+                version=number,
+                detail=detail,
+                charge=_charge(charge) if charge else None,
+            )
+        )
     now = now_or(None)
     grants = tuple(
-        {"ref": g.ref, "holder": username(session, g.holder_id),
-         "status": str(grant_status_at(GrantStatus(g.status), g.valid_until, now)),
-         "period_start": g.period_start.isoformat(), "period_end": g.period_end.isoformat()}
+        {
+            "ref": g.ref,
+            "holder": username(session, g.holder_id),
+            "status": str(grant_status_at(GrantStatus(g.status), g.valid_until, now)),
+            "period_start": g.period_start.isoformat(),
+            "period_end": g.period_end.isoformat(),
+        }
         for g in session.execute(select(GrantRow).order_by(GrantRow.id)).scalars()
-        if name in g.datasets)
+        if name in g.datasets
+    )
     products = tuple(
-        {"id": p.id, "title": p.title, "publisher": p.publisher,
-         "version": next(s.version for s in p.sources if s.dataset == name),
-         "published_at": p.published_at.isoformat()}
-        for p in list_products(session, dataset=name))
+        {
+            "id": p.id,
+            "title": p.title,
+            "publisher": p.publisher,
+            "version": next(s.version for s in p.sources if s.dataset == name),
+            "published_at": p.published_at.isoformat(),
+        }
+        for p in list_products(session, dataset=name)
+    )
     if version is not None:
         products = tuple(p for p in products if p["version"] == version)
-    audit.record(session, actor, "dataset.trace", object_type="dataset", object_id=name,
-                 detail={"version": version, "entries": min(len(items), TRACE_LIMIT)})
-    return Trace(dataset=name, version=version, items=tuple(items[:TRACE_LIMIT]),
-                 truncated=len(items) > TRACE_LIMIT, grants=grants, data_products=products)
+    audit.record(
+        session,
+        actor,
+        "dataset.trace",
+        object_type="dataset",
+        object_id=name,
+        detail={"version": version, "entries": min(len(items), TRACE_LIMIT)},
+    )
+    return Trace(
+        dataset=name,
+        version=version,
+        items=tuple(items[:TRACE_LIMIT]),
+        truncated=len(items) > TRACE_LIMIT,
+        grants=grants,
+        data_products=products,
+    )

@@ -59,8 +59,7 @@ def zcdp_to_epsilon(rho: Fraction, delta: Fraction) -> float:
         return 0.0
     context = decimal.Context(prec=50, rounding=decimal.ROUND_CEILING)
     rho_d = context.divide(decimal.Decimal(rho.numerator), decimal.Decimal(rho.denominator))
-    inverse = context.divide(decimal.Decimal(delta.denominator),
-                             decimal.Decimal(delta.numerator))
+    inverse = context.divide(decimal.Decimal(delta.denominator), decimal.Decimal(delta.numerator))
     # ln and sqrt are correctly rounded to 50 digits (half-even); the relative margin of
     # 1e-40 covers their error, so the float rounded up from it bounds the true value.
     root = context.sqrt(context.multiply(rho_d, context.ln(inverse)))
@@ -68,8 +67,9 @@ def zcdp_to_epsilon(rho: Fraction, delta: Fraction) -> float:
     return _round_up_to_float(context.multiply(epsilon, _MARGIN))
 
 
-def as_epsilon_delta(cost: PrivacyCost, accounting: Accounting,
-                     delta: Fraction | None = None) -> EpsilonDelta:
+def as_epsilon_delta(
+    cost: PrivacyCost, accounting: Accounting, delta: Fraction | None = None
+) -> EpsilonDelta:
     """Report ``cost`` as (epsilon, delta).
 
     Args:
@@ -110,5 +110,6 @@ def check_query_cost(policy: Policy, cost: PrivacyCost) -> None:
         raise InvalidRequest("the per-query cap is checked against an effective policy")
     limit = PrivacyCost(cap.loss, min(cap.delta, delta))
     if cost.is_infinite or not cost <= limit:
-        raise BudgetExhausted(requested=cost, remaining=limit, budget="per-query cap",
-                              accounting=accounting)
+        raise BudgetExhausted(
+            requested=cost, remaining=limit, budget="per-query cap", accounting=accounting
+        )

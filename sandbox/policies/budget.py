@@ -70,8 +70,9 @@ class PrivacyCost:
         return cls(Fraction(0))
 
     @classmethod
-    def of(cls, loss: float | int | Fraction | str, delta: float | int | Fraction | str = 0
-           ) -> PrivacyCost:
+    def of(
+        cls, loss: float | int | Fraction | str, delta: float | int | Fraction | str = 0
+    ) -> PrivacyCost:
         """Build from numbers as written (policy files, tests): a float as its decimal."""
         return cls(exact(loss, "loss", allow_zero=True), exact(delta, "delta", allow_zero=True))
 
@@ -107,8 +108,9 @@ class PrivacyCost:
             raise InvalidRequest("cannot subtract an unlimited budget")
         if self.infinite:
             return self
-        return PrivacyCost(max(self.loss - other.loss, Fraction(0)),
-                           max(self.delta - other.delta, Fraction(0)))
+        return PrivacyCost(
+            max(self.loss - other.loss, Fraction(0)), max(self.delta - other.delta, Fraction(0))
+        )
 
     def __mul__(self, factor: int | Fraction) -> PrivacyCost:
         if self.infinite:
@@ -151,8 +153,9 @@ class PrivacyCost:
     @classmethod
     def from_units(cls, loss_units: int, delta_units: int) -> PrivacyCost:
         """Back from ledger units."""
-        return cls(Fraction(loss_units, LEDGER_UNITS_PER_ONE),
-                   Fraction(delta_units, LEDGER_UNITS_PER_ONE))
+        return cls(
+            Fraction(loss_units, LEDGER_UNITS_PER_ONE), Fraction(delta_units, LEDGER_UNITS_PER_ONE)
+        )
 
 
 class BudgetExhausted(SandboxError):
@@ -160,8 +163,14 @@ class BudgetExhausted(SandboxError):
 
     code = "budget_exhausted"
 
-    def __init__(self, *, requested: PrivacyCost, remaining: PrivacyCost, budget: str,
-                 accounting: Accounting = Accounting.PURE) -> None:
+    def __init__(
+        self,
+        *,
+        requested: PrivacyCost,
+        remaining: PrivacyCost,
+        budget: str,
+        accounting: Accounting = Accounting.PURE,
+    ) -> None:
         super().__init__(
             f"the {budget} budget cannot pay for this release: it asks for "
             f"{requested.describe(accounting)} and {remaining.describe(accounting)} remains"

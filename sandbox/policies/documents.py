@@ -54,8 +54,17 @@ MAX_DOCUMENT_BYTES = 64 * 1024
 """Largest policy document accepted as text."""
 
 _TOP_FIELDS = (
-    "privacy_unit", "contribution_bound", "accounting", "lifetime_budget", "grant_budget",
-    "per_query_cap", "delta", "row_count", "job_limits", "review", "show_lifetime_to_users",
+    "privacy_unit",
+    "contribution_bound",
+    "accounting",
+    "lifetime_budget",
+    "grant_budget",
+    "per_query_cap",
+    "delta",
+    "row_count",
+    "job_limits",
+    "review",
+    "show_lifetime_to_users",
 )
 _ROW_COUNT_FIELDS = tuple(RowCountRules.__dataclass_fields__)
 _JOB_LIMIT_FIELDS = tuple(JobLimits.__dataclass_fields__)
@@ -126,8 +135,7 @@ def load_text(text: str | bytes) -> object:
     """Parse a document's text: JSON when it starts with ``{``, YAML otherwise."""
     if isinstance(text, bytes):
         if len(text) > MAX_DOCUMENT_BYTES:
-            raise InvalidRequest(f"a policy document may hold at most {MAX_DOCUMENT_BYTES} "
-                                 "bytes")
+            raise InvalidRequest(f"a policy document may hold at most {MAX_DOCUMENT_BYTES} bytes")
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
@@ -136,18 +144,25 @@ def load_text(text: str | bytes) -> object:
         raise InvalidRequest(f"a policy document may hold at most {MAX_DOCUMENT_BYTES} bytes")
     if text.lstrip().startswith("{"):
         try:
-            return json.loads(text, parse_float=Decimal, parse_constant=_json_constant,
-                              object_pairs_hook=_json_pairs)
+            return json.loads(
+                text,
+                parse_float=Decimal,
+                parse_constant=_json_constant,
+                object_pairs_hook=_json_pairs,
+            )
         except json.JSONDecodeError as exc:
-            raise InvalidRequest(f"the policy document is not valid JSON: {exc.msg} at line "
-                                 f"{exc.lineno}, column {exc.colno}") from None
+            raise InvalidRequest(
+                f"the policy document is not valid JSON: {exc.msg} at line "
+                f"{exc.lineno}, column {exc.colno}"
+            ) from None
     try:
         return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise InvalidRequest(f"the policy document is not valid YAML: {exc.problem}{where}"
-                             ) from None
+        raise InvalidRequest(
+            f"the policy document is not valid YAML: {exc.problem}{where}"
+        ) from None
     except yaml.YAMLError:
         raise InvalidRequest("the policy document is not valid YAML") from None
 
@@ -172,8 +187,10 @@ def _refuse_unknown(fields: Mapping[str, object], known: tuple[str, ...], path: 
             full = f"{path}.{key}" if path else key
             hint = difflib.get_close_matches(key, known, n=1)
             suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-            raise InvalidRequest(f"unknown field {full!r}{suggestion}; "
-                                 f"{path or 'a policy'} holds: {', '.join(known)}")
+            raise InvalidRequest(
+                f"unknown field {full!r}{suggestion}; "
+                f"{path or 'a policy'} holds: {', '.join(known)}"
+            )
 
 
 def _fraction_text(value: object) -> object:
@@ -211,8 +228,7 @@ def _choice(value: object, kind: type[Accounting] | type[ReviewMode], path: str)
         raise InvalidRequest(f"{path} {value!r} is not one of: {allowed}") from None
 
 
-def _section(fields: Mapping[str, object], name: str, known: tuple[str, ...]
-             ) -> dict[str, Any]:
+def _section(fields: Mapping[str, object], name: str, known: tuple[str, ...]) -> dict[str, Any]:
     value = fields.get(name)
     if value is None:
         return {}
@@ -221,8 +237,7 @@ def _section(fields: Mapping[str, object], name: str, known: tuple[str, ...]
     return {key: item for key, item in section.items() if item is not None}
 
 
-def parse_policy(source: str | bytes | Mapping[str, object],
-                 level: PolicyLevel | str) -> Policy:
+def parse_policy(source: str | bytes | Mapping[str, object], level: PolicyLevel | str) -> Policy:
     """Parse a policy document of ``level`` (floor, dataset or grant) into a :class:`Policy`.
 
     Args:
@@ -238,8 +253,9 @@ def parse_policy(source: str | bytes | Mapping[str, object],
     try:
         level = PolicyLevel(level)
     except ValueError:
-        raise InvalidRequest(f"policy level {level!r} is not one of: floor, dataset, grant"
-                             ) from None
+        raise InvalidRequest(
+            f"policy level {level!r} is not one of: floor, dataset, grant"
+        ) from None
     raw = load_text(source) if isinstance(source, str | bytes) else source
     if raw is None:
         raw = {}
@@ -276,8 +292,10 @@ def parse_policy(source: str | bytes | Mapping[str, object],
     if "runtime_profiles" in limits:
         profiles = limits["runtime_profiles"]
         if not isinstance(profiles, list):
-            raise InvalidRequest("job_limits.runtime_profiles must be a list of runtime "
-                                 "profiles (restricted, scientific)")
+            raise InvalidRequest(
+                "job_limits.runtime_profiles must be a list of runtime "
+                "profiles (restricted, scientific)"
+            )
         limits["runtime_profiles"] = tuple(profiles)
     kwargs["job_limits"] = JobLimits(**limits)
     review = _section(fields, "review", _REVIEW_FIELDS)
@@ -334,9 +352,11 @@ def to_dict(policy: Policy) -> dict[str, Any]:
     if policy.delta is not None:
         result["delta"] = number_text(policy.delta)
     for name, section in (("row_count", policy.row_count), ("job_limits", policy.job_limits)):
-        values = {key: list(value) if isinstance(value, tuple) else value
-                  for key in section.__dataclass_fields__
-                  if (value := getattr(section, key)) is not None}
+        values = {
+            key: list(value) if isinstance(value, tuple) else value
+            for key in section.__dataclass_fields__
+            if (value := getattr(section, key)) is not None
+        }
         if values:
             result[name] = values
     review: dict[str, Any] = {}

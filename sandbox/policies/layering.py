@@ -50,19 +50,30 @@ class PolicyViolation(InvalidRequest):
 
     code = "policy_violation"
 
-    def __init__(self, violations: Sequence[str], *, subject: str = "the dataset policy",
-                 against: str = "the floor") -> None:
+    def __init__(
+        self,
+        violations: Sequence[str],
+        *,
+        subject: str = "the dataset policy",
+        against: str = "the floor",
+    ) -> None:
         super().__init__(f"{subject} is looser than {against}: " + "; ".join(violations))
         self.violations = tuple(violations)
 
 
 _BUDGET_LOSSES_PURE = {"lifetime_budget": 20, "grant_budget": 5, "per_query_cap": 1}
 """Default budgets under pure DP, in epsilon."""
-_BUDGET_LOSSES_ZCDP = {"lifetime_budget": Fraction(2), "grant_budget": Fraction(1, 2),
-                       "per_query_cap": Fraction(1, 10)}
+_BUDGET_LOSSES_ZCDP = {
+    "lifetime_budget": Fraction(2),
+    "grant_budget": Fraction(1, 2),
+    "per_query_cap": Fraction(1, 10),
+}
 """Default budgets under zCDP, in rho (rho 0.1 is about epsilon 1.8 at delta 1e-6)."""
-_BUDGET_DELTAS = {"lifetime_budget": Fraction(1, 10**4), "grant_budget": Fraction(1, 10**5),
-                  "per_query_cap": Fraction(1, 10**6)}
+_BUDGET_DELTAS = {
+    "lifetime_budget": Fraction(1, 10**4),
+    "grant_budget": Fraction(1, 10**5),
+    "per_query_cap": Fraction(1, 10**6),
+}
 """Default delta budgets: 10 delta-using releases per grant, 10 grants per dataset."""
 
 
@@ -80,8 +91,9 @@ def platform_defaults(accounting: Accounting = Accounting.PURE) -> Policy:
     reviewer; grant holders do not see what remains of the lifetime budget.
     """
     losses = _BUDGET_LOSSES_PURE if accounting is Accounting.PURE else _BUDGET_LOSSES_ZCDP
-    budgets = {name: PrivacyCost(Fraction(losses[name]), _BUDGET_DELTAS[name])
-               for name in BUDGET_FIELDS}
+    budgets = {
+        name: PrivacyCost(Fraction(losses[name]), _BUDGET_DELTAS[name]) for name in BUDGET_FIELDS
+    }
     return Policy(
         privacy_unit=None,
         contribution_bound=1,
@@ -91,14 +103,27 @@ def platform_defaults(accounting: Accounting = Accounting.PURE) -> Policy:
         per_query_cap=budgets["per_query_cap"],
         delta=Fraction(1, 10**6),
         row_count=RowCountRules(
-            min_count=10, rounding=1, suppression_threshold=10, max_output_cells=100_000,
-            no_row_level_output=True, dominance_n=2, dominance_k=90, dominance_p=10,
-            min_dof=10, redact_at_or_below=0,
+            min_count=10,
+            rounding=1,
+            suppression_threshold=10,
+            max_output_cells=100_000,
+            no_row_level_output=True,
+            dominance_n=2,
+            dominance_k=90,
+            dominance_p=10,
+            min_dof=10,
+            redact_at_or_below=0,
         ),
         job_limits=JobLimits(
-            wall_seconds=3600, cpu_seconds=3600, memory_mb=2048, processes=64,
-            result_bytes=10 * 1024 * 1024, log_bytes=1024 * 1024, raw_access_allowed=False,
-            allowed_imports=("math",), runtime_profiles=("restricted",),
+            wall_seconds=3600,
+            cpu_seconds=3600,
+            memory_mb=2048,
+            processes=64,
+            result_bytes=10 * 1024 * 1024,
+            log_bytes=1024 * 1024,
+            raw_access_allowed=False,
+            allowed_imports=("math",),
+            runtime_profiles=("restricted",),
         ),
         review_mode=ReviewMode.MANUAL,
         reviewers=1,
@@ -125,13 +150,13 @@ def _unit(accounting: Accounting | None) -> str:
     return "rho" if accounting is Accounting.ZCDP else "epsilon"
 
 
-def find_loosenings(base: Policy, candidate: Policy, *, base_name: str = "the floor"
-                    ) -> list[str]:
+def find_loosenings(base: Policy, candidate: Policy, *, base_name: str = "the floor") -> list[str]:
     """Every rule in which ``candidate`` is looser than ``base`` (fields both set)."""
     found: list[str] = []
 
-    def compare(path: str, ours: _T | None, theirs: _T | None,
-                looser: Callable[[_T, _T], bool]) -> None:
+    def compare(
+        path: str, ours: _T | None, theirs: _T | None, looser: Callable[[_T, _T], bool]
+    ) -> None:
         if ours is not None and theirs is not None and looser(theirs, ours):
             found.append(f"{path} {_show(theirs)} is looser than {base_name}'s {_show(ours)}")
 
@@ -141,10 +166,14 @@ def find_loosenings(base: Policy, candidate: Policy, *, base_name: str = "the fl
     def smaller(a: object, b: object) -> bool:
         return a < b  # type: ignore[operator,no-any-return]
 
-    if (base.accounting is not None and candidate.accounting is not None
-            and base.accounting != candidate.accounting):
-        found.append(f"accounting {candidate.accounting} differs from {base_name}'s "
-                     f"{base.accounting}")
+    if (
+        base.accounting is not None
+        and candidate.accounting is not None
+        and base.accounting != candidate.accounting
+    ):
+        found.append(
+            f"accounting {candidate.accounting} differs from {base_name}'s {base.accounting}"
+        )
     unit = _unit(candidate.accounting or base.accounting)
     compare("contribution_bound", base.contribution_bound, candidate.contribution_bound, bigger)
     for name in BUDGET_FIELDS:
@@ -153,32 +182,56 @@ def find_loosenings(base: Policy, candidate: Policy, *, base_name: str = "the fl
         compare(f"{name} delta", base.budget_delta(name), candidate.budget_delta(name), bigger)
     compare("delta", base.delta, candidate.delta, bigger)
     rows, their_rows = base.row_count, candidate.row_count
-    for field_name, looser in (("min_count", smaller), ("suppression_threshold", smaller),
-                               ("rounding", smaller), ("max_output_cells", bigger),
-                               ("dominance_n", smaller), ("dominance_k", bigger),
-                               ("dominance_p", smaller), ("min_dof", smaller),
-                               ("redact_at_or_below", smaller)):
-        compare(f"row_count.{field_name}", getattr(rows, field_name),
-                getattr(their_rows, field_name), looser)
-    compare("row_count.no_row_level_output", rows.no_row_level_output,
-            their_rows.no_row_level_output, smaller)
+    for field_name, looser in (
+        ("min_count", smaller),
+        ("suppression_threshold", smaller),
+        ("rounding", smaller),
+        ("max_output_cells", bigger),
+        ("dominance_n", smaller),
+        ("dominance_k", bigger),
+        ("dominance_p", smaller),
+        ("min_dof", smaller),
+        ("redact_at_or_below", smaller),
+    ):
+        compare(
+            f"row_count.{field_name}",
+            getattr(rows, field_name),
+            getattr(their_rows, field_name),
+            looser,
+        )
+    compare(
+        "row_count.no_row_level_output",
+        rows.no_row_level_output,
+        their_rows.no_row_level_output,
+        smaller,
+    )
     for field_name in JobLimits.__dataclass_fields__:
         if field_name not in _LIST_LIMITS:
-            compare(f"job_limits.{field_name}", getattr(base.job_limits, field_name),
-                    getattr(candidate.job_limits, field_name), bigger)
+            compare(
+                f"job_limits.{field_name}",
+                getattr(base.job_limits, field_name),
+                getattr(candidate.job_limits, field_name),
+                bigger,
+            )
     for field_name in _LIST_LIMITS:
         ours_list = getattr(base.job_limits, field_name)
         their_list = getattr(candidate.job_limits, field_name)
         if ours_list is not None and their_list is not None:
             extra = sorted(set(their_list) - set(ours_list))
             if extra:
-                found.append(f"job_limits.{field_name} {', '.join(extra)} is looser than "
-                             f"{base_name}'s {', '.join(ours_list) or 'none'}")
+                found.append(
+                    f"job_limits.{field_name} {', '.join(extra)} is looser than "
+                    f"{base_name}'s {', '.join(ours_list) or 'none'}"
+                )
     if base.review_mode is ReviewMode.MANUAL and candidate.review_mode is ReviewMode.AUTO_DP:
         found.append(f"review.mode auto_dp is looser than {base_name}'s manual")
     compare("review.reviewers", base.reviewers, candidate.reviewers, smaller)
-    compare("show_lifetime_to_users", base.show_lifetime_to_users,
-            candidate.show_lifetime_to_users, bigger)
+    compare(
+        "show_lifetime_to_users",
+        base.show_lifetime_to_users,
+        candidate.show_lifetime_to_users,
+        bigger,
+    )
     return found
 
 
@@ -203,8 +256,7 @@ def check_grant_policy(floor: Policy, dataset: Policy, grant: Policy) -> None:
     found = find_loosenings(floor, grant, base_name="the floor")
     found += find_loosenings(dataset, grant, base_name="the dataset policy")
     if found:
-        raise PolicyViolation(found, subject="the grant",
-                              against="the floor or the dataset policy")
+        raise PolicyViolation(found, subject="the grant", against="the floor or the dataset policy")
 
 
 # --- Effective policy ---------------------------------------------------------------------------
@@ -219,7 +271,8 @@ def _agreed(levels: Sequence[Policy], name: str) -> object | None:
     if len(set(values)) > 1:
         raise PolicyViolation(
             [f"{name} is set to {' and '.join(sorted(str(v) for v in set(values)))}"],
-            subject="the policy levels disagree", against="each other",
+            subject="the policy levels disagree",
+            against="each other",
         )
     return values[0] if values else None
 
@@ -248,14 +301,24 @@ def effective_policy(floor: Policy, dataset: Policy, grant: Policy | None = None
     budgets: dict[str, PrivacyCost] = {}
     for name in BUDGET_FIELDS:
         default: PrivacyCost = getattr(defaults, name)
-        loss = _pick((level_budget.loss for level in levels
-                      if (level_budget := getattr(level, name)) is not None), min, default.loss)
+        loss = _pick(
+            (
+                level_budget.loss
+                for level in levels
+                if (level_budget := getattr(level, name)) is not None
+            ),
+            min,
+            default.loss,
+        )
         delta = _pick((level.budget_delta(name) for level in levels), min, default.delta)
         budgets[name] = PrivacyCost(loss, delta)
     assert defaults.delta is not None
-    delta = _pick([level.delta for level in levels]
-                  + [level.budget_delta("per_query_cap") for level in levels], min,
-                  defaults.delta)
+    delta = _pick(
+        [level.delta for level in levels]
+        + [level.budget_delta("per_query_cap") for level in levels],
+        min,
+        defaults.delta,
+    )
     grant_budget = _min_cost(budgets["grant_budget"], budgets["lifetime_budget"])
     cap = _min_cost(budgets["per_query_cap"], grant_budget)
     delta = min(delta, cap.delta)
@@ -263,8 +326,9 @@ def effective_policy(floor: Policy, dataset: Policy, grant: Policy | None = None
 
     return Policy(
         privacy_unit=str(privacy_unit) if privacy_unit is not None else None,
-        contribution_bound=_pick((x.contribution_bound for x in levels), min,
-                                 _required(defaults.contribution_bound)),
+        contribution_bound=_pick(
+            (x.contribution_bound for x in levels), min, _required(defaults.contribution_bound)
+        ),
         accounting=accounting,
         lifetime_budget=budgets["lifetime_budget"],
         grant_budget=grant_budget,
@@ -272,12 +336,17 @@ def effective_policy(floor: Policy, dataset: Policy, grant: Policy | None = None
         delta=delta,
         row_count=_row_count([x.row_count for x in levels], defaults.row_count),
         job_limits=_job_limits([x.job_limits for x in levels], defaults.job_limits),
-        review_mode=(ReviewMode.MANUAL if any(x.review_mode is ReviewMode.MANUAL for x in levels)
-                     else _pick((x.review_mode for x in levels), min,
-                                _required(defaults.review_mode))),
+        review_mode=(
+            ReviewMode.MANUAL
+            if any(x.review_mode is ReviewMode.MANUAL for x in levels)
+            else _pick((x.review_mode for x in levels), min, _required(defaults.review_mode))
+        ),
         reviewers=_pick((x.reviewers for x in levels), max, _required(defaults.reviewers)),
-        show_lifetime_to_users=_pick((x.show_lifetime_to_users for x in levels), all,
-                                     _required(defaults.show_lifetime_to_users)),
+        show_lifetime_to_users=_pick(
+            (x.show_lifetime_to_users for x in levels),
+            all,
+            _required(defaults.show_lifetime_to_users),
+        ),
     )
 
 
@@ -297,8 +366,9 @@ def _row_count(levels: list[RowCountRules], default: RowCountRules) -> RowCountR
         rounding=pick("rounding", max),
         suppression_threshold=pick("suppression_threshold", max),
         max_output_cells=pick("max_output_cells", min),
-        no_row_level_output=_pick((x.no_row_level_output for x in levels), any,
-                                  _required(default.no_row_level_output)),
+        no_row_level_output=_pick(
+            (x.no_row_level_output for x in levels), any, _required(default.no_row_level_output)
+        ),
         dominance_n=pick("dominance_n", max),
         dominance_k=pick("dominance_k", min),
         dominance_p=pick("dominance_p", max),
@@ -308,16 +378,21 @@ def _row_count(levels: list[RowCountRules], default: RowCountRules) -> RowCountR
 
 
 def _job_limits(levels: list[JobLimits], default: JobLimits) -> JobLimits:
-    limits = {name: _pick((getattr(x, name) for x in levels), min, getattr(default, name))
-              for name in JobLimits.__dataclass_fields__
-              if name not in ("raw_access_allowed", *_LIST_LIMITS)}
-    raw = _pick((x.raw_access_allowed for x in levels), all,
-                _required(default.raw_access_allowed))
+    limits = {
+        name: _pick((getattr(x, name) for x in levels), min, getattr(default, name))
+        for name in JobLimits.__dataclass_fields__
+        if name not in ("raw_access_allowed", *_LIST_LIMITS)
+    }
+    raw = _pick((x.raw_access_allowed for x in levels), all, _required(default.raw_access_allowed))
     allowed: dict[str, tuple[str, ...]] = {}
     for name in _LIST_LIMITS:
         lists = [set(value) for x in levels if (value := getattr(x, name)) is not None]
-        allowed[name] = (tuple(sorted(set.intersection(*lists))) if lists
-                         else _required(getattr(default, name)))
-    return JobLimits(**limits, raw_access_allowed=raw,
-                     allowed_imports=allowed["allowed_imports"],
-                     runtime_profiles=allowed["runtime_profiles"])
+        allowed[name] = (
+            tuple(sorted(set.intersection(*lists))) if lists else _required(getattr(default, name))
+        )
+    return JobLimits(
+        **limits,
+        raw_access_allowed=raw,
+        allowed_imports=allowed["allowed_imports"],
+        runtime_profiles=allowed["runtime_profiles"],
+    )

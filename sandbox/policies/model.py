@@ -76,8 +76,9 @@ def _check_profiles(path: str, value: object) -> None:
     if not isinstance(value, tuple) or not all(
         isinstance(name, str) and name in RUNTIME_PROFILES for name in value
     ):
-        raise InvalidRequest(f"{path} must be a list of runtime profiles (of: "
-                             f"{', '.join(RUNTIME_PROFILES)})")
+        raise InvalidRequest(
+            f"{path} must be a list of runtime profiles (of: {', '.join(RUNTIME_PROFILES)})"
+        )
 
 
 def _check_bool(path: str, value: object) -> None:
@@ -229,9 +230,7 @@ class Policy:
                 raise InvalidRequest(f"{name} must be a finite privacy budget")
             if value.loss <= 0:
                 raise InvalidRequest(f"{name}.loss must be positive")
-        if self.delta is not None and (
-            type(self.delta) is not Fraction or not 0 <= self.delta < 1
-        ):
+        if self.delta is not None and (type(self.delta) is not Fraction or not 0 <= self.delta < 1):
             raise InvalidRequest("delta must be an exact number in [0, 1)")
         if not isinstance(self.row_count, RowCountRules):
             raise InvalidRequest("row_count must be a set of row-count rules")
@@ -245,8 +244,9 @@ class Policy:
             raise InvalidRequest("unset_budget_deltas must be a frozenset of budget names")
         for name in self.unset_budget_deltas:
             if name not in BUDGET_FIELDS or getattr(self, name) is None:
-                raise InvalidRequest(f"unset_budget_deltas names {name!r}, which is not a "
-                                     "budget this policy sets")
+                raise InvalidRequest(
+                    f"unset_budget_deltas names {name!r}, which is not a budget this policy sets"
+                )
             if getattr(self, name).delta != 0:
                 raise InvalidRequest(f"{name} has a delta, so its delta is not unset")
 
@@ -259,8 +259,20 @@ class Policy:
 
     def is_complete(self) -> bool:
         """Whether every field is set (``privacy_unit`` may be ``None``: rows are units)."""
-        scalars = (self.contribution_bound, self.accounting, self.lifetime_budget,
-                   self.grant_budget, self.per_query_cap, self.delta, self.review_mode,
-                   self.reviewers, self.show_lifetime_to_users)
-        return (all(v is not None for v in scalars) and self.row_count.is_complete()
-                and self.job_limits.is_complete() and not self.unset_budget_deltas)
+        scalars = (
+            self.contribution_bound,
+            self.accounting,
+            self.lifetime_budget,
+            self.grant_budget,
+            self.per_query_cap,
+            self.delta,
+            self.review_mode,
+            self.reviewers,
+            self.show_lifetime_to_users,
+        )
+        return (
+            all(v is not None for v in scalars)
+            and self.row_count.is_complete()
+            and self.job_limits.is_complete()
+            and not self.unset_budget_deltas
+        )

@@ -35,8 +35,10 @@ class OutputTooLarge(InvalidRequest):
     code = "output_too_large"
 
     def __init__(self, *, cells: int, limit: int) -> None:
-        super().__init__(f"the output would hold {cells} cells; the policy allows at most "
-                         f"{limit} (row_count.max_output_cells)")
+        super().__init__(
+            f"the output would hold {cells} cells; the policy allows at most "
+            f"{limit} (row_count.max_output_cells)"
+        )
         self.cells = cells
         self.limit = limit
 
@@ -133,8 +135,9 @@ class RowCountResult:
 def _required(rules: RowCountRules, name: str) -> int:
     value = getattr(rules, name)
     if value is None:
-        raise SandboxInternalError(f"row-count rules without {name}: pass the effective "
-                                   "policy's rules")
+        raise SandboxInternalError(
+            f"row-count rules without {name}: pass the effective policy's rules"
+        )
     assert isinstance(value, int)
     return value
 
@@ -177,14 +180,20 @@ def apply_row_count_rules(rows: Sequence[GroupRow], rules: RowCountRules) -> Row
             lines.append(ReportLine(threshold_rule, row.key, RowAction.SUPPRESSED))
             suppressed += 1
         else:
-            released.append(GroupRow(row.key, round_to_multiple(row.count, rounding),
-                                     dict(row.values)))
+            released.append(
+                GroupRow(row.key, round_to_multiple(row.count, rounding), dict(row.values))
+            )
             lines.append(ReportLine("rounding", row.key, RowAction.ROUNDED))
     cells = sum(row.cells for row in released)
     if cells > max_cells:
         raise OutputTooLarge(cells=cells, limit=max_cells)
     report = RowCountReport(
-        lines=tuple(lines), groups_in=len(rows), released=len(released),
-        suppressed=suppressed, threshold=threshold, rounding=rounding, cells=cells,
+        lines=tuple(lines),
+        groups_in=len(rows),
+        released=len(released),
+        suppressed=suppressed,
+        threshold=threshold,
+        rounding=rounding,
+        cells=cells,
     )
     return RowCountResult(tuple(released), report)

@@ -45,10 +45,14 @@ def shipped_floor(accounting: Accounting = Accounting.PURE) -> Policy:
         grant_budget=defaults.grant_budget,
         per_query_cap=defaults.per_query_cap,
         row_count=RowCountRules(
-            min_count=rules.min_count, suppression_threshold=rules.suppression_threshold,
-            no_row_level_output=True, dominance_n=rules.dominance_n,
-            dominance_k=rules.dominance_k, dominance_p=rules.dominance_p,
-            min_dof=rules.min_dof),
+            min_count=rules.min_count,
+            suppression_threshold=rules.suppression_threshold,
+            no_row_level_output=True,
+            dominance_n=rules.dominance_n,
+            dominance_k=rules.dominance_k,
+            dominance_p=rules.dominance_p,
+            min_dof=rules.min_dof,
+        ),
     )
 
 
@@ -71,11 +75,11 @@ def check_authority_floor(floor: Policy) -> None:
     Raises:
         PolicyViolation: Listing every loosened rule.
     """
-    found = find_loosenings(shipped_floor(_accounting_of([floor])), floor,
-                            base_name="the platform's shipped floor")
+    found = find_loosenings(
+        shipped_floor(_accounting_of([floor])), floor, base_name="the platform's shipped floor"
+    )
     if found:
-        raise PolicyViolation(found, subject="the floor",
-                              against="the platform's shipped floor")
+        raise PolicyViolation(found, subject="the floor", against="the platform's shipped floor")
 
 
 def _strictest(values: Sequence[_T | None], choose: Callable[[list[_T]], _T]) -> _T | None:
@@ -118,23 +122,30 @@ def combine_levels(levels: Sequence[Policy]) -> Policy:
         per_query_cap=budgets["per_query_cap"],
         delta=_strictest([x.delta for x in levels], min),
         row_count=RowCountRules(
-            min_count=rule("min_count", max), rounding=rule("rounding", max),
+            min_count=rule("min_count", max),
+            rounding=rule("rounding", max),
             suppression_threshold=rule("suppression_threshold", max),
             max_output_cells=rule("max_output_cells", min),
             no_row_level_output=_strictest([x.no_row_level_output for x in rules], any),
-            dominance_n=rule("dominance_n", max), dominance_k=rule("dominance_k", min),
-            dominance_p=rule("dominance_p", max), min_dof=rule("min_dof", max),
-            redact_at_or_below=rule("redact_at_or_below", max)),
+            dominance_n=rule("dominance_n", max),
+            dominance_k=rule("dominance_k", min),
+            dominance_p=rule("dominance_p", max),
+            min_dof=rule("min_dof", max),
+            redact_at_or_below=rule("redact_at_or_below", max),
+        ),
         job_limits=JobLimits(
-            **{name: _strictest([getattr(x, name) for x in limits], min)
-               for name in JobLimits.__dataclass_fields__
-               if name not in ("raw_access_allowed", "allowed_imports", "runtime_profiles")},
+            **{
+                name: _strictest([getattr(x, name) for x in limits], min)
+                for name in JobLimits.__dataclass_fields__
+                if name not in ("raw_access_allowed", "allowed_imports", "runtime_profiles")
+            },
             raw_access_allowed=_strictest([x.raw_access_allowed for x in limits], all),
             allowed_imports=tuple(sorted(set.intersection(*imports))) if imports else None,
-            runtime_profiles=(tuple(sorted(set.intersection(*profiles))) if profiles
-                              else None)),
-        review_mode=(ReviewMode.MANUAL if ReviewMode.MANUAL in modes
-                     else (modes[0] if modes else None)),
+            runtime_profiles=(tuple(sorted(set.intersection(*profiles))) if profiles else None),
+        ),
+        review_mode=(
+            ReviewMode.MANUAL if ReviewMode.MANUAL in modes else (modes[0] if modes else None)
+        ),
         reviewers=_strictest([x.reviewers for x in levels], max),
         show_lifetime_to_users=_strictest([x.show_lifetime_to_users for x in levels], all),
         unset_budget_deltas=frozenset(open_deltas),

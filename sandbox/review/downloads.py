@@ -31,8 +31,11 @@ from sandbox.store.models import GrantRow, JobRow
 
 __all__ = ["FORMATS", "download_result"]
 
-FORMATS = {"json": "application/json", "csv": "text/csv; charset=utf-8",
-           "parquet": "application/vnd.apache.parquet"}
+FORMATS = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "parquet": "application/vnd.apache.parquet",
+}
 """Download formats and their media types."""
 
 
@@ -41,14 +44,20 @@ def _may_download(session: Session, actor: Actor, row: JobRow) -> bool:
         return row.state == JobState.RELEASED
     grant = session.get(GrantRow, row.grant_id)
     assert grant is not None
-    return (actor.role in ("reviewer", "provider") and actor.organisation_id is not None
-            and actor.organisation_id == grant.provider_org_id
-            and row.state in (JobState.PENDING_REVIEW, JobState.RELEASED, JobState.REJECTED))
+    return (
+        actor.role in ("reviewer", "provider")
+        and actor.organisation_id is not None
+        and actor.organisation_id == grant.provider_org_id
+        and row.state in (JobState.PENDING_REVIEW, JobState.RELEASED, JobState.REJECTED)
+    )
 
 
 def _rows(value: Any) -> tuple[list[str], list[list[Any]]] | None:
-    if isinstance(value, dict) and isinstance(value.get("columns"), list) \
-            and isinstance(value.get("rows"), list):
+    if (
+        isinstance(value, dict)
+        and isinstance(value.get("columns"), list)
+        and isinstance(value.get("rows"), list)
+    ):
         return [str(c) for c in value["columns"]], [list(r) for r in value["rows"]]
     if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
         columns: list[str] = []
@@ -74,11 +83,15 @@ def _table(value: Any, part: str | None) -> tuple[list[str], list[list[Any]]]:
     found = _rows(value)
     if found is None:
         where = f"part {part!r}" if part else "the result"
-        parts = sorted(k for k, v in value.items() if _rows(v) is not None) \
-            if isinstance(value, dict) else []
+        parts = (
+            sorted(k for k, v in value.items() if _rows(v) is not None)
+            if isinstance(value, dict)
+            else []
+        )
         hint = f"; its tabular parts: {', '.join(parts)}" if parts else ""
-        raise InvalidRequest(f"{where} is not a table: download it as JSON, or name a "
-                             f"tabular part{hint}")
+        raise InvalidRequest(
+            f"{where} is not a table: download it as JSON, or name a tabular part{hint}"
+        )
     return found
 
 
@@ -95,15 +108,20 @@ def _parquet(columns: list[str], rows: list[list[Any]]) -> bytes:
     try:
         table = pa.table(data)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        table = pa.table({c: [None if v is None else json.dumps(v) for v in values]
-                          for c, values in data.items()})
+        table = pa.table(
+            {
+                c: [None if v is None else json.dumps(v) for v in values]
+                for c, values in data.items()
+            }
+        )
     sink = io.BytesIO()
     pq.write_table(table, sink)
     return sink.getvalue()
 
 
-def download_result(session: Session, actor: Actor, job_id: int, fmt: str = "json",
-                    part: str | None = None) -> tuple[bytes, str]:
+def download_result(
+    session: Session, actor: Actor, job_id: int, fmt: str = "json", part: str | None = None
+) -> tuple[bytes, str]:
     """The released result of a job as ``fmt`` bytes, and the media type (audited)."""
     if fmt not in FORMATS:
         raise InvalidRequest(f"format must be one of {', '.join(FORMATS)}")
@@ -119,8 +137,18 @@ def download_result(session: Session, actor: Actor, job_id: int, fmt: str = "jso
     else:
         columns, rows = _table(value, part)
         content = _csv(columns, rows) if fmt == "csv" else _parquet(columns, rows)
-    audit.record(session, actor, "result.download", object_type="result", object_id=row.id,
-                 detail={"datasets": row.datasets, "format": fmt, "part": part,
-                         "bytes": len(content), "state": row.state})
+    audit.record(
+        session,
+        actor,
+        "result.download",
+        object_type="result",
+        object_id=row.id,
+        detail={
+            "datasets": row.datasets,
+            "format": fmt,
+            "part": part,
+            "bytes": len(content),
+            "state": row.state,
+        },
+    )
     return content, FORMATS[fmt]
-

@@ -42,8 +42,9 @@ from sandbox.store.models import GrantRow, JobRow
 
 __all__ = ["LogDecision", "decide", "queue", "request_review"]
 
-_REQUESTABLE = frozenset({JobState.FAILED, JobState.REJECTED, JobState.CANCELLED,
-                          JobState.PENDING_REVIEW})
+_REQUESTABLE = frozenset(
+    {JobState.FAILED, JobState.REJECTED, JobState.CANCELLED, JobState.PENDING_REVIEW}
+)
 """States whose log may be asked for: nothing more will run, or a reviewer already looks."""
 
 
@@ -54,8 +55,7 @@ class LogDecision(enum.StrEnum):
     REFUSE = "refuse"
 
 
-def request_review(session: Session, actor: Actor, job_id: int,
-                   now: datetime | None = None) -> Job:
+def request_review(session: Session, actor: Actor, job_id: int, now: datetime | None = None) -> Job:
     """The owner asks for their job's held log and errors to be reviewed (audited)."""
     get_job(session, actor, job_id)  # those who may not see the job learn nothing of it
     row = session.get(JobRow, job_id, with_for_update=True)
@@ -63,8 +63,10 @@ def request_review(session: Session, actor: Actor, job_id: int,
     if row.owner_id != actor.user_id:
         raise PermissionDenied("only a job's owner asks for its log to be reviewed")
     if row.state not in _REQUESTABLE:
-        raise Conflict(f"job {job_id} is {row.state}: its log is asked for once it failed, "
-                       "was rejected or cancelled, or while it waits in review")
+        raise Conflict(
+            f"job {job_id} is {row.state}: its log is asked for once it failed, "
+            "was rejected or cancelled, or while it waits in review"
+        )
     if row.log_review is not None:
         raise Conflict(f"the log of job {job_id} was already asked for ({row.log_review})")
     if not content_held(session, actor, row):
@@ -72,8 +74,14 @@ def request_review(session: Session, actor: Actor, job_id: int,
     moment = now or utc_now()
     row.log_review = LogReview.REQUESTED
     row.updated_at = moment
-    audit.record(session, actor, "job.log_review_requested", object_type="job",
-                 object_id=row.id, detail={"datasets": row.datasets})
+    audit.record(
+        session,
+        actor,
+        "job.log_review_requested",
+        object_type="job",
+        object_id=row.id,
+        detail={"datasets": row.datasets},
+    )
     return job_of(session, actor, row)
 
 
@@ -91,18 +99,28 @@ def queue(session: Session, actor: Actor) -> list[Job]:
     return [job_of(session, actor, r) for r in session.execute(stmt).scalars()]
 
 
-def decide(session: Session, actor: Actor, job_id: int, outcome: str, reason: str = "",
-           now: datetime | None = None) -> ReviewView:
+def decide(
+    session: Session,
+    actor: Actor,
+    job_id: int,
+    outcome: str,
+    reason: str = "",
+    now: datetime | None = None,
+) -> ReviewView:
     """Release the held log and errors to the job's owner, or refuse (with a reason)."""
     row = readable(session, actor, job_id, lock=True)
     decision = parse_enum(LogDecision, outcome, "outcome")
     if not can_review(session, actor, row):
-        raise PermissionDenied("only a reviewer of the granting organisation, other than "
-                               "the job's owner, decides on its log")
+        raise PermissionDenied(
+            "only a reviewer of the granting organisation, other than "
+            "the job's owner, decides on its log"
+        )
     if row.log_review != LogReview.REQUESTED:
-        raise Conflict(f"nobody asked for the log of job {job_id} to be reviewed"
-                       if row.log_review is None else
-                       f"the log of job {job_id} was already {row.log_review}")
+        raise Conflict(
+            f"nobody asked for the log of job {job_id} to be reviewed"
+            if row.log_review is None
+            else f"the log of job {job_id} was already {row.log_review}"
+        )
     frozen = frozen_by(session, row)
     if frozen is not None:
         raise Conflict(f"the review is frozen: {frozen}")
@@ -117,7 +135,12 @@ def decide(session: Session, actor: Actor, job_id: int, outcome: str, reason: st
     row.log_review_reason = reason
     row.log_released_at = moment if released else None
     row.updated_at = moment
-    audit.record(session, actor, "job.log_released" if released else "job.log_refused",
-                 object_type="job", object_id=row.id,
-                 detail={"datasets": row.datasets, "reason": reason})
+    audit.record(
+        session,
+        actor,
+        "job.log_released" if released else "job.log_refused",
+        object_type="job",
+        object_id=row.id,
+        detail={"datasets": row.datasets, "reason": reason},
+    )
     return view_of(session, actor, row)

@@ -53,37 +53,60 @@ def can_review(session: Session, actor: Actor, row: JobRow) -> bool:
     """Whether ``actor`` decides on ``row``'s result (a reviewer or provider of the granting
     organisation who is not its owner).
     """
-    return (actor.role in _DECIDERS and actor.organisation_id is not None
-            and actor.organisation_id == _granting_org(session, row)
-            and actor.user_id != row.owner_id)
+    return (
+        actor.role in _DECIDERS
+        and actor.organisation_id is not None
+        and actor.organisation_id == _granting_org(session, row)
+        and actor.user_id != row.owner_id
+    )
 
 
 def readable(session: Session, actor: Actor, job_id: int, *, lock: bool = False) -> JobRow:
     """The job under review, for oversight and the granting organisation's staff only."""
     row = session.get(JobRow, job_id, with_for_update=lock)
-    if row is None or not (actor.role in OVERSIGHT_ROLES or (
-            actor.role in _DECIDERS and actor.organisation_id == _granting_org(session, row))):
+    if row is None or not (
+        actor.role in OVERSIGHT_ROLES
+        or (actor.role in _DECIDERS and actor.organisation_id == _granting_org(session, row))
+    ):
         raise NotFound(f"no result of job {job_id} waits for you")
     return row
 
 
 def _decisions(session: Session, row: JobRow) -> list[Decision]:
-    found = session.execute(select(ReviewDecisionRow, UserRow.username).join(
-        UserRow, UserRow.id == ReviewDecisionRow.reviewer_id).where(
-        ReviewDecisionRow.job_id == row.id).order_by(ReviewDecisionRow.id)).all()
-    return [Decision(reviewer=name, outcome=d.outcome, reason=d.reason,
-                     decided_at=d.decided_at) for d, name in found]
+    found = session.execute(
+        select(ReviewDecisionRow, UserRow.username)
+        .join(UserRow, UserRow.id == ReviewDecisionRow.reviewer_id)
+        .where(ReviewDecisionRow.job_id == row.id)
+        .order_by(ReviewDecisionRow.id)
+    ).all()
+    return [
+        Decision(reviewer=name, outcome=d.outcome, reason=d.reason, decided_at=d.decided_at)
+        for d, name in found
+    ]
 
 
 def _earlier(session: Session, row: JobRow) -> list[dict[str, Any]]:
-    stmt = (select(JobRow).where(JobRow.owner_id == row.owner_id, JobRow.id != row.id,
-                                 JobRow.state == JobState.RELEASED)
-            .order_by(JobRow.id.desc()).limit(50))
-    return [{"job_id": r.id, "datasets": r.datasets, "released_at": r.released_at,
-             "model": r.model_name, "source_sha256": r.source_sha256, "params": r.params,
-             "result": r.release}
-            for r in session.execute(stmt).scalars()
-            if set(r.datasets) & set(row.datasets)]
+    stmt = (
+        select(JobRow)
+        .where(
+            JobRow.owner_id == row.owner_id, JobRow.id != row.id, JobRow.state == JobState.RELEASED
+        )
+        .order_by(JobRow.id.desc())
+        .limit(50)
+    )
+    return [
+        {
+            "job_id": r.id,
+            "datasets": r.datasets,
+            "released_at": r.released_at,
+            "model": r.model_name,
+            "source_sha256": r.source_sha256,
+            "params": r.params,
+            "result": r.release,
+        }
+        for r in session.execute(stmt).scalars()
+        if set(r.datasets) & set(row.datasets)
+    ]
 
 
 def queue(session: Session, actor: Actor) -> list[Job]:
@@ -102,8 +125,14 @@ def queue(session: Session, actor: Actor) -> list[Job]:
 def review_view(session: Session, actor: Actor, job_id: int) -> ReviewView:
     """Everything a reviewer weighs (see the module docstring); the read is audited."""
     row = readable(session, actor, job_id)
-    audit.record(session, actor, "result.review_read", object_type="result", object_id=row.id,
-                 detail={"datasets": row.datasets})
+    audit.record(
+        session,
+        actor,
+        "result.review_read",
+        object_type="result",
+        object_id=row.id,
+        detail={"datasets": row.datasets},
+    )
     return view_of(session, actor, row)
 
 
@@ -112,7 +141,8 @@ def _reads_content(session: Session, actor: Actor, row: JobRow) -> bool:
     the review's metadata (decisions, checks, approvals needed), not what would be released.
     """
     return row.state == JobState.RELEASED or (
-        actor.role in _DECIDERS and actor.organisation_id == _granting_org(session, row))
+        actor.role in _DECIDERS and actor.organisation_id == _granting_org(session, row)
+    )
 
 
 def view_of(session: Session, actor: Actor, row: JobRow) -> ReviewView:
@@ -120,27 +150,38 @@ def view_of(session: Session, actor: Actor, row: JobRow) -> ReviewView:
     content = _reads_content(session, actor, row)
     earlier = _earlier(session, row)
     return ReviewView(
-        job=job_of(session, actor, row), source=row.source,
-        result=row.result if content else None, release=row.release if content else None,
+        job=job_of(session, actor, row),
+        source=row.source,
+        result=row.result if content else None,
+        release=row.release if content else None,
         check_report=row.check_report or {},
-        decisions=_decisions(session, row), required_approvals=required_approvals(session, row),
+        decisions=_decisions(session, row),
+        required_approvals=required_approvals(session, row),
         frozen=frozen_by(session, row),
         earlier_releases=earlier if content else [{**e, "result": None} for e in earlier],
         can_decide=can_review(session, actor, row) and row.state == JobState.PENDING_REVIEW,
-        can_decide_log=can_review(session, actor, row)
-        and row.log_review == LogReview.REQUESTED,
-        content_withheld=not content)
+        can_decide_log=can_review(session, actor, row) and row.log_review == LogReview.REQUESTED,
+        content_withheld=not content,
+    )
 
 
-def decide(session: Session, actor: Actor, job_id: int, outcome: str, reason: str = "",
-           now: datetime | None = None) -> ReviewView:
+def decide(
+    session: Session,
+    actor: Actor,
+    job_id: int,
+    outcome: str,
+    reason: str = "",
+    now: datetime | None = None,
+) -> ReviewView:
     """Record ``actor``'s decision; release once enough reviewers approved."""
     moment = now or utc_now()
     row = readable(session, actor, job_id, lock=True)
     decision = parse_enum(DecisionOutcome, outcome, "outcome")
     if not can_review(session, actor, row):
-        raise PermissionDenied("only a reviewer of the granting organisation, other than "
-                               "the job's owner, decides on its result")
+        raise PermissionDenied(
+            "only a reviewer of the granting organisation, other than "
+            "the job's owner, decides on its result"
+        )
     if row.state != JobState.PENDING_REVIEW:
         raise Conflict(f"job {job_id} is {row.state}: there is nothing to decide")
     frozen = frozen_by(session, row)
@@ -151,16 +192,31 @@ def decide(session: Session, actor: Actor, job_id: int, outcome: str, reason: st
         raise InvalidRequest(f"a decision to {decision} states its reason")
     if len(reason) > MAX_REASON:
         raise InvalidRequest(f"the reason may hold at most {MAX_REASON} characters")
-    already = session.execute(select(ReviewDecisionRow).where(
-        ReviewDecisionRow.job_id == row.id,
-        ReviewDecisionRow.reviewer_id == actor.user_id)).scalar_one_or_none()
+    already = session.execute(
+        select(ReviewDecisionRow).where(
+            ReviewDecisionRow.job_id == row.id, ReviewDecisionRow.reviewer_id == actor.user_id
+        )
+    ).scalar_one_or_none()
     if already is not None:
         raise Conflict(f"you already decided on job {job_id} ({already.outcome})")
-    session.add(ReviewDecisionRow(job_id=row.id, reviewer_id=actor.user_id,
-                                  outcome=str(decision), reason=reason, decided_at=moment))
+    session.add(
+        ReviewDecisionRow(
+            job_id=row.id,
+            reviewer_id=actor.user_id,
+            outcome=str(decision),
+            reason=reason,
+            decided_at=moment,
+        )
+    )
     session.flush()
-    audit.record(session, actor, f"review.{decision}", object_type="result", object_id=row.id,
-                 detail={"datasets": row.datasets, "reason": reason})
+    audit.record(
+        session,
+        actor,
+        f"review.{decision}",
+        object_type="result",
+        object_id=row.id,
+        detail={"datasets": row.datasets, "reason": reason},
+    )
     if decision is DecisionOutcome.APPROVE:
         approvals = sum(1 for d in _decisions(session, row) if d.outcome == "approve")
         needed = required_approvals(session, row)
@@ -171,7 +227,13 @@ def decide(session: Session, actor: Actor, job_id: int, outcome: str, reason: st
             row.updated_at = moment
     else:
         word = "rejected" if decision is DecisionOutcome.REJECT else "returned for changes"
-        move(session, row, JobState.REJECTED, actor, reason=f"{word}: {reason}",
-             detail={"decision": str(decision)}, now=moment)
+        move(
+            session,
+            row,
+            JobState.REJECTED,
+            actor,
+            reason=f"{word}: {reason}",
+            detail={"decision": str(decision)},
+            now=moment,
+        )
     return view_of(session, actor, row)
-

@@ -414,8 +414,15 @@ class DPRequest:
             raise ChannelError("derive must be a list of objects")
         if not isinstance(join, list) or not all(isinstance(j, dict) for j in join):
             raise ChannelError("join must be a list of objects")
-        return cls(call=DPCall(call), dataset=dataset, args=args, group_by=tuple(group_by),
-                   where=tuple(where), derive=tuple(derive), join=tuple(join))
+        return cls(
+            call=DPCall(call),
+            dataset=dataset,
+            args=args,
+            group_by=tuple(group_by),
+            where=tuple(where),
+            derive=tuple(derive),
+            join=tuple(join),
+        )
 
     def to_message(self) -> dict[str, Any]:
         """Return the wire form."""

@@ -23,14 +23,17 @@ from typing import Any
 
 __all__ = ["Column", "Condition", "as_filter_data"]
 
-_TRUTH = ("a condition has no truth value: combine conditions with & | ~ (not and/or/not), "
-          "and compare a column once (col('age').between(18, 64))")
+_TRUTH = (
+    "a condition has no truth value: combine conditions with & | ~ (not and/or/not), "
+    "and compare a column once (col('age').between(18, 64))"
+)
 
 
 def _constant(value: object, operation: str) -> object:
     if isinstance(value, Column | Condition):
-        raise TypeError(f"{operation}: compare a column with a constant, not with a column "
-                        "or a condition")
+        raise TypeError(
+            f"{operation}: compare a column with a constant, not with a column or a condition"
+        )
     if callable(value):
         raise TypeError(f"{operation}: a filter is data, never a function")
     return value
@@ -50,8 +53,10 @@ class Condition:
 
     def _join(self, other: object, key: str) -> Condition:
         if not isinstance(other, Condition):
-            raise TypeError(f"a condition combines with another condition (col(...) ...), "
-                            f"not with a {type(other).__name__}")
+            raise TypeError(
+                f"a condition combines with another condition (col(...) ...), "
+                f"not with a {type(other).__name__}"
+            )
         parts: list[Any] = []
         for side in (self._data, other._data):
             if isinstance(side, dict) and list(side) == [key]:
@@ -118,8 +123,9 @@ class Column:
 
     def between(self, lower: object, upper: object) -> Condition:
         """``lower <= value <= upper`` (both ends included)."""
-        return Condition([self._name, "between", [_constant(lower, "between()"),
-                                                   _constant(upper, "between()")]])
+        return Condition(
+            [self._name, "between", [_constant(lower, "between()"), _constant(upper, "between()")]]
+        )
 
     def is_null(self) -> Condition:
         """The value is missing (null, or NaN for a floating column)."""
@@ -158,7 +164,11 @@ def as_filter_data(condition: object) -> Any:
     if isinstance(condition, Column):
         raise TypeError("where() takes a condition: compare the column, e.g. col('age') >= 65")
     if callable(condition):
-        raise TypeError("where() takes conditions as data, never a function: "
-                        "[column, operator, value] or col('age') >= 65")
-    raise TypeError(f"where() takes conditions ([column, operator, value] lists, dicts or "
-                    f"col(...) comparisons), not a {type(condition).__name__}")
+        raise TypeError(
+            "where() takes conditions as data, never a function: "
+            "[column, operator, value] or col('age') >= 65"
+        )
+    raise TypeError(
+        f"where() takes conditions ([column, operator, value] lists, dicts or "
+        f"col(...) comparisons), not a {type(condition).__name__}"
+    )

@@ -216,8 +216,7 @@ def run_model(
             return _answer(value, limits.max_message_bytes)
         if op == Op.SDC:
             if helpers is None:
-                return {"op": Op.REPLY, "ok": False,
-                        "error": "this job has no raw-access helpers"}
+                return {"op": Op.REPLY, "ok": False, "error": "this job has no raw-access helpers"}
             try:
                 value = helpers(message)
             except (BrokerRefusal, ChannelError) as exc:
@@ -251,12 +250,18 @@ def run_model(
         if profile is not RuntimeProfile.RESTRICTED:
             extra["profile"] = RuntimeProfile(profile)
         launch = backend.wrap(worker_argv(), Path(scratch), limits, **extra)
-        raw = run_process(launch, limits, Path(scratch), handle, first_message=start,
-                          stop=stop)
+        raw = run_process(launch, limits, Path(scratch), handle, first_message=start, stop=stop)
     status, value, errors = _ending(raw, final, result_max_bytes)
-    return ModelOutcome(status=status, backend=backend.name, value=value, errors=errors,
-                        log=log, log_truncated=truncated, exit_code=raw.exit_code,
-                        duration=raw.duration)
+    return ModelOutcome(
+        status=status,
+        backend=backend.name,
+        value=value,
+        errors=errors,
+        log=log,
+        log_truncated=truncated,
+        exit_code=raw.exit_code,
+        duration=raw.duration,
+    )
 
 
 def _refusal(exc: Exception) -> dict[str, Any]:
@@ -274,13 +279,17 @@ def _answer(value: Any, max_bytes: int) -> dict[str, Any]:
     try:
         encode(reply, max_bytes)
     except ChannelError as exc:
-        return {"op": Op.REPLY, "ok": False,
-                "error": f"the platform's answer could not be sent: {_clip(exc, 200)}"}
+        return {
+            "op": Op.REPLY,
+            "ok": False,
+            "error": f"the platform's answer could not be sent: {_clip(exc, 200)}",
+        }
     return reply
 
 
-def _ending(raw: Outcome, final: list[dict[str, Any]], result_max_bytes: int
-            ) -> tuple[RunStatus, Any, list[str]]:
+def _ending(
+    raw: Outcome, final: list[dict[str, Any]], result_max_bytes: int
+) -> tuple[RunStatus, Any, list[str]]:
     """How a run ended (status, result value, errors), from the process and its last message.
 
     The platform's own facts come first: a stop, a limit, memory, a broken protocol; only then

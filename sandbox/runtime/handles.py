@@ -80,13 +80,20 @@ def check_sendable(
     except ChannelError:
         largest = max(parts, key=lambda words: len(json.dumps(parts[words])))
         verb = "are" if largest.endswith(("keys", "columns", "conditions")) else "is"
-        raise error(f"{call}(): {largest} {verb} too large to send (a call's message is "
-                    f"limited to {max_bytes} bytes)") from None
+        raise error(
+            f"{call}(): {largest} {verb} too large to send (a call's message is "
+            f"limited to {max_bytes} bytes)"
+        ) from None
 
 
-def call_parts(dataset: str, group_by: tuple[str, ...], args: Mapping[str, Any],
-               where: tuple[Any, ...] = (), derive: tuple[dict[str, Any], ...] = (),
-               join: tuple[dict[str, Any], ...] = ()) -> dict[str, object]:
+def call_parts(
+    dataset: str,
+    group_by: tuple[str, ...],
+    args: Mapping[str, Any],
+    where: tuple[Any, ...] = (),
+    derive: tuple[dict[str, Any], ...] = (),
+    join: tuple[dict[str, Any], ...] = (),
+) -> dict[str, object]:
     """The parts of a DP call's message, by the words an error names each with."""
     parts: dict[str, object] = {"the dataset name": dataset}
     if join:
@@ -110,10 +117,16 @@ class DPHandle:
 
     __slots__ = ("_dataset", "_derive", "_group_by", "_join", "_max_bytes", "_send", "_where")
 
-    def __init__(self, dataset: str, send: Send, max_bytes: int,
-                 group_by: tuple[str, ...] = (), where: tuple[Any, ...] = (),
-                 derive: tuple[dict[str, Any], ...] = (),
-                 join: tuple[dict[str, Any], ...] = ()) -> None:
+    def __init__(
+        self,
+        dataset: str,
+        send: Send,
+        max_bytes: int,
+        group_by: tuple[str, ...] = (),
+        where: tuple[Any, ...] = (),
+        derive: tuple[dict[str, Any], ...] = (),
+        join: tuple[dict[str, Any], ...] = (),
+    ) -> None:
         self._dataset = dataset
         self._send = send
         self._max_bytes = max_bytes
@@ -123,25 +136,47 @@ class DPHandle:
         self._join = join
 
     def _call(self, call: DPCall, args: dict[str, Any]) -> Any:
-        request = DPRequest(call=call, dataset=self._dataset, args=args, group_by=self._group_by,
-                            where=self._where, derive=self._derive, join=self._join)
+        request = DPRequest(
+            call=call,
+            dataset=self._dataset,
+            args=args,
+            group_by=self._group_by,
+            where=self._where,
+            derive=self._derive,
+            join=self._join,
+        )
         message = request.to_message()
-        check_sendable(call.value, call_parts(self._dataset, self._group_by, args, self._where,
-                                              self._derive, self._join), message,
-                       self._max_bytes)
+        check_sendable(
+            call.value,
+            call_parts(self._dataset, self._group_by, args, self._where, self._derive, self._join),
+            message,
+            self._max_bytes,
+        )
         reply = self._send(message)
         if reply.get("ok") is not True:
             raise DPError(str(reply.get("error", "the DP call was refused")))
         return reply.get("value")
 
-    def _with(self, group_by: tuple[str, ...] = (), where: tuple[Any, ...] = (),
-              derive: tuple[dict[str, Any], ...] = (),
-              join: tuple[dict[str, Any], ...] = ()) -> DPHandle:
-        return DPHandle(self._dataset, self._send, self._max_bytes, self._group_by + group_by,
-                        self._where + where, self._derive + derive, self._join + join)
+    def _with(
+        self,
+        group_by: tuple[str, ...] = (),
+        where: tuple[Any, ...] = (),
+        derive: tuple[dict[str, Any], ...] = (),
+        join: tuple[dict[str, Any], ...] = (),
+    ) -> DPHandle:
+        return DPHandle(
+            self._dataset,
+            self._send,
+            self._max_bytes,
+            self._group_by + group_by,
+            self._where + where,
+            self._derive + derive,
+            self._join + join,
+        )
 
-    def join(self, other: DPHandle, on: str, truncate: Any = None,
-             bound: int | None = None) -> DPHandle:
+    def join(
+        self, other: DPHandle, on: str, truncate: Any = None, bound: int | None = None
+    ) -> DPHandle:
         """Return a handle on this dataset's rows joined with ``other`` (another dataset of
         the grant, as ``ctx.dataset`` gives it) on their shared privacy unit ``on``: each
         side keeps at most ``truncate`` rows per unit (one number, or ``[left, right]``;
@@ -152,11 +187,18 @@ class DPHandle:
         if not isinstance(other, DPHandle):
             raise TypeError("join() takes another dataset's handle (ctx.dataset(name))")
         if other._group_by or other._where or other._derive or other._join:
-            raise TypeError("join(): the other handle must be a dataset as ctx.dataset "
-                            "gives it (filter, derive and group the joined rows instead)")
+            raise TypeError(
+                "join(): the other handle must be a dataset as ctx.dataset "
+                "gives it (filter, derive and group the joined rows instead)"
+            )
         self._joinable("join")
-        spec = {"kind": "private", "dataset": other._dataset, "on": on,
-                "truncate": _listed(truncate), "bound": bound}
+        spec = {
+            "kind": "private",
+            "dataset": other._dataset,
+            "on": on,
+            "truncate": _listed(truncate),
+            "bound": bound,
+        }
         return self._with(join=({k: v for k, v in spec.items() if v is not None},))
 
     def join_public(self, table: str, on: str, how: str = "inner") -> DPHandle:
@@ -169,8 +211,10 @@ class DPHandle:
 
     def _joinable(self, call: str) -> None:
         if self._group_by or self._where or self._derive:
-            raise TypeError(f"{call}(): join before where(), bin(), map(), date_part() and "
-                            "group_by(): they then apply to the joined rows")
+            raise TypeError(
+                f"{call}(): join before where(), bin(), map(), date_part() and "
+                "group_by(): they then apply to the joined rows"
+            )
 
     def group_by(self, *keys: str | list[str]) -> DPHandle:
         """Return a handle whose aggregates are computed per group of ``keys`` (several
@@ -194,32 +238,48 @@ class DPHandle:
             raise TypeError("where() takes one or more conditions")
         return self._with(where=tuple(as_filter_data(c) for c in conditions))
 
-    def bin(self, column: str, edges: Any, name: str | None = None,
-            labels: Any = None) -> DPHandle:
+    def bin(self, column: str, edges: Any, name: str | None = None, labels: Any = None) -> DPHandle:
         """Return a handle with a column ``name`` (default ``<column>_bin``): the bin of the
         numeric ``column`` among the public ``edges`` (``[0, 18, 65, 120]``: ``"[0, 18)"``,
         ``"[18, 65)"``, ``"[65, 120]"``, or ``labels``); outside the edges: no bin.
         """
-        return self._derived({"kind": "bin", "column": column, "edges": _listed(edges),
-                              "name": name, "labels": _listed(labels)})
+        return self._derived(
+            {
+                "kind": "bin",
+                "column": column,
+                "edges": _listed(edges),
+                "name": name,
+                "labels": _listed(labels),
+            }
+        )
 
-    def map(self, column: str, mapping: Any, name: str | None = None,
-            default: str | None = None) -> DPHandle:
+    def map(
+        self, column: str, mapping: Any, name: str | None = None, default: str | None = None
+    ) -> DPHandle:
         """Return a handle with a column ``name`` (default ``<column>_group``): the coarser
         category ``mapping`` gives the text ``column`` (``{"North": "N", ...}``); a value it
         does not name goes to ``default``, or to no category.
         """
-        return self._derived({"kind": "map", "column": column, "mapping": mapping,
-                              "name": name, "default": default})
+        return self._derived(
+            {"kind": "map", "column": column, "mapping": mapping, "name": name, "default": default}
+        )
 
-    def date_part(self, column: str, part: str, name: str | None = None,
-                  years: Any = None) -> DPHandle:
+    def date_part(
+        self, column: str, part: str, name: str | None = None, years: Any = None
+    ) -> DPHandle:
         """Return a handle with a column ``name`` (default ``<column>_<part>``): the
         ``year`` (give the public ``years=[first, last]``), ``quarter``, ``month`` or
         ``weekday`` (Monday 1 to Sunday 7) of a date or timestamp ``column``.
         """
-        return self._derived({"kind": "date_part", "column": column, "part": part,
-                              "name": name, "years": _listed(years)})
+        return self._derived(
+            {
+                "kind": "date_part",
+                "column": column,
+                "part": part,
+                "name": name,
+                "years": _listed(years),
+            }
+        )
 
     def _derived(self, spec: dict[str, Any]) -> DPHandle:
         return self._with(derive=({k: v for k, v in spec.items() if v is not None},))

@@ -80,19 +80,36 @@ def image_exists(tag: str, docker: str, host: str | None = None) -> bool:
 _PROBES = {
     RuntimeProfile.RESTRICTED: "import sandbox.runtime.worker, RestrictedPython, pyarrow",
     RuntimeProfile.SCIENTIFIC: "import os, sandbox.runtime.worker, RestrictedPython, pyarrow; "
-                               "from sandbox.runtime.profiles import SCIENTIFIC_ENVIRONMENT; "
-                               "os.environ.update(SCIENTIFIC_ENVIRONMENT); import numpy, pandas, "
-                               "scipy.stats, statsmodels.api, sklearn, matplotlib.pyplot",
+    "from sandbox.runtime.profiles import SCIENTIFIC_ENVIRONMENT; "
+    "os.environ.update(SCIENTIFIC_ENVIRONMENT); import numpy, pandas, "
+    "scipy.stats, statsmodels.api, sklearn, matplotlib.pyplot",
 }
 """What a new image of each profile must import before it is trusted."""
 
 
-def _smoke_test(tag: str, docker: str, host: str | None,
-                profile: RuntimeProfile = RuntimeProfile.RESTRICTED) -> None:
+def _smoke_test(
+    tag: str, docker: str, host: str | None, profile: RuntimeProfile = RuntimeProfile.RESTRICTED
+) -> None:
     probe = _PROBES[profile]
-    argv = [*_cli(docker, host), "run", "--rm", "--pull", "never", "--network", "none",
-            "--read-only", "--tmpfs", "/tmp", "--user", "65534:65534", tag,  # noqa: S108
-            IMAGE_PYTHON, "-I", "-c", probe]
+    argv = [
+        *_cli(docker, host),
+        "run",
+        "--rm",
+        "--pull",
+        "never",
+        "--network",
+        "none",
+        "--read-only",
+        "--tmpfs",
+        "/tmp",
+        "--user",
+        "65534:65534",
+        tag,  # noqa: S108
+        IMAGE_PYTHON,
+        "-I",
+        "-c",
+        probe,
+    ]
     try:
         done = subprocess.run(  # noqa: S603
             argv, capture_output=True, text=True, timeout=120, check=False
@@ -103,8 +120,12 @@ def _smoke_test(tag: str, docker: str, host: str | None,
         raise ImageError(f"the new runtime image {tag} cannot run the worker:\n{done.stderr}")
 
 
-def build_image(tag: str, docker: str, host: str | None = None,
-                profile: RuntimeProfile = RuntimeProfile.RESTRICTED) -> float:
+def build_image(
+    tag: str,
+    docker: str,
+    host: str | None = None,
+    profile: RuntimeProfile = RuntimeProfile.RESTRICTED,
+) -> float:
     """Stage the rootfs and build ``tag`` from the runtime's Dockerfile; return the seconds.
 
     The Dockerfile is :data:`~sandbox.runtime.manifest.DOCKERFILE`, read when the build starts.
@@ -121,8 +142,17 @@ def build_image(tag: str, docker: str, host: str | None = None,
     with tempfile.TemporaryDirectory(prefix="sandbox-runtime-image-") as context:
         stage_context(Path(context), profile)
         shutil.copy(dockerfile, Path(context) / "Dockerfile")
-        argv = [*_cli(docker, host), "build", "--quiet", "--force-rm", "--label",
-                f"sandbox.runtime.tag={tag}", "-t", tag, context]
+        argv = [
+            *_cli(docker, host),
+            "build",
+            "--quiet",
+            "--force-rm",
+            "--label",
+            f"sandbox.runtime.tag={tag}",
+            "-t",
+            tag,
+            context,
+        ]
         try:
             done = subprocess.run(  # noqa: S603
                 argv, capture_output=True, text=True, timeout=_BUILD_TIMEOUT, check=False
@@ -136,7 +166,9 @@ def build_image(tag: str, docker: str, host: str | None = None,
     except ImageError:
         subprocess.run(  # noqa: S603
             [*_cli(docker, host), "rmi", "--force", tag],
-            capture_output=True, timeout=_QUERY_TIMEOUT, check=False,
+            capture_output=True,
+            timeout=_QUERY_TIMEOUT,
+            check=False,
         )
         raise
     took = time.monotonic() - started
@@ -144,8 +176,11 @@ def build_image(tag: str, docker: str, host: str | None = None,
     return took
 
 
-def ensure_image(docker: str | None = None, host: str | None = None,
-                 profile: RuntimeProfile = RuntimeProfile.RESTRICTED) -> str:
+def ensure_image(
+    docker: str | None = None,
+    host: str | None = None,
+    profile: RuntimeProfile = RuntimeProfile.RESTRICTED,
+) -> str:
     """Return a profile's runtime image's tag, building it first when the engine lacks it.
 
     Args:
@@ -190,9 +225,18 @@ def prune_images(keep: str | set[str], docker: str, host: str | None = None) -> 
     """
     try:
         listed = subprocess.run(  # noqa: S603
-            [*_cli(docker, host), "image", "ls", IMAGE_REPOSITORY, "--format",
-             "{{.Repository}}:{{.Tag}}"],
-            capture_output=True, text=True, timeout=_QUERY_TIMEOUT, check=False,
+            [
+                *_cli(docker, host),
+                "image",
+                "ls",
+                IMAGE_REPOSITORY,
+                "--format",
+                "{{.Repository}}:{{.Tag}}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=_QUERY_TIMEOUT,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return []
@@ -204,7 +248,9 @@ def prune_images(keep: str | set[str], docker: str, host: str | None = None) -> 
         try:
             done = subprocess.run(  # noqa: S603 - tags listed by the engine
                 [*_cli(docker, host), "rmi", tag],
-                capture_output=True, timeout=_QUERY_TIMEOUT, check=False,
+                capture_output=True,
+                timeout=_QUERY_TIMEOUT,
+                check=False,
             )
         except (OSError, subprocess.TimeoutExpired):
             continue
@@ -223,7 +269,9 @@ def main(argv: list[str] | None = None) -> int:
         "--prune", action="store_true", help="then remove older sandbox-runtime images"
     )
     parser.add_argument(
-        "--profile", choices=[p.value for p in RuntimeProfile], default="restricted",
+        "--profile",
+        choices=[p.value for p in RuntimeProfile],
+        default="restricted",
         help="the runtime profile whose image it is (default: restricted)",
     )
     args = parser.parse_args(argv)

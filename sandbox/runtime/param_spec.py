@@ -139,8 +139,12 @@ class ParamSpec:
                 a line: :func:`inspect_model` adds it).
         """
         if not isinstance(name, str) or not _NAME.match(name):
-            raise ModelSpecError([f"parameter name {short_repr(name)} must be an identifier "
-                                  "of at most 64 characters"])
+            raise ModelSpecError(
+                [
+                    f"parameter name {short_repr(name)} must be an identifier "
+                    "of at most 64 characters"
+                ]
+            )
         where = f"parameter {name!r}"
         if not isinstance(raw, dict):
             raise ModelSpecError([f"{where}: its spec must be a dict"])

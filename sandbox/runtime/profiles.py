@@ -25,8 +25,15 @@ _RESTRICTED_DISTRIBUTIONS = ("RestrictedPython", "pyarrow")
 
 PROFILE_DISTRIBUTIONS: dict[RuntimeProfile, tuple[str, ...]] = {
     RuntimeProfile.RESTRICTED: _RESTRICTED_DISTRIBUTIONS,
-    RuntimeProfile.SCIENTIFIC: (*_RESTRICTED_DISTRIBUTIONS, "numpy", "pandas", "scipy",
-                                "statsmodels", "scikit-learn", "matplotlib"),
+    RuntimeProfile.SCIENTIFIC: (
+        *_RESTRICTED_DISTRIBUTIONS,
+        "numpy",
+        "pandas",
+        "scipy",
+        "statsmodels",
+        "scikit-learn",
+        "matplotlib",
+    ),
 }
 """Third-party distributions each profile's root holds (their own requirements follow): the
 worker imports RestrictedPython in either, raw-access models read Arrow files with pyarrow."""

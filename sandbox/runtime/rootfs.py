@@ -57,8 +57,17 @@ class ImageError(RuntimeError):
 # build leftovers. A model imports nothing outside its policy's allow-list anyway.
 _STDLIB_SKIP_DIRS = frozenset(
     {
-        "test", "tests", "idle_test", "idlelib", "tkinter", "turtledemo", "ensurepip",
-        "lib2to3", "site-packages", "dist-packages", "__phello__",
+        "test",
+        "tests",
+        "idle_test",
+        "idlelib",
+        "tkinter",
+        "turtledemo",
+        "ensurepip",
+        "lib2to3",
+        "site-packages",
+        "dist-packages",
+        "__phello__",
     }
 )
 _STDLIB_SKIP_PREFIXES = ("config-",)
@@ -110,7 +119,8 @@ def _stage_python(root: Path) -> list[Path]:
 
     def skip(directory: str, names: list[str]) -> set[str]:
         return {
-            n for n in names
+            n
+            for n in names
             if n in _STDLIB_SKIP_DIRS
             or n.startswith(_STDLIB_SKIP_PREFIXES)
             or n.endswith((".opt-1.pyc", ".opt-2.pyc", ".a", ".exe"))
@@ -181,8 +191,11 @@ def _shared_libraries(elves: Iterable[Path]) -> set[str]:
     done = subprocess.run(  # noqa: S603 - host tool on our own staged files
         [ldd, *files], capture_output=True, text=True, timeout=120, check=False
     )
-    missing = [line.strip() for line in done.stdout.splitlines()
-               if "not found" in line and line.split("=>")[0].strip() not in bundled]
+    missing = [
+        line.strip()
+        for line in done.stdout.splitlines()
+        if "not found" in line and line.split("=>")[0].strip() not in bundled
+    ]
     if missing:
         raise ImageError(f"shared libraries not found on this host: {sorted(set(missing))}")
     found: set[str] = set()

@@ -145,7 +145,8 @@ class VettedModels:
         self.directory = Path(directory) if directory else default_algorithms_dir()
         if not self.directory.is_dir():
             raise VettedModelError(
-                f"the algorithms directory {str(self.directory)!r} does not exist")
+                f"the algorithms directory {str(self.directory)!r} does not exist"
+            )
         models: dict[str, VettedModel] = {}
         for path in sorted(self.directory.iterdir()):
             if path.suffix != ".py" or path.name in _IGNORED or not path.is_file():
@@ -159,7 +160,8 @@ class VettedModels:
                 source = path.read_bytes().decode("utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 raise VettedModelError(
-                    f"vetted model {path.stem!r} cannot be read: {exc}") from None
+                    f"vetted model {path.stem!r} cannot be read: {exc}"
+                ) from None
             models[path.stem] = load_model(path.stem, source)
         self._models = models
 

@@ -110,8 +110,16 @@ class ModelContext:
     ``log``.
     """
 
-    __slots__ = ("_arrow", "_log_left", "_log_truncated", "_max_bytes", "_post", "_send",
-                 "_tables", "params")
+    __slots__ = (
+        "_arrow",
+        "_log_left",
+        "_log_truncated",
+        "_max_bytes",
+        "_post",
+        "_send",
+        "_tables",
+        "params",
+    )
 
     def __init__(
         self,
@@ -140,8 +148,10 @@ class ModelContext:
         if not isinstance(name, str) or not name:
             raise TypeError("table() takes a dataset name")
         if not self._tables:
-            raise PermissionError("this is a DP job: it has no raw access; use "
-                                  "ctx.dataset(name) for differentially private queries")
+            raise PermissionError(
+                "this is a DP job: it has no raw access; use "
+                "ctx.dataset(name) for differentially private queries"
+            )
         path = self._tables.get(name)
         if path is None:
             raise KeyError(f"dataset {name!r} is not one of this job's datasets")
@@ -165,22 +175,35 @@ class ModelContext:
         checks can verify the table if it is returned as it is; values a model computes
         itself cannot be verified and always go to a human reviewer.
         """
-        return self._helper(HelperCall.CROSSTAB, dataset, {
-            "rows": list(rows), "cols": list(cols or []), "value": value, "agg": agg,
-            "where": [list(w) for w in where] if where else None})
+        return self._helper(
+            HelperCall.CROSSTAB,
+            dataset,
+            {
+                "rows": list(rows),
+                "cols": list(cols or []),
+                "value": value,
+                "agg": agg,
+                "where": [list(w) for w in where] if where else None,
+            },
+        )
 
-    def regression(self, dataset: str, y: str, x: list[str],
-                   where: list[list[Any]] | None = None) -> Any:
+    def regression(
+        self, dataset: str, y: str, x: list[str], where: list[list[Any]] | None = None
+    ) -> Any:
         """An ordinary least squares summary the platform computes from the raw rows (raw-
         access jobs): coefficients, standard errors, n and residual degrees of freedom.
         """
-        return self._helper(HelperCall.REGRESSION, dataset, {
-            "y": y, "x": list(x), "where": [list(w) for w in where] if where else None})
+        return self._helper(
+            HelperCall.REGRESSION,
+            dataset,
+            {"y": y, "x": list(x), "where": [list(w) for w in where] if where else None},
+        )
 
     def _helper(self, call: HelperCall, dataset: str, args: dict[str, Any]) -> Any:
         if not self._tables:
-            raise PermissionError(f"{call}() is for raw-access jobs; a DP job uses "
-                                  "ctx.dataset(name)")
+            raise PermissionError(
+                f"{call}() is for raw-access jobs; a DP job uses ctx.dataset(name)"
+            )
         if not isinstance(dataset, str) or dataset not in self._tables:
             raise KeyError(f"dataset {dataset!r} is not one of this job's datasets")
         message = {"op": Op.SDC, "call": call, "dataset": dataset, "args": args}
@@ -293,14 +316,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _prepare(profile: RuntimeProfile, source: str, allowed: list[str]
-             ) -> tuple[Any, list[str], dict[str, Any]]:
+def _prepare(
+    profile: RuntimeProfile, source: str, allowed: list[str]
+) -> tuple[Any, list[str], dict[str, Any]]:
     """The model's code (or its compile errors) and the globals it runs in."""
     if profile is RuntimeProfile.SCIENTIFIC:
         os.environ.update(SCIENTIFIC_ENVIRONMENT)
         code, errors = _compile_plain(source)
-        namespace: dict[str, Any] = {"__name__": "__model__", "__builtins__": builtins,
-                                     **MODEL_EXCEPTIONS}
+        namespace: dict[str, Any] = {
+            "__name__": "__model__",
+            "__builtins__": builtins,
+            **MODEL_EXCEPTIONS,
+        }
         return code, errors, namespace
     compiled = compile_model(source, allowed, MODEL_FILENAME)
     if not compiled.ok or compiled.code is None:
@@ -341,9 +368,13 @@ def _serve(in_fd: int, out_fd: int) -> int:
         return 1
     tables = start.get("tables") or {}
     ctx = ModelContext(
-        start.get("params") or {}, send, post, int(start.get("log_max_bytes", 64 * 1024)),
+        start.get("params") or {},
+        send,
+        post,
+        int(start.get("log_max_bytes", 64 * 1024)),
         {str(k): str(v) for k, v in tables.items()} if isinstance(tables, dict) else {},
-        limit[0], arrow_tables=profile is RuntimeProfile.SCIENTIFIC,
+        limit[0],
+        arrow_tables=profile is RuntimeProfile.SCIENTIFIC,
     )
     try:
         exec(code, namespace)  # noqa: S102 - the model's code, in the OS sandbox

@@ -34,8 +34,9 @@ def iter_csv_bytes(store: DataStore, path: str) -> Iterator[bytes]:
             header = True
             for batch in parquet.iter_batches(batch_size=CSV_BATCH_ROWS):
                 buffer = io.BytesIO()
-                pacsv.write_csv(batch, buffer,
-                                write_options=pacsv.WriteOptions(include_header=header))
+                pacsv.write_csv(
+                    batch, buffer, write_options=pacsv.WriteOptions(include_header=header)
+                )
                 header = False
                 yield buffer.getvalue()
     except (pa.ArrowException, OSError) as exc:

@@ -51,13 +51,16 @@ def ingest(
     fmt = detect_format(source, declared_format)
     quality = QualityAccumulator(dictionary)
     try:
-        with storage_full_as(DATA_STORE, "storing the new version"), pq.ParquetWriter(
-            dest_path,
-            dictionary.arrow_schema(),
-            filesystem=store.filesystem,
-            compression="zstd",
-            write_page_checksum=PAGE_CHECKSUMS,
-        ) as writer:
+        with (
+            storage_full_as(DATA_STORE, "storing the new version"),
+            pq.ParquetWriter(
+                dest_path,
+                dictionary.arrow_schema(),
+                filesystem=store.filesystem,
+                compression="zstd",
+                write_page_checksum=PAGE_CHECKSUMS,
+            ) as writer,
+        ):
             for batch in read_batches(source, fmt, dictionary):
                 if batch.num_rows == 0:
                     continue

@@ -91,17 +91,22 @@ def quick_check(store: DataStore, recorded: RecordedVersion) -> VersionDamage | 
         return VersionDamage(VersionProblem.MISSING, "its file is missing")
     size = int(info.size or 0)
     if size != recorded.byte_size:
-        return VersionDamage(VersionProblem.SIZE, f"its file holds {size} bytes where "
-                                                  f"{recorded.byte_size} were stored")
+        return VersionDamage(
+            VersionProblem.SIZE,
+            f"its file holds {size} bytes where {recorded.byte_size} were stored",
+        )
     try:
         with store.filesystem.open_input_file(recorded.path) as handle:
             rows = open_parquet(handle).metadata.num_rows
     except (pa.ArrowException, OSError) as exc:
-        return VersionDamage(VersionProblem.FOOTER,
-                             f"its Parquet footer cannot be read ({_brief(exc)})")
+        return VersionDamage(
+            VersionProblem.FOOTER, f"its Parquet footer cannot be read ({_brief(exc)})"
+        )
     if rows != recorded.row_count:
-        return VersionDamage(VersionProblem.ROW_COUNT, f"its file states {rows} rows where "
-                                                       f"{recorded.row_count} were stored")
+        return VersionDamage(
+            VersionProblem.ROW_COUNT,
+            f"its file states {rows} rows where {recorded.row_count} were stored",
+        )
     return None
 
 
@@ -115,14 +120,16 @@ def full_check(store: DataStore, recorded: RecordedVersion) -> VersionDamage | N
     except OSError as exc:
         return VersionDamage(VersionProblem.CONTENT, f"its file cannot be read ({_brief(exc)})")
     if digest != recorded.sha256:
-        return VersionDamage(VersionProblem.CONTENT,
-                             "its content no longer matches the SHA-256 recorded when it was "
-                             "stored")
+        return VersionDamage(
+            VersionProblem.CONTENT,
+            "its content no longer matches the SHA-256 recorded when it was stored",
+        )
     return None
 
 
-def verified_chunks(store: DataStore, recorded: RecordedVersion,
-                    chunk_size: int = READ_CHUNK) -> Iterator[bytes]:
+def verified_chunks(
+    store: DataStore, recorded: RecordedVersion, chunk_size: int = READ_CHUNK
+) -> Iterator[bytes]:
     """The file chunk by chunk, hashed on the way; the last chunk is yielded only once the
     hash matches, otherwise :class:`DamagedFile` is raised in its place.
     """
@@ -137,12 +144,16 @@ def verified_chunks(store: DataStore, recorded: RecordedVersion,
                 yield held
             held = chunk
     except OSError as exc:
-        raise DamagedFile(VersionDamage(VersionProblem.CONTENT,
-                                        f"its file could not be read ({_brief(exc)})")) from exc
+        raise DamagedFile(
+            VersionDamage(VersionProblem.CONTENT, f"its file could not be read ({_brief(exc)})")
+        ) from exc
     if received != recorded.byte_size or digest.hexdigest() != recorded.sha256:
-        raise DamagedFile(VersionDamage(
-            VersionProblem.CONTENT,
-            "its content no longer matches the SHA-256 recorded when it was stored"))
+        raise DamagedFile(
+            VersionDamage(
+                VersionProblem.CONTENT,
+                "its content no longer matches the SHA-256 recorded when it was stored",
+            )
+        )
     if held is not None:
         yield held
 
@@ -151,8 +162,9 @@ def unreadable(exc: BaseException) -> DamagedFile:
     """The :class:`DamagedFile` for a reader's failure on a file that passed the quick check
     (a page whose checksum fails, a page header that no longer decodes).
     """
-    return DamagedFile(VersionDamage(VersionProblem.CONTENT,
-                                     f"a page of its file cannot be read ({_brief(exc)})"))
+    return DamagedFile(
+        VersionDamage(VersionProblem.CONTENT, f"a page of its file cannot be read ({_brief(exc)})")
+    )
 
 
 def _brief(exc: BaseException) -> str:

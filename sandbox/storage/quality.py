@@ -118,9 +118,12 @@ def _out_of_domain(spec: ColumnSpec, column: pa.Array) -> int:
 def _column_issues(spec: ColumnSpec, stats: dict[str, Any]) -> list[str]:
     issues = []
     if stats["nulls"] and not spec.nullable:
-        issues.append(f"column {spec.name!r} is declared not nullable but has {stats['nulls']} "
-                      "null value(s)")
+        issues.append(
+            f"column {spec.name!r} is declared not nullable but has {stats['nulls']} null value(s)"
+        )
     if stats["type_errors"]:
-        issues.append(f"column {spec.name!r} has {stats['type_errors']} value(s) outside its "
-                      "declared categories or bounds")
+        issues.append(
+            f"column {spec.name!r} has {stats['type_errors']} value(s) outside its "
+            "declared categories or bounds"
+        )
     return issues

@@ -182,8 +182,11 @@ def _clean(exc: BaseException, names: list[str] | None = None) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if names:
         text = _CSV_COLUMN.sub(
-            lambda m: f"in column {names[int(m.group(1))]!r}"
-            if int(m.group(1)) < len(names) else m.group(0),
+            lambda m: (
+                f"in column {names[int(m.group(1))]!r}"
+                if int(m.group(1)) < len(names)
+                else m.group(0)
+            ),
             text,
         )
     text = _VALUE_PATTERNS[1].sub(r"\1", text)

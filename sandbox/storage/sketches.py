@@ -55,8 +55,9 @@ class HashSpill:
 
     def __init__(self) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="sandbox-quality-")
-        self._paths = [Path(self._dir.name) / f"bucket-{i:02d}.u64"
-                       for i in range(1 << _BUCKET_BITS)]
+        self._paths = [
+            Path(self._dir.name) / f"bucket-{i:02d}.u64" for i in range(1 << _BUCKET_BITS)
+        ]
 
     def add(self, hashes: np.ndarray) -> None:
         """Append a batch of hashes to their buckets."""

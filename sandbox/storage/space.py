@@ -41,9 +41,11 @@ def is_out_of_space(exc: BaseException) -> bool:
 
 def storage_full(storage: str, doing: str) -> StorageFull:
     """The error for ``storage`` (one of the names above) filling up while ``doing``."""
-    return StorageFull(f"{_WHERE[storage]} is full: there was no space left while {doing}; "
-                       "nothing was changed. Ask the operator to free space, then try again",
-                       storage=storage)
+    return StorageFull(
+        f"{_WHERE[storage]} is full: there was no space left while {doing}; "
+        "nothing was changed. Ask the operator to free space, then try again",
+        storage=storage,
+    )
 
 
 @contextmanager

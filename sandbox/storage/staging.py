@@ -87,8 +87,9 @@ class StagingArea:
             with storage_full_as(STAGING_AREA, "receiving the upload"):
                 self.directory.mkdir(parents=True, exist_ok=True)
                 with partial.open("wb") as out:
-                    while (chunk := await _next_chunk(iterator, idle_timeout, received)
-                           ) is not None:
+                    while (
+                        chunk := await _next_chunk(iterator, idle_timeout, received)
+                    ) is not None:
                         received += len(chunk)
                         if received > max_bytes:
                             raise UploadTooLarge(
@@ -144,8 +145,9 @@ class StagingArea:
         return sorted(self.directory.iterdir())
 
 
-async def _next_chunk(iterator: AsyncIterator[bytes], idle_timeout: float | None,
-                      received: int) -> bytes | None:
+async def _next_chunk(
+    iterator: AsyncIterator[bytes], idle_timeout: float | None, received: int
+) -> bytes | None:
     """The next chunk of the body, ``None`` at its end, waited for at most ``idle_timeout``
     seconds; the client's failures to deliver become :class:`UploadTruncated` or
     :class:`UploadTimedOut`, never an error of the server's.

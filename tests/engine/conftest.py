@@ -50,8 +50,12 @@ SECRET = "ZZSECRET"
 
 CENSUS_DICTIONARY: list[dict[str, Any]] = [
     {"name": "pid", "type": "string", "classification": "identifier"},
-    {"name": "district", "type": "string", "classification": "quasi_identifier",
-     "categories": ["North", "South", "East", "West"]},
+    {
+        "name": "district",
+        "type": "string",
+        "classification": "quasi_identifier",
+        "categories": ["North", "South", "East", "West"],
+    },
     {"name": "occupation", "type": "string", "classification": "quasi_identifier"},
     {"name": "age", "type": "int64", "classification": "quasi_identifier"},
     {"name": "employed", "type": "bool", "classification": "public"},
@@ -72,16 +76,19 @@ def census_table(persons: int = 2_000, seed: int = 5) -> pa.Table:
         occupation = f"{SECRET}-rare-{person}" if rare else COMMON_OCCUPATIONS[person % 3]
         age = 18 + person % 60
         for visit in range(1 + person % 5):
-            rows.append({
-                "pid": f"{SECRET}{person:06d}",
-                "district": district,
-                "occupation": occupation,
-                "age": age,
-                "employed": person % 4 != 0,
-                "income": None if (person + visit) % 53 == 0 else
-                round(rng.uniform(10_000, 90_000), 2),
-                "diagnosis": f"{SECRET}-dx-{person % 7}",
-            })
+            rows.append(
+                {
+                    "pid": f"{SECRET}{person:06d}",
+                    "district": district,
+                    "occupation": occupation,
+                    "age": age,
+                    "employed": person % 4 != 0,
+                    "income": None
+                    if (person + visit) % 53 == 0
+                    else round(rng.uniform(10_000, 90_000), 2),
+                    "diagnosis": f"{SECRET}-dx-{person % 7}",
+                }
+            )
     return pa.Table.from_pylist(rows)
 
 
@@ -97,28 +104,45 @@ class Census:
 def census(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Census]:
     """A Platform on SQLite under a temp var dir with dataset "census" registered once."""
     var = tmp_path_factory.mktemp("engine") / "var"
-    settings = Settings(var_dir=var, database_url=f"sqlite:///{var / 'sandbox.db'}",
-                        data_uri=str(var / "data"), import_roots=[str(var / "import")],
-                        ray_address="")
+    settings = Settings(
+        var_dir=var,
+        database_url=f"sqlite:///{var / 'sandbox.db'}",
+        data_uri=str(var / "data"),
+        import_roots=[str(var / "import")],
+        ray_address="",
+    )
     platform = Platform.open(settings)
     system = Actor.system()
     with transaction(platform.sessions) as session:
-        org = service.create_organisation(session, system, name="Stats",
-                                          kind=OrganisationKind.PROVIDER)
-        provider = service.create_user(session, system, username="prov",
-                                       role=Role.PROVIDER, organisation_id=org.id)
+        org = service.create_organisation(
+            session, system, name="Stats", kind=OrganisationKind.PROVIDER
+        )
+        provider = service.create_user(
+            session, system, username="prov", role=Role.PROVIDER, organisation_id=org.id
+        )
         user = service.create_user(session, system, username="res", role=Role.USER)
     provider_actor = Actor(provider.id, "prov", Role.PROVIDER, org.id)
     data = census_table()
     (var / "import").mkdir(parents=True, exist_ok=True)
     pq.write_table(data, var / "import" / "census.parquet")
-    metadata = parse_metadata({
-        "name": "census", "title": "Census", "description": "test rows",
-        "open_attribute": "conditional", "open_conditions": "research",
-        "update_frequency": "monthly", "contact": "data@stats.example",
-        "privacy_unit": "pid", "dictionary": CENSUS_DICTIONARY,
-    })
-    registry.register_dataset(platform, provider_actor, metadata,
-                              registry.DataSource(path=str(var / "import" / "census.parquet")))
+    metadata = parse_metadata(
+        {
+            "name": "census",
+            "title": "Census",
+            "description": "test rows",
+            "open_attribute": "conditional",
+            "open_conditions": "research",
+            "update_frequency": "monthly",
+            "contact": "data@stats.example",
+            "privacy_unit": "pid",
+            "dictionary": CENSUS_DICTIONARY,
+        }
+    )
+    registry.register_dataset(
+        platform,
+        provider_actor,
+        metadata,
+        registry.DataSource(path=str(var / "import" / "census.parquet")),
+    )
     yield Census(platform, data, provider_actor, Actor(user.id, "res", Role.USER))
     platform.close()

@@ -41,8 +41,9 @@ def betainc(a: float, b: float, x: float) -> float:
         return 0.0
     if x >= 1.0:
         return 1.0
-    log_front = (math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
-                 + a * math.log(x) + b * math.log1p(-x))
+    log_front = (
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
     if x < (a + 1.0) / (a + b + 2.0):
         return math.exp(log_front) * _betacf(a, b, x) / a
     return 1.0 - math.exp(log_front) * _betacf(b, a, 1.0 - x) / b
@@ -61,10 +62,12 @@ def _beta_quantile(p: float, a: float, b: float) -> float:
 
 def clopper_pearson(successes: int, trials: int, alpha: float) -> tuple[float, float]:
     """Two-sided (1 - alpha) Clopper-Pearson interval of a binomial proportion."""
-    lower = 0.0 if successes == 0 else _beta_quantile(alpha / 2, successes,
-                                                      trials - successes + 1)
-    upper = 1.0 if successes == trials else _beta_quantile(1 - alpha / 2, successes + 1,
-                                                           trials - successes)
+    lower = 0.0 if successes == 0 else _beta_quantile(alpha / 2, successes, trials - successes + 1)
+    upper = (
+        1.0
+        if successes == trials
+        else _beta_quantile(1 - alpha / 2, successes + 1, trials - successes)
+    )
     return lower, upper
 
 

@@ -39,20 +39,23 @@ def base_rows(units: int = 200, seed: int = 11) -> list[dict[str, object]]:
     rows = []
     for unit in range(units):
         for _ in range(rng.randint(1, 4)):
-            rows.append({"pid": f"u{unit}", "region": rng.choice(["a", "b"]),
-                         "x": rng.uniform(0, 100)})
+            rows.append(
+                {"pid": f"u{unit}", "region": rng.choice(["a", "b"]), "x": rng.uniform(0, 100)}
+            )
     return rows
 
 
-def neighbours(victim_rows: int, region: str = "a", value: float = 100.0
-               ) -> tuple[pa.Table, pa.Table]:
+def neighbours(
+    victim_rows: int, region: str = "a", value: float = 100.0
+) -> tuple[pa.Table, pa.Table]:
     base = base_rows()
     victim = [{"pid": "victim", "region": region, "x": value} for _ in range(victim_rows)]
     return pa.Table.from_pylist(base), pa.Table.from_pylist(base + victim)
 
 
-def exact(data: pa.Table, plan: PartialPlan, bound: int | None = BOUND
-          ) -> dict[tuple[object, ...], GroupStats]:
+def exact(
+    data: pa.Table, plan: PartialPlan, bound: int | None = BOUND
+) -> dict[tuple[object, ...], GroupStats]:
     if bound is not None:
         data = data.filter(pa.array(keep_mask(data["pid"].combine_chunks(), bound)))
     return partial_of_table(data, plan)
@@ -68,8 +71,10 @@ def tail_bound(on_d: np.ndarray, on_d_prime: np.ndarray, threshold: int) -> floa
     trials = len(on_d)
     high_prime = int(np.count_nonzero(on_d_prime >= threshold))
     high = int(np.count_nonzero(on_d >= threshold))
-    return max(epsilon_lower_bound(high_prime, high, trials, ALPHA),
-               epsilon_lower_bound(trials - high, trials - high_prime, trials, ALPHA))
+    return max(
+        epsilon_lower_bound(high_prime, high, trials, ALPHA),
+        epsilon_lower_bound(trials - high, trials - high_prime, trials, ALPHA),
+    )
 
 
 def test_count_audit_stays_below_the_charge_and_catches_broken_mechanisms() -> None:
@@ -80,24 +85,27 @@ def test_count_audit_stays_below_the_charge_and_catches_broken_mechanisms() -> N
     calibrated = integer_noise(Accounting.PURE, BOUND, EPSILON)
     charged = float(calibrated.cost.loss)
     trials = 60_000
-    bound = tail_bound(sample(calibrated, n, trials), sample(calibrated, n_prime, trials),
-                       n_prime)
+    bound = tail_bound(sample(calibrated, n, trials), sample(calibrated, n_prime, trials), n_prime)
     assert bound <= charged
     assert bound >= 0.8 * charged  # the audit is tight enough to mean something
 
-    broken = dp.m.make_laplace(calibrated.measurement.input_domain,
-                               calibrated.measurement.input_metric,
-                               scale=calibrated.scale / 10)
-    broken_bound = tail_bound(sample(broken, n, 20_000), sample(broken, n_prime, 20_000),
-                              n_prime)
+    broken = dp.m.make_laplace(
+        calibrated.measurement.input_domain,
+        calibrated.measurement.input_metric,
+        scale=calibrated.scale / 10,
+    )
+    broken_bound = tail_bound(sample(broken, n, 20_000), sample(broken, n_prime, 20_000), n_prime)
     assert broken_bound > charged
 
     # Without contribution bounding the victim moves the count by twice the bound.
     unbounded = exact(d, plan, bound=None)[()].rows
     unbounded_prime = exact(d_prime, plan, bound=None)[()].rows
     assert unbounded_prime - unbounded == 2 * BOUND
-    no_bounding = tail_bound(sample(calibrated, unbounded, 20_000),
-                             sample(calibrated, unbounded_prime, 20_000), unbounded_prime)
+    no_bounding = tail_bound(
+        sample(calibrated, unbounded, 20_000),
+        sample(calibrated, unbounded_prime, 20_000),
+        unbounded_prime,
+    )
     assert no_bounding > charged
 
 
@@ -110,14 +118,14 @@ def test_sum_audit_stays_below_the_charge_and_catches_broken_noise() -> None:
     calibrated = integer_noise(Accounting.PURE, BOUND * grid.max_units, EPSILON)
     charged = float(calibrated.cost.loss)
     trials = 60_000
-    bound = tail_bound(sample(calibrated, s, trials), sample(calibrated, s_prime, trials),
-                       s_prime)
+    bound = tail_bound(sample(calibrated, s, trials), sample(calibrated, s_prime, trials), s_prime)
     assert 0.7 * charged <= bound <= charged
-    broken = dp.m.make_laplace(calibrated.measurement.input_domain,
-                               calibrated.measurement.input_metric,
-                               scale=calibrated.scale / 10)
-    assert tail_bound(sample(broken, s, 20_000), sample(broken, s_prime, 20_000),
-                      s_prime) > charged
+    broken = dp.m.make_laplace(
+        calibrated.measurement.input_domain,
+        calibrated.measurement.input_metric,
+        scale=calibrated.scale / 10,
+    )
+    assert tail_bound(sample(broken, s, 20_000), sample(broken, s_prime, 20_000), s_prime) > charged
 
 
 def test_zcdp_count_audit_stays_below_its_epsilon_delta() -> None:
@@ -155,15 +163,23 @@ def test_quantile_audit_stays_below_the_charge_and_catches_broken_noise() -> Non
 
     def audit(measurement: object, trials: int) -> float:
         on_d = sum(int(measurement(scores)) >= 1 for _ in range(trials))  # type: ignore[operator]
-        on_prime = sum(int(measurement(scores_prime)) >= 1  # type: ignore[operator]
-                       for _ in range(trials))
-        return max(epsilon_lower_bound(on_prime, on_d, trials, ALPHA),
-                   epsilon_lower_bound(trials - on_d, trials - on_prime, trials, ALPHA))
+        on_prime = sum(
+            int(measurement(scores_prime)) >= 1  # type: ignore[operator]
+            for _ in range(trials)
+        )
+        return max(
+            epsilon_lower_bound(on_prime, on_d, trials, ALPHA),
+            epsilon_lower_bound(trials - on_d, trials - on_prime, trials, ALPHA),
+        )
 
     assert audit(calibrated, 5_000) <= charged
-    broken = dp.m.make_noisy_max(calibrated.measurement.input_domain,
-                                 calibrated.measurement.input_metric, dp.max_divergence(),
-                                 scale=calibrated.scale / 10, negate=True)
+    broken = dp.m.make_noisy_max(
+        calibrated.measurement.input_domain,
+        calibrated.measurement.input_metric,
+        dp.max_divergence(),
+        scale=calibrated.scale / 10,
+        negate=True,
+    )
     assert audit(broken, 5_000) > charged
 
 
@@ -180,9 +196,12 @@ def test_partition_selection_never_releases_a_single_units_key() -> None:
 
     # A broken selection (threshold at the sensitivity, ignoring delta) is caught: the
     # lower confidence bound of P[released on D'] is far above the claimed delta.
-    broken = dp.m.make_laplace_threshold(calibrated.measurement.input_domain,
-                                         calibrated.measurement.input_metric,
-                                         scale=calibrated.scale, threshold=BOUND)
+    broken = dp.m.make_laplace_threshold(
+        calibrated.measurement.input_domain,
+        calibrated.measurement.input_metric,
+        scale=calibrated.scale,
+        threshold=BOUND,
+    )
     leaked = broken({f"k{i}": BOUND for i in range(trials)})
     lower, _ = clopper_pearson(len(leaked), trials, ALPHA)
     assert lower > float(calibrated.cost.delta) * 1000
@@ -196,5 +215,4 @@ def test_clopper_pearson_reference_values(successes: int, trials: int) -> None:
     elif successes == trials:
         assert upper == 1 and lower == pytest.approx(0.025 ** (1 / trials), rel=1e-9)
     else:  # R: binom.test(17, 40)$conf.int
-        assert (lower, upper) == (pytest.approx(0.2704, abs=1e-4),
-                                  pytest.approx(0.5911, abs=1e-4))
+        assert (lower, upper) == (pytest.approx(0.2704, abs=1e-4), pytest.approx(0.5911, abs=1e-4))

@@ -45,8 +45,11 @@ VICTIM_ROWS = 6
 
 def side(seed: int, victim: bool) -> pa.Table:
     rng = random.Random(seed)
-    rows: list[dict[str, Any]] = [{"pid": f"u{unit}", "clinic": rng.choice(["c1", "c2"])}
-                                  for unit in range(200) for _ in range(rng.randint(1, 4))]
+    rows: list[dict[str, Any]] = [
+        {"pid": f"u{unit}", "clinic": rng.choice(["c1", "c2"])}
+        for unit in range(200)
+        for _ in range(rng.randint(1, 4))
+    ]
     if victim:
         rows += [{"pid": "victim", "clinic": "c1"}] * VICTIM_ROWS
     return pa.Table.from_pylist(rows)
@@ -58,8 +61,9 @@ def truncated(table: pa.Table, k: int | None) -> pa.Table:
     return table.filter(pa.array(keep_mask(table["pid"].combine_chunks(), k)))
 
 
-JOB = PrivateJoinJob("pid", (("pid", "pid"), ("clinic", "clinic_left")),
-                     (("clinic", "clinic_right"),), None, K)
+JOB = PrivateJoinJob(
+    "pid", (("pid", "pid"), ("clinic", "clinic_left")), (("clinic", "clinic_right"),), None, K
+)
 
 
 def joined_count(victim: bool, k: int | None = K) -> int:
@@ -81,24 +85,31 @@ def test_private_join_audit_stays_below_the_charge_and_catches_no_truncation() -
     measurement = plan.parts[Part.COUNT]
     charged = float(plan.cost.loss)
     trials = 60_000
-    bound = tail_bound(sample(measurement, n, trials), sample(measurement, n_prime, trials),
-                       n_prime)
+    bound = tail_bound(
+        sample(measurement, n, trials), sample(measurement, n_prime, trials), n_prime
+    )
     assert 0.7 * charged <= bound <= charged
 
     # Broken: the sides joined as stored (no truncation): the victim adds 6 x 6 rows.
     raw, raw_prime = joined_count(False, None), joined_count(True, None)
     assert raw_prime - raw == VICTIM_ROWS * VICTIM_ROWS
-    broken = tail_bound(sample(measurement, raw, 20_000), sample(measurement, raw_prime, 20_000),
-                        raw_prime)
+    broken = tail_bound(
+        sample(measurement, raw, 20_000), sample(measurement, raw_prime, 20_000), raw_prime
+    )
     assert broken > charged
 
 
 def test_public_join_audit_counts_duplicate_keys_and_catches_ignoring_them() -> None:
-    table = pa.Table.from_pylist([{"clinic": "c1", "area": "Harbour"},
-                                  {"clinic": "c1", "area": "Harbour East"},
-                                  {"clinic": "c2", "area": "Hill"}])
-    job = PublicJoinJob("clinic", "inner", (("pid", "pid"), ("clinic", "clinic")),
-                        (("area", "area"),), 2)
+    table = pa.Table.from_pylist(
+        [
+            {"clinic": "c1", "area": "Harbour"},
+            {"clinic": "c1", "area": "Harbour East"},
+            {"clinic": "c2", "area": "Hill"},
+        ]
+    )
+    job = PublicJoinJob(
+        "clinic", "inner", (("pid", "pid"), ("clinic", "clinic")), (("area", "area"),), 2
+    )
 
     def count(victim: bool) -> int:
         rows = join_public_table(truncated(side(3, victim), K), table, job)
@@ -112,8 +123,9 @@ def test_public_join_audit_counts_duplicate_keys_and_catches_ignoring_them() -> 
     measurement = plan.parts[Part.COUNT]
     charged = float(plan.cost.loss)
     trials = 60_000
-    bound = tail_bound(sample(measurement, n, trials), sample(measurement, n_prime, trials),
-                       n_prime)
+    bound = tail_bound(
+        sample(measurement, n, trials), sample(measurement, n_prime, trials), n_prime
+    )
     assert bound <= charged
 
     # Broken: the join taken as 1-stable (the duplicated key ignored): half the noise.

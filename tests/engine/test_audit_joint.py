@@ -72,15 +72,20 @@ def test_agg_sides_audit_stays_below_the_charge_and_catches_broken_variants() ->
     charged = float(sides.charge.loss)
     assert charged == float(EPSILON)
     trials = 60_000
-    on_d, on_prime = draws(sides, [plus, minus], trials), draws(sides, [plus_prime,
-                                                                        minus_prime], trials)
+    on_d, on_prime = (
+        draws(sides, [plus, minus], trials),
+        draws(sides, [plus_prime, minus_prime], trials),
+    )
     bound = tail_bound(on_d[:, 0], on_prime[:, 0], plus_prime)
     assert 0.7 * charged <= bound <= charged
 
     # Broken: calibrated for one row (the range) and not for the unit's BOUND rows.
     per_row = integer_noise(Accounting.PURE, span.width, EPSILON)
-    broken = tail_bound(draws(per_row, [plus, minus], 20_000)[:, 0],
-                        draws(per_row, [plus_prime, minus_prime], 20_000)[:, 0], plus_prime)
+    broken = tail_bound(
+        draws(per_row, [plus, minus], 20_000)[:, 0],
+        draws(per_row, [plus_prime, minus_prime], 20_000)[:, 0],
+        plus_prime,
+    )
     assert broken > charged
 
     # Broken: the counts (and so the mean's denominator) from the exact aggregate, the noisy
@@ -100,8 +105,9 @@ def test_agg_sides_audit_stays_below_the_charge_and_catches_broken_variants() ->
 
 def test_agg_with_variance_spends_its_squares_share_only_on_squares() -> None:
     grid = Grid.centred(0.0, 100.0)
-    parts = plan_parts(Accounting.PURE, BOUND, EPSILON, (*STATISTICS, Operation.VARIANCE),
-                       grid, False, None)
+    parts = plan_parts(
+        Accounting.PURE, BOUND, EPSILON, (*STATISTICS, Operation.VARIANCE), grid, False, None
+    )
     assert [p.charge.loss for p in parts.values()] == [EPSILON / 2, EPSILON / 2]
     squares = parts[Part.SQUARES]
     assert squares.d_in == BOUND * grid.max_square_units
@@ -112,8 +118,9 @@ def test_agg_with_variance_spends_its_squares_share_only_on_squares() -> None:
     q_prime = partial_of_table(bounded(base + victim), plan)[()].squares
     assert q_prime - q == BOUND * grid.max_square_units  # the centre is 50: x=0 is extreme
     trials = 60_000
-    bound = tail_bound(np.asarray(squares([q] * trials)), np.asarray(squares([q_prime] * trials)),
-                       q_prime)
+    bound = tail_bound(
+        np.asarray(squares([q] * trials)), np.asarray(squares([q_prime] * trials)), q_prime
+    )
     assert bound <= float(EPSILON / 2)
 
 
@@ -123,20 +130,25 @@ def write(tmp_path: Path, name: str, rows: list[dict[str, object]]) -> Fragment:
     return Fragment(str(path))
 
 
-def distinct_counts(fragment: Fragment, keys: tuple[KeySpec, ...], column: str
-                    ) -> dict[tuple[object, ...], int]:
+def distinct_counts(
+    fragment: Fragment, keys: tuple[KeySpec, ...], column: str
+) -> dict[tuple[object, ...], int]:
     import pyarrow.fs as pafs
 
-    partial = distinct_partial(LocalTaskPool(), pafs.LocalFileSystem(), [fragment],
-                               PartialPlan(keys), column)
+    partial = distinct_partial(
+        LocalTaskPool(), pafs.LocalFileSystem(), [fragment], PartialPlan(keys), column
+    )
     return {key: stats.rows for key, stats in partial.items()}
 
 
 def test_count_distinct_audit_stays_below_the_charge_and_catches_broken_noise(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     base = [{**row, "occupation": f"job{i % 7}"} for i, row in enumerate(base_rows())]
-    victim = [{"pid": "victim", "region": "a", "x": 1.0, "occupation": f"new{i}"}
-              for i in range(BOUND + 2)]  # bounding keeps BOUND of them: BOUND new values
+    victim = [
+        {"pid": "victim", "region": "a", "x": 1.0, "occupation": f"new{i}"}
+        for i in range(BOUND + 2)
+    ]  # bounding keeps BOUND of them: BOUND new values
     on_d = distinct_counts(write(tmp_path, "d", base), (), "occupation")[()]
     on_prime = distinct_counts(write(tmp_path, "d2", base + victim), (), "occupation")[()]
     assert on_prime - on_d == BOUND
@@ -144,14 +156,21 @@ def test_count_distinct_audit_stays_below_the_charge_and_catches_broken_noise(
     calibrated = integer_noise(Accounting.PURE, sensitivity, EPSILON)
     charged = float(calibrated.charge.loss)
     trials = 60_000
-    bound = tail_bound(np.asarray(calibrated([on_d] * trials)),
-                       np.asarray(calibrated([on_prime] * trials)), on_prime)
+    bound = tail_bound(
+        np.asarray(calibrated([on_d] * trials)),
+        np.asarray(calibrated([on_prime] * trials)),
+        on_prime,
+    )
     assert 0.7 * charged <= bound <= charged
 
     # Broken: "a unit adds one distinct value" (sensitivity 1) under-noises BOUND values.
     broken = integer_noise(Accounting.PURE, 1, EPSILON)
-    assert tail_bound(np.asarray(broken([on_d] * 20_000)),
-                      np.asarray(broken([on_prime] * 20_000)), on_prime) > charged
+    assert (
+        tail_bound(
+            np.asarray(broken([on_d] * 20_000)), np.asarray(broken([on_prime] * 20_000)), on_prime
+        )
+        > charged
+    )
 
 
 def test_distinct_units_per_group_audit_catches_one_group_per_unit(tmp_path: Path) -> None:
@@ -177,8 +196,13 @@ def test_distinct_units_per_group_audit_catches_one_group_per_unit(tmp_path: Pat
 
     threshold = sum(prime_vector) + 2
     trials = 60_000
-    assert tail_bound(sums(calibrated, d_vector, trials), sums(calibrated, prime_vector, trials),
-                      threshold) <= charged
-    assert tail_bound(sums(broken, d_vector, 20_000), sums(broken, prime_vector, 20_000),
-                      threshold) > charged
-
+    assert (
+        tail_bound(
+            sums(calibrated, d_vector, trials), sums(calibrated, prime_vector, trials), threshold
+        )
+        <= charged
+    )
+    assert (
+        tail_bound(sums(broken, d_vector, 20_000), sums(broken, prime_vector, 20_000), threshold)
+        > charged
+    )

@@ -38,18 +38,27 @@ from tests.support.factories import make_policy
 
 BOUND = 3
 EPSILON = Fraction(1, 2)
-DICTIONARY = DataDictionary.from_list([
-    {"name": "pid", "type": "string", "classification": "identifier"},
-    {"name": "region", "type": "string", "classification": "quasi_identifier",
-     "categories": ["a", "b"]},
-    {"name": "age", "type": "int64", "classification": "quasi_identifier"},
-])
+DICTIONARY = DataDictionary.from_list(
+    [
+        {"name": "pid", "type": "string", "classification": "identifier"},
+        {
+            "name": "region",
+            "type": "string",
+            "classification": "quasi_identifier",
+            "categories": ["a", "b"],
+        },
+        {"name": "age", "type": "int64", "classification": "quasi_identifier"},
+    ]
+)
 
 
 def base_rows(units: int = 200, seed: int = 17) -> list[dict[str, Any]]:
     rng = random.Random(seed)
-    return [{"pid": f"u{unit}", "region": rng.choice("ab"), "age": rng.randrange(0, 60)}
-            for unit in range(units) for _ in range(rng.randint(1, 4))]
+    return [
+        {"pid": f"u{unit}", "region": rng.choice("ab"), "age": rng.randrange(0, 60)}
+        for unit in range(units)
+        for _ in range(rng.randint(1, 4))
+    ]
 
 
 def neighbours(victim: list[dict[str, Any]]) -> tuple[pa.Table, pa.Table]:
@@ -69,8 +78,9 @@ def bounded(data: pa.Table, bound: int | None = BOUND) -> pa.Table:
     return data.filter(pa.array(keep_mask(data["pid"].combine_chunks(), bound)))
 
 
-def exact(data: pa.Table, plan: PartialPlan, bound: int | None = BOUND
-          ) -> dict[tuple[object, ...], GroupStats]:
+def exact(
+    data: pa.Table, plan: PartialPlan, bound: int | None = BOUND
+) -> dict[tuple[object, ...], GroupStats]:
     return partial_of_table(bounded(data, bound), plan)
 
 
@@ -87,15 +97,17 @@ def test_filtered_count_audit_stays_below_the_charge_and_catches_broken_variants
     measurement = plan.parts[Part.COUNT]
     charged = float(plan.cost.loss)
     trials = 60_000
-    bound = tail_bound(sample(measurement, n, trials), sample(measurement, n_prime, trials),
-                       n_prime)
+    bound = tail_bound(
+        sample(measurement, n, trials), sample(measurement, n_prime, trials), n_prime
+    )
     assert 0.75 * charged <= bound <= charged
 
     # Broken: the filter evaluated on the stored rows (bounding skipped for filtered data).
     raw, raw_prime = (exact(t, partial, bound=None)[()].rows for t in (d, d_prime))
     assert raw_prime - raw == 2 * BOUND
-    unbounded = tail_bound(sample(measurement, raw, 20_000),
-                           sample(measurement, raw_prime, 20_000), raw_prime)
+    unbounded = tail_bound(
+        sample(measurement, raw, 20_000), sample(measurement, raw_prime, 20_000), raw_prime
+    )
     assert unbounded > charged
 
     # Broken: no noise at all.
@@ -106,11 +118,13 @@ def test_filtered_count_audit_stays_below_the_charge_and_catches_broken_variants
 def test_derived_key_grouped_count_audit_catches_per_group_bounding_and_data_keys() -> None:
     # The victim's first BOUND rows are old, its next BOUND rows young, and it is the only
     # unit of the oldest band: the bounded victim adds BOUND rows to "[60, 100]" only.
-    victim = ([{"pid": "victim", "region": "a", "age": 95}] * BOUND
-              + [{"pid": "victim", "region": "a", "age": 10}] * BOUND)
+    victim = [{"pid": "victim", "region": "a", "age": 95}] * BOUND + [
+        {"pid": "victim", "region": "a", "age": 10}
+    ] * BOUND
     d, d_prime = neighbours(victim)
-    shape = Shape().derive({"kind": "bin", "column": "age", "edges": [0, 30, 60, 100],
-                            "name": "band"}, DICTIONARY)
+    shape = Shape().derive(
+        {"kind": "bin", "column": "age", "edges": [0, 30, 60, 100], "name": "band"}, DICTIONARY
+    )
     plan = planned(Operation.COUNT, shape, "band")
     partial = partial_plan_of(plan)
     bands = ("[0, 30)", "[30, 60)", "[60, 100]")
@@ -135,8 +149,12 @@ def test_derived_key_grouped_count_audit_catches_per_group_bounding_and_data_key
     def audit(on_d_truth: list[int], on_prime_truth: list[int]) -> float:
         # The event: both the young and the old count at least their value on D'.
         def hits(values: np.ndarray) -> int:
-            return int(np.count_nonzero((values[young] >= on_prime_truth[young])
-                                        & (values[old] >= on_prime_truth[old])))
+            return int(
+                np.count_nonzero(
+                    (values[young] >= on_prime_truth[young]) & (values[old] >= on_prime_truth[old])
+                )
+            )
+
         on_d, on_prime = released(on_d_truth), released(on_prime_truth)
         return epsilon_lower_bound(hits(on_prime), hits(on_d), trials, ALPHA)
 
@@ -175,9 +193,9 @@ def test_the_filter_is_no_free_query_of_a_units_presence() -> None:
     assert exact(d, partial) == {} and exact(d_prime, partial)[()].rows == BOUND
     measurement = plan.parts[Part.COUNT]
     trials = 60_000
-    bound = tail_bound(sample(measurement, 0, trials), sample(measurement, BOUND, trials),
-                       BOUND)
+    bound = tail_bound(sample(measurement, 0, trials), sample(measurement, BOUND, trials), BOUND)
     assert bound <= float(plan.cost.loss)
-    lower, _ = clopper_pearson(int(np.count_nonzero(sample(measurement, 0, 2_000) != 0)),
-                               2_000, ALPHA)
+    lower, _ = clopper_pearson(
+        int(np.count_nonzero(sample(measurement, 0, 2_000) != 0)), 2_000, ALPHA
+    )
     assert lower > 0.3  # the answer on the empty set is noise, not a telltale zero

@@ -20,12 +20,16 @@ from sandbox.engine.partials import read_fragment
 def people(rows: int, seed: int = 3, string_units: bool = True) -> pa.Table:
     rng = random.Random(seed)
     units = [rng.randrange(0, rows // 3) for _ in range(rows)]
-    unit_column: list[str | int | None] = (
-        [f"p{u}" for u in units] if string_units else list(units))
+    unit_column: list[str | int | None] = [f"p{u}" for u in units] if string_units else list(units)
     for i in range(0, rows, 50):
         unit_column[i] = None
-    return pa.table({"pid": unit_column, "seq": list(range(rows)),
-                     "group": [rng.choice("abc") for _ in range(rows)]})
+    return pa.table(
+        {
+            "pid": unit_column,
+            "seq": list(range(rows)),
+            "group": [rng.choice("abc") for _ in range(rows)],
+        }
+    )
 
 
 def write(tmp_path: Path, data: pa.Table) -> str:
@@ -35,8 +39,9 @@ def write(tmp_path: Path, data: pa.Table) -> str:
 
 
 def read_all(filesystem: pafs.FileSystem, fragments) -> pa.Table:
-    return pa.concat_tables([read_fragment(filesystem, f, ["pid", "seq", "group"])
-                             for f in fragments])
+    return pa.concat_tables(
+        [read_fragment(filesystem, f, ["pid", "seq", "group"]) for f in fragments]
+    )
 
 
 def expected_kept(data: pa.Table, bound: int) -> set[int]:
@@ -53,14 +58,24 @@ def expected_kept(data: pa.Table, bound: int) -> set[int]:
 
 @pytest.mark.parametrize("string_units", [True, False])
 @pytest.mark.parametrize("rows_per_bucket", [100_000, 1_500])
-def test_each_unit_keeps_its_first_rows_up_to_the_bound(tmp_path: Path, string_units: bool,
-                                                        rows_per_bucket: int) -> None:
+def test_each_unit_keeps_its_first_rows_up_to_the_bound(
+    tmp_path: Path, string_units: bool, rows_per_bucket: int
+) -> None:
     data = people(6_000, string_units=string_units)
     path = write(tmp_path, data)
     filesystem = pafs.LocalFileSystem()
-    result = bounded_version(filesystem, str(tmp_path / "root"), path, "f" * 64, "pid", 2,
-                             data.num_rows, LocalTaskPool(), rows_per_bucket=rows_per_bucket,
-                             row_groups_per_task=3)
+    result = bounded_version(
+        filesystem,
+        str(tmp_path / "root"),
+        path,
+        "f" * 64,
+        "pid",
+        2,
+        data.num_rows,
+        LocalTaskPool(),
+        rows_per_bucket=rows_per_bucket,
+        row_groups_per_task=3,
+    )
     assert result.contribution_bound == 2
     out = read_all(filesystem, result.fragments)
     counts = collections.Counter(out["pid"].to_pylist())
@@ -76,11 +91,20 @@ def test_bounded_copy_is_made_once_and_reused(tmp_path: Path, monkeypatch) -> No
     data = people(900)
     path = write(tmp_path, data)
     filesystem = pafs.LocalFileSystem()
-    args = (filesystem, str(tmp_path / "root"), path, "a" * 64, "pid", 1, data.num_rows,
-            LocalTaskPool())
+    args = (
+        filesystem,
+        str(tmp_path / "root"),
+        path,
+        "a" * 64,
+        "pid",
+        1,
+        data.num_rows,
+        LocalTaskPool(),
+    )
     first = bounded_version(*args)
-    other = bounded_version(filesystem, str(tmp_path / "root"), path, "a" * 64, "pid", 2,
-                            data.num_rows, LocalTaskPool())
+    other = bounded_version(
+        filesystem, str(tmp_path / "root"), path, "a" * 64, "pid", 2, data.num_rows, LocalTaskPool()
+    )
     assert other.directory != first.directory
 
     def fail(*_args: object, **_kwargs: object) -> None:
@@ -101,16 +125,33 @@ def test_a_failed_build_leaves_nothing_behind(tmp_path: Path, monkeypatch) -> No
 
     monkeypatch.setattr(bounding, "bound_bucket", broken)
     with pytest.raises(OSError):
-        bounded_version(pafs.LocalFileSystem(), str(root), path, "b" * 64, "pid", 2,
-                        data.num_rows, LocalTaskPool())
+        bounded_version(
+            pafs.LocalFileSystem(),
+            str(root),
+            path,
+            "b" * 64,
+            "pid",
+            2,
+            data.num_rows,
+            LocalTaskPool(),
+        )
     assert [p for p in root.rglob("*") if p.is_file()] == []
 
 
 def test_without_a_privacy_unit_each_row_is_a_unit(tmp_path: Path) -> None:
     data = people(3_000)
     path = write(tmp_path, data)
-    result = bounded_version(pafs.LocalFileSystem(), str(tmp_path / "root"), path, "c" * 64,
-                             None, 5, data.num_rows, LocalTaskPool(), row_groups_per_task=2)
+    result = bounded_version(
+        pafs.LocalFileSystem(),
+        str(tmp_path / "root"),
+        path,
+        "c" * 64,
+        None,
+        5,
+        data.num_rows,
+        LocalTaskPool(),
+        row_groups_per_task=2,
+    )
     assert result.contribution_bound == 1 and result.directory is None
     assert len(result.fragments) == 3
     assert read_all(pafs.LocalFileSystem(), result.fragments).num_rows == 3_000
@@ -131,9 +172,19 @@ def test_concurrent_builds_end_with_one_complete_copy(tmp_path: Path) -> None:
     results: list[object] = []
 
     def build() -> None:
-        results.append(bounded_version(pafs.LocalFileSystem(), str(root), path, "d" * 64,
-                                       "pid", 2, data.num_rows, LocalTaskPool(),
-                                       rows_per_bucket=1_000))
+        results.append(
+            bounded_version(
+                pafs.LocalFileSystem(),
+                str(root),
+                path,
+                "d" * 64,
+                "pid",
+                2,
+                data.num_rows,
+                LocalTaskPool(),
+                rows_per_bucket=1_000,
+            )
+        )
 
     threads = [threading.Thread(target=build) for _ in range(3)]
     for thread in threads:

@@ -26,12 +26,18 @@ from tests.support.factories import GRANT, charge_events, make_policy, new_ledge
 pytestmark = pytest.mark.usefixtures("ray_session")
 
 
-def engine_for(census: Census, ledger: InMemoryLedger, rows_per_bucket: int = 1_500_000,
-               **policy: object) -> QueryEngine:
-    return QueryEngine(census.platform, ledger, grant=GRANT,
-                       policy=make_policy(**policy),  # type: ignore[arg-type]
-                       actor=census.user, pool=RayTaskPool(num_cpus=2),
-                       rows_per_bucket=rows_per_bucket)
+def engine_for(
+    census: Census, ledger: InMemoryLedger, rows_per_bucket: int = 1_500_000, **policy: object
+) -> QueryEngine:
+    return QueryEngine(
+        census.platform,
+        ledger,
+        grant=GRANT,
+        policy=make_policy(**policy),  # type: ignore[arg-type]
+        actor=census.user,
+        pool=RayTaskPool(num_cpus=2),
+        rows_per_bucket=rows_per_bucket,
+    )
 
 
 def bounded_truth(census: Census, bound: int) -> list[dict[str, Any]]:
@@ -50,8 +56,9 @@ def assert_charged_and_released(ledger: InMemoryLedger, release: Release) -> Non
     assert charge.cost == release.report.charged
     # The ledger rounds the exact cost up to its units (1e-12), never down.
     assert Fraction(0) <= charge.cost.loss - release.report.cost.loss < Fraction(1, 10**12)
-    assert release.report.cost == sum((m.cost for m in release.report.mechanisms),
-                                      PrivacyCost.zero())
+    assert release.report.cost == sum(
+        (m.cost for m in release.report.mechanisms), PrivacyCost.zero()
+    )
 
 
 def test_scalar_aggregates_are_close_to_the_bounded_truth(census: Census) -> None:
@@ -100,6 +107,7 @@ def test_a_release_report_is_plain_json_the_output_checks_read_back(census: Cens
     assert summary.suppressed == release.report.suppressed
     assert [m.part for m in summary.mechanisms] == ["count", "sum"]
 
+
 def test_grouped_declared_keys_include_empty_public_groups(census: Census) -> None:
     ledger = new_ledger()
     data = engine_for(census, ledger, bound=3).dataset("census")
@@ -118,8 +126,12 @@ def test_grouped_declared_keys_include_empty_public_groups(census: Census) -> No
     assert {r["employed"] for r in employed.rows()} == {False, True}
 
     ages = data.histogram("age", lower=0, upper=100, bins=4, epsilon=1)
-    assert [(r["bin_lower"], r["bin_upper"]) for r in ages.rows()] == \
-        [(0.0, 25.0), (25.0, 50.0), (50.0, 75.0), (75.0, 100.0)]
+    assert [(r["bin_lower"], r["bin_upper"]) for r in ages.rows()] == [
+        (0.0, 25.0),
+        (25.0, 50.0),
+        (50.0, 75.0),
+        (75.0, 100.0),
+    ]
     grouped_hist = data.group_by(["district", "employed"]).count(epsilon=1)
     assert grouped_hist.report.row_count.groups_in == 8
     assert isinstance(grouped_hist.value, pa.Table)
@@ -138,7 +150,8 @@ def test_partition_selection_releases_only_selected_keys(census: Census) -> None
         assert mechanism.threshold is not None and mechanism.threshold > 3
         assert Fraction(0) < release.report.cost.delta <= Fraction(1, 10**6)
     by_job = data.group_by(["occupation", "district"]).quantile(
-        "income", 0.5, lower=0, upper=100_000, epsilon=2, delta=1e-6)
+        "income", 0.5, lower=0, upper=100_000, epsilon=2, delta=1e-6
+    )
     assert {r["occupation"] for r in by_job.rows()} <= set(COMMON_OCCUPATIONS)
     assert all(10_000 <= r["quantile"] <= 90_000 for r in by_job.rows())
 
@@ -203,8 +216,10 @@ def test_a_float_epsilon_is_charged_as_the_decimal_written(census: Census) -> No
     assert ledger.remaining(GRANT, "census").loss == 0
     with pytest.raises(BudgetExhausted) as refused:
         data.count(epsilon=0.1)
-    assert refused.value.message == ("the grant budget cannot pay for this release: it asks "
-                                     "for epsilon 0.1 and epsilon 0, delta 0.1 remains")
+    assert refused.value.message == (
+        "the grant budget cannot pay for this release: it asks "
+        "for epsilon 0.1 and epsilon 0, delta 0.1 remains"
+    )
 
 
 def test_shares_rho_and_delta_are_charged_exactly_and_cover_every_map(census: Census) -> None:
@@ -234,13 +249,13 @@ def test_bounded_copy_is_kept_per_version_unit_and_bound(census: Census) -> None
     directories = sorted(p.name for p in root.glob("*/*"))
     assert "pid-4" in directories
     # Each kept copy honours its bound.
-    kept = pa.concat_tables(pq.read_table(path)
-                            for path in (root / data.info.sha256 / "pid-4").glob("*.parquet"))
+    kept = pa.concat_tables(
+        pq.read_table(path) for path in (root / data.info.sha256 / "pid-4").glob("*.parquet")
+    )
     assert max(pc.value_counts(kept["pid"]).field("counts").to_pylist()) <= 4
 
 
-def test_the_charge_comes_before_the_computation_and_a_crash_wastes_it(
-        census: Census) -> None:
+def test_the_charge_comes_before_the_computation_and_a_crash_wastes_it(census: Census) -> None:
     ledger = new_ledger()
     seen: list[str] = []
 
@@ -251,8 +266,14 @@ def test_the_charge_comes_before_the_computation_and_a_crash_wastes_it(
                 raise OSError("worker lost")
             return super().map(fn, calls)
 
-    engine = QueryEngine(census.platform, ledger, grant=GRANT, policy=make_policy(bound=2),
-                         actor=census.user, pool=Watching())
+    engine = QueryEngine(
+        census.platform,
+        ledger,
+        grant=GRANT,
+        policy=make_policy(bound=2),
+        actor=census.user,
+        pool=Watching(),
+    )
     with pytest.raises(OSError):
         engine.dataset("census").count(epsilon=1)
     assert seen == ["budget.charge:ok"]  # spent before anything was aggregated
@@ -271,8 +292,14 @@ def test_count_sum_and_mean_on_the_same_bounds_read_the_data_once_more(census: C
                 passes.append(calls[0][2])
             return super().map(fn, calls)
 
-    engine = QueryEngine(census.platform, ledger, grant=GRANT, policy=make_policy(bound=2),
-                         actor=census.user, pool=Counting())
+    engine = QueryEngine(
+        census.platform,
+        ledger,
+        grant=GRANT,
+        policy=make_policy(bound=2),
+        actor=census.user,
+        pool=Counting(),
+    )
     grouped = engine.dataset("census").group_by("district")
     grouped.sum("income", lower=0, upper=100_000, epsilon=0.5)
     grouped.count(epsilon=0.5)
@@ -285,8 +312,14 @@ def test_count_sum_and_mean_on_the_same_bounds_read_the_data_once_more(census: C
     assert len(ledger.charges()) == 5 and len(engine.releases) == 5
     assert all(c.status is ChargeStatus.RELEASED for c in ledger.charges())
     # A new engine keeps no exact aggregate of another one.
-    other = QueryEngine(census.platform, new_ledger(), grant=GRANT,
-                        policy=make_policy(bound=2), actor=census.user, pool=Counting())
+    other = QueryEngine(
+        census.platform,
+        new_ledger(),
+        grant=GRANT,
+        policy=make_policy(bound=2),
+        actor=census.user,
+        pool=Counting(),
+    )
     other.dataset("census").group_by("district").count(epsilon=0.5)
     assert len(passes) == 3
 
@@ -313,8 +346,14 @@ def test_a_suspension_refuses_queries_and_freezes_a_release_in_flight(census: Ce
                 set_suspended(True)
             return result
 
-    engine = QueryEngine(census.platform, ledger, grant=GRANT, policy=make_policy(bound=2),
-                         actor=census.user, pool=SuspendWhileComputing())
+    engine = QueryEngine(
+        census.platform,
+        ledger,
+        grant=GRANT,
+        policy=make_policy(bound=2),
+        actor=census.user,
+        pool=SuspendWhileComputing(),
+    )
     handle = engine.dataset("census")
     try:
         with pytest.raises(AccessRefused, match="suspended"):
@@ -333,8 +372,15 @@ def test_a_suspension_refuses_queries_and_freezes_a_release_in_flight(census: Ce
 
 def test_each_charge_names_the_job_and_the_call(census: Census) -> None:
     ledger = new_ledger()
-    engine = QueryEngine(census.platform, ledger, grant=GRANT, policy=make_policy(bound=2),
-                         actor=census.user, pool=RayTaskPool(num_cpus=2), job=7)
+    engine = QueryEngine(
+        census.platform,
+        ledger,
+        grant=GRANT,
+        policy=make_policy(bound=2),
+        actor=census.user,
+        pool=RayTaskPool(num_cpus=2),
+        job=7,
+    )
     data = engine.dataset("census")
     data.count(epsilon=0.1)
     data.group_by("district").mean("income", lower=0, upper=100_000, epsilon=0.2)

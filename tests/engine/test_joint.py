@@ -29,12 +29,18 @@ BOUND = 3
 INCOME = {"column": "income", "lower": 0, "upper": 100_000}
 
 
-def engine_for(census: Census, ledger: InMemoryLedger, *, ray: bool = False,
-               **policy: Any) -> QueryEngine:
+def engine_for(
+    census: Census, ledger: InMemoryLedger, *, ray: bool = False, **policy: Any
+) -> QueryEngine:
     pool = RayTaskPool(num_cpus=2) if ray else LocalTaskPool()
-    return QueryEngine(census.platform, ledger, grant=GRANT,
-                       policy=make_policy(bound=BOUND, **policy), actor=census.user,
-                       pool=pool)
+    return QueryEngine(
+        census.platform,
+        ledger,
+        grant=GRANT,
+        policy=make_policy(bound=BOUND, **policy),
+        actor=census.user,
+        pool=pool,
+    )
 
 
 class Selections:
@@ -77,29 +83,30 @@ def by_key(release: Any, key: str) -> dict[Any, dict[str, Any]]:
 # --- agg ----------------------------------------------------------------------------------
 
 
-def test_agg_equals_the_separate_releases_without_noise(census: Census,
-                                                        noise_free: Selections) -> None:
+def test_agg_equals_the_separate_releases_without_noise(
+    census: Census, noise_free: Selections
+) -> None:
     data = engine_for(census, new_ledger()).dataset("census")
     grouped = data.group_by("district")
-    joint = by_key(grouped.agg(["count", "sum", "mean", "variance"], **INCOME, epsilon=1),
-                   "district")
+    joint = by_key(
+        grouped.agg(["count", "sum", "mean", "variance"], **INCOME, epsilon=1), "district"
+    )
     sums = by_key(grouped.sum("income", lower=0, upper=100_000, epsilon=1), "district")
     means = by_key(grouped.mean("income", lower=0, upper=100_000, epsilon=1), "district")
-    variances = by_key(grouped.variance("income", lower=0, upper=100_000, epsilon=1),
-                       "district")
+    variances = by_key(grouped.variance("income", lower=0, upper=100_000, epsilon=1), "district")
     assert set(joint) == {"North", "South", "East"}  # West is empty: count 0, suppressed
     truth = bounded_rows(census)
     for district, row in joint.items():
-        incomes = [r["income"] for r in truth
-                   if r["district"] == district and r["income"] is not None]
+        incomes = [
+            r["income"] for r in truth if r["district"] == district and r["income"] is not None
+        ]
         assert row["count"] == means[district]["count"] == len(incomes)
         assert row["sum"] == pytest.approx(sums[district]["sum"], rel=1e-12)
         assert row["mean"] == pytest.approx(means[district]["mean"], rel=1e-12)
         assert row["variance"] == pytest.approx(variances[district]["variance"], rel=1e-9)
         assert row["sum"] == pytest.approx(sum(incomes), rel=1e-9)
         assert row["mean"] == pytest.approx(sum(incomes) / len(incomes), rel=1e-9)
-    assert list(next(iter(joint.values()))) == ["district", "count", "sum", "mean",
-                                                "variance"]
+    assert list(next(iter(joint.values()))) == ["district", "count", "sum", "mean", "variance"]
 
     whole = data.agg(["mean", "count"], **INCOME, epsilon=1)
     assert isinstance(whole.value, dict) and list(whole.value) == ["count", "mean"]
@@ -128,8 +135,7 @@ def test_agg_is_charged_its_epsilon_once(census: Census) -> None:
     assert with_variance.report.cost == PrivacyCost.of("0.4")
     counted = data.agg(["count"], epsilon=0.1)
     assert [m.part for m in counted.report.mechanisms] == [Part.COUNT]
-    selected = data.group_by("occupation").agg(["count", "mean"], **INCOME, epsilon=1,
-                                               delta=1e-6)
+    selected = data.group_by("occupation").agg(["count", "mean"], **INCOME, epsilon=1, delta=1e-6)
     assert [m.part for m in selected.report.mechanisms] == [Part.COUNT, Part.SIDES]
     assert selected.report.partition_selection
     assert {r["occupation"] for r in selected.rows()} <= set(COMMON_OCCUPATIONS)
@@ -163,24 +169,30 @@ def test_agg_with_noise_is_close_to_the_truth(census: Census) -> None:
     assert abs(release.value["variance"] - variance) / variance < 0.2
 
 
-@pytest.mark.parametrize(("call", "rule"), [
-    (lambda h: h.agg("mean", **INCOME, epsilon=1), "must be a list"),
-    (lambda h: h.agg([], **INCOME, epsilon=1), "at least one statistic"),
-    (lambda h: h.agg(["mean", SECRET], **INCOME, epsilon=1), "must be one of"),
-    (lambda h: h.agg(["mean", "mean"], **INCOME, epsilon=1), "named once"),
-    (lambda h: h.agg(["sum"], lower=0, upper=1, epsilon=1), "need column="),
-    (lambda h: h.agg(["sum"], column="income", epsilon=1), "explicit lower= and upper="),
-    (lambda h: h.agg(["mean"], column="income", lower=5, upper=5, epsilon=1), "below upper"),
-    (lambda h: h.agg(["count"], lower=0, upper=5, epsilon=1), "apply to sum, mean"),
-    (lambda h: h.agg(["mean"], column="occupation", lower=0, upper=5, epsilon=1),
-     "not numeric"),
-    (lambda h: h.agg(["mean"], column="pid", lower=0, upper=5, epsilon=1), "identifier"),
-    (lambda h: h.agg(["mean"], column="nosuch", lower=0, upper=5, epsilon=1), "no column"),
-    (lambda h: h.agg(["mean"], **INCOME), "needs epsilon"),
-    (lambda h: h.agg(["mean"], **INCOME, epsilon=-1), "epsilon"),
-])
+@pytest.mark.parametrize(
+    ("call", "rule"),
+    [
+        (lambda h: h.agg("mean", **INCOME, epsilon=1), "must be a list"),
+        (lambda h: h.agg([], **INCOME, epsilon=1), "at least one statistic"),
+        (lambda h: h.agg(["mean", SECRET], **INCOME, epsilon=1), "must be one of"),
+        (lambda h: h.agg(["mean", "mean"], **INCOME, epsilon=1), "named once"),
+        (lambda h: h.agg(["sum"], lower=0, upper=1, epsilon=1), "need column="),
+        (lambda h: h.agg(["sum"], column="income", epsilon=1), "explicit lower= and upper="),
+        (lambda h: h.agg(["mean"], column="income", lower=5, upper=5, epsilon=1), "below upper"),
+        (lambda h: h.agg(["count"], lower=0, upper=5, epsilon=1), "apply to sum, mean"),
+        (
+            lambda h: h.agg(["mean"], column="occupation", lower=0, upper=5, epsilon=1),
+            "not numeric",
+        ),
+        (lambda h: h.agg(["mean"], column="pid", lower=0, upper=5, epsilon=1), "identifier"),
+        (lambda h: h.agg(["mean"], column="nosuch", lower=0, upper=5, epsilon=1), "no column"),
+        (lambda h: h.agg(["mean"], **INCOME), "needs epsilon"),
+        (lambda h: h.agg(["mean"], **INCOME, epsilon=-1), "epsilon"),
+    ],
+)
 def test_agg_refusals_name_the_call_and_the_rule_and_charge_nothing(
-        census: Census, call: Any, rule: str) -> None:
+    census: Census, call: Any, rule: str
+) -> None:
     ledger = new_ledger()
     data = engine_for(census, ledger).dataset("census")
     with pytest.raises(InvalidQuery) as refused:
@@ -194,15 +206,17 @@ def test_agg_refusals_name_the_call_and_the_rule_and_charge_nothing(
 # --- count_distinct -----------------------------------------------------------------------
 
 
-def test_count_distinct_counts_distinct_values_without_noise(census: Census,
-                                                             noise_free: Selections) -> None:
+def test_count_distinct_counts_distinct_values_without_noise(
+    census: Census, noise_free: Selections
+) -> None:
     data = engine_for(census, new_ledger(), ray=True).dataset("census")
     truth = bounded_rows(census)
     occupations = data.group_by("district").count_distinct("occupation", epsilon=1)
     rows = by_key(occupations, "district")
     for district, row in rows.items():
-        assert row["count_distinct"] == len({r["occupation"] for r in truth
-                                             if r["district"] == district})
+        assert row["count_distinct"] == len(
+            {r["occupation"] for r in truth if r["district"] == district}
+        )
     assert list(next(iter(rows.values()))) == ["district", "count_distinct"]
     persons = data.count_distinct("pid", epsilon=1)
     assert persons.value == len({r["pid"] for r in census.table.to_pylist()})
@@ -216,10 +230,15 @@ def test_count_distinct_sensitivity_follows_the_bound(census: Census) -> None:
     data = engine_for(census, new_ledger()).dataset("census")
     info = data.info.dictionary.by_name
 
-    def d_in(accounting: Accounting, column: str, keys: tuple[str, ...], of_unit: bool
-             ) -> int:
-        query = Query(Operation.COUNT_DISTINCT, tuple(info[k] for k in keys), Fraction(1),
-                      None, distinct=info[column], distinct_of_unit=of_unit)
+    def d_in(accounting: Accounting, column: str, keys: tuple[str, ...], of_unit: bool) -> int:
+        query = Query(
+            Operation.COUNT_DISTINCT,
+            tuple(info[k] for k in keys),
+            Fraction(1),
+            None,
+            distinct=info[column],
+            distinct_of_unit=of_unit,
+        )
         plan = plan_query(query, make_policy(accounting, bound=BOUND), BOUND, "pid")
         sensitivity: int = plan.parts[Part.COUNT].d_in
         return sensitivity
@@ -231,13 +250,16 @@ def test_count_distinct_sensitivity_follows_the_bound(census: Census) -> None:
     assert d_in(Accounting.ZCDP, "pid", ("district",), True) == 2  # ceil(sqrt(3))
 
 
-@pytest.mark.parametrize(("call", "rule"), [
-    (lambda h: h.count_distinct("nosuch", epsilon=1), "no column"),
-    (lambda h: h.count_distinct(3, epsilon=1), "must be a column name"),
-    (lambda h: h.count_distinct("occupation"), "needs epsilon"),
-    (lambda h: h.group_by("district").count_distinct("district", epsilon=1), "group key"),
-    (lambda h: h.group_by("occupation").count_distinct("age", epsilon=1), "delta"),
-])
+@pytest.mark.parametrize(
+    ("call", "rule"),
+    [
+        (lambda h: h.count_distinct("nosuch", epsilon=1), "no column"),
+        (lambda h: h.count_distinct(3, epsilon=1), "must be a column name"),
+        (lambda h: h.count_distinct("occupation"), "needs epsilon"),
+        (lambda h: h.group_by("district").count_distinct("district", epsilon=1), "group key"),
+        (lambda h: h.group_by("occupation").count_distinct("age", epsilon=1), "delta"),
+    ],
+)
 def test_count_distinct_refusals(census: Census, call: Any, rule: str) -> None:
     ledger = new_ledger()
     data = engine_for(census, ledger).dataset("census")
@@ -250,8 +272,9 @@ def test_count_distinct_refusals(census: Census, call: Any, rule: str) -> None:
 # --- min, max, median -----------------------------------------------------------------------
 
 
-def test_min_max_median_are_the_0_1_and_half_quantiles(census: Census,
-                                                       noise_free: Selections) -> None:
+def test_min_max_median_are_the_0_1_and_half_quantiles(
+    census: Census, noise_free: Selections
+) -> None:
     data = engine_for(census, new_ledger()).dataset("census")
     ages = sorted(r["age"] for r in bounded_rows(census))
     candidates = list(range(0, 101))  # an int64 column over [0, 100]: every integer
@@ -271,8 +294,11 @@ def test_min_max_median_are_the_0_1_and_half_quantiles(census: Census,
     assert float(middle) in tied
     same = data.quantile("age", 0.5, lower=0, upper=100, epsilon=1)
     assert float(same) == float(middle)
-    assert [r.report.operation for r in (low, high, middle)] == \
-        [Operation.MIN, Operation.MAX, Operation.MEDIAN]
+    assert [r.report.operation for r in (low, high, middle)] == [
+        Operation.MIN,
+        Operation.MAX,
+        Operation.MEDIAN,
+    ]
     grouped = data.group_by("district").median("age", lower=0, upper=100, epsilon=1)
     assert all("median" in row for row in grouped.rows())
 
@@ -314,22 +340,30 @@ def test_a_joint_release_reads_the_data_once(census: Census) -> None:
 
 
 def test_agg_and_count_distinct_follow_the_filter_and_derived_keys(
-        census: Census, noise_free: Selections) -> None:
+    census: Census, noise_free: Selections
+) -> None:
     data = engine_for(census, new_ledger()).dataset("census")
     truth = [r for r in bounded_rows(census) if r["age"] >= 40]
     older = data.where(["age", ">=", 40])
-    distinct = by_key(older.group_by("district").count_distinct("occupation", epsilon=1),
-                      "district")
+    distinct = by_key(
+        older.group_by("district").count_distinct("occupation", epsilon=1), "district"
+    )
     for district, row in distinct.items():
-        assert row["count_distinct"] == len({r["occupation"] for r in truth
-                                             if r["district"] == district})
+        assert row["count_distinct"] == len(
+            {r["occupation"] for r in truth if r["district"] == district}
+        )
     banded = older.bin("age", [40, 60, 100], name="band", labels=["40-59", "60+"])
     joint = banded.group_by(["district", "band"]).agg(["count", "mean"], **INCOME, epsilon=1)
     for row in joint.rows():
         low = 40 if row["band"] == "40-59" else 60
         high = 60 if row["band"] == "40-59" else 101
-        incomes = [r["income"] for r in truth if r["district"] == row["district"]
-                   and low <= r["age"] < high and r["income"] is not None]
+        incomes = [
+            r["income"]
+            for r in truth
+            if r["district"] == row["district"]
+            and low <= r["age"] < high
+            and r["income"] is not None
+        ]
         assert row["count"] == len(incomes)
         assert row["mean"] == pytest.approx(sum(incomes) / len(incomes), rel=1e-9)
     steps = [step.step for step in joint.report.transformations]

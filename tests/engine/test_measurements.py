@@ -43,7 +43,8 @@ def assert_variance(samples: list[int], expected: float, kurtosis: float) -> Non
 @pytest.mark.parametrize("accounting", list(Accounting))
 @pytest.mark.parametrize(("sensitivity", "epsilon"), [(1, "0.1"), (3, "0.7"), (2**30 * 5, "1")])
 def test_calibration_charges_the_budget_and_its_map_stays_within_it(
-        accounting: Accounting, sensitivity: int, epsilon: str) -> None:
+    accounting: Accounting, sensitivity: int, epsilon: str
+) -> None:
     budget = budget_of(accounting, Fraction(epsilon))
     calibrated = integer_noise(accounting, sensitivity, budget)
     assert calibrated.cost == PrivacyCost.from_binary(calibrated.measurement.map(sensitivity))
@@ -55,21 +56,25 @@ def test_calibration_charges_the_budget_and_its_map_stays_within_it(
 
 @pytest.mark.parametrize("accounting", list(Accounting))
 def test_a_float_epsilon_is_charged_as_its_decimal_and_the_map_stays_below(
-        accounting: Accounting) -> None:
+    accounting: Accounting,
+) -> None:
     # The float 0.1 a model sends is 1/10 as written; the map, read as the exact binary
     # value of OpenDP's float, must not exceed the share of it each measurement is charged.
     epsilon = parse_epsilon(0.1)
     assert epsilon == Fraction(1, 10)
     budget = budget_of(accounting, epsilon)
-    for calibrated in (integer_noise(accounting, 1, budget),
-                       integer_noise(accounting, 3, budget / 3, vector=False),
-                       noisy_min(accounting, 2, budget),
-                       partition_selection(accounting, 2, budget, parse_delta(1e-6))):
+    for calibrated in (
+        integer_noise(accounting, 1, budget),
+        integer_noise(accounting, 3, budget / 3, vector=False),
+        noisy_min(accounting, 2, budget),
+        partition_selection(accounting, 2, budget, parse_delta(1e-6)),
+    ):
         loss = PrivacyCost.from_binary(*_as_pair(calibrated.measurement.map(calibrated.d_in)))
         assert calibrated.cost == loss <= calibrated.charge
         assert calibrated.charge.loss == budget or calibrated.charge.loss == budget / 3
     assert partition_selection(accounting, 2, budget, parse_delta(1e-6)).charge == PrivacyCost(
-        budget, Fraction(1, 10**6))
+        budget, Fraction(1, 10**6)
+    )
 
 
 def test_a_measurement_whose_map_exceeds_its_charge_cannot_exist() -> None:
@@ -133,8 +138,11 @@ def test_threshold_is_the_smallest_that_meets_delta() -> None:
     calibrated = partition_selection(Accounting.PURE, 3, Fraction(1), Fraction(1, 10**7))
     assert calibrated.threshold is not None
     lower = dp.m.make_laplace_threshold(
-        calibrated.measurement.input_domain, calibrated.measurement.input_metric,
-        scale=calibrated.scale, threshold=calibrated.threshold - 1)
+        calibrated.measurement.input_domain,
+        calibrated.measurement.input_metric,
+        scale=calibrated.scale,
+        threshold=calibrated.threshold - 1,
+    )
     assert Fraction(lower.map((3, 3, 3))[1]) > Fraction(1, 10**7)
 
 

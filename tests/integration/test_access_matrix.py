@@ -43,24 +43,29 @@ class Context:
 
     def fresh_upload(self, role: str = "provider") -> str:
         with self.as_role(role) as provider:
-            return str(provider.post("/v1/uploads", content=parquet_bytes(people_table())
-                                     ).json()["upload_id"])
+            return str(
+                provider.post("/v1/uploads", content=parquet_bytes(people_table())).json()[
+                    "upload_id"
+                ]
+            )
 
     def pending_change(self) -> int:
         with self.as_role("provider") as provider:
             pending = provider.get("/v1/attribute-changes?status=pending&dataset=m_open").json()
             if pending:
                 return int(pending[0]["id"])
-            created = provider.post("/v1/datasets/m_open/attribute-changes",
-                                    json={"to_attribute": "conditional",
-                                          "legal_basis": "matrix test basis"})
+            created = provider.post(
+                "/v1/datasets/m_open/attribute-changes",
+                json={"to_attribute": "conditional", "legal_basis": "matrix test basis"},
+            )
             assert created.status_code == 201, created.text
             return int(created.json()["id"])
 
     def victim_user(self) -> int:
         with self.as_role("admin") as admin:
-            made = admin.post("/v1/users", json={"username": f"victim{next(_counter)}",
-                                                 "role": "user"})
+            made = admin.post(
+                "/v1/users", json={"username": f"victim{next(_counter)}", "role": "user"}
+            )
             return int(made.json()["user"]["id"])
 
     def application(self, *, in_provider_review: bool = False) -> int:
@@ -70,42 +75,68 @@ class Context:
         app_id = int(made.json()["id"])
         if in_provider_review:
             with self.as_role("authority") as authority:
-                assert authority.post(f"/v1/applications/{app_id}/form-review",
-                                      json={"outcome": "pass"}).status_code == 200
+                assert (
+                    authority.post(
+                        f"/v1/applications/{app_id}/form-review", json={"outcome": "pass"}
+                    ).status_code
+                    == 200
+                )
         return app_id
 
     def grant(self, state: str = "pending_acceptance") -> int:
         app_id = self.application(in_provider_review=True)
         with self.as_role("provider") as provider:
-            done = provider.post(f"/v1/applications/{app_id}/decision",
-                                 json={"outcome": "approve", "grant_budget": 1})
+            done = provider.post(
+                f"/v1/applications/{app_id}/decision",
+                json={"outcome": "approve", "grant_budget": 1},
+            )
             assert done.status_code == 200, done.text
         grant_id = int(done.json()["grant_id"])
         if state in ("active", "suspended"):
             with self.as_role("user") as user:
-                assert user.post(f"/v1/grants/{grant_id}/accept",
-                                 json={"agreement_version": "2026.1"}).status_code == 200
+                assert (
+                    user.post(
+                        f"/v1/grants/{grant_id}/accept", json={"agreement_version": "2026.1"}
+                    ).status_code
+                    == 200
+                )
         if state == "suspended":
             with self.as_role("provider") as provider:
-                assert provider.post(f"/v1/grants/{grant_id}/suspend",
-                                     json={"reason": "matrix"}).status_code == 200
+                assert (
+                    provider.post(
+                        f"/v1/grants/{grant_id}/suspend", json={"reason": "matrix"}
+                    ).status_code
+                    == 200
+                )
         return grant_id
 
     def demand(self, state: str = "submitted") -> int:
         with self.as_role("user") as user:
-            made = user.post("/v1/demands", json={
-                "description": "matrix data",
-                "provider_org_id": self.accounts["provider"].organisation_id})
+            made = user.post(
+                "/v1/demands",
+                json={
+                    "description": "matrix data",
+                    "provider_org_id": self.accounts["provider"].organisation_id,
+                },
+            )
             assert made.status_code == 201, made.text
         demand_id = int(made.json()["id"])
         if state in ("provider_review", "agreed"):
             with self.as_role("authority") as authority:
-                assert authority.post(f"/v1/demands/{demand_id}/form-review",
-                                      json={"outcome": "pass"}).status_code == 200
+                assert (
+                    authority.post(
+                        f"/v1/demands/{demand_id}/form-review", json={"outcome": "pass"}
+                    ).status_code
+                    == 200
+                )
         if state == "agreed":
             with self.as_role("provider") as provider:
-                assert provider.post(f"/v1/demands/{demand_id}/answer",
-                                     json={"outcome": "agree"}).status_code == 200
+                assert (
+                    provider.post(
+                        f"/v1/demands/{demand_id}/answer", json={"outcome": "agree"}
+                    ).status_code
+                    == 200
+                )
         return demand_id
 
     def job(self) -> int:
@@ -132,8 +163,10 @@ class Context:
 
     def complaint(self) -> int:
         with self.as_role("user") as user:
-            made = user.post("/v1/complaints", json={
-                "dataset": "m_cond", "kind": "privacy", "description": "matrix"})
+            made = user.post(
+                "/v1/complaints",
+                json={"dataset": "m_cond", "kind": "privacy", "description": "matrix"},
+            )
             assert made.status_code == 201, made.text
         return int(made.json()["id"])
 
@@ -146,8 +179,10 @@ class Context:
 
     def objection(self) -> int:
         with self.as_role("user") as user:
-            made = user.post("/v1/objections", json={
-                "dataset": "m_cond", "kind": "error", "description": "matrix"})
+            made = user.post(
+                "/v1/objections",
+                json={"dataset": "m_cond", "kind": "error", "description": "matrix"},
+            )
             assert made.status_code == 201, made.text
         return int(made.json()["id"])
 
@@ -157,8 +192,9 @@ class Context:
             history = provider.get("/v1/datasets/m_susp/suspensions").json()
             now = bool(history) and history[0]["in_force"]
             if now and not wanted:
-                done = provider.post("/v1/datasets/m_susp/suspension/resolve",
-                                     json={"outcome": "restore"})
+                done = provider.post(
+                    "/v1/datasets/m_susp/suspension/resolve", json={"outcome": "restore"}
+                )
             elif wanted and not now:
                 done = provider.post("/v1/datasets/m_susp/suspend", json={"reason": "matrix"})
             else:
@@ -180,8 +216,10 @@ class Context:
 
     def victim_token(self) -> int:
         with self.as_role("admin") as admin:
-            made = admin.post("/v1/tokens", json={"user_id": self.accounts["user"].id,
-                                                  "name": f"victim{next(_counter)}"})
+            made = admin.post(
+                "/v1/tokens",
+                json={"user_id": self.accounts["user"].id, "name": f"victim{next(_counter)}"},
+            )
             return int(made.json()["info"]["id"])
 
 
@@ -203,11 +241,13 @@ def get(path: str) -> Callable[[Context, str], Request]:
     return lambda _ctx, _role: ("GET", path, {})
 
 
-def post(path: str, body: dict[str, Any] | Callable[[Context], dict[str, Any]]
-         ) -> Callable[[Context, str], Request]:
+def post(
+    path: str, body: dict[str, Any] | Callable[[Context], dict[str, Any]]
+) -> Callable[[Context, str], Request]:
     def build(ctx: Context, _role: str) -> Request:
         payload = body(ctx) if callable(body) else body
         return "POST", path, {"json": payload}
+
     return build
 
 
@@ -219,14 +259,19 @@ def _own_token(ctx: Context, role: str) -> Request:
 
 def _register(ctx: Context, role: str) -> Request:
     uploader = role if role in ("provider", "other_provider") else "provider"
-    body = {**metadata(f"m_new{next(_counter)}"),
-            "source": {"upload_id": ctx.fresh_upload(uploader)}}
+    body = {
+        **metadata(f"m_new{next(_counter)}"),
+        "source": {"upload_id": ctx.fresh_upload(uploader)},
+    }
     return "POST", "/v1/datasets", {"json": body}
 
 
 def _add_version(ctx: Context, _role: str) -> Request:
-    return "POST", "/v1/datasets/m_cond/versions", {
-        "json": {"source": {"upload_id": ctx.fresh_upload()}}}
+    return (
+        "POST",
+        "/v1/datasets/m_cond/versions",
+        {"json": {"source": {"upload_id": ctx.fresh_upload()}}},
+    )
 
 
 def _upload(_ctx: Context, _role: str) -> Request:
@@ -238,8 +283,11 @@ def _discard_upload(ctx: Context, _role: str) -> Request:
 
 
 def _decide(ctx: Context, _role: str) -> Request:
-    return "POST", f"/v1/attribute-changes/{ctx.pending_change()}/decision", {
-        "json": {"approve": False, "note": "matrix"}}
+    return (
+        "POST",
+        f"/v1/attribute-changes/{ctx.pending_change()}/decision",
+        {"json": {"approve": False, "note": "matrix"}},
+    )
 
 
 def _deactivate(ctx: Context, _role: str) -> Request:
@@ -247,8 +295,11 @@ def _deactivate(ctx: Context, _role: str) -> Request:
 
 
 def _eligibility(ctx: Context, _role: str) -> Request:
-    return "POST", f"/v1/users/{ctx.accounts['user'].id}/eligibility", {
-        "json": {"fact": "real_name_verified", "value": "yes"}}
+    return (
+        "POST",
+        f"/v1/users/{ctx.accounts['user'].id}/eligibility",
+        {"json": {"fact": "real_name_verified", "value": "yes"}},
+    )
 
 
 def _other_user(ctx: Context, _role: str) -> Request:
@@ -261,10 +312,18 @@ def _others_token(ctx: Context, _role: str) -> Request:
 
 def application_body() -> dict[str, Any]:
     start = date.today()
-    return {"title": "matrix", "reason": "r", "type": "dataset", "datasets": ["m_cond"],
-            "period_start": start.isoformat(),
-            "period_end": (start + timedelta(days=30)).isoformat(), "results_form": "tables",
-            "scenario": "s", "security_measures": "m", "commitment_signed": True}
+    return {
+        "title": "matrix",
+        "reason": "r",
+        "type": "dataset",
+        "datasets": ["m_cond"],
+        "period_start": start.isoformat(),
+        "period_end": (start + timedelta(days=30)).isoformat(),
+        "results_form": "tables",
+        "scenario": "s",
+        "security_measures": "m",
+        "commitment_signed": True,
+    }
 
 
 def _read_application(ctx: Context, _role: str) -> Request:
@@ -272,28 +331,38 @@ def _read_application(ctx: Context, _role: str) -> Request:
 
 
 def _form_review(ctx: Context, _role: str) -> Request:
-    return "POST", f"/v1/applications/{ctx.application()}/form-review", {
-        "json": {"outcome": "return", "reason": "matrix"}}
+    return (
+        "POST",
+        f"/v1/applications/{ctx.application()}/form-review",
+        {"json": {"outcome": "return", "reason": "matrix"}},
+    )
 
 
 def _decision(ctx: Context, _role: str) -> Request:
-    return "POST", f"/v1/applications/{ctx.application(in_provider_review=True)}/decision", {
-        "json": {"outcome": "refuse", "reason": "matrix", "legal_basis": "matrix basis"}}
+    return (
+        "POST",
+        f"/v1/applications/{ctx.application(in_provider_review=True)}/decision",
+        {"json": {"outcome": "refuse", "reason": "matrix", "legal_basis": "matrix basis"}},
+    )
 
 
-def _on_grant(suffix: str, state: str, method: str = "POST",
-              body: dict[str, Any] | None = None) -> Callable[[Context, str], Request]:
+def _on_grant(
+    suffix: str, state: str, method: str = "POST", body: dict[str, Any] | None = None
+) -> Callable[[Context, str], Request]:
     def build(ctx: Context, _role: str) -> Request:
         kwargs: dict[str, Any] = {} if body is None else {"json": body}
         return method, f"/v1/grants/{ctx.grant(state)}{suffix}", kwargs
+
     return build
 
 
-def _on_demand(suffix: str, state: str, method: str = "POST",
-               body: dict[str, Any] | None = None) -> Callable[[Context, str], Request]:
+def _on_demand(
+    suffix: str, state: str, method: str = "POST", body: dict[str, Any] | None = None
+) -> Callable[[Context, str], Request]:
     def build(ctx: Context, _role: str) -> Request:
         kwargs: dict[str, Any] = {} if body is None else {"json": body}
         return method, f"/v1/demands/{ctx.demand(state)}{suffix}", kwargs
+
     return build
 
 
@@ -320,14 +389,17 @@ def _mock_table(ctx: Context, role: str) -> Request:
 def _on_job(suffix: str, method: str = "POST") -> Callable[[Context, str], Request]:
     def build(ctx: Context, _role: str) -> Request:
         return method, f"/v1/jobs/{ctx.job()}{suffix}", {}
+
     return build
 
 
-def _on_review(suffix: str, method: str = "GET", body: dict[str, Any] | None = None
-               ) -> Callable[[Context, str], Request]:
+def _on_review(
+    suffix: str, method: str = "GET", body: dict[str, Any] | None = None
+) -> Callable[[Context, str], Request]:
     def build(ctx: Context, _role: str) -> Request:
         kwargs: dict[str, Any] = {} if body is None else {"json": body}
         return method, f"/v1/reviews/{ctx.job()}{suffix}", kwargs
+
     return build
 
 
@@ -337,8 +409,11 @@ def _log_decision(ctx: Context, _role: str) -> Request:
     with ctx.as_role("user") as user:
         asked = user.post(f"/v1/jobs/{job_id}/log/release-request")
         assert asked.status_code == 200, asked.text
-    return "POST", f"/v1/reviews/{job_id}/log-decision", {
-        "json": {"outcome": "refuse", "reason": "matrix"}}
+    return (
+        "POST",
+        f"/v1/reviews/{job_id}/log-decision",
+        {"json": {"outcome": "refuse", "reason": "matrix"}},
+    )
 
 
 def _download(ctx: Context, _role: str) -> Request:
@@ -346,13 +421,11 @@ def _download(ctx: Context, _role: str) -> Request:
 
 
 def report_body(grant_id: int) -> dict[str, Any]:
-    return {"grant_id": grant_id, "kind": "usage", "use": "u", "results": "r",
-            "benefits": "b"}
+    return {"grant_id": grant_id, "kind": "usage", "use": "u", "results": "r", "benefits": "b"}
 
 
 def product_body() -> dict[str, Any]:
-    return {"title": "matrix product", "sources": [{"dataset": "m_open"}],
-            "payload": {"n": 1}}
+    return {"title": "matrix product", "sources": [{"dataset": "m_open"}], "payload": {"n": 1}}
 
 
 def _evidence_add(ctx: Context, _role: str) -> Request:
@@ -364,19 +437,23 @@ def _evidence_read(ctx: Context, _role: str) -> Request:
     return "GET", f"/v1/complaints/{complaint_id}/evidence/{evidence_id}", {}
 
 
-def _on_complaint(suffix: str, method: str = "POST", body: dict[str, Any] | None = None
-                  ) -> Callable[[Context, str], Request]:
+def _on_complaint(
+    suffix: str, method: str = "POST", body: dict[str, Any] | None = None
+) -> Callable[[Context, str], Request]:
     def build(ctx: Context, _role: str) -> Request:
         kwargs: dict[str, Any] = {} if body is None else {"json": body}
         return method, f"/v1/complaints/{ctx.complaint()}{suffix}", kwargs
+
     return build
 
 
-def _on_objection(suffix: str, method: str = "POST", body: dict[str, Any] | None = None
-                  ) -> Callable[[Context, str], Request]:
+def _on_objection(
+    suffix: str, method: str = "POST", body: dict[str, Any] | None = None
+) -> Callable[[Context, str], Request]:
     def build(ctx: Context, _role: str) -> Request:
         kwargs: dict[str, Any] = {} if body is None else {"json": body}
         return method, f"/v1/objections/{ctx.objection()}{suffix}", kwargs
+
     return build
 
 
@@ -401,8 +478,12 @@ def _read_report(ctx: Context, _role: str) -> Request:
 def _enforce(step: str, state: str) -> Callable[[Context, str], Request]:
     def build(ctx: Context, _role: str) -> Request:
         ctx.grant(state)
-        return "POST", f"/v1/enforcement/{step}", {
-            "json": {"user_id": ctx.accounts["user"].id, "reason": "matrix"}}
+        return (
+            "POST",
+            f"/v1/enforcement/{step}",
+            {"json": {"user_id": ctx.accounts["user"].id, "reason": "matrix"}},
+        )
+
     return build
 
 
@@ -420,14 +501,17 @@ def _set_dataset_policy(_ctx: Context, _role: str) -> Request:
 
 CASES = (
     Case("health", get("/v1/health"), EVERYONE, anonymous_allowed=True),
-    Case("create organisation",
-         post("/v1/organisations", lambda _c: {"name": f"Org {next(_counter)}",
-                                               "kind": "user"}),
-         frozenset({"admin"})),
+    Case(
+        "create organisation",
+        post("/v1/organisations", lambda _c: {"name": f"Org {next(_counter)}", "kind": "user"}),
+        frozenset({"admin"}),
+    ),
     Case("list organisations", get("/v1/organisations"), EVERYONE),
-    Case("create user",
-         post("/v1/users", lambda _c: {"username": f"made{next(_counter)}", "role": "user"}),
-         frozenset({"admin"})),
+    Case(
+        "create user",
+        post("/v1/users", lambda _c: {"username": f"made{next(_counter)}", "role": "user"}),
+        frozenset({"admin"}),
+    ),
     Case("list users", get("/v1/users"), OVERSIGHT),
     Case("me", get("/v1/users/me"), EVERYONE),
     Case("another user", _other_user, OVERSIGHT | {"user"}, hidden_status=404),
@@ -436,112 +520,197 @@ CASES = (
     Case("create own token", post("/v1/tokens", {"name": "mine"}), EVERYONE),
     Case("list own tokens", get("/v1/tokens"), EVERYONE),
     Case("revoke own token", _own_token, EVERYONE),
-    Case("revoke another's token", _others_token, frozenset({"admin", "user"}),
-         hidden_status=404),
+    Case("revoke another's token", _others_token, frozenset({"admin", "user"}), hidden_status=404),
     Case("upload", _upload, frozenset({"provider", "other_provider"})),
-    Case("discard upload", _discard_upload, frozenset({"provider"}),
-         overrides={"other_provider": 404}),
+    Case(
+        "discard upload",
+        _discard_upload,
+        frozenset({"provider"}),
+        overrides={"other_provider": 404},
+    ),
     Case("register dataset", _register, frozenset({"provider", "other_provider"})),
     Case("catalog", get("/v1/datasets"), EVERYONE),
     Case("entry", get("/v1/datasets/m_cond"), EVERYONE),
-    Case("add version", _add_version, frozenset({"provider"}),
-         overrides={"other_provider": 403}),
+    Case("add version", _add_version, frozenset({"provider"}), overrides={"other_provider": 403}),
     Case("versions", get("/v1/datasets/m_cond/versions"), EVERYONE),
     Case("quality", get("/v1/datasets/m_cond/quality"), EVERYONE),
     Case("preview conditional", get("/v1/datasets/m_cond/preview"), EVERYONE),
     Case("rows of conditional", get("/v1/datasets/m_cond/rows"), frozenset()),
     Case("download conditional", get("/v1/datasets/m_cond/download"), frozenset()),
-    Case("download conditional csv", get("/v1/datasets/m_cond/download?format=csv"),
-         frozenset()),
+    Case("download conditional csv", get("/v1/datasets/m_cond/download?format=csv"), frozenset()),
     Case("rows of unconditional", get("/v1/datasets/m_open/rows"), EVERYONE),
     Case("download unconditional", get("/v1/datasets/m_open/download"), EVERYONE),
     Case("integrity check", get("/v1/datasets/m_cond/integrity"), OVERSIGHT | {"provider"}),
-    Case("record desensitisation",
-         post("/v1/datasets/m_cond/desensitisations", {"method": "masking"}),
-         frozenset({"provider"})),
-    Case("request attribute change",
-         post("/v1/datasets/m_cond/attribute-changes",
-              {"to_attribute": "unconditional", "reason": "matrix"}),
-         frozenset({"provider"})),
-    Case("list attribute changes", get("/v1/attribute-changes"),
-         OVERSIGHT | {"provider", "other_provider"}),
+    Case(
+        "record desensitisation",
+        post("/v1/datasets/m_cond/desensitisations", {"method": "masking"}),
+        frozenset({"provider"}),
+    ),
+    Case(
+        "request attribute change",
+        post(
+            "/v1/datasets/m_cond/attribute-changes",
+            {"to_attribute": "unconditional", "reason": "matrix"},
+        ),
+        frozenset({"provider"}),
+    ),
+    Case(
+        "list attribute changes",
+        get("/v1/attribute-changes"),
+        OVERSIGHT | {"provider", "other_provider"},
+    ),
     Case("decide attribute change", _decide, frozenset({"authority"})),
     Case("read floor", get("/v1/policies/floor"), EVERYONE),
     Case("set floor", _set_floor, frozenset({"authority"})),
     Case("read dataset policy", get("/v1/datasets/m_cond/policy"), EVERYONE),
     Case("set dataset policy", _set_dataset_policy, frozenset({"provider"})),
-    Case("read budget", get("/v1/budgets/m_cond"),
-         OVERSIGHT | {"provider"}),
-    Case("submit application", post("/v1/applications", lambda _c: application_body()),
-         frozenset({"user"})),
+    Case("read budget", get("/v1/budgets/m_cond"), OVERSIGHT | {"provider"}),
+    Case(
+        "submit application",
+        post("/v1/applications", lambda _c: application_body()),
+        frozenset({"user"}),
+    ),
     Case("list applications", get("/v1/applications"), EVERYONE),
-    Case("read application", _read_application, OVERSIGHT | {"user", "provider"},
-         hidden_status=404),
+    Case(
+        "read application", _read_application, OVERSIGHT | {"user", "provider"}, hidden_status=404
+    ),
     Case("application form review", _form_review, frozenset({"authority"})),
     Case("application decision", _decision, frozenset({"provider"})),
     Case("list grants", get("/v1/grants"), EVERYONE),
-    Case("read grant", _on_grant("", "pending_acceptance", "GET"),
-         OVERSIGHT | {"user", "provider"}, hidden_status=404),
-    Case("grant agreement", _on_grant("/agreement", "pending_acceptance", "GET"),
-         OVERSIGHT | {"user", "provider"}, hidden_status=404),
-    Case("grant budget", _on_grant("/budget", "active", "GET"),
-         OVERSIGHT | {"user", "provider"}, hidden_status=404),
-    Case("accept grant", _on_grant("/accept", "pending_acceptance",
-                                   body={"agreement_version": "2026.1"}),
-         frozenset({"user"})),
-    Case("suspend grant", _on_grant("/suspend", "active", body={"reason": "matrix"}),
-         frozenset({"provider"}), overrides={"other_provider": 404}),
-    Case("resume grant", _on_grant("/resume", "suspended", body={}),
-         frozenset({"provider"}), overrides={"other_provider": 404}),
-    Case("revoke grant", _on_grant("/revoke", "active", body={"reason": "matrix"}),
-         frozenset({"provider"}), overrides={"other_provider": 404}),
+    Case(
+        "read grant",
+        _on_grant("", "pending_acceptance", "GET"),
+        OVERSIGHT | {"user", "provider"},
+        hidden_status=404,
+    ),
+    Case(
+        "grant agreement",
+        _on_grant("/agreement", "pending_acceptance", "GET"),
+        OVERSIGHT | {"user", "provider"},
+        hidden_status=404,
+    ),
+    Case(
+        "grant budget",
+        _on_grant("/budget", "active", "GET"),
+        OVERSIGHT | {"user", "provider"},
+        hidden_status=404,
+    ),
+    Case(
+        "accept grant",
+        _on_grant("/accept", "pending_acceptance", body={"agreement_version": "2026.1"}),
+        frozenset({"user"}),
+    ),
+    Case(
+        "suspend grant",
+        _on_grant("/suspend", "active", body={"reason": "matrix"}),
+        frozenset({"provider"}),
+        overrides={"other_provider": 404},
+    ),
+    Case(
+        "resume grant",
+        _on_grant("/resume", "suspended", body={}),
+        frozenset({"provider"}),
+        overrides={"other_provider": 404},
+    ),
+    Case(
+        "revoke grant",
+        _on_grant("/revoke", "active", body={"reason": "matrix"}),
+        frozenset({"provider"}),
+        overrides={"other_provider": 404},
+    ),
     Case("submit demand", post("/v1/demands", {"description": "matrix"}), frozenset({"user"})),
     Case("list demands", get("/v1/demands"), EVERYONE),
-    Case("read demand", _on_demand("", "submitted", "GET"), OVERSIGHT | {"user", "provider"},
-         hidden_status=404),
-    Case("demand form review", _on_demand("/form-review", "submitted",
-                                          body={"outcome": "pass"}),
-         frozenset({"authority"})),
-    Case("demand answer", _on_demand("/answer", "provider_review",
-                                     body={"outcome": "refuse", "reason": "matrix"}),
-         frozenset({"provider"})),
-    Case("demand opened", _on_demand("/opened", "agreed", body={"dataset": "m_open"}),
-         frozenset({"provider"})),
+    Case(
+        "read demand",
+        _on_demand("", "submitted", "GET"),
+        OVERSIGHT | {"user", "provider"},
+        hidden_status=404,
+    ),
+    Case(
+        "demand form review",
+        _on_demand("/form-review", "submitted", body={"outcome": "pass"}),
+        frozenset({"authority"}),
+    ),
+    Case(
+        "demand answer",
+        _on_demand("/answer", "provider_review", body={"outcome": "refuse", "reason": "matrix"}),
+        frozenset({"provider"}),
+    ),
+    Case(
+        "demand opened",
+        _on_demand("/opened", "agreed", body={"dataset": "m_open"}),
+        frozenset({"provider"}),
+    ),
     Case("overdue deadlines", get("/v1/deadlines/overdue"), OVERSIGHT),
-    Case("file complaint", post("/v1/complaints", {"dataset": "m_cond", "kind": "privacy",
-                                                   "description": "matrix"}), EVERYONE),
+    Case(
+        "file complaint",
+        post("/v1/complaints", {"dataset": "m_cond", "kind": "privacy", "description": "matrix"}),
+        EVERYONE,
+    ),
     Case("list complaints", get("/v1/complaints"), EVERYONE),
-    Case("read complaint", _on_complaint("", "GET"), OVERSIGHT | {"user", "provider"},
-         hidden_status=404),
-    Case("add evidence", _evidence_add, frozenset({"user"}), hidden_status=404,
-         overrides=dict.fromkeys(("provider", "admin", "authority", "auditor"), 403)),
-    Case("read evidence", _evidence_read, OVERSIGHT | {"user", "provider"},
-         hidden_status=404),
-    Case("answer complaint", _on_complaint("/answer", body={"outcome": "restore",
-                                                             "answer": "matrix"}),
-         frozenset({"provider"}), overrides={"other_provider": 404}),
+    Case(
+        "read complaint",
+        _on_complaint("", "GET"),
+        OVERSIGHT | {"user", "provider"},
+        hidden_status=404,
+    ),
+    Case(
+        "add evidence",
+        _evidence_add,
+        frozenset({"user"}),
+        hidden_status=404,
+        overrides=dict.fromkeys(("provider", "admin", "authority", "auditor"), 403),
+    ),
+    Case("read evidence", _evidence_read, OVERSIGHT | {"user", "provider"}, hidden_status=404),
+    Case(
+        "answer complaint",
+        _on_complaint("/answer", body={"outcome": "restore", "answer": "matrix"}),
+        frozenset({"provider"}),
+        overrides={"other_provider": 404},
+    ),
     Case("suspend dataset", _suspend, frozenset({"provider"})),
     Case("resolve suspension", _resolve, frozenset({"provider"})),
     Case("suspension history", get("/v1/datasets/m_susp/suspensions"), EVERYONE),
     Case("leak trace", get("/v1/datasets/m_cond/trace"), OVERSIGHT | {"provider"}),
-    Case("file objection", post("/v1/objections", {"dataset": "m_cond", "kind": "omission",
-                                                   "description": "matrix"}), EVERYONE),
+    Case(
+        "file objection",
+        post("/v1/objections", {"dataset": "m_cond", "kind": "omission", "description": "matrix"}),
+        EVERYONE,
+    ),
     Case("list objections", get("/v1/objections"), EVERYONE),
-    Case("read objection", _on_objection("", "GET"), OVERSIGHT | {"user", "provider"},
-         hidden_status=404),
-    Case("answer objection", _on_objection("/answer", body={"outcome": "rejected",
-                                                             "answer": "matrix"}),
-         frozenset({"provider"}), overrides={"other_provider": 404}),
+    Case(
+        "read objection",
+        _on_objection("", "GET"),
+        OVERSIGHT | {"user", "provider"},
+        hidden_status=404,
+    ),
+    Case(
+        "answer objection",
+        _on_objection("/answer", body={"outcome": "rejected", "answer": "matrix"}),
+        frozenset({"provider"}),
+        overrides={"other_provider": 404},
+    ),
     Case("file report", _file_report, frozenset({"user"})),
     Case("list reports", get("/v1/usage-reports"), EVERYONE),
     Case("reports due", get("/v1/usage-reports/due"), EVERYONE),
     Case("read report", _read_report, OVERSIGHT | {"user", "provider"}, hidden_status=404),
-    Case("rectification", _enforce("rectification", "active"), frozenset({"provider"}),
-         overrides={"other_provider": 404}),
-    Case("termination", _enforce("termination", "suspended"), frozenset({"provider"}),
-         overrides={"other_provider": 404}),
-    Case("publish data product", post("/v1/data-products", lambda _c: product_body()),
-         frozenset({"user"})),
+    Case(
+        "rectification",
+        _enforce("rectification", "active"),
+        frozenset({"provider"}),
+        overrides={"other_provider": 404},
+    ),
+    Case(
+        "termination",
+        _enforce("termination", "suspended"),
+        frozenset({"provider"}),
+        overrides={"other_provider": 404},
+    ),
+    Case(
+        "publish data product",
+        post("/v1/data-products", lambda _c: product_body()),
+        frozenset({"user"}),
+    ),
     Case("list data products", get("/v1/data-products"), EVERYONE),
     Case("read data product", _read_product, EVERYONE),
     Case("stats", get("/v1/stats"), EVERYONE),
@@ -551,23 +720,46 @@ CASES = (
     Case("list jobs", get("/v1/jobs"), EVERYONE),
     Case("read job", _on_job("", "GET"), JOB_VIEWERS, hidden_status=404),
     Case("job log", _on_job("/log", "GET"), JOB_VIEWERS, hidden_status=404),
-    Case("cancel job", _on_job("/cancel"), frozenset({"user", "admin"}), hidden_status=404,
-         overrides={"provider": 403, "reviewer": 403, "authority": 403, "auditor": 403}),
-    Case("request log review", _on_job("/log/release-request"), frozenset({"user"}),
-         hidden_status=404, overrides={"provider": 403, "reviewer": 403, "admin": 403,
-                                       "authority": 403, "auditor": 403}),
+    Case(
+        "cancel job",
+        _on_job("/cancel"),
+        frozenset({"user", "admin"}),
+        hidden_status=404,
+        overrides={"provider": 403, "reviewer": 403, "authority": 403, "auditor": 403},
+    ),
+    Case(
+        "request log review",
+        _on_job("/log/release-request"),
+        frozenset({"user"}),
+        hidden_status=404,
+        overrides={
+            "provider": 403,
+            "reviewer": 403,
+            "admin": 403,
+            "authority": 403,
+            "auditor": 403,
+        },
+    ),
     Case("review queue", get("/v1/reviews"), EVERYONE - {"user"}),
     Case("log review queue", get("/v1/reviews/logs"), EVERYONE - {"user"}),
-    Case("read review", _on_review(""), OVERSIGHT | {"provider", "reviewer"},
-         hidden_status=404),
-    Case("review decision", _on_review("/decision", "POST", {"outcome": "reject",
-                                                            "reason": "matrix"}),
-         frozenset({"provider", "reviewer"}), hidden_status=404,
-         overrides={"admin": 403, "authority": 403, "auditor": 403}),
-    Case("log decision", _log_decision, frozenset({"provider", "reviewer"}),
-         hidden_status=404, overrides={"admin": 403, "authority": 403, "auditor": 403}),
-    Case("download result", _download, frozenset({"user", "provider", "reviewer"}),
-         hidden_status=404),
+    Case("read review", _on_review(""), OVERSIGHT | {"provider", "reviewer"}, hidden_status=404),
+    Case(
+        "review decision",
+        _on_review("/decision", "POST", {"outcome": "reject", "reason": "matrix"}),
+        frozenset({"provider", "reviewer"}),
+        hidden_status=404,
+        overrides={"admin": 403, "authority": 403, "auditor": 403},
+    ),
+    Case(
+        "log decision",
+        _log_decision,
+        frozenset({"provider", "reviewer"}),
+        hidden_status=404,
+        overrides={"admin": 403, "authority": 403, "auditor": 403},
+    ),
+    Case(
+        "download result", _download, frozenset({"user", "provider", "reviewer"}), hidden_status=404
+    ),
     Case("list algorithms", get("/v1/algorithms"), EVERYONE),
     Case("read algorithm", get("/v1/algorithms/count_rows"), EVERYONE),
     Case("audit read", get("/v1/audit"), frozenset({"admin", "auditor"})),
@@ -578,11 +770,11 @@ CASES = (
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory, ray_address: str
-                ) -> Iterator[LiveServer]:
+def live_server(tmp_path_factory: pytest.TempPathFactory, ray_address: str) -> Iterator[LiveServer]:
     """The matrix server joins the session's Ray head: its job cases run real jobs."""
-    server = start_server(tmp_path_factory.mktemp("matrix") / "var",
-                          {"SANDBOX_RAY_ADDRESS": ray_address, **RAY_ENV})
+    server = start_server(
+        tmp_path_factory.mktemp("matrix") / "var", {"SANDBOX_RAY_ADDRESS": ray_address, **RAY_ENV}
+    )
     yield server
     stop_server(server)
 
@@ -592,14 +784,23 @@ def ctx(live_server: LiveServer, accounts: Accounts) -> Context:
     context = Context(live_server, accounts)
     with context.as_role("authority") as authority:
         for fact, value in (("real_name_verified", "yes"), ("credit_standing", "good")):
-            assert authority.post(f"/v1/users/{accounts['user'].id}/eligibility",
-                                  json={"fact": fact, "value": value}).status_code == 200
+            assert (
+                authority.post(
+                    f"/v1/users/{accounts['user'].id}/eligibility",
+                    json={"fact": fact, "value": value},
+                ).status_code
+                == 200
+            )
     with context.as_role("provider") as provider:
-        for name, attribute, content in (("m_cond", "conditional", people_table()),
-                                         ("m_open", "unconditional", people_table(20)),
-                                         ("m_susp", "unconditional", people_table(5))):
-            assert register(provider, parquet_bytes(content),
-                            metadata(name, attribute)).status_code == 201
+        for name, attribute, content in (
+            ("m_cond", "conditional", people_table()),
+            ("m_open", "unconditional", people_table(20)),
+            ("m_susp", "unconditional", people_table(5)),
+        ):
+            assert (
+                register(provider, parquet_bytes(content), metadata(name, attribute)).status_code
+                == 201
+            )
     return context
 
 
@@ -624,8 +825,12 @@ def test_access(ctx: Context, case: Case, role: str | None) -> None:
         assert 200 <= response.status_code < 300, (case.name, role, response.text)
     else:
         assert response.status_code in expected, (case.name, role, response.text)
-        assert response.json()["error"] in ("forbidden", "access_refused", "not_found",
-                                            "unauthenticated")
+        assert response.json()["error"] in (
+            "forbidden",
+            "access_refused",
+            "not_found",
+            "unauthenticated",
+        )
 
 
 def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
@@ -633,42 +838,88 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
     spec = httpx.get(f"{live_server.url}/v1/openapi.json").json()
     routes = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
     covered_paths = {
-        "/v1/health", "/v1/organisations", "/v1/users", "/v1/users/me", "/v1/users/{user_id}",
-        "/v1/users/{user_id}/eligibility", "/v1/users/{user_id}/deactivate", "/v1/tokens",
-        "/v1/tokens/{token_id}", "/v1/uploads", "/v1/uploads/{upload_id}", "/v1/datasets",
-        "/v1/datasets/{name}", "/v1/datasets/{name}/versions", "/v1/datasets/{name}/quality",
-        "/v1/datasets/{name}/preview", "/v1/datasets/{name}/rows",
-        "/v1/datasets/{name}/download", "/v1/datasets/{name}/integrity",
+        "/v1/health",
+        "/v1/organisations",
+        "/v1/users",
+        "/v1/users/me",
+        "/v1/users/{user_id}",
+        "/v1/users/{user_id}/eligibility",
+        "/v1/users/{user_id}/deactivate",
+        "/v1/tokens",
+        "/v1/tokens/{token_id}",
+        "/v1/uploads",
+        "/v1/uploads/{upload_id}",
+        "/v1/datasets",
+        "/v1/datasets/{name}",
+        "/v1/datasets/{name}/versions",
+        "/v1/datasets/{name}/quality",
+        "/v1/datasets/{name}/preview",
+        "/v1/datasets/{name}/rows",
+        "/v1/datasets/{name}/download",
+        "/v1/datasets/{name}/integrity",
         "/v1/datasets/{name}/desensitisations",
-        "/v1/datasets/{name}/attribute-changes", "/v1/attribute-changes",
-        "/v1/attribute-changes/{change_id}/decision", "/v1/audit", "/v1/audit/export",
-        "/v1/audit/verify", "/v1/audit/checkpoints", "/v1/policies/floor",
+        "/v1/datasets/{name}/attribute-changes",
+        "/v1/attribute-changes",
+        "/v1/attribute-changes/{change_id}/decision",
+        "/v1/audit",
+        "/v1/audit/export",
+        "/v1/audit/verify",
+        "/v1/audit/checkpoints",
+        "/v1/policies/floor",
         "/v1/datasets/{name}/policy",
-        "/v1/budgets/{name}", "/v1/applications", "/v1/applications/{application_id}",
+        "/v1/budgets/{name}",
+        "/v1/applications",
+        "/v1/applications/{application_id}",
         "/v1/applications/{application_id}/form-review",
-        "/v1/applications/{application_id}/decision", "/v1/grants", "/v1/grants/{grant_id}",
-        "/v1/grants/{grant_id}/agreement", "/v1/grants/{grant_id}/budget",
+        "/v1/applications/{application_id}/decision",
+        "/v1/grants",
+        "/v1/grants/{grant_id}",
+        "/v1/grants/{grant_id}/agreement",
+        "/v1/grants/{grant_id}/budget",
         "/v1/grants/{grant_id}/accept",
-        "/v1/grants/{grant_id}/suspend", "/v1/grants/{grant_id}/resume",
-        "/v1/grants/{grant_id}/revoke", "/v1/demands", "/v1/demands/{demand_id}",
-        "/v1/demands/{demand_id}/form-review", "/v1/demands/{demand_id}/answer",
-        "/v1/demands/{demand_id}/opened", "/v1/deadlines/overdue",
-        "/v1/complaints", "/v1/complaints/{complaint_id}",
+        "/v1/grants/{grant_id}/suspend",
+        "/v1/grants/{grant_id}/resume",
+        "/v1/grants/{grant_id}/revoke",
+        "/v1/demands",
+        "/v1/demands/{demand_id}",
+        "/v1/demands/{demand_id}/form-review",
+        "/v1/demands/{demand_id}/answer",
+        "/v1/demands/{demand_id}/opened",
+        "/v1/deadlines/overdue",
+        "/v1/complaints",
+        "/v1/complaints/{complaint_id}",
         "/v1/complaints/{complaint_id}/evidence",
         "/v1/complaints/{complaint_id}/evidence/{evidence_id}",
-        "/v1/complaints/{complaint_id}/answer", "/v1/datasets/{name}/suspend",
-        "/v1/datasets/{name}/suspension/resolve", "/v1/datasets/{name}/suspensions",
-        "/v1/datasets/{name}/trace", "/v1/objections", "/v1/objections/{objection_id}",
-        "/v1/objections/{objection_id}/answer", "/v1/usage-reports", "/v1/usage-reports/due",
-        "/v1/usage-reports/{report_id}", "/v1/enforcement/rectification",
-        "/v1/enforcement/termination", "/v1/data-products", "/v1/data-products/{product_id}",
-        "/v1/stats", "/v1/jobs", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/log",
-        "/v1/jobs/{job_id}/cancel", "/v1/jobs/{job_id}/log/release-request",
-        "/v1/jobs/dry-run", "/v1/datasets/{name}/mock",
+        "/v1/complaints/{complaint_id}/answer",
+        "/v1/datasets/{name}/suspend",
+        "/v1/datasets/{name}/suspension/resolve",
+        "/v1/datasets/{name}/suspensions",
+        "/v1/datasets/{name}/trace",
+        "/v1/objections",
+        "/v1/objections/{objection_id}",
+        "/v1/objections/{objection_id}/answer",
+        "/v1/usage-reports",
+        "/v1/usage-reports/due",
+        "/v1/usage-reports/{report_id}",
+        "/v1/enforcement/rectification",
+        "/v1/enforcement/termination",
+        "/v1/data-products",
+        "/v1/data-products/{product_id}",
+        "/v1/stats",
+        "/v1/jobs",
+        "/v1/jobs/{job_id}",
+        "/v1/jobs/{job_id}/log",
+        "/v1/jobs/{job_id}/cancel",
+        "/v1/jobs/{job_id}/log/release-request",
+        "/v1/jobs/dry-run",
+        "/v1/datasets/{name}/mock",
         "/v1/algorithms",
         "/v1/algorithms/{name}",
-        "/v1/reviews", "/v1/reviews/logs", "/v1/reviews/{job_id}",
-        "/v1/reviews/{job_id}/decision", "/v1/reviews/{job_id}/log-decision",
+        "/v1/reviews",
+        "/v1/reviews/logs",
+        "/v1/reviews/{job_id}",
+        "/v1/reviews/{job_id}/decision",
+        "/v1/reviews/{job_id}/log-decision",
         "/v1/results/{job_id}",
     }
     assert {p for _m, p in routes} == covered_paths

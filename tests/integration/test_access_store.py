@@ -38,33 +38,44 @@ FILED = datetime(2026, 2, 12, 2, 0, tzinfo=UTC)
 @pytest.fixture
 def people(session_factory: Factory) -> dict[str, Actor]:
     with transaction(session_factory) as s:
-        health = service.create_organisation(s, SYSTEM, name="Health",
-                                             kind=OrganisationKind.PROVIDER)
+        health = service.create_organisation(
+            s, SYSTEM, name="Health", kind=OrganisationKind.PROVIDER
+        )
         made = {
-            "provider": service.create_user(s, SYSTEM, username="prov", role=Role.PROVIDER,
-                                            organisation_id=health.id),
-            "authority": service.create_user(s, SYSTEM, username="auth",
-                                             role=Role.AUTHORITY),
+            "provider": service.create_user(
+                s, SYSTEM, username="prov", role=Role.PROVIDER, organisation_id=health.id
+            ),
+            "authority": service.create_user(s, SYSTEM, username="auth", role=Role.AUTHORITY),
             "user": service.create_user(s, SYSTEM, username="analyst", role=Role.USER),
         }
         actors = {name: actor_of(user) for name, user in made.items()}
-        for fact, value in ((EligibilityFact.REAL_NAME_VERIFIED, "yes"),
-                            (EligibilityFact.CREDIT_STANDING, "good")):
-            service.set_eligibility(s, actors["authority"], made["user"].id, fact=fact,
-                                    value=value)
+        for fact, value in (
+            (EligibilityFact.REAL_NAME_VERIFIED, "yes"),
+            (EligibilityFact.CREDIT_STANDING, "good"),
+        ):
+            service.set_eligibility(s, actors["authority"], made["user"].id, fact=fact, value=value)
         add_catalog_rows(s, health.id, made["provider"].id, FILED)
     return actors
 
 
 def draft() -> ApplicationDraft:
     return ApplicationDraft(
-        title="Income", reason="research", kind="interface", datasets=("census",),
-        period_start=date(2026, 3, 1), period_end=date(2026, 6, 30), results_form="tables",
-        scenario="evaluation", security_measures="controls", commitment_signed=True)
+        title="Income",
+        reason="research",
+        kind="interface",
+        datasets=("census",),
+        period_start=date(2026, 3, 1),
+        period_end=date(2026, 6, 30),
+        results_form="tables",
+        scenario="evaluation",
+        security_measures="controls",
+        commitment_signed=True,
+    )
 
 
 def test_an_application_to_an_active_grant_with_deadlines_and_the_ledger(
-        session_factory: Factory, people: dict[str, Actor]) -> None:
+    session_factory: Factory, people: dict[str, Actor]
+) -> None:
     with transaction(session_factory) as s:
         made = applications.submit_application(s, people["user"], CALENDAR, draft(), now=FILED)
     form = made.stages[0]
@@ -77,21 +88,37 @@ def test_an_application_to_an_active_grant_with_deadlines_and_the_ledger(
         assert [(i.stage.subject_id, i.title) for i in overdue] == [(made.id, "Income")]
         assert overdue[0].stage.time_left is not None
         assert overdue[0].stage.time_left.describe() == "overdue by 1 working day"
-        passed = applications.form_review(s, people["authority"], CALENDAR, made.id,
-                                          passed=True, now=review_at)
+        passed = applications.form_review(
+            s, people["authority"], CALENDAR, made.id, passed=True, now=review_at
+        )
     assert passed.stages[0].met_deadline is False
     # 10 working days from Friday Feb 27; Saturday Feb 28 is a make-up working day.
     assert passed.stages[1].due_on == date(2026, 3, 12)
     with transaction(session_factory) as s:
         assert list_overdue(s, people["authority"], CALENDAR, now=review_at) == []
         decided = applications.decide(
-            s, people["provider"], CALENDAR, made.id, approve=True, now=review_at,
-            scope=grants.Scope(grant_budget={"loss": "0.75", "delta": "1e-6"},
-                               policy="row_count: {min_count: 30}\n"))
+            s,
+            people["provider"],
+            CALENDAR,
+            made.id,
+            approve=True,
+            now=review_at,
+            scope=grants.Scope(
+                grant_budget={"loss": "0.75", "delta": "1e-6"},
+                policy="row_count: {min_count: 30}\n",
+            ),
+        )
     assert decided.grant_id is not None
     with transaction(session_factory) as s:
-        active = grants.accept(s, people["user"], AGREEMENT, decided.grant_id,
-                               version="test-1", sha256=AGREEMENT.sha256, now=review_at)
+        active = grants.accept(
+            s,
+            people["user"],
+            AGREEMENT,
+            decided.grant_id,
+            version="test-1",
+            sha256=AGREEMENT.sha256,
+            now=review_at,
+        )
         assert active.status is GrantStatus.ACTIVE
         account = ledger.account(s, dataset="census", grant=active.ref)
         assert account.limit.loss == Fraction(3, 4)
@@ -106,30 +133,49 @@ def test_an_application_to_an_active_grant_with_deadlines_and_the_ledger(
         end = CALENDAR.end_of_day(date(2026, 6, 30))
         with pytest.raises(NoActiveGrant, match="expired"):
             grants.active_grant_for(s, user_id, "census", "dp", end)
-        assert grants.get_grant(s, people["user"], active.id,
-                                now=end).status is GrantStatus.EXPIRED
+        assert grants.get_grant(s, people["user"], active.id, now=end).status is GrantStatus.EXPIRED
         with pytest.raises(Conflict, match="expired"):
-            grants.change_status(s, people["provider"], active.id, "suspend", reason="x",
-                                 now=end)
+            grants.change_status(s, people["provider"], active.id, "suspend", reason="x", now=end)
     with transaction(session_factory) as s:
         actions = [e.action for e in audit.iter_entries(s, AuditQuery())]
-    for action in ("application.submit", "application.form_review", "grant.create",
-                   "application.decide", "grant.accept", "budget.account.open"):
+    for action in (
+        "application.submit",
+        "application.form_review",
+        "grant.create",
+        "application.decide",
+        "grant.accept",
+        "budget.account.open",
+    ):
         assert action in actions
 
 
-def test_a_request_for_unopened_data_records_every_stage(session_factory: Factory,
-                                                         people: dict[str, Actor]) -> None:
+def test_a_request_for_unopened_data_records_every_stage(
+    session_factory: Factory, people: dict[str, Actor]
+) -> None:
     with transaction(session_factory) as s:
-        made = demands.submit_demand(s, people["user"], CALENDAR, description="full registry",
-                                     dataset_name="registry", now=FILED)
+        made = demands.submit_demand(
+            s,
+            people["user"],
+            CALENDAR,
+            description="full registry",
+            dataset_name="registry",
+            now=FILED,
+        )
         assert made.provider_org == "Health"
-        passed = demands.form_review(s, people["authority"], CALENDAR, made.id, passed=True,
-                                     now=FILED + timedelta(days=1))
-        agreed = demands.answer(s, people["provider"], CALENDAR, made.id, agree=True,
-                                now=FILED + timedelta(days=2))
-        opened = demands.mark_opened(s, people["provider"], CALENDAR, made.id,
-                                     dataset="stops", now=FILED + timedelta(days=20))
+        passed = demands.form_review(
+            s, people["authority"], CALENDAR, made.id, passed=True, now=FILED + timedelta(days=1)
+        )
+        agreed = demands.answer(
+            s, people["provider"], CALENDAR, made.id, agree=True, now=FILED + timedelta(days=2)
+        )
+        opened = demands.mark_opened(
+            s,
+            people["provider"],
+            CALENDAR,
+            made.id,
+            dataset="stops",
+            now=FILED + timedelta(days=20),
+        )
     assert passed.stages[1].kind is StageKind.PROVIDER_REVIEW
     # Opening: 20 working days from Sat Feb 14 (a make-up working day, not counted).
     assert agreed.stages[2].due_on == CALENDAR.add_working_days(date(2026, 2, 14), 20)

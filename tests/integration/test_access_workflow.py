@@ -34,12 +34,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 def application(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "title": "Income by district", "reason": "study regional inequality",
-        "type": "dataset", "datasets": ["aw_cond"],
+        "title": "Income by district",
+        "reason": "study regional inequality",
+        "type": "dataset",
+        "datasets": ["aw_cond"],
         "period_start": today().isoformat(),
         "period_end": (today() + timedelta(days=90)).isoformat(),
-        "results_form": "aggregate tables", "scenario": "municipal policy evaluation",
-        "security_measures": "two-person rule, encrypted laptops", "commitment_signed": True,
+        "results_form": "aggregate tables",
+        "scenario": "municipal policy evaluation",
+        "security_measures": "two-person rule, encrypted laptops",
+        "commitment_signed": True,
     }
     body.update(overrides)
     return body
@@ -48,16 +52,25 @@ def application(**overrides: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def world(live_server: LiveServer, accounts: Accounts) -> World:
     made = world_of(live_server, accounts)
-    made.orgs = {"health": accounts["provider"].organisation_id or 0,
-                 "transport": accounts["other_provider"].organisation_id or 0}
+    made.orgs = {
+        "health": accounts["provider"].organisation_id or 0,
+        "transport": accounts["other_provider"].organisation_id or 0,
+    }
     with made.client("provider") as provider:
-        for name, attribute in (("aw_cond", "conditional"), ("aw_cond2", "conditional"),
-                                ("aw_open", "unconditional"), ("aw_closed", "closed"),
-                                ("aw_later", "closed")):
-            ok(register(provider, parquet_bytes(people_table(30)), metadata(name, attribute)),
-               201)
-        ok(provider.put("/v1/datasets/aw_cond2/policy",
-                        json={"document": {"job_limits": {"raw_access_allowed": True}}}))
+        for name, attribute in (
+            ("aw_cond", "conditional"),
+            ("aw_cond2", "conditional"),
+            ("aw_open", "unconditional"),
+            ("aw_closed", "closed"),
+            ("aw_later", "closed"),
+        ):
+            ok(register(provider, parquet_bytes(people_table(30)), metadata(name, attribute)), 201)
+        ok(
+            provider.put(
+                "/v1/datasets/aw_cond2/policy",
+                json={"document": {"job_limits": {"raw_access_allowed": True}}},
+            )
+        )
     with made.client("other_provider") as other:
         ok(register(other, parquet_bytes(people_table(30)), metadata("aw_other")), 201)
     add_users(made, "user2", "user3")
@@ -87,20 +100,25 @@ def passed_form(world: World, **overrides: Any) -> int:
 def approved(world: World, scope: dict[str, Any] | None = None, **overrides: Any) -> int:
     app_id = passed_form(world, **overrides)
     with world.client("provider") as provider:
-        done = ok(provider.post(f"/v1/applications/{app_id}/decision",
-                                json={"outcome": "approve", "grant_budget": 2,
-                                      **(scope or {})}))
+        done = ok(
+            provider.post(
+                f"/v1/applications/{app_id}/decision",
+                json={"outcome": "approve", "grant_budget": 2, **(scope or {})},
+            )
+        )
     return int(done["grant_id"])
 
 
-def accepted(world: World, scope: dict[str, Any] | None = None, **overrides: Any
-             ) -> dict[str, Any]:
+def accepted(world: World, scope: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
     grant_id = approved(world, scope, **overrides)
     with world.client("user") as user:
         shown = ok(user.get(f"/v1/grants/{grant_id}/agreement"))
-        return ok(user.post(f"/v1/grants/{grant_id}/accept",
-                            json={"agreement_version": shown["version"],
-                                  "agreement_sha256": shown["sha256"]}))
+        return ok(
+            user.post(
+                f"/v1/grants/{grant_id}/accept",
+                json={"agreement_version": shown["version"], "agreement_sha256": shown["sha256"]},
+            )
+        )
 
 
 # ---- eligibility and completeness ----------------------------------------------------------
@@ -108,20 +126,29 @@ def accepted(world: World, scope: dict[str, Any] | None = None, **overrides: Any
 
 def test_an_ineligible_user_is_refused_naming_each_failed_condition(world: World) -> None:
     with world.client("user3") as user3:
-        refused(user3.post("/v1/applications", json=application()), 403,
-                "real-name verification is not recorded", "no credit standing",
-                "Qingdao art. 16")
+        refused(
+            user3.post("/v1/applications", json=application()),
+            403,
+            "real-name verification is not recorded",
+            "no credit standing",
+            "Qingdao art. 16",
+        )
     with world.client("authority") as authority:
-        for fact, value in (("real_name_verified", "yes"), ("credit_standing",
-                                                             "dishonest_debtor")):
-            ok(authority.post(f"/v1/users/{world.ids['user3']}/eligibility",
-                              json={"fact": fact, "value": value}))
+        for fact, value in (("real_name_verified", "yes"), ("credit_standing", "dishonest_debtor")):
+            ok(
+                authority.post(
+                    f"/v1/users/{world.ids['user3']}/eligibility",
+                    json={"fact": fact, "value": value},
+                )
+            )
     with world.client("user3") as user3:
-        message = refused(user3.post("/v1/applications", json=application()), 403,
-                          "dishonest debtors")
+        message = refused(
+            user3.post("/v1/applications", json=application()), 403, "dishonest debtors"
+        )
         assert "real-name" not in message
         assert user3.post("/v1/applications", json=application()).json()["error"] == (
-            "not_eligible")
+            "not_eligible"
+        )
 
 
 def test_eligibility_is_checked_again_when_the_grant_is_taken_up(world: World) -> None:
@@ -129,19 +156,30 @@ def test_eligibility_is_checked_again_when_the_grant_is_taken_up(world: World) -
     with world.client("authority") as authority:
         ok(authority.post(f"/v1/applications/{app_id}/form-review", json={"outcome": "pass"}))
     with world.client("provider") as provider:
-        grant_id = ok(provider.post(f"/v1/applications/{app_id}/decision",
-                                    json={"outcome": "approve", "grant_budget": 1}))["grant_id"]
+        grant_id = ok(
+            provider.post(
+                f"/v1/applications/{app_id}/decision",
+                json={"outcome": "approve", "grant_budget": 1},
+            )
+        )["grant_id"]
 
     def set_credit(value: str) -> None:
         with world.client("authority") as authority:
-            ok(authority.post(f"/v1/users/{world.ids['user2']}/eligibility",
-                              json={"fact": "credit_standing", "value": value}))
+            ok(
+                authority.post(
+                    f"/v1/users/{world.ids['user2']}/eligibility",
+                    json={"fact": "credit_standing", "value": value},
+                )
+            )
 
     set_credit("serious_violation")
     try:
         with world.client("user2") as user2:
-            refused(user2.post(f"/v1/grants/{grant_id}/accept",
-                               json={"agreement_version": "2026.1"}), 403, "serious violations")
+            refused(
+                user2.post(f"/v1/grants/{grant_id}/accept", json={"agreement_version": "2026.1"}),
+                403,
+                "serious violations",
+            )
             assert user2.get(f"/v1/grants/{grant_id}").json()["status"] == "pending_acceptance"
     finally:
         set_credit("good")
@@ -149,33 +187,51 @@ def test_eligibility_is_checked_again_when_the_grant_is_taken_up(world: World) -
         ok(user2.post(f"/v1/grants/{grant_id}/accept", json={"agreement_version": "2026.1"}))
 
 
-def test_an_incomplete_application_is_refused_naming_every_missing_field(
-        world: World) -> None:
+def test_an_incomplete_application_is_refused_naming_every_missing_field(world: World) -> None:
     with world.client("user") as user:
         message = refused(user.post("/v1/applications", json={}), 422, "incomplete")
-        for name in ("title", "reason", "type", "datasets", "period_start", "period_end",
-                     "results_form", "scenario", "security_measures", "commitment_signed"):
+        for name in (
+            "title",
+            "reason",
+            "type",
+            "datasets",
+            "period_start",
+            "period_end",
+            "results_form",
+            "scenario",
+            "security_measures",
+            "commitment_signed",
+        ):
             assert name in message
         partial = application(scenario="  ", commitment_signed=False)
         del partial["security_measures"]
-        message = refused(user.post("/v1/applications", json=partial), 422,
-                          "scenario", "security_measures", "commitment_signed")
+        message = refused(
+            user.post("/v1/applications", json=partial),
+            422,
+            "scenario",
+            "security_measures",
+            "commitment_signed",
+        )
         assert "title" not in message
 
 
-@pytest.mark.parametrize(("overrides", "status", "needle"), [
-    ({"datasets": ["aw_open"]}, 422, "unconditional"),
-    ({"datasets": ["aw_closed"]}, 422, "request for data not yet open"),
-    ({"datasets": ["nope"]}, 422, "not in the catalog"),
-    ({"datasets": ["aw_cond", "aw_other"]}, 422, "more than one provider"),
-    ({"type": "spreadsheet"}, 422, "dataset, interface"),
-    ({"period_end": "2020-01-01", "period_start": "2019-01-01"}, 422, "in the past"),
-    ({"period_end": "not-a-date"}, 422, "period_end"),
-    ({"commitment_signed": "maybe"}, 422, "commitment_signed"),
-    ({"surprise": 1}, 422, "surprise"),
-])
-def test_bad_applications_get_a_clear_4xx(world: World, overrides: dict[str, Any],
-                                          status: int, needle: str) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "status", "needle"),
+    [
+        ({"datasets": ["aw_open"]}, 422, "unconditional"),
+        ({"datasets": ["aw_closed"]}, 422, "request for data not yet open"),
+        ({"datasets": ["nope"]}, 422, "not in the catalog"),
+        ({"datasets": ["aw_cond", "aw_other"]}, 422, "more than one provider"),
+        ({"type": "spreadsheet"}, 422, "dataset, interface"),
+        ({"period_end": "2020-01-01", "period_start": "2019-01-01"}, 422, "in the past"),
+        ({"period_end": "not-a-date"}, 422, "period_end"),
+        ({"commitment_signed": "maybe"}, 422, "commitment_signed"),
+        ({"surprise": 1}, 422, "surprise"),
+    ],
+)
+def test_bad_applications_get_a_clear_4xx(
+    world: World, overrides: dict[str, Any], status: int, needle: str
+) -> None:
     with world.client("user") as user:
         refused(user.post("/v1/applications", json=application(**overrides)), status, needle)
 
@@ -198,29 +254,45 @@ def test_the_form_review_passes_with_deadlines_or_returns_with_a_reason(world: W
     assert stage["time_left"].endswith("left") and stage["overdue"] is False
     app_id = made["id"]
     with world.client("provider") as provider:
-        refused(provider.post(f"/v1/applications/{app_id}/form-review",
-                              json={"outcome": "pass"}), 403)
+        refused(
+            provider.post(f"/v1/applications/{app_id}/form-review", json={"outcome": "pass"}), 403
+        )
     with world.client("authority") as authority:
-        refused(authority.post(f"/v1/applications/{app_id}/form-review",
-                               json={"outcome": "return"}), 422, "reason")
-        refused(authority.post(f"/v1/applications/{app_id}/form-review",
-                               json={"outcome": "maybe"}), 422, "outcome")
-        done = ok(authority.post(f"/v1/applications/{app_id}/form-review",
-                                 json={"outcome": "pass"}))
+        refused(
+            authority.post(f"/v1/applications/{app_id}/form-review", json={"outcome": "return"}),
+            422,
+            "reason",
+        )
+        refused(
+            authority.post(f"/v1/applications/{app_id}/form-review", json={"outcome": "maybe"}),
+            422,
+            "outcome",
+        )
+        done = ok(
+            authority.post(f"/v1/applications/{app_id}/form-review", json={"outcome": "pass"})
+        )
         assert done["status"] == "provider_review"
         review = done["current_stage"]
         assert review["assignee_org"] == "Health Bureau"
         assert date.fromisoformat(review["due_on"]) == CALENDAR.due_date(
-            datetime.fromisoformat(review["started_at"]), 10)
+            datetime.fromisoformat(review["started_at"]), 10
+        )
         first = done["stages"][0]
         assert first["outcome"] == "passed" and first["closed_by"] == "authority"
         assert first["met_deadline"] is True
-        refused(authority.post(f"/v1/applications/{app_id}/form-review",
-                               json={"outcome": "pass"}), 409, "provider_review")
+        refused(
+            authority.post(f"/v1/applications/{app_id}/form-review", json={"outcome": "pass"}),
+            409,
+            "provider_review",
+        )
 
         other = submit(world)["id"]
-        back = ok(authority.post(f"/v1/applications/{other}/form-review",
-                                 json={"outcome": "return", "reason": "no data protection plan"}))
+        back = ok(
+            authority.post(
+                f"/v1/applications/{other}/form-review",
+                json={"outcome": "return", "reason": "no data protection plan"},
+            )
+        )
     assert back["status"] == "returned" and back["return_reason"] == "no data protection plan"
     assert back["current_stage"] is None
 
@@ -228,56 +300,97 @@ def test_the_form_review_passes_with_deadlines_or_returns_with_a_reason(world: W
 def test_the_provider_refuses_only_with_reason_and_legal_basis(world: World) -> None:
     app_id = passed_form(world)
     with world.client("other_provider") as other:
-        refused(other.post(f"/v1/applications/{app_id}/decision",
-                           json={"outcome": "refuse", "reason": "x", "legal_basis": "y"}),
-                403, "organisation")
+        refused(
+            other.post(
+                f"/v1/applications/{app_id}/decision",
+                json={"outcome": "refuse", "reason": "x", "legal_basis": "y"},
+            ),
+            403,
+            "organisation",
+        )
     with world.client("user") as user:
-        refused(user.post(f"/v1/applications/{app_id}/decision",
-                          json={"outcome": "approve", "grant_budget": 1}), 403)
+        refused(
+            user.post(
+                f"/v1/applications/{app_id}/decision",
+                json={"outcome": "approve", "grant_budget": 1},
+            ),
+            403,
+        )
     with world.client("provider") as provider:
-        refused(provider.post(f"/v1/applications/{app_id}/decision",
-                              json={"outcome": "refuse", "reason": "identifiable"}),
-                422, "legal basis", "legal_basis")
-        refused(provider.post(f"/v1/applications/{app_id}/decision",
-                              json={"outcome": "refuse", "legal_basis": "PIPL art. 13"}),
-                422, "missing: reason")
-        done = ok(provider.post(f"/v1/applications/{app_id}/decision",
-                                json={"outcome": "refuse", "reason": "identifiable",
-                                      "legal_basis": "PIPL art. 13"}))
+        refused(
+            provider.post(
+                f"/v1/applications/{app_id}/decision",
+                json={"outcome": "refuse", "reason": "identifiable"},
+            ),
+            422,
+            "legal basis",
+            "legal_basis",
+        )
+        refused(
+            provider.post(
+                f"/v1/applications/{app_id}/decision",
+                json={"outcome": "refuse", "legal_basis": "PIPL art. 13"},
+            ),
+            422,
+            "missing: reason",
+        )
+        done = ok(
+            provider.post(
+                f"/v1/applications/{app_id}/decision",
+                json={"outcome": "refuse", "reason": "identifiable", "legal_basis": "PIPL art. 13"},
+            )
+        )
     assert done["status"] == "refused" and done["legal_basis"] == "PIPL art. 13"
     assert done["stages"][-1]["outcome"] == "refused"
 
 
-@pytest.mark.parametrize(("scope", "needle"), [
-    ({}, "grant_budget"),
-    ({"grant_budget": 100}, "grant_budget epsilon 100 is looser"),
-    ({"grant_budget": 1, "job_kinds": ["raw"]}, "raw-access"),
-    ({"grant_budget": 1, "job_kinds": ["sql"]}, "job kind"),
-    ({"grant_budget": 1, "datasets": ["aw_cond2"]}, "not requested"),
-    ({"grant_budget": 1, "period_end": (today() + timedelta(days=120)).isoformat()},
-     "within the requested"),
-    ({"grant_budget": 1, "policy": {"row_count": {"min_count": 2}}}, "min_count"),
-    ({"grant_budget": 1, "policy": {"grant_budget": 1}}, "scope's grant_budget"),
-    ({"grant_budget": "NaN"}, "grant_budget"),
-])
-def test_approvals_outside_the_policy_are_refused(world: World, scope: dict[str, Any],
-                                                  needle: str) -> None:
+@pytest.mark.parametrize(
+    ("scope", "needle"),
+    [
+        ({}, "grant_budget"),
+        ({"grant_budget": 100}, "grant_budget epsilon 100 is looser"),
+        ({"grant_budget": 1, "job_kinds": ["raw"]}, "raw-access"),
+        ({"grant_budget": 1, "job_kinds": ["sql"]}, "job kind"),
+        ({"grant_budget": 1, "datasets": ["aw_cond2"]}, "not requested"),
+        (
+            {"grant_budget": 1, "period_end": (today() + timedelta(days=120)).isoformat()},
+            "within the requested",
+        ),
+        ({"grant_budget": 1, "policy": {"row_count": {"min_count": 2}}}, "min_count"),
+        ({"grant_budget": 1, "policy": {"grant_budget": 1}}, "scope's grant_budget"),
+        ({"grant_budget": "NaN"}, "grant_budget"),
+    ],
+)
+def test_approvals_outside_the_policy_are_refused(
+    world: World, scope: dict[str, Any], needle: str
+) -> None:
     app_id = passed_form(world)
     with world.client("provider") as provider:
-        refused(provider.post(f"/v1/applications/{app_id}/decision",
-                              json={"outcome": "approve", **scope}), 422, needle)
-        assert provider.get(f"/v1/applications/{app_id}").json()["status"] == (
-            "provider_review")
+        refused(
+            provider.post(
+                f"/v1/applications/{app_id}/decision", json={"outcome": "approve", **scope}
+            ),
+            422,
+            needle,
+        )
+        assert provider.get(f"/v1/applications/{app_id}").json()["status"] == ("provider_review")
 
 
 # ---- grants --------------------------------------------------------------------------------
 
 
 def test_approval_acceptance_opens_the_ledger_and_the_grant_covers_jobs(
-        world: World, platform: Platform) -> None:
-    grant_id = approved(world, {"grant_budget": "1.5", "job_kinds": ["dp", "raw"],
-                                "policy": {"row_count": {"min_count": 25}}},
-                        datasets=["aw_cond2"])
+    world: World, platform: Platform
+) -> None:
+    grant_id = approved(
+        world,
+        {
+            "grant_budget": "1.5",
+            "job_kinds": ["dp", "raw"],
+            "policy": {"row_count": {"min_count": 25}},
+        },
+        datasets=["aw_cond2"],
+    )
     with world.client("user") as user:
         grant = ok(user.get(f"/v1/grants/{grant_id}"))
         assert grant["status"] == "pending_acceptance"
@@ -288,25 +401,43 @@ def test_approval_acceptance_opens_the_ledger_and_the_grant_covers_jobs(
         with pytest.raises(NoActiveGrant, match="accept its agreement"):
             grant_service.active_grant_for(session, world.ids["user"], "aw_cond2", "dp")
     with world.client("user2") as stranger:
-        refused(stranger.post(f"/v1/grants/{grant_id}/accept",
-                              json={"agreement_version": "2026.1"}), 404)
+        refused(
+            stranger.post(f"/v1/grants/{grant_id}/accept", json={"agreement_version": "2026.1"}),
+            404,
+        )
         refused(stranger.get(f"/v1/grants/{grant_id}"), 404)
     with world.client("provider") as provider:
-        refused(provider.post(f"/v1/grants/{grant_id}/accept",
-                              json={"agreement_version": "2026.1"}), 403)
+        refused(
+            provider.post(f"/v1/grants/{grant_id}/accept", json={"agreement_version": "2026.1"}),
+            403,
+        )
     with world.client("user") as user:
-        refused(user.post(f"/v1/grants/{grant_id}/accept",
-                          json={"agreement_version": "1999"}), 409, "2026.1")
-        refused(user.post(f"/v1/grants/{grant_id}/accept",
-                          json={"agreement_version": "2026.1", "agreement_sha256": "0" * 64}),
-                409, "not the one in force")
+        refused(
+            user.post(f"/v1/grants/{grant_id}/accept", json={"agreement_version": "1999"}),
+            409,
+            "2026.1",
+        )
+        refused(
+            user.post(
+                f"/v1/grants/{grant_id}/accept",
+                json={"agreement_version": "2026.1", "agreement_sha256": "0" * 64},
+            ),
+            409,
+            "not the one in force",
+        )
         shown = ok(user.get(f"/v1/grants/{grant_id}/agreement"))
         assert "Conditional data use agreement" in shown["text"]
-        active = ok(user.post(f"/v1/grants/{grant_id}/accept",
-                              json={"agreement_version": shown["version"]}))
+        active = ok(
+            user.post(f"/v1/grants/{grant_id}/accept", json={"agreement_version": shown["version"]})
+        )
         assert active["status"] == "active" and active["agreement_sha256"] == shown["sha256"]
-        refused(user.post(f"/v1/grants/{grant_id}/accept",
-                          json={"agreement_version": shown["version"]}), 409, "active")
+        refused(
+            user.post(
+                f"/v1/grants/{grant_id}/accept", json={"agreement_version": shown["version"]}
+            ),
+            409,
+            "active",
+        )
 
     ledger = SqlLedger(platform.sessions)
     account = ledger.account("aw_cond2", ref)
@@ -323,11 +454,13 @@ def test_approval_acceptance_opens_the_ledger_and_the_grant_covers_jobs(
         assert found.ref == ref
         with pytest.raises(NoActiveGrant, match="no grant on dataset 'aw_cond'"):
             grant_service.active_grant_for(session, world.ids["user3"], "aw_cond", "dp")
-        after = datetime.combine(date.fromisoformat(grant["period_end"]) + timedelta(days=1),
-                                 datetime.min.time(), tzinfo=UTC)
+        after = datetime.combine(
+            date.fromisoformat(grant["period_end"]) + timedelta(days=1),
+            datetime.min.time(),
+            tzinfo=UTC,
+        )
         with pytest.raises(NoActiveGrant, match=f"{ref} expired at the end of"):
-            grant_service.active_grant_for(session, world.ids["user"], "aw_cond2", "dp",
-                                           at=after)
+            grant_service.active_grant_for(session, world.ids["user"], "aw_cond2", "dp", at=after)
         holder = Actor(user_id=world.ids["user"], username="user", role=Role.USER)
         lapsed = grant_service.get_grant(session, holder, grant_id, now=after)
         assert lapsed.status.value == "expired" and lapsed.stored_status.value == "active"
@@ -343,31 +476,41 @@ def test_the_provider_suspends_resumes_and_revokes(world: World, platform: Platf
     with world.client("provider") as provider:
         refused(provider.post(f"/v1/grants/{grant_id}/suspend", json={}), 422, "reason")
         refused(provider.post(f"/v1/grants/{grant_id}/resume", json={}), 409, "active")
-        done = ok(provider.post(f"/v1/grants/{grant_id}/suspend",
-                                json={"reason": "complaint under review"}))
+        done = ok(
+            provider.post(
+                f"/v1/grants/{grant_id}/suspend", json={"reason": "complaint under review"}
+            )
+        )
         assert done["status"] == "suspended"
     with platform.sessions() as session:
         with pytest.raises(NoActiveGrant, match="suspended by the provider: complaint"):
-            grant_service.active_grant_for(session, world.ids["user"], "aw_cond", "dp",
-                                           grant_ref=ref)
+            grant_service.active_grant_for(
+                session, world.ids["user"], "aw_cond", "dp", grant_ref=ref
+            )
     with world.client("provider") as provider:
         assert ok(provider.post(f"/v1/grants/{grant_id}/resume", json={}))["status"] == "active"
-        revoked = ok(provider.post(f"/v1/grants/{grant_id}/revoke",
-                                   json={"reason": "security duties not met"}))
+        revoked = ok(
+            provider.post(
+                f"/v1/grants/{grant_id}/revoke", json={"reason": "security duties not met"}
+            )
+        )
         assert revoked["status"] == "revoked"
         refused(provider.post(f"/v1/grants/{grant_id}/resume", json={}), 409, "revoked")
     with platform.sessions() as session:
         with pytest.raises(NoActiveGrant, match="revoked"):
-            grant_service.active_grant_for(session, world.ids["user"], "aw_cond", "dp",
-                                           grant_ref=ref)
+            grant_service.active_grant_for(
+                session, world.ids["user"], "aw_cond", "dp", grant_ref=ref
+            )
     with world.client("auditor") as auditor:
         entries = ok(auditor.get("/v1/audit", params={"object_id": ref, "limit": 50}))["data"]
     actions = [e["action"] for e in entries]
-    for action in ("grant.create", "grant.accept", "grant.suspend", "grant.resume",
-                   "grant.revoke"):
+    for action in ("grant.create", "grant.accept", "grant.suspend", "grant.resume", "grant.revoke"):
         assert action in actions
-    assert actions.index("grant.create") < actions.index("grant.accept") < actions.index(
-        "grant.revoke")
+    assert (
+        actions.index("grant.create")
+        < actions.index("grant.accept")
+        < actions.index("grant.revoke")
+    )
 
 
 def test_who_sees_applications_and_grants(world: World) -> None:
@@ -392,38 +535,61 @@ def test_who_sees_applications_and_grants(world: World) -> None:
 def test_a_request_for_unopened_data_goes_through_every_stage(world: World) -> None:
     with world.client("user") as user:
         refused(user.post("/v1/demands", json={"description": " "}), 422, "description")
-        refused(user.post("/v1/demands", json={"description": "x", "dataset": "aw_open"}),
-                422, "already open")
-        made = ok(user.post("/v1/demands", json={"description": "household survey microdata",
-                                                 "dataset": "aw_later"}), 201)
+        refused(
+            user.post("/v1/demands", json={"description": "x", "dataset": "aw_open"}),
+            422,
+            "already open",
+        )
+        made = ok(
+            user.post(
+                "/v1/demands",
+                json={"description": "household survey microdata", "dataset": "aw_later"},
+            ),
+            201,
+        )
     assert made["provider_org"] == "Health Bureau" and made["status"] == "submitted"
     assert made["current_stage"]["stage"] == "form_review"
     demand = made["id"]
     with world.client("provider") as provider:
-        refused(provider.post(f"/v1/demands/{demand}/answer", json={"outcome": "agree"}),
-                409, "submitted")
+        refused(
+            provider.post(f"/v1/demands/{demand}/answer", json={"outcome": "agree"}),
+            409,
+            "submitted",
+        )
     with world.client("authority") as authority:
-        passed = ok(authority.post(f"/v1/demands/{demand}/form-review",
-                                   json={"outcome": "pass"}))
+        passed = ok(authority.post(f"/v1/demands/{demand}/form-review", json={"outcome": "pass"}))
     review = passed["current_stage"]
     assert review["stage"] == "provider_review" and review["assignee_org"] == "Health Bureau"
     assert date.fromisoformat(review["due_on"]) == CALENDAR.due_date(
-        datetime.fromisoformat(review["started_at"]), 10)
+        datetime.fromisoformat(review["started_at"]), 10
+    )
     with world.client("other_provider") as other:
         refused(other.post(f"/v1/demands/{demand}/answer", json={"outcome": "agree"}), 403)
     with world.client("provider") as provider:
-        refused(provider.post(f"/v1/demands/{demand}/answer", json={"outcome": "refuse"}),
-                422, "reason")
-        agreed = ok(provider.post(f"/v1/demands/{demand}/answer",
-                                  json={"outcome": "agree", "reason": "we will publish it"}))
+        refused(
+            provider.post(f"/v1/demands/{demand}/answer", json={"outcome": "refuse"}), 422, "reason"
+        )
+        agreed = ok(
+            provider.post(
+                f"/v1/demands/{demand}/answer",
+                json={"outcome": "agree", "reason": "we will publish it"},
+            )
+        )
         opening = agreed["current_stage"]
         assert opening["stage"] == "opening" and agreed["status"] == "agreed"
         assert date.fromisoformat(opening["due_on"]) == CALENDAR.due_date(
-            datetime.fromisoformat(opening["started_at"]), 20)
-        refused(provider.post(f"/v1/demands/{demand}/opened", json={"dataset": "aw_later"}),
-                422, "still not open")
-        refused(provider.post(f"/v1/demands/{demand}/opened", json={"dataset": "aw_other"}),
-                422, "not one of your organisation's")
+            datetime.fromisoformat(opening["started_at"]), 20
+        )
+        refused(
+            provider.post(f"/v1/demands/{demand}/opened", json={"dataset": "aw_later"}),
+            422,
+            "still not open",
+        )
+        refused(
+            provider.post(f"/v1/demands/{demand}/opened", json={"dataset": "aw_other"}),
+            422,
+            "not one of your organisation's",
+        )
         done = ok(provider.post(f"/v1/demands/{demand}/opened", json={"dataset": "aw_open"}))
     assert done["status"] == "opened" and done["opened_dataset"] == "aw_open"
     assert [s["stage"] for s in done["stages"]] == ["form_review", "provider_review", "opening"]
@@ -433,22 +599,43 @@ def test_a_request_for_unopened_data_goes_through_every_stage(world: World) -> N
 def test_requests_are_returned_or_refused_with_reasons(world: World) -> None:
     with world.client("user") as user:
         one = ok(user.post("/v1/demands", json={"description": "bus GPS traces"}), 201)["id"]
-        two = ok(user.post("/v1/demands", json={"description": "hospital waiting times"}),
-                 201)["id"]
+        two = ok(user.post("/v1/demands", json={"description": "hospital waiting times"}), 201)[
+            "id"
+        ]
     with world.client("authority") as authority:
-        refused(authority.post(f"/v1/demands/{one}/form-review", json={"outcome": "pass"}),
-                422, "provider_org_id")
-        refused(authority.post(f"/v1/demands/{one}/form-review", json={"outcome": "return"}),
-                422, "reason")
-        back = ok(authority.post(f"/v1/demands/{one}/form-review",
-                                 json={"outcome": "return", "reason": "too vague"}))
+        refused(
+            authority.post(f"/v1/demands/{one}/form-review", json={"outcome": "pass"}),
+            422,
+            "provider_org_id",
+        )
+        refused(
+            authority.post(f"/v1/demands/{one}/form-review", json={"outcome": "return"}),
+            422,
+            "reason",
+        )
+        back = ok(
+            authority.post(
+                f"/v1/demands/{one}/form-review", json={"outcome": "return", "reason": "too vague"}
+            )
+        )
         assert back["status"] == "returned" and back["return_reason"] == "too vague"
-        ok(authority.post(f"/v1/demands/{two}/form-review",
-                          json={"outcome": "pass", "provider_org_id": world.orgs["transport"]}))
+        ok(
+            authority.post(
+                f"/v1/demands/{two}/form-review",
+                json={"outcome": "pass", "provider_org_id": world.orgs["transport"]},
+            )
+        )
     with world.client("other_provider") as other:
-        no = ok(other.post(f"/v1/demands/{two}/answer",
-                           json={"outcome": "refuse", "reason": "contains patient data",
-                                 "legal_basis": "PIPL art. 28"}))
+        no = ok(
+            other.post(
+                f"/v1/demands/{two}/answer",
+                json={
+                    "outcome": "refuse",
+                    "reason": "contains patient data",
+                    "legal_basis": "PIPL art. 28",
+                },
+            )
+        )
     assert no["status"] == "refused" and no["answer"] == "contains patient data"
     with world.client("provider") as provider:
         refused(provider.get(f"/v1/demands/{two}"), 404)
@@ -463,8 +650,11 @@ def test_the_authority_lists_overdue_items(world: World) -> None:
         demand = ok(user.post("/v1/demands", json={"description": "late one"}), 201)["id"]
     later = (today() + timedelta(days=60)).isoformat()
     with world.client("authority") as authority:
-        assert app_id not in [i["stage"]["subject_id"] for i in ok(authority.get(
-            "/v1/deadlines/overdue"))["data"] if i["stage"]["subject"] == "application"]
+        assert app_id not in [
+            i["stage"]["subject_id"]
+            for i in ok(authority.get("/v1/deadlines/overdue"))["data"]
+            if i["stage"]["subject"] == "application"
+        ]
         listed = ok(authority.get("/v1/deadlines/overdue", params={"on": later}))
         refused(authority.get("/v1/deadlines/overdue", params={"on": "soon"}), 422, "on")
     items = {(i["stage"]["subject"], i["stage"]["subject_id"]): i for i in listed["data"]}
@@ -482,16 +672,26 @@ def test_the_authority_lists_overdue_items(world: World) -> None:
 
 
 def test_the_client_walks_an_application_to_an_active_grant(world: World) -> None:
-    with world.api("user") as user, world.api("authority") as authority, \
-            world.api("provider") as provider:
+    with (
+        world.api("user") as user,
+        world.api("authority") as authority,
+        world.api("provider") as provider,
+    ):
         made = user.submit_application(
-            title="Client study", reason="r", datasets=["aw_cond"],
+            title="Client study",
+            reason="r",
+            datasets=["aw_cond"],
             period_start=today().isoformat(),
-            period_end=(today() + timedelta(days=30)).isoformat(), results_form="tables",
-            scenario="s", security_measures="m", commitment_signed=True)
+            period_end=(today() + timedelta(days=30)).isoformat(),
+            results_form="tables",
+            scenario="s",
+            security_measures="m",
+            commitment_signed=True,
+        )
         authority.review_application_form(made["id"], passed=True)
-        done = provider.approve_application(made["id"], grant_budget="0.5",
-                                            policy="row_count: {min_count: 15}\n")
+        done = provider.approve_application(
+            made["id"], grant_budget="0.5", policy="row_count: {min_count: 15}\n"
+        )
         grant = user.accept_grant(done["grant_id"])
         assert grant["status"] == "active"
         assert grant["id"] in [g["id"] for g in user.list_grants(status="active")]
@@ -504,11 +704,16 @@ def test_the_client_walks_an_application_to_an_active_grant(world: World) -> Non
 
 def test_the_cli_applies_reviews_and_accepts(world: World, tmp_path: Path) -> None:
     def cli(who: str, *args: str) -> subprocess.CompletedProcess[str]:
-        env = dict(world.server.env, SANDBOX_URL=world.server.url,
-                   SANDBOX_TOKEN=world.tokens[who])
-        result = subprocess.run([sys.executable, "-m", "sandbox.cli", *args], env=env,
-                                cwd=REPO, capture_output=True, text=True, timeout=60,
-                                check=False)
+        env = dict(world.server.env, SANDBOX_URL=world.server.url, SANDBOX_TOKEN=world.tokens[who])
+        result = subprocess.run(
+            [sys.executable, "-m", "sandbox.cli", *args],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert result.returncode == 0, (args, result.stdout, result.stderr)
         return result
 
@@ -516,8 +721,7 @@ def test_the_cli_applies_reviews_and_accepts(world: World, tmp_path: Path) -> No
     fields.write_text(json.dumps(application(title="CLI study")))
     app_id = cli("user", "applications", "submit", str(fields)).stdout.strip()
     cli("authority", "applications", "form-review", app_id, "--pass")
-    grant_id = cli("provider", "applications", "approve", app_id, "--budget", "1"
-                   ).stdout.strip()
+    grant_id = cli("provider", "applications", "approve", app_id, "--budget", "1").stdout.strip()
     shown = cli("user", "applications", "show", app_id).stdout
     assert "CLI study" in shown and "approved" in shown
     accepted_run = cli("user", "grants", "accept", grant_id, "--version", "2026.1")
@@ -529,7 +733,12 @@ def test_the_cli_applies_reviews_and_accepts(world: World, tmp_path: Path) -> No
 
 
 WEIRD_BODIES: list[Any] = [
-    None, [], "text", 0, {"outcome": None}, {"outcome": "pass", "reason": 5},
+    None,
+    [],
+    "text",
+    0,
+    {"outcome": None},
+    {"outcome": "pass", "reason": 5},
     {"outcome": "approve", "grant_budget": {"loss": []}},
     {"outcome": "approve", "grant_budget": "1e999"},
     {"outcome": "approve", "grant_budget": -1},
@@ -542,9 +751,13 @@ WEIRD_BODIES: list[Any] = [
     {"outcome": "approve", "grant_budget": 1, "datasets": ["x" * 5000]},
     {"outcome": "pass", "provider_org_id": 2**63},
     {"outcome": "agree", "reason": "x" * 30_000},
-    {"agreement_version": ""}, {"agreement_version": "v", "agreement_sha256": "short"},
-    {"dataset": ""}, {"description": 3}, {"reason": None},
-    {"title": "t", "datasets": "aw_cond"}, {"period_start": "9999-12-31"},
+    {"agreement_version": ""},
+    {"agreement_version": "v", "agreement_sha256": "short"},
+    {"dataset": ""},
+    {"description": 3},
+    {"reason": None},
+    {"title": "t", "datasets": "aw_cond"},
+    {"period_start": "9999-12-31"},
 ]
 
 
@@ -553,8 +766,12 @@ def test_no_bad_input_is_a_server_error(world: World) -> None:
     posts = {
         "user": ["/v1/applications", f"/v1/grants/{app_id}/accept", "/v1/demands"],
         "authority": [f"/v1/applications/{app_id}/form-review", "/v1/demands/1/form-review"],
-        "provider": [f"/v1/applications/{app_id}/decision", "/v1/grants/1/suspend",
-                     "/v1/demands/1/answer", "/v1/demands/1/opened"],
+        "provider": [
+            f"/v1/applications/{app_id}/decision",
+            "/v1/grants/1/suspend",
+            "/v1/demands/1/answer",
+            "/v1/demands/1/opened",
+        ],
     }
     for who, paths in posts.items():
         with world.client(who) as client:
@@ -563,16 +780,25 @@ def test_no_bad_input_is_a_server_error(world: World) -> None:
                     response = client.post(path, json=body)
                     assert 400 <= response.status_code < 500, (path, body, response.text)
             for ident in ("0", "-1", str(2**63), "abc"):
-                for path in (f"/v1/applications/{ident}", f"/v1/grants/{ident}",
-                             f"/v1/demands/{ident}", f"/v1/grants/{ident}/agreement"):
+                for path in (
+                    f"/v1/applications/{ident}",
+                    f"/v1/grants/{ident}",
+                    f"/v1/demands/{ident}",
+                    f"/v1/grants/{ident}/agreement",
+                ):
                     response = client.get(path)
                     assert response.status_code in (404, 422), (path, response.text)
     with world.client("user") as user:
-        far = application(period_start=(today() + timedelta(days=4000)).isoformat(),
-                          period_end=(today() + timedelta(days=4001)).isoformat())
+        far = application(
+            period_start=(today() + timedelta(days=4000)).isoformat(),
+            period_end=(today() + timedelta(days=4001)).isoformat(),
+        )
         refused(user.post("/v1/applications", json=far), 422, "at most")
-        refused(user.post("/v1/applications", json=application(period_start="0001-01-01")),
-                422, "at most")
+        refused(
+            user.post("/v1/applications", json=application(period_start="0001-01-01")),
+            422,
+            "at most",
+        )
     with world.client("authority") as authority:
         for on in ("0001-01-01", "9999-12-31"):
             refused(authority.get("/v1/deadlines/overdue", params={"on": on}), 422, "between")

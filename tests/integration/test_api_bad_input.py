@@ -36,8 +36,10 @@ def snapshot(server: LiveServer, accounts: Accounts) -> dict[str, Any]:
     platform = server.open_platform()
     try:
         with platform.sessions() as session:
-            counts = [session.execute(select(func.count()).select_from(t)).scalar_one()
-                      for t in (DatasetRow, DatasetVersionRow)]
+            counts = [
+                session.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in (DatasetRow, DatasetVersionRow)
+            ]
         files = platform.store.list_files()
     finally:
         platform.close()
@@ -56,9 +58,13 @@ def staged_files(server: LiveServer) -> list[str]:
     return sorted(p.name for p in staging.iterdir()) if staging.exists() else []
 
 
-def assert_refused(server: LiveServer, accounts: Accounts,
-                   attempt: Callable[[httpx.Client], httpx.Response],
-                   status: int, *needles: str) -> dict[str, Any]:
+def assert_refused(
+    server: LiveServer,
+    accounts: Accounts,
+    attempt: Callable[[httpx.Client], httpx.Response],
+    status: int,
+    *needles: str,
+) -> dict[str, Any]:
     before = snapshot(server, accounts)
     staged_before = staged_files(server)
     with server.client(accounts["provider"].token) as provider:
@@ -74,8 +80,9 @@ def assert_refused(server: LiveServer, accounts: Accounts,
     return body
 
 
-def _register(content: bytes, meta: dict[str, Any], fmt: str | None = None
-              ) -> Callable[[httpx.Client], httpx.Response]:
+def _register(
+    content: bytes, meta: dict[str, Any], fmt: str | None = None
+) -> Callable[[httpx.Client], httpx.Response]:
     def attempt(client: httpx.Client) -> httpx.Response:
         staged = upload(client, content)
         assert staged.status_code == 201, staged.text
@@ -83,25 +90,37 @@ def _register(content: bytes, meta: dict[str, Any], fmt: str | None = None
         if fmt:
             body["format"] = fmt
         return client.post("/v1/datasets", json=body)
+
     return attempt
 
 
 def test_malformed_parquet(live_server, accounts, baseline):
     bad = b"PAR1" + b"\x00\x13garbage" * 100 + b"PAR1"
-    assert_refused(live_server, accounts, _register(bad, metadata("bad_parquet")), 422,
-                   "not a readable parquet file")
+    assert_refused(
+        live_server,
+        accounts,
+        _register(bad, metadata("bad_parquet")),
+        422,
+        "not a readable parquet file",
+    )
 
 
 def test_truncated_parquet_file(live_server, accounts, baseline):
     whole = parquet_bytes(people_table(500))
-    assert_refused(live_server, accounts,
-                   _register(whole[: len(whole) // 2], metadata("half_parquet")), 422, "parquet")
+    assert_refused(
+        live_server,
+        accounts,
+        _register(whole[: len(whole) // 2], metadata("half_parquet")),
+        422,
+        "parquet",
+    )
 
 
 def test_csv_with_ragged_rows(live_server, accounts, baseline):
     ragged = b"pid,district,age,income\nZZSECRETa,North,30,100.0\nb,South,31\n"
-    body = assert_refused(live_server, accounts, _register(ragged, metadata("ragged")), 422,
-                          "expected 4 columns")
+    body = assert_refused(
+        live_server, accounts, _register(ragged, metadata("ragged")), 422, "expected 4 columns"
+    )
     assert "ZZSECRET" not in body["message"]
 
 
@@ -110,96 +129,164 @@ def test_empty_file(live_server, accounts, baseline):
 
 
 def test_header_only_csv(live_server, accounts, baseline):
-    assert_refused(live_server, accounts,
-                   _register(b"pid,district,age,income\n", metadata("no_rows"), "csv"), 422,
-                   "no data rows")
+    assert_refused(
+        live_server,
+        accounts,
+        _register(b"pid,district,age,income\n", metadata("no_rows"), "csv"),
+        422,
+        "no data rows",
+    )
 
 
 def test_columns_not_matching_the_dictionary(live_server, accounts, baseline):
     table = people_table().drop_columns(["income"]).append_column("salary", pa.array([1.0] * 50))
-    body = assert_refused(live_server, accounts,
-                          _register(parquet_bytes(table), metadata("mismatch")), 422,
-                          "does not match the data dictionary")
+    body = assert_refused(
+        live_server,
+        accounts,
+        _register(parquet_bytes(table), metadata("mismatch")),
+        422,
+        "does not match the data dictionary",
+    )
     assert "income" in body["message"] and "salary" in body["message"]
 
 
 def test_value_not_of_the_declared_type(live_server, accounts, baseline):
     text = b"pid,district,age,income\na,North,thirty,1.0\n"
-    body = assert_refused(live_server, accounts, _register(text, metadata("badtype"), "csv"),
-                          422, "age")
+    body = assert_refused(
+        live_server, accounts, _register(text, metadata("badtype"), "csv"), 422, "age"
+    )
     assert "thirty" not in body["message"]
     table = people_table().set_column(2, "age", pa.array(["x"] * 50))
-    assert_refused(live_server, accounts, _register(parquet_bytes(table), metadata("badtype2")),
-                   422, "column 'age'", "int64")
+    assert_refused(
+        live_server,
+        accounts,
+        _register(parquet_bytes(table), metadata("badtype2")),
+        422,
+        "column 'age'",
+        "int64",
+    )
 
 
 def test_declared_format_does_not_match_content(live_server, accounts, baseline):
-    assert_refused(live_server, accounts,
-                   _register(csv_bytes(people_table()), metadata("wrongfmt"), "parquet"), 422,
-                   "declared as parquet")
+    assert_refused(
+        live_server,
+        accounts,
+        _register(csv_bytes(people_table()), metadata("wrongfmt"), "parquet"),
+        422,
+        "declared as parquet",
+    )
 
 
 def test_unknown_open_attribute(live_server, accounts, baseline):
-    assert_refused(live_server, accounts,
-                   _register(parquet_bytes(people_table()), metadata("attr", "secret")), 422,
-                   "open_attribute", "unconditional, conditional, closed")
+    assert_refused(
+        live_server,
+        accounts,
+        _register(parquet_bytes(people_table()), metadata("attr", "secret")),
+        422,
+        "open_attribute",
+        "unconditional, conditional, closed",
+    )
 
 
 def test_duplicate_name(live_server, accounts, baseline):
-    assert_refused(live_server, accounts,
-                   _register(parquet_bytes(people_table()), metadata("existing")), 409,
-                   "already exists")
+    assert_refused(
+        live_server,
+        accounts,
+        _register(parquet_bytes(people_table()), metadata("existing")),
+        409,
+        "already exists",
+    )
 
 
 def test_closed_without_legal_basis(live_server, accounts, baseline):
-    assert_refused(live_server, accounts,
-                   _register(parquet_bytes(people_table()),
-                             metadata("closed_nobasis", "closed", legal_basis="")),
-                   422, "legal basis")
+    assert_refused(
+        live_server,
+        accounts,
+        _register(
+            parquet_bytes(people_table()), metadata("closed_nobasis", "closed", legal_basis="")
+        ),
+        422,
+        "legal basis",
+    )
 
 
-@pytest.mark.parametrize("column, needle", [
-    ({"name": "age", "type": "int64", "classification": "public", "categories": ["a"]},
-     "categories can only be declared on string"),
-    ({"name": "age", "type": "integer", "classification": "public"}, "type 'integer'"),
-    ({"name": "age", "type": "int64", "classification": "public", "lower": 5, "upper": 1},
-     "above upper bound"),
-    ({"name": "age", "type": "int64", "classification": "secretish"}, "classification"),
-    ({"name": "1age", "type": "int64", "classification": "public"}, "column name"),
-])
+@pytest.mark.parametrize(
+    "column, needle",
+    [
+        (
+            {"name": "age", "type": "int64", "classification": "public", "categories": ["a"]},
+            "categories can only be declared on string",
+        ),
+        ({"name": "age", "type": "integer", "classification": "public"}, "type 'integer'"),
+        (
+            {"name": "age", "type": "int64", "classification": "public", "lower": 5, "upper": 1},
+            "above upper bound",
+        ),
+        ({"name": "age", "type": "int64", "classification": "secretish"}, "classification"),
+        ({"name": "1age", "type": "int64", "classification": "public"}, "column name"),
+    ],
+)
 def test_bad_dictionary(live_server, accounts, baseline, column, needle):
     dictionary = [c for c in metadata("x")["dictionary"] if c["name"] != "age"] + [column]
-    assert_refused(live_server, accounts,
-                   _register(parquet_bytes(people_table()),
-                             metadata("bad_dict", dictionary=dictionary)), 422, needle)
+    assert_refused(
+        live_server,
+        accounts,
+        _register(parquet_bytes(people_table()), metadata("bad_dict", dictionary=dictionary)),
+        422,
+        needle,
+    )
 
 
 def test_privacy_unit_not_in_dictionary(live_server, accounts, baseline):
-    assert_refused(live_server, accounts,
-                   _register(parquet_bytes(people_table()),
-                             metadata("unit", privacy_unit="citizen_no")), 422, "privacy unit")
+    assert_refused(
+        live_server,
+        accounts,
+        _register(parquet_bytes(people_table()), metadata("unit", privacy_unit="citizen_no")),
+        422,
+        "privacy unit",
+    )
 
 
 def test_unknown_field_and_bad_json(live_server, accounts, baseline):
-    assert_refused(live_server, accounts,
-                   lambda c: c.post("/v1/datasets", json={**metadata("typo"), "titel": "x",
-                                                          "source": {"path": "x"}}),
-                   422, "titel")
-    assert_refused(live_server, accounts,
-                   lambda c: c.post("/v1/datasets", content=b"{not json",
-                                    headers={"Content-Type": "application/json"}),
-                   422, "json")
+    assert_refused(
+        live_server,
+        accounts,
+        lambda c: c.post(
+            "/v1/datasets", json={**metadata("typo"), "titel": "x", "source": {"path": "x"}}
+        ),
+        422,
+        "titel",
+    )
+    assert_refused(
+        live_server,
+        accounts,
+        lambda c: c.post(
+            "/v1/datasets", content=b"{not json", headers={"Content-Type": "application/json"}
+        ),
+        422,
+        "json",
+    )
 
 
 def test_unknown_upload_id(live_server, accounts, baseline):
-    assert_refused(live_server, accounts,
-                   lambda c: c.post("/v1/datasets", json={**metadata("ghost"),
-                                                          "source": {"upload_id": "f" * 32}}),
-                   404, "does not exist")
-    assert_refused(live_server, accounts,
-                   lambda c: c.post("/v1/datasets", json={**metadata("ghost"),
-                                                          "source": {"upload_id": "../x"}}),
-                   404, "does not exist")
+    assert_refused(
+        live_server,
+        accounts,
+        lambda c: c.post(
+            "/v1/datasets", json={**metadata("ghost"), "source": {"upload_id": "f" * 32}}
+        ),
+        404,
+        "does not exist",
+    )
+    assert_refused(
+        live_server,
+        accounts,
+        lambda c: c.post(
+            "/v1/datasets", json={**metadata("ghost"), "source": {"upload_id": "../x"}}
+        ),
+        404,
+        "does not exist",
+    )
 
 
 def test_oversize_upload_is_refused_while_streaming(live_server, accounts, baseline):
@@ -210,25 +297,34 @@ def test_oversize_upload_is_refused_while_streaming(live_server, accounts, basel
             yield chunk
 
     before = staged_files(live_server)
-    assert_refused(live_server, accounts, lambda c: c.post("/v1/uploads", content=chunks()), 413,
-                   "limit")
-    status, body = raw_upload(live_server, accounts["provider"].token,
-                              declared=MAX_UPLOAD_BYTES + 1, sent=b"", close_early=False)
+    assert_refused(
+        live_server, accounts, lambda c: c.post("/v1/uploads", content=chunks()), 413, "limit"
+    )
+    status, body = raw_upload(
+        live_server,
+        accounts["provider"].token,
+        declared=MAX_UPLOAD_BYTES + 1,
+        sent=b"",
+        close_early=False,
+    )
     assert status == 413 and body["error"] == "upload_too_large", body
     assert "limit" in body["message"]
     assert staged_files(live_server) == before
 
 
-def raw_upload(server: LiveServer, token: str, *, declared: int, sent: bytes,
-               close_early: bool) -> tuple[int | None, dict[str, Any]]:
+def raw_upload(
+    server: LiveServer, token: str, *, declared: int, sent: bytes, close_early: bool
+) -> tuple[int | None, dict[str, Any]]:
     """POST /v1/uploads over a bare socket, declaring ``declared`` bytes but sending
     ``sent``; with ``close_early`` the client then shuts its side, as a dropped upload."""
     host, port = server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=30) as sock:
-        head = (f"POST /v1/uploads HTTP/1.1\r\nHost: {host}\r\n"
-                f"Authorization: Bearer {token}\r\n"
-                "Content-Type: application/octet-stream\r\n"
-                f"Content-Length: {declared}\r\nConnection: close\r\n\r\n")
+        head = (
+            f"POST /v1/uploads HTTP/1.1\r\nHost: {host}\r\n"
+            f"Authorization: Bearer {token}\r\n"
+            "Content-Type: application/octet-stream\r\n"
+            f"Content-Length: {declared}\r\nConnection: close\r\n\r\n"
+        )
         sock.sendall(head.encode() + sent)
         if close_early:
             sock.shutdown(socket.SHUT_WR)
@@ -246,8 +342,13 @@ def raw_upload(server: LiveServer, token: str, *, declared: int, sent: bytes,
 def test_truncated_upload_leaves_nothing(live_server, accounts, baseline):
     before_snapshot = snapshot(live_server, accounts)
     before = staged_files(live_server)
-    status, body = raw_upload(live_server, accounts["provider"].token, declared=100_000,
-                              sent=b"y" * 5000, close_early=True)
+    status, body = raw_upload(
+        live_server,
+        accounts["provider"].token,
+        declared=100_000,
+        sent=b"y" * 5000,
+        close_early=True,
+    )
     if status is not None:  # the server may answer before closing, or just close
         assert status == 400 and body["error"] == "upload_truncated", body
     platform = live_server.open_platform()

@@ -33,8 +33,7 @@ def datasets(live_server: LiveServer, accounts: Accounts) -> dict[str, str]:
         ):
             response = register(provider, content, metadata(name, attribute), fmt)
             assert response.status_code == 201, response.text
-    return {"conditional": "cond_people", "unconditional": "open_people",
-            "closed": "closed_people"}
+    return {"conditional": "cond_people", "unconditional": "open_people", "closed": "closed_people"}
 
 
 def test_registration_records_every_catalog_field(live_server, accounts, datasets):
@@ -57,18 +56,19 @@ def test_registration_records_every_catalog_field(live_server, accounts, dataset
 def test_conditional_data_is_never_downloadable_by_anyone(live_server, accounts, datasets):
     for who in ("provider", "user", "admin", "authority", "auditor", "reviewer"):
         with live_server.client(accounts[who].token) as client:
-            for path in ("/v1/datasets/cond_people/download",
-                         "/v1/datasets/cond_people/download?format=csv",
-                         "/v1/datasets/cond_people/rows",
-                         "/v1/datasets/cond_people/rows?version=1&limit=5"):
+            for path in (
+                "/v1/datasets/cond_people/download",
+                "/v1/datasets/cond_people/download?format=csv",
+                "/v1/datasets/cond_people/rows",
+                "/v1/datasets/cond_people/rows?version=1&limit=5",
+            ):
                 response = client.get(path)
                 assert response.status_code == 403, (who, path)
                 assert response.json()["error"] == "access_refused"
                 assert SECRET_MARKER not in response.text
 
 
-def test_conditional_preview_is_synthetic_and_holds_no_real_value(live_server, accounts,
-                                                                  datasets):
+def test_conditional_preview_is_synthetic_and_holds_no_real_value(live_server, accounts, datasets):
     with live_server.client(accounts["user"].token) as user:
         body = user.get("/v1/datasets/cond_people/preview?rows=50").json()
     assert body["synthetic"] is True
@@ -108,8 +108,10 @@ def test_unconditional_download_streams_parquet_and_csv(live_server, accounts, d
 
 def test_unconditional_rows_page_by_page(live_server, accounts, datasets):
     with live_server.client(accounts["user"].token) as user:
-        pages = [user.get(f"/v1/datasets/open_people/rows?offset={o}&limit=7").json()
-                 for o in range(0, 42, 7)]
+        pages = [
+            user.get(f"/v1/datasets/open_people/rows?offset={o}&limit=7").json()
+            for o in range(0, 42, 7)
+        ]
     assert pages[0]["total_rows"] == 30
     rows = [r for page in pages for r in page["rows"]]
     assert [r["pid"] for r in rows] == people_table(30).column("pid").to_pylist()
@@ -136,9 +138,10 @@ def test_closed_data_shows_entry_and_legal_basis_only(live_server, accounts, dat
 def test_new_version_keeps_old_versions_readable(live_server, accounts, datasets):
     with live_server.client(accounts["provider"].token) as provider:
         staged = provider.post("/v1/uploads", content=csv_bytes(people_table(40, offset=100)))
-        response = provider.post("/v1/datasets/open_people/versions",
-                                 json={"source": {"upload_id": staged.json()["upload_id"]},
-                                       "note": "monthly refresh"})
+        response = provider.post(
+            "/v1/datasets/open_people/versions",
+            json={"source": {"upload_id": staged.json()["upload_id"]}, "note": "monthly refresh"},
+        )
         assert response.status_code == 201, response.text
         assert [v["version"] for v in response.json()["versions"]] == [1, 2]
     with live_server.client(accounts["user"].token) as user:
@@ -154,13 +157,17 @@ def test_new_version_keeps_old_versions_readable(live_server, accounts, datasets
 def test_other_provider_cannot_add_versions(live_server, accounts, datasets):
     with live_server.client(accounts["other_provider"].token) as other:
         staged = other.post("/v1/uploads", content=parquet_bytes(people_table()))
-        response = other.post("/v1/datasets/cond_people/versions",
-                              json={"source": {"upload_id": staged.json()["upload_id"]}})
+        response = other.post(
+            "/v1/datasets/cond_people/versions",
+            json={"source": {"upload_id": staged.json()["upload_id"]}},
+        )
     assert response.status_code == 403
     with live_server.client(accounts["provider"].token) as provider:
         # nor name another provider's upload
-        response = provider.post("/v1/datasets/cond_people/versions",
-                                 json={"source": {"upload_id": staged.json()["upload_id"]}})
+        response = provider.post(
+            "/v1/datasets/cond_people/versions",
+            json={"source": {"upload_id": staged.json()["upload_id"]}},
+        )
     assert response.status_code == 404
 
 
@@ -169,57 +176,83 @@ def test_server_side_bulk_load_only_under_import_roots(live_server, accounts, da
     import_dir.mkdir(exist_ok=True)
     (import_dir / "bulk.parquet").write_bytes(parquet_bytes(people_table(20)))
     with live_server.client(accounts["provider"].token) as provider:
-        ok = provider.post("/v1/datasets", json={
-            **metadata("bulk_people"), "source": {"path": str(import_dir / "bulk.parquet")}})
+        ok = provider.post(
+            "/v1/datasets",
+            json={**metadata("bulk_people"), "source": {"path": str(import_dir / "bulk.parquet")}},
+        )
         assert ok.status_code == 201, ok.text
         assert ok.json()["versions"][0]["row_count"] == 20
-        outside = provider.post("/v1/datasets", json={
-            **metadata("etc_people"), "source": {"path": "/etc/passwd"}, "format": "csv"})
+        outside = provider.post(
+            "/v1/datasets",
+            json={**metadata("etc_people"), "source": {"path": "/etc/passwd"}, "format": "csv"},
+        )
         assert outside.status_code == 403
-        sneaky = provider.post("/v1/datasets", json={
-            **metadata("etc_people"), "source": {"path": str(import_dir / ".." / "sandbox.db")}})
+        sneaky = provider.post(
+            "/v1/datasets",
+            json={
+                **metadata("etc_people"),
+                "source": {"path": str(import_dir / ".." / "sandbox.db")},
+            },
+        )
         assert sneaky.status_code == 403
 
 
 def test_attribute_change_rules(live_server, accounts, datasets):
     with live_server.client(accounts["provider"].token) as provider:
         # stricter without a legal basis: refused by rule
-        refused = provider.post("/v1/datasets/open_people/attribute-changes",
-                                json={"to_attribute": "conditional"})
+        refused = provider.post(
+            "/v1/datasets/open_people/attribute-changes", json={"to_attribute": "conditional"}
+        )
         assert refused.status_code == 422
         assert "legal basis" in refused.json()["message"]
         # stricter with a basis: pending until the authority approves
-        filed = provider.post("/v1/datasets/open_people/attribute-changes",
-                              json={"to_attribute": "conditional",
-                                    "legal_basis": "Wuxi art. 8 review found personal data"})
+        filed = provider.post(
+            "/v1/datasets/open_people/attribute-changes",
+            json={
+                "to_attribute": "conditional",
+                "legal_basis": "Wuxi art. 8 review found personal data",
+            },
+        )
         assert filed.status_code == 201, filed.text
         change_id = filed.json()["id"]
-        assert provider.get("/v1/datasets/open_people").json()["open_attribute"] == \
-            "unconditional"
-        assert provider.post(f"/v1/attribute-changes/{change_id}/decision",
-                             json={"approve": True}).status_code == 403
+        assert provider.get("/v1/datasets/open_people").json()["open_attribute"] == "unconditional"
+        assert (
+            provider.post(
+                f"/v1/attribute-changes/{change_id}/decision", json={"approve": True}
+            ).status_code
+            == 403
+        )
         # not-open to open without desensitisation or consent: refused
-        closed = provider.post("/v1/datasets/closed_people/attribute-changes",
-                               json={"to_attribute": "conditional"})
+        closed = provider.post(
+            "/v1/datasets/closed_people/attribute-changes", json={"to_attribute": "conditional"}
+        )
         assert closed.status_code == 422
         assert "desensitisation" in closed.json()["message"]
-        record = provider.post("/v1/datasets/closed_people/desensitisations",
-                               json={"method": "k-anonymity generalisation",
-                                     "description": "ages banded by 10 years", "version": 1})
+        record = provider.post(
+            "/v1/datasets/closed_people/desensitisations",
+            json={
+                "method": "k-anonymity generalisation",
+                "description": "ages banded by 10 years",
+                "version": 1,
+            },
+        )
         assert record.status_code == 201
-        opened = provider.post("/v1/datasets/closed_people/attribute-changes",
-                               json={"to_attribute": "conditional",
-                                     "desensitisation_id": record.json()["id"]})
+        opened = provider.post(
+            "/v1/datasets/closed_people/attribute-changes",
+            json={"to_attribute": "conditional", "desensitisation_id": record.json()["id"]},
+        )
         assert opened.status_code == 201, opened.text
     with live_server.client(accounts["authority"].token) as authority:
         pending = authority.get("/v1/attribute-changes?status=pending").json()
         assert {c["dataset"] for c in pending} >= {"open_people", "closed_people"}
-        decided = authority.post(f"/v1/attribute-changes/{change_id}/decision",
-                                 json={"approve": True, "note": "agreed"})
+        decided = authority.post(
+            f"/v1/attribute-changes/{change_id}/decision", json={"approve": True, "note": "agreed"}
+        )
         assert decided.status_code == 200
         assert decided.json()["status"] == "approved"
-        again = authority.post(f"/v1/attribute-changes/{change_id}/decision",
-                               json={"approve": False})
+        again = authority.post(
+            f"/v1/attribute-changes/{change_id}/decision", json={"approve": False}
+        )
         assert again.status_code == 409
     with live_server.client(accounts["user"].token) as user:
         entry = user.get("/v1/datasets/open_people").json()

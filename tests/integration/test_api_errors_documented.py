@@ -24,12 +24,14 @@ def document() -> dict[str, Any]:
 
 
 def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [(method, path, operation) for path, item in document["paths"].items()
-            for method, operation in item.items()]
+    return [
+        (method, path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    ]
 
 
-def test_every_operation_states_the_errors_its_signature_allows(document: dict[str, Any]
-                                                                ) -> None:
+def test_every_operation_states_the_errors_its_signature_allows(document: dict[str, Any]) -> None:
     missing = []
     for method, path, operation in operations(document):
         statuses = set(operation["responses"])
@@ -66,32 +68,39 @@ def test_every_error_response_is_the_one_error_body(document: dict[str, Any]) ->
     assert {body["properties"][k]["type"] for k in ("error", "message")} == {"string"}
 
 
-@pytest.mark.parametrize(("method", "path", "status"), [
-    ("post", "/v1/organisations", "409"),     # a name taken
-    ("post", "/v1/users", "409"),             # a username taken
-    ("post", "/v1/users", "404"),             # an organisation that does not exist
-    ("post", "/v1/tokens", "404"),            # a user that does not exist
-    ("post", "/v1/uploads", "413"),           # over the size limit
-    ("post", "/v1/grants/{grant_id}/accept", "409"),
-    ("post", "/v1/jobs/{job_id}/cancel", "409"),
-    ("post", "/v1/reviews/{job_id}/decision", "409"),
-])
-def test_a_route_states_the_errors_of_its_domain(document: dict[str, Any], method: str,
-                                                 path: str, status: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("post", "/v1/organisations", "409"),  # a name taken
+        ("post", "/v1/users", "409"),  # a username taken
+        ("post", "/v1/users", "404"),  # an organisation that does not exist
+        ("post", "/v1/tokens", "404"),  # a user that does not exist
+        ("post", "/v1/uploads", "413"),  # over the size limit
+        ("post", "/v1/grants/{grant_id}/accept", "409"),
+        ("post", "/v1/jobs/{job_id}/cancel", "409"),
+        ("post", "/v1/reviews/{job_id}/decision", "409"),
+    ],
+)
+def test_a_route_states_the_errors_of_its_domain(
+    document: dict[str, Any], method: str, path: str, status: str
+) -> None:
     response = document["paths"][path][method]["responses"][status]
     assert response["content"]["application/json"]["schema"] == {"$ref": ERROR_REF}
     assert response["description"]
 
 
 @pytest.mark.server
-@pytest.mark.parametrize(("method", "path", "allowed"), [
-    ("DELETE", "/v1/policies/floor", {"GET", "PUT"}),  # two routes share the path
-    ("PATCH", "/v1/tokens/1", {"DELETE"}),
-    ("PUT", "/v1/health", {"GET"}),
-])
-def test_a_405_carries_allow_with_every_method_of_its_path(live_server: LiveServer,
-                                                           method: str, path: str,
-                                                           allowed: set[str]) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/v1/policies/floor", {"GET", "PUT"}),  # two routes share the path
+        ("PATCH", "/v1/tokens/1", {"DELETE"}),
+        ("PUT", "/v1/health", {"GET"}),
+    ],
+)
+def test_a_405_carries_allow_with_every_method_of_its_path(
+    live_server: LiveServer, method: str, path: str, allowed: set[str]
+) -> None:
     response = httpx.request(method, f"{live_server.url}{path}")
     assert response.status_code == 405
     assert set(response.headers["Allow"].split(", ")) == allowed

@@ -59,8 +59,7 @@ class Fuzz:
     def session(self, username: str) -> requests.Session:
         if username not in self.sessions:
             self.sessions[username] = requests.Session()
-        self.sessions[username].headers["Authorization"] = (
-            f"Bearer {self.accounts[username].token}")
+        self.sessions[username].headers["Authorization"] = f"Bearer {self.accounts[username].token}"
         return self.sessions[username]
 
     def restore_access(self) -> None:
@@ -68,8 +67,9 @@ class Fuzz:
         system = Actor.system()
         for account in self.accounts.by_name.values():
             with httpx.Client(base_url=self.server.url) as client:
-                me = client.get("/v1/users/me",
-                                headers={"Authorization": f"Bearer {account.token}"})
+                me = client.get(
+                    "/v1/users/me", headers={"Authorization": f"Bearer {account.token}"}
+                )
             if me.status_code == 200:
                 continue
             with transaction(self.platform.sessions) as session:
@@ -85,8 +85,9 @@ def fuzz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzz]:
     try:
         accounts = create_accounts(platform)
         with server.client(accounts["provider"].token) as provider:
-            made = register(provider, parquet_bytes(people_table()),
-                            metadata(DATASET, "unconditional"))
+            made = register(
+                provider, parquet_bytes(people_table()), metadata(DATASET, "unconditional")
+            )
             assert made.status_code == 201, made.text
         yield Fuzz(server, platform, accounts)
     finally:
@@ -99,13 +100,16 @@ def _document(server: LiveServer) -> dict[str, Any]:
     for item in document["paths"].values():
         for operation in item.values():
             operation["parameters"] = [
-                p for p in operation.get("parameters", [])
-                if not (p["in"] == "header" and p["name"].lower() in TRANSPORT_HEADERS)]
+                p
+                for p in operation.get("parameters", [])
+                if not (p["in"] == "header" and p["name"].lower() in TRANSPORT_HEADERS)
+            ]
     return document
 
 
-def _check(fuzz: Fuzz, case: Case[Any], username: str, response: requests.Response,
-           documented: set[str]) -> None:
+def _check(
+    fuzz: Fuzz, case: Case[Any], username: str, response: requests.Response, documented: set[str]
+) -> None:
     status = response.status_code
     problem = None
     if status >= 500:
@@ -132,32 +136,46 @@ def _is_error_body(response: requests.Response) -> bool:
 def _send_as_every_role(fuzz: Fuzz, case: Case[Any], documented: set[str]) -> None:
     for username in fuzz.accounts.by_name:
         kwargs = case.as_transport_kwargs(base_url=fuzz.server.url)
-        headers = {k: v for k, v in (kwargs.pop("headers", None) or {}).items()
-                   if k.lower() != "authorization"}
+        headers = {
+            k: v
+            for k, v in (kwargs.pop("headers", None) or {}).items()
+            if k.lower() != "authorization"
+        }
         try:
             response = fuzz.session(username).request(**kwargs, headers=headers, timeout=60)
-        except (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL,
-                UnicodeError, ValueError):
+        except (
+            requests.exceptions.InvalidHeader,
+            requests.exceptions.InvalidURL,
+            UnicodeError,
+            ValueError,
+        ):
             continue  # the client refused to send it: nothing reached the server
         fuzz.sent += 1
         _check(fuzz, case, username, response, documented)
-        if case.operation.definition.raw.get("operationId") in TAKES_BACK_ACCESS \
-                and response.status_code == 200:
+        if (
+            case.operation.definition.raw.get("operationId") in TAKES_BACK_ACCESS
+            and response.status_code == 200
+        ):
             fuzz.restore_access()
 
 
-def _fuzz(fuzz: Fuzz, operation: APIOperation[Any, Any, Any, Any],
-          mode: GenerationMode) -> None:
+def _fuzz(fuzz: Fuzz, operation: APIOperation[Any, Any, Any, Any], mode: GenerationMode) -> None:
     """Send ``EXAMPLES`` generated cases of ``operation`` as every role."""
     documented = set(operation.definition.raw.get("responses", {}))
-    pinned = ({"name": DATASET} if any(p.name == "name" for p in operation.path_parameters)
-              else None)
+    pinned = {"name": DATASET} if any(p.name == "name" for p in operation.path_parameters) else None
     strategy = operation.as_strategy(
-        generation_mode=mode, path_parameters=pinned if mode is GenerationMode.POSITIVE else None)
+        generation_mode=mode, path_parameters=pinned if mode is GenerationMode.POSITIVE else None
+    )
 
     @given(case=strategy)
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     def run(case: Case[Any]) -> None:
         _send_as_every_role(fuzz, case, documented)
 
@@ -178,8 +196,10 @@ def test_no_operation_fails_on_the_server_for_any_role(fuzz: Fuzz) -> None:
             _fuzz(fuzz, operation, mode)
     elapsed = time.monotonic() - started
     log = fuzz.server.log_path.read_text(errors="replace")
-    report = [f"{key} (as {', '.join(sorted(fuzz.roles_by_failure[key]))})\n    {sample}"
-              for key, sample in fuzz.failures.items()]
+    report = [
+        f"{key} (as {', '.join(sorted(fuzz.roles_by_failure[key]))})\n    {sample}"
+        for key, sample in fuzz.failures.items()
+    ]
     assert report == [], f"{len(report)} problems in {fuzz.sent} requests:\n" + "\n".join(report)
     assert "unexpected error" not in log, log[-3000:]
     assert fuzz.sent > len(operations) * len(fuzz.accounts.by_name), (fuzz.sent, elapsed)

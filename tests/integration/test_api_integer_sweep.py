@@ -29,9 +29,12 @@ OUT_OF_RANGE = (2**31, 2**63, 2**64)
 
 DOMAIN_CHECKED = {
     ("post", "/v1/tokens", "days"): "a token's lifetime: the identity service allows 1 to 366",
-    ("post", "/v1/applications/{application_id}/decision", "grant_budget"):
-        "a privacy budget (a number, a string or a document): the policies layer parses it "
-        "and the ledger caps its units; it is stored in a JSON document, not a column",
+    (
+        "post",
+        "/v1/applications/{application_id}/decision",
+        "grant_budget",
+    ): "a privacy budget (a number, a string or a document): the policies layer parses it "
+    "and the ledger caps its units; it is stored in a JSON document, not a column",
 }
 """Integers bounded by the service that reads them rather than by their type, with why."""
 
@@ -88,8 +91,9 @@ class Backend:
     scope="module",
     params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
 )
-def backend(request: pytest.FixtureRequest,
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
     var_dir = tmp_path_factory.mktemp(f"sweep-{request.param}") / "var"
     env: dict[str, str] = {}
     settings = Settings(var_dir=var_dir)
@@ -106,8 +110,9 @@ def backend(request: pytest.FixtureRequest,
         finally:
             platform.close()
         with server.client(accounts["provider"].token) as provider:
-            made = register(provider, parquet_bytes(people_table()),
-                            metadata(DATASET, "unconditional"))
+            made = register(
+                provider, parquet_bytes(people_table()), metadata(DATASET, "unconditional")
+            )
             assert made.status_code == 201, made.text
         yield Backend(server, accounts)
     finally:
@@ -120,8 +125,7 @@ def bad_values(document: Document, target: IntegerInput) -> list[int | str]:
     options = target.schema.get("anyOf", [target.schema])
     highs = [document.resolve(o).get("maximum") for o in options]
     high = max((h for h in highs if h is not None), default=None)
-    beyond = {*OUT_OF_RANGE} if high is None else {v for v in (*OUT_OF_RANGE, high + 1)
-                                                   if v > high}
+    beyond = {*OUT_OF_RANGE} if high is None else {v for v in (*OUT_OF_RANGE, high + 1) if v > high}
     values: list[int | str] = sorted(beyond)
     values.append(-1)
     if not target.accepts_strings:
@@ -137,20 +141,24 @@ def _sweep(backend: Backend, document: Document, targets: list[IntegerInput]) ->
                 for value in bad_values(document, target):
                     sent = document.request(target, value)
                     try:
-                        response = client.request(sent.method, sent.url, params=sent.params,
-                                                  json=sent.json)
+                        response = client.request(
+                            sent.method, sent.url, params=sent.params, json=sent.json
+                        )
                     except httpx.TransportError as exc:  # a crash can drop the connection
                         failures.append(f"{account.username}: {target} = {value!r} -> {exc!r}")
                         continue
                     if not 400 <= response.status_code < 500:
-                        failures.append(f"{account.username}: {target} = {value!r} -> "
-                                        f"{response.status_code} {response.text[:200]}")
+                        failures.append(
+                            f"{account.username}: {target} = {value!r} -> "
+                            f"{response.status_code} {response.text[:200]}"
+                        )
     return failures
 
 
 @pytest.mark.server
-def test_no_integer_input_answers_with_anything_but_a_4xx(backend: Backend,
-                                                         document: Document) -> None:
+def test_no_integer_input_answers_with_anything_but_a_4xx(
+    backend: Backend, document: Document
+) -> None:
     failures = _sweep(backend, document, document.integer_inputs())
     assert failures == [], "\n".join(failures[:40])
     # an unexpected error is logged even where a handler turned it into a 4xx

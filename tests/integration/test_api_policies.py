@@ -27,8 +27,10 @@ review: {mode: manual, reviewers: 1}
 @pytest.fixture(scope="module")
 def dataset(live_server: LiveServer, accounts: Accounts) -> str:
     with live_server.client(accounts["provider"].token) as provider:
-        assert register(provider, parquet_bytes(people_table()),
-                        metadata("pol_people")).status_code == 201
+        assert (
+            register(provider, parquet_bytes(people_table()), metadata("pol_people")).status_code
+            == 201
+        )
     with live_server.client(accounts["authority"].token) as authority:
         response = authority.put("/v1/policies/floor", json={"document": FLOOR_YAML})
         assert response.status_code == 200, response.text
@@ -38,14 +40,23 @@ def dataset(live_server: LiveServer, accounts: Accounts) -> str:
 
 def test_a_dataset_policy_looser_than_the_floor_is_refused(live_server, accounts, dataset):
     with live_server.client(accounts["provider"].token) as provider:
-        looser = provider.put(f"/v1/datasets/{dataset}/policy", json={"document": {
-            "per_query_cap": {"loss": 2}, "row_count": {"min_count": 5}}})
+        looser = provider.put(
+            f"/v1/datasets/{dataset}/policy",
+            json={"document": {"per_query_cap": {"loss": 2}, "row_count": {"min_count": 5}}},
+        )
         assert looser.status_code == 422
         message = looser.json()["message"]
         assert "per_query_cap" in message and "min_count" in message
-        stricter = provider.put(f"/v1/datasets/{dataset}/policy", json={"document": {
-            "per_query_cap": {"loss": "0.5"}, "contribution_bound": 2,
-            "row_count": {"min_count": 20}}})
+        stricter = provider.put(
+            f"/v1/datasets/{dataset}/policy",
+            json={
+                "document": {
+                    "per_query_cap": {"loss": "0.5"},
+                    "contribution_bound": 2,
+                    "row_count": {"min_count": 20},
+                }
+            },
+        )
         assert stricter.status_code == 200, stricter.text
     with live_server.client(accounts["user"].token) as user:
         view = user.get(f"/v1/datasets/{dataset}/policy").json()

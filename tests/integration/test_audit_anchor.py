@@ -26,8 +26,20 @@ from sandbox.identity.model import Actor
 from sandbox.store import make_session_factory, transaction
 
 Factory = sessionmaker[Session]
-COLUMNS = ("seq", "at", "actor_id", "actor", "role", "action", "object_type", "object_id",
-           "outcome", "detail", "prev_hash", "hash")
+COLUMNS = (
+    "seq",
+    "at",
+    "actor_id",
+    "actor",
+    "role",
+    "action",
+    "object_type",
+    "object_id",
+    "outcome",
+    "detail",
+    "prev_hash",
+    "hash",
+)
 ENTRIES = 20
 
 
@@ -51,8 +63,14 @@ def _seed(factory: Factory) -> None:
         with transaction(factory) as s:
             for _ in range(min(1 + written % 3, ENTRIES - written)):
                 written += 1
-                audit.record(s, Actor.system(), "thing.touch", object_type="thing",
-                             object_id=written, detail={"i": written})
+                audit.record(
+                    s,
+                    Actor.system(),
+                    "thing.touch",
+                    object_type="thing",
+                    object_id=written,
+                    detail={"i": written},
+                )
 
 
 def _rows(conn: Any) -> list[dict[str, Any]]:
@@ -60,8 +78,9 @@ def _rows(conn: Any) -> list[dict[str, Any]]:
     return [dict(r) for r in found.mappings()]
 
 
-def _rewrite(engine: Engine, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
-             ) -> None:
+def _rewrite(
+    engine: Engine, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+) -> None:
     """Replace the whole log by ``change(rows)``, renumbered, with every hash and the head
     recomputed: what an attacker with the database (and our source code) can do."""
     with engine.begin() as conn:
@@ -72,11 +91,18 @@ def _rewrite(engine: Engine, change: Callable[[list[dict[str, Any]]], list[dict[
             fields = {k: row[k] for k in COLUMNS if k not in ("seq", "hash", "prev_hash")}
             new = {**fields, "seq": seq, "prev_hash": prev}
             new["hash"] = entry_hash(**new)
-            conn.execute(text(f"INSERT INTO audit_log ({', '.join(COLUMNS)}) VALUES "
-                              f"({', '.join(':' + c for c in COLUMNS)})"), new)
+            conn.execute(
+                text(
+                    f"INSERT INTO audit_log ({', '.join(COLUMNS)}) VALUES "
+                    f"({', '.join(':' + c for c in COLUMNS)})"
+                ),
+                new,
+            )
             prev = new["hash"]
-        conn.execute(text("UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1"),
-                     {"s": len(rows), "h": prev})
+        conn.execute(
+            text("UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1"),
+            {"s": len(rows), "h": prev},
+        )
 
 
 def _edit(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -102,8 +128,13 @@ def _truncate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows[:-5]
 
 
-TAMPERING = {"edit": (_edit, 8), "delete": (_delete, 8), "insert": (_insert, 8),
-             "swap": (_swap, 8), "truncate": (_truncate, ENTRIES - 4)}
+TAMPERING = {
+    "edit": (_edit, 8),
+    "delete": (_delete, 8),
+    "insert": (_insert, 8),
+    "swap": (_swap, 8),
+    "truncate": (_truncate, ENTRIES - 4),
+}
 
 
 def test_untampered_log_is_anchored_to_its_head(anchored: Factory) -> None:
@@ -112,13 +143,19 @@ def test_untampered_log_is_anchored_to_its_head(anchored: Factory) -> None:
         report = audit.verify(s)
     assert report.ok, report.problems
     assert (report.entries_checked, report.anchored_through, report.unanchored) == (
-        ENTRIES, ENTRIES, 0)
+        ENTRIES,
+        ENTRIES,
+        0,
+    )
     assert report.checkpoints >= 8
 
 
 @pytest.mark.parametrize("how", sorted(TAMPERING))
 def test_rewrite_with_recomputed_hashes_is_detected(
-    how: str, anchored: Factory, db_engine: Engine, anchor: AuditAnchor,
+    how: str,
+    anchored: Factory,
+    db_engine: Engine,
+    anchor: AuditAnchor,
 ) -> None:
     _seed(anchored)
     change, first_bad = TAMPERING[how]
@@ -143,8 +180,9 @@ def test_rolled_back_entries_are_never_anchored(anchored: Factory, anchor: Audit
         assert audit.verify(s).ok
 
 
-def test_forged_or_foreign_checkpoints_are_reported(anchored: Factory, anchor: AuditAnchor,
-                                                    tmp_path: Path) -> None:
+def test_forged_or_foreign_checkpoints_are_reported(
+    anchored: Factory, anchor: AuditAnchor, tmp_path: Path
+) -> None:
     _seed(anchored)
     lines = anchor.path.read_text().splitlines()
     forged = json.loads(lines[-1])
@@ -164,7 +202,8 @@ def test_forged_or_foreign_checkpoints_are_reported(anchored: Factory, anchor: A
 
 
 def test_log_running_past_its_head_is_reported_and_writes_go_on(
-    anchored: Factory, db_engine: Engine,
+    anchored: Factory,
+    db_engine: Engine,
 ) -> None:
     """A row appended behind the head's back used to make every later write fail."""
     _seed(anchored)
@@ -173,14 +212,20 @@ def test_log_running_past_its_head_is_reported_and_writes_go_on(
         forged = {**last, "seq": ENTRIES + 1, "prev_hash": last["hash"]}
         del forged["hash"]
         forged["hash"] = entry_hash(**forged)
-        conn.execute(text(f"INSERT INTO audit_log ({', '.join(COLUMNS)}) VALUES "
-                          f"({', '.join(':' + c for c in COLUMNS)})"), forged)
+        conn.execute(
+            text(
+                f"INSERT INTO audit_log ({', '.join(COLUMNS)}) VALUES "
+                f"({', '.join(':' + c for c in COLUMNS)})"
+            ),
+            forged,
+        )
     with transaction(anchored) as s:
         report = audit.verify(s)
     assert not report.ok and report.head_seq == ENTRIES
     with transaction(anchored) as s:
-        entry = audit.record(s, Actor.system(), "thing.touch", object_type="thing",
-                             object_id="after")
+        entry = audit.record(
+            s, Actor.system(), "thing.touch", object_type="thing", object_id="after"
+        )
     assert entry.seq == ENTRIES + 2
     with transaction(anchored) as s:
         report = audit.verify(s)
@@ -189,7 +234,9 @@ def test_log_running_past_its_head_is_reported_and_writes_go_on(
 
 
 def test_an_existing_log_is_adopted_once_when_the_anchor_is_new(
-    session_factory: Factory, db_engine: Engine, anchor: AuditAnchor,
+    session_factory: Factory,
+    db_engine: Engine,
+    anchor: AuditAnchor,
 ) -> None:
     _seed(session_factory)  # written before any anchor existed
     factory = make_session_factory(db_engine)
@@ -204,7 +251,8 @@ def test_an_existing_log_is_adopted_once_when_the_anchor_is_new(
 
 
 def test_export_gives_auditors_the_public_key_and_every_checkpoint(
-    anchored: Factory, anchor: AuditAnchor,
+    anchored: Factory,
+    anchor: AuditAnchor,
 ) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from cryptography.hazmat.primitives.serialization import load_pem_public_key

@@ -16,12 +16,25 @@ from tests.support.server import Accounts, LiveServer
 
 pytestmark = pytest.mark.server
 
-COLUMNS = ("seq", "at", "actor_id", "actor", "role", "action", "object_type", "object_id",
-           "outcome", "detail", "prev_hash", "hash")
+COLUMNS = (
+    "seq",
+    "at",
+    "actor_id",
+    "actor",
+    "role",
+    "action",
+    "object_type",
+    "object_id",
+    "outcome",
+    "detail",
+    "prev_hash",
+    "hash",
+)
 
 
 def test_verify_reports_a_log_past_its_head_and_writes_go_on(
-        live_server: LiveServer, accounts: Accounts) -> None:
+    live_server: LiveServer, accounts: Accounts
+) -> None:
     with live_server.client(accounts["auditor"].token) as auditor:
         assert auditor.get("/v1/audit/verify").json()["ok"] is True
     with sqlite3.connect(live_server.var_dir / "sandbox.db") as db:
@@ -30,8 +43,11 @@ def test_verify_reports_a_log_past_its_head_and_writes_go_on(
         forged = {k: last[k] for k in COLUMNS if k != "hash"}
         forged.update(seq=last["seq"] + 1, prev_hash=last["hash"], detail='{"forged":true}')
         forged["hash"] = entry_hash(**forged)
-        db.execute(f"INSERT INTO audit_log ({', '.join(COLUMNS)}) VALUES "
-                   f"({', '.join('?' for _ in COLUMNS)})", [forged[k] for k in COLUMNS])
+        db.execute(
+            f"INSERT INTO audit_log ({', '.join(COLUMNS)}) VALUES "
+            f"({', '.join('?' for _ in COLUMNS)})",
+            [forged[k] for k in COLUMNS],
+        )
     with live_server.client(accounts["auditor"].token) as auditor:
         first = auditor.get("/v1/audit/verify")
         assert first.status_code == 200, first.text
@@ -48,8 +64,7 @@ def test_verify_reports_a_log_past_its_head_and_writes_go_on(
         assert made.status_code == 201, made.text
 
 
-def test_checkpoints_are_exported_to_auditors(live_server: LiveServer,
-                                              accounts: Accounts) -> None:
+def test_checkpoints_are_exported_to_auditors(live_server: LiveServer, accounts: Accounts) -> None:
     with live_server.client(accounts["auditor"].token) as auditor:
         response = auditor.get("/v1/audit/checkpoints")
     assert response.status_code == 200

@@ -21,8 +21,19 @@ from sandbox.store import transaction
 
 Factory = sessionmaker[Session]
 
-COLUMNS = ("at", "actor_id", "actor", "role", "action", "object_type", "object_id", "outcome",
-           "detail", "prev_hash", "hash")
+COLUMNS = (
+    "at",
+    "actor_id",
+    "actor",
+    "role",
+    "action",
+    "object_type",
+    "object_id",
+    "outcome",
+    "detail",
+    "prev_hash",
+    "hash",
+)
 ENTRIES = 7
 """What :func:`_seed` writes: one ``user.create`` and six ``thing.touch`` entries."""
 
@@ -31,14 +42,24 @@ def _seed(factory: Factory) -> Actor:
     """Write entries 1..7 by two actors: the system operator and a created user."""
     with transaction(factory) as s:
         alice = service.create_user(s, Actor.system(), username="alice", role=Role.USER)
-    actor = Actor(user_id=alice.id, username=alice.username, role=alice.role,
-                  organisation_id=alice.organisation_id)
+    actor = Actor(
+        user_id=alice.id,
+        username=alice.username,
+        role=alice.role,
+        organisation_id=alice.organisation_id,
+    )
     with transaction(factory) as s:
         for i in range(1, ENTRIES):
             who = actor if i % 2 else Actor.system()
-            audit.record(s, who, "thing.touch", object_type="thing", object_id=i,
-                         outcome="refused" if i == 4 else "ok",
-                         detail={"i": i, "who": who.username})
+            audit.record(
+                s,
+                who,
+                "thing.touch",
+                object_type="thing",
+                object_id=i,
+                outcome="refused" if i == 4 else "ok",
+                detail={"i": i, "who": who.username},
+            )
     return actor
 
 
@@ -48,8 +69,13 @@ def _verify(factory: Factory) -> VerifyReport:
 
 
 def _row(conn: Any, seq: int) -> dict[str, Any]:
-    row = conn.execute(text(f"SELECT {', '.join(COLUMNS)} FROM audit_log WHERE seq = :seq"),
-                       {"seq": seq}).mappings().one()
+    row = (
+        conn.execute(
+            text(f"SELECT {', '.join(COLUMNS)} FROM audit_log WHERE seq = :seq"), {"seq": seq}
+        )
+        .mappings()
+        .one()
+    )
     return dict(row)
 
 
@@ -97,6 +123,7 @@ def test_entry_written_in_callers_transaction(session_factory: Factory) -> None:
 def test_list_and_iter_filters(session_factory: Factory) -> None:
     actor = _seed(session_factory)
     with transaction(session_factory) as s:
+
         def seqs(**kw: Any) -> list[int]:
             return [e.seq for e in audit.list_entries(s, AuditQuery(**kw))]
 
@@ -122,14 +149,17 @@ def test_list_and_iter_filters(session_factory: Factory) -> None:
         assert all_seqs(actor="alice", after_seq=2) == [4, 6]
         exported = [e.to_dict() for e in audit.iter_entries(s, AuditQuery(object_id="3"))]
         assert len(exported) == 1
-        assert {k: exported[0][k] for k in ("seq", "actor_id", "actor", "role", "outcome",
-                                             "detail")} == {
-            "seq": 4, "actor_id": actor.user_id, "actor": "alice", "role": "user",
-            "outcome": "ok", "detail": {"i": 3, "who": "alice"},
+        assert {
+            k: exported[0][k] for k in ("seq", "actor_id", "actor", "role", "outcome", "detail")
+        } == {
+            "seq": 4,
+            "actor_id": actor.user_id,
+            "actor": "alice",
+            "role": "user",
+            "outcome": "ok",
+            "detail": {"i": 3, "who": "alice"},
         }
-        assert [e.outcome for e in audit.iter_entries(s, AuditQuery(object_id="4"))] == [
-            "refused"
-        ]
+        assert [e.outcome for e in audit.iter_entries(s, AuditQuery(object_id="4"))] == ["refused"]
 
 
 # --- Tampering ----------------------------------------------------------------------------------
@@ -153,21 +183,30 @@ def _insert_forged(conn: Any) -> None:
     conn.execute(text("UPDATE audit_log SET seq = seq - 999 WHERE seq >= 1000"))
     prev = _row(conn, 3)
     forged: dict[str, Any] = {
-        "seq": 4, "at": prev["at"], "actor_id": None, "actor": "system", "role": "admin",
-        "action": "thing.touch", "object_type": "thing", "object_id": "42", "outcome": "ok",
-        "detail": '{"forged":true}', "prev_hash": prev["hash"],
+        "seq": 4,
+        "at": prev["at"],
+        "actor_id": None,
+        "actor": "system",
+        "role": "admin",
+        "action": "thing.touch",
+        "object_type": "thing",
+        "object_id": "42",
+        "outcome": "ok",
+        "detail": '{"forged":true}',
+        "prev_hash": prev["hash"],
     }
     forged["hash"] = entry_hash(**forged)
     conn.execute(
-        text("INSERT INTO audit_log (seq, at, actor_id, actor, role, action, object_type, "
-             "object_id, outcome, detail, prev_hash, hash) VALUES (:seq, :at, :actor_id, "
-             ":actor, :role, :action, :object_type, :object_id, :outcome, :detail, "
-             ":prev_hash, :hash)"),
+        text(
+            "INSERT INTO audit_log (seq, at, actor_id, actor, role, action, object_type, "
+            "object_id, outcome, detail, prev_hash, hash) VALUES (:seq, :at, :actor_id, "
+            ":actor, :role, :action, :object_type, :object_id, :outcome, :detail, "
+            ":prev_hash, :hash)"
+        ),
         forged,
     )
     last = _row(conn, 8)
-    conn.execute(text("UPDATE audit_head SET seq = 8, hash = :h WHERE id = 1"),
-                 {"h": last["hash"]})
+    conn.execute(text("UPDATE audit_head SET seq = 8, hash = :h WHERE id = 1"), {"h": last["hash"]})
 
 
 def _swap_rows(conn: Any) -> None:
@@ -186,8 +225,7 @@ def _edit_head_hash(conn: Any) -> None:
 def _rewind_head(conn: Any) -> None:
     """Move the head back to entry 5 with entry 5's own hash: entries 6-7 look appended."""
     five = _row(conn, 5)
-    conn.execute(text("UPDATE audit_head SET seq = 5, hash = :h WHERE id = 1"),
-                 {"h": five["hash"]})
+    conn.execute(text("UPDATE audit_head SET seq = 5, hash = :h WHERE id = 1"), {"h": five["hash"]})
 
 
 def _append_without_head(conn: Any) -> None:
@@ -197,10 +235,12 @@ def _append_without_head(conn: Any) -> None:
     del forged["hash"]
     forged["hash"] = entry_hash(**forged)
     conn.execute(
-        text("INSERT INTO audit_log (seq, at, actor_id, actor, role, action, object_type, "
-             "object_id, outcome, detail, prev_hash, hash) VALUES (:seq, :at, :actor_id, "
-             ":actor, :role, :action, :object_type, :object_id, :outcome, :detail, "
-             ":prev_hash, :hash)"),
+        text(
+            "INSERT INTO audit_log (seq, at, actor_id, actor, role, action, object_type, "
+            "object_id, outcome, detail, prev_hash, hash) VALUES (:seq, :at, :actor_id, "
+            ":actor, :role, :action, :object_type, :object_id, :outcome, :detail, "
+            ":prev_hash, :hash)"
+        ),
         forged,
     )
 
@@ -219,9 +259,7 @@ TAMPERS: dict[str, tuple[Callable[[Any], None], list[int], str]] = {
 
 
 @pytest.mark.parametrize("tamper", sorted(TAMPERS))
-def test_verify_detects_tampering(
-    session_factory: Factory, db_engine: Engine, tamper: str
-) -> None:
+def test_verify_detects_tampering(session_factory: Factory, db_engine: Engine, tamper: str) -> None:
     _seed(session_factory)
     assert _verify(session_factory).ok
     change, expected_seqs, words = TAMPERS[tamper]
@@ -248,8 +286,14 @@ def test_concurrent_writers_keep_the_chain(session_factory: Factory) -> None:
             barrier.wait(timeout=60)
             for i in range(PER_THREAD):
                 with transaction(session_factory) as s:
-                    audit.record(s, Actor.system(), "thing.touch", object_type="thing",
-                                 object_id=f"{t}-{i}", detail={"t": t, "i": i})
+                    audit.record(
+                        s,
+                        Actor.system(),
+                        "thing.touch",
+                        object_type="thing",
+                        object_id=f"{t}-{i}",
+                        detail={"t": t, "i": i},
+                    )
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
 

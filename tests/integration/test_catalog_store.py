@@ -37,10 +37,12 @@ def platform(db_url: str, tmp_path: Path):
 def make_actors(platform: Platform) -> dict[str, Actor]:
     system = Actor.system()
     with transaction(platform.sessions) as session:
-        org = service.create_organisation(session, system, name="Health",
-                                          kind=OrganisationKind.PROVIDER)
-        provider = service.create_user(session, system, username="prov", role=Role.PROVIDER,
-                                       organisation_id=org.id)
+        org = service.create_organisation(
+            session, system, name="Health", kind=OrganisationKind.PROVIDER
+        )
+        provider = service.create_user(
+            session, system, username="prov", role=Role.PROVIDER, organisation_id=org.id
+        )
         authority = service.create_user(session, system, username="auth", role=Role.AUTHORITY)
         user = service.create_user(session, system, username="res", role=Role.USER)
     return {
@@ -59,15 +61,18 @@ def import_file(platform: Platform, name: str, content: bytes) -> registry.DataS
 
 def counts(platform: Platform) -> tuple[int, int]:
     with platform.sessions() as session:
-        return (session.execute(select(func.count()).select_from(DatasetRow)).scalar_one(),
-                session.execute(select(func.count()).select_from(DatasetVersionRow)).scalar_one())
+        return (
+            session.execute(select(func.count()).select_from(DatasetRow)).scalar_one(),
+            session.execute(select(func.count()).select_from(DatasetVersionRow)).scalar_one(),
+        )
 
 
 def test_register_versions_access_and_changes(platform: Platform):
     actors = make_actors(platform)
     source = import_file(platform, "v1.parquet", parquet_bytes(people_table(40)))
-    entry = registry.register_dataset(platform, actors["provider"],
-                                      parse_metadata(metadata("people", "unconditional")), source)
+    entry = registry.register_dataset(
+        platform, actors["provider"], parse_metadata(metadata("people", "unconditional")), source
+    )
     assert entry.latest is not None and entry.latest.row_count == 40
     second = import_file(platform, "v2.parquet", parquet_bytes(people_table(60)))
     entry = registry.add_version(platform, actors["provider"], "people", second, note="more")
@@ -76,9 +81,13 @@ def test_register_versions_access_and_changes(platform: Platform):
     assert (number, total, page.num_rows) == (1, 40, 5)
 
     with transaction(platform.sessions) as session:
-        change = changes.request_change(session, actors["provider"], "people",
-                                        to_attribute=OpenAttribute.CONDITIONAL,
-                                        legal_basis="basis")
+        change = changes.request_change(
+            session,
+            actors["provider"],
+            "people",
+            to_attribute=OpenAttribute.CONDITIONAL,
+            legal_basis="basis",
+        )
     with transaction(platform.sessions) as session:
         changes.decide_change(session, actors["authority"], change.id, approve=True)
     with pytest.raises(AccessRefused):
@@ -92,22 +101,25 @@ def test_failed_ingest_leaves_no_trace(platform: Platform):
     before_files = platform.store.list_files()
     bad = import_file(platform, "bad.parquet", b"PAR1 not really PAR1")
     with pytest.raises(InvalidUpload):
-        registry.register_dataset(platform, actors["provider"],
-                                  parse_metadata(metadata("broken")), bad)
+        registry.register_dataset(
+            platform, actors["provider"], parse_metadata(metadata("broken")), bad
+        )
     assert counts(platform) == (0, 0)
     assert platform.store.list_files() == before_files
 
 
 def test_concurrent_registrations_of_one_name_store_exactly_one(platform: Platform):
     actors = make_actors(platform)
-    sources = [import_file(platform, f"c{i}.parquet", parquet_bytes(people_table(30)))
-               for i in range(4)]
+    sources = [
+        import_file(platform, f"c{i}.parquet", parquet_bytes(people_table(30))) for i in range(4)
+    ]
     outcomes: list[str] = []
 
     def attempt(source: registry.DataSource) -> None:
         try:
-            registry.register_dataset(platform, actors["provider"],
-                                      parse_metadata(metadata("raced")), source)
+            registry.register_dataset(
+                platform, actors["provider"], parse_metadata(metadata("raced")), source
+            )
             outcomes.append("ok")
         except Conflict:
             outcomes.append("conflict")
@@ -133,8 +145,10 @@ def test_the_server_runs_on_postgresql(postgres_server, tmp_path):
         platform.close()
         with server.client(accounts["provider"].token) as provider:
             staged = provider.post("/v1/uploads", content=parquet_bytes(people_table()))
-            created = provider.post("/v1/datasets", json={
-                **metadata("pg_people"), "source": {"upload_id": staged.json()["upload_id"]}})
+            created = provider.post(
+                "/v1/datasets",
+                json={**metadata("pg_people"), "source": {"upload_id": staged.json()["upload_id"]}},
+            )
             assert created.status_code == 201, created.text
         with server.client(accounts["auditor"].token) as auditor:
             verify = auditor.get("/v1/audit/verify").json()
@@ -153,12 +167,14 @@ def test_an_entry_older_than_its_update_frequency_is_stale(platform: Platform):
 
     actors = make_actors(platform)
     source = import_file(platform, "s.parquet", parquet_bytes(people_table(10)))
-    registry.register_dataset(platform, actors["provider"],
-                              parse_metadata(metadata("monthly_people")), source)
+    registry.register_dataset(
+        platform, actors["provider"], parse_metadata(metadata("monthly_people")), source
+    )
     with platform.sessions() as session:
         assert get_entry(session, "monthly_people").stale is False
     with transaction(platform.sessions) as session:
-        session.execute(update(DatasetVersionRow).values(
-            created_at=datetime.now(UTC) - timedelta(days=40)))
+        session.execute(
+            update(DatasetVersionRow).values(created_at=datetime.now(UTC) - timedelta(days=40))
+        )
     with platform.sessions() as session:
         assert get_entry(session, "monthly_people").stale is True

@@ -28,11 +28,19 @@ def world(live_server: LiveServer) -> World:
     return made
 
 
-def sandbox(world: World, who: str, *args: str, stdin: str | None = None
-            ) -> subprocess.CompletedProcess[str]:
+def sandbox(
+    world: World, who: str, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = dict(world.server.env, SANDBOX_URL=world.server.url, SANDBOX_TOKEN=world.tokens[who])
-    return subprocess.run([sys.executable, "-m", "sandbox.cli", *args], env=env, input=stdin,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "sandbox.cli", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_policies_show_set_floor_and_set_dataset(world: World, tmp_path: Path) -> None:
@@ -48,11 +56,19 @@ def test_policies_show_set_floor_and_set_dataset(world: World, tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     assert "the floor is set by authority" in done.stderr and "min_count: 12" in done.stdout
 
-    looser = sandbox(world, "provider", "policies", "set-dataset", COND, "-",
-                     stdin="row_count: {min_count: 5}\n")
+    looser = sandbox(
+        world, "provider", "policies", "set-dataset", COND, "-", stdin="row_count: {min_count: 5}\n"
+    )
     assert looser.returncode == 1 and "min_count 5 is looser" in looser.stderr
-    stricter = sandbox(world, "provider", "policies", "set-dataset", COND, "-",
-                       stdin="row_count: {min_count: 20}\nshow_lifetime_to_users: true\n")
+    stricter = sandbox(
+        world,
+        "provider",
+        "policies",
+        "set-dataset",
+        COND,
+        "-",
+        stdin="row_count: {min_count: 20}\nshow_lifetime_to_users: true\n",
+    )
     assert stricter.returncode == 0, stricter.stderr
     assert "show_lifetime_to_users: true" in stricter.stdout
 
@@ -70,22 +86,41 @@ def test_policies_show_set_floor_and_set_dataset(world: World, tmp_path: Path) -
 
 def test_users_eligibility_records_a_fact(world: World) -> None:
     newcomer = str(world.ids["newcomer"])
-    done = sandbox(world, "authority", "users", "eligibility", newcomer, "real_name_verified",
-                   "yes", "--note", "checked at the counter")
+    done = sandbox(
+        world,
+        "authority",
+        "users",
+        "eligibility",
+        newcomer,
+        "real_name_verified",
+        "yes",
+        "--note",
+        "checked at the counter",
+    )
     assert done.returncode == 0, done.stderr
     assert "recorded real_name_verified=yes for 'newcomer'" in done.stderr
     assert "real_name_verified: yes (set by authority)" in done.stdout
     with world.client("authority") as authority:
         facts = ok(authority.get(f"/v1/users/{newcomer}"))["eligibility"]
     assert [(f["fact"], f["value"], f["note"]) for f in facts] == [
-        ("real_name_verified", "yes", "checked at the counter")]
+        ("real_name_verified", "yes", "checked at the counter")
+    ]
     refused = sandbox(world, "user", "users", "eligibility", newcomer, "credit_standing", "good")
     assert refused.returncode == 1 and refused.stderr.startswith("error: ")
 
 
 def test_attribute_changes_request_list_and_decide(world: World) -> None:
-    made = sandbox(world, "provider", "attribute-changes", "request", OPEN, "--to",
-                   "conditional", "--legal-basis", "rule 7 of the city's catalogue")
+    made = sandbox(
+        world,
+        "provider",
+        "attribute-changes",
+        "request",
+        OPEN,
+        "--to",
+        "conditional",
+        "--legal-basis",
+        "rule 7 of the city's catalogue",
+    )
     assert made.returncode == 0, made.stderr
     assert f"of {OPEN}: unconditional -> conditional, pending" in made.stderr
     listed = sandbox(world, "authority", "attribute-changes", "list", "--status", "pending")
@@ -98,8 +133,16 @@ def test_attribute_changes_request_list_and_decide(world: World) -> None:
     assert neither.returncode == 1 and "--approve or --reject" in neither.stderr
     refused = sandbox(world, "provider", "attribute-changes", "decide", change, "--approve")
     assert refused.returncode == 1 and refused.stderr.startswith("error: ")
-    done = sandbox(world, "authority", "attribute-changes", "decide", change, "--approve",
-                   "--note", "basis checked")
+    done = sandbox(
+        world,
+        "authority",
+        "attribute-changes",
+        "decide",
+        change,
+        "--approve",
+        "--note",
+        "basis checked",
+    )
     assert done.returncode == 0, done.stderr
     assert "conditional, approved" in done.stderr
     with world.client("user") as user:

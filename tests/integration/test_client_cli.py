@@ -41,19 +41,28 @@ class Server:
     env: dict[str, str]
     root: Path
 
-    def cli(self, *args: str, token: str | None = None,
-            check: bool = True) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, token: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         """Run ``python -m sandbox.cli`` against this server's database and URL."""
         env = dict(self.env, SANDBOX_URL=self.url)
         if token:
             env["SANDBOX_TOKEN"] = token
         result = subprocess.run(
-            [sys.executable, "-m", "sandbox.cli", *args], env=env, cwd=self.root,
-            capture_output=True, text=True, timeout=CLI_TIMEOUT, check=False,
+            [sys.executable, "-m", "sandbox.cli", *args],
+            env=env,
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT,
+            check=False,
         )
         if check and result.returncode != 0:
-            pytest.fail(f"sandbox {' '.join(args)} exited {result.returncode}:\n"
-                        f"{result.stdout}\n{result.stderr}", pytrace=False)
+            pytest.fail(
+                f"sandbox {' '.join(args)} exited {result.returncode}:\n"
+                f"{result.stdout}\n{result.stderr}",
+                pytrace=False,
+            )
         return result
 
 
@@ -97,20 +106,24 @@ def accounts(server: Server) -> Accounts:
 
 def _census() -> pa.Table:
     n = 20
-    return pa.table({
-        "person_id": pa.array(range(1, n + 1), pa.int64()),
-        "region": pa.array(["north", "south"] * (n // 2), pa.string()),
-        "income": pa.array([1000.0 * i + 0.5 for i in range(n)], pa.float64()),
-    })
+    return pa.table(
+        {
+            "person_id": pa.array(range(1, n + 1), pa.int64()),
+            "region": pa.array(["north", "south"] * (n // 2), pa.string()),
+            "income": pa.array([1000.0 * i + 0.5 for i in range(n)], pa.float64()),
+        }
+    )
 
 
 def _stops() -> pa.Table:
-    return pa.table({
-        "stop_id": pa.array([10, 11, 12, 13, 14], pa.int64()),
-        "name": pa.array(["Main St", "Harbour, east", 'The "Old" Mill', "Park", "Station"]),
-        "lat": pa.array([36.06, 36.07, 36.081, 36.1, 36.125], pa.float64()),
-        "accessible": pa.array([True, False, True, True, False], pa.bool_()),
-    })
+    return pa.table(
+        {
+            "stop_id": pa.array([10, 11, 12, 13, 14], pa.int64()),
+            "name": pa.array(["Main St", "Harbour, east", 'The "Old" Mill', "Park", "Station"]),
+            "lat": pa.array([36.06, 36.07, 36.081, 36.1, 36.125], pa.float64()),
+            "accessible": pa.array([True, False, True, True, False], pa.bool_()),
+        }
+    )
 
 
 CENSUS_META = {
@@ -122,12 +135,20 @@ CENSUS_META = {
     "contact": "stats@example.org",
     "privacy_unit": "person_id",
     "dictionary": [
-        {"name": "person_id", "type": "int64", "classification": "identifier",
-         "nullable": False},
-        {"name": "region", "type": "string", "classification": "quasi_identifier",
-         "categories": ["north", "south"]},
-        {"name": "income", "type": "float64", "classification": "sensitive",
-         "lower": 0, "upper": 200000},
+        {"name": "person_id", "type": "int64", "classification": "identifier", "nullable": False},
+        {
+            "name": "region",
+            "type": "string",
+            "classification": "quasi_identifier",
+            "categories": ["north", "south"],
+        },
+        {
+            "name": "income",
+            "type": "float64",
+            "classification": "sensitive",
+            "lower": 0,
+            "upper": 200000,
+        },
     ],
 }
 
@@ -144,13 +165,18 @@ STOPS_META = {
     ],
 }
 
-STOPS_CSV_TYPES = {"stop_id": pa.int64(), "name": pa.string(), "lat": pa.float64(),
-                   "accessible": pa.bool_()}
+STOPS_CSV_TYPES = {
+    "stop_id": pa.int64(),
+    "name": pa.string(),
+    "lat": pa.float64(),
+    "accessible": pa.bool_(),
+}
 
 
 @pytest.fixture(scope="module")
-def datasets(server: Server, accounts: Accounts,
-             tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, object]]:
+def datasets(
+    server: Server, accounts: Accounts, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, dict[str, object]]:
     """Register one conditional dataset from Parquet and one unconditional one from CSV."""
     src = tmp_path_factory.mktemp("src")
     pq.write_table(_census(), src / "census.parquet")
@@ -199,8 +225,9 @@ def test_duplicate_user_is_a_one_line_error(server: Server, accounts: Accounts) 
     assert "sbx_" not in result.stdout
 
 
-def test_bad_tokens_and_roles_are_refused(server: Server, accounts: Accounts,
-                                          analyst: SandboxClient, tmp_path: Path) -> None:
+def test_bad_tokens_and_roles_are_refused(
+    server: Server, accounts: Accounts, analyst: SandboxClient, tmp_path: Path
+) -> None:
     with SandboxClient(server.url, "sbx_not-a-real-token") as stranger:
         with pytest.raises(SandboxAPIError) as caught:
             stranger.list_datasets()
@@ -234,8 +261,14 @@ def test_tokens_create_list_revoke(server: Server, analyst: SandboxClient) -> No
 def test_old_group_names_still_run_but_are_hidden(server: Server, accounts: Accounts) -> None:
     """Groups were renamed after the API's resources; scripts using the old names still work."""
     shown = set(re.findall(r"^\W+([a-z-]+)  ", server.cli("--help").stdout, re.MULTILINE))
-    assert {"organisations", "users", "usage-reports", "enforcement", "data-products",
-            "deadlines"} <= shown
+    assert {
+        "organisations",
+        "users",
+        "usage-reports",
+        "enforcement",
+        "data-products",
+        "deadlines",
+    } <= shown
     assert not {"admin", "reports", "products"} & shown
 
     server.cli("admin", "create-org", "Old Names", "--kind", "other")
@@ -338,13 +371,20 @@ def test_cli_datasets_list_show_and_download(
     assert CONDITIONAL in listed.stdout and UNCONDITIONAL in listed.stdout
 
     out = tmp_path / "stops.csv"
-    server.cli("datasets", "download", UNCONDITIONAL, str(out), "--format", "csv",
-               token=accounts.analyst)
+    server.cli(
+        "datasets", "download", UNCONDITIONAL, str(out), "--format", "csv", token=accounts.analyst
+    )
     opts = pacsv.ConvertOptions(column_types=STOPS_CSV_TYPES)
     assert pacsv.read_csv(out, convert_options=opts).to_pylist() == _stops().to_pylist()
 
-    refused = server.cli("datasets", "download", CONDITIONAL, str(tmp_path / "c.parquet"),
-                         token=accounts.analyst, check=False)
+    refused = server.cli(
+        "datasets",
+        "download",
+        CONDITIONAL,
+        str(tmp_path / "c.parquet"),
+        token=accounts.analyst,
+        check=False,
+    )
     assert refused.returncode == 1
     assert refused.stderr.startswith(f"error: dataset '{CONDITIONAL}' is conditional")
     assert "Traceback" not in refused.stderr
@@ -357,8 +397,14 @@ def test_cli_register_from_metadata_file(
     meta = dict(STOPS_META, name="bus_stops_cli", title="Bus stops (CLI)")
     (tmp_path / "meta.json").write_text(json.dumps(meta))
     pq.write_table(_stops(), tmp_path / "stops.parquet")
-    result = server.cli("datasets", "register", str(tmp_path / "stops.parquet"),
-                        "--metadata", str(tmp_path / "meta.json"), token=accounts.provider)
+    result = server.cli(
+        "datasets",
+        "register",
+        str(tmp_path / "stops.parquet"),
+        "--metadata",
+        str(tmp_path / "meta.json"),
+        token=accounts.provider,
+    )
     assert result.stdout.strip().splitlines()[-1] == "bus_stops_cli"
     assert "version 1, 5 rows" in result.stderr
 
@@ -367,7 +413,10 @@ def test_cli_register_from_metadata_file(
 
 
 def test_audit_verifies_via_cli_and_client(
-    server: Server, accounts: Accounts, datasets: object, analyst: SandboxClient,
+    server: Server,
+    accounts: Accounts,
+    datasets: object,
+    analyst: SandboxClient,
     tmp_path: Path,
 ) -> None:
     with pytest.raises(SandboxAPIError):
@@ -381,8 +430,7 @@ def test_audit_verifies_via_cli_and_client(
         page = auditor.audit_page(limit=5)
         assert page["count"] == 5 and page["data"][0]["seq"] == 1
         lines = auditor.audit_export(tmp_path / "audit.jsonl")
-    entries = [json.loads(line) for line in
-               (tmp_path / "audit.jsonl").read_text().splitlines()]
+    entries = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert len(entries) == lines >= report["entries_checked"]
     assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
     refusals = [e for e in entries if e["outcome"] == "denied"]
@@ -390,8 +438,9 @@ def test_audit_verifies_via_cli_and_client(
 
 
 def test_cli_audit_verify_reports_a_tampered_chain(server: Server, tmp_path: Path) -> None:
-    private = Server(url=server.url, env=dict(server.env, SANDBOX_VAR_DIR=str(tmp_path / "var")),
-                     root=tmp_path)
+    private = Server(
+        url=server.url, env=dict(server.env, SANDBOX_VAR_DIR=str(tmp_path / "var")), root=tmp_path
+    )
     private.cli("organisations", "create", "Tamper Test", "--kind", "other")
     with sqlite3.connect(tmp_path / "var" / "sandbox.db") as db:
         db.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1")
@@ -407,19 +456,24 @@ def test_cli_audit_verify_reports_a_tampered_chain(server: Server, tmp_path: Pat
 
 
 def test_cli_audit_verify_catches_a_truncation_with_the_head_rewritten(
-    server: Server, tmp_path: Path,
+    server: Server,
+    tmp_path: Path,
 ) -> None:
     """The attack of the outside tamper run: drop the last five entries and set the head to
     the new last one in SQL. The chain alone then verifies; the signed checkpoints do not."""
-    private = Server(url=server.url, env=dict(server.env, SANDBOX_VAR_DIR=str(tmp_path / "var")),
-                     root=tmp_path)
+    private = Server(
+        url=server.url, env=dict(server.env, SANDBOX_VAR_DIR=str(tmp_path / "var")), root=tmp_path
+    )
     for i in range(8):
         private.cli("organisations", "create", f"Truncation Test {i}", "--kind", "other")
     with sqlite3.connect(tmp_path / "var" / "sandbox.db") as db:
         (last,) = db.execute("SELECT max(seq) FROM audit_log").fetchone()
         db.execute("DELETE FROM audit_log WHERE seq > ?", (last - 5,))
-        db.execute("UPDATE audit_head SET seq = ?, hash = (SELECT hash FROM audit_log "
-                   "WHERE seq = ?) WHERE id = 1", (last - 5, last - 5))
+        db.execute(
+            "UPDATE audit_head SET seq = ?, hash = (SELECT hash FROM audit_log "
+            "WHERE seq = ?) WHERE id = 1",
+            (last - 5, last - 5),
+        )
     result = private.cli("audit", "verify", check=False)
     assert result.returncode == 1, result.stdout
     assert f"entry {last - 4}: 5 anchored entries are missing from the database" in result.stdout

@@ -42,7 +42,9 @@ def _delete(path: Path) -> None:
 
 
 DAMAGES: dict[str, Callable[[Path], None]] = {
-    "truncated": _truncate, "corrupted": _corrupt, "deleted": _delete,
+    "truncated": _truncate,
+    "corrupted": _corrupt,
+    "deleted": _delete,
 }
 READS: dict[str, str] = {
     "download": "/v1/datasets/{name}/download",
@@ -67,11 +69,11 @@ def version_file(server: LiveServer, name: str, version: int = 1) -> Path:
     return Path(path)
 
 
-def register_open(server: LiveServer, accounts: Accounts, name: str,
-                  attribute: str = "unconditional") -> None:
+def register_open(
+    server: LiveServer, accounts: Accounts, name: str, attribute: str = "unconditional"
+) -> None:
     with server.client(accounts["provider"].token) as provider:
-        response = register(provider, parquet_bytes(people_table(ROWS)),
-                            metadata(name, attribute))
+        response = register(provider, parquet_bytes(people_table(ROWS)), metadata(name, attribute))
     assert response.status_code == 201, response.text
 
 
@@ -108,8 +110,9 @@ def assert_damaged(response: httpx.Response, name: str) -> None:
 
 @pytest.mark.parametrize("read", list(READS))
 @pytest.mark.parametrize("damage", list(DAMAGES))
-def test_every_read_refuses_a_damaged_version_before_streaming(live_server, accounts, damaged,
-                                                               damage, read):
+def test_every_read_refuses_a_damaged_version_before_streaming(
+    live_server, accounts, damaged, damage, read
+):
     name = dataset_name(damage, read)
     with live_server.client(accounts["user"].token) as user:
         response = user.get(READS[read].format(name=name))
@@ -135,8 +138,9 @@ def test_the_provider_is_told(live_server, accounts, damaged):
     with live_server.client(accounts["provider"].token) as provider:
         trace = provider.get(f"/v1/datasets/{name}/trace")
         assert trace.status_code == 200, trace.text
-        reported = [item for item in trace.json()["data"]
-                    if item["action"] == "dataset.version.damaged"]
+        reported = [
+            item for item in trace.json()["data"] if item["action"] == "dataset.version.damaged"
+        ]
         assert reported and reported[0]["version"] == 1
         assert reported[0]["detail"]["problem"] == "missing"
         integrity = provider.get(f"/v1/datasets/{name}/integrity")
@@ -147,10 +151,10 @@ def test_the_provider_is_told(live_server, accounts, damaged):
     assert version["reported_at"] is not None
 
 
-@pytest.mark.parametrize("damage, problem", [("truncated", "size"), ("corrupted", "content"),
-                                             ("deleted", "missing")])
-def test_the_integrity_check_names_each_problem(live_server, accounts, damaged, damage,
-                                                problem):
+@pytest.mark.parametrize(
+    "damage, problem", [("truncated", "size"), ("corrupted", "content"), ("deleted", "missing")]
+)
+def test_the_integrity_check_names_each_problem(live_server, accounts, damaged, damage, problem):
     name = dataset_name(damage, "quality")
     with live_server.client(accounts["provider"].token) as provider:
         body = provider.get(f"/v1/datasets/{name}/integrity").json()
@@ -159,8 +163,14 @@ def test_the_integrity_check_names_each_problem(live_server, accounts, damaged, 
 
 
 def test_only_the_owner_and_oversight_check_integrity(live_server, accounts, damaged):
-    for who, status in (("other_provider", 403), ("user", 403), ("reviewer", 403),
-                        ("auditor", 200), ("authority", 200), ("admin", 200)):
+    for who, status in (
+        ("other_provider", 403),
+        ("user", 403),
+        ("reviewer", 403),
+        ("auditor", 200),
+        ("authority", 200),
+        ("admin", 200),
+    ):
         with live_server.client(accounts[who].token) as client:
             response = client.get("/v1/datasets/intact/integrity")
         assert response.status_code == status, (who, response.text)
@@ -192,11 +202,13 @@ def test_a_damaged_conditional_version_has_no_quality_report(live_server, accoun
 
 # ---- beyond the full-hash limit ------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def small_limit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A server that hashes versions in full before a read only up to 1 KiB."""
-    server = start_server(tmp_path_factory.mktemp("small-limit") / "var",
-                          {"SANDBOX_FULL_CHECK_MAX_BYTES": "1024"})
+    server = start_server(
+        tmp_path_factory.mktemp("small-limit") / "var", {"SANDBOX_FULL_CHECK_MAX_BYTES": "1024"}
+    )
     yield server
     stop_server(server)
 

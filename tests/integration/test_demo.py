@@ -22,38 +22,66 @@ from sandbox.policies.budget import PrivacyCost
 from tests.support.server import free_port
 
 FIRST_RUN = (
-    "registered city_residents", "data dictionary", "quality report", "synthetic preview",
-    "download by researcher refused", "download by provider (its owner) refused",
+    "registered city_residents",
+    "data dictionary",
+    "quality report",
+    "synthetic preview",
+    "download by researcher refused",
+    "download by provider (its owner) refused",
     "downloaded district_facilities",
     # the regulated workflow
-    "the authority records demo-researcher's eligibility", "real_name_verified",
-    "credit_standing", "application 1, as submitted", "security_measures",
-    "waiting for the authority's form review", "5 working days left",
-    "Authority: the form review (within 5 working days)", "10 working days left",
-    "approved by demo-provider, on time", "agreement version", "grant grant-1: accepted",
+    "the authority records demo-researcher's eligibility",
+    "real_name_verified",
+    "credit_standing",
+    "application 1, as submitted",
+    "security_measures",
+    "waiting for the authority's form review",
+    "5 working days left",
+    "Authority: the form review (within 5 working days)",
+    "10 working days left",
+    "approved by demo-provider, on time",
+    "agreement version",
+    "grant grant-1: accepted",
     "agreement_sha256",
     # the jobs
-    "grant grant-", "submitted DP job", "submitted raw-access job", "pending_review",
-    "job logs before review", "output checks of job", "approved job", "rejected job",
-    "downloaded job", "the rejected result stays out of reach",
+    "grant grant-",
+    "submitted DP job",
+    "submitted raw-access job",
+    "pending_review",
+    "job logs before review",
+    "output checks of job",
+    "approved job",
+    "rejected job",
+    "downloaded job",
+    "the rejected result stays out of reach",
     # the oversight
     "complaint 1 (privacy) on city_residents: open; evidence: note-excerpt.txt",
     "city_residents suspended by demo-provider for complaint 1",
-    "a new DP job on city_residents is refused", "submitted just before: cancelled",
-    "objection 1 (error) on version 1", "objection 1: answered, rejected by demo-provider",
-    "complaint 1: answered, restored", "city_residents suspended now: False",
-    "Authority: the platform's statistics", "deadlines (working days)",
-    "audit verify passes", "Try next",
+    "a new DP job on city_residents is refused",
+    "submitted just before: cancelled",
+    "objection 1 (error) on version 1",
+    "objection 1: answered, rejected by demo-provider",
+    "complaint 1: answered, restored",
+    "city_residents suspended now: False",
+    "Authority: the platform's statistics",
+    "deadlines (working days)",
+    "audit verify passes",
+    "Try next",
 )
 
 
 def _demo(cwd: Path, port: int, **env_extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SANDBOX_")}
-    env.update(SANDBOX_DEMO_ROWS="20000", SANDBOX_DEMO_PORT=str(port), COLUMNS="200",
-               **env_extra)
-    result = subprocess.run([sys.executable, "-m", "sandbox.demo"], cwd=cwd, env=env,
-                            capture_output=True, text=True, timeout=300,
-                            stdin=subprocess.DEVNULL)
+    env.update(SANDBOX_DEMO_ROWS="20000", SANDBOX_DEMO_PORT=str(port), COLUMNS="200", **env_extra)
+    result = subprocess.run(
+        [sys.executable, "-m", "sandbox.demo"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
     assert "Traceback" not in result.stdout + result.stderr, result.stdout[-3000:]
     return result
 
@@ -61,13 +89,25 @@ def _demo(cwd: Path, port: int, **env_extra: str) -> subprocess.CompletedProcess
 def _spend_all_but(var_dir: Path, grant: str, left: Fraction) -> None:
     """The researcher's own jobs between two demo runs spend the grant down to ``left``."""
     # Everything named, so that no SANDBOX_* variable of the test run points elsewhere.
-    platform = Platform.open(Settings(var_dir=var_dir, database_url="", data_uri="",
-                                      audit_key_path=None, audit_anchor_path=None))
+    platform = Platform.open(
+        Settings(
+            var_dir=var_dir,
+            database_url="",
+            data_uri="",
+            audit_key_path=None,
+            audit_anchor_path=None,
+        )
+    )
     try:
         ledger = SqlLedger(platform.sessions)
         remaining = ledger.remaining(grant, "city_residents").loss
-        ledger.spend(grant, "city_residents", PrivacyCost(remaining - left),
-                     "the researcher's own jobs since the last demo run", Actor.system())
+        ledger.spend(
+            grant,
+            "city_residents",
+            PrivacyCost(remaining - left),
+            "the researcher's own jobs since the last demo run",
+            Actor.system(),
+        )
     finally:
         platform.close()
 
@@ -84,8 +124,10 @@ def test_demo_walks_through_every_role_and_runs_again_on_what_it_left(tmp_path):
     tokens = (tmp_path / "var" / "demo" / "tokens.env").read_text(encoding="utf-8")
     assert f"export SANDBOX_URL=http://127.0.0.1:{port}\n" in tokens
     assert f"export SANDBOX_VAR_DIR={(tmp_path / 'var').resolve()}\n" in tokens
-    assert (f"the server has stopped (SANDBOX_DEMO_EXIT=1); run `.venv/bin/sandbox serve "
-            f"--port {port}` and `source var/demo/tokens.env` to try these") in first.stdout
+    assert (
+        f"the server has stopped (SANDBOX_DEMO_EXIT=1); run `.venv/bin/sandbox serve "
+        f"--port {port}` and `source var/demo/tokens.env` to try these"
+    ) in first.stdout
 
     # Before the fix, the second run reused grant-1 whatever was left of it, and its DP job
     # was refused for want of budget.
@@ -101,15 +143,28 @@ def test_demo_walks_through_every_role_and_runs_again_on_what_it_left(tmp_path):
     assert "set SANDBOX_DEMO_SERVE=1 to keep it serving without a terminal" in out
 
 
-def _budget(lifetime_left: str | None, lifetime_spent: str = "0",
-            **grants_left: str) -> dict[str, object]:
+def _budget(
+    lifetime_left: str | None, lifetime_spent: str = "0", **grants_left: str
+) -> dict[str, object]:
     accounts: list[dict[str, object]] = []
     if lifetime_left is not None:
-        accounts.append({"kind": "dataset", "ref": "city_residents",
-                         "spent": {"loss": lifetime_spent},
-                         "remaining": {"loss": lifetime_left}})
-    accounts += [{"kind": "grant", "ref": ref.replace("_", "-"), "spent": {"loss": "0"},
-                  "remaining": {"loss": left}} for ref, left in grants_left.items()]
+        accounts.append(
+            {
+                "kind": "dataset",
+                "ref": "city_residents",
+                "spent": {"loss": lifetime_spent},
+                "remaining": {"loss": lifetime_left},
+            }
+        )
+    accounts += [
+        {
+            "kind": "grant",
+            "ref": ref.replace("_", "-"),
+            "spent": {"loss": "0"},
+            "remaining": {"loss": left},
+        }
+        for ref, left in grants_left.items()
+    ]
     return {"dataset": "city_residents", "accounts": accounts}
 
 
@@ -117,10 +172,12 @@ def _grant(ref: str, kinds: tuple[str, ...] = ("dp", "raw")) -> dict[str, object
     return {"ref": ref, "datasets": ["city_residents"], "job_kinds": list(kinds)}
 
 
-def _choose(grants: list[dict[str, object]], budget: dict[str, object]
-            ) -> Reuse | NewGrant | LifetimeSpent:
-    return choose_grant(grants, budget, dataset="city_residents", job_kinds=("dp", "raw"),
-                        need=Fraction(1, 2))
+def _choose(
+    grants: list[dict[str, object]], budget: dict[str, object]
+) -> Reuse | NewGrant | LifetimeSpent:
+    return choose_grant(
+        grants, budget, dataset="city_residents", job_kinds=("dp", "raw"), need=Fraction(1, 2)
+    )
 
 
 def test_a_grant_is_reused_only_while_its_budget_covers_the_run():
@@ -129,8 +186,9 @@ def test_a_grant_is_reused_only_while_its_budget_covers_the_run():
     assert choice.grant["ref"] == "grant-1" and choice.remaining == Fraction(3, 2)
     exactly = _choose([_grant("grant-1")], _budget("19", grant_1="0.5"))
     assert isinstance(exactly, Reuse)
-    best = _choose([_grant("grant-1"), _grant("grant-2")],
-                   _budget("15", grant_1="0.6", grant_2="2"))
+    best = _choose(
+        [_grant("grant-1"), _grant("grant-2")], _budget("15", grant_1="0.6", grant_2="2")
+    )
     assert isinstance(best, Reuse) and best.grant["ref"] == "grant-2"
 
 
@@ -150,30 +208,32 @@ def test_a_spent_lifetime_budget_says_how_to_start_over():
     assert isinstance(choice, LifetimeSpent)
     assert choice.message() == (
         "the demo dataset's lifetime privacy budget is spent after 39 runs: run `make clean` "
-        "(removes var/) to start over")
+        "(removes var/) to start over"
+    )
 
 
 def test_the_demo_serves_on_only_when_someone_can_stop_it():
     assert decide_serving(ok=True, interactive=True, env={}).keep
     assert decide_serving(ok=True, interactive=False, env={"SANDBOX_DEMO_SERVE": "1"}).keep
     assert decide_serving(ok=True, interactive=False, env={}).why_not == "no terminal"
-    exit_asked = decide_serving(ok=True, interactive=True, env={"SANDBOX_DEMO_EXIT": "1",
-                                                                "SANDBOX_DEMO_SERVE": "1"})
+    exit_asked = decide_serving(
+        ok=True, interactive=True, env={"SANDBOX_DEMO_EXIT": "1", "SANDBOX_DEMO_SERVE": "1"}
+    )
     assert not exit_asked.keep and exit_asked.why_not == "SANDBOX_DEMO_EXIT=1"
     assert decide_serving(ok=False, interactive=True, env={}).why_not == "a step failed"
 
 
-def test_the_stopped_message_names_the_command_for_the_same_var_dir_and_port(
-        tmp_path, monkeypatch):
+def test_the_stopped_message_names_the_command_for_the_same_var_dir_and_port(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert serve_command(Path("var"), 8000) == (
-        "`make serve` (or `.venv/bin/sandbox serve`)")
+    assert serve_command(Path("var"), 8000) == ("`make serve` (or `.venv/bin/sandbox serve`)")
     assert serve_command(Path("var"), 8123) == "`.venv/bin/sandbox serve --port 8123`"
     elsewhere = (tmp_path.parent / "demo-var").resolve()
     assert serve_command(elsewhere, 8000) == (
         f"`SANDBOX_VAR_DIR={elsewhere} make serve` "
-        f"(or `SANDBOX_VAR_DIR={elsewhere} .venv/bin/sandbox serve`)")
+        f"(or `SANDBOX_VAR_DIR={elsewhere} .venv/bin/sandbox serve`)"
+    )
     assert stopped_message("no terminal", Path("var"), 8000, Path("var/demo/tokens.env")) == (
         "the server has stopped (no terminal); run `make serve` (or `.venv/bin/sandbox serve`) "
         "and `source var/demo/tokens.env` to try these; set SANDBOX_DEMO_SERVE=1 to keep it "
-        "serving without a terminal")
+        "serving without a terminal"
+    )

@@ -32,8 +32,11 @@ STAGING_BYTES = 4 * 1024 * 1024
 
 def _mount_tmpfs(directory: Path, size: int) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
-                           str(directory)], capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(directory)],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip() or done.returncode}")
 
@@ -74,12 +77,14 @@ def accounts(small_disks: LiveServer) -> Accounts:
 def incompressible_people(rows: int) -> bytes:
     """A Parquet file of the people dictionary whose values do not compress."""
     rng = np.random.default_rng(7)
-    table = pa.table({
-        "pid": [f"p{v:016x}" for v in rng.integers(0, 2**62, rows)],
-        "district": [["North", "South", "East"][i % 3] for i in range(rows)],
-        "age": rng.integers(0, 110, rows),
-        "income": rng.uniform(0, 1_000_000, rows),
-    })
+    table = pa.table(
+        {
+            "pid": [f"p{v:016x}" for v in rng.integers(0, 2**62, rows)],
+            "district": [["North", "South", "East"][i % 3] for i in range(rows)],
+            "age": rng.integers(0, 110, rows),
+            "income": rng.uniform(0, 1_000_000, rows),
+        }
+    )
     buffer = io.BytesIO()
     pq.write_table(table, buffer, compression="none")
     return buffer.getvalue()
@@ -91,8 +96,10 @@ def state(server: LiveServer, accounts: Accounts) -> dict[str, Any]:
     platform = server.open_platform()
     try:
         with platform.sessions() as session:
-            counts = [session.execute(select(func.count()).select_from(t)).scalar_one()
-                      for t in (DatasetRow, DatasetVersionRow, UploadRow)]
+            counts = [
+                session.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in (DatasetRow, DatasetVersionRow, UploadRow)
+            ]
         files = platform.store.list_files()
     finally:
         platform.close()
@@ -108,9 +115,13 @@ def test_a_full_data_root_is_a_507_naming_the_data_store(small_disks, accounts):
         staged = upload(provider, content)
         assert staged.status_code == 201, staged.text
         before = state(server, accounts)
-        response = provider.post("/v1/datasets", json={
-            **metadata("too_big", "unconditional"),
-            "source": {"upload_id": staged.json()["upload_id"]}})
+        response = provider.post(
+            "/v1/datasets",
+            json={
+                **metadata("too_big", "unconditional"),
+                "source": {"upload_id": staged.json()["upload_id"]},
+            },
+        )
         assert response.status_code == 507, response.text
         body = response.json()
         assert body["error"] == "storage_full"
@@ -130,11 +141,9 @@ def test_a_full_staging_area_is_a_507_naming_the_staging_area(small_disks, accou
             yield chunk
 
     with server.client(accounts["provider"].token) as provider:
-        response = provider.post("/v1/uploads", content=body(),
-                                 headers={"X-Filename": "big.bin"})
+        response = provider.post("/v1/uploads", content=body(), headers={"X-Filename": "big.bin"})
     assert response.status_code == 507, response.text
     answer = response.json()
     assert answer["error"] == "storage_full"
     assert "staging area" in answer["message"] and "full" in answer["message"]
     assert state(server, accounts) == before
-

@@ -30,8 +30,11 @@ HIDDEN, SHOWN = "gb_hidden", "gb_shown"
 def world(live_server: LiveServer) -> World:
     made = build_world(live_server, {HIDDEN: "conditional", SHOWN: "conditional"})
     with made.client("provider") as provider:
-        ok(provider.put(f"/v1/datasets/{SHOWN}/policy",
-                        json={"document": {"show_lifetime_to_users": True}}))
+        ok(
+            provider.put(
+                f"/v1/datasets/{SHOWN}/policy", json={"document": {"show_lifetime_to_users": True}}
+            )
+        )
     main = grant(made, "user", [HIDDEN, SHOWN], grant_budget=2)
     made.ids["grant"], made.grants["main"] = main["id"], main["ref"]
     # Another holder's grant spends from the same lifetime budgets.
@@ -41,13 +44,34 @@ def world(live_server: LiveServer) -> World:
         ledger = SqlLedger(platform.sessions)
         holder = Actor(made.ids["user"], "user", Role.USER)
         for dataset in (HIDDEN, SHOWN):
-            charge = ledger.spend(made.grants["main"], dataset, PrivacyCost.of("0.25"),
-                                  f"count on {dataset} v1", holder, job=41, call="count")
+            charge = ledger.spend(
+                made.grants["main"],
+                dataset,
+                PrivacyCost.of("0.25"),
+                f"count on {dataset} v1",
+                holder,
+                job=41,
+                call="count",
+            )
             ledger.release(charge.id, holder)
-        ledger.spend(made.grants["main"], HIDDEN, PrivacyCost.of("0.5", "1e-7"),
-                     f"mean of income by region on {HIDDEN} v1", holder, job=42, call="mean")
-        ledger.spend(made.grants["other"], HIDDEN, PrivacyCost.of("0.75"), "other's count",
-                     Actor(made.ids["user2"], "user2", Role.USER), job=43, call="count")
+        ledger.spend(
+            made.grants["main"],
+            HIDDEN,
+            PrivacyCost.of("0.5", "1e-7"),
+            f"mean of income by region on {HIDDEN} v1",
+            holder,
+            job=42,
+            call="mean",
+        )
+        ledger.spend(
+            made.grants["other"],
+            HIDDEN,
+            PrivacyCost.of("0.75"),
+            "other's count",
+            Actor(made.ids["user2"], "user2", Role.USER),
+            job=43,
+            call="count",
+        )
     finally:
         platform.close()
     return made
@@ -64,16 +88,24 @@ def _by_dataset(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_the_holder_reads_spent_remaining_and_each_charge(world: World) -> None:
     body = _budget(world, "user")
-    assert (body["grant"], body["holder"], body["status"]) == (world.grants["main"], "user",
-                                                              "active")
+    assert (body["grant"], body["holder"], body["status"]) == (
+        world.grants["main"],
+        "user",
+        "active",
+    )
     hidden = _by_dataset(body)[HIDDEN]
     assert hidden["accounting"] == "pure"
-    assert (hidden["limit"]["loss"], hidden["spent"]["loss"],
-            hidden["remaining"]["loss"]) == ("2", "0.75", "1.25")
+    assert (hidden["limit"]["loss"], hidden["spent"]["loss"], hidden["remaining"]["loss"]) == (
+        "2",
+        "0.75",
+        "1.25",
+    )
     assert hidden["spent"]["delta"] == "1E-7"
     charges = hidden["charges"]
     assert [(c["job_id"], c["call"], c["cost"]["loss"], c["status"]) for c in charges] == [
-        (41, "count", "0.25", "released"), (42, "mean", "0.5", "charged")]
+        (41, "count", "0.25", "released"),
+        (42, "mean", "0.5", "charged"),
+    ]
     assert charges[1]["purpose"] == f"mean of income by region on {HIDDEN} v1"
     assert charges[1]["cost"]["delta"] == "1E-7"
     assert charges[0]["charged_at"] <= charges[1]["charged_at"]
@@ -122,8 +154,9 @@ def test_every_read_is_audited(world: World) -> None:
     with world.api("user") as api:
         api.grant_budget(world.ids["grant"])
     with world.api("auditor") as auditor:
-        entries = auditor.audit_page(action="budget.read", object_type="grant",
-                                     object_id=world.grants["main"], limit=1000)["data"]
+        entries = auditor.audit_page(
+            action="budget.read", object_type="grant", object_id=world.grants["main"], limit=1000
+        )["data"]
     mine = [e for e in entries if e["actor"] == "user"]
     assert mine and mine[-1]["detail"]["grant_id"] == world.ids["grant"]
     assert mine[-1]["detail"]["lifetime_shown"] == [SHOWN]
@@ -131,8 +164,14 @@ def test_every_read_is_audited(world: World) -> None:
 
 def _cli(world: World, who: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(world.server.env, SANDBOX_URL=world.server.url, SANDBOX_TOKEN=world.tokens[who])
-    return subprocess.run([sys.executable, "-m", "sandbox.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "sandbox.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_the_cli_prints_the_holders_budget(world: World) -> None:

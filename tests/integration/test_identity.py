@@ -40,15 +40,15 @@ def assert_chain_ok(factory: Factory) -> None:
 
 def make_user(factory: Factory, username: str, role: Role, org_id: int | None = None) -> User:
     with transaction(factory) as s:
-        return service.create_user(s, ADMIN, username=username, role=role,
-                                   organisation_id=org_id)
+        return service.create_user(s, ADMIN, username=username, role=role, organisation_id=org_id)
 
 
 @pytest.fixture
 def provider_org(session_factory: Factory) -> int:
     with transaction(session_factory) as s:
-        return service.create_organisation(s, ADMIN, name="Stats Bureau",
-                                           kind=OrganisationKind.PROVIDER).id
+        return service.create_organisation(
+            s, ADMIN, name="Stats Bureau", kind=OrganisationKind.PROVIDER
+        ).id
 
 
 # --- Accounts and organisations -----------------------------------------------------------------
@@ -56,8 +56,10 @@ def provider_org(session_factory: Factory) -> int:
 
 def test_admin_creates_organisations_and_every_role(session_factory: Factory) -> None:
     with transaction(session_factory) as s:
-        orgs = {kind: service.create_organisation(s, ADMIN, name=f"  Org {kind}  ", kind=kind)
-                for kind in OrganisationKind}
+        orgs = {
+            kind: service.create_organisation(s, ADMIN, name=f"  Org {kind}  ", kind=kind)
+            for kind in OrganisationKind
+        }
     assert {o.name for o in orgs.values()} == {f"Org {k}" for k in OrganisationKind}
     provider_org = orgs[OrganisationKind.PROVIDER]
     created: dict[Role, User] = {}
@@ -93,17 +95,23 @@ def test_admin_creates_organisations_and_every_role(session_factory: Factory) ->
         ["organisation.create"] * len(OrganisationKind) + ["user.create"] * len(Role)
     )
     with transaction(session_factory) as s:
-        entry = audit.list_entries(s, AuditQuery(action="user.create", object_id=str(
-            created[Role.PROVIDER].id)))[0]
+        entry = audit.list_entries(
+            s, AuditQuery(action="user.create", object_id=str(created[Role.PROVIDER].id))
+        )[0]
     assert entry.actor == "system"
-    assert entry.detail == {"username": "u.provider", "role": "provider",
-                            "organisation_id": provider_org.id}
+    assert entry.detail == {
+        "username": "u.provider",
+        "role": "provider",
+        "organisation_id": provider_org.id,
+    }
     assert_chain_ok(session_factory)
 
 
 def test_account_validation(session_factory: Factory, provider_org: int) -> None:
-    with pytest.raises(InvalidRequest, match="needs an organisation"), \
-            transaction(session_factory) as s:
+    with (
+        pytest.raises(InvalidRequest, match="needs an organisation"),
+        transaction(session_factory) as s,
+    ):
         service.create_user(s, ADMIN, username="prov", role=Role.PROVIDER)
     for bad in ["", "a", "Alice", "1abc", "has space", "x" * 64, "bad/slash", "_lead"]:
         with pytest.raises(InvalidRequest, match="username"), transaction(session_factory) as s:
@@ -159,32 +167,45 @@ def test_eligibility_facts(session_factory: Factory, db_engine: Engine) -> None:
 
     before = datetime.now(UTC)
     with transaction(session_factory) as s:
-        service.set_eligibility(s, authority, alice.id, fact=EligibilityFact.REAL_NAME_VERIFIED,
-                                value="yes", note="ID card checked")
-        service.set_eligibility(s, authority, alice.id, fact=EligibilityFact.CREDIT_STANDING,
-                                value="good")
+        service.set_eligibility(
+            s,
+            authority,
+            alice.id,
+            fact=EligibilityFact.REAL_NAME_VERIFIED,
+            value="yes",
+            note="ID card checked",
+        )
+        service.set_eligibility(
+            s, authority, alice.id, fact=EligibilityFact.CREDIT_STANDING, value="good"
+        )
     after = datetime.now(UTC)
     with transaction(session_factory) as s:
         current = {r.fact: r for r in service.get_user(s, alice.id).eligibility}
     assert set(current) == {EligibilityFact.REAL_NAME_VERIFIED, EligibilityFact.CREDIT_STANDING}
     real_name = current[EligibilityFact.REAL_NAME_VERIFIED]
-    assert (real_name.value, real_name.note, real_name.set_by) == ("yes", "ID card checked",
-                                                                   "auth")
+    assert (real_name.value, real_name.note, real_name.set_by) == ("yes", "ID card checked", "auth")
     assert real_name.set_at.tzinfo is not None  # aware on both backends
     assert before <= real_name.set_at <= after
 
     # A newer record wins; the older one stays as history.
     with transaction(session_factory) as s:
-        user = service.set_eligibility(s, authority, alice.id,
-                                       fact=EligibilityFact.CREDIT_STANDING,
-                                       value="dishonest_debtor", note="court list")
+        user = service.set_eligibility(
+            s,
+            authority,
+            alice.id,
+            fact=EligibilityFact.CREDIT_STANDING,
+            value="dishonest_debtor",
+            note="court list",
+        )
     credit = {r.fact: r for r in user.eligibility}[EligibilityFact.CREDIT_STANDING]
     assert (credit.value, credit.set_by) == ("dishonest_debtor", "auth")
     with db_engine.connect() as conn:
         rows = conn.execute(
-            select(EligibilityFactRow.fact, EligibilityFactRow.value,
-                   EligibilityFactRow.set_by_user_id)
-            .where(EligibilityFactRow.user_id == alice.id).order_by(EligibilityFactRow.id)
+            select(
+                EligibilityFactRow.fact, EligibilityFactRow.value, EligibilityFactRow.set_by_user_id
+            )
+            .where(EligibilityFactRow.user_id == alice.id)
+            .order_by(EligibilityFactRow.id)
         ).all()
     assert [tuple(r) for r in rows] == [
         ("real_name_verified", "yes", authority.user_id),
@@ -209,8 +230,9 @@ def test_eligibility_refusals(session_factory: Factory) -> None:
     with pytest.raises(InvalidRequest), transaction(session_factory) as s:
         service.set_eligibility(s, authority, alice.id, fact=fact, value="maybe")
     with pytest.raises(InvalidRequest), transaction(session_factory) as s:
-        service.set_eligibility(s, authority, alice.id,
-                                fact=EligibilityFact.CREDIT_STANDING, value="yes")
+        service.set_eligibility(
+            s, authority, alice.id, fact=EligibilityFact.CREDIT_STANDING, value="yes"
+        )
     with pytest.raises(PermissionDenied), transaction(session_factory) as s:
         service.set_eligibility(s, plain, alice.id, fact=fact, value="yes")
     with pytest.raises(PermissionDenied), transaction(session_factory) as s:
@@ -239,8 +261,9 @@ def test_token_lifecycle(session_factory: Factory, db_engine: Engine, provider_o
     lifetime = issued.info.expires_at - issued.info.created_at
     assert lifetime == timedelta(days=30)
 
-    expected = Actor(user_id=pat.id, username="pat", role=Role.PROVIDER,
-                     organisation_id=provider_org)
+    expected = Actor(
+        user_id=pat.id, username="pat", role=Role.PROVIDER, organisation_id=provider_org
+    )
     with transaction(session_factory) as s:
         assert tokens.authenticate(s, issued.secret) == expected
 
@@ -256,15 +279,18 @@ def test_token_lifecycle(session_factory: Factory, db_engine: Engine, provider_o
     with transaction(session_factory) as s:
         revoked = tokens.revoke_token(s, expected, issued.info.id)
     assert revoked.revoked_at is not None
-    with pytest.raises(AuthenticationRequired, match="revoked"), \
-            transaction(session_factory) as s:
+    with pytest.raises(AuthenticationRequired, match="revoked"), transaction(session_factory) as s:
         tokens.authenticate(s, issued.secret)
     with transaction(session_factory) as s:  # revoking twice is harmless and not re-audited
         tokens.revoke_token(s, ADMIN, issued.info.id)
         assert tokens.authenticate(s, own.secret) == expected
 
     assert actions(session_factory) == [
-        "organisation.create", "user.create", "token.create", "token.create", "token.revoke",
+        "organisation.create",
+        "user.create",
+        "token.create",
+        "token.create",
+        "token.revoke",
     ]
     with transaction(session_factory) as s:
         created = audit.list_entries(s, AuditQuery(action="token.create"))
@@ -285,7 +311,7 @@ def test_tokens_stored_hashed(session_factory: Factory, db_engine: Engine) -> No
     assert len(rows) == 1
     stored = " ".join(str(v) for v in rows[0])
     assert issued.secret not in stored
-    assert issued.secret[len(tokens.TOKEN_PREFIX):] not in stored
+    assert issued.secret[len(tokens.TOKEN_PREFIX) :] not in stored
     assert token_hash == tokens.hash_token(issued.secret)
     assert len(issued.info.prefix) < len(issued.secret) // 2
     # Nor does the secret reach the audit log.
@@ -299,10 +325,12 @@ def test_expired_token_refused(session_factory: Factory, db_engine: Engine) -> N
     with transaction(session_factory) as s:
         issued = tokens.issue_token(s, ADMIN, user_id=alice.id, days=1)
     with db_engine.begin() as conn:
-        conn.execute(update(ApiTokenRow).where(ApiTokenRow.id == issued.info.id)
-                     .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
-    with pytest.raises(AuthenticationRequired, match="expired"), \
-            transaction(session_factory) as s:
+        conn.execute(
+            update(ApiTokenRow)
+            .where(ApiTokenRow.id == issued.info.id)
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    with pytest.raises(AuthenticationRequired, match="expired"), transaction(session_factory) as s:
         tokens.authenticate(s, issued.secret)
 
 
@@ -310,8 +338,13 @@ def test_unknown_tokens_refused(session_factory: Factory) -> None:
     alice = make_user(session_factory, "alice", Role.USER)
     with transaction(session_factory) as s:
         issued = tokens.issue_token(s, ADMIN, user_id=alice.id)
-    for secret in ["", "Bearer x", issued.secret[len(tokens.TOKEN_PREFIX):],
-                   issued.secret + "x", tokens.TOKEN_PREFIX + "made-up"]:
+    for secret in [
+        "",
+        "Bearer x",
+        issued.secret[len(tokens.TOKEN_PREFIX) :],
+        issued.secret + "x",
+        tokens.TOKEN_PREFIX + "made-up",
+    ]:
         with pytest.raises(AuthenticationRequired), transaction(session_factory) as s:
             tokens.authenticate(s, secret)
 
@@ -322,8 +355,7 @@ def test_deactivated_user_refused(session_factory: Factory) -> None:
         issued = tokens.issue_token(s, ADMIN, user_id=alice.id)
     with transaction(session_factory) as s:
         assert not service.set_active(s, ADMIN, alice.id, active=False).active
-    with pytest.raises(AuthenticationRequired, match="disabled"), \
-            transaction(session_factory) as s:
+    with pytest.raises(AuthenticationRequired, match="disabled"), transaction(session_factory) as s:
         tokens.authenticate(s, issued.secret)
     with transaction(session_factory) as s:
         assert service.set_active(s, ADMIN, alice.id, active=True).active
@@ -331,8 +363,12 @@ def test_deactivated_user_refused(session_factory: Factory) -> None:
         assert tokens.authenticate(s, issued.secret).user_id == alice.id
     with pytest.raises(NotFound), transaction(session_factory) as s:
         service.set_active(s, ADMIN, 9999, active=False)
-    assert actions(session_factory) == ["user.create", "token.create", "user.deactivate",
-                                        "user.activate"]
+    assert actions(session_factory) == [
+        "user.create",
+        "token.create",
+        "user.deactivate",
+        "user.activate",
+    ]
     assert_chain_ok(session_factory)
 
 

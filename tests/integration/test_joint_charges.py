@@ -34,8 +34,11 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BudgetLed
     if request.param == "memory":
         made = InMemoryLedger()
     else:
-        url = (f"sqlite:///{tmp_path / 'ledger.db'}" if request.param == "sqlite"
-               else request.getfixturevalue("postgres_server").create_database())
+        url = (
+            f"sqlite:///{tmp_path / 'ledger.db'}"
+            if request.param == "sqlite"
+            else request.getfixturevalue("postgres_server").create_database()
+        )
         engine = make_engine(url)
         upgrade_to_head(engine)
         made = SqlLedger(make_session_factory(engine))
@@ -53,11 +56,11 @@ def spent(ledger: BudgetLedger, name: str) -> tuple[Fraction, Fraction]:
     return ledger.account(name).spent.loss, ledger.account(name, "g1").spent.loss
 
 
-def test_a_joint_charge_debits_every_dataset_and_the_grant_on_each(
-        ledger: BudgetLedger) -> None:
+def test_a_joint_charge_debits_every_dataset_and_the_grant_on_each(ledger: BudgetLedger) -> None:
     cost = PrivacyCost.of("0.3")
-    charges = ledger.spend_jointly("g1", ["visits", "benefits"], cost, "job 7: sum", ENGINE,
-                                   accounting=PURE, job=7, call="sum")
+    charges = ledger.spend_jointly(
+        "g1", ["visits", "benefits"], cost, "job 7: sum", ENGINE, accounting=PURE, job=7, call="sum"
+    )
     assert [c.dataset for c in charges] == ["visits", "benefits"]  # in the order given
     assert all(c.cost == cost and c.job == 7 and c.call == "sum" for c in charges)
     assert all(c.status is ChargeStatus.CHARGED for c in charges)
@@ -71,8 +74,7 @@ def test_a_joint_charge_debits_every_dataset_and_the_grant_on_each(
 def test_a_joint_charge_one_dataset_cannot_pay_charges_none(ledger: BudgetLedger) -> None:
     ledger.spend_jointly("g1", ["visits", "benefits"], PrivacyCost.of("0.9"), "first", ENGINE)
     with pytest.raises(BudgetExhausted) as info:
-        ledger.spend_jointly("g1", ["visits", "benefits"], PrivacyCost.of("0.2"), "second",
-                             ENGINE)
+        ledger.spend_jointly("g1", ["visits", "benefits"], PrivacyCost.of("0.2"), "second", ENGINE)
     assert info.value.budget == "dataset lifetime"
     assert str(info.value).startswith("dataset 'benefits': the dataset lifetime budget")
     assert spent(ledger, "visits") == (Fraction(9, 10), Fraction(9, 10))
@@ -81,11 +83,17 @@ def test_a_joint_charge_one_dataset_cannot_pay_charges_none(ledger: BudgetLedger
 
 
 @pytest.mark.parametrize("datasets", [["visits"], ["visits", "visits"], "visits", []])
-def test_a_joint_charge_names_two_or_more_datasets_once(ledger: BudgetLedger,
-                                                        datasets: object) -> None:
+def test_a_joint_charge_names_two_or_more_datasets_once(
+    ledger: BudgetLedger, datasets: object
+) -> None:
     with pytest.raises(InvalidRequest):
-        ledger.spend_jointly("g1", datasets, PrivacyCost.of("0.1"), "p",  # type: ignore[arg-type]
-                             ENGINE)
+        ledger.spend_jointly(
+            "g1",
+            datasets,  # type: ignore[arg-type]
+            PrivacyCost.of("0.1"),
+            "p",
+            ENGINE,
+        )
     assert ledger.charges() == []
 
 
@@ -99,12 +107,17 @@ def test_a_refused_joint_charge_is_audited_once(tmp_path: Path) -> None:
             ledger.open_dataset_account(name, PrivacyCost.of(1, "1e-5"), PURE)
             ledger.open_grant_account("g1", name, PrivacyCost.of(1, "1e-6"), PURE)
         with pytest.raises(BudgetExhausted):
-            ledger.spend_jointly("g1", ["visits", "benefits"], PrivacyCost.of(2), "big",
-                                 ENGINE)
+            ledger.spend_jointly("g1", ["visits", "benefits"], PrivacyCost.of(2), "big", ENGINE)
         with transaction(sessions) as session:
-            refused = session.execute(select(AuditEntryRow).where(
-                AuditEntryRow.action == "budget.charge",
-                AuditEntryRow.outcome == "refused")).scalars().all()
+            refused = (
+                session.execute(
+                    select(AuditEntryRow).where(
+                        AuditEntryRow.action == "budget.charge", AuditEntryRow.outcome == "refused"
+                    )
+                )
+                .scalars()
+                .all()
+            )
             assert len(refused) == 1
             assert json.loads(refused[0].detail)["datasets"] == ["visits", "benefits"]
         assert ledger.charges() == []

@@ -25,8 +25,7 @@ def peak_rss_bytes(pid: int) -> int:
 
 
 def test_two_gigabyte_upload_in_bounded_memory(tmp_path):
-    server = start_server(tmp_path / "var",
-                          {"SANDBOX_MAX_UPLOAD_BYTES": str(TOTAL_BYTES + 1)})
+    server = start_server(tmp_path / "var", {"SANDBOX_MAX_UPLOAD_BYTES": str(TOTAL_BYTES + 1)})
     try:
         platform = server.open_platform()
         accounts = create_accounts(platform)
@@ -40,9 +39,11 @@ def test_two_gigabyte_upload_in_bounded_memory(tmp_path):
                 yield block
 
         with server.client(accounts["provider"].token) as provider:
-            response = provider.post("/v1/uploads", content=body(),
-                                     headers={"Content-Length": str(TOTAL_BYTES),
-                                              "X-Filename": "big.bin"})
+            response = provider.post(
+                "/v1/uploads",
+                content=body(),
+                headers={"Content-Length": str(TOTAL_BYTES), "X-Filename": "big.bin"},
+            )
         assert response.status_code == 201, response.text
         staged = response.json()
         assert staged["byte_size"] == TOTAL_BYTES

@@ -56,8 +56,9 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BudgetLed
         engine.dispose()
 
 
-def opened(ledger: BudgetLedger, *, grant_limit: float | str = 2,
-           lifetime_limit: float | str = 10) -> BudgetLedger:
+def opened(
+    ledger: BudgetLedger, *, grant_limit: float | str = 2, lifetime_limit: float | str = 10
+) -> BudgetLedger:
     ledger.open_dataset_account("census", PrivacyCost.of(lifetime_limit, "1e-5"), PURE)
     ledger.open_grant_account("g1", "census", PrivacyCost.of(grant_limit, "1e-6"), PURE)
     return ledger
@@ -186,8 +187,9 @@ def test_unknown_accounts_and_charges(ledger: BudgetLedger) -> None:
         ("g1", PrivacyCost.of(1), None, "purpose"),
     ],
 )
-def test_bad_arguments_charge_nothing(ledger: BudgetLedger, grant: str, cost: PrivacyCost,
-                                      purpose: str, message: str) -> None:
+def test_bad_arguments_charge_nothing(
+    ledger: BudgetLedger, grant: str, cost: PrivacyCost, purpose: str, message: str
+) -> None:
     opened(ledger)
     with pytest.raises(InvalidRequest, match=message):
         ledger.spend(grant, "census", cost, purpose, ENGINE)
@@ -198,8 +200,9 @@ def test_bad_arguments_charge_nothing(ledger: BudgetLedger, grant: str, cost: Pr
 def test_cost_in_another_accounting_is_refused(ledger: BudgetLedger) -> None:
     opened(ledger)
     with pytest.raises(InvalidRequest, match="measured under zcdp"):
-        ledger.spend("g1", "census", PrivacyCost.of("0.1"), "rho", ENGINE,
-                     accounting=Accounting.ZCDP)
+        ledger.spend(
+            "g1", "census", PrivacyCost.of("0.1"), "rho", ENGINE, accounting=Accounting.ZCDP
+        )
     with pytest.raises(InvalidRequest, match="measured under zcdp"):
         ledger.check("g1", "census", PrivacyCost.of("0.1"), accounting=Accounting.ZCDP)
     ledger.spend("g1", "census", PrivacyCost.of("0.1"), "epsilon", ENGINE, accounting=PURE)
@@ -222,35 +225,47 @@ def test_charges_are_listed_and_filtered(ledger: BudgetLedger) -> None:
 
 def test_a_charge_records_its_job_and_call(ledger: BudgetLedger) -> None:
     opened(ledger)
-    charge = ledger.spend("g1", "census", PrivacyCost.of("0.1"), "count on census v1", ENGINE,
-                          job=12, call="count")
+    charge = ledger.spend(
+        "g1", "census", PrivacyCost.of("0.1"), "count on census v1", ENGINE, job=12, call="count"
+    )
     assert (charge.job, charge.call) == (12, "count")
     assert ledger.charge(charge.id) == charge
     assert ledger.release(charge.id, ENGINE).job == 12
     outside = ledger.spend("g1", "census", PrivacyCost.of("0.1"), "by hand", ENGINE)
     assert (outside.job, outside.call) == (None, None)
-    assert [(c.job, c.call) for c in ledger.charges(grant="g1")] == [(12, "count"),
-                                                                    (None, None)]
+    assert [(c.job, c.call) for c in ledger.charges(grant="g1")] == [(12, "count"), (None, None)]
 
 
-@pytest.mark.parametrize(("job", "call", "message"), [
-    (0, None, "positive job id"), ("12", None, "positive job id"), (True, None, "job id"),
-    (None, "count(x)", "identifier"), (None, "c" * 33, "identifier"), (None, 5, "identifier"),
-])
-def test_a_bad_job_or_call_charges_nothing(ledger: BudgetLedger, job: object, call: object,
-                                            message: str) -> None:
+@pytest.mark.parametrize(
+    ("job", "call", "message"),
+    [
+        (0, None, "positive job id"),
+        ("12", None, "positive job id"),
+        (True, None, "job id"),
+        (None, "count(x)", "identifier"),
+        (None, "c" * 33, "identifier"),
+        (None, 5, "identifier"),
+    ],
+)
+def test_a_bad_job_or_call_charges_nothing(
+    ledger: BudgetLedger, job: object, call: object, message: str
+) -> None:
     opened(ledger)
     with pytest.raises(InvalidRequest, match=message):
-        ledger.spend("g1", "census", PrivacyCost.of("0.1"), "x", ENGINE,
-                     job=job, call=call)  # type: ignore[arg-type]
+        ledger.spend("g1", "census", PrivacyCost.of("0.1"), "x", ENGINE, job=job, call=call)  # type: ignore[arg-type]
     assert ledger.charges() == []
 
 
 # --- SQL specifics ------------------------------------------------------------------------------
 
 
-def sql_opened(factory: sessionmaker[Session], *, grant_limit: PrivacyCost,
-               lifetime_limit: PrivacyCost, grants: int = 1) -> SqlLedger:
+def sql_opened(
+    factory: sessionmaker[Session],
+    *,
+    grant_limit: PrivacyCost,
+    lifetime_limit: PrivacyCost,
+    grants: int = 1,
+) -> SqlLedger:
     ledger = SqlLedger(factory)
     ledger.open_dataset_account("census", lifetime_limit, PURE)
     for n in range(grants):
@@ -259,8 +274,9 @@ def sql_opened(factory: sessionmaker[Session], *, grant_limit: PrivacyCost,
 
 
 def test_a_crashed_charge_stays_spent(session_factory: sessionmaker[Session]) -> None:
-    ledger = sql_opened(session_factory, grant_limit=PrivacyCost.of(1),
-                        lifetime_limit=PrivacyCost.of(5))
+    ledger = sql_opened(
+        session_factory, grant_limit=PrivacyCost.of(1), lifetime_limit=PrivacyCost.of(5)
+    )
     charge = ledger.spend("g0", "census", PrivacyCost.of("0.4"), "job 7", ENGINE)
     # The process dies before release: a new ledger over the same store sees the charge.
     after_restart = SqlLedger(session_factory)
@@ -271,8 +287,9 @@ def test_a_crashed_charge_stays_spent(session_factory: sessionmaker[Session]) ->
 
 
 def test_spend_and_release_are_audited(session_factory: sessionmaker[Session]) -> None:
-    ledger = sql_opened(session_factory, grant_limit=PrivacyCost.of(1),
-                        lifetime_limit=PrivacyCost.of(5))
+    ledger = sql_opened(
+        session_factory, grant_limit=PrivacyCost.of(1), lifetime_limit=PrivacyCost.of(5)
+    )
     charge = ledger.spend("g0", "census", PrivacyCost.of("0.5"), "job 8", ENGINE)
     with pytest.raises(BudgetExhausted):
         ledger.spend("g0", "census", PrivacyCost.of("0.6"), "job 9", ENGINE)
@@ -280,8 +297,7 @@ def test_spend_and_release_are_audited(session_factory: sessionmaker[Session]) -
     ledger.release(charge.id, ENGINE)
     with transaction(session_factory) as session:
         entries = audit.list_entries(session, audit.AuditQuery(action="budget.charge"))
-        assert [(e.outcome, e.actor) for e in entries] == [("ok", "engine"),
-                                                           ("refused", "engine")]
+        assert [(e.outcome, e.actor) for e in entries] == [("ok", "engine"), ("refused", "engine")]
         assert entries[0].object_id == str(charge.id)
         assert entries[0].detail["loss_units"] == 500_000_000_000
         assert entries[1].detail["budget"] == "grant"
@@ -293,12 +309,20 @@ def test_spend_and_release_are_audited(session_factory: sessionmaker[Session]) -
 
 
 def test_in_session_spend_rolls_back_with_the_caller(
-        session_factory: sessionmaker[Session]) -> None:
-    ledger = sql_opened(session_factory, grant_limit=PrivacyCost.of(1),
-                        lifetime_limit=PrivacyCost.of(5))
+    session_factory: sessionmaker[Session],
+) -> None:
+    ledger = sql_opened(
+        session_factory, grant_limit=PrivacyCost.of(1), lifetime_limit=PrivacyCost.of(5)
+    )
     with pytest.raises(RuntimeError), transaction(session_factory) as session:
-        ledger_sql.spend(session, grant="g0", dataset="census", cost=PrivacyCost.of("0.5"),
-                         purpose="rolled back", actor=ENGINE)
+        ledger_sql.spend(
+            session,
+            grant="g0",
+            dataset="census",
+            cost=PrivacyCost.of("0.5"),
+            purpose="rolled back",
+            actor=ENGINE,
+        )
         raise RuntimeError("the caller fails after the charge")
     assert ledger.remaining("g0", "census").loss == 1
     assert ledger.charges() == []
@@ -307,14 +331,14 @@ def test_in_session_spend_rolls_back_with_the_caller(
 def test_the_database_refuses_overspending_too(session_factory: sessionmaker[Session]) -> None:
     sql_opened(session_factory, grant_limit=PrivacyCost.of(1), lifetime_limit=PrivacyCost.of(5))
     with pytest.raises(IntegrityError), transaction(session_factory) as session:
-        session.execute(update(BudgetAccountRow).values(loss_spent=BudgetAccountRow.loss_limit
-                                                        + 1))
+        session.execute(update(BudgetAccountRow).values(loss_spent=BudgetAccountRow.loss_limit + 1))
     with pytest.raises(IntegrityError), transaction(session_factory) as session:
         session.execute(text("UPDATE budget_accounts SET delta_spent = -1"))
 
 
-def _fire(ledger: SqlLedger, grants: list[str], cost: PrivacyCost, n: int
-          ) -> tuple[list[Charge], list[BudgetExhausted]]:
+def _fire(
+    ledger: SqlLedger, grants: list[str], cost: PrivacyCost, n: int
+) -> tuple[list[Charge], list[BudgetExhausted]]:
     start = threading.Barrier(n)
 
     def one(i: int) -> Charge | BudgetExhausted:
@@ -326,14 +350,17 @@ def _fire(ledger: SqlLedger, grants: list[str], cost: PrivacyCost, n: int
 
     with ThreadPoolExecutor(max_workers=n) as pool:
         outcomes = list(pool.map(one, range(n)))
-    return ([o for o in outcomes if isinstance(o, Charge)],
-            [o for o in outcomes if isinstance(o, BudgetExhausted)])
+    return (
+        [o for o in outcomes if isinstance(o, Charge)],
+        [o for o in outcomes if isinstance(o, BudgetExhausted)],
+    )
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("binding", ["grant", "dataset lifetime"])
-def test_200_concurrent_charges_at_a_budget_for_25(session_factory: sessionmaker[Session],
-                                                   binding: str) -> None:
+def test_200_concurrent_charges_at_a_budget_for_25(
+    session_factory: sessionmaker[Session], binding: str
+) -> None:
     # Computed (binary) floats, so both components round up to units: the binary 0.1 is
     # charged as 100_000_000_001 units and the binary 1e-9 as 1_001 units.
     cost = PrivacyCost.from_binary(0.1, 1e-9)
@@ -346,8 +373,9 @@ def test_200_concurrent_charges_at_a_budget_for_25(session_factory: sessionmaker
         grants = ["g0"]
     else:
         # Eight grants contend for one dataset's lifetime budget.
-        ledger = sql_opened(session_factory, grant_limit=plenty, lifetime_limit=exactly_25,
-                            grants=8)
+        ledger = sql_opened(
+            session_factory, grant_limit=plenty, lifetime_limit=exactly_25, grants=8
+        )
         grants = [f"g{n}" for n in range(8)]
 
     charged, refused = _fire(ledger, grants, cost, 200)
@@ -358,24 +386,32 @@ def test_200_concurrent_charges_at_a_budget_for_25(session_factory: sessionmaker
     assert all(e.requested == cost for e in refused)
     with transaction(session_factory) as session:
         loss_total, delta_total, rows = session.execute(
-            select(func.sum(BudgetChargeRow.loss_units), func.sum(BudgetChargeRow.delta_units),
-                   func.count())
+            select(
+                func.sum(BudgetChargeRow.loss_units),
+                func.sum(BudgetChargeRow.delta_units),
+                func.count(),
+            )
         ).one()
         assert rows == 25
         assert (loss_total, delta_total) == (25 * units[0], 25 * units[1])
-        lifetime = session.execute(select(BudgetAccountRow).where(
-            BudgetAccountRow.kind == "dataset")).scalar_one()
+        lifetime = session.execute(
+            select(BudgetAccountRow).where(BudgetAccountRow.kind == "dataset")
+        ).scalar_one()
         assert (lifetime.loss_spent, lifetime.delta_spent) == (loss_total, delta_total)
-        grant_rows = session.execute(select(BudgetAccountRow).where(
-            BudgetAccountRow.kind == "grant")).scalars().all()
+        grant_rows = (
+            session.execute(select(BudgetAccountRow).where(BudgetAccountRow.kind == "grant"))
+            .scalars()
+            .all()
+        )
         assert sum(g.loss_spent for g in grant_rows) == loss_total
         assert sum(g.delta_spent for g in grant_rows) == delta_total
         for g in grant_rows:
             charged_here = [c for c in charged if c.grant == g.ref]
             assert g.loss_spent == len(charged_here) * units[0]
         outcomes = session.execute(
-            select(AuditEntryRow.outcome, func.count()).where(
-                AuditEntryRow.action == "budget.charge").group_by(AuditEntryRow.outcome)
+            select(AuditEntryRow.outcome, func.count())
+            .where(AuditEntryRow.action == "budget.charge")
+            .group_by(AuditEntryRow.outcome)
         ).all()
         assert dict(outcomes) == {"ok": 25, "refused": 175}
         assert audit.verify(session).ok

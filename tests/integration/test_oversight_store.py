@@ -42,13 +42,14 @@ def at(day: int, month: int = 3) -> datetime:
 @pytest.fixture
 def people(session_factory: Factory) -> dict[str, Actor]:
     with transaction(session_factory) as s:
-        health = service.create_organisation(s, SYSTEM, name="Health",
-                                             kind=OrganisationKind.PROVIDER)
+        health = service.create_organisation(
+            s, SYSTEM, name="Health", kind=OrganisationKind.PROVIDER
+        )
         made = {
-            "provider": service.create_user(s, SYSTEM, username="prov", role=Role.PROVIDER,
-                                            organisation_id=health.id),
-            "authority": service.create_user(s, SYSTEM, username="auth",
-                                             role=Role.AUTHORITY),
+            "provider": service.create_user(
+                s, SYSTEM, username="prov", role=Role.PROVIDER, organisation_id=health.id
+            ),
+            "authority": service.create_user(s, SYSTEM, username="auth", role=Role.AUTHORITY),
             "user": service.create_user(s, SYSTEM, username="citizen", role=Role.USER),
         }
         add_catalog_rows(s, health.id, made["provider"].id, FILED)
@@ -56,15 +57,37 @@ def people(session_factory: Factory) -> dict[str, Actor]:
 
 
 def test_answer_deadlines_span_the_holiday_and_the_figures_follow(
-        session_factory: Factory, people: dict[str, Actor]) -> None:
+    session_factory: Factory, people: dict[str, Actor]
+) -> None:
     provider, user, authority = people["provider"], people["user"], people["authority"]
     with transaction(session_factory) as s:
-        first = complaints.submit(s, user, CALENDAR, dataset="stops", kind="privacy",
-                                  description="my plate is visible", now=FILED)
-        second = complaints.submit(s, user, CALENDAR, dataset="census", kind="trade_secret",
-                                   description="our tariffs", now=FILED)
-        objection = objections.submit(s, user, CALENDAR, dataset="census", kind="omission",
-                                      description="2025 missing", now=FILED)
+        first = complaints.submit(
+            s,
+            user,
+            CALENDAR,
+            dataset="stops",
+            kind="privacy",
+            description="my plate is visible",
+            now=FILED,
+        )
+        second = complaints.submit(
+            s,
+            user,
+            CALENDAR,
+            dataset="census",
+            kind="trade_secret",
+            description="our tariffs",
+            now=FILED,
+        )
+        objection = objections.submit(
+            s,
+            user,
+            CALENDAR,
+            dataset="census",
+            kind="omission",
+            description="2025 missing",
+            now=FILED,
+        )
     # Fri 13 (1), Sat 14 make-up (2), holiday to Mon 23, Tue 24 (3) ... Fri 27 (6),
     # Sat 28 make-up (7), Mon Mar 2 (8), Tue 3 (9), Wed 4 (10).
     for stage in (first.stages[0], second.stages[0], objection.stages[0]):
@@ -74,22 +97,38 @@ def test_answer_deadlines_span_the_holiday_and_the_figures_follow(
         assert list_overdue(s, authority, CALENDAR, on=date(2026, 3, 4)) == []
         late = list_overdue(s, authority, CALENDAR, on=date(2026, 3, 5))
     assert {(i.stage.subject.value, i.stage.subject_id) for i in late} == {
-        ("complaint", first.id), ("complaint", second.id), ("objection", objection.id)}
+        ("complaint", first.id),
+        ("complaint", second.id),
+        ("objection", objection.id),
+    }
     titles = {i.title for i in late}
     assert "complaint about stops: my plate is visible" in titles
     assert "objection about census: 2025 missing" in titles
 
     with transaction(session_factory) as s:
-        suspensions.suspend(s, provider, "census", reason="tariffs exposed",
-                            complaint_id=second.id, now=FILED)
-        restored = complaints.answer(s, provider, CALENDAR, first.id,
-                                     resolution=Resolution.RESTORED, text="plates blurred",
-                                     now=at(24, 2))
+        suspensions.suspend(
+            s, provider, "census", reason="tariffs exposed", complaint_id=second.id, now=FILED
+        )
+        restored = complaints.answer(
+            s,
+            provider,
+            CALENDAR,
+            first.id,
+            resolution=Resolution.RESTORED,
+            text="plates blurred",
+            now=at(24, 2),
+        )
         # A restore of another complaint leaves the suspension made for this one.
         assert is_suspended(s, "census") is not None
-        ended = complaints.answer(s, provider, CALENDAR, second.id,
-                                  resolution=Resolution.ENDED, text="withdrawn",
-                                  now=at(6))
+        ended = complaints.answer(
+            s,
+            provider,
+            CALENDAR,
+            second.id,
+            resolution=Resolution.ENDED,
+            text="withdrawn",
+            now=at(6),
+        )
     assert restored.stages[0].met_deadline is True
     assert ended.stages[0].met_deadline is False and ended.dataset_suspended
     with transaction(session_factory) as s:
@@ -99,13 +138,25 @@ def test_answer_deadlines_span_the_holiday_and_the_figures_follow(
             suspensions.resolve(s, provider, "census", resolution=Resolution.RESTORED)
 
     with transaction(session_factory) as s:
-        ledger.open_dataset_account(s, dataset="stops", limit=PrivacyCost.of(4),
-                                    accounting=Accounting.PURE, actor=SYSTEM)
-        ledger.open_grant_account(s, grant="grant-x", dataset="stops",
-                                  limit=PrivacyCost.of(1), accounting=Accounting.PURE,
-                                  actor=SYSTEM)
-        ledger.spend(s, grant="grant-x", dataset="stops", cost=PrivacyCost.of("0.375"),
-                     purpose="figures", actor=SYSTEM)
+        ledger.open_dataset_account(
+            s, dataset="stops", limit=PrivacyCost.of(4), accounting=Accounting.PURE, actor=SYSTEM
+        )
+        ledger.open_grant_account(
+            s,
+            grant="grant-x",
+            dataset="stops",
+            limit=PrivacyCost.of(1),
+            accounting=Accounting.PURE,
+            actor=SYSTEM,
+        )
+        ledger.spend(
+            s,
+            grant="grant-x",
+            dataset="stops",
+            cost=PrivacyCost.of("0.375"),
+            purpose="figures",
+            actor=SYSTEM,
+        )
     with transaction(session_factory) as s:
         stats = platform_stats(s, authority, CALENDAR, now=at(10))
         mine = platform_stats(s, user, CALENDAR, now=at(10))
@@ -120,9 +171,9 @@ def test_answer_deadlines_span_the_holiday_and_the_figures_follow(
     pending = figures[("objection", "answer")]
     assert (pending.open, pending.open_overdue, pending.closed) == (1, 1, 0)
     assert pending.median_working_days is None
-    assert (stats.complaints.open, stats.complaints.overdue, stats.complaints.answered) == (
-        0, 0, 2)
+    assert (stats.complaints.open, stats.complaints.overdue, stats.complaints.answered) == (0, 0, 2)
     assert (stats.objections.open, stats.objections.overdue) == (1, 1)
-    assert [(b.dataset, b.spent_loss, b.limit_loss, b.grant_accounts, b.charges)
-            for b in stats.budgets] == [("stops", "0.375", "4", 1, 1)]
+    assert [
+        (b.dataset, b.spent_loss, b.limit_loss, b.grant_accounts, b.charges) for b in stats.budgets
+    ] == [("stops", "0.375", "4", 1, 1)]
     assert mine.budgets == ()

@@ -33,8 +33,10 @@ DAY = 24 * 3600
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = start_server(tmp_path_factory.mktemp("uploads") / "var",
-                          {"SANDBOX_UPLOAD_IDLE_TIMEOUT_SECONDS": str(IDLE_TIMEOUT_SECONDS)})
+    server = start_server(
+        tmp_path_factory.mktemp("uploads") / "var",
+        {"SANDBOX_UPLOAD_IDLE_TIMEOUT_SECONDS": str(IDLE_TIMEOUT_SECONDS)},
+    )
     yield server
     stop_server(server)
 
@@ -58,8 +60,11 @@ def age_upload(server: LiveServer, upload_id: str, seconds: float) -> None:
     platform = server.open_platform()
     try:
         with platform.sessions() as session, session.begin():
-            session.execute(update(UploadRow).where(UploadRow.id == upload_id)
-                            .values(created_at=utc_now() - timedelta(seconds=seconds)))
+            session.execute(
+                update(UploadRow)
+                .where(UploadRow.id == upload_id)
+                .values(created_at=utc_now() - timedelta(seconds=seconds))
+            )
     finally:
         platform.close()
     path = server.var_dir / "staging" / f"{upload_id}.upload"
@@ -81,8 +86,9 @@ def test_an_upload_within_its_expiry_is_kept(live_server, accounts):
     stage(live_server, accounts)  # a staging operation runs the expiry
     assert f"{upload_id}.upload" in staged_files(live_server)
     with live_server.client(accounts["provider"].token) as provider:
-        response = provider.post("/v1/datasets", json={
-            **metadata("kept_upload"), "source": {"upload_id": upload_id}})
+        response = provider.post(
+            "/v1/datasets", json={**metadata("kept_upload"), "source": {"upload_id": upload_id}}
+        )
     assert response.status_code == 201, response.text
 
 
@@ -93,8 +99,9 @@ def test_an_expired_upload_is_removed_and_answers_410(live_server, accounts):
     assert f"{upload_id}.upload" not in staged_files(live_server)
     assert upload_id not in upload_rows(live_server)
     with live_server.client(accounts["provider"].token) as provider:
-        response = provider.post("/v1/datasets", json={
-            **metadata("late_upload"), "source": {"upload_id": upload_id}})
+        response = provider.post(
+            "/v1/datasets", json={**metadata("late_upload"), "source": {"upload_id": upload_id}}
+        )
         assert response.status_code == 410, response.text
         body = response.json()
         assert body["error"] == "upload_expired"
@@ -102,14 +109,17 @@ def test_an_expired_upload_is_removed_and_answers_410(live_server, accounts):
         assert "upload the file again" in body["message"]
         assert provider.delete(f"/v1/uploads/{upload_id}").status_code == 410
     with live_server.client(accounts["other_provider"].token) as other:
-        response = other.post("/v1/datasets", json={
-            **metadata("late_upload"), "source": {"upload_id": upload_id}})
+        response = other.post(
+            "/v1/datasets", json={**metadata("late_upload"), "source": {"upload_id": upload_id}}
+        )
     assert response.status_code == 404, "another provider learns nothing of the upload"
     platform = live_server.open_platform()
     try:
         with platform.sessions() as session:
-            assert session.execute(select(DatasetRow).where(DatasetRow.name == "late_upload")
-                                   ).first() is None
+            assert (
+                session.execute(select(DatasetRow).where(DatasetRow.name == "late_upload")).first()
+                is None
+            )
     finally:
         platform.close()
 
@@ -118,8 +128,9 @@ def test_an_upload_named_after_its_expiry_but_before_a_sweep_is_refused(live_ser
     upload_id = stage(live_server, accounts)
     age_upload(live_server, upload_id, DAY + 60)
     with live_server.client(accounts["provider"].token) as provider:
-        response = provider.post("/v1/datasets", json={
-            **metadata("stale_upload"), "source": {"upload_id": upload_id}})
+        response = provider.post(
+            "/v1/datasets", json={**metadata("stale_upload"), "source": {"upload_id": upload_id}}
+        )
     assert response.status_code == 410, response.text
     assert f"{upload_id}.upload" not in staged_files(live_server)
 
@@ -138,16 +149,19 @@ def test_stale_leftover_files_are_swept(live_server, accounts):
     fresh.unlink()
 
 
-def raw_stalled_upload(server: LiveServer, token: str, *, declared: int, sent: bytes,
-                       wait: float) -> tuple[int, dict[str, Any], float]:
+def raw_stalled_upload(
+    server: LiveServer, token: str, *, declared: int, sent: bytes, wait: float
+) -> tuple[int, dict[str, Any], float]:
     """POST /v1/uploads over a bare socket: headers, ``sent``, then nothing. Returns the
     status, the JSON body and how long the answer took after the last byte sent."""
     host, port = server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=wait) as sock:
-        head = (f"POST /v1/uploads HTTP/1.1\r\nHost: {host}\r\n"
-                f"Authorization: Bearer {token}\r\n"
-                "Content-Type: application/octet-stream\r\nX-Filename: stalled.bin\r\n"
-                f"Content-Length: {declared}\r\n\r\n")
+        head = (
+            f"POST /v1/uploads HTTP/1.1\r\nHost: {host}\r\n"
+            f"Authorization: Bearer {token}\r\n"
+            "Content-Type: application/octet-stream\r\nX-Filename: stalled.bin\r\n"
+            f"Content-Length: {declared}\r\n\r\n"
+        )
         sock.sendall(head.encode() + sent)
         started = time.monotonic()
         reply = b""
@@ -166,8 +180,9 @@ def raw_stalled_upload(server: LiveServer, token: str, *, declared: int, sent: b
 @pytest.mark.parametrize("sent", [b"", b"z" * 5000], ids=["no-body", "part-of-the-body"])
 def test_a_stalled_upload_is_cut_with_408(live_server, accounts, sent):
     before_files, before_rows = staged_files(live_server), upload_rows(live_server)
-    status, body, took = raw_stalled_upload(live_server, accounts["provider"].token,
-                                            declared=100_000, sent=sent, wait=20)
+    status, body, took = raw_stalled_upload(
+        live_server, accounts["provider"].token, declared=100_000, sent=sent, wait=20
+    )
     assert status == 408, body
     assert body["error"] == "upload_timeout"
     assert f"{IDLE_TIMEOUT_SECONDS:g} s" in body["message"], body["message"]
@@ -179,8 +194,10 @@ def test_a_stalled_upload_is_cut_with_408(live_server, accounts, sent):
 def test_a_slow_but_steady_upload_is_not_cut(live_server, accounts):
     """Only silence counts: an upload taking longer than the timeout in total arrives."""
     content = parquet_bytes(people_table())
-    pieces = [content[i:i + len(content) // 4 + 1] for i in range(0, len(content),
-                                                                 len(content) // 4 + 1)]
+    pieces = [
+        content[i : i + len(content) // 4 + 1]
+        for i in range(0, len(content), len(content) // 4 + 1)
+    ]
 
     def body():
         for piece in pieces:
@@ -188,8 +205,8 @@ def test_a_slow_but_steady_upload_is_not_cut(live_server, accounts):
             yield piece
 
     with live_server.client(accounts["provider"].token) as provider:
-        response = provider.post("/v1/uploads", content=body(),
-                                 headers={"X-Filename": "slow.parquet"})
+        response = provider.post(
+            "/v1/uploads", content=body(), headers={"X-Filename": "slow.parquet"}
+        )
     assert response.status_code == 201, response.text
     assert response.json()["byte_size"] == len(content)
-

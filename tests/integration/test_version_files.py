@@ -34,8 +34,9 @@ from tests.support.datafiles import people_table
 def stored(tmp_path: Path, rows: int = 2000) -> tuple[DataStore, RecordedVersion]:
     store = DataStore.from_uri(str(tmp_path / "data"))
     path = store.new_version_path("people", 1)
-    pq.write_table(people_table(rows), path, compression="zstd", write_page_checksum=True,
-                   data_page_size=1024)
+    pq.write_table(
+        people_table(rows), path, compression="zstd", write_page_checksum=True, data_page_size=1024
+    )
     return store, RecordedVersion(path, store.size(path), rows, store.sha256(path))
 
 

@@ -20,11 +20,11 @@ from tests.support.server import LiveServer, start_server, stop_server
 
 
 @pytest.fixture(scope="module")
-def job_server(tmp_path_factory: pytest.TempPathFactory, ray_address: str
-               ) -> Iterator[LiveServer]:
+def job_server(tmp_path_factory: pytest.TempPathFactory, ray_address: str) -> Iterator[LiveServer]:
     """A live server joined to the session's Ray head."""
-    server = start_server(tmp_path_factory.mktemp("jobs") / "var",
-                          {"SANDBOX_RAY_ADDRESS": ray_address, **RAY_ENV})
+    server = start_server(
+        tmp_path_factory.mktemp("jobs") / "var", {"SANDBOX_RAY_ADDRESS": ray_address, **RAY_ENV}
+    )
     yield server
     stop_server(server)
 
@@ -36,8 +36,9 @@ def bench_template(tmp_path_factory: pytest.TempPathFactory) -> BenchTemplate:
 
 
 @pytest.fixture
-def bench(bench_template: BenchTemplate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-          ) -> Iterator[JobBench]:
+def bench(
+    bench_template: BenchTemplate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[JobBench]:
     """A fresh copy of the bench for one test: fake runtime, in-memory ledger, synchronous
     dispatcher."""
     yield from open_bench(bench_template, tmp_path / "var", monkeypatch)

@@ -58,7 +58,8 @@ def test_a_grant_of_0_3_pays_exactly_three_counts_of_0_1(world: World) -> None:
             errors = api.get_job(int(job["id"]))["errors"]
         assert len(errors) == 1 and "DPError" in errors[0], errors
         # The grant keeps the policy's delta, untouched by pure counts.
-        assert re.search(r"it asks for epsilon 0\.1 and epsilon 0(, delta 0\.0*1)? remains",
-                         errors[0]), errors
+        assert re.search(
+            r"it asks for epsilon 0\.1 and epsilon 0(, delta 0\.0*1)? remains", errors[0]
+        ), errors
     finally:
         platform.close()

@@ -59,19 +59,37 @@ def run(ctx):
     return {"rows": table.num_rows, "ids": ids}
 '''
 
-DATA_READS = ("dataset.read", "dataset.query", "dataset.download", "budget.charge",
-              "budget.release")
+DATA_READS = (
+    "dataset.read",
+    "dataset.query",
+    "dataset.download",
+    "budget.charge",
+    "budget.release",
+)
 """Audit actions of a read of a version or a charge to the ledger: a dry run makes none."""
 
 
 @pytest.fixture(scope="module")
 def world(job_server: LiveServer) -> World:
-    made = build_world(job_server, {"dr_cond": "conditional", "dr_raw": "conditional",
-                                    "dr_other": "conditional"},
-                       raw_policy_for=("dr_raw",))
+    made = build_world(
+        job_server,
+        {"dr_cond": "conditional", "dr_raw": "conditional", "dr_other": "conditional"},
+        raw_policy_for=("dr_raw",),
+    )
     with made.client("provider") as provider:
-        ok(provider.put("/v1/datasets/dr_raw/policy", json={"document": {"job_limits": {
-            "raw_access_allowed": True, "runtime_profiles": ["restricted", "scientific"]}}}))
+        ok(
+            provider.put(
+                "/v1/datasets/dr_raw/policy",
+                json={
+                    "document": {
+                        "job_limits": {
+                            "raw_access_allowed": True,
+                            "runtime_profiles": ["restricted", "scientific"],
+                        }
+                    }
+                },
+            )
+        )
     made.grants["dp"] = grant(made, "user", ["dr_cond"], grant_budget=3)["ref"]
     made.grants["raw"] = grant(made, "user", ["dr_raw"], job_kinds=["dp", "raw"])["ref"]
     return made
@@ -84,8 +102,9 @@ def platform(world: World) -> Iterator[Platform]:
     opened.close()
 
 
-def dry_run(world: World, body: dict[str, Any], who: str = "user",
-            status: int = 200) -> dict[str, Any]:
+def dry_run(
+    world: World, body: dict[str, Any], who: str = "user", status: int = 200
+) -> dict[str, Any]:
     with world.client(who) as client:
         response = client.post("/v1/jobs/dry-run", json=body)
     assert response.status_code == status, response.text
@@ -109,14 +128,14 @@ def job_count(platform: Platform) -> int:
 
 
 def test_a_dp_dry_run_shows_everything_and_charges_nothing(
-        world: World, platform: Platform) -> None:
+    world: World, platform: Platform
+) -> None:
     ledger = SqlLedger(platform.sessions)
     before = ledger.balance(world.grants["dp"], "dr_cond")
     charges = len(ledger.charges(grant=world.grants["dp"]))
     jobs, seq = job_count(platform), last_seq(platform)
 
-    run = dry_run(world, {"datasets": ["dr_cond"], "source": DP_MODEL,
-                          "params": {"upper": 100000}})
+    run = dry_run(world, {"datasets": ["dr_cond"], "source": DP_MODEL, "params": {"upper": 100000}})
 
     assert run["outcome"] == "ok" and run["reason"] == "" and run["errors"] == [], run
     assert run["charged"] is False and run["kind"] == "dp" and run["backend"]
@@ -124,8 +143,7 @@ def test_a_dp_dry_run_shows_everything_and_charges_nothing(
     assert run["mock"]["dr_cond"]["rows"] == 1000
     # The whole result and log come back at once (a job's wait for review).
     assert set(run["result"]) == {"total", "by_district"}
-    assert {row["district"] for row in run["result"]["by_district"]} <= {
-        "North", "South", "East"}
+    assert {row["district"] for row in run["result"]["by_district"]} <= {"North", "South", "East"}
     assert run["log"] and run["log"][0].startswith("about ")
     assert [r["operation"] for r in run["releases"]] == ["count", "mean"]
     assert run["refusals"] == []
@@ -169,9 +187,12 @@ def test_a_model_that_does_not_compile_is_a_dry_runs_outcome(world: World) -> No
 
 
 def test_a_call_the_grant_cannot_pay_is_refused_as_in_a_job(
-        world: World, platform: Platform) -> None:
-    source = ('"""Too greedy."""\n\ndef run(ctx):\n    people = ctx.dataset("dr_cond")\n'
-              '    return [people.count(epsilon=0.9) for _ in range(4)]\n')
+    world: World, platform: Platform
+) -> None:
+    source = (
+        '"""Too greedy."""\n\ndef run(ctx):\n    people = ctx.dataset("dr_cond")\n'
+        "    return [people.count(epsilon=0.9) for _ in range(4)]\n"
+    )
     ledger = SqlLedger(platform.sessions)
     before = ledger.balance(world.grants["dp"], "dr_cond")
     run = dry_run(world, {"datasets": ["dr_cond"], "source": source})
@@ -186,7 +207,8 @@ def test_a_call_the_grant_cannot_pay_is_refused_as_in_a_job(
 
 
 def test_a_raw_dry_run_reads_the_mock_table_not_the_registered_rows(
-        world: World, platform: Platform) -> None:
+    world: World, platform: Platform
+) -> None:
     seq = last_seq(platform)
     run = dry_run(world, {"datasets": ["dr_raw"], "source": RAW_MODEL, "kind": "raw"})
     assert run["outcome"] == "ok", run
@@ -207,42 +229,51 @@ def test_a_raw_dry_run_reads_the_mock_table_not_the_registered_rows(
 
 
 def test_the_mock_is_the_same_run_after_run(world: World) -> None:
-    source = ('"""First rows."""\n\ndef run(ctx):\n'
-              '    return ctx.table("dr_raw").rows(3)\n')
+    source = '"""First rows."""\n\ndef run(ctx):\n    return ctx.table("dr_raw").rows(3)\n'
     first = dry_run(world, {"datasets": ["dr_raw"], "source": source, "kind": "raw"})
     again = dry_run(world, {"datasets": ["dr_raw"], "source": source, "kind": "raw"})
     assert first["result"] == again["result"] and len(first["result"]) == 3
-    assert first["mock"] == again["mock"] == {"dr_raw": {"rows": 1000,
-                                                         "seed": "dr_raw/mock"}}
+    assert first["mock"] == again["mock"] == {"dr_raw": {"rows": 1000, "seed": "dr_raw/mock"}}
 
 
-@pytest.mark.parametrize(("who", "body", "status", "needle"), [
-    ("user", {"datasets": ["dr_other"], "source": DP_MODEL}, 403, "dr_other"),
-    ("user", {"datasets": ["dr_cond", "dr_other"], "source": DP_MODEL}, 403, "dr_other"),
-    ("user", {"datasets": ["dr_cond"], "source": DP_MODEL, "kind": "raw"}, 403, "raw"),
-    ("user2", {"datasets": ["dr_cond"], "source": DP_MODEL}, 403, "dr_cond"),
-    ("provider", {"datasets": ["dr_cond"], "source": DP_MODEL}, 403, ""),
-    ("user", {"datasets": ["dr_cond"], "source": DP_MODEL, "params": {"nope": 1}}, 422,
-     "nope"),
-])
+@pytest.mark.parametrize(
+    ("who", "body", "status", "needle"),
+    [
+        ("user", {"datasets": ["dr_other"], "source": DP_MODEL}, 403, "dr_other"),
+        ("user", {"datasets": ["dr_cond", "dr_other"], "source": DP_MODEL}, 403, "dr_other"),
+        ("user", {"datasets": ["dr_cond"], "source": DP_MODEL, "kind": "raw"}, 403, "raw"),
+        ("user2", {"datasets": ["dr_cond"], "source": DP_MODEL}, 403, "dr_cond"),
+        ("provider", {"datasets": ["dr_cond"], "source": DP_MODEL}, 403, ""),
+        ("user", {"datasets": ["dr_cond"], "source": DP_MODEL, "params": {"nope": 1}}, 422, "nope"),
+    ],
+)
 def test_a_dry_run_needs_what_a_job_needs(
-        world: World, platform: Platform, who: str, body: dict[str, Any], status: int,
-        needle: str) -> None:
+    world: World, platform: Platform, who: str, body: dict[str, Any], status: int, needle: str
+) -> None:
     seq = last_seq(platform)
     refused = dry_run(world, body, who=who, status=status)
     assert needle in refused["message"], refused
     assert not [e for e in entries_after(platform, seq) if e.action == "job.dry_run"]
 
 
-def test_the_client_dry_runs_a_model_file_and_a_vetted_model(
-        world: World, tmp_path: Path) -> None:
+def test_the_client_dry_runs_a_model_file_and_a_vetted_model(world: World, tmp_path: Path) -> None:
     model = tmp_path / "model.py"
     model.write_text(DP_MODEL, encoding="utf-8")
     with world.api("user") as api:
         from_file = api.dry_run(model, ["dr_cond"], {"upper": 100000})
-        vetted = api.dry_run("mean_by_group", ["dr_cond"], {
-            "dataset": "dr_cond", "group": "district", "column": "age", "lower": 0,
-            "upper": 110, "epsilon": 0.2}, vetted=True)
+        vetted = api.dry_run(
+            "mean_by_group",
+            ["dr_cond"],
+            {
+                "dataset": "dr_cond",
+                "group": "district",
+                "column": "age",
+                "lower": 0,
+                "upper": 110,
+                "epsilon": 0.2,
+            },
+            vetted=True,
+        )
     assert from_file["outcome"] == "ok" and from_file["params"] == {"upper": 100000}
     assert from_file["spend"]["dr_cond"]["text"] == "epsilon 0.5"
     assert vetted["outcome"] == "ok" and vetted["model"] == "mean_by_group", vetted
@@ -250,17 +281,21 @@ def test_the_client_dry_runs_a_model_file_and_a_vetted_model(
 
 
 def cli(world: World, *args: str, who: str = "user") -> subprocess.CompletedProcess[str]:
-    env = dict(world.server.env, SANDBOX_URL=world.server.url,
-               SANDBOX_TOKEN=world.tokens[who])
-    return subprocess.run([sys.executable, "-m", "sandbox.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    env = dict(world.server.env, SANDBOX_URL=world.server.url, SANDBOX_TOKEN=world.tokens[who])
+    return subprocess.run(
+        [sys.executable, "-m", "sandbox.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_the_cli_shows_a_dry_run_at_once(world: World, tmp_path: Path) -> None:
     model = tmp_path / "model.py"
     model.write_text(DP_MODEL, encoding="utf-8")
-    shown = cli(world, "jobs", "dry-run", str(model), "--dataset", "dr_cond",
-                "-p", "upper=100000")
+    shown = cli(world, "jobs", "dry-run", str(model), "--dataset", "dr_cond", "-p", "upper=100000")
     assert shown.returncode == 0, shown.stderr
     assert "would spend" in shown.stdout and "dr_cond: epsilon 0.5 in 2 calls" in shown.stdout
     assert "a job would be pending_review" in shown.stdout
@@ -281,7 +316,8 @@ def mock_of(world: World, name: str, who: str = "user") -> pa.Table:
 
 
 def test_a_grant_holder_downloads_the_mock_a_dry_run_reads(
-        world: World, platform: Platform) -> None:
+    world: World, platform: Platform
+) -> None:
     seq = last_seq(platform)
     with world.api("user") as api:
         data = api.mock_table("dr_raw")
@@ -290,8 +326,16 @@ def test_a_grant_holder_downloads_the_mock_a_dry_run_reads(
     assert data["policy"]["job_limits"]["raw_access_allowed"] is True
     assert data["grant_remaining_units"] and data["grant_remaining_units"][0] > 0
     table = mock_of(world, "dr_raw")
-    first = dry_run(world, {"datasets": ["dr_raw"], "kind": "raw", "source": (
-        '"""First rows."""\n\ndef run(ctx):\n    return ctx.table("dr_raw").rows(3)\n')})
+    first = dry_run(
+        world,
+        {
+            "datasets": ["dr_raw"],
+            "kind": "raw",
+            "source": (
+                '"""First rows."""\n\ndef run(ctx):\n    return ctx.table("dr_raw").rows(3)\n'
+            ),
+        },
+    )
     assert table.num_rows == 1000 and table.slice(0, 3).to_pylist() == first["result"]
     assert SECRET_MARKER not in str(data)
     made = entries_after(platform, seq)
@@ -299,25 +343,34 @@ def test_a_grant_holder_downloads_the_mock_a_dry_run_reads(
     assert not [e for e in made if e.action in DATA_READS]
 
 
-@pytest.mark.parametrize(("who", "name", "status"), [
-    ("user", "dr_other", 403), ("user2", "dr_cond", 403), ("provider", "dr_cond", 403),
-    ("user", "nope", 404)])
-def test_the_mock_goes_only_to_a_grant_holder(world: World, who: str, name: str,
-                                              status: int) -> None:
+@pytest.mark.parametrize(
+    ("who", "name", "status"),
+    [
+        ("user", "dr_other", 403),
+        ("user2", "dr_cond", 403),
+        ("provider", "dr_cond", 403),
+        ("user", "nope", 404),
+    ],
+)
+def test_the_mock_goes_only_to_a_grant_holder(
+    world: World, who: str, name: str, status: int
+) -> None:
     with world.client(who) as client:
         response = client.get(f"/v1/datasets/{name}/mock")
     assert response.status_code == status, response.text
 
 
 def test_a_local_run_on_the_downloaded_mock_matches_the_servers_dry_run(
-        world: World, platform: Platform) -> None:
+    world: World, platform: Platform
+) -> None:
     with world.api("user") as api:
         mocks = [LocalMock.from_json(api.mock_table("dr_cond"))]
     ledger = SqlLedger(platform.sessions)
     before = ledger.balance(world.grants["dp"], "dr_cond")
     here = run_locally(mocks, DP_MODEL, {"upper": 100000})
-    there = dry_run(world, {"datasets": ["dr_cond"], "source": DP_MODEL,
-                            "params": {"upper": 100000}})
+    there = dry_run(
+        world, {"datasets": ["dr_cond"], "source": DP_MODEL, "params": {"upper": 100000}}
+    )
     assert here.outcome == "ok" and here.id == "local" and here.charged is False
     assert here.spend == there["spend"] and here.mock == there["mock"]
     assert [r["operation"] for r in here.releases] == ["count", "mean"]
@@ -332,8 +385,19 @@ def test_sandbox_run_mock_fetches_keeps_and_runs_offline(world: World, tmp_path:
     model = tmp_path / "raw.py"
     model.write_text(RAW_MODEL, encoding="utf-8")
     kept = tmp_path / "mocks"
-    shown = cli(world, "run", "--mock", str(model), "-d", "dr_raw", "--kind", "raw",
-                "--mock-dir", str(kept), "--json")
+    shown = cli(
+        world,
+        "run",
+        "--mock",
+        str(model),
+        "-d",
+        "dr_raw",
+        "--kind",
+        "raw",
+        "--mock-dir",
+        str(kept),
+        "--json",
+    )
     assert shown.returncode == 0, shown.stderr
     online = json.loads(shown.stdout)
     assert online["outcome"] == "ok" and online["result"]["rows"] == 1000
@@ -342,14 +406,33 @@ def test_sandbox_run_mock_fetches_keeps_and_runs_offline(world: World, tmp_path:
     assert (kept / "dr_raw.json").is_file()
     env = dict(world.server.env, SANDBOX_URL="http://127.0.0.1:9", SANDBOX_TOKEN="")
     offline = subprocess.run(
-        [sys.executable, "-m", "sandbox.cli", "run", "--mock", str(model), "-d", "dr_raw",
-         "--kind", "raw", "--mock-dir", str(kept), "--offline"], env=env,
-        capture_output=True, text=True, timeout=120, check=False)
+        [
+            sys.executable,
+            "-m",
+            "sandbox.cli",
+            "run",
+            "--mock",
+            str(model),
+            "-d",
+            "dr_raw",
+            "--kind",
+            "raw",
+            "--mock-dir",
+            str(kept),
+            "--offline",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert offline.returncode == 0, offline.stderr
     assert "a job would be rejected" in offline.stdout
     assert "first id: " + online["result"]["ids"][0] in offline.stdout
-    missing = cli(world, "run", "--mock", str(model), "-d", "dr_cond", "--offline",
-                  "--mock-dir", str(kept))
+    missing = cli(
+        world, "run", "--mock", str(model), "-d", "dr_cond", "--offline", "--mock-dir", str(kept)
+    )
     assert missing.returncode == 1 and "no mock table" in missing.stderr
     without_mock = cli(world, "run", str(model), "-d", "dr_raw")
     assert without_mock.returncode == 1 and "--mock" in without_mock.stderr
@@ -376,28 +459,38 @@ def run(ctx):
 '''
 
 
-def test_a_dry_run_runs_in_the_scientific_profile_where_the_policy_allows_it(
-        world: World) -> None:
-    run = dry_run(world, {"datasets": ["dr_raw"], "source": SCIENTIFIC_RAW, "kind": "raw",
-                          "profile": "scientific"})
+def test_a_dry_run_runs_in_the_scientific_profile_where_the_policy_allows_it(world: World) -> None:
+    run = dry_run(
+        world,
+        {"datasets": ["dr_raw"], "source": SCIENTIFIC_RAW, "kind": "raw", "profile": "scientific"},
+    )
     assert run["outcome"] == "ok" and run["profile"] == "scientific", run
     assert run["result"]["rows"] == 1000 and run["result"]["first"].startswith("SYN-")
     assert run["log"] == ["columns: pid,district,age,income"]
     # What does not parse is refused before anything runs, naming the line, as a job is.
-    broken = dry_run(world, {"datasets": ["dr_raw"], "kind": "raw", "profile": "scientific",
-                             "source": '"""Broken."""\n\ndef run(ctx):\n    return (\n'},
-                     status=422)
+    broken = dry_run(
+        world,
+        {
+            "datasets": ["dr_raw"],
+            "kind": "raw",
+            "profile": "scientific",
+            "source": '"""Broken."""\n\ndef run(ctx):\n    return (\n',
+        },
+        status=422,
+    )
     assert "line 4" in broken["message"], broken
-    refused = dry_run(world, {"datasets": ["dr_cond"], "source": DP_MODEL,
-                              "profile": "scientific"}, status=422)
+    refused = dry_run(
+        world, {"datasets": ["dr_cond"], "source": DP_MODEL, "profile": "scientific"}, status=422
+    )
     assert "scientific" in refused["message"]
     with world.api("user") as api:
         mocks = [LocalMock.from_json(api.mock_table("dr_raw"))]
     here = run_locally(mocks, SCIENTIFIC_RAW, kind="raw", profile="scientific")
     assert here.outcome == "ok" and here.result == run["result"], here
     with pytest.raises(InvalidRequest, match="scientific"):
-        run_locally([LocalMock.from_json(api_mock(world, "dr_cond"))], DP_MODEL,
-                    profile="scientific")
+        run_locally(
+            [LocalMock.from_json(api_mock(world, "dr_cond"))], DP_MODEL, profile="scientific"
+        )
 
 
 def api_mock(world: World, name: str) -> dict[str, Any]:

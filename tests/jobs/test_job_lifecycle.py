@@ -68,8 +68,7 @@ def world(server: list[LiveServer]) -> World:
     return made
 
 
-def wait_state(world: World, job_id: int, states: set[str], timeout: float = 60
-               ) -> dict[str, Any]:
+def wait_state(world: World, job_id: int, states: set[str], timeout: float = 60) -> dict[str, Any]:
     with world.api("user") as api:
         return api.wait_for_job(job_id, timeout=timeout, until=lambda j: j["state"] in states)
 
@@ -78,9 +77,13 @@ def charges(world: World) -> int:
     platform = world.server.open_platform()
     try:
         with platform.sessions() as session:
-            return int(session.execute(select(func.count()).select_from(BudgetChargeRow)
-                                       .where(BudgetChargeRow.grant_ref == world.grants["dp"])
-                                       ).scalar_one())
+            return int(
+                session.execute(
+                    select(func.count())
+                    .select_from(BudgetChargeRow)
+                    .where(BudgetChargeRow.grant_ref == world.grants["dp"])
+                ).scalar_one()
+            )
     finally:
         platform.close()
 
@@ -103,8 +106,11 @@ def ray_task_pids(title: str = "ray::execute_job") -> list[int]:
 def charged_and_looping(world: World, job_id: int) -> None:
     """Wait until the job made its DP call and loops."""
     with world.api("user") as api:
-        api.wait_for_job(job_id, timeout=60, until=lambda j: j["state"] == "running"
-                         and j["progress"]["dp_calls"] >= 1)
+        api.wait_for_job(
+            job_id,
+            timeout=60,
+            until=lambda j: j["state"] == "running" and j["progress"]["dp_calls"] >= 1,
+        )
 
 
 def test_a_dead_worker_leaves_its_job_failed_and_charged_once(world: World) -> None:
@@ -122,7 +128,8 @@ def test_a_dead_worker_leaves_its_job_failed_and_charged_once(world: World) -> N
 
 
 def test_a_restart_fails_running_jobs_and_resumes_submitted_ones(
-        world: World, server: list[LiveServer], var_dir: Path, ray_address: str) -> None:
+    world: World, server: list[LiveServer], var_dir: Path, ray_address: str
+) -> None:
     with world.api("user") as api:
         running = api.submit_job(["life_cond"], source=COUNT_THEN_LOOP)
     charged_and_looping(world, running["id"])
@@ -132,9 +139,13 @@ def test_a_restart_fails_running_jobs_and_resumes_submitted_ones(
     try:
         with transaction(platform.sessions) as session:
             user = Actor(world.ids["user"], "user", Role.USER)
-            stranded = submit_job(session, user, JobRequest(datasets=["life_cond"],
-                                                            source=QUICK),
-                                  models=VettedModels(), registry=default_registry()).id
+            stranded = submit_job(
+                session,
+                user,
+                JobRequest(datasets=["life_cond"], source=QUICK),
+                models=VettedModels(),
+                registry=default_registry(),
+            ).id
     finally:
         platform.close()
     stop_server(server[0])
@@ -148,8 +159,10 @@ def test_a_restart_fails_running_jobs_and_resumes_submitted_ones(
     platform = world.server.open_platform()
     try:
         with platform.sessions() as session:
-            unfinished = session.execute(select(func.count()).select_from(JobRow).where(
-                JobRow.state.in_(["submitted", "queued", "running", "checking"]))
+            unfinished = session.execute(
+                select(func.count())
+                .select_from(JobRow)
+                .where(JobRow.state.in_(["submitted", "queued", "running", "checking"]))
             ).scalar_one()
     finally:
         platform.close()
@@ -162,27 +175,36 @@ def test_the_leak_trace_lists_every_job_on_the_version(world: World) -> None:
         api.wait_for_job(job["id"])
     with world.client("provider") as provider:
         trace = provider.get("/v1/datasets/life_cond/trace?version=1").json()
-    job_items = [i for i in trace["data"] if i["kind"] == "job"
-                 and i["detail"].get("datasets") == {"life_cond": 1}]
+    job_items = [
+        i
+        for i in trace["data"]
+        if i["kind"] == "job" and i["detail"].get("datasets") == {"life_cond": 1}
+    ]
     actions = [i["action"] for i in job_items]
     assert {"job.submit", "job.running", "job.pending_review"} <= set(actions)
     assert all(i["version"] == 1 for i in job_items)
     with world.client("provider") as provider:
         other = provider.get("/v1/datasets/life_cond/trace?version=2")
     assert other.status_code in (404, 422) or not [
-        i for i in other.json()["data"] if i["kind"] == "job"]
+        i for i in other.json()["data"] if i["kind"] == "job"
+    ]
 
 
 def test_the_cli_submits_follows_and_shows_a_job(world: World, tmp_path: Path) -> None:
     model = tmp_path / "model.py"
     model.write_text(QUICK.replace('"""One count."""', '"""One count."""\n\n# cli'))
-    env = dict(world.server.env, SANDBOX_URL=world.server.url,
-               SANDBOX_TOKEN=world.tokens["user"])
+    env = dict(world.server.env, SANDBOX_URL=world.server.url, SANDBOX_TOKEN=world.tokens["user"])
 
     def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([sys.executable, "-m", "sandbox.cli", *args], env=env,
-                                cwd=REPO, capture_output=True, text=True, timeout=120,
-                                check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "sandbox.cli", *args],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         if check:
             assert result.returncode == 0, (args, result.stdout, result.stderr)
         return result
@@ -196,6 +218,7 @@ def test_the_cli_submits_follows_and_shows_a_job(world: World, tmp_path: Path) -
     shown = cli("jobs", "show", job_id, "--json")
     assert '"state": "pending_review"' in shown.stdout
     assert "count_rows" in cli("jobs", "algorithms").stdout
-    bad = cli("jobs", "submit", "life_cond", "--model", "count_rows", "-p", "epsilon=abc",
-              check=False)
+    bad = cli(
+        "jobs", "submit", "life_cond", "--model", "count_rows", "-p", "epsilon=abc", check=False
+    )
     assert bad.returncode == 1 and "error:" in bad.stderr and "Traceback" not in bad.stderr

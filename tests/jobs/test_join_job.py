@@ -28,16 +28,28 @@ pytestmark = pytest.mark.server
 VISITS: list[dict[str, Any]] = [
     {"name": "pid", "type": "string", "classification": "identifier"},
     {"name": "clinic", "type": "string", "classification": "quasi_identifier"},
-    {"name": "district", "type": "string", "classification": "quasi_identifier",
-     "categories": ["North", "South", "East"]},
+    {
+        "name": "district",
+        "type": "string",
+        "classification": "quasi_identifier",
+        "categories": ["North", "South", "East"],
+    },
     {"name": "age", "type": "int64", "classification": "quasi_identifier"},
 ]
 BENEFITS: list[dict[str, Any]] = [
     {"name": "pid", "type": "string", "classification": "identifier"},
-    {"name": "kind", "type": "string", "classification": "quasi_identifier",
-     "categories": ["pension", "housing"]},
-    {"name": "district", "type": "string", "classification": "quasi_identifier",
-     "categories": ["North", "South", "East"]},
+    {
+        "name": "kind",
+        "type": "string",
+        "classification": "quasi_identifier",
+        "categories": ["pension", "housing"],
+    },
+    {
+        "name": "district",
+        "type": "string",
+        "classification": "quasi_identifier",
+        "categories": ["North", "South", "East"],
+    },
     {"name": "amount", "type": "float64", "classification": "sensitive"},
 ]
 CLINICS: list[dict[str, Any]] = [
@@ -65,22 +77,27 @@ def run(ctx):
 
 
 def visits_table() -> pa.Table:
-    return pa.table({
-        "pid": [f"{SECRET_MARKER}{p:05d}" for p in range(PERSONS) for _ in range(2)],
-        "clinic": [("c1", "c2", "c3")[(p + v) % 3] for p in range(PERSONS) for v in range(2)],
-        "district": [("North", "South", "East")[p % 3] for p in range(PERSONS)
-                     for _ in range(2)],
-        "age": [20 + p % 60 for p in range(PERSONS) for _ in range(2)],
-    })
+    return pa.table(
+        {
+            "pid": [f"{SECRET_MARKER}{p:05d}" for p in range(PERSONS) for _ in range(2)],
+            "clinic": [("c1", "c2", "c3")[(p + v) % 3] for p in range(PERSONS) for v in range(2)],
+            "district": [
+                ("North", "South", "East")[p % 3] for p in range(PERSONS) for _ in range(2)
+            ],
+            "age": [20 + p % 60 for p in range(PERSONS) for _ in range(2)],
+        }
+    )
 
 
 def benefits_table() -> pa.Table:
-    return pa.table({
-        "pid": [f"{SECRET_MARKER}{p:05d}" for p in range(0, PERSONS, 2)],
-        "kind": [("pension", "housing")[p % 2] for p in range(0, PERSONS // 2)],
-        "district": [("North", "South", "East")[p % 3] for p in range(0, PERSONS, 2)],
-        "amount": [100.0 + p % 500 for p in range(0, PERSONS, 2)],
-    })
+    return pa.table(
+        {
+            "pid": [f"{SECRET_MARKER}{p:05d}" for p in range(0, PERSONS, 2)],
+            "kind": [("pension", "housing")[p % 2] for p in range(0, PERSONS // 2)],
+            "district": [("North", "South", "East")[p % 3] for p in range(0, PERSONS, 2)],
+            "amount": [100.0 + p % 500 for p in range(0, PERSONS, 2)],
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -88,14 +105,24 @@ def world(job_server: LiveServer) -> World:
     made = build_world(job_server, {})
     with made.client("provider") as provider:
         for name, table, dictionary, attribute, unit in (
-                ("jn_visits", visits_table(), VISITS, "conditional", "pid"),
-                ("jn_benefits", benefits_table(), BENEFITS, "conditional", "pid"),
-                ("jn_clinics", pa.table({"clinic": ["c1", "c2", "c3"],
-                                         "area": ["Harbour", "Harbour", "Hill"]}),
-                 CLINICS, "unconditional", None)):
-            ok(register(provider, parquet_bytes(table),
-                        metadata(name, attribute, dictionary=dictionary, privacy_unit=unit)),
-               201)
+            ("jn_visits", visits_table(), VISITS, "conditional", "pid"),
+            ("jn_benefits", benefits_table(), BENEFITS, "conditional", "pid"),
+            (
+                "jn_clinics",
+                pa.table({"clinic": ["c1", "c2", "c3"], "area": ["Harbour", "Harbour", "Hill"]}),
+                CLINICS,
+                "unconditional",
+                None,
+            ),
+        ):
+            ok(
+                register(
+                    provider,
+                    parquet_bytes(table),
+                    metadata(name, attribute, dictionary=dictionary, privacy_unit=unit),
+                ),
+                201,
+            )
     made.grants["join"] = grant(made, "user", ["jn_visits", "jn_benefits"])["ref"]
     return made
 
@@ -105,9 +132,10 @@ def test_a_job_joins_two_granted_datasets_and_a_lookup_and_charges_both(world: W
     platform = world.server.open_platform()
     try:
         ledger = SqlLedger(platform.sessions)
-        before = {name: (ledger.account(name).spent.loss,
-                         ledger.account(name, ref).spent.loss)
-                  for name in ("jn_visits", "jn_benefits")}
+        before = {
+            name: (ledger.account(name).spent.loss, ledger.account(name, ref).spent.loss)
+            for name in ("jn_visits", "jn_benefits")
+        }
         with world.api("user") as api:
             job = api.submit_job(["jn_visits", "jn_benefits"], source=JOIN_MODEL)
             done = api.wait_for_job(job["id"], timeout=180)
@@ -127,8 +155,12 @@ def test_a_job_joins_two_granted_datasets_and_a_lookup_and_charges_both(world: W
             assert ledger.account(name).spent.loss == lifetime + paid
             assert ledger.account(name, ref).spent.loss == granted + paid
         charges = ledger.charges(grant=ref)
-        assert sorted(c.dataset for c in charges) == ["jn_benefits", "jn_benefits",
-                                                      "jn_visits", "jn_visits"]
+        assert sorted(c.dataset for c in charges) == [
+            "jn_benefits",
+            "jn_benefits",
+            "jn_visits",
+            "jn_visits",
+        ]
         assert {c.job for c in charges} == {job["id"]}
 
         with platform.sessions() as session:
@@ -141,8 +173,9 @@ def test_a_job_joins_two_granted_datasets_and_a_lookup_and_charges_both(world: W
         assert 100_000 < sum(areas.values()) < 220_000
         assert {r["kind"] for r in result["kinds"]} <= {"pension", "housing"}
         assert {r["district_right"] for r in result["kinds"]} <= {"North", "South", "East"}
-        assert result["refused"].startswith("join(): column 'district' is not the privacy "
-                                            "unit of 'jn_visits'")
+        assert result["refused"].startswith(
+            "join(): column 'district' is not the privacy unit of 'jn_visits'"
+        )
         assert SECRET_MARKER not in str(result) and SECRET_MARKER not in str(done)
     finally:
         platform.close()
@@ -153,10 +186,23 @@ def test_the_vetted_join_model_is_listed_and_runs(world: World) -> None:
         listed = {m["name"]: m for m in api.list_algorithms()}
         assert "join_grouped_sum" in listed
         assert "lookup_on" in str(listed["join_grouped_sum"])
-        job = api.submit_job(["jn_visits", "jn_benefits"], model="join_grouped_sum", params={
-            "dataset": "jn_visits", "other": "jn_benefits", "on": "pid", "truncate": 1,
-            "lookup": "jn_clinics", "lookup_on": "clinic", "groups": ["area"],
-            "column": "amount", "lower": 0, "upper": 1000, "epsilon": 0.3})
+        job = api.submit_job(
+            ["jn_visits", "jn_benefits"],
+            model="join_grouped_sum",
+            params={
+                "dataset": "jn_visits",
+                "other": "jn_benefits",
+                "on": "pid",
+                "truncate": 1,
+                "lookup": "jn_clinics",
+                "lookup_on": "clinic",
+                "groups": ["area"],
+                "column": "amount",
+                "lower": 0,
+                "upper": 1000,
+                "epsilon": 0.3,
+            },
+        )
         done = api.wait_for_job(job["id"], timeout=180)
     assert done["state"] == "pending_review", done
     (release,) = done["releases"]

@@ -43,8 +43,9 @@ def run(ctx):
 
 @pytest.fixture(scope="module")
 def world(job_server: LiveServer) -> World:
-    made = build_world(job_server, {"joint_cond": "conditional"},
-                       tables={"joint_cond": people_table(900)})
+    made = build_world(
+        job_server, {"joint_cond": "conditional"}, tables={"joint_cond": people_table(900)}
+    )
     made.grants["joint"] = grant(made, "user", ["joint_cond"])["ref"]
     return made
 
@@ -60,17 +61,18 @@ def test_a_model_releases_joint_statistics_each_charged_once(world: World) -> No
         assert done["progress"]["dp_calls"] == 4
         assert done["progress"]["refusals"] == [{"call": "agg", "reason": "refused"}]
         releases = done["releases"]
-        assert [r["operation"] for r in releases] == ["agg", "agg", "count_distinct",
-                                                     "median"]
+        assert [r["operation"] for r in releases] == ["agg", "agg", "count_distinct", "median"]
         assert releases[0]["statistics"] == ["count", "sum", "mean"]
         assert [m["part"] for m in releases[0]["mechanisms"]] == ["sides"]
         assert [m["part"] for m in releases[1]["mechanisms"]] == ["sides", "squares"]
         ledger = SqlLedger(platform.sessions)
         charges = ledger.charges(grant=ref)
-        assert [c.cost for c in charges] == [PrivacyCost(Fraction(3, 10)),
-                                             PrivacyCost(Fraction(2, 10)),
-                                             PrivacyCost(Fraction(1, 10)),
-                                             PrivacyCost(Fraction(1, 10))]
+        assert [c.cost for c in charges] == [
+            PrivacyCost(Fraction(3, 10)),
+            PrivacyCost(Fraction(2, 10)),
+            PrivacyCost(Fraction(1, 10)),
+            PrivacyCost(Fraction(1, 10)),
+        ]
         with platform.sessions() as session:
             row = session.get(JobRow, job["id"])
             assert row is not None

@@ -36,14 +36,22 @@ IMITATIONS = [
 
 def logging_run(truncated: bool) -> Any:
     def script(run: ModelRun) -> ModelOutcome:
-        return ModelOutcome(status=RunStatus.OK, backend=FakeBackend.name, value=1,
-                            log=list(IMITATIONS), log_truncated=truncated, exit_code=0,
-                            duration=0.01)
+        return ModelOutcome(
+            status=RunStatus.OK,
+            backend=FakeBackend.name,
+            value=1,
+            log=list(IMITATIONS),
+            log_truncated=truncated,
+            exit_code=0,
+            duration=0.01,
+        )
+
     return script
 
 
 def test_the_stored_log_holds_the_models_lines_and_the_platform_speaks_apart(
-        bench: JobBench) -> None:
+    bench: JobBench,
+) -> None:
     job = bench.submit("user", ["people_auto"], bench.model("Logs", logging_run(True)))
     row = bench.row(job.id)
     assert row.log == IMITATIONS  # verbatim: nothing of the platform's among them
@@ -75,10 +83,15 @@ def test_a_held_log_shows_no_entry(bench: JobBench) -> None:
 
 
 def test_the_cli_shows_a_models_lines_escaped_and_marked_as_the_models(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     entries = [{"source": "model", "text": line} for line in IMITATIONS]
-    entries.append({"source": "platform", "text": "log truncated: lines past the log size "
-                                                  "limit (1000 bytes) were left out"})
+    entries.append(
+        {
+            "source": "platform",
+            "text": "log truncated: lines past the log size limit (1000 bytes) were left out",
+        }
+    )
 
     class Client:
         def __enter__(self) -> Client:
@@ -88,8 +101,12 @@ def test_the_cli_shows_a_models_lines_escaped_and_marked_as_the_models(
             return None
 
         def job_log(self, job_id: int) -> dict[str, Any]:
-            return {"job_id": job_id, "entries": entries,
-                    "lines": [e["text"] for e in entries[:-1]], "held": False}
+            return {
+                "job_id": job_id,
+                "entries": entries,
+                "lines": [e["text"] for e in entries[:-1]],
+                "held": False,
+            }
 
     monkeypatch.setattr(cli_jobs, "remote", lambda url, token: Client())
     shown = CliRunner().invoke(cli_jobs.app, ["log", "7", "--token", "t"])
@@ -107,24 +124,28 @@ def test_the_cli_shows_a_models_lines_escaped_and_marked_as_the_models(
     assert not any(c in shown.stdout for c in "\x1b\x00\u202e\u202c\r")
 
 
-@pytest.mark.parametrize("text", ["\\", "tab\there", "é ü 中文 🙂", "\x85 C1", "\u2028 sep",
-                                  "\ud800 lone"])
+@pytest.mark.parametrize(
+    "text", ["\\", "tab\there", "é ü 中文 🙂", "\x85 C1", "\u2028 sep", "\ud800 lone"]
+)
 def test_printable_leaves_one_visible_line(text: str) -> None:
     shown = cli_jobs.printable(text)
     assert all(c == "\t" or c.isprintable() for c in shown), shown
     assert ("\t" in shown) == ("\t" in text)
 
 
-def test_the_log_column_keeps_nul_bytes_and_escapes_on_both_databases(
-        db_engine: Engine) -> None:
+def test_the_log_column_keeps_nul_bytes_and_escapes_on_both_databases(db_engine: Engine) -> None:
     """The jobs table's log column (JSON) takes what a model may log, NUL bytes too, and
     gives it back unchanged: on PostgreSQL it is ``json``, which keeps ``\\u0000`` (``jsonb``
     would refuse it)."""
     columns = {c["name"]: c["type"] for c in inspect(db_engine).get_columns("jobs")}
     if db_engine.dialect.name == "postgresql":
         assert type(columns["log"]).__name__ == "JSON", columns["log"]
-    probe = Table("log_probe", MetaData(), Column("id", Integer, primary_key=True),
-                  Column("log", JobRow.__table__.c.log.type))
+    probe = Table(
+        "log_probe",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("log", JobRow.__table__.c.log.type),
+    )
     probe.create(db_engine)
     try:
         with db_engine.begin() as connection:

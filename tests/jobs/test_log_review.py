@@ -53,8 +53,7 @@ def failed_job(world: World) -> dict[str, Any]:
         done = api.wait_for_job(int(job["id"]), timeout=120)
     assert done["state"] == "failed" and done["outcome"] == "model_error", done
     assert done["held"] and done["errors"] == [] and done["log_review"] is None
-    assert done["progress"]["failure"] == {"exception": "ZeroDivisionError",
-                                           "line": FAILING_LINE}
+    assert done["progress"]["failure"] == {"exception": "ZeroDivisionError", "line": FAILING_LINE}
     return done
 
 
@@ -95,13 +94,17 @@ def test_a_refused_log_stays_held_and_says_why(world: World) -> None:
     with world.api("user") as api:
         api.request_log_review(job["id"])
     with world.client("reviewer") as reviewer:
-        unreasoned = reviewer.post(f"/v1/reviews/{job['id']}/log-decision",
-                                   json={"outcome": "refuse"})
+        unreasoned = reviewer.post(
+            f"/v1/reviews/{job['id']}/log-decision", json={"outcome": "refuse"}
+        )
         assert unreasoned.status_code == 422, unreasoned.text
-        ok(reviewer.post(f"/v1/reviews/{job['id']}/log-decision",
-                         json={"outcome": "refuse", "reason": "the log names a person"}))
-        again = reviewer.post(f"/v1/reviews/{job['id']}/log-decision",
-                              json={"outcome": "release"})
+        ok(
+            reviewer.post(
+                f"/v1/reviews/{job['id']}/log-decision",
+                json={"outcome": "refuse", "reason": "the log names a person"},
+            )
+        )
+        again = reviewer.post(f"/v1/reviews/{job['id']}/log-decision", json={"outcome": "release"})
         assert again.status_code == 409, again.text
     with world.api("user") as api:
         seen = api.get_job(job["id"])
@@ -122,8 +125,7 @@ def test_only_the_owner_asks_and_the_owner_never_decides(world: World) -> None:
     with world.client("reviewer") as reviewer:
         staff = reviewer.post(f"/v1/jobs/{job['id']}/log/release-request")
         assert staff.status_code == 403, staff.text
-        early = reviewer.post(f"/v1/reviews/{job['id']}/log-decision",
-                              json={"outcome": "release"})
+        early = reviewer.post(f"/v1/reviews/{job['id']}/log-decision", json={"outcome": "release"})
         assert early.status_code == 409, early.text  # nobody asked yet
     with world.client("user") as user:
         ok(user.post(f"/v1/jobs/{job['id']}/log/release-request"))
@@ -141,19 +143,23 @@ def test_a_suspended_dataset_freezes_the_decision(world: World) -> None:
     with world.api("user") as api:
         api.request_log_review(job["id"])
     with world.client("provider") as provider:
-        ok(provider.post("/v1/datasets/lr_raw/suspend",
-                         json={"reason": "complaint under investigation"}), 201)
+        ok(
+            provider.post(
+                "/v1/datasets/lr_raw/suspend", json={"reason": "complaint under investigation"}
+            ),
+            201,
+        )
     try:
         with world.client("reviewer") as reviewer:
-            frozen = reviewer.post(f"/v1/reviews/{job['id']}/log-decision",
-                                   json={"outcome": "release"})
+            frozen = reviewer.post(
+                f"/v1/reviews/{job['id']}/log-decision", json={"outcome": "release"}
+            )
         assert frozen.status_code == 409 and "suspended" in frozen.json()["message"], frozen.text
         with world.api("user") as api:
             assert api.get_job(job["id"])["held"]
     finally:
         with world.client("provider") as provider:
-            ok(provider.post("/v1/datasets/lr_raw/suspension/resolve",
-                             json={"outcome": "restore"}))
+            ok(provider.post("/v1/datasets/lr_raw/suspension/resolve", json={"outcome": "restore"}))
     with world.api("reviewer") as reviewer:
         assert reviewer.decide_log(job["id"], "release")["job"]["log_review"] == "released"
     with world.api("user") as api:
@@ -162,8 +168,14 @@ def test_a_suspended_dataset_freezes_the_decision(world: World) -> None:
 
 def sandbox(world: World, who: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(world.server.env, SANDBOX_URL=world.server.url, SANDBOX_TOKEN=world.tokens[who])
-    return subprocess.run([sys.executable, "-m", "sandbox.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "sandbox.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_the_cli_asks_lists_and_decides(world: World) -> None:
@@ -177,8 +189,9 @@ def test_the_cli_asks_lists_and_decides(world: World) -> None:
     assert shown.returncode == 0 and "division by zero" in shown.stdout, shown
     released = sandbox(world, "reviewer", "reviews", "release-log", str(first["id"]))
     assert released.returncode == 0, released
-    refused = sandbox(world, "reviewer", "reviews", "refuse-log", str(second["id"]),
-                      "--reason", "names a person")
+    refused = sandbox(
+        world, "reviewer", "reviews", "refuse-log", str(second["id"]), "--reason", "names a person"
+    )
     assert refused.returncode == 0, refused
     log = sandbox(world, "user", "jobs", "log", str(first["id"]))
     assert log.returncode == 0 and "rows seen: 60" in log.stdout, log

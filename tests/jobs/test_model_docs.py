@@ -23,8 +23,7 @@ DATASET = "docs_people"
 BENEFITS = "docs_benefits"
 DISTRICTS = "docs_districts"
 """The join example's second dataset (same privacy unit) and public lookup table."""
-NAMES = {'"people"': f'"{DATASET}"', '"benefits"': f'"{BENEFITS}"',
-         '"districts"': f'"{DISTRICTS}"'}
+NAMES = {'"people"': f'"{DATASET}"', '"benefits"': f'"{BENEFITS}"', '"districts"': f'"{DISTRICTS}"'}
 
 
 def examples() -> list[tuple[str, str]]:
@@ -40,28 +39,61 @@ def examples() -> list[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def world(job_server: LiveServer) -> World:
     made = build_world(job_server, {DATASET: "conditional"}, raw_policy_for=(DATASET,))
-    benefits = pa.table({"pid": [f"{SECRET_MARKER}{i:05d}" for i in range(0, 60, 2)],
-                         "scheme": [("pension", "housing")[i % 2] for i in range(30)],
-                         "amount": [100.0 + 10 * i for i in range(30)]})
-    districts = pa.table({"district": ["North", "South", "East"],
-                          "region": ["Coast", "Coast", "Inland"]})
+    benefits = pa.table(
+        {
+            "pid": [f"{SECRET_MARKER}{i:05d}" for i in range(0, 60, 2)],
+            "scheme": [("pension", "housing")[i % 2] for i in range(30)],
+            "amount": [100.0 + 10 * i for i in range(30)],
+        }
+    )
+    districts = pa.table(
+        {"district": ["North", "South", "East"], "region": ["Coast", "Coast", "Inland"]}
+    )
     with made.client("provider") as provider:
-        ok(register(provider, parquet_bytes(benefits), metadata(BENEFITS, dictionary=[
-            {"name": "pid", "type": "string", "classification": "identifier"},
-            {"name": "scheme", "type": "string", "classification": "quasi_identifier",
-             "categories": ["pension", "housing"]},
-            {"name": "amount", "type": "float64", "classification": "sensitive"}])), 201)
-        ok(register(provider, parquet_bytes(districts), metadata(
-            DISTRICTS, "unconditional", privacy_unit=None, dictionary=[
-                {"name": "district", "type": "string", "classification": "public"},
-                {"name": "region", "type": "string", "classification": "public"}])), 201)
+        ok(
+            register(
+                provider,
+                parquet_bytes(benefits),
+                metadata(
+                    BENEFITS,
+                    dictionary=[
+                        {"name": "pid", "type": "string", "classification": "identifier"},
+                        {
+                            "name": "scheme",
+                            "type": "string",
+                            "classification": "quasi_identifier",
+                            "categories": ["pension", "housing"],
+                        },
+                        {"name": "amount", "type": "float64", "classification": "sensitive"},
+                    ],
+                ),
+            ),
+            201,
+        )
+        ok(
+            register(
+                provider,
+                parquet_bytes(districts),
+                metadata(
+                    DISTRICTS,
+                    "unconditional",
+                    privacy_unit=None,
+                    dictionary=[
+                        {"name": "district", "type": "string", "classification": "public"},
+                        {"name": "region", "type": "string", "classification": "public"},
+                    ],
+                ),
+            ),
+            201,
+        )
     made.grants["docs"] = grant(made, "user", [DATASET], job_kinds=["dp", "raw"])["ref"]
     made.grants["joins"] = grant(made, "user", [DATASET, BENEFITS], title="Join study")["ref"]
     return made
 
 
-@pytest.mark.parametrize(("kind", "source"), examples(),
-                         ids=[f"example-{i}" for i in range(len(examples()))])
+@pytest.mark.parametrize(
+    ("kind", "source"), examples(), ids=[f"example-{i}" for i in range(len(examples()))]
+)
 def test_every_example_of_the_model_page_runs(world: World, kind: str, source: str) -> None:
     joins = f'"{BENEFITS}"' in source
     datasets, ref = ([DATASET, BENEFITS], "joins") if joins else ([DATASET], "docs")

@@ -54,22 +54,30 @@ def _approve_when_pending(world: World) -> int:
         queue = [j for j in ok(reviewer.get("/v1/reviews")) if DATASET in j["datasets"]]
         assert len(queue) == 1, queue
         job_id = int(queue[0]["id"])
-        ok(reviewer.post(f"/v1/reviews/{job_id}/decision",
-                         json={"outcome": "approve", "reason": ""}))
+        ok(
+            reviewer.post(
+                f"/v1/reviews/{job_id}/decision", json={"outcome": "approve", "reason": ""}
+            )
+        )
     return job_id
 
 
-def test_the_researcher_notebook_runs_against_the_live_server(world: World,
-                                                              tmp_path: Path) -> None:
+def test_the_researcher_notebook_runs_against_the_live_server(world: World, tmp_path: Path) -> None:
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     nbformat.validate(notebook)
-    assert all(not cell.get("outputs") for cell in notebook.cells
-               if cell.cell_type == "code"), "the notebook is kept without outputs"
+    assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"), (
+        "the notebook is kept without outputs"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("SANDBOX_")}
-    env.update(SANDBOX_URL=world.server.url, SANDBOX_TOKEN=world.tokens["user"],
-               SANDBOX_DATASET=DATASET)
-    client = NotebookClient(notebook, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}})
+    env.update(
+        SANDBOX_URL=world.server.url, SANDBOX_TOKEN=world.tokens["user"], SANDBOX_DATASET=DATASET
+    )
+    client = NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
     shown: dict[str, str] = {}
     approved: int | None = None
     try:

@@ -40,12 +40,17 @@ def at_state(bench: JobBench, state: JobState, title: str = "Job") -> int:
     """A job walked along the lifecycle until it is ``state``."""
     job_id = queued_job(bench, f"{title} {state}")
     forward = [JobState.RUNNING, JobState.CHECKING, JobState.PENDING_REVIEW]
-    steps = {JobState.SUBMITTED: [], JobState.QUEUED: [], JobState.RUNNING: forward[:1],
-             JobState.CHECKING: forward[:2], JobState.PENDING_REVIEW: forward,
-             JobState.RELEASED: [*forward, JobState.RELEASED],
-             JobState.REJECTED: [*forward[:2], JobState.REJECTED],
-             JobState.FAILED: [*forward[:1], JobState.FAILED],
-             JobState.CANCELLED: [JobState.CANCELLED]}[state]
+    steps = {
+        JobState.SUBMITTED: [],
+        JobState.QUEUED: [],
+        JobState.RUNNING: forward[:1],
+        JobState.CHECKING: forward[:2],
+        JobState.PENDING_REVIEW: forward,
+        JobState.RELEASED: [*forward, JobState.RELEASED],
+        JobState.REJECTED: [*forward[:2], JobState.REJECTED],
+        JobState.FAILED: [*forward[:1], JobState.FAILED],
+        JobState.CANCELLED: [JobState.CANCELLED],
+    }[state]
     with bench.session() as session:
         row = session.get(JobRow, job_id)
         assert row is not None
@@ -60,18 +65,27 @@ def at_state(bench: JobBench, state: JobState, title: str = "Job") -> int:
 
 
 def test_the_lifecycle_is_the_designed_one() -> None:
-    assert FINAL_STATES == {JobState.RELEASED, JobState.REJECTED, JobState.FAILED,
-                            JobState.CANCELLED}
+    assert FINAL_STATES == {
+        JobState.RELEASED,
+        JobState.REJECTED,
+        JobState.FAILED,
+        JobState.CANCELLED,
+    }
     forward = {(a, b) for a, targets in TRANSITIONS.items() for b in targets}
     assert forward == {
-        (JobState.SUBMITTED, JobState.QUEUED), (JobState.QUEUED, JobState.RUNNING),
-        (JobState.RUNNING, JobState.CHECKING), (JobState.CHECKING, JobState.PENDING_REVIEW),
-        (JobState.CHECKING, JobState.RELEASED), (JobState.CHECKING, JobState.REJECTED),
+        (JobState.SUBMITTED, JobState.QUEUED),
+        (JobState.QUEUED, JobState.RUNNING),
+        (JobState.RUNNING, JobState.CHECKING),
+        (JobState.CHECKING, JobState.PENDING_REVIEW),
+        (JobState.CHECKING, JobState.RELEASED),
+        (JobState.CHECKING, JobState.REJECTED),
         (JobState.PENDING_REVIEW, JobState.RELEASED),
-        (JobState.PENDING_REVIEW, JobState.REJECTED)}
+        (JobState.PENDING_REVIEW, JobState.REJECTED),
+    }
     for source, target in itertools.product(JobState, JobState):
-        expected = (not source.is_final and (
-            target in (JobState.FAILED, JobState.CANCELLED) or (source, target) in forward))
+        expected = not source.is_final and (
+            target in (JobState.FAILED, JobState.CANCELLED) or (source, target) in forward
+        )
         assert can_move(source, target) is expected, (source, target)
 
 
@@ -83,19 +97,20 @@ def test_every_step_is_checked_written_and_audited(bench: JobBench, source: JobS
             row = session.get(JobRow, job_id)
             assert row is not None and row.state == source
             if not can_move(source, target):
-                with pytest.raises(Conflict, match=f"job {job_id} is {source}; it cannot "
-                                                   f"become {target}"):
+                with pytest.raises(
+                    Conflict, match=f"job {job_id} is {source}; it cannot become {target}"
+                ):
                     move(session, row, target, platform_actor())
                 assert row.state == source
                 continue
-            move(session, row, target, platform_actor(), reason="because",
-                 detail={"extra": 1})
+            move(session, row, target, platform_actor(), reason="because", detail={"extra": 1})
             assert row.state == target and row.state_reason == "because"
             if target is JobState.RUNNING:
                 assert row.started_at is not None
             assert (row.finished_at is not None) is target.is_final
-            last = list(audit.iter_entries(session, AuditQuery(
-                object_type="job", object_id=str(job_id))))[-1]
+            last = list(
+                audit.iter_entries(session, AuditQuery(object_type="job", object_id=str(job_id)))
+            )[-1]
             assert last.action == f"job.{target}"
             assert last.detail["from"] == str(source) and last.detail["reason"] == "because"
             assert last.detail["datasets"] == row.datasets and last.detail["extra"] == 1
@@ -117,9 +132,16 @@ def test_a_final_state_is_never_left(bench: JobBench, final: JobState) -> None:
 
 
 def test_recovery_queues_submitted_jobs_and_fails_interrupted_ones(bench: JobBench) -> None:
-    jobs = {state: at_state(bench, state, "Recover") for state in
-            (JobState.SUBMITTED, JobState.QUEUED, JobState.RUNNING, JobState.CHECKING,
-             JobState.PENDING_REVIEW)}
+    jobs = {
+        state: at_state(bench, state, "Recover")
+        for state in (
+            JobState.SUBMITTED,
+            JobState.QUEUED,
+            JobState.RUNNING,
+            JobState.CHECKING,
+            JobState.PENDING_REVIEW,
+        )
+    }
     counts = bench.dispatcher.start()  # recovery, then the queue (two jobs now queued)
     assert counts == {"queued": 1, "failed": 2}
     rows = {state: bench.row(job_id) for state, job_id in jobs.items()}
@@ -129,13 +151,18 @@ def test_recovery_queues_submitted_jobs_and_fails_interrupted_ones(bench: JobBen
     assert rows[JobState.RUNNING].state == JobState.FAILED
     assert rows[JobState.RUNNING].outcome == RunOutcome.INTERRUPTED
     assert rows[JobState.RUNNING].state_reason == (
-        "the platform restarted while the job was running; start it again")
+        "the platform restarted while the job was running; start it again"
+    )
     assert rows[JobState.CHECKING].state == JobState.FAILED
     assert rows[JobState.CHECKING].state_reason.endswith("was checking; start it again")
     assert rows[JobState.PENDING_REVIEW].state == JobState.PENDING_REVIEW  # untouched
     with bench.session() as session:
-        reasons = [e.detail.get("reason") for e in audit.iter_entries(
-            session, AuditQuery(object_type="job", object_id=str(jobs[JobState.SUBMITTED])))]
+        reasons = [
+            e.detail.get("reason")
+            for e in audit.iter_entries(
+                session, AuditQuery(object_type="job", object_id=str(jobs[JobState.SUBMITTED]))
+            )
+        ]
     assert "queued after a platform restart" in reasons
 
 

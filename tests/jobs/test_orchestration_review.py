@@ -21,6 +21,7 @@ from tests.support.jobs import JobBench, ModelRun, finished
 
 def pending(bench: JobBench, dataset: str = "people", title: str = "Pending") -> int:
     """A DP job of ``user`` on ``dataset`` waiting for review."""
+
     def count(run: ModelRun) -> ModelOutcome:
         return finished({"total": run.dp("count", dataset, epsilon=0.1)})
 
@@ -29,8 +30,7 @@ def pending(bench: JobBench, dataset: str = "people", title: str = "Pending") ->
     return job.id
 
 
-def decide(bench: JobBench, who: str, job_id: int, outcome: str, reason: str = ""
-           ) -> ReviewView:
+def decide(bench: JobBench, who: str, job_id: int, outcome: str, reason: str = "") -> ReviewView:
     with bench.session() as session:
         return review.decide(session, bench.actors[who], job_id, outcome, reason)
 
@@ -44,8 +44,7 @@ def test_the_queue_holds_the_organisations_pending_results(bench: JobBench) -> N
             review.queue(session, bench.actors["user"])
 
 
-def test_a_reviewer_reads_everything_it_weighs_and_the_read_is_audited(
-        bench: JobBench) -> None:
+def test_a_reviewer_reads_everything_it_weighs_and_the_read_is_audited(bench: JobBench) -> None:
     job_id = pending(bench)
     with bench.session() as session:
         view = review.review_view(session, bench.actors["reviewer"], job_id)
@@ -54,8 +53,9 @@ def test_a_reviewer_reads_everything_it_weighs_and_the_read_is_audited(
     assert view.job.releases[0]["operation"] == "count"
     assert {line["rule"] for line in view.check_report["lines"]} >= {"dp", "max_bytes"}
     with bench.platform.sessions() as session:
-        reads = audit.list_entries(session, AuditQuery(action="result.review_read",
-                                                       object_id=str(job_id)))
+        reads = audit.list_entries(
+            session, AuditQuery(action="result.review_read", object_id=str(job_id))
+        )
         assert len(reads) == 1 and reads[0].detail["datasets"] == {"people": 1}
         with pytest.raises(NotFound, match=f"no result of job {job_id} waits for you"):
             review.review_view(session, bench.actors["user2"], job_id)
@@ -70,10 +70,10 @@ def test_one_approval_releases_the_result_to_its_owner(bench: JobBench) -> None:
     assert row.state_reason == "approved by the dataset provider's review"
     with bench.platform.sessions() as session:
         seen = job_service.get_job(session, bench.actors["user"], job_id)
-        made = audit.list_entries(session, AuditQuery(action="release.made",
-                                                      object_id=str(job_id)))
-        decided = audit.list_entries(session, AuditQuery(action="review.approve",
-                                                         object_id=str(job_id)))
+        made = audit.list_entries(session, AuditQuery(action="release.made", object_id=str(job_id)))
+        decided = audit.list_entries(
+            session, AuditQuery(action="review.approve", object_id=str(job_id))
+        )
     assert seen.result == row.release and seen.result["total"] is not None
     assert made[0].detail["auto"] is False and len(decided) == 1
     with pytest.raises(Conflict, match="there is nothing to decide"):
@@ -92,10 +92,12 @@ def test_two_reviewers_must_approve_and_nobody_decides_twice(bench: JobBench) ->
     assert [d.reviewer for d in view.decisions] == ["reviewer", "reviewer2"]
 
 
-@pytest.mark.parametrize(("outcome", "word"), [("reject", "rejected"),
-                                               ("return", "returned for changes")])
+@pytest.mark.parametrize(
+    ("outcome", "word"), [("reject", "rejected"), ("return", "returned for changes")]
+)
 def test_reject_and_return_state_their_reason_and_end_the_job(
-        bench: JobBench, outcome: str, word: str) -> None:
+    bench: JobBench, outcome: str, word: str
+) -> None:
     job_id = pending(bench)
     with pytest.raises(InvalidRequest, match=f"a decision to {outcome} states its reason"):
         decide(bench, "reviewer", job_id, outcome, "  ")
@@ -122,8 +124,9 @@ def test_only_the_granting_organisations_reviewers_decide(bench: JobBench) -> No
 def test_a_suspension_freezes_the_review_until_it_is_lifted(bench: JobBench) -> None:
     job_id = pending(bench)
     with bench.session() as session:
-        suspensions.suspend(session, bench.actors["provider"], "people",
-                            reason="a complaint is being examined")
+        suspensions.suspend(
+            session, bench.actors["provider"], "people", reason="a complaint is being examined"
+        )
     with bench.session() as session:
         view = review.review_view(session, bench.actors["reviewer"], job_id)
     assert view.frozen is not None and "complaint" in view.frozen

@@ -44,9 +44,17 @@ def check_lines(row: JobRow) -> list[dict[str, Any]]:
 
 def dp_mean(dataset: str = "people") -> Script:
     """A model with one DP mean by district on ``dataset``."""
+
     def run(run: ModelRun) -> ModelOutcome:
-        mean = run.dp("mean", dataset, group_by=["district"], column="income", lower=0,
-                      upper=100_000, epsilon=0.2)
+        mean = run.dp(
+            "mean",
+            dataset,
+            group_by=["district"],
+            column="income",
+            lower=0,
+            upper=100_000,
+            epsilon=0.2,
+        )
         return finished({"by_district": mean}, "one mean")
 
     return run
@@ -66,10 +74,19 @@ def test_a_submitted_job_is_stored_queued_audited_and_run(bench: JobBench) -> No
     assert [r["operation"] for r in row.releases] == ["mean"]
     assert row.result_sha256 and row.started_at and row.finished_at is None
     with bench.platform.sessions() as session:
-        actions = [e.action for e in audit.iter_entries(
-            session, AuditQuery(object_type="job", object_id=str(job.id)))]
-    assert actions == ["job.submit", "job.queued", "job.running", "job.checking",
-                       "job.pending_review"]
+        actions = [
+            e.action
+            for e in audit.iter_entries(
+                session, AuditQuery(object_type="job", object_id=str(job.id))
+            )
+        ]
+    assert actions == [
+        "job.submit",
+        "job.queued",
+        "job.running",
+        "job.checking",
+        "job.pending_review",
+    ]
 
 
 def test_submission_checks_everything_before_storing_anything(bench: JobBench) -> None:
@@ -82,14 +99,19 @@ def test_submission_checks_everything_before_storing_anything(bench: JobBench) -
     with pytest.raises(PermissionDenied, match="allows dp jobs only, not raw jobs"):
         bench.submit("user", ["people"], quick, kind="raw", grant="dp")
     with pytest.raises(InvalidRequest, match="the model does not compile"):
-        bench.submit("user", ["people"], '"""Bad."""\n\nimport os\n\n\ndef run(ctx):\n'
-                                         '    return 1\n')
+        bench.submit(
+            "user", ["people"], '"""Bad."""\n\nimport os\n\n\ndef run(ctx):\n    return 1\n'
+        )
     with pytest.raises(InvalidRequest, match="lists a dataset twice"):
         bench.submit("user", ["people", "people"], quick)
     with pytest.raises(InvalidRequest, match="no isolation backend on this platform can run a raw"):
-        job_service.submit(bench.platform, bench.actors["user"],
-                           JobRequest(datasets=["people_raw"], kind="raw", source=quick),
-                           models=bench.models, registry=_subprocess_only())
+        job_service.submit(
+            bench.platform,
+            bench.actors["user"],
+            JobRequest(datasets=["people_raw"], kind="raw", source=quick),
+            models=bench.models,
+            registry=_subprocess_only(),
+        )
     assert job_count(bench) == before and bench.backend.runs == []
 
 
@@ -113,10 +135,12 @@ FAILURES = [
 
 @pytest.mark.parametrize(("status", "reason"), FAILURES, ids=[str(s) for s, _ in FAILURES])
 def test_a_run_that_ends_badly_fails_with_the_platforms_words(
-        bench: JobBench, status: RunStatus, reason: str) -> None:
+    bench: JobBench, status: RunStatus, reason: str
+) -> None:
     error = f"Line 3: {SECRET_MARKER} in the model's own message"
-    job = bench.submit("user", ["people"], bench.model(f"Ends {status}",
-                                                      lambda run: ended(status, error)))
+    job = bench.submit(
+        "user", ["people"], bench.model(f"Ends {status}", lambda run: ended(status, error))
+    )
     row = bench.row(job.id)
     assert row.state == JobState.FAILED and row.outcome == status
     assert row.state_reason.startswith(reason), row.state_reason
@@ -164,14 +188,16 @@ def test_a_job_cancelled_before_it_runs_never_runs(bench: JobBench) -> None:
 
 
 def test_a_cancel_while_running_stops_the_sandbox_and_keeps_what_was_charged(
-        bench: JobBench) -> None:
+    bench: JobBench,
+) -> None:
     seen: dict[str, object] = {}
 
     def count_then_wait(run: ModelRun) -> ModelOutcome:
         seen["count"] = run.dp("count", "people", epsilon=0.1)
         with bench.session() as session:
-            running = session.execute(select(JobRow.id).where(
-                JobRow.state == JobState.RUNNING)).scalar_one()
+            running = session.execute(
+                select(JobRow.id).where(JobRow.state == JobState.RUNNING)
+            ).scalar_one()
             job_service.cancel(session, bench.actors["user"], running)
         assert run.stop is not None
         seen["stopped"] = run.stop.wait(timeout=10)  # the runner's watcher sets it
@@ -194,8 +220,12 @@ def test_a_suspension_stops_queued_jobs_and_the_next_dp_call(bench: JobBench) ->
 
     def suspended_midway(run: ModelRun) -> ModelOutcome:
         with bench.session() as session:
-            suspensions.suspend(session, bench.actors["provider"], "people_two",
-                                reason="a complaint is being examined")
+            suspensions.suspend(
+                session,
+                bench.actors["provider"],
+                "people_two",
+                reason="a complaint is being examined",
+            )
         try:
             run.dp("count", "people_two", epsilon=0.1)
         except BrokerRefusal as refusal:
@@ -227,8 +257,7 @@ def test_refused_dp_calls_reach_the_model_and_charge_nothing(bench: JobBench) ->
         return finished(len(refusals))
 
     job = bench.submit("user", ["people"], bench.model("Greedy", greedy))
-    assert refusals[0] == ("dataset 'people_raw' is not one of this job's datasets "
-                           "(people)")
+    assert refusals[0] == ("dataset 'people_raw' is not one of this job's datasets (people)")
     assert "budget" in refusals[1] or "cap" in refusals[1], refusals[1]
     assert "epsilon" in refusals[2]
     assert all(SECRET_MARKER not in r for r in refusals)
@@ -245,8 +274,7 @@ def test_a_dp_result_on_auto_dp_datasets_is_released_without_review(bench: JobBe
     assert row.state_reason == "released automatically: a DP result whose checks all passed"
     assert row.release["by_district"]
     with bench.platform.sessions() as session:
-        made = audit.list_entries(session, AuditQuery(action="release.made",
-                                                      object_id=str(job.id)))
+        made = audit.list_entries(session, AuditQuery(action="release.made", object_id=str(job.id)))
         seen = job_service.get_job(session, bench.actors["user"], job.id)
     assert made[0].detail["auto"] is True and made[0].detail["datasets"] == {"people_auto": 1}
     assert seen.result == row.release
@@ -265,11 +293,11 @@ def test_a_dp_result_elsewhere_waits_for_review_with_its_report(bench: JobBench)
 
 def test_a_verified_raw_table_passes_its_cell_checks_to_review(bench: JobBench) -> None:
     def crosstab(run: ModelRun) -> ModelOutcome:
-        return finished({"by_district": run.helper("crosstab", "people_raw",
-                                                   rows=["district"])})
+        return finished({"by_district": run.helper("crosstab", "people_raw", rows=["district"])})
 
-    job = bench.submit("user", ["people_raw"], bench.model("Crosstab", crosstab),
-                       kind="raw", grant="raw")
+    job = bench.submit(
+        "user", ["people_raw"], bench.model("Crosstab", crosstab), kind="raw", grant="raw"
+    )
     row = bench.row(job.id)
     assert row.state == JobState.PENDING_REVIEW, row.state_reason
     lines = check_lines(row)
@@ -280,8 +308,13 @@ def test_a_verified_raw_table_passes_its_cell_checks_to_review(bench: JobBench) 
 
 
 def test_an_unverifiable_raw_value_is_flagged_for_a_human(bench: JobBench) -> None:
-    job = bench.submit("user", ["people_raw"], bench.model("Rows", lambda run: finished(
-        {"rows": 60})), kind="raw", grant="raw")
+    job = bench.submit(
+        "user",
+        ["people_raw"],
+        bench.model("Rows", lambda run: finished({"rows": 60})),
+        kind="raw",
+        grant="raw",
+    )
     row = bench.row(job.id)
     assert row.state == JobState.PENDING_REVIEW
     flagged = [line for line in check_lines(row) if not line["passed"]]
@@ -291,18 +324,19 @@ def test_an_unverifiable_raw_value_is_flagged_for_a_human(bench: JobBench) -> No
 
 @pytest.mark.parametrize("rule", ["row_level", "min_count"])
 def test_a_blocked_raw_result_is_rejected_and_never_reaches_its_user(
-        bench: JobBench, rule: str) -> None:
+    bench: JobBench, rule: str
+) -> None:
     def blocked(run: ModelRun) -> ModelOutcome:
         if rule == "row_level":
             return finished({"ids": [f"{SECRET_MARKER}{i:05d}" for i in range(3)]})
         return finished(run.helper("crosstab", "people_raw", rows=["age"]))
 
-    job = bench.submit("user", ["people_raw"], bench.model(f"Blocked {rule}", blocked),
-                       kind="raw", grant="raw")
+    job = bench.submit(
+        "user", ["people_raw"], bench.model(f"Blocked {rule}", blocked), kind="raw", grant="raw"
+    )
     row = bench.row(job.id)
     assert row.state == JobState.REJECTED
-    assert row.state_reason.startswith("blocked by the output checks") and \
-        rule in row.state_reason
+    assert row.state_reason.startswith("blocked by the output checks") and rule in row.state_reason
     assert SECRET_MARKER not in row.state_reason
     with bench.platform.sessions() as session:
         seen = job_service.get_job(session, bench.actors["user"], job.id)
@@ -319,8 +353,7 @@ def test_a_job_is_seen_by_its_owner_its_granting_staff_and_oversight(bench: JobB
     with bench.platform.sessions() as session:
         for who in ("user", "provider", "reviewer", "auditor"):
             assert job_service.get_job(session, bench.actors[who], job.id).id == job.id, who
-            assert job.id in [j.id for j in job_service.list_jobs(session,
-                                                                  bench.actors[who])], who
+            assert job.id in [j.id for j in job_service.list_jobs(session, bench.actors[who])], who
         with pytest.raises(NotFound, match=f"job {job.id} does not exist"):
             job_service.get_job(session, bench.actors["user2"], job.id)
         assert job_service.list_jobs(session, bench.actors["user2"]) == []

@@ -37,31 +37,53 @@ def docker(docker_engine: str) -> DockerBackend:
 
 
 @pytest.fixture
-def sandbox_of(bench: JobBench, docker: DockerBackend, docker_engine: str
-               ) -> Iterator[Callable[[int], str]]:
+def sandbox_of(
+    bench: JobBench, docker: DockerBackend, docker_engine: str
+) -> Iterator[Callable[[int], str]]:
     """Starts a running container labelled as the sandbox of a job of the bench."""
     made: list[str] = []
 
     def start(job_id: int) -> str:
         name = f"sandbox-run-orphan-test-{secrets.token_hex(4)}"
         subprocess.run(
-            [docker_engine, "run", "-d", "--name", name,
-             "--label", f"sandbox.instance={sandbox_instance(bench.platform.settings)}",
-             "--label", f"sandbox.job={job_id}", "--network", "none", docker.image_tag,
-             "/usr/local/bin/python3", "-c", "import time; time.sleep(120)"],
-            capture_output=True, timeout=60, check=True)
+            [
+                docker_engine,
+                "run",
+                "-d",
+                "--name",
+                name,
+                "--label",
+                f"sandbox.instance={sandbox_instance(bench.platform.settings)}",
+                "--label",
+                f"sandbox.job={job_id}",
+                "--network",
+                "none",
+                docker.image_tag,
+                "/usr/local/bin/python3",
+                "-c",
+                "import time; time.sleep(120)",
+            ],
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
         made.append(name)
         return name
 
     yield start
-    subprocess.run([docker_engine, "rm", "--force", *made], capture_output=True, timeout=60,
-                   check=False)
+    subprocess.run(
+        [docker_engine, "rm", "--force", *made], capture_output=True, timeout=60, check=False
+    )
 
 
 def running(docker_cli: str, name: str) -> bool:
-    done = subprocess.run([docker_cli, "ps", "--all", "--filter", f"name=^/{name}$",
-                           "--format", "{{.Names}}"],
-                          capture_output=True, text=True, timeout=30, check=True)
+    done = subprocess.run(
+        [docker_cli, "ps", "--all", "--filter", f"name=^/{name}$", "--format", "{{.Names}}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
     return done.stdout.strip() == name
 
 
@@ -78,8 +100,11 @@ def job_at(bench: JobBench, state: JobState) -> int:
     """A job of the bench walked to ``state`` (``running`` or ``failed``)."""
     bench.dispatcher.paused = True
     try:
-        job_id = bench.submit("user", ["people"], bench.model(
-            f"Job {state} {secrets.token_hex(3)}", lambda run: finished(1))).id
+        job_id = bench.submit(
+            "user",
+            ["people"],
+            bench.model(f"Job {state} {secrets.token_hex(3)}", lambda run: finished(1)),
+        ).id
     finally:
         bench.dispatcher.paused = False
     with bench.session() as session:
@@ -92,7 +117,8 @@ def job_at(bench: JobBench, state: JobState) -> int:
 
 
 def test_a_failed_jobs_living_container_is_reaped_and_a_running_ones_kept(
-        bench: JobBench, docker_engine: str, sandbox_of: Callable[[int], str]) -> None:
+    bench: JobBench, docker_engine: str, sandbox_of: Callable[[int], str]
+) -> None:
     failed, live = job_at(bench, JobState.FAILED), job_at(bench, JobState.RUNNING)
     orphan, kept = sandbox_of(failed), sandbox_of(live)
     reaped = reap_orphaned_sandboxes(bench.platform)
@@ -102,7 +128,8 @@ def test_a_failed_jobs_living_container_is_reaped_and_a_running_ones_kept(
 
 
 def test_a_restart_reaps_what_the_old_process_left_within_seconds(
-        bench: JobBench, docker_engine: str, sandbox_of: Callable[[int], str]) -> None:
+    bench: JobBench, docker_engine: str, sandbox_of: Callable[[int], str]
+) -> None:
     """The old server died while its job ran: the recovery fails the job, and the
     dispatcher's start removes its container."""
     interrupted = job_at(bench, JobState.RUNNING)
@@ -122,8 +149,9 @@ class DeadWorkerRay:
     """Ray as the dispatcher sees it when a job's worker was killed: the task is done, and
     reading its result raises."""
 
-    def wait(self, refs: list[Any], num_returns: int, timeout: float
-             ) -> tuple[list[Any], list[Any]]:
+    def wait(
+        self, refs: list[Any], num_returns: int, timeout: float
+    ) -> tuple[list[Any], list[Any]]:
         return list(refs), []
 
     def get(self, ref: Any) -> Any:
@@ -134,7 +162,8 @@ class DeadWorkerRay:
 
 
 def test_a_dead_workers_container_is_reaped_when_its_task_is_seen_dead(
-        bench: JobBench, docker_engine: str, sandbox_of: Callable[[int], str]) -> None:
+    bench: JobBench, docker_engine: str, sandbox_of: Callable[[int], str]
+) -> None:
     job_id = job_at(bench, JobState.RUNNING)
     name = sandbox_of(job_id)
     dispatcher = JobDispatcher(bench.platform)
@@ -144,8 +173,7 @@ def test_a_dead_workers_container_is_reaped_when_its_task_is_seen_dead(
     assert gone_within(docker_engine, name, 5)
 
 
-def test_a_runner_stops_its_sandbox_when_its_job_was_settled_without_it(
-        bench: JobBench) -> None:
+def test_a_runner_stops_its_sandbox_when_its_job_was_settled_without_it(bench: JobBench) -> None:
     """A recovery elsewhere failed the job while its runner lived on: the runner stops the
     sandbox within a poll, and leaves the job as the recovery left it."""
     seen: dict[str, Any] = {}

@@ -44,8 +44,9 @@ def run(ctx):
 
 @pytest.fixture(scope="module")
 def world(job_server: LiveServer) -> World:
-    made = build_world(job_server, {"shape_cond": "conditional"},
-                       tables={"shape_cond": people_table(900)})
+    made = build_world(
+        job_server, {"shape_cond": "conditional"}, tables={"shape_cond": people_table(900)}
+    )
     made.grants["shape"] = grant(made, "user", ["shape_cond"])["ref"]
     return made
 
@@ -59,16 +60,21 @@ def test_a_job_with_where_bin_and_two_keys_is_released_as_a_table(world: World) 
     assert release["operation"] == "count" and release["keys"] == ["district", "band"]
     assert not release["partition_selection"]
     assert [s["step"] for s in release["transformations"]] == [
-        "bound contributions by pid", "derive band (bin of age)", "where"]
+        "bound contributions by pid",
+        "derive band (bin of age)",
+        "where",
+    ]
     bound = release["contribution_bound"]
     assert all(s["rows_per_unit"] == bound for s in release["transformations"])
     assert release["transformations"][2]["detail"] == {
-        "and": [["age", ">=", 30], ["income", "not_null"]]}
+        "and": [["age", ">=", 30], ["income", "not_null"]]
+    }
     assert release["row_count"]["groups_in"] == 9  # 3 districts x 3 bands, all public
 
     with world.client("reviewer") as reviewer:
-        decided = reviewer.post(f"/v1/reviews/{job['id']}/decision",
-                                json={"outcome": "approve", "reason": ""})
+        decided = reviewer.post(
+            f"/v1/reviews/{job['id']}/decision", json={"outcome": "approve", "reason": ""}
+        )
     assert decided.status_code == 200, decided.text
     with world.client("user") as user:
         released = ok(user.get(f"/v1/jobs/{job['id']}"))
@@ -106,12 +112,31 @@ def test_the_vetted_crosstab_and_filtered_statistics_are_listed_and_run(world: W
         listed = {m["name"]: m for m in api.list_algorithms()}
         assert {"crosstab", "filtered_group_statistics"} <= set(listed)
         assert "cols_bins" in str(listed["crosstab"])
-        crosstab = api.submit_job(["shape_cond"], model="crosstab", params={
-            "dataset": "shape_cond", "rows": "district", "cols": "age",
-            "cols_bins": [0, 40, 60, 120], "epsilon": 0.3})
-        statistics = api.submit_job(["shape_cond"], model="filtered_group_statistics", params={
-            "dataset": "shape_cond", "groups": ["district"], "column": "income", "lower": 0,
-            "upper": 1_000_000, "filter_column": "age", "filter_min": 65, "epsilon": 0.4})
+        crosstab = api.submit_job(
+            ["shape_cond"],
+            model="crosstab",
+            params={
+                "dataset": "shape_cond",
+                "rows": "district",
+                "cols": "age",
+                "cols_bins": [0, 40, 60, 120],
+                "epsilon": 0.3,
+            },
+        )
+        statistics = api.submit_job(
+            ["shape_cond"],
+            model="filtered_group_statistics",
+            params={
+                "dataset": "shape_cond",
+                "groups": ["district"],
+                "column": "income",
+                "lower": 0,
+                "upper": 1_000_000,
+                "filter_column": "age",
+                "filter_min": 65,
+                "epsilon": 0.4,
+            },
+        )
         crossed = api.wait_for_job(crosstab["id"], timeout=120)
         filtered = api.wait_for_job(statistics["id"], timeout=120)
     assert crossed["state"] == "pending_review", crossed

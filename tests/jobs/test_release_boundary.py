@@ -44,8 +44,11 @@ AUTO_MODEL = LOGGING_MODEL.replace("rb_manual", "rb_auto")
 def world(job_server: LiveServer) -> World:
     made = build_world(job_server, {"rb_manual": "conditional", "rb_auto": "conditional"})
     with made.client("provider") as provider:
-        ok(provider.put("/v1/datasets/rb_auto/policy",
-                        json={"document": {"review": {"mode": "auto_dp"}}}))
+        ok(
+            provider.put(
+                "/v1/datasets/rb_auto/policy", json={"document": {"review": {"mode": "auto_dp"}}}
+            )
+        )
     made.grants["manual"] = grant(made, "user", ["rb_manual"])["ref"]
     made.grants["auto"] = grant(made, "user", ["rb_auto"])["ref"]
     return made
@@ -66,8 +69,12 @@ def test_a_dp_log_under_manual_review_waits_for_the_release(world: World) -> Non
     job = run_job(world, "rb_manual", LOGGING_MODEL)
     assert job["state"] == "pending_review", job
     assert job["held"] and job["errors"] == [] and job["result"] is None
-    assert log_of(world, "user", job["id"]) == {"job_id": job["id"], "entries": [],
-                                                "lines": [], "held": True}
+    assert log_of(world, "user", job["id"]) == {
+        "job_id": job["id"],
+        "entries": [],
+        "lines": [],
+        "held": True,
+    }
     with world.client("user") as user:
         assert user.get(f"/v1/results/{job['id']}").status_code == 404
     seen = log_of(world, "reviewer", job["id"])  # the reviewer judges the log too
@@ -89,8 +96,7 @@ def test_a_failed_job_shows_its_author_the_platforms_facts_only(world: World) ->
     assert job["state"] == "failed" and job["outcome"] == "model_error", job
     assert job["state_reason"] == "the model raised an error"
     assert job["held"] and job["errors"] == []
-    assert job["progress"]["failure"] == {"exception": "ZeroDivisionError",
-                                          "line": FAILING_LINE}
+    assert job["progress"]["failure"] == {"exception": "ZeroDivisionError", "line": FAILING_LINE}
     with world.client("reviewer") as reviewer:
         staff = ok(reviewer.get(f"/v1/jobs/{job['id']}"))
     assert "division by zero" in staff["errors"][0]
@@ -111,8 +117,7 @@ def test_oversight_reads_a_pending_review_without_its_content(world: World, who:
     assert not own["content_withheld"] and own["result"] is not None
 
 
-def test_a_released_result_is_not_downloadable_while_its_grant_is_suspended(
-        world: World) -> None:
+def test_a_released_result_is_not_downloadable_while_its_grant_is_suspended(world: World) -> None:
     job = run_job(world, "rb_auto", AUTO_MODEL)
     assert job["state"] == "released", job
     with world.client("provider") as provider:

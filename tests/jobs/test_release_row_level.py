@@ -36,16 +36,27 @@ def zeros_table() -> pa.Table:
 
 @pytest.fixture(scope="module")
 def world(job_server: LiveServer) -> World:
-    made = build_world(job_server, {"rl_raw": "conditional", "rl_redact": "conditional",
-                                    "rl_zero": "conditional"},
-                       raw_policy_for=("rl_raw", "rl_redact", "rl_zero"),
-                       tables={"rl_zero": zeros_table()})
+    made = build_world(
+        job_server,
+        {"rl_raw": "conditional", "rl_redact": "conditional", "rl_zero": "conditional"},
+        raw_policy_for=("rl_raw", "rl_redact", "rl_zero"),
+        tables={"rl_zero": zeros_table()},
+    )
     with made.client("provider") as provider:
-        ok(provider.put("/v1/datasets/rl_redact/policy", json={"document": {
-            "job_limits": {"raw_access_allowed": True},
-            "row_count": {"redact_at_or_below": 2}}}))
-    made.grants["raw"] = grant(made, "user", ["rl_raw", "rl_redact", "rl_zero"],
-                               job_kinds=["dp", "raw"])["ref"]
+        ok(
+            provider.put(
+                "/v1/datasets/rl_redact/policy",
+                json={
+                    "document": {
+                        "job_limits": {"raw_access_allowed": True},
+                        "row_count": {"redact_at_or_below": 2},
+                    }
+                },
+            )
+        )
+    made.grants["raw"] = grant(
+        made, "user", ["rl_raw", "rl_redact", "rl_zero"], job_kinds=["dp", "raw"]
+    )["ref"]
     return made
 
 
@@ -56,19 +67,26 @@ def run_job(world: World, dataset: str, source: str) -> dict[str, Any]:
 
 
 ROW_LEVEL = {
-    "microdata without identifiers": ("rl_raw", raw_model(
-        '    return [{"district": row["district"], "age": row["age"]}\n'
-        '            for row in ctx.table("rl_raw").rows()]\n')),
-    "a column of values": ("rl_raw", raw_model(
-        '    return {"ages": ctx.table("rl_raw").column("age")}\n')),
-    "a redacted table of single people": ("rl_redact", raw_model(
-        '    return {"by_age": ctx.crosstab("rl_redact", rows=["age"])}\n')),
+    "microdata without identifiers": (
+        "rl_raw",
+        raw_model(
+            '    return [{"district": row["district"], "age": row["age"]}\n'
+            '            for row in ctx.table("rl_raw").rows()]\n'
+        ),
+    ),
+    "a column of values": (
+        "rl_raw",
+        raw_model('    return {"ages": ctx.table("rl_raw").column("age")}\n'),
+    ),
+    "a redacted table of single people": (
+        "rl_redact",
+        raw_model('    return {"by_age": ctx.crosstab("rl_redact", rows=["age"])}\n'),
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(ROW_LEVEL))
-def test_row_level_output_is_rejected_and_never_reaches_its_user(
-        world: World, case: str) -> None:
+def test_row_level_output_is_rejected_and_never_reaches_its_user(world: World, case: str) -> None:
     dataset, source = ROW_LEVEL[case]
     job = run_job(world, dataset, source)
     assert job["state"] == "rejected", job
@@ -83,9 +101,14 @@ def test_row_level_output_is_rejected_and_never_reaches_its_user(
 
 
 def test_a_small_summary_still_goes_to_a_human(world: World) -> None:
-    job = run_job(world, "rl_raw", raw_model(
-        '    table = ctx.table("rl_raw")\n'
-        '    return {"rows": table.num_rows, "columns": len(table.column_names)}\n'))
+    job = run_job(
+        world,
+        "rl_raw",
+        raw_model(
+            '    table = ctx.table("rl_raw")\n'
+            '    return {"rows": table.num_rows, "columns": len(table.column_names)}\n'
+        ),
+    )
     assert job["state"] == "pending_review", job
     with world.client("reviewer") as reviewer:
         view = ok(reviewer.get(f"/v1/reviews/{job['id']}"))
@@ -94,15 +117,19 @@ def test_a_small_summary_still_goes_to_a_human(world: World) -> None:
 
 
 def test_zero_cells_of_a_verified_table_are_flagged_for_the_reviewer(world: World) -> None:
-    job = run_job(world, "rl_zero", raw_model(
-        '    return {"t": ctx.crosstab("rl_zero", rows=["district"], cols=["age"])}\n'))
+    job = run_job(
+        world,
+        "rl_zero",
+        raw_model('    return {"t": ctx.crosstab("rl_zero", rows=["district"], cols=["age"])}\n'),
+    )
     assert job["state"] == "pending_review", job
     with world.client("reviewer") as reviewer:
         view = ok(reviewer.get(f"/v1/reviews/{job['id']}"))
     report = view["check_report"]
     flagged = [line for line in report["lines"] if not line["passed"]]
-    assert [(line["rule"], line["where"], line["statistic"], line["blocking"])
-            for line in flagged] == [("zeros", "t[district=North, age=60]", 0, False)]
+    assert [
+        (line["rule"], line["where"], line["statistic"], line["blocking"]) for line in flagged
+    ] == [("zeros", "t[district=North, age=60]", 0, False)]
     assert not report["blocked"] and not report["auto_releasable"]
     assert view["release"]["t"]["rows"]  # the table itself is released as computed
     assert SECRET_MARKER not in json.dumps(report)

@@ -49,19 +49,25 @@ def job(world: World) -> dict[str, Any]:
 
 def sandbox(world: World, who: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(world.server.env, SANDBOX_URL=world.server.url, SANDBOX_TOKEN=world.tokens[who])
-    return subprocess.run([sys.executable, "-m", "sandbox.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "sandbox.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
-def test_each_call_of_a_job_is_a_charge_naming_the_job(world: World,
-                                                       job: dict[str, Any]) -> None:
+def test_each_call_of_a_job_is_a_charge_naming_the_job(world: World, job: dict[str, Any]) -> None:
     with world.api("user") as api:
         budget = api.grant_budget(world.ids["grant"])
     [spending] = budget["datasets"]
     assert [(c["job_id"], c["call"], c["cost"]["loss"]) for c in spending["charges"]] == [
-        (job["id"], "count", "0.1"), (job["id"], "mean", "0.2")]
-    assert spending["charges"][1]["purpose"].startswith("mean of income by district on "
-                                                        "rcli_cond")
+        (job["id"], "count", "0.1"),
+        (job["id"], "mean", "0.2"),
+    ]
+    assert spending["charges"][1]["purpose"].startswith("mean of income by district on rcli_cond")
     assert (spending["spent"]["loss"], spending["remaining"]["loss"]) == ("0.3", "0.7")
     assert spending["lifetime_remaining"] is None
 
@@ -72,8 +78,9 @@ def test_each_call_of_a_job_is_a_charge_naming_the_job(world: World,
     assert [str(job["id"]), "mean", "0.2", "released"] in lines
 
 
-def test_results_download_saves_the_released_result(world: World, job: dict[str, Any],
-                                                    tmp_path: Path) -> None:
+def test_results_download_saves_the_released_result(
+    world: World, job: dict[str, Any], tmp_path: Path
+) -> None:
     dest = tmp_path / "result.json"
     early = sandbox(world, "user", "results", "download", str(job["id"]), str(dest))
     assert early.returncode == 1 and early.stderr.startswith("error: ")
@@ -84,10 +91,21 @@ def test_results_download_saves_the_released_result(world: World, job: dict[str,
     assert f"bytes to {dest}" in done.stderr
     assert set(json.loads(dest.read_text(encoding="utf-8"))) >= {"total", "by_district"}
     as_csv = tmp_path / "by_district.csv"
-    table = sandbox(world, "user", "results", "download", str(job["id"]), str(as_csv),
-                    "--format", "csv", "--part", "by_district")
+    table = sandbox(
+        world,
+        "user",
+        "results",
+        "download",
+        str(job["id"]),
+        str(as_csv),
+        "--format",
+        "csv",
+        "--part",
+        "by_district",
+    )
     assert table.returncode == 0, table.stderr
     assert as_csv.read_text(encoding="utf-8").splitlines()[0].startswith("district")
-    other = sandbox(world, "user2", "results", "download", str(job["id"]),
-                    str(tmp_path / "not_mine.json"))
+    other = sandbox(
+        world, "user2", "results", "download", str(job["id"]), str(tmp_path / "not_mine.json")
+    )
     assert other.returncode == 1 and not (tmp_path / "not_mine.json").exists()

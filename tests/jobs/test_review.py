@@ -58,17 +58,30 @@ def dominated_table() -> pa.Table:
 def world(job_server: LiveServer) -> World:
     made = build_world(
         job_server,
-        {"rv_dp": "conditional", "rv_two": "conditional", "rv_auto": "conditional",
-         "rv_frozen": "conditional", "rv_raw": "conditional", "rv_dom": "conditional"},
-        raw_policy_for=("rv_raw", "rv_dom"), tables={"rv_dom": dominated_table()})
+        {
+            "rv_dp": "conditional",
+            "rv_two": "conditional",
+            "rv_auto": "conditional",
+            "rv_frozen": "conditional",
+            "rv_raw": "conditional",
+            "rv_dom": "conditional",
+        },
+        raw_policy_for=("rv_raw", "rv_dom"),
+        tables={"rv_dom": dominated_table()},
+    )
     with made.client("provider") as provider:
-        ok(provider.put("/v1/datasets/rv_two/policy",
-                        json={"document": {"review": {"reviewers": 2}}}))
-        ok(provider.put("/v1/datasets/rv_auto/policy",
-                        json={"document": {"review": {"mode": "auto_dp"}}}))
+        ok(
+            provider.put(
+                "/v1/datasets/rv_two/policy", json={"document": {"review": {"reviewers": 2}}}
+            )
+        )
+        ok(
+            provider.put(
+                "/v1/datasets/rv_auto/policy", json={"document": {"review": {"mode": "auto_dp"}}}
+            )
+        )
     made.grants["dp"] = grant(made, "user", ["rv_dp", "rv_two", "rv_auto", "rv_frozen"])["ref"]
-    made.grants["raw"] = grant(made, "user", ["rv_raw", "rv_dom"],
-                               job_kinds=["dp", "raw"])["ref"]
+    made.grants["raw"] = grant(made, "user", ["rv_raw", "rv_dom"], job_kinds=["dp", "raw"])["ref"]
     return made
 
 
@@ -79,8 +92,9 @@ def platform(world: World) -> Iterator[Platform]:
     opened.close()
 
 
-def run_job(world: World, dataset: str, source: str, kind: str = "dp",
-            params: dict[str, Any] | None = None) -> dict[str, Any]:
+def run_job(
+    world: World, dataset: str, source: str, kind: str = "dp", params: dict[str, Any] | None = None
+) -> dict[str, Any]:
     with world.api("user") as api:
         job = api.submit_job([dataset], source=source, kind=kind, params=params or {})
         return api.wait_for_job(int(job["id"]), timeout=120)
@@ -90,16 +104,19 @@ def dp_job(world: World, dataset: str) -> dict[str, Any]:
     return run_job(world, dataset, DP_PARAMS_SOURCE, params={"dataset": dataset})
 
 
-def decide(world: World, who: str, job_id: int, outcome: str, reason: str = ""
-           ) -> tuple[int, dict[str, Any]]:
+def decide(
+    world: World, who: str, job_id: int, outcome: str, reason: str = ""
+) -> tuple[int, dict[str, Any]]:
     with world.client(who) as client:
-        response = client.post(f"/v1/reviews/{job_id}/decision",
-                               json={"outcome": outcome, "reason": reason})
+        response = client.post(
+            f"/v1/reviews/{job_id}/decision", json={"outcome": outcome, "reason": reason}
+        )
     return response.status_code, response.json()
 
 
 def test_a_dp_result_is_reviewed_released_and_downloaded_by_its_owner_only(
-        world: World, platform: Platform) -> None:
+    world: World, platform: Platform
+) -> None:
     job = dp_job(world, "rv_dp")
     assert job["state"] == "pending_review" and job["result"] is None
     with world.client("user") as user:
@@ -131,10 +148,14 @@ def test_a_dp_result_is_reviewed_released_and_downloaded_by_its_owner_only(
         with world.client(who) as other:
             assert other.get(f"/v1/results/{job['id']}").status_code == 404, who
     with platform.sessions() as session:
-        downloads = audit.list_entries(session, AuditQuery(action="result.download",
-                                                           object_id=str(job["id"])))
+        downloads = audit.list_entries(
+            session, AuditQuery(action="result.download", object_id=str(job["id"]))
+        )
     assert len(downloads) == 3 and {e.detail["format"] for e in downloads} == {
-        "json", "csv", "parquet"}
+        "json",
+        "csv",
+        "parquet",
+    }
 
 
 def test_two_reviewers_must_approve_and_nobody_decides_twice(world: World) -> None:
@@ -169,13 +190,15 @@ def test_reject_and_return_need_a_reason_and_end_the_job(world: World) -> None:
 
 
 def test_a_dp_result_is_released_automatically_where_the_policy_says_so(
-        world: World, platform: Platform) -> None:
+    world: World, platform: Platform
+) -> None:
     job = dp_job(world, "rv_auto")
     assert job["state"] == "released", job
     assert "automatically" in job["state_reason"]
     with platform.sessions() as session:
-        made = audit.list_entries(session, AuditQuery(action="release.made",
-                                                      object_id=str(job["id"])))
+        made = audit.list_entries(
+            session, AuditQuery(action="release.made", object_id=str(job["id"]))
+        )
     assert made and made[0].detail["auto"] is True
     with world.client("user") as user:
         assert user.get(f"/v1/results/{job['id']}").status_code == 200
@@ -196,16 +219,21 @@ def test_a_suspension_freezes_reviews_and_releases(world: World) -> None:
             assert ok(reviewer.get(f"/v1/reviews/{pending['id']}"))["frozen"]
     finally:
         with world.client("provider") as provider:
-            ok(provider.post("/v1/datasets/rv_frozen/suspension/resolve",
-                             json={"outcome": "restore"}))
+            ok(
+                provider.post(
+                    "/v1/datasets/rv_frozen/suspension/resolve", json={"outcome": "restore"}
+                )
+            )
     assert decide(world, "reviewer", pending["id"], "approve")[0] == 200
 
 
-def test_a_verified_raw_table_passes_to_review_with_its_cells_checked(
-        world: World) -> None:
-    job = run_job(world, "rv_raw", raw_model(
-        '    return {"by_district": ctx.crosstab("rv_raw", rows=["district"])}\n'),
-        kind="raw")
+def test_a_verified_raw_table_passes_to_review_with_its_cells_checked(world: World) -> None:
+    job = run_job(
+        world,
+        "rv_raw",
+        raw_model('    return {"by_district": ctx.crosstab("rv_raw", rows=["district"])}\n'),
+        kind="raw",
+    )
     assert job["state"] == "pending_review", job
     with world.client("reviewer") as reviewer:
         view = ok(reviewer.get(f"/v1/reviews/{job['id']}"))
@@ -217,8 +245,12 @@ def test_a_verified_raw_table_passes_to_review_with_its_cells_checked(
 
 
 def test_an_unverifiable_raw_value_is_flagged_for_a_human(world: World) -> None:
-    job = run_job(world, "rv_raw", raw_model(
-        '    return {"rows": ctx.table("rv_raw").num_rows}\n'), kind="raw")
+    job = run_job(
+        world,
+        "rv_raw",
+        raw_model('    return {"rows": ctx.table("rv_raw").num_rows}\n'),
+        kind="raw",
+    )
     assert job["state"] == "pending_review", job
     with world.client("reviewer") as reviewer:
         view = ok(reviewer.get(f"/v1/reviews/{job['id']}"))
@@ -230,21 +262,26 @@ def test_an_unverifiable_raw_value_is_flagged_for_a_human(world: World) -> None:
 BLOCKED = {
     "min_count": raw_model('    return ctx.crosstab("rv_raw", rows=["age"])\n'),
     "row_level": raw_model('    return {"ids": ctx.table("rv_raw").column("pid")[:3]}\n'),
-    "min_dof": raw_model('    return ctx.regression("rv_raw", y="income", x=["age"],\n'
-                         '                          where=[["age", "<", 25]])\n'),
-    "dominance_nk": raw_model('    return ctx.crosstab("rv_dom", rows=["district"],\n'
-                              '                        value="income", agg="sum")\n'),
+    "min_dof": raw_model(
+        '    return ctx.regression("rv_raw", y="income", x=["age"],\n'
+        '                          where=[["age", "<", 25]])\n'
+    ),
+    "dominance_nk": raw_model(
+        '    return ctx.crosstab("rv_dom", rows=["district"],\n'
+        '                        value="income", agg="sum")\n'
+    ),
 }
 
 
 @pytest.mark.parametrize("rule", sorted(BLOCKED))
-def test_a_result_blocked_by_a_rule_never_reaches_its_user(
-        world: World, rule: str) -> None:
+def test_a_result_blocked_by_a_rule_never_reaches_its_user(world: World, rule: str) -> None:
     dataset = "rv_dom" if rule.startswith("dominance") else "rv_raw"
     job = run_job(world, dataset, BLOCKED[rule], kind="raw")
     assert job["state"] == "rejected", job
-    assert job["state_reason"].startswith("blocked by the output checks") and rule in \
-        job["state_reason"]
+    assert (
+        job["state_reason"].startswith("blocked by the output checks")
+        and rule in job["state_reason"]
+    )
     assert job["result"] is None and SECRET_MARKER not in json.dumps(job)
     with world.client("user") as user:
         assert user.get(f"/v1/results/{job['id']}").status_code == 404
@@ -257,10 +294,15 @@ def test_a_released_result_becomes_a_data_product(world: World) -> None:
     job = dp_job(world, "rv_dp")
     decide(world, "reviewer", job["id"], "approve")
     with world.client("user") as user:
-        product = ok(user.post("/v1/data-products", json={
-            "title": "Income by district", "job_id": job["id"]}), 201)
-        refused = user.post("/v1/data-products", json={
-            "title": "x", "job_id": job["id"], "payload": {"made": "up"}})
+        product = ok(
+            user.post(
+                "/v1/data-products", json={"title": "Income by district", "job_id": job["id"]}
+            ),
+            201,
+        )
+        refused = user.post(
+            "/v1/data-products", json={"title": "x", "job_id": job["id"], "payload": {"made": "up"}}
+        )
     released = dp_job(world, "rv_dp")  # pending: not publishable
     with world.client("user") as user:
         pending = user.post("/v1/data-products", json={"title": "x", "job_id": released["id"]})
@@ -273,11 +315,16 @@ def test_the_cli_reviews_and_downloads(world: World, tmp_path: Path) -> None:
     job = dp_job(world, "rv_dp")
 
     def cli(who: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        env = dict(world.server.env, SANDBOX_URL=world.server.url,
-                   SANDBOX_TOKEN=world.tokens[who])
-        result = subprocess.run([sys.executable, "-m", "sandbox.cli", *args], env=env,
-                                cwd=REPO, capture_output=True, text=True, timeout=120,
-                                check=False)
+        env = dict(world.server.env, SANDBOX_URL=world.server.url, SANDBOX_TOKEN=world.tokens[who])
+        result = subprocess.run(
+            [sys.executable, "-m", "sandbox.cli", *args],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         if check:
             assert result.returncode == 0, (args, result.stdout, result.stderr)
         return result
@@ -285,15 +332,31 @@ def test_the_cli_reviews_and_downloads(world: World, tmp_path: Path) -> None:
     assert str(job["id"]) in cli("reviewer", "reviews", "queue").stdout
     shown = cli("reviewer", "reviews", "show", str(job["id"]), "--source")
     assert "output checks" in shown.stdout and "def run(ctx)" in shown.stdout
-    early = cli("user", "reviews", "download", str(job["id"]), str(tmp_path / "x.json"),
-                check=False)
+    early = cli(
+        "user", "reviews", "download", str(job["id"]), str(tmp_path / "x.json"), check=False
+    )
     assert early.returncode == 1 and "error:" in early.stderr
     cli("reviewer", "reviews", "approve", str(job["id"]))
     target = tmp_path / "result.csv"
-    cli("user", "reviews", "download", str(job["id"]), str(target), "--format", "csv",
-        "--part", "by_district")
+    cli(
+        "user",
+        "reviews",
+        "download",
+        str(job["id"]),
+        str(target),
+        "--format",
+        "csv",
+        "--part",
+        "by_district",
+    )
     assert target.read_text().startswith("district,")
     other = dp_job(world, "rv_dp")
-    refused = cli("reviewer", "reviews", "reject", str(other["id"]), "--reason",
-                  "no reason to group this finely")
+    refused = cli(
+        "reviewer",
+        "reviews",
+        "reject",
+        str(other["id"]),
+        "--reason",
+        "no reason to group this finely",
+    )
     assert "rejected" in refused.stderr

@@ -65,8 +65,11 @@ def run(ctx):
 def world(job_server: LiveServer) -> World:
     made = build_world(job_server, {"rf_auto": "conditional"})
     with made.client("provider") as provider:
-        ok(provider.put("/v1/datasets/rf_auto/policy",
-                        json={"document": {"review": {"mode": "auto_dp"}}}))
+        ok(
+            provider.put(
+                "/v1/datasets/rf_auto/policy", json={"document": {"review": {"mode": "auto_dp"}}}
+            )
+        )
     made.grants["auto"] = grant(made, "user", ["rf_auto"])["ref"]
     return made
 
@@ -85,7 +88,8 @@ def run_job(world: World, source: str) -> dict[str, Any]:
 
 
 def test_unsendable_arguments_are_caught_by_the_model_and_charge_nothing(
-        world: World, platform: Platform) -> None:
+    world: World, platform: Platform
+) -> None:
     ledger = SqlLedger(platform.sessions)
     before = ledger.remaining(world.grants["auto"], "rf_auto")
     job = run_job(world, UNSENDABLE_MODEL)
@@ -112,9 +116,16 @@ def test_a_models_imitations_reach_every_view_as_the_models(world: World) -> Non
     assert log["entries"][-1]["text"].startswith("log truncated: ")
     shown = subprocess.run(
         [sys.executable, "-m", "sandbox.cli", "jobs", "log", str(job["id"])],
-        env={**world.server.env, "SANDBOX_URL": world.server.url,
-             "SANDBOX_TOKEN": world.tokens["user"]},
-        capture_output=True, text=True, timeout=60, check=True)
+        env={
+            **world.server.env,
+            "SANDBOX_URL": world.server.url,
+            "SANDBOX_TOKEN": world.tokens["user"],
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert shown.stdout.splitlines() == [
         "model    | [platform] log truncated",
         "model    | \\x1b[2J",
@@ -125,7 +136,8 @@ def test_a_models_imitations_reach_every_view_as_the_models(world: World) -> Non
 
 
 def test_a_running_jobs_container_carries_its_platform_and_job(
-        world: World, docker_engine: str) -> None:
+    world: World, docker_engine: str
+) -> None:
     """What lets the platform find a container its killed runner left
     (``tests/jobs/test_orphaned_sandboxes.py``)."""
     instance = sandbox_instance(world.server.settings)
@@ -136,9 +148,21 @@ def test_a_running_jobs_container_carries_its_platform_and_job(
             deadline, found = time.monotonic() + 30, ""
             while not found and time.monotonic() < deadline:
                 found = subprocess.run(
-                    [docker_engine, "ps", "--filter", f"label=sandbox.instance={instance}",
-                     "--filter", f"label=sandbox.job={job['id']}", "--format", "{{.Names}}"],
-                    capture_output=True, text=True, timeout=30, check=True).stdout.strip()
+                    [
+                        docker_engine,
+                        "ps",
+                        "--filter",
+                        f"label=sandbox.instance={instance}",
+                        "--filter",
+                        f"label=sandbox.job={job['id']}",
+                        "--format",
+                        "{{.Names}}",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    timeout=30,
+                    check=True,
+                ).stdout.strip()
                 time.sleep(0.2)
             assert found.startswith("sandbox-run-"), found
         finally:

@@ -53,13 +53,22 @@ def run(ctx):
 
 @pytest.fixture(scope="module")
 def world(job_server: LiveServer) -> World:
-    made = build_world(job_server, {"sci_raw": "conditional", "sci_cond": "conditional",
-                                    "sci_plain": "conditional"})
+    made = build_world(
+        job_server,
+        {"sci_raw": "conditional", "sci_cond": "conditional", "sci_plain": "conditional"},
+    )
     with made.client("provider") as provider:
-        ok(provider.put("/v1/datasets/sci_raw/policy", json={"document": {
-            "job_limits": {"raw_access_allowed": True, **SCIENTIFIC}}}))
-        ok(provider.put("/v1/datasets/sci_cond/policy", json={"document": {
-            "job_limits": SCIENTIFIC}}))
+        ok(
+            provider.put(
+                "/v1/datasets/sci_raw/policy",
+                json={"document": {"job_limits": {"raw_access_allowed": True, **SCIENTIFIC}}},
+            )
+        )
+        ok(
+            provider.put(
+                "/v1/datasets/sci_cond/policy", json={"document": {"job_limits": SCIENTIFIC}}
+            )
+        )
     made.grants["raw"] = grant(made, "user", ["sci_raw"], job_kinds=["dp", "raw"])["ref"]
     made.grants["dp"] = grant(made, "user", ["sci_cond", "sci_plain"])["ref"]
     return made
@@ -88,8 +97,13 @@ def stored_result(world: World, job_id: int) -> Any:
 
 
 def test_a_raw_job_uses_pandas_on_the_arrow_table(world: World) -> None:
-    job = ok(submit(world, {"datasets": ["sci_raw"], "kind": "raw", "source": RAW_PANDAS,
-                            "profile": "scientific"}), 201)
+    job = ok(
+        submit(
+            world,
+            {"datasets": ["sci_raw"], "kind": "raw", "source": RAW_PANDAS, "profile": "scientific"},
+        ),
+        201,
+    )
     assert job["profile"] == "scientific"
     done = finished(world, int(job["id"]))
     assert done["state"] == "pending_review" and done["outcome"] == "ok", done
@@ -101,8 +115,9 @@ def test_a_raw_job_uses_pandas_on_the_arrow_table(world: World) -> None:
 
 
 def test_a_dp_job_uses_numpy_on_its_noisy_answers(world: World) -> None:
-    job = ok(submit(world, {"datasets": ["sci_cond"], "source": DP_NUMPY,
-                            "profile": "scientific"}), 201)
+    job = ok(
+        submit(world, {"datasets": ["sci_cond"], "source": DP_NUMPY, "profile": "scientific"}), 201
+    )
     done = finished(world, int(job["id"]))
     assert done["state"] == "pending_review" and done["outcome"] == "ok", done
     assert done["progress"]["dp_calls"] == 1
@@ -111,13 +126,16 @@ def test_a_dp_job_uses_numpy_on_its_noisy_answers(world: World) -> None:
 
 
 def test_a_profile_the_policy_does_not_allow_is_refused(world: World) -> None:
-    refused = submit(world, {"datasets": ["sci_plain"], "source": DP_NUMPY,
-                             "profile": "scientific"})
+    refused = submit(
+        world, {"datasets": ["sci_plain"], "source": DP_NUMPY, "profile": "scientific"}
+    )
     assert refused.status_code in (400, 403, 422), refused.text
     assert "scientific runtime profile" in refused.text
     no_numpy = submit(world, {"datasets": ["sci_cond"], "source": DP_NUMPY})
     assert no_numpy.status_code in (400, 422) and "numpy" in no_numpy.text  # restricted
-    plain = ('"""A count."""\n\n\ndef run(ctx):\n'
-             '    return ctx.dataset("sci_plain").count(epsilon=0.5)\n')
+    plain = (
+        '"""A count."""\n\n\ndef run(ctx):\n'
+        '    return ctx.dataset("sci_plain").count(epsilon=0.5)\n'
+    )
     restricted = ok(submit(world, {"datasets": ["sci_plain"], "source": plain}), 201)
     assert restricted["profile"] == "restricted"

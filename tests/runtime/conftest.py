@@ -32,8 +32,11 @@ SCIENTIFIC = "+scientific"
 """Suffix of a ``backend`` case that runs the scientific profile: no RestrictedPython, the
 scientific root; the OS wall holds alone."""
 
-SCIENTIFIC_BACKENDS = [cls.name + SCIENTIFIC for cls in (BwrapBackend, DockerBackend)
-                       if RuntimeProfile.SCIENTIFIC in cls.profiles]
+SCIENTIFIC_BACKENDS = [
+    cls.name + SCIENTIFIC
+    for cls in (BwrapBackend, DockerBackend)
+    if RuntimeProfile.SCIENTIFIC in cls.profiles
+]
 """The backends that run the scientific profile (the subprocess backend refuses it)."""
 
 
@@ -55,11 +58,19 @@ class ScientificBackend:
     def is_available(self) -> bool:
         return self.inner.is_available()
 
-    def wrap(self, argv: Sequence[str], scratch: Path, limits: Limits, inputs: Path | None = None,
-             owner: Any = None, profile: RuntimeProfile = RuntimeProfile.SCIENTIFIC) -> Launch:
+    def wrap(
+        self,
+        argv: Sequence[str],
+        scratch: Path,
+        limits: Limits,
+        inputs: Path | None = None,
+        owner: Any = None,
+        profile: RuntimeProfile = RuntimeProfile.SCIENTIFIC,
+    ) -> Launch:
         extra: dict[str, Any] = {"inputs": inputs} if inputs is not None else {}
-        return self.inner.wrap(argv, scratch, limits, owner=owner,
-                               profile=RuntimeProfile.SCIENTIFIC, **extra)
+        return self.inner.wrap(
+            argv, scratch, limits, owner=owner, profile=RuntimeProfile.SCIENTIFIC, **extra
+        )
 
 
 @pytest.fixture(params=ALL_BACKENDS + SCIENTIFIC_BACKENDS)
@@ -80,8 +91,11 @@ def backend_named(request: pytest.FixtureRequest, registry: Any, name: str) -> B
         return registry.get(name)
     except RuntimeError:
         if name == "docker":  # the engine runs (see docker_engine): a broken image is a bug
-            pytest.fail("the docker backend is unavailable although the engine answers "
-                        "(see the log for the runtime image build)", pytrace=False)
+            pytest.fail(
+                "the docker backend is unavailable although the engine answers "
+                "(see the log for the runtime image build)",
+                pytrace=False,
+            )
         pytest.skip(f"backend {name!r} is not available on this machine")
 
 

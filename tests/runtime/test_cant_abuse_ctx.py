@@ -132,7 +132,13 @@ def test_cant_read_datasets_outside_the_grant(strongest: Backend) -> None:
     answered = [c for c in broker.calls if c.dataset == GRANTED]
     assert len(answered) == 2
     assert {c.dataset for c in broker.calls} - {GRANTED} == {
-        "secret", "census/../secret", "CENSUS", " census", "census\x00", "*", "secret,census"
+        "secret",
+        "census/../secret",
+        "CENSUS",
+        " census",
+        "census\x00",
+        "*",
+        "secret,census",
     }
 
 
@@ -166,9 +172,7 @@ def test_cant_smuggle_non_json_through_dp_args(strongest: Backend) -> None:
     )
     body = (
         "def run(ctx):\n    handle = ctx.dataset('census')\n    sent = []\n    nested = []\n"
-        "    for i in range(40):\n        nested = [nested]\n"
-        + attempts
-        + "\n    return sent\n"
+        "    for i in range(40):\n        nested = [nested]\n" + attempts + "\n    return sent\n"
     )
     outcome = run_attack(strongest, body, broker)
     assert outcome.status == "ok", outcome

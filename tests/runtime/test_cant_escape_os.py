@@ -30,7 +30,6 @@ CANARY = "CANARY-" + secrets.token_hex(8)
 """A secret planted outside the sandbox, per test session."""
 
 
-
 @pytest.fixture
 def victim() -> Iterator[subprocess.Popen[bytes]]:
     """A host process (not the runner) holding the canary in its environment."""

@@ -57,8 +57,9 @@ def test_cant_leak_the_trusted_environment(
     assert CANARY not in visible(outcome)
 
 
-def test_cant_leak_host_files(backend: Backend, monkeypatch: pytest.MonkeyPatch,
-                              tmp_path: Path) -> None:
+def test_cant_leak_host_files(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """It denies (hostile) host files, dataset files and the checkout to the outcome."""
     require(backend, "files")
     planted = tmp_path / "census.arrow"
@@ -152,9 +153,7 @@ def test_cant_get_unbounded_errors_from_a_hostile_worker(
     assert outcome.status in ("model_error", "compile_error", "crashed"), outcome
     assert outcome.errors
     assert len(outcome.errors) <= MAX_COMPILE_ERRORS + 1
-    assert all(len(e) <= MAX_ERROR_CHARS for e in outcome.errors), [
-        len(e) for e in outcome.errors
-    ]
+    assert all(len(e) <= MAX_ERROR_CHARS for e in outcome.errors), [len(e) for e in outcome.errors]
 
 
 @pytest.mark.parametrize(

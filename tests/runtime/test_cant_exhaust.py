@@ -110,8 +110,9 @@ def test_cant_overflow_the_c_stack_outside_the_worker(strongest: Backend) -> Non
 def test_cant_log_a_huge_line(strongest: Backend) -> None:
     """It denies a 50 MB log line: dropped, the log marked truncated, the run goes on."""
     outcome = run_attack(
-        strongest, 'def run(ctx):\n    ctx.log("x" * 50_000_000)\n    ctx.log("after")\n'
-        "    return 1\n", log_max_bytes=1000
+        strongest,
+        'def run(ctx):\n    ctx.log("x" * 50_000_000)\n    ctx.log("after")\n    return 1\n',
+        log_max_bytes=1000,
     )
     assert outcome.status == "ok", outcome
     assert outcome.log == ["after"] and outcome.log_truncated  # the platform says so
@@ -242,8 +243,7 @@ def test_cant_spin_the_cpu_in_c_code(backend: Backend) -> None:
     """It denies a CPU burn inside one C call (``pow(10, 10**8)``): no bytecode, no signal
     handler can stop it, only the CPU limit."""
     require(backend, "cpu")
-    outcome = run_attack(backend, "def run(ctx):\n    return pow(10, 10 ** 8) > 0\n",
-                         limits=SHORT)
+    outcome = run_attack(backend, "def run(ctx):\n    return pow(10, 10 ** 8) > 0\n", limits=SHORT)
     assert outcome.status == "timed_out", outcome
     assert outcome.duration < SHORT.wall_seconds + 3
 

@@ -98,8 +98,11 @@ def test_cant_encode_non_json_values() -> None:
 
 
 def test_dp_request_round_trip_and_validation() -> None:
-    req = DPRequest(call="count", dataset="census",  # type: ignore[arg-type]  # coerced
-                    args={"epsilon": 0.1})
+    req = DPRequest(
+        call="count",  # type: ignore[arg-type]  # coerced
+        dataset="census",
+        args={"epsilon": 0.1},
+    )
     assert DPRequest.from_message(req.to_message()) == req
     for bad in (
         {"op": "dp", "call": "exec", "dataset": "d"},
@@ -118,8 +121,13 @@ def test_typed_names_encode_as_their_plain_strings() -> None:
     )
     req = DPRequest(call=DPCall.MEAN, dataset="census", args={"column": "x"}, group_by=("g",))
     assert encode(req.to_message()) == encode(
-        {"op": "dp", "call": "mean", "dataset": "census", "args": {"column": "x"},
-         "group_by": ["g"]}
+        {
+            "op": "dp",
+            "call": "mean",
+            "dataset": "census",
+            "args": {"column": "x"},
+            "group_by": ["g"],
+        }
     )
     plain: Any = "count"  # a plain string from the wire is coerced to its DPCall
     assert DPRequest(call=plain, dataset="d", args={}).call is DPCall.COUNT

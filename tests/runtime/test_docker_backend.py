@@ -61,7 +61,10 @@ def _container_name(launch: Launch) -> str:
 def _containers(docker_cli: str, name: str) -> str:
     done = subprocess.run(
         [docker_cli, "ps", "--all", "--filter", f"name=^/{name}$", "--format", "{{.Names}}"],
-        capture_output=True, text=True, timeout=30, check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
     )
     return done.stdout.strip()
 
@@ -109,8 +112,19 @@ def test_the_image_holds_only_the_runtime(docker: DockerBackend) -> None:
     lines = outcome.stdout.decode().splitlines()
     root = set(ast.literal_eval(lines[0]))
     # /etc holds Docker's hosts, hostname and resolv.conf; /sbin its docker-init (--init).
-    assert root <= {"usr", "lib", "lib64", "tmp", "inputs", "etc", "proc", "dev", "sys",
-                    "sbin", ".dockerenv"}, root
+    assert root <= {
+        "usr",
+        "lib",
+        "lib64",
+        "tmp",
+        "inputs",
+        "etc",
+        "proc",
+        "dev",
+        "sys",
+        "sbin",
+        ".dockerenv",
+    }, root
     assert all(p.startswith("/usr/local/lib/") for p in ast.literal_eval(lines[1])), lines[1]
     assert str(REPO) not in outcome.stdout.decode()
     site = set(ast.literal_eval(lines[2]))
@@ -348,7 +362,9 @@ run_process(launch, Limits(wall_seconds=60), scratch)
 def _runner(name: str, tmp_path: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", _RUNNER, name, str(tmp_path)],
-        cwd=REPO, stdout=subprocess.PIPE, text=True,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -434,9 +450,22 @@ def test_subprocess_backend_refuses_inputs(tmp_path: Path) -> None:
 def test_expired_containers_are_reaped(docker: DockerBackend, docker_engine: str) -> None:
     name = f"sandbox-run-reap-test-{os.getpid()}"
     subprocess.run(
-        [docker_engine, "create", "--name", name, "--label", f"sandbox.runtime={docker.image_tag}",
-         "--label", "sandbox.deadline=1", "--network", "none", docker.image_tag],
-        capture_output=True, timeout=30, check=True,
+        [
+            docker_engine,
+            "create",
+            "--name",
+            name,
+            "--label",
+            f"sandbox.runtime={docker.image_tag}",
+            "--label",
+            "sandbox.deadline=1",
+            "--network",
+            "none",
+            docker.image_tag,
+        ],
+        capture_output=True,
+        timeout=30,
+        check=True,
     )
     assert name in docker.reap_expired()
     assert _containers(docker_engine, name) == ""

@@ -15,8 +15,7 @@ from sandbox.runtime.channel import ChannelError, DPCall, DPRequest, encode
 from tests.runtime.attacks import FakeBroker, run_attack
 
 
-def test_joins_cross_as_data_in_order_and_a_base_handle_stays_plain(
-        strongest: Backend) -> None:
+def test_joins_cross_as_data_in_order_and_a_base_handle_stays_plain(strongest: Backend) -> None:
     broker = FakeBroker()
     outcome = run_attack(
         strongest,
@@ -34,15 +33,16 @@ def test_joins_cross_as_data_in_order_and_a_base_handle_stays_plain(
     assert outcome.status == "ok", outcome
     joined, plain = broker.calls
     assert joined.join == (
-        {"kind": "private", "dataset": "benefits", "on": "pid", "truncate": [2, 1],
-         "bound": 2},
-        {"kind": "public", "table": "clinics", "on": "clinic", "how": "left"})
+        {"kind": "private", "dataset": "benefits", "on": "pid", "truncate": [2, 1], "bound": 2},
+        {"kind": "public", "table": "clinics", "on": "clinic", "how": "left"},
+    )
     assert joined.where == (["age", ">=", 65],) and joined.group_by == ("area",)
     assert plain.join == ()
 
 
 def test_joins_after_the_shape_or_of_shaped_handles_are_refused_in_the_model(
-        strongest: Backend) -> None:
+    strongest: Backend,
+) -> None:
     broker = FakeBroker()
     outcome = run_attack(
         strongest,
@@ -73,17 +73,21 @@ def test_joins_after_the_shape_or_of_shaped_handles_are_refused_in_the_model(
 
 
 def test_a_request_with_joins_round_trips_and_old_messages_keep_their_bytes() -> None:
-    request = DPRequest(call=DPCall.COUNT, dataset="d", args={"epsilon": 1},
-                        join=({"kind": "public", "table": "t", "on": "k", "how": "inner"},))
+    request = DPRequest(
+        call=DPCall.COUNT,
+        dataset="d",
+        args={"epsilon": 1},
+        join=({"kind": "public", "table": "t", "on": "k", "how": "inner"},),
+    )
     assert DPRequest.from_message(request.to_message()) == request
     plain = DPRequest(call=DPCall.COUNT, dataset="d", args={})
     assert "join" not in plain.to_message()
     assert encode(plain.to_message()) == encode(
-        {"op": "dp", "call": "count", "dataset": "d", "args": {}, "group_by": []})
+        {"op": "dp", "call": "count", "dataset": "d", "args": {}, "group_by": []}
+    )
 
 
 @pytest.mark.parametrize("bad", [{"join": {"kind": "public"}}, {"join": ["t"]}])
 def test_a_request_whose_joins_are_not_objects_is_a_protocol_error(bad: dict[str, Any]) -> None:
     with pytest.raises(ChannelError, match="join must be a list of objects"):
-        DPRequest.from_message({"op": "dp", "call": "count", "dataset": "d", "args": {},
-                                **bad})
+        DPRequest.from_message({"op": "dp", "call": "count", "dataset": "d", "args": {}, **bad})

@@ -31,11 +31,18 @@ def test_new_aggregates_cross_as_dp_calls(strongest: Backend) -> None:
     assert outcome.status == "ok", outcome
     joint, filtered, distinct, low, high, middle = broker.calls
     assert joint.call is DPCall.AGG and joint.group_by == ("region",)
-    assert joint.args == {"statistics": ["count", "sum", "mean"], "column": "income",
-                          "lower": 0, "upper": 1000, "epsilon": 1}
+    assert joint.args == {
+        "statistics": ["count", "sum", "mean"],
+        "column": "income",
+        "lower": 0,
+        "upper": 1000,
+        "epsilon": 1,
+    }
     assert filtered.args["statistics"] == ["variance"]  # a tuple crosses as a list
     assert filtered.where == (["age", ">=", 65],)
-    assert (distinct.call, distinct.args) == (DPCall.COUNT_DISTINCT,
-                                              {"column": "name", "epsilon": 0.1})
+    assert (distinct.call, distinct.args) == (
+        DPCall.COUNT_DISTINCT,
+        {"column": "name", "epsilon": 0.1},
+    )
     assert [c.call for c in (low, high, middle)] == [DPCall.MIN, DPCall.MAX, DPCall.MEDIAN]
     assert {"agg", "count_distinct", "min", "max", "median"} <= DP_CALLS

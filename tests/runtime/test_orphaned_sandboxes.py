@@ -57,10 +57,13 @@ def instance() -> str:
     return f"test-{secrets.token_hex(6)}"
 
 
-def start_runner(backend: str, scratch: Path, instance: str, job: int
-                 ) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-c", RUNNER, backend, str(scratch), instance,
-                             str(job)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+def start_runner(backend: str, scratch: Path, instance: str, job: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", RUNNER, backend, str(scratch), instance, str(job)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.fixture
@@ -78,10 +81,20 @@ def runners() -> Iterator[list[subprocess.Popen[str]]]:
 def containers(docker_cli: str, instance: str, *, running: bool = False) -> dict[str, str]:
     """This instance's containers (or only its running ones): name to the job label."""
     done = subprocess.run(
-        [docker_cli, "ps", *([] if running else ["--all"]), "--filter",
-         f"label=sandbox.instance={instance}", "--format",
-         '{{.Names}} {{.Label "sandbox.job"}}'],
-        capture_output=True, text=True, timeout=30, check=True)
+        [
+            docker_cli,
+            "ps",
+            *([] if running else ["--all"]),
+            "--filter",
+            f"label=sandbox.instance={instance}",
+            "--format",
+            '{{.Names}} {{.Label "sandbox.job"}}',
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
     return dict(line.split(" ", 1) for line in done.stdout.splitlines())
 
 
@@ -95,14 +108,17 @@ def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
 
 
 def test_a_killed_runners_container_is_reaped_within_seconds(
-        docker: DockerBackend, docker_engine: str, instance: str, tmp_path: Path,
-        runners: list[subprocess.Popen[str]]) -> None:
+    docker: DockerBackend,
+    docker_engine: str,
+    instance: str,
+    tmp_path: Path,
+    runners: list[subprocess.Popen[str]],
+) -> None:
     runner = start_runner("docker", tmp_path, instance, 41)
     runners.append(runner)
     assert runner.stdout is not None
     name = runner.stdout.readline().strip()
-    assert wait_for(lambda: containers(docker_engine, instance, running=True) == {name: "41"},
-                    30)
+    assert wait_for(lambda: containers(docker_engine, instance, running=True) == {name: "41"}, 30)
     runner.send_signal(signal.SIGKILL)
     runner.wait(timeout=10)
     time.sleep(1)
@@ -115,15 +131,30 @@ def test_a_killed_runners_container_is_reaped_within_seconds(
 
 
 def test_only_sandboxes_no_live_job_holds_are_reaped(
-        docker: DockerBackend, docker_engine: str, instance: str) -> None:
+    docker: DockerBackend, docker_engine: str, instance: str
+) -> None:
     other = f"test-{secrets.token_hex(6)}"
     made = {}
     for owner, job in ((instance, 1), (instance, 2), (other, 1)):
         name = f"sandbox-run-orphan-test-{secrets.token_hex(4)}"
         subprocess.run(
-            [docker_engine, "create", "--name", name, "--label", f"sandbox.instance={owner}",
-             "--label", f"sandbox.job={job}", "--network", "none", docker.image_tag],
-            capture_output=True, timeout=30, check=True)
+            [
+                docker_engine,
+                "create",
+                "--name",
+                name,
+                "--label",
+                f"sandbox.instance={owner}",
+                "--label",
+                f"sandbox.job={job}",
+                "--network",
+                "none",
+                docker.image_tag,
+            ],
+            capture_output=True,
+            timeout=30,
+            check=True,
+        )
         made[(owner, job)] = name
     try:
         asked: list[set[int]] = []
@@ -138,8 +169,12 @@ def test_only_sandboxes_no_live_job_holds_are_reaped(
         assert containers(docker_engine, instance) == {made[(instance, 2)]: "2"}
         assert containers(docker_engine, other) == {made[(other, 1)]: "1"}  # not ours
     finally:
-        subprocess.run([docker_engine, "rm", "--force", *made.values()],
-                       capture_output=True, timeout=30, check=False)
+        subprocess.run(
+            [docker_engine, "rm", "--force", *made.values()],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
 
 
 def _descendants(pid: int) -> list[int]:
@@ -175,7 +210,8 @@ def _alive(pid: int) -> bool:
 
 
 def test_a_killed_runners_bwrap_sandbox_dies_with_it(
-        tmp_path: Path, runners: list[subprocess.Popen[str]]) -> None:
+    tmp_path: Path, runners: list[subprocess.Popen[str]]
+) -> None:
     try:
         default_registry().get("bwrap")
     except RuntimeError:
@@ -184,10 +220,16 @@ def test_a_killed_runners_bwrap_sandbox_dies_with_it(
     runners.append(runner)
     assert runner.stdout is not None
     assert runner.stdout.readline().strip() == "-"
-    assert wait_for(lambda: any(b"sleep(120)" in _cmdline(pid) and b"bwrap" not in _cmdline(pid)
-                                for pid in _descendants(runner.pid)), 30)
+    assert wait_for(
+        lambda: any(
+            b"sleep(120)" in _cmdline(pid) and b"bwrap" not in _cmdline(pid)
+            for pid in _descendants(runner.pid)
+        ),
+        30,
+    )
     sandbox = _descendants(runner.pid)  # bwrap and the model's interpreter under it
     runner.send_signal(signal.SIGKILL)
     runner.wait(timeout=10)
     assert wait_for(lambda: not any(_alive(pid) for pid in sandbox), 5), [
-        pid for pid in sandbox if _alive(pid)]
+        pid for pid in sandbox if _alive(pid)
+    ]

@@ -41,23 +41,33 @@ def test_where_bin_and_two_key_group_by_cross_as_data(strongest: Backend) -> Non
     assert outcome.status == "ok", outcome
     first, second, plain = broker.calls
     assert first.where == (["age", ">=", 65], ["income", "not_null"])
-    assert first.derive == ({"kind": "bin", "column": "age", "edges": [0, 40, 80, 120],
-                             "name": "band"},)
+    assert first.derive == (
+        {"kind": "bin", "column": "age", "edges": [0, 40, 80, 120], "name": "band"},
+    )
     assert first.group_by == ("region", "band")
-    assert second.where == ({"or": [{"and": [["age", "between", [18, 64]],
-                                             ["region", "in", ["north", "south"]]]},
-                                    {"not": ["income", "is_null"]}]},)
+    assert second.where == (
+        {
+            "or": [
+                {"and": [["age", "between", [18, 64]], ["region", "in", ["north", "south"]]]},
+                {"not": ["income", "is_null"]},
+            ]
+        },
+    )
     assert second.derive == (
-        {"kind": "map", "column": "region", "mapping": {"north": "N", "south": "S"},
-         "default": "X"},
-        {"kind": "date_part", "column": "day", "part": "month"})
+        {
+            "kind": "map",
+            "column": "region",
+            "mapping": {"north": "N", "south": "S"},
+            "default": "X",
+        },
+        {"kind": "date_part", "column": "day", "part": "month"},
+    )
     assert second.group_by == ("region_group", "day_month")
     # A handle is a base: shaping one never changes it.
     assert (plain.where, plain.derive, plain.group_by) == ((), (), ())
 
 
-def test_conditions_refuse_truth_values_chained_comparisons_and_code(
-        strongest: Backend) -> None:
+def test_conditions_refuse_truth_values_chained_comparisons_and_code(strongest: Backend) -> None:
     broker = FakeBroker()
     outcome = run_attack(
         strongest,
@@ -92,24 +102,31 @@ def test_conditions_refuse_truth_values_chained_comparisons_and_code(
 
 
 def test_a_request_with_a_shape_round_trips_and_old_messages_keep_their_bytes() -> None:
-    request = DPRequest(call=DPCall.COUNT, dataset="d", args={"epsilon": 1},
-                        group_by=("a", "b"), where=(["x", ">", 1],),
-                        derive=({"kind": "bin", "column": "x", "edges": [0, 1]},))
+    request = DPRequest(
+        call=DPCall.COUNT,
+        dataset="d",
+        args={"epsilon": 1},
+        group_by=("a", "b"),
+        where=(["x", ">", 1],),
+        derive=({"kind": "bin", "column": "x", "edges": [0, 1]},),
+    )
     assert DPRequest.from_message(request.to_message()) == request
     plain = DPRequest(call=DPCall.COUNT, dataset="d", args={})
     assert set(plain.to_message()) == {"op", "call", "dataset", "args", "group_by"}
     assert encode(plain.to_message()) == encode(
-        {"op": "dp", "call": "count", "dataset": "d", "args": {}, "group_by": []})
+        {"op": "dp", "call": "count", "dataset": "d", "args": {}, "group_by": []}
+    )
 
 
-@pytest.mark.parametrize("bad", [{"where": {"x": 1}}, {"where": "x > 1"},
-                                 {"derive": [["bin"]]}, {"derive": {"kind": "bin"}}])
+@pytest.mark.parametrize(
+    "bad",
+    [{"where": {"x": 1}}, {"where": "x > 1"}, {"derive": [["bin"]]}, {"derive": {"kind": "bin"}}],
+)
 def test_a_request_whose_shape_is_not_lists_is_a_protocol_error(bad: dict[str, Any]) -> None:
     from sandbox.runtime.channel import ChannelError
 
     with pytest.raises(ChannelError):
-        DPRequest.from_message({"op": "dp", "call": "count", "dataset": "d", "args": {},
-                                **bad})
+        DPRequest.from_message({"op": "dp", "call": "count", "dataset": "d", "args": {}, **bad})
 
 
 def test_the_condition_builder_makes_the_documented_data() -> None:
@@ -121,7 +138,8 @@ def test_the_condition_builder_makes_the_documented_data() -> None:
     three = (age > 1) & (age < 9) & region.not_null()
     assert three.to_data() == {"and": [["age", ">", 1], ["age", "<", 9], ["region", "not_null"]]}
     assert as_filter_data({"or": [age == 1, ["region", "is_null"]]}) == {
-        "or": [["age", "==", 1], ["region", "is_null"]]}
+        "or": [["age", "==", 1], ["region", "is_null"]]
+    }
     with pytest.raises(TypeError, match="never a function"):
         as_filter_data(print)
     with pytest.raises(TypeError, match="no truth value"):
@@ -135,8 +153,9 @@ def test_model_side_shape_errors_come_back_from_the_broker(strongest: Backend) -
     class Refusing(FakeBroker):
         def __call__(self, request: DPRequest) -> Any:
             if request.where:
-                raise BrokerRefusal("where(): column 'pid' is an identifier: rows cannot be "
-                                    "filtered on it")
+                raise BrokerRefusal(
+                    "where(): column 'pid' is an identifier: rows cannot be filtered on it"
+                )
             return super().__call__(request)
 
     source = '''"""Filter on the unit."""

@@ -35,12 +35,20 @@ def hardened(request: pytest.FixtureRequest) -> Backend:
 
 
 def _run(backend: Backend, body: str, **kwargs: Any) -> ModelOutcome:
-    return run_model(backend, model(body), FakeBroker(), limits=ROOMY,
-                     profile=RuntimeProfile.SCIENTIFIC, **kwargs)
+    return run_model(
+        backend,
+        model(body),
+        FakeBroker(),
+        limits=ROOMY,
+        profile=RuntimeProfile.SCIENTIFIC,
+        **kwargs,
+    )
 
 
 def test_models_are_ordinary_python_with_the_scientific_stack(hardened: Backend) -> None:
-    outcome = _run(hardened, """
+    outcome = _run(
+        hardened,
+        """
         import numpy as np
         import pandas as pd
         import scipy.stats
@@ -68,11 +76,19 @@ def test_models_are_ordinary_python_with_the_scientific_stack(hardened: Backend)
                     "p": float(scipy.stats.norm.cdf(0)), "backend": matplotlib.get_backend(),
                     "png": png.getvalue()[:4] == b"\\x89PNG",
                     "summary": Summary([1]).values}
-    """)
+    """,
+    )
     assert outcome.status is RunStatus.OK, outcome.errors
-    assert outcome.value == {"counts": {"a": 3}, "mean": 2.5, "range": [0, 1, 2],
-                             "slope": 1.94, "p": 0.5, "backend": "Agg", "png": True,
-                             "summary": [1]}
+    assert outcome.value == {
+        "counts": {"a": 3},
+        "mean": 2.5,
+        "range": [0, 1, 2],
+        "slope": 1.94,
+        "p": 0.5,
+        "backend": "Agg",
+        "png": True,
+        "summary": [1],
+    }
 
 
 def test_errors_name_the_models_line(hardened: Backend) -> None:
@@ -92,7 +108,9 @@ def test_a_raw_table_is_a_read_only_arrow_table(hardened: Backend) -> None:
             writer.write_table(table)
         os.chmod(inputs, 0o755)
         os.chmod(path, 0o644)
-        outcome = _run(hardened, """
+        outcome = _run(
+            hardened,
+            """
             import pyarrow as pa
 
             def run(ctx):
@@ -109,23 +127,38 @@ def test_a_raw_table_is_a_read_only_arrow_table(hardened: Backend) -> None:
                         "by_region": frame.groupby("region")["age"].count().to_dict(),
                         "again": ctx.table("people").column("age").to_pylist(),
                         "raised": writable}
-        """, inputs=Path(inputs), tables={"people": "/inputs/people.arrow"})
+        """,
+            inputs=Path(inputs),
+            tables={"people": "/inputs/people.arrow"},
+        )
     assert outcome.status is RunStatus.OK, outcome.errors
-    assert outcome.value == {"arrow": True, "rows": 3, "mean": 40.0,
-                             "by_region": {"n": 2, "s": 1}, "again": [30, 40, 50],
-                             "raised": False}
+    assert outcome.value == {
+        "arrow": True,
+        "rows": 3,
+        "mean": 40.0,
+        "by_region": {"n": 2, "s": 1},
+        "again": [30, 40, 50],
+        "raised": False,
+    }
 
 
 def test_the_restricted_root_holds_no_scientific_stack(hardened: Backend) -> None:
-    outcome = run_raw(hardened, """
+    outcome = run_raw(
+        hardened,
+        """
         import importlib.util, json
         print(json.dumps([importlib.util.find_spec(m) is not None
                           for m in ("pyarrow", "numpy", "pandas", "scipy", "matplotlib")]))
-    """)
+    """,
+    )
     assert printed(outcome) == [True, False, False, False, False]
 
 
 def test_the_subprocess_backend_refuses_the_scientific_profile() -> None:
     with pytest.raises(ValueError, match="does not run the scientific profile"):
-        run_model(SubprocessBackend(), model("def run(ctx):\n    return 1\n"), FakeBroker(),
-                  profile=RuntimeProfile.SCIENTIFIC)
+        run_model(
+            SubprocessBackend(),
+            model("def run(ctx):\n    return 1\n"),
+            FakeBroker(),
+            profile=RuntimeProfile.SCIENTIFIC,
+        )

@@ -45,32 +45,38 @@ UNSENDABLE = {
 def _attempts(expressions: list[str], call: str) -> str:
     lines = []
     for expression in expressions:
-        lines.append(f"    try:\n        {call.format(expression)}\n"
-                     "        caught.append(None)\n"
-                     "    except DPArgumentError as exc:\n"
-                     "        caught.append([str(exc), isinstance(exc, DPError),"
-                     " isinstance(exc, TypeError)])")
+        lines.append(
+            f"    try:\n        {call.format(expression)}\n"
+            "        caught.append(None)\n"
+            "    except DPArgumentError as exc:\n"
+            "        caught.append([str(exc), isinstance(exc, DPError),"
+            " isinstance(exc, TypeError)])"
+        )
     return "\n".join(lines)
 
 
 def test_unsendable_dp_arguments_are_a_catchable_error_naming_the_argument(
-        backend: Backend) -> None:
+    backend: Backend,
+) -> None:
     """Each unsendable argument raises DPArgumentError in the model (a DPError and a
     TypeError), naming the call, the argument and the rule, never the value; nothing
     reaches the broker, and the model's next plain call is answered."""
     broker = FakeBroker()
     expressions = list(UNSENDABLE)
-    body = ("def run(ctx):\n    handle = ctx.dataset('census')\n    caught = []\n"
-            "    deep = []\n    for i in range(40):\n        deep = [deep]\n"
-            + _attempts(expressions, "handle.count(epsilon=0.1, note={})")
-            + "\n    return [caught, handle.count(epsilon=0.5)]\n")
+    body = (
+        "def run(ctx):\n    handle = ctx.dataset('census')\n    caught = []\n"
+        "    deep = []\n    for i in range(40):\n        deep = [deep]\n"
+        + _attempts(expressions, "handle.count(epsilon=0.1, note={})")
+        + "\n    return [caught, handle.count(epsilon=0.5)]\n"
+    )
     outcome = run_attack(backend, body, broker, limits=JOB_LIMITS)
     assert outcome.status == "ok", outcome
     caught, answer = outcome.value
     assert answer == 42.0
     assert [c.args for c in broker.calls] == [{"epsilon": 0.5}]  # nothing else was sent
     for expression, (message, is_dp_error, is_type_error), rule in zip(
-            expressions, caught, UNSENDABLE.values(), strict=True):
+        expressions, caught, UNSENDABLE.values(), strict=True
+    ):
         assert is_dp_error and is_type_error, expression
         assert message.startswith("count(): argument 'note' "), (expression, message)
         assert rule in message, (expression, message)
@@ -94,7 +100,9 @@ def test_an_unsendable_dataset_name_or_group_key_is_named_too(backend: Backend) 
                     caught.append(str(exc))
             return caught
         """,
-        broker, limits=JOB_LIMITS)
+        broker,
+        limits=JOB_LIMITS,
+    )
     assert outcome.status == "ok", outcome
     assert outcome.value[0].startswith("count(): the dataset name is too large")
     assert outcome.value[1].startswith("count(): the group keys are too large")
@@ -102,15 +110,15 @@ def test_an_unsendable_dataset_name_or_group_key_is_named_too(backend: Backend) 
     assert broker.calls == []
 
 
-def test_an_uncaught_unsendable_argument_is_a_model_error_not_a_crash(
-        backend: Backend) -> None:
+def test_an_uncaught_unsendable_argument_is_a_model_error_not_a_crash(backend: Backend) -> None:
     outcome = run_attack(
         backend,
         """
         def run(ctx):
             return ctx.dataset("census").count(epsilon=0.1, note="y" * 300_000)
         """,
-        limits=JOB_LIMITS)
+        limits=JOB_LIMITS,
+    )
     assert outcome.status == "model_error", outcome
     assert outcome.errors[0].startswith("Line 4: DPArgumentError: count(): argument 'note' ")
     assert "yyy" not in outcome.errors[0]
@@ -123,7 +131,7 @@ class EchoingBroker(FakeBroker):
     def __call__(self, request: DPRequest) -> Any:
         self.calls.append(request)
         if "answer" in request.args:
-            return {"nan": float("nan"), "huge": 10 ** 30}[request.args["answer"]]
+            return {"nan": float("nan"), "huge": 10**30}[request.args["answer"]]
         raise BrokerRefusal("refused: " + json.dumps(request.args) * 5)
 
 
@@ -144,7 +152,9 @@ def test_a_broker_answer_that_does_not_fit_is_refused_in_the_model(backend: Back
                     caught.append(str(exc))
             return caught
         """,
-        broker, limits=JOB_LIMITS)
+        broker,
+        limits=JOB_LIMITS,
+    )
     assert outcome.status == "ok", outcome
     refused, nan, huge = outcome.value
     assert refused.startswith("refused: ") and len(refused) <= 2000
@@ -164,7 +174,9 @@ def test_a_log_line_larger_than_a_message_is_cut_not_a_crash(backend: Backend) -
             ctx.log("after")
             return 1
         """,
-        limits=JOB_LIMITS, log_max_bytes=1024 * 1024)
+        limits=JOB_LIMITS,
+        log_max_bytes=1024 * 1024,
+    )
     assert outcome.status == "ok", outcome
     assert outcome.log_truncated
     assert [line[:1] for line in outcome.log] == ["z", "\x00", "a"]
@@ -179,15 +191,28 @@ def _nested(depth: int) -> list[Any]:
     return value
 
 
-@pytest.mark.parametrize(("value", "rule"), [
-    (None, None), (True, None), (1.5, None), (2 ** 63 - 1, None), ("é\x00", None),
-    ([1, {"a": [None]}], None),
-    (float("nan"), "finite"), (float("-inf"), "finite"), (2 ** 63, "64 bits"),
-    (-(2 ** 63), "64 bits"), ("\ud800", "surrogates"), ({1: 2}, None),
-    ({(1, 2): 3}, "keys must be"),
-    ({"a": {1, 2}}, "numbers, strings"), (object(), "numbers, strings"),
-    (_nested(40), "nest"), (_nested(30), None),
-])
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [
+        (None, None),
+        (True, None),
+        (1.5, None),
+        (2**63 - 1, None),
+        ("é\x00", None),
+        ([1, {"a": [None]}], None),
+        (float("nan"), "finite"),
+        (float("-inf"), "finite"),
+        (2**63, "64 bits"),
+        (-(2**63), "64 bits"),
+        ("\ud800", "surrogates"),
+        ({1: 2}, None),
+        ({(1, 2): 3}, "keys must be"),
+        ({"a": {1, 2}}, "numbers, strings"),
+        (object(), "numbers, strings"),
+        (_nested(40), "nest"),
+        (_nested(30), None),
+    ],
+)
 def test_unsendable_names_the_rule_a_value_breaks(value: object, rule: str | None) -> None:
     found = unsendable(value)
     assert (found is None) if rule is None else (found is not None and rule in found), found

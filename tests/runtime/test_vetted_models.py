@@ -123,34 +123,74 @@ CASES: dict[str, tuple[dict[str, Any], list[tuple[str, tuple[str, ...], dict[str
 AGE_65 = (["age", ">=", 65],)
 BANDS = {"kind": "bin", "column": "age", "edges": [0, 18, 65, 120], "name": "age_bin"}
 CASES["filtered_group_statistics"] = (
-    {"dataset": "census", "groups": ["region", "sex"], "column": "income", "lower": 0,
-     "upper": 1e5, "filter_column": "age", "filter_min": 65, "epsilon": 0.5},
-    [("count", ("region", "sex"), {"epsilon": 0.25}),
-     ("mean", ("region", "sex"), {"column": "income", "lower": 0, "upper": 1e5,
-                                  "epsilon": 0.25})],
-    {"dataset": "census", "groups": ["region", "sex"], "where": [list(AGE_65[0])],
-     "count": GROUPS, "mean": GROUPS},
+    {
+        "dataset": "census",
+        "groups": ["region", "sex"],
+        "column": "income",
+        "lower": 0,
+        "upper": 1e5,
+        "filter_column": "age",
+        "filter_min": 65,
+        "epsilon": 0.5,
+    },
+    [
+        ("count", ("region", "sex"), {"epsilon": 0.25}),
+        (
+            "mean",
+            ("region", "sex"),
+            {"column": "income", "lower": 0, "upper": 1e5, "epsilon": 0.25},
+        ),
+    ],
+    {
+        "dataset": "census",
+        "groups": ["region", "sex"],
+        "where": [list(AGE_65[0])],
+        "count": GROUPS,
+        "mean": GROUPS,
+    },
 )
 CASES["crosstab"] = (
-    {"dataset": "census", "rows": "region", "cols": "age", "cols_bins": [0, 18, 65, 120],
-     "epsilon": 0.3},
+    {
+        "dataset": "census",
+        "rows": "region",
+        "cols": "age",
+        "cols_bins": [0, 18, 65, 120],
+        "epsilon": 0.3,
+    },
     [("count", ("region", "age_bin"), {"epsilon": 0.3})],
     {"dataset": "census", "rows": "region", "cols": "age_bin", "count": GROUPS},
 )
 CASES["join_grouped_sum"] = (
-    {"dataset": "census", "other": "benefits", "on": "pid", "truncate": 2,
-     "lookup": "clinics", "lookup_on": "clinic", "groups": ["clinic_area"],
-     "column": "amount", "lower": 0, "upper": 500, "epsilon": 0.4},
-    [("sum", ("clinic_area",), {"column": "amount", "lower": 0, "upper": 500,
-                                "epsilon": 0.4})],
-    {"datasets": ["census", "benefits"], "on": "pid", "lookup": "clinics",
-     "groups": ["clinic_area"], "column": "amount", "sum": GROUPS},
+    {
+        "dataset": "census",
+        "other": "benefits",
+        "on": "pid",
+        "truncate": 2,
+        "lookup": "clinics",
+        "lookup_on": "clinic",
+        "groups": ["clinic_area"],
+        "column": "amount",
+        "lower": 0,
+        "upper": 500,
+        "epsilon": 0.4,
+    },
+    [("sum", ("clinic_area",), {"column": "amount", "lower": 0, "upper": 500, "epsilon": 0.4})],
+    {
+        "datasets": ["census", "benefits"],
+        "on": "pid",
+        "lookup": "clinics",
+        "groups": ["clinic_area"],
+        "column": "amount",
+        "sum": GROUPS,
+    },
 )
 JOINS: dict[str, list[tuple[dict[str, Any], ...]]] = {
-    "join_grouped_sum": [(
-        {"kind": "private", "dataset": "benefits", "on": "pid", "truncate": 2},
-        {"kind": "public", "table": "clinics", "on": "clinic", "how": "inner"},
-    )],
+    "join_grouped_sum": [
+        (
+            {"kind": "private", "dataset": "benefits", "on": "pid", "truncate": 2},
+            {"kind": "public", "table": "clinics", "on": "clinic", "how": "inner"},
+        )
+    ],
 }
 """The joins each call of a model sends (none if absent)."""
 SHAPES: dict[str, list[tuple[tuple[Any, ...], tuple[dict[str, Any], ...]]]] = {

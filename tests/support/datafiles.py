@@ -11,14 +11,32 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 PEOPLE_DICTIONARY: list[dict[str, Any]] = [
-    {"name": "pid", "type": "string", "classification": "identifier",
-     "description": "pseudonymous id"},
-    {"name": "district", "type": "string", "classification": "quasi_identifier",
-     "categories": ["North", "South", "East"]},
-    {"name": "age", "type": "int64", "classification": "quasi_identifier", "lower": 0,
-     "upper": 110},
-    {"name": "income", "type": "float64", "classification": "sensitive", "lower": 0,
-     "upper": 1_000_000},
+    {
+        "name": "pid",
+        "type": "string",
+        "classification": "identifier",
+        "description": "pseudonymous id",
+    },
+    {
+        "name": "district",
+        "type": "string",
+        "classification": "quasi_identifier",
+        "categories": ["North", "South", "East"],
+    },
+    {
+        "name": "age",
+        "type": "int64",
+        "classification": "quasi_identifier",
+        "lower": 0,
+        "upper": 110,
+    },
+    {
+        "name": "income",
+        "type": "float64",
+        "classification": "sensitive",
+        "lower": 0,
+        "upper": 1_000_000,
+    },
 ]
 
 SECRET_MARKER = "ZZSECRET"
@@ -27,12 +45,14 @@ SECRET_MARKER = "ZZSECRET"
 
 def people_table(rows: int = 50, offset: int = 0) -> pa.Table:
     districts = ["North", "South", "East"]
-    return pa.table({
-        "pid": [f"{SECRET_MARKER}{offset + i:05d}" for i in range(rows)],
-        "district": [districts[i % 3] for i in range(rows)],
-        "age": [20 + (i * 7) % 60 for i in range(rows)],
-        "income": [10_000.5 + 1_000 * i for i in range(rows)],
-    })
+    return pa.table(
+        {
+            "pid": [f"{SECRET_MARKER}{offset + i:05d}" for i in range(rows)],
+            "district": [districts[i % 3] for i in range(rows)],
+            "age": [20 + (i * 7) % 60 for i in range(rows)],
+            "income": [10_000.5 + 1_000 * i for i in range(rows)],
+        }
+    )
 
 
 def parquet_bytes(table: pa.Table) -> bytes:
@@ -78,8 +98,9 @@ def upload(client: httpx.Client, content: bytes, filename: str = "data.bin") -> 
     return client.post("/v1/uploads", content=content, headers={"X-Filename": filename})
 
 
-def register(client: httpx.Client, content: bytes, meta: dict[str, Any],
-             fmt: str | None = None) -> httpx.Response:
+def register(
+    client: httpx.Client, content: bytes, meta: dict[str, Any], fmt: str | None = None
+) -> httpx.Response:
     staged = upload(client, content)
     assert staged.status_code == 201, staged.text
     body = {**meta, "source": {"upload_id": staged.json()["upload_id"]}}

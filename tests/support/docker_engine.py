@@ -25,7 +25,9 @@ def engine_answers(docker: str) -> bool:
     try:
         done = subprocess.run(
             [docker, "version", "--format", "{{.Server.Version}}"],
-            capture_output=True, timeout=10, check=False,
+            capture_output=True,
+            timeout=10,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return False
@@ -46,7 +48,10 @@ def ensure_engine() -> str:
     try:
         done = subprocess.run(
             ["bash", str(START_SCRIPT)],
-            capture_output=True, text=True, timeout=START_TIMEOUT, check=False,
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         pytest.fail(f"{START_SCRIPT} did not finish within {START_TIMEOUT:.0f}s", pytrace=False)

@@ -21,27 +21,53 @@ from sandbox.store.models import DatasetRow
 
 def actor_of(user: User) -> Actor:
     """The actor a stored user acts as."""
-    return Actor(user_id=user.id, username=user.username, role=user.role,
-                 organisation_id=user.organisation_id)
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        role=user.role,
+        organisation_id=user.organisation_id,
+    )
 
 
 # --- catalog ------------------------------------------------------------------------------
 
-CATALOG: tuple[tuple[str, str], ...] = (("census", "conditional"), ("registry", "closed"),
-                                        ("stops", "unconditional"))
+CATALOG: tuple[tuple[str, str], ...] = (
+    ("census", "conditional"),
+    ("registry", "closed"),
+    ("stops", "unconditional"),
+)
 """A catalog of one dataset of each open attribute (name, attribute)."""
 
 
-def add_catalog_rows(session: Session, provider_org_id: int, created_by: int, at: datetime,
-                     datasets: Iterable[tuple[str, str]] = CATALOG) -> None:
+def add_catalog_rows(
+    session: Session,
+    provider_org_id: int,
+    created_by: int,
+    at: datetime,
+    datasets: Iterable[tuple[str, str]] = CATALOG,
+) -> None:
     """Catalog entries without data (enough for the access and oversight services)."""
     for name, attribute in datasets:
-        session.add(DatasetRow(
-            name=name, title=name, description="", provider_org_id=provider_org_id,
-            open_attribute=attribute, open_conditions="", data_format="parquet",
-            data_type="table", update_frequency="yearly", contact="c", legal_basis="law",
-            privacy_unit=None, dictionary=[], created_by=created_by,
-            created_at=at, updated_at=at))
+        session.add(
+            DatasetRow(
+                name=name,
+                title=name,
+                description="",
+                provider_org_id=provider_org_id,
+                open_attribute=attribute,
+                open_conditions="",
+                data_format="parquet",
+                data_type="table",
+                update_frequency="yearly",
+                contact="c",
+                legal_basis="law",
+                privacy_unit=None,
+                dictionary=[],
+                created_by=created_by,
+                created_at=at,
+                updated_at=at,
+            )
+        )
 
 
 # --- policies and the ledger --------------------------------------------------------------
@@ -50,9 +76,17 @@ GRANT = "grant-1"
 """The grant reference of :func:`new_ledger`'s grant account."""
 
 
-def make_policy(accounting: Accounting = Accounting.PURE, *, bound: int = 3,
-                unit: str | None = None, threshold: int = 0, rounding: int = 1,
-                cap: str = "5", delta: str = "1e-5", max_cells: int = 100_000) -> Policy:
+def make_policy(
+    accounting: Accounting = Accounting.PURE,
+    *,
+    bound: int = 3,
+    unit: str | None = None,
+    threshold: int = 0,
+    rounding: int = 1,
+    cap: str = "5",
+    delta: str = "1e-5",
+    max_cells: int = 100_000,
+) -> Policy:
     """An effective policy (every field set)."""
     return Policy(
         privacy_unit=unit,
@@ -62,16 +96,25 @@ def make_policy(accounting: Accounting = Accounting.PURE, *, bound: int = 3,
         grant_budget=PrivacyCost.of(50),
         per_query_cap=PrivacyCost.of(cap, delta),
         delta=Fraction(delta),
-        row_count=RowCountRules(min_count=1, rounding=rounding,
-                                suppression_threshold=threshold,
-                                max_output_cells=max_cells, no_row_level_output=True,
-                                dominance_n=2, dominance_k=80),
+        row_count=RowCountRules(
+            min_count=1,
+            rounding=rounding,
+            suppression_threshold=threshold,
+            max_output_cells=max_cells,
+            no_row_level_output=True,
+            dominance_n=2,
+            dominance_k=80,
+        ),
     )
 
 
-def new_ledger(grant_budget: str = "50", lifetime: str = "100",
-               accounting: Accounting = Accounting.PURE, dataset: str = "census",
-               grant: str = GRANT) -> InMemoryLedger:
+def new_ledger(
+    grant_budget: str = "50",
+    lifetime: str = "100",
+    accounting: Accounting = Accounting.PURE,
+    dataset: str = "census",
+    grant: str = GRANT,
+) -> InMemoryLedger:
     """The ledger package's in-memory ledger with the grant's and the dataset's accounts."""
     ledger = InMemoryLedger()
     ledger.open_dataset_account(dataset, PrivacyCost.of(lifetime, "0.5"), accounting)
@@ -81,5 +124,8 @@ def new_ledger(grant_budget: str = "50", lifetime: str = "100",
 
 def charge_events(ledger: InMemoryLedger) -> list[str]:
     """What the ledger did besides opening accounts: charges, refusals, releases."""
-    return [f"{action}:{outcome}" for action, outcome, _ in ledger.events
-            if action != "budget.account.open"]
+    return [
+        f"{action}:{outcome}"
+        for action, outcome, _ in ledger.events
+        if action != "budget.account.open"
+    ]

@@ -79,8 +79,14 @@ class ModelRun:
 
     def dp(self, call: str, dataset: str, *, group_by: Sequence[str] = (), **args: Any) -> Any:
         """One DP call through the job's broker, as the worker would send it."""
-        return self.broker(DPRequest(call=call,  # type: ignore[arg-type]  # coerced
-                                     dataset=dataset, args=args, group_by=tuple(group_by)))
+        return self.broker(
+            DPRequest(
+                call=call,  # type: ignore[arg-type]  # coerced
+                dataset=dataset,
+                args=args,
+                group_by=tuple(group_by),
+            )
+        )
 
     def helper(self, call: str, dataset: str, **args: Any) -> Any:
         """One raw-access helper call (``ctx.crosstab``, ``ctx.regression``)."""
@@ -94,14 +100,21 @@ Script = Callable[[ModelRun], ModelOutcome]
 
 def finished(value: Any, *log: str) -> ModelOutcome:
     """A run that returned ``value``."""
-    return ModelOutcome(status=RunStatus.OK, backend=FakeBackend.name, value=value,
-                        log=list(log), exit_code=0, duration=0.01)
+    return ModelOutcome(
+        status=RunStatus.OK,
+        backend=FakeBackend.name,
+        value=value,
+        log=list(log),
+        exit_code=0,
+        duration=0.01,
+    )
 
 
 def ended(status: RunStatus, *errors: str) -> ModelOutcome:
     """A run that ended without a result (``status`` and the runtime's error lines)."""
-    return ModelOutcome(status=status, backend=FakeBackend.name, errors=list(errors),
-                        exit_code=1, duration=0.01)
+    return ModelOutcome(
+        status=status, backend=FakeBackend.name, errors=list(errors), exit_code=1, duration=0.01
+    )
 
 
 class FakeBackend:
@@ -133,15 +146,31 @@ class FakeBackend:
         return self.scripts[run.source](run)
 
 
-def run_in_fake(backend: Any, source: str, broker: Broker, *,
-                params: Mapping[str, Any] | None = None, limits: Limits | None = None,
-                stop: threading.Event | None = None, tables: Mapping[str, str] | None = None,
-                helpers: Helpers | None = None, **_rest: Any) -> ModelOutcome:
+def run_in_fake(
+    backend: Any,
+    source: str,
+    broker: Broker,
+    *,
+    params: Mapping[str, Any] | None = None,
+    limits: Limits | None = None,
+    stop: threading.Event | None = None,
+    tables: Mapping[str, str] | None = None,
+    helpers: Helpers | None = None,
+    **_rest: Any,
+) -> ModelOutcome:
     """Stands in for :func:`sandbox.runtime.executor.run_model` in the runner."""
     assert isinstance(backend, FakeBackend), f"a {backend.name} run in the fake runtime"
-    return backend.run(ModelRun(source=source, broker=broker, params=dict(params or {}),
-                                helpers=helpers, stop=stop, tables=dict(tables or {}),
-                                limits=limits))
+    return backend.run(
+        ModelRun(
+            source=source,
+            broker=broker,
+            params=dict(params or {}),
+            helpers=helpers,
+            stop=stop,
+            tables=dict(tables or {}),
+            limits=limits,
+        )
+    )
 
 
 def source_of(title: str, body: str = "    return 1\n") -> str:
@@ -180,8 +209,11 @@ class SyncDispatcher:
         ran: list[int] = []
         while True:
             with self._platform.sessions() as session:
-                queued = list(session.execute(select(JobRow.id).where(
-                    JobRow.state == JobState.QUEUED).order_by(JobRow.id)).scalars())
+                queued = list(
+                    session.execute(
+                        select(JobRow.id).where(JobRow.state == JobState.QUEUED).order_by(JobRow.id)
+                    ).scalars()
+                )
             fresh = [job_id for job_id in queued if job_id not in ran]
             if not fresh:
                 return ran
@@ -223,34 +255,53 @@ class BenchTemplate:
 
 def _settings(var_dir: Path) -> Settings:
     """Everything under ``var_dir`` (given explicitly, so no ``SANDBOX_*`` variable counts)."""
-    return Settings(var_dir=var_dir, database_url="", data_uri="", import_roots=[],
-                    ray_address="", runtime_backend="", audit_key_path=None,
-                    audit_anchor_path=None)
+    return Settings(
+        var_dir=var_dir,
+        database_url="",
+        data_uri="",
+        import_roots=[],
+        ray_address="",
+        runtime_backend="",
+        audit_key_path=None,
+        audit_anchor_path=None,
+    )
 
 
 def _accounts(platform: Platform) -> dict[str, Actor]:
     system = Actor.system()
     with transaction(platform.sessions) as session:
-        health = service.create_organisation(session, system, name="Health Bureau",
-                                             kind=OrganisationKind.PROVIDER)
-        institute = service.create_organisation(session, system, name="Research Institute",
-                                                kind=OrganisationKind.USER)
-        plan = (("provider", Role.PROVIDER, health.id), ("reviewer", Role.REVIEWER, health.id),
-                ("reviewer2", Role.REVIEWER, health.id), ("user", Role.USER, institute.id),
-                ("user2", Role.USER, institute.id), ("authority", Role.AUTHORITY, None),
-                ("auditor", Role.AUDITOR, None), ("admin", Role.ADMIN, None))
+        health = service.create_organisation(
+            session, system, name="Health Bureau", kind=OrganisationKind.PROVIDER
+        )
+        institute = service.create_organisation(
+            session, system, name="Research Institute", kind=OrganisationKind.USER
+        )
+        plan = (
+            ("provider", Role.PROVIDER, health.id),
+            ("reviewer", Role.REVIEWER, health.id),
+            ("reviewer2", Role.REVIEWER, health.id),
+            ("user", Role.USER, institute.id),
+            ("user2", Role.USER, institute.id),
+            ("authority", Role.AUTHORITY, None),
+            ("auditor", Role.AUDITOR, None),
+            ("admin", Role.ADMIN, None),
+        )
         actors = {}
         for username, role, org_id in plan:
-            user = service.create_user(session, system, username=username, role=role,
-                                       organisation_id=org_id)
+            user = service.create_user(
+                session, system, username=username, role=role, organisation_id=org_id
+            )
             actors[username] = Actor(user.id, username, role, org_id)
         for holder in ("user", "user2"):
-            for fact, value in ((EligibilityFact.REAL_NAME_VERIFIED, "yes"),
-                                (EligibilityFact.CREDIT_STANDING, "good")):
+            for fact, value in (
+                (EligibilityFact.REAL_NAME_VERIFIED, "yes"),
+                (EligibilityFact.CREDIT_STANDING, "good"),
+            ):
                 user_id = actors[holder].user_id
                 assert user_id is not None
-                service.set_eligibility(session, actors["authority"], user_id, fact=fact,
-                                        value=value)
+                service.set_eligibility(
+                    session, actors["authority"], user_id, fact=fact, value=value
+                )
     return actors
 
 
@@ -258,28 +309,51 @@ def _register(platform: Platform, provider: Actor, name: str, table: pa.Table) -
     root = Path(platform.settings.resolved_import_roots()[0])
     root.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, root / f"{name}.parquet")
-    registry.register_dataset(platform, provider, parse_metadata(metadata(name)),
-                              registry.DataSource(path=str(root / f"{name}.parquet")))
+    registry.register_dataset(
+        platform,
+        provider,
+        parse_metadata(metadata(name)),
+        registry.DataSource(path=str(root / f"{name}.parquet")),
+    )
 
 
-def _grant(platform: Platform, actors: dict[str, Actor], holder: str,
-           datasets: tuple[str, ...], kinds: tuple[str, ...]) -> str:
+def _grant(
+    platform: Platform,
+    actors: dict[str, Actor],
+    holder: str,
+    datasets: tuple[str, ...],
+    kinds: tuple[str, ...],
+) -> str:
     calendar = platform.calendar
     today = calendar.local_date(datetime.now(UTC))
     draft = ApplicationDraft(
-        title="Bench study", reason="tests", kind="dataset", datasets=datasets,
-        period_start=today, period_end=today + timedelta(days=60), results_form="tables",
-        scenario="s", security_measures="m", commitment_signed=True)
+        title="Bench study",
+        reason="tests",
+        kind="dataset",
+        datasets=datasets,
+        period_start=today,
+        period_end=today + timedelta(days=60),
+        results_form="tables",
+        scenario="s",
+        security_measures="m",
+        commitment_signed=True,
+    )
     with transaction(platform.sessions) as s:
         made = applications.submit_application(s, actors[holder], calendar, draft)
         applications.form_review(s, actors["authority"], calendar, made.id, passed=True)
-        decided = applications.decide(s, actors["provider"], calendar, made.id, approve=True,
-                                      scope=grants.Scope(grant_budget=GRANT_BUDGET,
-                                                         job_kinds=kinds))
+        decided = applications.decide(
+            s,
+            actors["provider"],
+            calendar,
+            made.id,
+            approve=True,
+            scope=grants.Scope(grant_budget=GRANT_BUDGET, job_kinds=kinds),
+        )
         assert decided.grant_id is not None
         agreement = platform.agreement
-        active = grants.accept(s, actors[holder], agreement, decided.grant_id,
-                               version=agreement.version)
+        active = grants.accept(
+            s, actors[holder], agreement, decided.grant_id, version=agreement.version
+        )
     return active.ref
 
 
@@ -294,8 +368,10 @@ def build_template(var_dir: Path) -> BenchTemplate:
             if policy:
                 with transaction(platform.sessions) as s:
                     set_dataset_policy(s, actors["provider"], name, policy)
-        refs = {key: _grant(platform, actors, holder, datasets, kinds)
-                for key, (holder, datasets, kinds) in GRANTS.items()}
+        refs = {
+            key: _grant(platform, actors, holder, datasets, kinds)
+            for key, (holder, datasets, kinds) in GRANTS.items()
+        }
     finally:
         platform.close()
     return BenchTemplate(var_dir, actors, refs)
@@ -336,14 +412,32 @@ class JobBench:
         self.backend.scripts[source] = script
         return source
 
-    def submit(self, who: str, datasets: Sequence[str], source: str, *, kind: str = "dp",
-               grant: str | None = None, params: Mapping[str, Any] | None = None) -> Job:
+    def submit(
+        self,
+        who: str,
+        datasets: Sequence[str],
+        source: str,
+        *,
+        kind: str = "dp",
+        grant: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Job:
         """Submit and queue a job as ``who`` (the dispatcher runs it unless paused)."""
-        request = JobRequest(datasets=list(datasets), kind=kind, source=source,
-                             params=dict(params or {}),
-                             grant=self.grants[grant] if grant else None)
-        return job_service.submit(self.platform, self.actors[who], request, models=self.models,
-                                  registry=self.registry, notify=self.dispatcher.notify)
+        request = JobRequest(
+            datasets=list(datasets),
+            kind=kind,
+            source=source,
+            params=dict(params or {}),
+            grant=self.grants[grant] if grant else None,
+        )
+        return job_service.submit(
+            self.platform,
+            self.actors[who],
+            request,
+            models=self.models,
+            registry=self.registry,
+            notify=self.dispatcher.notify,
+        )
 
     def row(self, job_id: int) -> JobRow:
         """A fresh, detached copy of the job's row."""
@@ -360,8 +454,9 @@ class JobBench:
             yield session
 
 
-def open_bench(template: BenchTemplate, var_dir: Path, monkeypatch: pytest.MonkeyPatch
-               ) -> Iterator[JobBench]:
+def open_bench(
+    template: BenchTemplate, var_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[JobBench]:
     """A fresh copy of ``template`` in ``var_dir``, with the fake runtime and the in-memory
     ledger patched into the runner and the broker for as long as the bench is open."""
     shutil.copytree(template.var_dir, var_dir)
@@ -373,7 +468,14 @@ def open_bench(template: BenchTemplate, var_dir: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(runner_module, "run_model", run_in_fake)
     monkeypatch.setattr(broker_module, "SqlLedger", lambda _sessions: memory)
     try:
-        yield JobBench(platform, dict(template.actors), dict(template.grants), backend,
-                       registry, memory, SyncDispatcher(platform, registry))
+        yield JobBench(
+            platform,
+            dict(template.actors),
+            dict(template.grants),
+            backend,
+            registry,
+            memory,
+            SyncDispatcher(platform, registry),
+        )
     finally:
         platform.close()

@@ -52,7 +52,7 @@ def components_of(item: pytest.Item) -> set[str]:
     names: Iterable[str] = getattr(item, "fixturenames", ())
     found = {component for name in names for component in FIXTURE_COMPONENTS.get(name, ())}
     callspec = getattr(item, "callspec", None)
-    for value in (callspec.params.values() if callspec is not None else ()):
+    for value in callspec.params.values() if callspec is not None else ():
         # A backend parameter, of ``backend`` or any fixture parametrised over backend names:
         # "docker", or "docker+scientific" (a runtime profile).
         if isinstance(value, str):

@@ -88,21 +88,34 @@ class Document:
             for parameter in operation.get("parameters", []):
                 schema = self.resolve(parameter.get("schema", {}))
                 if parameter["in"] in ("path", "query") and self.is_integer(schema):
-                    found.append(IntegerInput(op_id, method, path, parameter["in"],
-                                              parameter["name"], (), schema))
+                    found.append(
+                        IntegerInput(
+                            op_id, method, path, parameter["in"], parameter["name"], (), schema
+                        )
+                    )
             body = self.json_body(operation)
             if body is not None:
                 for pointer, schema in self._integer_leaves(body, (), depth=0):
-                    found.append(IntegerInput(op_id, method, path, "body",
-                                              ".".join(map(str, pointer)), pointer, schema))
+                    found.append(
+                        IntegerInput(
+                            op_id,
+                            method,
+                            path,
+                            "body",
+                            ".".join(map(str, pointer)),
+                            pointer,
+                            schema,
+                        )
+                    )
         return found
 
     def is_integer(self, schema: dict[str, Any]) -> bool:
         """Whether ``schema`` (or one option of its union) is an integer."""
         return any(self.resolve(o).get("type") == "integer" for o in _options(schema))
 
-    def _integer_leaves(self, schema: dict[str, Any], pointer: tuple[Step, ...], depth: int
-                        ) -> Iterator[tuple[tuple[Step, ...], dict[str, Any]]]:
+    def _integer_leaves(
+        self, schema: dict[str, Any], pointer: tuple[Step, ...], depth: int
+    ) -> Iterator[tuple[tuple[Step, ...], dict[str, Any]]]:
         schema = self.resolve(schema)
         if depth > 6:
             return
@@ -116,8 +129,9 @@ class Document:
             if isinstance(option.get("items"), dict):
                 yield from self._integer_leaves(option["items"], (*pointer, 0), depth + 1)
             if isinstance(option.get("additionalProperties"), dict):
-                yield from self._integer_leaves(option["additionalProperties"],
-                                                (*pointer, DATASET), depth + 1)
+                yield from self._integer_leaves(
+                    option["additionalProperties"], (*pointer, DATASET), depth + 1
+                )
 
     # ---- valid values ------------------------------------------------------------------
 
@@ -136,9 +150,11 @@ class Document:
             return self.example(schema["allOf"][0], name)
         kind = schema.get("type")
         if kind == "object" or "properties" in schema:
-            return {key: self.example(sub, key)
-                    for key, sub in schema.get("properties", {}).items()
-                    if key in schema.get("required", [])}
+            return {
+                key: self.example(sub, key)
+                for key, sub in schema.get("properties", {}).items()
+                if key in schema.get("required", [])
+            }
         if kind == "array":
             count = max(1, schema.get("minItems", 1))
             return [self.example(schema.get("items", {}), name) for _ in range(count)]
@@ -201,18 +217,25 @@ class Document:
         for parameter in operation.get("parameters", []):
             name, where = parameter["name"], parameter["in"]
             schema = self.resolve(parameter.get("schema", {}))
-            chosen = (value if (where, name) == (target.location, target.name)
-                      else self.example(schema, name))
+            chosen = (
+                value
+                if (where, name) == (target.location, target.name)
+                else self.example(schema, name)
+            )
             if where == "path":
                 url = url.replace("{" + name + "}", str(chosen))
-            elif where == "query" and (parameter.get("required")
-                                       or (where, name) == (target.location, target.name)):
+            elif where == "query" and (
+                parameter.get("required") or (where, name) == (target.location, target.name)
+            ):
                 params[name] = chosen
         body_schema = self.json_body(operation)
         body = None
         if body_schema is not None:
-            body = (self.body_with(body_schema, target.pointer, value)
-                    if target.location == "body" else self.example(body_schema))
+            body = (
+                self.body_with(body_schema, target.pointer, value)
+                if target.location == "body"
+                else self.example(body_schema)
+            )
         return Request(target.method.upper(), url, params, body)
 
 
@@ -235,6 +258,6 @@ def _string_example(schema: dict[str, Any], name: str) -> str:
         return DATASET
     text = "sweep"
     low = max(int(schema.get("minLength", 1)), 1)
-    text = (text * low)[:max(low, len(text))]
+    text = (text * low)[: max(low, len(text))]
     high = schema.get("maxLength")
     return text[:high] if high else text

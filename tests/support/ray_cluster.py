@@ -42,8 +42,13 @@ other builds) one probe alone may take tens of seconds."""
 
 def _answers(address: str, env: dict[str, str], timeout: float) -> bool:
     try:
-        probe = subprocess.run([str(RAY), "status", f"--address={address}"],  # noqa: S603
-                               capture_output=True, timeout=timeout, check=False, env=env)
+        probe = subprocess.run(
+            [str(RAY), "status", f"--address={address}"],  # noqa: S603
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+            env=env,
+        )
     except subprocess.TimeoutExpired:
         return False  # slow, not dead: the caller tries again until its deadline
     return probe.returncode == 0
@@ -56,10 +61,23 @@ def start_ray_head(directory: Path, cpus: int = 2) -> RayHead:
     env = {**os.environ, **RAY_ENV}
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own venv's ray
-            [str(RAY), "start", "--head", "--block", f"--port={port}", f"--num-cpus={cpus}",
-             "--node-ip-address=127.0.0.1", "--include-dashboard=false",
-             "--disable-usage-stats", f"--temp-dir=/tmp/ray-tests-{port}"],
-            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            [
+                str(RAY),
+                "start",
+                "--head",
+                "--block",
+                f"--port={port}",
+                f"--num-cpus={cpus}",
+                "--node-ip-address=127.0.0.1",
+                "--include-dashboard=false",
+                "--disable-usage-stats",
+                f"--temp-dir=/tmp/ray-tests-{port}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
     address = f"127.0.0.1:{port}"
     deadline = time.monotonic() + START_TIMEOUT
     while (left := deadline - time.monotonic()) > 0:

@@ -61,13 +61,31 @@ def start_server(var_dir: Path, extra_env: dict[str, str] | None = None) -> Live
     var_dir.mkdir(parents=True, exist_ok=True)
     log_path = var_dir / "server.log"
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("SANDBOX_")}
-    env.update({"SANDBOX_VAR_DIR": str(var_dir),
-                "SANDBOX_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES), **(extra_env or {})})
+    env.update(
+        {
+            "SANDBOX_VAR_DIR": str(var_dir),
+            "SANDBOX_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
+            **(extra_env or {}),
+        }
+    )
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "api.main:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -122,18 +140,23 @@ ACCOUNT_PLAN: tuple[tuple[str, Role, str | None], ...] = (
 
 def create_accounts(platform: Platform) -> Accounts:
     system = Actor.system()
-    kinds = {"Health Bureau": OrganisationKind.PROVIDER,
-             "Transport Bureau": OrganisationKind.PROVIDER,
-             "Research Institute": OrganisationKind.USER,
-             "Data Authority": OrganisationKind.AUTHORITY}
+    kinds = {
+        "Health Bureau": OrganisationKind.PROVIDER,
+        "Transport Bureau": OrganisationKind.PROVIDER,
+        "Research Institute": OrganisationKind.USER,
+        "Data Authority": OrganisationKind.AUTHORITY,
+    }
     accounts = Accounts()
     with transaction(platform.sessions) as session:
-        orgs = {name: service.create_organisation(session, system, name=name, kind=kind).id
-                for name, kind in kinds.items()}
+        orgs = {
+            name: service.create_organisation(session, system, name=name, kind=kind).id
+            for name, kind in kinds.items()
+        }
         for username, role, org in ACCOUNT_PLAN:
             org_id = orgs[org] if org else None
-            user = service.create_user(session, system, username=username, role=role,
-                                       organisation_id=org_id)
+            user = service.create_user(
+                session, system, username=username, role=role, organisation_id=org_id
+            )
             secret = tokens.issue_token(session, system, user_id=user.id).secret
             accounts.by_name[username] = Account(user.id, username, role, secret, org_id)
     return accounts

@@ -52,8 +52,11 @@ class World:
 
 def world_of(server: LiveServer, accounts: Accounts) -> World:
     """The world of ``accounts`` (see :data:`tests.support.server.ACCOUNT_PLAN`)."""
-    return World(server, {name: accounts[name].token for name in accounts.by_name},
-                 {name: accounts[name].id for name in accounts.by_name})
+    return World(
+        server,
+        {name: accounts[name].token for name in accounts.by_name},
+        {name: accounts[name].id for name in accounts.by_name},
+    )
 
 
 def add_users(world: World, *names: str) -> None:
@@ -69,37 +72,61 @@ def make_eligible(world: World, *names: str) -> None:
     with world.client("authority") as authority:
         for name in names:
             for fact, value in ELIGIBILITY:
-                ok(authority.post(f"/v1/users/{world.ids[name]}/eligibility",
-                                  json={"fact": fact, "value": value}))
+                ok(
+                    authority.post(
+                        f"/v1/users/{world.ids[name]}/eligibility",
+                        json={"fact": fact, "value": value},
+                    )
+                )
 
 
-def grant(world: World, who: str, datasets: Sequence[str], *, title: str = "Job study",
-          grant_budget: float = 5, accept: bool = True, **scope: Any) -> dict[str, Any]:
+def grant(
+    world: World,
+    who: str,
+    datasets: Sequence[str],
+    *,
+    title: str = "Job study",
+    grant_budget: float = 5,
+    accept: bool = True,
+    **scope: Any,
+) -> dict[str, Any]:
     """Apply, pass, approve and (unless ``accept`` is false) accept: a grant of ``who`` on
     ``datasets`` approved by ``provider`` with ``grant_budget`` and ``scope``."""
-    body = {"title": title, "reason": "r", "type": "dataset", "datasets": list(datasets),
-            "period_start": today().isoformat(),
-            "period_end": (today() + timedelta(days=60)).isoformat(),
-            "results_form": "tables", "scenario": "s", "security_measures": "m",
-            "commitment_signed": True}
+    body = {
+        "title": title,
+        "reason": "r",
+        "type": "dataset",
+        "datasets": list(datasets),
+        "period_start": today().isoformat(),
+        "period_end": (today() + timedelta(days=60)).isoformat(),
+        "results_form": "tables",
+        "scenario": "s",
+        "security_measures": "m",
+        "commitment_signed": True,
+    }
     with world.client(who) as user:
         app_id = ok(user.post("/v1/applications", json=body), 201)["id"]
     with world.client("authority") as authority:
         ok(authority.post(f"/v1/applications/{app_id}/form-review", json={"outcome": "pass"}))
     with world.client("provider") as provider:
         decision = {"outcome": "approve", "grant_budget": grant_budget, **scope}
-        grant_id = ok(provider.post(f"/v1/applications/{app_id}/decision",
-                                    json=decision))["grant_id"]
+        grant_id = ok(provider.post(f"/v1/applications/{app_id}/decision", json=decision))[
+            "grant_id"
+        ]
     with world.client(who) as user:
         if not accept:
             return dict(ok(user.get(f"/v1/grants/{grant_id}")))
-        return dict(ok(user.post(f"/v1/grants/{grant_id}/accept",
-                                 json={"agreement_version": "2026.1"})))
+        return dict(
+            ok(user.post(f"/v1/grants/{grant_id}/accept", json={"agreement_version": "2026.1"}))
+        )
 
 
-def build_world(server: LiveServer, datasets: dict[str, str],
-                raw_policy_for: tuple[str, ...] = (),
-                tables: dict[str, pa.Table] | None = None) -> World:
+def build_world(
+    server: LiveServer,
+    datasets: dict[str, str],
+    raw_policy_for: tuple[str, ...] = (),
+    tables: dict[str, pa.Table] | None = None,
+) -> World:
     """Accounts, ``datasets`` (name: open attribute) registered by ``provider`` (60 people,
     or the table given in ``tables``), eligible users; datasets in ``raw_policy_for`` get a
     policy allowing raw-access jobs.
@@ -115,8 +142,12 @@ def build_world(server: LiveServer, datasets: dict[str, str],
             table = (tables or {}).get(name) or people_table(60)
             ok(register(provider, parquet_bytes(table), metadata(name, attribute)), 201)
             if name in raw_policy_for:
-                ok(provider.put(f"/v1/datasets/{name}/policy",
-                                json={"document": {"job_limits": {"raw_access_allowed": True}}}))
+                ok(
+                    provider.put(
+                        f"/v1/datasets/{name}/policy",
+                        json={"document": {"job_limits": {"raw_access_allowed": True}}},
+                    )
+                )
     add_users(world, "user2")
     make_eligible(world, "user", "user2")
     return world

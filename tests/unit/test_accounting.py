@@ -25,7 +25,8 @@ def test_pure_cost_reports_itself_exactly() -> None:
 @pytest.mark.parametrize("rho", [Fraction(1, 100), Fraction(1, 2), Fraction(3), Fraction(0.1)])
 @pytest.mark.parametrize("delta", [Fraction(1, 10**6), Fraction(1, 10**9), Fraction(1, 2)])
 def test_zcdp_conversion_matches_bun_steinke_and_never_understates(
-        rho: Fraction, delta: Fraction) -> None:
+    rho: Fraction, delta: Fraction
+) -> None:
     expected = float(rho) + 2 * math.sqrt(float(rho) * math.log(1 / float(delta)))
     epsilon = zcdp_to_epsilon(rho, delta)
     assert epsilon == pytest.approx(expected, rel=1e-14)
@@ -60,8 +61,7 @@ def test_zcdp_edge_cases() -> None:
         with pytest.raises(InvalidRequest, match=r"delta in \(0, 1\)"):
             zcdp_to_epsilon(Fraction(1), bad)
     with pytest.raises(InvalidRequest, match="reach 1"):
-        as_epsilon_delta(PrivacyCost(Fraction(1), Fraction(1, 2)), Accounting.ZCDP,
-                         Fraction(1, 2))
+        as_epsilon_delta(PrivacyCost(Fraction(1), Fraction(1, 2)), Accounting.ZCDP, Fraction(1, 2))
 
 
 def test_check_query_cost() -> None:

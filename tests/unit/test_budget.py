@@ -314,8 +314,10 @@ def test_budget_exhausted_carries_requested_and_remaining() -> None:
     assert error.remaining.loss == Fraction(1, 4)
     assert error.budget == "grant"
     assert error.code == "budget_exhausted"
-    assert error.message == ("the grant budget cannot pay for this release: it asks for "
-                             "epsilon 0.5 and epsilon 0.25 remains")
+    assert error.message == (
+        "the grant budget cannot pay for this release: it asks for "
+        "epsilon 0.5 and epsilon 0.25 remains"
+    )
 
 
 # --- Decimals as written ------------------------------------------------------------------------
@@ -323,13 +325,18 @@ def test_budget_exhausted_carries_requested_and_remaining() -> None:
 # is a little more than a tenth. What was written is the decimal 0.1: it is charged as 1/10.
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    (0.1, Fraction(1, 10)), (0.3, Fraction(3, 10)), (1.0, Fraction(1)),
-    (0.30000000000000004, Fraction(30000000000000004, 10**17)), (1e-6, Fraction(1, 10**6)),
-    (2.5e-7, Fraction(1, 4 * 10**6)),
-])
-def test_a_float_is_read_as_the_decimal_it_was_written_as(value: float,
-                                                           expected: Fraction) -> None:
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0.1, Fraction(1, 10)),
+        (0.3, Fraction(3, 10)),
+        (1.0, Fraction(1)),
+        (0.30000000000000004, Fraction(30000000000000004, 10**17)),
+        (1e-6, Fraction(1, 10**6)),
+        (2.5e-7, Fraction(1, 4 * 10**6)),
+    ],
+)
+def test_a_float_is_read_as_the_decimal_it_was_written_as(value: float, expected: Fraction) -> None:
     assert parse_epsilon(value) == expected
     assert exact(value, "grant_budget") == expected
     assert PrivacyCost.of(value).loss == expected
@@ -350,8 +357,9 @@ def test_a_computed_float_keeps_its_exact_binary_value() -> None:
 
 
 @pytest.mark.parametrize(("limit", "charges"), [(0.3, 3), (1.0, 10), ("0.3", 3), (0.7, 7)])
-def test_a_grant_pays_exactly_as_many_decimal_charges_as_it_holds(limit: object,
-                                                                  charges: int) -> None:
+def test_a_grant_pays_exactly_as_many_decimal_charges_as_it_holds(
+    limit: object, charges: int
+) -> None:
     ledger = _ledger(PrivacyCost(exact(limit, "grant_budget")))
     tenth = PrivacyCost(parse_epsilon(0.1))
     for _ in range(charges):
@@ -359,8 +367,10 @@ def test_a_grant_pays_exactly_as_many_decimal_charges_as_it_holds(limit: object,
     assert ledger.remaining("g", "d").loss == 0
     with pytest.raises(BudgetExhausted) as refused:
         ledger.spend("g", "d", tenth, "one more count", ACTOR)
-    assert refused.value.message == ("the grant budget cannot pay for this release: it asks "
-                                     "for epsilon 0.1 and epsilon 0 remains")
+    assert refused.value.message == (
+        "the grant budget cannot pay for this release: it asks "
+        "for epsilon 0.1 and epsilon 0 remains"
+    )
 
 
 def test_a_refusal_states_both_amounts_exactly() -> None:
@@ -368,8 +378,10 @@ def test_a_refusal_states_both_amounts_exactly() -> None:
     ledger = _ledger(PrivacyCost.from_units(99_999_999_999, 0))
     with pytest.raises(BudgetExhausted) as refused:
         ledger.spend("g", "d", PrivacyCost(parse_epsilon(0.1)), "count", ACTOR)
-    assert refused.value.message == ("the grant budget cannot pay for this release: it asks "
-                                     "for epsilon 0.1 and epsilon 0.099999999999 remains")
+    assert refused.value.message == (
+        "the grant budget cannot pay for this release: it asks "
+        "for epsilon 0.1 and epsilon 0.099999999999 remains"
+    )
 
 
 def test_zcdp_and_delta_charges_are_decimal_too() -> None:
@@ -382,14 +394,20 @@ def test_zcdp_and_delta_charges_are_decimal_too() -> None:
     assert ledger.remaining("g", "d") == PrivacyCost.zero()
     with pytest.raises(BudgetExhausted) as refused:
         ledger.spend("g", "d", rho, "count", ACTOR, accounting=Accounting.ZCDP)
-    assert refused.value.message.endswith(
-        "asks for rho 0.005, delta 0.000001 and rho 0 remains")
+    assert refused.value.message.endswith("asks for rho 0.005, delta 0.000001 and rho 0 remains")
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (Fraction(1, 10), "0.1"), (Fraction(0), "0"), (Fraction(5, 2), "2.5"), (Fraction(7), "7"),
-    (Fraction(1, 10**6), "0.000001"), (Fraction(99_999_999_999, 10**12), "0.099999999999"),
-    (Fraction(1, 3), "1/3"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Fraction(1, 10), "0.1"),
+        (Fraction(0), "0"),
+        (Fraction(5, 2), "2.5"),
+        (Fraction(7), "7"),
+        (Fraction(1, 10**6), "0.000001"),
+        (Fraction(99_999_999_999, 10**12), "0.099999999999"),
+        (Fraction(1, 3), "1/3"),
+    ],
+)
 def test_decimal_text_is_exact(value: Fraction, text: str) -> None:
     assert decimal_text(value) == text

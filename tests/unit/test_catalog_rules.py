@@ -12,8 +12,13 @@ U, C, X = OpenAttribute.UNCONDITIONAL, OpenAttribute.CONDITIONAL, OpenAttribute.
 
 
 def change(current, requested, basis="", desensitised=False, consent=""):
-    check_attribute_change(current=current, requested=requested, legal_basis=basis,
-                           has_desensitisation=desensitised, consent_reference=consent)
+    check_attribute_change(
+        current=current,
+        requested=requested,
+        legal_basis=basis,
+        has_desensitisation=desensitised,
+        consent_reference=consent,
+    )
 
 
 @pytest.mark.parametrize("current, requested", [(U, C), (U, X), (C, X)])

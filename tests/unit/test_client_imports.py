@@ -19,15 +19,22 @@ EXTRAS = {"pandas", "pyarrow"}
 
 
 def _type_checking_block(node: ast.AST) -> bool:
-    return isinstance(node, ast.If) and isinstance(node.test, ast.Name) \
+    return (
+        isinstance(node, ast.If)
+        and isinstance(node.test, ast.Name)
         and node.test.id == "TYPE_CHECKING"
+    )
 
 
 def _imports(path: Path) -> tuple[set[str], set[str]]:
     """The modules ``path`` imports at run time, and those it imports for type checking."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    guarded = {id(inner) for node in ast.walk(tree) if _type_checking_block(node)
-               for inner in ast.walk(node)}
+    guarded = {
+        id(inner)
+        for node in ast.walk(tree)
+        if _type_checking_block(node)
+        for inner in ast.walk(node)
+    }
     found: set[str] = set()
     typing_only: set[str] = set()
     for node in ast.walk(tree):
@@ -48,8 +55,12 @@ def test_client_imports_only_the_standard_library_httpx_rich_and_itself() -> Non
         at_run_time, for_typing = _imports(path)
         for name in at_run_time:
             top = name.split(".")[0]
-            allowed = (top in sys.stdlib_module_names or top == "__future__"
-                       or top in THIRD_PARTY or top == "sandbox_client")
+            allowed = (
+                top in sys.stdlib_module_names
+                or top == "__future__"
+                or top in THIRD_PARTY
+                or top == "sandbox_client"
+            )
             assert allowed, f"{path.name} imports {name}"
         for name in for_typing:
             assert name.split(".")[0] in EXTRAS | THIRD_PARTY | {"sandbox_client"}, name

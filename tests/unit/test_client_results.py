@@ -16,8 +16,11 @@ import pytest
 from sandbox.client import MissingExtraError, Result, SandboxAPIError, SandboxClient
 from sandbox.client import SandboxClientError as ClientError
 
-GROUPED = {"dataset": "census", "group": "region",
-           "count": [{"region": "North", "count": 12.0}, {"region": "South", "count": 7.0}]}
+GROUPED = {
+    "dataset": "census",
+    "group": "region",
+    "count": [{"region": "North", "count": 12.0}, {"region": "South", "count": 7.0}],
+}
 
 
 def _serve(value: Any, seen: list[httpx.Request] | None = None) -> SandboxClient:
@@ -26,8 +29,11 @@ def _serve(value: Any, seen: list[httpx.Request] | None = None) -> SandboxClient
             seen.append(request)
         if request.url.path == "/v1/results/404":
             return httpx.Response(404, json={"error": "not_found", "message": "no result"})
-        return httpx.Response(200, content=json.dumps(value, indent=2).encode(),
-                              headers={"content-type": "application/json"})
+        return httpx.Response(
+            200,
+            content=json.dumps(value, indent=2).encode(),
+            headers={"content-type": "application/json"},
+        )
 
     return SandboxClient("http://sandbox.test", "sbx_t", transport=httpx.MockTransport(handler))
 
@@ -37,7 +43,8 @@ def test_a_result_is_one_json_download_with_its_text_and_value() -> None:
     with _serve(GROUPED, seen) as client:
         result = client.result({"id": 7, "state": "released"})
     assert [(r.url.path, dict(r.url.params)) for r in seen] == [
-        ("/v1/results/7", {"format": "json"})]
+        ("/v1/results/7", {"format": "json"})
+    ]
     assert result.job_id == 7 and result.value == GROUPED
     assert json.loads(result.json) == GROUPED
     assert result.tabular_parts() == ["count"]

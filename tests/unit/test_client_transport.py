@@ -34,10 +34,16 @@ def test_upload_streams_the_file_with_its_exact_length(tmp_path: Path) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         assert isinstance(request.stream, httpx.SyncByteStream)
         chunks = list(request.stream)
-        seen.update(headers=request.headers, chunks=[len(c) for c in chunks],
-                    body=b"".join(chunks), url=str(request.url))
-        return httpx.Response(201, json={"upload_id": "u1", "filename": "big.bin",
-                                         "byte_size": len(data), "sha256": "x"})
+        seen.update(
+            headers=request.headers,
+            chunks=[len(c) for c in chunks],
+            body=b"".join(chunks),
+            url=str(request.url),
+        )
+        return httpx.Response(
+            201,
+            json={"upload_id": "u1", "filename": "big.bin", "byte_size": len(data), "sha256": "x"},
+        )
 
     with _client(StreamingTransport(handler)) as client:
         assert client.upload(tmp_path / "big.bin", progress=True)["upload_id"] == "u1"
@@ -66,8 +72,10 @@ def test_register_dataset_names_the_upload(tmp_path: Path) -> None:
     with _client(httpx.MockTransport(handler)) as client:
         client.register_dataset(tmp_path / "d.csv", {"name": "d"}, format="csv")
         client.register_dataset_from_path("/import/d.csv", {"name": "d"})
-    assert bodies == [{"name": "d", "source": {"upload_id": "u9"}, "format": "csv"},
-                      {"name": "d", "source": {"path": "/import/d.csv"}, "format": None}]
+    assert bodies == [
+        {"name": "d", "source": {"upload_id": "u9"}, "format": "csv"},
+        {"name": "d", "source": {"path": "/import/d.csv"}, "format": None},
+    ]
 
 
 def test_a_refused_registration_discards_its_upload(tmp_path: Path) -> None:
@@ -85,15 +93,15 @@ def test_a_refused_registration_discards_its_upload(tmp_path: Path) -> None:
 
     with _client(httpx.MockTransport(handler)) as client, pytest.raises(SandboxAPIError):
         client.add_version("d", tmp_path / "d.csv")
-    assert calls == ["POST /v1/uploads", "POST /v1/datasets/d/versions",
-                     "DELETE /v1/uploads/u7"]
+    assert calls == ["POST /v1/uploads", "POST /v1/datasets/d/versions", "DELETE /v1/uploads/u7"]
 
 
 def test_errors_carry_status_code_and_message(tmp_path: Path) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/download"):
-            return httpx.Response(403, json={"error": "access_refused",
-                                             "message": "dataset 'c' is conditional"})
+            return httpx.Response(
+                403, json={"error": "access_refused", "message": "dataset 'c' is conditional"}
+            )
         return httpx.Response(502, text="Bad gateway from the proxy")
 
     with _client(httpx.MockTransport(handler)) as client:
@@ -130,9 +138,18 @@ def test_iter_rows_pins_the_version_of_the_first_page() -> None:
         requested.append(params)
         offset = int(params["offset"])
         rows = [{"i": i} for i in range(offset, min(offset + 2, 5))]
-        return httpx.Response(200, json={"dataset": "d", "version": 4, "total_rows": 5,
-                                         "offset": offset, "limit": 2, "columns": ["i"],
-                                         "rows": rows})
+        return httpx.Response(
+            200,
+            json={
+                "dataset": "d",
+                "version": 4,
+                "total_rows": 5,
+                "offset": offset,
+                "limit": 2,
+                "columns": ["i"],
+                "rows": rows,
+            },
+        )
 
     with _client(httpx.MockTransport(handler)) as client:
         assert [r["i"] for r in client.iter_rows("d", page_size=2)] == [0, 1, 2, 3, 4]

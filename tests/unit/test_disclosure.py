@@ -39,14 +39,27 @@ def rules(**changes: Any) -> RowCountRules:
     return RowCountRules(**values)
 
 
-def check(result: Any, verified: dict[str, VerifiedOutput] | None = None, *,
-          row_rules: RowCountRules | None = None, max_bytes: int = 1_000_000,
-          values: InputValues | None = None, earlier: list[ReleasedOutputFacts] | None = None,
-          kind: str = "raw", dp_releases: list[dict[str, Any]] | None = None
-          ) -> tuple[Any, CheckReport]:
-    return check_result(result, verified=verified or {}, rules=row_rules or DEFAULTS,
-                        max_bytes=max_bytes, input_values=values or InputValues(),
-                        earlier=earlier or [], kind=kind, dp_releases=dp_releases or [])
+def check(
+    result: Any,
+    verified: dict[str, VerifiedOutput] | None = None,
+    *,
+    row_rules: RowCountRules | None = None,
+    max_bytes: int = 1_000_000,
+    values: InputValues | None = None,
+    earlier: list[ReleasedOutputFacts] | None = None,
+    kind: str = "raw",
+    dp_releases: list[dict[str, Any]] | None = None,
+) -> tuple[Any, CheckReport]:
+    return check_result(
+        result,
+        verified=verified or {},
+        rules=row_rules or DEFAULTS,
+        max_bytes=max_bytes,
+        input_values=values or InputValues(),
+        earlier=earlier or [],
+        kind=kind,
+        dp_releases=dp_releases or [],
+    )
 
 
 def lines(report: CheckReport, rule: str) -> list[CheckLine]:
@@ -103,14 +116,14 @@ def test_min_count_counts_privacy_units_when_fewer_than_rows() -> None:
 def test_redaction_replaces_small_cells_and_is_recorded() -> None:
     data = districts({"North": 30, "South": 7, "East": 2, "West": 8})
     table = crosstab(data, rows=["district"], value="x", agg="sum")
-    released, report = check({"t": table.to_output("t1")}, {"t1": table},
-                             row_rules=rules(redact_at_or_below=7, dominance_k=100,
-                                             dominance_p=0))
+    released, report = check(
+        {"t": table.to_output("t1")},
+        {"t1": table},
+        row_rules=rules(redact_at_or_below=7, dominance_k=100, dominance_p=0),
+    )
     redactions = lines(report, "redaction")
-    assert sorted(line.where for line in redactions) == ["t[district=East]",
-                                                         "t[district=South]"]
-    assert all(line.passed and not line.blocking and line.statistic == 7
-               for line in redactions)
+    assert sorted(line.where for line in redactions) == ["t[district=East]", "t[district=South]"]
+    assert all(line.passed and not line.blocking and line.statistic == 7 for line in redactions)
     rows = {row[0]: row[1:] for row in released["t"]["rows"]}
     assert rows["South"] == [None, None] and rows["East"] == [None, None]
     assert rows["North"] == [30, 30.0]
@@ -122,8 +135,9 @@ def test_redaction_replaces_small_cells_and_is_recorded() -> None:
 
 def test_redaction_alone_does_not_block() -> None:
     table = crosstab(districts({"North": 30, "South": 3}), rows=["district"])
-    _, report = check({"t": table.to_output("t1")}, {"t1": table},
-                      row_rules=rules(redact_at_or_below=5))
+    _, report = check(
+        {"t": table.to_output("t1")}, {"t1": table}, row_rules=rules(redact_at_or_below=5)
+    )
     assert not report.blocked and report.auto_releasable
 
 
@@ -139,8 +153,11 @@ def test_cell_lines_are_capped_per_rule_and_output(monkeypatch: pytest.MonkeyPat
 
 def test_rounding_is_applied_and_recorded_once_per_output() -> None:
     table = crosstab(districts({"North": 12, "South": 18, "East": 27}), rows=["district"])
-    released, report = check({"a": table.to_output("t1"), "b": table.to_output("t1")},
-                             {"t1": table}, row_rules=rules(rounding=5))
+    released, report = check(
+        {"a": table.to_output("t1"), "b": table.to_output("t1")},
+        {"t1": table},
+        row_rules=rules(rounding=5),
+    )
     assert [row[1] for row in released["a"]["rows"]] == [25, 10, 20]  # East, North, South
     assert released["a"]["rounded_to"] == 5
     roundings = lines(report, "rounding")
@@ -154,8 +171,7 @@ def test_rounding_is_applied_and_recorded_once_per_output() -> None:
 
 def _dominance(contributions: list[float], **changes: Any) -> CheckReport:
     table = crosstab(one_cell(contributions), rows=["k"], value="v", agg="sum", unit="unit")
-    _, report = check({"t": table.to_output("t1")}, {"t1": table},
-                      row_rules=rules(**changes))
+    _, report = check({"t": table.to_output("t1")}, {"t1": table}, row_rules=rules(**changes))
     return report
 
 
@@ -212,8 +228,7 @@ def test_dominance_per_row_without_a_unit() -> None:
 
 
 def _fit(n: int) -> Any:
-    data = pa.table({"y": [float(i % 7) + i for i in range(n)],
-                     "x": [float(i) for i in range(n)]})
+    data = pa.table({"y": [float(i % 7) + i for i in range(n)], "x": [float(i) for i in range(n)]})
     return regression(data, y="y", x=["x"])
 
 
@@ -236,8 +251,12 @@ def test_regression_dof() -> None:
 
 def test_values_the_platform_did_not_compute_are_unverifiable() -> None:
     table = crosstab(districts({"North": 20}), rows=["district"])
-    result = {"t": table.to_output("t1"), "mean": 41.5, "notes": ["a", "b", 3],
-              "nested": {"inner": {"x": 1}, "also": table.to_output("t1")}}
+    result = {
+        "t": table.to_output("t1"),
+        "mean": 41.5,
+        "notes": ["a", "b", 3],
+        "nested": {"inner": {"x": 1}, "also": table.to_output("t1")},
+    }
     released, report = check(result, {"t1": table})
     unverifiable = lines(report, "unverifiable")
     assert sorted(line.where for line in unverifiable) == ["mean", "nested.inner", "notes"]
@@ -280,12 +299,15 @@ def test_json_round_trip_keeps_an_output_verified() -> None:
 # --- Row-level output ---------------------------------------------------------------------------
 
 
-PEOPLE = pa.table({
-    "person_id": ["ZZSECRET-0001", "ZZSECRET-0002", "ZZSECRET-0003"] + [f"P{i}" for i in range(20)],
-    "diagnosis": ["rare-condition-q"] + ["flu"] * 22,
-    "income": [987654.321] + [1000.5 + i for i in range(22)],
-    "district": ["North"] * 23,
-})
+PEOPLE = pa.table(
+    {
+        "person_id": ["ZZSECRET-0001", "ZZSECRET-0002", "ZZSECRET-0003"]
+        + [f"P{i}" for i in range(20)],
+        "diagnosis": ["rare-condition-q"] + ["flu"] * 22,
+        "income": [987654.321] + [1000.5 + i for i in range(22)],
+        "district": ["North"] * 23,
+    }
+)
 VALUES = input_values(PEOPLE, ["person_id"], ["diagnosis", "income"])
 
 
@@ -321,8 +343,9 @@ def test_rare_sensitive_values_block_but_common_categories_do_not() -> None:
 
 
 def test_a_dump_of_rows_is_blocked() -> None:
-    rows = [{"person_id": f"X{i}", "diagnosis": "flu", "income": 1.0, "district": "N"}
-            for i in range(3)]
+    rows = [
+        {"person_id": f"X{i}", "diagnosis": "flu", "income": 1.0, "district": "N"} for i in range(3)
+    ]
     _, report = check({"rows": rows}, values=VALUES)
     [line] = failed(report, "row_level")
     assert line.statistic == 3 and "every column" in line.note
@@ -336,8 +359,12 @@ def test_a_dump_of_rows_is_blocked() -> None:
 
 def test_a_table_keyed_by_identifiers_is_blocked_even_when_redacted() -> None:
     table = crosstab(PEOPLE, rows=["person_id"])
-    released, report = check({"t": table.to_output("t1")}, {"t1": table}, values=VALUES,
-                             row_rules=rules(redact_at_or_below=5))
+    released, report = check(
+        {"t": table.to_output("t1")},
+        {"t1": table},
+        values=VALUES,
+        row_rules=rules(redact_at_or_below=5),
+    )
     [line] = failed(report, "row_level")
     assert line.statistic == 23 and report.blocked
     assert all(WITHHELD in line.where for line in lines(report, "redaction"))
@@ -352,8 +379,9 @@ def test_a_table_keyed_by_a_sensitive_category_is_not_row_level() -> None:
 
 
 def test_row_level_rule_can_be_off() -> None:
-    _, report = check({"id": "ZZSECRET-0001"}, values=VALUES,
-                      row_rules=rules(no_row_level_output=False))
+    _, report = check(
+        {"id": "ZZSECRET-0001"}, values=VALUES, row_rules=rules(no_row_level_output=False)
+    )
     assert not lines(report, "row_level") and not report.blocked
 
 
@@ -370,8 +398,12 @@ def test_input_values_union_and_none() -> None:
 
 
 def _ages(n_young: int) -> pa.Table:
-    return pa.table({"district": ["North"] * 40 + ["South"] * 40,
-                     "age": [20] * n_young + [50] * (40 - n_young) + [50] * 40})
+    return pa.table(
+        {
+            "district": ["North"] * 40 + ["South"] * 40,
+            "age": [20] * n_young + [50] * (40 - n_young) + [50] * 40,
+        }
+    )
 
 
 def _earlier(table: pa.Table, where: list[Any] | None = None) -> ReleasedOutputFacts:
@@ -412,8 +444,9 @@ def test_two_tables_of_one_result_are_compared() -> None:
     data = _ages(2)
     everyone = crosstab(data, rows=["district"])
     older = crosstab(data, rows=["district"], where=[("age", ">", 30)])
-    _, report = check({"a": everyone.to_output("t1"), "b": older.to_output("t2")},
-                      {"t1": everyone, "t2": older})
+    _, report = check(
+        {"a": everyone.to_output("t1"), "b": older.to_output("t2")}, {"t1": everyone, "t2": older}
+    )
     assert [line.statistic for line in lines(report, "differencing") if line.where == "b"] == [2]
 
 
@@ -421,9 +454,9 @@ def test_facts_round_trip() -> None:
     table = crosstab(_ages(3), rows=["district"], where=[("age", "in", [20, 50])])
     facts = facts_of(table, dataset="census")
     again = facts_from_dict(json.loads(json.dumps(facts_to_dict(facts))))
-    assert again == ReleasedOutputFacts(kind="crosstab", spec=facts.spec,
-                                        population=80, cells=dict(facts.cells),
-                                        dataset="census")
+    assert again == ReleasedOutputFacts(
+        kind="crosstab", spec=facts.spec, population=80, cells=dict(facts.cells), dataset="census"
+    )
     assert again.spec["where"] == [["age", "in", [20, 50]]]
     fit = facts_of(_fit(12))
     assert fit.kind == "regression" and fit.population == 12 and not fit.cells
@@ -446,21 +479,27 @@ def test_max_bytes() -> None:
 
 def test_max_bytes_measures_the_released_form() -> None:
     table = crosstab(districts({"North": 12345, "South": 10}), rows=["district"])
-    released, report = check({"t": table.to_output("t1")}, {"t1": table},
-                             row_rules=rules(rounding=1000))
+    released, report = check(
+        {"t": table.to_output("t1")}, {"t1": table}, row_rules=rules(rounding=1000)
+    )
     [line] = lines(report, "max_bytes")
     assert line.statistic == len(canonical_json(released))
 
 
 def test_max_cells() -> None:
-    table = crosstab(districts({"North": 10, "South": 10}), rows=["district"], value="x",
-                     agg="sum")
-    _, report = check({"t": table.to_output("t1"), "n": [1, 2]}, {"t1": table},
-                      row_rules=rules(max_output_cells=6, dominance_k=100, dominance_p=0))
+    table = crosstab(districts({"North": 10, "South": 10}), rows=["district"], value="x", agg="sum")
+    _, report = check(
+        {"t": table.to_output("t1"), "n": [1, 2]},
+        {"t1": table},
+        row_rules=rules(max_output_cells=6, dominance_k=100, dominance_p=0),
+    )
     [line] = lines(report, "max_cells")
     assert line.statistic == 6 and line.passed
-    _, report = check({"t": table.to_output("t1"), "n": [1, 2, 3]}, {"t1": table},
-                      row_rules=rules(max_output_cells=6, dominance_k=100, dominance_p=0))
+    _, report = check(
+        {"t": table.to_output("t1"), "n": [1, 2, 3]},
+        {"t1": table},
+        row_rules=rules(max_output_cells=6, dominance_k=100, dominance_p=0),
+    )
     assert failed(report, "max_cells") and report.blocked
 
 
@@ -468,12 +507,23 @@ def test_max_cells() -> None:
 
 
 RELEASES = [
-    {"dataset": "census", "operation": "count", "charged": "epsilon 0.1",
-     "mechanisms": [{"part": "count", "mechanism": "laplace"}], "suppressed": 0},
-    {"dataset": "census", "operation": "mean", "charged": "epsilon 0.5, delta 1e-06",
-     "mechanisms": [{"part": "sum", "mechanism": "laplace"},
-                    {"part": "select", "mechanism": "partition selection"}],
-     "suppressed": 3},
+    {
+        "dataset": "census",
+        "operation": "count",
+        "charged": "epsilon 0.1",
+        "mechanisms": [{"part": "count", "mechanism": "laplace"}],
+        "suppressed": 0,
+    },
+    {
+        "dataset": "census",
+        "operation": "mean",
+        "charged": "epsilon 0.5, delta 1e-06",
+        "mechanisms": [
+            {"part": "sum", "mechanism": "laplace"},
+            {"part": "select", "mechanism": "partition selection"},
+        ],
+        "suppressed": 3,
+    },
 ]
 
 
@@ -495,8 +545,12 @@ def test_a_dp_result_carries_its_release_report() -> None:
 
 def test_a_malformed_release_report_is_refused() -> None:
     first = RELEASES[0]
-    for broken in ({**first, "dataset": None}, {k: v for k, v in first.items() if k != "charged"},
-                   {**first, "mechanisms": ["laplace"]}, {**first, "suppressed": "3"}):
+    for broken in (
+        {**first, "dataset": None},
+        {k: v for k, v in first.items() if k != "charged"},
+        {**first, "mechanisms": ["laplace"]},
+        {**first, "suppressed": "3"},
+    ):
         with pytest.raises(ValueError, match="release report is malformed"):
             check({"total": 1}, kind="dp", dp_releases=[broken])
 
@@ -507,10 +561,13 @@ def test_a_check_report_reads_back_from_its_json() -> None:
     stored = json.loads(json.dumps(report.to_dict()))
     assert all(type(line["rule"]) is str for line in stored["lines"])
     assert CheckReport.from_dict(stored) == report
-    for broken in ({**stored["lines"][0], "rule": "no_such_rule"},
-                   {k: v for k, v in stored["lines"][0].items() if k != "note"}):
+    for broken in (
+        {**stored["lines"][0], "rule": "no_such_rule"},
+        {k: v for k, v in stored["lines"][0].items() if k != "note"},
+    ):
         with pytest.raises(ValueError, match="malformed"):
             CheckReport.from_dict({"lines": [broken]})
+
 
 def test_a_dp_result_treats_markers_as_plain_data() -> None:
     table = crosstab(districts({"North": 3}), rows=["district"])
@@ -527,14 +584,15 @@ def test_unknown_kind_is_refused() -> None:
 
 
 def test_no_planted_value_reaches_the_report() -> None:
-    data = pa.table({
-        "person_id": [f"ZZSECRET-{i:04d}" for i in range(24)],
-        "district": ["North"] * 12 + ["South"] * 6 + ["West"] * 5 + ["East"],
-        "income": [987654.321] + [10.25] * 23,
-    })
+    data = pa.table(
+        {
+            "person_id": [f"ZZSECRET-{i:04d}" for i in range(24)],
+            "district": ["North"] * 12 + ["South"] * 6 + ["West"] * 5 + ["East"],
+            "income": [987654.321] + [10.25] * 23,
+        }
+    )
     values = input_values(data, ["person_id"], ["income"])
-    by_district = crosstab(data, rows=["district"], value="income", agg="sum",
-                           unit="person_id")
+    by_district = crosstab(data, rows=["district"], value="income", agg="sum", unit="person_id")
     by_person = crosstab(data, rows=["person_id"], value="income", agg="mean")
     data = data.append_column("age", pa.array([float(20 + i) for i in range(24)]))
     fit = regression(data, y="income", x=["age"], where=[("age", "<", 30.0)])
@@ -546,13 +604,30 @@ def test_no_planted_value_reaches_the_report() -> None:
         "raw": [987654.321, "ZZSECRET-0007", {"person_id": "ZZSECRET-0001"}],
         "rows": [{"person_id": "ZZSECRET-0002", "district": "North", "income": 987654.321}],
     }
-    earlier = [facts_of(crosstab(data, rows=["district"], value="income", agg="sum",
-                                 where=[("income", "<", 100.0)]))]
-    _, report = check(result, {"t1": by_district, "t2": by_person, "r1": fit}, values=values,
-                      earlier=earlier, row_rules=rules(redact_at_or_below=1))
+    earlier = [
+        facts_of(
+            crosstab(
+                data, rows=["district"], value="income", agg="sum", where=[("income", "<", 100.0)]
+            )
+        )
+    ]
+    _, report = check(
+        result,
+        {"t1": by_district, "t2": by_person, "r1": fit},
+        values=values,
+        earlier=earlier,
+        row_rules=rules(redact_at_or_below=1),
+    )
     assert report.blocked
-    assert {"min_count", "dominance_nk", "dominance_p", "row_level", "unverifiable",
-            "differencing", "min_dof"} <= {line.rule for line in report.failed()}
+    assert {
+        "min_count",
+        "dominance_nk",
+        "dominance_p",
+        "row_level",
+        "unverifiable",
+        "differencing",
+        "min_dof",
+    } <= {line.rule for line in report.failed()}
     assert lines(report, "redaction")
     text = json.dumps(report.to_dict())
     assert "ZZSECRET" not in text
@@ -573,7 +648,8 @@ def test_report_round_trips() -> None:
 
 def test_unset_rules_take_the_platform_defaults() -> None:
     table = crosstab(districts({"North": 9}), rows=["district"])
-    _, report = check({"t": table.to_output("t1")}, {"t1": table},
-                      row_rules=RowCountRules(rounding=5))
+    _, report = check(
+        {"t": table.to_output("t1")}, {"t1": table}, row_rules=RowCountRules(rounding=5)
+    )
     [line] = failed(report, "min_count")
     assert "at least 10" in line.note

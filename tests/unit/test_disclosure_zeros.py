@@ -65,7 +65,8 @@ def test_zeros_of_sums_and_means_are_flagged_too() -> None:
         table = crosstab(grid(counts), rows=["district"], cols=["smoker"], value="x", agg=agg)
         _, report = check({"t": table.to_output("t1")}, {"t1": table})
         assert [line.where for line in failed(report, "zeros")] == [
-            "t[district=North, smoker=no]"], agg
+            "t[district=North, smoker=no]"
+        ], agg
 
 
 def test_zero_lines_are_capped_and_the_rest_counted(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,17 +75,25 @@ def test_zero_lines_are_capped_and_the_rest_counted(monkeypatch: pytest.MonkeyPa
     table = crosstab(grid(diagonal), rows=["district"], cols=["smoker"])
     _, report = check({"t": table.to_output("t1")}, {"t1": table})
     zeros = failed(report, "zeros")
-    assert [line.where for line in zeros] == ["t[district=d0, smoker=s1]",
-                                              "t[district=d0, smoker=s2]", "t"]
+    assert [line.where for line in zeros] == [
+        "t[district=d0, smoker=s1]",
+        "t[district=d0, smoker=s2]",
+        "t",
+    ]
     assert zeros[-1].statistic == 10 and "10 more zero cells" in zeros[-1].note
     assert not any(line.blocking for line in zeros)
 
 
 def test_a_zero_cell_label_that_matches_the_input_is_withheld() -> None:
-    data = pa.table({"diagnosis": ["rare-condition-q"] * 10 + ["flu"] * 20,
-                     "district": ["North"] * 10 + ["North"] * 10 + ["South"] * 10})
-    values = input_values(pa.table({"diagnosis": ["rare-condition-q"] + ["flu"] * 30}),
-                          [], ["diagnosis"])
+    data = pa.table(
+        {
+            "diagnosis": ["rare-condition-q"] * 10 + ["flu"] * 20,
+            "district": ["North"] * 10 + ["North"] * 10 + ["South"] * 10,
+        }
+    )
+    values = input_values(
+        pa.table({"diagnosis": ["rare-condition-q"] + ["flu"] * 30}), [], ["diagnosis"]
+    )
     table = crosstab(data, rows=["diagnosis"], cols=["district"])
     _, report = check({"t": table.to_output("t1")}, {"t1": table}, values=values)
     [zero] = failed(report, "zeros")
@@ -95,10 +104,14 @@ def test_a_zero_cell_label_that_matches_the_input_is_withheld() -> None:
 def test_a_redacted_cell_is_not_a_zero_and_dp_results_are_not_checked() -> None:
     counts = {**FULL, ("North", "yes"): 2}
     table = crosstab(grid(counts), rows=["district"], cols=["smoker"])
-    _, report = check({"t": table.to_output("t1")}, {"t1": table},
-                      row_rules=rules(redact_at_or_below=2))
+    _, report = check(
+        {"t": table.to_output("t1")}, {"t1": table}, row_rules=rules(redact_at_or_below=2)
+    )
     assert not failed(report, "zeros") and lines(report, "redaction")
-    missing = crosstab(grid({k: n for k, n in FULL.items() if k != ("North", "yes")}),
-                       rows=["district"], cols=["smoker"])
+    missing = crosstab(
+        grid({k: n for k, n in FULL.items() if k != ("North", "yes")}),
+        rows=["district"],
+        cols=["smoker"],
+    )
     _, report = check({"t": missing.to_output("t1")}, {"t1": missing}, kind="dp")
     assert not lines(report, "zeros")

@@ -31,12 +31,20 @@ def test_hidden_by_default_and_not_fixed_by_the_shipped_floor() -> None:
     assert floor_in_force(Policy()).show_lifetime_to_users is None
 
 
-@pytest.mark.parametrize(("levels", "shown"), [
-    ((None, None, None), False), ((None, True, None), True), ((True, True, True), True),
-    ((None, True, False), False), ((False, True, None), False), ((True, None, False), False),
-])
-def test_shown_only_if_a_level_allows_and_none_forbids(levels: tuple[bool | None, ...],
-                                                       shown: bool) -> None:
+@pytest.mark.parametrize(
+    ("levels", "shown"),
+    [
+        ((None, None, None), False),
+        ((None, True, None), True),
+        ((True, True, True), True),
+        ((None, True, False), False),
+        ((False, True, None), False),
+        ((True, None, False), False),
+    ],
+)
+def test_shown_only_if_a_level_allows_and_none_forbids(
+    levels: tuple[bool | None, ...], shown: bool
+) -> None:
     result = effective_policy(*(_level(v) for v in levels))
     assert result.show_lifetime_to_users is shown
     assert result.is_complete()
@@ -44,7 +52,8 @@ def test_shown_only_if_a_level_allows_and_none_forbids(levels: tuple[bool | None
 
 def test_allowing_it_under_a_level_that_forbids_it_is_looser() -> None:
     assert find_loosenings(_level(False), _level(True)) == [
-        "show_lifetime_to_users true is looser than the floor's false"]
+        "show_lifetime_to_users true is looser than the floor's false"
+    ]
     assert find_loosenings(_level(True), _level(False)) == []
     with pytest.raises(PolicyViolation, match="show_lifetime_to_users"):
         check_dataset_policy(_level(False), _level(True))

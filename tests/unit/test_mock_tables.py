@@ -15,16 +15,32 @@ from sandbox.catalog.mock import MAX_MOCK_ROWS, mock_seed, mock_table
 from sandbox.catalog.preview import synthetic_preview
 from sandbox.jobs.mock_data import MockData, MockTable
 
-DICTIONARY = DataDictionary.from_list([
-    {"name": "pid", "type": "string", "classification": "identifier"},
-    {"name": "district", "type": "string", "classification": "quasi_identifier",
-     "categories": ["North", "South"]},
-    {"name": "age", "type": "int64", "classification": "quasi_identifier", "lower": 18,
-     "upper": 30},
-    {"name": "income", "type": "float64", "classification": "sensitive", "lower": 0,
-     "upper": 5},
-    {"name": "born", "type": "date", "classification": "sensitive"},
-])
+DICTIONARY = DataDictionary.from_list(
+    [
+        {"name": "pid", "type": "string", "classification": "identifier"},
+        {
+            "name": "district",
+            "type": "string",
+            "classification": "quasi_identifier",
+            "categories": ["North", "South"],
+        },
+        {
+            "name": "age",
+            "type": "int64",
+            "classification": "quasi_identifier",
+            "lower": 18,
+            "upper": 30,
+        },
+        {
+            "name": "income",
+            "type": "float64",
+            "classification": "sensitive",
+            "lower": 0,
+            "upper": 5,
+        },
+        {"name": "born", "type": "date", "classification": "sensitive"},
+    ]
+)
 
 
 def test_a_mock_has_the_schema_the_declared_values_and_the_rows_asked() -> None:
@@ -55,10 +71,19 @@ def test_the_mock_store_reaches_no_file_outside_its_directory(tmp_path: Path) ->
     real = tmp_path / "real.parquet"
     pq.write_table(pa.table({"secret": ["ZZSECRET"]}), real)
     (tmp_path / "store").mkdir()
-    mock = MockData.of_tables([MockTable(
-        name="people", version=3, table=mock_table(DICTIONARY, "people", 10),
-        dictionary=DICTIONARY, privacy_unit="pid", seed=mock_seed("people"))],
-        tmp_path / "store")
+    mock = MockData.of_tables(
+        [
+            MockTable(
+                name="people",
+                version=3,
+                table=mock_table(DICTIONARY, "people", 10),
+                dictionary=DICTIONARY,
+                privacy_unit="pid",
+                seed=mock_seed("people"),
+            )
+        ],
+        tmp_path / "store",
+    )
     version = mock.versions["people"]
     assert version.version == 3 and version.table.num_rows == 10
     with mock.store.filesystem.open_input_file(version.path) as handle:

@@ -45,12 +45,27 @@ EXPECTED = Policy(
     grant_budget=PrivacyCost(Fraction(2)),
     per_query_cap=PrivacyCost(Fraction(1)),
     delta=Fraction(1, 10**7),
-    row_count=RowCountRules(min_count=10, rounding=5, suppression_threshold=20,
-                            max_output_cells=10000, no_row_level_output=True,
-                            dominance_n=2, dominance_k=90, dominance_p=10, min_dof=10,
-                            redact_at_or_below=7),
-    job_limits=JobLimits(wall_seconds=600, cpu_seconds=600, memory_mb=2048, processes=64,
-                         result_bytes=10485760, log_bytes=1048576, raw_access_allowed=False),
+    row_count=RowCountRules(
+        min_count=10,
+        rounding=5,
+        suppression_threshold=20,
+        max_output_cells=10000,
+        no_row_level_output=True,
+        dominance_n=2,
+        dominance_k=90,
+        dominance_p=10,
+        min_dof=10,
+        redact_at_or_below=7,
+    ),
+    job_limits=JobLimits(
+        wall_seconds=600,
+        cpu_seconds=600,
+        memory_mb=2048,
+        processes=64,
+        result_bytes=10485760,
+        log_bytes=1048576,
+        raw_access_allowed=False,
+    ),
     review_mode=ReviewMode.MANUAL,
     reviewers=1,
     unset_budget_deltas=frozenset({"grant_budget", "per_query_cap"}),
@@ -85,15 +100,14 @@ def test_json_text_and_mapping_give_the_same_policy() -> None:
 
 
 def test_decimals_in_text_are_exact_decimals() -> None:
-    assert parse_policy("grant_budget: 0.1", "grant").grant_budget == PrivacyCost(
-        Fraction(1, 10))
+    assert parse_policy("grant_budget: 0.1", "grant").grant_budget == PrivacyCost(Fraction(1, 10))
     assert parse_policy('{"grant_budget": 0.1}', "grant").grant_budget == PrivacyCost(
-        Fraction(1, 10))
+        Fraction(1, 10)
+    )
     assert parse_policy("delta: 1.5e-6", "grant").delta == Fraction(15, 10**7)
     # A Python float in a mapping (a JSON body already parsed) is the decimal it was
     # written as, not its binary value.
-    assert parse_policy({"grant_budget": 0.1}, "grant").grant_budget == PrivacyCost(
-        Fraction(1, 10))
+    assert parse_policy({"grant_budget": 0.1}, "grant").grant_budget == PrivacyCost(Fraction(1, 10))
 
 
 def test_bare_number_budget_leaves_delta_unset() -> None:
@@ -107,8 +121,9 @@ def test_bare_number_budget_leaves_delta_unset() -> None:
 def test_empty_document_and_nulls_leave_everything_unset() -> None:
     assert parse_policy("", "floor") == Policy()
     assert parse_policy("{}", "floor") == Policy()
-    assert parse_policy("delta: null\nrow_count: {min_count: null}\nreview: null",
-                        "floor") == Policy()
+    assert (
+        parse_policy("delta: null\nrow_count: {min_count: null}\nreview: null", "floor") == Policy()
+    )
 
 
 def test_zcdp_accounting_and_auto_review() -> None:
@@ -124,7 +139,8 @@ def test_zcdp_accounting_and_auto_review() -> None:
 @pytest.mark.parametrize("value", [-1, "10", 10.5, True, [10]])
 def test_bad_min_count(value: object) -> None:
     assert refused(doc(row_count={"min_count": value})) == (
-        "row_count.min_count must be a non-negative integer")
+        "row_count.min_count must be a non-negative integer"
+    )
 
 
 def test_min_count_zero_means_no_minimum_of_its_own() -> None:
@@ -137,47 +153,67 @@ def test_min_count_zero_means_no_minimum_of_its_own() -> None:
         (doc(contribution_bound=0), "contribution_bound must be a positive integer"),
         (doc(contribution_bound=2.0), "contribution_bound must be a positive integer"),
         (doc(row_count={"rounding": 0}), "row_count.rounding must be a positive integer"),
-        (doc(row_count={"suppression_threshold": -1}),
-         "row_count.suppression_threshold must be a non-negative integer"),
-        (doc(row_count={"max_output_cells": 0}),
-         "row_count.max_output_cells must be a positive integer"),
-        (doc(row_count={"no_row_level_output": "yes"}),
-         "row_count.no_row_level_output must be true or false"),
-        (doc(row_count={"dominance_k": 101}),
-         "row_count.dominance_k must be an integer from 1 to 100"),
-        (doc(row_count={"dominance_p": 101}),
-         "row_count.dominance_p must be an integer from 0 to 100"),
-        (doc(row_count={"dominance_p": -1}),
-         "row_count.dominance_p must be an integer from 0 to 100"),
+        (
+            doc(row_count={"suppression_threshold": -1}),
+            "row_count.suppression_threshold must be a non-negative integer",
+        ),
+        (
+            doc(row_count={"max_output_cells": 0}),
+            "row_count.max_output_cells must be a positive integer",
+        ),
+        (
+            doc(row_count={"no_row_level_output": "yes"}),
+            "row_count.no_row_level_output must be true or false",
+        ),
+        (
+            doc(row_count={"dominance_k": 101}),
+            "row_count.dominance_k must be an integer from 1 to 100",
+        ),
+        (
+            doc(row_count={"dominance_p": 101}),
+            "row_count.dominance_p must be an integer from 0 to 100",
+        ),
+        (
+            doc(row_count={"dominance_p": -1}),
+            "row_count.dominance_p must be an integer from 0 to 100",
+        ),
         (doc(row_count={"min_dof": -1}), "row_count.min_dof must be a non-negative integer"),
-        (doc(row_count={"redact_at_or_below": 1.5}),
-         "row_count.redact_at_or_below must be a non-negative integer"),
+        (
+            doc(row_count={"redact_at_or_below": 1.5}),
+            "row_count.redact_at_or_below must be a non-negative integer",
+        ),
         (doc(job_limits={"memory_mb": -5}), "job_limits.memory_mb must be a positive integer"),
-        (doc(job_limits={"raw_access_allowed": 1}),
-         "job_limits.raw_access_allowed must be true or false"),
+        (
+            doc(job_limits={"raw_access_allowed": 1}),
+            "job_limits.raw_access_allowed must be true or false",
+        ),
         (doc(review={"reviewers": 0}), "review.reviewers must be a positive integer"),
-        (doc(review={"mode": "sometimes"}),
-         "review.mode 'sometimes' is not one of: manual, auto_dp"),
+        (
+            doc(review={"mode": "sometimes"}),
+            "review.mode 'sometimes' is not one of: manual, auto_dp",
+        ),
         (doc(review={"mode": 1}), "review.mode must be one of: manual, auto_dp"),
         (doc(accounting="renyi"), "accounting 'renyi' is not one of: pure, zcdp"),
         (doc(accounting=True), "accounting must be one of: pure, zcdp"),
         (doc(privacy_unit=""), "privacy_unit must be a column name of 1 to 100 characters"),
         (doc(privacy_unit=7), "privacy_unit must be a column name of 1 to 100 characters"),
-        (doc(grant_budget={"delta": "1e-6"}),
-         "grant_budget.loss is required (epsilon, or rho under zcdp)"),
+        (
+            doc(grant_budget={"delta": "1e-6"}),
+            "grant_budget.loss is required (epsilon, or rho under zcdp)",
+        ),
         (doc(grant_budget={"loss": 0}), "grant_budget.loss must be positive"),
         (doc(grant_budget=0), "grant_budget must be positive"),
         (doc(grant_budget={"loss": -1}), "grant_budget.loss must be positive"),
         (doc(grant_budget={"loss": float("nan")}), "grant_budget.loss must be finite"),
         (doc(grant_budget={"loss": float("inf")}), "grant_budget.loss must be finite"),
         (doc(grant_budget={"loss": True}), "grant_budget.loss must be a number, not a bool"),
-        (doc(grant_budget={"loss": object()}),
-         "grant_budget.loss must be a number, not a object"),
-        (doc(grant_budget={"loss": "lots"}),
-         "grant_budget.loss must be a finite decimal number"),
+        (doc(grant_budget={"loss": object()}), "grant_budget.loss must be a number, not a object"),
+        (doc(grant_budget={"loss": "lots"}), "grant_budget.loss must be a finite decimal number"),
         (doc(grant_budget={"loss": 1, "delta": 1}), "grant_budget.delta must be below 1"),
-        (doc(per_query_cap={"loss": 1, "delta": -1e-6}),
-         "per_query_cap.delta must be non-negative"),
+        (
+            doc(per_query_cap={"loss": 1, "delta": -1e-6}),
+            "per_query_cap.delta must be non-negative",
+        ),
         (doc(delta=1.5), "delta must be below 1"),
         (doc(delta="tiny"), "delta must be a finite decimal number"),
         (doc(row_count=[1, 2]), "row_count must be a mapping of fields"),
@@ -201,22 +237,25 @@ def test_unknown_fields_are_refused_with_their_path() -> None:
     assert message.startswith("unknown field 'row_count.min_cuont' (did you mean 'min_count'?)")
     assert "row_count holds: min_count, rounding" in message
     assert refused("grant_budget: {loss: 1, epsilon: 1}").startswith(
-        "unknown field 'grant_budget.epsilon'")
+        "unknown field 'grant_budget.epsilon'"
+    )
     assert refused("job_limits: {gpu: 1}").startswith("unknown field 'job_limits.gpu'")
-    assert refused("review: {mode: manual, quorum: 2}").startswith(
-        "unknown field 'review.quorum'")
+    assert refused("review: {mode: manual, quorum: 2}").startswith("unknown field 'review.quorum'")
     assert refused({1: 2}) == "field names must be strings, not 1"
 
 
 def test_fields_that_belong_to_other_levels() -> None:
     assert refused("privacy_unit: pid", "floor") == (
-        "privacy_unit cannot be set in a floor policy (only in: dataset)")
+        "privacy_unit cannot be set in a floor policy (only in: dataset)"
+    )
     assert refused("privacy_unit: pid", "grant").startswith("privacy_unit cannot be set")
     assert refused("lifetime_budget: 5", "grant") == (
-        "lifetime_budget cannot be set in a grant policy (only in: floor, dataset)")
+        "lifetime_budget cannot be set in a grant policy (only in: floor, dataset)"
+    )
     assert parse_policy("lifetime_budget: 5", "floor").lifetime_budget == PrivacyCost.of(5)
     assert refused("{}", "provider") == (
-        "policy level 'provider' is not one of: floor, dataset, grant")
+        "policy level 'provider' is not one of: floor, dataset, grant"
+    )
 
 
 @pytest.mark.parametrize(
@@ -276,7 +315,9 @@ def test_number_text_is_exact(value: Fraction, text: int | str) -> None:
 def test_to_dict_writes_only_what_is_set() -> None:
     assert to_dict(Policy()) == {}
     assert to_dict(parse_policy("grant_budget: 2\nrow_count: {rounding: 5}", "grant")) == {
-        "grant_budget": {"loss": 2}, "row_count": {"rounding": 5}}
+        "grant_budget": {"loss": 2},
+        "row_count": {"rounding": 5},
+    }
 
 
 @pytest.mark.parametrize(
@@ -284,8 +325,11 @@ def test_to_dict_writes_only_what_is_set() -> None:
     [
         EXPECTED,
         Policy(),
-        Policy(grant_budget=PrivacyCost(Fraction(1, 3), Fraction(1, 7 * 10**6)),
-               delta=Fraction(0.1), accounting=Accounting.ZCDP),
+        Policy(
+            grant_budget=PrivacyCost(Fraction(1, 3), Fraction(1, 7 * 10**6)),
+            delta=Fraction(0.1),
+            accounting=Accounting.ZCDP,
+        ),
         Policy(per_query_cap=PrivacyCost(Fraction(0.1)), review_mode=ReviewMode.AUTO_DP),
     ],
     ids=["example", "empty", "fractions", "binary-float"],

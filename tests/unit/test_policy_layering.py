@@ -76,8 +76,9 @@ def test_zcdp_levels_take_the_zcdp_defaults() -> None:
 
 def test_defaults_fill_only_what_no_level_sets() -> None:
     # A floor may be looser than the defaults: the defaults are a fallback, not a level.
-    result = effective_policy(parse_policy("grant_budget: 50\nlifetime_budget: 100", "floor"),
-                              Policy())
+    result = effective_policy(
+        parse_policy("grant_budget: 50\nlifetime_budget: 100", "floor"), Policy()
+    )
     assert result.grant_budget == PrivacyCost(Fraction(50), Fraction(1, 10**5))
     assert result.lifetime_budget == PrivacyCost(Fraction(100), Fraction(1, 10**4))
 
@@ -97,8 +98,7 @@ def test_strictest_field_by_field() -> None:
         """,
         "dataset",
     )
-    grant = parse_policy("per_query_cap: {loss: 0.5}\ndelta: 1e-8\nreview: {reviewers: 3}",
-                         "grant")
+    grant = parse_policy("per_query_cap: {loss: 0.5}\ndelta: 1e-8\nreview: {reviewers: 3}", "grant")
     result = effective_policy(FLOOR, dataset, grant)
     assert result.is_complete()
     assert result.privacy_unit == "person"
@@ -108,20 +108,36 @@ def test_strictest_field_by_field() -> None:
     assert result.per_query_cap == PrivacyCost(Fraction(1, 2), Fraction(1, 10**8))
     assert result.delta == Fraction(1, 10**8)
     assert result.row_count == RowCountRules(
-        min_count=15, rounding=5, suppression_threshold=20, max_output_cells=500,
-        no_row_level_output=True, dominance_n=3, dominance_k=90, dominance_p=15, min_dof=10,
-        redact_at_or_below=3)
+        min_count=15,
+        rounding=5,
+        suppression_threshold=20,
+        max_output_cells=500,
+        no_row_level_output=True,
+        dominance_n=3,
+        dominance_k=90,
+        dominance_p=15,
+        min_dof=10,
+        redact_at_or_below=3,
+    )
     assert result.job_limits == JobLimits(
-        wall_seconds=600, cpu_seconds=100, memory_mb=2048, processes=64,
-        result_bytes=10 * 1024 * 1024, log_bytes=1024 * 1024, raw_access_allowed=False,
-        allowed_imports=("math",), runtime_profiles=("restricted",))
+        wall_seconds=600,
+        cpu_seconds=100,
+        memory_mb=2048,
+        processes=64,
+        result_bytes=10 * 1024 * 1024,
+        log_bytes=1024 * 1024,
+        raw_access_allowed=False,
+        allowed_imports=("math",),
+        runtime_profiles=("restricted",),
+    )
     assert result.review_mode is ReviewMode.MANUAL
     assert result.reviewers == 3
 
 
 def test_effective_budgets_are_coherent() -> None:
-    dataset = parse_policy("lifetime_budget: {loss: 2, delta: 1e-9}\ngrant_budget: 5\n"
-                           "per_query_cap: 3", "dataset")
+    dataset = parse_policy(
+        "lifetime_budget: {loss: 2, delta: 1e-9}\ngrant_budget: 5\nper_query_cap: 3", "dataset"
+    )
     result = effective_policy(Policy(), dataset)
     assert result.lifetime_budget == PrivacyCost(Fraction(2), Fraction(1, 10**9))
     assert result.grant_budget == result.lifetime_budget
@@ -132,8 +148,7 @@ def test_effective_budgets_are_coherent() -> None:
 def test_unset_budget_delta_does_not_constrain_but_zero_does() -> None:
     open_delta = effective_policy(FLOOR, parse_policy("grant_budget: {loss: 1}", "grant"))
     assert open_delta.grant_budget == PrivacyCost(Fraction(1), Fraction(1, 10**5))
-    zero_delta = effective_policy(FLOOR, parse_policy("grant_budget: {loss: 1, delta: 0}",
-                                                      "grant"))
+    zero_delta = effective_policy(FLOOR, parse_policy("grant_budget: {loss: 1, delta: 0}", "grant"))
     assert zero_delta.grant_budget == PrivacyCost(Fraction(1), Fraction(0))
     assert zero_delta.per_query_cap is not None and zero_delta.per_query_cap.delta == 0
     assert zero_delta.delta == 0
@@ -150,7 +165,8 @@ def test_unset_budget_delta_does_not_constrain_but_zero_does() -> None:
     ],
 )
 def test_raw_access_only_if_some_level_allows_and_none_forbids(
-        levels: tuple[bool | None, ...], raw: bool) -> None:
+    levels: tuple[bool | None, ...], raw: bool
+) -> None:
     policies = [Policy(job_limits=JobLimits(raw_access_allowed=v)) for v in levels]
     assert effective_policy(*policies).job_limits.raw_access_allowed is raw
 
@@ -164,8 +180,9 @@ def test_review_manual_if_any_level_says_so() -> None:
 
 def test_levels_must_agree_on_accounting_and_privacy_unit() -> None:
     with pytest.raises(PolicyViolation, match="accounting is set to pure and zcdp"):
-        effective_policy(Policy(accounting=Accounting.PURE), Policy(),
-                         Policy(accounting=Accounting.ZCDP))
+        effective_policy(
+            Policy(accounting=Accounting.PURE), Policy(), Policy(accounting=Accounting.ZCDP)
+        )
     with pytest.raises(PolicyViolation, match="privacy_unit is set to a and b"):
         effective_policy(Policy(), Policy(privacy_unit="a"), Policy(privacy_unit="b"))
 
@@ -173,8 +190,9 @@ def test_levels_must_agree_on_accounting_and_privacy_unit() -> None:
 def test_dataset_policy_as_strict_as_the_floor_passes() -> None:
     check_dataset_policy(FLOOR, FLOOR)
     check_dataset_policy(FLOOR, Policy())
-    check_dataset_policy(FLOOR, parse_policy("per_query_cap: 0.5\nreview: {reviewers: 3}",
-                                             "dataset"))
+    check_dataset_policy(
+        FLOOR, parse_policy("per_query_cap: 0.5\nreview: {reviewers: 3}", "dataset")
+    )
 
 
 def test_every_loosened_rule_is_listed() -> None:
@@ -225,24 +243,31 @@ def test_every_loosened_rule_is_listed() -> None:
     assert error.message.startswith("the dataset policy is looser than the floor: accounting")
 
 
-@pytest.mark.parametrize(("field", "value"), [("dominance_p", 9), ("min_dof", 9),
-                                             ("redact_at_or_below", 2)])
+@pytest.mark.parametrize(
+    ("field", "value"), [("dominance_p", 9), ("min_dof", 9), ("redact_at_or_below", 2)]
+)
 def test_smaller_disclosure_rule_values_are_looser(field: str, value: int) -> None:
     dataset = parse_policy({"row_count": {field: value}}, "dataset")
     with pytest.raises(PolicyViolation) as info:
         check_dataset_policy(FLOOR, dataset)
     floor_value = getattr(FLOOR.row_count, field)
     assert info.value.violations == (
-        f"row_count.{field} {value} is looser than the floor's {floor_value}",)
-    check_dataset_policy(FLOOR, parse_policy({"row_count": {field: floor_value + 1}},
-                                             "dataset"))
+        f"row_count.{field} {value} is looser than the floor's {floor_value}",
+    )
+    check_dataset_policy(FLOOR, parse_policy({"row_count": {field: floor_value + 1}}, "dataset"))
 
 
 def test_disclosure_rules_take_the_largest_value() -> None:
-    levels = [parse_policy({"row_count": {"dominance_p": p, "min_dof": d,
-                                          "redact_at_or_below": r}}, level)
-              for (p, d, r), level in (((5, 20, 0), "floor"), ((30, 10, 7), "dataset"),
-                                       ((10, 12, 2), "grant"))]
+    levels = [
+        parse_policy(
+            {"row_count": {"dominance_p": p, "min_dof": d, "redact_at_or_below": r}}, level
+        )
+        for (p, d, r), level in (
+            ((5, 20, 0), "floor"),
+            ((30, 10, 7), "dataset"),
+            ((10, 12, 2), "grant"),
+        )
+    ]
     rules = effective_policy(*levels).row_count
     assert (rules.dominance_p, rules.min_dof, rules.redact_at_or_below) == (30, 20, 7)
 
@@ -259,7 +284,8 @@ def test_grant_checked_against_floor_and_dataset() -> None:
     with pytest.raises(PolicyViolation) as info:
         check_grant_policy(FLOOR, dataset, parse_policy("grant_budget: 3", "grant"))
     assert info.value.violations == (
-        "grant_budget epsilon 3 is looser than the dataset policy's 2",)
+        "grant_budget epsilon 3 is looser than the dataset policy's 2",
+    )
 
 
 def _random_level(rng: random.Random) -> Policy:
@@ -273,21 +299,31 @@ def _random_level(rng: random.Random) -> Policy:
 
     return Policy(
         contribution_bound=maybe(rng.randint(1, 9)),  # type: ignore[arg-type]
-        lifetime_budget=budget(), grant_budget=budget(), per_query_cap=budget(),
+        lifetime_budget=budget(),
+        grant_budget=budget(),
+        per_query_cap=budget(),
         delta=maybe(Fraction(rng.randint(0, 9), 10**7)),  # type: ignore[arg-type]
-        row_count=RowCountRules(**{  # type: ignore[arg-type]
-            "min_count": maybe(rng.randint(1, 30)), "rounding": maybe(rng.randint(1, 10)),
-            "suppression_threshold": maybe(rng.randint(0, 30)),
-            "max_output_cells": maybe(rng.randint(1, 10**5)),
-            "no_row_level_output": maybe(rng.random() < 0.5),
-            "dominance_n": maybe(rng.randint(1, 5)), "dominance_k": maybe(rng.randint(1, 100)),
-            "dominance_p": maybe(rng.randint(0, 100)), "min_dof": maybe(rng.randint(0, 30)),
-            "redact_at_or_below": maybe(rng.randint(0, 10)),
-        }),
-        job_limits=JobLimits(**{  # type: ignore[arg-type]
-            "wall_seconds": maybe(rng.randint(1, 9999)), "memory_mb": maybe(rng.randint(1, 9)),
-            "raw_access_allowed": maybe(rng.random() < 0.5),
-        }),
+        row_count=RowCountRules(
+            **{  # type: ignore[arg-type]
+                "min_count": maybe(rng.randint(1, 30)),
+                "rounding": maybe(rng.randint(1, 10)),
+                "suppression_threshold": maybe(rng.randint(0, 30)),
+                "max_output_cells": maybe(rng.randint(1, 10**5)),
+                "no_row_level_output": maybe(rng.random() < 0.5),
+                "dominance_n": maybe(rng.randint(1, 5)),
+                "dominance_k": maybe(rng.randint(1, 100)),
+                "dominance_p": maybe(rng.randint(0, 100)),
+                "min_dof": maybe(rng.randint(0, 30)),
+                "redact_at_or_below": maybe(rng.randint(0, 10)),
+            }
+        ),
+        job_limits=JobLimits(
+            **{  # type: ignore[arg-type]
+                "wall_seconds": maybe(rng.randint(1, 9999)),
+                "memory_mb": maybe(rng.randint(1, 9)),
+                "raw_access_allowed": maybe(rng.random() < 0.5),
+            }
+        ),
         review_mode=maybe(rng.choice(list(ReviewMode))),  # type: ignore[arg-type]
         reviewers=maybe(rng.randint(1, 4)),  # type: ignore[arg-type]
     )
@@ -329,21 +365,19 @@ def test_allowed_imports_must_be_module_names(value: object) -> None:
 
 
 def test_runtime_profiles_are_what_every_level_allows() -> None:
-    dataset = parse_policy("job_limits: {runtime_profiles: [restricted, scientific]}",
-                           "dataset")
+    dataset = parse_policy("job_limits: {runtime_profiles: [restricted, scientific]}", "dataset")
     grant = parse_policy("job_limits: {runtime_profiles: [scientific]}", "grant")
     assert effective_policy(Policy(), dataset, None).job_limits.runtime_profiles == (
-        "restricted", "scientific")
-    assert effective_policy(Policy(), dataset, grant).job_limits.runtime_profiles == (
-        "scientific",)
-    assert effective_policy(Policy(), Policy(), None).job_limits.runtime_profiles == (
-        "restricted",)
+        "restricted",
+        "scientific",
+    )
+    assert effective_policy(Policy(), dataset, grant).job_limits.runtime_profiles == ("scientific",)
+    assert effective_policy(Policy(), Policy(), None).job_limits.runtime_profiles == ("restricted",)
 
 
 def test_a_level_may_not_allow_a_profile_a_lower_one_does_not() -> None:
     floor = parse_policy("job_limits: {runtime_profiles: [restricted]}", "floor")
-    dataset = parse_policy("job_limits: {runtime_profiles: [restricted, scientific]}",
-                           "dataset")
+    dataset = parse_policy("job_limits: {runtime_profiles: [restricted, scientific]}", "dataset")
     with pytest.raises(InvalidRequest, match="runtime_profiles scientific"):
         check_dataset_policy(floor, dataset)
 

@@ -5,16 +5,29 @@ import pyarrow as pa
 from sandbox.catalog.dictionary import DataDictionary
 from sandbox.catalog.preview import MAX_PREVIEW_ROWS, synthetic_preview
 
-DICTIONARY = DataDictionary.from_list([
-    {"name": "pid", "type": "string", "classification": "identifier"},
-    {"name": "district", "type": "string", "classification": "public", "categories": ["A", "B"]},
-    {"name": "age", "type": "int64", "classification": "public", "lower": 18, "upper": 20},
-    {"name": "score", "type": "float64", "classification": "sensitive", "lower": -1, "upper": 1},
-    {"name": "flag", "type": "bool", "classification": "public"},
-    {"name": "born", "type": "date", "classification": "sensitive"},
-    {"name": "seen", "type": "timestamp", "classification": "public"},
-    {"name": "note", "type": "string", "classification": "sensitive"},
-])
+DICTIONARY = DataDictionary.from_list(
+    [
+        {"name": "pid", "type": "string", "classification": "identifier"},
+        {
+            "name": "district",
+            "type": "string",
+            "classification": "public",
+            "categories": ["A", "B"],
+        },
+        {"name": "age", "type": "int64", "classification": "public", "lower": 18, "upper": 20},
+        {
+            "name": "score",
+            "type": "float64",
+            "classification": "sensitive",
+            "lower": -1,
+            "upper": 1,
+        },
+        {"name": "flag", "type": "bool", "classification": "public"},
+        {"name": "born", "type": "date", "classification": "sensitive"},
+        {"name": "seen", "type": "timestamp", "classification": "public"},
+        {"name": "note", "type": "string", "classification": "sensitive"},
+    ]
+)
 
 
 def test_preview_has_the_dictionary_schema_and_respects_declarations():

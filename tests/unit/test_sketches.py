@@ -33,10 +33,12 @@ def test_large_versions_use_estimates_in_the_report(tmp_path, monkeypatch):
     import pyarrow.parquet as pq
 
     monkeypatch.setattr(quality, "EXACT_DISTINCT_ROWS", 10)
-    dictionary = DataDictionary.from_list([
-        {"name": "id", "type": "int64", "classification": "identifier"},
-        {"name": "k", "type": "string", "classification": "public"},
-    ])
+    dictionary = DataDictionary.from_list(
+        [
+            {"name": "id", "type": "int64", "classification": "identifier"},
+            {"name": "k", "type": "string", "classification": "public"},
+        ]
+    )
     table = pa.table({"id": list(range(5000)) + [0], "k": ["a", "b"] * 2500 + ["a"]})
     path = tmp_path / "v.parquet"
     pq.write_table(table, path)

@@ -16,8 +16,11 @@ async def chunks(*parts: bytes, fail_after: int | None = None):
 
 
 def receive(area, parts, declared=None, limit=100, fail_after=None):
-    return asyncio.run(area.receive(chunks(*parts, fail_after=fail_after),
-                                    declared_length=declared, max_bytes=limit))
+    return asyncio.run(
+        area.receive(
+            chunks(*parts, fail_after=fail_after), declared_length=declared, max_bytes=limit
+        )
+    )
 
 
 def test_complete_upload_is_stored_with_its_hash(tmp_path):
@@ -29,13 +32,16 @@ def test_complete_upload_is_stored_with_its_hash(tmp_path):
     assert area.list_files() == []
 
 
-@pytest.mark.parametrize("parts, declared, fail_after, error, needle", [
-    ([b"x" * 60, b"x" * 60], None, None, UploadTooLarge, "limit of 100"),
-    ([b"x"], 101, None, UploadTooLarge, "declares 101"),
-    ([b"abc"], 10, None, UploadTruncated, "3 of 10"),
-    ([b"abc", b"def"], None, 1, UploadTruncated, "stopped after 3 bytes"),
-    ([], 0, None, InvalidUpload, "empty"),
-])
+@pytest.mark.parametrize(
+    "parts, declared, fail_after, error, needle",
+    [
+        ([b"x" * 60, b"x" * 60], None, None, UploadTooLarge, "limit of 100"),
+        ([b"x"], 101, None, UploadTooLarge, "declares 101"),
+        ([b"abc"], 10, None, UploadTruncated, "3 of 10"),
+        ([b"abc", b"def"], None, 1, UploadTruncated, "stopped after 3 bytes"),
+        ([], 0, None, InvalidUpload, "empty"),
+    ],
+)
 def test_failed_uploads_leave_nothing(tmp_path, parts, declared, fail_after, error, needle):
     area = StagingArea(tmp_path)
     with pytest.raises(error, match=needle):

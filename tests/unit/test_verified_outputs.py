@@ -12,14 +12,16 @@ import pytest
 
 from sandbox.disclosure.verified import HelperError, cross_tabulation, crosstab, regression
 
-PEOPLE = pa.table({
-    "pid": ["p1", "p1", "p2", "p3", "p4", "p5", None, None],
-    "district": ["North", "North", "North", "South", "South", None, "North", "South"],
-    "sex": ["F", "M", "F", "F", "M", "F", "M", "F"],
-    "income": [10.0, 20.0, 30.0, -40.0, None, 60.0, 70.0, float("nan")],
-    "age": [30, 40, 50, 60, 70, 80, 90, 25],
-    "born": [dt.date(1990, 1, 1)] * 4 + [dt.date(2000, 1, 1)] * 4,
-})
+PEOPLE = pa.table(
+    {
+        "pid": ["p1", "p1", "p2", "p3", "p4", "p5", None, None],
+        "district": ["North", "North", "North", "South", "South", None, "North", "South"],
+        "sex": ["F", "M", "F", "F", "M", "F", "M", "F"],
+        "income": [10.0, 20.0, 30.0, -40.0, None, 60.0, 70.0, float("nan")],
+        "age": [30, 40, 50, 60, 70, 80, 90, 25],
+        "born": [dt.date(1990, 1, 1)] * 4 + [dt.date(2000, 1, 1)] * 4,
+    }
+)
 
 
 def rows_of(output: Any) -> list[list[Any]]:
@@ -29,7 +31,9 @@ def rows_of(output: Any) -> list[list[Any]]:
 def test_count_per_key_with_nulls_last_and_marker_format() -> None:
     table = crosstab(PEOPLE, rows=["district"])
     assert table.to_output("job/crosstab/1") == {
-        "sdc_output": "job/crosstab/1", "kind": "crosstab", "columns": ["district", "count"],
+        "sdc_output": "job/crosstab/1",
+        "kind": "crosstab",
+        "columns": ["district", "count"],
         "rows": [["North", 4], ["South", 3], [None, 1]],
     }
     assert table.population == 8
@@ -40,8 +44,13 @@ def test_count_per_key_with_nulls_last_and_marker_format() -> None:
 
 def test_rows_and_cols_and_no_keys() -> None:
     table = crosstab(PEOPLE, rows=["district"], cols=["sex"])
-    assert rows_of(table) == [["North", "F", 2], ["North", "M", 2], ["South", "F", 2],
-                              ["South", "M", 1], [None, "F", 1]]
+    assert rows_of(table) == [
+        ["North", "F", 2],
+        ["North", "M", 2],
+        ["South", "F", 2],
+        ["South", "M", 1],
+        [None, "F", 1],
+    ]
     total = crosstab(PEOPLE, rows=[])
     assert rows_of(total) == [[8]]
     nothing = crosstab(PEOPLE, rows=[], where=[("age", ">", 1000)])
@@ -118,8 +127,10 @@ def test_dictionary_and_date_keys_become_json() -> None:
         ({"rows": ["district"], "agg": "median"}, "agg must be one of: count, sum, mean"),
         ({"rows": ["district"], "value": "income"}, "value is only for agg 'sum' or 'mean'"),
         ({"rows": ["district"], "agg": "sum"}, "value must be a column name"),
-        ({"rows": ["district"], "agg": "sum", "value": "sex"},
-         "value: column 'sex' is not numeric"),
+        (
+            {"rows": ["district"], "agg": "sum", "value": "sex"},
+            "value: column 'sex' is not numeric",
+        ),
         ({"rows": [], "where": [("sex", "~", "F")]}, "where[0]: the operator must be one of"),
         ({"rows": [], "where": [("sex", "==")]}, "where[0] must be [column, operator, literal]"),
         ({"rows": [], "where": "sex == F"}, "where must be a list"),
@@ -140,9 +151,11 @@ def test_bad_arguments_are_named(kwargs: dict[str, Any], message: str) -> None:
 
 def test_errors_never_quote_data_values() -> None:
     secret = pa.table({"name": ["ZZSECRET-A", "ZZSECRET-B"], "x": [1, 2]})
-    for kwargs in ({"rows": ["name"], "agg": "sum", "value": "name"},
-                   {"rows": [], "where": [("name", ">", 5)]},
-                   {"rows": [], "where": [("x", "==", "ZZ")]}):
+    for kwargs in (
+        {"rows": ["name"], "agg": "sum", "value": "name"},
+        {"rows": [], "where": [("name", ">", 5)]},
+        {"rows": [], "where": [("x", "==", "ZZ")]},
+    ):
         with pytest.raises(HelperError) as info:
             crosstab(secret, **kwargs)
         assert "ZZSECRET" not in str(info.value)
@@ -200,8 +213,9 @@ def test_regression_where_and_missing_values() -> None:
 
 
 def test_collinear_or_saturated_regressions_have_no_estimates() -> None:
-    collinear = pa.table({"y": [1.0, 2.0, 3.0, 5.0], "a": [1.0, 2.0, 3.0, 4.0],
-                          "b": [2.0, 4.0, 6.0, 8.0]})
+    collinear = pa.table(
+        {"y": [1.0, 2.0, 3.0, 5.0], "a": [1.0, 2.0, 3.0, 4.0], "b": [2.0, 4.0, 6.0, 8.0]}
+    )
     fit = regression(collinear, y="y", x=["a", "b"])
     assert fit.rank == 2 and fit.estimates == (None, None, None)
     saturated = regression(collinear, y="y", x=["a"], where=[("a", "<=", 2)])
@@ -235,5 +249,6 @@ def test_outputs_are_plain_json() -> None:
     out = crosstab(PEOPLE, rows=["district", "born"], value="income", agg="mean")
     text = json.dumps(out.to_output("o"), allow_nan=False)
     assert json.loads(text) == out.to_output("o")
-    assert not any(isinstance(v, float) and math.isnan(v)
-                   for row in out.to_output("o")["rows"] for v in row)
+    assert not any(
+        isinstance(v, float) and math.isnan(v) for row in out.to_output("o")["rows"] for v in row
+    )

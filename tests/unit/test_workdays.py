@@ -35,22 +35,25 @@ def test_the_shipped_calendar_is_the_default_and_knows_2026() -> None:
     assert not CN.is_working_day(d("2026-10-11"))  # an ordinary Sunday
 
 
-@pytest.mark.parametrize(("start", "n", "due"), [
-    # The start day is never counted; the make-up Saturday counts; the holiday does not.
-    ("2026-02-12", 1, "2026-02-13"),
-    ("2026-02-12", 2, "2026-02-14"),
-    ("2026-02-12", 3, "2026-02-24"),
-    ("2026-02-12", 5, "2026-02-26"),
-    ("2026-02-13", 10, "2026-03-05"),  # Feb 28 (Saturday) is worked, Mar 1 is not
-    ("2026-02-15", 1, "2026-02-24"),   # filed on a holiday
-    # National Day: Sep 20 (Sunday) and Oct 10 (Saturday) are worked.
-    ("2026-09-18", 1, "2026-09-20"),
-    ("2026-09-30", 1, "2026-10-08"),
-    ("2026-09-30", 3, "2026-10-10"),
-    ("2026-09-30", 10, "2026-10-20"),
-    ("2026-09-24", 20, "2026-10-29"),
-    ("2026-06-01", 0, "2026-06-01"),
-])
+@pytest.mark.parametrize(
+    ("start", "n", "due"),
+    [
+        # The start day is never counted; the make-up Saturday counts; the holiday does not.
+        ("2026-02-12", 1, "2026-02-13"),
+        ("2026-02-12", 2, "2026-02-14"),
+        ("2026-02-12", 3, "2026-02-24"),
+        ("2026-02-12", 5, "2026-02-26"),
+        ("2026-02-13", 10, "2026-03-05"),  # Feb 28 (Saturday) is worked, Mar 1 is not
+        ("2026-02-15", 1, "2026-02-24"),  # filed on a holiday
+        # National Day: Sep 20 (Sunday) and Oct 10 (Saturday) are worked.
+        ("2026-09-18", 1, "2026-09-20"),
+        ("2026-09-30", 1, "2026-10-08"),
+        ("2026-09-30", 3, "2026-10-10"),
+        ("2026-09-30", 10, "2026-10-20"),
+        ("2026-09-24", 20, "2026-10-29"),
+        ("2026-06-01", 0, "2026-06-01"),
+    ],
+)
 def test_add_working_days_across_holiday_periods(start: str, n: int, due: str) -> None:
     assert CN.add_working_days(d(start), n) == d(due)
     assert CN.working_days_between(d(start), d(due)) == n
@@ -79,7 +82,8 @@ def test_2026_has_the_expected_number_of_working_days() -> None:
     # 2026 has 261 weekdays; holidays on weekdays are off, make-up weekend days are worked.
     weekday_holidays = sum(1 for h in CN.holidays if h.weekday() < 5)
     assert CN.working_days_between(d("2025-12-31"), d("2026-12-31")) == (
-        261 - weekday_holidays + len(CN.makeup_days))
+        261 - weekday_holidays + len(CN.makeup_days)
+    )
     assert len(CN.makeup_days) == 6
 
 
@@ -120,28 +124,39 @@ def test_a_plain_calendar_knows_only_weekends() -> None:
     assert custom.add_working_days(d("2026-10-02"), 2) == d("2026-10-06")
 
 
-@pytest.mark.parametrize(("document", "needle"), [
-    ({"make_up_working_days": [{"date": "2026-02-13"}]}, "not a weekend day"),
-    ({"holidays": ["2026-02-14"], "make_up_working_days": ["2026-02-14"]}, "both"),
-    ({"timezone": "Mars/Olympus"}, "time zone"),
-    ({"holidays": [{"from": "2026-02-20", "to": "2026-02-10"}]}, "forwards"),
-    ({"holidays": [{"date": "2026-02-30"}]}, "YYYY-MM-DD"),
-    ({"holidays": [{"when": "2026-02-03"}]}, "unknown"),
-    ({"holidays": [{"name": "x"}]}, "needs a date"),
-    ({"weekend": ["caturday"]}, "weekend day"),
-    ({"holdays": []}, "unknown calendar fields"),
-    ({"holidays": "2026-01-01"}, "must be a list"),
-])
-def test_malformed_calendars_are_refused_naming_the_problem(document: dict[str, object],
-                                                            needle: str) -> None:
+@pytest.mark.parametrize(
+    ("document", "needle"),
+    [
+        ({"make_up_working_days": [{"date": "2026-02-13"}]}, "not a weekend day"),
+        ({"holidays": ["2026-02-14"], "make_up_working_days": ["2026-02-14"]}, "both"),
+        ({"timezone": "Mars/Olympus"}, "time zone"),
+        ({"holidays": [{"from": "2026-02-20", "to": "2026-02-10"}]}, "forwards"),
+        ({"holidays": [{"date": "2026-02-30"}]}, "YYYY-MM-DD"),
+        ({"holidays": [{"when": "2026-02-03"}]}, "unknown"),
+        ({"holidays": [{"name": "x"}]}, "needs a date"),
+        ({"weekend": ["caturday"]}, "weekend day"),
+        ({"holdays": []}, "unknown calendar fields"),
+        ({"holidays": "2026-01-01"}, "must be a list"),
+    ],
+)
+def test_malformed_calendars_are_refused_naming_the_problem(
+    document: dict[str, object], needle: str
+) -> None:
     with pytest.raises(InvalidRequest, match=needle):
         parse_calendar(document)
 
 
 def test_calendar_files_load_as_yaml_or_json(tmp_path: Path) -> None:
     path = tmp_path / "cal.json"
-    path.write_text(json.dumps({"timezone": "Asia/Shanghai", "weekend": ["friday", "saturday"],
-                                "holidays": [{"name": "x", "date": "2026-03-02"}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "timezone": "Asia/Shanghai",
+                "weekend": ["friday", "saturday"],
+                "holidays": [{"name": "x", "date": "2026-03-02"}],
+            }
+        )
+    )
     loaded = load_calendar(path)
     assert loaded.weekend == frozenset({4, 5})
     # Thursday + 2 skips the Friday-Saturday weekend and the Monday holiday.

@@ -20,9 +20,12 @@ from sandbox.disclosure.verified.outputs import VerifiedTable
 RULE = Rule.DIFFERENCING
 
 
-def differencing_lines(tables: Sequence[tuple[str, VerifiedTable]],
-                       earlier: Sequence[ReleasedOutputFacts], minimum: int,
-                       matches: Matches) -> list[CheckLine]:
+def differencing_lines(
+    tables: Sequence[tuple[str, VerifiedTable]],
+    earlier: Sequence[ReleasedOutputFacts],
+    minimum: int,
+    matches: Matches,
+) -> list[CheckLine]:
     """The flags of the result's verified ``tables`` (by path) against ``earlier`` outputs
     and against each other, in the order the tables appear.
     """
@@ -40,20 +43,34 @@ def differencing_lines(tables: Sequence[tuple[str, VerifiedTable]],
                 continue
             gap = abs(new.population - old.population)
             if 0 < gap < minimum:
-                lines.append(CheckLine(
-                    RULE, where, gap, False, False,
-                    f"its population differs by {many(gap, 'row')} from an earlier or "
-                    "companion output of the same table: a reviewer must check the "
-                    "difference discloses no one"))
+                lines.append(
+                    CheckLine(
+                        RULE,
+                        where,
+                        gap,
+                        False,
+                        False,
+                        f"its population differs by {many(gap, 'row')} from an earlier or "
+                        "companion output of the same table: a reviewer must check the "
+                        "difference discloses no one",
+                    )
+                )
             for key, count in new.cells.items():
                 before = old.cells.get(key)
                 if before is None:
                     continue
                 diff = abs(count - before)
                 if 0 < diff < minimum:
-                    lines.append(CheckLine(
-                        RULE, cell_where(path, table.key_columns, key, matches), diff, False,
-                        False, f"its count differs by {diff} from the same cell of an "
-                        "earlier or companion output of the same table"))
+                    lines.append(
+                        CheckLine(
+                            RULE,
+                            cell_where(path, table.key_columns, key, matches),
+                            diff,
+                            False,
+                            False,
+                            f"its count differs by {diff} from the same cell of an "
+                            "earlier or companion output of the same table",
+                        )
+                    )
         seen.append(new)
     return lines

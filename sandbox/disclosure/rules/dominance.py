@@ -20,8 +20,9 @@ NK = Rule.DOMINANCE_NK
 P = Rule.DOMINANCE_P
 
 
-def shares_of(top: tuple[float, ...], total: float | None, contributors: int, n: int
-              ) -> tuple[float | None, float | None]:
+def shares_of(
+    top: tuple[float, ...], total: float | None, contributors: int, n: int
+) -> tuple[float | None, float | None]:
     """The top-n share of the total and the p% ratio, in percent (``None``: no total)."""
     if total is None or total <= 0 or not top:
         return None, None
@@ -52,9 +53,15 @@ class DominanceNK:
     def cell(self, where: str, share: float) -> CheckLine | None:
         """The line of a failing cell (``None``: it passes and counts in the summary)."""
         if share > self.k:
-            return CheckLine(NK, where, shown(share), False, True,
-                             f"the {self.n} largest contributors hold {shown(share)}% of the "
-                             f"cell; the policy allows at most {self.k}%")
+            return CheckLine(
+                NK,
+                where,
+                shown(share),
+                False,
+                True,
+                f"the {self.n} largest contributors hold {shown(share)}% of the "
+                f"cell; the policy allows at most {self.k}%",
+            )
         self.passing.append(share)
         return None
 
@@ -62,9 +69,15 @@ class DominanceNK:
         """One line for the passing cells of the output (``None``: none passed)."""
         if not self.passing:
             return None
-        return CheckLine(NK, where, shown(max(self.passing)), True, True,
-                         f"{many(len(self.passing), 'cell')}: the {self.n} largest "
-                         f"contributors hold at most {self.k}%")
+        return CheckLine(
+            NK,
+            where,
+            shown(max(self.passing)),
+            True,
+            True,
+            f"{many(len(self.passing), 'cell')}: the {self.n} largest "
+            f"contributors hold at most {self.k}%",
+        )
 
 
 @dataclass
@@ -77,10 +90,16 @@ class DominanceP:
     def cell(self, where: str, ratio: float) -> CheckLine | None:
         """The line of a failing cell (``None``: it passes and counts in the summary)."""
         if ratio < self.p:
-            return CheckLine(P, where, shown(ratio), False, True,
-                             "beyond the two largest contributions the cell holds "
-                             f"{shown(ratio)}% of the largest; the policy asks at least "
-                             f"{self.p}%")
+            return CheckLine(
+                P,
+                where,
+                shown(ratio),
+                False,
+                True,
+                "beyond the two largest contributions the cell holds "
+                f"{shown(ratio)}% of the largest; the policy asks at least "
+                f"{self.p}%",
+            )
         self.passing.append(ratio)
         return None
 
@@ -88,6 +107,12 @@ class DominanceP:
         """One line for the passing cells of the output (``None``: none passed)."""
         if not self.passing:
             return None
-        return CheckLine(P, where, shown(min(self.passing)), True, True,
-                         f"{many(len(self.passing), 'cell')}: beyond the two largest "
-                         f"contributions at least {self.p}% of the largest")
+        return CheckLine(
+            P,
+            where,
+            shown(min(self.passing)),
+            True,
+            True,
+            f"{many(len(self.passing), 'cell')}: beyond the two largest "
+            f"contributions at least {self.p}% of the largest",
+        )

@@ -59,24 +59,41 @@ class ReleaseSummary:
             dataset, operation = data["dataset"], data["operation"]
             charged, suppressed = data["charged"], data["suppressed"]
             truncated = data.get("truncated", 0)
-            mechanisms = tuple(MechanismSummary(mechanism=m["mechanism"], part=m["part"])
-                               for m in data["mechanisms"])
+            mechanisms = tuple(
+                MechanismSummary(mechanism=m["mechanism"], part=m["part"])
+                for m in data["mechanisms"]
+            )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"a release report is malformed: {type(exc).__name__}") from None
-        texts = [dataset, operation, charged, *(f for m in mechanisms
-                                                for f in (m.mechanism, m.part))]
-        if (not all(isinstance(text, str) for text in texts)
-                or type(suppressed) is not int or type(truncated) is not int):
+        texts = [
+            dataset,
+            operation,
+            charged,
+            *(f for m in mechanisms for f in (m.mechanism, m.part)),
+        ]
+        if (
+            not all(isinstance(text, str) for text in texts)
+            or type(suppressed) is not int
+            or type(truncated) is not int
+        ):
             raise ValueError("a release report is malformed")
-        return cls(dataset=dataset, operation=operation, mechanisms=mechanisms,
-                   charged=charged, suppressed=suppressed, truncated=truncated)
+        return cls(
+            dataset=dataset,
+            operation=operation,
+            mechanisms=mechanisms,
+            charged=charged,
+            suppressed=suppressed,
+            truncated=truncated,
+        )
 
 
 def dp_line(index: int, release: ReleaseSummary) -> CheckLine:
     """The line of the job's release number ``index`` (from 0)."""
     mechanisms = ", ".join(m.describe() for m in release.mechanisms) or "none reported"
-    note = (f"{release.dataset} {release.operation}: mechanisms {mechanisms}; "
-            f"charged {release.charged}; suppressed groups {release.suppressed}")
+    note = (
+        f"{release.dataset} {release.operation}: mechanisms {mechanisms}; "
+        f"charged {release.charged}; suppressed groups {release.suppressed}"
+    )
     if release.truncated:
         note += f"; groups dropped to fit max_output_cells {release.truncated}"
     return CheckLine(RULE, f"release {index + 1}", release.charged, True, False, note)

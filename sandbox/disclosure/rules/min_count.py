@@ -31,9 +31,14 @@ class MinCount:
     def cell(self, where: str, support: int) -> CheckLine | None:
         """The line of a failing cell (``None``: it passes and counts in the summary)."""
         if support < self.minimum:
-            return CheckLine(RULE, where, support, False, True,
-                             f"rests on {support} {self.basis}; the policy asks at least "
-                             f"{self.minimum}")
+            return CheckLine(
+                RULE,
+                where,
+                support,
+                False,
+                True,
+                f"rests on {support} {self.basis}; the policy asks at least {self.minimum}",
+            )
         self.passing.append(support)
         return None
 
@@ -41,6 +46,11 @@ class MinCount:
         """One line for the passing cells of the output (``None``: none passed)."""
         if not self.passing:
             return None
-        return CheckLine(RULE, where, min(self.passing), True, True,
-                         f"{many(len(self.passing), 'cell')} resting on at least "
-                         f"{self.minimum} {self.basis}")
+        return CheckLine(
+            RULE,
+            where,
+            min(self.passing),
+            True,
+            True,
+            f"{many(len(self.passing), 'cell')} resting on at least {self.minimum} {self.basis}",
+        )

@@ -12,5 +12,11 @@ RULE = Rule.MIN_DOF
 
 def min_dof_line(where: str, dof: int, minimum: int) -> CheckLine:
     """The line of one regression's residual degrees of freedom."""
-    return CheckLine(RULE, where, dof, dof >= minimum, True,
-                     f"{dof} residual degrees of freedom; the policy asks at least {minimum}")
+    return CheckLine(
+        RULE,
+        where,
+        dof,
+        dof >= minimum,
+        True,
+        f"{dof} residual degrees of freedom; the policy asks at least {minimum}",
+    )

@@ -31,6 +31,11 @@ class Redaction:
         self.redacted += 1
         for index in range(first_statistic, len(row)):
             row[index] = None
-        return CheckLine(RULE, where, self.at_or_below, True, False,
-                         f"count at or below {self.at_or_below}: count and value redacted "
-                         "by the platform")
+        return CheckLine(
+            RULE,
+            where,
+            self.at_or_below,
+            True,
+            False,
+            f"count at or below {self.at_or_below}: count and value redacted by the platform",
+        )

@@ -18,5 +18,11 @@ def rounded(count: int, multiple: int) -> int:
 
 def rounding_line(where: str, multiple: int) -> CheckLine:
     """The line recording that an output's counts were rounded."""
-    return CheckLine(RULE, where, multiple, True, False,
-                     f"counts rounded to multiples of {multiple} by the platform")
+    return CheckLine(
+        RULE,
+        where,
+        multiple,
+        True,
+        False,
+        f"counts rounded to multiples of {multiple} by the platform",
+    )

@@ -43,26 +43,47 @@ def key_line(where: str, value: Mapping[str, Any], matches: Matches) -> CheckLin
     found = sum(1 for key in value if matches.bad(key))
     if not found:
         return None
-    return CheckLine(RULE, where, found, False, True,
-                     f"{many(found, 'key')} equal to identifiers or rare sensitive values of "
-                     "the input")
+    return CheckLine(
+        RULE,
+        where,
+        found,
+        False,
+        True,
+        f"{many(found, 'key')} equal to identifiers or rare sensitive values of the input",
+    )
 
 
-def value_lines(where: str, value: Any, matches: Matches,
-                tables: Sequence[frozenset[str]]) -> list[CheckLine]:
+def value_lines(
+    where: str, value: Any, matches: Matches, tables: Sequence[frozenset[str]]
+) -> list[CheckLine]:
     """The lines of a part of a result the platform did not compute: matching values and
     dumps of input rows anywhere in it.
     """
     found: list[CheckLine] = []
     bad = _bad_values(value, matches)
     if bad:
-        found.append(CheckLine(RULE, where, bad, False, True,
-                               f"{many(bad, 'value')} equal to identifiers or rare sensitive "
-                               "values of the input"))
+        found.append(
+            CheckLine(
+                RULE,
+                where,
+                bad,
+                False,
+                True,
+                f"{many(bad, 'value')} equal to identifiers or rare sensitive values of the input",
+            )
+        )
     dumps = _row_dumps(value, tables)
     if dumps:
-        found.append(CheckLine(RULE, where, dumps, False, True,
-                               f"{many(dumps, 'row')} holding every column of an input table"))
+        found.append(
+            CheckLine(
+                RULE,
+                where,
+                dumps,
+                False,
+                True,
+                f"{many(dumps, 'row')} holding every column of an input table",
+            )
+        )
     return found
 
 
@@ -73,8 +94,14 @@ def identifier_keys(key: tuple[Any, ...], matches: Matches) -> int:
 
 def identifier_keys_line(where: str, found: int) -> CheckLine:
     """The line of a verified table keyed by ``found`` identifier values."""
-    return CheckLine(RULE, where, found, False, True,
-                     f"{many(found, 'key value')} equal to identifiers of the input")
+    return CheckLine(
+        RULE,
+        where,
+        found,
+        False,
+        True,
+        f"{many(found, 'key value')} equal to identifiers of the input",
+    )
 
 
 def largest_collection(value: Any, path: str, matches: Matches) -> tuple[int, str]:
@@ -86,14 +113,18 @@ def largest_collection(value: Any, path: str, matches: Matches) -> tuple[int, st
     # Breadth first over the collections only; each keeps its parent's index and its step
     # (a dict key or a list index), so only the path of the largest is ever built.
     nodes: list[tuple[Mapping[Any, Any] | list[Any] | tuple[Any, ...], int, Any]] = [
-        (value, -1, None)]
+        (value, -1, None)
+    ]
     best, best_node = 0, 0
     for index, (item, _, _) in enumerate(nodes):  # the list grows as it is read
         if len(item) > best:
             best, best_node = len(item), index
         steps = item.items() if isinstance(item, Mapping) else enumerate(item)
-        nodes.extend((inner, index, step) for step, inner in steps
-                     if isinstance(inner, Mapping | list | tuple))
+        nodes.extend(
+            (inner, index, step)
+            for step, inner in steps
+            if isinstance(inner, Mapping | list | tuple)
+        )
     trail: list[tuple[Any, bool]] = []
     node = best_node
     while node > 0:
@@ -117,10 +148,16 @@ def records_line(value: Any, path: str, matches: Matches) -> CheckLine | None:
 
 def entries_line(where: str, entries: int) -> CheckLine:
     """The line of a collection of ``entries`` the platform did not compute."""
-    return CheckLine(RULE, where, entries, False, True,
-                     f"{many(entries, 'entry', 'entries')} the platform did not compute: "
-                     "rows cannot be told from a summary; return tables through "
-                     "ctx.crosstab, whose cells are checked")
+    return CheckLine(
+        RULE,
+        where,
+        entries,
+        False,
+        True,
+        f"{many(entries, 'entry', 'entries')} the platform did not compute: "
+        "rows cannot be told from a summary; return tables through "
+        "ctx.crosstab, whose cells are checked",
+    )
 
 
 def tiny_cells_line(where: str, tiny: int, cells: int) -> CheckLine | None:
@@ -129,10 +166,16 @@ def tiny_cells_line(where: str, tiny: int, cells: int) -> CheckLine | None:
     """
     if tiny < MANY_RECORDS or 2 * tiny <= cells:
         return None
-    return CheckLine(RULE, where, tiny, False, True,
-                     f"{tiny} of {many(cells, 'cell')} rest on {RECORD_SUPPORT} rows or "
-                     "units or fewer: the table lists individuals, not groups (redaction "
-                     "would blank their counts, not their keys)")
+    return CheckLine(
+        RULE,
+        where,
+        tiny,
+        False,
+        True,
+        f"{tiny} of {many(cells, 'cell')} rest on {RECORD_SUPPORT} rows or "
+        "units or fewer: the table lists individuals, not groups (redaction "
+        "would blank their counts, not their keys)",
+    )
 
 
 def _bad_values(value: Any, matches: Matches) -> int:

@@ -51,7 +51,14 @@ class Thresholds:
             value = getattr(rules, name)
             return getattr(default, name) if value is None else value
 
-        return cls(min_count=get("min_count"), rounding=get("rounding"),
-                   max_cells=get("max_output_cells"), no_row_level=get("no_row_level_output"),
-                   n=get("dominance_n"), k=get("dominance_k"), p=get("dominance_p"),
-                   min_dof=get("min_dof"), redact=get("redact_at_or_below"))
+        return cls(
+            min_count=get("min_count"),
+            rounding=get("rounding"),
+            max_cells=get("max_output_cells"),
+            no_row_level=get("no_row_level_output"),
+            n=get("dominance_n"),
+            k=get("dominance_k"),
+            p=get("dominance_p"),
+            min_dof=get("min_dof"),
+            redact=get("redact_at_or_below"),
+        )

@@ -33,9 +33,11 @@ from sandbox.disclosure.verified.outputs import VerifiedTable
 
 RULE = Rule.ZEROS
 
-NOTE = ("no row has this combination of key values shown in the table: a reviewer must "
-        "judge whether the zero is structural, or tells each member of a group a value "
-        "they share")
+NOTE = (
+    "no row has this combination of key values shown in the table: a reviewer must "
+    "judge whether the zero is structural, or tells each member of a group a value "
+    "they share"
+)
 
 
 def _shown_values(keys: Sequence[tuple[Any, ...]], position: int) -> list[Any]:
@@ -55,23 +57,38 @@ def _absent(keys: Sequence[tuple[Any, ...]]) -> tuple[int, Iterator[tuple[Any, .
     return total, (key for key in itertools.product(*columns) if key not in present)
 
 
-def zeros_lines(path: str, table: VerifiedTable, matches: Matches, limit: int
-                ) -> list[CheckLine]:
+def zeros_lines(path: str, table: VerifiedTable, matches: Matches, limit: int) -> list[CheckLine]:
     """The lines of a verified table's zero cells (none for a table of one key column)."""
     if len(table.key_columns) < 2 or not table.keys:
         return []
     where = where_of(path)
     total, absent = _absent(table.keys)
     if not total:
-        return [CheckLine(RULE, where, 0, True, False,
-                          f"every combination of the {len(table.key_columns)} key columns' "
-                          "values shown is listed: no zero cells")]
-    lines = [CheckLine(RULE, cell_where(path, table.key_columns, key, matches), 0, False,
-                       False, NOTE)
-             for key in itertools.islice(absent, limit)]
+        return [
+            CheckLine(
+                RULE,
+                where,
+                0,
+                True,
+                False,
+                f"every combination of the {len(table.key_columns)} key columns' "
+                "values shown is listed: no zero cells",
+            )
+        ]
+    lines = [
+        CheckLine(RULE, cell_where(path, table.key_columns, key, matches), 0, False, False, NOTE)
+        for key in itertools.islice(absent, limit)
+    ]
     rest = total - len(lines)
     if rest > 0:
-        lines.append(CheckLine(RULE, where, rest, False, False,
-                               f"{many(rest, 'more zero cell')} like the {len(lines)} above "
-                               "(not listed)"))
+        lines.append(
+            CheckLine(
+                RULE,
+                where,
+                rest,
+                False,
+                False,
+                f"{many(rest, 'more zero cell')} like the {len(lines)} above (not listed)",
+            )
+        )
     return lines

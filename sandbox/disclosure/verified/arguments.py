@@ -25,8 +25,14 @@ MAX_CONDITIONS = 20
 MAX_IN_VALUES = 1000
 """Most literals of one ``in`` condition."""
 
-_COMPARE = {"==": pc.equal, "!=": pc.not_equal, "<": pc.less, "<=": pc.less_equal,
-            ">": pc.greater, ">=": pc.greater_equal}
+_COMPARE = {
+    "==": pc.equal,
+    "!=": pc.not_equal,
+    "<": pc.less,
+    "<=": pc.less_equal,
+    ">": pc.greater,
+    ">=": pc.greater_equal,
+}
 
 
 class HelperError(ValueError):
@@ -38,8 +44,9 @@ def column_list(argument: str, value: object, *, minimum: int = 0) -> tuple[str,
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise HelperError(f"{argument} must be a list of column names")
     if len(value) < minimum:
-        raise HelperError(f"{argument} must name at least {minimum} column"
-                          + ("s" if minimum > 1 else ""))
+        raise HelperError(
+            f"{argument} must name at least {minimum} column" + ("s" if minimum > 1 else "")
+        )
     return tuple(value)
 
 
@@ -60,16 +67,26 @@ def _base_type(data_type: pa.DataType) -> pa.DataType:
 def is_key_type(data_type: pa.DataType) -> bool:
     """Whether a column of this type can key a crosstab (plain texts, numbers, dates)."""
     t = _base_type(data_type)
-    return bool(pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t)
-                or pa.types.is_boolean(t) or pa.types.is_floating(t) or pa.types.is_date(t)
-                or pa.types.is_timestamp(t))
+    return bool(
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_integer(t)
+        or pa.types.is_boolean(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_date(t)
+        or pa.types.is_timestamp(t)
+    )
 
 
 def is_numeric(data_type: pa.DataType) -> bool:
     """Whether a column of this type can be summed or regressed (booleans count)."""
     t = _base_type(data_type)
-    return bool(pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
-                or pa.types.is_boolean(t))
+    return bool(
+        pa.types.is_integer(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_decimal(t)
+        or pa.types.is_boolean(t)
+    )
 
 
 def plain_values(column: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -92,8 +109,9 @@ def _literal_scalar(table: pa.Table, index: int, column: str, literal: object) -
     where = f"where[{index}]"
     if pa.types.is_boolean(data_type):
         if not isinstance(literal, bool):
-            raise HelperError(f"{where}: column {column!r} holds true/false; compare it with "
-                              "true or false")
+            raise HelperError(
+                f"{where}: column {column!r} holds true/false; compare it with true or false"
+            )
         return pa.scalar(literal)
     if is_numeric(data_type):
         if isinstance(literal, bool) or not isinstance(literal, int | float):
@@ -105,8 +123,10 @@ def _literal_scalar(table: pa.Table, index: int, column: str, literal: object) -
         return pa.scalar(literal, type=data_type)
     if pa.types.is_date(data_type) or pa.types.is_timestamp(data_type):
         if not isinstance(literal, str):
-            raise HelperError(f"{where}: column {column!r} holds dates or times; compare it "
-                              "with an ISO date or time text")
+            raise HelperError(
+                f"{where}: column {column!r} holds dates or times; compare it "
+                "with an ISO date or time text"
+            )
         try:
             return pa.scalar(literal).cast(data_type)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -129,21 +149,27 @@ def conditions_of(table: pa.Table, where: object) -> tuple[Condition, ...]:
         column, op, literal = condition
         column = column_name(table, f"where[{index}]", column)
         if op not in OPERATORS:
-            raise HelperError(f"where[{index}]: the operator must be one of: "
-                              f"{', '.join(OPERATORS)}")
+            raise HelperError(
+                f"where[{index}]: the operator must be one of: {', '.join(OPERATORS)}"
+            )
         if op == "in":
-            if (not isinstance(literal, list | tuple) or not literal
-                    or len(literal) > MAX_IN_VALUES
-                    or not all(_is_literal(v) for v in literal)):
-                raise HelperError(f"where[{index}]: 'in' takes a list of 1 to {MAX_IN_VALUES} "
-                                  "texts or numbers")
+            if (
+                not isinstance(literal, list | tuple)
+                or not literal
+                or len(literal) > MAX_IN_VALUES
+                or not all(_is_literal(v) for v in literal)
+            ):
+                raise HelperError(
+                    f"where[{index}]: 'in' takes a list of 1 to {MAX_IN_VALUES} texts or numbers"
+                )
             for item in literal:
                 _literal_scalar(table, index, column, item)
             found.append((column, op, tuple(literal)))
         else:
             if not _is_literal(literal):
-                raise HelperError(f"where[{index}]: the literal must be a text, a number, or "
-                                  "true or false")
+                raise HelperError(
+                    f"where[{index}]: the literal must be a text, a number, or true or false"
+                )
             _literal_scalar(table, index, column, literal)
             found.append((column, str(op), literal))
     return tuple(found)
@@ -171,8 +197,9 @@ def rows_where(table: pa.Table, where: Sequence[Condition]) -> pa.Table:
                 scalar = _literal_scalar(table, index, column, literal)
                 matched = _COMPARE[op](values, scalar)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-            raise HelperError(f"where[{index}]: the literal does not fit column {column!r}"
-                              ) from None
+            raise HelperError(
+                f"where[{index}]: the literal does not fit column {column!r}"
+            ) from None
         matched = pc.fill_null(matched, False)
         mask = matched if mask is None else pc.and_(mask, matched)
     return table if mask is None else table.filter(mask)

@@ -61,8 +61,9 @@ def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray[Any, np.dtype[np.int64]]
     """Each row's code (-1 for null) and the distinct values by code."""
     values = plain_values(column)
     if pa.types.is_floating(values.type):
-        values = pc.if_else(pc.fill_null(pc.is_finite(values), False), values,
-                            pa.scalar(None, type=values.type))
+        values = pc.if_else(
+            pc.fill_null(pc.is_finite(values), False), values, pa.scalar(None, type=values.type)
+        )
     encoded = pc.dictionary_encode(values)
     indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     return np.asarray(indices, dtype=np.int64), encoded.dictionary.to_pylist()
@@ -83,10 +84,16 @@ def _unique_names(names: Sequence[str]) -> tuple[str, ...]:
     return tuple(result)
 
 
-def crosstab(table: pa.Table, *, rows: Sequence[str], cols: Sequence[str] = (),
-             value: str | None = None, agg: str = "count",
-             where: Sequence[Condition] | None = None, unit: str | None = None
-             ) -> VerifiedTable:
+def crosstab(
+    table: pa.Table,
+    *,
+    rows: Sequence[str],
+    cols: Sequence[str] = (),
+    value: str | None = None,
+    agg: str = "count",
+    where: Sequence[Condition] | None = None,
+    unit: str | None = None,
+) -> VerifiedTable:
     """A count, sum or mean per combination of key values, with the facts behind each cell.
 
     Args:
@@ -120,8 +127,10 @@ def crosstab(table: pa.Table, *, rows: Sequence[str], cols: Sequence[str] = (),
         for name in names:
             column_name(table, argument, name)
             if not is_key_type(table.schema.field(name).type):
-                raise HelperError(f"{argument}: column {name!r} does not hold plain values "
-                                  "(texts, numbers, dates)")
+                raise HelperError(
+                    f"{argument}: column {name!r} does not hold plain values "
+                    "(texts, numbers, dates)"
+                )
     if agg not in AGGREGATES:
         raise HelperError(f"agg must be one of: {', '.join(AGGREGATES)}")
     if agg == "count":
@@ -145,15 +154,20 @@ def crosstab(table: pa.Table, *, rows: Sequence[str], cols: Sequence[str] = (),
         stacked = np.stack([codes for codes, _ in encoded], axis=1)
         unique, inverse = np.unique(stacked, axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
-        key_values = [tuple(_json_key(encoded[j][1][code]) if code >= 0 else None
-                            for j, code in enumerate(row)) for row in unique.tolist()]
+        key_values = [
+            tuple(
+                _json_key(encoded[j][1][code]) if code >= 0 else None for j, code in enumerate(row)
+            )
+            for row in unique.tolist()
+        ]
     else:
         inverse = np.zeros(n, dtype=np.int64)
         key_values = [()] if n else []
     n_cells = len(key_values)
     if n_cells > MAX_CELLS:
-        raise HelperError(f"the table would hold more than {MAX_CELLS} cells; use fewer or "
-                          "coarser keys")
+        raise HelperError(
+            f"the table would hold more than {MAX_CELLS} cells; use fewer or coarser keys"
+        )
     counts = np.bincount(inverse, minlength=n_cells)
 
     # Contributions: one per privacy unit within a cell (rows without a unit count alone),
@@ -169,8 +183,9 @@ def crosstab(table: pa.Table, *, rows: Sequence[str], cols: Sequence[str] = (),
         contributors = np.bincount(pair_cell, minlength=n_cells)
         contributions: np.ndarray[Any, np.dtype[np.float64]] | None = None
         if values is not None:
-            contributions = np.bincount(pair_of_row.reshape(-1), weights=values,
-                                        minlength=len(pairs)).astype(np.float64)
+            contributions = np.bincount(
+                pair_of_row.reshape(-1), weights=values, minlength=len(pairs)
+            ).astype(np.float64)
     else:
         pair_cell = inverse
         contributors = counts
@@ -187,10 +202,9 @@ def crosstab(table: pa.Table, *, rows: Sequence[str], cols: Sequence[str] = (),
         ends = np.searchsorted(sorted_cells, np.arange(n_cells), side="right")
         for cell in range(n_cells):
             stop = min(int(ends[cell]), int(starts[cell]) + TOP_KEPT)
-            tops[cell] = tuple(float(x) for x in sorted_abs[int(starts[cell]):stop])
+            tops[cell] = tuple(float(x) for x in sorted_abs[int(starts[cell]) : stop])
             totals[cell] = float(total[cell])
-    sums = (np.bincount(inverse, weights=values, minlength=n_cells)
-            if values is not None else None)
+    sums = np.bincount(inverse, weights=values, minlength=n_cells) if values is not None else None
 
     value_name = [f"{value}_{agg}"] if value is not None else []
     columns = _unique_names([*keys, "count", *value_name])
@@ -204,10 +218,24 @@ def crosstab(table: pa.Table, *, rows: Sequence[str], cols: Sequence[str] = (),
             result = float(sums[cell]) if agg == "sum" else float(sums[cell]) / count
             row.append(result if math.isfinite(result) else None)
         cells.append(dict(zip(columns, row, strict=True)))
-        facts.append(CellFacts(count=count, contributors=int(contributors[cell]),
-                               top=tops[cell], total=totals[cell]))
+        facts.append(
+            CellFacts(
+                count=count,
+                contributors=int(contributors[cell]),
+                top=tops[cell],
+                total=totals[cell],
+            )
+        )
     return VerifiedTable(
-        rows=row_keys, cols=col_keys, value=value, agg=agg, where=conditions, unit=unit,
-        columns=columns, keys=tuple(key_values[c] for c in order_of_cells),
-        cells=tuple(cells), facts=tuple(facts), population=n,
+        rows=row_keys,
+        cols=col_keys,
+        value=value,
+        agg=agg,
+        where=conditions,
+        unit=unit,
+        columns=columns,
+        keys=tuple(key_values[c] for c in order_of_cells),
+        cells=tuple(cells),
+        facts=tuple(facts),
+        population=n,
     )

@@ -33,8 +33,9 @@ def _finite(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def regression(table: pa.Table, *, y: str | None, x: Sequence[str],
-               where: Sequence[Condition] | None = None) -> VerifiedRegression:
+def regression(
+    table: pa.Table, *, y: str | None, x: Sequence[str], where: Sequence[Condition] | None = None
+) -> VerifiedRegression:
     """Ordinary least squares of ``y`` on ``x`` with an intercept.
 
     Rows where ``y`` or any ``x`` is null or not finite are left out. With collinear
@@ -80,9 +81,16 @@ def regression(table: pa.Table, *, y: str | None, x: Sequence[str],
             estimates = [_finite(b) for b in beta]
             if dof > 0:
                 covariance = (rss / dof) * np.linalg.inv(design.T @ design)
-                errors = [_finite(math.sqrt(v)) if v >= 0 else None
-                          for v in np.diag(covariance)]
+                errors = [_finite(math.sqrt(v)) if v >= 0 else None for v in np.diag(covariance)]
     return VerifiedRegression(
-        y=y, x=predictors, where=conditions, n=n, dof_resid=dof, rank=rank, terms=terms,
-        estimates=tuple(estimates), std_errors=tuple(errors), r2=r2,
+        y=y,
+        x=predictors,
+        where=conditions,
+        n=n,
+        dof_resid=dof,
+        rank=rank,
+        terms=terms,
+        estimates=tuple(estimates),
+        std_errors=tuple(errors),
+        r2=r2,
     )

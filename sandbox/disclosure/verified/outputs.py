@@ -95,8 +95,13 @@ class VerifiedTable(VerifiedOutput):
     @property
     def spec(self) -> dict[str, Any]:
         """See :meth:`VerifiedOutput.spec`."""
-        return {"rows": list(self.rows), "cols": list(self.cols), "value": self.value,
-                "agg": self.agg, "where": where_json(self.where)}
+        return {
+            "rows": list(self.rows),
+            "cols": list(self.cols),
+            "value": self.value,
+            "agg": self.agg,
+            "where": where_json(self.where),
+        }
 
     @property
     def statistics(self) -> int:
@@ -105,8 +110,12 @@ class VerifiedTable(VerifiedOutput):
 
     def to_output(self, output_id: str) -> dict[str, Any]:
         """See :meth:`VerifiedOutput.to_output`."""
-        return {"sdc_output": output_id, "kind": self.kind, "columns": list(self.columns),
-                "rows": [[cell[name] for name in self.columns] for cell in self.cells]}
+        return {
+            "sdc_output": output_id,
+            "kind": self.kind,
+            "columns": list(self.columns),
+            "rows": [[cell[name] for name in self.columns] for cell in self.cells],
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,15 +156,27 @@ class VerifiedRegression(VerifiedOutput):
     def to_output(self, output_id: str) -> dict[str, Any]:
         """See :meth:`VerifiedOutput.to_output`."""
         return {
-            "sdc_output": output_id, "kind": self.kind, "y": self.y, "x": list(self.x),
-            "n": self.n, "dof_resid": self.dof_resid, "rank": self.rank, "r2": self.r2,
+            "sdc_output": output_id,
+            "kind": self.kind,
+            "y": self.y,
+            "x": list(self.x),
+            "n": self.n,
+            "dof_resid": self.dof_resid,
+            "rank": self.rank,
+            "r2": self.r2,
             "columns": ["term", "estimate", "std_error"],
-            "rows": [[term, estimate, error] for term, estimate, error
-                     in zip(self.terms, self.estimates, self.std_errors, strict=True)],
+            "rows": [
+                [term, estimate, error]
+                for term, estimate, error in zip(
+                    self.terms, self.estimates, self.std_errors, strict=True
+                )
+            ],
         }
 
 
 def where_json(where: Sequence[Condition]) -> list[list[Any]]:
     """Conditions as JSON lists (an ``in`` literal as a list)."""
-    return [[column, op, list(literal) if isinstance(literal, tuple | list) else literal]
-            for column, op, literal in where]
+    return [
+        [column, op, list(literal) if isinstance(literal, tuple | list) else literal]
+        for column, op, literal in where
+    ]

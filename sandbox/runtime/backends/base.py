@@ -227,7 +227,11 @@ class Backend(Protocol):
         ...
 
     def wrap(
-        self, argv: Sequence[str], scratch: Path, limits: Limits, inputs: Path | None = None,
+        self,
+        argv: Sequence[str],
+        scratch: Path,
+        limits: Limits,
+        inputs: Path | None = None,
         owner: SandboxOwner | None = None,
         profile: RuntimeProfile = RuntimeProfile.RESTRICTED,
     ) -> Launch:
@@ -278,12 +282,13 @@ def _preexec(limits: Limits, host_rlimits: bool, run_as: int | None) -> Callable
             cpu = limits.cpu_seconds
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
             resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-            resource.setrlimit(resource.RLIMIT_NPROC,
-                               (limits.max_processes, limits.max_processes))
-            resource.setrlimit(resource.RLIMIT_FSIZE,
-                               (limits.max_file_bytes, limits.max_file_bytes))
-            resource.setrlimit(resource.RLIMIT_NOFILE,
-                               (limits.max_open_files, limits.max_open_files))
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
+            resource.setrlimit(
+                resource.RLIMIT_FSIZE, (limits.max_file_bytes, limits.max_file_bytes)
+            )
+            resource.setrlimit(
+                resource.RLIMIT_NOFILE, (limits.max_open_files, limits.max_open_files)
+            )
         if run_as is not None:
             os.setgroups([])
             os.setresgid(run_as, run_as, run_as)
@@ -402,11 +407,12 @@ def run_process(
                 _kill_group(proc)
                 break
             writing = [stdin_fd] if outbox else []
-            ready, writable, _ = select.select(list(open_fds), writing, [],
-                                               min(left, STOP_POLL_SECONDS))
+            ready, writable, _ = select.select(
+                list(open_fds), writing, [], min(left, STOP_POLL_SECONDS)
+            )
             if writable:
                 try:
-                    del outbox[:os.write(stdin_fd, outbox[:65536])]
+                    del outbox[: os.write(stdin_fd, outbox[:65536])]
                 except BlockingIOError:
                     pass
             for fd in ready:

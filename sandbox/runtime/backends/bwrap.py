@@ -46,7 +46,6 @@ TMPFS_BYTES = 64 * 1024 * 1024
 """Size of the sandbox's private ``/tmp`` (the docker backend's is the same)."""
 
 
-
 class BwrapBackend:
     """Bubblewrap namespaces on any Linux host (with user namespaces)."""
 
@@ -75,7 +74,11 @@ class BwrapBackend:
         return done.returncode == 0
 
     def wrap(
-        self, argv: Sequence[str], scratch: Path, limits: Limits, inputs: Path | None = None,
+        self,
+        argv: Sequence[str],
+        scratch: Path,
+        limits: Limits,
+        inputs: Path | None = None,
         owner: SandboxOwner | None = None,
         profile: RuntimeProfile = RuntimeProfile.RESTRICTED,
     ) -> Launch:
@@ -88,8 +91,9 @@ class BwrapBackend:
         """
         root = rootfs.staged_root(RuntimeProfile(profile))
         if not argv or not Path(argv[0]).name.startswith("python"):
-            raise ValueError("the bwrap backend runs the runtime's Python; argv[0] must be "
-                             "a Python interpreter")
+            raise ValueError(
+                "the bwrap backend runs the runtime's Python; argv[0] must be a Python interpreter"
+            )
         argv = [manifest.IMAGE_PYTHON, *argv[1:]]
         args = [
             shutil.which(self.executable) or self.executable,

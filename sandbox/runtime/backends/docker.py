@@ -155,7 +155,11 @@ class DockerBackend:
         try:
             done = subprocess.run(  # noqa: S603 - fixed argv
                 [*self._cli(), "version", "--format", "{{.Server.Os}}"],
-                capture_output=True, text=True, env={}, timeout=_QUERY_TIMEOUT, check=False,
+                capture_output=True,
+                text=True,
+                env={},
+                timeout=_QUERY_TIMEOUT,
+                check=False,
             )
         except (OSError, subprocess.TimeoutExpired):
             return False
@@ -205,7 +209,8 @@ class DockerBackend:
             return True
         log.warning(
             "docker backend unavailable: a probe container failed (exit %s): %s",
-            outcome.exit_code, outcome.stderr.decode(errors="replace")[-2000:],
+            outcome.exit_code,
+            outcome.stderr.decode(errors="replace")[-2000:],
         )
         return False
 
@@ -250,9 +255,20 @@ class DockerBackend:
         """
         try:
             listed = subprocess.run(  # noqa: S603 - fixed argv
-                [*self._cli(), "ps", "--all", "--filter", f"label={LABEL}", "--format",
-                 f'{{{{.Names}}}} {{{{.Label "{DEADLINE_LABEL}"}}}}'],
-                capture_output=True, text=True, env={}, timeout=_QUERY_TIMEOUT, check=False,
+                [
+                    *self._cli(),
+                    "ps",
+                    "--all",
+                    "--filter",
+                    f"label={LABEL}",
+                    "--format",
+                    f'{{{{.Names}}}} {{{{.Label "{DEADLINE_LABEL}"}}}}',
+                ],
+                capture_output=True,
+                text=True,
+                env={},
+                timeout=_QUERY_TIMEOUT,
+                check=False,
             )
         except (OSError, subprocess.TimeoutExpired):
             return []
@@ -269,7 +285,10 @@ class DockerBackend:
             try:
                 subprocess.run(  # noqa: S603 - names listed by the engine
                     [*self._cli(), "rm", "--force", *expired],
-                    capture_output=True, env={}, timeout=_QUERY_TIMEOUT, check=False,
+                    capture_output=True,
+                    env={},
+                    timeout=_QUERY_TIMEOUT,
+                    check=False,
                 )
             except (OSError, subprocess.TimeoutExpired):
                 return []
@@ -287,10 +306,21 @@ class DockerBackend:
             return []
         try:
             listed = subprocess.run(  # noqa: S603 - fixed argv, the label value is ours
-                [*self._cli(), "ps", "--all", "--no-trunc", "--filter",
-                 f"label={INSTANCE_LABEL}={instance}", "--format",
-                 f'{{{{.Names}}}} {{{{.Label "{JOB_LABEL}"}}}}'],
-                capture_output=True, text=True, env={}, timeout=_QUERY_TIMEOUT, check=False,
+                [
+                    *self._cli(),
+                    "ps",
+                    "--all",
+                    "--no-trunc",
+                    "--filter",
+                    f"label={INSTANCE_LABEL}={instance}",
+                    "--format",
+                    f'{{{{.Names}}}} {{{{.Label "{JOB_LABEL}"}}}}',
+                ],
+                capture_output=True,
+                text=True,
+                env={},
+                timeout=_QUERY_TIMEOUT,
+                check=False,
             )
         except (OSError, subprocess.TimeoutExpired):
             return []
@@ -311,7 +341,11 @@ class DockerBackend:
         try:
             done = subprocess.run(  # noqa: S603 - names listed by the engine
                 [*self._cli(), "rm", "--force", *names],
-                capture_output=True, text=True, env={}, timeout=_QUERY_TIMEOUT, check=False,
+                capture_output=True,
+                text=True,
+                env={},
+                timeout=_QUERY_TIMEOUT,
+                check=False,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             log.warning("removing orphaned sandbox containers failed: %s", exc)
@@ -321,7 +355,11 @@ class DockerBackend:
     # --- wrapping ----------------------------------------------------------------------------
 
     def wrap(
-        self, argv: Sequence[str], scratch: Path, limits: Limits, inputs: Path | None = None,
+        self,
+        argv: Sequence[str],
+        scratch: Path,
+        limits: Limits,
+        inputs: Path | None = None,
         owner: SandboxOwner | None = None,
         profile: RuntimeProfile = RuntimeProfile.RESTRICTED,
     ) -> Launch:
@@ -342,7 +380,11 @@ class DockerBackend:
         return self._launch(self.image_for(RuntimeProfile(profile)), argv, limits, inputs, owner)
 
     def _launch(
-        self, tag: str, argv: Sequence[str], limits: Limits, inputs: Path | None,
+        self,
+        tag: str,
+        argv: Sequence[str],
+        limits: Limits,
+        inputs: Path | None,
         owner: SandboxOwner | None = None,
     ) -> Launch:
         name = f"sandbox-run-{secrets.token_hex(8)}"
@@ -350,39 +392,80 @@ class DockerBackend:
         memory = limits.memory_bytes + _TMPFS_BYTES + _MEMORY_HEADROOM
         cpu = limits.cpu_seconds
         args = [
-            *self._cli(), "run", "-i", "--rm", "--pull", "never",
-            "--name", name,
-            "--label", f"{LABEL}={tag}",
-            "--label", f"{DEADLINE_LABEL}={int(time.time()) + wall + 3 * _GRACE_SECONDS}",
-            *(["--label", f"{INSTANCE_LABEL}={owner.instance}",
-                "--label", f"{JOB_LABEL}={owner.job_id}"] if owner is not None else []),
+            *self._cli(),
+            "run",
+            "-i",
+            "--rm",
+            "--pull",
+            "never",
+            "--name",
+            name,
+            "--label",
+            f"{LABEL}={tag}",
+            "--label",
+            f"{DEADLINE_LABEL}={int(time.time()) + wall + 3 * _GRACE_SECONDS}",
+            *(
+                [
+                    "--label",
+                    f"{INSTANCE_LABEL}={owner.instance}",
+                    "--label",
+                    f"{JOB_LABEL}={owner.job_id}",
+                ]
+                if owner is not None
+                else []
+            ),
             "--init",
-            "--network", "none",
+            "--network",
+            "none",
             "--read-only",
-            "--cap-drop", "ALL",
-            "--security-opt", "no-new-privileges",
-            "--user", SANDBOX_USER,
-            "--hostname", "sandbox",
-            "--pids-limit", str(limits.max_processes + 1),  # + docker-init
-            "--memory", str(memory),
-            "--memory-swap", str(memory),
-            "--cpus", f"{min(limits.cpus, os.cpu_count() or 1):g}",  # docker refuses more
-            "--ulimit", f"cpu={cpu}:{cpu + 1}",
-            "--ulimit", f"nofile={limits.max_open_files}:{limits.max_open_files}",
-            "--ulimit", f"fsize={limits.max_file_bytes}:{limits.max_file_bytes}",
-            "--ulimit", "core=0:0",
-            "--tmpfs", f"/tmp:rw,noexec,nosuid,nodev,mode=1777,size={_TMPFS_BYTES}",  # noqa: S108
-            "--workdir", "/tmp",  # noqa: S108 - the container's private tmpfs
-            "--log-driver", "none",
+            "--cap-drop",
+            "ALL",
+            "--security-opt",
+            "no-new-privileges",
+            "--user",
+            SANDBOX_USER,
+            "--hostname",
+            "sandbox",
+            "--pids-limit",
+            str(limits.max_processes + 1),  # + docker-init
+            "--memory",
+            str(memory),
+            "--memory-swap",
+            str(memory),
+            "--cpus",
+            f"{min(limits.cpus, os.cpu_count() or 1):g}",  # docker refuses more
+            "--ulimit",
+            f"cpu={cpu}:{cpu + 1}",
+            "--ulimit",
+            f"nofile={limits.max_open_files}:{limits.max_open_files}",
+            "--ulimit",
+            f"fsize={limits.max_file_bytes}:{limits.max_file_bytes}",
+            "--ulimit",
+            "core=0:0",
+            "--tmpfs",
+            f"/tmp:rw,noexec,nosuid,nodev,mode=1777,size={_TMPFS_BYTES}",  # noqa: S108
+            "--workdir",
+            "/tmp",  # noqa: S108 - the container's private tmpfs
+            "--log-driver",
+            "none",
         ]
         if inputs is not None:
-            args += ["--mount", f"type=bind,source={_readable_dir(inputs)},"
-                                f"target={INPUTS_MOUNT},readonly"]
+            args += [
+                "--mount",
+                f"type=bind,source={_readable_dir(inputs)},target={INPUTS_MOUNT},readonly",
+            ]
         args += [
             tag,
-            manifest.IMAGE_PYTHON, "-I", "-S", "-c", _TRAMPOLINE,
-            self._filter_hex, str(limits.memory_bytes), str(wall + _GRACE_SECONDS),
-            manifest.IMAGE_PYTHON, *argv[1:],
+            manifest.IMAGE_PYTHON,
+            "-I",
+            "-S",
+            "-c",
+            _TRAMPOLINE,
+            self._filter_hex,
+            str(limits.memory_bytes),
+            str(wall + _GRACE_SECONDS),
+            manifest.IMAGE_PYTHON,
+            *argv[1:],
         ]
         cleanup = [*self._cli(), "rm", "--force", name]
         return Launch(args, host_rlimits=False, cleanup=cleanup)

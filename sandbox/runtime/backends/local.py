@@ -36,7 +36,11 @@ class SubprocessBackend:
         return True
 
     def wrap(
-        self, argv: Sequence[str], scratch: Path, limits: Limits, inputs: Path | None = None,
+        self,
+        argv: Sequence[str],
+        scratch: Path,
+        limits: Limits,
+        inputs: Path | None = None,
         owner: SandboxOwner | None = None,
         profile: RuntimeProfile = RuntimeProfile.RESTRICTED,
     ) -> Launch:

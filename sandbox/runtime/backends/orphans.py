@@ -22,8 +22,9 @@ LiveJobs = Callable[[set[int]], set[int]]
 """Given job ids, those whose sandboxes must stay (the jobs still running)."""
 
 
-def reap_orphans(reapers: Iterable[SandboxReaper], instance: str, live_jobs: LiveJobs
-                 ) -> list[OwnedSandbox]:
+def reap_orphans(
+    reapers: Iterable[SandboxReaper], instance: str, live_jobs: LiveJobs
+) -> list[OwnedSandbox]:
     """Remove every sandbox of ``instance`` whose job ``live_jobs`` does not keep.
 
     Args:
@@ -34,8 +35,9 @@ def reap_orphans(reapers: Iterable[SandboxReaper], instance: str, live_jobs: Liv
     Returns:
         The sandboxes removed.
     """
-    found = [(reaper, sandbox) for reaper in reapers
-             for sandbox in reaper.owned_sandboxes(instance)]
+    found = [
+        (reaper, sandbox) for reaper in reapers for sandbox in reaper.owned_sandboxes(instance)
+    ]
     if not found:
         return []
     ids = {sandbox.job_id for _, sandbox in found if sandbox.job_id is not None}
@@ -46,6 +48,9 @@ def reap_orphans(reapers: Iterable[SandboxReaper], instance: str, live_jobs: Liv
         names = set(reaper.remove_sandboxes(orphans)) if orphans else set()
         removed += [s for s in orphans if s.name in names]
     if removed:
-        log.warning("removed %d sandbox(es) no live job holds: jobs %s", len(removed),
-                    sorted({s.job_id for s in removed if s.job_id is not None}))
+        log.warning(
+            "removed %d sandbox(es) no live job holds: jobs %s",
+            len(removed),
+            sorted({s.job_id for s in removed if s.job_id is not None}),
+        )
     return removed

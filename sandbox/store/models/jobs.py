@@ -46,8 +46,9 @@ class JobRow(Base):
     description: Mapped[str] = mapped_column(Text)
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     backend: Mapped[str] = mapped_column(String(32))
-    profile: Mapped[str] = mapped_column(String(16), default="restricted",
-                                         server_default="restricted")
+    profile: Mapped[str] = mapped_column(
+        String(16), default="restricted", server_default="restricted"
+    )
     """The runtime profile the model runs in (``restricted`` or ``scientific``)."""
     limits: Mapped[dict[str, Any]] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(32))

@@ -46,7 +46,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("applications") as batch:
         batch.create_index(batch.f("ix_applications_applicant_id"), ["applicant_id"], unique=False)
-        batch.create_index(batch.f("ix_applications_provider_org_id"), ["provider_org_id"], unique=False)
+        batch.create_index(
+            batch.f("ix_applications_provider_org_id"), ["provider_org_id"], unique=False
+        )
         batch.create_index(batch.f("ix_applications_status"), ["status"], unique=False)
 
     op.create_table(
@@ -124,14 +126,18 @@ def upgrade() -> None:
         sa.Column("closed_by", sa.Integer(), nullable=True),
         sa.Column("outcome", sa.String(length=32), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
-        sa.CheckConstraint("assignee_role IN ('authority', 'provider')", name="ck_workflow_stages_assignee_role"),
+        sa.CheckConstraint(
+            "assignee_role IN ('authority', 'provider')", name="ck_workflow_stages_assignee_role"
+        ),
         sa.ForeignKeyConstraint(["assignee_org_id"], ["organisations.id"]),
         sa.ForeignKeyConstraint(["closed_by"], ["users.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("workflow_stages") as batch:
         batch.create_index(batch.f("ix_workflow_stages_due_on"), ["due_on"], unique=False)
-        batch.create_index("ix_workflow_stages_subject", ["subject_type", "subject_id"], unique=False)
+        batch.create_index(
+            "ix_workflow_stages_subject", ["subject_type", "subject_id"], unique=False
+        )
 
 
 def downgrade() -> None:

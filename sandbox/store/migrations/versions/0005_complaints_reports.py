@@ -19,8 +19,11 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("grants") as batch:
-        batch.add_column(sa.Column("report_interval_days", sa.Integer(), nullable=False,
-                                   server_default=sa.text("90")))
+        batch.add_column(
+            sa.Column(
+                "report_interval_days", sa.Integer(), nullable=False, server_default=sa.text("90")
+            )
+        )
 
     op.create_table(
         "complaints",
@@ -46,9 +49,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("complaints") as batch:
-        batch.create_index(batch.f("ix_complaints_complainant_id"), ["complainant_id"], unique=False)
+        batch.create_index(
+            batch.f("ix_complaints_complainant_id"), ["complainant_id"], unique=False
+        )
         batch.create_index(batch.f("ix_complaints_dataset_id"), ["dataset_id"], unique=False)
-        batch.create_index(batch.f("ix_complaints_provider_org_id"), ["provider_org_id"], unique=False)
+        batch.create_index(
+            batch.f("ix_complaints_provider_org_id"), ["provider_org_id"], unique=False
+        )
         batch.create_index(batch.f("ix_complaints_status"), ["status"], unique=False)
 
     op.create_table(
@@ -66,7 +73,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("complaint_evidence") as batch:
-        batch.create_index(batch.f("ix_complaint_evidence_complaint_id"), ["complaint_id"], unique=False)
+        batch.create_index(
+            batch.f("ix_complaint_evidence_complaint_id"), ["complaint_id"], unique=False
+        )
 
     op.create_table(
         "dataset_suspensions",
@@ -89,7 +98,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("dataset_suspensions") as batch:
-        batch.create_index("ix_dataset_suspensions_in_force", ["dataset_id", "in_force"], unique=False)
+        batch.create_index(
+            "ix_dataset_suspensions_in_force", ["dataset_id", "in_force"], unique=False
+        )
 
     op.create_table(
         "objections",
@@ -117,7 +128,9 @@ def upgrade() -> None:
     with op.batch_alter_table("objections") as batch:
         batch.create_index(batch.f("ix_objections_dataset_id"), ["dataset_id"], unique=False)
         batch.create_index(batch.f("ix_objections_objector_id"), ["objector_id"], unique=False)
-        batch.create_index(batch.f("ix_objections_provider_org_id"), ["provider_org_id"], unique=False)
+        batch.create_index(
+            batch.f("ix_objections_provider_org_id"), ["provider_org_id"], unique=False
+        )
         batch.create_index(batch.f("ix_objections_status"), ["status"], unique=False)
 
     op.create_table(

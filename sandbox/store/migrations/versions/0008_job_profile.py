@@ -18,8 +18,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("jobs", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("profile", sa.String(length=16), nullable=False,
-                                      server_default="restricted"))
+        batch_op.add_column(
+            sa.Column("profile", sa.String(length=16), nullable=False, server_default="restricted")
+        )
 
 
 def downgrade() -> None:

@@ -19,10 +19,10 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("log_review", sa.String(length=16), nullable=True))
-        batch_op.add_column(sa.Column("log_review_reason", sa.Text(), nullable=False,
-                                      server_default=""))
-        batch_op.add_column(sa.Column("log_released_at", sa.DateTime(timezone=True),
-                                      nullable=True))
+        batch_op.add_column(
+            sa.Column("log_review_reason", sa.Text(), nullable=False, server_default="")
+        )
+        batch_op.add_column(sa.Column("log_released_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
