@@ -42,7 +42,7 @@ from sandbox.disclosure.facts import ReleasedOutputFacts
 from sandbox.disclosure.inputs import InputValues, Matches, matches_in
 from sandbox.disclosure.labels import cell_where, child_path, many, where_of
 from sandbox.disclosure.model import CheckLine, CheckReport, Rule
-from sandbox.disclosure.rules import row_level, unverifiable
+from sandbox.disclosure.rules import figures, row_level, tables, unverifiable
 from sandbox.disclosure.rules.differencing import differencing_lines
 from sandbox.disclosure.rules.dominance import DominanceNK, DominanceP, shares_of
 from sandbox.disclosure.rules.dp import ReleaseSummary, dp_line
@@ -59,6 +59,7 @@ from sandbox.disclosure.verified.outputs import (
     VerifiedTable,
 )
 from sandbox.policies.model import RowCountRules
+from sandbox.runtime.result_parts import FIGURE, PART, TABLE
 
 __all__ = ["MARKER", "MAX_CELL_LINES", "canonical_json", "check_result"]
 
@@ -79,11 +80,17 @@ def _is_marker(value: Any) -> bool:
     return isinstance(value, Mapping) and MARKER in value
 
 
+def _is_part(value: Any) -> bool:
+    """A table or figure part (:mod:`sandbox.runtime.result_parts`)."""
+    return isinstance(value, Mapping) and PART in value
+
+
 def _has_marker(value: Any) -> bool:
+    """Whether ``value`` holds a platform output or a table or figure part."""
     stack = [value]
     while stack:
         item = stack.pop()
-        if _is_marker(item):
+        if _is_marker(item) or _is_part(item):
             return True
         if isinstance(item, Mapping):
             stack.extend(item.values())
@@ -178,15 +185,17 @@ class _Walk:
             self.lines.append(line)
 
     def visit(self, value: Any, path: str) -> Any:
+        if _is_part(value):
+            return self.part(value, path)
         if self.raw and _is_marker(value):
             return self.marker(value, path)
-        if self.raw and isinstance(value, Mapping | list | tuple) and _has_marker(value):
+        if isinstance(value, Mapping | list | tuple) and _has_marker(value):
             items = value.values() if isinstance(value, Mapping) else value
             entries = sum(1 for item in items if not _has_marker(item))
-            if self.rules.no_row_level and entries >= MANY_RECORDS:
+            if self.raw and self.rules.no_row_level and entries >= MANY_RECORDS:
                 self.add(row_level.entries_line(where_of(path), entries))
             if isinstance(value, Mapping):
-                if self.rules.no_row_level:
+                if self.raw and self.rules.no_row_level:
                     self.add(row_level.key_line(where_of(path), value, self.matches))
                 return {
                     key: self.visit(item, child_path(path, key, self.matches))
@@ -205,6 +214,27 @@ class _Walk:
             self.lines += row_level.value_lines(where_of(path), value, self.matches, self.columns)
             if self.raw:
                 self.add(row_level.records_line(value, path, self.matches))
+
+    def part(self, value: Mapping[str, Any], path: str) -> Any:
+        """A table or figure part: its form checked, then the rules of what it holds; the
+        part as it would be released (a figure re-encoded by the platform).
+        """
+        where = where_of(path)
+        if value.get(PART) == FIGURE:
+            released, line = figures.check_figure(value, where)
+            self.cells += 1
+            self.add(line)
+            return released if released is not None else value
+        if value.get(PART) != TABLE:
+            self.add(tables.malformed_line(where, "a part of an unknown kind"))
+            return value
+        try:
+            table = tables.checked_table(value)
+        except tables.TableRefused as exc:
+            self.add(tables.malformed_line(where, str(exc)))
+            return value
+        self.plain(tables.records_of(table), path, why=tables.unverified_why(table))
+        return table
 
     def marker(self, value: Mapping[str, Any], path: str) -> Any:
         output_id = value.get(MARKER)

@@ -37,6 +37,8 @@ class Rule(enum.StrEnum):
     ROUNDING = "rounding"
     ZEROS = "zeros"
     DP = "dp"
+    FIGURE = "figure"
+    TABLE = "table"
 
 
 @dataclass(frozen=True)

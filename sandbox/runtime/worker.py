@@ -38,6 +38,13 @@ from sandbox.runtime.compiler import compile_model, safe_globals
 from sandbox.runtime.conditions import Column
 from sandbox.runtime.handles import DPArgumentError, DPError, DPHandle, Send, check_sendable
 from sandbox.runtime.profiles import SCIENTIFIC_ENVIRONMENT, RuntimeProfile
+from sandbox.runtime.result_parts import (
+    encode_result,
+    figure_part,
+    helper_name,
+    helper_names,
+    plain_value,
+)
 
 __all__ = [
     "OOM_EXIT_CODE",
@@ -115,6 +122,7 @@ class ModelContext:
         "_log_left",
         "_log_truncated",
         "_max_bytes",
+        "_opened",
         "_post",
         "_send",
         "_tables",
@@ -139,6 +147,7 @@ class ModelContext:
         self._log_truncated = False
         self._tables = dict(tables or {})
         self._max_bytes = max_bytes
+        self._opened: dict[int, tuple[str, Any]] = {}
 
     def table(self, name: str) -> Any:
         """The raw rows of a dataset of this job, read-only (raw-access jobs only): a
@@ -156,16 +165,19 @@ class ModelContext:
         if path is None:
             raise KeyError(f"dataset {name!r} is not one of this job's datasets")
         table = _open_table(path)
-        return table if self._arrow else RawTable(name, table)
+        given = table if self._arrow else RawTable(name, table)
+        self._opened[id(given)] = (name, given)  # kept alive: the helpers know it by id
+        return given
 
     def crosstab(
         self,
-        dataset: str,
-        rows: list[str],
-        cols: list[str] | None = None,
-        value: str | None = None,
+        dataset: Any,
+        rows: Any,
+        cols: Any = None,
+        value: Any = None,
         agg: str = "count",
         where: list[list[Any]] | None = None,
+        as_frame: bool = False,
     ) -> Any:
         """An exact table the platform computes from the raw rows (raw-access jobs): counts,
         or the ``sum``/``mean`` of ``value``, per combination of ``rows`` and ``cols``, over
@@ -174,30 +186,49 @@ class ModelContext:
         The platform keeps the counts and contributions behind each cell, so the output
         checks can verify the table if it is returned as it is; values a model computes
         itself cannot be verified and always go to a human reviewer.
+
+        ``dataset`` is a name or the table :meth:`table` gave; column arguments may be
+        pandas objects (an Index or DataFrame for several names, a named Series for one).
+        ``as_frame=True`` (scientific profile) gives the table as a pandas DataFrame, still
+        verified when returned unchanged.
         """
-        return self._helper(
+        output = self._helper(
             HelperCall.CROSSTAB,
-            dataset,
+            self._dataset_name(dataset),
             {
-                "rows": list(rows),
-                "cols": list(cols or []),
-                "value": value,
+                "rows": helper_names(rows, "rows"),
+                "cols": helper_names(cols, "cols") if cols is not None else [],
+                "value": helper_name(value, "value") if value is not None else None,
                 "agg": agg,
-                "where": [list(w) for w in where] if where else None,
+                "where": _plain_where(where),
             },
         )
+        return _as_frame(output) if as_frame else output
 
-    def regression(
-        self, dataset: str, y: str, x: list[str], where: list[list[Any]] | None = None
-    ) -> Any:
+    def regression(self, dataset: Any, y: Any, x: Any, where: list[list[Any]] | None = None) -> Any:
         """An ordinary least squares summary the platform computes from the raw rows (raw-
         access jobs): coefficients, standard errors, n and residual degrees of freedom.
+
+        Arguments as :meth:`crosstab`'s: ``y`` a name or a named Series, ``x`` names or a
+        DataFrame (its columns).
         """
         return self._helper(
             HelperCall.REGRESSION,
-            dataset,
-            {"y": y, "x": list(x), "where": [list(w) for w in where] if where else None},
+            self._dataset_name(dataset),
+            {
+                "y": helper_name(y, "y"),
+                "x": helper_names(x, "x"),
+                "where": _plain_where(where),
+            },
         )
+
+    def figure(self, figure: Any, name: str = "figure.png", dpi: float | None = None) -> Any:
+        """A figure to return in the result: a matplotlib Figure drawn as PNG or SVG (after
+        ``name``'s suffix, at ``dpi``), or PNG or SVG bytes. The platform checks it again
+        and a human reviewer always sees it before it is released
+        (:mod:`sandbox.runtime.result_parts` gives the caps).
+        """
+        return figure_part(figure, name, dpi)
 
     def _helper(self, call: HelperCall, dataset: str, args: dict[str, Any]) -> Any:
         if not self._tables:
@@ -213,6 +244,18 @@ class ModelContext:
         if reply.get("ok") is not True:
             raise ValueError(str(reply.get("error", f"{call}() was refused")))
         return reply.get("value")
+
+    def _dataset_name(self, dataset: Any) -> Any:
+        """A dataset name, or the name of a table :meth:`table` gave (by identity)."""
+        if isinstance(dataset, str):
+            return dataset
+        opened = self._opened.get(id(dataset))
+        if opened is not None and opened[1] is dataset:
+            return opened[0]
+        raise TypeError(
+            "a helper computes on a dataset of this job: pass its name or ctx.table(name); "
+            "a table the model changed cannot be verified (filter with where=...)"
+        )
 
     def col(self, name: str) -> Column:
         """A column to compare in ``where``: ``ctx.col("age") >= 65``
@@ -252,6 +295,24 @@ class ModelContext:
         if not self._log_truncated:
             self._log_truncated = True
             self._post({"op": Op.LOG, "truncated": True})
+
+
+def _plain_where(where: list[list[Any]] | None) -> list[list[Any]] | None:
+    """A helper's conditions with NumPy literals made plain Python."""
+    return [[plain_value(item) for item in w] for w in where] if where else None
+
+
+def _as_frame(output: Any) -> Any:
+    """A crosstab's output as a pandas DataFrame that remembers it (``attrs``), so that it
+    is still the platform's output when the model returns it unchanged.
+    """
+    try:
+        import pandas as pd
+    except ImportError:
+        raise TypeError("as_frame=True needs pandas: use the scientific profile") from None
+    frame = pd.DataFrame(output["rows"], columns=output["columns"])
+    frame.attrs["sdc_output"] = output
+    return frame
 
 
 def _fit_line(text: str, max_bytes: int) -> str:
@@ -301,19 +362,6 @@ def _compile_plain(source: str) -> tuple[Any, list[str]]:
         return None, [f"Line {exc.lineno}: SyntaxError: {exc.msg}"]
     except (ValueError, OverflowError, MemoryError, RecursionError) as exc:
         return None, [_describe(exc)]
-
-
-def _plain(value: Any) -> Any:
-    """A scientific model's result with NumPy scalars and arrays made plain Python, so that
-    ``numpy.float64(3.5)`` or an array of counts crosses the channel as JSON.
-    """
-    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _prepare(
@@ -380,7 +428,7 @@ def _serve(in_fd: int, out_fd: int) -> int:
         exec(code, namespace)  # noqa: S102 - the model's code, in the OS sandbox
         value = namespace["run"](ctx)
         if profile is RuntimeProfile.SCIENTIFIC:
-            value = _plain(value)
+            value = encode_result(value)  # tables and figures as parts (result_parts)
     except MemoryError:
         raise
     except BaseException as exc:  # the model's own failure (SystemExit too), reported as data
