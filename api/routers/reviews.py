@@ -2,9 +2,9 @@
 released results.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from api.deps import ActorDep, ReadSession, WriteSession
@@ -13,6 +13,7 @@ from api.schemas.jobs import JobPublic
 from api.schemas.reviews import DecisionIn, LogDecisionIn, ReviewPublic
 from api.types import Id
 from sandbox.review import downloads, service
+from sandbox.review import figures as result_figures
 from sandbox.review import logs as log_reviews
 
 router = APIRouter(tags=["reviews"])
@@ -84,4 +85,38 @@ def download(
         content,
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="job-{job_id}-result.{suffix}"'},
+    )
+
+
+@router.get("/results/{job_id}/figures", responses=error_responses(409))
+def list_figures(job_id: Id, session: ReadSession, actor: ActorDep) -> list[dict[str, Any]]:
+    """The figures of a released result (its owner; reviewers for results they review):
+    name, media type, size, and the path that downloads each.
+    """
+    return result_figures.list_figures(session, actor, job_id)
+
+
+FIGURE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+"""The Content-Security-Policy of a figure: a browser that opens one (an SVG is a document)
+runs no script, loads nothing and treats it as a sandboxed origin."""
+
+
+@router.get("/results/{job_id}/figures/{name}", responses=error_responses(409))
+def download_figure(
+    job_id: Id, name: Annotated[str, Path(max_length=200)], session: WriteSession, actor: ActorDep
+) -> Response:
+    """One figure of a released result as a file (``image/png`` or ``image/svg+xml``),
+    exactly as it was reviewed; served as an attachment, never sniffed, with a policy that
+    forbids scripts. Audited.
+    """
+    figure = result_figures.download_figure(session, actor, job_id, name)
+    return Response(
+        figure.data,
+        media_type=figure.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{figure.name}"',
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": FIGURE_POLICY,
+            "Cache-Control": "no-store",
+        },
     )

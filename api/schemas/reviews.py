@@ -49,6 +49,10 @@ class ReviewPublic(FromDomain):
     can_decide_log: bool
     """Whether you may release or refuse the log its author asked to have reviewed (the
     log and errors are in ``job``)."""
+    figures: list[dict[str, Any]] = []
+    """The figures of ``release`` as they would be released: name, media type, size and
+    the path that downloads each (``GET /v1/results/{job_id}/figures/{name}``); their bytes
+    are in ``release`` as base64."""
 
 
 class LogDecisionIn(Strict):

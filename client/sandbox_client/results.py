@@ -10,10 +10,13 @@ this distribution, imported only when a view needs them.
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -36,13 +39,66 @@ class MissingExtraError(SandboxClientError, ImportError):
     code = "missing_extra"
 
 
+FIGURE_PART = "result_part"
+"""The key marking a table or figure part of a result (the server's wire form)."""
+
+
 @dataclass(frozen=True)
 class Figure:
-    """A figure part of a result (PNG or SVG bytes), as it was released."""
+    """A figure of a result (PNG or SVG bytes), exactly as it was reviewed and released.
+
+    Attributes:
+        name: Its file name (``income.png``), unique within the result.
+        media_type: ``image/png`` or ``image/svg+xml``.
+        data: Its bytes.
+        where: Where it sits in the result (``result.plot``).
+    """
 
     name: str
     media_type: str
     data: bytes
+    where: str = "result"
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the figure to ``path`` (a directory: under its own name); return the file."""
+        target = Path(path)
+        if target.is_dir():
+            target = target / self.name
+        target.write_bytes(self.data)
+        return target
+
+    def _repr_png_(self) -> bytes | None:
+        """Shown inline in a notebook (PNG figures)."""
+        return self.data if self.media_type == "image/png" else None
+
+
+def figures_of(value: Any) -> list[Figure]:
+    """The figure parts of a result's value, in order (names made unique as the server does)."""
+    found: list[Figure] = []
+    taken: set[str] = set()
+    stack: list[tuple[Any, str]] = [(value, "result")]
+    while stack:
+        item, where = stack.pop(0)
+        if isinstance(item, dict) and item.get(FIGURE_PART) == "figure":
+            name = _unique(str(item.get("name", "figure.png")), taken)
+            taken.add(name)
+            data = base64.b64decode(str(item.get("base64", "")))
+            found.append(Figure(name, str(item.get("media_type", "")), data, where))
+        elif isinstance(item, dict):
+            stack[:0] = [(v, f"{where}.{k}") for k, v in item.items()]
+        elif isinstance(item, list):
+            stack[:0] = [(v, f"{where}[{i}]") for i, v in enumerate(item)]
+    return found
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    if name not in taken:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    number = 2
+    while f"{stem}-{number}{dot}{suffix}" in taken:
+        number += 1
+    return f"{stem}-{number}{dot}{suffix}"
 
 
 def _optional(module: str, extra: str, needed_by: str) -> ModuleType:
@@ -144,23 +200,53 @@ class Result:
         """
         pa = _optional("pyarrow", "pyarrow", "Result.to_arrow()")
         columns, rows = self.table(part)
+        types = self._schema(part)
         arrays = {}
         for index, name in enumerate(columns):
             values = [row[index] if index < len(row) else None for row in rows]
             try:
-                arrays[name] = pa.array(values)
-            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                arrays[name] = _typed(pa, values, types.get(name))
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
                 arrays[name] = pa.array([None if v is None else json.dumps(v) for v in values])
         return pa.table(arrays)
 
-    def figures(self) -> list[Figure]:
-        """The figure parts of the result.
+    def _schema(self, part: str | None) -> dict[str, str]:
+        """A table part's column types by name (a model's DataFrame or Arrow table)."""
+        value = self.value.get(part) if part is not None and isinstance(self.value, dict) else None
+        if value is None:
+            value = self.value if table_of(self.value) is not None else None
+        if value is None and len(self.tabular_parts()) == 1:
+            value = self.value[self.tabular_parts()[0]]
+        schema = value.get("schema") if isinstance(value, dict) else None
+        if not isinstance(schema, list):
+            return {}
+        return {str(f.get("name")): str(f.get("type")) for f in schema if isinstance(f, dict)}
 
-        The platform releases no figures yet (a result is JSON values and tables), so this is
-        always empty; it is here so that notebooks written now keep working when figures of
-        the scientific runtime profile are released.
+    def figures(self) -> list[Figure]:
+        """The figures of the result (a scientific model's matplotlib figures, PNG or SVG),
+        with their names, media types and bytes as they were reviewed; ``.save(path)``
+        writes one.
         """
-        return []
+        return figures_of(self.value)
+
+
+def _typed(pa: ModuleType, values: list[Any], kind: str | None) -> Any:
+    """An Arrow array of ``values`` in the column's type when the table part named one
+    (dates and times travel as ISO text and are parsed back).
+    """
+    if kind is None or kind == "null":
+        return pa.array(values)
+    if kind.startswith(("timestamp", "date", "time")):
+        text = pa.array(values, pa.string())
+        target = pa.date32() if kind.startswith("date") else None
+        if kind.startswith("timestamp"):
+            unit = kind[kind.index("[") + 1 :].split(",")[0].rstrip("]")
+            target = pa.timestamp(unit)
+        try:
+            return text.cast(target) if target is not None else text
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return text  # a zone or a time of day: kept as its ISO text
+    return pa.array(values, type=pa.type_for_alias(kind))
 
 
 class ResultsMixin(ClientBase):

@@ -29,7 +29,7 @@ from sandbox.jobs.model import JobState
 from sandbox.jobs.release import frozen_by
 from sandbox.store.models import GrantRow, JobRow
 
-__all__ = ["FORMATS", "download_result"]
+__all__ = ["FORMATS", "download_result", "may_download"]
 
 FORMATS = {
     "json": "application/json",
@@ -39,7 +39,10 @@ FORMATS = {
 """Download formats and their media types."""
 
 
-def _may_download(session: Session, actor: Actor, row: JobRow) -> bool:
+def may_download(session: Session, actor: Actor, row: JobRow) -> bool:
+    """Whether ``actor`` may download ``row``'s result: its owner once released, the granting
+    organisation's reviewers and providers while it is reviewed and after.
+    """
     if actor.user_id == row.owner_id:
         return row.state == JobState.RELEASED
     grant = session.get(GrantRow, row.grant_id)
@@ -126,7 +129,7 @@ def download_result(
     if fmt not in FORMATS:
         raise InvalidRequest(f"format must be one of {', '.join(FORMATS)}")
     row = session.get(JobRow, job_id)
-    if row is None or not _may_download(session, actor, row):
+    if row is None or not may_download(session, actor, row):
         raise NotFound(f"job {job_id} has no released result for you")
     frozen = frozen_by(session, row)
     if frozen is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -51,5 +51,9 @@ class ReviewView:
     can_decide_log: bool = False
     """Whether ``actor`` may release or refuse the log its author asked for
     (:mod:`sandbox.review.logs`)."""
+    figures: list[dict[str, Any]] = field(default_factory=list)
+    """The figures of ``release`` (name, media type, size, download path), each exactly
+    as it would be released (:mod:`sandbox.review.figures`); its bytes are in ``release``
+    too, as base64."""
     """Set for oversight reading an unreleased result: ``result``, ``release`` and the
     earlier results are left out; only the granting organisation's reviewers read them."""

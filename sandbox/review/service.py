@@ -34,6 +34,7 @@ from sandbox.jobs.lifecycle import move
 from sandbox.jobs.model import Job, JobState, LogReview
 from sandbox.jobs.release import frozen_by, release, required_approvals
 from sandbox.jobs.service import job_of
+from sandbox.review.figures import figures_in
 from sandbox.review.model import Decision, DecisionOutcome, ReviewView
 from sandbox.store.models import GrantRow, JobRow, ReviewDecisionRow, UserRow
 
@@ -162,6 +163,7 @@ def view_of(session: Session, actor: Actor, row: JobRow) -> ReviewView:
         can_decide=can_review(session, actor, row) and row.state == JobState.PENDING_REVIEW,
         can_decide_log=can_review(session, actor, row) and row.log_review == LogReview.REQUESTED,
         content_withheld=not content,
+        figures=[f.summary(row.id) for f in figures_in(row.release)] if content else [],
     )
 
 

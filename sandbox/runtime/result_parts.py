@@ -27,11 +27,13 @@ from __future__ import annotations
 import base64
 import io
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
     "FIGURE",
+    "FIGURE_NAME",
     "MAX_FIGURE_BYTES",
     "MAX_FIGURE_SIDE",
     "MEDIA_TYPES",
@@ -56,6 +58,9 @@ MAX_FIGURE_BYTES = 1024 * 1024
 MAX_FIGURE_SIDE = 4096
 """Most pixels a figure may have on a side (a PNG's width and height; an SVG's canvas)."""
 DEFAULT_DPI = 100
+FIGURE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.,()+-]{0,199}$")
+"""A figure's name: a file name of letters, digits and simple punctuation (it becomes the
+downloaded file's name)."""
 TABLE_TYPES = frozenset(
     {"null", "bool", "string", "large_string", "double", "float", "halffloat", "date32[day]"}
     | {f"{sign}int{bits}" for sign in ("", "u") for bits in (8, 16, 32, 64)}
@@ -178,8 +183,13 @@ def figure_part(figure: Any, name: str = "figure.png", dpi: float | None = None)
         ValueError: ``name`` has another suffix, or the figure exceeds
             :data:`MAX_FIGURE_BYTES` or :data:`MAX_FIGURE_SIDE`.
     """
-    if not isinstance(name, str) or not name.strip():
+    if not isinstance(name, str):
         raise TypeError("a figure's name is text, such as 'income.png'")
+    if FIGURE_NAME.fullmatch(name) is None:
+        raise ValueError(
+            "a figure's name is a plain file name of at most 200 letters, digits, spaces "
+            "and . _ , ( ) + -, such as 'income.png'"
+        )
     suffix = name[name.rfind(".") :].lower() if "." in name else ""
     media_type = MEDIA_TYPES.get(suffix)
     if media_type is None:
@@ -206,7 +216,7 @@ def figure_part(figure: Any, name: str = "figure.png", dpi: float | None = None)
         )
     return {
         PART: FIGURE,
-        "name": name.strip()[:200],
+        "name": name,
         "media_type": media_type,
         "base64": base64.b64encode(data).decode("ascii"),
     }
@@ -247,8 +257,8 @@ def encode_result(value: Any, where: str = "result", depth: int = 0) -> Any:
         verified = _verified_frame(value) if _is_frame(value) else None
         return verified if verified is not None else table_part(value)
     if _is_figure(value):
-        name = where.rsplit(".", 1)[-1].strip("[]") or "figure"
-        return figure_part(value, f"{name}.png")
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "-", where.rsplit(".", 1)[-1]).strip("-.")
+        return figure_part(value, f"{name[:190] or 'figure'}.png")
     value = plain_value(value)
     if isinstance(value, dict):
         return {k: encode_result(v, f"{where}.{k}", depth + 1) for k, v in value.items()}

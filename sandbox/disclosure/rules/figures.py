@@ -37,6 +37,7 @@ from PIL import Image
 from sandbox.disclosure.model import CheckLine, Rule
 from sandbox.runtime.result_parts import (
     FIGURE,
+    FIGURE_NAME,
     MAX_FIGURE_BYTES,
     MAX_FIGURE_SIDE,
     MEDIA_TYPES,
@@ -59,9 +60,6 @@ carry its own chunks; such a figure is saved as PNG instead)."""
 TEXT_ELEMENTS = frozenset({"style", "text", "tspan"})
 _LOCAL_URL = re.compile(r"url\(\s*#[A-Za-z0-9_.:-]+\s*\)")
 _UNIT = {"": 1.0, "px": 1.0, "pt": 4 / 3, "in": 96.0, "cm": 96 / 2.54, "mm": 96 / 25.4}
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.,()+-]{0,199}$")
-"""A figure's name: a file name of letters, digits and simple punctuation (it becomes the
-downloaded file's name)."""
 
 
 class FigureRefused(ValueError):
@@ -221,7 +219,7 @@ def _decoded(part: Mapping[str, Any]) -> tuple[str, str, bytes]:
     if set(part) != {PART, "name", "media_type", "base64"} or part.get(PART) != FIGURE:
         raise FigureRefused("the part is not of the figure form")
     name, media_type, encoded = part["name"], part["media_type"], part["base64"]
-    if not isinstance(name, str) or NAME.fullmatch(name) is None:
+    if not isinstance(name, str) or FIGURE_NAME.fullmatch(name) is None:
         raise FigureRefused("its name is not a plain file name (letters, digits, . _ -)")
     suffix = name[name.rfind(".") :].lower() if "." in name else ""
     if MEDIA_TYPES.get(suffix) != media_type:
