@@ -116,6 +116,11 @@ class AlgorithmPublic(FromDomain):
     summary: str | None = Field(validation_alias=AliasPath("info", "summary"))
     description: str | None = Field(validation_alias=AliasPath("info", "description"))
     params: dict[str, Any] = Field(validation_alias=AliasPath("info", "params"))
+    parameters_schema: dict[str, Any] = Field(
+        description="The parameters as a standard JSON Schema (draft 2020-12): an object "
+        "with one property per parameter, `required` and `additionalProperties: false`; "
+        "a form can be generated from it."
+    )
     sha256: str
     source: str | None = None
 

@@ -239,7 +239,7 @@ class ParamSpec:
         problems = _check_scalar(
             self.type, value, self.minimum, self.maximum, self.min_length, self.max_length
         )
-        return value, problems
+        return _as_declared(self.type, value), problems
 
     def _check_list(self, value: object) -> tuple[Any, list[str]]:
         assert self.items is not None
@@ -254,7 +254,7 @@ class ParamSpec:
         for index, item in enumerate(value):
             errors = _check_scalar(self.items, item, self.minimum, self.maximum, None, None)
             problems.extend(f"item {index} {e}" for e in errors)
-        return list(value), problems
+        return [_as_declared(self.items, item) for item in value], problems
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as JSON-ready data (what a client shows or sends back)."""
@@ -268,6 +268,22 @@ class ParamSpec:
         if self.choices is not None:
             out["choices"] = list(self.choices)
         return out
+
+
+def _is_integral(value: object) -> bool:
+    """An int, or a float with no fractional part: JSON (and JSON Schema's ``integer``) does
+    not tell ``2`` from ``2.0``, so neither does the server.
+    """
+    if type(value) is int:
+        return True
+    return type(value) is float and math.isfinite(value) and value.is_integer()
+
+
+def _as_declared(kind: str, value: Any) -> Any:
+    """An integral float given for an ``integer`` becomes the int the model expects."""
+    if kind == "integer" and type(value) is float and _is_integral(value):
+        return int(value)
+    return value
 
 
 def _replace_default(spec: ParamSpec, value: object) -> ParamSpec:
@@ -319,7 +335,7 @@ def _check_scalar(
         if max_length is not None and len(value) > max_length:
             return [f"must be at most {max_length} characters long"]
         return []
-    if kind == "integer" and (type(value) is not int):
+    if kind == "integer" and not _is_integral(value):
         return ["must be an integer"]
     if not _is_number(value):
         return ["must be a number"]

@@ -19,9 +19,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sandbox.runtime.compiler import VETTED_MODULES, compile_model
 from sandbox.runtime.model_info import ModelInfo, inspect_model
+from sandbox.runtime.param_schema import parameters_schema
 from sandbox.runtime.param_spec import ModelSpecError
 
 __all__ = [
@@ -75,6 +77,11 @@ class VettedModel:
     info: ModelInfo
     sha256: str
     imports: frozenset[str] = frozenset()
+
+    @property
+    def parameters_schema(self) -> dict[str, Any]:
+        """Its parameters as a standard JSON Schema (draft 2020-12), for forms and clients."""
+        return parameters_schema(self.info.params, title=self.name, description=self.info.summary)
 
 
 def default_algorithms_dir() -> Path:

@@ -323,6 +323,7 @@ def test_returns_copies_never_the_defaults_or_the_callers_objects() -> None:
         ("epsilon", 3, 3),
         ("bins", 1, 1),
         ("bins", 100, 100),
+        ("bins", 2.0, 2),  # JSON does not tell 2 from 2.0: the model gets the int
         ("strict", True, True),
         ("stat", "sum", "sum"),
         ("stat", 3, 3),
@@ -353,7 +354,8 @@ def test_accepts_a_valid_value(name: str, value: Any, expected: Any) -> None:
         ("epsilon", 10**400, "parameter 'epsilon' must be a finite number"),
         ("epsilon", 0.001, "parameter 'epsilon' must be at least 0.01"),
         ("epsilon", 10.5, "parameter 'epsilon' must be at most 10"),
-        ("bins", 2.0, "parameter 'bins' must be an integer"),
+        ("bins", 2.5, "parameter 'bins' must be an integer"),
+        ("bins", math.inf, "parameter 'bins' must be an integer"),
         ("bins", False, "parameter 'bins' must be an integer"),
         ("bins", 0, "parameter 'bins' must be at least 1"),
         ("bins", 101, "parameter 'bins' must be at most 100"),
