@@ -57,6 +57,7 @@ from sandbox.engine.bounding import ROWS_PER_BUCKET, BoundedVersion, bounded_ver
 from sandbox.engine.compute import RayTaskPool, TaskPool, run_partials
 from sandbox.engine.distinct import distinct_partial
 from sandbox.engine.memo import PartialMemo
+from sandbox.engine.models.calls import ModelCalls
 from sandbox.engine.operations import Aggregates
 from sandbox.engine.partial_plan import Partial
 from sandbox.engine.plan import Query, partial_plan_of, plan_query
@@ -75,6 +76,7 @@ from sandbox.policies.model import Policy
 
 if TYPE_CHECKING:
     from sandbox.engine.joined import JoinSource
+    from sandbox.engine.synth.release import SynthRelease
 
 
 @dataclass(frozen=True)
@@ -215,8 +217,10 @@ class GroupedHandle(Aggregates):
         return tuple(k.name for k in self._keys)
 
 
-class DatasetHandle(Aggregates):
-    """A DP handle on one dataset version (see the module docstring)."""
+class DatasetHandle(Aggregates, ModelCalls):
+    """A DP handle on one dataset version (see the module docstring); its DP model calls
+    (``linear_regression``, ...) run through :mod:`sandbox.engine.models.pipeline`.
+    """
 
     def __init__(
         self,
@@ -331,6 +335,25 @@ class DatasetHandle(Aggregates):
     def charged_datasets(self) -> tuple[str, ...]:
         """The datasets every release of this handle charges (several after a join)."""
         return self.source.charged if self.source is not None else (self.info.name,)
+
+    # --- DP synthetic data (sandbox.engine.synth) ---------------------------------------
+
+    def synthesize(
+        self,
+        columns: object,
+        *,
+        rows: object = None,
+        epsilon: object = None,
+        delta: object = None,
+        bins: object = None,
+        bounds: object = None,
+    ) -> SynthRelease:
+        """A DP synthetic table of ``columns`` (MST), charged like any release; see
+        :mod:`sandbox.engine.synth.release`.
+        """
+        from sandbox.engine.synth.release import synthesize
+
+        return synthesize(self, columns, rows, epsilon, delta, bins, bounds)
 
     # --- the pipeline --------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ exact costs, and what the row-count rules did. It is what a job keeps of each re
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -20,9 +21,9 @@ if TYPE_CHECKING:
     from sandbox.engine.stability import StabilityStep
 
 
-ReleaseValue: TypeAlias = int | float | dict[str, int | float] | pa.Table | None
+ReleaseValue: TypeAlias = int | float | dict[str, Any] | pa.Table | None
 """What a release hands back: a number, ``None`` (suppressed), an ungrouped ``agg``'s
-statistics by name, or a table of groups."""
+statistics by name, a DP model's fitted values by name, or a table of groups."""
 
 
 class Operation(enum.StrEnum):
@@ -44,6 +45,12 @@ class Operation(enum.StrEnum):
     """Distinct non-null values of a column (:mod:`sandbox.engine.distinct`)."""
     AGG = "agg"
     """Several statistics of one grouping, released jointly (:mod:`sandbox.engine.joint`)."""
+    LINEAR_REGRESSION = "linear_regression"
+    """A DP model fitted on the trusted side (:mod:`sandbox.engine.models`), as the next four."""
+    LOGISTIC_REGRESSION = "logistic_regression"
+    KMEANS = "kmeans"
+    PCA = "pca"
+    NAIVE_BAYES = "naive_bayes"
 
     @property
     def cells_per_group(self) -> int:
@@ -83,6 +90,8 @@ class Part(enum.StrEnum):
     """An ``agg``'s two one-sided sums per group, of ``value - lower`` and of
     ``upper - value``: their total is the count times the range, so the count, the sum and
     the mean all follow from this one measurement (:mod:`sandbox.engine.joint`)."""
+    MODEL = "model"
+    """A DP model's fit (:mod:`sandbox.engine.models`): the library's mechanism as a whole."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +159,9 @@ class ReleaseReport:
     charge_ids: tuple[int, ...] = ()
     """Every charge of a release that joined several granted datasets (one per dataset,
     made together); empty otherwise (``charge_id`` is the only one)."""
+    model: Mapping[str, Any] | None = None
+    """A DP model's facts (:mod:`sandbox.engine.models`): its columns and public bounds, the
+    per-row epsilon the library ran at, the library and its version; ``None`` otherwise."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -177,6 +189,7 @@ class ReleaseReport:
             **({"statistics": list(self.statistics)} if self.statistics else {}),
             **({"joins": [dict(join) for join in self.joins]} if self.joins else {}),
             **({"charge_ids": list(self.charge_ids)} if self.charge_ids else {}),
+            **({"model": dict(self.model)} if self.model is not None else {}),
         }
 
 

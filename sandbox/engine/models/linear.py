@@ -1,0 +1,187 @@
+"""DP linear regression: diffprivlib's functional mechanism, on publicly rescaled columns.
+
+The release is epsilon-DP for adding or removing one row (and for changing one: the
+sensitivities used are the larger of the two), at the per-row epsilon the engine passes.
+
+How it is computed:
+
+1. every feature and the target are rescaled by their public bounds onto [-1, 1]
+   (:func:`~sandbox.engine.models.fitting.rescaled`) and a constant column of ones is
+   appended: the intercept is a coefficient like the others;
+2. diffprivlib's ``LinearRegression(fit_intercept=False, bounds_X, bounds_y)`` perturbs the
+   coefficients of the least-squares objective (Zhang et al. 2012, the functional
+   mechanism): the sum of squared targets, the sums of feature-target products and the
+   feature cross-products, each with Laplace noise at ``epsilon / (1 + p + p(p+1)/2)`` for
+   ``p`` columns. ``fit_intercept=False`` because the library's own intercept centres the
+   data on noisy means whose sensitivity assumes the row count is public (replace-one
+   neighbours only), and because its sensitivity of a squared column uses the column's
+   lower bound alone (``linear_regression.py``: ``np.abs([bounds_X[0][i], bounds_X[0][i]])``),
+   which is right only for bounds symmetric about zero, as [-1, 1] is;
+3. everything released is post-processing of those noisy sums, so it costs nothing more and
+   the whole epsilon goes to the mechanism: the coefficients solve the noisy normal
+   equations (with eigenvalues below the noise scale raised to it, so a noisy cross-product
+   matrix that is not positive definite still has a bounded solution); the DP R^2 and the
+   residual spread come from the noisy residual sum of squares at that solution; the
+   standard errors add the sampling variance (noisy residual variance times the inverse
+   noisy cross-products) to the variance the Laplace noise itself gives the solution (by
+   the delta method, from the public noise scales), so they are honest about the noise
+   but approximate (a linearisation, with noisy plug-ins).
+
+A public phantom row (all features at their midpoint, the target at its midpoint) is given
+to the library so that it never sees an empty input; it adds nothing to any noisy sum but
+the count, from which it is subtracted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy
+import numpy.typing as npt
+
+from sandbox.engine.models.diffprivlib_compat import diffprivlib
+from sandbox.engine.models.family import Family, Target
+from sandbox.engine.models.fitting import (
+    as_floats,
+    by_name,
+    library,
+    only,
+    released,
+    rescaled,
+    strict_library,
+)
+from sandbox.engine.models.inputs import ModelFit, ModelInput
+from sandbox.engine.report import Operation
+from sandbox.errors import SandboxInternalError
+
+CALL = "linear_regression"
+MECHANISM = "diffprivlib LinearRegression (functional mechanism, Laplace)"
+
+Matrix = npt.NDArray[numpy.float64]
+
+
+def validate(params: Mapping[str, object]) -> dict[str, Any]:
+    """Linear regression takes no parameters beyond y, x, bounds and epsilon."""
+    only(params, (), CALL)
+    return {}
+
+
+def noisy_sums(
+    data: ModelInput, epsilon: float, random_state: int | None = None
+) -> tuple[float, Matrix, Matrix]:
+    """Diffprivlib's noisy objective of the rescaled data: (sum t^2, D^T t, D^T D)."""
+    assert data.target is not None and data.target_bounds is not None
+    features, _, _ = rescaled(data.features, data.feature_bounds)
+    target, _, _ = rescaled(data.target.reshape(-1, 1), [data.target_bounds])
+    width = features.shape[1]
+    design = numpy.hstack([features, numpy.ones((features.shape[0], 1))])
+    phantom = numpy.zeros((1, width + 1))
+    phantom[0, width] = 1.0
+    design = numpy.vstack([design, phantom])
+    target = numpy.vstack([target, numpy.zeros((1, 1))]).reshape(-1)
+    low = numpy.array([-1.0] * width + [1.0])
+    high = numpy.ones(width + 1)
+    model = diffprivlib.models.LinearRegression(
+        epsilon=epsilon,
+        bounds_X=(low, high),
+        bounds_y=(-1.0, 1.0),
+        fit_intercept=False,
+        random_state=random_state,
+        accountant=diffprivlib.accountant.BudgetAccountant(),
+    )
+    with strict_library():
+        model.fit(design, target)
+    sums = getattr(model, "_obj_coefs", None)
+    if sums is None:  # pinned library version: its fit keeps the noisy objective here
+        raise SandboxInternalError("diffprivlib did not keep the noisy objective")
+    squares, products, cross = sums
+    cross = numpy.array(cross, dtype=numpy.float64)
+    cross[width, width] -= 1.0  # the phantom row's one
+    return float(as_floats(squares)[0]), as_floats(products), cross
+
+
+def noise_scales(width: int, epsilon: float) -> tuple[float, Matrix, Matrix]:
+    """The Laplace scales diffprivlib used on (sum t^2, D^T t, D^T D) for [-1, 1] columns
+    and a constant one: the sensitivity over the per-coefficient epsilon.
+    """
+    columns = width + 1
+    local = epsilon / (1 + columns + columns * (columns + 1) / 2)
+    products = numpy.full(columns, 2.0 / local)  # range of x * t over [-1,1] x [-1,1]
+    cross = numpy.full((columns, columns), 2.0 / local)
+    numpy.fill_diagonal(cross, 1.0 / local)  # x^2 in [0, 1]
+    return 1.0 / local, products, cross
+
+
+def fit(data: ModelInput, epsilon: float, *, random_state: int | None = None) -> ModelFit:
+    """Fit ``data`` at the per-row ``epsilon`` (see the module docstring)."""
+    squares, products, cross = noisy_sums(data, epsilon, random_state)
+    width = data.features.shape[1]
+    columns = width + 1
+    square_scale, product_scales, cross_scales = noise_scales(width, epsilon)
+    values, vectors = numpy.linalg.eigh((cross + cross.T) / 2)
+    floor = float(cross_scales[0, 0])
+    inverse = vectors @ numpy.diag(1.0 / numpy.maximum(values, floor)) @ vectors.T
+    weights = inverse @ products
+    rows = max(float(cross[width, width]), 1.0)
+    residual = max(squares - 2 * weights @ products + weights @ cross @ weights, 0.0)
+    total = squares - products[width] ** 2 / rows
+    r_squared = 1.0 - residual / total if total > 0 else 0.0
+    dof = max(rows - columns, 1.0)
+    sampling = (residual / dof) * inverse
+    noise = numpy.diag(2 * product_scales**2)
+    for j in range(columns):
+        for k in range(j, columns):
+            var = 2 * cross_scales[j, k] ** 2
+            if j == k:
+                noise[j, j] += var * weights[j] ** 2
+            else:
+                noise[j, j] += var * weights[k] ** 2
+                noise[k, k] += var * weights[j] ** 2
+                noise[j, k] += var * weights[j] * weights[k]
+                noise[k, j] += var * weights[j] * weights[k]
+    covariance = sampling + inverse @ noise @ inverse
+    assert data.target_bounds is not None
+    _, middle, half = rescaled(numpy.zeros((1, width)), data.feature_bounds)
+    target_middle = (data.target_bounds[0] + data.target_bounds[1]) / 2
+    target_half = (data.target_bounds[1] - data.target_bounds[0]) / 2
+    back = numpy.zeros((columns, columns))  # original (coefficients, intercept) = back @ w
+    for j in range(width):
+        back[j, j] = target_half / half[j]
+        back[width, j] = -target_half * middle[j] / half[j]
+    back[width, width] = target_half
+    original = back @ weights
+    errors = numpy.sqrt(numpy.maximum(numpy.diag(back @ covariance @ back.T), 0.0))
+    names = data.feature_names
+    return ModelFit(
+        values={
+            "features": list(names),
+            "coefficients": by_name(names, original[:width]),
+            "intercept": released(float(original[width] + target_middle)),
+            "standard_errors": {
+                **by_name(names, errors[:width]),
+                "intercept": released(float(errors[width])),
+            },
+            "r_squared": released(min(max(r_squared, 0.0), 1.0)),
+            "residual_std": released(target_half * math.sqrt(residual / dof)),
+            "noisy_rows": released(float(cross[width, width])),
+        },
+        mechanism=MECHANISM,
+        epsilon=epsilon,
+        details={
+            "library": library(),
+            "neighbours": "add or remove one row (also change one)",
+            "epsilon_split": (
+                "all of it to the functional mechanism, equal parts over the "
+                f"{1 + columns + columns * (columns + 1) // 2} noisy sums; R^2, residual "
+                "spread and standard errors are post-processing"
+            ),
+            "square_noise_scale": released(float(square_scale)),
+            "standard_errors": "approximate: sampling plus DP noise (delta method)",
+        },
+    )
+
+
+FAMILY = Family(Operation.LINEAR_REGRESSION, fit, validate, Target.NUMERIC, drop_first=True)
+"""The registry entry (:mod:`sandbox.engine.models.registry`)."""
