@@ -1,0 +1,186 @@
+"""DP k-means: diffprivlib's DPLloyd centroids and OpenDP cluster sizes.
+
+The centroids come from diffprivlib's :class:`KMeans` (DPLloyd of Su et al. 2016): random
+initial centres inside the public bounds, then ``iterations`` Lloyd steps whose per-cluster
+count (folded geometric) and per-coordinate sum (bounded-domain Laplace) are noised, with
+diffprivlib's split of each step's budget between the count and the ``d`` sums.
+
+Three things are done differently from calling ``KMeans.fit`` directly, each because the
+library's own path is not differentially private for adding or removing a row:
+
+- The number of Lloyd steps is a public parameter. diffprivlib derives it from the true row
+  count (``_calc_iters``), so the released number of steps, and every step's noise scale,
+  would depend on the data.
+- Every cluster is updated with noise, empty ones too. diffprivlib skips a cluster with no
+  rows, leaving its centre exactly where it was: one added row then changes that centre
+  from a fixed point to a random one, an event of probability 0 against 1.
+- The data are centred at the public midpoints (see :mod:`fit_support`), which makes the
+  library's sum sensitivity ``upper - lower`` valid for an added row; and a dataset with
+  fewer rows than clusters is no error (the library raises one, which depends on the data).
+
+Budget: ``(1 - size_share) * epsilon`` for the Lloyd steps (``/ iterations`` each), and
+``size_share * epsilon`` for the released cluster sizes, a histogram of the rows' nearest
+released centroid, noised by OpenDP's discrete Laplace (sensitivity 1). Total: epsilon-DP
+for adding or removing one row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy
+
+from sandbox.engine.models.diffprivlib_compat import VERSION, diffprivlib
+from sandbox.engine.models.fit_support import (
+    Floats,
+    centred,
+    check_epsilon,
+    check_features,
+    float_list,
+    integer_parameter,
+    noisy_counts,
+    only_parameters,
+    share_parameter,
+    strict_library,
+)
+from sandbox.engine.models.inputs import ModelFit, ModelInput
+from sandbox.engine.validation import InvalidQuery
+
+CALL = "kmeans"
+PARAMETERS = ("k", "iterations", "size_share")
+MAX_CLUSTERS = 50
+MAX_ITERATIONS = 20
+MECHANISM = (
+    "diffprivlib KMeans (DPLloyd: folded geometric counts, bounded-domain Laplace sums) "
+    "+ OpenDP discrete Laplace cluster sizes"
+)
+
+
+def validate(params: Mapping[str, object]) -> dict[str, Any]:
+    """``k`` (required, 2 to 50), ``iterations`` (default 5), ``size_share`` (default 0.1)."""
+    only_parameters(CALL, params, PARAMETERS)
+    if "k" not in params:
+        raise InvalidQuery(f"{CALL}(): k=<number of clusters, 2 to {MAX_CLUSTERS}> is required")
+    return {
+        "k": integer_parameter(CALL, "k", params["k"], low=2, high=MAX_CLUSTERS),
+        "iterations": integer_parameter(
+            CALL, "iterations", params.get("iterations", 5), low=1, high=MAX_ITERATIONS
+        ),
+        "size_share": share_parameter(CALL, "size_share", params.get("size_share", 0.1), high=0.5),
+    }
+
+
+def _lloyd_model(clusters: int, epsilon: float, half: Floats, random_state: int | None) -> Any:
+    """The library's k-means over the centred box ``[-half, half]`` (its own accountant)."""
+    model = diffprivlib.models.KMeans(
+        n_clusters=clusters,
+        epsilon=epsilon,
+        bounds=(-half, half),
+        random_state=random_state,
+        accountant=diffprivlib.accountant.BudgetAccountant(),
+    )
+    model.bounds = model._check_bounds(model.bounds, len(half), min_separation=1e-5)
+    return model
+
+
+def noisy_cluster_sum(
+    cluster_sum: Floats, noisy_count: float, half: Floats, epsilon_i: float, random_state: Any
+) -> Floats:
+    """One cluster's coordinate sums, each with diffprivlib's bounded-domain Laplace.
+
+    Sensitivity ``2 * half`` (diffprivlib's ``upper - lower``); one added row moves a
+    centred sum by at most ``half``. The domain is the box the sum of ``noisy_count``
+    centred rows can lie in, so the centroid stays inside the bounds.
+    """
+    noisy = numpy.zeros_like(cluster_sum)
+    for i, total in enumerate(cluster_sum):
+        mechanism = diffprivlib.mechanisms.LaplaceBoundedDomain(
+            epsilon=epsilon_i,
+            sensitivity=2.0 * half[i],
+            lower=-noisy_count * half[i],
+            upper=noisy_count * half[i],
+            random_state=random_state,
+        )
+        noisy[i] = mechanism.randomise(float(total))
+    return noisy
+
+
+def _lloyd_step(
+    model: Any, rows: Floats, centres: Floats, labels: Any, half: Floats, iterations: int, rng: Any
+) -> Floats:
+    """One DPLloyd update of every centre (diffprivlib's mechanisms and budget split)."""
+    dims = rows.shape[1]
+    epsilon_count, epsilon_i = model._split_epsilon(dims, iterations)
+    counting = diffprivlib.mechanisms.GeometricFolded(
+        epsilon=epsilon_count, sensitivity=1, lower=0.5, upper=float("inf"), random_state=rng
+    )
+    updated = centres.copy()
+    for cluster in range(model.n_clusters):
+        members = rows[labels == cluster]
+        noisy_count = float(counting.randomise(int(members.shape[0])))
+        total = numpy.sum(members, axis=0) if members.shape[0] else numpy.zeros(dims)
+        updated[cluster, :] = noisy_cluster_sum(total, noisy_count, half, epsilon_i, rng) / (
+            noisy_count
+        )
+    return updated
+
+
+def fit(
+    data: ModelInput,
+    epsilon: float,
+    *,
+    k: int,
+    iterations: int = 5,
+    size_share: float = 0.1,
+    random_state: int | None = None,
+) -> ModelFit:
+    """Fit DP k-means on the features; release centroids and noisy cluster sizes.
+
+    Args:
+        data: The clipped feature matrix and its public bounds (no target).
+        epsilon: Per-row epsilon (the charge over ``rows_per_unit``).
+        k: Number of clusters (2 to 50).
+        iterations: Public number of DPLloyd steps (1 to 20); more steps split the budget
+            thinner.
+        size_share: Part of epsilon spent on the released cluster sizes (0 to 0.5].
+        random_state: Seed of the initial centres and diffprivlib's noise, for tests only;
+            ``None`` (production) draws diffprivlib's noise from ``secrets.SystemRandom``.
+    """
+    epsilon = check_epsilon(epsilon)
+    params = validate({"k": k, "iterations": iterations, "size_share": size_share})
+    clusters, iterations, size_share = params["k"], params["iterations"], params["size_share"]
+    lower, upper = check_features(data, CALL)
+    rows, middle, half = centred(data, lower, upper)
+    lloyd_epsilon = (1.0 - size_share) * epsilon
+    with strict_library():
+        model = _lloyd_model(clusters, lloyd_epsilon, half, random_state)
+        rng = diffprivlib.utils.check_random_state(random_state)
+        centres = model._init_centers(rows.shape[1], random_state=rng)
+        for _ in range(iterations):
+            _, labels = model._distances_labels(rows, centres)
+            centres = _lloyd_step(model, rows, centres, labels, half, iterations, rng)
+        _, labels = model._distances_labels(rows, centres)
+    sizes = noisy_counts(numpy.bincount(labels, minlength=clusters), size_share * epsilon)
+    return ModelFit(
+        values={
+            "centroids": float_list(centres + middle),
+            "cluster_sizes": sizes,
+            "features": list(data.feature_names),
+        },
+        mechanism=MECHANISM,
+        epsilon=epsilon,
+        details={
+            "library": f"diffprivlib {VERSION}",
+            "privacy": "epsilon-DP, adding or removing one row",
+            "k": clusters,
+            "iterations": iterations,
+            "epsilon_split": {
+                "lloyd_steps": lloyd_epsilon,
+                "per_step": lloyd_epsilon / iterations,
+                "cluster_sizes": size_share * epsilon,
+            },
+            "bounds": [list(b) for b in data.feature_bounds],
+            "centring": "public midpoints of the bounds",
+        },
+    )

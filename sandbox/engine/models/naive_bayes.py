@@ -1,0 +1,152 @@
+"""DP Gaussian naive Bayes: noisy class counts, then diffprivlib's per-class means and variances.
+
+diffprivlib's :class:`GaussianNB` (Vaidya et al. 2013) spends a third of epsilon on the
+class counts, a third on the feature means and a third on the feature variances (each
+feature of each class ``epsilon / (3 d)``: one row is in one class, so the classes compose
+in parallel). The means and variances here are computed by its own
+``_update_mean_variance`` (truncated Laplace on each class's coordinate sum, bounded-domain
+Laplace on its sum of squared deviations from the noisy mean).
+
+Done differently from ``GaussianNB.fit``, because its path is not DP for adding or
+removing a row:
+
+- Every *declared* class gets a noisy count, mean and variance, present in the data or
+  not. diffprivlib only visits the labels it finds, so a class with no row would be
+  released as exactly zero: one added row then changes a fixed output into a random one.
+- The class counts are OpenDP discrete Laplace counts (sensitivity 1), floored at one;
+  diffprivlib forces its noisy counts to add up to the true row count, which it takes as
+  public.
+- Features are centred at their public midpoints before the sums (see :mod:`fit_support`),
+  so the library's sum sensitivity ``upper - lower`` is valid for an added row; the
+  released means are shifted back.
+- Variance smoothing is public (``1e-9`` times the largest squared half-width), where
+  scikit-learn scales it by the largest variance in the data.
+
+Released: the declared classes, their noisy counts and the priors they imply, per-class
+feature means and variances. Total: epsilon-DP for adding or removing one row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy
+
+from sandbox.engine.models.diffprivlib_compat import VERSION, diffprivlib
+from sandbox.engine.models.fit_support import (
+    Floats,
+    centred,
+    check_epsilon,
+    check_features,
+    float_list,
+    noisy_counts,
+    only_parameters,
+    released,
+    strict_library,
+)
+from sandbox.engine.models.inputs import ModelFit, ModelInput
+from sandbox.engine.validation import InvalidQuery
+
+CALL = "naive_bayes"
+MECHANISM = (
+    "diffprivlib GaussianNB (truncated Laplace means, bounded-domain Laplace variances) "
+    "+ OpenDP discrete Laplace class counts"
+)
+SMOOTHING = 1e-9
+
+
+def validate(params: Mapping[str, object]) -> dict[str, Any]:
+    """Naive Bayes takes no parameters of its own (its features and target are the call's)."""
+    only_parameters(CALL, params, ())
+    return {}
+
+
+def _target_indices(data: ModelInput) -> Any:
+    """The target as class indices into the declared classes, checked."""
+    if len(data.classes) < 2:
+        raise InvalidQuery(
+            "naive Bayes needs a categorical target with at least 2 declared classes"
+        )
+    if data.target is None:
+        raise InvalidQuery(f"{CALL}() needs a target column y")
+    target = numpy.asarray(data.target)
+    if target.shape != (data.rows,) or not numpy.issubdtype(target.dtype, numpy.integer):
+        raise InvalidQuery(f"{CALL}(): the target must be one class index per row")
+    return target
+
+
+def _library_model(epsilon: float, half: Floats, random_state: int | None) -> Any:
+    """The library's GaussianNB set up for the centred box ``[-half, half]``."""
+    model = diffprivlib.models.GaussianNB(
+        epsilon=epsilon,
+        bounds=(-half, half),
+        random_state=random_state,
+        accountant=diffprivlib.accountant.BudgetAccountant(),
+    )
+    model.bounds = model._check_bounds(model.bounds, shape=len(half))
+    return model
+
+
+def class_moments(model: Any, members: Floats, noisy_count: int, rng: Any) -> tuple[Floats, Floats]:
+    """One class's noisy feature means and variances (diffprivlib's own update)."""
+    dims = members.shape[1]
+    mean, variance = model._update_mean_variance(
+        0, numpy.zeros(dims), numpy.zeros(dims), members, random_state=rng, n_noisy=noisy_count
+    )
+    return numpy.asarray(mean, dtype=numpy.float64), numpy.asarray(variance, dtype=numpy.float64)
+
+
+def fit(data: ModelInput, epsilon: float, *, random_state: int | None = None) -> ModelFit:
+    """Fit DP Gaussian naive Bayes of the target's classes on the numeric features.
+
+    Args:
+        data: Clipped features with public bounds; the target as indices into ``classes``.
+        epsilon: Per-row epsilon (the charge over ``rows_per_unit``).
+        random_state: Seed of diffprivlib's noise, for tests only (the class counts' OpenDP
+            noise is never seeded).
+    """
+    epsilon = check_epsilon(epsilon)
+    lower, upper = check_features(data, CALL)
+    target = _target_indices(data)
+    rows, middle, half = centred(data, lower, upper)
+    classes = len(data.classes)
+    in_range = (target >= 0) & (target < classes)
+    rows, target = rows[in_range], target[in_range]
+
+    counts = noisy_counts(numpy.bincount(target, minlength=classes), epsilon / 3.0)
+    counts = [max(1, count) for count in counts]
+    smoothing = SMOOTHING * float(numpy.max(half)) ** 2
+    means, variances = [], []
+    with strict_library():
+        model = _library_model(epsilon, half, random_state)
+        rng = diffprivlib.utils.check_random_state(random_state)
+        for index in range(classes):
+            mean, variance = class_moments(model, rows[target == index], counts[index], rng)
+            means.append(mean + middle)
+            variances.append(numpy.maximum(variance, 0.0) + smoothing)
+    total = float(sum(counts))
+    return ModelFit(
+        values={
+            "classes": list(data.classes),
+            "class_counts": counts,
+            "class_priors": [released(count / total) for count in counts],
+            "means": float_list(numpy.array(means)),
+            "variances": float_list(numpy.array(variances)),
+            "features": list(data.feature_names),
+        },
+        mechanism=MECHANISM,
+        epsilon=epsilon,
+        details={
+            "library": f"diffprivlib {VERSION}",
+            "privacy": "epsilon-DP, adding or removing one row",
+            "epsilon_split": {
+                "class_counts": epsilon / 3.0,
+                "means": epsilon / 3.0,
+                "variances": epsilon / 3.0,
+            },
+            "variance_smoothing": smoothing,
+            "bounds": [list(b) for b in data.feature_bounds],
+            "centring": "public midpoints of the bounds",
+        },
+    )
