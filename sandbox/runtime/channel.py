@@ -90,6 +90,8 @@ class DPCall(enum.StrEnum):
     MEDIAN = "median"
     COUNT_DISTINCT = "count_distinct"
     AGG = "agg"
+    SYNTHESIZE = "synthesize"
+    """A DP synthetic table (MST, :mod:`sandbox.engine.synth`)."""
 
 
 DP_CALLS = frozenset(call.value for call in DPCall)

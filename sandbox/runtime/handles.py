@@ -331,6 +331,16 @@ class DPHandle:
         """
         return self._call(DPCall.AGG, {"statistics": statistics, **kwargs})
 
+    def synthesize(self, columns: Any, **kwargs: Any) -> Any:
+        """A DP synthetic table of ``columns`` by MST (``rows``, ``epsilon``, ``bins``,
+        ``bounds={column: [lower, upper]}``), after this handle's ``where()`` and derived
+        columns: ``{"columns", "rows" (a list of records), "utility", "mechanism",
+        "epsilon"}``.
+        """
+        if self._group_by:
+            raise TypeError("synthesize() makes whole rows: call it before group_by()")
+        return self._call(DPCall.SYNTHESIZE, {"columns": _listed(columns), **kwargs})
+
     def __repr__(self) -> str:
         return f"<DP handle {self._dataset!r}>"
 

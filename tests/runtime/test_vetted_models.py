@@ -49,6 +49,8 @@ class FakeBroker:
         self.joins.append(request.join)
         if request.group_by or request.call == "histogram":
             return dict(GROUPS)
+        if request.call == "synthesize":
+            return dict(SYNTHETIC)
         return {
             "count": 1234.0,
             "sum": 5.5e6,
@@ -184,6 +186,41 @@ CASES["join_grouped_sum"] = (
         "sum": GROUPS,
     },
 )
+SYNTHETIC = {
+    "columns": ["region", "age"],
+    "rows": [{"region": "north", "age": 41}, {"region": "south", "age": 67}],
+    "utility": {"mean_total_variation": 0.01},
+    "mechanism": "MST",
+    "epsilon": 0.8,
+}
+CASES["synthetic_table"] = (
+    {
+        "dataset": "census",
+        "columns": ["region", "age"],
+        "rows": 2,
+        "epsilon": 0.8,
+        "bins": 8,
+        "bounded_columns": ["age"],
+        "lower": [0],
+        "upper": [120],
+        "filter_column": "region",
+        "filter_values": ["north", "south"],
+    },
+    [
+        (
+            "synthesize",
+            (),
+            {
+                "columns": ["region", "age"],
+                "epsilon": 0.8,
+                "bins": 8,
+                "rows": 2,
+                "bounds": {"age": [0, 120]},
+            },
+        )
+    ],
+    {"dataset": "census", **SYNTHETIC},
+)
 JOINS: dict[str, list[tuple[dict[str, Any], ...]]] = {
     "join_grouped_sum": [
         (
@@ -196,6 +233,7 @@ JOINS: dict[str, list[tuple[dict[str, Any], ...]]] = {
 SHAPES: dict[str, list[tuple[tuple[Any, ...], tuple[dict[str, Any], ...]]]] = {
     "filtered_group_statistics": [(AGE_65, ()), (AGE_65, ())],
     "crosstab": [((), (BANDS,))],
+    "synthetic_table": [((["region", "in", ["north", "south"]],), ())],
 }
 """The where conditions and derived columns each call of a model sends (none if absent)."""
 
