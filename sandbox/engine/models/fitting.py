@@ -46,6 +46,8 @@ def strict_library() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("error", leak)
         warnings.simplefilter("ignore", ConvergenceWarning)
+        # diffprivlib's logistic path passes L-BFGS-B's deprecated ``iprint``.
+        warnings.filterwarnings("ignore", "scipy.optimize: The `disp`", DeprecationWarning)
         yield
 
 

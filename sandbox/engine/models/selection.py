@@ -136,7 +136,6 @@ class _Columns:
         self.dictionary = dictionary
         self.privacy_unit = privacy_unit
         self.bounds = bounds
-        self.used_bounds: set[str] = set()
 
     def info(self, name: str, role: str) -> ColumnInfo:
         info = self.columns.get(name)
@@ -151,7 +150,6 @@ class _Columns:
 
     def numeric_bounds(self, info: ColumnInfo, role: str) -> tuple[float, float]:
         if info.name in self.bounds:
-            self.used_bounds.add(info.name)
             return self.bounds[info.name]
         spec = None if info.derived else self.dictionary.by_name.get(info.name)
         if spec is not None and spec.lower is not None and spec.upper is not None:
@@ -237,11 +235,10 @@ def model_spec(
     if positive is not None and not family.binary_target:
         raise InvalidQuery(f"{call}(): unknown parameter 'positive'")
     features = _features(family, cols, names)
-    unused = sorted(set(cols.bounds) - cols.used_bounds)
-    if unused:
-        raise InvalidQuery(
-            f"{call}(): bounds names {unused[0]!r}, which is not a numeric column of this model"
-        )
+    for name in cols.bounds:  # a typo or a non-numeric column is refused; others may wait
+        info = columns.get(name)
+        if info is None or not info.type.is_numeric or info.derived:
+            raise InvalidQuery(f"{call}(): bounds names {name!r}, which is not a numeric column")
     return ModelSpec(
         call=call,
         features=tuple(features),
