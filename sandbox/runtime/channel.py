@@ -92,6 +92,12 @@ class DPCall(enum.StrEnum):
     AGG = "agg"
     SYNTHESIZE = "synthesize"
     """A DP synthetic table (MST, :mod:`sandbox.engine.synth`)."""
+    LINEAR_REGRESSION = "linear_regression"
+    """A DP model fitted on the trusted side (:mod:`sandbox.engine.models`), as the next four."""
+    LOGISTIC_REGRESSION = "logistic_regression"
+    KMEANS = "kmeans"
+    PCA = "pca"
+    NAIVE_BAYES = "naive_bayes"
 
 
 DP_CALLS = frozenset(call.value for call in DPCall)

@@ -341,8 +341,69 @@ class DPHandle:
             raise TypeError("synthesize() makes whole rows: call it before group_by()")
         return self._call(DPCall.SYNTHESIZE, {"columns": _listed(columns), **kwargs})
 
+    # --- DP models, fitted on the trusted side (sandbox.engine.models) -------------------
+
+    def _model(self, call: DPCall, args: dict[str, Any]) -> Any:
+        if self._group_by:
+            raise DPArgumentError(
+                f"{call.value}(): a model is fitted on rows: call it before group_by()"
+            )
+        for name in ("x", "columns"):
+            if name in args:
+                args[name] = _column_names(call.value, name, args[name])
+        if "y" in args and not isinstance(args["y"], str):
+            raise DPArgumentError(f"{call.value}(): argument 'y' must be a column name")
+        if isinstance(args.get("bounds"), dict):
+            args["bounds"] = {k: _listed(v) for k, v in args["bounds"].items()}
+        return self._call(call, args)
+
+    def linear_regression(self, y: str, x: Any, **kwargs: Any) -> Any:
+        """DP least squares of ``y`` on the columns ``x`` (``bounds={column: [lower,
+        upper]}`` for numeric columns without declared bounds, ``epsilon``); categorical
+        columns are one-hot over their declared categories. Returns ``{"coefficients",
+        "intercept", "standard_errors", "r_squared", "residual_std", "noisy_rows",
+        "features"}``.
+        """
+        return self._model(DPCall.LINEAR_REGRESSION, {"y": y, "x": x, **kwargs})
+
+    def logistic_regression(self, y: str, x: Any, **kwargs: Any) -> Any:
+        """DP logistic regression of the categorical ``y`` (``positive=`` the category
+        modelled against the rest, needed beyond two) on ``x`` (``bounds``, ``epsilon``,
+        ``C``, ``max_iter``). Returns ``{"coefficients", "intercept", "classes",
+        "positive", "features"}``.
+        """
+        return self._model(DPCall.LOGISTIC_REGRESSION, {"y": y, "x": x, **kwargs})
+
+    def kmeans(self, columns: Any, **kwargs: Any) -> Any:
+        """DP k-means of ``columns`` (``k``, ``bounds``, ``epsilon``): centroids and DP
+        cluster sizes.
+        """
+        return self._model(DPCall.KMEANS, {"columns": columns, **kwargs})
+
+    def pca(self, columns: Any, **kwargs: Any) -> Any:
+        """DP principal components of ``columns`` (``n_components``, ``bounds``,
+        ``epsilon``): components and explained variance.
+        """
+        return self._model(DPCall.PCA, {"columns": columns, **kwargs})
+
+    def naive_bayes(self, y: str, x: Any, **kwargs: Any) -> Any:
+        """DP Gaussian naive Bayes of the categorical ``y`` on ``x`` (``bounds``,
+        ``epsilon``).
+        """
+        return self._model(DPCall.NAIVE_BAYES, {"y": y, "x": x, **kwargs})
+
     def __repr__(self) -> str:
         return f"<DP handle {self._dataset!r}>"
+
+
+def _column_names(call: str, name: str, value: Any) -> Any:
+    """One column name or a list of them, as the channel sends it (else refused here)."""
+    names = [value] if isinstance(value, str) else _listed(value)
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise DPArgumentError(
+            f"{call}(): argument {name!r} must be a column name or a list of them"
+        )
+    return names
 
 
 def _listed(value: Any) -> Any:

@@ -51,6 +51,8 @@ class FakeBroker:
             return dict(GROUPS)
         if request.call == "synthesize":
             return dict(SYNTHETIC)
+        if request.call in MODEL_FITS:
+            return dict(MODEL_FITS[request.call])
         return {
             "count": 1234.0,
             "sum": 5.5e6,
@@ -220,6 +222,55 @@ CASES["synthetic_table"] = (
         )
     ],
     {"dataset": "census", **SYNTHETIC},
+)
+MODEL_FITS: dict[str, dict[str, Any]] = {
+    "linear_regression": {"features": ["age"], "coefficients": {"age": 2.5}, "intercept": 1.0},
+    "logistic_regression": {"features": ["age"], "coefficients": {"age": 0.1}, "intercept": -1.0},
+}
+"""What the fake broker answers a DP model call with."""
+CASES["linear_regression"] = (
+    {
+        "dataset": "census",
+        "y": "income",
+        "x": ["age"],
+        "lower": [0],
+        "upper": [120],
+        "y_lower": 0,
+        "y_upper": 1e5,
+        "categorical": ["region"],
+        "epsilon": 0.5,
+    },
+    [
+        (
+            "linear_regression",
+            (),
+            {
+                "y": "income",
+                "x": ["age", "region"],
+                "bounds": {"age": [0, 120], "income": [0, 1e5]},
+                "epsilon": 0.5,
+            },
+        )
+    ],
+    {"dataset": "census", "y": "income", **MODEL_FITS["linear_regression"]},
+)
+CASES["logistic_regression"] = (
+    {"dataset": "census", "y": "region", "positive": "north", "x": ["age"], "epsilon": 0.5},
+    [
+        (
+            "logistic_regression",
+            (),
+            {
+                "y": "region",
+                "x": ["age"],
+                "bounds": {},
+                "epsilon": 0.5,
+                "C": 1.0,
+                "positive": "north",
+            },
+        )
+    ],
+    {"dataset": "census", "y": "region", **MODEL_FITS["logistic_regression"]},
 )
 JOINS: dict[str, list[tuple[dict[str, Any], ...]]] = {
     "join_grouped_sum": [

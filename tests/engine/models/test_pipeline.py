@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from sandbox.disclosure.checks import check_result
-from sandbox.disclosure.rules.dp import ReleaseSummary
 from sandbox.disclosure.inputs import input_values
+from sandbox.disclosure.rules.dp import ReleaseSummary
 from sandbox.engine import QueryEngine
 from sandbox.engine.compute import LocalTaskPool
 from sandbox.engine.models import linear, registry
