@@ -10,6 +10,7 @@ job's figure is never released automatically, a restricted job's dict is as befo
 from __future__ import annotations
 
 import base64
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -153,6 +154,10 @@ def world(
         stop_server(server)
 
 
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "models.md"
+DOCS_EXAMPLE = re.compile(r"<!-- run: scientific -->\n```python\n(.*?)```", re.S)
+
+
 def run_job(world: World, source: str, datasets: list[str], **body: Any) -> dict[str, Any]:
     with world.client("user") as client:
         job = ok(
@@ -288,3 +293,14 @@ def test_a_dp_figure_is_never_released_automatically(world: World) -> None:
     assert drawn["state"] == "pending_review", drawn
     report = review(world, int(drawn["id"]))["check_report"]
     assert report["failed_rules"] == ["figure"] and not report["blocked"]
+
+
+def test_the_docs_example_returns_a_table_a_verified_count_and_a_chart(world: World) -> None:
+    [source] = DOCS_EXAMPLE.findall(DOCS.read_text(encoding="utf-8"))
+    done = run_job(world, source.replace('"people"', '"sr_raw"'), ["sr_raw"], kind="raw")
+    assert done["state"] == "pending_review" and done["outcome"] == "ok", done
+    view = review(world, int(done["id"]))
+    assert not view["check_report"]["blocked"]
+    assert view["release"]["by_district"]["result_part"] == "table"
+    assert view["release"]["counts"]["sdc_output"]
+    assert [f["name"] for f in view["figures"]] == ["income.png"]
