@@ -29,6 +29,7 @@ from sandbox.runtime import executor
 from sandbox.runtime.backends import Backend, Limits, Outcome, run_process
 from sandbox.runtime.channel import DPRequest
 from sandbox.runtime.executor import BrokerRefusal, ModelOutcome, run_model
+from sandbox.runtime.profiles import RuntimeProfile
 
 REPO = Path(__file__).resolve().parents[2]
 """The checkout (the sandbox must see none of it but the runtime package)."""
@@ -159,8 +160,12 @@ def run_hostile(
 ) -> ModelOutcome:
     """Run ``body`` as plain Python in the real worker in ``backend`` (see the module doc).
 
-    The model can use the :data:`CHANNEL` helpers (``raw_frame``, ``raw_message``).
+    The model can use the :data:`CHANNEL` helpers (``raw_frame``, ``raw_message``). In the
+    scientific profile the real worker already runs the model as plain Python, so it runs
+    unpatched: what a scientific model can do, it does without any hole being made.
     """
+    if getattr(backend, "profile", None) is RuntimeProfile.SCIENTIFIC:
+        return run_attack(backend, body, broker, limits=limits, prelude=CHANNEL, **kwargs)
     with hostile_worker(monkeypatch):
         return run_attack(backend, body, broker, limits=limits, prelude=CHANNEL, **kwargs)
 

@@ -99,6 +99,40 @@ def backend_named(request: pytest.FixtureRequest, registry: Any, name: str) -> B
         pytest.skip(f"backend {name!r} is not available on this machine")
 
 
+WALLED = ["docker", *SCIENTIFIC_BACKENDS]
+"""The cases of :func:`walled`: the strongest backend (docker) in the restricted profile, then
+each hardened backend in the scientific profile."""
+
+
+@pytest.fixture(params=WALLED)
+def walled(request: pytest.FixtureRequest) -> Backend:
+    """An attack that needs one backend per profile: the strongest in the restricted profile
+    (RestrictedPython and the OS sandbox), and bwrap and docker in the scientific profile
+    (ordinary CPython: the OS sandbox and the trusted side's handling of the channel alone).
+
+    Use it for attacks that are about the channel, the trusted side's caps or the OS, not
+    about RestrictedPython's syntax; :func:`is_scientific` tells a test which wall it faces.
+    """
+    registry = default_registry()
+    name = request.param.removesuffix(SCIENTIFIC)
+    inner = backend_named(request, registry, name)
+    return ScientificBackend(inner) if request.param.endswith(SCIENTIFIC) else inner
+
+
+@pytest.fixture(params=SCIENTIFIC_BACKENDS)
+def scientific(request: pytest.FixtureRequest) -> Backend:
+    """Each hardened backend in the scientific profile: for attacks a scientific model makes
+    with the capabilities ordinary CPython gives it (ctypes, ``os.fork``, sockets, ``/proc``,
+    signals, numpy), which RestrictedPython would refuse before they ran."""
+    name = request.param.removesuffix(SCIENTIFIC)
+    return ScientificBackend(backend_named(request, default_registry(), name))
+
+
+def is_scientific(backend: Backend) -> bool:
+    """Whether ``backend`` is a scientific case (no Python-level jail around the model)."""
+    return getattr(backend, "profile", None) is RuntimeProfile.SCIENTIFIC
+
+
 @pytest.fixture(scope="module")
 def strongest(docker_engine: str) -> Backend:
     """The strongest backend here (docker, once its engine answers): attacks at the Python

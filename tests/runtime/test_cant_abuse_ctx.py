@@ -5,7 +5,11 @@ a message the trusted broker answers), ``ctx.params`` and ``ctx.log``. These att
 more: the send function itself, forged replies, datasets outside the grant, values that are
 not plain JSON, unknown operations, a hung broker. Attacks marked *hostile* run the model as
 plain Python in the real worker, as if RestrictedPython had a hole: the trusted side must
-still hold.
+still hold. Each attack on the channel or the trusted side also runs in the scientific
+profile on bwrap and docker (``walled``), where the model is ordinary Python and reaches the
+channel's pipes as a matter of course; the two that test Python-level guards of ``ctx`` (its
+reprs, its read-only attributes) are the restricted profile's: a scientific model owns its
+process, and only what crosses the channel counts.
 """
 
 from __future__ import annotations
@@ -77,13 +81,13 @@ def test_cant_see_the_channel_in_reprs(strongest: Backend) -> None:
         assert internal not in text, text
 
 
-def test_cant_forge_a_broker_reply(strongest: Backend) -> None:
+def test_cant_forge_a_broker_reply(walled: Backend) -> None:
     """It denies a forged reply: frames hidden in logs, args or results stay plain strings."""
     fake = json.dumps({"op": "reply", "ok": True, "value": 1e9})
     frame = (HEADER.pack(len(fake)) + fake.encode()).decode("latin-1")
     broker = FakeBroker()
     outcome = run_attack(
-        strongest,
+        walled,
         f"""
         def run(ctx):
             frame = {frame!r}
@@ -102,11 +106,11 @@ def test_cant_forge_a_broker_reply(strongest: Backend) -> None:
     assert all(c.dataset == GRANTED and c.call == "count" for c in broker.calls)
 
 
-def test_cant_read_datasets_outside_the_grant(strongest: Backend) -> None:
+def test_cant_read_datasets_outside_the_grant(walled: Backend) -> None:
     """It denies datasets the grant lacks, however the name or the arguments are dressed up."""
     broker = FakeBroker()
     outcome = run_attack(
-        strongest,
+        walled,
         """
         def run(ctx):
             answers = []
@@ -161,7 +165,7 @@ SMUGGLED = [
 ]
 
 
-def test_cant_smuggle_non_json_through_dp_args(strongest: Backend) -> None:
+def test_cant_smuggle_non_json_through_dp_args(walled: Backend) -> None:
     """It denies DP arguments that are not plain JSON (NaN, huge ints, deep nesting, big
     strings, objects): each call fails in the model and nothing reaches the broker."""
     broker = FakeBroker()
@@ -174,17 +178,17 @@ def test_cant_smuggle_non_json_through_dp_args(strongest: Backend) -> None:
         "def run(ctx):\n    handle = ctx.dataset('census')\n    sent = []\n    nested = []\n"
         "    for i in range(40):\n        nested = [nested]\n" + attempts + "\n    return sent\n"
     )
-    outcome = run_attack(strongest, body, broker)
+    outcome = run_attack(walled, body, broker)
     assert outcome.status == "ok", outcome
     assert outcome.value == []
     assert broker.calls == []
 
 
-def test_cant_call_unknown_dp_operations(strongest: Backend) -> None:
+def test_cant_call_unknown_dp_operations(walled: Backend) -> None:
     """It denies anything but the DP aggregates on a handle: no rows, table, iteration."""
     broker = FakeBroker()
     outcome = run_attack(
-        strongest,
+        walled,
         """
         def run(ctx):
             handle = ctx.dataset("census")
@@ -216,12 +220,12 @@ def test_cant_call_unknown_dp_operations(strongest: Backend) -> None:
 
 
 def test_cant_send_unknown_dp_calls_on_the_raw_channel(
-    strongest: Backend, monkeypatch: pytest.MonkeyPatch
+    walled: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """It denies (hostile) DP calls outside the aggregates: refused, never a trusted crash."""
     broker = FakeBroker()
     outcome = run_hostile(
-        strongest,
+        walled,
         monkeypatch,
         """
         def run(ctx):
@@ -281,12 +285,12 @@ def test_cant_rebind_ctx_or_handle_attributes(strongest: Backend) -> None:
     assert outcome.value == [5, 42.0]
 
 
-def test_cant_influence_the_trusted_side_through_params(strongest: Backend) -> None:
+def test_cant_influence_the_trusted_side_through_params(walled: Backend) -> None:
     """It denies a model's writes to ``ctx.params`` reaching the caller's params or the broker."""
     params = {"upper": 100, "nested": {"keep": [1, 2]}}
     broker = FakeBroker()
     outcome = run_attack(
-        strongest,
+        walled,
         """
         def run(ctx):
             ctx.params["upper"] = 10 ** 9
@@ -303,12 +307,12 @@ def test_cant_influence_the_trusted_side_through_params(strongest: Backend) -> N
     assert broker.calls[0].args == {"column": "income", "lower": 0, "upper": 1, "epsilon": 0.1}
 
 
-def test_cant_write_frames_on_stdout(strongest: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cant_write_frames_on_stdout(walled: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
     """It denies (hostile) frames written on fd 1: the worker moved its channel off stdout."""
     forged = json.dumps({"op": "result", "value": "FORGED"})
     frame = HEADER.pack(len(forged)) + forged.encode()
     outcome = run_hostile(
-        strongest,
+        walled,
         monkeypatch,
         f"""
         import os, sys
@@ -325,11 +329,11 @@ def test_cant_write_frames_on_stdout(strongest: Backend, monkeypatch: pytest.Mon
 
 
 def test_cant_bypass_the_result_cap_with_a_raw_frame(
-    strongest: Backend, monkeypatch: pytest.MonkeyPatch
+    walled: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """It denies (hostile) a result frame larger than the result cap, written by hand."""
     outcome = run_hostile(
-        strongest,
+        walled,
         monkeypatch,
         """
         import os
@@ -358,7 +362,7 @@ def test_cant_bypass_the_result_cap_with_a_raw_frame(
     ],
 )
 def test_cant_smuggle_non_json_to_the_broker_on_the_raw_channel(
-    strongest: Backend, monkeypatch: pytest.MonkeyPatch, args: str
+    walled: Backend, monkeypatch: pytest.MonkeyPatch, args: str
 ) -> None:
     """It denies (hostile) infinities, huge ints, lone surrogates, deep nesting, duplicate keys.
 
@@ -369,7 +373,7 @@ def test_cant_smuggle_non_json_to_the_broker_on_the_raw_channel(
     broker = FakeBroker()
     frame = f'{{"op": "dp", "call": "count", "dataset": "census", "args": {args}}}'
     outcome = run_hostile(
-        strongest,
+        walled,
         monkeypatch,
         f"""
         def run(ctx):
@@ -400,11 +404,11 @@ def test_cant_smuggle_non_json_to_the_broker_on_the_raw_channel(
     ],
 )
 def test_cant_crash_the_trusted_side_with_malformed_messages(
-    strongest: Backend, monkeypatch: pytest.MonkeyPatch, payload: bytes
+    walled: Backend, monkeypatch: pytest.MonkeyPatch, payload: bytes
 ) -> None:
     """It denies (hostile) malformed or out-of-protocol messages a crash of the trusted side."""
     outcome = run_hostile(
-        strongest,
+        walled,
         monkeypatch,
         f"""
         import os
@@ -420,11 +424,11 @@ def test_cant_crash_the_trusted_side_with_malformed_messages(
 
 
 def test_cant_send_an_oversize_frame_header(
-    strongest: Backend, monkeypatch: pytest.MonkeyPatch
+    walled: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """It denies (hostile) a header announcing 4 GiB: rejected at once, nothing buffered."""
     outcome = run_hostile(
-        strongest,
+        walled,
         monkeypatch,
         """
         import os, time

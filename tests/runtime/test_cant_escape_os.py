@@ -1,7 +1,9 @@
 """OS-level escapes: raw Python in the sandbox, as if RestrictedPython had a hole.
 
 Each test runs a bare Python program in every available backend that claims the guarantee
-(``require``); the program reports what it managed as JSON on its last stdout line. Every
+(``require``), in both runtime profiles' roots; the program reports what it managed as JSON
+on its last stdout line. The last tests make the same attacks from a model in the
+scientific profile, through the real worker (see the section's comment). Every
 attack here works against an unsandboxed Python running as the server's user (root on most
 CI machines): files, network, processes, signals, kernel surfaces.
 """
@@ -23,7 +25,8 @@ from pathlib import Path
 import pytest
 
 from sandbox.runtime.backends import Backend, Limits
-from tests.runtime.attacks import REPO, printed, run_raw
+from sandbox.runtime.profiles import SCIENTIFIC_ENVIRONMENT
+from tests.runtime.attacks import CHANNEL, REPO, printed, run_attack, run_raw, visible
 from tests.runtime.conftest import require
 
 CANARY = "CANARY-" + secrets.token_hex(8)
@@ -786,3 +789,185 @@ def test_cant_use_dangerous_syscalls(backend: Backend) -> None:
     result = printed(run_raw(backend, code))
     bad = {name: value for name, value in result.items() if value != -1}
     assert bad == {}, result
+
+
+# --- the same walls, from a scientific model -----------------------------------------------
+#
+# The attacks above run a bare program; these run a model through the real worker in the
+# scientific profile, with what ordinary CPython hands it (ctypes, os.fork, sockets, /proc,
+# signals): the channel's pipes are open in its process, its parent is the sandbox's init,
+# and nothing at the Python level stands between it and the kernel.
+
+
+def test_a_scientific_model_cant_reach_host_files_processes_or_secrets(
+    scientific: Backend, victim: subprocess.Popen[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It denies a scientific model the host's files (``/etc``, the checkout), its processes'
+    environments and command lines, and the server's environment."""
+    monkeypatch.setenv("SANDBOX_SECRET_KEY", CANARY)
+    outcome = run_attack(
+        scientific,
+        f"""
+        import glob, os
+
+        def run(ctx):
+            found = {{"env": dict(os.environ)}}
+            for path in ["/etc/shadow", "/etc/passwd", "/etc/hostname", "/root/.bashrc",
+                         {str(REPO / "pyproject.toml")!r}, {str(REPO / "var")!r}]:
+                try:
+                    found[path] = open(path).read()[:200] if os.path.isfile(path) else (
+                        os.listdir(path))
+                except OSError as exc:
+                    found[path] = exc.errno
+            pids = [p for p in os.listdir("/proc") if p.isdigit()] + ["{victim.pid}"]
+            for pid in pids:
+                for name in ("environ", "cmdline"):
+                    try:
+                        with open(f"/proc/{{pid}}/{{name}}", "rb") as f:
+                            found[f"{{pid}}/{{name}}"] = f.read().decode("latin-1")
+                    except OSError as exc:
+                        found[f"{{pid}}/{{name}}"] = exc.errno
+            found["pids"] = pids
+            return found
+        """,
+    )
+    assert outcome.status == "ok", outcome
+    text = visible(outcome)
+    assert CANARY not in text and "root:" not in text and "[tool.ruff]" not in text
+    assert str(victim.pid) not in outcome.value["pids"][:-1], outcome.value["pids"]
+    assert set(outcome.value["env"]) <= {"LC_CTYPE", "PWD", *SCIENTIFIC_ENVIRONMENT}, outcome.value
+
+
+def test_a_scientific_model_cant_signal_its_parent_or_the_host(
+    scientific: Backend, victim: subprocess.Popen[bytes]
+) -> None:
+    """It denies a scientific model killing its parent, its process group, every process it
+    can name (``kill(-1)``) or the victim: the runner reports the run, the host runs on."""
+    outcome = run_attack(
+        scientific,
+        f"""
+        import os, signal
+
+        def run(ctx):
+            tried = {{}}
+            for name, pid in (("parent", os.getppid()), ("victim", {victim.pid}),
+                              ("runner", {os.getpid()}), ("init", 1)):
+                try:
+                    os.kill(pid, 0)
+                    tried[name] = "visible"
+                except OSError as exc:
+                    tried[name] = exc.errno
+            ctx.log(repr(tried))
+            for target in (os.getppid(), 1):
+                try:
+                    os.kill(target, signal.SIGKILL)
+                except OSError:
+                    pass
+            try:
+                os.killpg(os.getpgid(0), signal.SIGTERM)
+            except OSError:
+                pass
+            os.kill(-1, signal.SIGKILL)
+            return tried
+        """,
+    )
+    time.sleep(0.1)
+    assert victim.poll() is None, "a scientific model killed a host process"
+    # Killing its own sandbox ends the run: a crash reported as the platform's fact.
+    assert outcome.status in ("ok", "crashed", "model_error"), outcome
+    assert outcome.duration < 8
+
+
+def test_a_scientific_model_cant_open_the_network(scientific: Backend) -> None:
+    """It denies a scientific model DNS, the internet, the host's services and raw sockets."""
+    with socket.socket() as server:
+        server.bind(("0.0.0.0", 0))  # noqa: S104 - the point: listening everywhere
+        server.listen(16)
+        port = server.getsockname()[1]
+        outcome = run_attack(
+            scientific,
+            f"""
+            import socket
+
+            def run(ctx):
+                out = {{}}
+                for host in {_host_addresses()!r} + ["1.1.1.1", "localhost"]:
+                    try:
+                        socket.create_connection((host, {port}), timeout=1).close()
+                        out[host] = "CONNECTED"
+                    except OSError:
+                        out[host] = "failed"
+                try:
+                    socket.getaddrinfo("example.com", 443)
+                    out["dns"] = "CONNECTED"
+                except OSError:
+                    out["dns"] = "failed"
+                try:
+                    socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+                    out["raw"] = "CONNECTED"
+                except OSError:
+                    out["raw"] = "failed"
+                return out
+            """,
+        )
+    assert outcome.status == "ok", outcome
+    assert "CONNECTED" not in outcome.value.values(), outcome.value
+
+
+def test_a_scientific_model_cant_use_ctypes_to_leave_the_sandbox(scientific: Backend) -> None:
+    """It denies a scientific model's ctypes calls to the kernel: new namespaces, mounts,
+    ``ptrace``, a raw ``clone``, ``setuid(0)`` and BPF; it stays unprivileged."""
+    outcome = run_attack(
+        scientific,
+        """
+        import ctypes, os, platform
+
+        def run(ctx):
+            libc = ctypes.CDLL(None, use_errno=True)
+            out = {
+                "unshare": libc.unshare(0x10000000),
+                "mount": libc.mount(b"none", b"/tmp", b"tmpfs", 0, None),
+                "ptrace": libc.ptrace(0, 0, 0, 0),
+                "setuid": libc.setuid(0),
+                "chroot": libc.chroot(b"/tmp"),
+            }
+            if platform.machine() == "x86_64":
+                out["clone"] = libc.syscall(56, 17, 0, 0, 0, 0)
+                if out["clone"] == 0:
+                    os._exit(0)
+                attr = (ctypes.c_uint32 * 30)(2, 4, 4, 1)
+                out["bpf"] = libc.syscall(321, 0, ctypes.byref(attr), 120)
+            out["euid"] = os.geteuid()
+            return out
+        """,
+    )
+    assert outcome.status == "ok", outcome
+    euid = outcome.value.pop("euid")
+    assert euid != 0 and set(outcome.value.values()) == {-1}, outcome.value
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        "os._exit(0)",
+        "os.kill(os.getpid(), signal.SIGKILL)",
+        "signal.raise_signal(signal.SIGSEGV)",
+        "os.close(channel_fds()[1])",
+    ],
+)
+def test_a_scientific_model_cant_end_itself_into_a_result(scientific: Backend, ending: str) -> None:
+    """It denies a scientific model ending its worker (exit, a signal, its channel closed)
+    anything but a ``crashed`` run with no value: no result is made up for it."""
+    outcome = run_attack(
+        scientific,
+        f"""
+        import os, signal
+
+        def run(ctx):
+            channel_fds()
+            {ending}
+            return "unreachable"
+        """,
+        prelude=CHANNEL,
+    )
+    assert outcome.status == "crashed" and outcome.value is None, outcome

@@ -508,8 +508,9 @@ def test_cant_shadow_builtins_seen_by_trusted_code(strongest: Backend) -> None:
 @pytest.mark.parametrize(
     "exception", ["SystemExit(0)", "SystemExit('done')", "KeyboardInterrupt()", "GeneratorExit()"]
 )
-def test_cant_exit_the_worker_to_dodge_error_reporting(strongest: Backend, exception: str) -> None:
-    """It denies ``raise SystemExit(0)`` ending the worker: it is the model's error."""
-    outcome = run_attack(strongest, f"def run(ctx):\n    raise {exception}\n")
+def test_cant_exit_the_worker_to_dodge_error_reporting(walled: Backend, exception: str) -> None:
+    """It denies ``raise SystemExit(0)`` ending the worker: it is the model's error (in the
+    scientific profile too, where nothing refuses the statement)."""
+    outcome = run_attack(walled, f"def run(ctx):\n    raise {exception}\n")
     assert outcome.status == "model_error", outcome
     assert outcome.errors and outcome.errors[0].startswith("Line 4: ")

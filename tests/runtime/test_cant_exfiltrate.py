@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.runtime.backends import Backend
+from sandbox.runtime.backends import Backend, Limits
 from sandbox.runtime.executor import MAX_COMPILE_ERRORS, MAX_ERROR_CHARS
 from tests.runtime.attacks import (
     CANARY_ROW,
@@ -24,9 +24,12 @@ from tests.runtime.attacks import (
     run_hostile,
     visible,
 )
-from tests.runtime.conftest import require
+from tests.runtime.conftest import is_scientific, require
 
 CANARY = "CANARY-" + secrets.token_hex(8)
+
+ROOMY = Limits(wall_seconds=60, cpu_seconds=30, memory_bytes=2 * 1024**3)
+"""Enough address space and time for the scientific stack's imports."""
 
 
 def test_cant_leak_the_trusted_environment(
@@ -94,11 +97,11 @@ def test_cant_leak_host_files(
 
 
 def test_cant_leak_worker_stderr_into_the_outcome(
-    strongest: Backend, monkeypatch: pytest.MonkeyPatch
+    walled: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """It denies (hostile) the worker's stderr and fd 1 a way into user-visible fields."""
     outcome = run_hostile(
-        strongest,
+        walled,
         monkeypatch,
         f"""
         import os, sys
@@ -117,9 +120,9 @@ def test_cant_leak_worker_stderr_into_the_outcome(
     assert CANARY not in visible(outcome)
 
 
-def test_cant_get_unbounded_error_messages(strongest: Backend) -> None:
+def test_cant_get_unbounded_error_messages(walled: Backend) -> None:
     """It denies a model error message longer than the cap (it is cut)."""
-    outcome = run_attack(strongest, 'def run(ctx):\n    raise ValueError("x" * 1_000_000)\n')
+    outcome = run_attack(walled, 'def run(ctx):\n    raise ValueError("x" * 1_000_000)\n')
     assert outcome.status == "model_error", outcome
     assert len(outcome.errors) == 1 and len(outcome.errors[0]) <= MAX_ERROR_CHARS + 20
 
@@ -134,14 +137,14 @@ def test_cant_get_unbounded_error_messages(strongest: Backend) -> None:
     ],
 )
 def test_cant_get_unbounded_errors_from_a_hostile_worker(
-    strongest: Backend, monkeypatch: pytest.MonkeyPatch, write: str
+    walled: Backend, monkeypatch: pytest.MonkeyPatch, write: str
 ) -> None:
     """It denies (hostile) oversized error frames: the trusted side cuts them too.
 
     The last one repeats a 100 kB key, so the decoder's own error quotes it.
     """
     outcome = run_hostile(
-        strongest,
+        walled,
         monkeypatch,
         f"""
         import os
@@ -156,18 +159,32 @@ def test_cant_get_unbounded_errors_from_a_hostile_worker(
     assert all(len(e) <= MAX_ERROR_CHARS for e in outcome.errors), [len(e) for e in outcome.errors]
 
 
+RESTRICTED_ONLY = "def run(ctx):\n    from json import decoder\n"
+"""Refused by RestrictedPython; ordinary Python imports it."""
+
+
 @pytest.mark.parametrize(
     "body",
     [
         "def run(ctx):\n    return ctx.dataset('census').count(epsilon=ctx)\n",
         "def run(ctx):\n    return ctx.params['missing']\n",
         "import json\ndef run(ctx):\n    return json.loads('{')\n",
-        "def run(ctx):\n    from json import decoder\n",
+        RESTRICTED_ONLY,
+        "import numpy\ndef run(ctx):\n    return numpy.arange(3).reshape(5)\n",
+        "import pandas\ndef run(ctx):\n    return pandas.DataFrame({'a': [1]})['missing']\n",
+        "import scipy.stats\ndef run(ctx):\n    return scipy.stats.norm(scale=-1).rvs(size='x')\n",
     ],
 )
-def test_cant_learn_worker_internals_from_errors(strongest: Backend, body: str) -> None:
-    """It denies tracebacks, file paths and internal names in error messages."""
-    outcome = run_attack(strongest, body, allowed_imports=("json",))
+def test_cant_learn_worker_internals_from_errors(walled: Backend, body: str) -> None:
+    """It denies tracebacks, file paths and internal names in error messages: the error of a
+    library deep in the scientific stack is its type and message, at the model's line."""
+    scientific = is_scientific(walled)
+    if body == RESTRICTED_ONLY and scientific:
+        pytest.skip("a restricted-profile refusal: ordinary Python imports json.decoder")
+    if "numpy" in body or "pandas" in body or "scipy" in body:
+        if not scientific:
+            pytest.skip("the scientific stack exists in the scientific profile only")
+    outcome = run_attack(walled, body, allowed_imports=("json",), limits=ROOMY)
     assert outcome.status == "model_error", outcome
     text = visible(outcome)
     for internal in ("Traceback", "worker.py", "channel.py", str(REPO), "/usr/", "site-packages"):
@@ -183,19 +200,19 @@ def test_cant_learn_worker_internals_from_errors(strongest: Backend, body: str) 
         "def run(ctx):\n    return {chr(0xDC00): 1}\n",
     ],
 )
-def test_cant_put_invalid_text_into_the_outcome(strongest: Backend, body: str) -> None:
+def test_cant_put_invalid_text_into_the_outcome(walled: Backend, body: str) -> None:
     """It denies lone surrogates in logs, errors and results: storage and HTTP need UTF-8."""
-    outcome = run_attack(strongest, body)
+    outcome = run_attack(walled, body)
     assert outcome.status in ("ok", "model_error"), outcome
     assert_clean_text(outcome)
 
 
 def test_cant_put_invalid_text_into_the_outcome_by_hand(
-    strongest: Backend, monkeypatch: pytest.MonkeyPatch
+    walled: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """It denies (hostile) a ``\\ud800`` escape written on the channel: a protocol error."""
     outcome = run_hostile(
-        strongest,
+        walled,
         monkeypatch,
         r"""
         def run(ctx):
@@ -207,11 +224,11 @@ def test_cant_put_invalid_text_into_the_outcome_by_hand(
     assert_clean_text(outcome)
 
 
-def test_cant_reach_raw_rows(strongest: Backend) -> None:
+def test_cant_reach_raw_rows(walled: Backend) -> None:
     """It denies a DP job the raw rows: no handle, attribute, table or error carries them."""
     broker = FakeBroker()
     outcome = run_attack(
-        strongest,
+        walled,
         """
         def run(ctx):
             got = []
@@ -238,4 +255,44 @@ def test_cant_reach_raw_rows(strongest: Backend) -> None:
         broker,
     )
     assert outcome.status == "model_error", outcome
+    assert CANARY_ROW not in visible(outcome)
+
+
+def test_cant_reach_raw_rows_from_ordinary_python(scientific: Backend) -> None:
+    """It denies a scientific DP model the raw rows with every tool of its process: the
+    garbage collector's objects, the channel's pipes read by hand, ``/inputs``, ``/proc``
+    and the file system. The rows live in the trusted process only."""
+    outcome = run_attack(
+        scientific,
+        """
+        import gc, glob, os, sys
+
+        def run(ctx):
+            ctx.dataset("census").count(epsilon=1)
+            found = [o for o in gc.get_objects() if isinstance(o, str) and "CANARY" in o]
+            for path in glob.glob("/inputs/**", recursive=True) + glob.glob("/tmp/**"):
+                try:
+                    with open(path, "rb") as f:
+                        found.append(f.read(1 << 20).decode("latin-1"))
+                except OSError:
+                    pass
+            for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+                for name in ("environ", "cmdline"):
+                    try:
+                        with open(f"/proc/{pid}/{name}", "rb") as f:
+                            found.append(f.read().decode("latin-1"))
+                    except OSError:
+                        pass
+            for fd in range(3, 64):
+                try:
+                    os.set_blocking(fd, False)
+                    found.append(os.read(fd, 1 << 16).decode("latin-1"))
+                except (OSError, ValueError):
+                    pass
+            ctx.log(repr(found)[:2000])
+            return found[:50]
+        """,
+        prelude="",
+    )
+    assert outcome.status in ("ok", "crashed"), outcome
     assert CANARY_ROW not in visible(outcome)

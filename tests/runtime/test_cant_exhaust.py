@@ -2,11 +2,14 @@
 clean ``model_error``, never hangs the runner and never crashes (or bloats) the trusted side.
 
 Limits are small so that the attacks end fast. Attacks on limits a backend enforces run in
-every backend; the ones on the worker's and the runner's own caps run in the strongest.
+every backend; the ones on the worker's and the runner's own caps run in the strongest
+(restricted profile) and in bwrap and docker under the scientific profile (``walled``), where
+the model is ordinary Python; numpy's allocations and threads run in the scientific profile.
 """
 
 from __future__ import annotations
 
+import signal
 import time
 
 import pytest
@@ -83,22 +86,22 @@ def test_cant_start_unbounded_threads(backend: Backend) -> None:
         "        x = {'a': x}\n    return len(json.dumps(x))\n",
     ],
 )
-def test_cant_recurse_without_bound(strongest: Backend, body: str) -> None:
+def test_cant_recurse_without_bound(walled: Backend, body: str) -> None:
     """It denies unbounded recursion, in Python or in C (``repr``, JSON, iterator chains)."""
-    outcome = run_attack(strongest, body, allowed_imports=("json",), limits=SMALL)
+    outcome = run_attack(walled, body, allowed_imports=("json",), limits=SMALL)
     assert outcome.status in ("model_error", "oom"), outcome
     if outcome.status == "model_error":
         assert "RecursionError" in outcome.errors[0] or "MemoryError" in outcome.errors[0]
 
 
-def test_cant_overflow_the_c_stack_outside_the_worker(strongest: Backend) -> None:
+def test_cant_overflow_the_c_stack_outside_the_worker(walled: Backend) -> None:
     """It denies a C stack overflow (a 200000-deep ``map`` chain) any effect but the worker's.
 
     CPython 3.11 does not count this recursion: the worker dies of ``SIGSEGV`` inside the
     sandbox, reported as ``crashed`` (or a ``RecursionError`` where the interpreter checks).
     """
     outcome = run_attack(
-        strongest,
+        walled,
         "def run(ctx):\n    g = [1]\n    for i in range(200000):\n        g = map(abs, g)\n"
         "    return list(g)\n",
         limits=SMALL,
@@ -107,10 +110,10 @@ def test_cant_overflow_the_c_stack_outside_the_worker(strongest: Backend) -> Non
     assert outcome.value is None and outcome.duration < SMALL.wall_seconds
 
 
-def test_cant_log_a_huge_line(strongest: Backend) -> None:
+def test_cant_log_a_huge_line(walled: Backend) -> None:
     """It denies a 50 MB log line: dropped, the log marked truncated, the run goes on."""
     outcome = run_attack(
-        strongest,
+        walled,
         'def run(ctx):\n    ctx.log("x" * 50_000_000)\n    ctx.log("after")\n    return 1\n',
         log_max_bytes=1000,
     )
@@ -118,10 +121,10 @@ def test_cant_log_a_huge_line(strongest: Backend) -> None:
     assert outcome.log == ["after"] and outcome.log_truncated  # the platform says so
 
 
-def test_cant_flood_the_log_with_empty_lines(strongest: Backend) -> None:
+def test_cant_flood_the_log_with_empty_lines(walled: Backend) -> None:
     """It denies floods of empty log lines: each costs at least one byte of the cap."""
     outcome = run_attack(
-        strongest,
+        walled,
         'def run(ctx):\n    for i in range(300_000):\n        ctx.log("")\n    return 1\n',
         log_max_bytes=1000,
     )
@@ -130,11 +133,11 @@ def test_cant_flood_the_log_with_empty_lines(strongest: Backend) -> None:
 
 
 def test_cant_flood_the_log_past_the_worker(
-    strongest: Backend, monkeypatch: pytest.MonkeyPatch
+    walled: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """It denies (hostile) log frames past the cap: the run ends, nothing more is kept."""
     outcome = run_hostile(
-        strongest,
+        walled,
         monkeypatch,
         """
         import time
@@ -159,9 +162,9 @@ def test_cant_flood_the_log_past_the_worker(
         "{str(i): i for i in range(150_000)}",
     ],
 )
-def test_cant_return_a_huge_result(strongest: Backend, value: str) -> None:
+def test_cant_return_a_huge_result(walled: Backend, value: str) -> None:
     """It denies results larger than the result cap: ``output_too_large``, no value."""
-    outcome = run_attack(strongest, f"def run(ctx):\n    return {value}\n")
+    outcome = run_attack(walled, f"def run(ctx):\n    return {value}\n")
     assert outcome.status == "output_too_large", outcome
     assert outcome.value is None
 
@@ -176,17 +179,17 @@ def test_cant_return_a_huge_result(strongest: Backend, value: str) -> None:
         "def run(ctx):\n    return {'k': chr(0xD800)}\n",
     ],
 )
-def test_cant_return_a_result_the_trusted_side_cannot_hold(strongest: Backend, body: str) -> None:
+def test_cant_return_a_result_the_trusted_side_cannot_hold(walled: Backend, body: str) -> None:
     """It denies deep, cyclic, huge-int or invalid-text results: a clean ``model_error``."""
-    outcome = run_attack(strongest, body, limits=SMALL)
+    outcome = run_attack(walled, body, limits=SMALL)
     assert outcome.status == "model_error", outcome
     assert outcome.value is None
 
 
-def test_cant_drip_a_frame_slowly(strongest: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cant_drip_a_frame_slowly(walled: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
     """It denies (hostile) a frame dripped a byte at a time: the deadline still holds."""
     outcome = run_hostile(
-        strongest,
+        walled,
         monkeypatch,
         """
         import os, time
@@ -248,12 +251,10 @@ def test_cant_spin_the_cpu_in_c_code(backend: Backend) -> None:
     assert outcome.duration < SHORT.wall_seconds + 3
 
 
-def test_cant_backtrack_a_regex_forever(
-    strongest: Backend, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cant_backtrack_a_regex_forever(walled: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
     """It denies (hostile) catastrophic regex backtracking: the CPU limit ends it."""
     outcome = run_hostile(
-        strongest,
+        walled,
         monkeypatch,
         """
         import re
@@ -294,3 +295,89 @@ def test_cant_flood_the_runner_with_output(backend: Backend) -> None:
     outcome = run_raw(backend, code, limits)
     assert outcome.exit_code == 0, outcome.stderr[-500:]
     assert len(outcome.stdout) <= 4096 and len(outcome.stderr) <= 4096
+
+
+NUMPY = Limits(wall_seconds=30, cpu_seconds=20, memory_bytes=768 << 20)
+"""Room for numpy's import, far below what the attacks below ask for."""
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "import numpy\ndef run(ctx):\n    return float(numpy.ones(10 ** 10).sum())\n",
+        "import numpy\ndef run(ctx):\n    held = []\n    while True:\n"
+        "        held.append(numpy.ones(10 ** 7))\n",
+        "import numpy\ndef run(ctx):\n    a = numpy.ones(10 ** 6)\n    while True:\n"
+        "        a = numpy.concatenate([a, a])\n",
+    ],
+)
+def test_cant_exhaust_memory_with_numpy(scientific: Backend, body: str) -> None:
+    """It denies numpy allocating past the memory limit, at once, bit by bit or doubling:
+    ``oom``, however the allocation fails inside numpy."""
+    require(scientific, "memory")
+    outcome = run_attack(scientific, body, limits=NUMPY)
+    assert outcome.status == "oom", outcome
+
+
+def test_cant_spin_the_cpu_in_numpy_threads(scientific: Backend) -> None:
+    """It denies threads of numpy work (which releases the GIL) past the CPU limit: the
+    limit counts every thread, and it is the CPU limit (``SIGXCPU``), not the wall clock,
+    that ends the run."""
+    require(scientific, "cpu")
+    outcome = run_attack(
+        scientific,
+        """
+        import threading
+        import numpy
+
+        def burn():
+            a = numpy.arange(100_000.0)
+            while True:
+                numpy.sqrt(a).sum()
+
+        def run(ctx):
+            for _ in range(4):
+                threading.Thread(target=burn, daemon=True).start()
+            burn()
+        """,
+        limits=Limits(wall_seconds=60, cpu_seconds=2, memory_bytes=768 << 20),
+    )
+    assert outcome.status == "timed_out", outcome
+    assert outcome.exit_code in (128 + signal.SIGXCPU, -signal.SIGXCPU), outcome
+
+
+def test_cant_fork_bomb_from_a_model(scientific: Backend) -> None:
+    """It denies a scientific model ``os.fork`` (and ``multiprocessing``): the process limit
+    and the seccomp filter stop it, the run ends and leaves nothing behind."""
+    outcome = run_attack(
+        scientific,
+        """
+        import os
+
+        def run(ctx):
+            made, errors = 0, []
+            for _ in range(200):
+                try:
+                    pid = os.fork()
+                except OSError as exc:
+                    errors.append(exc.errno)
+                    break
+                if pid == 0:
+                    import time
+                    time.sleep(30)
+                    os._exit(0)
+                made += 1
+            try:
+                import multiprocessing
+                multiprocessing.Process(target=print).start()
+                errors.append("process started")
+            except Exception as exc:
+                errors.append(type(exc).__name__)
+            return {"made": made, "errors": errors}
+        """,
+        limits=Limits(wall_seconds=10, cpu_seconds=5, max_processes=32),
+    )
+    assert outcome.status in ("ok", "model_error", "timed_out", "crashed"), outcome
+    if outcome.status == "ok":
+        assert outcome.value["made"] <= 32 and "process started" not in outcome.value["errors"]
+    assert outcome.duration < 15
