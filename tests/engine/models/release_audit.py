@@ -73,16 +73,32 @@ def audit(
     trials: int,
     extra_thresholds: Sequence[float] = (),
 ) -> float:
-    """The observed epsilon of ``fitter`` between ``d`` and ``d_prime``.
+    """The observed epsilon of ``fitter`` between ``d`` and ``d_prime`` for one statistic."""
+    return audits(fitter, d, d_prime, [(statistic, extra_thresholds)], trials)[0]
 
-    Thresholds: the deciles of the pooled samples (where a real difference shows), plus any
-    the test names (where a broken mechanism's point mass sits).
+
+def audits(
+    fitter: Fitter,
+    d: ModelInput,
+    d_prime: ModelInput,
+    statistics: Sequence[tuple[Statistic, Sequence[float]]],
+    trials: int,
+) -> list[float]:
+    """The observed epsilon of each statistic over the same ``trials`` runs on each side.
+
+    Thresholds: the deciles of the pooled samples (where a real difference shows), plus the
+    ones given with the statistic (where a broken mechanism's point mass sits).
     """
-    on_d = samples(fitter, d, statistic, trials)
-    on_d_prime = samples(fitter, d_prime, statistic, trials)
-    pooled = numpy.concatenate([on_d, on_d_prime])
-    deciles = [float(q) for q in numpy.quantile(pooled, [0.1, 0.3, 0.5, 0.7, 0.9])]
-    return observed_epsilon(on_d, on_d_prime, [*deciles, *extra_thresholds])
+    fits_d = [fitter(d, seed) for seed in range(trials)]
+    fits_d_prime = [fitter(d_prime, seed) for seed in range(trials)]
+    observed = []
+    for statistic, extra in statistics:
+        on_d = numpy.array([statistic(fit) for fit in fits_d])
+        on_d_prime = numpy.array([statistic(fit) for fit in fits_d_prime])
+        pooled = numpy.concatenate([on_d, on_d_prime])
+        deciles = [float(q) for q in numpy.quantile(pooled, [0.1, 0.3, 0.5, 0.7, 0.9])]
+        observed.append(observed_epsilon(on_d, on_d_prime, [*deciles, *extra]))
+    return observed
 
 
 def with_row(data: ModelInput, row: Sequence[float], target: int | None = None) -> ModelInput:
