@@ -4,11 +4,13 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv demo serve test test-fast check fix bench bench-dp bench-runtime clean
+.PHONY: venv demo serve test test-fast check fix bench bench-dp bench-runtime bench-models clean
 
 DP_ROWS ?= 10000000
 DP_CAP ?= 120
 DP_REPEATS ?= 20
+BENCH_MODELS_ROWS ?= 1000000
+BENCH_MODELS_REPEATS ?= 5
 
 venv:
 	bash scripts/install-deps.sh
@@ -59,6 +61,10 @@ bench-runtime: venv
 
 bench-dp: venv
 	$(BIN)/python -m benchmarks.dp.run --rows $(DP_ROWS) --cap $(DP_CAP) --repeats $(DP_REPEATS)
+
+# DP models and synthetic data (issue #14): BENCH_MODELS_ROWS=10000000 for the larger size.
+bench-models: venv
+	$(BIN)/python -m benchmarks.models.run --rows $(BENCH_MODELS_ROWS) --repeats $(BENCH_MODELS_REPEATS)
 
 clean:
 	rm -rf var/
