@@ -496,3 +496,62 @@ def test_a_dry_run_runs_in_the_scientific_profile_where_the_policy_allows_it(wor
 def api_mock(world: World, name: str) -> dict[str, Any]:
     with world.api("user") as api:
         return api.mock_table(name)
+
+
+SCIENTIFIC_DP = '''"""DP answers gathered into a pandas frame, in a class: ordinary Python."""
+
+import numpy as np
+import pandas as pd
+
+
+class Tally:
+    def __init__(self):
+        self.counts = {}
+
+    def add(self, name, value):
+        self.counts.setdefault(name, 0.0)
+        self.counts[name] += value
+
+
+def run(ctx):
+    people = ctx.dataset("dr_raw")
+    tally = Tally()
+    tally.add("rows", people.count(epsilon=0.2))
+    by_district = pd.DataFrame(people.group_by("district").count(epsilon=0.2))
+    ctx.log(f"pandas {pd.__version__.split('.')[0]}, {len(by_district)} districts")
+    return {"rows": tally.counts["rows"], "districts": sorted(by_district["district"]),
+            "total": float(np.sum(by_district["count"]))}
+'''
+
+
+def test_a_dp_dry_run_of_a_scientific_model_runs_where_its_job_would(
+    world: World, platform: Platform
+) -> None:
+    """A DP model that imports pandas, in the scientific profile: the dry run runs it in
+    that profile and the backend a job of the same request runs in, on the mock, and charges
+    nothing; the same model in the restricted profile does not even compile."""
+    ledger = SqlLedger(platform.sessions)
+    before = ledger.balance(world.grants["raw"], "dr_raw")
+    body = {"datasets": ["dr_raw"], "source": SCIENTIFIC_DP, "profile": "scientific"}
+
+    run = dry_run(world, body)
+
+    assert run["outcome"] == "ok" and run["errors"] == [], run
+    assert run["profile"] == "scientific" and run["kind"] == "dp" and run["charged"] is False
+    assert run["log"][0].startswith("pandas ") and run["log"][0].endswith(" districts")
+    assert 800 < run["result"]["rows"] < 1200  # the 1000-row mock, not the registered rows
+    assert set(run["result"]["districts"]) <= {"North", "South", "East"}
+    assert [r["operation"] for r in run["releases"]] == ["count", "count"]
+    assert run["spend"]["dr_raw"]["text"] == "epsilon 0.4"
+    assert ledger.balance(world.grants["raw"], "dr_raw") == before
+
+    restricted = dry_run(world, {**body, "profile": "restricted"})
+    assert restricted["outcome"] == "compile_error" and restricted["profile"] == "restricted"
+    assert any("pandas" in e or "numpy" in e for e in restricted["errors"]), restricted
+
+    with world.client("user") as client:
+        job = ok(client.post("/v1/jobs", json=body), 201)
+    with world.api("user") as api:
+        done = api.wait_for_job(int(job["id"]), timeout=240)
+    assert done["outcome"] == "ok" and done["profile"] == "scientific", done
+    assert done["backend"] == run["backend"]
