@@ -131,7 +131,8 @@ def test_the_tree_selection_stays_below_its_charge_and_a_careless_one_is_caught(
         return sum(select(offered) == 0 for _ in range(trials))  # type: ignore[operator]
 
     trials = 10_000
-    hits, hits_prime = picked(plan.select, scores, trials), picked(plan.select, scores_prime, trials)
+    hits = picked(plan.select, scores, trials)
+    hits_prime = picked(plan.select, scores_prime, trials)
     bound = max(
         epsilon_lower_bound(hits_prime, hits, trials, ALPHA),
         epsilon_lower_bound(trials - hits, trials - hits_prime, trials, ALPHA),
