@@ -32,6 +32,7 @@ from typing import Any
 import numpy
 
 from sandbox.engine.models.diffprivlib_compat import VERSION, diffprivlib
+from sandbox.engine.models.family import Family, Target
 from sandbox.engine.models.fit_support import (
     Floats,
     centred,
@@ -45,6 +46,7 @@ from sandbox.engine.models.fit_support import (
     strict_library,
 )
 from sandbox.engine.models.inputs import ModelFit, ModelInput
+from sandbox.engine.report import Operation
 from sandbox.engine.validation import InvalidQuery
 
 CALL = "kmeans"
@@ -180,7 +182,10 @@ def fit(
                 "per_step": lloyd_epsilon / iterations,
                 "cluster_sizes": size_share * epsilon,
             },
-            "bounds": [list(b) for b in data.feature_bounds],
             "centring": "public midpoints of the bounds",
         },
     )
+
+
+FAMILY = Family(Operation.KMEANS, fit, validate, Target.NONE)
+"""The registry entry: unsupervised, categorical features one-hot over all categories."""

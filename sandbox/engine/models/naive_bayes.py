@@ -34,6 +34,7 @@ from typing import Any
 import numpy
 
 from sandbox.engine.models.diffprivlib_compat import VERSION, diffprivlib
+from sandbox.engine.models.family import Family, Target
 from sandbox.engine.models.fit_support import (
     Floats,
     centred,
@@ -46,6 +47,7 @@ from sandbox.engine.models.fit_support import (
     strict_library,
 )
 from sandbox.engine.models.inputs import ModelFit, ModelInput
+from sandbox.engine.report import Operation
 from sandbox.engine.validation import InvalidQuery
 
 CALL = "naive_bayes"
@@ -146,7 +148,10 @@ def fit(data: ModelInput, epsilon: float, *, random_state: int | None = None) ->
                 "variances": epsilon / 3.0,
             },
             "variance_smoothing": smoothing,
-            "bounds": [list(b) for b in data.feature_bounds],
             "centring": "public midpoints of the bounds",
         },
     )
+
+
+FAMILY = Family(Operation.NAIVE_BAYES, fit, validate, Target.CATEGORICAL, one_hot=False)
+"""The registry entry: a categorical target, numeric features only (Gaussian likelihoods)."""

@@ -31,6 +31,7 @@ from typing import Any
 import numpy
 
 from sandbox.engine.models.diffprivlib_compat import VERSION, diffprivlib
+from sandbox.engine.models.family import Family, Target
 from sandbox.engine.models.fit_support import (
     Floats,
     centred,
@@ -44,6 +45,7 @@ from sandbox.engine.models.fit_support import (
     strict_library,
 )
 from sandbox.engine.models.inputs import ModelFit, ModelInput
+from sandbox.engine.report import Operation
 
 CALL = "pca"
 PARAMETERS = ("n_components", "mean_share")
@@ -175,6 +177,9 @@ def fit(
                 "coordinate_sums": (1.0 - COUNT_PART) * mean_epsilon,
                 "eigendecomposition": eigen_epsilon,
             },
-            "bounds": [list(b) for b in data.feature_bounds],
         },
     )
+
+
+FAMILY = Family(Operation.PCA, fit, validate, Target.NONE)
+"""The registry entry: unsupervised, categorical features one-hot over all categories."""

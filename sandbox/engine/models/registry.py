@@ -54,12 +54,13 @@ def no_params(call: str) -> Validator:
 
 def _register_all() -> None:
     # One line per family; each module holds its fitter and its parameter validator.
-    from sandbox.engine.models import linear, logistic
+    from sandbox.engine.models import kmeans, linear, logistic, naive_bayes, pca
 
     register(linear.FAMILY)
     register(logistic.FAMILY)
-    # k-means, PCA and naive Bayes: one line each here, e.g.
-    # register(Family(Operation.KMEANS, kmeans.fit, kmeans.validate, Target.NONE))
+    register(kmeans.FAMILY)
+    register(pca.FAMILY)
+    register(naive_bayes.FAMILY)
 
 
 _register_all()
