@@ -30,6 +30,7 @@ from sandbox.errors import (
     PermissionDenied,
     SandboxError,
     StorageFull,
+    StorageUnavailable,
     UploadExpired,
     UploadTimedOut,
     UploadTooLarge,
@@ -56,6 +57,7 @@ STATUS_BY_ERROR: tuple[tuple[type[SandboxError], int], ...] = (
     # (503: not the caller's fault, worth retrying later), a full disk is 507.
     (DataUnavailable, 503),
     (StorageFull, 507),
+    (StorageUnavailable, 503),
 )
 
 

@@ -6,9 +6,10 @@ build a :class:`Settings` and pass it down.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_VAR_DIR = Path("var")
@@ -21,6 +22,9 @@ DEFAULT_AGREEMENT_PATH = DATA_DIR / "grant-agreement.md"
 
 DEFAULT_ALGORITHMS_DIR = Path(__file__).resolve().parent.parent / "algorithms"
 """The vetted models shipped with the platform (``algorithms/`` at the repository root)."""
+
+SECRET_FIELDS = ("s3_secret_access_key", "s3_session_token")
+"""Settings that are masked in dumps and logs (:meth:`Settings.worker_json` reveals them)."""
 
 
 class Settings(BaseSettings):
@@ -37,6 +41,25 @@ class Settings(BaseSettings):
     data_uri: str = ""
     """Where dataset versions live: a local path or any pyarrow filesystem URI (``s3://``).
     Empty means ``<var_dir>/data``."""
+
+    s3_endpoint_url: str = ""
+    """S3-compatible endpoint of an ``s3://`` data root (``http://minio.internal:9000``);
+    empty means AWS itself."""
+
+    s3_region: str = ""
+    """Region of the data root's bucket; empty lets pyarrow find it."""
+
+    s3_access_key_id: str = ""
+    """Access key of the data root. With it the platform opens the store with exactly these
+    credentials and passes them to its Ray tasks in their arguments (never through the
+    sandbox, a job record or a log); without it each process uses the AWS default chain
+    (environment, profile, instance role) of its own host."""
+
+    s3_secret_access_key: SecretStr = SecretStr("")
+    """Secret of :attr:`s3_access_key_id` (masked in every dump but :meth:`worker_json`)."""
+
+    s3_session_token: SecretStr = SecretStr("")
+    """Session token of temporary credentials, if any."""
 
     import_roots: list[str] = Field(default_factory=list)
     """Server-side directories (or URI prefixes) providers may bulk-load from.
@@ -94,6 +117,18 @@ class Settings(BaseSettings):
     """The append-only file of signed audit checkpoints. Empty means
     ``<var_dir>/audit-anchor/checkpoints.jsonl``. In production put it where the database
     administrator cannot write (another volume, append-only, or a retention-locked store)."""
+
+    def worker_json(self) -> str:
+        """The settings as JSON for the platform's own Ray tasks, secrets included.
+
+        A worker on another node has none of the server's environment, so the data root's
+        credentials travel in the task's arguments (Ray's internal object store), the one
+        place besides the server that needs them. Every other dump masks them.
+        """
+        data = self.model_dump(mode="json")
+        for name in SECRET_FIELDS:
+            data[name] = getattr(self, name).get_secret_value()
+        return json.dumps(data)
 
     def resolved_audit_key_path(self) -> Path:
         """The signing key's path with the default filled in."""

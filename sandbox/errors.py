@@ -125,6 +125,15 @@ class StorageFull(SandboxError):
         self.storage = storage
 
 
+class StorageUnavailable(SandboxError):
+    """The data store (``SANDBOX_DATA_URI``) cannot be reached or refuses this process: it is
+    down, or this process lacks its credentials. The platform's fault, never the caller's;
+    the message names the store, never a credential.
+    """
+
+    code = "storage_unavailable"
+
+
 class SandboxInternalError(AssertionError):
     """A broken invariant: this is a bug in the platform, never the caller's fault."""
 

@@ -57,7 +57,7 @@ class Platform:
             settings=settings,
             engine=engine,
             sessions=sessions,
-            store=DataStore.from_uri(settings.resolved_data_uri()),
+            store=DataStore.from_settings(settings),
             staging=StagingArea(settings.staging_dir()),
             calendar=calendar,
             agreement=agreement,

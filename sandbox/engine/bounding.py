@@ -15,17 +15,20 @@ result is kept under ``<data root>/_bounded/<version sha256>/<unit>-<bound>/`` a
    are ranked within their unit (stable, so in file order) and those ranked below the bound
    are written as one bounded Parquet fragment (parts are temporary Arrow IPC files).
 
-Memory is bounded by the size of a chunk or a bucket, never by the dataset. Everything is
-written to a temporary directory that is renamed into place only when complete.
+Memory is bounded by the size of a chunk or a bucket, never by the dataset. Every file is
+written under its final name in a private attempt prefix, and the copy is committed by its
+manifest, written last (:mod:`sandbox.storage.committed`): no move or rename, which object
+stores such as S3 lack. Readers use only what a manifest lists; a build that died before
+its manifest is ignored (and swept later), and concurrent builders each write their own
+attempt, the first manifest winning for everyone.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,13 +39,16 @@ import pyarrow.parquet as pq
 
 from sandbox.engine.compute import TaskPool
 from sandbox.engine.partials import Fragment, read_fragment
+from sandbox.storage import committed
 from sandbox.storage.ingest import ROW_GROUP_ROWS
 
 ROWS_PER_BUCKET = 1_500_000
 """Target rows per hash bucket (and so per bounded fragment)."""
 ROW_GROUPS_PER_TASK = 8
 """Row groups read by one task (about a million rows)."""
-MANIFEST = "manifest.json"
+MANIFEST_FORMAT = 2
+"""Version 2: fragments in a per-attempt prefix committed by its manifest
+(:mod:`sandbox.storage.committed`); version 1 copies (a renamed directory) are not read."""
 CACHE_DIR = "_bounded"
 
 
@@ -92,18 +98,12 @@ def bounded_version(
         return BoundedVersion(
             tuple(file_fragments(filesystem, version_path, row_groups_per_task)), 1
         )
-    parent = f"{root}/{CACHE_DIR}/{version_sha256}"
-    directory = f"{parent}/{unit}-{bound}"
-    existing = _load(filesystem, directory, bound, row_groups_per_task)
-    if existing is not None:
-        return existing
-    filesystem.create_dir(parent, recursive=True)
-    temporary = f"{parent}/.tmp-{unit}-{bound}-{uuid.uuid4().hex}"
-    filesystem.create_dir(temporary, recursive=True)
-    try:
-        _build(
+    key = f"{root}/{CACHE_DIR}/{version_sha256}/{unit}-{bound}"
+
+    def build(directory: str) -> list[tuple[str, int]]:
+        return _build(
             filesystem,
-            temporary,
+            directory,
             version_path,
             unit,
             bound,
@@ -112,42 +112,79 @@ def bounded_version(
             rows_per_bucket,
             row_groups_per_task,
         )
-        try:
-            filesystem.move(temporary, directory)
-        except OSError:
-            # Someone else finished the same work first; theirs is as good as ours.
-            if _load(filesystem, directory, bound, row_groups_per_task) is None:
-                raise
-    finally:
-        if filesystem.get_file_info(temporary).type != pafs.FileType.NotFound:
-            filesystem.delete_dir(temporary)
-    loaded = _load(filesystem, directory, bound, row_groups_per_task)
+
+    return kept_copy(
+        filesystem,
+        key,
+        bound,
+        build,
+        described={"unit": unit, "bound": bound},
+        row_groups_per_task=row_groups_per_task,
+    )
+
+
+def kept_copy(
+    filesystem: pafs.FileSystem,
+    key: str,
+    contribution_bound: int,
+    build: Callable[[str], list[tuple[str, int]]],
+    *,
+    described: dict[str, Any],
+    row_groups_per_task: int = ROW_GROUPS_PER_TASK,
+) -> BoundedVersion:
+    """The derived copy kept under ``key``: loaded if committed, else built and committed.
+
+    ``build`` writes Parquet fragments under the directory it is given and returns each
+    one's path and row-group count (0: nothing written); they are committed by a manifest
+    (:mod:`sandbox.storage.committed`) that also records ``described``. A failed build
+    removes its own attempt; a concurrent one that commits first wins for every caller.
+    """
+    existing = _load(filesystem, key, contribution_bound, row_groups_per_task)
+    if existing is not None:
+        return existing
+    committed.sweep(filesystem, key)  # what builders that died here left behind
+    attempt = committed.new_attempt(filesystem, key)
+    try:
+        written = build(f"{key}/{attempt}")
+        manifest = {
+            "format": MANIFEST_FORMAT,
+            **described,
+            "fragments": [
+                {"file": path.rsplit("/", 1)[1], "row_groups": groups}
+                for path, groups in written
+                if groups > 0
+            ],
+        }
+        committed.commit(filesystem, key, attempt, manifest)
+    except BaseException:
+        committed.discard(filesystem, key, attempt)
+        raise
+    loaded = _load(filesystem, key, contribution_bound, row_groups_per_task)
     if loaded is None:
-        raise OSError("the bounded copy of a dataset version vanished after it was written")
+        raise OSError("a derived copy of a dataset version vanished after it was committed")
     return loaded
 
 
 def _load(
-    filesystem: pafs.FileSystem, directory: str, bound: int, row_groups_per_task: int
+    filesystem: pafs.FileSystem, key: str, contribution_bound: int, row_groups_per_task: int
 ) -> BoundedVersion | None:
-    manifest_path = f"{directory}/{MANIFEST}"
-    if filesystem.get_file_info(manifest_path).type != pafs.FileType.File:
+    """The committed copy under ``key``: only the fragments its manifest lists."""
+    found = committed.load(filesystem, key)
+    if found is None or found.document.get("format") != MANIFEST_FORMAT:
         return None
-    with filesystem.open_input_stream(manifest_path) as stream:
-        manifest = json.loads(stream.read().decode())
     fragments: list[Fragment] = []
-    for entry in manifest["fragments"]:
-        path = f"{directory}/{entry['file']}"
+    for entry in found.document["fragments"]:
+        path = found.path(entry["file"])
         groups = int(entry["row_groups"])
         for start in range(0, groups, row_groups_per_task):
             chunk = tuple(range(start, min(start + row_groups_per_task, groups)))
             fragments.append(Fragment(path, None if len(chunk) == groups else chunk))
-    return BoundedVersion(tuple(fragments), bound, directory)
+    return BoundedVersion(tuple(fragments), contribution_bound, found.directory)
 
 
 def _build(
     filesystem: pafs.FileSystem,
-    temporary: str,
+    directory: str,
     version_path: str,
     unit: str,
     bound: int,
@@ -155,13 +192,14 @@ def _build(
     pool: TaskPool,
     rows_per_bucket: int,
     row_groups_per_task: int,
-) -> None:
+) -> list[tuple[str, int]]:
+    """Write the bounded fragments under ``directory``; return each one's path and groups."""
     buckets = max(1, math.ceil(row_count / rows_per_bucket))
     if buckets == 1:
         bucket_inputs: list[list[Fragment]] = [[Fragment(version_path)]]
     else:
         chunks = file_fragments(filesystem, version_path, row_groups_per_task)
-        parts_dir = f"{temporary}/parts"
+        parts_dir = f"{directory}/parts"
         filesystem.create_dir(parts_dir, recursive=True)
         written = pool.map(
             partition_chunk,
@@ -177,25 +215,14 @@ def _build(
     outputs = pool.map(
         bound_bucket,
         [
-            (filesystem, parts, unit, bound, f"{temporary}/fragment-{index:05d}.parquet")
+            (filesystem, parts, unit, bound, f"{directory}/fragment-{index:05d}.parquet")
             for index, parts in enumerate(bucket_inputs)
             if parts
         ],
     )
     if buckets > 1:
-        filesystem.delete_dir(f"{temporary}/parts")
-    manifest = {
-        "format": 1,
-        "unit": unit,
-        "bound": bound,
-        "fragments": [
-            {"file": path.rsplit("/", 1)[1], "row_groups": groups}
-            for path, groups in outputs
-            if groups > 0
-        ],
-    }
-    with filesystem.open_output_stream(f"{temporary}/{MANIFEST}") as stream:
-        stream.write(json.dumps(manifest).encode())
+        filesystem.delete_dir(f"{directory}/parts")
+    return outputs
 
 
 def _bucket_of(units: pa.Array, buckets: int) -> np.ndarray:

@@ -24,18 +24,18 @@ that its output holds at most :data:`BATCH_ROWS` rows.
 
 Memory: a private-join task holds its bucket's two sides and their join (about
 ``ROWS_PER_BUCKET`` rows in all, whatever the version's size); a public-join task one batch,
-its output and the public table's columns. Both are written to a temporary directory renamed
-into place when complete, under ``<data root>/_joined/<digest>/`` where the digest names the
-inputs (versions' SHA-256, units, bounds, columns), so a join is built once and reused by
-every later release, like the bounded copies. Nothing here is released: the joined rows are
-aggregated by the usual partial-aggregate scan, which adds noise once.
+its output and the public table's columns. Both are written in a private attempt prefix
+committed by a manifest written last (no rename, which S3 lacks:
+:func:`~sandbox.engine.bounding.kept_copy`), under ``<data root>/_joined/<digest>/``, where
+the digest names the inputs (versions' SHA-256, units, bounds, columns), so a join is
+built once and reused by every later release, like the bounded copies. Nothing here is
+released: the joined rows are aggregated by the usual partial-aggregate scan, which adds
+noise once.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -44,11 +44,10 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from sandbox.engine.bounding import (
-    MANIFEST,
-    ROW_GROUPS_PER_TASK,
     ROWS_PER_BUCKET,
     BoundedVersion,
     keep_mask,
+    kept_copy,
     partition_chunk,
 )
 from sandbox.engine.compute import TaskPool
@@ -312,52 +311,13 @@ def _kept(
     rows_per_unit: int,
     build: Callable[[str], list[tuple[str, int]]],
 ) -> BoundedVersion:
-    """The copy named ``digest``: loaded if complete, else built in a temporary directory
-    that is renamed into place (a concurrent builder's copy is as good as ours).
+    """The copy named ``digest``: loaded if committed, else built in its own attempt and
+    committed by its manifest (a concurrent builder's copy is as good as ours).
     """
-    parent = f"{root}/{CACHE_DIR}"
-    directory = f"{parent}/{digest}"
-    existing = _load(filesystem, directory, rows_per_unit)
-    if existing is not None:
-        return existing
-    temporary = f"{parent}/.tmp-{digest}-{uuid.uuid4().hex}"
-    filesystem.create_dir(temporary, recursive=True)
-    try:
-        written = build(temporary)
-        manifest = {
-            "format": 1,
-            "fragments": [
-                {"file": path.rsplit("/", 1)[1], "row_groups": groups}
-                for path, groups in written
-                if groups > 0
-            ],
-        }
-        with filesystem.open_output_stream(f"{temporary}/{MANIFEST}") as stream:
-            stream.write(json.dumps(manifest).encode())
-        try:
-            filesystem.move(temporary, directory)
-        except OSError:
-            if _load(filesystem, directory, rows_per_unit) is None:
-                raise
-    finally:
-        if filesystem.get_file_info(temporary).type != pafs.FileType.NotFound:
-            filesystem.delete_dir(temporary)
-    loaded = _load(filesystem, directory, rows_per_unit)
-    if loaded is None:
-        raise OSError("a joined copy vanished after it was written")
-    return loaded
-
-
-def _load(filesystem: pafs.FileSystem, directory: str, rows_per_unit: int) -> BoundedVersion | None:
-    path = f"{directory}/{MANIFEST}"
-    if filesystem.get_file_info(path).type != pafs.FileType.File:
-        return None
-    with filesystem.open_input_stream(path) as stream:
-        manifest = json.loads(stream.read().decode())
-    fragments: list[Fragment] = []
-    for entry in manifest["fragments"]:
-        file, groups = f"{directory}/{entry['file']}", int(entry["row_groups"])
-        for start in range(0, groups, ROW_GROUPS_PER_TASK):
-            chunk = tuple(range(start, min(start + ROW_GROUPS_PER_TASK, groups)))
-            fragments.append(Fragment(file, None if len(chunk) == groups else chunk))
-    return BoundedVersion(tuple(fragments), rows_per_unit, directory)
+    return kept_copy(
+        filesystem,
+        f"{root}/{CACHE_DIR}/{digest}",
+        rows_per_unit,
+        build,
+        described={"rows_per_unit": rows_per_unit},
+    )

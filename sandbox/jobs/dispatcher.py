@@ -33,9 +33,11 @@ from sqlalchemy import select
 
 from sandbox.config import Settings
 from sandbox.engine.compute import ensure_ray
+from sandbox.errors import StorageUnavailable
 from sandbox.jobs.lifecycle import move, platform_actor
 from sandbox.jobs.model import JobState
 from sandbox.jobs.runner import fail_unfinished, run_job, sandbox_instance
+from sandbox.jobs.storage_failure import fail_for_storage
 from sandbox.platform import Platform
 from sandbox.runtime.backends import BackendRegistry, OwnedSandbox, default_registry, reap_orphans
 from sandbox.store.db import transaction
@@ -65,8 +67,18 @@ def _platform_for(settings_json: str) -> Platform:
 
 
 def execute_job(settings_json: str, job_id: int) -> None:
-    """The body of a job's Ray task."""
-    run_job(_platform_for(settings_json), job_id)
+    """The body of a job's Ray task.
+
+    Its settings carry the data store's credentials
+    (:meth:`~sandbox.config.Settings.worker_json`); a worker that cannot open the store
+    fails the job as ``storage unavailable``.
+    """
+    try:
+        platform = _platform_for(settings_json)
+    except StorageUnavailable as exc:
+        fail_for_storage(Settings.model_validate_json(settings_json), job_id, exc)
+        return
+    run_job(platform, job_id)
 
 
 def recover_jobs(platform: Platform) -> dict[str, int]:
@@ -130,7 +142,7 @@ class JobDispatcher:
 
     def __init__(self, platform: Platform, *, poll_seconds: float = 0.5) -> None:
         self._platform = platform
-        self._settings_json = platform.settings.model_dump_json()
+        self._settings_json = platform.settings.worker_json()
         self._poll = poll_seconds
         self._wake = threading.Event()
         self._stopping = threading.Event()

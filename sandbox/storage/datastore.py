@@ -1,13 +1,22 @@
 """Where dataset versions live: a pyarrow filesystem rooted at ``SANDBOX_DATA_URI``.
 
 A local path is the embedded default; ``s3://bucket/prefix`` (or any URI pyarrow
-understands) goes through pyarrow's own filesystem for it. Files are written once and never
-changed: a new version is a new file.
+understands) goes through pyarrow's own filesystem for it. With ``SANDBOX_S3_*`` settings an
+``s3://`` root is opened with exactly those endpoint and credentials
+(:meth:`DataStore.from_settings`), the same in the server and in every Ray task, which gets
+them with its settings; the filesystem object the engine hands its own tasks carries them
+too. Files are written once, under their final names, and never changed: a new version is
+a new file, committed by its catalog row; a derived copy is committed by its manifest
+(:mod:`sandbox.storage.committed`). Nothing is ever moved or renamed, which S3 cannot do.
+
+A store that cannot be reached, or refuses this process (no or wrong credentials), is a
+:class:`~sandbox.errors.StorageUnavailable`, not whatever pyarrow raised.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +24,10 @@ from pathlib import Path
 
 import pyarrow.fs as pafs
 
-from sandbox.errors import InvalidRequest
+from sandbox.config import Settings
+from sandbox.errors import InvalidRequest, StorageUnavailable
+
+log = logging.getLogger(__name__)
 
 READ_CHUNK = 1024 * 1024
 
@@ -28,6 +40,14 @@ class DataStore:
     root: str
 
     @classmethod
+    def from_settings(cls, settings: Settings) -> DataStore:
+        """Open the data root of ``settings``, with its S3 endpoint and credentials if set."""
+        uri = settings.resolved_data_uri()
+        if uri.startswith("s3://") and (settings.s3_access_key_id or settings.s3_endpoint_url):
+            return cls._opened(s3_filesystem(settings), uri.removeprefix("s3://"), uri)
+        return cls.from_uri(uri)
+
+    @classmethod
     def from_uri(cls, uri: str) -> DataStore:
         """Open the data root named by a local path or a filesystem URI."""
         if "://" not in uri:
@@ -38,8 +58,30 @@ class DataStore:
             filesystem, root = pafs.FileSystem.from_uri(uri)
         except Exception as exc:  # pyarrow raises several types for a bad URI
             raise InvalidRequest(f"cannot open data root {uri!r}: {exc}") from exc
-        filesystem.create_dir(root, recursive=True)
-        return cls(filesystem, root.rstrip("/"))
+        return cls._opened(filesystem, root, uri)
+
+    @classmethod
+    def _opened(cls, filesystem: pafs.FileSystem, root: str, uri: str) -> DataStore:
+        """The store, once its root answers: created if missing, then listed."""
+        root = root.rstrip("/")
+        if "?" in root:
+            raise InvalidRequest(
+                f"data root {uri!r}: give the S3 endpoint and credentials as SANDBOX_S3_* "
+                "settings, not in the URI"
+            )
+        try:
+            filesystem.create_dir(root, recursive=True)
+            filesystem.get_file_info(pafs.FileSelector(root, allow_not_found=True))
+        except OSError as exc:
+            raise storage_unavailable(uri, exc) from exc
+        return cls(filesystem, root)
+
+    def probe(self) -> None:
+        """Raise :class:`StorageUnavailable` unless the root can be listed now."""
+        try:
+            self.filesystem.get_file_info(pafs.FileSelector(self.root, allow_not_found=True))
+        except OSError as exc:
+            raise storage_unavailable(self.root, exc) from exc
 
     def new_version_path(self, dataset: str, version: int) -> str:
         """A fresh, never-used path for a version file (unique even if two writers race)."""
@@ -78,3 +120,36 @@ class DataStore:
             for info in self.filesystem.get_file_info(selector)
             if info.type == pafs.FileType.File
         )
+
+
+def s3_filesystem(settings: Settings) -> pafs.S3FileSystem:
+    """The S3 filesystem of pyarrow with the endpoint and credentials of ``settings``."""
+    options: dict[str, object] = {}
+    endpoint = settings.s3_endpoint_url
+    if endpoint:
+        scheme, _, host = endpoint.partition("://")
+        if not host:
+            scheme, host = "https", endpoint
+        options["endpoint_override"] = host.rstrip("/")
+        options["scheme"] = scheme
+    if settings.s3_region:
+        options["region"] = settings.s3_region
+    if settings.s3_access_key_id:
+        options["access_key"] = settings.s3_access_key_id
+        options["secret_key"] = settings.s3_secret_access_key.get_secret_value()
+        token = settings.s3_session_token.get_secret_value()
+        if token:
+            options["session_token"] = token
+    return pafs.S3FileSystem(**options)
+
+
+def storage_unavailable(where: str, exc: OSError) -> StorageUnavailable:
+    """The error for a data store that did not answer. Its cause (the store's own words)
+    is logged for the operator; the error says only what a caller may know.
+    """
+    log.error("the data store %s is unavailable: %s", where, exc)
+    return StorageUnavailable(
+        "the data store is unavailable (storage unavailable): the platform cannot reach its "
+        "data root or lacks its credentials; the operator must check SANDBOX_DATA_URI and "
+        "SANDBOX_S3_*, then try again"
+    )

@@ -250,7 +250,7 @@ def test_bounded_copy_is_kept_per_version_unit_and_bound(census: Census) -> None
     assert "pid-4" in directories
     # Each kept copy honours its bound.
     kept = pa.concat_tables(
-        pq.read_table(path) for path in (root / data.info.sha256 / "pid-4").glob("*.parquet")
+        pq.read_table(path) for path in Path(data.bounded().directory or "").glob("*.parquet")
     )
     assert max(pc.value_counts(kept["pid"]).field("counts").to_pylist()) <= 4
 
