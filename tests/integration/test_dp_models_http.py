@@ -1,0 +1,201 @@
+"""DP models over HTTP on a real sandbox backend (bwrap), with Ray, under ``auto_dp``.
+
+A model calling ``ctx`` model methods and the vetted ``linear_regression`` and
+``logistic_regression`` models run as DP jobs: the fits are computed on the trusted side,
+released without review under ``auto_dp`` (their reports pass the DP release checks), and
+charged exactly their epsilon. Bad vetted parameters are a 422 naming the parameter; a model
+whose call is refused (an identifier column, a budget it cannot pay) fails with the
+refusal, and neither charges anything.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from fractions import Fraction
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from sandbox.ledger import SqlLedger
+from sandbox.policies.budget import PrivacyCost
+from tests.support.datafiles import SECRET_MARKER, people_table
+from tests.support.http import ok
+from tests.support.ray_cluster import RAY_ENV, start_ray_head, stop_ray_head
+from tests.support.server import LiveServer, start_server, stop_server
+from tests.support.world import World, build_world, grant
+
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap"),
+]
+
+DATASET = "models_auto"
+
+HANDLE_MODEL = '''"""A DP linear and a DP logistic regression through the ctx handle."""
+
+
+def run(ctx):
+    people = ctx.dataset("models_auto").where(["age", ">=", 25])
+    linear = people.linear_regression(
+        "income", ["age", "district"], bounds={"income": [0, 200000]}, epsilon=0.5
+    )
+    logistic = people.logistic_regression(
+        "district", ["age", "income"], positive="North",
+        bounds={"income": [0, 200000]}, epsilon=0.25,
+    )
+    return {"linear": linear, "logistic": logistic}
+'''
+
+IDENTIFIER_MODEL = '''"""A regression on the privacy unit."""
+
+
+def run(ctx):
+    return ctx.dataset("models_auto").linear_regression("income", ["pid"], epsilon=0.5)
+'''
+
+GREEDY_MODEL = '''"""A regression the grant cannot pay for."""
+
+
+def run(ctx):
+    return ctx.dataset("models_auto").linear_regression("income", ["age"], epsilon=4.5)
+'''
+
+
+def people(rows: int = 900) -> pa.Table:
+    """``people_table`` with an income that depends on age (income = 1000 * age + noise)."""
+    base = people_table(rows)
+    ages = base["age"].to_pylist()
+    incomes = [1_000.0 * age + (i * 37) % 500 for i, age in enumerate(ages)]
+    return base.set_column(3, "income", pa.array(incomes))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A live server on its own Ray head, running jobs in bubblewrap."""
+    head = start_ray_head(tmp_path_factory.mktemp("models-ray"))
+    env = {"SANDBOX_RAY_ADDRESS": head.address, "SANDBOX_RUNTIME_BACKEND": "bwrap", **RAY_ENV}
+    live = start_server(tmp_path_factory.mktemp("models") / "var", env)
+    yield live
+    stop_server(live)
+    stop_ray_head(head)
+
+
+@pytest.fixture(scope="module")
+def world(server: LiveServer) -> World:
+    made = build_world(server, {DATASET: "conditional"}, tables={DATASET: people()})
+    with made.client("provider") as provider:
+        ok(
+            provider.put(
+                f"/v1/datasets/{DATASET}/policy",
+                json={"document": {"review": {"mode": "auto_dp"}}},
+            )
+        )
+    made.grants["models"] = grant(made, "user", [DATASET], grant_budget=5)["ref"]
+    return made
+
+
+def remaining(world: World) -> PrivacyCost:
+    platform = world.server.open_platform()
+    try:
+        return SqlLedger(platform.sessions).remaining(world.grants["models"], DATASET)
+    finally:
+        platform.close()
+
+
+def run_job(world: World, **submission: Any) -> dict[str, Any]:
+    with world.api("user") as api:
+        job = api.submit_job([DATASET], **submission)
+        return dict(api.wait_for_job(int(job["id"]), timeout=180))
+
+
+def test_models_through_the_handle_are_auto_released_and_charged_exactly(world: World) -> None:
+    before = remaining(world)
+    done = run_job(world, source=HANDLE_MODEL)
+    assert done["state"] == "released", done
+    linear, logistic = done["result"]["linear"], done["result"]["logistic"]
+    assert linear["features"] == ["age", "district=South", "district=East"]
+    assert 500 < linear["coefficients"]["age"] < 1_500  # the truth is 1000 per year
+    assert 0.0 <= linear["r_squared"] <= 1.0
+    assert logistic["classes"] == ["not North", "North"] and logistic["positive"] == "North"
+    assert [r["operation"] for r in done["releases"]] == [
+        "linear_regression",
+        "logistic_regression",
+    ]
+    assert all(r["mechanisms"][0]["part"] == "model" for r in done["releases"])
+    assert done["releases"][0]["model"]["bounds"]["age"] == [0, 110]  # declared bounds
+    assert done["releases"][0]["transformations"][-1]["step"] == "where"
+    assert before.loss - remaining(world).loss == Fraction(3, 4)
+    assert SECRET_MARKER not in str(done)
+
+
+@pytest.mark.parametrize("name", ["linear_regression", "logistic_regression"])
+def test_the_vetted_models_are_listed_run_and_charge_their_epsilon(world: World, name: str) -> None:
+    with world.api("user") as api:
+        listed = {m["name"] for m in api.list_algorithms()}
+    assert name in listed
+    params: dict[str, Any] = {
+        "dataset": DATASET,
+        "x": ["age"],
+        "lower": [20],
+        "upper": [80],
+        "epsilon": 0.2,
+    }
+    if name == "linear_regression":
+        params.update(y="income", y_lower=0, y_upper=200_000, categorical=["district"])
+    else:
+        params.update(y="district", positive="South")
+    before = remaining(world)
+    done = run_job(world, model=name, params=params)
+    assert done["state"] == "released", done
+    assert done["result"]["dataset"] == DATASET and "age" in done["result"]["coefficients"]
+    assert [r["operation"] for r in done["releases"]] == [name]
+    assert before.loss - remaining(world).loss == Fraction(1, 5)
+
+
+@pytest.mark.parametrize(
+    ("params", "needle"),
+    [
+        ({"epsilon": 50}, "epsilon"),
+        ({"x": 3}, "x"),
+        ({"lower": ["a"]}, "lower"),
+        ({"y": None}, "y"),
+        ({"nope": 1}, "nope"),
+    ],
+)
+def test_bad_vetted_parameters_are_a_422_naming_them_and_charge_nothing(
+    world: World, params: dict[str, Any], needle: str
+) -> None:
+    before = remaining(world)
+    body = {
+        "datasets": [DATASET],
+        "model": "linear_regression",
+        "params": {"dataset": DATASET, "y": "income", "x": ["age"], **params},
+    }
+    with world.client("user") as user:
+        response = user.post("/v1/jobs", json=body)
+    assert response.status_code == 422, response.text
+    assert needle in response.json()["message"], response.json()
+    assert remaining(world) == before
+
+
+@pytest.mark.parametrize(
+    ("source", "reason", "words"),
+    [
+        (IDENTIFIER_MODEL, "refused", "'pid' is an identifier"),
+        (GREEDY_MODEL, "budget", "budget"),
+    ],
+)
+def test_a_refused_model_call_fails_the_job_and_charges_nothing(
+    world: World, source: str, reason: str, words: str
+) -> None:
+    before = remaining(world)
+    done = run_job(world, source=source)
+    assert done["state"] == "failed", done
+    assert done["progress"]["refusals"] == [{"call": "linear_regression", "reason": reason}]
+    assert remaining(world) == before
+    with world.api("reviewer") as api:
+        errors = api.get_job(int(done["id"]))["errors"]
+    assert any(words in e for e in errors), errors
+    assert SECRET_MARKER not in str(errors)
