@@ -41,7 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.dp.data import ensure
+from benchmarks.dp.data import ensure, ensure_benefits
 from benchmarks.dp.spec import (
     AGE_BANDS,
     AGE_EDGES,
@@ -49,6 +49,8 @@ from benchmarks.dp.spec import (
     ELDERLY_AGE,
     INCOME_LOWER,
     INCOME_UPPER,
+    JOIN_BOUND,
+    JOIN_TRUNCATE,
     QUERIES,
     RESULT_KEY,
     group_label,
@@ -163,6 +165,10 @@ def exact_answer(path: Path, query: str = "main") -> dict[str, dict[str, float]]
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    if query == "join":
+        from benchmarks.dp.join_query import exact_answer as join_answer
+
+        return join_answer(path)
     if query != "main":
         return _exact_counts(path, query)
     table = pq.read_table(path, columns=["district", "income"])
@@ -516,7 +522,7 @@ class Bench:
         self.files: dict[int, Path] = {}
         self.exact: dict[tuple[int, str], dict[str, dict[str, float]]] = {}
         self.pythons: dict[str, Path | InstallError] = {}
-        self.logs = Path(args.data_dir) / "logs"
+        self.logs = Path(args.logs) if args.logs else Path(args.data_dir) / "logs"
 
     def data(self, rows: int) -> Path:
         """The file of ``rows`` rows and its exact answer, prepared once."""
@@ -528,6 +534,8 @@ class Bench:
     def truth(self, rows: int, query: str) -> dict[str, dict[str, float]]:
         """The exact answer of ``query`` on the file of ``rows`` rows, computed once."""
         if (rows, query) not in self.exact:
+            if query == "join":
+                ensure_benefits(self.args.data_dir, rows)
             self.exact[(rows, query)] = exact_answer(self.data(rows), query)
         return self.exact[(rows, query)]
 
@@ -555,6 +563,8 @@ class Bench:
         except InstallError as exc:
             return Outcome("not installed", rows, error=str(exc))
         data = self.data(rows)
+        if query == "join":
+            ensure_benefits(self.args.data_dir, rows)
         remaining = self.deadline - time.monotonic()
         if remaining < 5:
             return Outcome("skipped", rows, notes="time budget used up")
@@ -736,6 +746,10 @@ QUERY_TITLES = {
     "main": "count, sum and mean of income per district (32 x 3 cells)",
     "filtered": f"count of rows with age >= {ELDERLY_AGE} per district (32 cells)",
     "crosstab": "count per district x age band, a derived key (96 cells)",
+    "join": (
+        f"visits (1 row/person) x benefits ({JOIN_TRUNCATE[1]} rows/person) on person_id, "
+        f"<= {JOIN_BOUND} joined rows/person, sum of amount per district (32 cells)"
+    ),
 }
 
 
@@ -801,6 +815,12 @@ def main() -> None:
     )
     parser.add_argument("--data-dir", default="var/bench")
     parser.add_argument("--venvs", default=str(REPO / "benchmarks" / ".venvs"))
+    parser.add_argument(
+        "--logs",
+        default="",
+        help="directory of the contenders' logs (default <data-dir>/logs; give each of "
+        "several concurrent runs its own)",
+    )
     parser.add_argument(
         "--only", default="", help="comma-separated substrings of contender names to run"
     )

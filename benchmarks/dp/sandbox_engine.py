@@ -36,6 +36,7 @@ from typing import Any
 from benchmarks.dp.spec import (
     AGE_BANDS,
     AGE_EDGES,
+    BENEFIT_ROWS_PER_PERSON,
     DISTRICTS,
     ELDERLY_AGE,
     EPSILON,
@@ -101,8 +102,9 @@ def dataset_metadata() -> dict[str, Any]:
     }
 
 
-def register(data: Path, work: Path) -> tuple[Any, Any]:
-    """Open a platform under ``work`` and register ``data`` as :data:`DATASET`.
+def register(data: Path, work: Path, join: bool = False) -> tuple[Any, Any]:
+    """Open a platform under ``work`` and register ``data`` as :data:`DATASET` (and, for
+    the join query, the benefits table beside it).
 
     Returns:
         The open platform and the provider actor that owns the dataset.
@@ -129,17 +131,26 @@ def register(data: Path, work: Path) -> tuple[Any, Any]:
     registry.register_dataset(
         platform, provider, parse_metadata(dataset_metadata()), registry.DataSource(path=str(data))
     )
+    if join:
+        from benchmarks.dp.join_query import register_benefits
+
+        register_benefits(platform, provider, data)
     return platform, provider
 
 
 # ============================================================================================
 # ADJUST HERE when sandbox.engine changes: the only code that touches the engine's API.
 # ============================================================================================
-def prepare_engine(platform: Any, actor: Any, grant: str = GRANT) -> tuple[Any, str]:
+def prepare_engine(
+    platform: Any, actor: Any, grant: str = GRANT, join: bool = False
+) -> tuple[Any, str]:
     """One-off setup: the effective policy, ledger accounts, the engine, a started Ray.
 
     The policy: privacy unit ``person_id``, :data:`MAX_ROWS_PER_PERSON` rows per person, pure
     DP; everything else the platform defaults (which leave 32 districts x 2 cells unsuppressed).
+    With ``join``, the grant covers the benefits dataset too (its own policy, at most
+    ``BENEFIT_ROWS_PER_PERSON`` rows per person), with accounts on both datasets: every join
+    release charges both.
 
     Returns:
         The engine, and a note on which ledger it charges.
@@ -150,29 +161,38 @@ def prepare_engine(platform: Any, actor: Any, grant: str = GRANT) -> tuple[Any, 
     from sandbox.policies.layering import effective_policy
     from sandbox.policies.model import Policy
 
-    policy = effective_policy(
-        Policy(),
-        Policy(
-            privacy_unit="person_id",
-            contribution_bound=MAX_ROWS_PER_PERSON,
-            accounting=Accounting.PURE,
-        ),
-    )
+    def policy_of(bound: int) -> Policy:
+        return effective_policy(
+            Policy(),
+            Policy(privacy_unit="person_id", contribution_bound=bound, accounting=Accounting.PURE),
+        )
+
+    policy = policy_of(MAX_ROWS_PER_PERSON)
+    policies = {DATASET: policy}
+    if join:
+        from benchmarks.dp.join_query import BENEFITS
+
+        policies[BENEFITS] = policy_of(BENEFIT_ROWS_PER_PERSON)
     assert policy.lifetime_budget is not None and policy.grant_budget is not None
     try:
         from sandbox.ledger import SqlLedger
 
         ledger: Any = SqlLedger(platform.sessions)
-        ledger.open_dataset_account(DATASET, policy.lifetime_budget, Accounting.PURE)
+        for name in policies:
+            ledger.open_dataset_account(name, policy.lifetime_budget, Accounting.PURE)
         note = "SQL ledger"
     except Exception as exc:  # the ledger's tables may not have landed yet
         from sandbox.ledger import InMemoryLedger
 
         ledger = InMemoryLedger()
-        ledger.open_dataset_account(DATASET, policy.lifetime_budget, Accounting.PURE)
+        for name in policies:
+            ledger.open_dataset_account(name, policy.lifetime_budget, Accounting.PURE)
         note = f"in-memory ledger (SQL ledger failed: {type(exc).__name__})"
-    ledger.open_grant_account(grant, DATASET, policy.grant_budget, Accounting.PURE)
-    engine = QueryEngine(platform, ledger, grant=grant, policy=policy, actor=actor)
+    for name in policies:
+        ledger.open_grant_account(grant, name, policy.grant_budget, Accounting.PURE)
+    engine = QueryEngine(
+        platform, ledger, grant=grant, policy=policies if join else policy, actor=actor
+    )
     ensure_ray(platform.settings)  # Ray's start is per process: setup, not query
     return engine, note
 
@@ -180,7 +200,9 @@ def prepare_engine(platform: Any, actor: Any, grant: str = GRANT) -> tuple[Any, 
 def run_sandbox_engine(engine: Any, query: str = "main") -> dict[str, dict[str, float]]:
     """The benchmark query through the engine's DP handle: district -> statistics.
 
-    ``filtered`` and ``crosstab`` (see :mod:`benchmarks.dp.spec`) are one count release at
+    ``join`` is one sum release on the joined rows
+    (:func:`benchmarks.dp.join_query.engine_join_sum`); ``filtered`` and ``crosstab`` (see
+    :mod:`benchmarks.dp.spec`) are one count release at
     ``EPSILON``: ``where(["age", ">=", 65])`` then ``group_by("district")``, or
     ``bin("age", AGE_EDGES)`` then ``group_by(["district", "band"])``.
 
@@ -193,6 +215,10 @@ def run_sandbox_engine(engine: Any, query: str = "main") -> dict[str, dict[str, 
     Returns:
         ``{district: {"count": ..., "sum": ..., "mean": ...}}`` (NaN for a suppressed one).
     """
+    if query == "join":
+        from benchmarks.dp.join_query import engine_join_sum
+
+        return engine_join_sum(engine, DATASET)
     handle = engine.dataset(DATASET)
     if query == "filtered":
         counted = (
@@ -251,19 +277,27 @@ class TreePeak:
             self._stop.wait(self._interval)
 
 
-def setup(data: Path, work: Path) -> dict[str, Any]:
+def setup(data: Path, work: Path, query: str = "main") -> dict[str, Any]:
     """One-off setup, run in its own process: registration, then contribution bounding.
 
     Both are kept under ``work`` (the platform's var directory): the bounded copy is what
-    the issue allows to compute once per dataset version and keep.
+    the issue allows to compute once per dataset version and keep. For ``join``, both
+    tables are registered and "bounding" is the joined copy (each side truncated, the
+    join, the bound after it), which the engine also builds once and keeps.
     """
+    join = query == "join"
     with TreePeak() as tree:
         start = time.perf_counter()
-        platform, actor = register(data, work)
+        platform, actor = register(data, work, join)
         registration = time.perf_counter() - start
-        engine, _ = prepare_engine(platform, actor, grant="setup-grant")
+        engine, _ = prepare_engine(platform, actor, grant="setup-grant", join=join)
         start = time.perf_counter()
-        engine.dataset(DATASET).bounded()
+        if join:
+            from benchmarks.dp.join_query import engine_joined
+
+            engine_joined(engine, DATASET).bounded()
+        else:
+            engine.dataset(DATASET).bounded()
         bounding = time.perf_counter() - start
         platform.close()
         _stop_ray()
@@ -276,7 +310,7 @@ def setup(data: Path, work: Path) -> dict[str, Any]:
     }
 
 
-def _setup_in_subprocess(data: Path, work: Path) -> dict[str, Any]:
+def _setup_in_subprocess(data: Path, work: Path, query: str = "main") -> dict[str, Any]:
     import json
     import os
     import subprocess
@@ -294,6 +328,8 @@ def _setup_in_subprocess(data: Path, work: Path) -> dict[str, Any]:
             str(data),
             "--work",
             str(work),
+            "--query",
+            query,
         ],
         capture_output=True,
         text=True,
@@ -344,12 +380,13 @@ def run(
     platform = None
     try:
         start = time.perf_counter()
-        prepared = _setup_in_subprocess(data, work)
+        prepared = _setup_in_subprocess(data, work, query_name)
         setup_wall = time.perf_counter() - start
         with TreePeak() as tree:
             start = time.perf_counter()
             platform, actor = _open(work, data, prepared["actor"])
-            engine, ledger_note = prepare_engine(platform, actor, grant="bench-grant-0")
+            join = query_name == "join"
+            engine, ledger_note = prepare_engine(platform, actor, grant="bench-grant-0", join=join)
             opening = time.perf_counter() - start
             start = time.perf_counter()
             groups = run_sandbox_engine(engine, query_name)
@@ -366,7 +403,9 @@ def run(
             )
             warm = []
             for repeat in range(1, repeats):
-                engine, _ = prepare_engine(platform, actor, grant=f"bench-grant-{repeat}")
+                engine, _ = prepare_engine(
+                    platform, actor, grant=f"bench-grant-{repeat}", join=join
+                )
                 start = time.perf_counter()
                 groups = run_sandbox_engine(engine, query_name)
                 warm.append(time.perf_counter() - start)
@@ -383,13 +422,16 @@ def run(
         timed = warm or [cold]
         query = sorted(timed)[len(timed) // 2]
         shown = ", ".join(f"{w:.3f}" for w in warm[:5]) + (", ..." if len(warm) > 5 else "")
-        what = "one agg release" if query_name == "main" else f"one {query_name} count"
+        what = {"main": "one agg release", "join": "one sum release of the joined rows"}.get(
+            query_name, f"one {query_name} count"
+        )
         notes = (
             f"{what} at eps {EPSILON:g}; query = median of {len(warm)} warm "
             f"runs ({shown} s), each a new engine; "
             f"cold first query {cold:.2f} s; setup in its own process "
             f"{setup_wall:.1f} s = registration {prepared['registration_seconds']:.1f} s"
-            f" + bounding {prepared['bounding_seconds']:.1f} s + starts, setup peak "
+            f" + {'join build (kept)' if query_name == 'join' else 'bounding'} "
+            f"{prepared['bounding_seconds']:.1f} s + starts, setup peak "
             f"{prepared['peak_mb']:.0f} MB; then opening + Ray start {opening:.1f} s; "
             f"{ledger_note}"
         )
@@ -537,7 +579,7 @@ def main() -> None:
         default=4,
         help="releases: one cold, the others warm (query seconds: their median)",
     )
-    parser.add_argument("--query", default="main", help="main, filtered or crosstab")
+    parser.add_argument("--query", default="main", help="main, filtered, crosstab or join")
     parser.add_argument(
         "--core",
         action="store_true",
@@ -550,7 +592,7 @@ def main() -> None:
     elif args.core:
         emit(core_query(args.data, args.work, args.repeats))
     elif args.setup:
-        emit(setup(args.data, args.work))
+        emit(setup(args.data, args.work, args.query))
     else:
         emit(run(args.data, args.repeats, args.work, args.query))
 

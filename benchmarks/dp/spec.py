@@ -13,8 +13,13 @@ rows:
 - ``crosstab``: the count of rows per district and age band (``AGE_EDGES``, a key derived
   from ``age``: 32 x 3 public groups).
 
-A join query (two tables on the privacy unit, then a grouped sum) is not in the benchmark
-yet: the engine has no join.
+- ``join``: the people file (call it *visits*: 1 to 5 rows per person) joined on the privacy
+  unit with a second generated table, *benefits* (``person_id``, ``scheme``, ``amount``: 0 to
+  ``BENEFIT_ROWS_PER_PERSON`` records per person), each side truncated first (visits to
+  ``JOIN_TRUNCATE[0]`` row per person: the person's district; benefits to
+  ``JOIN_TRUNCATE[1]``), the joined rows bounded again after the join to ``JOIN_BOUND`` per
+  person (Tumult's truncation semantics), then the sum of ``amount`` clipped to
+  ``[0, AMOUNT_UPPER]`` per district (32 public keys).
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ RESULT_KEY = "dp_bench_result"
 STATISTICS: tuple[str, ...] = ("count", "sum", "mean")
 """The statistics released per district (``main``)."""
 
-QUERIES: tuple[str, ...] = ("main", "filtered", "crosstab")
+QUERIES: tuple[str, ...] = ("main", "filtered", "crosstab", "join")
 """The benchmark's queries; ``main`` is the one the error ratio and the speed ratio use."""
 
 ELDERLY_AGE = 65
@@ -56,6 +61,23 @@ AGE_BANDS: tuple[str, ...] = ("0-17", "18-64", "65+")
 """Labels of the age bands, as every contender names them."""
 
 
+BENEFIT_ROWS_PER_PERSON = 3
+"""Most benefit records a person has in the generated ``benefits`` table."""
+
+JOIN_TRUNCATE: tuple[int, int] = (1, BENEFIT_ROWS_PER_PERSON)
+"""``join``: rows kept per person on each side before the join (visits, benefits)."""
+
+JOIN_BOUND = JOIN_TRUNCATE[0] * JOIN_TRUNCATE[1]
+"""``join``: joined rows kept per person after the join (every release is calibrated at it)."""
+
+AMOUNT_LOWER = 0.0
+AMOUNT_UPPER = 2_000.0
+"""Public clipping bounds of the benefits' ``amount``."""
+
+SCHEMES: tuple[str, ...] = ("pension", "housing", "care")
+"""The benefits' ``scheme`` categories."""
+
+
 def group_label(district: str, band: str | None = None) -> str:
     """The key a contender reports a group under: ``D03``, or ``D03|18-64`` (crosstab)."""
     return district if band is None else f"{district}|{band}"
@@ -64,6 +86,12 @@ def group_label(district: str, band: str | None = None) -> str:
 def dataset_path(data_dir: Path | str, rows: int) -> Path:
     """Where the generated Parquet file of ``rows`` rows is cached (``v2``: with ``age``)."""
     return Path(data_dir) / f"dp-bench-v2-{rows}.parquet"
+
+
+def benefits_path(data: Path | str) -> Path:
+    """The benefits table generated beside the people file ``data`` (same persons)."""
+    data = Path(data)
+    return data.with_name(data.name.replace("dp-bench-v2-", "dp-bench-benefits-v1-"))
 
 
 def peak_rss_mb() -> float:
