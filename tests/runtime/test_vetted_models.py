@@ -226,6 +226,9 @@ CASES["synthetic_table"] = (
 MODEL_FITS: dict[str, dict[str, Any]] = {
     "linear_regression": {"features": ["age"], "coefficients": {"age": 2.5}, "intercept": 1.0},
     "logistic_regression": {"features": ["age"], "coefficients": {"age": 0.1}, "intercept": -1.0},
+    "kmeans": {"features": ["age"], "centroids": [[20.0], [60.0]], "cluster_sizes": [40, 60]},
+    "pca": {"features": ["age", "income"], "components": [[0.6, 0.8]], "mean": [40.0, 1e4]},
+    "naive_bayes": {"features": ["age"], "classes": ["north", "south"], "means": [[30.0], [50.0]]},
 }
 """What the fake broker answers a DP model call with."""
 CASES["linear_regression"] = (
@@ -271,6 +274,52 @@ CASES["logistic_regression"] = (
         )
     ],
     {"dataset": "census", "y": "region", **MODEL_FITS["logistic_regression"]},
+)
+CASES["kmeans"] = (
+    {"dataset": "census", "x": ["age"], "lower": [0], "upper": [120], "k": 2, "epsilon": 0.5},
+    [
+        (
+            "kmeans",
+            (),
+            {
+                "columns": ["age"],
+                "k": 2,
+                "iterations": 5,
+                "size_share": 0.1,
+                "bounds": {"age": [0, 120]},
+                "epsilon": 0.5,
+            },
+        )
+    ],
+    {"dataset": "census", "k": 2, **MODEL_FITS["kmeans"]},
+)
+CASES["pca"] = (
+    {"dataset": "census", "x": ["age"], "categorical": ["region"], "n_components": 1},
+    [
+        (
+            "pca",
+            (),
+            {
+                "columns": ["age", "region"],
+                "n_components": 1,
+                "mean_share": 0.5,
+                "bounds": {},
+                "epsilon": 1.0,
+            },
+        )
+    ],
+    {"dataset": "census", **MODEL_FITS["pca"]},
+)
+CASES["naive_bayes"] = (
+    {"dataset": "census", "y": "region", "x": ["age"], "lower": [0], "upper": [120]},
+    [
+        (
+            "naive_bayes",
+            (),
+            {"y": "region", "x": ["age"], "bounds": {"age": [0, 120]}, "epsilon": 1.0},
+        )
+    ],
+    {"dataset": "census", "y": "region", **MODEL_FITS["naive_bayes"]},
 )
 JOINS: dict[str, list[tuple[dict[str, Any], ...]]] = {
     "join_grouped_sum": [
