@@ -35,7 +35,7 @@ __all__ = [
     "DEFAULT_BINS",
     "MAX_BINS",
     "MAX_COLUMNS",
-    "MAX_DOMAIN_CELLS",
+    "MAX_PAIR_CELLS",
     "Attribute",
     "SynthDomain",
     "bins_of",
@@ -49,9 +49,9 @@ MAX_BINS = 64
 """Most bins of one numeric column (and most categories of any attribute's 2-way table)."""
 MAX_COLUMNS = 16
 """Most columns one synthetic table may have (MST scores every pair of them)."""
-MAX_DOMAIN_CELLS = 1 << 20
-"""Most cells of the joint domain: the exact joint counts are computed over it."""
-MAX_CATEGORIES = 256
+MAX_PAIR_CELLS = 1 << 16
+"""Most cells of one 2-way marginal (the largest table MST measures)."""
+MAX_CATEGORIES = 1024
 """Most values of one categorical attribute."""
 _PREFIX = "#synth:"
 """Internal name of a numeric column's bin index (a data column cannot start with '#')."""
@@ -255,13 +255,11 @@ def synth_domain(
                 f"synthesize(): column {name!r} has no declared categories; map() it onto "
                 "public categories or date_part() a date first"
             )
-    cells = 1
-    for attribute in attributes:
-        cells *= attribute.size
-    if cells > MAX_DOMAIN_CELLS:
+    sizes = sorted((a.size for a in attributes), reverse=True)
+    if len(sizes) > 1 and sizes[0] * sizes[1] > MAX_PAIR_CELLS:
         raise InvalidQuery(
-            f"synthesize(): the columns' joint domain has {cells} cells, more than "
-            f"{MAX_DOMAIN_CELLS}; choose fewer columns, fewer bins or coarser categories"
+            f"synthesize(): two columns' joint table would have {sizes[0] * sizes[1]} cells, "
+            f"more than {MAX_PAIR_CELLS}; choose fewer bins or coarser categories"
         )
     return SynthDomain(tuple(attributes), (*shape.derived, *extra))
 

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from sandbox.engine.bounding import keep_mask
 from sandbox.engine.partials import partial_of_table
-from sandbox.engine.synth.counts import counts_plan, joint_of_partial, marginal
+from sandbox.engine.synth.counts import JointCounts, counts_plan, joint_of_partial, marginal
 from sandbox.engine.synth.domain import Attribute, SynthDomain
 from sandbox.engine.synth.measure import (
     SCORE_CEILING,
@@ -52,13 +52,13 @@ def rows(victim: int) -> pa.Table:
     return pa.Table.from_pylist(base + extra)
 
 
-def joint(data: pa.Table, bound: int | None = BOUND) -> np.ndarray:
+def joint(data: pa.Table, bound: int | None = BOUND) -> JointCounts:
     if bound is not None:
         data = data.filter(pa.array(keep_mask(data["pid"].combine_chunks(), bound)))
     return joint_of_partial(DOMAIN, partial_of_table(data, counts_plan(DOMAIN, None)))
 
 
-def neighbours(bound: int | None = BOUND) -> tuple[np.ndarray, np.ndarray]:
+def neighbours(bound: int | None = BOUND) -> tuple[JointCounts, JointCounts]:
     return joint(rows(0), bound), joint(rows(2 * BOUND), bound)
 
 
@@ -76,7 +76,9 @@ def tail_bound(on_d: np.ndarray, on_prime: np.ndarray, threshold: int) -> float:
     )
 
 
-def audit_one_way(plan: MeasurementPlan, d: np.ndarray, d_prime: np.ndarray, trials: int) -> float:
+def audit_one_way(
+    plan: MeasurementPlan, d: JointCounts, d_prime: JointCounts, trials: int
+) -> float:
     """The victim's cell of the first 1-way marginal, released many times on D and D'."""
     cell = DOMAIN.attributes[0].values.index("a")  # type: ignore[union-attr]
     value, value_prime = int(marginal(d, (0,))[cell]), int(marginal(d_prime, (0,))[cell])
@@ -87,7 +89,9 @@ def audit_one_way(plan: MeasurementPlan, d: np.ndarray, d_prime: np.ndarray, tri
 
 def test_one_way_marginals_stay_below_their_charge_and_broken_plans_are_caught() -> None:
     d, d_prime = neighbours()
-    assert int(d_prime.sum() - d.sum()) == BOUND  # bounding cut the victim's 6 rows to 3
+    assert (
+        int(d_prime.counts.sum() - d.counts.sum()) == BOUND
+    )  # bounding cut the victim's 6 rows to 3
     plan = plan_measurements(Accounting.PURE, EPSILON, 2, BOUND)
     charged = float(plan.one_way.charge.loss)  # epsilon / 3 / 2 columns per marginal
     bound = audit_one_way(plan, d, d_prime, 60_000)

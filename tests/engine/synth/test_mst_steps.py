@@ -11,7 +11,7 @@ import pytest
 
 from sandbox.catalog.dictionary import DataDictionary
 from sandbox.engine.shape import Shape
-from sandbox.engine.synth.counts import marginal
+from sandbox.engine.synth.counts import JointCounts, marginal
 from sandbox.engine.synth.domain import Attribute, SynthDomain, synth_domain
 from sandbox.engine.synth.measure import plan_measurements, run_measurements, selection_scores
 from sandbox.engine.synth.mst import run_mst
@@ -54,26 +54,31 @@ def test_the_domain_is_public_and_numeric_bins_decode_inside_them() -> None:
         64,
         64,
     )
-    with pytest.raises(InvalidQuery, match="joint domain has"):
-        synth_domain(
-            DataDictionary.from_list(
-                [
-                    {"name": f"c{i}", "type": "int64", "classification": "public"}
-                    | {"lower": 0, "upper": 1000}
-                    for i in range(5)
-                ]
-            ),
-            Shape(),
-            [f"c{i}" for i in range(5)],
-            64,
-        )
+    # Many columns are fine (the joint is kept sparse); one pair's table is bounded.
+    many = DataDictionary.from_list(
+        [
+            {"name": f"c{i}", "type": "int64", "classification": "public"}
+            | {"lower": 0, "upper": 1000}
+            for i in range(16)
+        ]
+        + [
+            {"name": name, "type": "string", "classification": "public"}
+            | {"categories": [f"v{i}" for i in range(1024)]}
+            for name in ("big", "big2")
+        ]
+    )
+    assert len(synth_domain(many, Shape(), [f"c{i}" for i in range(16)], 64).shape) == 16
+    with pytest.raises(InvalidQuery, match="joint table would have"):
+        synth_domain(many, Shape(), ["big", "big2"], 64)
 
 
 def test_marginals_are_sums_of_the_joint_in_the_order_asked() -> None:
-    joint = np.random.default_rng(1).integers(0, 9, size=(2, 3, 4))
-    assert (marginal(joint, (1,)) == joint.sum(axis=(0, 2))).all()
-    assert (marginal(joint, (0, 2)) == joint.sum(axis=1).reshape(-1)).all()
-    assert (marginal(joint, (2, 0)) == joint.sum(axis=1).T.reshape(-1)).all()
+    dense = np.random.default_rng(1).integers(0, 9, size=(2, 3, 4))
+    joint = JointCounts.from_dense(dense)
+    assert len(joint.counts) == int(np.count_nonzero(dense))
+    assert (marginal(joint, (1,)) == dense.sum(axis=(0, 2))).all()
+    assert (marginal(joint, (0, 2)) == dense.sum(axis=1).reshape(-1)).all()
+    assert (marginal(joint, (2, 0)) == dense.sum(axis=1).T.reshape(-1)).all()
 
 
 @pytest.mark.parametrize("accounting", [Accounting.PURE, Accounting.ZCDP])
@@ -101,7 +106,7 @@ def test_noise_scales_with_the_rows_each_unit_contributes() -> None:
         assert four.select.scale == pytest.approx(4 * one.select.scale, rel=1e-6)
 
 
-def structured_joint(rows: int = 40_000, seed: int = 2) -> tuple[SynthDomain, np.ndarray]:
+def structured_joint(rows: int = 40_000, seed: int = 2) -> tuple[SynthDomain, JointCounts]:
     """a -> b strongly, c -> d strongly, the pairs independent of each other."""
     rng = np.random.default_rng(seed)
     a = rng.integers(0, 4, rows)
@@ -119,7 +124,7 @@ def structured_joint(rows: int = 40_000, seed: int = 2) -> tuple[SynthDomain, np
         ),
         (),
     )
-    return domain, joint
+    return domain, JointCounts.from_dense(joint)
 
 
 def tvd(p: np.ndarray, q: np.ndarray) -> float:
