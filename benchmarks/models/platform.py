@@ -228,12 +228,10 @@ def naive_bayes_values(value: dict[str, Any]) -> dict[str, Any]:
     """The released naive Bayes model as class-ordered ``theta``, ``var`` and ``prior``."""
     classes = list(value["classes"])
     order = [classes.index(c) for c in CLASSES]
-    theta, var = value["theta"], value["var"]
-    prior = next(value[k] for k in ("class_counts", "class_count", "priors") if k in value)
     return {
-        "theta": [theta[i] for i in order],
-        "var": [var[i] for i in order],
-        "prior": [prior[i] for i in order],
+        "theta": [value["means"][i] for i in order],
+        "var": [value["variances"][i] for i in order],
+        "prior": [value["class_counts"][i] for i in order],
     }
 
 
