@@ -71,8 +71,12 @@ PARAMS = {
 }
 
 
-def model_bounds(p):
-    """The ``bounds`` argument from the aligned ``lower``/``upper`` lists and y's bounds."""
+def run(ctx):
+    """Return the DP fit of y on the x and categorical columns."""
+    p = ctx.params
+    features = list(p["x"]) + list(p["categorical"])
+    if not features:
+        raise ValueError("give at least one x or categorical column")
     bounds = {}
     if (p["lower"] is None) != (p["upper"] is None):
         raise ValueError("give both lower and upper, or neither")
@@ -85,16 +89,7 @@ def model_bounds(p):
         raise ValueError("give both y_lower and y_upper, or neither")
     if p["y_lower"] is not None:
         bounds[p["y"]] = [p["y_lower"], p["y_upper"]]
-    return bounds
-
-
-def run(ctx):
-    """Return the DP fit of y on the x and categorical columns."""
-    p = ctx.params
-    features = list(p["x"]) + list(p["categorical"])
-    if not features:
-        raise ValueError("give at least one x or categorical column")
     fit = ctx.dataset(p["dataset"]).linear_regression(
-        p["y"], features, bounds=model_bounds(p), epsilon=p["epsilon"]
+        p["y"], features, bounds=bounds, epsilon=p["epsilon"]
     )
     return {"dataset": p["dataset"], "y": p["y"], **fit}

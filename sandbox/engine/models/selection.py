@@ -236,8 +236,8 @@ def model_spec(
         raise InvalidQuery(f"{call}(): unknown parameter 'positive'")
     features = _features(family, cols, names)
     for name in cols.bounds:  # a typo or a non-numeric column is refused; others may wait
-        info = columns.get(name)
-        if info is None or not info.type.is_numeric or info.derived:
+        bounded = columns.get(name)
+        if bounded is None or not bounded.type.is_numeric or bounded.derived:
             raise InvalidQuery(f"{call}(): bounds names {name!r}, which is not a numeric column")
     return ModelSpec(
         call=call,

@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
 from sandbox.engine.models import logistic
 from sandbox.engine.models.inputs import ModelInput
@@ -68,11 +68,12 @@ def test_the_noise_is_fresh_and_seeded_runs_repeat() -> None:
 def test_parameters_are_validated_by_name() -> None:
     assert logistic.validate({}) == {"C": 1.0, "max_iter": 100, "tol": 1e-4}
     assert logistic.validate({"C": 10, "max_iter": 50})["C"] == 10
-    for bad, words in [
+    cases: list[tuple[dict[str, object], str]] = [
         ({"C": 0}, "C must be between"),
         ({"max_iter": 1.5}, "max_iter must be an integer"),
         ({"penalty": "l1"}, "unknown parameter 'penalty'"),
         ({"C": "x"}, "C must be a number"),
-    ]:
+    ]
+    for bad, words in cases:
         with pytest.raises(InvalidQuery, match=words):
             logistic.validate(bad)

@@ -25,7 +25,7 @@ from sandbox.engine.report import Operation
 from sandbox.errors import InvalidRequest
 from sandbox.ledger import ChargeStatus, InMemoryLedger
 from sandbox.policies.budget import Accounting, BudgetExhausted, PrivacyCost
-from sandbox.policies.rowcount import RowCountRules
+from sandbox.policies.model import RowCountRules
 from tests.engine.conftest import SECRET, Census
 from tests.support.factories import GRANT, charge_events, make_policy, new_ledger
 
@@ -104,7 +104,7 @@ def test_a_model_release_passes_the_dp_checks_and_is_auto_releasable(census: Cen
         dp_releases=[release.report.to_dict()],
     )
     assert not report.blocked and report.auto_releasable
-    assert release.value is not None and release.value["classes"] == ["False", "True"]
+    assert isinstance(release.value, dict) and release.value["classes"] == ["False", "True"]
 
 
 def test_zcdp_charges_rho_of_the_epsilon(census: Census) -> None:
@@ -147,7 +147,7 @@ def test_derived_columns_are_one_hot_features(
     data, _ = spy[-1]
     assert data.feature_names == ("band=[40, 60)", "band=[60, 80]")
     assert set(np.unique(data.features)) <= {0.0, 1.0}
-    assert release.value is not None and len(release.value["coefficients"]) == 2
+    assert isinstance(release.value, dict) and len(release.value["coefficients"]) == 2
 
 
 @pytest.mark.parametrize(
