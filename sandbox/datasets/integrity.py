@@ -63,6 +63,7 @@ class Read(enum.StrEnum):
     PREVIEW = "preview"
     QUALITY = "quality"
     CHECK = "integrity check"
+    JOB = "job"
 
 
 @dataclass(frozen=True)

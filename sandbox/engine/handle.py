@@ -184,6 +184,15 @@ class QueryEngine:
             )
         return DatasetHandle(self, info, policy)
 
+    def public_table(self, name: object) -> QueriedVersion:
+        """The latest version of the public lookup table ``name`` a ``join_public`` reads
+        (:func:`sandbox.engine.joined.public_table`: unconditional, open, not suspended),
+        as a file of this engine's store; a dry run's engine copies it into its own.
+        """
+        from sandbox.engine.joined import public_table
+
+        return public_table(self, name)
+
 
 def _check_effective(policy: Policy) -> None:
     missing = [

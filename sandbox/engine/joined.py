@@ -314,7 +314,7 @@ def join_public(handle: DatasetHandle, table: object, on: object, how: object) -
 
     handle = _plain(handle, PUBLIC, "left side")
     join_how = how_of(how)
-    lookup = public_table(handle.engine, table)
+    lookup = handle.engine.public_table(table)
     if lookup.name in {v.name for v in (handle.source.datasets if handle.source else ())}:
         raise refuse(PUBLIC, f"dataset {lookup.name!r} is already joined")
     keys = (

@@ -26,6 +26,9 @@ import pyarrow.parquet as pq
 from sandbox.catalog.dictionary import DataDictionary
 from sandbox.catalog.mock import mock_seed, mock_table
 from sandbox.catalog.queries import dataset_row, metadata_of, version_row
+from sandbox.catalog.synthetic import current_sample
+from sandbox.datasets.integrity import Read, ensure_intact, reading, served
+from sandbox.datasets.synthetic import sample_table
 from sandbox.disclosure import InputValues
 from sandbox.engine import DatasetHandle, InvalidQuery, QueryEngine
 from sandbox.engine.compute import LocalTaskPool
@@ -38,6 +41,7 @@ from sandbox.ledger import BudgetLedger
 from sandbox.platform import Platform
 from sandbox.policies import Policy
 from sandbox.storage.datastore import DataStore
+from sandbox.storage.integrity import verified_chunks
 
 __all__ = ["MockData", "MockHelpers", "MockQueryEngine", "MockTable", "MockVersion"]
 
@@ -87,11 +91,18 @@ class MockData:
                 row = dataset_row(session, name)
                 metadata = metadata_of(row)
                 number = version_row(session, row, None).version
+                sample = current_sample(session, row)
+            # The provider's DP synthetic sample, if it chose one, else the uniform mock.
+            table = (
+                mock_table(metadata.dictionary, name, rows)
+                if sample is None
+                else sample_table(platform, sample, rows)
+            )
             tables.append(
                 MockTable(
                     name=name,
                     version=number,
-                    table=mock_table(metadata.dictionary, name, rows),
+                    table=table,
                     dictionary=metadata.dictionary,
                     privacy_unit=metadata.privacy_unit,
                     seed=mock_seed(name),
@@ -158,6 +169,38 @@ class MockQueryEngine(QueryEngine):
         )
         self._mock = mock
         self._catalog = catalog
+        self._real = platform
+        self._copied: dict[str, QueriedVersion] = {}
+
+    def public_table(self, name: object) -> QueriedVersion:
+        """The public lookup table ``name``, copied into the dry run's store.
+
+        A public table is an unconditional dataset: its rows are public, and a dry run
+        joins the real ones, so that the lookup's keys, its rows per key (what the bound
+        and the noise are calibrated at) and its columns are the job's. The catalog's
+        checks are a job's; the file is hashed as it is copied (it is small:
+        :data:`~sandbox.engine.joins.MAX_PUBLIC_ROWS` rows at most), so that the engine
+        reads nothing outside its own store and nothing but the registered file. A run
+        on downloaded mocks has no catalog, and no public table.
+        """
+        if not self._catalog:
+            raise InvalidQuery(
+                f"join_public(): a run on downloaded mocks has no public table {name!r}; "
+                "dry-run the model on the server to join it"
+            )
+        real = super().public_table(name)
+        if real.sha256 not in self._copied:
+            with self._real.sessions() as session:
+                stored = version_row(session, dataset_row(session, real.name), real.version)
+                target = served(session, real.name, stored)
+            path = f"/public-{real.sha256[:16]}.parquet"
+            with reading(self._real, self.actor, target, Read.JOB):
+                ensure_intact(self._real, self.actor, target, Read.JOB)
+                with self.platform.store.filesystem.open_output_stream(path) as sink:
+                    for chunk in verified_chunks(self._real.store, target.recorded):
+                        sink.write(chunk)
+            self._copied[real.sha256] = dataclasses.replace(real, path=path)
+        return self._copied[real.sha256]
 
     def dataset(self, name: object) -> DatasetHandle:
         """A DP handle on the mock table of ``name``."""

@@ -136,15 +136,23 @@ class DryRunBroker:
         self.releases: list[dict[str, Any]] = []
         self.refusals: list[dict[str, str]] = []
 
+    def _check_allowed(self, dataset: str) -> None:
+        """Refuse a dataset (the call's, or one a join opens) that is not one of the run's,
+        in a job's broker's words.
+        """
+        if dataset not in self._datasets:
+            raise BrokerRefusal(
+                f"dataset {dataset!r} is not one of this job's datasets "
+                f"({', '.join(self._datasets)})"
+            )
+
     def __call__(self, request: DPRequest) -> Any:
         """Answer one DP call, or raise :class:`BrokerRefusal` as a job's broker would."""
         try:
-            if request.dataset not in self._datasets:
-                raise BrokerRefusal(
-                    f"dataset {request.dataset!r} is not one of this job's "
-                    f"datasets ({', '.join(self._datasets)})"
-                )
-            release = release_of(self._engine, request, f"dry run {self._run_id}")
+            self._check_allowed(request.dataset)
+            release = release_of(
+                self._engine, request, f"dry run {self._run_id}", allowed=self._check_allowed
+            )
         except BudgetRefusal:
             self.refusals.append({"call": request.call.value, "reason": "budget"})
             raise

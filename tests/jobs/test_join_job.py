@@ -208,3 +208,35 @@ def test_the_vetted_join_model_is_listed_and_runs(world: World) -> None:
     (release,) = done["releases"]
     assert release["operation"] == "sum" and release["keys"] == ["area"]
     assert len(release["charge_ids"]) == 2
+
+
+def test_a_dry_run_joins_the_mocks_and_the_public_lookup_and_charges_nothing(
+    world: World,
+) -> None:
+    """The same join model dry-run: the two granted datasets' mocks joined on the person,
+    the public lookup read as the catalog's own (public) table, each call answered as in
+    the job and charged to nobody."""
+    ref = world.grants["join"]
+    platform = world.server.open_platform()
+    try:
+        ledger = SqlLedger(platform.sessions)
+        before = [ledger.account(n).spent.loss for n in ("jn_visits", "jn_benefits")]
+        with world.client("user") as client:
+            response = client.post(
+                "/v1/jobs/dry-run",
+                json={"datasets": ["jn_visits", "jn_benefits"], "source": JOIN_MODEL},
+            )
+        run = ok(response)
+        assert run["outcome"] == "ok", (run["errors"], run["refusals"])
+        assert run["refusals"] == [{"call": "count", "reason": "refused"}], run
+        by_area = run["releases"][0]
+        assert [j["kind"] for j in by_area["joins"]] == ["private", "public"]
+        assert by_area["joins"][1]["table"] == "jn_clinics"
+        assert {r["area"] for r in run["result"]["by_area"]} <= {"Harbour", "Hill"}
+        assert run["result"]["refused"].startswith("join(): column 'district'")
+        assert run["spend"]["jn_visits"]["calls"] == 2
+        after = [ledger.account(n).spent.loss for n in ("jn_visits", "jn_benefits")]
+        assert after == before and ledger.charges(grant=ref, dataset="jn_clinics") == []
+        assert SECRET_MARKER not in str(run)
+    finally:
+        platform.close()
