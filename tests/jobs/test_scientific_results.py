@@ -178,6 +178,11 @@ def review(world: World, job_id: int) -> dict[str, Any]:
     return view
 
 
+def facts(job: dict[str, Any]) -> tuple[Any, ...]:
+    """What a failed assertion on a job shows: the platform's facts of how it ended."""
+    return job["state"], job["state_reason"], job["outcome"], job.get("progress")
+
+
 def figure_lines(view: dict[str, Any]) -> list[dict[str, Any]]:
     return [line for line in view["check_report"]["lines"] if line["rule"] == "figure"]
 
@@ -190,7 +195,7 @@ def test_a_table_and_figures_are_reviewed_and_released_as_seen(
     world: World, tmp_path: Path
 ) -> None:
     done = run_job(world, CHART, ["sr_raw"], kind="raw")
-    assert done["state"] == "pending_review" and done["outcome"] == "ok", done
+    assert done["state"] == "pending_review" and done["outcome"] == "ok", facts(done)
     job_id = int(done["id"])
     assert done["backend"] in ("bwrap", "docker")
     with world.client("user") as owner:  # nothing of it before the release
@@ -298,7 +303,7 @@ def test_a_dp_figure_is_never_released_automatically(world: World) -> None:
 def test_the_docs_example_returns_a_table_a_verified_count_and_a_chart(world: World) -> None:
     [source] = DOCS_EXAMPLE.findall(DOCS.read_text(encoding="utf-8"))
     done = run_job(world, source.replace('"people"', '"sr_raw"'), ["sr_raw"], kind="raw")
-    assert done["state"] == "pending_review" and done["outcome"] == "ok", done
+    assert done["state"] == "pending_review" and done["outcome"] == "ok", facts(done)
     view = review(world, int(done["id"]))
     assert not view["check_report"]["blocked"]
     assert view["release"]["by_district"]["result_part"] == "table"
