@@ -29,6 +29,7 @@ from api.routers import (
     reviews,
     stats,
     suspensions,
+    synthetic_previews,
     tokens,
     uploads,
     usage_reports,
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stats,
         jobs,
         reviews,
+        synthetic_previews,
     ):
         v1.include_router(module.router)
     app.include_router(v1)

@@ -108,10 +108,17 @@ def preview(
     actor: ActorDep,
     rows: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> PreviewPublic:
-    """Preview rows: synthetic for conditional data, real for unconditional data."""
-    synthetic, table = reads.preview(platform, actor, name, rows)
+    """Preview rows: synthetic for conditional data, real for unconditional data. When the
+    provider replaced the uniform mock by a DP synthetic sample, ``dp_synthetic`` says so
+    (mechanism, epsilon, rows) and the rows are the sample's.
+    """
+    synthetic, table, sample = reads.preview_of(platform, actor, name, rows)
     return PreviewPublic(
-        dataset=name, synthetic=synthetic, columns=table.column_names, rows=_rows(table)
+        dataset=name,
+        synthetic=synthetic,
+        columns=table.column_names,
+        rows=_rows(table),
+        dp_synthetic=sample,
     )
 
 

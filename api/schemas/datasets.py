@@ -240,6 +240,9 @@ class PreviewPublic(BaseModel):
     synthetic: bool
     columns: list[str]
     rows: list[dict[str, Any]]
+    dp_synthetic: dict[str, Any] | None = None
+    """Set when the rows are the provider's DP synthetic sample (its mechanism, epsilon,
+    accounting, rows and columns synthesized), not the uniform mock."""
 
 
 class RowsPage(BaseModel):

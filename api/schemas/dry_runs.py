@@ -92,6 +92,9 @@ class MockTablePublic(FromDomain):
     policy: dict[str, Any]
     grant_remaining_units: list[int] | None
     parquet_base64: str = Field(validation_alias="parquet")
+    dp_synthetic: dict[str, Any] | None = None
+    """Set when the provider replaced the uniform mock by a DP synthetic sample (its
+    mechanism, epsilon and rows); the rows are then that sample's."""
 
     @field_validator("parquet_base64", mode="before")
     @classmethod

@@ -106,6 +106,27 @@ class DatasetsMixin(UploadsMixin):
         """Preview rows: synthetic for conditional data (``synthetic`` says which)."""
         return self._obj("GET", f"/datasets/{name}/preview", params={"rows": rows})
 
+    def make_synthetic_preview(
+        self,
+        name: str,
+        epsilon: float,
+        rows: int = 1000,
+        columns: list[str] | None = None,
+        bins: int | None = None,
+        bounds: dict[str, list[float]] | None = None,
+    ) -> JSON:
+        """Replace your conditional dataset's uniform mock preview with a DP synthetic
+        sample (MST), charged to its lifetime budget: the catalog record and the report.
+        """
+        body = drop_none(
+            {"epsilon": epsilon, "rows": rows, "columns": columns, "bins": bins, "bounds": bounds}
+        )
+        return self._obj("POST", f"/datasets/{name}/synthetic-preview", json=body)
+
+    def withdraw_synthetic_preview(self, name: str) -> JSON:
+        """Serve the uniform mock preview again (the budget spent stays spent)."""
+        return self._obj("DELETE", f"/datasets/{name}/synthetic-preview")
+
     def rows(
         self, name: str, offset: int = 0, limit: int = 100, version: int | None = None
     ) -> JSON:

@@ -235,10 +235,41 @@ def preview(
     with remote(url, token) as client:
         shown = client.preview(name, rows)
     kind = "synthetic rows (not real data)" if shown["synthetic"] else "real rows"
+    sample = shown.get("dp_synthetic")
+    if sample:
+        kind = f"a DP synthetic sample ({sample['mechanism']}, epsilon {sample['epsilon']})"
     table = Table(*shown["columns"], title=cell(f"{name}: {kind}"))  # names are [A-Za-z0-9_]
     for row in shown["rows"]:
         table.add_row(*(cell(row.get(c)) for c in shown["columns"]))
     out.print(table)
+
+
+@app.command("synthetic-preview")
+def synthetic_preview(
+    name: Annotated[str, typer.Argument(help="Your conditional dataset's name.")],
+    epsilon: Annotated[float, typer.Option(help="Privacy loss (from its lifetime budget).")],
+    rows: Annotated[int, typer.Option(help="Rows of the sample (1-10000).")] = 1000,
+    column: Annotated[
+        list[str] | None, typer.Option(help="A column to synthesize (repeat; default: all).")
+    ] = None,
+    bins: Annotated[int | None, typer.Option(help="Equal bins per numeric column.")] = None,
+    withdraw: Annotated[
+        bool, typer.Option("--withdraw", help="Serve the uniform mock again instead.")
+    ] = False,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Replace the uniform mock preview of your conditional dataset with a DP synthetic
+    sample (MST), charged to its lifetime budget; or withdraw it with --withdraw.
+    """
+    with remote(url, token) as client:
+        if withdraw:
+            result = client.withdraw_synthetic_preview(name)
+        else:
+            result = client.make_synthetic_preview(
+                name, epsilon, rows=rows, columns=column or None, bins=bins
+            )
+    out.print_json(data=result)
 
 
 @app.command()

@@ -25,6 +25,8 @@ from sandbox.access.grants import active_grant_for
 from sandbox.access.model import JobKind
 from sandbox.catalog.mock import mock_seed, mock_table
 from sandbox.catalog.queries import dataset_row, metadata_of, version_row
+from sandbox.catalog.synthetic import current_sample
+from sandbox.datasets.synthetic import sample_table
 from sandbox.errors import NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.ledger import SqlLedger
@@ -54,6 +56,9 @@ class MockDownload:
     """What the grant has left on the dataset, in exact ledger units ``[loss, delta]``;
     ``None`` when the grant has no budget account there."""
     parquet: bytes
+    dp_synthetic: dict[str, Any] | None = None
+    """When the provider replaced the uniform mock by a DP synthetic sample: what it is
+    (mechanism, epsilon, rows, ...); ``None`` for the uniform mock."""
 
 
 def mock_download(
@@ -78,6 +83,9 @@ def mock_download(
         metadata = metadata_of(row)
         version = version_row(session, row, None).version
         rows = platform.settings.mock_rows
+        sample = current_sample(session, row)
+        if sample is not None:
+            rows = min(rows, sample.rows)
         audit.record(
             session,
             actor,
@@ -92,7 +100,10 @@ def mock_download(
     except NotFound:
         units = None
     buffer = io.BytesIO()
-    pq.write_table(mock_table(metadata.dictionary, name, rows), buffer)
+    if sample is None:
+        pq.write_table(mock_table(metadata.dictionary, name, rows), buffer)
+    else:  # the provider's DP synthetic sample, as a dry run on the server reads it
+        pq.write_table(sample_table(platform, sample, rows), buffer)
     return MockDownload(
         dataset=name,
         version=version,
@@ -105,4 +116,5 @@ def mock_download(
         policy=to_dict(policy),
         grant_remaining_units=units,
         parquet=buffer.getvalue(),
+        dp_synthetic=sample.describe() if sample is not None else None,
     )

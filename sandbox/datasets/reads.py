@@ -33,6 +33,7 @@ from sandbox.catalog.preview import synthetic_preview
 from sandbox.catalog.queries import dataset_row as _dataset_row
 from sandbox.catalog.queries import entry_of, metadata_of, version_row
 from sandbox.catalog.suspension import refuse_if_suspended
+from sandbox.catalog.synthetic import current_sample
 from sandbox.datasets.integrity import Read, ServedVersion, ensure_intact, guarded, reading, served
 from sandbox.errors import AccessRefused, InvalidRequest
 from sandbox.identity.model import Actor
@@ -159,6 +160,17 @@ def query_rows(
 
 def preview(platform: Platform, actor: Actor, name: str, rows: int) -> tuple[bool, pa.Table]:
     """(synthetic?, table): real first rows of open data, synthetic rows for conditional."""
+    synthetic, table, _ = preview_of(platform, actor, name, rows)
+    return synthetic, table
+
+
+def preview_of(
+    platform: Platform, actor: Actor, name: str, rows: int
+) -> tuple[bool, pa.Table, dict[str, Any] | None]:
+    """(synthetic?, table, sample): as :func:`preview`, and for a conditional dataset whose
+    provider chose a DP synthetic sample (:mod:`sandbox.catalog.synthetic`), its first rows
+    and what it is (its epsilon); ``None`` for the uniform mock or real rows.
+    """
     if not 1 <= rows <= 100:
         raise InvalidRequest("a preview has between 1 and 100 rows")
     with transaction(platform.sessions) as session:
@@ -168,16 +180,23 @@ def preview(platform: Platform, actor: Actor, name: str, rows: int) -> tuple[boo
             raise _refuse_rows(name, attribute, "previewed")
         refuse_if_suspended(session, name)
         if attribute is OpenAttribute.CONDITIONAL:
-            table = synthetic_preview(metadata_of(row).dictionary, rows=rows, seed_text=name)
+            sample = current_sample(session, row)
+            detail: dict[str, Any] = {"synthetic": True, "rows": rows}
+            if sample is not None:
+                detail["dp_sample"] = sample.id
             audit.record(
                 session,
                 actor,
                 "dataset.preview",
                 object_type="dataset",
                 object_id=name,
-                detail={"synthetic": True, "rows": rows},
+                detail=detail,
             )
-            return True, table
+            if sample is None:
+                table = synthetic_preview(metadata_of(row).dictionary, rows=rows, seed_text=name)
+                return True, table, None
+            # A DP synthetic sample: a release already charged, read from the data store.
+            return True, read_page(platform.store, sample.path, 0, rows), sample.describe()
         stored = version_row(session, row, None)
         audit.record(
             session,
@@ -192,7 +211,7 @@ def preview(platform: Platform, actor: Actor, name: str, rows: int) -> tuple[boo
     ensure_intact(platform, actor, target, Read.PREVIEW)
     with reading(platform, actor, target, Read.PREVIEW):
         page = read_page(platform.store, path, 0, rows)
-    return False, page
+    return False, page, None
 
 
 def quality_report(

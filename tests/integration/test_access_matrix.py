@@ -535,6 +535,16 @@ CASES = (
     Case("versions", get("/v1/datasets/m_cond/versions"), EVERYONE),
     Case("quality", get("/v1/datasets/m_cond/quality"), EVERYONE),
     Case("preview conditional", get("/v1/datasets/m_cond/preview"), EVERYONE),
+    Case(
+        "make synthetic preview",
+        post("/v1/datasets/m_cond/synthetic-preview", {"epsilon": 0.1, "rows": 20}),
+        frozenset({"provider"}),
+    ),
+    Case(
+        "withdraw synthetic preview",
+        lambda _ctx, _role: ("DELETE", "/v1/datasets/m_cond/synthetic-preview", {}),
+        frozenset({"provider"}),
+    ),
     Case("rows of conditional", get("/v1/datasets/m_cond/rows"), frozenset()),
     Case("download conditional", get("/v1/datasets/m_cond/download"), frozenset()),
     Case("download conditional csv", get("/v1/datasets/m_cond/download?format=csv"), frozenset()),
@@ -854,6 +864,7 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/datasets/{name}/versions",
         "/v1/datasets/{name}/quality",
         "/v1/datasets/{name}/preview",
+        "/v1/datasets/{name}/synthetic-preview",
         "/v1/datasets/{name}/rows",
         "/v1/datasets/{name}/download",
         "/v1/datasets/{name}/integrity",
@@ -923,4 +934,4 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/results/{job_id}",
     }
     assert {p for _m, p in routes} == covered_paths
-    assert len(routes) == 97 == len(CASES) - 4  # four cases probe a second variant of a route
+    assert len(routes) == 99 == len(CASES) - 4  # four cases probe a second variant of a route

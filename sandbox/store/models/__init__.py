@@ -30,6 +30,7 @@ from sandbox.store.models.oversight import (
     ObjectionRow,
     UsageReportRow,
 )
+from sandbox.store.models.synthetic import SyntheticPreviewRow
 
 __all__ = [
     "ApiTokenRow",
@@ -55,6 +56,7 @@ __all__ = [
     "OrganisationRow",
     "PolicyDocumentRow",
     "ReviewDecisionRow",
+    "SyntheticPreviewRow",
     "UploadRow",
     "UsageReportRow",
     "UserRow",
