@@ -27,7 +27,7 @@ serve: venv
 PARALLEL ?= -n 2 --dist loadgroup
 # Everything but the tests that start a real component or take long: pure units, SQLite, the
 # in-process job orchestration, the subprocess backend; about a minute on 2 cores.
-FAST_MARKERS := not slow and not docker and not bwrap and not ray and not postgres and not server
+FAST_MARKERS := not slow and not docker and not bwrap and not ray and not postgres and not s3 and not server
 COVERAGE_JSON := var/coverage.json
 
 test: venv

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sandbox.config import Settings
 from sandbox.store import make_engine, make_session_factory, upgrade_to_head
 from tests.support import markers
+from tests.support.s3 import S3Server
 
 PG_SERVER_OPTIONS = (
     "-F -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
@@ -278,6 +279,24 @@ def ray_address(docker_engine: str, tmp_path_factory: pytest.TempPathFactory) ->
     head = start_ray_head(tmp_path_factory.mktemp("ray"))
     yield head.address
     stop_ray_head(head)
+
+
+# --- S3 ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A real S3 API server (moto's) on loopback for the session, with a bucket and the
+    only credentials it accepts (:mod:`tests.support.s3`); skipped, saying why, if moto
+    cannot start."""
+    from tests.support.s3 import S3Unavailable, start_s3_server, stop_s3_server_process
+
+    try:
+        server = start_s3_server(tmp_path_factory.mktemp("s3"))
+    except S3Unavailable as exc:
+        pytest.skip(f"no S3 API server: {exc}")
+    yield server
+    stop_s3_server_process(server.process)
 
 
 # --- Markers ------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Which real component a test needs, derived from the fixtures it uses.
 
-A test is marked ``docker``, ``bwrap``, ``ray``, ``postgres`` or ``server`` because a fixture
-in its closure starts that component (:data:`FIXTURE_COMPONENTS`) or because it runs in that
+A test is marked ``docker``, ``bwrap``, ``ray``, ``postgres``, ``s3`` or ``server`` because a
+fixture in its closure starts that component (:data:`FIXTURE_COMPONENTS`) or because it runs in that
 isolation backend (a parameter naming it, as ``tests/runtime/conftest.py``'s). The hook in
 ``tests/conftest.py`` applies them at collection, so a new test is marked by what it asks
 for, without anyone remembering to; ``make test-fast`` deselects them by marker. The markers
@@ -32,6 +32,7 @@ import pytest
 FIXTURE_COMPONENTS: dict[str, tuple[str, ...]] = {
     "docker_engine": ("docker",),
     "postgres_server": ("postgres",),
+    "s3_server": ("s3",),
     "ray_session": ("ray",),
     "ray_address": ("ray",),
     "live_server": ("server",),
