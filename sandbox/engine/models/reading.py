@@ -55,13 +55,15 @@ def _floats(column: pa.ChunkedArray | pa.Array) -> npt.NDArray[numpy.float64]:
 def _indicator(
     column: pa.ChunkedArray, value: Any, categories: Sequence[Any]
 ) -> npt.NDArray[numpy.float64]:
-    """1.0 where ``column`` is ``value``, 0.0 at another declared category, NaN otherwise."""
-    values = column.to_pylist()
-    allowed = set(categories)
-    return numpy.array(
-        [(1.0 if v == value else 0.0) if v in allowed else numpy.nan for v in values],
-        dtype=numpy.float64,
-    )
+    """1.0 where ``column`` is ``value``, 0.0 at another declared category, NaN otherwise
+    (a null, or a value outside the declared categories).
+    """
+    if pa.types.is_dictionary(column.type):  # derived columns come dictionary-encoded
+        column = pc.cast(column, column.type.value_type)
+    declared = pc.fill_null(pc.is_in(column, value_set=pa.array(categories, column.type)), False)
+    equal = pc.fill_null(pc.equal(column, pa.scalar(value, column.type)), False)
+    hits = _floats(pc.cast(equal, pa.float64()))
+    return numpy.where(_floats(pc.cast(declared, pa.float64())) > 0, hits, numpy.nan)
 
 
 def fragment_arrays(
@@ -78,21 +80,13 @@ def fragment_arrays(
         table = table.filter(keep)
     rows = table.num_rows
     matrix = numpy.empty((rows, len(spec.features)), dtype=numpy.float64)
-    encoded: dict[str, list[Any]] = {}
     for index, feature in enumerate(spec.features):
         column = table[feature.source]
         if feature.category is None:
             low, high = feature.bounds
             matrix[:, index] = numpy.clip(_floats(column), low, high)
         else:
-            if feature.source not in encoded:
-                encoded[feature.source] = column.to_pylist()
-            values = encoded[feature.source]
-            allowed = set(feature.categories)
-            matrix[:, index] = [
-                (1.0 if v == feature.category else 0.0) if v in allowed else numpy.nan
-                for v in values
-            ]
+            matrix[:, index] = _indicator(column, feature.category, feature.categories)
     valid = ~numpy.isnan(matrix).any(axis=1) if len(spec.features) else numpy.ones(rows, bool)
     # A one-hot column with the reference level dropped still needs its value declared.
     for source in {f.source for f in spec.features if f.category is not None}:
@@ -107,10 +101,10 @@ def fragment_arrays(
         elif spec.positive is not None:
             target = _indicator(column, spec.positive, spec.target_categories)
         else:
-            index_of = {c: float(i) for i, c in enumerate(spec.target_categories)}
-            target = numpy.array(
-                [index_of.get(v, numpy.nan) for v in column.to_pylist()], dtype=numpy.float64
-            )
+            categories = spec.target_categories
+            target = numpy.full(rows, numpy.nan)
+            for index, category in enumerate(categories):
+                target[_indicator(column, category, categories) == 1.0] = float(index)
         valid &= ~numpy.isnan(target)
         target = target[valid]
     return matrix[valid], target
