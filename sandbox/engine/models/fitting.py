@@ -52,18 +52,24 @@ def strict_library() -> Iterator[None]:
 
 
 def rescaled(
-    values: npt.NDArray[numpy.float64], bounds: Sequence[tuple[float, float]]
+    values: npt.NDArray[numpy.float64],
+    bounds: Sequence[tuple[float, float]],
+    out: npt.NDArray[numpy.float64] | None = None,
 ) -> tuple[npt.NDArray[numpy.float64], npt.NDArray[numpy.float64], npt.NDArray[numpy.float64]]:
-    """``values`` mapped column by column from ``bounds`` onto [-1, 1], with the public
-    midpoints and half-widths of the map (a zero width maps to 0).
+    """``values`` mapped column by column from ``bounds`` onto [-1, 1] (into ``out`` when
+    given, a view the caller allocated: no other copy is made), with the public midpoints
+    and half-widths of the map. A zero width maps to 0 (its values all equal the midpoint).
     """
     low = numpy.array([b[0] for b in bounds], dtype=numpy.float64).reshape(-1)
     high = numpy.array([b[1] for b in bounds], dtype=numpy.float64).reshape(-1)
     middle = (low + high) / 2
     half = (high - low) / 2
     safe = numpy.where(half > 0, half, 1.0)
-    out = numpy.clip((values - middle) / safe, -1.0, 1.0)
-    return numpy.where(half > 0, out, 0.0), middle, safe
+    target = numpy.empty_like(values, dtype=numpy.float64) if out is None else out
+    numpy.subtract(values, middle, out=target)
+    numpy.divide(target, safe, out=target)
+    numpy.clip(target, -1.0, 1.0, out=target)
+    return target, middle, safe
 
 
 def released(value: float) -> float:

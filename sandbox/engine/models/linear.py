@@ -73,14 +73,13 @@ def noisy_sums(
 ) -> tuple[float, Matrix, Matrix]:
     """Diffprivlib's noisy objective of the rescaled data: (sum t^2, D^T t, D^T D)."""
     assert data.target is not None and data.target_bounds is not None
-    features, _, _ = rescaled(data.features, data.feature_bounds)
-    target, _, _ = rescaled(data.target.reshape(-1, 1), [data.target_bounds])
-    width = features.shape[1]
-    design = numpy.hstack([features, numpy.ones((features.shape[0], 1))])
-    phantom = numpy.zeros((1, width + 1))
-    phantom[0, width] = 1.0
-    design = numpy.vstack([design, phantom])
-    target = numpy.vstack([target, numpy.zeros((1, 1))]).reshape(-1)
+    rows, width = data.features.shape
+    # One allocation: the rescaled features, the constant column, the phantom last row.
+    design = numpy.zeros((rows + 1, width + 1))
+    rescaled(data.features, data.feature_bounds, out=design[:rows, :width])
+    design[:, width] = 1.0
+    target = numpy.zeros(rows + 1)
+    rescaled(data.target.reshape(-1, 1), [data.target_bounds], out=target[:rows].reshape(-1, 1))
     low = numpy.array([-1.0] * width + [1.0])
     high = numpy.ones(width + 1)
     model = diffprivlib.models.LinearRegression(
@@ -88,6 +87,7 @@ def noisy_sums(
         bounds_X=(low, high),
         bounds_y=(-1.0, 1.0),
         fit_intercept=False,
+        copy_X=False,  # ``design`` is this call's own copy
         random_state=random_state,
         accountant=diffprivlib.accountant.BudgetAccountant(),
     )

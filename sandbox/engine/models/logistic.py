@@ -75,17 +75,18 @@ def fit(
 ) -> ModelFit:
     """Fit ``data`` (class indices 0/1) at the per-row ``epsilon``."""
     assert data.target is not None
-    features, middle, half = rescaled(data.features, data.feature_bounds)
-    width = features.shape[1]
+    rows, width = data.features.shape
     # The intercept as the weight of a constant column, regularised like every weight:
     # scikit-learn's loss leaves a fitted intercept unpenalised, and objective perturbation
     # needs a strongly convex objective in every coordinate (else one noisy coordinate may
-    # run off to infinity, as it does on few rows).
-    features = numpy.hstack([features, numpy.ones((features.shape[0], 1))])
-    phantoms = numpy.zeros((2, width + 1))
-    phantoms[:, width] = 1.0
-    features = numpy.vstack([features, phantoms])
-    target = numpy.concatenate([numpy.asarray(data.target, dtype=numpy.float64), [0.0, 1.0]])
+    # run off to infinity, as it does on few rows). One allocation: the rescaled features,
+    # the constant column and the two phantom rows (at the centre, one of each class).
+    features = numpy.zeros((rows + 2, width + 1))
+    _, middle, half = rescaled(data.features, data.feature_bounds, out=features[:rows, :width])
+    features[:, width] = 1.0
+    target = numpy.empty(rows + 2)
+    target[:rows] = data.target
+    target[rows:] = (0.0, 1.0)
     data_norm = math.sqrt(width + 1)
     path = diffprivlib.models.logistic_regression._logistic_regression_path
     with strict_library():
