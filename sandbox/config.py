@@ -23,7 +23,7 @@ DEFAULT_AGREEMENT_PATH = DATA_DIR / "grant-agreement.md"
 DEFAULT_ALGORITHMS_DIR = Path(__file__).resolve().parent.parent / "algorithms"
 """The vetted models shipped with the platform (``algorithms/`` at the repository root)."""
 
-SECRET_FIELDS = ("s3_secret_access_key", "s3_session_token")
+SECRET_FIELDS = ("s3_secret_access_key", "s3_session_token", "encryption_key")
 """Settings that are masked in dumps and logs (:meth:`Settings.worker_json` reveals them)."""
 
 
@@ -60,6 +60,31 @@ class Settings(BaseSettings):
 
     s3_session_token: SecretStr = SecretStr("")
     """Session token of temporary credentials, if any."""
+
+    encrypt_at_rest: bool = False
+    """Write every version of a conditional dataset, and every derived copy under the data
+    root, as encrypted Parquet (:mod:`sandbox.storage.encryption`)."""
+
+    encryption_key_path: Path | None = None
+    """The local master key of the embedded key client. Empty means
+    ``<var_dir>/secrets/data-encryption.key``, created (mode 0600) on the first start."""
+
+    encryption_key: SecretStr = SecretStr("")
+    """The local key document itself, in place of the file (from a secret store); the
+    platform sends it to its Ray tasks this way."""
+
+    kms_client: str = ""
+    """The operator's key-management client, ``package.module:factory`` (a callable taking
+    pyarrow's ``KmsConnectionConfig``, returning its ``KmsClient``); empty: the local key."""
+
+    kms_master_key_id: str = ""
+    """The master key in the operator's KMS that wraps the files' keys."""
+
+    kms_instance_id: str = ""
+    """The operator's KMS instance, passed to its client."""
+
+    kms_instance_url: str = ""
+    """The operator's KMS address, passed to its client."""
 
     import_roots: list[str] = Field(default_factory=list)
     """Server-side directories (or URI prefixes) providers may bulk-load from.
@@ -129,6 +154,11 @@ class Settings(BaseSettings):
         for name in SECRET_FIELDS:
             data[name] = getattr(self, name).get_secret_value()
         return json.dumps(data)
+
+    def resolved_encryption_key_path(self) -> Path:
+        """The local data encryption key's path with the default filled in."""
+        path = self.encryption_key_path or self.var_dir / "secrets" / "data-encryption.key"
+        return path.resolve()
 
     def resolved_audit_key_path(self) -> Path:
         """The signing key's path with the default filled in."""

@@ -16,6 +16,7 @@ from sandbox.audit.adoption import anchor_existing_log
 from sandbox.audit.anchor import AuditAnchor
 from sandbox.audit.sessions import anchor_sessions
 from sandbox.config import Settings
+from sandbox.storage import encryption
 from sandbox.storage.datastore import DataStore
 from sandbox.storage.staging import StagingArea
 from sandbox.store import make_engine, make_session_factory, upgrade_to_head
@@ -53,11 +54,15 @@ class Platform:
         sessions = make_session_factory(engine)
         anchor_sessions(sessions, anchor)
         anchor_existing_log(sessions, anchor)
+        store = DataStore.from_settings(settings)
+        if settings.encrypt_at_rest:
+            scheme, settings = encryption.scheme_of(settings, store.root)
+            encryption.install(scheme)
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
-            store=DataStore.from_settings(settings),
+            store=store,
             staging=StagingArea(settings.staging_dir()),
             calendar=calendar,
             agreement=agreement,

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sandbox import audit
-from sandbox.catalog.model import CatalogEntry, DatasetMetadata, SourceFormat
+from sandbox.catalog.model import CatalogEntry, DatasetMetadata, OpenAttribute, SourceFormat
 from sandbox.catalog.permissions import require_owner, require_provider
 from sandbox.catalog.queries import dataset_row, entry_of, metadata_of
 from sandbox.catalog.rules import check_registration_attribute
@@ -101,7 +101,14 @@ def register_dataset(
             raise Conflict(f"a dataset named {metadata.name!r} already exists")
         source_file = _source_file(platform, session, actor, source)
     dest = _new_version_path(platform, metadata.name, 1)
-    result = ingest(source_file, declared_format, metadata.dictionary, platform.store, dest)
+    result = ingest(
+        source_file,
+        declared_format,
+        metadata.dictionary,
+        platform.store,
+        dest,
+        encrypt=metadata.open_attribute is not OpenAttribute.UNCONDITIONAL,
+    )
     try:
         with transaction(platform.sessions) as session:
             if session.execute(
@@ -164,8 +171,9 @@ def add_version(
         dictionary = metadata_of(row).dictionary
         source_file = _source_file(platform, session, actor, source)
         next_version = _next_version(session, row)
+        encrypt = OpenAttribute(row.open_attribute) is not OpenAttribute.UNCONDITIONAL
     dest = _new_version_path(platform, name, next_version)
-    result = ingest(source_file, declared_format, dictionary, platform.store, dest)
+    result = ingest(source_file, declared_format, dictionary, platform.store, dest, encrypt=encrypt)
     try:
         with transaction(platform.sessions) as session:
             row = dataset_row(session, name)

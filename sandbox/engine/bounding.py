@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 from sandbox.engine.compute import TaskPool
 from sandbox.engine.partials import Fragment, read_fragment
 from sandbox.storage import committed
+from sandbox.storage.encryption import read_properties, write_properties
 from sandbox.storage.ingest import ROW_GROUP_ROWS
 
 ROWS_PER_BUCKET = 1_500_000
@@ -69,7 +70,9 @@ def file_fragments(
 ) -> list[Fragment]:
     """Split one Parquet file into fragments of a few row groups each."""
     with filesystem.open_input_file(path) as handle:
-        count = pq.ParquetFile(handle).metadata.num_row_groups
+        count = pq.ParquetFile(
+            handle, decryption_properties=read_properties()
+        ).metadata.num_row_groups
     if count <= row_groups_per_task:
         return [Fragment(path, None)]
     return [
@@ -253,18 +256,32 @@ def partition_chunk(
         start, stop = int(starts[number]), int(starts[number + 1])
         if stop == start:
             continue
-        path = f"{out_dir}/b{number:05d}-c{index:05d}.arrow"
-        with (
-            filesystem.open_output_stream(path) as stream,
-            pa.ipc.new_file(stream, table.schema) as writer,
-        ):
-            writer.write_table(table.slice(start, stop - start))
+        path = f"{out_dir}/b{number:05d}-c{index:05d}"
+        encryption = write_properties(path)
+        if encryption is not None:  # an encrypted root: the parts are encrypted Parquet
+            path += ".parquet"
+            pq.write_table(
+                table.slice(start, stop - start),
+                path,
+                filesystem=filesystem,
+                compression="lz4",
+                encryption_properties=encryption,
+            )
+        else:
+            path += ".arrow"
+            with (
+                filesystem.open_output_stream(path) as stream,
+                pa.ipc.new_file(stream, table.schema) as writer,
+            ):
+                writer.write_table(table.slice(start, stop - start))
         written.append((number, path))
     return written
 
 
 def _read_part(filesystem: pafs.FileSystem, part: Fragment) -> pa.Table:
-    """A bucket part: a temporary Arrow IPC file, or (one bucket only) the version itself."""
+    """A bucket part: a temporary Arrow IPC file (an encrypted Parquet file under an
+    encrypted root), or (one bucket only) the version itself.
+    """
     if part.path.endswith(".arrow"):
         with filesystem.open_input_file(part.path) as handle:
             return pa.ipc.open_file(handle).read_all()
@@ -273,7 +290,9 @@ def _read_part(filesystem: pafs.FileSystem, part: Fragment) -> pa.Table:
 
 def _all_columns(filesystem: pafs.FileSystem, path: str) -> list[str]:
     with filesystem.open_input_file(path) as handle:
-        return list(pq.ParquetFile(handle).schema_arrow.names)
+        return list(
+            pq.ParquetFile(handle, decryption_properties=read_properties()).schema_arrow.names
+        )
 
 
 def keep_mask(units: pa.Array, bound: int) -> np.ndarray:
@@ -312,7 +331,13 @@ def bound_bucket(
     if kept.num_rows == 0:
         return out_path, 0
     pq.write_table(
-        kept, out_path, filesystem=filesystem, compression="lz4", row_group_size=ROW_GROUP_ROWS
+        kept,
+        out_path,
+        filesystem=filesystem,
+        compression="lz4",
+        row_group_size=ROW_GROUP_ROWS,
+        encryption_properties=write_properties(out_path),
     )
     with filesystem.open_input_file(out_path) as handle:
-        return out_path, int(pq.ParquetFile(handle).metadata.num_row_groups)
+        parquet = pq.ParquetFile(handle, decryption_properties=read_properties())
+        return out_path, int(parquet.metadata.num_row_groups)

@@ -25,6 +25,7 @@ import pyarrow.fs as pafs
 
 from sandbox.config import Settings
 from sandbox.engine.partials import Fragment, Partial, PartialPlan, combine, compute_partials
+from sandbox.storage import encryption
 
 T = TypeVar("T")
 
@@ -101,14 +102,19 @@ class RayTaskPool:
         import ray
 
         ensure_ray(self._settings, self._num_cpus)
+        schemes = encryption.installed()
+        target: Callable[..., Any] = encryption.run_with if schemes else fn
         with _ray_lock:
-            remote = _remotes.get(fn)
+            remote = _remotes.get(target)
             if remote is None:
                 # Equivalent to decorating ``fn`` with ``@ray.remote(num_cpus=1)``; done here
                 # so the trusted functions stay plain (and typed) for in-process use.
-                remote = ray.remote(num_cpus=1)(fn)
-                _remotes[fn] = remote
-        refs = [remote.remote(*args) for args in calls]
+                remote = ray.remote(num_cpus=1)(target)
+                _remotes[target] = remote
+        if schemes:  # the encryption at rest travels with the call, as the store's keys do
+            refs = [remote.remote(schemes, fn, *args) for args in calls]
+        else:
+            refs = [remote.remote(*args) for args in calls]
         results: list[T] = ray.get(refs)
         return results
 

@@ -58,6 +58,7 @@ from sandbox.engine.shape import Shape
 from sandbox.engine.stability import StabilityStep, stability_steps
 from sandbox.engine.validation import InvalidQuery
 from sandbox.policies.shipped import combine_levels
+from sandbox.storage.encryption import read_properties
 
 if TYPE_CHECKING:
     from sandbox.engine.handle import DatasetHandle, QueriedVersion, QueryEngine
@@ -336,7 +337,12 @@ def join_public(handle: DatasetHandle, table: object, on: object, how: object) -
         if s.type is ColumnType.STRING and s.categories is None and s.name != key
     ]
     store = handle.engine.platform.store
-    read = pq.read_table(lookup.path, columns=[key, *texts], filesystem=store.filesystem)
+    read = pq.read_table(
+        lookup.path,
+        columns=[key, *texts],
+        filesystem=store.filesystem,
+        decryption_properties=read_properties(),
+    )
     multiplicity = multiplicity_of(read[key], lookup.name, key)
     specs = public_columns(lookup.dictionary, {name: read[name] for name in texts})
     dictionary, own_names, table_names = merged(PUBLIC, handle.info.dictionary, specs, key)

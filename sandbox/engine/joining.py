@@ -52,6 +52,7 @@ from sandbox.engine.bounding import (
 )
 from sandbox.engine.compute import TaskPool
 from sandbox.engine.partial_plan import Fragment
+from sandbox.storage.encryption import read_properties, write_properties
 from sandbox.storage.ingest import ROW_GROUP_ROWS
 
 CACHE_DIR = "_joined"
@@ -133,11 +134,13 @@ def join_public_table(rows: pa.Table, table: pa.Table, job: PublicJoinJob) -> pa
 
 
 def _read(filesystem: pafs.FileSystem, fragment: Fragment) -> pa.Table:
-    """A fragment with all its columns: a bucket part (Arrow IPC) or Parquet row groups."""
+    """A fragment with all its columns: a bucket part (Arrow IPC, or Parquet under an
+    encrypted root) or Parquet row groups.
+    """
     with filesystem.open_input_file(fragment.path) as handle:
         if fragment.path.endswith(".arrow"):
             return pa.ipc.open_file(handle).read_all()
-        parquet = pq.ParquetFile(handle)
+        parquet = pq.ParquetFile(handle, decryption_properties=read_properties())
         if fragment.row_groups is None:
             return parquet.read(use_threads=False)
         return parquet.read_row_groups(list(fragment.row_groups), use_threads=False)
@@ -147,10 +150,17 @@ def _write(filesystem: pafs.FileSystem, table: pa.Table, out_path: str) -> tuple
     if table.num_rows == 0:
         return out_path, 0
     pq.write_table(
-        table, out_path, filesystem=filesystem, compression="lz4", row_group_size=ROW_GROUP_ROWS
+        table,
+        out_path,
+        filesystem=filesystem,
+        compression="lz4",
+        row_group_size=ROW_GROUP_ROWS,
+        encryption_properties=write_properties(out_path),
     )
     with filesystem.open_input_file(out_path) as handle:
-        return out_path, int(pq.ParquetFile(handle).metadata.num_row_groups)
+        return out_path, int(
+            pq.ParquetFile(handle, decryption_properties=read_properties()).metadata.num_row_groups
+        )
 
 
 def join_bucket(
@@ -178,7 +188,9 @@ def join_public_fragment(
     """Join one fragment with the public table, batch by batch (a task)."""
     columns = [job.on] + [stored for stored, _ in job.table]
     with filesystem.open_input_file(table_path) as handle:
-        table = pq.ParquetFile(handle).read(columns=columns, use_threads=False)
+        table = pq.ParquetFile(handle, decryption_properties=read_properties()).read(
+            columns=columns, use_threads=False
+        )
     rows = _read(filesystem, fragment)
     step = max(1, BATCH_ROWS // job.multiplicity)
     writer: pq.ParquetWriter | None = None
@@ -189,7 +201,11 @@ def join_public_fragment(
                 continue
             if writer is None:
                 writer = pq.ParquetWriter(
-                    out_path, joined.schema, filesystem=filesystem, compression="lz4"
+                    out_path,
+                    joined.schema,
+                    filesystem=filesystem,
+                    compression="lz4",
+                    encryption_properties=write_properties(out_path),
                 )
             writer.write_table(joined, row_group_size=ROW_GROUP_ROWS)
     finally:
@@ -198,7 +214,9 @@ def join_public_fragment(
     if writer is None:
         return out_path, 0
     with filesystem.open_input_file(out_path) as handle:
-        return out_path, int(pq.ParquetFile(handle).metadata.num_row_groups)
+        return out_path, int(
+            pq.ParquetFile(handle, decryption_properties=read_properties()).metadata.num_row_groups
+        )
 
 
 # --- building and keeping the joined copy ----------------------------------------------------

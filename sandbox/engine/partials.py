@@ -43,6 +43,7 @@ from sandbox.engine.partial_plan import (
     ValueSpec,
 )
 from sandbox.engine.shape import apply_shape
+from sandbox.storage.encryption import read_properties
 
 __all__ = [
     "BinSpec",
@@ -72,7 +73,11 @@ def read_fragment(
 ) -> pa.Table:
     """The named columns of a fragment (``dictionary`` columns read dictionary-encoded)."""
     with filesystem.open_input_file(fragment.path) as handle:
-        parquet = pq.ParquetFile(handle, read_dictionary=list(dictionary) or None)
+        parquet = pq.ParquetFile(
+            handle,
+            read_dictionary=list(dictionary) or None,
+            decryption_properties=read_properties(),
+        )
         if fragment.row_groups is None:
             return parquet.read(columns=columns, use_threads=False)
         return parquet.read_row_groups(
@@ -93,7 +98,7 @@ def compute_partial(filesystem: pafs.FileSystem, fragment: Fragment, plan: Parti
         # Declared keys (and the text columns filters and maps test) are matched on the
         # (small) dictionary, not on every row's string.
         with filesystem.open_input_file(fragment.path) as handle:
-            schema = pq.ParquetFile(handle).schema_arrow
+            schema = pq.ParquetFile(handle, decryption_properties=read_properties()).schema_arrow
         dictionary = [
             name
             for name in columns

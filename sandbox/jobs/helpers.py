@@ -20,6 +20,7 @@ from sandbox.disclosure.verified import HelperError, VerifiedOutput, crosstab, r
 from sandbox.platform import Platform
 from sandbox.runtime.channel import HelperCall
 from sandbox.runtime.executor import BrokerRefusal
+from sandbox.storage.encryption import read_properties
 
 __all__ = ["MAX_OUTPUTS", "RawHelpers", "read_version"]
 
@@ -34,7 +35,7 @@ def read_version(platform: Platform, name: str, version: int) -> tuple[pa.Table,
         path = version_row(session, row, version).storage_path
         unit = metadata_of(row).privacy_unit
     with platform.store.filesystem.open_input_file(path) as handle:
-        return pq.read_table(handle), unit
+        return pq.read_table(handle, decryption_properties=read_properties()), unit
 
 
 class RawHelpers:

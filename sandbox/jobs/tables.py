@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 from sandbox.catalog.queries import dataset_row, version_row
 from sandbox.platform import Platform
 from sandbox.runtime.backends.base import INPUTS_MOUNT
+from sandbox.storage.encryption import read_properties
 
 __all__ = ["SANDBOX_INPUTS", "write_inputs", "write_tables"]
 
@@ -34,7 +35,7 @@ def write_inputs(
             stored = version_row(session, dataset_row(session, name), version)
             path = stored.storage_path
         with platform.store.filesystem.open_input_file(path) as handle:
-            parquet = pq.ParquetFile(handle)
+            parquet = pq.ParquetFile(handle, decryption_properties=read_properties())
             paths[name] = _write(directory, index, parquet.schema_arrow, parquet.iter_batches())
     directory.chmod(0o755)
     return paths

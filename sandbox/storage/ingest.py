@@ -19,6 +19,7 @@ from sandbox.catalog.dictionary import DataDictionary
 from sandbox.catalog.model import SourceFormat
 from sandbox.errors import InvalidUpload
 from sandbox.storage.datastore import DataStore
+from sandbox.storage.encryption import write_properties
 from sandbox.storage.integrity import PAGE_CHECKSUMS
 from sandbox.storage.quality import QualityAccumulator
 from sandbox.storage.readers import SourceFile, detect_format, read_batches
@@ -46,8 +47,13 @@ def ingest(
     dictionary: DataDictionary,
     store: DataStore,
     dest_path: str,
+    *,
+    encrypt: bool = False,
 ) -> IngestResult:
-    """Read ``source``, validate it against ``dictionary`` and store it at ``dest_path``."""
+    """Read ``source``, validate it against ``dictionary`` and store it at ``dest_path``
+    (encrypted when ``encrypt`` and the data root has a scheme installed:
+    :mod:`sandbox.storage.encryption`).
+    """
     fmt = detect_format(source, declared_format)
     quality = QualityAccumulator(dictionary)
     try:
@@ -59,6 +65,7 @@ def ingest(
                 filesystem=store.filesystem,
                 compression="zstd",
                 write_page_checksum=PAGE_CHECKSUMS,
+                encryption_properties=write_properties(dest_path) if encrypt else None,
             ) as writer,
         ):
             for batch in read_batches(source, fmt, dictionary):

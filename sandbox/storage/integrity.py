@@ -33,6 +33,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from sandbox.storage.datastore import READ_CHUNK, DataStore
+from sandbox.storage.encryption import read_properties
 
 PAGE_CHECKSUMS = True
 """Stored versions carry a CRC-32 per page; reads verify it."""
@@ -77,8 +78,14 @@ class DamagedFile(Exception):
 
 
 def open_parquet(handle: pa.NativeFile) -> pq.ParquetFile:
-    """A Parquet reader that verifies page checksums where the file has them."""
-    return pq.ParquetFile(handle, page_checksum_verification=PAGE_CHECKSUMS)
+    """A Parquet reader that verifies page checksums where the file has them, and decrypts
+    an encrypted one (:mod:`sandbox.storage.encryption`).
+    """
+    return pq.ParquetFile(
+        handle,
+        page_checksum_verification=PAGE_CHECKSUMS,
+        decryption_properties=read_properties(),
+    )
 
 
 def quick_check(store: DataStore, recorded: RecordedVersion) -> VersionDamage | None:

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from sandbox.catalog.dictionary import ColumnSpec, DataDictionary
 from sandbox.storage.datastore import DataStore
+from sandbox.storage.encryption import read_properties
 from sandbox.storage.sketches import HashSpill, HyperLogLog
 
 EXACT_DISTINCT_ROWS = 2_000_000
@@ -68,7 +69,7 @@ class QualityAccumulator:
         columns: dict[str, dict[str, Any]] = {}
         issues: list[str] = []
         with store.filesystem.open_input_file(path) as handle:
-            parquet = pq.ParquetFile(handle)
+            parquet = pq.ParquetFile(handle, decryption_properties=read_properties())
             for spec in self.dictionary.columns:
                 tally = self._tallies.get(spec.name, _ColumnTally())
                 non_null = self.rows - tally.nulls

@@ -84,7 +84,7 @@ def start_s3_server(directory: Path) -> S3Server:
     """Start moto's server, create an authorised user and a bucket; raise
     :class:`S3Unavailable` if moto is missing or does not come up."""
     try:
-        import boto3
+        import boto3  # type: ignore[import-untyped]
         import moto.server  # noqa: F401 - only checks it is installed
     except ImportError as exc:
         raise S3Unavailable(f"moto[server] is not installed ({exc})") from exc
