@@ -7,8 +7,10 @@ BIN := $(VENV)/bin
 .PHONY: venv demo serve test test-fast check fix bench bench-dp bench-runtime bench-models clean
 
 DP_ROWS ?= 10000000
-DP_CAP ?= 120
+DP_CAP ?= 900
 DP_REPEATS ?= 20
+DP_ERROR_CAP ?= 5400
+DP_BUDGET ?= 14400
 BENCH_MODELS_ROWS ?= 1000000
 BENCH_MODELS_REPEATS ?= 5
 
@@ -60,7 +62,8 @@ bench-runtime: venv
 	$(BIN)/python -m benchmarks.runtime
 
 bench-dp: venv
-	$(BIN)/python -m benchmarks.dp.run --rows $(DP_ROWS) --cap $(DP_CAP) --repeats $(DP_REPEATS)
+	$(BIN)/python -m benchmarks.dp.run --rows $(DP_ROWS) --cap $(DP_CAP) --repeats $(DP_REPEATS) \
+		--error-cap $(DP_ERROR_CAP) --budget $(DP_BUDGET)
 
 # DP models and synthetic data (issue #14): BENCH_MODELS_ROWS=10000000 for the larger size.
 bench-models: venv
