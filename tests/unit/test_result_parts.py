@@ -175,9 +175,7 @@ SVG_HEAD = '<svg xmlns="http://www.w3.org/2000/svg" width="100pt" height="50pt">
         ("<html><script/></html>", "root element"),
     ],
 )
-def test_an_svg_with_scripts_references_or_smuggled_text_is_refused(
-    svg: str, problem: str
-) -> None:
+def test_an_svg_with_scripts_references_or_smuggled_text_is_refused(svg: str, problem: str) -> None:
     released, line = check_figure(_part(svg.encode(), "f.svg", "image/svg+xml"), "result.f")
     assert released is None and line.blocking, line
     assert problem in line.note and "ZZSECRET" not in line.note
