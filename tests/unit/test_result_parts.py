@@ -94,7 +94,11 @@ def test_a_dataframe_and_an_arrow_table_become_typed_table_parts() -> None:
     ],
 )
 def test_a_malformed_table_part_is_refused(change: dict[str, Any], problem: str) -> None:
-    part = {"result_part": "table", "schema": [{"name": "a", "type": "int64"}], "columns": ["a"]}
+    part: dict[str, Any] = {
+        "result_part": "table",
+        "schema": [{"name": "a", "type": "int64"}],
+        "columns": ["a"],
+    }
     part = {**part, "rows": [[1]], **change}
     with pytest.raises(TableRefused, match=problem):
         checked_table(part)
