@@ -3,9 +3,11 @@
 A result is downloaded once, as JSON (one audited download), and every view is built from
 that text on the researcher's machine: :meth:`Result.to_pandas` and :meth:`Result.to_arrow`
 read the same tables the server's CSV and Parquet downloads are made of (a list of flat row
-objects, as a DP group release is, or a verified raw table's ``columns`` and ``rows``), so a
-notebook sees exactly what a download would hold. pandas and pyarrow are optional extras of
-this distribution, imported only when a view needs them.
+objects, as a DP group release is, a verified raw table's ``columns`` and ``rows``, or a
+scientific model's DataFrame with its ``schema``), so a notebook sees exactly what a download
+would hold; :meth:`Result.figures` decodes the PNG and SVG figures as they were reviewed.
+pandas and pyarrow are optional extras of this distribution, imported only when a view needs
+them.
 """
 
 from __future__ import annotations

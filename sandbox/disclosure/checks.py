@@ -22,6 +22,10 @@ The walk is the orchestrator; each rule is a module of :mod:`sandbox.disclosure.
   dict of many entries, and a verified table whose cells mostly rest on one or two units.
 - ``differencing`` (raw-access jobs): tables of the same spec as an earlier released
   output, or a companion, that differ by a few rows.
+- ``table`` and ``figure`` (:mod:`sandbox.runtime.result_parts`): a table part's form is
+  checked, then its rows as records, like any value the model built (above); a figure is
+  decoded, refused or cleaned (:mod:`~sandbox.disclosure.rules.figures`) and always fails
+  without blocking, in DP jobs too: no figure is released without a reviewer.
 - ``max_cells``, ``max_bytes``: the statistics the result releases, and the bytes of its
   canonical JSON, above the limits fail (blocking).
 - ``dp`` (DP jobs): the result is post-processing of DP releases; each release of the job
