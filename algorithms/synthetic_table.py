@@ -91,23 +91,6 @@ PARAMS = {
 }
 
 
-def bounds_of(p):
-    """The public bounds the parameters give, as ``{column: [lower, upper]}`` (or None)."""
-    named, lower, upper = p["bounded_columns"], p["lower"], p["upper"]
-    if named is None and lower is None and upper is None:
-        return None
-    if named is None or lower is None or upper is None:
-        raise ValueError("give bounded_columns, lower and upper together")
-    if not len(named) == len(lower) == len(upper):
-        raise ValueError("bounded_columns, lower and upper must have the same length")
-    bounds = {}
-    for name, low, high in zip(named, lower, upper, strict=True):
-        if low >= high:
-            raise ValueError("each lower bound must be below its upper bound")
-        bounds[name] = [low, high]
-    return bounds
-
-
 def run(ctx):
     """Return the synthetic rows and their utility report."""
     p = ctx.params
@@ -119,8 +102,17 @@ def run(ctx):
     options = {"epsilon": p["epsilon"], "bins": p["bins"]}
     if p["rows"] is not None:
         options["rows"] = p["rows"]
-    bounds = bounds_of(p)
-    if bounds is not None:
+    named, lower, upper = p["bounded_columns"], p["lower"], p["upper"]
+    if named is not None or lower is not None or upper is not None:
+        if named is None or lower is None or upper is None:
+            raise ValueError("give bounded_columns, lower and upper together")
+        if not len(named) == len(lower) == len(upper):
+            raise ValueError("bounded_columns, lower and upper must have the same length")
+        bounds = {}
+        for name, low, high in zip(named, lower, upper, strict=True):
+            if low >= high:
+                raise ValueError("each lower bound must be below its upper bound")
+            bounds[name] = [low, high]
         options["bounds"] = bounds
     table = data.synthesize(p["columns"], **options)
     return {

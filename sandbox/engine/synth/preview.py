@@ -50,6 +50,7 @@ from sandbox.errors import Conflict, InvalidRequest
 from sandbox.identity.model import Actor
 from sandbox.ledger import SqlLedger
 from sandbox.platform import Platform
+from sandbox.policies.budget import decimal_text
 from sandbox.store.db import transaction
 
 __all__ = [
@@ -180,7 +181,7 @@ def make_synthetic_preview(
             path=path,
             sha256=store.sha256(path),
             rows=table.num_rows,
-            epsilon=str(release.report.epsilon),
+            epsilon=decimal_text(release.report.epsilon),
             accounting=release.report.accounting.value,
             charged=report["charged"],
             charge_id=release.report.charge_id,
