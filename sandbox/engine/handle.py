@@ -225,6 +225,10 @@ class GroupedHandle(Aggregates):
         """The key column names."""
         return tuple(k.name for k in self._keys)
 
+    def synthesize(self, columns: object, **_options: object) -> SynthRelease:
+        """Refused: a synthetic table is of whole rows, not per group."""
+        raise InvalidQuery("synthesize() makes whole rows: call it before group_by()")
+
 
 class DatasetHandle(Aggregates, ModelCalls):
     """A DP handle on one dataset version (see the module docstring); its DP model calls

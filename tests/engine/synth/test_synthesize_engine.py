@@ -137,3 +137,43 @@ def test_pure_dp_runs_mst_with_laplace_and_the_pure_exponential_mechanism(census
     assert ledger.charges()[0].cost.loss == 2
     # No rows asked: the noisy total (about the bounded row count).
     assert release.report.rows_from_noisy_total and release.table.num_rows > 1000
+
+
+def test_a_channel_call_runs_through_the_broker_as_a_jobs_would(census: Census) -> None:
+    """The wire form a model sends (ctx handle -> DPRequest) answered by the job broker's
+    own function: plain JSON for the model, the report stored with the job."""
+    import json
+
+    from sandbox.jobs.broker import answer_of, release_of
+    from sandbox.runtime.channel import DPCall, DPRequest
+
+    ledger = new_ledger()
+    engine = engine_for(census, ledger, unit="pid")
+    request = DPRequest.from_message(
+        DPRequest(
+            call=DPCall.SYNTHESIZE,
+            dataset="census",
+            args={"columns": ["district", "band"], "rows": 50, "epsilon": 1},
+            where=(["employed", "==", True],),
+            derive=({"kind": "bin", "column": "age", "edges": [18, 40, 78], "name": "band"},),
+        ).to_message()
+    )
+    release = release_of(engine, request, "test")
+    answer = answer_of(release)
+    assert json.loads(json.dumps(answer, allow_nan=False)) == answer
+    assert len(answer["rows"]) == 50 and answer["columns"] == ["district", "band"]
+    stored = release.report.to_dict()
+    assert json.loads(json.dumps(stored, allow_nan=False)) == stored
+    assert stored["shape"]["where"] is not None and ledger.charges()[0].cost.loss == 1
+    # A refusal the model sees, charging nothing: synthesize after group_by is not a call.
+    grouped = DPRequest(
+        call=DPCall.SYNTHESIZE,
+        dataset="census",
+        args={"columns": ["district"], "epsilon": 1},
+        group_by=("district",),
+    )
+    from sandbox.runtime.executor import BrokerRefusal
+
+    with pytest.raises(BrokerRefusal, match="before group_by"):
+        release_of(engine, grouped, "test")
+    assert len(ledger.charges()) == 1
