@@ -94,3 +94,32 @@ class ModelCalls:
     ) -> Release:
         """DP Gaussian naive Bayes of the categorical ``y`` on ``x``."""
         return self._model("naive_bayes", x, y, bounds, epsilon, params)
+
+
+class GroupedModelCalls:
+    """The model calls on a grouped handle: refused by name (a model is fitted on rows)."""
+
+    def _refused(self, call: str) -> Release:
+        from sandbox.engine.validation import InvalidQuery
+
+        raise InvalidQuery(f"{call}(): a model is fitted on rows: call it before group_by()")
+
+    def linear_regression(self, *_args: object, **_options: object) -> Release:
+        """Refused: see the class docstring."""
+        return self._refused("linear_regression")
+
+    def logistic_regression(self, *_args: object, **_options: object) -> Release:
+        """Refused: see the class docstring."""
+        return self._refused("logistic_regression")
+
+    def kmeans(self, *_args: object, **_options: object) -> Release:
+        """Refused: see the class docstring."""
+        return self._refused("kmeans")
+
+    def pca(self, *_args: object, **_options: object) -> Release:
+        """Refused: see the class docstring."""
+        return self._refused("pca")
+
+    def naive_bayes(self, *_args: object, **_options: object) -> Release:
+        """Refused: see the class docstring."""
+        return self._refused("naive_bayes")
