@@ -57,7 +57,7 @@ from sandbox.engine.bounding import ROWS_PER_BUCKET, BoundedVersion, bounded_ver
 from sandbox.engine.compute import RayTaskPool, TaskPool, run_partials
 from sandbox.engine.distinct import distinct_partial
 from sandbox.engine.memo import PartialMemo
-from sandbox.engine.models.calls import ModelCalls
+from sandbox.engine.models.calls import GroupedModelCalls, ModelCalls
 from sandbox.engine.operations import Aggregates
 from sandbox.engine.partial_plan import Partial
 from sandbox.engine.plan import Query, partial_plan_of, plan_query
@@ -213,7 +213,7 @@ def _check_effective(policy: Policy) -> None:
         raise InvalidRequest("the policy's contribution bound must be at least 1")
 
 
-class GroupedHandle(Aggregates):
+class GroupedHandle(Aggregates, GroupedModelCalls):
     """``dataset.group_by(keys)``: the same aggregates, one row per group."""
 
     def __init__(self, dataset: DatasetHandle, keys: tuple[KeyColumn, ...]) -> None:

@@ -228,3 +228,14 @@ def test_the_per_row_epsilon_never_rounds_up() -> None:
 def test_the_registry_holds_the_regressions() -> None:
     assert registry.FAMILIES["linear_regression"] is linear.FAMILY
     assert registry.FAMILIES["logistic_regression"].operation is Operation.LOGISTIC_REGRESSION
+
+
+@pytest.mark.parametrize(
+    "call", ["linear_regression", "logistic_regression", "kmeans", "pca", "naive_bayes"]
+)
+def test_a_model_after_group_by_is_refused_by_name(census: Census, call: str) -> None:
+    ledger = new_ledger()
+    grouped = engine_for(census, ledger, bound=2, unit="pid").dataset("census").group_by("district")
+    with pytest.raises(InvalidRequest, match=rf"{call}\(\): a model is fitted on rows"):
+        getattr(grouped, call)("income", ["age"], epsilon=1)
+    assert ledger.charges() == []
