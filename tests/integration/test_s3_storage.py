@@ -47,13 +47,14 @@ from sandbox.identity.model import Actor, OrganisationKind, Role
 from sandbox.jobs.storage_failure import STORAGE_UNAVAILABLE_REASON
 from sandbox.ledger import ChargeStatus
 from sandbox.platform import Platform
-from sandbox.storage import committed
+from sandbox.storage import committed, encryption
 from sandbox.storage.datastore import DataStore
 from sandbox.storage.export import iter_csv_bytes, read_page
 from sandbox.storage.integrity import RecordedVersion, full_check
 from sandbox.store.db import transaction
 from sandbox.store.models import DatasetVersionRow
 from tests.engine.conftest import CENSUS_DICTIONARY, SECRET, census_table
+from tests.support.datafiles import SECRET_MARKER
 from tests.support.factories import GRANT, make_policy, new_ledger
 from tests.support.http import ok
 from tests.support.ray_cluster import RAY_ENV
@@ -77,6 +78,19 @@ def s3_settings(s3: S3Server, var: Path, prefix: str, **changes: Any) -> Setting
         **changes,
     }
     return Settings(**values)
+
+
+CENSUS_METADATA: dict[str, Any] = {
+    "name": "census",
+    "title": "Census",
+    "description": "test rows",
+    "open_attribute": "conditional",
+    "open_conditions": "research",
+    "update_frequency": "monthly",
+    "contact": "data@stats.example",
+    "privacy_unit": "pid",
+    "dictionary": CENSUS_DICTIONARY,
+}
 
 
 # --- storage ----------------------------------------------------------------------------------
@@ -113,19 +127,7 @@ def census_on_s3(
     data = census_table(persons=1_200)
     (var / "import").mkdir(parents=True)
     pq.write_table(data, var / "import" / "census.parquet")
-    metadata = parse_metadata(
-        {
-            "name": "census",
-            "title": "Census",
-            "description": "test rows",
-            "open_attribute": "conditional",
-            "open_conditions": "research",
-            "update_frequency": "monthly",
-            "contact": "data@stats.example",
-            "privacy_unit": "pid",
-            "dictionary": CENSUS_DICTIONARY,
-        }
-    )
+    metadata = parse_metadata(CENSUS_METADATA)
     registry.register_dataset(
         platform,
         Actor(provider.id, "prov", Role.PROVIDER, org.id),
@@ -296,6 +298,53 @@ def test_a_dp_release_reads_the_bucket_and_is_charged_first(
     assert any("/_bounded/" in p and p.endswith(".parquet") for p in store.list_files())
 
 
+def test_an_encrypted_version_in_the_bucket_shows_no_value_and_still_counts(
+    s3_server: S3Server, tmp_path: Path
+) -> None:
+    settings = s3_settings(s3_server, tmp_path, f"enc-{uuid.uuid4().hex[:8]}", encrypt_at_rest=True)
+    platform = Platform.open(settings)
+    try:
+        system = Actor.system()
+        with transaction(platform.sessions) as session:
+            org = service.create_organisation(
+                session, system, name="Stats", kind=OrganisationKind.PROVIDER
+            )
+            provider = service.create_user(
+                session, system, username="prov", role=Role.PROVIDER, organisation_id=org.id
+            )
+            user = service.create_user(session, system, username="res", role=Role.USER)
+        data = census_table(persons=300)
+        (tmp_path / "import").mkdir()
+        pq.write_table(data, tmp_path / "import" / "census.parquet")
+        registry.register_dataset(
+            platform,
+            Actor(provider.id, "prov", Role.PROVIDER, org.id),
+            parse_metadata(CENSUS_METADATA),
+            registry.DataSource(path=str(tmp_path / "import" / "census.parquet")),
+        )
+        [path] = platform.store.list_files()
+        with platform.store.filesystem.open_input_stream(path) as stream:
+            assert SECRET.encode() not in stream.read()
+        engine = QueryEngine(
+            platform,
+            new_ledger(),
+            grant=GRANT,
+            policy=make_policy(bound=2),
+            actor=Actor(user.id, "res", Role.USER),
+            pool=LocalTaskPool(),
+            rows_per_bucket=500,
+        )
+        handle = engine.dataset("census")
+        persons = collections.Counter(data["pid"].to_pylist())
+        assert abs(float(handle.count(epsilon=2)) - sum(min(n, 2) for n in persons.values())) < 40
+        for fragment in handle.bounded().fragments:
+            with platform.store.filesystem.open_input_stream(fragment.path) as stream:
+                assert SECRET.encode() not in stream.read()
+    finally:
+        encryption.uninstall(platform.store.root)
+        platform.close()
+
+
 # --- one whole job flow -------------------------------------------------------------------------
 
 DP_MODEL = '''"""Counts by district."""
@@ -320,11 +369,13 @@ def s3_job_server(
     s3_server: S3Server, ray_address: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """A live server whose data root is in the bucket, joined to the session's Ray head
-    (whose workers have no AWS environment: the credentials come in their settings)."""
+    (whose workers have no AWS environment: the credentials come in their settings), with
+    encryption at rest on (the key also comes in their settings)."""
     env = {
         "SANDBOX_RAY_ADDRESS": ray_address,
         **RAY_ENV,
         **s3_server.settings_env(f"jobs-{uuid.uuid4().hex[:8]}"),
+        "SANDBOX_ENCRYPT_AT_REST": "1",  # conditional versions and their copies encrypted
     }
     server = start_server(tmp_path_factory.mktemp("s3-jobs") / "var", env)
     yield server
@@ -343,6 +394,20 @@ def world(s3_job_server: LiveServer) -> World:
     return made
 
 
+def settled(world: World, job_id: int, timeout: float = 240) -> dict[str, Any]:
+    """The job once it stopped moving, polled on a fresh connection each time: on a loaded
+    machine a reused keep-alive connection can be closed by the server as a request arrives.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        with world.client("user") as user:
+            job: dict[str, Any] = ok(user.get(f"/v1/jobs/{job_id}"))
+        if job["state"] not in ("submitted", "queued", "running", "checking"):
+            return job
+        assert time.monotonic() < deadline, job
+        time.sleep(1)
+
+
 def approve_and_download(world: World, job_id: int) -> Any:
     with world.client("reviewer") as reviewer:
         ok(reviewer.post(f"/v1/reviews/{job_id}/decision", json={"outcome": "approve"}))
@@ -350,10 +415,13 @@ def approve_and_download(world: World, job_id: int) -> Any:
         return ok(user.get(f"/v1/results/{job_id}"))
 
 
-def bucket_files(s3: S3Server, server: LiveServer) -> list[str]:
+def bucket_store(s3: S3Server, server: LiveServer) -> DataStore:
     root = server.env["SANDBOX_DATA_URI"]
-    settings = s3_settings(s3, server.var_dir / "probe", root.split("/", 3)[3])
-    return DataStore.from_settings(settings).list_files()
+    return DataStore.from_settings(s3_settings(s3, server.var_dir / "probe", root.split("/", 3)[3]))
+
+
+def bucket_files(s3: S3Server, server: LiveServer) -> list[str]:
+    return bucket_store(s3, server).list_files()
 
 
 def test_a_whole_job_flow_runs_on_the_bucket(
@@ -365,13 +433,20 @@ def test_a_whole_job_flow_runs_on_the_bucket(
     with world.api("user") as api:
         dp = api.submit_job(["s3_cond"], source=DP_MODEL)
         raw = api.submit_job(["s3_raw"], source=RAW_MODEL, kind="raw")
-        dp_done = api.wait_for_job(int(dp["id"]), timeout=180)
-        raw_done = api.wait_for_job(int(raw["id"]), timeout=180)
+    dp_done = settled(world, int(dp["id"]))
+    raw_done = settled(world, int(raw["id"]))
     assert dp_done["state"] == "pending_review", dp_done
     assert raw_done["state"] == "pending_review", raw_done
     files = bucket_files(s3_server, s3_job_server)
-    assert sum(p.endswith(".parquet") and "/_" not in p for p in files) == 3  # the versions
+    versions = [p for p in files if p.endswith(".parquet") and "/_" not in p]
+    assert len(versions) == 3
     assert any("/_bounded/" in p and "manifest-" in p for p in files)  # the DP job's copy
+    store = bucket_store(s3_server, s3_job_server)
+    for path in versions + [p for p in files if "/_bounded/" in p and p.endswith(".parquet")]:
+        with store.filesystem.open_input_stream(path) as stream:
+            stored = stream.read()
+        plain = "/s3_open/" in path
+        assert (SECRET_MARKER.encode() in stored) is plain, path  # encrypted unless public
     released = approve_and_download(world, int(dp["id"]))
     assert {row["district"] for row in released["by_district"]} <= {"North", "South", "East"}
     assert approve_and_download(world, int(raw["id"])) == {"rows": 60}
@@ -402,7 +477,7 @@ def test_workers_without_the_credentials_fail_the_job_as_storage_unavailable(
         grant(made, "user", ["s3_envonly"])
         with made.api("user") as api:
             job = api.submit_job(["s3_envonly"], source=DP_MODEL.replace("s3_cond", "s3_envonly"))
-            done = api.wait_for_job(int(job["id"]), timeout=180)
+        done = settled(made, int(job["id"]))
         assert done["state"] == "failed", done
         assert done["state_reason"] == STORAGE_UNAVAILABLE_REASON
         assert done["releases"] == []  # nothing was charged
