@@ -132,17 +132,21 @@ def synthetic_codes(values: dict[str, Any]) -> np.ndarray:
     return out
 
 
-def spawn(args: list[str], log: Path) -> dict[str, Any]:
-    """Run a contender process, once more if it fails (on a loaded machine Ray's start may
-    time out); its JSON result line, or the failure (the attempts' logs are kept).
+def spawn(args: list[str], log: Path, attempts: int = 3) -> dict[str, Any]:
+    """Run a contender process, again if it fails (on a loaded machine Ray's start may time
+    out: it waits 30 s for its raylet); its JSON result line, or the last failure (every
+    attempt's log is kept).
     """
-    first = _spawn_once(args, log)
-    if first.get("ok"):
-        return first
-    second = _spawn_once(args, log.with_suffix(".retry.log"))
-    if second.get("ok"):
-        second["retried_after"] = str(first.get("error"))[:300]
-    return second
+    errors: list[str] = []
+    result: dict[str, Any] = {}
+    for attempt in range(attempts):
+        result = _spawn_once(args, log if attempt == 0 else log.with_suffix(f".retry{attempt}.log"))
+        if result.get("ok"):
+            if errors:
+                result["retried_after"] = [e[:300] for e in errors]
+            return result
+        errors.append(str(result.get("error")))
+    return result
 
 
 def _spawn_once(args: list[str], log: Path) -> dict[str, Any]:
