@@ -164,6 +164,8 @@ def download(
     A damaged version is refused with 503 before the first byte. A Parquet download states
     its SHA-256 in ``Repr-Digest`` (RFC 9530); one larger than the server's full-check limit
     is hashed as it streams and cut short, below its ``Content-Length``, if the hash fails.
+    A version stored encrypted (its dataset was conditional then) comes as a plain Parquet
+    re-encoding, without ``Content-Length`` or ``Repr-Digest`` (they are the stored file's).
     """
     plan = reads.plan_download(platform, actor, name, version, format)
     headers = {
@@ -173,6 +175,7 @@ def download(
     media = "text/csv"
     if plan.format == "parquet":
         media = PARQUET_MEDIA_TYPE
+    if plan.format == "parquet" and not plan.reencoded:  # the stored file itself
         headers["Content-Length"] = str(plan.byte_size)
         digest = base64.b64encode(bytes.fromhex(plan.sha256)).decode("ascii")
         headers["Repr-Digest"] = f"sha-256=:{digest}:"

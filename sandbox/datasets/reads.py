@@ -38,7 +38,13 @@ from sandbox.datasets.integrity import Read, ServedVersion, ensure_intact, guard
 from sandbox.errors import AccessRefused, InvalidRequest
 from sandbox.identity.model import Actor
 from sandbox.platform import Platform
-from sandbox.storage.export import iter_csv_bytes, iter_parquet_bytes, read_page
+from sandbox.storage.export import (
+    is_encrypted,
+    iter_csv_bytes,
+    iter_decrypted_parquet_bytes,
+    iter_parquet_bytes,
+    read_page,
+)
 from sandbox.store.db import transaction
 
 MAX_PAGE_ROWS = 10_000
@@ -59,6 +65,9 @@ class DownloadPlan:
     sha256: str
     """The SHA-256 recorded of the stored Parquet file, for the client to check."""
     served: ServedVersion
+    reencoded: bool = False
+    """The stored file is encrypted, so a Parquet download is a plain re-encoding of it,
+    whose size and hash are not the stored file's."""
 
 
 def _refuse_rows(name: str, attribute: OpenAttribute, doing: str) -> AccessRefused:
@@ -112,6 +121,7 @@ def plan_download(
         stored.byte_size,
         stored.sha256,
         target,
+        reencoded=fmt == "parquet" and is_encrypted(platform.store, stored.storage_path),
     )
 
 
@@ -122,6 +132,8 @@ def download_body(platform: Platform, actor: Actor, plan: DownloadPlan) -> Itera
     """
     if plan.format == "csv":
         body = iter_csv_bytes(platform.store, plan.path)
+    elif plan.reencoded:
+        body = iter_decrypted_parquet_bytes(platform.store, plan.path)
     else:
         body = iter_parquet_bytes(platform.store, plan.served.recorded)
     return guarded(platform, actor, plan.served, Read.DOWNLOAD, body)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from sandbox.storage.datastore import DataStore
 from sandbox.storage.integrity import RecordedVersion, open_parquet, unreadable, verified_chunks
@@ -24,6 +25,74 @@ def iter_parquet_bytes(store: DataStore, recorded: RecordedVersion) -> Iterator[
     whole file hashes to the recorded SHA-256.
     """
     yield from verified_chunks(store, recorded)
+
+
+ENCRYPTED_MAGIC = b"PARE"
+"""The last bytes of a Parquet file whose footer is encrypted."""
+
+
+def is_encrypted(store: DataStore, path: str) -> bool:
+    """Whether the stored file is Parquet-encrypted (:mod:`sandbox.storage.encryption`)."""
+    try:
+        with store.filesystem.open_input_file(path) as handle:
+            size = handle.size()
+            if size < len(ENCRYPTED_MAGIC):
+                return False
+            handle.seek(size - len(ENCRYPTED_MAGIC))
+            return bytes(handle.read(len(ENCRYPTED_MAGIC))) == ENCRYPTED_MAGIC
+    except OSError as exc:
+        raise unreadable(exc) from exc
+
+
+class _CountingSink:
+    """A write-only file for :class:`pyarrow.parquet.ParquetWriter` whose bytes are taken
+    away as they come (its position keeps counting, so the footer's offsets stay right).
+    """
+
+    def __init__(self) -> None:
+        self.closed = False
+        self._chunks: list[bytes] = []
+        self._position = 0
+
+    def write(self, data: bytes) -> int:
+        self._chunks.append(bytes(data))
+        self._position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._position
+
+    def flush(self) -> None:
+        return None
+
+    def close(self) -> None:
+        self.closed = True
+
+    def drain(self) -> bytes:
+        out = b"".join(self._chunks)
+        self._chunks.clear()
+        return out
+
+
+def iter_decrypted_parquet_bytes(store: DataStore, path: str) -> Iterator[bytes]:
+    """An encrypted version re-encoded as plain Parquet, one batch at a time: the download
+    of a version stored encrypted (its dataset was conditional then). Each page is
+    authenticated (AES-GCM) and checksummed as it is read, so damage still stops it.
+    """
+    sink = _CountingSink()
+    try:
+        with store.filesystem.open_input_file(path) as handle:
+            parquet = open_parquet(handle)
+            with pq.ParquetWriter(
+                pa.PythonFile(sink, mode="w"), parquet.schema_arrow, compression="zstd"
+            ) as writer:
+                for batch in parquet.iter_batches(batch_size=CSV_BATCH_ROWS):
+                    writer.write_batch(batch)
+                    if chunk := sink.drain():
+                        yield chunk
+        yield sink.drain()
+    except (pa.ArrowException, OSError) as exc:
+        raise unreadable(exc) from exc
 
 
 def iter_csv_bytes(store: DataStore, path: str) -> Iterator[bytes]:

@@ -10,6 +10,7 @@ integrity checks read it transparently. Unconditional versions stay plain.
 from __future__ import annotations
 
 import collections
+import io
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ import pytest
 
 from sandbox.catalog.parsing import parse_metadata
 from sandbox.config import Settings
-from sandbox.datasets import registry
+from sandbox.datasets import reads, registry
 from sandbox.engine import QueryEngine
 from sandbox.engine.compute import LocalTaskPool, RayTaskPool, ensure_ray
 from sandbox.identity import service
@@ -29,7 +30,7 @@ from sandbox.identity.model import Actor, OrganisationKind, Role
 from sandbox.jobs.tables import write_inputs
 from sandbox.platform import Platform
 from sandbox.storage import encryption
-from sandbox.storage.export import iter_csv_bytes, read_page
+from sandbox.storage.export import is_encrypted, iter_csv_bytes, read_page
 from sandbox.storage.integrity import RecordedVersion, full_check
 from sandbox.store.db import transaction
 from sandbox.store.models import DatasetRow, DatasetVersionRow
@@ -194,3 +195,26 @@ def test_engine_tasks_in_ray_get_the_key_with_their_call(encrypted: Encrypted) -
         if started:
             ray.shutdown()
     assert files and all(SECRET.encode() not in path.read_bytes() for path in files)
+
+
+def test_a_version_stored_encrypted_downloads_plain_once_its_dataset_is_opened(
+    encrypted: Encrypted,
+) -> None:
+    platform = encrypted.platform
+    assert is_encrypted(platform.store, encrypted.recorded("secret").path)
+    assert not is_encrypted(platform.store, encrypted.recorded("public").path)
+    with transaction(platform.sessions) as session:  # the provider opened it since
+        session.query(DatasetRow).filter_by(name="secret").one().open_attribute = "unconditional"
+    try:
+        admin = Actor.system()
+        plan = reads.plan_download(platform, admin, "secret", None, "parquet")
+        assert plan.reencoded
+        body = b"".join(reads.download_body(platform, admin, plan))
+        assert pq.read_table(io.BytesIO(body)).to_pylist() == encrypted.table.to_pylist()
+        public = reads.plan_download(platform, admin, "public", None, "parquet")
+        assert not public.reencoded
+        stored = b"".join(reads.download_body(platform, admin, public))
+        assert stored == Path(encrypted.recorded("public").path).read_bytes()
+    finally:
+        with transaction(platform.sessions) as session:
+            session.query(DatasetRow).filter_by(name="secret").one().open_attribute = "conditional"
