@@ -17,10 +17,12 @@ import numpy
 import pytest
 
 from sandbox.engine.models import kmeans
+from sandbox.engine.models.diffprivlib_compat import diffprivlib
 from sandbox.engine.models.inputs import ModelFit, ModelInput
 from tests.engine.models.release_audit import (
     audit,
     leak_warnings_are_errors,  # noqa: F401
+    observed_epsilon,
     samples,
     with_row,
 )
@@ -101,8 +103,44 @@ def test_the_librarys_skipping_of_empty_clusters_is_caught(monkeypatch: pytest.M
 
 def _initial_centres(seed: int) -> Any:
     """The centres the seeded run starts from, in centred coordinates (data-independent)."""
-    from sandbox.engine.models.diffprivlib_compat import diffprivlib
-
     half = numpy.array([5.0, 5.0])
     model = kmeans._lloyd_model(2, EPSILON, half, seed)
     return model._init_centers(2, random_state=diffprivlib.utils.check_random_state(seed))
+
+
+@pytest.mark.slow  # about 45 s on the shared machine: 30,000 bounded-domain Laplace draws
+def test_one_noisy_sum_is_calibrated_for_an_added_row_near_the_domain_edge() -> None:
+    """A tighter audit of one coordinate sum of one step (the mechanism the fit repeats).
+
+    Centred values lie in [-half, half]; D sums five rows to one half-width below the top
+    of the domain, D' adds a row at the edge. The claim is the sum's budget ``epsilon_i``
+    (diffprivlib calibrates for ``2 * half``, a changed row, so an added row should cost
+    about half of it). A sum calibrated for a tenth of that sensitivity is caught.
+    """
+    half, count, epsilon_i, trials = numpy.array([5.0]), 5.0, 1.0, 15_000
+    rng = numpy.random.RandomState(0)
+    total, added = numpy.array([20.0]), numpy.array([25.0])
+
+    def honest(value: Any) -> float:
+        return float(kmeans.noisy_cluster_sum(value, count, half, epsilon_i, rng)[0])
+
+    observed = tail_audit(
+        [honest(total) for _ in range(trials)], [honest(added) for _ in range(trials)]
+    )
+    assert 0.1 <= observed <= epsilon_i
+
+    narrow = diffprivlib.mechanisms.LaplaceBoundedDomain(
+        epsilon=epsilon_i, sensitivity=1.0, lower=-25.0, upper=25.0, random_state=rng
+    )
+    broken = tail_audit(
+        [narrow.randomise(20.0) for _ in range(3_000)],
+        [narrow.randomise(25.0) for _ in range(3_000)],
+    )
+    assert broken > epsilon_i
+
+
+def tail_audit(on_d: list[float], on_d_prime: list[float]) -> float:
+    """Observed epsilon at thresholds from the tails to the middle of the pooled draws."""
+    pooled = numpy.concatenate([on_d, on_d_prime])
+    thresholds = [float(q) for q in numpy.quantile(pooled, [0.02, 0.1, 0.3, 0.5, 0.7, 0.9, 0.98])]
+    return observed_epsilon(numpy.array(on_d), numpy.array(on_d_prime), thresholds)
