@@ -19,7 +19,7 @@ removing a row:
 - Features are centred at their public midpoints before the sums (see :mod:`fit_support`),
   so the library's sum sensitivity ``upper - lower`` is valid for an added row; the
   released means are shifted back.
-- Variance smoothing is public (``1e-9`` times the largest squared half-width), where
+- Variance smoothing is public (``1e-9`` times each feature's squared half-width), where
   scikit-learn scales it by the largest variance in the data.
 
 Released: the declared classes, their noisy counts and the priors they imply, per-class
@@ -118,7 +118,7 @@ def fit(data: ModelInput, epsilon: float, *, random_state: int | None = None) ->
 
     counts = noisy_counts(numpy.bincount(target, minlength=classes), epsilon / 3.0)
     counts = [max(1, count) for count in counts]
-    smoothing = SMOOTHING * float(numpy.max(half)) ** 2
+    smoothing = SMOOTHING * half**2
     means, variances = [], []
     with strict_library():
         model = _library_model(epsilon, half, random_state)
@@ -147,7 +147,7 @@ def fit(data: ModelInput, epsilon: float, *, random_state: int | None = None) ->
                 "means": epsilon / 3.0,
                 "variances": epsilon / 3.0,
             },
-            "variance_smoothing": smoothing,
+            "variance_smoothing": float_list(smoothing),
             "centring": "public midpoints of the bounds",
         },
     )
