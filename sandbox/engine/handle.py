@@ -54,6 +54,7 @@ from sandbox.catalog.model import OpenAttribute
 from sandbox.catalog.queries import dataset_row, metadata_of, version_row
 from sandbox.catalog.suspension import refuse_if_suspended
 from sandbox.engine.bounding import ROWS_PER_BUCKET, BoundedVersion, bounded_version
+from sandbox.engine.charging import check_budgets, spend_budgets
 from sandbox.engine.compute import RayTaskPool, TaskPool, run_partials
 from sandbox.engine.distinct import distinct_partial
 from sandbox.engine.memo import PartialMemo
@@ -67,11 +68,9 @@ from sandbox.engine.shape import KeyColumn, Shape
 from sandbox.engine.validation import InvalidQuery
 from sandbox.errors import AccessRefused, InvalidRequest, PermissionDenied
 from sandbox.identity.model import Actor
-from sandbox.ledger import BudgetLedger, Charge
-from sandbox.ledger.model import naming
+from sandbox.ledger import BudgetLedger
 from sandbox.platform import Platform
 from sandbox.policies.accounting import check_query_cost
-from sandbox.policies.budget import BudgetExhausted
 from sandbox.policies.model import Policy
 
 if TYPE_CHECKING:
@@ -418,41 +417,10 @@ class DatasetHandle(Aggregates, ModelCalls):
         assert accounting is not None
         self._refuse_if_suspended()
         # Fail fast on an exhausted budget before the (one-off, possibly long) bounding.
-        charged = self.charged_datasets
-        for name in charged:
-            try:
-                engine.ledger.check(engine.grant, name, cost, accounting=accounting)
-            except BudgetExhausted as exc:
-                if len(charged) == 1:
-                    raise
-                raise naming(exc, name) from None  # a join: say whose budget is short
+        check_budgets(self, cost)
         bounded = self.bounded()
         purpose = _purpose(self.info, query, self.source)
-        charges: tuple[Charge, ...]
-        if len(charged) == 1:
-            charges = (
-                engine.ledger.spend(
-                    engine.grant,
-                    charged[0],
-                    cost,
-                    purpose,
-                    engine.actor,
-                    accounting=accounting,
-                    job=engine.job,
-                    call=query.operation.value,
-                ),
-            )
-        else:  # a join: every dataset it reads pays the whole cost, all in one transaction
-            charges = engine.ledger.spend_jointly(
-                engine.grant,
-                charged,
-                cost,
-                purpose,
-                engine.actor,
-                accounting=accounting,
-                job=engine.job,
-                call=query.operation.value,
-            )
+        charges = spend_budgets(self, cost, purpose, query.operation.value)
         charge = charges[0]
         partial_plan = partial_plan_of(plan)
         # The bounded copy is determined by the immutable version, the unit and the bound.

@@ -162,10 +162,7 @@ def check_datasets(value: object) -> tuple[str, ...]:
 
 def naming(exc: BudgetExhausted, dataset: str) -> BudgetExhausted:
     """``exc`` saying which dataset's account could not pay (a joint charge has several)."""
-    named = BudgetExhausted(requested=exc.requested, remaining=exc.remaining, budget=exc.budget)
-    named.message = f"dataset {dataset!r}: {exc.message}"
-    named.args = (named.message,)
-    return named
+    return exc.of(dataset=dataset)
 
 
 def check_cost(cost: object) -> PrivacyCost:
@@ -198,12 +195,15 @@ def fits(units: tuple[int, int], limit: tuple[int, int], spent: tuple[int, int])
 
 
 def exhausted(cost: PrivacyCost, account: Account) -> BudgetExhausted:
-    """The error for a charge that ``account`` cannot pay for."""
+    """The error for a charge that ``account`` cannot pay for; what remains of a dataset's
+    lifetime account is withheld from its message (the engine reveals it by policy).
+    """
     return BudgetExhausted(
         requested=cost,
         remaining=account.remaining,
         budget=BUDGET_NAMES[account.kind],
         accounting=account.accounting,
+        shown=account.kind is not AccountKind.DATASET,  # the engine reveals it by policy
     )
 
 

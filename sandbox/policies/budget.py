@@ -159,7 +159,15 @@ class PrivacyCost:
 
 
 class BudgetExhausted(SandboxError):
-    """A charge would exceed a budget; nothing was charged."""
+    """A charge would exceed a budget; nothing was charged.
+
+    ``shown`` says whether the message states what remains: a dataset's lifetime budget is
+    shared by every grant on it, and what remains of it is told to a grant holder only
+    where the dataset's policy says so (``show_lifetime_to_users``), so the ledger raises
+    it withheld and the engine, which knows the policy, reveals it (:meth:`revealed`).
+    ``remaining`` is always set, for the trusted side. ``dataset`` names the account's
+    dataset when several pay together (a join).
+    """
 
     code = "budget_exhausted"
 
@@ -170,14 +178,42 @@ class BudgetExhausted(SandboxError):
         remaining: PrivacyCost,
         budget: str,
         accounting: Accounting = Accounting.PURE,
+        shown: bool = True,
+        dataset: str | None = None,
     ) -> None:
-        super().__init__(
-            f"the {budget} budget cannot pay for this release: it asks for "
-            f"{requested.describe(accounting)} and {remaining.describe(accounting)} remains"
-        )
+        asks = requested.describe(accounting)
+        if shown:
+            text = f"it asks for {asks} and {remaining.describe(accounting)} remains"
+        else:
+            text = (
+                f"it asks for {asks}, more than remains of it (what remains of the "
+                f"{budget} budget is not shown)"
+            )
+        prefix = f"dataset {dataset!r}: " if dataset is not None else ""
+        super().__init__(f"{prefix}the {budget} budget cannot pay for this release: {text}")
         self.requested = requested
         self.remaining = remaining
         self.budget = budget
+        self.accounting = accounting
+        self.shown = shown
+        self.dataset = dataset
+
+    def revealed(self) -> BudgetExhausted:
+        """The same refusal, stating what remains (where its holder may read it)."""
+        return self.of(dataset=self.dataset, shown=True)
+
+    def of(self, *, dataset: str | None, shown: bool | None = None) -> BudgetExhausted:
+        """The same refusal naming ``dataset``'s account, shown or withheld as before
+        unless ``shown`` says otherwise.
+        """
+        return BudgetExhausted(
+            requested=self.requested,
+            remaining=self.remaining,
+            budget=self.budget,
+            accounting=self.accounting,
+            shown=self.shown if shown is None else shown,
+            dataset=dataset,
+        )
 
 
 _EXACT_TYPES = (int, float, str, Decimal, Fraction)

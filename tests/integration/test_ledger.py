@@ -122,6 +122,36 @@ def test_both_or_neither_when_the_lifetime_budget_is_short(ledger: BudgetLedger)
     assert [c.purpose for c in ledger.charges()] == ["other grant"]
 
 
+def test_a_lifetime_refusal_withholds_what_remains_until_revealed(ledger: BudgetLedger) -> None:
+    """What remains of a lifetime budget moves with every grant's spending: the ledger's
+    refusal says the lifetime budget cannot pay, not what remains (the engine reveals it
+    where the dataset's policy shows it to users); a grant's own refusal states it."""
+    opened(ledger, grant_limit=5, lifetime_limit=1)
+    ledger.open_grant_account("g2", "census", PrivacyCost.of(5), PURE)
+    ledger.spend("g2", "census", PrivacyCost.of("0.75"), "other grant", ENGINE)
+    for attempt in (
+        lambda: ledger.check("g1", "census", PrivacyCost.of("0.5")),
+        lambda: ledger.spend("g1", "census", PrivacyCost.of("0.5"), "too much", ENGINE),
+    ):
+        with pytest.raises(BudgetExhausted) as info:
+            attempt()
+        error = info.value
+        assert error.budget == "dataset lifetime" and not error.shown
+        assert error.remaining == PrivacyCost.of("0.25", "1e-5")  # kept for the trusted side
+        assert error.message.startswith("the dataset lifetime budget cannot pay for this")
+        assert "epsilon 0.5" in error.message and "0.25" not in error.message
+        assert "not shown" in error.message
+        assert "and epsilon 0.25, delta 0.00001 remains" in error.revealed().message
+        assert error.of(dataset="census").message.startswith("dataset 'census': the dataset")
+        assert "0.25" not in error.of(dataset="census").message
+    assert ledger.account("census").spent == PrivacyCost.of("0.75")
+    ledger.spend("g1", "census", PrivacyCost.of("0.25"), "fits", ENGINE)
+    with pytest.raises(BudgetExhausted) as grant_refusal:
+        ledger.open_grant_account("g3", "census", PrivacyCost.of("0.1"), PURE)
+        ledger.check("g3", "census", PrivacyCost.of("0.2"))
+    assert grant_refusal.value.shown and "and epsilon 0.1 remains" in grant_refusal.value.message
+
+
 def test_grant_exhausted_carries_requested_and_remaining(ledger: BudgetLedger) -> None:
     opened(ledger)
     ledger.spend("g1", "census", PrivacyCost.of("1.75"), "first", ENGINE)

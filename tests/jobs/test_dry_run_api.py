@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,11 @@ from sandbox import audit
 from sandbox.audit import AuditEntry, AuditQuery
 from sandbox.catalog.queries import dataset_row, version_row
 from sandbox.errors import InvalidRequest
+from sandbox.identity.model import Actor, Role
 from sandbox.jobs.local_run import LocalMock, run_locally
 from sandbox.ledger import SqlLedger
 from sandbox.platform import Platform
+from sandbox.policies import PrivacyCost
 from sandbox.store.models import JobRow
 from tests.support.datafiles import SECRET_MARKER
 from tests.support.http import ok
@@ -555,3 +558,61 @@ def test_a_dp_dry_run_of_a_scientific_model_runs_where_its_job_would(
         done = api.wait_for_job(int(job["id"]), timeout=240)
     assert done["outcome"] == "ok" and done["profile"] == "scientific", done
     assert done["backend"] == run["backend"]
+
+
+LIFETIME_MODEL = '''"""Asks for more than the dataset's lifetime budget has left."""
+
+
+def run(ctx):
+    return ctx.dataset("dr_other").count(epsilon=0.5)
+'''
+
+
+def test_a_refusal_by_the_lifetime_budget_tells_what_remains_only_where_the_policy_shows_it(
+    world: World, platform: Platform
+) -> None:
+    """Another holder's grant spent all but 0.25 of the lifetime budget: a job asking 0.5 is
+    refused, saying the lifetime budget cannot pay, and what remains of it only once the
+    dataset's policy shows the lifetime budget to users; nothing is charged either way."""
+    ledger = SqlLedger(platform.sessions)
+    mine = grant(world, "user", ["dr_other"], grant_budget=2)["ref"]
+    lifetime = ledger.account("dr_other")
+    # Other grants (one account here, opened in the ledger) spent all but 0.25 of it.
+    ledger.open_grant_account("elsewhere", "dr_other", lifetime.remaining, lifetime.accounting)
+    spend = PrivacyCost.of(lifetime.remaining.loss - Fraction(1, 4))
+    ledger.spend("elsewhere", "dr_other", spend, "elsewhere", platform_actor_of(world, "user2"))
+    spent = ledger.account("dr_other").spent
+
+    def refusal() -> str:
+        with world.client("user") as client:
+            job = ok(
+                client.post("/v1/jobs", json={"datasets": ["dr_other"], "source": LIFETIME_MODEL}),
+                201,
+            )
+        with world.api("user") as api:
+            done = api.wait_for_job(int(job["id"]), timeout=240)
+        assert done["outcome"] == "model_error", done
+        assert done["progress"]["refusals"] == [{"call": "count", "reason": "budget"}]
+        with platform.sessions() as session:
+            row = session.get(JobRow, int(job["id"]))
+            assert row is not None and row.grant_ref == mine
+            return str(row.errors[0])
+
+    withheld = refusal()
+    assert "the dataset lifetime budget cannot pay for this release" in withheld, withheld
+    assert "epsilon 0.25" not in withheld and "not shown" in withheld, withheld
+    with world.client("provider") as provider:
+        ok(
+            provider.put(
+                "/v1/datasets/dr_other/policy",
+                json={"document": {"show_lifetime_to_users": True}},
+            )
+        )
+    shown = refusal()
+    assert "epsilon 0.25" in shown and "remains" in shown, shown
+    assert ledger.account("dr_other").spent == spent
+
+
+def platform_actor_of(world: World, who: str) -> Actor:
+    """The account ``who`` as an actor of the ledger's charges."""
+    return Actor(world.ids[who], who, Role.USER)
