@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 
 from api.main import create_app
 from sandbox.runtime.vetted import VettedModels

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from sandbox.runtime.model_info import ModelInfo, inspect_model
@@ -314,4 +314,4 @@ def test_the_documented_difference_infinity_on_an_unbounded_number() -> None:
 def test_an_integral_float_reaches_the_model_as_an_int() -> None:
     out = validate_params(_info(), {"dataset": "d", "upper": 1, "bins": 2.0, "ks": [3.0]})
     assert out["bins"] == 2 and type(out["bins"]) is int
-    assert out["ks"] == [3] and type(out["ks"][0]) is int  # type: ignore[index]
+    assert out["ks"] == [3] and type(out["ks"][0]) is int
