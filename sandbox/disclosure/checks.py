@@ -23,7 +23,8 @@ The walk is the orchestrator; each rule is a module of :mod:`sandbox.disclosure.
 - ``differencing`` (raw-access jobs): tables of the same spec as an earlier released
   output, or a companion, that differ by a few rows.
 - ``table`` and ``figure`` (:mod:`sandbox.runtime.result_parts`): a table part's form is
-  checked, then its rows as records, like any value the model built (above); a figure is
+  checked, then its rows as records, like any value the model built (above; in a DP job a
+  ``table`` line fails without blocking: no table is released without a reviewer); a figure is
   decoded, refused or cleaned (:mod:`~sandbox.disclosure.rules.figures`) and always fails
   without blocking, in DP jobs too: no figure is released without a reviewer.
 - ``max_cells``, ``max_bytes``: the statistics the result releases, and the bytes of its
@@ -238,6 +239,8 @@ class _Walk:
             self.add(tables.malformed_line(where, str(exc)))
             return value
         self.plain(tables.records_of(table), path, why=tables.unverified_why(table))
+        if not self.raw:  # post-processing of DP releases, yet a person looks at any table
+            self.add(tables.reviewed_line(where, table))
         return table
 
     def marker(self, value: Mapping[str, Any], path: str) -> Any:

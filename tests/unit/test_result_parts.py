@@ -214,7 +214,9 @@ def test_a_figure_is_never_auto_released_and_a_table_is_checked_as_records() -> 
     small = table_part(pd.DataFrame({"district": ["N", "S"], "mean": [1.5, 2.5]}))
     released, report = _check({"chart": figure, "table": small}, "dp")
     assert not report.blocked and not report.auto_releasable
-    assert report.to_dict()["failed_rules"] == ["figure"]
+    assert report.to_dict()["failed_rules"] == ["figure", "table"]
+    _, alone = _check({"table": small}, "dp")
+    assert alone.to_dict()["failed_rules"] == ["table"] and not alone.blocked
     assert released["table"] == small and released["chart"]["name"] == "chart.png"
     _, raw = _check({"table": small}, "raw")
     assert raw.to_dict()["failed_rules"] == ["unverifiable"] and not raw.blocked

@@ -12,7 +12,8 @@ platform did not compute, so ``unverifiable`` (a reviewer must look) and, under
 ``no_row_level_output``, ``row_level``: identifiers and rare sensitive values of the input,
 dumps of input rows, and :data:`~.thresholds.MANY_RECORDS` rows or more (a table of records).
 A table the platform computed (``ctx.crosstab``, also as a DataFrame) keeps its ``sdc_output``
-form and its cell checks. A DP job's table is post-processing of its DP releases.
+form and its cell checks. A DP job's table is post-processing of its DP releases; still, like
+a figure, it is never released automatically: its ``table`` line fails without blocking.
 """
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ from sandbox.disclosure.labels import many
 from sandbox.disclosure.model import CheckLine, Rule
 from sandbox.runtime.result_parts import PART, TABLE, TABLE_TYPES
 
-__all__ = ["TableRefused", "checked_table", "malformed_line", "records_of", "unverified_why"]
+__all__ = [
+    "TableRefused",
+    "checked_table",
+    "malformed_line",
+    "records_of",
+    "reviewed_line",
+    "unverified_why",
+]
 
 RULE = Rule.TABLE
 
@@ -98,6 +106,21 @@ def unverified_why(table: Mapping[str, Any]) -> str:
     return (
         f"a table the model computed ({rows}, {many(len(table['columns']), 'column')}): "
         "the platform cannot verify it; a reviewer must check it"
+    )
+
+
+def reviewed_line(where: str, table: Mapping[str, Any]) -> CheckLine:
+    """The non-blocking line of a DP job's table: post-processing of its DP releases, but a
+    table the model built is never released without a person (like a figure).
+    """
+    return CheckLine(
+        RULE,
+        where,
+        len(table["rows"]),
+        False,
+        False,
+        f"a table the model built from its DP releases ({many(len(table['rows']), 'row')}): "
+        "tables are never released automatically; a reviewer must check it",
     )
 
 
