@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from sandbox.engine.charging import check_budgets, spend_budgets
 from sandbox.engine.measurements import budget_of
 from sandbox.engine.models.family import Family
 from sandbox.engine.models.inputs import ModelFit
@@ -46,9 +47,8 @@ from sandbox.engine.stability import stability_steps
 from sandbox.engine.validation import epsilon_of
 from sandbox.errors import SandboxInternalError
 from sandbox.ledger import Charge
-from sandbox.ledger.model import naming
 from sandbox.policies.accounting import check_query_cost
-from sandbox.policies.budget import BudgetExhausted, PrivacyCost
+from sandbox.policies.budget import PrivacyCost
 from sandbox.policies.rowcount import RowCountReport
 
 if TYPE_CHECKING:
@@ -151,46 +151,14 @@ def fit_model(
 def _charge(
     handle: DatasetHandle, family: Family, spec: ModelSpec, cost: PrivacyCost
 ) -> tuple[Charge, ...]:
-    """Admit and charge ``cost`` exactly as an aggregate is (see ``DatasetHandle._run``)."""
-    policy = handle.policy
-    accounting = policy.accounting
-    engine = handle.engine
-    check_query_cost(policy, cost)
+    """Admit and charge ``cost`` exactly as an aggregate is (:mod:`sandbox.engine.charging`):
+    the per-query cap, then every budget checked before the bounding, then paid.
+    """
+    check_query_cost(handle.policy, cost)
     handle._refuse_if_suspended()
-    charged = handle.charged_datasets
-    for name in charged:  # fail fast, before the (one-off, possibly long) bounding
-        try:
-            engine.ledger.check(engine.grant, name, cost, accounting=accounting)
-        except BudgetExhausted as exc:
-            if len(charged) == 1:
-                raise
-            raise naming(exc, name) from None
+    check_budgets(handle, cost)
     handle.bounded()
-    purpose = _purpose(handle, spec)
-    call = family.operation.value
-    if len(charged) == 1:
-        return (
-            engine.ledger.spend(
-                engine.grant,
-                charged[0],
-                cost,
-                purpose,
-                engine.actor,
-                accounting=accounting,
-                job=engine.job,
-                call=call,
-            ),
-        )
-    return engine.ledger.spend_jointly(
-        engine.grant,
-        charged,
-        cost,
-        purpose,
-        engine.actor,
-        accounting=accounting,
-        job=engine.job,
-        call=call,
-    )
+    return spend_budgets(handle, cost, _purpose(handle, spec), family.operation.value)
 
 
 def _fit(

@@ -239,3 +239,16 @@ def test_a_model_after_group_by_is_refused_by_name(census: Census, call: str) ->
     with pytest.raises(InvalidRequest, match=rf"{call}\(\): a model is fitted on rows"):
         getattr(grouped, call)("income", ["age"], epsilon=1)
     assert ledger.charges() == []
+
+
+def test_a_lifetime_refusal_reads_as_an_aggregate_s_does(census: Census) -> None:
+    """The model is charged through the engine's own charging: the same refusal (what
+    remains of the lifetime budget withheld unless the policy shows it), nothing charged."""
+    ledger = new_ledger(lifetime="1")
+    handle = engine_for(census, ledger, bound=2, unit="pid").dataset("census")
+    with pytest.raises(BudgetExhausted) as aggregate:
+        handle.count(epsilon=1.5)
+    with pytest.raises(BudgetExhausted) as model:
+        handle.linear_regression("income", ["age"], bounds=BOUNDS, epsilon=1.5)
+    assert model.value.message == aggregate.value.message
+    assert ledger.charges() == []
