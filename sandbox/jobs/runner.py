@@ -33,9 +33,11 @@ from sqlalchemy.orm import Session
 from sandbox.access.model import JobKind
 from sandbox.clock import utc_now
 from sandbox.config import Settings
+from sandbox.errors import DamagedVersion
 from sandbox.jobs import checking
 from sandbox.jobs.broker import JobBroker
 from sandbox.jobs.helpers import RawHelpers
+from sandbox.jobs.intact import ensure_inputs_intact
 from sandbox.jobs.lifecycle import move, platform_actor
 from sandbox.jobs.limits import runtime_limits
 from sandbox.jobs.log_entries import log_progress
@@ -320,6 +322,15 @@ def run_job(platform: Platform, job_id: int, registry: BackendRegistry | None = 
                 platform_actor(),
                 reason=f"the {job.backend} backend is not available on this worker",
             )
+        return
+    try:
+        ensure_inputs_intact(platform, platform_actor(), job.kind, job.datasets)
+    except DamagedVersion as exc:  # before the sandbox: nothing read, nothing charged
+        with transaction(platform.sessions) as session:
+            row = session.get(JobRow, job_id, with_for_update=True)
+            assert row is not None
+            if row.state == JobState.RUNNING:
+                move(session, row, JobState.FAILED, platform_actor(), reason=exc.message)
         return
     try:
         outcome, stopped, helpers = _run(platform, job, backend)
