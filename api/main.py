@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -36,15 +37,32 @@ from api.routers import (
     users,
 )
 from sandbox.config import Settings
+from sandbox.datasets.uploads import expire_uploads
 from sandbox.jobs.dispatcher import JobDispatcher
 from sandbox.platform import Platform
 from sandbox.runtime.vetted import VettedModels
+
+log = logging.getLogger(__name__)
 
 
 def _operation_id(route: APIRoute) -> str:
     """Stable OpenAPI operation ids: ``<tag>-<function name>``."""
     tag = str(route.tags[0]) if route.tags else "default"
     return f"{tag}-{route.name}"
+
+
+def sweep_at_start(platform: Platform) -> None:
+    """Remove uploads that expired while the server was down, before it serves anything:
+    otherwise they wait for the next staging operation, which may be days away. A failed
+    sweep is logged and retried at that operation; it does not keep the server down.
+    """
+    try:
+        expired = expire_uploads(platform)
+    except Exception:
+        log.exception("the start-up sweep of expired uploads failed")
+        return
+    if expired:
+        log.info("removed %d expired uploads at start-up", expired)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -55,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         platform = Platform.open(settings)
         app.state.platform = platform
+        sweep_at_start(platform)
         app.state.models = VettedModels(settings.algorithms_dir)
         app.state.dispatcher = JobDispatcher(platform)
         app.state.dispatcher.start()

@@ -20,10 +20,18 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from sandbox import audit
+from sandbox.audit import AuditQuery
 from sandbox.clock import utc_now
 from sandbox.store.models import DatasetRow, UploadRow
 from tests.support.datafiles import metadata, parquet_bytes, people_table, upload
-from tests.support.server import Accounts, LiveServer, start_server, stop_server
+from tests.support.server import (
+    Accounts,
+    LiveServer,
+    create_accounts,
+    start_server,
+    stop_server,
+)
 
 pytestmark = pytest.mark.server
 
@@ -210,3 +218,40 @@ def test_a_slow_but_steady_upload_is_not_cut(live_server, accounts):
         )
     assert response.status_code == 201, response.text
     assert response.json()["byte_size"] == len(content)
+
+
+def test_uploads_that_expired_while_the_server_was_down_are_swept_at_its_start(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A server that stopped with staged uploads removes those that expired meanwhile when
+    it starts again, before any staging operation, and keeps those still within expiry."""
+    var_dir = tmp_path_factory.mktemp("restart") / "var"
+    first = start_server(var_dir)
+    try:
+        platform = first.open_platform()
+        try:
+            made = create_accounts(platform)
+        finally:
+            platform.close()
+        expired, kept = stage(first, made), stage(first, made)
+    finally:
+        stop_server(first)
+    age_upload(first, expired, DAY + 60)
+    age_upload(first, kept, DAY - 3600)
+
+    second = start_server(var_dir)
+    try:
+        assert upload_rows(second) == [kept]
+        assert staged_files(second) == [f"{kept}.upload"]
+        platform = second.open_platform()
+        try:
+            with platform.sessions() as session:
+                entries = audit.list_entries(session, AuditQuery(action="upload.expire"))
+        finally:
+            platform.close()
+        assert [e.object_id for e in entries] == [expired]
+        with second.client(made["provider"].token) as provider:
+            response = provider.delete(f"/v1/uploads/{expired}")
+        assert response.status_code == 410, response.text
+    finally:
+        stop_server(second)
