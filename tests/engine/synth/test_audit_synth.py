@@ -141,10 +141,11 @@ def test_the_tree_selection_stays_below_its_charge_and_a_careless_one_is_caught(
         epsilon_lower_bound(hits_prime, hits, trials, ALPHA),
         epsilon_lower_bound(trials - hits, trials - hits_prime, trials, ALPHA),
     )
-    assert bound <= charged
+    assert bound <= charged, (hits, hits_prime, bound, charged)
     sloppy = picked(careless.select, scores, trials)
     sloppy_prime = picked(careless.select, scores_prime, trials)
-    assert epsilon_lower_bound(sloppy_prime, sloppy, trials, ALPHA) > charged
+    caught = epsilon_lower_bound(sloppy_prime, sloppy, trials, ALPHA)
+    assert caught > charged, (sloppy, sloppy_prime, caught, charged)
 
 
 def test_selection_scores_move_by_at_most_the_bound() -> None:
