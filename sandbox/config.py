@@ -108,7 +108,15 @@ class Settings(BaseSettings):
     hash matches (see :mod:`sandbox.storage.integrity`)."""
 
     ray_address: str = ""
-    """Ray cluster to join; empty starts a local Ray when compute is first needed."""
+    """Ray cluster to join; empty starts a private local Ray when compute is first needed
+    (never one that ``RAY_ADDRESS`` or a ``ray start`` on the host points at)."""
+
+    ray_auth_token: SecretStr = SecretStr("")
+    """Ray token authentication for joining ``ray_address`` (the token the cluster was
+    started with, ``RAY_AUTH_MODE=token``); empty leaves Ray's own environment in charge."""
+
+    ray_auth_token_path: Path | None = None
+    """A file holding that token, in place of ``ray_auth_token`` (a mounted secret)."""
 
     calendar_path: Path = DEFAULT_CALENDAR_PATH
     """Working-day calendar (YAML or JSON: weekends, public holidays, make-up working days)

@@ -1,7 +1,8 @@
 """Parallel execution on Ray: partial aggregates of fragments, bounding work, combination.
 
-Without ``SANDBOX_RAY_ADDRESS`` a local Ray is started once per process (idempotent);
-with it, the process joins that cluster. Tasks read fragments by path through pyarrow, so
+Without ``SANDBOX_RAY_ADDRESS`` a private local Ray is started once per process
+(idempotent); with it, the process joins that cluster (:mod:`sandbox.engine.ray_session`).
+Tasks read fragments by path through pyarrow, so
 each worker needs the same view of the data root (a local path here; an object store URI
 on a cluster). :class:`LocalTaskPool` runs the same functions in-process, for unit tests
 and tiny jobs.
@@ -16,7 +17,6 @@ engine of the process.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
@@ -25,6 +25,7 @@ import pyarrow.fs as pafs
 
 from sandbox.config import Settings
 from sandbox.engine.partials import Fragment, Partial, PartialPlan, combine, compute_partials
+from sandbox.engine.ray_session import ensure_ray as ensure_ray
 from sandbox.storage import encryption
 
 T = TypeVar("T")
@@ -58,25 +59,6 @@ class LocalTaskPool:
     def map(self, fn: Callable[..., T], calls: Sequence[tuple[Any, ...]]) -> list[T]:
         """``[fn(*args) for args in calls]``."""
         return [fn(*args) for args in calls]
-
-
-def ensure_ray(settings: Settings | None = None, num_cpus: int | None = None) -> None:
-    """Start (or join) Ray once per process; later calls do nothing."""
-    import ray
-
-    with _ray_lock:
-        if ray.is_initialized():
-            return
-        address = settings.ray_address if settings is not None else ""
-        if address:
-            ray.init(address=address, log_to_driver=False, configure_logging=False)
-        else:
-            ray.init(
-                num_cpus=num_cpus or os.cpu_count() or 1,
-                include_dashboard=False,
-                log_to_driver=False,
-                configure_logging=False,
-            )
 
 
 class RayTaskPool:

@@ -17,8 +17,12 @@ One :class:`JobDispatcher` runs in the API server (a daemon thread). It:
   and every :data:`REAP_SECONDS`. A runner killed with ``SIGKILL`` (its server or its Ray
   worker was) cannot remove its docker container, which would run on until its own alarm.
 
-Without ``SANDBOX_RAY_ADDRESS`` a local Ray is started; with it the platform joins that
-cluster (:func:`sandbox.engine.compute.ensure_ray`).
+Without ``SANDBOX_RAY_ADDRESS`` a private local Ray is started when the first job needs it;
+with it the platform joins that cluster at start (:mod:`sandbox.engine.ray_session`). Losing
+Ray never stops the dispatcher (:mod:`sandbox.jobs.compute_link`): queued jobs wait with the
+reason :data:`COMPUTE_UNAVAILABLE`, running ones fail (their workers went with the cluster),
+and dispatching resumes once Ray is back. A task that ends in an error has its exception
+logged here and its job failed with a platform reason (:mod:`sandbox.jobs.task_failure`).
 """
 
 from __future__ import annotations
@@ -32,12 +36,13 @@ from typing import Any
 from sqlalchemy import select
 
 from sandbox.config import Settings
-from sandbox.engine.compute import ensure_ray
 from sandbox.errors import StorageUnavailable
+from sandbox.jobs.compute_link import ComputeLink, ComputeState
 from sandbox.jobs.lifecycle import move, platform_actor
 from sandbox.jobs.model import JobState
 from sandbox.jobs.runner import fail_unfinished, run_job, sandbox_instance
 from sandbox.jobs.storage_failure import fail_for_storage
+from sandbox.jobs.task_failure import COMPUTE_LOST, task_failure_reason
 from sandbox.platform import Platform
 from sandbox.runtime.backends import BackendRegistry, OwnedSandbox, default_registry, reap_orphans
 from sandbox.store.db import transaction
@@ -45,6 +50,7 @@ from sandbox.store.models import JobRow
 
 __all__ = [
     "CANCEL_GRACE",
+    "COMPUTE_UNAVAILABLE",
     "REAP_SECONDS",
     "JobDispatcher",
     "reap_orphaned_sandboxes",
@@ -58,6 +64,9 @@ CANCEL_GRACE = 5.0
 
 REAP_SECONDS = 15.0
 """How often the dispatcher looks for sandboxes no running job holds."""
+
+COMPUTE_UNAVAILABLE = "compute unavailable"
+"""The reason a queued job shows while the platform has no Ray to run it on."""
 
 
 @functools.lru_cache(maxsize=4)
@@ -151,6 +160,12 @@ class JobDispatcher:
         self._cancel_seen: dict[int, float] = {}
         self._remote: Any = None
         self._reaped_at: float | None = None
+        self._link = ComputeLink(platform.settings)
+
+    @property
+    def compute_state(self) -> ComputeState:
+        """Ray as the dispatcher last saw it (for the readiness check)."""
+        return self._link.state
 
     def start(self) -> None:
         """Recover unfinished jobs, then start the dispatch loop."""
@@ -178,6 +193,8 @@ class JobDispatcher:
                 self._reaped_at = now
                 self._reap_sandboxes()  # the first time: what a previous process left
             try:
+                if self._link.lost():
+                    self._forget_tasks()
                 self._step()
             except Exception:
                 log.exception("the job dispatcher failed a step; retrying")
@@ -194,7 +211,6 @@ class JobDispatcher:
     def _ray(self) -> Any:
         import ray
 
-        ensure_ray(self._platform.settings)
         if self._remote is None:
             self._remote = ray.remote(max_retries=0)(execute_job)
         return ray
@@ -214,6 +230,12 @@ class JobDispatcher:
                 ).scalars()
             )
         fresh = [job_id for job_id in queued if job_id not in self._tasks]
+        if not (fresh or self._tasks or self._link.eager):
+            return
+        if not self._link.connect():
+            self._mark_waiting(fresh, COMPUTE_UNAVAILABLE)
+            return
+        self._mark_waiting(fresh, "")
         if fresh or self._tasks:
             ray = self._ray()
             cpus = self._platform.settings.job_cpus
@@ -238,18 +260,43 @@ class JobDispatcher:
             self._cancel_seen.pop(job_id, None)
             try:
                 ray.get(ref)
-            except Exception as exc:  # the worker died or the task was killed
-                log.warning("job %s: its task ended abnormally: %s", job_id, type(exc).__name__)
-                self._settle(job_id)
+            except Exception as exc:  # the task raised, its worker or node died, it was killed
+                self._settle(job_id, task_failure_reason(job_id, exc))
                 died = True
         if died:  # its worker may have died with its sandbox still up
             self._reap_sandboxes()
 
-    def _settle(self, job_id: int) -> None:
+    def _mark_waiting(self, job_ids: list[int], reason: str) -> None:
+        """Show ``reason`` on queued jobs (or clear :data:`COMPUTE_UNAVAILABLE` with ``""``):
+        not a transition, so not audited; only rows whose reason changes are written.
+        """
+        if not job_ids:
+            return
+        with transaction(self._platform.sessions) as session:
+            stale = COMPUTE_UNAVAILABLE if not reason else None
+            for row in session.execute(
+                select(JobRow).where(JobRow.id.in_(job_ids), JobRow.state == JobState.QUEUED)
+            ).scalars():
+                if row.state_reason != reason and (stale is None or row.state_reason == stale):
+                    row.state_reason = reason
+
+    def _forget_tasks(self) -> None:
+        """The cluster is gone and its tasks with it: running jobs fail, queued ones stay
+        queued and are dispatched again once Ray is back.
+        """
+        lost, self._tasks = list(self._tasks), {}
+        self._cancel_seen.clear()
+        self._remote = None
+        for job_id in lost:
+            self._settle(job_id, COMPUTE_LOST)
+
+    def _settle(self, job_id: int, reason: str) -> None:
         with transaction(self._platform.sessions) as session:
             row = session.get(JobRow, job_id, with_for_update=True)
             if row is None or JobState(row.state).is_final:
                 return
+            if row.state == JobState.QUEUED and reason == COMPUTE_LOST:
+                return  # never started: it runs once Ray is back
             if row.cancel_requested:
                 move(
                     session,
@@ -259,7 +306,7 @@ class JobDispatcher:
                     reason=row.state_reason or "cancelled while it ran",
                 )
             else:
-                fail_unfinished(session, row, "the worker running the job stopped; start it again")
+                fail_unfinished(session, row, reason)
 
     def _enforce_cancels(self, ray: Any, cancelling: set[int]) -> None:
         now = time.monotonic()
