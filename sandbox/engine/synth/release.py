@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from sandbox.engine.charging import check_budgets, spend_budgets
 from sandbox.engine.measurements import budget_of
 from sandbox.engine.synth.counts import joint_counts
 from sandbox.engine.synth.domain import SynthDomain, synth_domain
@@ -223,21 +224,11 @@ def synthesize(
     cost = plan.cost
     check_query_cost(handle.policy, cost)
     engine = handle.engine
-    accounting = plan.accounting
     handle._refuse_if_suspended()
-    name = handle.info.name
-    engine.ledger.check(engine.grant, name, cost, accounting=accounting)
+    # The engine's own charging (as every release): a refusal reads as an aggregate's.
+    check_budgets(handle, cost)
     bounded = handle.bounded()
-    charge = engine.ledger.spend(
-        engine.grant,
-        name,
-        cost,
-        _purpose(handle, request.domain),
-        engine.actor,
-        accounting=accounting,
-        job=engine.job,
-        call=CALL,
-    )
+    [charge] = spend_budgets(handle, cost, _purpose(handle, request.domain), CALL)
     store = engine.platform.store
     joint = joint_counts(
         engine.pool, store.filesystem, bounded.fragments, request.domain, handle.shape.where
