@@ -5,7 +5,8 @@ each mode: registration (validation, the Parquet version written, its SHA-256, t
 report, which reads it back), a full read of the version (every column, as the engine's
 scans and a raw job's inputs do), and the contribution-bounded copy (partition and bound,
 every part and fragment written and read again). Each step runs ``--repeats`` times on a
-fresh platform; the median is printed.
+fresh platform; the median is printed, as CPU seconds of the process (all its threads,
+which is the cost, and steadier than wall time on a shared machine) and wall seconds.
 
 Usage: ``python -m benchmarks.encryption [--rows N] [--repeats R]``.
 """
@@ -38,8 +39,19 @@ BUCKET_ROWS = 300_000
 """Rows per hash bucket of the bounded copy, so the partition step runs too."""
 
 
+class Clock:
+    """CPU and wall seconds of one step."""
+
+    def __enter__(self) -> Clock:
+        self.cpu, self.wall = time.process_time(), time.perf_counter()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.cpu, self.wall = time.process_time() - self.cpu, time.perf_counter() - self.wall
+
+
 def one_run(source: Path, work: Path, encrypt: bool) -> dict[str, float]:
-    """Register, read and bound once; seconds per step and the version's size in MB."""
+    """Register, read and bound once; CPU and wall seconds per step, the version's MB."""
     settings = Settings(var_dir=work, encrypt_at_rest=encrypt)
     import_root = Path(settings.resolved_import_roots()[0])
     import_root.mkdir(parents=True)
@@ -50,14 +62,13 @@ def one_run(source: Path, work: Path, encrypt: bool) -> dict[str, float]:
         with platform.sessions() as session:
             org = get_user(session, provider.user_id).organisation_id
         actor = Actor(provider.user_id, provider.username, Role.PROVIDER, org)
-        start = time.perf_counter()
-        registry.register_dataset(
-            platform,
-            actor,
-            parse_metadata(residents_metadata()),
-            registry.DataSource(path=str(import_root / source.name)),
-        )
-        registered = time.perf_counter() - start
+        with Clock() as registered:
+            registry.register_dataset(
+                platform,
+                actor,
+                parse_metadata(residents_metadata()),
+                registry.DataSource(path=str(import_root / source.name)),
+            )
         with platform.sessions() as session:
             version = session.query(DatasetVersionRow).one()
             path, sha, rows, size = (
@@ -66,27 +77,27 @@ def one_run(source: Path, work: Path, encrypt: bool) -> dict[str, float]:
                 version.row_count,
                 version.byte_size,
             )
-        start = time.perf_counter()
-        with platform.store.filesystem.open_input_file(path) as handle:
+        with Clock() as read, platform.store.filesystem.open_input_file(path) as handle:
             open_parquet(handle).read()
-        read = time.perf_counter() - start
-        start = time.perf_counter()
-        bounded_version(
-            platform.store.filesystem,
-            platform.store.root,
-            path,
-            sha,
-            "person_id",
-            3,
-            rows,
-            LocalTaskPool(),
-            rows_per_bucket=BUCKET_ROWS,
-        )
-        bounded = time.perf_counter() - start
+        with Clock() as bounded:
+            bounded_version(
+                platform.store.filesystem,
+                platform.store.root,
+                path,
+                sha,
+                "person_id",
+                3,
+                rows,
+                LocalTaskPool(),
+                rows_per_bucket=BUCKET_ROWS,
+            )
     finally:
         encryption.uninstall(platform.store.root)
         platform.close()
-    return {"register": registered, "read": read, "bound": bounded, "mb": size / 2**20}
+    steps = {"register": registered, "read": read, "bound": bounded}
+    found = {f"{name} cpu": clock.cpu for name, clock in steps.items()}
+    found.update({f"{name} wall": clock.wall for name, clock in steps.items()})
+    return {**found, "mb": size / 2**20}
 
 
 def main() -> None:
@@ -107,19 +118,17 @@ def main() -> None:
             encrypt: {key: statistics.median(r[key] for r in found) for key in found[0]}
             for encrypt, found in runs.items()
         }
+        steps = ("register", "read", "bound")
+        print(
+            f"{'':<10} " + "  ".join(f"{s + ' cpu / wall s':>22}" for s in steps) + "  version MB"
+        )
         for encrypt, label in ((False, "plain"), (True, "encrypted")):
             m = medians[encrypt]
-            print(
-                f"{label:<10} register {m['register']:6.2f} s  read {m['read']:6.2f} s  "
-                f"bound {m['bound']:6.2f} s  version {m['mb']:6.1f} MB"
-            )
+            cells = "  ".join(f"{m[s + ' cpu']:10.2f} / {m[s + ' wall']:9.2f}" for s in steps)
+            print(f"{label:<10} {cells}  {m['mb']:10.1f}")
         plain, sealed = medians[False], medians[True]
-        print(
-            "encrypted/plain: "
-            + "  ".join(
-                f"{k} {sealed[k] / plain[k]:.2f}" for k in ("register", "read", "bound", "mb")
-            )
-        )
+        ratios = "  ".join(f"{s} {sealed[s + ' cpu'] / plain[s + ' cpu']:.2f}" for s in steps)
+        print(f"encrypted/plain CPU: {ratios}  size {sealed['mb'] / plain['mb']:.3f}")
 
 
 if __name__ == "__main__":
