@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sandbox.config import Settings
 from sandbox.store import make_engine, make_session_factory, upgrade_to_head
 from tests.support import markers
+from tests.support.ray_nodes import RayNodes
 from tests.support.s3 import S3Server
 
 PG_SERVER_OPTIONS = (
@@ -279,6 +280,20 @@ def ray_address(docker_engine: str, tmp_path_factory: pytest.TempPathFactory) ->
     head = start_ray_head(tmp_path_factory.mktemp("ray"))
     yield head.address
     stop_ray_head(head)
+
+
+@pytest.fixture(scope="session")
+def ray_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayNodes]:
+    """A two-node Ray cluster with token authentication (:mod:`tests.support.ray_nodes`),
+    for the cluster tests; skipped, saying why, if ``ray start`` cannot run here."""
+    from tests.support.ray_nodes import RayStartFailed, start_ray_nodes
+
+    try:
+        nodes = start_ray_nodes(tmp_path_factory.mktemp("ray-nodes"))
+    except (RayStartFailed, OSError) as exc:
+        pytest.skip(f"ray start cannot run here: {exc}")
+    yield nodes
+    nodes.stop()
 
 
 # --- S3 ------------------------------------------------------------------------------------------

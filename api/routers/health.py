@@ -1,8 +1,12 @@
-"""Liveness: the one endpoint without a token."""
+"""Liveness and readiness: the endpoints without a token."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
-from api.schemas.common import Health
+from api.schemas.common import Health, Readiness
+from sandbox.jobs.dispatcher import JobDispatcher
+from sandbox.jobs.readiness import check_readiness
+from sandbox.platform import Platform
 
 router = APIRouter(tags=["health"])
 
@@ -11,3 +15,23 @@ router = APIRouter(tags=["health"])
 def health() -> Health:
     """Answer as long as the server is up."""
     return Health(status="ok")
+
+
+@router.get(
+    "/ready",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "a part is not ready"}},
+)
+def ready(request: Request) -> JSONResponse:
+    """Whether the database, the data store, Ray and the sandbox backend work now: ``200``
+    when all do, ``503`` naming those that do not. States only: no address, path or error.
+    """
+    platform: Platform = request.app.state.platform
+    dispatcher: JobDispatcher = request.app.state.dispatcher
+    readiness = check_readiness(platform, dispatcher.compute_state)
+    body = Readiness(
+        status="ready" if readiness.ready else "not ready",
+        parts=readiness.parts,
+        not_ready=readiness.not_ready,
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if readiness.ready else 503)

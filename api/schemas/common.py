@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Field,
     GetCoreSchemaHandler,
     ValidationError,
 )
@@ -52,6 +53,17 @@ class Health(BaseModel):
     """Liveness answer."""
 
     status: str
+
+
+class Readiness(BaseModel):
+    """Readiness answer: each part's state, and which parts are not ready."""
+
+    status: str = Field(description="`ready` or `not ready`")
+    parts: dict[str, str] = Field(
+        description="database, storage, compute (Ray) and sandbox: `ready`, `unavailable`, "
+        "or for compute `on demand` (a local Ray started by the first job: ready)"
+    )
+    not_ready: list[str] = Field(description="the parts that are unavailable")
 
 
 # ---- enum fields of request bodies ---------------------------------------------------------

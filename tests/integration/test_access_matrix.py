@@ -501,6 +501,7 @@ def _set_dataset_policy(_ctx: Context, _role: str) -> Request:
 
 CASES = (
     Case("health", get("/v1/health"), EVERYONE, anonymous_allowed=True),
+    Case("ready", get("/v1/ready"), EVERYONE, anonymous_allowed=True),
     Case(
         "create organisation",
         post("/v1/organisations", lambda _c: {"name": f"Org {next(_counter)}", "kind": "user"}),
@@ -849,6 +850,7 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
     routes = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
     covered_paths = {
         "/v1/health",
+        "/v1/ready",
         "/v1/organisations",
         "/v1/users",
         "/v1/users/me",

@@ -35,6 +35,7 @@ FIXTURE_COMPONENTS: dict[str, tuple[str, ...]] = {
     "s3_server": ("s3",),
     "ray_session": ("ray",),
     "ray_address": ("ray",),
+    "ray_nodes": ("ray",),
     "live_server": ("server",),
     "job_server": ("server",),
 }
