@@ -15,10 +15,17 @@ from typing import Any, Self, cast
 
 import httpx
 
+from sandbox_client._retry import RetryingTransport, may_retry
 from sandbox_client.errors import SandboxAPIError, SandboxConnectionError
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds to wait for the server between bytes; registration of a large file may need more."""
+
+KEEPALIVE_EXPIRY = 4.0
+"""Seconds an idle pooled connection is kept: shorter than the 5 s keep-alive timeout of a
+stock uvicorn or proxy in front of the server (``sandbox serve`` keeps its own 65 s), so the
+client drops an idle connection before the server does. When the server still wins that race
+a safe request is sent again (:mod:`sandbox_client._retry`)."""
 
 JSON = dict[str, Any]
 
@@ -68,7 +75,10 @@ class ClientBase:
             base_url=self.base_url + "/v1",
             headers=headers,
             timeout=httpx.Timeout(timeout),
-            transport=transport,
+            transport=RetryingTransport(
+                transport
+                or httpx.HTTPTransport(limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY))
+            ),
         )
 
     # ---- lifecycle ---------------------------------------------------------------------
@@ -95,12 +105,27 @@ class ClientBase:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
-            raise SandboxConnectionError(
-                f"cannot reach the sandbox server at {self.base_url}: {exc}"
-            ) from exc
+            raise SandboxConnectionError(self._failure(exc)) from exc
         if response.is_error:
             raise error_from(response)
         return response
+
+    def _failure(self, exc: httpx.TransportError) -> str:
+        """What a transport failure means for the caller: an unsafe request whose connection
+        dropped may have been carried out, so the caller must look before sending it again."""
+        message = f"cannot reach the sandbox server at {self.base_url}: {exc or type(exc).__name__}"
+        try:
+            request = exc.request
+        except RuntimeError:  # raised before a request was built
+            return message
+        if not may_retry(request) and not isinstance(
+            exc, httpx.ConnectError | httpx.TimeoutException
+        ):
+            message += (
+                f" (the {request.method} request may have been carried out: check before"
+                " sending it again)"
+            )
+        return message
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         return self._send(method, path, **kwargs).json()

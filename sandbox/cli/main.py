@@ -73,15 +73,35 @@ app.add_typer(_aliases.reports, name="reports", hidden=True)
 app.add_typer(data_products.app, name="products", hidden=True)
 
 
+SERVER_KEEP_ALIVE = 65
+"""Seconds ``serve`` keeps an idle connection (uvicorn's own default is 5). A client that reuses
+a connection the server is closing at that moment gets a reset; the server must outlast the
+clients' pool expiry (the sandbox client keeps idle connections 4 s, browsers and proxies up
+to 60 s) so that it is the client that closes idle connections."""
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    keep_alive: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Seconds an idle client connection is kept open (longer than clients keep theirs).",
+        ),
+    ] = SERVER_KEEP_ALIVE,
 ) -> None:
     """Run the HTTP API under uvicorn, configured by the SANDBOX_* environment."""
     import uvicorn
 
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port)
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        timeout_keep_alive=keep_alive,
+    )
 
 
 @app.command()

@@ -27,6 +27,14 @@ from sandbox.store.db import transaction
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 """The size limit the test server runs with, small enough to test an oversize upload."""
 
+START_TIMEOUT = 240.0
+"""Seconds a server has to answer ``/v1/health``. Importing the app (scipy, pandas, OpenDP,
+pyarrow: about 4 s of CPU) took 90 to 130 s of wall time on a 2-core machine at load 20, so
+the old 60 s failed there although nothing was wrong; an early exit is still seen at once."""
+
+HEALTH_PROBE_TIMEOUT = 10.0
+"""Seconds one health probe may take: a starved server answers slowly, not never."""
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -88,17 +96,33 @@ def start_server(var_dir: Path, extra_env: dict[str, str] | None = None) -> Live
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    started = time.monotonic()
+    while time.monotonic() - started < START_TIMEOUT:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{log_path.read_text()}")
+            raise RuntimeError(
+                f"the test server exited with {process.returncode} before answering "
+                f"/v1/health; its log ({log_path}):\n{log_path.read_text()}"
+            )
         try:
-            if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
+            if httpx.get(f"{url}/v1/health", timeout=HEALTH_PROBE_TIMEOUT).status_code == 200:
                 return LiveServer(url, var_dir, process, log_path, env)
         except httpx.HTTPError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.25)
     process.kill()
-    raise RuntimeError(f"server did not answer in time:\n{log_path.read_text()}")
+    process.wait()
+    raise RuntimeError(
+        f"the test server on {url} did not answer /v1/health within {START_TIMEOUT:.0f} s "
+        f"(load average {_load_average()}); its log ({log_path}):\n{log_path.read_text()}"
+    )
+
+
+def _load_average() -> str:
+    """The 1-minute load average, for a start-up failure's message (a starved machine?)."""
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "unknown"
 
 
 def stop_server(server: LiveServer) -> None:
