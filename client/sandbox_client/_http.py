@@ -112,7 +112,8 @@ class ClientBase:
 
     def _failure(self, exc: httpx.TransportError) -> str:
         """What a transport failure means for the caller: an unsafe request whose connection
-        dropped may have been carried out, so the caller must look before sending it again."""
+        dropped may have been carried out, so the caller must look before sending it again.
+        """
         message = f"cannot reach the sandbox server at {self.base_url}: {exc or type(exc).__name__}"
         try:
             request = exc.request

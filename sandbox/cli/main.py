@@ -88,7 +88,7 @@ def serve(
         int,
         typer.Option(
             min=1,
-            help="Seconds an idle client connection is kept open (longer than clients keep theirs).",
+            help="Seconds an idle connection is kept open (longer than clients keep theirs).",
         ),
     ] = SERVER_KEEP_ALIVE,
 ) -> None:
