@@ -149,6 +149,13 @@ def kept_copy(
     attempt = committed.new_attempt(filesystem, key)
     try:
         written = build(f"{key}/{attempt}")
+        if committed.load(filesystem, key) is not None:
+            # Another builder committed meanwhile: adopt the winner (once any tie is visible).
+            committed.discard(filesystem, key, attempt)
+            committed.settle(filesystem)
+            adopted = _load(filesystem, key, contribution_bound, row_groups_per_task)
+            if adopted is not None:
+                return adopted
         manifest = {
             "format": MANIFEST_FORMAT,
             **described,

@@ -15,7 +15,8 @@ Readers trust only a manifest and the files it names: an attempt without its man
 same copy never touch each other's files; when more than one commits, the first manifest
 wins (earliest modification time, then name), the same choice for every reader, and a
 losing attempt is left for :func:`sweep` rather than deleted under a reader that picked it
-before the winner's manifest was listed. :func:`sweep` removes attempts that never
+before the winner's manifest was listed; a builder that finds a manifest once its own files are
+written adopts it instead of committing. :func:`sweep` removes attempts that never
 committed and committed losers, once they are older than :data:`STALE_SECONDS`.
 
 One object written whole is visible whole on every pyarrow filesystem (local files are
@@ -35,6 +36,8 @@ import pyarrow.fs as pafs
 
 MANIFEST_PREFIX = "manifest-"
 MANIFEST_SUFFIX = ".json"
+COARSE_MTIME_SECONDS = 1.05
+"""How long a builder waits after its commit on a store with whole-second mtimes."""
 STALE_SECONDS = 6 * 3600.0
 """Age after which an uncommitted or losing attempt is removed by :func:`sweep`: far longer
 than any build takes, and than any read of a copy that lost a race."""
@@ -66,10 +69,25 @@ def new_attempt(filesystem: pafs.FileSystem, key: str) -> str:
 
 
 def commit(filesystem: pafs.FileSystem, key: str, attempt: str, document: dict[str, Any]) -> None:
-    """Write the attempt's manifest: the last write of a build, which makes it visible."""
+    """Write the attempt's manifest: the last write of a build, which makes it visible.
+
+    On a store whose modification times are coarse (S3: whole seconds), a manifest written
+    in the same second as ours may sort before it yet become visible after; waiting out
+    :data:`COARSE_MTIME_SECONDS` before the caller loads the winner lets every builder see
+    the same manifests, so all of them pick the same winner.
+    """
     body = json.dumps({**document, "attempt": attempt}, sort_keys=True).encode()
     with filesystem.open_output_stream(_manifest_path(key, attempt)) as stream:
         stream.write(body)
+    settle(filesystem)
+
+
+def settle(filesystem: pafs.FileSystem) -> None:
+    """Wait until every manifest that may tie with one just seen or written is visible (on
+    a store with whole-second modification times), before :func:`load` picks the winner.
+    """
+    if not isinstance(filesystem, pafs.LocalFileSystem):
+        time.sleep(COARSE_MTIME_SECONDS)
 
 
 def load(filesystem: pafs.FileSystem, key: str) -> Committed | None:
