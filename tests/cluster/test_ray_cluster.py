@@ -42,6 +42,9 @@ def run(ctx):
         n = n + 1
 '''
 
+RAN = {"succeeded", "pending_review"}
+"""States of a job that ran to its end (a DP result may wait for its review)."""
+
 PROBE = """
 import json, sys
 from pathlib import Path
@@ -62,10 +65,11 @@ print(json.dumps({
     "driver_node": ray.get_runtime_context().get_node_id(),
     "task_nodes": seen,
     "nodes": [
-        {"id": n["NodeID"], "worker": "%s" in n["Resources"]} for n in ray.nodes() if n["Alive"]
+        {"id": n["NodeID"], "worker": "WORKER_RESOURCE" in n["Resources"]}
+        for n in ray.nodes() if n["Alive"]
     ],
 }))
-""" % WORKER_RESOURCE
+""".replace("WORKER_RESOURCE", WORKER_RESOURCE)
 
 
 def probe(settings: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
@@ -166,8 +170,8 @@ def test_jobs_run_on_the_cluster_and_readiness_is_200(world: World) -> None:
     assert answer.json()["parts"]["compute"] == "ready"
     with world.api("user") as api:
         job = api.submit_job(["cl_cond"], source=QUICK)
-    done = wait_job(world, job["id"], lambda j: j["state"] in {"succeeded", "failed"})
-    assert done["state"] == "succeeded", done  # the head has no CPU: it ran on the worker
+    done = wait_job(world, job["id"], lambda j: j["state"] in RAN | {"failed"})
+    assert done["state"] in RAN, done  # the head has no CPU: it ran on the worker node
 
 
 def test_a_killed_worker_node_leaves_its_job_failed_with_a_clear_reason(
@@ -218,8 +222,8 @@ def test_without_the_head_the_api_answers_jobs_wait_and_compute_resumes(
     finally:
         ray_nodes.start_head()
         ray_nodes.start_worker()
-    done = wait_job(world, job["id"], lambda j: j["state"] in {"succeeded", "failed"}, timeout=300)
-    assert done["state"] == "succeeded", done
+    done = wait_job(world, job["id"], lambda j: j["state"] in RAN | {"failed"}, timeout=300)
+    assert done["state"] in RAN, done
     assert ready(world.server).status_code == 200
     log = world.server.log_path.read_text(errors="replace")
     assert log.count("compute: the Ray cluster was lost") == 1, log[-3000:]
