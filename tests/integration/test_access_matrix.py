@@ -30,6 +30,16 @@ _counter = itertools.count()
 
 
 JOB_SOURCE = '"""Matrix job."""\n\ndef run(ctx):\n    return 1\n'
+FIGURE = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00"
+    b"\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00"
+    b"\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+"""A 1x1 PNG (a figure part the release checks accept)."""
+FIGURE_SOURCE = (
+    '"""Matrix job with a figure."""\n\ndef run(ctx):\n'
+    f'    return {{"n": 1, "chart": ctx.figure({FIGURE!r}, name="chart.png")}}\n'
+)
 
 
 @dataclass
@@ -139,12 +149,12 @@ class Context:
                 )
         return demand_id
 
-    def job(self) -> int:
+    def job(self, source: str = JOB_SOURCE) -> int:
         """A job of ``user`` that finished its run and waits for review (cancellable)."""
         if self.job_grant is None:
             self.job_grant = self.grant("active")
         with self.as_role("user") as user:
-            made = user.post("/v1/jobs", json={"datasets": ["m_cond"], "source": JOB_SOURCE})
+            made = user.post("/v1/jobs", json={"datasets": ["m_cond"], "source": source})
             assert made.status_code == 201, made.text
             job_id = int(made.json()["id"])
             deadline = time.monotonic() + 60
@@ -153,9 +163,9 @@ class Context:
                 time.sleep(0.05)
         return job_id
 
-    def released_job(self) -> int:
+    def released_job(self, source: str = JOB_SOURCE) -> int:
         """A job of ``user`` whose result the reviewer released."""
-        job_id = self.job()
+        job_id = self.job(source)
         with self.as_role("reviewer") as reviewer:
             done = reviewer.post(f"/v1/reviews/{job_id}/decision", json={"outcome": "approve"})
             assert done.status_code == 200, done.text
@@ -418,6 +428,14 @@ def _log_decision(ctx: Context, _role: str) -> Request:
 
 def _download(ctx: Context, _role: str) -> Request:
     return "GET", f"/v1/results/{ctx.released_job()}", {}
+
+
+def _figures(ctx: Context, _role: str) -> Request:
+    return "GET", f"/v1/results/{ctx.released_job(FIGURE_SOURCE)}/figures", {}
+
+
+def _figure(ctx: Context, _role: str) -> Request:
+    return "GET", f"/v1/results/{ctx.released_job(FIGURE_SOURCE)}/figures/chart.png", {}
 
 
 def report_body(grant_id: int) -> dict[str, Any]:
@@ -771,6 +789,15 @@ CASES = (
     Case(
         "download result", _download, frozenset({"user", "provider", "reviewer"}), hidden_status=404
     ),
+    Case(
+        "list result figures",
+        _figures,
+        frozenset({"user", "provider", "reviewer"}),
+        hidden_status=404,
+    ),
+    Case(
+        "download a figure", _figure, frozenset({"user", "provider", "reviewer"}), hidden_status=404
+    ),
     Case("list algorithms", get("/v1/algorithms"), EVERYONE),
     Case("read algorithm", get("/v1/algorithms/count_rows"), EVERYONE),
     Case("audit read", get("/v1/audit"), frozenset({"admin", "auditor"})),
@@ -934,6 +961,8 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/reviews/{job_id}/decision",
         "/v1/reviews/{job_id}/log-decision",
         "/v1/results/{job_id}",
+        "/v1/results/{job_id}/figures",
+        "/v1/results/{job_id}/figures/{name}",
     }
     assert {p for _m, p in routes} == covered_paths
-    assert len(routes) == 99 == len(CASES) - 4  # four cases probe a second variant of a route
+    assert len(routes) == 102 == len(CASES) - 4  # four cases probe a second variant of a route
