@@ -66,7 +66,7 @@ def test_the_noise_is_fresh_and_seeded_runs_repeat() -> None:
 
 
 def test_parameters_are_validated_by_name() -> None:
-    assert logistic.validate({}) == {"C": 1.0, "max_iter": 100, "tol": 1e-4}
+    assert logistic.validate({}) == {"C": 1.0, "max_iter": 1000, "tol": 1e-8}
     assert logistic.validate({"C": 10, "max_iter": 50})["C"] == 10
     cases: list[tuple[dict[str, object], str]] = [
         ({"C": 0}, "C must be between"),
@@ -77,3 +77,33 @@ def test_parameters_are_validated_by_name() -> None:
     for bad, words in cases:
         with pytest.raises(InvalidQuery, match=words):
             logistic.validate(bad)
+
+
+def test_every_row_the_library_sees_lies_in_the_unit_ball(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The library's budget split is exact only for rows of norm at most 1 (see the module):
+    the rows it is given, corners of the bounds and phantom rows included, never exceed it.
+    """
+    module = logistic.diffprivlib.models.logistic_regression
+    real = module._logistic_regression_path
+    seen: dict[str, float] = {}
+
+    def spy(x: np.ndarray, y: np.ndarray, **kwargs: object) -> object:
+        seen["norm"] = float(np.linalg.norm(x, axis=1).max())
+        seen["data_norm"] = float(kwargs["data_norm"])  # type: ignore[arg-type]
+        return real(x, y, **kwargs)
+
+    monkeypatch.setattr(module, "_logistic_regression_path", spy)
+    corners = np.array([[0.0, 10.0], [10.0, 10.0], [0.0, 0.0], [10.0, 0.0]] * 5)
+    sample = ModelInput(
+        corners,
+        ("a", "b"),
+        ((0, 10), (0, 10)),
+        1,
+        np.array([0, 1] * 10, dtype=np.int64),
+        "c",
+        None,
+        ("no", "yes"),
+    )
+    logistic.fit(sample, 1.0)
+    assert seen["data_norm"] == 1.0
+    assert 0.99 < seen["norm"] <= 1.0
