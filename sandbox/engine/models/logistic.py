@@ -91,9 +91,7 @@ def validate(params: Mapping[str, object]) -> dict[str, Any]:
     only(params, PARAMETERS, CALL)
     return {
         "C": number_param(params, "C", 1.0, 1e-6, 1e6, call=CALL),
-        "max_iter": int(
-            number_param(params, "max_iter", 1000, 1, 10_000, call=CALL, integer=True)
-        ),
+        "max_iter": int(number_param(params, "max_iter", 1000, 1, 10_000, call=CALL, integer=True)),
         "tol": number_param(params, "tol", 1e-8, 1e-12, 1.0, call=CALL),
     }
 
