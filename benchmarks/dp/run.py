@@ -1,10 +1,12 @@
 """DP query benchmark: the sandbox engine beside exact baselines and other DP libraries.
 
-Every contender answers the same query on the same generated Parquet file (see
-:mod:`benchmarks.dp.spec`): per district, count + clipped sum + mean of income, at most 5 rows
-per person, total epsilon 1. Each runs in its own subprocess and virtualenv
-(``benchmarks/.venvs/<name>/``, created from ``benchmarks/dp/requirements-<name>.txt`` on
-first use); the sandbox engine runs with the project's interpreter.
+Every contender answers the same queries on the same generated Parquet files (see
+:mod:`benchmarks.dp.spec`): ``main`` (per district, count + clipped sum + mean of income, at
+most 5 rows per person, total epsilon 1), ``filtered``, ``crosstab`` and ``join`` (with the
+benefits table beside the file, :mod:`benchmarks.dp.join_query`). Each runs in its own
+subprocess and virtualenv (``benchmarks/.venvs/<name>/``, created from
+``benchmarks/dp/requirements-<name>.txt`` on first use); the sandbox engine runs with the
+project's interpreter.
 
 Accuracy: every DP contender releases the query ``--repeats`` times (20 by default), each an
 independent release at epsilon 1 (a new session, context, accountant or grant, fresh noise)
