@@ -56,12 +56,13 @@ def run_mst(
     joint: JointCounts,
     rows: int | None,
     iterations: int = ESTIMATION_ITERATIONS,
+    most: int = MAX_ROWS,
 ) -> SynthOutput:
     """Measure ``joint`` as ``plan`` says, fit the model and draw ``rows`` rows (default:
-    the noisy total, at most :data:`MAX_ROWS`).
+    the noisy total, at most ``most``, itself at most :data:`MAX_ROWS`).
     """
     measured = run_measurements(plan, joint)
-    wanted = rows if rows is not None else min(noisy_total(measured), MAX_ROWS)
+    wanted = rows if rows is not None else min(noisy_total(measured), most, MAX_ROWS)
     model = estimate(domain.names, domain.shape, measured, iterations)
     codes = sample_codes(model, domain.names, wanted)
     rng = np.random.default_rng()

@@ -22,6 +22,7 @@ data), so ``delta`` may only be omitted or 0.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ from sandbox.engine.synth.mst import MAX_ROWS, SynthOutput, run_mst
 from sandbox.engine.validation import InvalidQuery, delta_of, epsilon_of
 from sandbox.policies.accounting import check_query_cost
 from sandbox.policies.budget import Accounting, PrivacyCost
+from sandbox.runtime.channel import MAX_MESSAGE_BYTES
 
 if TYPE_CHECKING:
     from sandbox.engine.handle import DatasetHandle
@@ -196,10 +198,52 @@ def plan_synthesis(
     _no_delta(delta)
     accounting = handle.policy.accounting
     assert accounting is not None
+    _refuse_if_too_large(domain, wanted)
     plan = plan_measurements(
         accounting, budget_of(accounting, eps), len(domain.attributes), handle.contribution_bound
     )
     return SynthRequest(domain, wanted, eps, plan)
+
+
+ANSWER_SHARE = 0.75
+"""Share of a job's 1 MiB channel message the synthetic rows may fill at most (the rest is
+left for the utility report, the mechanism's description and the model's other values)."""
+
+
+def _largest_record(domain: SynthDomain) -> int:
+    """Bytes of the longest JSON record one synthetic row can be, from the public domain
+    alone: each column's quoted name, and its longest declared label or a float's longest
+    ``repr`` (24 characters).
+    """
+    size = 2  # the braces
+    for attribute in domain.attributes:
+        if attribute.values is not None:
+            widest = max((len(json.dumps(value)) for value in attribute.values), default=4)
+        else:
+            widest = 24
+        size += len(json.dumps(attribute.name)) + 2 + widest + 2  # ": " and ", "
+    return size
+
+
+def most_rows(domain: SynthDomain) -> int:
+    """Most synthetic rows of ``domain`` one answer carries: :data:`MAX_ROWS`, or fewer
+    where the columns' records are wide (bounded from the public domain, never the data).
+    """
+    fits = int(MAX_MESSAGE_BYTES * ANSWER_SHARE) // _largest_record(domain)
+    return max(1, min(MAX_ROWS, fits))
+
+
+def _refuse_if_too_large(domain: SynthDomain, wanted: int | None) -> None:
+    """Refuse, before anything is charged, rows asked for that could not cross to the model
+    (the default, the noisy total, is capped at :func:`most_rows` instead).
+    """
+    fits = most_rows(domain)
+    if wanted is not None and wanted > fits:
+        raise InvalidQuery(
+            f"synthesize(): {wanted} rows of {len(domain.attributes)} columns may not fit in "
+            f"a job's answer ({MAX_MESSAGE_BYTES // 1024} KiB); ask for rows={fits} or "
+            "fewer, or for fewer columns"
+        )
 
 
 def _purpose(handle: DatasetHandle, domain: SynthDomain) -> str:
@@ -233,7 +277,7 @@ def synthesize(
     joint = joint_counts(
         engine.pool, store.filesystem, bounded.fragments, request.domain, handle.shape.where
     )
-    output = run_mst(request.domain, plan, joint, request.rows)
+    output = run_mst(request.domain, plan, joint, request.rows, most=most_rows(request.domain))
     handle._refuse_if_suspended()  # a suspension while computing freezes the release
     engine.ledger.release(charge.id, engine.actor)
     return SynthRelease(output.table, _report(handle, request, output, cost, charge))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
@@ -9,6 +10,9 @@ import pytest
 from sandbox.disclosure.rules.dp import ReleaseSummary
 from sandbox.engine import QueryEngine
 from sandbox.engine.compute import LocalTaskPool
+from sandbox.engine.synth import release
+from sandbox.engine.synth.mst import MAX_ROWS
+from sandbox.engine.synth.release import most_rows, plan_synthesis
 from sandbox.engine.validation import InvalidQuery
 from sandbox.errors import SandboxError
 from sandbox.ledger import ChargeStatus, InMemoryLedger
@@ -104,6 +108,25 @@ def test_bad_arguments_are_refused_and_charge_nothing(
         data.synthesize(columns, **kwargs)
     assert isinstance(caught.value, InvalidQuery)
     assert ledger.charges() == [] and charge_events(ledger) == []
+
+
+def test_more_rows_than_an_answer_carries_are_refused_before_any_charge(
+    census: Census, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = new_ledger()
+    data = engine_for(census, ledger).dataset("census")
+    columns = ["district", "employed"]
+    domain = plan_synthesis(data, columns, None, 1, None, None).domain
+    assert most_rows(domain) == MAX_ROWS  # two narrow columns: the default cap holds
+    widened = replace(domain, attributes=domain.attributes * 40)
+    assert most_rows(widened) < MAX_ROWS  # eighty columns: their records are too wide
+    monkeypatch.setattr(release, "ANSWER_SHARE", 0.01)  # a narrow channel, for this test
+    fits = most_rows(domain)
+    with pytest.raises(InvalidQuery, match=f"ask for rows={fits} or fewer"):
+        data.synthesize(columns, rows=fits + 1, epsilon=1)
+    assert ledger.charges() == [] and charge_events(ledger) == []
+    answer = data.synthesize(columns, epsilon=1)  # the default rows: capped, not refused
+    assert len(answer.value["rows"]) <= fits
 
 
 def test_budget_and_cap_refusals_charge_nothing(census: Census) -> None:
