@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from sandbox.cli.main import SERVER_KEEP_ALIVE
 from sandbox.config import Settings
 from sandbox.identity import service, tokens
 from sandbox.identity.model import Actor, OrganisationKind, Role
@@ -90,6 +91,8 @@ def start_server(var_dir: Path, extra_env: dict[str, str] | None = None) -> Live
             str(port),
             "--log-level",
             "warning",
+            "--timeout-keep-alive",  # as ``sandbox serve`` keeps them
+            str(SERVER_KEEP_ALIVE),
         ],
         env=env,
         stdout=log,
