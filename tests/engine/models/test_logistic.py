@@ -11,6 +11,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
 from sandbox.engine.models import logistic
+from sandbox.engine.models.diffprivlib_compat import diffprivlib
 from sandbox.engine.models.inputs import ModelInput
 from sandbox.engine.validation import InvalidQuery
 
@@ -83,7 +84,7 @@ def test_every_row_the_library_sees_lies_in_the_unit_ball(monkeypatch: pytest.Mo
     """The library's budget split is exact only for rows of norm at most 1 (see the module):
     the rows it is given, corners of the bounds and phantom rows included, never exceed it.
     """
-    module = logistic.diffprivlib.models.logistic_regression
+    module = diffprivlib.models.logistic_regression
     real = module._logistic_regression_path
     seen: dict[str, float] = {}
 
