@@ -9,6 +9,8 @@ exception text (those go to the server's log at debug level).
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -23,6 +25,13 @@ log = logging.getLogger(__name__)
 
 READY = "ready"
 UNAVAILABLE = "unavailable"
+
+SANDBOX_CHECK_SECONDS = 30.0
+"""How long a sandbox backend probe is trusted: probing starts a process (``bwrap``) or asks
+the Docker engine, and the check is unauthenticated, so callers must not make one each."""
+
+_sandbox_lock = threading.Lock()
+_sandbox_seen: dict[str, tuple[float, str]] = {}
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,17 @@ def _storage(platform: Platform) -> str:
 
 
 def _sandbox(platform: Platform) -> str:
+    name = platform.settings.runtime_backend
+    with _sandbox_lock:
+        seen = _sandbox_seen.get(name)
+        if seen is not None and time.monotonic() - seen[0] < SANDBOX_CHECK_SECONDS:
+            return seen[1]
+        state = _probe_sandbox(platform)
+        _sandbox_seen[name] = (time.monotonic(), state)
+        return state
+
+
+def _probe_sandbox(platform: Platform) -> str:
     registry = default_registry()
     try:
         name = platform.settings.runtime_backend
