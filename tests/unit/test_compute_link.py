@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -39,7 +40,8 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeRay:
     monkeypatch.setattr(ray_session, "connected", lambda: ray.connected)
     monkeypatch.setattr(ray_session, "cluster_reachable", lambda: ray.up)
     monkeypatch.setattr(ray_session, "disconnect", ray.disconnect)
-    monkeypatch.setattr(compute_link.time, "monotonic", lambda: ray.now)
+    clock = SimpleNamespace(monotonic=lambda: ray.now)  # the link's clock only
+    monkeypatch.setattr("sandbox.jobs.compute_link.time", clock)
     return ray
 
 
