@@ -79,34 +79,50 @@ ADD_REMOVE_FACTOR = 2.0
 an added or removed one (see above)."""
 INTERCEPT_SHARE = 0.1
 """The constant column's value as a share of a feature's half-range (public, see above)."""
+MAX_C = 1e6
+"""The largest ``C`` taken (and the default's cap at large epsilons)."""
 DATA_NORM = 1.0
 """Every scaled row's norm bound: where the library's privacy formulas are exact."""
 
 
 def validate(params: Mapping[str, object]) -> dict[str, Any]:
-    """``C`` (inverse regularisation on the unit-norm rows, default 1), ``max_iter`` (default
+    """``C`` (inverse regularisation on the unit-ball rows; default: :func:`least_regularised`),
+    ``max_iter`` (default
     1000) and ``tol`` (L-BFGS's gradient tolerance, default 1e-8: the proof assumes the exact
     minimiser, so the default stops far closer to it than scikit-learn's 1e-4).
     """
     only(params, PARAMETERS, CALL)
     return {
-        "C": number_param(params, "C", 1.0, 1e-6, 1e6, call=CALL),
+        "C": number_param(params, "C", 1.0, 1e-6, MAX_C, call=CALL) if "C" in params else None,
         "max_iter": int(number_param(params, "max_iter", 1000, 1, 10_000, call=CALL, integer=True)),
         "tol": number_param(params, "tol", 1e-8, 1e-12, 1.0, call=CALL),
     }
+
+
+def least_regularised(epsilon: float) -> float:
+    """The default ``C``: the weakest regularisation the library's budget split allows at
+    ``epsilon`` without adding its own, ``C = 4 (exp(epsilon_lib / 4) - 1)`` (then
+    ``epsilon' = epsilon_lib / 2``). A larger ``C`` makes the library add the difference
+    back as its extra regulariser and halve ``epsilon'`` anyway; a smaller one buys a larger
+    ``epsilon'`` (less noise) with more bias. It depends on the public epsilon alone, and the
+    bias and the noise it balances both fall as 1/rows.
+    """
+    exponent = min(ADD_REMOVE_FACTOR * epsilon / 4.0, math.log(MAX_C))  # no overflow
+    return min(MAX_C, 4.0 * math.expm1(exponent))
 
 
 def fit(
     data: ModelInput,
     epsilon: float,
     *,
-    C: float = 1.0,  # noqa: N803 - the library's and scikit-learn's name
+    C: float | None = None,  # noqa: N803 - the library's and scikit-learn's name
     max_iter: int = 1000,
     tol: float = 1e-8,
     random_state: int | None = None,
 ) -> ModelFit:
     """Fit ``data`` (class indices 0/1) at the per-row ``epsilon``."""
     assert data.target is not None
+    C = least_regularised(epsilon) if C is None else C  # noqa: N806
     rows, width = data.features.shape
     # The intercept as the weight of a constant column, regularised like every weight:
     # scikit-learn's loss leaves a fitted intercept unpenalised, and objective perturbation

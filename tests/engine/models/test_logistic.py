@@ -67,7 +67,7 @@ def test_the_noise_is_fresh_and_seeded_runs_repeat() -> None:
 
 
 def test_parameters_are_validated_by_name() -> None:
-    assert logistic.validate({}) == {"C": 1.0, "max_iter": 1000, "tol": 1e-8}
+    assert logistic.validate({}) == {"C": None, "max_iter": 1000, "tol": 1e-8}
     assert logistic.validate({"C": 10, "max_iter": 50})["C"] == 10
     cases: list[tuple[dict[str, object], str]] = [
         ({"C": 0}, "C must be between"),
@@ -108,3 +108,17 @@ def test_every_row_the_library_sees_lies_in_the_unit_ball(monkeypatch: pytest.Mo
     logistic.fit(sample, 1.0)
     assert seen["data_norm"] == 1.0
     assert 0.99 < seen["norm"] <= 1.0
+
+
+def test_the_default_regularisation_is_the_least_the_budget_split_allows() -> None:
+    """At the default ``C`` the library adds no regulariser of its own and keeps half its
+    epsilon for the noise: any larger ``C`` gives the same fit (it adds the difference back).
+    """
+    c = logistic.least_regularised(1.0)
+    assert c == pytest.approx(4 * math.expm1(0.5))
+    assert logistic.least_regularised(1e4) == logistic.MAX_C
+    sample = data(5_000)
+    default = logistic.fit(sample, 1.0, random_state=3).values
+    assert default == logistic.fit(sample, 1.0, C=c, random_state=3).values
+    larger = logistic.fit(sample, 1.0, C=1e3, random_state=3).values
+    assert larger["coefficients"]["a"] == pytest.approx(default["coefficients"]["a"], rel=1e-3)
