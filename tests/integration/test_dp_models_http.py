@@ -17,15 +17,13 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from sandbox_client.errors import SandboxConnectionError
 
-from sandbox.ledger import SqlLedger
 from sandbox.policies.budget import PrivacyCost
+from tests.support import auto_dp
+from tests.support.auto_dp import auto_dp_world, bwrap_server
 from tests.support.datafiles import SECRET_MARKER, people_table
-from tests.support.http import ok
-from tests.support.ray_cluster import RAY_ENV, start_ray_head, stop_ray_head
-from tests.support.server import LiveServer, start_server, stop_server
-from tests.support.world import World, build_world, grant
+from tests.support.server import LiveServer
+from tests.support.world import World
 
 pytestmark = [
     pytest.mark.server,
@@ -75,49 +73,23 @@ def people(rows: int = 3_000) -> pa.Table:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A live server on its own Ray head, running jobs in bubblewrap."""
-    head = start_ray_head(tmp_path_factory.mktemp("models-ray"))
-    env = {"SANDBOX_RAY_ADDRESS": head.address, "SANDBOX_RUNTIME_BACKEND": "bwrap", **RAY_ENV}
-    live = start_server(tmp_path_factory.mktemp("models") / "var", env)
-    yield live
-    stop_server(live)
-    stop_ray_head(head)
+    with bwrap_server(
+        tmp_path_factory.mktemp("models-ray"), tmp_path_factory.mktemp("models") / "var"
+    ) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")
 def world(server: LiveServer) -> World:
-    made = build_world(server, {DATASET: "conditional"}, tables={DATASET: people()})
-    with made.client("provider") as provider:
-        ok(
-            provider.put(
-                f"/v1/datasets/{DATASET}/policy",
-                json={"document": {"review": {"mode": "auto_dp"}}},
-            )
-        )
-    made.grants["models"] = grant(made, "user", [DATASET], grant_budget=5)["ref"]
-    return made
+    return auto_dp_world(server, DATASET, people())
 
 
 def remaining(world: World) -> PrivacyCost:
-    platform = world.server.open_platform()
-    try:
-        return SqlLedger(platform.sessions).remaining(world.grants["models"], DATASET)
-    finally:
-        platform.close()
+    return auto_dp.remaining(world, DATASET)
 
 
 def run_job(world: World, **submission: Any) -> dict[str, Any]:
-    """Submit and wait for the end; a poll whose kept-alive connection the loaded server
-    closed is polled again on a new connection (the job runs on regardless)."""
-    with world.api("user") as api:
-        job = api.submit_job([DATASET], **submission)
-    for _ in range(5):
-        try:
-            with world.api("user") as api:
-                return dict(api.wait_for_job(int(job["id"]), timeout=180))
-        except SandboxConnectionError:
-            continue
-    raise AssertionError("the server stopped answering")
+    return auto_dp.run_job(world, DATASET, **submission)
 
 
 def test_models_through_the_handle_are_auto_released_and_charged_exactly(world: World) -> None:
