@@ -26,7 +26,7 @@ from sandbox.engine.synth.preview import PREVIEW_ACCOUNT
 from sandbox.ledger import SqlLedger
 from sandbox.policies.budget import PrivacyCost
 from sandbox.store.models import JobRow
-from tests.support.datafiles import SECRET_MARKER
+from tests.support.datafiles import SECRET_MARKER, metadata, parquet_bytes, register
 from tests.support.ray_cluster import RAY_ENV
 from tests.support.server import LiveServer, start_server, stop_server
 from tests.support.world import World, build_world, grant
@@ -270,3 +270,23 @@ def test_an_exhausted_lifetime_budget_refuses_the_preview(world: World) -> None:
     assert response.json()["error"] == "budget_exhausted" and "lifetime" in response.text
     assert lifetime_spent(world) == spent
     assert preview(world)["dp_synthetic"] == before
+
+
+def test_a_preview_comes_before_any_grant(world: World) -> None:
+    """A dataset nobody has applied for yet has no lifetime account: the preview opens it
+    from the dataset's effective policy and is charged to it."""
+    name = "fresh_synth"
+    with world.client("provider") as provider:
+        made = register(provider, parquet_bytes(structured_people()), metadata(name, "conditional"))
+        assert made.status_code == 201, made.text
+        shown = provider.post(
+            f"/v1/datasets/{name}/synthetic-preview", json={"epsilon": 0.25, "rows": 100}
+        )
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["sample"]["rows"] == 100
+    platform = world.server.open_platform()
+    try:
+        lifetime = SqlLedger(platform.sessions).account(name)
+    finally:
+        platform.close()
+    assert lifetime.spent == PrivacyCost(Fraction(1, 4))

@@ -46,11 +46,12 @@ from sandbox.engine.shape import Shape
 from sandbox.engine.synth.domain import bins_of, synth_domain
 from sandbox.engine.synth.release import SynthRelease
 from sandbox.engine.validation import InvalidQuery
-from sandbox.errors import Conflict, InvalidRequest
+from sandbox.errors import Conflict, InvalidRequest, NotFound
 from sandbox.identity.model import Actor
-from sandbox.ledger import SqlLedger
+from sandbox.ledger import Account, SqlLedger
 from sandbox.platform import Platform
 from sandbox.policies.budget import decimal_text
+from sandbox.policies.model import Policy
 from sandbox.store.db import transaction
 
 __all__ = [
@@ -105,6 +106,18 @@ def _full_table(dictionary: DataDictionary, synthetic: pa.Table, seed_text: str)
     return pa.Table.from_arrays(arrays, schema=dictionary.arrow_schema())
 
 
+def _lifetime_account(ledger: SqlLedger, name: str, policy: Policy) -> Account:
+    """The dataset's lifetime account, opened from its effective policy if no grant has
+    opened it yet (a provider may make the preview before anybody applies).
+    """
+    try:
+        return ledger.account(name)
+    except NotFound:
+        assert policy.lifetime_budget is not None and policy.accounting is not None
+        ledger.open_dataset_account(name, policy.lifetime_budget, policy.accounting)
+        return ledger.account(name)
+
+
 def make_synthetic_preview(
     platform: Platform,
     actor: Actor,
@@ -145,7 +158,7 @@ def make_synthetic_preview(
             "booleans or numeric columns with declared bounds)"
         )
     ledger = SqlLedger(platform.sessions)
-    lifetime = ledger.account(name)
+    lifetime = _lifetime_account(ledger, name, policy)
     try:
         ledger.open_grant_account(PREVIEW_ACCOUNT, name, lifetime.limit, lifetime.accounting)
     except Conflict:
