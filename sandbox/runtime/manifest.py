@@ -20,6 +20,8 @@ import re
 import sys
 from pathlib import Path, PurePosixPath
 
+from packaging.requirements import Requirement
+
 from sandbox.runtime.profiles import PROFILE_DISTRIBUTIONS, RuntimeProfile
 
 __all__ = [
@@ -95,13 +97,20 @@ def distributions(
             continue
         dist = importlib.metadata.distribution(name)
         seen[key] = dist
-        for requirement in dist.requires or []:
-            if "extra ==" in requirement.replace("extra==", "extra =="):
-                continue
-            match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
-            if match:
-                pending.append(match.group(0))
+        pending += [name for name in map(_needed_here, dist.requires or []) if name]
     return [seen[k] for k in sorted(seen)]
+
+
+def _needed_here(requirement: str) -> str | None:
+    """The distribution a requirement names if this platform needs it, else ``None``.
+
+    Its environment marker is evaluated here, with no extra requested: pandas wants tzdata
+    only on Windows and Emscripten, and a checkout without it must still stage a root.
+    """
+    parsed = Requirement(requirement)
+    if parsed.marker is not None and not parsed.marker.evaluate({"extra": ""}):
+        return None
+    return parsed.name
 
 
 @functools.cache
