@@ -37,7 +37,6 @@ from sandbox.ledger.model import (
     charge_units,
     check_accounting,
     check_call,
-    check_cost,
     check_datasets,
     check_job,
     check_purpose,
@@ -68,6 +67,19 @@ class _Slot:
             PrivacyCost.from_units(*self.limit),
             PrivacyCost.from_units(*self.spent),
         )
+
+
+def _admit(
+    pair: tuple[_Slot, _Slot],
+    units: tuple[int, int],
+    cost: PrivacyCost,
+    accounting: Accounting | None,
+) -> None:
+    """Refuse a charge either account of ``pair`` cannot take (check and spend agree)."""
+    for slot in pair:
+        check_accounting(accounting, slot.view())
+        if not fits(units, slot.limit, slot.spent):
+            raise exhausted(cost, slot.view())
 
 
 class InMemoryLedger:
@@ -155,10 +167,7 @@ class InMemoryLedger:
         units = charge_units(cost)
         with self._lock:
             pair = self._pair(grant, dataset)
-            for slot in pair:
-                check_accounting(accounting, slot.view())
-                if not fits(units, slot.limit, slot.spent):
-                    raise exhausted(cost, slot.view())
+            _admit(pair, units, cost, accounting)
             return Balance(pair[0].view(), pair[1].view()).remaining
 
     def spend(
@@ -175,59 +184,10 @@ class InMemoryLedger:
     ) -> Charge:
         """Debit both accounts, or neither; BudgetExhausted names the one that can't pay."""
         grant, dataset = check_ref(grant, "grant"), check_ref(dataset, "dataset")
-        purpose = check_purpose(purpose)
-        job, call = check_job(job), check_call(call)
-        units = charge_units(cost)
-        with self._lock:
-            pair = self._pair(grant, dataset)
-            try:
-                for slot in pair:
-                    check_accounting(accounting, slot.view())
-                    if not fits(units, slot.limit, slot.spent):
-                        raise exhausted(cost, slot.view())
-            except BudgetExhausted as exc:
-                self.events.append(
-                    (
-                        "budget.charge",
-                        "refused",
-                        {
-                            "grant": grant,
-                            "dataset": dataset,
-                            "budget": exc.budget,
-                            "requested_units": list(check_cost(cost).to_units(round_up=True)),
-                        },
-                    )
-                )
-                raise
-            for slot in pair:
-                slot.spent = (slot.spent[0] + units[0], slot.spent[1] + units[1])
-            charge = Charge(
-                id=len(self._charges) + 1,
-                grant=grant,
-                dataset=dataset,
-                cost=PrivacyCost.from_units(*units),
-                purpose=purpose,
-                status=ChargeStatus.CHARGED,
-                charged_by=actor.username,
-                created_at=utc_now(),
-                job=job,
-                call=call,
-            )
-            self._charges[charge.id] = charge
-            self.events.append(
-                (
-                    "budget.charge",
-                    "ok",
-                    {
-                        "charge": charge.id,
-                        "grant": grant,
-                        "dataset": dataset,
-                        "loss_units": units[0],
-                        "delta_units": units[1],
-                    },
-                )
-            )
-            return charge
+        (charge,) = self._spend(
+            grant, (dataset,), cost, purpose, actor, accounting, job, call, joint=False
+        )
+        return charge
 
     def spend_jointly(
         self,
@@ -244,6 +204,27 @@ class InMemoryLedger:
         """Debit every dataset's two accounts (a join), or none; one charge per dataset."""
         grant = check_ref(grant, "grant")
         names = check_datasets(datasets)
+        return self._spend(grant, names, cost, purpose, actor, accounting, job, call, joint=True)
+
+    def _spend(
+        self,
+        grant: str,
+        names: tuple[str, ...],
+        cost: PrivacyCost,
+        purpose: str,
+        actor: Actor,
+        accounting: Accounting | None,
+        job: int | None,
+        call: str | None,
+        *,
+        joint: bool,
+    ) -> tuple[Charge, ...]:
+        """The one spend behind both doors: every pair of accounts pays, or none does.
+
+        A single spend is a joint one of one dataset, except that (as in
+        :class:`~sandbox.ledger.sql.SqlLedger`) its refusal neither names the dataset in
+        the message nor lists ``datasets`` in the event.
+        """
         purpose = check_purpose(purpose)
         job, call = check_job(job), check_call(call)
         units = charge_units(cost)
@@ -251,57 +232,66 @@ class InMemoryLedger:
             pairs = {name: self._pair(grant, name) for name in names}
             for name, pair in pairs.items():
                 try:
-                    for slot in pair:
-                        check_accounting(accounting, slot.view())
-                        if not fits(units, slot.limit, slot.spent):
-                            raise exhausted(cost, slot.view())
+                    _admit(pair, units, cost, accounting)
                 except BudgetExhausted as exc:
-                    self.events.append(
-                        (
-                            "budget.charge",
-                            "refused",
-                            {
-                                "grant": grant,
-                                "datasets": list(names),
-                                "dataset": name,
-                                "budget": exc.budget,
-                                "requested_units": list(units),
-                            },
-                        )
-                    )
-                    raise naming(exc, name) from None
-            charges: list[Charge] = []
-            for name, pair in pairs.items():
-                for slot in pair:
-                    slot.spent = (slot.spent[0] + units[0], slot.spent[1] + units[1])
-                charge = Charge(
-                    id=len(self._charges) + 1,
-                    grant=grant,
-                    dataset=name,
-                    cost=PrivacyCost.from_units(*units),
-                    purpose=purpose,
-                    status=ChargeStatus.CHARGED,
-                    charged_by=actor.username,
-                    created_at=utc_now(),
-                    job=job,
-                    call=call,
-                )
-                self._charges[charge.id] = charge
-                self.events.append(
-                    (
-                        "budget.charge",
-                        "ok",
-                        {
-                            "charge": charge.id,
-                            "grant": grant,
-                            "dataset": name,
-                            "loss_units": units[0],
-                            "delta_units": units[1],
-                        },
-                    )
-                )
-                charges.append(charge)
-            return tuple(charges)
+                    detail: dict[str, Any] = {"grant": grant}
+                    if joint:
+                        detail["datasets"] = list(names)
+                    detail |= {
+                        "dataset": name,
+                        "budget": exc.budget,
+                        "requested_units": list(units),
+                    }
+                    self.events.append(("budget.charge", "refused", detail))
+                    if joint:
+                        raise naming(exc, name) from None
+                    raise
+            return tuple(
+                self._debit(grant, name, pair, units, purpose, actor, job, call)
+                for name, pair in pairs.items()
+            )
+
+    def _debit(
+        self,
+        grant: str,
+        dataset: str,
+        pair: tuple[_Slot, _Slot],
+        units: tuple[int, int],
+        purpose: str,
+        actor: Actor,
+        job: int | None,
+        call: str | None,
+    ) -> Charge:
+        """Debit one dataset's pair of accounts (already seen to fit) and record the charge."""
+        for slot in pair:
+            slot.spent = (slot.spent[0] + units[0], slot.spent[1] + units[1])
+        charge = Charge(
+            id=len(self._charges) + 1,
+            grant=grant,
+            dataset=dataset,
+            cost=PrivacyCost.from_units(*units),
+            purpose=purpose,
+            status=ChargeStatus.CHARGED,
+            charged_by=actor.username,
+            created_at=utc_now(),
+            job=job,
+            call=call,
+        )
+        self._charges[charge.id] = charge
+        self.events.append(
+            (
+                "budget.charge",
+                "ok",
+                {
+                    "charge": charge.id,
+                    "grant": grant,
+                    "dataset": dataset,
+                    "loss_units": units[0],
+                    "delta_units": units[1],
+                },
+            )
+        )
+        return charge
 
     def release(self, charge_id: int, actor: Actor) -> Charge:
         """Mark a charge released; releasing a released charge returns it unchanged."""
