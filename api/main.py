@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
+from api.console import install_console
 from api.errors import install_error_handlers
 from api.openapi import install_error_documentation
 from api.routers import (
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         description="Privacy-preserving data sandbox and compute service.",
         openapi_url="/v1/openapi.json",
-        docs_url="/v1/docs",
+        docs_url=None,  # the console serves /v1/docs with its own Swagger UI (no CDN)
         redoc_url=None,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         v1.include_router(module.router)
     app.include_router(v1)
+    install_console(app)
     install_error_handlers(app)
     install_error_documentation(app)
     return app

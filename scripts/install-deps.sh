@@ -27,7 +27,8 @@ deb_installed() {
 }
 
 missing=()
-for pkg in postgresql docker.io bubblewrap; do
+# nodejs and npm build the web console's assets (console/); chromium runs its browser tests.
+for pkg in postgresql docker.io bubblewrap nodejs npm chromium; do
     deb_installed "$pkg" || missing+=("$pkg")
 done
 # Debian's python3 cannot create a virtualenv without python3-venv (ensurepip).
@@ -73,4 +74,16 @@ if [[ ! -e "$stamp" ]]; then
     "$VENV/bin/python" -m pip install --disable-pip-version-check -q -c "$LOCK" -e ./client -e '.[dev]'
     rm -f "$VENV"/.installed-*
     touch "$stamp"
+fi
+
+# --- Web console assets ----------------------------------------------------------------------
+# The console's scripts (code editor, charts, Swagger UI, axe-core) come from npm, pinned by
+# console/package-lock.json, and are built into console/dist: nothing loads from a CDN.
+# `npm ci` and the build run only when the lock or the build changed (a stamp, as above).
+console_hash=$(cat console/package-lock.json console/build.mjs console/src/*.js | sha256sum | cut -d' ' -f1)
+console_stamp="console/dist/.built-$console_hash"
+if [[ ! -e "$console_stamp" ]]; then
+    log "building the console's assets (npm ci)"
+    (cd console && npm ci --no-audit --no-fund --ignore-scripts && npm run --silent build)
+    touch "$console_stamp"
 fi

@@ -1,0 +1,36 @@
+"""The web console: server-rendered pages (Jinja2) over the same domain services as the API.
+
+:func:`install_console` adds its pages (see :mod:`api.console.pages`), its static files and
+the npm-built assets to the app; docs/console.md says how to add a page.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.console.pages import account, catalog, dataset, docs
+from api.console.paths import ASSETS_DIR, STATIC_DIR, STATIC_URL, VENDOR_URL
+
+log = logging.getLogger(__name__)
+
+PAGE_MODULES = (catalog, dataset, account, docs)
+"""Every page module; a new one is added here."""
+
+
+def install_console(app: FastAPI) -> None:
+    """Mount the console on ``app``: pages under ``/console`` (``/`` leads there), the
+    offline OpenAPI page at ``/v1/docs``, static files and vendored assets.
+    """
+    for module in PAGE_MODULES:
+        app.include_router(module.router)
+    app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="console-static")
+    if not (ASSETS_DIR / "BUILT").is_file():
+        log.warning(
+            "the console's assets are not built in %s (run scripts/install-deps.sh): "
+            "the code editor, charts and the API page will not load",
+            ASSETS_DIR,
+        )
+    app.mount(VENDOR_URL, StaticFiles(directory=ASSETS_DIR, check_dir=False), name="console-vendor")

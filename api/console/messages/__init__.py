@@ -1,0 +1,18 @@
+"""The console's message tables, one module per area; :mod:`api.console.i18n` merges them.
+
+A new area adds its module here and to :data:`AREAS`; its keys start with the area's name
+(``catalog.``, ``dataset.``) so two areas never pick the same key.
+"""
+
+from collections.abc import Mapping
+
+from api.console.messages import catalog, common, dataset, errors, signin
+from api.console.text import Text
+
+AREAS: tuple[Mapping[str, Text], ...] = (
+    common.MESSAGES,
+    errors.MESSAGES,
+    catalog.MESSAGES,
+    dataset.MESSAGES,
+    signin.MESSAGES,
+)
