@@ -430,7 +430,10 @@ def test_a_killed_runners_container_ends_by_its_alarm(
         assert _containers(docker_engine, name) == name
         runner.send_signal(signal.SIGKILL)
         runner.wait(timeout=10)
-        deadline = time.monotonic() + 30  # wall time 2 s + the alarm's grace
+        # The alarm is armed when the trampoline starts (wall time 2 s + 10 s of grace),
+        # which on a loaded engine can be many seconds after the container is listed;
+        # `--rm` then removes it: a minute bounds all of that.
+        deadline = time.monotonic() + 60
         while _containers(docker_engine, name) and time.monotonic() < deadline:
             time.sleep(0.5)
         assert _containers(docker_engine, name) == ""
