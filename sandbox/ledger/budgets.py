@@ -14,7 +14,7 @@ from sandbox.catalog.queries import get_entry
 from sandbox.errors import PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.ledger.model import Account
-from sandbox.ledger.sql import dataset_accounts
+from sandbox.ledger.sql_accounts import dataset_accounts
 
 BUDGET_READERS = (Role.AUTHORITY, Role.AUDITOR, Role.ADMIN)
 """Roles that read every dataset's budget; a provider reads its own organisation's."""
