@@ -3,7 +3,9 @@ enforcement, data products, and the platform's figures (REQUIREMENTS.md, "Record
 complaints, objections, enforcement").
 
 - :mod:`complaints`: complaints of infringed privacy or trade secrets, with evidence,
-  answered within 10 working days by ending, restoring or reprocessing the dataset;
+  answered within 10 working days by ending, restoring or reprocessing the dataset (its
+  evidence files in :mod:`evidence`; what complaints and objections share, as cases, in
+  :mod:`common`);
 - :mod:`suspensions`: suspending a dataset at once and resolving the suspension (the
   read side, :func:`~sandbox.catalog.suspension.is_suspended`, lives in the catalog so
   that every use of data can ask it);

@@ -1,7 +1,14 @@
-"""Small helpers shared by the oversight services."""
+"""Small helpers shared by the oversight services.
+
+Complaints and objections are both *cases*: filed by an account against a dataset, seen by
+the filer, the dataset's provider organisation and oversight, and answered by that
+organisation within an answer stage. The helpers at the end of this module hold those
+steps once, so that the two cannot drift apart.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
@@ -9,10 +16,17 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from sandbox._parse import parse_enum
+from sandbox.access.model import StageKind, Subject
 from sandbox.access.rules import MAX_TEXT_CHARS
-from sandbox.catalog.permissions import restrict_to_visible
+from sandbox.access.stages import close_stage, open_stage
+from sandbox.catalog.permissions import (
+    OVERSIGHT_ROLES,
+    owns,
+    require_owner,
+    restrict_to_visible,
+)
 from sandbox.clock import utc_now
-from sandbox.errors import InvalidRequest, NotFound
+from sandbox.errors import Conflict, InvalidRequest, NotFound
 from sandbox.identity.model import Actor
 from sandbox.oversight.model import CaseStatus
 from sandbox.store.models import (
@@ -22,7 +36,9 @@ from sandbox.store.models import (
     ObjectionRow,
     OrganisationRow,
     UserRow,
+    WorkflowStageRow,
 )
+from sandbox.workdays import WorkCalendar
 
 _CaseRow = TypeVar("_CaseRow", ComplaintRow, ObjectionRow)
 
@@ -123,3 +139,100 @@ def visible_cases(
         filer_column=filer,
         provider_sees_own_filings=True,
     )
+
+
+def sees_case(actor: Actor, filer_id: int, provider_org_id: int) -> bool:
+    """Whether ``actor`` sees a case: its filer, providers of the dataset's organisation,
+    and oversight.
+    """
+    return (
+        filer_id == actor.user_id or owns(actor, provider_org_id) or actor.role in OVERSIGHT_ROLES
+    )
+
+
+def visible_case(
+    session: Session,
+    actor: Actor,
+    model: type[_CaseRow],
+    case_id: int,
+    *,
+    label: str,
+    can_see: Callable[[Actor, _CaseRow], bool],
+    lock: bool = False,
+) -> _CaseRow:
+    """The case ``case_id`` (optionally locked), or :class:`NotFound` when it does not exist
+    or ``actor`` may not see it: to them it does not exist.
+    """
+    row = session.get(model, case_id, with_for_update=lock)
+    if row is None or not can_see(actor, row):
+        raise NotFound(f"{label} {case_id} does not exist")
+    return row
+
+
+def answerable_case(
+    session: Session,
+    actor: Actor,
+    model: type[_CaseRow],
+    case_id: int,
+    *,
+    label: str,
+    can_see: Callable[[Actor, _CaseRow], bool],
+) -> _CaseRow:
+    """The open case ``case_id``, locked, that ``actor``'s organisation is to answer."""
+    row = visible_case(session, actor, model, case_id, label=label, can_see=can_see, lock=True)
+    require_owner(actor, row.provider_org_id, f"answer {label}s about its datasets")
+    if row.status != CaseStatus.OPEN:
+        raise Conflict(f"{label} {case_id} was already answered")
+    return row
+
+
+def open_answer_stage(
+    session: Session,
+    calendar: WorkCalendar,
+    subject: Subject,
+    row: ComplaintRow | ObjectionRow,
+    now: datetime,
+) -> WorkflowStageRow:
+    """The stage in which the dataset's provider organisation answers a new case."""
+    return open_stage(
+        session,
+        calendar,
+        subject=subject,
+        subject_id=row.id,
+        kind=StageKind.ANSWER,
+        assignee_role="provider",
+        assignee_org_id=row.provider_org_id,
+        now=now,
+    )
+
+
+def record_answer(
+    session: Session,
+    actor: Actor,
+    subject: Subject,
+    row: ComplaintRow | ObjectionRow,
+    *,
+    outcome: str,
+    text: str,
+    now: datetime,
+) -> None:
+    """Mark the case answered by ``actor`` with ``outcome`` and ``text``, and close its
+    answer stage the same way.
+    """
+    row.status = str(CaseStatus.ANSWERED)
+    row.outcome = outcome
+    row.answer = text
+    row.answered_by = actor.user_id
+    row.answered_at = now
+    row.updated_at = now
+    close_stage(
+        session,
+        subject=subject,
+        subject_id=row.id,
+        kind=StageKind.ANSWER,
+        closed_by=actor.user_id,
+        outcome=outcome,
+        note=text,
+        now=now,
+    )
+    session.flush()

@@ -20,39 +20,47 @@ to everyone else it does not exist.
 
 from __future__ import annotations
 
-import hashlib
-import re
-import uuid
 from datetime import datetime
-from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sandbox import audit
 from sandbox._parse import parse_enum
-from sandbox.access.model import StageKind, Subject
-from sandbox.access.stages import close_stage, open_stage, stages_of
-from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns, require_owner
+from sandbox.access.model import Subject
+from sandbox.access.stages import stages_of
 from sandbox.catalog.suspension import is_suspended
-from sandbox.config import Settings
-from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied, UploadTooLarge
+from sandbox.errors import Conflict, InvalidRequest, PermissionDenied
 from sandbox.identity.model import Actor
 from sandbox.oversight import suspensions
 from sandbox.oversight.common import (
+    answerable_case,
     clean_text,
     dataset_by_name,
     dataset_name,
     now_or,
+    open_answer_stage,
     org_name,
+    record_answer,
     username,
     visible_cases,
+)
+from sandbox.oversight.evidence import (
+    MAX_EVIDENCE_BYTES,
+    MAX_EVIDENCE_FILES,
+    add_evidence,
+    attach_evidence,
+    can_see,
+    evidence_dir,
+    evidence_of,
+    read_evidence,
+    safe_filename,
+    visible_complaint,
 )
 from sandbox.oversight.model import (
     CaseStatus,
     Complaint,
     ComplaintKind,
-    Evidence,
     Resolution,
 )
 from sandbox.platform import Platform
@@ -60,17 +68,24 @@ from sandbox.store.db import transaction
 from sandbox.store.models import ComplaintEvidenceRow, ComplaintRow, DatasetSuspensionRow
 from sandbox.workdays import WorkCalendar
 
-MAX_EVIDENCE_BYTES = 2 * 1024 * 1024
-"""Largest evidence file (2 MiB): screenshots and documents, not data dumps."""
-MAX_EVIDENCE_FILES = 10
-"""Most evidence files one complaint holds."""
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def evidence_dir(settings: Settings) -> Path:
-    """Where evidence files are kept: ``<var_dir>/evidence``."""
-    return (settings.var_dir / "evidence").resolve()
-
+# The evidence of a complaint is kept in sandbox.oversight.evidence; its names are offered
+# here too, so a complaint's whole workflow is reached through this module.
+__all__ = [
+    "MAX_EVIDENCE_BYTES",
+    "MAX_EVIDENCE_FILES",
+    "add_evidence",
+    "answer",
+    "answer_complaint",
+    "attach_evidence",
+    "can_see",
+    "complaint_of",
+    "evidence_dir",
+    "get_complaint",
+    "list_complaints",
+    "read_evidence",
+    "safe_filename",
+    "submit",
+]
 
 # ---- filing --------------------------------------------------------------------------------
 
@@ -111,16 +126,7 @@ def submit(
     )
     session.add(row)
     session.flush()
-    stage = open_stage(
-        session,
-        calendar,
-        subject=Subject.COMPLAINT,
-        subject_id=row.id,
-        kind=StageKind.ANSWER,
-        assignee_role="provider",
-        assignee_org_id=found.provider_org_id,
-        now=now,
-    )
+    stage = open_answer_stage(session, calendar, Subject.COMPLAINT, row, now)
     audit.record(
         session,
         actor,
@@ -132,142 +138,13 @@ def submit(
     return complaint_of(session, calendar, row, now)
 
 
-def _visible(
-    session: Session, actor: Actor, complaint_id: int, *, lock: bool = False
-) -> ComplaintRow:
-    row = session.get(ComplaintRow, complaint_id, with_for_update=lock)
-    if row is None or not can_see(actor, row):
-        raise NotFound(f"complaint {complaint_id} does not exist")
-    return row
-
-
-def safe_filename(filename: str) -> str:
-    """A file name that is safe in a header and on disk."""
-    cleaned = _SAFE_NAME.sub("_", filename.strip())[:100].strip("._")
-    return cleaned or "evidence.bin"
-
-
-def add_evidence(
-    session: Session,
-    actor: Actor,
-    directory: Path,
-    complaint_id: int,
-    *,
-    filename: str,
-    content: bytes,
-    now: datetime | None = None,
-) -> tuple[Evidence, Path]:
-    """Attach an evidence file to an open complaint (its complainant); returns the record
-    and where the bytes were written, which the caller deletes if its transaction fails.
-    """
-    now = now_or(now)
-    row = _visible(session, actor, complaint_id, lock=True)
-    if row.complainant_id != actor.user_id:
-        raise PermissionDenied("only the complainant attaches evidence to a complaint")
-    if row.status != CaseStatus.OPEN:
-        raise Conflict(f"complaint {complaint_id} was answered; it takes no more evidence")
-    if not content:
-        raise InvalidRequest("the evidence file is empty")
-    if len(content) > MAX_EVIDENCE_BYTES:
-        raise UploadTooLarge(f"an evidence file may hold at most {MAX_EVIDENCE_BYTES} bytes")
-    count = session.execute(
-        select(func.count())
-        .select_from(ComplaintEvidenceRow)
-        .where(ComplaintEvidenceRow.complaint_id == row.id)
-    ).scalar_one()
-    if count >= MAX_EVIDENCE_FILES:
-        raise Conflict(f"a complaint holds at most {MAX_EVIDENCE_FILES} evidence files")
-    storage_name = f"{uuid.uuid4().hex}.evidence"
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / storage_name
-    path.write_bytes(content)
-    try:
-        record = ComplaintEvidenceRow(
-            complaint_id=row.id,
-            filename=safe_filename(filename),
-            byte_size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
-            storage_name=storage_name,
-            uploaded_by=actor.user_id,
-            uploaded_at=now,
-        )
-        session.add(record)
-        session.flush()
-        audit.record(
-            session,
-            actor,
-            "complaint.evidence.add",
-            object_type="complaint",
-            object_id=row.id,
-            detail={
-                "evidence_id": record.id,
-                "filename": record.filename,
-                "bytes": record.byte_size,
-                "sha256": record.sha256,
-            },
-        )
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return _evidence_of(session, record), path
-
-
-def attach_evidence(
-    platform: Platform, actor: Actor, complaint_id: int, *, filename: str, content: bytes
-) -> Evidence:
-    """:func:`add_evidence` in its own transaction; the file is removed if it fails."""
-    path: Path | None = None
-    try:
-        with transaction(platform.sessions) as session:
-            evidence, path = add_evidence(
-                session,
-                actor,
-                evidence_dir(platform.settings),
-                complaint_id,
-                filename=filename,
-                content=content,
-            )
-        return evidence
-    except BaseException:
-        if path is not None:
-            path.unlink(missing_ok=True)
-        raise
-
-
-def read_evidence(
-    session: Session, actor: Actor, directory: Path, complaint_id: int, evidence_id: int
-) -> tuple[Evidence, bytes]:
-    """An evidence file's record and bytes (whoever sees the complaint); the read is
-    audited.
-    """
-    row = _visible(session, actor, complaint_id)
-    record = session.get(ComplaintEvidenceRow, evidence_id)
-    if record is None or record.complaint_id != row.id:
-        raise NotFound(f"complaint {complaint_id} has no evidence {evidence_id}")
-    path = directory / record.storage_name
-    if not path.is_file():
-        raise NotFound(f"the file of evidence {evidence_id} is missing from the server")
-    content = path.read_bytes()
-    audit.record(
-        session,
-        actor,
-        "complaint.evidence.read",
-        object_type="complaint",
-        object_id=row.id,
-        detail={"evidence_id": record.id},
-    )
-    return _evidence_of(session, record), content
-
-
 # ---- the answer ----------------------------------------------------------------------------
 
 
 def _check_answerable(session: Session, actor: Actor, complaint_id: int) -> ComplaintRow:
-    row = _visible(session, actor, complaint_id, lock=True)
-    require_owner(actor, row.provider_org_id, "answer complaints about its datasets")
-    if row.status != CaseStatus.OPEN:
-        raise Conflict(f"complaint {complaint_id} was already answered")
-    return row
+    return answerable_case(
+        session, actor, ComplaintRow, complaint_id, label="complaint", can_see=can_see
+    )
 
 
 def _suspension_owner_open(
@@ -332,24 +209,10 @@ def answer(
                 new_version=new_version,
                 now=now,
             )
-    row.status = str(CaseStatus.ANSWERED)
-    row.outcome = str(resolution)
-    row.answer = text
     row.new_version = new_version
-    row.answered_by = actor.user_id
-    row.answered_at = now
-    row.updated_at = now
-    close_stage(
-        session,
-        subject=Subject.COMPLAINT,
-        subject_id=row.id,
-        kind=StageKind.ANSWER,
-        closed_by=actor.user_id,
-        outcome=str(resolution),
-        note=text,
-        now=now,
+    record_answer(
+        session, actor, Subject.COMPLAINT, row, outcome=str(resolution), text=text, now=now
     )
-    session.flush()
     audit.record(
         session,
         actor,
@@ -422,15 +285,6 @@ def answer_complaint(
 # ---- reading -------------------------------------------------------------------------------
 
 
-def can_see(actor: Actor, row: ComplaintRow) -> bool:
-    """The complainant, providers of the dataset's organisation, and oversight."""
-    return (
-        row.complainant_id == actor.user_id
-        or owns(actor, row.provider_org_id)
-        or actor.role in OVERSIGHT_ROLES
-    )
-
-
 def get_complaint(
     session: Session,
     actor: Actor,
@@ -440,7 +294,9 @@ def get_complaint(
     now: datetime | None = None,
 ) -> Complaint:
     """One complaint the actor may see (else :class:`NotFound`)."""
-    return complaint_of(session, calendar, _visible(session, actor, complaint_id), now_or(now))
+    return complaint_of(
+        session, calendar, visible_complaint(session, actor, complaint_id), now_or(now)
+    )
 
 
 def list_complaints(
@@ -460,25 +316,13 @@ def list_complaints(
     return [complaint_of(session, calendar, row, moment) for row in session.execute(stmt).scalars()]
 
 
-def _evidence_of(session: Session, row: ComplaintEvidenceRow) -> Evidence:
-    return Evidence(
-        id=row.id,
-        complaint_id=row.complaint_id,
-        filename=row.filename,
-        byte_size=row.byte_size,
-        sha256=row.sha256,
-        uploaded_by=username(session, row.uploaded_by) or "?",
-        uploaded_at=row.uploaded_at,
-    )
-
-
 def complaint_of(
     session: Session, calendar: WorkCalendar, row: ComplaintRow, now: datetime
 ) -> Complaint:
     """A complaint row as the domain sees it."""
     name = dataset_name(session, row.dataset_id)
     evidence = tuple(
-        _evidence_of(session, e)
+        evidence_of(session, e)
         for e in session.execute(
             select(ComplaintEvidenceRow)
             .where(ComplaintEvidenceRow.complaint_id == row.id)

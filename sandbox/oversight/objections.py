@@ -17,20 +17,24 @@ from sqlalchemy.orm import Session
 
 from sandbox import audit
 from sandbox._parse import parse_enum
-from sandbox.access.model import StageKind, Subject
-from sandbox.access.stages import close_stage, open_stage, stages_of
-from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns, require_owner
-from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
+from sandbox.access.model import Subject
+from sandbox.access.stages import stages_of
+from sandbox.errors import InvalidRequest, PermissionDenied
 from sandbox.identity.model import Actor
 from sandbox.oversight.common import (
+    answerable_case,
     clean_text,
     dataset_by_name,
     dataset_name,
     has_version,
     latest_version,
     now_or,
+    open_answer_stage,
     org_name,
+    record_answer,
+    sees_case,
     username,
+    visible_case,
     visible_cases,
 )
 from sandbox.oversight.model import CaseStatus, Objection, ObjectionKind, ObjectionOutcome
@@ -70,16 +74,7 @@ def submit(
     )
     session.add(row)
     session.flush()
-    stage = open_stage(
-        session,
-        calendar,
-        subject=Subject.OBJECTION,
-        subject_id=row.id,
-        kind=StageKind.ANSWER,
-        assignee_role="provider",
-        assignee_org_id=found.provider_org_id,
-        now=now,
-    )
+    stage = open_answer_stage(session, calendar, Subject.OBJECTION, row, now)
     audit.record(
         session,
         actor,
@@ -99,10 +94,9 @@ def submit(
 def _visible(
     session: Session, actor: Actor, objection_id: int, *, lock: bool = False
 ) -> ObjectionRow:
-    row = session.get(ObjectionRow, objection_id, with_for_update=lock)
-    if row is None or not can_see(actor, row):
-        raise NotFound(f"objection {objection_id} does not exist")
-    return row
+    return visible_case(
+        session, actor, ObjectionRow, objection_id, label="objection", can_see=can_see, lock=lock
+    )
 
 
 def answer(
@@ -120,10 +114,9 @@ def answer(
     ``rejected``, with its text.
     """
     now = now_or(now)
-    row = _visible(session, actor, objection_id, lock=True)
-    require_owner(actor, row.provider_org_id, "answer objections about its datasets")
-    if row.status != CaseStatus.OPEN:
-        raise Conflict(f"objection {objection_id} was already answered")
+    row = answerable_case(
+        session, actor, ObjectionRow, objection_id, label="objection", can_see=can_see
+    )
     parsed = parse_enum(ObjectionOutcome, outcome, "outcome")
     text = clean_text(text, "answer", required=True)
     if corrected_version is not None:
@@ -140,24 +133,8 @@ def answer(
                 f"version {corrected_version} is not newer than version "
                 f"{row.version_at_filing}, the one objected to"
             )
-    row.status = str(CaseStatus.ANSWERED)
-    row.outcome = str(parsed)
-    row.answer = text
     row.corrected_version = corrected_version
-    row.answered_by = actor.user_id
-    row.answered_at = now
-    row.updated_at = now
-    close_stage(
-        session,
-        subject=Subject.OBJECTION,
-        subject_id=row.id,
-        kind=StageKind.ANSWER,
-        closed_by=actor.user_id,
-        outcome=str(parsed),
-        note=text,
-        now=now,
-    )
-    session.flush()
+    record_answer(session, actor, Subject.OBJECTION, row, outcome=str(parsed), text=text, now=now)
     audit.record(
         session,
         actor,
@@ -176,11 +153,7 @@ def answer(
 
 def can_see(actor: Actor, row: ObjectionRow) -> bool:
     """The objector, providers of the dataset's organisation, and oversight."""
-    return (
-        row.objector_id == actor.user_id
-        or owns(actor, row.provider_org_id)
-        or actor.role in OVERSIGHT_ROLES
-    )
+    return sees_case(actor, row.objector_id, row.provider_org_id)
 
 
 def get_objection(
