@@ -14,11 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated, Any
+from urllib.parse import parse_qs
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from api.session_auth import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    UNSAFE_METHODS,
+    check_csrf,
+    resolve_cookie,
+)
 from sandbox.errors import AuthenticationRequired, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.identity.tokens import authenticate
@@ -60,23 +69,59 @@ WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 StreamSession = Annotated[Session, Depends(stream_session, scope="request")]
 
 
+async def _csrf_form_field(request: Request) -> str | None:
+    """The ``csrf_token`` field of a URL-encoded form sent with a session cookie and no
+    bearer token, read here because reading a body needs ``await`` (the body is cached,
+    so the handler still gets it). Any other request: ``None``, nothing read.
+    """
+    if (
+        request.method not in UNSAFE_METHODS
+        or request.headers.get(CSRF_HEADER)
+        or request.headers.get("authorization")
+        or SESSION_COOKIE not in request.cookies
+        or not request.headers.get("content-type", "").startswith(
+            "application/x-www-form-urlencoded"
+        )
+        or int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES
+    ):
+        return None
+    fields = parse_qs((await request.body()).decode("utf-8", errors="replace"))
+    values = fields.get(CSRF_FIELD)
+    return values[0] if values else None
+
+
+MAX_FORM_BYTES = 1024 * 1024
+"""Largest form searched for its CSRF field; a bigger one must send the header."""
+
+
 def current_actor(
     request: Request,
     platform: PlatformDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    csrf_field: Annotated[str | None, Depends(_csrf_form_field)],
 ) -> Actor:
-    """Resolve the bearer token; every endpoint but ``/v1/health`` needs one.
+    """Resolve the bearer token, or else the sign-in session cookie; every endpoint but
+    the public ones needs one of them.
 
-    The token is read in a short session of its own, closed before the handler's session
+    A cookie-authenticated request that changes anything must carry the session's CSRF
+    token (:func:`api.session_auth.check_csrf`); a bearer token needs none. The token or
+    session is read in a short session of its own, closed before the handler's session
     opens: on SQLite each transaction holds the write lock, so two in one request would
     wait on each other.
     """
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise AuthenticationRequired("this endpoint needs an 'Authorization: Bearer' token")
-    with platform.sessions() as session:
-        actor = authenticate(session, credentials.credentials)
-    request.state.actor = actor
-    return actor
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        with platform.sessions() as session:
+            actor = authenticate(session, credentials.credentials)
+        request.state.actor = actor
+        return actor
+    live = resolve_cookie(request, platform)
+    if live is None:
+        raise AuthenticationRequired(
+            "this endpoint needs an 'Authorization: Bearer' token or a sign-in session"
+        )
+    request.state.actor = live.actor
+    check_csrf(request, csrf_field)
+    return live.actor
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]

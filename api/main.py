@@ -10,9 +10,11 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from api.console import install_console
+from api.console.auth import use_session_resolver
 from api.errors import install_error_handlers
 from api.openapi import install_error_documentation
 from api.routers import (
+    accounts,
     applications,
     attribute_changes,
     audit,
@@ -29,6 +31,7 @@ from api.routers import (
     organisations,
     policies,
     reviews,
+    sessions,
     stats,
     suspensions,
     synthetic_previews,
@@ -37,6 +40,7 @@ from api.routers import (
     usage_reports,
     users,
 )
+from api.session_auth import VisitorCsrfCookie, console_actor
 from sandbox.config import Settings
 from sandbox.datasets.uploads import expire_uploads
 from sandbox.jobs.dispatcher import JobDispatcher
@@ -100,6 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         organisations,
         users,
         tokens,
+        sessions,
+        accounts,
         uploads,
         datasets,
         attribute_changes,
@@ -122,6 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         v1.include_router(module.router)
     app.include_router(v1)
+    use_session_resolver(console_actor)
+    app.add_middleware(VisitorCsrfCookie)
     install_console(app)
     install_error_handlers(app)
     install_error_documentation(app)

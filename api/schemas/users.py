@@ -30,6 +30,8 @@ class UserCreate(Strict):
     organisation_id: Id | None = None
     with_token: bool = True
     """Issue a first API token and return its secret once."""
+    password: str | None = Field(default=None, max_length=256)
+    """An initial sign-in password (the password policy applies); none: token only."""
 
 
 class UserPublic(FromDomain):
@@ -44,6 +46,12 @@ class UserPublic(FromDomain):
     active: bool
     created_at: datetime
     eligibility: list[EligibilityPublic]
+    email: str
+    stated_organisation: str
+    """The organisation a self-registered visitor named (unverified)."""
+    self_registered: bool
+    has_password: bool
+    """Whether the account can sign in to the console with a password."""
 
 
 class UserCreated(BaseModel):
@@ -59,3 +67,26 @@ class EligibilitySet(Strict):
     fact: EligibilityFact
     value: str = Field(min_length=1, max_length=64)
     note: str = Field(default="", max_length=2000)
+
+
+class OwnPasswordChange(Strict):
+    """Body of ``PUT /v1/users/me/password``."""
+
+    current_password: str | None = Field(default=None, max_length=256)
+    """Required once the account has a password."""
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+class PasswordSet(Strict):
+    """Body of ``PUT /v1/users/{id}/password`` (admin)."""
+
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+class PasswordChanged(BaseModel):
+    """A password was set; every sign-in session of the account has ended."""
+
+    sessions_ended: int
+    csrf_token: str | None
+    """When the change was made from a signed-in browser: its new session's CSRF token (the
+    old session ended with the others, a new one was set in the cookie)."""

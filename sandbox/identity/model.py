@@ -94,6 +94,12 @@ class User:
     active: bool
     created_at: datetime
     eligibility: tuple[EligibilityRecord, ...] = field(default_factory=tuple)
+    email: str = ""
+    stated_organisation: str = ""
+    """The organisation a self-registered visitor named (unverified text)."""
+    self_registered: bool = False
+    has_password: bool = False
+    """Whether the account can sign in to the console (it may use tokens either way)."""
 
 
 @dataclass(frozen=True)

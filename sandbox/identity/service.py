@@ -21,6 +21,7 @@ from sandbox.identity.model import (
     Role,
     User,
 )
+from sandbox.identity.sessions import revoke_all_sessions
 from sandbox.store.models import EligibilityFactRow, OrganisationRow, UserRow
 
 USERNAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]{1,62}$")
@@ -154,6 +155,8 @@ def set_active(session: Session, actor: Actor, user_id: int, *, active: bool) ->
     if row is None:
         raise NotFound(f"user {user_id} does not exist")
     row.active = active
+    if not active:
+        revoke_all_sessions(session, user_id, reason="account_disabled")
     audit.record(
         session,
         actor,
@@ -247,4 +250,8 @@ def _user(session: Session, row: UserRow) -> User:
         active=row.active,
         created_at=row.created_at,
         eligibility=tuple(current[k] for k in sorted(current)),
+        email=row.email,
+        stated_organisation=row.stated_organisation,
+        self_registered=row.self_registered,
+        has_password=row.password_hash is not None,
     )

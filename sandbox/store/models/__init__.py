@@ -20,7 +20,13 @@ from sandbox.store.models.catalog import (
     DesensitisationRow,
     UploadRow,
 )
-from sandbox.store.models.identity import ApiTokenRow, EligibilityFactRow, OrganisationRow, UserRow
+from sandbox.store.models.identity import (
+    ApiTokenRow,
+    EligibilityFactRow,
+    LoginSessionRow,
+    OrganisationRow,
+    UserRow,
+)
 from sandbox.store.models.jobs import JobRow, ReviewDecisionRow
 from sandbox.store.models.oversight import (
     ComplaintEvidenceRow,
@@ -52,6 +58,7 @@ __all__ = [
     "EligibilityFactRow",
     "GrantRow",
     "JobRow",
+    "LoginSessionRow",
     "ObjectionRow",
     "OrganisationRow",
     "PolicyDocumentRow",

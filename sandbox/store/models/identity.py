@@ -1,4 +1,4 @@
-"""Organisations, accounts, eligibility facts and API tokens."""
+"""Organisations, accounts, eligibility facts, API tokens and sign-in sessions."""
 
 from __future__ import annotations
 
@@ -34,6 +34,31 @@ class UserRow(Base):
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    email: Mapped[str] = mapped_column(String(254), default="")
+    stated_organisation: Mapped[str] = mapped_column(String(200), default="")
+    """The organisation a visitor named when registering: unverified text, never a link."""
+    self_registered: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The argon2 hash of the sign-in password; ``None`` for a token-only account."""
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    """Consecutive failed sign-ins since the last success or lock."""
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class LoginSessionRow(Base):
+    """A signed-in browser session, stored only as the SHA-256 of its cookie's secret."""
+
+    __tablename__ = "login_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    """The absolute end, however active the session is."""
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_reason: Mapped[str] = mapped_column(String(64), default="")
 
 
 class EligibilityFactRow(Base):
