@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_VAR_DIR = Path("var")
@@ -141,6 +141,16 @@ class Settings(BaseSettings):
     """CPUs a job's Ray task requests. A job mostly waits on its sandbox and the broker, so
     several share a core; the query engine's own tasks request whole CPUs."""
 
+    job_lease_seconds: float = Field(default=30.0, gt=0)
+    """How long an API process's claim on a job holds without renewal. Once it is past
+    (the process died), another process re-queues the job if it never started, or fails it
+    (:mod:`sandbox.jobs.leases`). Longer: a dead process's jobs wait longer; shorter: a
+    process stalled for that long loses its jobs."""
+
+    job_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    """How often each API process renews the leases of its jobs and sweeps for expired ones;
+    less than a third of ``job_lease_seconds``, so that a late beat or two loses nothing."""
+
     audit_key_path: Path | None = None
     """The Ed25519 key that signs the audit chain's checkpoints; the database never holds it.
     Empty means ``<var_dir>/secrets/audit-signing.key``, created on first start. In
@@ -151,20 +161,14 @@ class Settings(BaseSettings):
     ``<var_dir>/audit-anchor/checkpoints.jsonl``. In production put it where the database
     administrator cannot write (another volume, append-only, or a retention-locked store)."""
 
-    session_idle_seconds: int = Field(default=30 * 60, gt=0)
-    """A console sign-in session unused for this long ends; each request renews it."""
-
-    session_absolute_seconds: int = Field(default=12 * 3600, gt=0)
-    """A sign-in session ends this long after the sign-in, however active it is."""
-
-    sign_in_lockout_failures: int = Field(default=5, ge=1)
-    """Consecutive failed sign-ins that lock an account for :attr:`sign_in_lockout_seconds`."""
-
-    sign_in_lockout_seconds: int = Field(default=15 * 60, gt=0)
-    """How long a locked account refuses every sign-in, the right password included."""
-
-    password_min_length: int = Field(default=12, ge=8, le=128)
-    """Shortest password an account may set (and never equal to its login)."""
+    @model_validator(mode="after")
+    def _heartbeat_within_lease(self) -> Settings:
+        if self.job_heartbeat_seconds * 3 > self.job_lease_seconds:
+            raise ValueError(
+                f"job_heartbeat_seconds ({self.job_heartbeat_seconds}) must be at most a third "
+                f"of job_lease_seconds ({self.job_lease_seconds})"
+            )
+        return self
 
     def worker_json(self) -> str:
         """The settings as JSON for the platform's own Ray tasks, secrets included.

@@ -134,6 +134,14 @@ class StorageUnavailable(SandboxError):
     code = "storage_unavailable"
 
 
+class SchemaOutOfDate(SandboxError):
+    """The metadata store's schema is not the one this code expects, and this process does
+    not migrate (a Ray worker): an API server or ``sandbox db upgrade`` must run first.
+    """
+
+    code = "schema_out_of_date"
+
+
 class SandboxInternalError(AssertionError):
     """A broken invariant: this is a bug in the platform, never the caller's fault."""
 

@@ -20,6 +20,7 @@ from sandbox.storage import encryption
 from sandbox.storage.datastore import DataStore
 from sandbox.storage.staging import StagingArea
 from sandbox.store import make_engine, make_session_factory, upgrade_to_head
+from sandbox.store.migrate import ensure_at_head
 from sandbox.workdays import WorkCalendar, load_calendar
 
 
@@ -40,14 +41,28 @@ class Platform:
     """Where the audit chain's signed checkpoints go (outside the database)."""
 
     @classmethod
-    def open(cls, settings: Settings) -> Platform:
-        """Connect to the stores named by ``settings``, migrating the schema to head."""
+    def open(cls, settings: Settings, *, migrate: bool = True) -> Platform:
+        """Connect to the stores named by ``settings``, migrating the schema to head (under
+        the migration lock: :mod:`sandbox.store.migrate`).
+
+        With ``migrate=False`` (a Ray worker) the schema is only checked, never changed.
+
+        Raises:
+            SchemaOutOfDate: ``migrate=False`` and the schema is not at head.
+        """
         settings.var_dir.mkdir(parents=True, exist_ok=True)
         # Configuration files first: a broken one stops the start, not the first request.
         calendar = load_calendar(settings.calendar_path)
         agreement = load_agreement(settings.agreement_path)
         engine = make_engine(settings.resolved_database_url())
-        upgrade_to_head(engine)
+        if migrate:
+            upgrade_to_head(engine)
+        else:
+            try:
+                ensure_at_head(engine)
+            except Exception:
+                engine.dispose()
+                raise
         anchor = AuditAnchor(
             settings.resolved_audit_key_path(), settings.resolved_audit_anchor_path()
         )

@@ -16,6 +16,7 @@ from sandbox.cli import (
     complaints,
     data_products,
     datasets,
+    db,
     deadlines,
     demands,
     enforcement,
@@ -50,6 +51,7 @@ app.add_typer(budgets.app, name="budgets")
 app.add_typer(complaints.app, name="complaints")
 app.add_typer(data_products.app, name="data-products")
 app.add_typer(datasets.app, name="datasets")
+app.add_typer(db.app, name="db")
 app.add_typer(deadlines.app, name="deadlines")
 app.add_typer(demands.app, name="demands")
 app.add_typer(enforcement.app, name="enforcement")

@@ -10,7 +10,9 @@ channel). For each call the broker, on the trusted side:
    the dataset with the grant, on the handle the request shapes (its joins, each other
    granted dataset checked as in 1, then its derived columns in order, then its ``where``
    conditions, then its ``group_by`` keys), which validates the arguments, charges the
-   grant's and every joined dataset's budgets *before* computing and adds the noise;
+   grant's and every joined dataset's budgets *before* computing and adds the noise (the
+   charge's transaction first checks that the job is still running under its process's
+   lease, so a job failed meanwhile is never charged);
 3. records the release's report (what it cost, which mechanism) with the job, and answers
    with the noisy value only: a number, ``None`` when suppressed, or a table as a list of
    row objects.
@@ -29,6 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
+from sqlalchemy.orm import Session
 
 from sandbox import policy_store
 from sandbox.access.grants import active_grant_for
@@ -93,8 +96,14 @@ class JobBroker:
         job: JobRow,
         on_release: ReleaseListener,
         on_refusal: RefusalListener | None = None,
+        *,
+        charge_guard: Callable[[Session], None] | None = None,
     ) -> None:
+        """``charge_guard`` runs in each charge's transaction before the debit (the job is
+        still running and still its process's: :func:`sandbox.jobs.leases.charge_guard`).
+        """
         self._platform = platform
+        self._charge_guard = charge_guard
         self._job_id = job.id
         self._owner_id = job.owner_id
         self._grant_id = job.grant_id
@@ -130,7 +139,7 @@ class JobBroker:
     def engine(self) -> QueryEngine:
         """The job's query engine, built at the first DP call (a model may make none)."""
         if self._engine is None:
-            ledger = SqlLedger(self._platform.sessions)
+            ledger = SqlLedger(self._platform.sessions, guard=self._charge_guard)
             self._engine = QueryEngine(
                 self._platform,
                 ledger,

@@ -2,12 +2,16 @@
 
 One :class:`JobDispatcher` runs in the API server (a daemon thread). It:
 
-- at start, recovers what a previous run of the platform left unfinished: ``submitted``
-  jobs are queued, ``queued`` ones dispatched again, ``running`` and ``checking`` ones failed
-  (their sandbox died with the old process; their DP calls were charged once and stay so;
-  a job is never run twice, so never charged twice);
-- submits every ``queued`` job as a Ray task (``num_cpus = settings.job_cpus``, no retries),
-  which runs :func:`sandbox.jobs.runner.run_job` on a Ray worker;
+- at start, recovers what a stopped process left unfinished (:func:`recover_jobs`), and
+  keeps a heartbeat that renews this process's job leases and sweeps for expired ones
+  (:mod:`sandbox.jobs.leases`): only jobs whose lease expired are touched, so several API
+  processes share one PostgreSQL safely. ``submitted`` jobs are queued, ``queued`` ones
+  dispatched again, ``running`` and ``checking`` ones failed (their sandbox died with their
+  process; their DP calls were charged once and stay so; a job is never run twice, so never
+  charged twice);
+- claims every free ``queued`` job (:func:`sandbox.jobs.leases.claim`: one process wins) and
+  submits it as a Ray task (``num_cpus = settings.job_cpus``, no retries), which runs
+  :func:`sandbox.jobs.runner.run_job` on a Ray worker under this process's lease;
 - watches the tasks: one that ends in an error (its worker died, it was killed) leaves its
   job ``failed``, never stuck in ``running``;
 - for a job whose cancel was asked while it ran, gives the runner :data:`CANCEL_GRACE`
@@ -38,6 +42,7 @@ from sqlalchemy import select
 from sandbox.config import Settings
 from sandbox.errors import StorageUnavailable
 from sandbox.jobs.compute_link import ComputeLink, ComputeState
+from sandbox.jobs.leases import LeaseKeeper, claim, claimable, process_owner, recover_expired
 from sandbox.jobs.lifecycle import move, platform_actor
 from sandbox.jobs.model import JobState
 from sandbox.jobs.runner import fail_unfinished, run_job, sandbox_instance
@@ -45,7 +50,7 @@ from sandbox.jobs.storage_failure import fail_for_storage
 from sandbox.jobs.task_failure import COMPUTE_LOST, task_failure_reason
 from sandbox.platform import Platform
 from sandbox.runtime.backends import BackendRegistry, OwnedSandbox, default_registry, reap_orphans
-from sandbox.store.db import transaction
+from sandbox.store.db import is_postgres, transaction
 from sandbox.store.models import JobRow
 
 __all__ = [
@@ -71,12 +76,16 @@ COMPUTE_UNAVAILABLE = "compute unavailable"
 
 @functools.lru_cache(maxsize=4)
 def _platform_for(settings_json: str) -> Platform:
-    """One platform per worker process and configuration (connections are reused)."""
-    return Platform.open(Settings.model_validate_json(settings_json))
+    """One platform per worker process and configuration (connections are reused).
+
+    A worker never migrates the schema: it only checks that it is at head
+    (:func:`sandbox.store.migrate.ensure_at_head`); the API servers migrate, under a lock.
+    """
+    return Platform.open(Settings.model_validate_json(settings_json), migrate=False)
 
 
-def execute_job(settings_json: str, job_id: int) -> None:
-    """The body of a job's Ray task.
+def execute_job(settings_json: str, job_id: int, owner: str | None = None) -> None:
+    """The body of a job's Ray task, run under ``owner``'s lease (its dispatcher's).
 
     Its settings carry the data store's credentials
     (:meth:`~sandbox.config.Settings.worker_json`); a worker that cannot open the store
@@ -87,40 +96,19 @@ def execute_job(settings_json: str, job_id: int) -> None:
     except StorageUnavailable as exc:
         fail_for_storage(Settings.model_validate_json(settings_json), job_id, exc)
         return
-    run_job(platform, job_id)
+    run_job(platform, job_id, owner=owner)
 
 
-def recover_jobs(platform: Platform) -> dict[str, int]:
-    """Resume or fail every job a previous run left unfinished; return counts by action."""
-    counts = {"queued": 0, "failed": 0}
-    with transaction(platform.sessions) as session:
-        rows = (
-            session.execute(
-                select(JobRow)
-                .where(JobRow.state.in_([JobState.SUBMITTED, JobState.RUNNING, JobState.CHECKING]))
-                .with_for_update()
-            )
-            .scalars()
-            .all()
-        )
-        for row in rows:
-            if row.state == JobState.SUBMITTED:
-                move(
-                    session,
-                    row,
-                    JobState.QUEUED,
-                    platform_actor(),
-                    reason="queued after a platform restart",
-                )
-                counts["queued"] += 1
-            else:
-                fail_unfinished(
-                    session,
-                    row,
-                    f"the platform restarted while the job was {row.state}; start it again",
-                )
-                counts["failed"] += 1
-    return counts
+def recover_jobs(platform: Platform, owner: str | None = None) -> dict[str, int]:
+    """At start: resume or fail the jobs no live process answers for; counts by action.
+
+    On PostgreSQL only jobs whose lease expired are touched (another API process may be
+    running its own); on SQLite, where one process is the whole platform, every unfinished
+    job of another owner is (:func:`sandbox.jobs.leases.recover_expired`).
+    """
+    return recover_expired(
+        platform, owner or process_owner(), take_over_all=not is_postgres(platform.engine)
+    )
 
 
 def reap_orphaned_sandboxes(
@@ -161,26 +149,42 @@ class JobDispatcher:
         self._remote: Any = None
         self._reaped_at: float | None = None
         self._link = ComputeLink(platform.settings)
+        self._owner = process_owner()
+        self._leases = LeaseKeeper(platform, self._owner, on_recovered=self._recovered)
 
     @property
     def compute_state(self) -> ComputeState:
         """Ray as the dispatcher last saw it (for the readiness check)."""
         return self._link.state
 
+    @property
+    def owner(self) -> str:
+        """This process's owner id on the jobs it claims."""
+        return self._owner
+
     def start(self) -> None:
-        """Recover unfinished jobs, then start the dispatch loop."""
-        counts = recover_jobs(self._platform)
+        """Recover unfinished jobs, then start the heartbeat and the dispatch loop."""
+        counts = recover_jobs(self._platform, self._owner)
         if any(counts.values()):
             log.warning("recovered jobs after a restart: %s", counts)
+        self._leases.start()
         self._thread = threading.Thread(target=self._loop, name="job-dispatcher", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop the loop (running tasks carry on; a restart recovers them)."""
+        """Stop the loop and end this process's leases (its running tasks carry on as
+        long as Ray lets them; another process, or a restart, takes its jobs over).
+        """
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self._leases.stop()
+
+    def _recovered(self) -> None:
+        """The heartbeat took jobs over: dispatch the freed ones, remove dead sandboxes."""
+        self._reaped_at = None
+        self._wake.set()
 
     def notify(self) -> None:
         """Something was queued or cancelled: look now rather than at the next poll."""
@@ -217,11 +221,7 @@ class JobDispatcher:
 
     def _step(self) -> None:
         with self._platform.sessions() as session:
-            queued = list(
-                session.execute(
-                    select(JobRow.id).where(JobRow.state == JobState.QUEUED).order_by(JobRow.id)
-                ).scalars()
-            )
+            queued = claimable(session, self._owner)
             cancelling = set(
                 session.execute(
                     select(JobRow.id).where(
@@ -235,13 +235,14 @@ class JobDispatcher:
         if not self._link.connect():
             self._mark_waiting(fresh, COMPUTE_UNAVAILABLE)
             return
+        fresh = [job_id for job_id in fresh if claim(self._platform, job_id, self._owner)]
         self._mark_waiting(fresh, "")
         if fresh or self._tasks:
             ray = self._ray()
             cpus = self._platform.settings.job_cpus
             for job_id in fresh:
                 self._tasks[job_id] = self._remote.options(num_cpus=cpus).remote(
-                    self._settings_json, job_id
+                    self._settings_json, job_id, self._owner
                 )
             self._reap(ray)
             self._enforce_cancels(ray, cancelling)
@@ -295,6 +296,8 @@ class JobDispatcher:
             row = session.get(JobRow, job_id, with_for_update=True)
             if row is None or JobState(row.state).is_final:
                 return
+            if row.lease_owner not in (None, self._owner):
+                return  # taken over by another process meanwhile: it answers for the job
             if row.state == JobState.QUEUED and reason == COMPUTE_LOST:
                 return  # never started: it runs once Ray is back
             if row.cancel_requested:

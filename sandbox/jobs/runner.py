@@ -13,6 +13,11 @@ a reason written by the platform, never one that quotes the model's data.
 
 The budget a job's DP calls spent stays spent whatever happens after: each call was charged
 once, before it was computed, and a job is never run twice.
+
+Run by a dispatcher, the runner works under its lease (``owner``, :mod:`sandbox.jobs.leases`):
+it starts only a job its dispatcher claimed, each DP charge checks in its own transaction
+that the job is still ``running`` and still that owner's (so a job another process failed
+after taking it over is never charged after), and it drops its outcome once the job is not.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from sandbox.jobs import checking
 from sandbox.jobs.broker import JobBroker
 from sandbox.jobs.helpers import RawHelpers
 from sandbox.jobs.intact import ensure_inputs_intact
+from sandbox.jobs.leases import charge_guard
 from sandbox.jobs.lifecycle import move, platform_actor
 from sandbox.jobs.limits import runtime_limits
 from sandbox.jobs.log_entries import log_progress
@@ -108,10 +114,15 @@ def sandbox_instance(settings: Settings) -> str:
     return hashlib.sha256(rendered.encode("utf-8")).hexdigest()[:16]
 
 
-def _start(platform: Platform, job_id: int) -> _Snapshot | None:
+def _ours(row: JobRow | None, owner: str | None) -> bool:
+    """Whether the job is (still) under ``owner``'s lease; without an owner, always."""
+    return row is not None and (owner is None or row.lease_owner == owner)
+
+
+def _start(platform: Platform, job_id: int, owner: str | None) -> _Snapshot | None:
     with transaction(platform.sessions) as session:
         row = session.get(JobRow, job_id, with_for_update=True)
-        if row is None or row.state != JobState.QUEUED:
+        if row is None or row.state != JobState.QUEUED or not _ours(row, owner):
             return None  # cancelled meanwhile, or another dispatcher took it
         if row.cancel_requested:
             move(
@@ -142,16 +153,27 @@ def _start(platform: Platform, job_id: int) -> _Snapshot | None:
         )
 
 
-def _watch(platform: Platform, job_id: int, stop: threading.Event, done: threading.Event) -> None:
-    """Stop the sandbox on a cancel, or once the job is no longer ``running``: then it was
-    settled without this runner (a restart's recovery failed it), and nothing the sandbox
-    still does counts.
+def _watch(
+    platform: Platform,
+    job_id: int,
+    owner: str | None,
+    stop: threading.Event,
+    done: threading.Event,
+) -> None:
+    """Stop the sandbox on a cancel, or once the job is no longer ``running`` or no longer
+    ``owner``'s: then it was settled without this runner (another process took it over and
+    failed it), and nothing the sandbox still does counts.
     """
     while not done.wait(POLL_SECONDS):
         try:
             with platform.sessions() as session:
                 row = session.get(JobRow, job_id)
-                if row is None or row.cancel_requested or row.state != JobState.RUNNING:
+                if (
+                    row is None
+                    or not _ours(row, owner)
+                    or row.cancel_requested
+                    or row.state != JobState.RUNNING
+                ):
                     stop.set()
                     return
         except Exception:  # a database hiccup must not kill the job; try again
@@ -172,12 +194,14 @@ def _record_release(platform: Platform, job_id: int) -> Callable[[dict[str, Any]
 
 
 def _record_refusal(platform: Platform, job_id: int) -> Callable[[dict[str, str]], None]:
-    """Keep each refused DP call in the job's progress: a platform fact its author sees."""
+    """Keep each refused DP call in the job's progress: a platform fact its author sees
+    (not once the job is final: then its facts are settled).
+    """
 
     def record(refusal: dict[str, str]) -> None:
         with transaction(platform.sessions) as session:
             row = session.get(JobRow, job_id, with_for_update=True)
-            if row is None:
+            if row is None or JobState(row.state).is_final:
                 return
             refusals = [*row.progress.get("refusals", []), refusal][-MAX_REFUSALS_KEPT:]
             row.progress = {**row.progress, "refusals": refusals}
@@ -192,12 +216,13 @@ def _finish(
     outcome: ModelOutcome,
     stopped: bool,
     helpers: RawHelpers | None,
+    owner: str | None,
 ) -> None:
     status = RunOutcome(outcome.status)  # the runtime's statuses are a subset of the job's
     with transaction(platform.sessions) as session:
         row = session.get(JobRow, job.id, with_for_update=True)
         assert row is not None
-        if row.state != JobState.RUNNING:  # settled meanwhile without this runner: leave it
+        if row.state != JobState.RUNNING or not _ours(row, owner):  # settled without us
             log.warning(
                 "job %s was %s before its run ended; its outcome is dropped", job.id, row.state
             )
@@ -253,11 +278,14 @@ def fail_unfinished(session: Session, row: JobRow, reason: str) -> None:
 
 
 def _run(
-    platform: Platform, job: _Snapshot, backend: Backend
+    platform: Platform, job: _Snapshot, backend: Backend, owner: str | None
 ) -> tuple[ModelOutcome, bool, RawHelpers | None]:
     stop, done = threading.Event(), threading.Event()
     watcher = threading.Thread(
-        target=_watch, args=(platform, job.id, stop, done), name=f"job-{job.id}-watch", daemon=True
+        target=_watch,
+        args=(platform, job.id, owner, stop, done),
+        name=f"job-{job.id}-watch",
+        daemon=True,
     )
     watcher.start()
     broker = JobBroker(
@@ -265,10 +293,11 @@ def _run(
         _job_row(platform, job.id),
         _record_release(platform, job.id),
         _record_refusal(platform, job.id),
+        charge_guard=charge_guard(job.id, owner),
     )
     limits = job.limits
     helpers = RawHelpers(platform, job.datasets) if job.kind is JobKind.RAW else None
-    owner = SandboxOwner(sandbox_instance(platform.settings), job.id)
+    labelled = SandboxOwner(sandbox_instance(platform.settings), job.id)
     try:
         with tempfile.TemporaryDirectory(prefix=f"sandbox-inputs-{job.id}-") as inputs:
             tables: dict[str, str] = {}
@@ -287,7 +316,7 @@ def _run(
                 inputs=Path(inputs) if tables else None,
                 tables=tables,
                 helpers=helpers,
-                owner=owner,
+                owner=labelled,
                 profile=job.profile,
             )
     finally:
@@ -304,9 +333,17 @@ def _job_row(platform: Platform, job_id: int) -> JobRow:
         return row
 
 
-def run_job(platform: Platform, job_id: int, registry: BackendRegistry | None = None) -> None:
-    """Run a queued job to the end of its run (see the module docstring)."""
-    job = _start(platform, job_id)
+def run_job(
+    platform: Platform,
+    job_id: int,
+    registry: BackendRegistry | None = None,
+    *,
+    owner: str | None = None,
+) -> None:
+    """Run a queued job to the end of its run, under ``owner``'s lease when a dispatcher
+    claimed it (see the module docstring).
+    """
+    job = _start(platform, job_id, owner)
     if job is None:
         return
     try:
@@ -333,7 +370,7 @@ def run_job(platform: Platform, job_id: int, registry: BackendRegistry | None = 
                 move(session, row, JobState.FAILED, platform_actor(), reason=exc.message)
         return
     try:
-        outcome, stopped, helpers = _run(platform, job, backend)
+        outcome, stopped, helpers = _run(platform, job, backend, owner)
     except Exception:
         log.exception("job %s: the runner failed", job_id)
         with transaction(platform.sessions) as session:
@@ -352,4 +389,4 @@ def run_job(platform: Platform, job_id: int, registry: BackendRegistry | None = 
         return
     if helpers is not None and outcome.status is RunStatus.OK and not stopped:
         helpers.load_all()
-    _finish(platform, job, outcome, stopped, helpers)
+    _finish(platform, job, outcome, stopped, helpers, owner)

@@ -466,7 +466,7 @@ def open_bench(
     registry.register(backend.name, lambda: backend)
     memory = _mirror_ledger(platform, template.grants)
     monkeypatch.setattr(runner_module, "run_model", run_in_fake)
-    monkeypatch.setattr(broker_module, "SqlLedger", lambda _sessions: memory)
+    monkeypatch.setattr(broker_module, "SqlLedger", lambda _sessions, **_guard: memory)
     try:
         yield JobBench(
             platform,

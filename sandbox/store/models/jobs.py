@@ -32,7 +32,11 @@ class JobRow(Base):
     """
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_state", "state"), Index("ix_jobs_owner", "owner_id"))
+    __table_args__ = (
+        Index("ix_jobs_state", "state"),
+        Index("ix_jobs_owner", "owner_id"),
+        Index("ix_jobs_lease_owner", "lease_owner"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id"), index=True)
@@ -84,6 +88,12 @@ class JobRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     duration: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    """The API process that dispatched the job and answers for it (:mod:`sandbox.jobs.leases`);
+    none until one claims it."""
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """Until when the owner's claim holds; it renews it on a heartbeat. Once this is past,
+    another process may take the job over (re-queue it or fail it)."""
 
 
 class ReviewDecisionRow(Base):
