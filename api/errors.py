@@ -23,6 +23,7 @@ from sandbox import audit
 from sandbox.errors import (
     AccessRefused,
     AuthenticationRequired,
+    CalendarExhausted,
     Conflict,
     DataUnavailable,
     InvalidRequest,
@@ -58,6 +59,7 @@ STATUS_BY_ERROR: tuple[tuple[type[SandboxError], int], ...] = (
     (DataUnavailable, 503),
     (StorageFull, 507),
     (StorageUnavailable, 503),
+    (CalendarExhausted, 503),
 )
 
 

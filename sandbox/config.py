@@ -14,8 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_VAR_DIR = Path("var")
 DATA_DIR = Path(__file__).resolve().parent / "data"
-DEFAULT_CALENDAR_PATH = DATA_DIR / "calendar-cn-2026.yaml"
-"""The shipped working-day calendar: configuration the operator keeps current."""
+SHIPPED_CALENDAR_PATH = DATA_DIR / "calendar-cn-2026.yaml"
+"""An operator calendar file as shipped (China 2026): the format to copy for an override."""
 DEFAULT_AGREEMENT_PATH = DATA_DIR / "grant-agreement.md"
 """The shipped data use agreement users accept before a grant becomes active."""
 
@@ -118,9 +118,10 @@ class Settings(BaseSettings):
     ray_auth_token_path: Path | None = None
     """A file holding that token, in place of ``ray_auth_token`` (a mounted secret)."""
 
-    calendar_path: Path = DEFAULT_CALENDAR_PATH
-    """Working-day calendar (YAML or JSON: weekends, public holidays, make-up working days)
-    every deadline is counted with; see :mod:`sandbox.workdays`."""
+    calendar_path: Path | None = None
+    """The operator's working-day calendar file (YAML or JSON: weekends, public holidays,
+    make-up working days), overriding the published arrangements for the range it covers;
+    none by default. See :mod:`sandbox.holiday_sources`."""
 
     agreement_path: Path = DEFAULT_AGREEMENT_PATH
     """The data use agreement text (Markdown with a ``version`` front matter) that a user

@@ -134,6 +134,15 @@ class StorageUnavailable(SandboxError):
     code = "storage_unavailable"
 
 
+class CalendarExhausted(SandboxError):
+    """A deadline falls past the last day the working-day calendar can count
+    (:mod:`sandbox.holiday_sources`): the platform's configuration, not the caller's fault.
+    Nothing was opened; the operator extends the calendar.
+    """
+
+    code = "calendar_exhausted"
+
+
 class SchemaOutOfDate(SandboxError):
     """The metadata store's schema is not the one this code expects, and this process does
     not migrate (a Ray worker): an API server or ``sandbox db upgrade`` must run first.

@@ -16,12 +16,13 @@ from sandbox.audit.adoption import anchor_existing_log
 from sandbox.audit.anchor import AuditAnchor
 from sandbox.audit.sessions import anchor_sessions
 from sandbox.config import Settings
+from sandbox.holiday_sources import build_calendar
 from sandbox.storage import encryption
 from sandbox.storage.datastore import DataStore
 from sandbox.storage.staging import StagingArea
 from sandbox.store import make_engine, make_session_factory, upgrade_to_head
 from sandbox.store.migrate import ensure_at_head
-from sandbox.workdays import WorkCalendar, load_calendar
+from sandbox.workdays import WorkCalendar
 
 
 @dataclass
@@ -52,7 +53,7 @@ class Platform:
         """
         settings.var_dir.mkdir(parents=True, exist_ok=True)
         # Configuration files first: a broken one stops the start, not the first request.
-        calendar = load_calendar(settings.calendar_path)
+        calendar = build_calendar(settings.calendar_path)
         agreement = load_agreement(settings.agreement_path)
         engine = make_engine(settings.resolved_database_url())
         if migrate:

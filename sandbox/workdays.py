@@ -7,9 +7,11 @@ of administrative time limits: the day an item arrives is not counted, so a dead
 item is handled by the end of that day in the calendar's time zone.
 
 A day is a working day when it is a make-up working day (a weekend day worked in exchange
-for a holiday), or else when it is neither a weekend day nor a public holiday. Outside the
-years the file covers only weekends are known; the operator keeps the file current (see
-the shipped ``sandbox/data/calendar-cn-2026.yaml``).
+for a holiday), or else when it is neither a weekend day nor a public holiday. Where the
+holidays come from, and which years are only provisional (statutory holidays known, the
+year's make-up days not yet published), is :mod:`sandbox.holiday_sources`; a deadline that
+runs into a provisional year says so (:attr:`TimeLeft.provisional`), and one past every
+year the calendar knows is refused (:class:`~sandbox.errors.CalendarExhausted`).
 
 The calendar itself is pure: dates in, dates out. :func:`load_calendar` reads the file.
 """
@@ -26,7 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from sandbox.errors import InvalidRequest
+from sandbox.errors import CalendarExhausted, InvalidRequest
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 """Weekday names as the calendar file spells them (``date.weekday()`` order)."""
@@ -46,9 +48,22 @@ class TimeLeft:
     Negative when overdue: minus the working days since ``due_on``."""
     overdue: bool
     """Whether ``due_on`` has passed."""
+    provisional: bool = False
+    """Whether days up to ``due_on`` lie outside the confirmed holiday arrangements (only the
+    statutory holidays are known there, so a make-up working day may still move it)."""
 
     def describe(self) -> str:
-        """A short phrase for people: ``3 working days left``, ``overdue by 2 working days``."""
+        """A short phrase for people: ``3 working days left``, ``overdue by 2 working days``
+        (with ``, provisional`` when the year's arrangement is not confirmed).
+        """
+        phrase = self._phrase()
+        return (
+            f"{phrase} (provisional: holiday arrangement not yet confirmed)"
+            if (self.provisional and not self.overdue)
+            else phrase
+        )
+
+    def _phrase(self) -> str:
         if self.overdue:
             late = -self.working_days_left
             if late == 0:
@@ -78,6 +93,11 @@ class WorkCalendar:
     """First day whose holidays the file lists (``None``: not stated)."""
     covers_to: date | None = None
     """Last day whose holidays the file lists (``None``: not stated)."""
+    known_to: date | None = None
+    """Last day the calendar can count at all (``None``: no limit, weekends past the file);
+    a deadline beyond it is refused."""
+    confirmed_spans: tuple[tuple[date, date], ...] = ()
+    """Further ranges whose arrangement is confirmed, beside ``covers_from``-``covers_to``."""
 
     def __post_init__(self) -> None:
         try:
@@ -111,10 +131,15 @@ class WorkCalendar:
         return day.weekday() not in self.weekend and day not in self.holidays
 
     def covers(self, day: date) -> bool:
-        """Whether the file states the holidays of ``day`` (else only weekends are known)."""
-        if self.covers_from is None or self.covers_to is None:
-            return False
-        return self.covers_from <= day <= self.covers_to
+        """Whether the holidays of ``day`` are confirmed (else only statutory or weekends)."""
+        return self.confirms(day, day)
+
+    def confirms(self, first: date, last: date) -> bool:
+        """Whether every day from ``first`` to ``last`` lies in one confirmed range."""
+        spans = list(self.confirmed_spans)
+        if self.covers_from is not None and self.covers_to is not None:
+            spans.append((self.covers_from, self.covers_to))
+        return any(start <= first and last <= end for start, end in spans)
 
     def add_working_days(self, start: date, n: int) -> date:
         """The ``n``-th working day after ``start`` (``start`` itself is not counted).
@@ -131,6 +156,11 @@ class WorkCalendar:
             day += timedelta(days=1)
             if self.is_working_day(day):
                 counted += 1
+        if self.known_to is not None and day > self.known_to:
+            raise CalendarExhausted(
+                f"a deadline of {n} working days from {start.isoformat()} falls after "
+                f"{self.known_to.isoformat()}, the last day the working-day calendar knows"
+            )
         return day
 
     def working_days_between(self, start: date, end: date) -> int:
@@ -184,8 +214,11 @@ class WorkCalendar:
         """What a deadline due on ``due_on`` leaves at ``now``."""
         today = self.local_date(now)
         if today <= due_on:
-            return TimeLeft(due_on, self.working_days_between(today, due_on), overdue=False)
-        return TimeLeft(due_on, -self.working_days_between(due_on, today), overdue=True)
+            provisional = not self.confirms(today, due_on)
+            left = self.working_days_between(today, due_on)
+            return TimeLeft(due_on, left, overdue=False, provisional=provisional)
+        late = -self.working_days_between(due_on, today)
+        return TimeLeft(due_on, late, overdue=True, provisional=not self.confirms(due_on, today))
 
 
 # ---- the file -------------------------------------------------------------------------------

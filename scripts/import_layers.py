@@ -22,8 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS: list[list[str]] = [
     ["sandbox.errors"],
     ["sandbox._parse", "sandbox.config", "sandbox.workdays", "sandbox.clock"],
+    # The request id, log format and metrics every layer above counts and logs through.
+    ["sandbox.observability"],
     # Pure rules and the isolated runtime: no storage, no platform.
     ["sandbox.policies", "sandbox.runtime", "sandbox.store", "sandbox.client"],
+    # Where the working-day calendar's holidays come from (published, statutory, operator).
+    ["sandbox.holiday_sources"],
     # Accounts' value types sit under the trail that names them; the services that write
     # accounts sit above it, beside the catalog's value types.
     ["sandbox.disclosure", "sandbox.identity.model"],

@@ -39,6 +39,9 @@ class StagePublic(FromDomain):
     overdue: bool | None = Field(validation_alias="time_left")
     time_left: str | None
     """``3 working days left``, ``due today``, ``overdue by 2 working days``."""
+    provisional: bool | None = Field(validation_alias="time_left")
+    """The days up to the due day lie in a year whose holiday arrangement is not confirmed
+    yet (statutory holidays only): a make-up working day may still move it."""
     met_deadline: bool | None
 
     @field_validator("working_days_left", mode="before")
@@ -50,6 +53,11 @@ class StagePublic(FromDomain):
     @classmethod
     def _overdue(cls, left: TimeLeft | None) -> bool | None:
         return None if left is None else left.overdue
+
+    @field_validator("provisional", mode="before")
+    @classmethod
+    def _provisional(cls, left: TimeLeft | None) -> bool | None:
+        return None if left is None else left.provisional
 
     @field_validator("time_left", mode="before")
     @classmethod

@@ -5,12 +5,14 @@ items, lazy expiry, and the ledger accounts opened on activation.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.schemas.stages import StagePublic
 from sandbox import audit
 from sandbox.access import applications, demands, grants
 from sandbox.access.agreement import Agreement
@@ -18,18 +20,17 @@ from sandbox.access.errors import NoActiveGrant
 from sandbox.access.model import ApplicationDraft, GrantStatus, StageKind
 from sandbox.access.overdue import list_overdue
 from sandbox.audit import AuditQuery
-from sandbox.config import DEFAULT_CALENDAR_PATH
 from sandbox.errors import Conflict
+from sandbox.holiday_sources import build_calendar
 from sandbox.identity import service
 from sandbox.identity.model import Actor, EligibilityFact, OrganisationKind, Role
 from sandbox.ledger import sql as ledger
 from sandbox.store import transaction
-from sandbox.workdays import load_calendar
 from tests.support.factories import actor_of, add_catalog_rows
 
 Factory = sessionmaker[Session]
 SYSTEM = Actor.system()
-CALENDAR = load_calendar(DEFAULT_CALENDAR_PATH)
+CALENDAR = build_calendar(None)
 AGREEMENT = Agreement(version="test-1", text="Use the data only as approved.")
 # Thursday Feb 12 2026, 10:00 in Shanghai: the Spring Festival holiday starts on Sunday.
 FILED = datetime(2026, 2, 12, 2, 0, tzinfo=UTC)
@@ -181,3 +182,22 @@ def test_a_request_for_unopened_data_records_every_stage(
     assert agreed.stages[2].due_on == CALENDAR.add_working_days(date(2026, 2, 14), 20)
     assert [s.outcome for s in opened.stages] == ["passed", "agreed", "opened"]
     assert opened.opened_dataset == "stops"
+
+
+def test_a_deadline_in_an_unpublished_year_is_marked_provisional(
+    session_factory: Factory, people: dict[str, Actor]
+) -> None:
+    """Filed on 28 December 2026: the form review's 5 working days run into 2027, whose
+    holiday arrangement is not published (statutory holidays only: New Year's Day)."""
+    filed = datetime(2026, 12, 28, 2, 0, tzinfo=UTC)
+    with transaction(session_factory) as s:
+        later = replace(draft(), period_start=date(2027, 2, 1), period_end=date(2027, 6, 30))
+        made = applications.submit_application(s, people["user"], CALENDAR, later, now=filed)
+    form = made.stages[0]
+    assert form.due_on == date(2027, 1, 5)  # Tue 29, Wed 30, Thu 31, (Fri 1 off), Mon 4, Tue 5
+    shown = StagePublic.model_validate(form)
+    assert shown.provisional is True and shown.time_left is not None
+    assert "provisional" in shown.time_left
+    with transaction(session_factory) as s:
+        in_2026 = applications.submit_application(s, people["user"], CALENDAR, draft(), now=FILED)
+    assert StagePublic.model_validate(in_2026.stages[0]).provisional is False

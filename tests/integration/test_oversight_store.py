@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sandbox.access.model import StageKind
 from sandbox.access.overdue import list_overdue
 from sandbox.catalog.suspension import is_suspended
-from sandbox.config import DEFAULT_CALENDAR_PATH
 from sandbox.errors import Conflict
+from sandbox.holiday_sources import build_calendar
 from sandbox.identity import service
 from sandbox.identity.model import Actor, OrganisationKind, Role
 from sandbox.ledger import sql as ledger
@@ -24,12 +24,11 @@ from sandbox.oversight.stats import platform_stats
 from sandbox.policies import PrivacyCost
 from sandbox.policies.budget import Accounting
 from sandbox.store import transaction
-from sandbox.workdays import load_calendar
 from tests.support.factories import actor_of, add_catalog_rows
 
 Factory = sessionmaker[Session]
 SYSTEM = Actor.system()
-CALENDAR = load_calendar(DEFAULT_CALENDAR_PATH)
+CALENDAR = build_calendar(None)
 # Thursday Feb 12 2026, 10:00 in Shanghai: the Spring Festival holiday runs Feb 15-23, with
 # make-up working days on Saturdays Feb 14 and Feb 28.
 FILED = datetime(2026, 2, 12, 2, 0, tzinfo=UTC)

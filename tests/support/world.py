@@ -16,13 +16,12 @@ import httpx
 import pyarrow as pa
 
 from sandbox.client import SandboxClient
-from sandbox.config import DEFAULT_CALENDAR_PATH
-from sandbox.workdays import load_calendar
+from sandbox.holiday_sources import build_calendar
 from tests.support.datafiles import metadata, parquet_bytes, people_table, register
 from tests.support.http import ok
 from tests.support.server import Accounts, LiveServer, create_accounts
 
-CALENDAR = load_calendar(DEFAULT_CALENDAR_PATH)
+CALENDAR = build_calendar(None)
 
 ELIGIBILITY = (("real_name_verified", "yes"), ("credit_standing", "good"))
 """The facts the authority records before a user may apply."""

@@ -8,22 +8,22 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.config import DEFAULT_CALENDAR_PATH, Settings
+from sandbox.config import SHIPPED_CALENDAR_PATH, Settings
 from sandbox.errors import InvalidRequest
 from sandbox.workdays import WorkCalendar, calendar_of, load_calendar, parse_calendar
 
-CN = load_calendar(DEFAULT_CALENDAR_PATH)
+CN = load_calendar(SHIPPED_CALENDAR_PATH)
 
 
 def d(text: str) -> date:
     return date.fromisoformat(text)
 
 
-def test_the_shipped_calendar_is_the_default_and_knows_2026() -> None:
-    assert Settings().calendar_path == DEFAULT_CALENDAR_PATH
+def test_the_shipped_calendar_file_knows_2026_and_is_no_default() -> None:
+    assert Settings().calendar_path is None  # published arrangements + statutory by default
     assert CN.timezone == "Asia/Shanghai"
     assert CN.covers(d("2026-06-01")) and not CN.covers(d("2027-01-04"))
-    assert "keep it current" in DEFAULT_CALENDAR_PATH.read_text(encoding="utf-8")
+    assert "SANDBOX_CALENDAR_PATH" in SHIPPED_CALENDAR_PATH.read_text(encoding="utf-8")
     # Spring Festival 2026: Feb 15-23 off, Saturdays Feb 14 and Feb 28 worked.
     for day in ("2026-02-15", "2026-02-16", "2026-02-20", "2026-02-23"):
         assert not CN.is_working_day(d(day)), day
