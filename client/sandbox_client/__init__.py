@@ -52,6 +52,7 @@ from sandbox_client.organisations import OrganisationsMixin
 from sandbox_client.policies import PoliciesMixin
 from sandbox_client.results import Figure, MissingExtraError, Result, ResultsMixin, Table
 from sandbox_client.reviews import ReviewsMixin
+from sandbox_client.sessions import SessionsMixin
 from sandbox_client.stats import StatsMixin
 from sandbox_client.suspensions import SuspensionsMixin
 from sandbox_client.tokens import TokensMixin
@@ -82,6 +83,7 @@ class SandboxClient(
     OrganisationsMixin,
     UsersMixin,
     TokensMixin,
+    SessionsMixin,
     DatasetsMixin,
     UploadsMixin,
     AttributeChangesMixin,

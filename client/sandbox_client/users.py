@@ -16,8 +16,11 @@ class UsersMixin(ClientBase):
         display_name: str = "",
         organisation_id: int | None = None,
         with_token: bool = True,
+        password: str | None = None,
     ) -> JSON:
-        """Create an account (admin); the answer's ``token`` is its first secret, shown once."""
+        """Create an account (admin); the answer's ``token`` is its first secret, shown once.
+        ``password``: an initial sign-in password (the server's policy applies).
+        """
         body = {
             "username": username,
             "role": role,
@@ -25,6 +28,8 @@ class UsersMixin(ClientBase):
             "organisation_id": organisation_id,
             "with_token": with_token,
         }
+        if password is not None:
+            body["password"] = password
         return self._obj("POST", "/users", json=body)
 
     def list_users(self) -> list[JSON]:

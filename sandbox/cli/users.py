@@ -9,6 +9,7 @@ call.
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -19,7 +20,7 @@ from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
 from sandbox.identity.model import Role
 
 app = typer.Typer(
-    help="Create accounts on this host's database; record eligibility (authority).",
+    help="Create accounts on this host's database; set passwords; record eligibility.",
     no_args_is_help=True,
 )
 
@@ -31,8 +32,12 @@ def create_user(
     org: Annotated[str | None, typer.Option(help="Name of the account's organisation.")] = None,
     display_name: Annotated[str, typer.Option(help="Full name shown to others.")] = "",
     days: Annotated[int, typer.Option(help="Lifetime of the first token in days.")] = 90,
+    with_password: Annotated[
+        bool, typer.Option("--with-password", help="Prompt for an initial sign-in password.")
+    ] = False,
 ) -> None:
     """Create an account and print its first API token, once, as the last line of stdout."""
+    password = _new_password() if with_password else None
     from sandbox.identity import service, tokens
     from sandbox.identity.model import Actor
     from sandbox.store.db import transaction
@@ -56,6 +61,14 @@ def create_user(
             display_name=display_name,
             organisation_id=organisation_id,
         )
+        if password is not None:
+            from sandbox.config import Settings
+            from sandbox.identity.passwords import PasswordPolicy, set_password_as_admin
+
+            policy = PasswordPolicy(Settings().password_min_length)
+            set_password_as_admin(
+                session, system, policy, user.id, new_password=password, initial=True
+            )
         issued = tokens.issue_token(session, system, user_id=user.id, name="initial", days=days)
     where = f", organisation {user.organisation_name!r}" if user.organisation_name else ""
     note(
@@ -63,6 +76,48 @@ def create_user(
         f"its token expires {issued.info.expires_at:%Y-%m-%d} and is shown only now:"
     )
     typer.echo(issued.secret)
+
+
+def _secret(prompt: str, *, confirm: bool = False) -> str:
+    """A password typed without echo (twice when ``confirm``), or the next line of stdin
+    when it is not a terminal (for scripts, one password a line).
+    """
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline().rstrip("\n")
+        if not line:
+            fail(f"no {prompt.lower()} on stdin")
+        return line
+    typed: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+    return typed
+
+
+def _new_password() -> str:
+    """The new password, typed twice."""
+    return _secret("New password", confirm=True)
+
+
+@app.command("set-password")
+def set_password(
+    user_id: Annotated[
+        int | None,
+        typer.Option("--user-id", help="Another account's id (admin); default: your own."),
+    ] = None,
+    url: UrlOption = DEFAULT_URL,
+    token: TokenOption = None,
+) -> None:
+    """Set a sign-in password for the console: your own (the current one is asked once one
+    is set), or any account's as an admin. Every session of the account ends.
+    """
+    with remote(url, token) as client:
+        if user_id is None:
+            current = None
+            if client.me()["has_password"]:
+                current = _secret("Current password")
+            answer = client.change_password(_new_password(), current)
+        else:
+            answer = client.set_user_password(user_id, _new_password())
+    whose = "your" if user_id is None else f"account {user_id}'s"
+    note(f"{whose} password is set; {answer['sessions_ended']} sign-in session(s) ended")
 
 
 @app.command()

@@ -312,6 +312,55 @@ def _eligibility(ctx: Context, _role: str) -> Request:
     )
 
 
+MATRIX_PASSWORD = "matrix password, long enough"
+
+
+def _password_account(ctx: Context) -> str:
+    """A new user account with :data:`MATRIX_PASSWORD`; its login."""
+    login = f"signer{next(_counter)}"
+    with ctx.as_role("admin") as admin:
+        made = admin.post(
+            "/v1/users", json={"username": login, "role": "user", "password": MATRIX_PASSWORD}
+        )
+        assert made.status_code == 201, made.text
+    return login
+
+
+def _sign_in(ctx: Context, _role: str) -> Request:
+    body = {"username": _password_account(ctx), "password": MATRIX_PASSWORD}
+    return "POST", "/v1/sessions", {"json": body}
+
+
+def _register_account(_ctx: Context, _role: str) -> Request:
+    body = {
+        "username": f"visitor{next(_counter)}",
+        "password": MATRIX_PASSWORD,
+        "display_name": "Matrix Visitor",
+        "email": "visitor@example.org",
+    }
+    return "POST", "/v1/accounts", {"json": body}
+
+
+def _own_password(ctx: Context, role: str) -> Request:
+    """The role's password is first reset to a known one, then changed by the role itself."""
+    with ctx.as_role("admin") as admin:
+        reset = admin.put(
+            f"/v1/users/{ctx.accounts[role].id}/password",
+            json={"new_password": MATRIX_PASSWORD},
+        )
+        assert reset.status_code == 200, reset.text
+    body = {"current_password": MATRIX_PASSWORD, "new_password": MATRIX_PASSWORD + "!"}
+    return "PUT", "/v1/users/me/password", {"json": body}
+
+
+def _reset_password(ctx: Context, _role: str) -> Request:
+    return (
+        "PUT",
+        f"/v1/users/{ctx.victim_user()}/password",
+        {"json": {"new_password": MATRIX_PASSWORD}},
+    )
+
+
 def _other_user(ctx: Context, _role: str) -> Request:
     return "GET", f"/v1/users/{ctx.accounts['user'].id}", {}
 
@@ -536,6 +585,12 @@ CASES = (
     Case("another user", _other_user, OVERSIGHT | {"user"}, hidden_status=404),
     Case("set eligibility", _eligibility, frozenset({"admin", "authority"})),
     Case("deactivate user", _deactivate, frozenset({"admin"})),
+    Case("set own password", _own_password, EVERYONE),
+    Case("reset a password", _reset_password, frozenset({"admin"})),
+    Case("sign in", _sign_in, EVERYONE, anonymous_allowed=True),
+    Case("who am I", get("/v1/sessions/current"), EVERYONE),
+    Case("sign out", lambda _c, _r: ("DELETE", "/v1/sessions/current", {}), EVERYONE),
+    Case("register an account", _register_account, EVERYONE, anonymous_allowed=True),
     Case("create own token", post("/v1/tokens", {"name": "mine"}), EVERYONE),
     Case("list own tokens", get("/v1/tokens"), EVERYONE),
     Case("revoke own token", _own_token, EVERYONE),
@@ -884,6 +939,11 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/users/{user_id}",
         "/v1/users/{user_id}/eligibility",
         "/v1/users/{user_id}/deactivate",
+        "/v1/users/me/password",
+        "/v1/users/{user_id}/password",
+        "/v1/sessions",
+        "/v1/sessions/current",
+        "/v1/accounts",
         "/v1/tokens",
         "/v1/tokens/{token_id}",
         "/v1/uploads",
@@ -965,4 +1025,4 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/results/{job_id}/figures/{name}",
     }
     assert {p for _m, p in routes} == covered_paths
-    assert len(routes) == 102 == len(CASES) - 4  # four cases probe a second variant of a route
+    assert len(routes) == 108 == len(CASES) - 4  # four cases probe a second variant of a route
