@@ -381,3 +381,43 @@ def test_a_registered_visitor_browses_and_applies_once_eligible(
     mine = [e for e in entries if e["detail"].get("username") == "visitor1"]
     assert [e["outcome"] for e in mine] == ["ok", "failed"]
     assert mine[1]["detail"]["reason"] == "login_taken"
+
+
+def test_over_https_the_cookie_is_secure(live_server: LiveServer, accounts: Accounts) -> None:
+    """Behind a TLS proxy on the same host (uvicorn trusts its X-Forwarded-Proto)."""
+    login = _account(live_server, accounts)
+    with _browser(live_server) as browser:
+        response = browser.post(
+            "/v1/sessions",
+            json={"username": login, "password": PASSWORD},
+            headers={"X-Forwarded-Proto": "https"},
+        )
+        ok(response, 201)
+        assert "Secure" in response.headers["set-cookie"]
+
+
+def test_console_pages_see_the_session_and_give_visitors_a_csrf_cookie(
+    live_server: LiveServer, accounts: Accounts
+) -> None:
+    login = _account(live_server, accounts)
+    with _browser(live_server) as visitor:
+        first = visitor.get("/console/catalog")
+        assert first.status_code == 200, first.text
+        cookie = first.headers["set-cookie"]
+        assert cookie.startswith("sandbox_csrf=") and "HttpOnly" in cookie
+        token = visitor.cookies["sandbox_csrf"]
+        again = visitor.get("/console/catalog")
+        assert "set-cookie" not in again.headers  # kept, not replaced
+        assert token in visitor.get("/console/sign-in").text  # the form carries it
+        assert visitor.get("/console/account").status_code == 401
+    with _browser(live_server) as browser:
+        csrf = _sign_in(browser, login)["csrf_token"]
+        page = browser.get("/console/account")
+        assert page.status_code == 200 and login in page.text
+        assert csrf in browser.get("/console/sign-in").text  # forms carry the session's token
+        ended = browser.delete("/v1/sessions/current", headers={"X-CSRF-Token": csrf})
+        assert ended.status_code == 204
+    with _browser(live_server) as stale:  # an ended session's cookie: a visitor again
+        stale.cookies.set("sandbox_session", "sbs_ended")
+        assert stale.get("/console/account").status_code == 401
+        assert stale.get("/console/catalog").status_code == 200
