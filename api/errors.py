@@ -82,7 +82,10 @@ HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "The body could not be read: not UTF-8, not JSON, or cut short",
-    401: "No valid bearer token (expired, revoked, or the account is deactivated)",
+    401: (
+        "No valid bearer token or sign-in session (expired, revoked, signed out, or the "
+        "account is deactivated), or a failed sign-in"
+    ),
     403: "Refused: the caller's role, organisation or ownership does not allow it (audited)",
     404: "Not found, or not visible to the caller",
     405: "The path exists but not with this method; the Allow header lists those it has",

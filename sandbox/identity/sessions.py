@@ -123,8 +123,6 @@ def resolve_session(session: Session, secret: str, lifetime: SessionLifetime) ->
     if row.revoked_at is not None:
         raise SessionExpired("the session has ended; sign in again")
     if now >= row.expires_at or now >= _idle_end(row, lifetime):
-        row.revoked_at = now
-        row.revoked_reason = "expired"
         raise SessionExpired("the session has expired; sign in again")
     if not user.active:
         raise SessionExpired("the account of this session is disabled")
