@@ -20,6 +20,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from api.rate_limits import client_address, has_credentials, limiter_of
 from api.session_auth import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -109,18 +110,34 @@ def current_actor(
     opens: on SQLite each transaction holds the write lock, so two in one request would
     wait on each other.
     """
+    limits = limiter_of(request)
+    try:
+        actor = _authenticated(request, platform, credentials)
+    except AuthenticationRequired:
+        if limits is not None and has_credentials(request.scope):
+            # Guessed tokens draw from the address's bucket (a request with none already
+            # drew from it in the middleware).
+            limits.check_address(client_address(request.scope))
+        raise
+    if limits is not None and actor.user_id is not None:
+        limits.check_user(actor.user_id)
+    request.state.actor = actor
+    if not (credentials is not None and credentials.scheme.lower() == "bearer"):
+        check_csrf(request, csrf_field)  # a cookie-authenticated request
+    return actor
+
+
+def _authenticated(
+    request: Request, platform: Platform, credentials: HTTPAuthorizationCredentials | None
+) -> Actor:
     if credentials is not None and credentials.scheme.lower() == "bearer":
         with platform.sessions() as session:
-            actor = authenticate(session, credentials.credentials)
-        request.state.actor = actor
-        return actor
+            return authenticate(session, credentials.credentials)
     live = resolve_cookie(request, platform)
     if live is None:
         raise AuthenticationRequired(
             "this endpoint needs an 'Authorization: Bearer' token or a sign-in session"
         )
-    request.state.actor = live.actor
-    check_csrf(request, csrf_field)
     return live.actor
 
 

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from api.rate_limits import throttled_response
 from sandbox import audit
 from sandbox.errors import (
     AccessRefused,
@@ -32,6 +33,7 @@ from sandbox.errors import (
     SandboxError,
     StorageFull,
     StorageUnavailable,
+    Throttled,
     UploadExpired,
     UploadTimedOut,
     UploadTooLarge,
@@ -60,6 +62,7 @@ STATUS_BY_ERROR: tuple[tuple[type[SandboxError], int], ...] = (
     (StorageFull, 507),
     (StorageUnavailable, 503),
     (CalendarExhausted, 503),
+    (Throttled, 429),
 )
 
 
@@ -94,6 +97,10 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     410: "The staged upload expired and was removed; upload the file again",
     413: "The upload is larger than the limit",
     422: "Invalid input: the message names each problem",
+    429: (
+        "A rate or quota was reached (the body's limit names it); nothing was done. "
+        "Retry-After says in how many seconds to try again"
+    ),
     503: "A dataset version's stored file is damaged; its provider has been told",
     507: "The server's storage is full (the message names which); nothing was changed",
 }
@@ -159,6 +166,8 @@ def install_error_handlers(app: FastAPI) -> None:
             # In a worker thread: waiting for the database here must not stall the event
             # loop, which is what lets another request's transaction finish and let go.
             await run_in_threadpool(_audit_refusal, request, exc)
+        if isinstance(exc, Throttled):
+            return throttled_response(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return JSONResponse(error_body(exc.code, exc.message), status_code=status, headers=headers)
 

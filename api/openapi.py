@@ -38,7 +38,7 @@ def shared_errors(operation: dict[str, Any]) -> list[int]:
     """The error statuses an operation answers with by its signature alone."""
     statuses = []
     if operation.get("security"):
-        statuses += [401, 403]
+        statuses += [401, 403, 429]  # 429: the user's request rate (api.rate_limits)
     parameters = operation.get("parameters", [])
     if any(p.get("in") == "path" for p in parameters):
         statuses.append(404)

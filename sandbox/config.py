@@ -162,6 +162,36 @@ class Settings(BaseSettings):
     ``<var_dir>/audit-anchor/checkpoints.jsonl``. In production put it where the database
     administrator cannot write (another volume, append-only, or a retention-locked store)."""
 
+    rate_limit_user_per_second: float = Field(default=50.0, ge=0)
+    """Requests one signed-in user (bearer token or session) may make per second, on
+    average, through one API process (:mod:`sandbox.quotas.buckets`); 0 turns the limit off.
+    Health, readiness and metrics are never limited."""
+
+    rate_limit_user_burst: int = Field(default=200, ge=1)
+    """Requests one user may make at once before the per-second rate applies."""
+
+    rate_limit_address_per_second: float = Field(default=20.0, ge=0)
+    """Requests per second from one client address without valid credentials (public pages,
+    failed sign-ins, bad tokens); 0 turns the limit off. Behind a proxy every client shares
+    the proxy's address."""
+
+    rate_limit_address_burst: int = Field(default=100, ge=1)
+    """Requests one client address without credentials may make at once."""
+
+    rate_limit_processes: int = Field(default=1, ge=1)
+    """API processes serving the same users behind one load balancer. Each process keeps its
+    buckets in memory and enforces its share: rate and burst divided by this number (at least
+    one request of burst), so N processes together allow about the configured rate."""
+
+    audit_retention_days: int = Field(default=5 * 365 + 1, ge=0)
+    """Days audit entries are kept in the live chain before they may be archived and
+    pruned (Chengdu art. 23 keeps exchange logs 5 years; the default is 5 years and a leap
+    day). Archives themselves are never deleted by the platform."""
+
+    audit_archive_dir: Path | None = None
+    """Where ``sandbox audit archive`` writes archive files (JSON lines with the chain's
+    anchors). Empty means ``<var_dir>/audit-archive``."""
+
     @model_validator(mode="after")
     def _heartbeat_within_lease(self) -> Settings:
         if self.job_heartbeat_seconds * 3 > self.job_lease_seconds:
@@ -191,6 +221,10 @@ class Settings(BaseSettings):
     def resolved_audit_key_path(self) -> Path:
         """The signing key's path with the default filled in."""
         return (self.audit_key_path or self.var_dir / "secrets" / "audit-signing.key").resolve()
+
+    def resolved_audit_archive_dir(self) -> Path:
+        """The directory of audit archive files."""
+        return (self.audit_archive_dir or self.var_dir / "audit-archive").resolve()
 
     def resolved_audit_anchor_path(self) -> Path:
         """The checkpoint file's path with the default filled in."""

@@ -151,6 +151,30 @@ class SchemaOutOfDate(SandboxError):
     code = "schema_out_of_date"
 
 
+class Throttled(SandboxError):
+    """A limit on how much a caller may ask for in a while was reached: nothing was done.
+
+    ``limit`` names the limit (a setting or a policy field) so the caller can tell which,
+    and ``retry_after_seconds`` says when asking again may succeed (the HTTP layer sends it
+    as ``Retry-After``).
+    """
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, limit: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.retry_after_seconds = max(1, retry_after_seconds)
+
+
+class QuotaExceeded(Throttled):
+    """A job was refused because its submitter or grant already has as many unfinished jobs
+    as policy allows; nothing was stored, queued or charged.
+    """
+
+    code = "quota_exceeded"
+
+
 class SandboxInternalError(AssertionError):
     """A broken invariant: this is a bug in the platform, never the caller's fault."""
 

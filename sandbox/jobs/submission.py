@@ -11,7 +11,9 @@ datasets it reads and its kind (``dp`` or ``raw``). Before the job is stored:
    RestrictedPython under the import allow-list of the effective policies: a rejection names
    the line;
 3. the isolation backend is chosen (configured, or the strongest available) and must be able
-   to run the kind (the development ``subprocess`` backend refuses raw-access jobs).
+   to run the kind (the development ``subprocess`` backend refuses raw-access jobs);
+4. the submitter and the grant must each have a place left under the policy's job quotas
+   (:mod:`sandbox.jobs.quotas`): a job over one is refused with nothing stored or charged.
 
 The job is stored as ``submitted`` and moved to ``queued`` in a second transaction; the
 dispatcher picks up what is queued (and recovery requeues what was left ``submitted``).
@@ -37,6 +39,7 @@ from sandbox.errors import InvalidRequest, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.jobs.limits import combine_limits
 from sandbox.jobs.model import JobState
+from sandbox.jobs.quotas import check_job_quotas
 from sandbox.policies import Policy
 from sandbox.runtime.backends import Backend, BackendRegistry
 from sandbox.runtime.compiler import MAX_SOURCE_BYTES, compile_model
@@ -297,6 +300,13 @@ def submit_job(
     )
     compile_check(source, checked.profile, limits["allowed_imports"])
     backend = choose_backend(registry, configured_backend, kind, checked.profile)
+    check_job_quotas(
+        session,
+        user_id=actor.user_id,
+        grant_id=grant.id,
+        grant_ref=grant.ref,
+        policies=list(policy_store.effective_under_grant(session, grant.id, names).values()),
+    )
     versions = {
         name: version_row(session, dataset_row(session, name), None).version for name in names
     }

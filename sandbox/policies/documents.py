@@ -16,7 +16,8 @@ the offending field by its path::
                 redact_at_or_below: 0}
     job_limits: {wall_seconds: 600, cpu_seconds: 600, memory_mb: 2048, processes: 64,
                  result_bytes: 10485760, log_bytes: 1048576, raw_access_allowed: false,
-                 allowed_imports: [math], runtime_profiles: [restricted, scientific]}
+                 allowed_imports: [math], runtime_profiles: [restricted, scientific],
+                 active_jobs_per_user: 20, active_jobs_per_grant: 5}
     review: {mode: manual, reviewers: 1}
     show_lifetime_to_users: false    # may grant holders read the lifetime budget's remainder
 

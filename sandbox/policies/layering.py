@@ -87,7 +87,8 @@ def platform_defaults(accounting: Accounting = Accounting.PURE) -> Policy:
     numbers, at most 100,000 cells, no row-level output, dominance (2, 90%), p% rule 10%,
     regressions with at least 10 residual degrees of freedom, no redaction; jobs of at
     most an hour of wall and CPU time, 2 GiB, 64 processes, 10 MiB of result and 1 MiB of
-    log, no raw access, the ``restricted`` runtime profile only; manual review by 1
+    log, at most 200 unfinished jobs per user and 100 per grant, no raw access, the
+    ``restricted`` runtime profile only; manual review by 1
     reviewer; grant holders do not see what remains of the lifetime budget.
     """
     losses = _BUDGET_LOSSES_PURE if accounting is Accounting.PURE else _BUDGET_LOSSES_ZCDP
@@ -121,6 +122,8 @@ def platform_defaults(accounting: Accounting = Accounting.PURE) -> Policy:
             processes=64,
             result_bytes=10 * 1024 * 1024,
             log_bytes=1024 * 1024,
+            active_jobs_per_user=200,
+            active_jobs_per_grant=100,
             raw_access_allowed=False,
             allowed_imports=("math",),
             runtime_profiles=("restricted",),

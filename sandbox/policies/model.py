@@ -147,6 +147,12 @@ class JobLimits:
     """Largest result a job may return."""
     log_bytes: int | None = None
     """Largest log a job may write."""
+    active_jobs_per_user: int | None = None
+    """Most unfinished jobs (submitted, queued, running or being checked; not those waiting
+    for review) one user may have at once, across all grants; a job over it is refused with
+    429 ``quota_exceeded`` and nothing is stored or charged (:mod:`sandbox.jobs.quotas`)."""
+    active_jobs_per_grant: int | None = None
+    """Most unfinished jobs one grant may have at once (as ``active_jobs_per_user``)."""
     raw_access_allowed: bool | None = None
     """Whether jobs may read raw rows inside the hardened sandbox."""
     allowed_imports: tuple[str, ...] | None = None

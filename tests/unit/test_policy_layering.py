@@ -126,6 +126,8 @@ def test_strictest_field_by_field() -> None:
         processes=64,
         result_bytes=10 * 1024 * 1024,
         log_bytes=1024 * 1024,
+        active_jobs_per_user=200,
+        active_jobs_per_grant=100,
         raw_access_allowed=False,
         allowed_imports=("math",),
         runtime_profiles=("restricted",),
