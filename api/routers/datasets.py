@@ -4,12 +4,13 @@ import base64
 from typing import Annotated, Any
 
 import pyarrow as pa
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import StreamingResponse
 
 from api.deps import ActorDep, PlatformDep, ReadSession, WriteSession, require_roles
 from api.errors import error_responses
+from api.query_parameters import reject_unknown_parameters
 from api.schemas.attribute_changes import AttributeChangeCreate, AttributeChangePublic
 from api.schemas.datasets import (
     DatasetCreate,
@@ -32,7 +33,9 @@ from sandbox.catalog.parsing import parse_enum, parse_format, parse_metadata
 from sandbox.catalog.permissions import sees_details
 from sandbox.catalog.queries import list_entries
 from sandbox.datasets import integrity, reads, registry
+from sandbox.datasets.open_query import parse_query
 from sandbox.identity.model import Actor, Role
+from sandbox.storage.export import table_arrow_stream, table_csv
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 
@@ -122,25 +125,68 @@ def preview(
     )
 
 
-@router.get("/{name}/rows", response_model=RowsPage, responses=error_responses(503))
+ROWS_QUERY_PARAMETERS = frozenset(
+    {"offset", "limit", "version", "columns", "filter", "sort", "cursor", "format"}
+)
+ARROW_STREAM_MEDIA_TYPE = "application/vnd.apache.arrow.stream"
+
+
+@router.get(
+    "/{name}/rows",
+    response_model=RowsPage,
+    responses={
+        200: {"content": {"text/csv": {}, ARROW_STREAM_MEDIA_TYPE: {}}},
+        **error_responses(503),
+    },
+)
 def rows(
     name: str,
+    request: Request,
     platform: PlatformDep,
     actor: ActorDep,
     offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=reads.MAX_PAGE_ROWS)] = 100,
     version: Version | None = None,
-) -> RowsPage:
-    """A page of rows of unconditional data; refused for every other attribute."""
-    number, total, table = reads.query_rows(platform, actor, name, version, offset, limit)
-    return RowsPage(
-        dataset=name,
-        version=number,
-        total_rows=total,
-        offset=offset,
-        limit=limit,
-        columns=table.column_names,
-        rows=_rows(table),
+    columns: Annotated[str | None, Query(max_length=10_000)] = None,
+    filter: Annotated[list[str] | None, Query()] = None,  # noqa: A002
+    sort: Annotated[str | None, Query(max_length=10_000)] = None,
+    cursor: Annotated[str | None, Query(max_length=1_000)] = None,
+    format: Annotated[str, Query(pattern="^(json|csv|arrow)$")] = "json",  # noqa: A002
+) -> RowsPage | Response:
+    """Query unconditional data (refused for every other attribute): ``columns=a,b``,
+    ``filter=column:op:value`` (repeatable, joined by *and*; op ``eq ne lt le gt ge in
+    between null notnull``), ``sort=a,-b``, pages by ``offset``/``limit`` or by the
+    ``next_cursor`` of the previous page (it pins the version and the query), as JSON, CSV or
+    an Arrow IPC stream (the page's figures then in ``X-Matched-Rows``, ``X-Next-Cursor``).
+    An unknown query parameter is refused (422) rather than ignored.
+    """
+    reject_unknown_parameters(request, ROWS_QUERY_PARAMETERS)
+    query = parse_query(columns, filter, sort)
+    page = reads.query_rows(platform, actor, name, version, offset, limit, query, cursor)
+    if format == "json":
+        return RowsPage(
+            dataset=name,
+            version=page.version,
+            total_rows=page.total_rows,
+            matched_rows=page.matched_rows,
+            offset=page.offset,
+            limit=limit,
+            columns=page.table.column_names,
+            rows=_rows(page.table),
+            next_cursor=page.next_cursor,
+        )
+    headers = {
+        "X-Dataset-Version": str(page.version),
+        "X-Total-Rows": str(page.total_rows),
+        "X-Matched-Rows": str(page.matched_rows),
+        "X-Offset": str(page.offset),
+    }
+    if page.next_cursor is not None:
+        headers["X-Next-Cursor"] = page.next_cursor
+    if format == "csv":
+        return Response(table_csv(page.table), media_type="text/csv", headers=headers)
+    return Response(
+        table_arrow_stream(page.table), media_type=ARROW_STREAM_MEDIA_TYPE, headers=headers
     )
 
 

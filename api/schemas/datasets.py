@@ -246,15 +246,20 @@ class PreviewPublic(BaseModel):
 
 
 class RowsPage(BaseModel):
-    """A page of rows of unconditional data."""
+    """A page of rows of unconditional data (of a query, when filtered or sorted)."""
 
     dataset: str
     version: int
     total_rows: int
+    """Rows of the version."""
+    matched_rows: int
+    """Rows matching the query's filters (``total_rows`` without a filter)."""
     offset: int
     limit: int
     columns: list[str]
     rows: list[dict[str, Any]]
+    next_cursor: str | None = None
+    """Pass as ``cursor`` for the next page (same version, same query); null after the last."""
 
 
 # ---- desensitisation -----------------------------------------------------------------------

@@ -7,7 +7,7 @@ and streams downloads to disk without holding them whole.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -128,28 +128,60 @@ class DatasetsMixin(UploadsMixin):
         return self._obj("DELETE", f"/datasets/{name}/synthetic-preview")
 
     def rows(
-        self, name: str, offset: int = 0, limit: int = 100, version: int | None = None
+        self,
+        name: str,
+        offset: int = 0,
+        limit: int = 100,
+        version: int | None = None,
+        *,
+        columns: Sequence[str] | None = None,
+        filters: Sequence[str] = (),
+        sort: Sequence[str] = (),
+        cursor: str | None = None,
     ) -> JSON:
-        """One page of rows of unconditional data."""
-        params = drop_none({"offset": offset, "limit": limit, "version": version})
+        """One page of rows of unconditional data, of a query when given one.
+
+        ``filters`` are ``column:op:value`` strings (``"age:ge:65"``, ``"district:in:a,b"``,
+        ``"age:between:18,64"``, ``"income:null"``), joined by *and*; ``sort`` names columns,
+        ``"-income"`` descending; ``cursor`` is a page's ``next_cursor`` (alone: it carries the
+        version and the offset).
+        """
+        params: dict[str, Any] = drop_none(
+            {
+                "limit": limit,
+                "columns": ",".join(columns) if columns is not None else None,
+                "sort": ",".join(sort) or None,
+                "cursor": cursor,
+            }
+        )
+        if cursor is None:
+            params |= drop_none({"offset": offset, "version": version})
+        if filters:
+            params["filter"] = list(filters)
         return self._obj("GET", f"/datasets/{name}/rows", params=params)
 
     def iter_rows(
-        self, name: str, page_size: int = 1000, version: int | None = None
+        self,
+        name: str,
+        page_size: int = 1000,
+        version: int | None = None,
+        *,
+        columns: Sequence[str] | None = None,
+        filters: Sequence[str] = (),
+        sort: Sequence[str] = (),
     ) -> Iterator[JSON]:
-        """Every row of unconditional data, page by page.
+        """Every row of unconditional data (matching a query), page by page by cursor.
 
         The first page fixes the version, so a version added meanwhile never mixes in.
         """
-        offset = 0
+        query: dict[str, Any] = {"columns": columns, "filters": filters, "sort": sort}
+        page = self.rows(name, limit=page_size, version=version, **query)
         while True:
-            page = self.rows(name, offset=offset, limit=page_size, version=version)
-            version = int(page["version"])
-            rows = cast(list[JSON], page["rows"])
-            yield from rows
-            offset += len(rows)
-            if not rows or offset >= int(page["total_rows"]):
+            yield from cast(list[JSON], page["rows"])
+            cursor = page.get("next_cursor")
+            if not cursor:
                 return
+            page = self.rows(name, limit=page_size, cursor=str(cursor), **query)
 
     def download(
         self,

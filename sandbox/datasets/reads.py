@@ -35,6 +35,7 @@ from sandbox.catalog.queries import entry_of, metadata_of, version_row
 from sandbox.catalog.suspension import refuse_if_suspended
 from sandbox.catalog.synthetic import current_sample
 from sandbox.datasets.integrity import Read, ServedVersion, ensure_intact, guarded, reading, served
+from sandbox.datasets.open_query import OpenQuery, decode_cursor, encode_cursor
 from sandbox.errors import AccessRefused, InvalidRequest
 from sandbox.identity.model import Actor
 from sandbox.platform import Platform
@@ -45,9 +46,12 @@ from sandbox.storage.export import (
     iter_parquet_bytes,
     read_page,
 )
+from sandbox.storage.scan import scan_page, stored_schema
 from sandbox.store.db import transaction
 
 MAX_PAGE_ROWS = 10_000
+MAX_SORTED_ROWS = 2_000_000
+"""Matching rows a sorted query may hold in memory to sort (narrow it, or page unsorted)."""
 DOWNLOAD_FORMATS = ("parquet", "csv")
 
 
@@ -139,10 +143,38 @@ def download_body(platform: Platform, actor: Actor, plan: DownloadPlan) -> Itera
     return guarded(platform, actor, plan.served, Read.DOWNLOAD, body)
 
 
+@dataclass(frozen=True)
+class RowsPage:
+    """A page of an open-data query: which version, how many rows it has and matched, the
+    page, and the cursor of the next page (``None`` after the last).
+    """
+
+    version: int
+    total_rows: int
+    matched_rows: int
+    offset: int
+    table: pa.Table
+    next_cursor: str | None
+
+
 def query_rows(
-    platform: Platform, actor: Actor, name: str, version: int | None, offset: int, limit: int
-) -> tuple[int, int, pa.Table]:
-    """A page of rows of unconditional data: (version, total rows, page)."""
+    platform: Platform,
+    actor: Actor,
+    name: str,
+    version: int | None,
+    offset: int,
+    limit: int,
+    query: OpenQuery | None = None,
+    cursor: str | None = None,
+) -> RowsPage:
+    """A page of unconditional data's rows matching ``query`` (Wuxi art. 14; Qingdao art. 13,
+    15). A ``cursor`` (from the previous page) stands for the version and offset it pins.
+    """
+    query = query or OpenQuery()
+    if cursor is not None:
+        if offset or version is not None:
+            raise InvalidRequest("a cursor carries its own version and offset: give it alone")
+        version, offset = decode_cursor(cursor, query)
     if offset < 0:
         raise InvalidRequest("offset must not be negative")
     if not 1 <= limit <= MAX_PAGE_ROWS:
@@ -160,14 +192,41 @@ def query_rows(
             "dataset.query",
             object_type="dataset",
             object_id=name,
-            detail={"version": stored.version, "offset": offset, "limit": limit},
+            detail={
+                "version": stored.version,
+                "offset": offset,
+                "limit": limit,
+                **query.described(),
+            },
         )
         path, total, number = stored.storage_path, stored.row_count, stored.version
         target = served(session, name, stored)
     ensure_intact(platform, actor, target, Read.ROWS)
     with reading(platform, actor, target, Read.ROWS):
-        page = read_page(platform.store, path, offset, limit)
-    return number, total, page
+        schema = stored_schema(platform.store, path)
+        returned = list(query.columns) if query.columns is not None else schema.names
+        needed = query.needed_columns(schema)
+        where = query.expression(schema)
+        if query.is_plain:
+            page, matched = read_page(platform.store, path, offset, limit).select(returned), total
+        else:
+            order = [(k.column, "descending" if k.descending else "ascending") for k in query.sort]
+            scanned = scan_page(
+                platform.store,
+                path,
+                columns=needed,
+                returned=returned,
+                where=where,
+                sort=order,
+                offset=offset,
+                limit=limit,
+                max_sorted=MAX_SORTED_ROWS,
+            )
+            page, matched = scanned.table, scanned.matched
+    following = offset + page.num_rows
+    more = following < matched
+    next_cursor = encode_cursor(number, following, query) if more else None
+    return RowsPage(number, total, matched, offset, page, next_cursor)
 
 
 def preview(platform: Platform, actor: Actor, name: str, rows: int) -> tuple[bool, pa.Table]:

@@ -134,3 +134,18 @@ def read_page(store: DataStore, path: str, offset: int, limit: int) -> pa.Table:
     except (pa.ArrowException, OSError) as exc:
         raise unreadable(exc) from exc
     return table.slice(offset - start_of_first, limit)
+
+
+def table_csv(table: pa.Table) -> bytes:
+    """A (page-sized) table as CSV with a header row."""
+    sink = io.BytesIO()
+    pacsv.write_csv(table, sink)
+    return sink.getvalue()
+
+
+def table_arrow_stream(table: pa.Table) -> bytes:
+    """A (page-sized) table as an Arrow IPC stream (schema, then its batches)."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue().to_pybytes())

@@ -77,8 +77,8 @@ def test_register_versions_access_and_changes(platform: Platform):
     second = import_file(platform, "v2.parquet", parquet_bytes(people_table(60)))
     entry = registry.add_version(platform, actors["provider"], "people", second, note="more")
     assert [v.version for v in entry.versions] == [1, 2]
-    number, total, page = reads.query_rows(platform, actors["user"], "people", 1, 0, 5)
-    assert (number, total, page.num_rows) == (1, 40, 5)
+    page = reads.query_rows(platform, actors["user"], "people", 1, 0, 5)
+    assert (page.version, page.total_rows, page.table.num_rows) == (1, 40, 5)
 
     with transaction(platform.sessions) as session:
         change = changes.request_change(
