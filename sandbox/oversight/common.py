@@ -169,21 +169,13 @@ def visible_case(
     return row
 
 
-def answerable_case(
-    session: Session,
-    actor: Actor,
-    model: type[_CaseRow],
-    case_id: int,
-    *,
-    label: str,
-    can_see: Callable[[Actor, _CaseRow], bool],
-) -> _CaseRow:
-    """The open case ``case_id``, locked, that ``actor``'s organisation is to answer."""
-    row = visible_case(session, actor, model, case_id, label=label, can_see=can_see, lock=True)
+def require_answerable(actor: Actor, row: ComplaintRow | ObjectionRow, *, label: str) -> None:
+    """Refuse to answer a case that is not open, or whose dataset ``actor``'s organisation
+    does not provide.
+    """
     require_owner(actor, row.provider_org_id, f"answer {label}s about its datasets")
     if row.status != CaseStatus.OPEN:
-        raise Conflict(f"{label} {case_id} was already answered")
-    return row
+        raise Conflict(f"{label} {row.id} was already answered")
 
 
 def open_answer_stage(

@@ -34,7 +34,6 @@ from sandbox.errors import Conflict, InvalidRequest, PermissionDenied
 from sandbox.identity.model import Actor
 from sandbox.oversight import suspensions
 from sandbox.oversight.common import (
-    answerable_case,
     clean_text,
     dataset_by_name,
     dataset_name,
@@ -42,6 +41,7 @@ from sandbox.oversight.common import (
     open_answer_stage,
     org_name,
     record_answer,
+    require_answerable,
     username,
     visible_cases,
 )
@@ -142,9 +142,9 @@ def submit(
 
 
 def _check_answerable(session: Session, actor: Actor, complaint_id: int) -> ComplaintRow:
-    return answerable_case(
-        session, actor, ComplaintRow, complaint_id, label="complaint", can_see=can_see
-    )
+    row = visible_complaint(session, actor, complaint_id, lock=True)
+    require_answerable(actor, row, label="complaint")
+    return row
 
 
 def _suspension_owner_open(

@@ -22,7 +22,6 @@ from sandbox.access.stages import stages_of
 from sandbox.errors import InvalidRequest, PermissionDenied
 from sandbox.identity.model import Actor
 from sandbox.oversight.common import (
-    answerable_case,
     clean_text,
     dataset_by_name,
     dataset_name,
@@ -32,6 +31,7 @@ from sandbox.oversight.common import (
     open_answer_stage,
     org_name,
     record_answer,
+    require_answerable,
     sees_case,
     username,
     visible_case,
@@ -114,9 +114,8 @@ def answer(
     ``rejected``, with its text.
     """
     now = now_or(now)
-    row = answerable_case(
-        session, actor, ObjectionRow, objection_id, label="objection", can_see=can_see
-    )
+    row = _visible(session, actor, objection_id, lock=True)
+    require_answerable(actor, row, label="objection")
     parsed = parse_enum(ObjectionOutcome, outcome, "outcome")
     text = clean_text(text, "answer", required=True)
     if corrected_version is not None:
