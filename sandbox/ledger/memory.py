@@ -36,15 +36,13 @@ from sandbox.ledger.model import (
     ChargeStatus,
     charge_units,
     check_accounting,
-    check_call,
     check_datasets,
-    check_job,
-    check_purpose,
     check_ref,
     exhausted,
     fits,
     limit_units,
     naming,
+    spend_terms,
 )
 from sandbox.policies.budget import Accounting, BudgetExhausted, PrivacyCost
 
@@ -225,9 +223,7 @@ class InMemoryLedger:
         :class:`~sandbox.ledger.sql.SqlLedger`) its refusal neither names the dataset in
         the message nor lists ``datasets`` in the event.
         """
-        purpose = check_purpose(purpose)
-        job, call = check_job(job), check_call(call)
-        units = charge_units(cost)
+        purpose, job, call, units = spend_terms(purpose, job, call, cost)
         with self._lock:
             pairs = {name: self._pair(grant, name) for name in names}
             for name, pair in pairs.items():

@@ -150,6 +150,15 @@ def check_call(value: object) -> str | None:
     return value
 
 
+def spend_terms(
+    purpose: object, job: object, call: object, cost: PrivacyCost
+) -> tuple[str, int | None, str | None, tuple[int, int]]:
+    """What a spend records beside its accounts, checked in this order: its purpose, job,
+    call and cost in ledger units (every store refuses bad terms with the same error).
+    """
+    return check_purpose(purpose), check_job(job), check_call(call), charge_units(cost)
+
+
 def check_datasets(value: object) -> tuple[str, ...]:
     """The datasets one release charges together (a join): two or more, each named once."""
     if type(value) not in (list, tuple) or len(value) < 2:  # type: ignore[arg-type]

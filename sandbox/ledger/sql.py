@@ -4,8 +4,8 @@
 each of the session-level functions in a transaction of its own. Those functions are
 re-exported here (repository style, ``from sandbox.ledger import sql as ledger``) from the
 modules that hold them: opening and reading accounts and charges in
-:mod:`sandbox.ledger.sql_accounts`, spending and releasing (and how a spend cannot
-overspend) in :mod:`sandbox.ledger.sql_spending`.
+:mod:`sandbox.ledger.sql_accounts`, spending, releasing and reading charges (and how a
+spend cannot overspend) in :mod:`sandbox.ledger.sql_charges`.
 """
 
 from __future__ import annotations
@@ -23,12 +23,10 @@ from sandbox.ledger.sql_accounts import (
     balance,
     check,
     dataset_accounts,
-    get_charge,
-    list_charges,
     open_dataset_account,
     open_grant_account,
 )
-from sandbox.ledger.sql_spending import release, spend, spend_jointly
+from sandbox.ledger.sql_charges import get_charge, list_charges, release, spend, spend_jointly
 from sandbox.policies.budget import Accounting, BudgetExhausted, PrivacyCost
 from sandbox.store.db import transaction
 

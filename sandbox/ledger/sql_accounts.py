@@ -1,8 +1,8 @@
-"""Opening the budget accounts and reading them and their charges, in the caller's session.
+"""Opening the budget accounts and reading them, in the caller's session.
 
 Every function works in the caller's session (repository style);
-:class:`~sandbox.ledger.sql.SqlLedger` wraps each in a transaction of its own. Spending is
-:mod:`sandbox.ledger.sql_spending`.
+:class:`~sandbox.ledger.sql.SqlLedger` wraps each in a transaction of its own. Charges (spending,
+releasing, reading them) are :mod:`sandbox.ledger.sql_charges`.
 """
 
 from __future__ import annotations
@@ -13,14 +13,12 @@ from sqlalchemy.orm import Session
 
 from sandbox import audit
 from sandbox.clock import utc_now
-from sandbox.errors import Conflict, InvalidRequest, NotFound
+from sandbox.errors import Conflict, InvalidRequest
 from sandbox.identity.model import Actor
 from sandbox.ledger.model import (
     Account,
     AccountKind,
     Balance,
-    Charge,
-    ChargeStatus,
     charge_units,
     check_accounting,
     check_ref,
@@ -29,14 +27,13 @@ from sandbox.ledger.model import (
     limit_units,
     same_terms,
 )
-from sandbox.ledger.sql_rows import account_of, charge_of, find_account, get_account
+from sandbox.ledger.sql_rows import account_of, find_account, get_account
 from sandbox.policies.budget import Accounting, PrivacyCost
-from sandbox.store.models import BudgetAccountRow, BudgetChargeRow
+from sandbox.store.models import BudgetAccountRow
 
 
 def _open(
     session: Session,
-    *,
     kind: AccountKind,
     ref: str,
     dataset: str,
@@ -100,15 +97,7 @@ def open_dataset_account(
 ) -> Account:
     """Open a dataset's lifetime budget account (idempotent; Conflict on other terms)."""
     dataset = check_ref(dataset, "dataset")
-    return _open(
-        session,
-        kind=AccountKind.DATASET,
-        ref=dataset,
-        dataset=dataset,
-        limit=limit,
-        accounting=accounting,
-        actor=actor,
-    )
+    return _open(session, AccountKind.DATASET, dataset, dataset, limit, accounting, actor)
 
 
 def open_grant_account(
@@ -132,15 +121,7 @@ def open_grant_account(
             f"dataset {dataset!r} keeps its budget under "
             f"{lifetime.accounting} accounting, not {accounting}"
         )
-    return _open(
-        session,
-        kind=AccountKind.GRANT,
-        ref=grant,
-        dataset=dataset,
-        limit=limit,
-        accounting=accounting,
-        actor=actor,
-    )
+    return _open(session, AccountKind.GRANT, grant, dataset, limit, accounting, actor)
 
 
 def balance(session: Session, *, grant: str, dataset: str) -> Balance:
@@ -189,29 +170,3 @@ def check(
         ):
             raise exhausted(cost, acct)
     return current.remaining
-
-
-def get_charge(session: Session, *, charge_id: int) -> Charge:
-    """One charge by id."""
-    row = session.get(BudgetChargeRow, charge_id) if type(charge_id) is int else None
-    if row is None:
-        raise NotFound(f"charge {charge_id} does not exist")
-    return charge_of(row)
-
-
-def list_charges(
-    session: Session,
-    *,
-    grant: str | None = None,
-    dataset: str | None = None,
-    status: ChargeStatus | None = None,
-) -> list[Charge]:
-    """Charges in the order they were made, optionally filtered."""
-    statement = select(BudgetChargeRow).order_by(BudgetChargeRow.id)
-    if grant is not None:
-        statement = statement.where(BudgetChargeRow.grant_ref == grant)
-    if dataset is not None:
-        statement = statement.where(BudgetChargeRow.dataset_ref == dataset)
-    if status is not None:
-        statement = statement.where(BudgetChargeRow.status == ChargeStatus(status).value)
-    return [charge_of(row) for row in session.execute(statement).scalars()]

@@ -1,7 +1,7 @@
 """Budget rows of the metadata store read as the ledger's value types.
 
 Why a module of its own: opening and reading accounts (:mod:`sandbox.ledger.sql_accounts`)
-and spending (:mod:`sandbox.ledger.sql_spending`) find the same rows and must report a
+and charges (:mod:`sandbox.ledger.sql_charges`) find the same rows and must report a
 missing account in the same words.
 """
 

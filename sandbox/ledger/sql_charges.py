@@ -1,4 +1,5 @@
-"""Spending and releasing budget in the metadata store, in the caller's session.
+"""Charges in the metadata store: spending budget, releasing and reading charges, in the
+caller's session.
 
 Spending is one transaction that debits the grant account and the dataset's lifetime
 account together or not at all. Each debit is a conditional update::
@@ -33,15 +34,12 @@ from sandbox.ledger.model import (
     AccountKind,
     Charge,
     ChargeStatus,
-    charge_units,
     check_accounting,
-    check_call,
     check_datasets,
-    check_job,
-    check_purpose,
     check_ref,
     exhausted,
     naming,
+    spend_terms,
 )
 from sandbox.ledger.sql_rows import (
     NO_SYNC,
@@ -131,9 +129,7 @@ def spend(
         InvalidRequest: Bad arguments, or ``accounting`` differs from the accounts'.
     """
     grant, dataset = check_ref(grant, "grant"), check_ref(dataset, "dataset")
-    purpose = check_purpose(purpose)
-    job, call = check_job(job), check_call(call)
-    units = charge_units(cost)
+    purpose, job, call, units = spend_terms(purpose, job, call, cost)
     ids: dict[AccountKind, int] = {}
     for kind, ref in ((AccountKind.GRANT, grant), (AccountKind.DATASET, dataset)):
         paid = _debit(session, kind, ref, dataset, units, accounting)
@@ -252,3 +248,29 @@ def release(session: Session, *, charge_id: int, actor: Actor) -> Charge:
             detail={"grant": row.grant_ref, "dataset": row.dataset_ref},
         )
     return charge_of(row)
+
+
+def get_charge(session: Session, *, charge_id: int) -> Charge:
+    """One charge by id."""
+    row = session.get(BudgetChargeRow, charge_id) if type(charge_id) is int else None
+    if row is None:
+        raise NotFound(f"charge {charge_id} does not exist")
+    return charge_of(row)
+
+
+def list_charges(
+    session: Session,
+    *,
+    grant: str | None = None,
+    dataset: str | None = None,
+    status: ChargeStatus | None = None,
+) -> list[Charge]:
+    """Charges in the order they were made, optionally filtered."""
+    statement = select(BudgetChargeRow).order_by(BudgetChargeRow.id)
+    if grant is not None:
+        statement = statement.where(BudgetChargeRow.grant_ref == grant)
+    if dataset is not None:
+        statement = statement.where(BudgetChargeRow.dataset_ref == dataset)
+    if status is not None:
+        statement = statement.where(BudgetChargeRow.status == ChargeStatus(status).value)
+    return [charge_of(row) for row in session.execute(statement).scalars()]
