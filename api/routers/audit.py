@@ -11,9 +11,15 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from api.deps import PlatformDep, StreamSession, WriteSession, require_roles
-from api.schemas.audit import AuditEntryPublic, AuditPage, AuditVerifyPublic
+from api.schemas.audit import (
+    AuditArchivePublic,
+    AuditEntryPublic,
+    AuditPage,
+    AuditVerifyPublic,
+)
 from api.types import Cursor
 from sandbox import audit
+from sandbox.audit.archive import verify_archives
 from sandbox.identity.model import Actor, Role
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -89,3 +95,26 @@ def checkpoints(
         media_type="application/x-ndjson",
         headers={"Content-Disposition": 'attachment; filename="audit-checkpoints.jsonl"'},
     )
+
+
+@router.get("/archives", response_model=list[AuditArchivePublic])
+def archives(
+    session: WriteSession, platform: PlatformDep, actor: AuditorDep
+) -> list[AuditArchivePublic]:
+    """Every archive of the archive directory verified against the live chain (auditor,
+    admin): its own hashes, back-links and signed checkpoints, the entries still in the
+    chain identical, the entries pruned named by a prune record with the file's SHA-256.
+    """
+    directory = platform.settings.resolved_audit_archive_dir()
+    return [
+        AuditArchivePublic(
+            file=report.file,
+            from_seq=report.check.from_seq,
+            through_seq=report.check.through_seq,
+            entries=report.check.entries,
+            pruned=report.check.pruned,
+            ok=report.check.ok,
+            problems=report.check.problems,
+        )
+        for report in verify_archives(session, actor, platform.audit_anchor, directory)
+    ]

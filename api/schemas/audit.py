@@ -55,3 +55,16 @@ class AuditVerifyPublic(FromDomain):
     """Entries after ``anchored_through``, held by the chain only."""
     checkpoints: int
     """Signed checkpoints read."""
+
+
+class AuditArchivePublic(BaseModel):
+    """One archive file (``sandbox audit archive``) verified against the live chain."""
+
+    file: str
+    from_seq: int
+    through_seq: int
+    entries: int
+    pruned: bool
+    """Whether the live chain no longer holds these entries (a prune record names them)."""
+    ok: bool
+    problems: list[str]

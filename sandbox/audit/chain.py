@@ -237,8 +237,8 @@ def verify(session: Session, anchor: AuditAnchor | None = None) -> VerifyReport:
     anchor = anchor or anchor_of(session)
     anchored = anchor.load() if anchor is not None else AnchoredRecord()
     problems: list[VerifyProblem] = [VerifyProblem(0, p) for p in anchored.problems]
-    expected_seq = 1
-    prev_hash = GENESIS_HASH
+    base_seq, prev_hash = _pruned_base(session, anchored, problems)
+    expected_seq = base_seq + 1
     checked = 0
     seen: set[int] = set()
     first_difference: int | None = None
@@ -273,7 +273,7 @@ def verify(session: Session, anchor: AuditAnchor | None = None) -> VerifyReport:
                 problems.append(VerifyProblem(row.seq, difference))
         expected_seq = row.seq + 1
         prev_hash = row.hash
-    missing = sorted(set(anchored.hashes) - seen)
+    missing = sorted(seq for seq in set(anchored.hashes) - seen if seq > base_seq)
     if missing:
         problems.append(
             VerifyProblem(
@@ -305,6 +305,42 @@ def verify(session: Session, anchor: AuditAnchor | None = None) -> VerifyReport:
         unanchored=sum(1 for seq in seen if seq > through),
         checkpoints=anchored.checkpoints,
     )
+
+
+PRUNED_ACTION = "audit.pruned"
+"""The entry :func:`sandbox.audit.archive.prune` appends when it removes archived entries."""
+
+
+def _pruned_base(
+    session: Session, anchored: AnchoredRecord, problems: list[VerifyProblem]
+) -> tuple[int, str]:
+    """Where the live chain starts: after the entries a prune record says were archived
+    (:mod:`sandbox.audit.archive`), else at the genesis. A front of the log that is gone
+    with no prune record naming it is left to the walk, which reports it as deleted.
+    """
+    first = session.execute(
+        select(AuditEntryRow).order_by(AuditEntryRow.seq).limit(1)
+    ).scalar_one_or_none()
+    if first is None or first.seq == 1:
+        return 0, GENESIS_HASH
+    details = session.execute(
+        select(AuditEntryRow.detail).where(AuditEntryRow.action == PRUNED_ACTION)
+    ).scalars()
+    through = first.seq - 1
+    for text in details:
+        detail = json.loads(text)
+        if detail.get("through_seq") == through and detail.get("last_hash") == first.prev_hash:
+            anchored_hash = anchored.hashes.get(through)
+            if anchored_hash is not None and anchored_hash != first.prev_hash:
+                problems.append(
+                    VerifyProblem(
+                        first.seq,
+                        "the archived entry before the live chain differs from its signed "
+                        "checkpoint: the prune record or the first live entry was edited",
+                    )
+                )
+            return through, first.prev_hash
+    return 0, GENESIS_HASH
 
 
 def _against_anchor(anchored: AnchoredRecord, row: AuditEntryRow) -> str | None:

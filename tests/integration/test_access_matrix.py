@@ -859,6 +859,7 @@ CASES = (
     Case("audit export", get("/v1/audit/export"), frozenset({"admin", "auditor"})),
     Case("audit verify", get("/v1/audit/verify"), frozenset({"admin", "auditor"})),
     Case("audit checkpoints", get("/v1/audit/checkpoints"), frozenset({"admin", "auditor"})),
+    Case("audit archives", get("/v1/audit/archives"), frozenset({"admin", "auditor"})),
 )
 
 
@@ -965,6 +966,7 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/audit/export",
         "/v1/audit/verify",
         "/v1/audit/checkpoints",
+        "/v1/audit/archives",
         "/v1/policies/floor",
         "/v1/datasets/{name}/policy",
         "/v1/budgets/{name}",
