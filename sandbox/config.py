@@ -188,6 +188,10 @@ class Settings(BaseSettings):
     pruned (Chengdu art. 23 keeps exchange logs 5 years; the default is 5 years and a leap
     day). Archives themselves are never deleted by the platform."""
 
+    job_log_retention_days: int = Field(default=5 * 365 + 1, ge=0)
+    """Days a finished job keeps its log, errors and raw result before ``sandbox db
+    prune-job-logs`` empties them (:mod:`sandbox.jobs.retention`; Chengdu art. 23)."""
+
     audit_archive_dir: Path | None = None
     """Where ``sandbox audit archive`` writes archive files (JSON lines with the chain's
     anchors). Empty means ``<var_dir>/audit-archive``."""

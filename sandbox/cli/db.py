@@ -54,3 +54,19 @@ def current() -> None:
             engine.dispose()
     out.print(f"current: {found or 'none (empty database)'}")
     out.print(f"head:    {head}")
+
+
+@app.command("prune-job-logs")
+def prune_job_logs() -> None:
+    """Empty the log, errors and raw result of jobs finished longer ago than
+    job_log_retention_days (their record, hashes and released result stay; audited).
+    """
+    from sandbox.cli._local import local_platform
+    from sandbox.identity.model import Actor
+    from sandbox.jobs.retention import prune_job_outputs
+    from sandbox.store.db import transaction
+
+    with local_platform() as platform, transaction(platform.sessions) as session:
+        days = platform.settings.job_log_retention_days
+        pruned = prune_job_outputs(session, Actor.system(), retention_days=days)
+    note(f"emptied the outputs of {len(pruned)} jobs finished more than {days} days ago")
