@@ -14,9 +14,10 @@ from api.schemas.applications import (
     FormReview,
     ProviderDecision,
 )
+from api.schemas.rereview import ReReviewAnswerBody, ReReviewRequest
 from api.types import Id
 from sandbox._parse import parse_enum
-from sandbox.access import applications
+from sandbox.access import applications, rereview, resubmission
 from sandbox.access.grants import Scope
 from sandbox.access.model import ApplicationDraft, ApplicationStatus
 from sandbox.identity.model import Actor, Role
@@ -34,7 +35,13 @@ def submit(
     """Apply for conditional datasets (an eligible user); refused naming every missing
     field or failed eligibility condition.
     """
-    draft = ApplicationDraft(
+    return ApplicationPublic.model_validate(
+        applications.submit_application(session, actor, platform.calendar, _draft(body))
+    )
+
+
+def _draft(body: ApplicationCreate) -> ApplicationDraft:
+    return ApplicationDraft(
         title=body.title,
         reason=body.reason,
         kind=body.type,
@@ -46,8 +53,72 @@ def submit(
         security_measures=body.security_measures,
         commitment_signed=body.commitment_signed,
     )
+
+
+@router.put(
+    "/{application_id}",
+    response_model=ApplicationPublic,
+    responses=error_responses(409),
+)
+def resubmit(
+    application_id: Id,
+    body: ApplicationCreate,
+    platform: PlatformDep,
+    session: WriteSession,
+    actor: Annotated[Actor, require_roles(Role.USER)],
+) -> ApplicationPublic:
+    """Amend a returned application and file it again for form review (its applicant);
+    checked as a new one.
+    """
     return ApplicationPublic.model_validate(
-        applications.submit_application(session, actor, platform.calendar, draft)
+        resubmission.resubmit_application(
+            session, actor, platform.calendar, application_id, _draft(body)
+        )
+    )
+
+
+@router.post(
+    "/{application_id}/re-review",
+    response_model=ApplicationPublic,
+    responses=error_responses(409),
+)
+def request_rereview(
+    application_id: Id,
+    body: ReReviewRequest,
+    platform: PlatformDep,
+    session: WriteSession,
+    actor: Annotated[Actor, require_roles(Role.USER)],
+) -> ApplicationPublic:
+    """Ask the authority once to re-review a refusal, within 15 working days (its applicant;
+    Chengdu art. 34).
+    """
+    return ApplicationPublic.model_validate(
+        rereview.request_application_rereview(
+            session, actor, platform.calendar, application_id, reason=body.reason
+        )
+    )
+
+
+@router.post(
+    "/{application_id}/re-review/answer",
+    response_model=ApplicationPublic,
+    responses=error_responses(409),
+)
+def answer_rereview(
+    application_id: Id,
+    body: ReReviewAnswerBody,
+    platform: PlatformDep,
+    session: WriteSession,
+    actor: Annotated[Actor, require_roles(Role.AUTHORITY)],
+) -> ApplicationPublic:
+    """Uphold the refusal (final) or overturn it, back to the provider's decision
+    (authority).
+    """
+    answer = rereview.ReReviewAnswer(body.outcome == "uphold", body.opinion)
+    return ApplicationPublic.model_validate(
+        rereview.answer_application_rereview(
+            session, actor, platform.calendar, application_id, answer
+        )
     )
 
 

@@ -13,9 +13,10 @@ from api.schemas.demands import (
     DemandOpened,
     DemandPublic,
 )
+from api.schemas.rereview import ReReviewAnswerBody, ReReviewRequest
 from api.types import Id
 from sandbox._parse import parse_enum
-from sandbox.access import demands
+from sandbox.access import demands, rereview
 from sandbox.access.model import DemandStatus
 from sandbox.identity.model import Actor, Role
 
@@ -123,4 +124,41 @@ def opened(
     """Record that the data is open, linking its catalog dataset (the provider)."""
     return DemandPublic.model_validate(
         demands.mark_opened(session, actor, platform.calendar, demand_id, dataset=body.dataset)
+    )
+
+
+@router.post("/{demand_id}/re-review", response_model=DemandPublic, responses=error_responses(409))
+def request_rereview(
+    demand_id: Id,
+    body: ReReviewRequest,
+    platform: PlatformDep,
+    session: WriteSession,
+    actor: Annotated[Actor, require_roles(Role.USER)],
+) -> DemandPublic:
+    """Dispute the provider's refusal: the authority re-reviews it within 15 working days
+    (the requester, once; Chengdu art. 34).
+    """
+    return DemandPublic.model_validate(
+        rereview.request_demand_rereview(
+            session, actor, platform.calendar, demand_id, reason=body.reason
+        )
+    )
+
+
+@router.post(
+    "/{demand_id}/re-review/answer", response_model=DemandPublic, responses=error_responses(409)
+)
+def answer_rereview(
+    demand_id: Id,
+    body: ReReviewAnswerBody,
+    platform: PlatformDep,
+    session: WriteSession,
+    actor: Annotated[Actor, require_roles(Role.AUTHORITY)],
+) -> DemandPublic:
+    """Uphold the refusal (final) or overturn it: the provider opens the data within 20
+    working days (authority).
+    """
+    answer = rereview.ReReviewAnswer(body.outcome == "uphold", body.opinion)
+    return DemandPublic.model_validate(
+        rereview.answer_demand_rereview(session, actor, platform.calendar, demand_id, answer)
     )

@@ -50,7 +50,7 @@ def _now(now: datetime | None) -> datetime:
 # ---- submission ----------------------------------------------------------------------------
 
 
-def _datasets_of(session: Session, names: tuple[str, ...]) -> list[DatasetRow]:
+def conditional_datasets_of(session: Session, names: tuple[str, ...]) -> list[DatasetRow]:
     """The catalog rows of ``names``: conditional datasets of one provider organisation."""
     rows = []
     for name in names:
@@ -91,7 +91,7 @@ def submit_application(
     now = _now(now)
     check_eligibility(session, actor)
     kind = check_draft(draft, calendar.local_date(now))
-    datasets = _datasets_of(session, draft.datasets)
+    datasets = conditional_datasets_of(session, draft.datasets)
     assert draft.period_start and draft.period_end and actor.user_id is not None
     row = ApplicationRow(
         applicant_id=actor.user_id,

@@ -28,13 +28,16 @@ class ApplicationStatus(enum.StrEnum):
     SUBMITTED = "submitted"
     """Waiting for the authority's form review (5 working days)."""
     RETURNED = "returned"
-    """Returned by the form review with its reason (final; the user files a new one)."""
+    """Returned by the form review with its reason; the applicant may amend and resubmit it
+    (then it waits for a new form review)."""
     PROVIDER_REVIEW = "provider_review"
     """Complete; waiting for the provider's decision (10 working days)."""
     APPROVED = "approved"
     """Approved with a scope; a grant was created."""
     REFUSED = "refused"
-    """Refused with a reason and a legal basis."""
+    """Refused with a reason and a legal basis; the applicant may ask once for re-review."""
+    RE_REVIEW = "re_review"
+    """The applicant asked the authority to re-review the refusal (复核; 15 working days)."""
 
 
 class JobKind(enum.StrEnum):
@@ -68,7 +71,10 @@ class DemandStatus(enum.StrEnum):
     PROVIDER_REVIEW = "provider_review"
     """Waiting for the provider's answer (10 working days)."""
     REFUSED = "refused"
-    """The provider refused, with its reason."""
+    """The provider refused, with its reason; the requester may ask once for re-review."""
+    RE_REVIEW = "re_review"
+    """The requester asked the authority to re-review the refusal (复核; 15 working days,
+    Chengdu art. 34)."""
     AGREED = "agreed"
     """The provider agreed; the data is to be opened within 20 working days."""
     OPENED = "opened"
@@ -92,6 +98,8 @@ class StageKind(enum.StrEnum):
     OPENING = "opening"
     ANSWER = "answer"
     """The provider's answer to a complaint or an objection."""
+    RE_REVIEW = "re_review"
+    """The authority's re-review of a refusal the applicant disputes."""
 
 
 STAGE_WORKING_DAYS: dict[StageKind, int] = {
@@ -99,9 +107,11 @@ STAGE_WORKING_DAYS: dict[StageKind, int] = {
     StageKind.PROVIDER_REVIEW: 10,
     StageKind.OPENING: 20,
     StageKind.ANSWER: 10,
+    StageKind.RE_REVIEW: 15,
 }
 """Each stage's time limit in working days (Qingdao art. 17, 18, 19; Wuxi art. 9, 15, 17,
-23; Xi'an art. 17, 24)."""
+23; Xi'an art. 17, 24; Chengdu art. 34: re-review in 15 days, counted in working days as
+every administrative time limit here)."""
 
 
 @dataclass(frozen=True)

@@ -150,6 +150,9 @@ def check_period(start: date, end: date, today: date) -> None:
 APPLICATION_STEPS: dict[str, ApplicationStatus] = {
     "form review": ApplicationStatus.SUBMITTED,
     "provider decision": ApplicationStatus.PROVIDER_REVIEW,
+    "resubmission": ApplicationStatus.RETURNED,
+    "re-review request": ApplicationStatus.REFUSED,
+    "re-review": ApplicationStatus.RE_REVIEW,
 }
 """The state each application step starts from."""
 
@@ -157,6 +160,8 @@ DEMAND_STEPS: dict[str, DemandStatus] = {
     "form review": DemandStatus.SUBMITTED,
     "provider answer": DemandStatus.PROVIDER_REVIEW,
     "opening": DemandStatus.AGREED,
+    "re-review request": DemandStatus.REFUSED,
+    "re-review": DemandStatus.RE_REVIEW,
 }
 """The state each demand step starts from."""
 

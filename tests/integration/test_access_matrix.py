@@ -93,6 +93,31 @@ class Context:
                 )
         return app_id
 
+    def application_in(self, state: str) -> int:
+        """An application of ``user`` that was returned, refused, or refused and disputed."""
+        if state == "returned":
+            app_id = self.application()
+            self._step(
+                "authority",
+                f"/v1/applications/{app_id}/form-review",
+                {"outcome": "return", "reason": "matrix"},
+            )
+            return app_id
+        app_id = self.application(in_provider_review=True)
+        self._step(
+            "provider",
+            f"/v1/applications/{app_id}/decision",
+            {"outcome": "refuse", "reason": "matrix", "legal_basis": "matrix basis"},
+        )
+        if state == "re_review":
+            self._step("user", f"/v1/applications/{app_id}/re-review", {"reason": "matrix"})
+        return app_id
+
+    def _step(self, role: str, path: str, body: dict[str, Any]) -> None:
+        with self.as_role(role) as client:
+            done = client.post(path, json=body)
+            assert done.status_code == 200, done.text
+
     def grant(self, state: str = "pending_acceptance") -> int:
         app_id = self.application(in_provider_review=True)
         with self.as_role("provider") as provider:
@@ -147,6 +172,15 @@ class Context:
                     ).status_code
                     == 200
                 )
+        if state in ("refused", "re_review"):
+            self._step("authority", f"/v1/demands/{demand_id}/form-review", {"outcome": "pass"})
+            self._step(
+                "provider",
+                f"/v1/demands/{demand_id}/answer",
+                {"outcome": "refuse", "reason": "matrix"},
+            )
+        if state == "re_review":
+            self._step("user", f"/v1/demands/{demand_id}/re-review", {"reason": "matrix"})
         return demand_id
 
     def job(self, source: str = JOB_SOURCE) -> int:
@@ -405,6 +439,16 @@ def _decision(ctx: Context, _role: str) -> Request:
     )
 
 
+def _on_application(
+    state: str, suffix: str = "", method: str = "POST", body: dict[str, Any] | None = None
+) -> Callable[[Context, str], Request]:
+    def build(ctx: Context, _role: str) -> Request:
+        kwargs: dict[str, Any] = {"json": body if body is not None else application_body()}
+        return method, f"/v1/applications/{ctx.application_in(state)}{suffix}", kwargs
+
+    return build
+
+
 def _on_grant(
     suffix: str, state: str, method: str = "POST", body: dict[str, Any] | None = None
 ) -> Callable[[Context, str], Request]:
@@ -660,6 +704,23 @@ CASES = (
     ),
     Case("application form review", _form_review, frozenset({"authority"})),
     Case("application decision", _decision, frozenset({"provider"})),
+    Case(
+        "resubmit application",
+        _on_application("returned", method="PUT"),
+        frozenset({"user"}),
+    ),
+    Case(
+        "request application re-review",
+        _on_application("refused", "/re-review", body={"reason": "matrix"}),
+        frozenset({"user"}),
+    ),
+    Case(
+        "answer application re-review",
+        _on_application(
+            "re_review", "/re-review/answer", body={"outcome": "uphold", "opinion": "m"}
+        ),
+        frozenset({"authority"}),
+    ),
     Case("list grants", get("/v1/grants"), EVERYONE),
     Case(
         "read grant",
@@ -724,6 +785,16 @@ CASES = (
         "demand opened",
         _on_demand("/opened", "agreed", body={"dataset": "m_open"}),
         frozenset({"provider"}),
+    ),
+    Case(
+        "request demand re-review",
+        _on_demand("/re-review", "refused", body={"reason": "matrix"}),
+        frozenset({"user"}),
+    ),
+    Case(
+        "answer demand re-review",
+        _on_demand("/re-review/answer", "re_review", body={"outcome": "overturn", "opinion": "m"}),
+        frozenset({"authority"}),
     ),
     Case("overdue deadlines", get("/v1/deadlines/overdue"), OVERSIGHT),
     Case(
@@ -974,6 +1045,8 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/applications/{application_id}",
         "/v1/applications/{application_id}/form-review",
         "/v1/applications/{application_id}/decision",
+        "/v1/applications/{application_id}/re-review",
+        "/v1/applications/{application_id}/re-review/answer",
         "/v1/grants",
         "/v1/grants/{grant_id}",
         "/v1/grants/{grant_id}/agreement",
@@ -987,6 +1060,8 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/demands/{demand_id}/form-review",
         "/v1/demands/{demand_id}/answer",
         "/v1/demands/{demand_id}/opened",
+        "/v1/demands/{demand_id}/re-review",
+        "/v1/demands/{demand_id}/re-review/answer",
         "/v1/deadlines/overdue",
         "/v1/complaints",
         "/v1/complaints/{complaint_id}",

@@ -805,3 +805,142 @@ def test_no_bad_input_is_a_server_error(world: World) -> None:
         assert authority.get("/v1/applications/1").status_code == 200
     with world.client("provider") as provider:
         assert provider.get(f"/v1/applications/{app_id}").json()["status"] == "provider_review"
+
+
+# ---- resubmission and re-review ------------------------------------------------------------
+
+
+def test_a_returned_application_is_amended_and_resubmitted(world: World) -> None:
+    app_id = int(submit(world)["id"])
+    with world.client("authority") as authority:
+        ok(
+            authority.post(
+                f"/v1/applications/{app_id}/form-review",
+                json={"outcome": "return", "reason": "security measures too vague"},
+            )
+        )
+    with world.client("user2") as stranger:
+        refused(stranger.put(f"/v1/applications/{app_id}", json=application()), 404)
+    with world.client("user") as user:
+        # A bad amendment is refused and changes nothing.
+        refused(
+            user.put(f"/v1/applications/{app_id}", json=application(security_measures="")),
+            422,
+            "security_measures",
+        )
+        assert ok(user.get(f"/v1/applications/{app_id}"))["status"] == "returned"
+        again = ok(
+            user.put(
+                f"/v1/applications/{app_id}",
+                json=application(security_measures="air-gapped workstation, audit of every use"),
+            )
+        )
+        assert again["status"] == "submitted" and again["return_reason"] == ""
+        assert again["security_measures"].startswith("air-gapped")
+        kinds = [(s["stage"], s["outcome"]) for s in again["stages"]]
+        assert kinds == [("form_review", "returned"), ("form_review", "")]
+        assert again["current_stage"]["working_days_left"] == 5
+        refused(user.put(f"/v1/applications/{app_id}", json=application()), 409, "submitted")
+    with world.client("auditor") as auditor:
+        trail = ok(auditor.get("/v1/audit", params={"action": "application.resubmit"}))["data"]
+    assert any(e["object_id"] == str(app_id) for e in trail)
+
+
+def _refused_application(world: World) -> int:
+    app_id = passed_form(world)
+    with world.client("provider") as provider:
+        ok(
+            provider.post(
+                f"/v1/applications/{app_id}/decision",
+                json={"outcome": "refuse", "reason": "identifiable", "legal_basis": "PIPL art. 13"},
+            )
+        )
+    return app_id
+
+
+def test_a_refusal_is_re_reviewed_once_upheld_or_overturned(world: World) -> None:
+    upheld, overturned = _refused_application(world), _refused_application(world)
+    with world.client("user") as user:
+        refused(user.post(f"/v1/applications/{upheld}/re-review", json={"reason": ""}), 422)
+        asked = ok(
+            user.post(
+                f"/v1/applications/{upheld}/re-review",
+                json={"reason": "the tables are aggregated to districts of 10,000 people"},
+            )
+        )
+        assert asked["status"] == "re_review"
+        assert asked["current_stage"]["stage"] == "re_review"
+        assert asked["current_stage"]["working_days_left"] == 15
+        ok(user.post(f"/v1/applications/{overturned}/re-review", json={"reason": "aggregates"}))
+    with world.client("provider") as provider:
+        refused(
+            provider.post(
+                f"/v1/applications/{upheld}/re-review/answer",
+                json={"outcome": "uphold", "opinion": "x"},
+            ),
+            403,
+        )
+    with world.client("authority") as authority:
+        final = ok(
+            authority.post(
+                f"/v1/applications/{upheld}/re-review/answer",
+                json={"outcome": "uphold", "opinion": "the expert committee finds it identifiable"},
+            )
+        )
+        back = ok(
+            authority.post(
+                f"/v1/applications/{overturned}/re-review/answer",
+                json={"outcome": "overturn", "opinion": "aggregates suffice; decide again"},
+            )
+        )
+    assert final["status"] == "refused" and final["stages"][-1]["outcome"] == "upheld"
+    assert back["status"] == "provider_review"
+    assert back["current_stage"]["stage"] == "provider_review"
+    with world.client("user") as user:
+        refused(
+            user.post(f"/v1/applications/{upheld}/re-review", json={"reason": "again"}),
+            409,
+            "final",
+        )
+    with world.client("provider") as provider:
+        done = ok(
+            provider.post(
+                f"/v1/applications/{overturned}/decision",
+                json={"outcome": "approve", "grant_budget": 1},
+            )
+        )
+    assert done["status"] == "approved" and done["grant_id"]
+
+
+def test_a_refused_request_for_unopened_data_is_re_reviewed(world: World) -> None:
+    with world.client("user") as user:
+        demand = ok(user.post("/v1/demands", json={"description": "bus punctuality"}), 201)["id"]
+    with world.client("authority") as authority:
+        ok(
+            authority.post(
+                f"/v1/demands/{demand}/form-review",
+                json={"outcome": "pass", "provider_org_id": world.orgs["health"]},
+            )
+        )
+    with world.client("provider") as provider:
+        ok(
+            provider.post(
+                f"/v1/demands/{demand}/answer",
+                json={"outcome": "refuse", "reason": "not ours to open"},
+            )
+        )
+    with world.client("user2") as stranger:
+        refused(stranger.post(f"/v1/demands/{demand}/re-review", json={"reason": "x"}), 404)
+    with world.client("user") as user:
+        asked = ok(user.post(f"/v1/demands/{demand}/re-review", json={"reason": "it is yours"}))
+    assert asked["status"] == "re_review"
+    with world.client("authority") as authority:
+        agreed = ok(
+            authority.post(
+                f"/v1/demands/{demand}/re-review/answer",
+                json={"outcome": "overturn", "opinion": "the bureau holds it: open it"},
+            )
+        )
+    assert agreed["status"] == "agreed"
+    assert agreed["current_stage"]["stage"] == "opening"
+    assert agreed["current_stage"]["working_days_left"] == 20

@@ -7,6 +7,7 @@ an unknown query parameter is refused instead of silently answering unfiltered r
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -32,7 +33,7 @@ def dataset(live_server: LiveServer, accounts: Accounts) -> str:
     return "open_query_people"
 
 
-def expected(where, key=None, reverse=False) -> list[dict]:
+def expected(where, key=None, reverse=False) -> list[dict[str, Any]]:
     rows = [row for row in TABLE.to_pylist() if where(row)]
     return sorted(rows, key=key, reverse=reverse) if key else rows
 
