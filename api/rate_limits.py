@@ -15,7 +15,10 @@ would be exact but would cost a write per request, the very load the limit prote
 against; the share is the trade-off chosen here.
 
 Health, readiness and metrics are never limited: an orchestrator's probes must not be
-turned away by the traffic they watch.
+turned away by the traffic they watch; nor are the console's static files. The console's
+HTML pages resolve their viewer themselves (:mod:`api.console.auth`), outside
+:func:`api.deps.current_actor`: a page requested with a session cookie is not limited yet,
+one without any is limited by its address.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.console.paths import STATIC_URL, VENDOR_URL
 from api.session_auth import SESSION_COOKIE
 from sandbox.config import Settings
 from sandbox.errors import Throttled
@@ -51,6 +55,10 @@ __all__ = [
 
 EXEMPT_PATHS = frozenset({"/v1/health", "/v1/ready", "/metrics"})
 """Paths no rate applies to (probes and scrapes)."""
+
+EXEMPT_PREFIXES = (f"{STATIC_URL}/", f"{VENDOR_URL}/")
+"""The console's static files: a page's stylesheets and scripts are not requests of their
+own (they are files served from memory), so they never use up a visitor's rate."""
 
 MAX_BUCKETS = 100_000
 """Buckets kept per rule; the least recently used go first (a full bucket is the same as
@@ -197,7 +205,8 @@ class AddressRateLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer 429 for a credential-less request over its address's rate."""
-        if scope["type"] != "http" or scope.get("path") in EXEMPT_PATHS:
+        path = str(scope.get("path", ""))
+        if scope["type"] != "http" or path in EXEMPT_PATHS or path.startswith(EXEMPT_PREFIXES):
             await self.app(scope, receive, send)
             return
         if not has_credentials(scope):
