@@ -26,6 +26,7 @@ import base64
 import hashlib
 import json
 import os
+import secrets
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -114,12 +115,18 @@ def _load_or_create_key(path: Path) -> Ed25519PrivateKey:
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _load_or_create_key(path)  # another process created it meanwhile
+    # Written whole under a private name, then linked into place (atomic, and refused if
+    # the name exists): a server starting beside this one never reads a half-written key.
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
+    try:
+        os.link(partial, path)
+    except FileExistsError:
+        return _load_or_create_key(path)  # another process created it meanwhile
+    finally:
+        partial.unlink()
     return key
 
 

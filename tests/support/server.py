@@ -55,7 +55,8 @@ class LiveServer:
 
     @property
     def settings(self) -> Settings:
-        return Settings(var_dir=self.var_dir)
+        """The server's settings as a process on its host reads them (its database too)."""
+        return Settings(var_dir=self.var_dir, database_url=self.env.get("SANDBOX_DATABASE_URL", ""))
 
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -65,10 +66,19 @@ class LiveServer:
         return Platform.open(self.settings)
 
 
-def start_server(var_dir: Path, extra_env: dict[str, str] | None = None) -> LiveServer:
+def start_server(
+    var_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    log_name: str = "server.log",
+    wait: bool = True,
+) -> LiveServer:
+    """Start a server; ``log_name`` tells apart the logs of servers sharing ``var_dir`` (one
+    platform's API processes), and ``wait=False`` returns at once (see :func:`wait_healthy`).
+    """
     port = free_port()
     var_dir.mkdir(parents=True, exist_ok=True)
-    log_path = var_dir / "server.log"
+    log_path = var_dir / log_name
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("SANDBOX_")}
     env.update(
         {
@@ -98,7 +108,15 @@ def start_server(var_dir: Path, extra_env: dict[str, str] | None = None) -> Live
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
+    server = LiveServer(f"http://127.0.0.1:{port}", var_dir, process, log_path, env)
+    if wait:
+        wait_healthy(server)
+    return server
+
+
+def wait_healthy(server: LiveServer) -> LiveServer:
+    """Wait until ``server`` answers ``/v1/health`` (raise with its log if it exits first)."""
+    url, process, log_path = server.url, server.process, server.log_path
     started = time.monotonic()
     while time.monotonic() - started < START_TIMEOUT:
         if process.poll() is not None:
@@ -108,7 +126,7 @@ def start_server(var_dir: Path, extra_env: dict[str, str] | None = None) -> Live
             )
         try:
             if httpx.get(f"{url}/v1/health", timeout=HEALTH_PROBE_TIMEOUT).status_code == 200:
-                return LiveServer(url, var_dir, process, log_path, env)
+                return server
         except httpx.HTTPError:
             pass
         time.sleep(0.25)
