@@ -35,7 +35,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.console.paths import STATIC_URL, VENDOR_URL
 from api.session_auth import SESSION_COOKIE
 from sandbox.config import Settings
 from sandbox.errors import Throttled
@@ -56,9 +55,16 @@ __all__ = [
 EXEMPT_PATHS = frozenset({"/v1/health", "/v1/ready", "/metrics"})
 """Paths no rate applies to (probes and scrapes)."""
 
-EXEMPT_PREFIXES = (f"{STATIC_URL}/", f"{VENDOR_URL}/")
-"""The console's static files: a page's stylesheets and scripts are not requests of their
-own (they are files served from memory), so they never use up a visitor's rate."""
+
+def exempt_prefixes() -> tuple[str, ...]:
+    """The console's static files: a page's stylesheets and scripts are not requests of
+    their own, so they never use up a visitor's rate. The console is imported here, not
+    at the top: its package imports the dependencies that import this module.
+    """
+    from api.console.paths import STATIC_URL, VENDOR_URL
+
+    return (f"{STATIC_URL}/", f"{VENDOR_URL}/")
+
 
 MAX_BUCKETS = 100_000
 """Buckets kept per rule; the least recently used go first (a full bucket is the same as
@@ -202,11 +208,12 @@ class AddressRateLimit:
     def __init__(self, app: ASGIApp, limits: RateLimits) -> None:
         self.app = app
         self.limits = limits
+        self.exempt_prefixes = exempt_prefixes()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer 429 for a credential-less request over its address's rate."""
         path = str(scope.get("path", ""))
-        if scope["type"] != "http" or path in EXEMPT_PATHS or path.startswith(EXEMPT_PREFIXES):
+        if scope["type"] != "http" or path in EXEMPT_PATHS or path.startswith(self.exempt_prefixes):
             await self.app(scope, receive, send)
             return
         if not has_credentials(scope):
