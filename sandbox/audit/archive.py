@@ -25,7 +25,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +97,8 @@ def archive(
     Raises:
         InvalidRequest: No live entry is older than ``before``.
     """
-    cutoff = before.isoformat(timespec="microseconds")
+    # Entries' times are stored as UTC ISO text, compared as text: the cutoff is put the same way.
+    cutoff = before.astimezone(UTC).isoformat(timespec="microseconds")
     rows = list(
         session.execute(
             select(AuditEntryRow).where(AuditEntryRow.at < cutoff).order_by(AuditEntryRow.seq)
@@ -314,7 +315,9 @@ def prune(
             f"{path.name} does not verify, nothing was pruned: " + "; ".join(check.problems[:3])
         )
     moment = now or utc_now()
-    keep_from = (moment - timedelta(days=retention_days)).isoformat(timespec="microseconds")
+    keep_from = (moment.astimezone(UTC) - timedelta(days=retention_days)).isoformat(
+        timespec="microseconds"
+    )
     newest = session.execute(
         select(func.max(AuditEntryRow.at)).where(
             AuditEntryRow.seq.between(check.from_seq, check.through_seq)
