@@ -68,8 +68,9 @@ def answer(
     session: WriteSession,
     actor: Annotated[Actor, require_roles(Role.PROVIDER)],
 ) -> ObjectionPublic:
-    """Answer an objection (a provider of the dataset's organisation): ``corrected``, with
-    the new version that holds the correction where there is one, or ``rejected``.
+    """Answer an objection (a provider of the dataset's organisation): ``rejected``, or
+    ``corrected`` naming the new version that holds the correction (an objection to the open
+    attribute: the attribute change filed since).
     """
     return ObjectionPublic.model_validate(
         objections.answer(
@@ -80,5 +81,6 @@ def answer(
             outcome=body.outcome,
             text=body.answer,
             corrected_version=body.version,
+            attribute_change=body.attribute_change,
         )
     )

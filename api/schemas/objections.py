@@ -11,7 +11,7 @@ from api.schemas.applications import TEXT_CHARS
 from api.schemas.common import Choice, Strict
 from api.schemas.demands import NAME_CHARS
 from api.schemas.stages import WithStages
-from api.types import Version
+from api.types import Id, Version
 from sandbox.oversight.model import CaseStatus, ObjectionKind, ObjectionOutcome
 
 
@@ -24,13 +24,15 @@ class ObjectionCreate(Strict):
 
 
 class ObjectionAnswer(Strict):
-    """Body of ``POST /v1/objections/{id}/answer``: ``corrected`` (with the new version
-    holding the correction, where there is one) or ``rejected``, with the answer's text.
+    """Body of ``POST /v1/objections/{id}/answer``: ``rejected``, or ``corrected`` naming the
+    new version holding the correction (``version``) or, for an objection to the open
+    attribute, the attribute change filed since (``attribute_change``); with the answer's text.
     """
 
     outcome: Choice[ObjectionOutcome]
     answer: str = Field(max_length=TEXT_CHARS)
     version: Version | None = None
+    attribute_change: Id | None = None
 
 
 class ObjectionPublic(WithStages):

@@ -34,10 +34,14 @@ class ObjectionsMixin(ClientBase):
         outcome: Literal["corrected", "rejected"],
         answer: str,
         version: int | None = None,
+        attribute_change: int | None = None,
     ) -> JSON:
-        """Answer an objection (the dataset's provider), naming the corrected version."""
+        """Answer an objection (the dataset's provider); a correction names the new version,
+        or for an objection to the open attribute the attribute change filed since.
+        """
+        body = {"outcome": outcome, "answer": answer, "version": version}
         return self._obj(
             "POST",
             f"/objections/{objection_id}/answer",
-            json=drop_none({"outcome": outcome, "answer": answer, "version": version}),
+            json=drop_none({**body, "attribute_change": attribute_change}),
         )

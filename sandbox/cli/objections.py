@@ -68,7 +68,9 @@ def show(objection_id: IdArgument, url: UrlOption = DEFAULT_URL, token: TokenOpt
 @app.command("file")
 def file_objection(
     dataset: Annotated[str, typer.Argument(help="The dataset objected to.")],
-    kind: Annotated[str, typer.Option(help="error or omission.")],
+    kind: Annotated[
+        str, typer.Option(help="error, omission, quality, open_attribute or illegality.")
+    ],
     description: Annotated[str, typer.Option(help="What is wrong or missing.")],
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
@@ -88,6 +90,10 @@ def answer(
     version: Annotated[
         int | None, typer.Option(help="The new version holding the correction.")
     ] = None,
+    attribute_change: Annotated[
+        int | None,
+        typer.Option(help="The attribute change correcting an objection to the open attribute."),
+    ] = None,
     url: UrlOption = DEFAULT_URL,
     token: TokenOption = None,
 ) -> None:
@@ -98,5 +104,6 @@ def answer(
             outcome,  # type: ignore[arg-type]
             text,
             version,
+            attribute_change,
         )
     note(f"objection {objection_id} answered: {done['outcome']}")

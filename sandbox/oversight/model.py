@@ -49,10 +49,27 @@ RESOLUTION_STEPS: dict[str, Resolution] = {
 
 
 class ObjectionKind(enum.StrEnum):
-    """What an objection is about (Xi'an art. 24)."""
+    """What an objection is about (Xi'an art. 24; Qingdao art. 19: errors, omissions, and
+    opening that infringes lawful rights).
+    """
 
     ERROR = "error"
+    """A value in the data is wrong."""
     OMISSION = "omission"
+    """Rows or fields are missing."""
+    QUALITY = "quality"
+    """The data is stale, inconsistent or unusable as published."""
+    OPEN_ATTRIBUTE = "open_attribute"
+    """The dataset's open attribute (unconditional, conditional, not open) is wrong."""
+    ILLEGALITY = "illegality"
+    """Opening the data is unlawful or infringes someone's lawful rights."""
+
+    @property
+    def corrected_by(self) -> str:
+        """What a ``corrected`` answer must name: ``version`` (the corrected data) or
+        ``attribute_change`` (a request to change the open attribute).
+        """
+        return "attribute_change" if self is ObjectionKind.OPEN_ATTRIBUTE else "version"
 
 
 class ObjectionOutcome(enum.StrEnum):

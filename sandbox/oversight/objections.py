@@ -1,12 +1,13 @@
 """Objections to errors or omissions in a dataset (Xi'an art. 24; Qingdao art. 19; Wuxi
 art. 17).
 
-Anyone with an account objects to a dataset (``error`` or ``omission``, with a
-description); the newest version at that moment is recorded. The dataset's provider
-organisation answers within 10 working days: ``corrected`` (naming the new version that
-holds the correction, where the correction is in the data; it must be newer than the
-version objected to) or ``rejected`` with the reason. The objector, providers of the
-dataset's organisation and oversight see an objection.
+Anyone with an account objects to a dataset (``error``, ``omission``, ``quality``,
+``open_attribute`` or ``illegality``, with a description); the newest version at that moment
+is recorded. The dataset's provider organisation answers within 10 working days: ``rejected``
+with the reason, or ``corrected``, which must name what corrected it: the new version holding
+the correction (newer than the version objected to), or, for an objection to the open
+attribute, the attribute-change request filed for the dataset since the objection. The
+objector, providers of the dataset's organisation and oversight see an objection.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from sandbox.oversight.common import (
     visible_cases,
 )
 from sandbox.oversight.model import CaseStatus, Objection, ObjectionKind, ObjectionOutcome
-from sandbox.store.models import ObjectionRow
+from sandbox.store.models import AttributeChangeRow, ObjectionRow
 from sandbox.workdays import WorkCalendar
 
 
@@ -108,19 +109,24 @@ def answer(
     outcome: str,
     text: str,
     corrected_version: int | None = None,
+    attribute_change: int | None = None,
     now: datetime | None = None,
 ) -> Objection:
-    """The provider's answer: ``corrected`` (with the new version, where there is one) or
-    ``rejected``, with its text.
+    """The provider's answer: ``corrected`` (naming the new version, or for the open
+    attribute the change request) or ``rejected``, with its text.
     """
     now = now_or(now)
     row = _visible(session, actor, objection_id, lock=True)
     require_answerable(actor, row, label="objection")
     parsed = parse_enum(ObjectionOutcome, outcome, "outcome")
     text = clean_text(text, "answer", required=True)
+    if parsed is ObjectionOutcome.CORRECTED:
+        change = _correction_named(session, row, corrected_version, attribute_change)
+    elif corrected_version is not None or attribute_change is not None:
+        raise InvalidRequest("only a correction names a corrected version or attribute change")
+    else:
+        change = None
     if corrected_version is not None:
-        if parsed is not ObjectionOutcome.CORRECTED:
-            raise InvalidRequest("only a correction names a corrected version")
         if not has_version(session, row.dataset_id, corrected_version):
             raise InvalidRequest(
                 f"dataset {dataset_name(session, row.dataset_id)!r} has no "
@@ -145,9 +151,44 @@ def answer(
             "outcome": str(parsed),
             "answer": text,
             "corrected_version": corrected_version,
+            "attribute_change": change,
         },
     )
     return objection_of(session, calendar, row, now)
+
+
+def _correction_named(
+    session: Session, row: ObjectionRow, version: int | None, attribute_change: int | None
+) -> int | None:
+    """Check that a correction names what its kind needs; the attribute change's id."""
+    kind = ObjectionKind(row.kind)
+    if kind.corrected_by == "version":
+        if attribute_change is not None:
+            raise InvalidRequest(f"an objection of kind {kind} is corrected by a new version")
+        if version is None:
+            raise InvalidRequest(
+                "a correction names the new version that holds it (version); add the "
+                "corrected data as a new version first"
+            )
+        return None
+    if version is not None:
+        raise InvalidRequest(
+            "an objection to the open attribute is corrected by an attribute change, not a version"
+        )
+    if attribute_change is None:
+        raise InvalidRequest(
+            "a correction of the open attribute names the attribute change filed for the "
+            "dataset (attribute_change)"
+        )
+    change = session.get(AttributeChangeRow, attribute_change)
+    if change is None or change.dataset_id != row.dataset_id:
+        raise InvalidRequest(
+            f"attribute change {attribute_change} is not one of dataset "
+            f"{dataset_name(session, row.dataset_id)!r}"
+        )
+    if change.requested_at < row.submitted_at:
+        raise InvalidRequest(f"attribute change {attribute_change} was filed before the objection")
+    return change.id
 
 
 def can_see(actor: Actor, row: ObjectionRow) -> bool:

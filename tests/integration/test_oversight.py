@@ -517,6 +517,91 @@ def test_objections_are_answered_with_the_corrected_version(world: World) -> Non
         assert ok(user2.get("/v1/objections")) == []
 
 
+def test_objection_kinds_and_what_corrects_each(world: World) -> None:
+    with world.client("user") as user:
+        made = {
+            kind: ok(
+                user.post(
+                    "/v1/objections",
+                    json={"dataset": "ov_fix", "kind": kind, "description": f"a {kind} case"},
+                ),
+                201,
+            )
+            for kind in ("quality", "open_attribute", "illegality")
+        }
+    assert {kind: m["kind"] for kind, m in made.items()} == {k: k for k in made}
+    with world.client("provider") as provider:
+        # A data correction must name its version; the open attribute its change request.
+        refused(
+            provider.post(
+                f"/v1/objections/{made['quality']['id']}/answer",
+                json={"outcome": "corrected", "answer": "refreshed"},
+            ),
+            422,
+            "names the new version",
+        )
+        refused(
+            provider.post(
+                f"/v1/objections/{made['open_attribute']['id']}/answer",
+                json={"outcome": "corrected", "answer": "x", "version": 2},
+            ),
+            422,
+            "attribute change",
+        )
+        refused(
+            provider.post(
+                f"/v1/objections/{made['open_attribute']['id']}/answer",
+                json={"outcome": "corrected", "answer": "x"},
+            ),
+            422,
+            "attribute_change",
+        )
+        change = ok(
+            provider.post(
+                "/v1/datasets/ov_fix/attribute-changes",
+                json={"to_attribute": "conditional", "legal_basis": "holds personal data"},
+            ),
+            201,
+        )
+        refused(
+            provider.post(
+                f"/v1/objections/{made['quality']['id']}/answer",
+                json={"outcome": "corrected", "answer": "x", "attribute_change": change["id"]},
+            ),
+            422,
+            "new version",
+        )
+        done = ok(
+            provider.post(
+                f"/v1/objections/{made['open_attribute']['id']}/answer",
+                json={
+                    "outcome": "corrected",
+                    "answer": "asked the authority to open it",
+                    "attribute_change": change["id"],
+                },
+            )
+        )
+        assert done["status"] == "answered" and done["outcome"] == "corrected"
+        added = ok(
+            provider.post(
+                "/v1/datasets/ov_fix/versions",
+                json={"source": {"upload_id": staged(provider, 30, 1)}, "note": "names removed"},
+            ),
+            201,
+        )
+        newest = max(v["version"] for v in added["versions"])
+        fixed = ok(
+            provider.post(
+                f"/v1/objections/{made['illegality']['id']}/answer",
+                json={"outcome": "corrected", "answer": "the names removed", "version": newest},
+            )
+        )
+        assert fixed["corrected_version"] == newest
+    with world.client("auditor") as auditor:
+        answers = ok(auditor.get("/v1/audit", params={"action": "objection.answer"}))["data"]
+    assert any(e["detail"].get("attribute_change") == change["id"] for e in answers)
+
+
 # ---- reports and enforcement ---------------------------------------------------------------
 
 
