@@ -13,7 +13,7 @@ from api.console import install_console
 from api.console.auth import use_session_resolver
 from api.errors import install_error_handlers
 from api.openapi import install_error_documentation
-from api.rate_limits import AddressRateLimit, RateLimits
+from api.rate_limits import AddressRateLimit, RateLimits, rate_limited_resolver
 from api.routers import (
     accounts,
     applications,
@@ -129,7 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         v1.include_router(module.router)
     app.include_router(v1)
-    use_session_resolver(console_actor)
+    use_session_resolver(rate_limited_resolver(console_actor))
     app.add_middleware(VisitorCsrfCookie)
     app.state.rate_limits = RateLimits.from_settings(settings)
     app.add_middleware(AddressRateLimit, limits=app.state.rate_limits)

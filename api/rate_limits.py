@@ -16,9 +16,9 @@ against; the share is the trade-off chosen here.
 
 Health, readiness and metrics are never limited: an orchestrator's probes must not be
 turned away by the traffic they watch; nor are the console's static files. The console's
-HTML pages resolve their viewer themselves (:mod:`api.console.auth`), outside
-:func:`api.deps.current_actor`: a page requested with a session cookie is not limited yet,
-one without any is limited by its address.
+HTML pages resolve their viewer themselves (:mod:`api.console.auth`): a signed-in page view
+draws from its user's bucket through :func:`rate_limited_resolver`, one without a session
+from its address; a refused page is the console's 429 page with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.session_auth import SESSION_COOKIE
 from sandbox.config import Settings
 from sandbox.errors import Throttled
+from sandbox.identity.model import Actor
+from sandbox.platform import Platform
 
 __all__ = [
     "EXEMPT_PATHS",
@@ -48,6 +50,7 @@ __all__ = [
     "client_address",
     "has_credentials",
     "limiter_of",
+    "rate_limited_resolver",
     "throttled_body",
     "throttled_response",
 ]
@@ -164,6 +167,25 @@ def _raise_if_waiting(limiter: RateLimiter, key: str, who: str) -> None:
             limit=rule.name,
             retry_after_seconds=math.ceil(wait),
         )
+
+
+SessionResolver = Callable[[Request, Platform], Actor | None]
+
+
+def rate_limited_resolver(resolver: SessionResolver) -> SessionResolver:
+    """The console's session resolver, drawing each signed-in page view from its user's
+    bucket as :func:`api.deps.current_actor` does for the API (the console resolves its
+    viewer once a request, in a dependency FastAPI caches).
+    """
+
+    def resolve(request: Request, platform: Platform) -> Actor | None:
+        actor = resolver(request, platform)
+        limits = limiter_of(request)
+        if actor is not None and actor.user_id is not None and limits is not None:
+            limits.check_user(actor.user_id)
+        return actor
+
+    return resolve
 
 
 def limiter_of(request: Request) -> RateLimits | None:

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from api.console.auth import Viewer
 from api.console.rendering import render
 from api.errors import _audit_refusal, status_for
-from sandbox.errors import InvalidRequest, SandboxError
+from sandbox.errors import InvalidRequest, SandboxError, Throttled
 
 ERROR_TITLE_KEYS = {
     401: "error.401.title",
@@ -45,7 +45,10 @@ def error_page(request: Request, error: SandboxError) -> HTMLResponse:
         "message": error.message,
         "code": error.code,
     }
-    return render(request, "pages/error.html", viewer, context, status_code=status)
+    page = render(request, "pages/error.html", viewer, context, status_code=status)
+    if isinstance(error, Throttled):  # a rate or quota: say when to come back
+        page.headers["Retry-After"] = str(error.retry_after_seconds)
+    return page
 
 
 class ConsoleRoute(APIRoute):

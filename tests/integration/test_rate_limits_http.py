@@ -203,3 +203,27 @@ def test_a_dataset_policy_cannot_loosen_the_floor_quota(world: World) -> None:
         effective = ok(provider.get(f"/v1/datasets/{OPEN_DATA}/policy"))["effective"]
     assert effective["job_limits"]["active_jobs_per_user"] == 20
     assert effective["job_limits"]["active_jobs_per_grant"] == 100
+
+
+def test_console_pages_of_a_signed_in_user_draw_from_the_user_bucket(world: World) -> None:
+    password = "a long enough passphrase"
+    with world.client("admin") as admin:
+        body = {"username": "rl_browser", "role": "user", "password": password}
+        ok(_patient(lambda: admin.post("/v1/users", json=body)), 201)
+    with httpx.Client(base_url=world.server.url, timeout=60) as browser:
+        credentials = {"username": "rl_browser", "password": password}
+        ok(_patient(lambda: browser.post("/v1/sessions", json=credentials)), 201)
+        statuses = []
+        for _ in range(USER_BURST + 20):
+            page = browser.get("/console/account")
+            statuses.append(page.status_code)
+            if page.status_code == 429:
+                break
+        assert statuses[-1] == 429, statuses
+        assert len(statuses) > USER_BURST - 5
+        assert int(page.headers["Retry-After"]) >= 1
+        assert "text/html" in page.headers["content-type"]
+        # The API with the same session shares the bucket.
+        assert browser.get("/v1/sessions/current").status_code == 429
+        time.sleep(int(page.headers["Retry-After"]))
+        assert browser.get("/console/account").status_code == 200
