@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from api.schemas.common import FromDomain, Strict
+from sandbox.access.agreement import MAX_AGREEMENT_CHARS
 from sandbox.identity.model import OrganisationKind
 
 
@@ -24,3 +25,19 @@ class OrganisationPublic(FromDomain):
     name: str
     kind: OrganisationKind
     created_at: datetime
+
+
+class ProviderAgreementSet(Strict):
+    """Body of ``PUT /v1/organisations/{id}/agreement``: the provider's own terms."""
+
+    version: str = Field(min_length=1, max_length=20)
+    text: str = Field(min_length=1, max_length=MAX_AGREEMENT_CHARS)
+
+
+class ProviderAgreementPublic(BaseModel):
+    """A provider organisation's own agreement (``text`` empty: it has none)."""
+
+    organisation_id: int
+    version: str | None
+    sha256: str | None
+    text: str

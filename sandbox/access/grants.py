@@ -29,6 +29,7 @@ from sandbox.access.agreement import Agreement
 from sandbox.access.eligibility import check_eligibility
 from sandbox.access.errors import NoActiveGrant
 from sandbox.access.model import Grant, GrantStatus, JobKind
+from sandbox.access.provider_agreement import in_force
 from sandbox.access.rules import (
     MAX_TEXT_CHARS,
     check_period,
@@ -261,8 +262,8 @@ def agreement_for(session: Session, actor: Actor, agreement: Agreement, grant_id
     """The agreement the grant's holder is asked to accept (anyone who sees the grant may
     read it).
     """
-    _visible_row(session, actor, grant_id)
-    return agreement
+    row = _visible_row(session, actor, grant_id)
+    return in_force(session, agreement, row.provider_org_id)
 
 
 def accept(
@@ -283,6 +284,7 @@ def accept(
     row = _visible_row(session, actor, grant_id, lock=True)
     if row.holder_id != actor.user_id:
         raise PermissionDenied("only the grant's holder may accept its agreement")
+    agreement = in_force(session, agreement, row.provider_org_id)
     check_eligibility(session, actor, "take up")  # the facts may have changed since applying
     require_grant_step(
         "accept", grant_status_at(GrantStatus(row.status), row.valid_until, now), row.ref

@@ -439,6 +439,17 @@ def _decision(ctx: Context, _role: str) -> Request:
     )
 
 
+def _provider_agreement(
+    method: str, body: dict[str, Any] | None = None
+) -> Callable[[Context, str], Request]:
+    def build(ctx: Context, _role: str) -> Request:
+        kwargs: dict[str, Any] = {} if body is None else {"json": body}
+        org = ctx.accounts["provider"].organisation_id
+        return method, f"/v1/organisations/{org}/agreement", kwargs
+
+    return build
+
+
 def _on_application(
     state: str, suffix: str = "", method: str = "POST", body: dict[str, Any] | None = None
 ) -> Callable[[Context, str], Request]:
@@ -619,6 +630,15 @@ CASES = (
         frozenset({"admin"}),
     ),
     Case("list organisations", get("/v1/organisations"), EVERYONE),
+    Case("read provider agreement", _provider_agreement("GET"), EVERYONE),
+    # Set then at once withdrawn (each case runs for every role before the next): the
+    # grants of later cases accept the platform's agreement alone.
+    Case(
+        "set provider agreement",
+        _provider_agreement("PUT", {"version": "m1", "text": "matrix terms"}),
+        frozenset({"provider"}),
+    ),
+    Case("withdraw provider agreement", _provider_agreement("DELETE"), frozenset({"provider"})),
     Case(
         "create user",
         post("/v1/users", lambda _c: {"username": f"made{next(_counter)}", "role": "user"}),
@@ -1006,6 +1026,7 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/health",
         "/v1/ready",
         "/v1/organisations",
+        "/v1/organisations/{organisation_id}/agreement",
         "/v1/users",
         "/v1/users/me",
         "/v1/users/{user_id}",

@@ -944,3 +944,48 @@ def test_a_refused_request_for_unopened_data_is_re_reviewed(world: World) -> Non
     assert agreed["status"] == "agreed"
     assert agreed["current_stage"]["stage"] == "opening"
     assert agreed["current_stage"]["working_days_left"] == 20
+
+
+def test_a_providers_own_agreement_is_accepted_beside_the_platforms(world: World) -> None:
+    grant_id = approved(world)
+    org = world.orgs["health"]
+    terms = {"version": "hb-3", "text": "Cite the Health Bureau in every publication."}
+    with world.client("other_provider") as other:
+        refused(other.put(f"/v1/organisations/{org}/agreement", json=terms), 403)
+    with world.client("user") as user:
+        refused(user.put(f"/v1/organisations/{org}/agreement", json=terms), 403)
+        platform_only = ok(user.get(f"/v1/grants/{grant_id}/agreement"))
+    try:
+        with world.client("provider") as provider:
+            set_ = ok(provider.put(f"/v1/organisations/{org}/agreement", json=terms))
+            assert set_["version"] == "hb-3" and set_["sha256"]
+        with world.client("user") as user:
+            shown = ok(user.get(f"/v1/grants/{grant_id}/agreement"))
+            assert shown["version"] == f"{platform_only['version']}+{org}:hb-3"
+            assert shown["text"].startswith(platform_only["text"].rstrip())
+            assert "Cite the Health Bureau" in shown["text"]
+            refused(
+                user.post(
+                    f"/v1/grants/{grant_id}/accept",
+                    json={"agreement_version": platform_only["version"]},
+                ),
+                409,
+                "read it again",
+            )
+            done = ok(
+                user.post(
+                    f"/v1/grants/{grant_id}/accept",
+                    json={
+                        "agreement_version": shown["version"],
+                        "agreement_sha256": shown["sha256"],
+                    },
+                )
+            )
+        assert done["status"] == "active" and done["agreement_version"] == shown["version"]
+        with world.client("auditor") as auditor:
+            read = ok(auditor.get(f"/v1/organisations/{org}/agreement"))
+        assert read["text"] == terms["text"]
+    finally:
+        with world.client("provider") as provider:
+            gone = ok(provider.delete(f"/v1/organisations/{org}/agreement"))
+    assert gone["version"] is None and gone["text"] == ""

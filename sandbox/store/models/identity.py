@@ -19,6 +19,9 @@ class OrganisationRow(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    agreement_version: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    """A provider's own data use agreement, accepted beside the platform's ("" if none)."""
+    agreement_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class UserRow(Base):
