@@ -27,10 +27,20 @@ deb_installed() {
 }
 
 missing=()
-# nodejs and npm build the web console's assets (console/); chromium runs its browser tests.
-for pkg in postgresql docker.io bubblewrap nodejs npm chromium; do
+for pkg in postgresql docker.io bubblewrap chromium; do
     deb_installed "$pkg" || missing+=("$pkg")
 done
+# Node.js and npm build the web console's assets (console/). A host may have them from
+# elsewhere (NodeSource's nodejs carries npm and conflicts with Debian's npm package), so
+# the commands are what counts; Debian's packages are installed only when they are absent.
+if ! command -v node >/dev/null 2>&1; then
+    missing+=("nodejs")
+fi
+if ! command -v npm >/dev/null 2>&1 && ! deb_installed npm; then
+    if ! dpkg-query -W -f='${Version}' nodejs 2>/dev/null | grep -q nodesource; then
+        missing+=("npm")
+    fi
+fi
 # Debian's python3 cannot create a virtualenv without python3-venv (ensurepip).
 if [[ ! -x "$VENV/bin/python" ]] && ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
     missing+=("python3-venv")
