@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from sandbox.errors import StorageUnavailable
+from sandbox.errors import SchemaOutOfDate, StorageUnavailable
 
 __all__ = ["COMPUTE_LOST", "task_failure_reason"]
 
@@ -23,6 +23,7 @@ WORKER_STOPPED = "the worker running the job stopped; start it again"
 OUT_OF_MEMORY = "the worker running the job ran out of memory"
 STORAGE = "storage unavailable"
 SOFTWARE = "the worker running the job lacks the platform's software"
+SCHEMA = "the worker running the job runs another version of the platform than its database"
 PLATFORM = "the platform failed while running the job"
 
 
@@ -39,6 +40,8 @@ def _reason(exc: BaseException) -> str:
         cause = exc.cause
         if isinstance(cause, StorageUnavailable):
             return STORAGE
+        if isinstance(cause, SchemaOutOfDate):  # workers never migrate: see store.migrate
+            return SCHEMA
         if isinstance(cause, ImportError):
             return SOFTWARE
         return PLATFORM

@@ -8,7 +8,7 @@ import logging
 import pytest
 from ray import exceptions as ray_errors
 
-from sandbox.errors import StorageUnavailable
+from sandbox.errors import SchemaOutOfDate, StorageUnavailable
 from sandbox.jobs.task_failure import task_failure_reason
 
 SECRET = "/srv/data/s3-secret-AKIA123 row: alice,42"
@@ -25,6 +25,10 @@ def raised_in_task(cause: BaseException) -> ray_errors.RayTaskError:
         (ray_errors.WorkerCrashedError(), "the worker running the job stopped"),
         (ray_errors.OutOfMemoryError(SECRET), "the worker running the job ran out of memory"),
         (raised_in_task(StorageUnavailable(SECRET)), "storage unavailable"),
+        (
+            raised_in_task(SchemaOutOfDate(SECRET)),
+            "the worker running the job runs another version of the platform than its database",
+        ),
         (
             raised_in_task(ModuleNotFoundError(SECRET)),
             "the worker running the job lacks the platform's software",
