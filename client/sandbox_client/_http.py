@@ -33,6 +33,7 @@ JSON = dict[str, Any]
 def error_from(response: httpx.Response) -> SandboxAPIError:
     """Build the error of a non-2xx response from its ``{"error", "message"}`` body."""
     code, message = "http_error", response.reason_phrase or "request failed"
+    limit: str | None = None
     try:
         body = response.json()
     except ValueError:
@@ -43,7 +44,14 @@ def error_from(response: httpx.Response) -> SandboxAPIError:
         if isinstance(body, dict):
             code = str(body.get("error", code))
             message = str(body.get("message", body.get("detail", message)))
-    return SandboxAPIError(response.status_code, code, message)
+            limit = str(body["limit"]) if body.get("limit") else None
+    try:
+        retry_after: float | None = float(response.headers["Retry-After"])
+    except (KeyError, ValueError):
+        retry_after = None
+    return SandboxAPIError(
+        response.status_code, code, message, limit=limit, retry_after=retry_after
+    )
 
 
 def drop_none(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,11 @@ The policy, in :class:`RetryingTransport`:
   nor is a refused connection (nothing listens: saying so at once is more useful);
 - the second attempt waits :data:`RETRY_BACKOFF` seconds and goes out on a new connection
   (the pool drops the dead one), so a server that really went away fails it too.
+
+A safe request the server refused for its rate (429 ``Retry-After``, :mod:`api.rate_limits`
+on the server) is sent again after the wait it names, at most :data:`RATE_RETRIES` times and
+only when the wait is at most :data:`MAX_RATE_WAIT` seconds, so a job's polling slows down
+instead of failing; a refused ``POST`` (a job over its quota) is never sent again.
 """
 
 from __future__ import annotations
@@ -38,6 +43,23 @@ RETRIES = 1
 
 RETRY_BACKOFF = 0.2
 """Seconds before the next attempt: enough for the server to finish closing, not to notice."""
+
+RATE_RETRIES = 3
+"""How many more times a safe request refused for its rate (429) is sent."""
+
+MAX_RATE_WAIT = 10.0
+"""Longest ``Retry-After`` the client waits on its own; a longer one is the caller's to see."""
+
+
+def rate_wait(response: httpx.Response) -> float | None:
+    """The seconds a 429's ``Retry-After`` asks for, if the client should wait them."""
+    if response.status_code != 429:
+        return None
+    try:
+        wait = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+    return wait if 0 <= wait <= MAX_RATE_WAIT else None
 
 
 def may_retry(request: httpx.Request) -> bool:
@@ -67,14 +89,22 @@ class RetryingTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         attempts_left = self._retries if may_retry(request) else 0
+        rate_attempts_left = RATE_RETRIES if may_retry(request) else 0
         while True:
             try:
-                return self._inner.handle_request(request)
+                response = self._inner.handle_request(request)
             except DROPPED:
                 if attempts_left <= 0:
                     raise
                 attempts_left -= 1
                 time.sleep(self._backoff)
+                continue
+            wait = rate_wait(response)
+            if wait is None or rate_attempts_left <= 0:
+                return response
+            rate_attempts_left -= 1
+            response.close()
+            time.sleep(wait)
 
     def close(self) -> None:
         self._inner.close()

@@ -31,10 +31,22 @@ class SandboxConnectionError(SandboxClientError):
 class SandboxAPIError(SandboxClientError):
     """The server answered with a non-2xx status; ``code`` is its stable ``error`` field."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        limit: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
+        self.limit = limit
+        """A 429's limit (``rate_limit_user``, ``job_limits.active_jobs_per_grant``, ...)."""
+        self.retry_after = retry_after
+        """A 429's ``Retry-After``: seconds until asking again may succeed."""
 
     def __str__(self) -> str:
         return f"{self.status} {self.code}: {self.message}"
