@@ -19,6 +19,13 @@ Fitter = Callable[..., ModelFit]
 contract of :mod:`sandbox.engine.models.inputs`)."""
 
 
+DistributedFitter = Callable[..., ModelFit]
+"""``fit(gather, public: ModelInput, epsilon: float, *, <family params>) -> ModelFit``: the
+same release as the family's :data:`Fitter`, computed from statistics that ``gather``
+(:data:`sandbox.engine.models.statistics.Gather`) sums over rows it never returns;
+``public`` holds no row, only the columns' public facts (names, bounds, classes)."""
+
+
 Validator = Callable[[Mapping[str, object]], dict[str, Any]]
 """Checks a family's own parameters (all but columns, bounds, epsilon) and returns them as
 the fitter's keyword arguments; raises :class:`InvalidQuery` naming the parameter."""
@@ -51,3 +58,6 @@ class Family:
     model with an intercept, which would otherwise be collinear with it)."""
     binary_target: bool = False
     """Whether a categorical target is made binary (``positive=`` against the rest)."""
+    distributed: DistributedFitter | None = None
+    """The fit from per-fragment statistics, for rows split over several fragments (``None``:
+    the family fits its rows in one process, as logistic regression does)."""

@@ -29,7 +29,7 @@ for adding or removing one row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy
@@ -49,6 +49,7 @@ from sandbox.engine.models.fit_support import (
     strict_library,
 )
 from sandbox.engine.models.inputs import ModelFit, ModelInput
+from sandbox.engine.models.statistics import Gather
 from sandbox.engine.report import Operation
 from sandbox.engine.validation import InvalidQuery
 
@@ -134,19 +135,88 @@ def _lloyd_step(
 ) -> Floats:
     """One DPLloyd update of every centre (diffprivlib's mechanisms, Su et al.'s split)."""
     dims = rows.shape[1]
+    counts, sums = [], []
+    for cluster in range(model.n_clusters):
+        members = rows[labels == cluster]
+        counts.append(int(members.shape[0]))
+        sums.append(numpy.sum(members, axis=0) if members.shape[0] else numpy.zeros(dims))
+    return noisy_update(model, counts, numpy.array(sums), centres, half, iterations, rng)
+
+
+def noisy_update(
+    model: Any,
+    counts: Sequence[int],
+    sums: Floats,
+    centres: Floats,
+    half: Floats,
+    iterations: int,
+    rng: Any,
+) -> Floats:
+    """Every centre from its cluster's exact row count and coordinate sums, noised (the
+    count, then its sums, cluster after cluster: the order of draws is the same whether the
+    sums come from the rows in one process or from per-fragment statistics).
+    """
+    dims = centres.shape[1]
     epsilon_count, epsilon_i = step_split(model.epsilon / iterations, dims)
     counting = diffprivlib.mechanisms.GeometricFolded(
         epsilon=epsilon_count, sensitivity=1, lower=0.5, upper=float("inf"), random_state=rng
     )
     updated = centres.copy()
     for cluster in range(model.n_clusters):
-        members = rows[labels == cluster]
-        noisy_count = float(counting.randomise(int(members.shape[0])))
-        total = numpy.sum(members, axis=0) if members.shape[0] else numpy.zeros(dims)
-        updated[cluster, :] = noisy_cluster_sum(total, noisy_count, half, epsilon_i, rng) / (
-            noisy_count
-        )
+        noisy_count = float(counting.randomise(int(counts[cluster])))
+        updated[cluster, :] = noisy_cluster_sum(
+            sums[cluster], noisy_count, half, epsilon_i, rng
+        ) / (noisy_count)
     return updated
+
+
+def cluster_sums(part: ModelInput, centres: Floats) -> tuple[Floats, Floats]:
+    """One part's exact row count and coordinate sums per cluster of its nearest centre in
+    ``centres`` (the library's own assignment), of the midpoint-centred rows. Sums over
+    disjoint rows add up.
+    """
+    lower, upper = check_features(part, CALL)
+    rows = centred(part, lower, upper)[0]
+    clusters = centres.shape[0]
+    labeller = diffprivlib.models.KMeans(n_clusters=clusters)
+    _, labels = labeller._distances_labels(rows, centres)
+    counts = numpy.bincount(labels, minlength=clusters).astype(numpy.float64)
+    sums = numpy.zeros((clusters, rows.shape[1]))
+    numpy.add.at(sums, labels, rows)
+    return counts, sums
+
+
+def fit_distributed(
+    gather: Gather,
+    public: ModelInput,
+    epsilon: float,
+    *,
+    k: int,
+    iterations: int = 5,
+    size_share: float = 0.1,
+    random_state: int | None = None,
+) -> ModelFit:
+    """:func:`fit` with each Lloyd step's per-cluster counts and sums, and the final
+    assignment's counts, added up by ``gather`` over the rows (one round of tasks per step:
+    the step's centres are public by then, a DP output of the step before).
+    """
+    epsilon = check_epsilon(epsilon)
+    params = validate({"k": k, "iterations": iterations, "size_share": size_share})
+    clusters, iterations, size_share = params["k"], params["iterations"], params["size_share"]
+    lower, upper = check_features(public, CALL)
+    middle, half = (lower + upper) / 2.0, (upper - lower) / 2.0
+    lloyd_epsilon = (1.0 - size_share) * epsilon
+    with strict_library():
+        model = _lloyd_model(clusters, lloyd_epsilon, half, random_state)
+        rng = diffprivlib.utils.check_random_state(random_state)
+        centres = model._init_centers(len(half), random_state=rng)
+        for _ in range(iterations):
+            counts, sums = gather(cluster_sums, (centres,))
+            exact = [int(c) for c in counts]
+            centres = noisy_update(model, exact, sums, centres, half, iterations, rng)
+        final, _ = gather(cluster_sums, (centres,))
+    sizes = noisy_counts(final.astype(numpy.int64), size_share * epsilon)
+    return _released(public, centres, middle, sizes, clusters, iterations, epsilon, size_share)
 
 
 def fit(
@@ -185,6 +255,21 @@ def fit(
             centres = _lloyd_step(model, rows, centres, labels, half, iterations, rng)
         _, labels = model._distances_labels(rows, centres)
     sizes = noisy_counts(numpy.bincount(labels, minlength=clusters), size_share * epsilon)
+    return _released(data, centres, middle, sizes, clusters, iterations, epsilon, size_share)
+
+
+def _released(
+    data: ModelInput,
+    centres: Floats,
+    middle: Floats,
+    sizes: list[int],
+    clusters: int,
+    iterations: int,
+    epsilon: float,
+    size_share: float,
+) -> ModelFit:
+    """The release: the centroids back in the data's coordinates, the noisy sizes."""
+    lloyd_epsilon = (1.0 - size_share) * epsilon
     return ModelFit(
         values={
             "centroids": float_list(centres + middle),
@@ -208,5 +293,5 @@ def fit(
     )
 
 
-FAMILY = Family(Operation.KMEANS, fit, validate, Target.NONE)
+FAMILY = Family(Operation.KMEANS, fit, validate, Target.NONE, distributed=fit_distributed)
 """The registry entry: unsupervised, categorical features one-hot over all categories."""

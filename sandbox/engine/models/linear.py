@@ -53,6 +53,7 @@ from sandbox.engine.models.fitting import (
     strict_library,
 )
 from sandbox.engine.models.inputs import ModelFit, ModelInput
+from sandbox.engine.models.statistics import Gather
 from sandbox.engine.report import Operation
 from sandbox.errors import SandboxInternalError
 
@@ -114,9 +115,108 @@ def noise_scales(width: int, epsilon: float) -> tuple[float, Matrix, Matrix]:
     return 1.0 / local, products, cross
 
 
+def gram(part: ModelInput) -> tuple[Matrix]:
+    """The exact cross-products of ``[D | t]`` for one part of the rows: ``D`` the rescaled
+    features and the constant column, ``t`` the rescaled target (as :func:`noisy_sums`
+    builds them, without the phantom row). Sums over disjoint rows add up.
+    """
+    assert part.target is not None and part.target_bounds is not None
+    rows, width = part.features.shape
+    joined = numpy.zeros((rows, width + 2))
+    rescaled(part.features, part.feature_bounds, out=joined[:, :width])
+    joined[:, width] = 1.0
+    rescaled(part.target.reshape(-1, 1), [part.target_bounds], out=joined[:, width + 1 :])
+    return (joined.T @ joined,)
+
+
+def noisy_objective(
+    total: Matrix, width: int, epsilon: float, random_state: int | None = None
+) -> tuple[float, Matrix, Matrix]:
+    """The library's functional mechanism on the summed cross-products ``total`` of
+    :func:`gram`: the same noise :func:`noisy_sums` gets from ``LinearRegression.fit``.
+
+    ``diffprivlib``'s ``_construct_regression_obj`` computes ``(sum t^2, D^T t, D^T D)`` from
+    the rows and noises each with its module's ``LaplaceFolded`` / ``Laplace``; this is that
+    function's loop, on the sums instead of the rows, with the same mechanisms (looked up in
+    the library's module, as it does), sensitivities, epsilon and order of draws (so one
+    seed gives one answer on either path: tests/engine/models/test_distributed.py). The
+    phantom row (its constant one) is added to the sums first, as the library counts it,
+    and taken off after.
+    """
+    module = diffprivlib.models.linear_regression
+    columns = width + 1
+    sums = numpy.array(total, dtype=numpy.float64)
+    sums[width, width] += 1.0  # the phantom row's one, which the library sees
+    squares, products, cross = (
+        sums[columns, columns],
+        sums[:columns, columns],
+        sums[:columns, :columns],
+    )
+    low = numpy.array([-1.0] * width + [1.0])
+    high = numpy.ones(columns)
+    y_low, y_high = -1.0, 1.0
+    local = epsilon / (1 + columns + columns * (columns + 1) / 2)
+    rng = diffprivlib.utils.check_random_state(random_state)
+
+    def spread(a_low: float, a_high: float, b_low: float, b_high: float) -> float:
+        corners = [a_low * b_low, a_low * b_high, a_high * b_low, a_high * b_high]
+        return float(numpy.max(corners) - numpy.min(corners))
+
+    with strict_library():
+        noisy_squares = module.LaplaceFolded(
+            epsilon=local,
+            sensitivity=float(numpy.abs([y_low, y_high]).max() ** 2),
+            lower=0,
+            upper=float("inf"),
+            random_state=rng,
+        ).randomise(float(squares))
+        noisy_products = numpy.zeros(columns)
+        for j in range(columns):
+            noisy_products[j] = module.Laplace(
+                epsilon=local, sensitivity=spread(y_low, y_high, low[j], high[j]), random_state=rng
+            ).randomise(float(products[j]))
+        noisy_cross = numpy.zeros((columns, columns))
+        for i in range(columns):
+            noisy_cross[i, i] = module.LaplaceFolded(
+                epsilon=local,
+                sensitivity=float(numpy.max(numpy.abs([low[i], low[i]])) ** 2),
+                lower=0,
+                upper=float("inf"),
+                random_state=rng,
+            ).randomise(float(cross[i, i]))
+            for j in range(i + 1, columns):
+                noisy_cross[i, j] = module.Laplace(
+                    epsilon=local,
+                    sensitivity=spread(low[i], high[i], low[j], high[j]),
+                    random_state=rng,
+                ).randomise(float(cross[i, j]))
+                noisy_cross[j, i] = noisy_cross[i, j]
+    noisy_cross[width, width] -= 1.0  # the phantom row's one
+    return float(noisy_squares), noisy_products, noisy_cross
+
+
+def fit_distributed(
+    gather: Gather, public: ModelInput, epsilon: float, *, random_state: int | None = None
+) -> ModelFit:
+    """:func:`fit` from the cross-products ``gather`` sums over the rows (never the rows)."""
+    width = public.features.shape[1]
+    (total,) = gather(gram, ())
+    squares, products, cross = noisy_objective(total, width, epsilon, random_state)
+    return _released(public, epsilon, squares, products, cross)
+
+
 def fit(data: ModelInput, epsilon: float, *, random_state: int | None = None) -> ModelFit:
     """Fit ``data`` at the per-row ``epsilon`` (see the module docstring)."""
     squares, products, cross = noisy_sums(data, epsilon, random_state)
+    return _released(data, epsilon, squares, products, cross)
+
+
+def _released(
+    data: ModelInput, epsilon: float, squares: float, products: Matrix, cross: Matrix
+) -> ModelFit:
+    """Everything released, as post-processing of the noisy objective (the rows of ``data``
+    are not used: only its public facts).
+    """
     width = data.features.shape[1]
     columns = width + 1
     square_scale, product_scales, cross_scales = noise_scales(width, epsilon)
@@ -183,5 +283,12 @@ def fit(data: ModelInput, epsilon: float, *, random_state: int | None = None) ->
     )
 
 
-FAMILY = Family(Operation.LINEAR_REGRESSION, fit, validate, Target.NUMERIC, drop_first=True)
+FAMILY = Family(
+    Operation.LINEAR_REGRESSION,
+    fit,
+    validate,
+    Target.NUMERIC,
+    drop_first=True,
+    distributed=fit_distributed,
+)
 """The registry entry (:mod:`sandbox.engine.models.registry`)."""

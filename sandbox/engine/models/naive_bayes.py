@@ -28,7 +28,7 @@ feature means and variances. Total: epsilon-DP for adding or removing one row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy
@@ -47,6 +47,7 @@ from sandbox.engine.models.fit_support import (
     strict_library,
 )
 from sandbox.engine.models.inputs import ModelFit, ModelInput
+from sandbox.engine.models.statistics import Gather
 from sandbox.engine.report import Operation
 from sandbox.engine.validation import InvalidQuery
 
@@ -99,6 +100,82 @@ def class_moments(model: Any, members: Floats, noisy_count: int, rng: Any) -> tu
     return numpy.asarray(mean, dtype=numpy.float64), numpy.asarray(variance, dtype=numpy.float64)
 
 
+def class_sums(part: ModelInput) -> tuple[Floats, Floats, Floats]:
+    """One part's exact per-class row counts, coordinate sums and sums of squares of the
+    midpoint-centred features (declared classes only). Sums over disjoint rows add up.
+    """
+    lower, upper = check_features(part, CALL)
+    target = _target_indices(part)
+    rows = centred(part, lower, upper)[0]
+    classes = len(part.classes)
+    in_range = (target >= 0) & (target < classes)
+    rows, target = rows[in_range], target[in_range]
+    counts = numpy.bincount(target, minlength=classes).astype(numpy.float64)
+    sums = numpy.zeros((classes, rows.shape[1]))
+    squares = numpy.zeros((classes, rows.shape[1]))
+    numpy.add.at(sums, target, rows)
+    numpy.add.at(squares, target, rows**2)
+    return counts, sums, squares
+
+
+def class_moments_of_sums(
+    model: Any, count: int, total: Floats, squares: Floats, noisy_count: int, rng: Any
+) -> tuple[Floats, Floats]:
+    """:func:`class_moments` from a class's exact count, sums and sums of squares.
+
+    ``diffprivlib``'s ``_update_mean_variance`` (from no earlier data) uses a class's rows
+    only through each feature's sum and its sum of squared deviations from the noisy mean,
+    ``sum (x - mu)^2 = sum x^2 - 2 mu sum x + n mu^2``; this is its loop on those sums, with
+    the mechanisms of its module (``LaplaceTruncated`` sums, ``LaplaceBoundedDomain``
+    deviations), the same epsilon, domains and order of draws.
+    """
+    module = diffprivlib.models.naive_bayes
+    dims = total.shape[0]
+    local_epsilon = model.epsilon / 3 / dims
+    means, variances = numpy.zeros(dims), numpy.zeros(dims)
+    for feature in range(dims):
+        lower, upper = model.bounds[0][feature], model.bounds[1][feature]
+        mech_mu = module.LaplaceTruncated(
+            epsilon=local_epsilon,
+            delta=0,
+            sensitivity=upper - lower,
+            lower=lower * noisy_count,
+            upper=upper * noisy_count,
+            random_state=rng,
+        )
+        mean = mech_mu.randomise(float(total[feature])) / noisy_count
+        sensitivity = max(mean - lower, upper - mean) ** 2
+        mech_var = module.LaplaceBoundedDomain(
+            epsilon=local_epsilon,
+            delta=0,
+            sensitivity=sensitivity,
+            lower=0,
+            upper=sensitivity * noisy_count,
+            random_state=rng,
+        )
+        deviations = float(squares[feature] - 2 * mean * total[feature] + count * mean**2)
+        variances[feature] = mech_var.randomise(max(deviations, 0.0)) / noisy_count
+        means[feature] = mean
+    return means, variances
+
+
+def fit_distributed(
+    gather: Gather, public: ModelInput, epsilon: float, *, random_state: int | None = None
+) -> ModelFit:
+    """:func:`fit` from the per-class counts and sums ``gather`` adds up over the rows."""
+    epsilon = check_epsilon(epsilon)
+    lower, upper = check_features(public, CALL)
+    _target_indices(public)
+    counts, sums, squares = gather(class_sums, ())
+
+    def moments(model: Any, index: int, noisy_count: int, rng: Any) -> tuple[Floats, Floats]:
+        return class_moments_of_sums(
+            model, int(counts[index]), sums[index], squares[index], noisy_count, rng
+        )
+
+    return _fitted(public, epsilon, counts, moments, random_state)
+
+
 def fit(data: ModelInput, epsilon: float, *, random_state: int | None = None) -> ModelFit:
     """Fit DP Gaussian naive Bayes of the target's classes on the numeric features.
 
@@ -111,12 +188,31 @@ def fit(data: ModelInput, epsilon: float, *, random_state: int | None = None) ->
     epsilon = check_epsilon(epsilon)
     lower, upper = check_features(data, CALL)
     target = _target_indices(data)
-    rows, middle, half = centred(data, lower, upper)
+    rows = centred(data, lower, upper)[0]
     classes = len(data.classes)
     in_range = (target >= 0) & (target < classes)
     rows, target = rows[in_range], target[in_range]
 
-    counts = noisy_counts(numpy.bincount(target, minlength=classes), epsilon / 3.0)
+    def moments(model: Any, index: int, noisy_count: int, rng: Any) -> tuple[Floats, Floats]:
+        return class_moments(model, rows[target == index], noisy_count, rng)
+
+    return _fitted(data, epsilon, numpy.bincount(target, minlength=classes), moments, random_state)
+
+
+def _fitted(
+    data: ModelInput,
+    epsilon: float,
+    exact_counts: Any,
+    moments: Callable[[Any, int, int, Any], tuple[Floats, Floats]],
+    random_state: int | None,
+) -> ModelFit:
+    """The release from the exact class counts and ``moments(model, class, noisy count,
+    rng)``, a class's noisy means and variances (the rows of ``data`` are not read here).
+    """
+    lower, upper = check_features(data, CALL)
+    middle, half = (lower + upper) / 2.0, (upper - lower) / 2.0
+    classes = len(data.classes)
+    counts = noisy_counts(numpy.asarray(exact_counts), epsilon / 3.0)
     counts = [max(1, count) for count in counts]
     smoothing = SMOOTHING * half**2
     means, variances = [], []
@@ -124,7 +220,7 @@ def fit(data: ModelInput, epsilon: float, *, random_state: int | None = None) ->
         model = _library_model(epsilon, half, random_state)
         rng = diffprivlib.utils.check_random_state(random_state)
         for index in range(classes):
-            mean, variance = class_moments(model, rows[target == index], counts[index], rng)
+            mean, variance = moments(model, index, counts[index], rng)
             means.append(mean + middle)
             variances.append(numpy.maximum(variance, 0.0) + smoothing)
     total = float(sum(counts))
@@ -153,5 +249,12 @@ def fit(data: ModelInput, epsilon: float, *, random_state: int | None = None) ->
     )
 
 
-FAMILY = Family(Operation.NAIVE_BAYES, fit, validate, Target.CATEGORICAL, one_hot=False)
+FAMILY = Family(
+    Operation.NAIVE_BAYES,
+    fit,
+    validate,
+    Target.CATEGORICAL,
+    one_hot=False,
+    distributed=fit_distributed,
+)
 """The registry entry: a categorical target, numeric features only (Gaussian likelihoods)."""

@@ -25,7 +25,7 @@ Total: epsilon-DP for adding or removing one row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy
@@ -45,6 +45,7 @@ from sandbox.engine.models.fit_support import (
     strict_library,
 )
 from sandbox.engine.models.inputs import ModelFit, ModelInput
+from sandbox.engine.models.statistics import Gather
 from sandbox.engine.report import Operation
 
 CALL = "pca"
@@ -103,6 +104,49 @@ def noisy_eigen(
     return numpy.asarray(eigenvalues, dtype=numpy.float64), numpy.asarray(vectors).T
 
 
+def moments(part: ModelInput) -> tuple[Floats, Floats, Floats]:
+    """One part's exact row count, coordinate sums and cross-products of its rows centred
+    at the public midpoints (the rows :func:`fit` centres). Sums over disjoint rows add up.
+    """
+    lower, upper = check_features(part, CALL)
+    rows, _, _ = centred(part, lower, upper)
+    return numpy.array([rows.shape[0]], dtype=numpy.float64), rows.sum(axis=0), rows.T @ rows
+
+
+def noisy_eigen_of_scatter(
+    scatter: Floats, epsilon: float, norm: float, components: int, random_state: Any
+) -> tuple[Floats, Floats]:
+    """:func:`noisy_eigen` from the scatter matrix ``X^T X`` of the rows instead of the rows.
+
+    ``diffprivlib``'s ``covariance_eig`` only uses its rows through ``X^T X / norm^2`` (and a
+    check that no row's norm exceeds ``norm``, true of every row here: see the module
+    docstring); this is its body from that matrix on, with the mechanisms of its module
+    (``LaplaceBoundedDomain`` eigenvalues, ``Bingham`` vectors), the same epsilon split and
+    the same order of draws, so that one seed gives one answer on either path.
+    """
+    utils = diffprivlib.models.utils
+    rng = diffprivlib.utils.check_random_state(random_state)
+    features = scatter.shape[0]
+    dims = min(components, features)
+    cov = scatter / (norm**2)
+    eigvals = numpy.sort(numpy.linalg.eigvalsh(cov))[::-1]
+    epsilon_0 = epsilon / (dims + (dims != features))
+    mech_eigvals = utils.LaplaceBoundedDomain(
+        epsilon=epsilon_0, lower=0, upper=float("inf"), sensitivity=2, random_state=rng
+    )
+    noisy_eigvals = numpy.array([mech_eigvals.randomise(v) for v in eigvals]) * (norm**2)
+    mech_cov = utils.Bingham(epsilon=epsilon_0, random_state=rng)
+    cov_i, proj_i = cov, numpy.eye(features)
+    theta = numpy.zeros((0, features))
+    for _ in range(dims):
+        u_i = mech_cov.randomise(cov_i) if cov_i.size > 1 else numpy.ones((1,))
+        theta = numpy.vstack((theta, proj_i.T.dot(u_i)))
+        if cov_i.size > 1:
+            proj_i = utils.null_space(theta).T
+            cov_i = proj_i.dot(cov).dot(proj_i.T)
+    return numpy.asarray(noisy_eigvals, dtype=numpy.float64), theta
+
+
 def _sign_fixed(components: Floats) -> Floats:
     """Each component with its largest-magnitude entry positive (a deterministic choice)."""
     fixed = components.copy()
@@ -133,24 +177,85 @@ def fit(
             is never seeded).
     """
     epsilon = check_epsilon(epsilon)
+    rows = centred(data, *check_features(data, CALL))[0]
+
+    def eigen(offset: Floats, eigen_epsilon: float, norm: float, components: int, rng: Any) -> Any:
+        return noisy_eigen(rows - offset, eigen_epsilon, norm, components, rng)
+
+    return _fitted(
+        data,
+        epsilon,
+        rows.shape[0],
+        rows.sum(axis=0),
+        eigen,
+        n_components,
+        mean_share,
+        random_state,
+    )
+
+
+def fit_distributed(
+    gather: Gather,
+    public: ModelInput,
+    epsilon: float,
+    *,
+    n_components: int | None = None,
+    mean_share: float = 0.5,
+    random_state: int | None = None,
+) -> ModelFit:
+    """:func:`fit` from the count, sums and cross-products ``gather`` adds up over the rows.
+
+    The scatter about the DP mean ``o`` is ``sum (x - o)(x - o)^T = X^T X - o s^T - s o^T
+    + n o o^T`` for the midpoint-centred rows ``x`` (sum ``s``, count ``n``): the matrix the
+    single-process fit hands the library, up to floating-point rounding.
+    """
+    epsilon = check_epsilon(epsilon)
+    check_features(public, CALL)
+    count, sums, cross = gather(moments, ())
+    rows = int(count[0])
+
+    def eigen(offset: Floats, eigen_epsilon: float, norm: float, components: int, rng: Any) -> Any:
+        scatter = cross - numpy.outer(offset, sums) - numpy.outer(sums, offset)
+        scatter = scatter + rows * numpy.outer(offset, offset)
+        return noisy_eigen_of_scatter(
+            (scatter + scatter.T) / 2, eigen_epsilon, norm, components, rng
+        )
+
+    return _fitted(public, epsilon, rows, sums, eigen, n_components, mean_share, random_state)
+
+
+def _fitted(
+    data: ModelInput,
+    epsilon: float,
+    row_count: int,
+    row_sums: Floats,
+    eigen: Callable[[Floats, float, float, int, Any], tuple[Floats, Floats]],
+    n_components: int | None,
+    mean_share: float,
+    random_state: int | None,
+) -> ModelFit:
+    """The release from the exact count and sums of the midpoint-centred rows and
+    ``eigen(offset, epsilon, norm, components, rng)``, the noisy eigendecomposition of the
+    rows less the DP mean ``offset`` (the rows of ``data`` are not read here).
+    """
     params = validate({"n_components": n_components, "mean_share": mean_share})
     lower, upper = check_features(data, CALL)
     dims = len(data.feature_names)
     asked = params["n_components"]
     components = dims if asked is None else min(asked, dims)
     mean_share = params["mean_share"]
-    rows, middle, half = centred(data, lower, upper)
+    middle, half = (lower + upper) / 2.0, (upper - lower) / 2.0
     rng = diffprivlib.utils.check_random_state(random_state)
 
     mean_epsilon = mean_share * epsilon
-    count = noisy_counts(numpy.array([rows.shape[0]]), COUNT_PART * mean_epsilon)[0]
-    sums = noisy_sums(rows.sum(axis=0), half, (1.0 - COUNT_PART) * mean_epsilon, rng)
+    count = noisy_counts(numpy.array([row_count]), COUNT_PART * mean_epsilon)[0]
+    sums = noisy_sums(row_sums, half, (1.0 - COUNT_PART) * mean_epsilon, rng)
     offset = numpy.clip(sums / max(count, 1), -half, half)
 
     norm = float(numpy.linalg.norm(upper - lower))
     eigen_epsilon = epsilon - mean_epsilon
     with strict_library():
-        eigenvalues, vectors = noisy_eigen(rows - offset, eigen_epsilon, norm, components, rng)
+        eigenvalues, vectors = eigen(offset, eigen_epsilon, norm, components, rng)
     ordered = numpy.sort(eigenvalues)[::-1]
     total = float(ordered.sum())
     ratio = ordered / total if total > 0 else numpy.full(dims, 1.0 / dims)
@@ -181,5 +286,5 @@ def fit(
     )
 
 
-FAMILY = Family(Operation.PCA, fit, validate, Target.NONE)
+FAMILY = Family(Operation.PCA, fit, validate, Target.NONE, distributed=fit_distributed)
 """The registry entry: unsupervised, categorical features one-hot over all categories."""

@@ -14,7 +14,9 @@ the same order, so a model is charged and checked like any other release:
 3. bound contributions (the handle's bounded copy) and charge the ledger, every joined
    dataset jointly, *before* anything is read for the fit;
 4. read the model's columns from the bounded rows (:mod:`~sandbox.engine.models.reading`,
-   after the handle's derived columns and filter) and fit at the per-row epsilon
+   after the handle's derived columns and filter; when they span more than one fragment, one
+   task's share, a family whose statistics add up over rows has each task sum them and
+   return only the sums, :mod:`~sandbox.engine.models.statistics`) and fit at the per-row epsilon
    ``epsilon / k``, where ``k`` is the most rows one privacy unit has in the fitted rows (the
    contribution bound, or a join's bound, through the shape's 1-stable steps): a fitter that
    is ``e``-DP for one row is ``k * e``-DP for ``k`` rows (group privacy);
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +44,7 @@ from sandbox.engine.models.inputs import ModelFit
 from sandbox.engine.models.reading import fragment_arrays, model_input
 from sandbox.engine.models.registry import family_of
 from sandbox.engine.models.selection import ModelSpec, model_spec
+from sandbox.engine.models.statistics import gather_over
 from sandbox.engine.operations import named
 from sandbox.engine.report import MechanismReport, Part, Release, ReleaseReport
 from sandbox.engine.stability import stability_steps
@@ -172,14 +176,23 @@ def _fit(
     engine = handle.engine
     filesystem = engine.platform.store.filesystem
     shape = handle.shape
-    calls = [
-        (filesystem, fragment, spec, shape.derived, shape.where)
-        for fragment in handle.bounded().fragments
-    ]
-    parts = engine.pool.map(fragment_arrays, calls) if calls else []
-    data = model_input(parts, spec, rows_per_unit)
+    fragments = handle.bounded().fragments
     row_epsilon = per_row_epsilon(epsilon, rows_per_unit)
-    fit = family.fit(data, row_epsilon, **params)
+    if family.distributed is not None and len(fragments) > 1:
+        # More rows than one task's share: the statistics are summed where the rows are.
+        gather = gather_over(
+            engine.pool, filesystem, fragments, spec, shape.derived, shape.where, rows_per_unit
+        )
+        public = model_input([], spec, rows_per_unit)
+        fit = family.distributed(gather, public, row_epsilon, **params)
+        computed = f"per-fragment statistics of {len(fragments)} fragments, noised once"
+    else:
+        calls = [(filesystem, fragment, spec, shape.derived, shape.where) for fragment in fragments]
+        parts = engine.pool.map(fragment_arrays, calls) if calls else []
+        data = model_input(parts, spec, rows_per_unit)
+        fit = family.fit(data, row_epsilon, **params)
+        computed = "the rows fitted in one process"
+    fit = replace(fit, details={**dict(fit.details), "computed": computed})
     if fit.epsilon > row_epsilon or fit.delta != 0:
         raise SandboxInternalError("a model fitter ran above the epsilon it was given")
     return fit
