@@ -138,6 +138,21 @@ class Settings(BaseSettings):
     """Rows of a dataset's mock table: what a dry run reads in place of its rows
     (:mod:`sandbox.catalog.mock`), on the server and downloaded for a local run."""
 
+    engine_task_rows: int = Field(default=1_000_000, ge=1)
+    """Rows one of the query engine's trusted tasks is given. A job whose datasets hold no
+    more answers its DP calls in its own process; a larger one runs them in Ray tasks, its
+    contribution-bounded copy cut into fragments of about 1.5 times this many rows, and a DP
+    model fit over more than one fragment sums its statistics in those tasks (PCA, linear
+    regression, naive Bayes, k-means), reading back only the sums."""
+
+    jax_cache_dir: Path | None = None
+    """Where DP synthetic data (MST's ``mbi`` estimation, on JAX) keeps its compiled programs
+    between processes, so only the first process ever compiles them. Empty means
+    ``<var_dir>/jax-cache``; see :attr:`jax_cache`."""
+
+    jax_cache: bool = True
+    """Whether that persistent compilation cache is used (off: each process compiles)."""
+
     job_cpus: float = 0.25
     """CPUs a job's Ray task requests. A job mostly waits on its sandbox and the broker, so
     several share a core; the query engine's own tasks request whole CPUs."""
@@ -221,6 +236,12 @@ class Settings(BaseSettings):
         """The local data encryption key's path with the default filled in."""
         path = self.encryption_key_path or self.var_dir / "secrets" / "data-encryption.key"
         return path.resolve()
+
+    def resolved_jax_cache_dir(self) -> Path | None:
+        """The JAX compilation cache's directory with the default filled in (``None``: off)."""
+        if not self.jax_cache:
+            return None
+        return (self.jax_cache_dir or self.var_dir / "jax-cache").resolve()
 
     def resolved_audit_key_path(self) -> Path:
         """The signing key's path with the default filled in."""

@@ -37,6 +37,7 @@ from sandbox import policy_store
 from sandbox.access.grants import active_grant_for
 from sandbox.catalog.queries import dataset_row, version_row
 from sandbox.engine import QueryEngine, Release
+from sandbox.engine.bounding import ROWS_PER_BUCKET
 from sandbox.engine.compute import LocalTaskPool, TaskPool
 from sandbox.engine.handle import DatasetHandle
 from sandbox.engine.joined import apply_join
@@ -61,7 +62,7 @@ RefusalListener = Callable[[dict[str, str]], None]
 
 IN_PROCESS_ROWS = 1_000_000
 """Up to this many rows (over the job's datasets) the engine aggregates in the job's own
-task; above it, in parallel Ray tasks."""
+task; above it, in parallel Ray tasks (the default of ``settings.engine_task_rows``)."""
 
 
 def _plain(value: Any) -> Any:
@@ -134,7 +135,14 @@ class JobBroker:
                 version_row(session, dataset_row(session, name), version).row_count
                 for name, version in self._versions.items()
             )
-        return LocalTaskPool() if rows <= IN_PROCESS_ROWS else None
+        return LocalTaskPool() if rows <= self._platform.settings.engine_task_rows else None
+
+    def _bucket_rows(self) -> int:
+        """Rows per contribution-bounding bucket: 1.5 times a task's share, as
+        :data:`~sandbox.engine.bounding.ROWS_PER_BUCKET` is of :data:`IN_PROCESS_ROWS`.
+        """
+        share = self._platform.settings.engine_task_rows
+        return max(1, ROWS_PER_BUCKET * share // IN_PROCESS_ROWS)
 
     def engine(self) -> QueryEngine:
         """The job's query engine, built at the first DP call (a model may make none)."""
@@ -147,6 +155,7 @@ class JobBroker:
                 policy=self._policies(),
                 actor=self._actor,
                 pool=self._pool(),
+                rows_per_bucket=self._bucket_rows(),
                 job=self._job_id,
             )
         return self._engine

@@ -4,7 +4,7 @@ share (a DP result whose report passes the checks is released without review).""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,10 +23,14 @@ GRANT = "models"
 
 
 @contextmanager
-def bwrap_server(ray_dir: Path, var_dir: Path) -> Iterator[LiveServer]:
-    """A live server on its own Ray head (in ``ray_dir``), running jobs in bubblewrap."""
+def bwrap_server(
+    ray_dir: Path, var_dir: Path, settings: Mapping[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """A live server on its own Ray head (in ``ray_dir``), running jobs in bubblewrap (with
+    more ``SANDBOX_*`` ``settings`` when given)."""
     head = start_ray_head(ray_dir)
     env = {"SANDBOX_RAY_ADDRESS": head.address, "SANDBOX_RUNTIME_BACKEND": "bwrap", **RAY_ENV}
+    env.update(settings or {})
     live = start_server(var_dir, env)
     try:
         yield live

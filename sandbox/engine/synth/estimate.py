@@ -7,8 +7,13 @@ domain, a Markov random field on MST's tree, whose marginals best fit the measur
 codes from it.
 
 ``mbi`` runs on JAX (CPU). JAX is configured once, before ``mbi`` is imported: 64-bit
-floats (``mbi`` warns that 32-bit ones stall the estimation on large counts) and no
-persistent compilation cache (``mbi`` compiles many small programs).
+floats (``mbi`` warns that 32-bit ones stall the estimation on large counts) and, when the
+platform names a directory (``settings.jax_cache_dir``, by default ``<var_dir>/jax-cache``;
+see :func:`configure_compilation_cache`), JAX's persistent compilation cache there, every
+program kept however quickly it compiled: ``mbi`` compiles many small programs, whose
+compilation is most of a first estimation in a fresh process (a Ray worker's first MST);
+the next process loads them from the cache. A cache entry is a compiled program keyed by
+the shapes it was traced with (the public domain's sizes), never a count or a row.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import os
 import threading
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,13 +29,27 @@ import numpy.typing as npt
 
 from sandbox.engine.synth.measure import Measured
 
-__all__ = ["ESTIMATION_ITERATIONS", "estimate", "sample_codes"]
+__all__ = ["ESTIMATION_ITERATIONS", "configure_compilation_cache", "estimate", "sample_codes"]
 
 ESTIMATION_ITERATIONS = 1000
 """Mirror-descent iterations (private-pgm's default for ``estimate``)."""
 
 _lock = threading.Lock()
 _mbi: Any = None
+_cache_dir: str | None = None
+
+
+def configure_compilation_cache(directory: Path | None) -> None:
+    """Keep JAX's compiled programs in ``directory`` (``None``: no persistent cache).
+
+    JAX reads the setting when it first compiles, so the first directory a process names
+    before its first estimation is the one it uses; a later, different one is ignored.
+    """
+    global _cache_dir
+    with _lock:
+        if _mbi is None and _cache_dir is None and directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
+            _cache_dir = str(directory)
 
 
 def _library() -> Any:
@@ -41,7 +61,16 @@ def _library() -> Any:
             import jax
 
             jax.config.update("jax_enable_x64", True)  # type: ignore[no-untyped-call]
-            jax.config.update("jax_enable_compilation_cache", False)  # type: ignore[no-untyped-call]
+            if _cache_dir is None:
+                jax.config.update("jax_enable_compilation_cache", False)  # type: ignore[no-untyped-call]
+            else:
+                for name, value in (
+                    ("jax_enable_compilation_cache", True),
+                    ("jax_compilation_cache_dir", _cache_dir),
+                    ("jax_persistent_cache_min_compile_time_secs", 0.0),
+                    ("jax_persistent_cache_min_entry_size_bytes", 0),
+                ):
+                    jax.config.update(name, value)  # type: ignore[no-untyped-call]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
                 import mbi  # type: ignore[import-untyped]

@@ -33,6 +33,7 @@ from sandbox.engine.charging import check_budgets, spend_budgets
 from sandbox.engine.measurements import budget_of
 from sandbox.engine.synth.counts import joint_counts
 from sandbox.engine.synth.domain import SynthDomain, synth_domain
+from sandbox.engine.synth.estimate import configure_compilation_cache
 from sandbox.engine.synth.measure import MeasurementPlan, plan_measurements
 from sandbox.engine.synth.mst import MAX_ROWS, SynthOutput, run_mst
 from sandbox.engine.validation import InvalidQuery, delta_of, epsilon_of
@@ -277,6 +278,7 @@ def synthesize(
     joint = joint_counts(
         engine.pool, store.filesystem, bounded.fragments, request.domain, handle.shape.where
     )
+    configure_compilation_cache(engine.platform.settings.resolved_jax_cache_dir())
     output = run_mst(request.domain, plan, joint, request.rows, most=most_rows(request.domain))
     handle._refuse_if_suspended()  # a suspension while computing freezes the release
     engine.ledger.release(charge.id, engine.actor)
