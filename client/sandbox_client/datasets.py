@@ -176,12 +176,23 @@ class DatasetsMixin(UploadsMixin):
         """
         query: dict[str, Any] = {"columns": columns, "filters": filters, "sort": sort}
         page = self.rows(name, limit=page_size, version=version, **query)
+        offset = 0
         while True:
-            yield from cast(list[JSON], page["rows"])
-            cursor = page.get("next_cursor")
-            if not cursor:
+            rows = cast(list[JSON], page["rows"])
+            yield from rows
+            offset += len(rows)
+            if "next_cursor" in page:
+                if not page["next_cursor"]:
+                    return
+                page = self.rows(name, limit=page_size, cursor=str(page["next_cursor"]), **query)
+                continue
+            # A server without cursors pages by offset, pinned to the first page's version.
+            if not rows or offset >= int(
+                page["matched_rows"] if "matched_rows" in page else page["total_rows"]
+            ):
                 return
-            page = self.rows(name, limit=page_size, cursor=str(cursor), **query)
+            pinned = int(page["version"])
+            page = self.rows(name, offset=offset, limit=page_size, version=pinned, **query)
 
     def download(
         self,

@@ -155,3 +155,35 @@ def test_iter_rows_pins_the_version_of_the_first_page() -> None:
         assert [r["i"] for r in client.iter_rows("d", page_size=2)] == [0, 1, 2, 3, 4]
     assert "version" not in requested[0]
     assert [r.get("version") for r in requested[1:]] == ["4", "4"]
+
+
+def test_iter_rows_follows_the_cursor_the_server_gives() -> None:
+    requested: list[dict[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        params = dict(request.url.params)
+        requested.append(params)
+        start = int(params.get("cursor", "0"))
+        rows = [{"i": i} for i in range(start, min(start + 2, 5))]
+        following = start + len(rows)
+        return httpx.Response(
+            200,
+            json={
+                "dataset": "d",
+                "version": 4,
+                "total_rows": 9,
+                "matched_rows": 5,
+                "offset": start,
+                "limit": 2,
+                "columns": ["i"],
+                "rows": rows,
+                "next_cursor": str(following) if following < 5 else None,
+            },
+        )
+
+    with _client(httpx.MockTransport(handler)) as client:
+        got = client.iter_rows("d", page_size=2, filters=["i:lt:5"], sort=["-i"])
+        assert [r["i"] for r in got] == [0, 1, 2, 3, 4]
+    assert [r.get("cursor") for r in requested] == [None, "2", "4"]
+    assert all(r["filter"] == "i:lt:5" and r["sort"] == "-i" for r in requested)
+    assert all("offset" not in r for r in requested[1:])
