@@ -220,6 +220,21 @@ class Settings(BaseSettings):
             )
         return self
 
+    session_idle_seconds: int = Field(default=30 * 60, gt=0)
+    """A console sign-in session unused for this long ends; each request renews it."""
+
+    session_absolute_seconds: int = Field(default=12 * 3600, gt=0)
+    """A sign-in session ends this long after the sign-in, however active it is."""
+
+    sign_in_lockout_failures: int = Field(default=5, ge=1)
+    """Consecutive failed sign-ins that lock an account for :attr:`sign_in_lockout_seconds`."""
+
+    sign_in_lockout_seconds: int = Field(default=15 * 60, gt=0)
+    """How long a locked account refuses every sign-in, the right password included."""
+
+    password_min_length: int = Field(default=12, ge=8, le=128)
+    """Shortest password an account may set (and never equal to its login)."""
+
     def worker_json(self) -> str:
         """The settings as JSON for the platform's own Ray tasks, secrets included.
 
