@@ -11,12 +11,12 @@ import logging
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.console.pages import account, catalog, dataset, docs
+from api.console.pages import account, auditor, authority, catalog, dashboard, dataset, docs
 from api.console.paths import ASSETS_DIR, STATIC_DIR, STATIC_URL, VENDOR_URL
 
 log = logging.getLogger(__name__)
 
-PAGE_MODULES = (catalog, dataset, account, docs)
+PAGE_MODULES = (catalog, dataset, account, docs, authority, dashboard, auditor)
 """Every page module; a new one is added here."""
 
 

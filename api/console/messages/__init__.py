@@ -6,7 +6,16 @@ A new area adds its module here and to :data:`AREAS`; its keys start with the ar
 
 from collections.abc import Mapping
 
-from api.console.messages import catalog, common, dataset, errors, signin
+from api.console.messages import (
+    auditor,
+    authority,
+    catalog,
+    common,
+    dashboard,
+    dataset,
+    errors,
+    signin,
+)
 from api.console.text import Text
 
 AREAS: tuple[Mapping[str, Text], ...] = (
@@ -15,4 +24,7 @@ AREAS: tuple[Mapping[str, Text], ...] = (
     catalog.MESSAGES,
     dataset.MESSAGES,
     signin.MESSAGES,
+    authority.MESSAGES,
+    dashboard.MESSAGES,
+    auditor.MESSAGES,
 )
