@@ -203,7 +203,7 @@ def test_the_overdue_list_names_the_late_application(authority: Page, oversight:
     page = authority
     page.goto("/console/authority/overdue?lang=en")
     row = page.locator("#overdue tbody tr", has_text="Long waiting")
-    expect(row).to_contain_text(f"application #{oversight.overdue}")
+    expect(row).to_contain_text(f"Application #{oversight.overdue}")
     expect(row).to_contain_text("working days late")
 
 
