@@ -47,6 +47,8 @@ class Oversight:
     to_review: int
     overdue: int
     grant_ref: str
+    change: int
+    demand: int
 
 
 def _application(title: str) -> dict[str, object]:
@@ -75,11 +77,30 @@ def oversight(live_server: LiveServer, accounts: Accounts) -> Oversight:
     with world.client("admin") as admin:
         for who in ("authority", "auditor"):
             ok(admin.put(f"/v1/users/{world.ids[who]}/password", json={"new_password": PASSWORD}))
+    with world.client("provider") as provider:
+        change = ok(
+            provider.post(
+                "/v1/datasets/ov_parks/attribute-changes",
+                json={
+                    "to_attribute": "conditional",
+                    "legal_basis": "Data Security Law art. 21",
+                    "reason": "holds visitor counts by hour",
+                },
+            ),
+            201,
+        )
     make_eligible(world, "user")
     issued = grant(world, "user", ["ov_health"], title="Granted study")
     with world.client("user") as user:
         waiting = ok(user.post("/v1/applications", json=_application("To review")), 201)
         late = ok(user.post("/v1/applications", json=_application("Long waiting")), 201)
+        demand = ok(
+            user.post(
+                "/v1/demands",
+                json={"description": "bus stop boardings by hour", "dataset": "ov_boardings"},
+            ),
+            201,
+        )
     platform = live_server.open_platform()
     try:
         with transaction(platform.sessions) as session:
@@ -107,7 +128,14 @@ def oversight(live_server: LiveServer, accounts: Accounts) -> Oversight:
                 row.created_at = utc_now() - timedelta(days=days_ago)
     finally:
         platform.close()
-    return Oversight(live_server.url, int(waiting["id"]), int(late["id"]), str(issued["ref"]))
+    return Oversight(
+        live_server.url,
+        int(waiting["id"]),
+        int(late["id"]),
+        str(issued["ref"]),
+        int(change["id"]),
+        int(demand["id"]),
+    )
 
 
 def _signed_in(browser: Browser, url: str, who: str, width: str = "laptop") -> Visit:
@@ -175,6 +203,27 @@ def test_the_authority_passes_a_form_review(authority: Page, oversight: Oversigh
     card.get_by_role("button", name="Record the review").click()
     expect(page.locator("#review-done")).to_contain_text(f"application-{oversight.to_review}")
     expect(page.locator(f"#application-{oversight.to_review}")).to_have_count(0)
+
+
+def test_the_authority_passes_a_request_to_a_provider_and_rejects_a_change(
+    authority: Page, oversight: Oversight
+) -> None:
+    page = authority
+    page.goto("/console/authority/reviews?lang=en")
+    card = page.locator(f"#demand-{oversight.demand}")
+    expect(card).to_contain_text("bus stop boardings")
+    card.get_by_label("Data provider").select_option(label="Transport Bureau")
+    card.get_by_role("button", name="Record the review").click()
+    expect(page.locator("#review-done")).to_contain_text(f"demand-{oversight.demand}")
+    page.goto("/console/authority/attribute-changes?lang=en")
+    card = page.locator(f"#change-{oversight.change}")
+    expect(card).to_contain_text("ov_parks")
+    card.get_by_label("Decision note").fill("keep it open: counts only")
+    card.get_by_role("button", name="Reject").click()
+    expect(page.locator(f"#change-{oversight.change}")).to_have_count(0)
+    decided = page.locator("#decided-changes tbody tr", has_text="ov_parks")
+    expect(decided).to_contain_text("Rejected")
+    expect(decided).to_contain_text("keep it open: counts only")
 
 
 def test_the_dashboard_draws_its_charts_with_their_tables(authority: Page) -> None:
