@@ -77,8 +77,10 @@ class HashSpill:
             total = 0
             for path in self._paths:
                 if path.exists():
-                    values = np.fromfile(path, dtype=np.uint64)
-                    total += int(values.size - np.unique(values).size)
+                    # Sorted neighbours, not np.unique: numpy 2's hash-based unique takes
+                    # 26 s on one 6.25M-hash bucket (a 100M-row version), a sort 1 s.
+                    values = np.sort(np.fromfile(path, dtype=np.uint64))
+                    total += int(np.count_nonzero(values[1:] == values[:-1]))
             return total
         finally:
             self._dir.cleanup()
