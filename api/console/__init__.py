@@ -11,12 +11,34 @@ import logging
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.console.pages import account, auditor, authority, catalog, dashboard, dataset, docs
+from api.console.pages import (
+    account,
+    applications,
+    auditor,
+    authority,
+    catalog,
+    dashboard,
+    dataset,
+    docs,
+    grants,
+    session_forms,
+)
 from api.console.paths import ASSETS_DIR, STATIC_DIR, STATIC_URL, VENDOR_URL
 
 log = logging.getLogger(__name__)
 
-PAGE_MODULES = (catalog, dataset, account, docs, authority, dashboard, auditor)
+PAGE_MODULES = (
+    catalog,
+    dataset,
+    account,
+    docs,
+    authority,
+    dashboard,
+    auditor,
+    session_forms,
+    applications,
+    grants,
+)  # noqa: E501
 """Every page module; a new one is added here."""
 
 

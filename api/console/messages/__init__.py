@@ -14,6 +14,7 @@ from api.console.messages import (
     dashboard,
     dataset,
     errors,
+    research,
     signin,
 )
 from api.console.text import Text
@@ -27,4 +28,5 @@ AREAS: tuple[Mapping[str, Text], ...] = (
     authority.MESSAGES,
     dashboard.MESSAGES,
     auditor.MESSAGES,
+    research.MESSAGES,
 )
