@@ -187,6 +187,13 @@ def test_the_authority_edits_the_floor_invalid_first(authority: Page) -> None:
     expect(page.locator("#floor-saved")).to_be_visible()
     expect(page.locator(".cm-content")).to_contain_text('"contribution_bound": 3')
     expect(page.locator(".facts")).to_contain_text("authority")
+    # a form posted without the session's CSRF token is refused and changes nothing
+    forged = page.context.request.post(
+        "/console/authority/floor", form={"document": '{"contribution_bound": 9}'}
+    )
+    assert forged.status == 403
+    page.goto("/console/authority/floor?lang=en")
+    expect(page.locator(".cm-content")).to_contain_text('"contribution_bound": 3')
 
 
 def test_the_authority_passes_a_form_review(authority: Page, oversight: Oversight) -> None:
