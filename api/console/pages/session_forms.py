@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.console.auth import ViewerDep
+from api.console.auth import SignedInDep, ViewerDep
 from api.console.oversight_forms import read_form
 from api.console.paths import local_next
 from api.console.rendering import render
@@ -48,7 +48,7 @@ def sign_in_form(
 def sign_out_form(
     request: Request,
     platform: PlatformDep,
-    viewer: ViewerDep,
+    viewer: SignedInDep,
     fields: FormDep,
 ) -> RedirectResponse:
     """End the session (audited) and drop its cookie; back to the public catalog."""
