@@ -277,6 +277,15 @@ def test_the_auditor_filters_verifies_and_traces(auditor: Page, oversight: Overs
     assert answer.value.status == 422
     expect(page.locator("#audit-error")).to_contain_text("since")
     expect(page.locator("#f-since")).to_have_attribute("aria-invalid", "true")
+    # a date range (UTC days): today's entries only, and none before the platform existed
+    day = utc_now().date().isoformat()
+    page.goto(f"/console/audit?since={day}&until={day}&lang=en")
+    stamps = page.locator("#audit-entries time").evaluate_all(
+        "items => items.map(t => t.getAttribute('datetime'))"
+    )
+    assert stamps and all(stamp.startswith(day) for stamp in stamps)
+    page.goto("/console/audit?until=2001-01-01&lang=en")
+    expect(page.locator("#audit-none")).to_be_visible()
     # paging: a page of 25 with a next link that continues after its last entry
     page.goto("/console/audit?limit=25&lang=en")
     first_page = page.locator("#audit-entries tbody tr td:first-child").all_inner_texts()
