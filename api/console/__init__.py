@@ -21,6 +21,8 @@ from api.console.pages import (
     dataset,
     docs,
     grants,
+    job_status,
+    jobs,
     session_forms,
 )
 from api.console.paths import ASSETS_DIR, STATIC_DIR, STATIC_URL, VENDOR_URL
@@ -38,7 +40,9 @@ PAGE_MODULES = (
     session_forms,
     applications,
     grants,
-)  # noqa: E501
+    jobs,
+    job_status,
+)
 """Every page module; a new one is added here."""
 
 

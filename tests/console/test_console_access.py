@@ -62,6 +62,10 @@ PAGES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/console/grants"): (SIGNED_IN, "/console/grants"),
     ("GET", "/console/grants/{grant_id}"): (SIGNED_IN, "/console/grants/1"),
     ("POST", "/console/grants/{grant_id}/accept"): (SIGNED_IN, "/console/grants/1/accept"),
+    ("GET", "/console/jobs"): (SIGNED_IN, "/console/jobs"),
+    ("GET", "/console/jobs/new"): (SIGNED_IN, "/console/jobs/new"),
+    ("POST", "/console/jobs/new"): (SIGNED_IN, "/console/jobs/new"),
+    ("GET", "/console/jobs/{job_id}"): (SIGNED_IN, "/console/jobs/1"),
 }
 
 

@@ -1,8 +1,9 @@
 """Which real component a test needs, derived from the fixtures it uses.
 
-A test is marked ``docker``, ``bwrap``, ``ray``, ``postgres``, ``s3`` or ``server`` because a
-fixture in its closure starts that component (:data:`FIXTURE_COMPONENTS`) or because it runs in that
-isolation backend (a parameter naming it, as ``tests/runtime/conftest.py``'s). The hook in
+A test is marked ``docker``, ``bwrap``, ``ray``, ``postgres``, ``s3``, ``server`` or
+``browser`` (a real Chromium, tests/console) because a fixture in its closure starts that
+component (:data:`FIXTURE_COMPONENTS`) or because it runs in that isolation backend (a
+parameter naming it, as ``tests/runtime/conftest.py``'s). The hook in
 ``tests/conftest.py`` applies them at collection, so a new test is marked by what it asks
 for, without anyone remembering to; ``make test-fast`` deselects them by marker. The markers
 themselves are registered in ``pyproject.toml``.
@@ -38,6 +39,7 @@ FIXTURE_COMPONENTS: dict[str, tuple[str, ...]] = {
     "ray_nodes": ("ray",),
     "live_server": ("server",),
     "job_server": ("server",),
+    "chromium": ("browser",),
 }
 """A fixture's name: the components a test using it (directly or through another) needs."""
 
