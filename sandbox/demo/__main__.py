@@ -62,6 +62,7 @@ def main() -> int:
         f"starting the server on {url} (SQLite and data under {settings.var_dir.resolve()})"
     )
     server = start_server(settings, port, demo_dir / "server.log")
+    console.print(f"the web console: {url}/console/ (Chinese; English from its header)")
     signal.signal(signal.SIGTERM, _interrupt)
     env_file = demo_dir / "tokens.env"
     try:
@@ -144,6 +145,7 @@ def _next_steps(console: Console, url: str, env_file: Path) -> None:
         f"  SANDBOX_TOKEN=$SANDBOX_TOKEN_REVIEWER .venv/bin/sandbox reviews queue\n"
         f"  .venv/bin/sandbox audit verify     # on this host's database (SANDBOX_VAR_DIR)\n"
         f"  open {url}/v1/docs          # the OpenAPI reference\n"
+        f"  open {url}/console/     # the web console: the catalog needs no sign-in\n"
     )
 
 
