@@ -43,6 +43,8 @@ def _number(value: Any) -> bool:
 
 def _table(part: str | None, value: Any) -> ResultTable | None:
     found = table_of(value)
+    if found is None and isinstance(value, dict) and value and all(map(_number, value.values())):
+        found = (["", part or "value"], [[str(k), v] for k, v in value.items()])  # group: n
     if found is None:
         return None
     columns, rows = found
