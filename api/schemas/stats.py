@@ -45,6 +45,20 @@ class BudgetFiguresPublic(FromDomain):
     charges: int
 
 
+class DatasetUsagePublic(FromDomain):
+    """How much one dataset is used: counted views, applications, jobs, downloads and
+    its users' ratings.
+    """
+
+    dataset: str
+    views: int
+    applications: int
+    jobs: int
+    downloads: int
+    ratings: int
+    average_rating: float | None
+
+
 class StatsPublic(FromDomain):
     """The platform's own figures."""
 
@@ -61,3 +75,4 @@ class StatsPublic(FromDomain):
     reports_missing: int
     data_products: int
     budgets: list[BudgetFiguresPublic]
+    dataset_usage: list[DatasetUsagePublic]

@@ -44,6 +44,7 @@ from sandbox_client.demands import DemandsMixin
 from sandbox_client.dry_run import DryRunMixin
 from sandbox_client.enforcement import EnforcementMixin
 from sandbox_client.errors import SandboxAPIError, SandboxClientError, SandboxConnectionError
+from sandbox_client.feedback import FeedbackMixin
 from sandbox_client.grants import GrantsMixin
 from sandbox_client.health import HealthMixin
 from sandbox_client.jobs import JobsMixin
@@ -98,6 +99,7 @@ class SandboxClient(
     UsageReportsMixin,
     EnforcementMixin,
     DataProductsMixin,
+    FeedbackMixin,
     StatsMixin,
     PoliciesMixin,
     BudgetsMixin,

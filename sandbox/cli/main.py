@@ -20,6 +20,7 @@ from sandbox.cli import (
     deadlines,
     demands,
     enforcement,
+    feedback,
     grants,
     jobs,
     objections,
@@ -52,6 +53,7 @@ app.add_typer(complaints.app, name="complaints")
 app.add_typer(data_products.app, name="data-products")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(db.app, name="db")
+app.add_typer(feedback.app, name="feedback")
 app.add_typer(deadlines.app, name="deadlines")
 app.add_typer(demands.app, name="demands")
 app.add_typer(enforcement.app, name="enforcement")

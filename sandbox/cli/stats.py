@@ -75,3 +75,18 @@ def stats(
             cell(b["charges"]),
         )
     out.print(budgets)
+    usage = Table(
+        "dataset", "views", "applications", "jobs", "downloads", "ratings", "average",
+        title="usage per dataset",
+    )
+    for u in found.get("dataset_usage", []):
+        usage.add_row(
+            cell(u["dataset"]),
+            cell(u["views"]),
+            cell(u["applications"]),
+            cell(u["jobs"]),
+            cell(u["downloads"]),
+            cell(u["ratings"]),
+            cell(u["average_rating"]),
+        )
+    out.print(usage)

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sandbox.access.model import Stage
+from sandbox.oversight.usage import DatasetUsage
 
 
 class ComplaintKind(enum.StrEnum):
@@ -308,3 +309,5 @@ class Stats:
     reports_missing: int
     data_products: int
     budgets: tuple[BudgetFigures, ...]
+    dataset_usage: tuple[DatasetUsage, ...] = ()
+    """Usage per dataset (views, applications, jobs, downloads, ratings)."""

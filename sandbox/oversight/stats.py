@@ -45,6 +45,7 @@ from sandbox.oversight.model import (
 )
 from sandbox.oversight.products import count_products
 from sandbox.oversight.reports import due_for
+from sandbox.oversight.usage import dataset_usage
 from sandbox.policies.budget import PrivacyCost
 from sandbox.store.models import (
     ApplicationRow,
@@ -224,4 +225,5 @@ def platform_stats(
         reports_missing=sum(1 for d in due_for(session, calendar, grants, now) if d.missing),
         data_products=count_products(session),
         budgets=_budgets(session, actor),
+        dataset_usage=dataset_usage(session, actor),
     )

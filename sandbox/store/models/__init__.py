@@ -20,6 +20,7 @@ from sandbox.store.models.catalog import (
     DesensitisationRow,
     UploadRow,
 )
+from sandbox.store.models.feedback import DatasetCommentRow, DatasetRatingRow
 from sandbox.store.models.identity import (
     ApiTokenRow,
     EligibilityFactRow,
@@ -50,6 +51,8 @@ __all__ = [
     "ComplaintEvidenceRow",
     "ComplaintRow",
     "DataProductRow",
+    "DatasetCommentRow",
+    "DatasetRatingRow",
     "DatasetRow",
     "DatasetSuspensionRow",
     "DatasetVersionRow",
