@@ -26,6 +26,7 @@ pytestmark = pytest.mark.server
 ROLES = ("admin", "provider", "other_provider", "user", "reviewer", "authority", "auditor")
 EVERYONE = frozenset(ROLES)
 OVERSIGHT = frozenset({"admin", "authority", "auditor"})
+PROVIDERS = frozenset({"provider", "other_provider"})
 _counter = itertools.count()
 
 
@@ -613,6 +614,19 @@ def _read_product(ctx: Context, _role: str) -> Request:
     return "GET", f"/v1/data-products/{ctx.product()}", {}
 
 
+def _rate(_ctx: Context, _role: str) -> Request:
+    return "PUT", "/v1/datasets/m_open/rating", {"json": {"stars": 4}}
+
+
+def _moderate_comment(ctx: Context, _role: str) -> Request:
+    """A fresh comment of ``user`` on the provider's m_open, approved by the caller."""
+    with ctx.as_role("user") as user:
+        made = user.post("/v1/datasets/m_open/comments", json={"text": "matrix comment"})
+        assert made.status_code == 201, made.text
+    path = f"/v1/comments/{made.json()['id']}/moderation"
+    return "POST", path, {"json": {"outcome": "approve"}}
+
+
 def _set_floor(_ctx: Context, _role: str) -> Request:
     return "PUT", "/v1/policies/floor", {"json": {"document": {"contribution_bound": 3}}}
 
@@ -889,6 +903,20 @@ CASES = (
     Case("list data products", get("/v1/data-products"), EVERYONE),
     Case("read data product", _read_product, EVERYONE),
     Case("stats", get("/v1/stats"), EVERYONE),
+    Case("rate dataset", _rate, EVERYONE),
+    Case("read dataset feedback", get("/v1/datasets/m_open/feedback"), EVERYONE),
+    Case(
+        "comment on dataset",
+        post("/v1/datasets/m_open/comments", {"text": "matrix comment"}),
+        EVERYONE,
+    ),
+    Case("comment moderation queue", get("/v1/comments/moderation"), PROVIDERS),
+    Case(
+        "moderate comment",
+        _moderate_comment,
+        frozenset({"provider"}),
+        overrides={"other_provider": 404},
+    ),
     Case("submit job", _submit_job, frozenset({"user"})),
     Case("dry run", _dry_run, frozenset({"user"})),
     Case("mock table", _mock_table, frozenset({"user"})),
@@ -1104,6 +1132,11 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/data-products",
         "/v1/data-products/{product_id}",
         "/v1/stats",
+        "/v1/datasets/{name}/rating",
+        "/v1/datasets/{name}/feedback",
+        "/v1/datasets/{name}/comments",
+        "/v1/comments/moderation",
+        "/v1/comments/{comment_id}/moderation",
         "/v1/jobs",
         "/v1/jobs/{job_id}",
         "/v1/jobs/{job_id}/log",
@@ -1123,4 +1156,4 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/results/{job_id}/figures/{name}",
     }
     assert {p for _m, p in routes} == covered_paths
-    assert len(routes) == 108 == len(CASES) - 4  # four cases probe a second variant of a route
+    assert len(routes) == 113 == len(CASES) - 4  # four cases probe a second variant of a route
