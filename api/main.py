@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from api.console import install_console
 from api.console.auth import use_session_resolver
 from api.errors import install_error_handlers
+from api.observability import ObservedFastAPI
 from api.openapi import install_error_documentation
 from api.rate_limits import AddressRateLimit, RateLimits, rate_limited_resolver
 from api.routers import (
@@ -22,13 +23,14 @@ from api.routers import (
     complaints,
     data_products,
     datasets,
-    feedback,
     deadlines,
     demands,
     enforcement,
+    feedback,
     grants,
     health,
     jobs,
+    metrics,
     objections,
     organisations,
     policies,
@@ -46,6 +48,7 @@ from api.session_auth import VisitorCsrfCookie, console_actor
 from sandbox.config import Settings
 from sandbox.datasets.uploads import expire_uploads
 from sandbox.jobs.dispatcher import JobDispatcher
+from sandbox.observability.logs import configure_logging
 from sandbox.platform import Platform
 from sandbox.runtime.vetted import VettedModels
 
@@ -75,6 +78,7 @@ def sweep_at_start(platform: Platform) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; settings are read from the environment here, never at import."""
     settings = settings or Settings()
+    configure_logging(settings.log_format, settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -84,13 +88,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.models = VettedModels(settings.algorithms_dir)
         app.state.dispatcher = JobDispatcher(platform)
         app.state.dispatcher.start()
+        app.state.metrics_registry = metrics.scrape_registry(platform, app.state.dispatcher)
         try:
             yield
         finally:
             app.state.dispatcher.stop()
             platform.close()
 
-    app = FastAPI(
+    app = ObservedFastAPI(
         title="Data sandbox",
         version="1",
         description="Privacy-preserving data sandbox and compute service.",
@@ -131,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         v1.include_router(module.router)
     app.include_router(v1)
+    app.include_router(metrics.router)
     use_session_resolver(rate_limited_resolver(console_actor))
     app.add_middleware(VisitorCsrfCookie)
     app.state.rate_limits = RateLimits.from_settings(settings)

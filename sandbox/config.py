@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -152,6 +153,18 @@ class Settings(BaseSettings):
 
     jax_cache: bool = True
     """Whether that persistent compilation cache is used (off: each process compiles)."""
+
+    log_format: Literal["json", "text"] = "json"
+    """How the server (and a job's runner on its Ray worker) writes its log: one JSON object a
+    line (``time``, ``level``, ``logger``, ``message``, ``request_id``, ``job_id``, ...), or
+    ``text``, one readable line each (:mod:`sandbox.observability.logs`)."""
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """The least severe log records written (``INFO`` includes one line per HTTP request)."""
+
+    metrics_token: SecretStr = SecretStr("")
+    """The operator's bearer token for ``/metrics`` from another host (a Prometheus server).
+    Empty: ``/metrics`` answers loopback callers only (not through a proxy)."""
 
     job_cpus: float = 0.25
     """CPUs a job's Ray task requests. A job mostly waits on its sandbox and the broker, so

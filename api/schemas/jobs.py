@@ -74,6 +74,9 @@ class JobPublic(FromDomain):
     started_at: datetime | None
     finished_at: datetime | None
     duration: float | None
+    request_id: str | None = None
+    """The id of the HTTP request that submitted the job (its ``X-Request-ID``): quote it
+    to the operator, whose logs of the job carry it."""
 
     @field_validator("final", mode="before")
     @classmethod

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sandbox.ledger import Charge
+from sandbox.ledger import Charge, SqlLedger
 from sandbox.ledger.model import naming
+from sandbox.observability import metrics
 from sandbox.policies.budget import BudgetExhausted, PrivacyCost
 from sandbox.policies.model import Policy
 
@@ -42,6 +43,7 @@ def check_budgets(handle: DatasetHandle, cost: PrivacyCost) -> None:
         try:
             engine.ledger.check(engine.grant, name, cost, accounting=handle.policy.accounting)
         except BudgetExhausted as exc:
+            _count_refusal(handle, exc)
             named = exc if len(charged) == 1 else naming(exc, name)
             raise shown_to_holder(named, handle.policy) from None
 
@@ -81,4 +83,11 @@ def spend_budgets(
             call=call,
         )
     except BudgetExhausted as exc:
+        _count_refusal(handle, exc)
         raise shown_to_holder(exc, handle.policy) from None
+
+
+def _count_refusal(handle: DatasetHandle, exc: BudgetExhausted) -> None:
+    """Count a refusal of the real ledger (a dry run's fake one refuses nothing real)."""
+    if isinstance(handle.engine.ledger, SqlLedger):
+        metrics.ledger_refused(exc.budget)

@@ -45,9 +45,11 @@ from sandbox.jobs.compute_link import ComputeLink, ComputeState
 from sandbox.jobs.leases import LeaseKeeper, claim, claimable, process_owner, recover_expired
 from sandbox.jobs.lifecycle import move, platform_actor
 from sandbox.jobs.model import JobState
+from sandbox.jobs.observed import job_bound, observed_task, request_ids
 from sandbox.jobs.runner import fail_unfinished, run_job, sandbox_instance
 from sandbox.jobs.storage_failure import fail_for_storage
 from sandbox.jobs.task_failure import COMPUTE_LOST, task_failure_reason
+from sandbox.observability import metrics
 from sandbox.platform import Platform
 from sandbox.runtime.backends import BackendRegistry, OwnedSandbox, default_registry, reap_orphans
 from sandbox.store.db import is_postgres, transaction
@@ -84,19 +86,23 @@ def _platform_for(settings_json: str) -> Platform:
     return Platform.open(Settings.model_validate_json(settings_json), migrate=False)
 
 
-def execute_job(settings_json: str, job_id: int, owner: str | None = None) -> None:
+def execute_job(settings_json: str, job_id: int, owner: str | None = None) -> list[metrics.Event]:
     """The body of a job's Ray task, run under ``owner``'s lease (its dispatcher's).
 
     Its settings carry the data store's credentials
     (:meth:`~sandbox.config.Settings.worker_json`); a worker that cannot open the store
-    fails the job as ``storage unavailable``.
+    fails the job as ``storage unavailable``. Returns the metric events the run counted,
+    for the dispatcher to count in the server (:mod:`sandbox.jobs.observed`).
     """
     try:
         platform = _platform_for(settings_json)
     except StorageUnavailable as exc:
-        fail_for_storage(Settings.model_validate_json(settings_json), job_id, exc)
-        return
-    run_job(platform, job_id, owner=owner)
+        with metrics.captured() as events:
+            fail_for_storage(Settings.model_validate_json(settings_json), job_id, exc)
+        return events
+    with observed_task(platform, job_id) as events:
+        run_job(platform, job_id, owner=owner)
+    return events
 
 
 def recover_jobs(platform: Platform, owner: str | None = None) -> dict[str, int]:
@@ -240,10 +246,13 @@ class JobDispatcher:
         if fresh or self._tasks:
             ray = self._ray()
             cpus = self._platform.settings.job_cpus
+            submitted_by = request_ids(self._platform, fresh)
             for job_id in fresh:
-                self._tasks[job_id] = self._remote.options(num_cpus=cpus).remote(
-                    self._settings_json, job_id, self._owner
-                )
+                with job_bound(job_id, submitted_by.get(job_id)):
+                    self._tasks[job_id] = self._remote.options(num_cpus=cpus).remote(
+                        self._settings_json, job_id, self._owner
+                    )
+                    log.info("job %s: dispatched to Ray", job_id)
             self._reap(ray)
             self._enforce_cancels(ray, cancelling)
 
@@ -260,9 +269,10 @@ class JobDispatcher:
             del self._tasks[job_id]
             self._cancel_seen.pop(job_id, None)
             try:
-                ray.get(ref)
+                metrics.replay(ray.get(ref))
             except Exception as exc:  # the task raised, its worker or node died, it was killed
-                self._settle(job_id, task_failure_reason(job_id, exc))
+                with job_bound(job_id, request_ids(self._platform, [job_id]).get(job_id)):
+                    self._settle(job_id, task_failure_reason(job_id, exc))
                 died = True
         if died:  # its worker may have died with its sandbox still up
             self._reap_sandboxes()

@@ -19,6 +19,7 @@ from sandbox.clock import utc_now
 from sandbox.errors import Conflict
 from sandbox.identity.model import Actor
 from sandbox.jobs.model import JobState, can_move
+from sandbox.observability import metrics
 from sandbox.store.models import JobRow
 
 __all__ = ["move", "platform_actor"]
@@ -55,6 +56,9 @@ def move(
         row.started_at = moment
     if target.is_final:
         row.finished_at = moment
+        turnaround = (moment - row.submitted_at).total_seconds()
+        kind = row.kind
+        metrics.on_commit(session, lambda: metrics.job_finished(kind, str(target), turnaround))
     session.flush()
     audit.record(
         session,

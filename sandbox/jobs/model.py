@@ -135,3 +135,5 @@ class Job:
     """The author's request that the held log and errors be reviewed, if any."""
     log_review_reason: str = ""
     """Why a reviewer refused to release the log."""
+    request_id: str | None = None
+    """The id of the HTTP request that submitted the job (:mod:`sandbox.jobs.observed`)."""

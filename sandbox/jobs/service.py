@@ -93,6 +93,7 @@ def job_of(session: Session, actor: Actor, row: JobRow) -> Job:
         duration=row.duration,
         log_review=LogReview(row.log_review) if row.log_review else None,
         log_review_reason=row.log_review_reason or "",
+        request_id=row.request_id,
     )
 
 

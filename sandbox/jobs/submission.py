@@ -40,6 +40,7 @@ from sandbox.identity.model import Actor, Role
 from sandbox.jobs.limits import combine_limits
 from sandbox.jobs.model import JobState
 from sandbox.jobs.quotas import check_job_quotas
+from sandbox.observability.context import current_request_id
 from sandbox.policies import Policy
 from sandbox.runtime.backends import Backend, BackendRegistry
 from sandbox.runtime.compiler import MAX_SOURCE_BYTES, compile_model
@@ -338,6 +339,7 @@ def submit_job(
         auto_released=False,
         submitted_at=moment,
         updated_at=moment,
+        request_id=current_request_id(),
     )
     session.add(row)
     session.flush()

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from sandbox.identity.model import Actor
+from sandbox.ledger import observed as _observed  # noqa: F401 - counts charges (metrics)
 from sandbox.ledger.memory import InMemoryLedger
 from sandbox.ledger.model import (
     MAX_LEDGER_UNITS,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sandbox.observability import metrics
 from sandbox.runtime.backends.base import Backend, Limits, Outcome, SandboxOwner, run_process
 from sandbox.runtime.channel import ChannelError, DPRequest, ErrorKind, Op, encode
 from sandbox.runtime.profiles import RuntimeProfile
@@ -249,9 +250,15 @@ def run_model(
             extra["owner"] = owner
         if profile is not RuntimeProfile.RESTRICTED:
             extra["profile"] = RuntimeProfile(profile)
-        launch = backend.wrap(worker_argv(), Path(scratch), limits, **extra)
-        raw = run_process(launch, limits, Path(scratch), handle, first_message=start, stop=stop)
+        metrics.sandbox_started(backend.name)
+        try:
+            launch = backend.wrap(worker_argv(), Path(scratch), limits, **extra)
+            raw = run_process(launch, limits, Path(scratch), handle, first_message=start, stop=stop)
+        except Exception:
+            metrics.sandbox_failed(backend.name, "start_failed")
+            raise
     status, value, errors = _ending(raw, final, result_max_bytes)
+    _count_ending(backend.name, status, raw.duration)
     return ModelOutcome(
         status=status,
         backend=backend.name,
@@ -262,6 +269,22 @@ def run_model(
         exit_code=raw.exit_code,
         duration=raw.duration,
     )
+
+
+SANDBOX_FAILURE_REASONS = {
+    "crashed": "crashed",
+    "timed_out": "timed_out",
+    "oom": "oom",
+}
+"""The run statuses that count as a sandbox failure in the metrics (a model's own error or
+an oversized result is the model's doing, not the sandbox's)."""
+
+
+def _count_ending(backend: str, status: RunStatus, seconds: float) -> None:
+    metrics.sandbox_finished(backend, seconds)
+    reason = SANDBOX_FAILURE_REASONS.get(str(status))
+    if reason is not None:
+        metrics.sandbox_failed(backend, reason)
 
 
 def _refusal(exc: Exception) -> dict[str, Any]:

@@ -88,6 +88,9 @@ class JobRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     duration: Mapped[float | None] = mapped_column(Float, nullable=True)
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The id of the HTTP request that submitted the job (``X-Request-ID``, or the one the
+    platform made): its log lines, wherever written, carry it (:mod:`sandbox.jobs.observed`)."""
     lease_owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
     """The API process that dispatched the job and answers for it (:mod:`sandbox.jobs.leases`);
     none until one claims it."""
