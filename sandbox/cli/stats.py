@@ -76,7 +76,13 @@ def stats(
         )
     out.print(budgets)
     usage = Table(
-        "dataset", "views", "applications", "jobs", "downloads", "ratings", "average",
+        "dataset",
+        "views",
+        "applications",
+        "jobs",
+        "downloads",
+        "ratings",
+        "average",
         title="usage per dataset",
     )
     for u in found.get("dataset_usage", []):
