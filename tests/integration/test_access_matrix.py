@@ -638,6 +638,9 @@ def _set_dataset_policy(_ctx: Context, _role: str) -> Request:
 CASES = (
     Case("health", get("/v1/health"), EVERYONE, anonymous_allowed=True),
     Case("ready", get("/v1/ready"), EVERYONE, anonymous_allowed=True),
+    # From this host (the test client is on loopback) with or without a token; from
+    # elsewhere only with the operator's token (tests/jobs/test_observability_api.py).
+    Case("metrics", get("/metrics"), EVERYONE, anonymous_allowed=True),
     Case(
         "create organisation",
         post("/v1/organisations", lambda _c: {"name": f"Org {next(_counter)}", "kind": "user"}),
@@ -1053,6 +1056,7 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
     covered_paths = {
         "/v1/health",
         "/v1/ready",
+        "/metrics",
         "/v1/organisations",
         "/v1/organisations/{organisation_id}/agreement",
         "/v1/users",
@@ -1156,4 +1160,4 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/results/{job_id}/figures/{name}",
     }
     assert {p for _m, p in routes} == covered_paths
-    assert len(routes) == 113 == len(CASES) - 4  # four cases probe a second variant of a route
+    assert len(routes) == 114 == len(CASES) - 4  # four cases probe a second variant of a route
