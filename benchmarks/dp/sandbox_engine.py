@@ -53,7 +53,9 @@ from benchmarks.dp.spec import (
 DATASET = "dp_bench"
 SETUP_RESULT = "dp-bench-setup.json"
 """Under ``--work``: the finished setup's figures; a later run over that directory reuses
-its registration and bounded copy instead of setting up again (a 100M-row setup is long)."""
+its registration and bounded copy instead of setting up again (a 100M-row setup is long).
+Its ledger is kept too: the dataset's lifetime budget (20 releases at epsilon 1) is spent
+across those runs, and then the ledger refuses, as it must; set up into a new ``--work``."""
 GRANT = "bench-grant"
 
 
