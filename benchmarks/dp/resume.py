@@ -119,7 +119,7 @@ def report(files: list[Path], rows: int, data_dir: Path) -> None:
     for name, s in found.items():
         print(
             f"{name}: mean error {s['mean']:.3g}, sd {s['sd']:.2g}, "
-            f"{s['min']:.2g}..{s['max']:.2g}, n={s['n']}; seconds per release {s['seconds']}"
+            f"{s['min']:.2e}..{s['max']:.2e}, n={s['n']}; seconds per release {s['seconds']}"
         )
     engine = found.get(ENGINE)
     peers = {k: v for k, v in found.items() if k != ENGINE}
