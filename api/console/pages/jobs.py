@@ -34,7 +34,10 @@ FormDep = Annotated[dict[str, str], Depends(read_form)]
 
 nav.add(nav.NavItem("nav.jobs", "/console/jobs", order=40, roles=frozenset({Role.USER})))
 
-STARTER_SOURCE = '''def run(ctx):
+STARTER_SOURCE = '''"""The number of rows of {dataset}, with DP noise."""
+
+
+def run(ctx):
     """The number of rows, with DP noise (epsilon 0.5 of the grant's budget)."""
     rows = ctx.dataset("{dataset}")
     return {{"rows": rows.count(epsilon=0.5)}}
