@@ -23,6 +23,7 @@ from api.console.pages import (
     grants,
     job_status,
     jobs,
+    registration,
     session_forms,
 )
 from api.console.paths import ASSETS_DIR, STATIC_DIR, STATIC_URL, VENDOR_URL
@@ -42,6 +43,7 @@ PAGE_MODULES = (
     grants,
     jobs,
     job_status,
+    registration,
 )
 """Every page module; a new one is added here."""
 

@@ -62,6 +62,8 @@ PAGES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/console/grants"): (SIGNED_IN, "/console/grants"),
     ("GET", "/console/grants/{grant_id}"): (SIGNED_IN, "/console/grants/1"),
     ("POST", "/console/grants/{grant_id}/accept"): (SIGNED_IN, "/console/grants/1/accept"),
+    ("GET", "/console/register"): (PUBLIC, "/console/register"),
+    ("POST", "/console/register"): (CSRF_FIRST, "/console/register"),
     ("GET", "/console/jobs"): (SIGNED_IN, "/console/jobs"),
     ("GET", "/console/jobs/new"): (SIGNED_IN, "/console/jobs/new"),
     ("POST", "/console/jobs/new"): (SIGNED_IN, "/console/jobs/new"),

@@ -178,3 +178,31 @@ def test_sign_out_ends_the_session(researcher: Page) -> None:
     expect(page).to_have_url(re.compile(r"/console/catalog$"))
     answer = page.goto("/console/grants")
     assert answer is not None and answer.status == 401
+
+
+def test_a_visitor_registers_a_bad_email_first(chromium: Browser, research: Research) -> None:
+    visit = open_visit(chromium, research.url)
+    page = visit.page
+    try:
+        page.goto("/console/catalog?lang=en")
+        page.get_by_role("link", name="Register").click()
+        page.get_by_label("Username").fill("newcomer")
+        page.get_by_label("Password").fill("a-long-enough-password-2026")
+        page.get_by_label("Name", exact=True).fill("New Comer")
+        page.get_by_label("E-mail").fill("not-an-address")
+        page.get_by_role("button", name="Register").click()
+        expect(page.get_by_label("E-mail")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#r-email-error")).to_contain_text("not an e-mail address")
+        expect(page.get_by_label("Username")).to_have_value("newcomer")  # kept
+        _check_views(page, "research-register-refused")
+        page.get_by_label("Password").fill("a-long-enough-password-2026")
+        page.get_by_label("E-mail").fill("newcomer@example.org")
+        page.get_by_role("button", name="Register").click()
+        expect(page.locator("#register-done")).to_contain_text("newcomer")
+        page.goto("/console/sign-in?next=/console/account&lang=en")
+        page.get_by_label("Username").fill("newcomer")
+        page.get_by_label("Password").fill("a-long-enough-password-2026")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(re.compile(r"/console/account$"))
+    finally:
+        visit.context.close()

@@ -6,6 +6,23 @@ MESSAGES: dict[str, Text] = {
     "nav.applications": Text("我的申请", "Applications"),
     "nav.grants": Text("授权", "Grants"),
     "nav.jobs": Text("计算任务", "Jobs"),
+    "nav.register": Text("注册", "Register"),
+    "register.title": Text("注册账户", "Register an account"),
+    "register.intro": Text(
+        "注册后即可登录浏览；记录实名认证和信用信息后方可申请有条件开放数据。",
+        "You can sign in at once; you may apply for conditional data once your real-name "
+        "verification and credit standing are recorded.",
+    ),
+    "register.username": Text("用户名", "Username"),
+    "register.password": Text("密码", "Password"),
+    "register.display_name": Text("姓名", "Name"),
+    "register.email": Text("电子邮箱", "E-mail"),
+    "register.organisation": Text("所属单位（可选）", "Organisation (optional)"),
+    "register.submit": Text("注册", "Register"),
+    "register.done": Text(
+        "已收到 {username} 的注册；如果登录失败，说明该用户名已被占用。",
+        "Registration of {username} received; if sign-in fails, the login was taken.",
+    ),
     "apps.title": Text("数据申请", "Applications"),
     "apps.new": Text("新建申请", "New application"),
     "apps.none": Text("还没有申请。", "No applications yet."),
