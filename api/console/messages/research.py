@@ -106,6 +106,7 @@ MESSAGES: dict[str, Text] = {
     "jobs.id": Text("编号", "Job"),
     "jobs.one": Text("计算任务 #{id}", "Job #{id}"),
     "jobs.model": Text("模型", "Model"),
+    "jobs.datasets": Text("数据集", "Datasets"),
     "jobs.own_source": Text("自编模型", "Own model source"),
     "jobs.state": Text("状态", "State"),
     "jobs.submitted": Text("提交时间", "Submitted"),
