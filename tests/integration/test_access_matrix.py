@@ -1160,4 +1160,4 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/results/{job_id}/figures/{name}",
     }
     assert {p for _m, p in routes} == covered_paths
-    assert len(routes) == 114 == len(CASES) - 4  # four cases probe a second variant of a route
+    assert len(routes) == 123 == len(CASES) - 4  # four cases probe a second variant of a route
