@@ -30,13 +30,15 @@ def accounts(live_server: LiveServer) -> Accounts:
         platform.close()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync driver runs, its event loop counts as
+# running in this thread, and any later test of the same worker calling asyncio.run() fails.
+@pytest.fixture(scope="module")
 def playwright_driver() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(playwright_driver: Playwright) -> Iterator[Browser]:
     browser = launch_chromium(playwright_driver)
     yield browser
