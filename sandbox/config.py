@@ -132,6 +132,15 @@ class Settings(BaseSettings):
     """Isolation backend of jobs: ``docker``, ``bwrap`` or ``subprocess`` (development only);
     empty picks the strongest available on this machine. The job record names the one used."""
 
+    environment: Literal["development", "production"] = "development"
+    """Where this process runs. ``production`` refuses to start on the ``subprocess``
+    backend, named or picked as the strongest available (it isolates nothing), unless
+    :attr:`allow_subprocess_backend` says otherwise (:mod:`sandbox.runtime.backends.choice`)."""
+
+    allow_subprocess_backend: bool = False
+    """Lets a ``production`` process run jobs on the ``subprocess`` backend after all: an
+    explicit, visible decision, never a default."""
+
     algorithms_dir: Path = DEFAULT_ALGORITHMS_DIR
     """Directory of the vetted algorithm models a job may name instead of sending source."""
 

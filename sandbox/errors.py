@@ -151,6 +151,14 @@ class SchemaOutOfDate(SandboxError):
     code = "schema_out_of_date"
 
 
+class ProductionUnsafe(SandboxError):
+    """The process is configured for production (``SANDBOX_ENVIRONMENT=production``) but
+    would run jobs without isolation (the ``subprocess`` backend): it refuses to start.
+    """
+
+    code = "production_unsafe"
+
+
 class Throttled(SandboxError):
     """A limit on how much a caller may ask for in a while was reached: nothing was done.
 

@@ -17,6 +17,7 @@ from sandbox.audit.anchor import AuditAnchor
 from sandbox.audit.sessions import anchor_sessions
 from sandbox.config import Settings
 from sandbox.holiday_sources import build_calendar
+from sandbox.runtime.backends.choice import ensure_safe_backend
 from sandbox.storage import encryption
 from sandbox.storage.datastore import DataStore
 from sandbox.storage.staging import StagingArea
@@ -50,7 +51,9 @@ class Platform:
 
         Raises:
             SchemaOutOfDate: ``migrate=False`` and the schema is not at head.
+            ProductionUnsafe: production configuration on the ``subprocess`` backend.
         """
+        ensure_safe_backend(settings)  # before anything is opened or created
         settings.var_dir.mkdir(parents=True, exist_ok=True)
         # Configuration files first: a broken one stops the start, not the first request.
         calendar = build_calendar(settings.calendar_path)

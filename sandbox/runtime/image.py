@@ -1,6 +1,6 @@
 """The runtime image of the ``docker`` backend: built locally, tagged by its content.
 
-The image is ``FROM scratch`` (``infra/Dockerfile.runtime``) plus the root filesystem
+The image is ``FROM scratch`` (``sandbox/runtime/Dockerfile.runtime``) plus the root filesystem
 :mod:`sandbox.runtime.rootfs` stages from the host's own files; its tag is the content hash
 of :mod:`sandbox.runtime.manifest`, so a changed runtime rebuilds automatically and an
 unchanged one is reused. Concurrent builders (test workers, platform processes) serialise on a

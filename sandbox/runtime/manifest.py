@@ -57,9 +57,10 @@ REPO_ROOT = _SANDBOX_DIR.parent
 """The checkout the runtime sources are read from (their paths in the image are relative
 to it)."""
 
-DOCKERFILE = REPO_ROOT / "infra" / "Dockerfile.runtime"
+DOCKERFILE = Path(__file__).resolve().parent / "Dockerfile.runtime"
 """The Dockerfile the image is built from (its build context is staged by
-:func:`sandbox.runtime.rootfs.stage_context`)."""
+:func:`sandbox.runtime.rootfs.stage_context`). It is package data beside this module, so an
+installed ``sandbox`` (``pip install .``, the platform image) builds the image too."""
 
 IMAGE_PREFIX = PurePosixPath("/usr/local")
 """The installation prefix of the interpreter inside the image."""

@@ -1,7 +1,7 @@
 """The runtime's root filesystem, staged on the host from the running interpreter's own files.
 
 There is no image registry to pull a base image from, so the ``docker`` backend's image is
-``FROM scratch`` (``infra/Dockerfile.runtime``) plus the root staged here, and the ``bwrap``
+``FROM scratch`` (``sandbox/runtime/Dockerfile.runtime``) plus the root staged here, and the ``bwrap``
 backend binds the same root read-only (:func:`staged_root`). What goes in is named by
 :mod:`sandbox.runtime.manifest`:
 
