@@ -1,8 +1,8 @@
 """The runtime's root filesystem, staged on the host from the running interpreter's own files.
 
 There is no image registry to pull a base image from, so the ``docker`` backend's image is
-``FROM scratch`` (``sandbox/runtime/Dockerfile.runtime``) plus the root staged here, and the ``bwrap``
-backend binds the same root read-only (:func:`staged_root`). What goes in is named by
+``FROM scratch`` (``sandbox/runtime/Dockerfile.runtime``) plus the root staged here, and the
+``bwrap`` backend binds the same root read-only (:func:`staged_root`). What goes in is named by
 :mod:`sandbox.runtime.manifest`:
 
 * the Python binary at :data:`~sandbox.runtime.manifest.IMAGE_PYTHON` and its standard library
