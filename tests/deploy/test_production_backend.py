@@ -14,9 +14,7 @@ from sandbox.runtime.backends.choice import ensure_safe_backend
 
 
 def test_production_on_subprocess_refuses_to_open_the_platform(tmp_path: Path) -> None:
-    settings = Settings(
-        var_dir=tmp_path, environment="production", runtime_backend="subprocess"
-    )
+    settings = Settings(var_dir=tmp_path, environment="production", runtime_backend="subprocess")
     with pytest.raises(ProductionUnsafe, match="SANDBOX_ALLOW_SUBPROCESS_BACKEND=true"):
         Platform.open(settings)
     assert not (tmp_path / "sandbox.db").exists()  # nothing was created
