@@ -24,6 +24,7 @@ from api.console.pages import (
     job_status,
     jobs,
     registration,
+    review,
     session_forms,
 )
 from api.console.paths import ASSETS_DIR, STATIC_DIR, STATIC_URL, VENDOR_URL
@@ -44,6 +45,7 @@ PAGE_MODULES = (
     jobs,
     job_status,
     registration,
+    review,
 )
 """Every page module; a new one is added here."""
 

@@ -68,6 +68,9 @@ PAGES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/console/jobs/new"): (SIGNED_IN, "/console/jobs/new"),
     ("POST", "/console/jobs/new"): (SIGNED_IN, "/console/jobs/new"),
     ("GET", "/console/jobs/{job_id}"): (SIGNED_IN, "/console/jobs/1"),
+    ("GET", "/console/reviews"): (SIGNED_IN, "/console/reviews"),
+    ("GET", "/console/reviews/{job_id}"): (SIGNED_IN, "/console/reviews/1"),
+    ("POST", "/console/reviews/{job_id}"): (SIGNED_IN, "/console/reviews/1"),
 }
 
 

@@ -15,6 +15,7 @@ from api.console.messages import (
     dataset,
     errors,
     research,
+    review,
     signin,
 )
 from api.console.text import Text
@@ -29,4 +30,5 @@ AREAS: tuple[Mapping[str, Text], ...] = (
     dashboard.MESSAGES,
     auditor.MESSAGES,
     research.MESSAGES,
+    review.MESSAGES,
 )
