@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
 from api.console import nav
 from api.console.auth import Viewer, require_console_roles
@@ -21,15 +22,15 @@ from api.console.rendering import render
 from api.console.routing import console_router
 from api.deps import PlatformDep
 from api.types import Id
-from sandbox.access.grant_budget import read_grant_budget
 from sandbox.catalog.permissions import OVERSIGHT_ROLES
 from sandbox.clock import utc_now
-from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
+from sandbox.errors import Conflict, InvalidRequest, NotFound
 from sandbox.identity.model import Role
+from sandbox.ledger.sql_accounts import balance
 from sandbox.platform import Platform
 from sandbox.review import service
 from sandbox.store.db import transaction
-from sandbox.store.models import JobRow
+from sandbox.store.models import GrantRow, JobRow
 
 router = console_router()
 
@@ -58,17 +59,40 @@ def queue_page(request: Request, platform: PlatformDep, viewer: ReviewViewer) ->
     return render(request, "pages/review_queue.html", viewer, context)
 
 
+def _grant_accounts(session: Session, viewer: Viewer, row: JobRow) -> list[dict[str, str]] | None:
+    """The grant's own account on each of its datasets (spent, remaining, limit), for the
+    granting organisation's staff who weigh a release against it; ``None`` for anyone else
+    (oversight reads it on the grant's own pages). Only the accounts' totals, no charge's
+    detail: the review read that shows them is audited.
+    """
+    if not service.can_review(session, viewer.actor, row):
+        return None
+    grant = session.get(GrantRow, row.grant_id)
+    if grant is None:
+        return None
+    accounts: list[dict[str, str]] = []
+    for name in grant.datasets:
+        try:
+            own = balance(session, grant=grant.ref, dataset=name).grant
+        except NotFound:
+            continue  # accounts open when the holder accepts the agreement
+        accounts.append(
+            {
+                "dataset": name,
+                "spent": own.spent.describe(own.accounting),
+                "remaining": own.remaining.describe(own.accounting),
+                "limit": own.limit.describe(own.accounting),
+            }
+        )
+    return accounts
+
+
 def _review_context(platform: Platform, viewer: Viewer, job_id: int) -> dict[str, Any]:
     """The review as the API shows it, plus the grant's budget where the viewer reads it."""
     with transaction(platform.sessions) as session:
         view = service.review_view(session, viewer.actor, job_id)
         row = session.get(JobRow, job_id)
-        budget = None
-        if row is not None:
-            try:
-                budget = read_grant_budget(session, viewer.actor, row.grant_id)
-            except (NotFound, PermissionDenied):
-                budget = None
+        budget = _grant_accounts(session, viewer, row) if row is not None else None
     return {"view": view, "budget": budget, "problem": None, "reason": "", "outcome": ""}
 
 
