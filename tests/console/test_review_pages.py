@@ -37,11 +37,12 @@ class Airlock:
     to_reject: int
     to_read: int
     grant_ref: str
+    two_reviewers: int
 
 
-def _job(user: httpx.Client) -> int:
+def _job(user: httpx.Client, dataset: str = "rv_health") -> int:
     job_id = int(
-        ok(user.post("/v1/jobs", json={"datasets": ["rv_health"], "source": SOURCE}), 201)["id"]
+        ok(user.post("/v1/jobs", json={"datasets": [dataset], "source": SOURCE}), 201)["id"]
     )
     deadline = time.monotonic() + 120
     while (state := user.get(f"/v1/jobs/{job_id}").json()["state"]) != "pending_review":
@@ -53,21 +54,29 @@ def _job(user: httpx.Client) -> int:
 
 @pytest.fixture(scope="module")
 def airlock(live_server: LiveServer, accounts: Accounts) -> Airlock:
-    """A conditional dataset, a grant of ``user`` on it and three jobs waiting for review."""
+    """Two conditional datasets (``rv_two``'s policy asks two reviewers), a grant of
+    ``user`` on both, three jobs on ``rv_health`` and one on ``rv_two`` waiting for review."""
     world = world_of(live_server, accounts)
     with world.client("provider") as provider:
+        for name in ("rv_health", "rv_two"):
+            ok(
+                register(provider, parquet_bytes(people_table()), metadata(name, "conditional")),
+                201,
+            )
         ok(
-            register(provider, parquet_bytes(people_table()), metadata("rv_health", "conditional")),
-            201,
+            provider.put(
+                "/v1/datasets/rv_two/policy", json={"document": {"review": {"reviewers": 2}}}
+            )
         )
     with world.client("admin") as admin:
-        for who in ("reviewer", "user"):
+        for who in ("reviewer", "provider", "user"):
             ok(admin.put(f"/v1/users/{world.ids[who]}/password", json={"new_password": PASSWORD}))
     make_eligible(world, "user")
-    issued = grant(world, "user", ["rv_health"], title="Reviewed study")
+    issued = grant(world, "user", ["rv_health", "rv_two"], title="Reviewed study")
     with world.client("user") as user:
         jobs = [_job(user) for _ in range(3)]
-    return Airlock(world, live_server.url, *jobs, str(issued["ref"]))
+        two = _job(user, "rv_two")
+    return Airlock(world, live_server.url, *jobs, str(issued["ref"]), two)
 
 
 def _signed_in(browser: Browser, url: str, who: str, width: str = "laptop") -> Visit:
@@ -102,7 +111,7 @@ def test_the_queue_lists_held_results_oldest_first(reviewer: Page, airlock: Airl
     page = reviewer
     page.goto("/console/reviews?lang=en")
     rows = page.locator("#review-queue tbody tr")
-    expect(rows).to_have_count(3)
+    expect(rows).to_have_count(4)
     expect(rows.first).to_have_id(f"queue-job-{airlock.to_approve}")
     row = page.locator(f"#queue-job-{airlock.to_approve}")
     expect(row).to_contain_text("rv_health v1")
@@ -183,6 +192,39 @@ def test_a_researcher_is_refused_the_queue_and_a_forged_form_changes_nothing(
     )
     assert forged.status == 403
     assert _state(airlock, airlock.to_read) == "pending_review"
+
+
+def test_two_reviewers_are_needed_and_one_cannot_approve_twice(
+    chromium: Browser, reviewer: Page, author: Page, airlock: Airlock
+) -> None:
+    page = reviewer
+    page.goto(f"/console/reviews/{airlock.two_reviewers}?lang=en")
+    expect(page.locator("body")).to_contain_text("A release needs 2 distinct reviewers")
+    page.get_by_role("radio", name="Approve").check()
+    page.get_by_role("button", name="Submit the decision").click()
+    expect(page.locator("#review-decisions")).to_contain_text("reviewer: Approve")
+    expect(page.locator("#review-mine")).to_contain_text("You decided already (Approve)")
+    expect(page.locator("#review-form")).to_have_count(0)
+    assert _state(airlock, airlock.two_reviewers) == "pending_review"
+    page.goto(f"/console/reviews/{airlock.to_read}?lang=en")  # a page with the session's form
+    csrf = page.locator("#review-form input[name=csrf_token]").get_attribute("value")
+    again = page.context.request.post(
+        f"/console/reviews/{airlock.two_reviewers}",
+        form={"csrf_token": csrf or "", "outcome": "approve", "reason": ""},
+    )
+    assert again.status == 409
+    assert "you already decided" in again.text()
+    assert _state(airlock, airlock.two_reviewers) == "pending_review"
+    second = _signed_in(chromium, airlock.url, "provider")
+    try:
+        second.page.goto(f"/console/reviews/{airlock.two_reviewers}?lang=en")
+        second.page.get_by_role("radio", name="Approve").check()
+        second.page.get_by_role("button", name="Submit the decision").click()
+        expect(second.page.locator("#review-state")).to_contain_text("released")
+    finally:
+        second.context.close()
+    author.goto(f"/console/jobs/{airlock.two_reviewers}?lang=en")
+    expect(author.locator("#job-state")).to_have_text("Released")
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))

@@ -57,6 +57,10 @@ MESSAGES: dict[str, Text] = {
         "You cannot decide on this result (you decided already, it is your own job, "
         "or it no longer waits for review).",
     ),
+    "review.already": Text(
+        "你已作出决定（{outcome}），发布还需其他审核人批准。",
+        "You decided already ({outcome}); the release waits for another reviewer.",
+    ),
     "review.done": Text("已记录你的决定：{outcome}。", "Your decision is recorded: {outcome}."),
     "review.back": Text("返回审核队列", "Back to the queue"),
 }

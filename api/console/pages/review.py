@@ -93,7 +93,15 @@ def _review_context(platform: Platform, viewer: Viewer, job_id: int) -> dict[str
         view = service.review_view(session, viewer.actor, job_id)
         row = session.get(JobRow, job_id)
         budget = _grant_accounts(session, viewer, row) if row is not None else None
-    return {"view": view, "budget": budget, "problem": None, "reason": "", "outcome": ""}
+    mine = [d for d in view.decisions if d.reviewer == viewer.actor.username]
+    return {
+        "view": view,
+        "budget": budget,
+        "mine": mine[0] if mine else None,
+        "problem": None,
+        "reason": "",
+        "outcome": "",
+    }
 
 
 @router.get("/console/reviews/{job_id}")
