@@ -76,7 +76,7 @@ def airlock(live_server: LiveServer, accounts: Accounts) -> Airlock:
     with world.client("user") as user:
         jobs = [_job(user) for _ in range(3)]
         two = _job(user, "rv_two")
-    return Airlock(world, live_server.url, *jobs, str(issued["ref"]), two)
+    return Airlock(world, live_server.url, jobs[0], jobs[1], jobs[2], str(issued["ref"]), two)
 
 
 def _signed_in(browser: Browser, url: str, who: str, width: str = "laptop") -> Visit:
