@@ -30,8 +30,8 @@ from tests.support.browser import (
     Visit,
     axe_violations,
     horizontal_overflow,
-    open_visit,
     screenshot,
+    signed_in_visit,
 )
 from tests.support.datafiles import metadata, parquet_bytes, people_table, register
 from tests.support.http import ok
@@ -139,12 +139,7 @@ def oversight(live_server: LiveServer, accounts: Accounts) -> Oversight:
 
 
 def _signed_in(browser: Browser, url: str, who: str, width: str = "laptop") -> Visit:
-    visit = open_visit(browser, url, width)
-    answer = visit.context.request.post(
-        "/v1/sessions", data={"username": who, "password": PASSWORD}
-    )
-    assert answer.status == 201, answer.text()
-    return visit
+    return signed_in_visit(browser, url, who, PASSWORD, width)
 
 
 @pytest.fixture

@@ -18,7 +18,13 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.support.browser import WIDTHS, Visit, axe_violations, open_visit, screenshot
+from tests.support.browser import (
+    WIDTHS,
+    Visit,
+    axe_violations,
+    screenshot,
+    signed_in_visit,
+)
 from tests.support.datafiles import metadata, parquet_bytes, people_table, register
 from tests.support.http import ok
 from tests.support.server import Accounts, LiveServer
@@ -80,12 +86,7 @@ def airlock(live_server: LiveServer, accounts: Accounts) -> Airlock:
 
 
 def _signed_in(browser: Browser, url: str, who: str, width: str = "laptop") -> Visit:
-    visit = open_visit(browser, url, width)
-    answer = visit.context.request.post(
-        "/v1/sessions", data={"username": who, "password": PASSWORD}
-    )
-    assert answer.status == 201, answer.text()
-    return visit
+    return signed_in_visit(browser, url, who, PASSWORD, width)
 
 
 @pytest.fixture

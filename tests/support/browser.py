@@ -70,6 +70,18 @@ def open_visit(browser: Browser, base_url: str, width: str = "laptop", **options
     return visit
 
 
+def signed_in_visit(
+    browser: Browser, base_url: str, username: str, password: str, width: str = "laptop"
+) -> Visit:
+    """A visit whose context signed in through ``POST /v1/sessions`` (its cookie is set)."""
+    visit = open_visit(browser, base_url, width)
+    answer = visit.context.request.post(
+        "/v1/sessions", data={"username": username, "password": password}
+    )
+    assert answer.status == 201, answer.text()
+    return visit
+
+
 def screenshot(page: Page, name: str, width: str) -> Path:
     """Save the whole page as ``var/screenshots/<name>-<width>.png``."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
