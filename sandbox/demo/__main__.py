@@ -27,6 +27,7 @@ from rich.console import Console
 from sandbox.config import Settings
 from sandbox.demo.application_step import DemoCannotContinue
 from sandbox.demo.jobs_step import run_job_flow
+from sandbox.demo.logins import describe, ensure_logins
 from sandbox.demo.oversight_step import lift_leftover_suspension, run_oversight_flow
 from sandbox.demo.serving import DEFAULT_PORT, decide_serving, stopped_message
 from sandbox.demo.setup import DemoAccount, ensure_accounts, port_is_free, start_server, stop_server
@@ -62,7 +63,13 @@ def main() -> int:
         f"starting the server on {url} (SQLite and data under {settings.var_dir.resolve()})"
     )
     server = start_server(settings, port, demo_dir / "server.log")
+    logins = ensure_logins(
+        platform,
+        {role: account.username for role, account in accounts.items()},
+        demo_dir / "logins.env",
+    )
     console.print(f"the web console: {url}/console/ (Chinese; English from its header)")
+    console.print(describe(logins, f"{url}/console/"), soft_wrap=True, highlight=False)
     signal.signal(signal.SIGTERM, _interrupt)
     env_file = demo_dir / "tokens.env"
     try:
@@ -146,6 +153,7 @@ def _next_steps(console: Console, url: str, env_file: Path) -> None:
         f"  .venv/bin/sandbox audit verify     # on this host's database (SANDBOX_VAR_DIR)\n"
         f"  open {url}/v1/docs          # the OpenAPI reference\n"
         f"  open {url}/console/     # the web console: the catalog needs no sign-in\n"
+        f"  cat {env_file.parent}/logins.env   # each role's console login\n"
     )
 
 

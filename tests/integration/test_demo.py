@@ -16,9 +16,12 @@ from sandbox.config import Settings
 from sandbox.demo.budget import LifetimeSpent, NewGrant, Reuse, choose_grant
 from sandbox.demo.serving import decide_serving, serve_command, stopped_message
 from sandbox.identity.model import Actor
+from sandbox.identity.passwords import verify_password
 from sandbox.ledger import SqlLedger
 from sandbox.platform import Platform
 from sandbox.policies.budget import PrivacyCost
+from sandbox.store.db import transaction
+from sandbox.store.models import UserRow
 from tests.support.server import free_port
 
 FIRST_RUN = (
@@ -86,6 +89,43 @@ def _demo(cwd: Path, port: int, **env_extra: str) -> subprocess.CompletedProcess
     return result
 
 
+ROLES = ("admin", "provider", "user", "reviewer", "authority", "auditor")
+
+
+def _logins(out: str) -> dict[str, tuple[str, str]]:
+    """The console logins the demo printed: role -> (username, password)."""
+    lines = out.split("sign in at ", 1)[1].splitlines()[1:]
+    found = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 3 or parts[0] not in ROLES:
+            break
+        found[parts[0]] = (parts[1], parts[2])
+    return found
+
+
+def _passwords_work(var_dir: Path, logins: dict[str, tuple[str, str]]) -> bool:
+    """Each printed password signs its account in (through the sign-in service)."""
+    platform = Platform.open(
+        Settings(
+            var_dir=var_dir,
+            database_url="",
+            data_uri="",
+            audit_key_path=None,
+            audit_anchor_path=None,
+        )
+    )
+    try:
+        with transaction(platform.sessions) as session:
+            for username, password in logins.values():
+                row = session.query(UserRow).filter_by(username=username).one()
+                if not verify_password(row.password_hash, password):
+                    return False
+        return True
+    finally:
+        platform.close()
+
+
 def _spend_all_but(var_dir: Path, grant: str, left: Fraction) -> None:
     """The researcher's own jobs between two demo runs spend the grant down to ``left``."""
     # Everything named, so that no SANDBOX_* variable of the test run points elsewhere.
@@ -129,6 +169,12 @@ def test_demo_walks_through_every_role_and_runs_again_on_what_it_left(tmp_path):
         f"--port {port}` and `source var/demo/tokens.env` to try these"
     ) in first.stdout
 
+    logins = _logins(first.stdout)
+    assert set(logins) == set(ROLES), first.stdout[-3000:]
+    assert _passwords_work(tmp_path / "var", logins)
+    logins_file = tmp_path / "var" / "demo" / "logins.env"
+    assert logins_file.stat().st_mode & 0o077 == 0  # only its owner may read the passwords
+
     # Before the fix, the second run reused grant-1 whatever was left of it, and its DP job
     # was refused for want of budget.
     _spend_all_but(tmp_path / "var", "grant-1", Fraction(1, 10))
@@ -141,6 +187,7 @@ def test_demo_walks_through_every_role_and_runs_again_on_what_it_left(tmp_path):
     assert "approved job" in out and "complaint 2: answered, restored" in out
     assert "the server has stopped (no terminal)" in out
     assert "set SANDBOX_DEMO_SERVE=1 to keep it serving without a terminal" in out
+    assert _logins(out) == logins  # the same console logins, not reset by a rerun
 
 
 def _budget(
