@@ -38,7 +38,14 @@ from sandbox.policies.layering import (
     find_loosenings,
     platform_defaults,
 )
-from sandbox.policies.model import JobLimits, Policy, PolicyLevel, ReviewMode, RowCountRules
+from sandbox.policies.model import (
+    JobLimits,
+    Policy,
+    PolicyLevel,
+    ReviewMode,
+    RowCountRules,
+    VerificationLimits,
+)
 from sandbox.policies.rowcount import (
     GroupRow,
     OutputTooLarge,
@@ -68,6 +75,7 @@ __all__ = [
     "RowCountReport",
     "RowCountResult",
     "RowCountRules",
+    "VerificationLimits",
     "apply_row_count_rules",
     "as_epsilon_delta",
     "check_dataset_policy",

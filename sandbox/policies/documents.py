@@ -18,6 +18,7 @@ the offending field by its path::
                  result_bytes: 10485760, log_bytes: 1048576, raw_access_allowed: false,
                  allowed_imports: [math], runtime_profiles: [restricted, scientific],
                  active_jobs_per_user: 20, active_jobs_per_grant: 5}
+    verification: {per_grant_per_day: 1000, per_record_per_day: 5}
     review: {mode: manual, reviewers: 1}
     show_lifetime_to_users: false    # may grant holders read the lifetime budget's remainder
 
@@ -49,6 +50,7 @@ from sandbox.policies.model import (
     PolicyLevel,
     ReviewMode,
     RowCountRules,
+    VerificationLimits,
 )
 
 MAX_DOCUMENT_BYTES = 64 * 1024
@@ -64,11 +66,13 @@ _TOP_FIELDS = (
     "delta",
     "row_count",
     "job_limits",
+    "verification",
     "review",
     "show_lifetime_to_users",
 )
 _ROW_COUNT_FIELDS = tuple(RowCountRules.__dataclass_fields__)
 _JOB_LIMIT_FIELDS = tuple(JobLimits.__dataclass_fields__)
+_VERIFICATION_FIELDS = tuple(VerificationLimits.__dataclass_fields__)
 _REVIEW_FIELDS = ("mode", "reviewers")
 _BUDGET_KEYS = ("loss", "delta")
 
@@ -299,6 +303,9 @@ def parse_policy(source: str | bytes | Mapping[str, object], level: PolicyLevel 
             )
         limits["runtime_profiles"] = tuple(profiles)
     kwargs["job_limits"] = JobLimits(**limits)
+    kwargs["verification"] = VerificationLimits(
+        **_section(fields, "verification", _VERIFICATION_FIELDS)
+    )
     review = _section(fields, "review", _REVIEW_FIELDS)
     if "mode" in review:
         kwargs["review_mode"] = _choice(review["mode"], ReviewMode, "review.mode")
@@ -352,7 +359,12 @@ def to_dict(policy: Policy) -> dict[str, Any]:
             result[name] = _budget_dict(policy, name)
     if policy.delta is not None:
         result["delta"] = number_text(policy.delta)
-    for name, section in (("row_count", policy.row_count), ("job_limits", policy.job_limits)):
+    sections = (
+        ("row_count", policy.row_count),
+        ("job_limits", policy.job_limits),
+        ("verification", policy.verification),
+    )
+    for name, section in sections:
         values = {
             key: list(value) if isinstance(value, tuple) else value
             for key in section.__dataclass_fields__

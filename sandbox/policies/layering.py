@@ -36,6 +36,7 @@ from sandbox.policies.model import (
     Policy,
     ReviewMode,
     RowCountRules,
+    VerificationLimits,
 )
 
 _T = TypeVar("_T")
@@ -88,8 +89,9 @@ def platform_defaults(accounting: Accounting = Accounting.PURE) -> Policy:
     regressions with at least 10 residual degrees of freedom, no redaction; jobs of at
     most an hour of wall and CPU time, 2 GiB, 64 processes, 10 MiB of result and 1 MiB of
     log, at most 200 unfinished jobs per user and 100 per grant, no raw access, the
-    ``restricted`` runtime profile only; manual review by 1
-    reviewer; grant holders do not see what remains of the lifetime budget.
+    ``restricted`` runtime profile only; verification services answer at most 1,000
+    records per grant and day and 5 questions about one record per grant and day; manual
+    review by 1 reviewer; grant holders do not see what remains of the lifetime budget.
     """
     losses = _BUDGET_LOSSES_PURE if accounting is Accounting.PURE else _BUDGET_LOSSES_ZCDP
     budgets = {
@@ -128,6 +130,7 @@ def platform_defaults(accounting: Accounting = Accounting.PURE) -> Policy:
             allowed_imports=("math",),
             runtime_profiles=("restricted",),
         ),
+        verification=VerificationLimits(per_grant_per_day=1000, per_record_per_day=5),
         review_mode=ReviewMode.MANUAL,
         reviewers=1,
         show_lifetime_to_users=False,
@@ -226,6 +229,13 @@ def find_loosenings(base: Policy, candidate: Policy, *, base_name: str = "the fl
                     f"job_limits.{field_name} {', '.join(extra)} is looser than "
                     f"{base_name}'s {', '.join(ours_list) or 'none'}"
                 )
+    for field_name in VerificationLimits.__dataclass_fields__:
+        compare(
+            f"verification.{field_name}",
+            getattr(base.verification, field_name),
+            getattr(candidate.verification, field_name),
+            bigger,
+        )
     if base.review_mode is ReviewMode.MANUAL and candidate.review_mode is ReviewMode.AUTO_DP:
         found.append(f"review.mode auto_dp is looser than {base_name}'s manual")
     compare("review.reviewers", base.reviewers, candidate.reviewers, smaller)
@@ -339,6 +349,16 @@ def effective_policy(floor: Policy, dataset: Policy, grant: Policy | None = None
         delta=delta,
         row_count=_row_count([x.row_count for x in levels], defaults.row_count),
         job_limits=_job_limits([x.job_limits for x in levels], defaults.job_limits),
+        verification=VerificationLimits(
+            **{
+                name: _pick(
+                    (getattr(x.verification, name) for x in levels),
+                    min,
+                    _required(getattr(defaults.verification, name)),
+                )
+                for name in VerificationLimits.__dataclass_fields__
+            }
+        ),
         review_mode=(
             ReviewMode.MANUAL
             if any(x.review_mode is ReviewMode.MANUAL for x in levels)

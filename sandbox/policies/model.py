@@ -180,6 +180,27 @@ class JobLimits:
 
 
 @dataclass(frozen=True)
+class VerificationLimits:
+    """Quotas of the dataset's verification services (Qingdao art. 13): each answer
+    reveals one bit of the dataset, so how many a grant may draw is rationed (a ``None``
+    field is unset; :mod:`sandbox.verification.quotas` enforces them)."""
+
+    per_grant_per_day: int | None = None
+    """Most records one grant may verify against the dataset's services per local day."""
+    per_record_per_day: int | None = None
+    """Most times one grant may ask one service about one record (named by its key field)
+    per local day: guessing a record's other fields stops there."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            _check_int(f"verification.{f.name}", getattr(self, f.name), minimum=1)
+
+    def is_complete(self) -> bool:
+        """Whether every quota is set (as in an effective policy)."""
+        return all(getattr(self, f.name) is not None for f in fields(self))
+
+
+@dataclass(frozen=True)
 class Policy:
     """One level of policy, or the effective (fully set) combination of all three.
 
@@ -205,6 +226,8 @@ class Policy:
     """Disclosure rules for every output."""
     job_limits: JobLimits = JobLimits()
     """Resource limits of every job."""
+    verification: VerificationLimits = VerificationLimits()
+    """Quotas of the dataset's verification services."""
     review_mode: ReviewMode | None = None
     """Manual review of every result, or automatic release of DP results that pass."""
     reviewers: int | None = None
@@ -242,6 +265,8 @@ class Policy:
             raise InvalidRequest("row_count must be a set of row-count rules")
         if not isinstance(self.job_limits, JobLimits):
             raise InvalidRequest("job_limits must be a set of job limits")
+        if not isinstance(self.verification, VerificationLimits):
+            raise InvalidRequest("verification must be a set of verification quotas")
         if self.review_mode is not None and not isinstance(self.review_mode, ReviewMode):
             raise InvalidRequest("review.mode must be one of: manual, auto_dp")
         _check_int("review.reviewers", self.reviewers, minimum=1)
@@ -280,5 +305,6 @@ class Policy:
             all(v is not None for v in scalars)
             and self.row_count.is_complete()
             and self.job_limits.is_complete()
+            and self.verification.is_complete()
             and not self.unset_budget_deltas
         )

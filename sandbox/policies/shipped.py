@@ -6,7 +6,8 @@ sets. The shipped floor holds the anchors' defaults as *rules* no dataset or gra
 loosen: ACRO's minimum count of 10, its dominance rule (n=2, k=90%) and p% rule (10%), 10
 residual degrees of freedom, no row-level output, and the platform's per-query, per-grant
 and lifetime budgets in the dataset's own accounting (epsilon under pure DP, rho under
-zCDP). Raw access stays off unless a level allows it (that is the platform default, and a
+zCDP), and the verification services' quotas (1,000 records per grant and day, 5
+questions about one record per grant and day: Qingdao art. 13). Raw access stays off unless a level allows it (that is the platform default, and a
 floor that forbade it could never be lifted by a grant); so does showing grant holders what
 remains of the lifetime budget (``show_lifetime_to_users``), for the same reason. Review
 mode and accounting are left to the levels.
@@ -29,7 +30,14 @@ from sandbox.policies.layering import (
     find_loosenings,
     platform_defaults,
 )
-from sandbox.policies.model import BUDGET_FIELDS, JobLimits, Policy, ReviewMode, RowCountRules
+from sandbox.policies.model import (
+    BUDGET_FIELDS,
+    JobLimits,
+    Policy,
+    ReviewMode,
+    RowCountRules,
+    VerificationLimits,
+)
 
 __all__ = ["check_authority_floor", "combine_levels", "floor_in_force", "shipped_floor"]
 
@@ -53,6 +61,7 @@ def shipped_floor(accounting: Accounting = Accounting.PURE) -> Policy:
             dominance_p=rules.dominance_p,
             min_dof=rules.min_dof,
         ),
+        verification=defaults.verification,
     )
 
 
@@ -142,6 +151,12 @@ def combine_levels(levels: Sequence[Policy]) -> Policy:
             raw_access_allowed=_strictest([x.raw_access_allowed for x in limits], all),
             allowed_imports=tuple(sorted(set.intersection(*imports))) if imports else None,
             runtime_profiles=(tuple(sorted(set.intersection(*profiles))) if profiles else None),
+        ),
+        verification=VerificationLimits(
+            **{
+                name: _strictest([getattr(x.verification, name) for x in levels], min)
+                for name in VerificationLimits.__dataclass_fields__
+            }
         ),
         review_mode=(
             ReviewMode.MANUAL if ReviewMode.MANUAL in modes else (modes[0] if modes else None)
