@@ -183,7 +183,8 @@ class JobLimits:
 class VerificationLimits:
     """Quotas of the dataset's verification services (Qingdao art. 13): each answer
     reveals one bit of the dataset, so how many a grant may draw is rationed (a ``None``
-    field is unset; :mod:`sandbox.verification.quotas` enforces them)."""
+    field is unset; :mod:`sandbox.verification.quotas` enforces them).
+    """
 
     per_grant_per_day: int | None = None
     """Most records one grant may verify against the dataset's services per local day."""

@@ -7,10 +7,11 @@ loosen: ACRO's minimum count of 10, its dominance rule (n=2, k=90%) and p% rule 
 residual degrees of freedom, no row-level output, and the platform's per-query, per-grant
 and lifetime budgets in the dataset's own accounting (epsilon under pure DP, rho under
 zCDP), and the verification services' quotas (1,000 records per grant and day, 5
-questions about one record per grant and day: Qingdao art. 13). Raw access stays off unless a level allows it (that is the platform default, and a
-floor that forbade it could never be lifted by a grant); so does showing grant holders what
-remains of the lifetime budget (``show_lifetime_to_users``), for the same reason. Review
-mode and accounting are left to the levels.
+questions about one record per grant and day: Qingdao art. 13). Raw access stays off unless
+a level allows it (that is the platform default, and a floor that forbade it could never be
+lifted by a grant); so does showing grant holders what remains of the lifetime budget
+(``show_lifetime_to_users``), for the same reason. Review mode and accounting are left to
+the levels.
 
 The authority's floor is layered on top (:func:`floor_in_force`): it may tighten any rule
 and loosen none (:func:`check_authority_floor`).
