@@ -257,6 +257,55 @@ class Settings(BaseSettings):
     password_min_length: int = Field(default=12, ge=8, le=128)
     """Shortest password an account may set (and never equal to its login)."""
 
+    # Notifications (sandbox.notifications): e-mail is off until smtp_host is set.
+    smtp_host: str = ""
+    """The mail server e-mail notifications go through; empty: e-mail off (inbox only)."""
+
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    """Its port (587 for STARTTLS, 465 for SSL, 25 for plain relay)."""
+
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    """How the connection is protected: STARTTLS, SSL from the start, or none (a local relay)."""
+
+    smtp_from: str = ""
+    """The sender address of notification e-mails (required when smtp_host is set)."""
+
+    smtp_user: str = ""
+    """Login at the mail server; empty: no login."""
+
+    smtp_password: SecretStr = SecretStr("")
+    """Password of :attr:`smtp_user` (a secret: masked in every dump)."""
+
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    """How long one connection to the mail server may take."""
+
+    smtp_retry_seconds: float = Field(default=30.0, gt=0)
+    """Wait before retrying a failed e-mail; doubled after each failure (at most an hour)."""
+
+    smtp_max_attempts: int = Field(default=8, ge=1)
+    """Attempts before an e-mail is given up as failed."""
+
+    email_expiry_hours: float = Field(default=72.0, gt=0)
+    """An e-mail not sent within this long (e-mail off, or the server down) is dropped."""
+
+    notification_poll_seconds: float = Field(default=5.0, gt=0)
+    """How often the server's delivery loop looks for queued e-mail."""
+
+    deadline_notice_working_days: int = Field(default=2, ge=0, le=30)
+    """Notify assignees this many working days before a deadline (0: only when passed)."""
+
+    deadline_sweep_seconds: float = Field(default=3600.0, gt=0)
+    """How often the server sweeps deadlines for approaching and passed notices."""
+
+    public_url: str = ""
+    """The platform's public address, linked from e-mails (``https://data.example.cn``)."""
+
+    @model_validator(mode="after")
+    def _smtp_has_sender(self) -> Settings:
+        if self.smtp_host and "@" not in self.smtp_from:
+            raise ValueError("smtp_from must be an e-mail address when smtp_host is set")
+        return self
+
     def worker_json(self) -> str:
         """The settings as JSON for the platform's own Ray tasks, secrets included.
 

@@ -33,7 +33,8 @@ LAYERS: list[list[str]] = [
     ["sandbox.disclosure", "sandbox.identity.model"],
     ["sandbox.audit"],
     ["sandbox.identity", "sandbox.catalog"],
-    ["sandbox.storage", "sandbox.ledger", "sandbox.policy_store"],
+    # The inbox and e-mail outbox sit beside storage, below every workflow that notifies.
+    ["sandbox.storage", "sandbox.ledger", "sandbox.policy_store", "sandbox.notifications"],
     ["sandbox.access"],
     ["sandbox.platform"],
     # Orchestrations over the platform.

@@ -29,6 +29,12 @@ from sandbox.store.models.identity import (
     UserRow,
 )
 from sandbox.store.models.jobs import JobRow, ReviewDecisionRow
+from sandbox.store.models.notifications import (
+    EmailOutboxRow,
+    NotificationPreferenceRow,
+    NotificationRow,
+    NotificationSettingsRow,
+)
 from sandbox.store.models.oversight import (
     ComplaintEvidenceRow,
     ComplaintRow,
@@ -59,9 +65,13 @@ __all__ = [
     "DemandRow",
     "DesensitisationRow",
     "EligibilityFactRow",
+    "EmailOutboxRow",
     "GrantRow",
     "JobRow",
     "LoginSessionRow",
+    "NotificationPreferenceRow",
+    "NotificationRow",
+    "NotificationSettingsRow",
     "ObjectionRow",
     "OrganisationRow",
     "PolicyDocumentRow",
