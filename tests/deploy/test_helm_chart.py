@@ -1,0 +1,306 @@
+"""The Helm chart (infra/helm/sandbox), rendered as ``helm template`` would render it.
+
+No ``helm`` binary is installable here, so tests/support/helm_render.py renders the chart's
+templates (the Go template subset they use); every document is then parsed with PyYAML and
+validated against Kubernetes' schemas, and checked against the platform's settings, ports,
+probes, secrets and the sandbox's needs.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from sandbox.config import Settings
+from tests.deploy import k8s_checks
+from tests.support.helm_render import HelmRenderError, manifests, render_chart
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "infra" / "helm" / "sandbox"
+
+PRODUCTION: dict[str, Any] = {
+    "image": {"repository": "registry.city.example/data-office/sandbox", "tag": "1.4.2"},
+    "imagePullSecrets": [{"name": "city-registry"}],
+    "api": {
+        "replicas": 5,
+        "port": 8080,
+        "service": {"port": 443},
+        "podDisruptionBudget": {"minAvailable": 3},
+        "nodeSelector": {"node-role/api": "true"},
+        "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "api"}],
+    },
+    "persistence": {"existingClaim": "sandbox-shared"},
+    "secrets": {"name": "city-sandbox", "auditKeySecret": "city-audit-key"},
+    "settings": {
+        "SANDBOX_DATA_URI": "s3://city-data/sandbox",
+        "SANDBOX_S3_ENDPOINT_URL": "https://objects.city.example",
+        "SANDBOX_S3_REGION": "cn-southwest-1",
+        "SANDBOX_ENCRYPT_AT_REST": "true",
+        "SANDBOX_JOB_LEASE_SECONDS": "45",
+        "SANDBOX_JOB_HEARTBEAT_SECONDS": "15",
+        "SANDBOX_ENGINE_TASK_ROWS": "2000000",
+        "SANDBOX_LOG_LEVEL": "WARNING",
+    },
+    "ray": {
+        "authSecret": "city-ray-token",
+        "ports": {"gcs": 6380},
+        "workers": {
+            "replicas": 8,
+            "minReplicas": 4,
+            "maxReplicas": 32,
+            "nodeSelector": {"node-role/compute": "true"},
+        },
+    },
+}
+
+
+def _render(overrides: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    return manifests(render_chart(CHART, overrides))
+
+
+def _one(documents: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    found = [d for d in documents if d["kind"] == kind]
+    assert len(found) == 1, f"{len(found)} {kind} documents"
+    return found[0]
+
+
+@pytest.fixture(params=["defaults", "production"])
+def chart(request: pytest.FixtureRequest) -> tuple[str, list[dict[str, Any]]]:
+    overrides = PRODUCTION if request.param == "production" else None
+    return request.param, _render(overrides)
+
+
+def test_chart_metadata_is_what_helm_lint_requires() -> None:
+    meta = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    assert meta["apiVersion"] == "v2" and meta["name"] == "sandbox"
+    assert meta["type"] == "application"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", meta["version"])
+    assert meta["appVersion"] == yaml.safe_load((CHART / "values.yaml").read_text())["image"]["tag"]
+    assert meta["kubeVersion"].startswith(">=1.33")
+    assert not list(CHART.glob("templates/*.yml")), "Helm templates end in .yaml or .tpl"
+
+
+def test_every_document_is_a_valid_kubernetes_object(chart) -> None:
+    _, documents = chart
+    kinds = sorted(d["kind"] for d in documents)
+    assert {"ConfigMap", "Deployment", "Job", "RayCluster", "Service"} <= set(kinds)
+    for document in documents:
+        k8s_checks.validate(document)
+        assert document["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm"
+
+
+def test_one_image_for_the_api_the_migration_and_the_ray_nodes(chart) -> None:
+    name, documents = chart
+    images = {
+        (role, container["image"])
+        for document in documents
+        for role, _, container in k8s_checks.containers(document)
+    }
+    assert {role for role, _ in images} == {"Deployment", "Job", "ray-head", "ray-worker"}
+    expected = (
+        "registry.city.example/data-office/sandbox:1.4.2"
+        if name == "production"
+        else "registry.example.org/sandbox:0.1.0"
+    )
+    assert {image for _, image in images} == {expected}
+
+
+def test_settings_are_real_and_production_on_bwrap(chart, monkeypatch) -> None:
+    _, documents = chart
+    data = _one(documents, "ConfigMap")["data"]
+    names = k8s_checks.setting_names()
+    assert set(data) <= names, set(data) - names
+    assert data["SANDBOX_ENVIRONMENT"] == "production"
+    assert data["SANDBOX_RUNTIME_BACKEND"] == "bwrap"
+    assert "SANDBOX_ALLOW_SUBPROCESS_BACKEND" not in data
+    for document in documents:
+        for _, _, container in k8s_checks.containers(document):
+            for variable in k8s_checks.env_names(container):
+                if variable.startswith("SANDBOX_"):
+                    assert variable in names, f"{container['name']} sets unknown {variable}"
+    # The ConfigMap is a configuration the server accepts (types, ranges, the lease rule).
+    for variable in list(names):
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in data.items():
+        monkeypatch.setenv(variable, value)
+    settings = Settings()
+    assert settings.environment == "production" and settings.runtime_backend == "bwrap"
+
+
+def test_no_secret_in_the_config_map_and_secrets_come_from_secret_refs(chart) -> None:
+    name, documents = chart
+    data = _one(documents, "ConfigMap")["data"]
+    assert not set(data) & k8s_checks.secret_setting_names()
+    api = _one(documents, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    secret_env = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in api["env"]}
+    assert all("value" not in e for e in api["env"])
+    secret = "city-sandbox" if name == "production" else "sandbox-secrets"
+    ray_secret = "city-ray-token" if name == "production" else "sandbox-ray-token"
+    assert secret_env["SANDBOX_DATABASE_URL"] == {
+        "name": secret,
+        "key": "database-url",
+        "optional": False,
+    }
+    assert secret_env["SANDBOX_S3_SECRET_ACCESS_KEY"]["name"] == secret
+    assert secret_env["SANDBOX_RAY_AUTH_TOKEN"] == {"name": ray_secret, "key": "auth_token"}
+    assert set(secret_env) <= k8s_checks.setting_names()
+    # Every secret setting an operator may need has its reference.
+    assert k8s_checks.secret_setting_names() - set(secret_env) <= {"SANDBOX_SMTP_PASSWORD"}
+    # No Secret object carries values: the chart only refers to the operator's Secrets.
+    assert not [d for d in documents if d["kind"] == "Secret"]
+
+
+@pytest.mark.parametrize("setting", sorted(k8s_checks.secret_setting_names()))
+def test_a_secret_among_the_plain_settings_is_refused(setting: str) -> None:
+    with pytest.raises(HelmRenderError, match=f"settings.{setting} is a secret"):
+        render_chart(CHART, {"settings": {setting: "hunter2"}})
+
+
+def test_ports_probes_and_the_service_agree(chart) -> None:
+    name, documents = chart
+    deployment = _one(documents, "Deployment")
+    api = deployment["spec"]["template"]["spec"]["containers"][0]
+    port = 8080 if name == "production" else 8000
+    assert k8s_checks.port(api, "http") == port
+    command = api["command"]
+    assert command[:2] == ["sandbox", "serve"]
+    assert command[command.index("--port") + 1] == str(port)
+    assert command[command.index("--host") + 1] == "0.0.0.0"
+    assert api["readinessProbe"]["httpGet"] == {"path": "/v1/ready", "port": "http"}
+    assert api["livenessProbe"]["httpGet"] == {"path": "/v1/health", "port": "http"}
+    assert api["startupProbe"]["httpGet"]["path"] == "/v1/health"
+    service = _one(documents, "Service")
+    (service_port,) = service["spec"]["ports"]
+    assert service_port["targetPort"] == "http"
+    assert service_port["port"] == (443 if name == "production" else 80)
+    assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= labels.items()
+
+
+def test_several_api_replicas_share_state_safely(chart) -> None:
+    name, documents = chart
+    deployment = _one(documents, "Deployment")
+    replicas = 5 if name == "production" else 3
+    assert deployment["spec"]["replicas"] == replicas
+    assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    data = _one(documents, "ConfigMap")["data"]
+    # Each process enforces its share of the request rates.
+    assert data["SANDBOX_RATE_LIMIT_PROCESSES"] == str(replicas)
+    pod = deployment["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
+    # One working directory for every replica (uploads staged by one, registered by another).
+    assert mounts[data["SANDBOX_VAR_DIR"]] == "var"
+    claim = volumes["var"]["persistentVolumeClaim"]["claimName"]
+    claims = [d for d in documents if d["kind"] == "PersistentVolumeClaim"]
+    if name == "production":
+        assert claim == "sandbox-shared" and not claims
+    else:
+        assert [c["metadata"]["name"] for c in claims] == [claim]
+        assert claims[0]["spec"]["accessModes"] == ["ReadWriteMany"]
+    # One audit signing key for all, from a Secret, where SANDBOX_AUDIT_KEY_PATH points.
+    key_path = Path(data["SANDBOX_AUDIT_KEY_PATH"])
+    assert mounts[str(key_path.parent)] == "audit-key"
+    assert volumes["audit-key"]["secret"]["secretName"] == (
+        "city-audit-key" if name == "production" else "sandbox-audit-key"
+    )
+    budget = _one(documents, "PodDisruptionBudget")
+    assert budget["spec"]["minAvailable"] == (3 if name == "production" else 1)
+    assert budget["spec"]["selector"] == deployment["spec"]["selector"]
+
+
+def test_the_migration_runs_once_before_the_servers(chart) -> None:
+    _, documents = chart
+    upgrades = [
+        (document, container)
+        for document in documents
+        for _, _, container in k8s_checks.containers(document)
+        if container.get("command") == ["sandbox", "db", "upgrade"]
+    ]
+    assert len(upgrades) == 1
+    job, container = upgrades[0]
+    assert job["kind"] == "Job"
+    assert job["spec"]["completions"] == 1 and job["spec"]["parallelism"] == 1
+    assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+    hooks = job["metadata"]["annotations"]["helm.sh/hook"].split(",")
+    assert set(hooks) == {"pre-install", "pre-upgrade"}
+    env = {e["name"]: e for e in container["env"]}
+    assert env["SANDBOX_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["key"] == "database-url"
+    assert env["SANDBOX_ENVIRONMENT"]["value"] == "production"
+    # A hook runs before the release's ConfigMap exists: it must not depend on it.
+    assert "envFrom" not in container
+
+
+def test_the_migration_can_be_left_to_the_servers() -> None:
+    documents = _render({"migration": {"enabled": False}})
+    assert not [d for d in documents if d["kind"] == "Job"]
+    documents = _render({"api": {"podDisruptionBudget": {"enabled": False}}})
+    assert not [d for d in documents if d["kind"] == "PodDisruptionBudget"]
+    # A value removed that a template reads fails the render, as Helm's nil pointer does.
+    with pytest.raises(HelmRenderError, match="nil pointer evaluating enabled"):
+        _render({"api": {"podDisruptionBudget": None}})
+
+
+def test_the_api_joins_the_ray_cluster_with_its_token(chart) -> None:
+    name, documents = chart
+    cluster = _one(documents, "RayCluster")
+    data = _one(documents, "ConfigMap")["data"]
+    host, _, port = data["SANDBOX_RAY_ADDRESS"].partition(":")
+    # KubeRay names the head's service <cluster>-head-svc.
+    assert host == f"{cluster['metadata']['name']}-head-svc"
+    head = cluster["spec"]["headGroupSpec"]
+    (head_container,) = head["template"]["spec"]["containers"]
+    assert int(port) == k8s_checks.port(head_container, "gcs-server")
+    assert head["rayStartParams"]["port"] == port
+    assert port == ("6380" if name == "production" else "6379")
+    ray_secret = "city-ray-token" if name == "production" else "sandbox-ray-token"
+    assert cluster["spec"]["authOptions"] == {"mode": "token", "secretName": ray_secret}
+    for role, _, container in k8s_checks.containers(cluster):
+        env = {e["name"]: e for e in container["env"]}
+        assert env["RAY_AUTH_MODE"]["value"] == "token", role
+        assert env["RAY_AUTH_TOKEN"]["valueFrom"]["secretKeyRef"] == {
+            "name": ray_secret,
+            "key": "auth_token",
+        }
+
+
+def test_workers_get_what_bwrap_needs_and_the_rest_stays_restricted(chart) -> None:
+    name, documents = chart
+    roles = set()
+    for document in documents:
+        for role, spec, container in k8s_checks.containers(document):
+            roles.add(role)
+            if role in ("ray-worker", "Deployment"):  # jobs, and the API's readiness probe
+                k8s_checks.check_bwrap_context(spec, container)
+            else:
+                k8s_checks.check_restricted_context(spec, container)
+            assert container["securityContext"]["readOnlyRootFilesystem"] is True
+            writable = {m["mountPath"] for m in container["volumeMounts"]}
+            assert "/tmp" in writable
+    assert roles == {"Deployment", "Job", "ray-head", "ray-worker"}
+    cluster = _one(documents, "RayCluster")
+    head = cluster["spec"]["headGroupSpec"]
+    assert head["rayStartParams"]["num-cpus"] == "0"  # no job runs on the head
+    (workers,) = cluster["spec"]["workerGroupSpecs"]
+    assert workers["replicas"] == (8 if name == "production" else 2)
+    worker_pod = workers["template"]["spec"]
+    volumes = {v["name"]: v for v in worker_pod["volumes"]}
+    assert volumes["shm"]["emptyDir"]["medium"] == "Memory"
+    mounts = {m["mountPath"]: m["name"] for m in worker_pod["containers"][0]["volumeMounts"]}
+    assert mounts["/var/lib/sandbox"] == "var" and mounts["/dev/shm"] == "shm"
+    if name == "production":
+        assert worker_pod["nodeSelector"] == {"node-role/compute": "true"}
+        assert worker_pod["imagePullSecrets"] == [{"name": "city-registry"}]
+
+
+def test_the_chart_renders_under_another_release_name() -> None:
+    documents = manifests(render_chart(CHART, release="city", namespace="data"))
+    names = {d["metadata"]["name"] for d in documents}
+    assert {"city-sandbox-api", "city-sandbox-settings", "city-sandbox-ray"} <= names
+    data = _one(documents, "ConfigMap")["data"]
+    assert data["SANDBOX_RAY_ADDRESS"] == "city-sandbox-ray-head-svc:6379"
