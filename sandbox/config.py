@@ -194,6 +194,12 @@ class Settings(BaseSettings):
     Empty means ``<var_dir>/secrets/audit-signing.key``, created on first start. In
     production mount it from the secret store."""
 
+    verification_key_path: Path | None = None
+    """The secret key of the verification services' keyed hashes (their per-version
+    indexes and the per-record quota's fingerprints, :mod:`sandbox.verification.keys`);
+    the database never holds it. Empty means ``<var_dir>/secrets/verification.key``, created
+    on first use. Every API process of one platform must read the same key."""
+
     audit_anchor_path: Path | None = None
     """The append-only file of signed audit checkpoints. Empty means
     ``<var_dir>/audit-anchor/checkpoints.jsonl``. In production put it where the database
@@ -332,6 +338,11 @@ class Settings(BaseSettings):
     def resolved_audit_key_path(self) -> Path:
         """The signing key's path with the default filled in."""
         return (self.audit_key_path or self.var_dir / "secrets" / "audit-signing.key").resolve()
+
+    def resolved_verification_key_path(self) -> Path:
+        """The verification key's path with the default filled in."""
+        path = self.verification_key_path or self.var_dir / "secrets" / "verification.key"
+        return path.resolve()
 
     def resolved_audit_archive_dir(self) -> Path:
         """The directory of audit archive files."""

@@ -64,6 +64,7 @@ class Read(enum.StrEnum):
     QUALITY = "quality"
     CHECK = "integrity check"
     JOB = "job"
+    VERIFICATION = "verification"
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,11 @@ from sandbox.store.models.oversight import (
     UsageReportRow,
 )
 from sandbox.store.models.synthetic import SyntheticPreviewRow
+from sandbox.store.models.verification import (
+    VerificationRecordUsageRow,
+    VerificationServiceRow,
+    VerificationUsageRow,
+)
 
 __all__ = [
     "ApiTokenRow",
@@ -80,5 +85,8 @@ __all__ = [
     "UploadRow",
     "UsageReportRow",
     "UserRow",
+    "VerificationRecordUsageRow",
+    "VerificationServiceRow",
+    "VerificationUsageRow",
     "WorkflowStageRow",
 ]
