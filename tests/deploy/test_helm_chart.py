@@ -34,7 +34,7 @@ PRODUCTION: dict[str, Any] = {
         "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "api"}],
     },
     "persistence": {"existingClaim": "sandbox-shared"},
-    "secrets": {"name": "city-sandbox", "auditKeySecret": "city-audit-key"},
+    "secrets": {"name": "city-sandbox", "keyFilesSecret": "city-keys"},
     "settings": {
         "SANDBOX_DATA_URI": "s3://city-data/sandbox",
         "SANDBOX_S3_ENDPOINT_URL": "https://objects.city.example",
@@ -148,8 +148,8 @@ def test_no_secret_in_the_config_map_and_secrets_come_from_secret_refs(chart) ->
     assert secret_env["SANDBOX_S3_SECRET_ACCESS_KEY"]["name"] == secret
     assert secret_env["SANDBOX_RAY_AUTH_TOKEN"] == {"name": ray_secret, "key": "auth_token"}
     assert set(secret_env) <= k8s_checks.setting_names()
-    # Every secret setting an operator may need has its reference.
-    assert k8s_checks.secret_setting_names() - set(secret_env) <= {"SANDBOX_SMTP_PASSWORD"}
+    # Every secret setting the server reads has its reference.
+    assert k8s_checks.secret_setting_names() <= set(secret_env)
     # No Secret object carries values: the chart only refers to the operator's Secrets.
     assert not [d for d in documents if d["kind"] == "Secret"]
 
@@ -203,12 +203,20 @@ def test_several_api_replicas_share_state_safely(chart) -> None:
     else:
         assert [c["metadata"]["name"] for c in claims] == [claim]
         assert claims[0]["spec"]["accessModes"] == ["ReadWriteMany"]
-    # One audit signing key for all, from a Secret, where SANDBOX_AUDIT_KEY_PATH points.
-    key_path = Path(data["SANDBOX_AUDIT_KEY_PATH"])
-    assert mounts[str(key_path.parent)] == "audit-key"
-    assert volumes["audit-key"]["secret"]["secretName"] == (
-        "city-audit-key" if name == "production" else "sandbox-audit-key"
+    # The key files every process must share (the audit signing key, the verification
+    # services' hash key) come from one Secret, where their settings point.
+    for setting, file in (
+        ("SANDBOX_AUDIT_KEY_PATH", "audit-signing.key"),
+        ("SANDBOX_VERIFICATION_KEY_PATH", "verification.key"),
+    ):
+        key_path = Path(data[setting])
+        assert key_path.name == file
+        assert mounts[str(key_path.parent)] == "keys"
+    assert volumes["keys"]["secret"]["secretName"] == (
+        "city-keys" if name == "production" else "sandbox-keys"
     )
+    key_mount = [m for m in pod["containers"][0]["volumeMounts"] if m["name"] == "keys"]
+    assert key_mount[0]["readOnly"] is True
     budget = _one(documents, "PodDisruptionBudget")
     assert budget["spec"]["minAvailable"] == (3 if name == "production" else 1)
     assert budget["spec"]["selector"] == deployment["spec"]["selector"]

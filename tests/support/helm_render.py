@@ -12,7 +12,8 @@ and of Helm's functions that ``infra/helm/sandbox`` uses, and refuses anything e
 - operands: ``.`` and field chains (``.Values.a.b``, ``$``, ``$.Values``, ``$x.key``), string,
   number and boolean literals, parenthesised pipelines;
 - functions: ``include``, ``toYaml``, ``nindent``, ``indent``, ``quote``, ``default``,
-  ``required``, ``fail``, ``printf`` (``%s %d %v %q``), ``eq``, ``ne``, ``not``, ``and``, ``or``.
+  ``required``, ``fail``, ``printf`` (``%s %d %v %q``), ``eq``, ``ne``, ``not``, ``and``, ``or``,
+  ``hasSuffix``.
 
 Missing map keys render as nothing (Helm turns ``<no value>`` into an empty string); a field
 looked up on nothing is an error, as Go's "nil pointer evaluating" is.
@@ -344,6 +345,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "printf": _printf,
     "eq": lambda first, *others: any(first == other for other in others),
     "ne": lambda first, second: first != second,
+    "hasSuffix": lambda suffix, text: str(text).endswith(suffix),
     "not": lambda value: not _truthy(value),
     "and": _and,
     "or": _or,
