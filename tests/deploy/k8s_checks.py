@@ -162,6 +162,18 @@ def check_bwrap_context(spec: dict[str, Any], container: dict[str, Any]) -> None
     assert context["procMount"] == "Unmasked"
 
 
+def check_bwrap_probe_context(spec: dict[str, Any], container: dict[str, Any]) -> None:
+    """What bubblewrap's availability probe needs (namespaces and a bind mount, no /proc):
+    seccomp and AppArmor unconfined, no capability, and the host's user mapping (a pod user
+    namespace would need idmapped mounts of the API's shared volume)."""
+    check_unprivileged(spec, container)
+    assert "hostUsers" not in spec
+    context = container["securityContext"]
+    assert context["seccompProfile"] == {"type": "Unconfined"}
+    assert context["appArmorProfile"] == {"type": "Unconfined"}
+    assert "procMount" not in context
+
+
 def check_restricted_context(spec: dict[str, Any], container: dict[str, Any]) -> None:
     """A container that starts no sandbox keeps the runtime's default seccomp profile."""
     check_unprivileged(spec, container)

@@ -283,8 +283,10 @@ def test_workers_get_what_bwrap_needs_and_the_rest_stays_restricted(chart) -> No
     for document in documents:
         for role, spec, container in k8s_checks.containers(document):
             roles.add(role)
-            if role in ("ray-worker", "Deployment"):  # jobs, and the API's readiness probe
+            if role == "ray-worker":  # jobs run here
                 k8s_checks.check_bwrap_context(spec, container)
+            elif role == "Deployment":  # the API's readiness probes bwrap
+                k8s_checks.check_bwrap_probe_context(spec, container)
             else:
                 k8s_checks.check_restricted_context(spec, container)
             assert container["securityContext"]["readOnlyRootFilesystem"] is True

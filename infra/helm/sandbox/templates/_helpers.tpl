@@ -87,9 +87,9 @@ seccompProfile:
   type: RuntimeDefault
 {{- end -}}
 
-{{/* A container that runs jobs in bubblewrap (or probes it, for readiness): no capability and
-no privilege escalation, but seccomp and AppArmor unconfined for bwrap's namespaces and mounts,
-and an unmasked /proc for the job's own. Its pod runs in a user namespace (hostUsers: false). */}}
+{{/* A container that runs jobs in bubblewrap: no capability and no privilege escalation, but
+seccomp and AppArmor unconfined for bwrap's namespaces and mounts, and an unmasked /proc for
+the job's own. Its pod runs in a user namespace of its own (hostUsers: false). */}}
 {{- define "sandbox.bwrapContainer" -}}
 allowPrivilegeEscalation: false
 readOnlyRootFilesystem: true
@@ -100,4 +100,20 @@ seccompProfile:
 appArmorProfile:
   type: Unconfined
 procMount: Unmasked
+{{- end -}}
+
+
+{{/* The API container: /v1/ready probes bubblewrap here (namespaces and a bind mount, no /proc
+and no job), so it needs seccomp and AppArmor unconfined but neither an unmasked /proc nor a
+user namespace of its own, which would need idmapped mounts of its shared volume (NFS has
+none). */}}
+{{- define "sandbox.bwrapProbeContainer" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: [ALL]
+seccompProfile:
+  type: Unconfined
+appArmorProfile:
+  type: Unconfined
 {{- end -}}
