@@ -188,3 +188,25 @@ def port(container: dict[str, Any], name: str) -> int:
     assert len(numbers) == 1, f"{container['name']} has no single port {name!r}"
     number: int = numbers[0]
     return number
+
+
+RAY_PORT_PARAMETERS = {
+    "gcs-server": "port",
+    "dashboard": "dashboard-port",
+    "client": "ray-client-server-port",
+    "metrics": "metrics-export-port",
+}
+"""Each Ray container port's name (KubeRay's) and the ``ray start`` option that sets it."""
+
+
+def check_ray_ports(cluster: dict[str, Any]) -> None:
+    """Every port a Ray container declares is the one its ``ray start`` listens on."""
+    groups = [cluster["spec"]["headGroupSpec"], *cluster["spec"]["workerGroupSpecs"]]
+    for group in groups:
+        params = group.get("rayStartParams", {})
+        for container in group["template"]["spec"]["containers"]:
+            for declared in container.get("ports", []):
+                option = RAY_PORT_PARAMETERS[declared["name"]]
+                assert params.get(option) == str(declared["containerPort"]), (
+                    f"{container['name']}: port {declared['name']} is not --{option}"
+                )

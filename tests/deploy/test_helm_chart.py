@@ -266,6 +266,7 @@ def test_the_api_joins_the_ray_cluster_with_its_token(chart) -> None:
     assert int(port) == k8s_checks.port(head_container, "gcs-server")
     assert head["rayStartParams"]["port"] == port
     assert port == ("6380" if name == "production" else "6379")
+    k8s_checks.check_ray_ports(cluster)
     ray_secret = "city-ray-token" if name == "production" else "sandbox-ray-token"
     assert cluster["spec"]["authOptions"] == {"mode": "token", "secretName": ray_secret}
     for role, _, container in k8s_checks.containers(cluster):
@@ -314,3 +315,22 @@ def test_the_chart_renders_under_another_release_name() -> None:
     assert {"city-sandbox-api", "city-sandbox-settings", "city-sandbox-ray"} <= names
     data = _one(documents, "ConfigMap")["data"]
     assert data["SANDBOX_RAY_ADDRESS"] == "city-sandbox-ray-head-svc:6379"
+
+
+def _leaves(values: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    if isinstance(values, dict) and values:
+        return [leaf for key, item in values.items() for leaf in _leaves(item, (*path, key))]
+    return [path]
+
+
+def test_every_value_is_read_by_a_template() -> None:
+    """A value no template reads is a setting that silently does nothing."""
+    text = "".join(p.read_text() for p in (CHART / "templates").iterdir())
+    used = set(re.findall(r"\.Values\.([A-Za-z0-9_.]+)", text))
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    unread = [
+        ".".join(leaf)
+        for leaf in _leaves(values)
+        if not any(".".join(leaf[:n]) in used for n in range(1, len(leaf) + 1))
+    ]
+    assert not unread

@@ -60,6 +60,7 @@ def test_ports_and_the_address_the_api_joins(cluster) -> None:
     address = f"SANDBOX_RAY_ADDRESS={cluster['metadata']['name']}-head-svc:{port}"
     assert address in MANIFEST.read_text()
     assert head["rayStartParams"]["num-cpus"] == "0"
+    k8s_checks.check_ray_ports(cluster)
 
 
 def test_workers_run_bwrap_with_no_capability(cluster) -> None:
