@@ -23,6 +23,11 @@ from api.console.pages import (
     grants,
     job_status,
     jobs,
+    provider_cases,
+    provider_cases_complaints,
+    provider_cases_datasets,
+    provider_cases_logs,
+    provider_cases_objections,
     registration,
     review,
     session_forms,
@@ -46,6 +51,11 @@ PAGE_MODULES = (
     job_status,
     registration,
     review,
+    provider_cases,
+    provider_cases_complaints,
+    provider_cases_objections,
+    provider_cases_datasets,
+    provider_cases_logs,
 )
 """Every page module; a new one is added here."""
 

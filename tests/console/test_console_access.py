@@ -59,6 +59,48 @@ PAGES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/console/applications/new"): (SIGNED_IN, "/console/applications/new"),
     ("POST", "/console/applications/new"): (SIGNED_IN, "/console/applications/new"),
     ("GET", "/console/applications/{application_id}"): (SIGNED_IN, "/console/applications/1"),
+    # the provider's cases (provider; held logs: reviewer, provider, oversight reads)
+    ("GET", "/console/provider/applications"): (SIGNED_IN, "/console/provider/applications"),
+    ("GET", "/console/provider/applications/{application_id}"): (
+        SIGNED_IN,
+        "/console/provider/applications/1",
+    ),
+    ("POST", "/console/provider/applications/{application_id}"): (
+        SIGNED_IN,
+        "/console/provider/applications/1",
+    ),
+    ("GET", "/console/provider/complaints"): (SIGNED_IN, "/console/provider/complaints"),
+    ("GET", "/console/provider/complaints/{complaint_id}"): (
+        SIGNED_IN,
+        "/console/provider/complaints/1",
+    ),
+    ("POST", "/console/provider/complaints/{complaint_id}/answer"): (
+        SIGNED_IN,
+        "/console/provider/complaints/1/answer",
+    ),
+    ("POST", "/console/provider/complaints/{complaint_id}/suspend"): (
+        SIGNED_IN,
+        "/console/provider/complaints/1/suspend",
+    ),
+    ("GET", "/console/provider/objections"): (SIGNED_IN, "/console/provider/objections"),
+    ("GET", "/console/provider/objections/{objection_id}"): (
+        SIGNED_IN,
+        "/console/provider/objections/1",
+    ),
+    ("POST", "/console/provider/objections/{objection_id}/answer"): (
+        SIGNED_IN,
+        "/console/provider/objections/1/answer",
+    ),
+    ("GET", "/console/provider/suspensions"): (SIGNED_IN, "/console/provider/suspensions"),
+    ("POST", "/console/provider/suspensions/{name}/resolve"): (
+        SIGNED_IN,
+        "/console/provider/suspensions/ca_open/resolve",
+    ),
+    ("GET", "/console/provider/reports"): (SIGNED_IN, "/console/provider/reports"),
+    ("GET", "/console/provider/reports/{report_id}"): (SIGNED_IN, "/console/provider/reports/1"),
+    ("GET", "/console/provider/logs"): (SIGNED_IN, "/console/provider/logs"),
+    ("GET", "/console/provider/logs/{job_id}"): (SIGNED_IN, "/console/provider/logs/1"),
+    ("POST", "/console/provider/logs/{job_id}"): (SIGNED_IN, "/console/provider/logs/1"),
     ("GET", "/console/grants"): (SIGNED_IN, "/console/grants"),
     ("GET", "/console/grants/{grant_id}"): (SIGNED_IN, "/console/grants/1"),
     ("POST", "/console/grants/{grant_id}/accept"): (SIGNED_IN, "/console/grants/1/accept"),

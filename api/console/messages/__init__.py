@@ -14,6 +14,7 @@ from api.console.messages import (
     dashboard,
     dataset,
     errors,
+    provider_cases,
     research,
     review,
     signin,
@@ -31,4 +32,5 @@ AREAS: tuple[Mapping[str, Text], ...] = (
     auditor.MESSAGES,
     research.MESSAGES,
     review.MESSAGES,
+    provider_cases.MESSAGES,
 )
