@@ -144,6 +144,7 @@ def check_unprivileged(spec: dict[str, Any], container: dict[str, Any]) -> None:
     """The image's own unprivileged user, no capability, no privilege escalation."""
     pod = spec.get("securityContext", {})
     context = container.get("securityContext", {})
+    assert spec.get("automountServiceAccountToken") is False  # no Kubernetes API token
     assert pod.get("runAsNonRoot") is True and pod.get("runAsUser") == PLATFORM_UID
     assert context.get("privileged", False) is False
     assert context.get("allowPrivilegeEscalation") is False

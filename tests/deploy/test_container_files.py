@@ -202,6 +202,7 @@ def _ignored(path: str) -> bool:
         "var/data/datasets/x.parquet",
         ".git/HEAD",
         "console/node_modules/chart.js/package.json",
+        "console/dist/editor.js",
         "benchmarks/dp/data/big.parquet",
         "sandbox/__pycache__/config.cpython-311.pyc",
         "sandbox.db",
