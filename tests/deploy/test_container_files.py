@@ -290,6 +290,16 @@ def test_compose_ports_agree(compose) -> None:
     assert _environment(api_service)["SANDBOX_DATABASE_URL"].endswith("@db:5432/sandbox")
 
 
+def test_compose_migrates_once_before_the_api(compose) -> None:
+    services = compose["services"]
+    upgrades = [n for n, s in services.items() if s.get("command") == ["sandbox", "db", "upgrade"]]
+    assert upgrades == ["migrate"]
+    assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
+    assert services["migrate"]["restart"] == "no"
+    api_needs = services["api"]["depends_on"]
+    assert api_needs["migrate"]["condition"] == "service_completed_successfully"
+
+
 def test_compose_gives_bwrap_what_it_needs_and_no_capability(compose) -> None:
     for name in ("ray-worker", "api"):
         service = compose["services"][name]
