@@ -17,6 +17,7 @@ from api.openapi import install_error_documentation
 from api.rate_limits import AddressRateLimit, RateLimits, rate_limited_resolver
 from api.routers import (
     accounts,
+    application_attachments,
     applications,
     attribute_changes,
     audit,
@@ -30,10 +31,13 @@ from api.routers import (
     grants,
     health,
     jobs,
+    law_changes,
     metrics,
     objections,
+    opening_plan,
     organisations,
     policies,
+    public_reports,
     reviews,
     sessions,
     stats,
@@ -130,11 +134,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         data_products,
         feedback,
         stats,
+        opening_plan,
+        law_changes,
+        public_reports,
+        application_attachments,
         jobs,
         reviews,
         synthetic_previews,
     ):
         v1.include_router(module.router)
+    v1.include_router(data_products.public_router)
     app.include_router(v1)
     app.include_router(metrics.router)
     use_session_resolver(rate_limited_resolver(console_actor))

@@ -6,12 +6,19 @@ from fastapi import APIRouter
 
 from api.deps import ActorDep, ReadSession, WriteSession, require_roles
 from api.errors import error_responses
-from api.schemas.data_products import ProductCreate, ProductPublic, product_public
+from api.schemas.data_products import (
+    ProductCreate,
+    ProductListing,
+    ProductPublic,
+    product_public,
+)
 from api.types import Id
 from sandbox.identity.model import Actor, Role
 from sandbox.oversight import products
 
 router = APIRouter(prefix="/data-products", tags=["data-products"])
+public_router = APIRouter(prefix="/public/data-products", tags=["data-products"])
+"""What everyone reads without a token."""
 
 
 @router.post("", response_model=ProductPublic, status_code=201, responses=error_responses(404, 409))
@@ -49,3 +56,13 @@ def list_products(
 def get_product(product_id: Id, session: WriteSession, actor: ActorDep) -> ProductPublic:
     """One product with its payload (any account)."""
     return product_public(products.get_product(session, actor, product_id), with_payload=True)
+
+
+@public_router.get("", response_model=list[ProductListing])
+def public_list(session: ReadSession, dataset: str | None = None) -> list[ProductListing]:
+    """Every published product with its sources and dates, for everyone (no token): never a
+    payload, which only accounts read (Qingdao art. 20; Xi'an art. 29).
+    """
+    return [
+        ProductListing.model_validate(p) for p in products.list_products(session, dataset=dataset)
+    ]

@@ -73,3 +73,20 @@ class ProductPublic(FromDomain):
 def product_public(product: DataProduct, *, with_payload: bool) -> ProductPublic:
     """A data product as readers see it, with its payload where ``with_payload``."""
     return ProductPublic.model_validate(product, context={"with_payload": with_payload})
+
+
+class ProductListing(FromDomain):
+    """A published product as the public list shows it, without a token: its title, who
+    published it, its source datasets with their versions and dates, and when it was
+    published (Qingdao art. 20; Xi'an art. 29). Never a payload, nor the grant it was
+    made under.
+    """
+
+    id: int
+    publisher: str
+    title: str
+    description: str
+    sources: list[ProductSourcePublic]
+    payload_sha256: str
+    """The fingerprint of the content an account reads at ``GET /v1/data-products/{id}``."""
+    published_at: datetime

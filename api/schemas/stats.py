@@ -59,6 +59,18 @@ class DatasetUsagePublic(FromDomain):
     average_rating: float | None
 
 
+class PlanProgressPublic(FromDomain):
+    """A published opening plan's progress: entries met (on time, late), pending, overdue."""
+
+    organisation: str
+    year: int
+    entries: int
+    met: int
+    met_late: int
+    pending: int
+    overdue: int
+
+
 class StatsPublic(FromDomain):
     """The platform's own figures."""
 
@@ -76,3 +88,7 @@ class StatsPublic(FromDomain):
     data_products: int
     budgets: list[BudgetFiguresPublic]
     dataset_usage: list[DatasetUsagePublic]
+    opening_plans: list[PlanProgressPublic]
+    law_change_tasks: CaseFiguresPublic
+    """Catalog updates owed after a change of law (``answered``: closed)."""
+    public_reports: CaseFiguresPublic

@@ -33,6 +33,7 @@ from __future__ import annotations
 from sandbox_client._http import DEFAULT_TIMEOUT, JSON
 from sandbox_client._transfer import CHUNK_BYTES, DownloadFormat, DownloadResult, SourceFormat
 from sandbox_client.applications import ApplicationsMixin
+from sandbox_client.attachments import AttachmentsMixin
 from sandbox_client.attribute_changes import AttributeChangesMixin
 from sandbox_client.audit import AuditMixin
 from sandbox_client.budgets import BudgetsMixin
@@ -48,9 +49,12 @@ from sandbox_client.feedback import FeedbackMixin
 from sandbox_client.grants import GrantsMixin
 from sandbox_client.health import HealthMixin
 from sandbox_client.jobs import JobsMixin
+from sandbox_client.law_changes import LawChangesMixin
 from sandbox_client.objections import ObjectionsMixin
+from sandbox_client.opening_plans import OpeningPlansMixin
 from sandbox_client.organisations import OrganisationsMixin
 from sandbox_client.policies import PoliciesMixin
+from sandbox_client.public_reports import PublicReportsMixin
 from sandbox_client.results import Figure, MissingExtraError, Result, ResultsMixin, Table
 from sandbox_client.reviews import ReviewsMixin
 from sandbox_client.sessions import SessionsMixin
@@ -90,6 +94,7 @@ class SandboxClient(
     AttributeChangesMixin,
     AuditMixin,
     ApplicationsMixin,
+    AttachmentsMixin,
     GrantsMixin,
     DemandsMixin,
     DeadlinesMixin,
@@ -100,6 +105,9 @@ class SandboxClient(
     EnforcementMixin,
     DataProductsMixin,
     FeedbackMixin,
+    OpeningPlansMixin,
+    LawChangesMixin,
+    PublicReportsMixin,
     StatsMixin,
     PoliciesMixin,
     BudgetsMixin,

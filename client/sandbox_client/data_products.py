@@ -48,3 +48,9 @@ class DataProductsMixin(ClientBase):
     def get_data_product(self, product_id: int) -> JSON:
         """One product with its payload."""
         return self._obj("GET", f"/data-products/{product_id}")
+
+    def public_data_products(self, dataset: str | None = None) -> list[JSON]:
+        """Published products with their sources and dates, as everyone sees them (needs
+        no token; never a payload).
+        """
+        return self._list("GET", "/public/data-products", params=drop_none({"dataset": dataset}))

@@ -88,6 +88,10 @@ class Subject(enum.StrEnum):
     DEMAND = "demand"
     COMPLAINT = "complaint"
     OBJECTION = "objection"
+    LAW_CHANGE_TASK = "law_change_task"
+    """A dataset's catalog update after a change of law (Chengdu art. 14)."""
+    PUBLIC_REPORT = "public_report"
+    """A public report of misuse or of a security problem (Lianyungang art. 38; Wuxi art. 17)."""
 
 
 class StageKind(enum.StrEnum):
@@ -100,6 +104,10 @@ class StageKind(enum.StrEnum):
     """The provider's answer to a complaint or an objection."""
     RE_REVIEW = "re_review"
     """The authority's re-review of a refusal the applicant disputes."""
+    CATALOG_UPDATE = "catalog_update"
+    """The provider's catalog update after a change of law."""
+    REPORT_ANSWER = "report_answer"
+    """The answer to a public report of misuse or of a security problem."""
 
 
 STAGE_WORKING_DAYS: dict[StageKind, int] = {
@@ -108,10 +116,14 @@ STAGE_WORKING_DAYS: dict[StageKind, int] = {
     StageKind.OPENING: 20,
     StageKind.ANSWER: 10,
     StageKind.RE_REVIEW: 15,
+    StageKind.CATALOG_UPDATE: 15,
+    StageKind.REPORT_ANSWER: 10,
 }
 """Each stage's time limit in working days (Qingdao art. 17, 18, 19; Wuxi art. 9, 15, 17,
 23; Xi'an art. 17, 24; Chengdu art. 34: re-review in 15 days, counted in working days as
-every administrative time limit here)."""
+every administrative time limit here; Chengdu art. 14: the catalog follows a change of
+law in 15 working days; a public report is answered in 10, as a complaint is, the rules
+naming no figure of their own)."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The authority's list of items past their deadline (Chengdu art. 41; Lianyungang art. 37:
 response times against the deadlines): applications, requests for unopened data, and the
-answers owed to complaints and objections.
+answers owed to complaints, objections and public reports, and the catalog updates owed
+after a change of law (Chengdu art. 14).
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from sandbox.store.models import (
     ComplaintRow,
     DatasetRow,
     DemandRow,
+    LawChangeRow,
+    LawChangeTaskRow,
     ObjectionRow,
+    PublicReportRow,
 )
 from sandbox.workdays import WorkCalendar
 
@@ -57,6 +61,18 @@ def list_overdue(
             demand = session.get(DemandRow, row.subject_id)
             if demand is not None:
                 title, status = demand.description[:TITLE_CHARS], demand.status
+        elif stage.subject is Subject.LAW_CHANGE_TASK:
+            task = session.get(LawChangeTaskRow, row.subject_id)
+            change = session.get(LawChangeRow, task.law_change_id) if task else None
+            if task is not None and change is not None:
+                dataset = session.get(DatasetRow, task.dataset_id)
+                title = f"catalog update of {dataset.name if dataset else '?'}: {change.citation}"
+                title, status = title[:TITLE_CHARS], task.status
+        elif stage.subject is Subject.PUBLIC_REPORT:
+            report = session.get(PublicReportRow, row.subject_id)
+            if report is not None:
+                title = f"{report.kind} report: {report.description}"[:TITLE_CHARS]
+                status = report.status
         else:
             case: ComplaintRow | ObjectionRow | None = (
                 session.get(ComplaintRow, row.subject_id)

@@ -10,6 +10,7 @@ from rich.table import Table
 from sandbox.cli import (
     _aliases,
     applications,
+    attachments,
     attribute_changes,
     audit,
     budgets,
@@ -23,9 +24,12 @@ from sandbox.cli import (
     feedback,
     grants,
     jobs,
+    law_changes,
     objections,
+    opening_plans,
     organisations,
     policies,
+    public_reports,
     results,
     reviews,
     run,
@@ -59,9 +63,12 @@ app.add_typer(demands.app, name="demands")
 app.add_typer(enforcement.app, name="enforcement")
 app.add_typer(grants.app, name="grants")
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(law_changes.app, name="law-changes")
 app.add_typer(objections.app, name="objections")
+app.add_typer(opening_plans.app, name="opening-plans")
 app.add_typer(organisations.app, name="organisations")
 app.add_typer(policies.app, name="policies")
+app.add_typer(public_reports.app, name="public-reports")
 app.add_typer(results.app, name="results")
 app.add_typer(reviews.app, name="reviews")
 app.add_typer(suspensions.app, name="suspensions")
@@ -69,6 +76,10 @@ app.add_typer(tokens.app, name="tokens")
 app.add_typer(usage_reports.app, name="usage-reports")
 app.add_typer(users.app, name="users")
 app.command("stats")(stats.stats)
+# Proof files belong to an application: their commands join its group.
+applications.app.command("attach")(attachments.attach)
+applications.app.command("attachments")(attachments.attachments)
+applications.app.command("attachment")(attachments.attachment)
 app.command("run")(run.run)
 
 # The old group names, hidden from the help, so that existing scripts keep working.

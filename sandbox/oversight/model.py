@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sandbox.access.model import Stage
+from sandbox.oversight.participation_figures import PlanProgress
 from sandbox.oversight.usage import DatasetUsage
 
 
@@ -311,3 +312,9 @@ class Stats:
     budgets: tuple[BudgetFigures, ...]
     dataset_usage: tuple[DatasetUsage, ...] = ()
     """Usage per dataset (views, applications, jobs, downloads, ratings)."""
+    opening_plans: tuple[PlanProgress, ...] = ()
+    """Each published opening plan's progress (Xi'an art. 20-21; Lianyungang art. 11)."""
+    law_change_tasks: CaseFigures = CaseFigures(open=0, overdue=0, answered=0)
+    """Catalog updates after a change of law: open, overdue, closed (Chengdu art. 14)."""
+    public_reports: CaseFigures = CaseFigures(open=0, overdue=0, answered=0)
+    """Public reports of misuse and security problems (Lianyungang art. 38; Wuxi art. 17)."""

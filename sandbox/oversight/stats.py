@@ -34,6 +34,7 @@ from sandbox.catalog.model import OpenAttribute
 from sandbox.catalog.permissions import OVERSIGHT_ROLES
 from sandbox.identity.model import Actor, Role
 from sandbox.ledger.model import AccountKind
+from sandbox.oversight import law_changes, opening_plan, public_reports
 from sandbox.oversight.common import now_or
 from sandbox.oversight.model import (
     BudgetFigures,
@@ -226,4 +227,7 @@ def platform_stats(
         data_products=count_products(session),
         budgets=_budgets(session, actor),
         dataset_usage=dataset_usage(session, actor),
+        opening_plans=opening_plan.progress(session, calendar, now),
+        law_change_tasks=CaseFigures(*law_changes.task_figures(session, calendar, now)),
+        public_reports=CaseFigures(*public_reports.report_figures(session, calendar, now)),
     )

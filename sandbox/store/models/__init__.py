@@ -43,6 +43,14 @@ from sandbox.store.models.oversight import (
     ObjectionRow,
     UsageReportRow,
 )
+from sandbox.store.models.participation import (
+    ApplicationAttachmentRow,
+    LawChangeRow,
+    LawChangeTaskRow,
+    OpeningPlanEntryRow,
+    OpeningPlanRow,
+    PublicReportRow,
+)
 from sandbox.store.models.synthetic import SyntheticPreviewRow
 from sandbox.store.models.verification import (
     VerificationRecordUsageRow,
@@ -52,6 +60,7 @@ from sandbox.store.models.verification import (
 
 __all__ = [
     "ApiTokenRow",
+    "ApplicationAttachmentRow",
     "ApplicationRow",
     "AttributeChangeRow",
     "AuditEntryRow",
@@ -73,13 +82,18 @@ __all__ = [
     "EmailOutboxRow",
     "GrantRow",
     "JobRow",
+    "LawChangeRow",
+    "LawChangeTaskRow",
     "LoginSessionRow",
     "NotificationPreferenceRow",
     "NotificationRow",
     "NotificationSettingsRow",
     "ObjectionRow",
+    "OpeningPlanEntryRow",
+    "OpeningPlanRow",
     "OrganisationRow",
     "PolicyDocumentRow",
+    "PublicReportRow",
     "ReviewDecisionRow",
     "SyntheticPreviewRow",
     "UploadRow",
