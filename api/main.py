@@ -47,6 +47,7 @@ from api.routers import (
     uploads,
     usage_reports,
     users,
+    verification,
 )
 from api.session_auth import VisitorCsrfCookie, console_actor
 from sandbox.config import Settings
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jobs,
         reviews,
         synthetic_previews,
+        verification,
     ):
         v1.include_router(module.router)
     v1.include_router(data_products.public_router)

@@ -57,6 +57,9 @@ class DatasetUsagePublic(FromDomain):
     downloads: int
     ratings: int
     average_rating: float | None
+    verification_calls: int
+    """Calls of the dataset's verification services (Qingdao art. 13)."""
+    verified_records: int
 
 
 class PlanProgressPublic(FromDomain):

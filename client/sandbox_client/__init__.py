@@ -64,6 +64,7 @@ from sandbox_client.tokens import TokensMixin
 from sandbox_client.uploads import UploadsMixin
 from sandbox_client.usage_reports import UsageReportsMixin
 from sandbox_client.users import UsersMixin
+from sandbox_client.verification import VerificationMixin
 
 __all__ = [
     "CHUNK_BYTES",
@@ -115,6 +116,7 @@ class SandboxClient(
     DryRunMixin,
     ReviewsMixin,
     ResultsMixin,
+    VerificationMixin,
 ):
     """A connection to one sandbox server, authenticated by one bearer token.
 

@@ -38,6 +38,7 @@ from sandbox.cli import (
     tokens,
     usage_reports,
     users,
+    verification,
 )
 from sandbox.cli._output import cell, out
 from sandbox.cli._remote import DEFAULT_URL, TokenOption, UrlOption, remote
@@ -75,6 +76,7 @@ app.add_typer(suspensions.app, name="suspensions")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(usage_reports.app, name="usage-reports")
 app.add_typer(users.app, name="users")
+app.add_typer(verification.app, name="verify")
 app.command("stats")(stats.stats)
 # Proof files belong to an application: their commands join its group.
 applications.app.command("attach")(attachments.attach)

@@ -83,6 +83,8 @@ def stats(
         "downloads",
         "ratings",
         "average",
+        "verifications",
+        "verified",
         title="usage per dataset",
     )
     for u in found.get("dataset_usage", []):
@@ -94,5 +96,7 @@ def stats(
             cell(u["downloads"]),
             cell(u["ratings"]),
             cell(u["average_rating"]),
+            cell(u.get("verification_calls")),
+            cell(u.get("verified_records")),
         )
     out.print(usage)

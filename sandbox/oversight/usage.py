@@ -1,6 +1,7 @@
 """Usage figures per dataset for the statistics (Lianyungang art. 18, 37; Chengdu art. 41):
-catalog entry views, applications naming it, jobs on it, downloads, and its users'
-average rating.
+catalog entry views, applications naming it, jobs on it, downloads, its users' average
+rating, and the calls of its verification services with the records they verified
+(Qingdao art. 13).
 
 Every figure is counted, never sampled: views and downloads from the audit log (each
 catalog entry read is audited as ``dataset.read``, each download as ``dataset.download``),
@@ -26,6 +27,7 @@ from sandbox.store.models import (
     DatasetRow,
     JobRow,
 )
+from sandbox.verification.usage import calls_per_dataset
 
 VIEW_ACTION = "dataset.read"
 DOWNLOAD_ACTION = "dataset.download"
@@ -42,6 +44,10 @@ class DatasetUsage:
     downloads: int
     ratings: int
     average_rating: float | None
+    verification_calls: int = 0
+    """Calls of the dataset's verification services (JSON calls and batches)."""
+    verified_records: int = 0
+    """Records those calls verified."""
 
 
 def _audited(session: Session, action: str, names: list[str]) -> Counter[str]:
@@ -84,9 +90,11 @@ def dataset_usage(session: Session, actor: Actor) -> tuple[DatasetUsage, ...]:
             ).group_by(DatasetRatingRow.dataset_id)
         )
     }
+    verifications = calls_per_dataset(session, datasets.values())
     figures = []
     for name in names:
         count, average = ratings.get(datasets[name], (0, None))
+        calls, records = verifications.get(datasets[name], (0, 0))
         figures.append(
             DatasetUsage(
                 dataset=name,
@@ -96,6 +104,8 @@ def dataset_usage(session: Session, actor: Actor) -> tuple[DatasetUsage, ...]:
                 downloads=downloads[name],
                 ratings=count,
                 average_rating=None if average is None else round(average, 2),
+                verification_calls=calls,
+                verified_records=records,
             )
         )
     return tuple(figures)

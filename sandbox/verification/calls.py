@@ -23,7 +23,7 @@ no quota.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -309,11 +309,22 @@ class BatchProbes:
         self.call = call
         self.probes: list[Probe] = []
 
-    def add(self, line: int, record: object) -> None:
-        """Check and hash one record of the batch (read from line ``line``)."""
+    def add(self, line: int, record: object) -> bool:
+        """Check and hash one record of the batch (read from line ``line``); whether the
+        batch now holds more records than the grant has left today (the caller then
+        refuses it with :meth:`refuse`, which writes the refusal's audit entry).
+        """
         if len(self.probes) >= MAX_BATCH_RECORDS:
             raise InvalidRequest(f"a batch holds at most {MAX_BATCH_RECORDS} records")
         self.probes.append(self.call.probe(record, f"line {line}"))
+        return len(self.probes) > self.call.quota.remaining
+
+    def add_all(self, records: Iterable[tuple[int, object]]) -> bool:
+        """:meth:`add` every record, stopping at the first past the quota."""
+        return any(self.add(line, record) for line, record in records)
+
+    def refuse(self) -> None:
+        """Refuse the batch over the quota (audited), before reading the rest of it."""
         self.call.check_fits(len(self.probes), streaming=True)
 
 

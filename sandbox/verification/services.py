@@ -104,15 +104,15 @@ def check_fields(dictionary: DataDictionary, fields: Sequence[FieldSpec], kind: 
         column = dictionary.by_name.get(spec.column)
         if column is None:
             raise InvalidRequest(f"field {spec.name!r}: {spec.column!r} is not a column")
-        if column.type not in MATCHABLE_TYPES:
-            raise InvalidRequest(
-                f"field {spec.name!r}: column {spec.column!r} is {column.type}, which has no "
-                "exact value to verify (text, int64, date or bool columns only)"
-            )
         if column.classification not in ALLOWED_CLASSIFICATIONS:
             raise InvalidRequest(
                 f"field {spec.name!r}: column {spec.column!r} is {column.classification}; "
                 "a verification never confirms a sensitive value"
+            )
+        if column.type not in MATCHABLE_TYPES:
+            raise InvalidRequest(
+                f"field {spec.name!r}: column {spec.column!r} is {column.type}, which has no "
+                "exact value to verify (text, int64, date or bool columns only)"
             )
         if position == 0 and (
             column.classification is not Classification.IDENTIFIER or column.type not in KEY_TYPES
