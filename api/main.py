@@ -33,6 +33,7 @@ from api.routers import (
     jobs,
     law_changes,
     metrics,
+    notifications,
     objections,
     opening_plan,
     organisations,
@@ -53,6 +54,7 @@ from api.session_auth import VisitorCsrfCookie, console_actor
 from sandbox.config import Settings
 from sandbox.datasets.uploads import expire_uploads
 from sandbox.jobs.dispatcher import JobDispatcher
+from sandbox.notifications.worker import NotificationLoop
 from sandbox.observability.logs import configure_logging
 from sandbox.platform import Platform
 from sandbox.runtime.vetted import VettedModels
@@ -93,10 +95,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.models = VettedModels(settings.algorithms_dir)
         app.state.dispatcher = JobDispatcher(platform)
         app.state.dispatcher.start()
+        app.state.notifications = NotificationLoop(platform.sessions, settings, platform.calendar)
+        app.state.notifications.start()
         app.state.metrics_registry = metrics.scrape_registry(platform, app.state.dispatcher)
         try:
             yield
         finally:
+            app.state.notifications.stop()
             app.state.dispatcher.stop()
             platform.close()
 
@@ -143,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reviews,
         synthetic_previews,
         verification,
+        notifications,
     ):
         v1.include_router(module.router)
     v1.include_router(data_products.public_router)

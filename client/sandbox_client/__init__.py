@@ -50,6 +50,7 @@ from sandbox_client.grants import GrantsMixin
 from sandbox_client.health import HealthMixin
 from sandbox_client.jobs import JobsMixin
 from sandbox_client.law_changes import LawChangesMixin
+from sandbox_client.notifications import NotificationsMixin
 from sandbox_client.objections import ObjectionsMixin
 from sandbox_client.opening_plans import OpeningPlansMixin
 from sandbox_client.organisations import OrganisationsMixin
@@ -116,6 +117,7 @@ class SandboxClient(
     DryRunMixin,
     ReviewsMixin,
     ResultsMixin,
+    NotificationsMixin,
     VerificationMixin,
 ):
     """A connection to one sandbox server, authenticated by one bearer token.

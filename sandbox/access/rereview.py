@@ -38,6 +38,7 @@ from sandbox.access.stages import close_stage, open_stage
 from sandbox.clock import utc_now
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
+from sandbox.notifications.events import rereview_answered
 from sandbox.store.models import ApplicationRow, DemandRow, WorkflowStageRow
 from sandbox.workdays import WorkCalendar
 
@@ -210,6 +211,7 @@ def answer_application_rereview(
         detail["provider_review_due"] = stage.due_on.isoformat()
     row.updated_at = now
     _close_rereview(session, actor, Subject.APPLICATION, row.id, answer, now, detail)
+    rereview_answered(session, "application", row.id, row.applicant_id)
     session.flush()
     return application_of(session, calendar, row, now)
 
@@ -281,5 +283,6 @@ def answer_demand_rereview(
         detail["opening_due"] = stage.due_on.isoformat()
     row.updated_at = now
     _close_rereview(session, actor, Subject.DEMAND, row.id, answer, now, detail)
+    rereview_answered(session, "demand", row.id, row.requester_id)
     session.flush()
     return demand_of(session, calendar, row, now)

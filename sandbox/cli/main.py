@@ -25,6 +25,7 @@ from sandbox.cli import (
     grants,
     jobs,
     law_changes,
+    notifications,
     objections,
     opening_plans,
     organisations,
@@ -64,6 +65,7 @@ app.add_typer(demands.app, name="demands")
 app.add_typer(enforcement.app, name="enforcement")
 app.add_typer(grants.app, name="grants")
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(notifications.app, name="notifications")
 app.add_typer(law_changes.app, name="law-changes")
 app.add_typer(objections.app, name="objections")
 app.add_typer(opening_plans.app, name="opening-plans")

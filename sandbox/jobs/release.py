@@ -27,6 +27,7 @@ from sandbox.clock import utc_now
 from sandbox.identity.model import Actor
 from sandbox.jobs.lifecycle import move
 from sandbox.jobs.model import JobState, LogReview
+from sandbox.notifications.events import result_event
 from sandbox.store.models import GrantRow, JobRow
 
 __all__ = ["frozen_by", "release", "required_approvals"]
@@ -81,3 +82,4 @@ def release(
         object_id=row.id,
         detail={"datasets": row.datasets, "auto": auto, "result_sha256": row.result_sha256},
     )
+    result_event(session, row, "result.released")

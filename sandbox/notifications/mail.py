@@ -45,7 +45,6 @@ def compose(
     message["Subject"] = f"{PREFIX[language]} {title}"
     message["Date"] = format_datetime(utc_now())
     message["Message-ID"] = make_msgid(domain=settings.smtp_from.rpartition("@")[2] or None)
-    message["Content-Language"] = "zh-CN" if language is Language.ZH else "en"
     message["Auto-Submitted"] = "auto-generated"
     lines = [body, ""]
     if settings.public_url:
@@ -53,6 +52,8 @@ def compose(
         lines.append("")
     lines.append(FOOTER[language])
     message.set_content("\n".join(lines))
+    # after set_content, which clears every Content-* header
+    message["Content-Language"] = "zh-CN" if language is Language.ZH else "en"
     return message
 
 

@@ -157,6 +157,14 @@ TEXTS: dict[str, Text] = {
             "The suspension of the dataset {dataset} was resolved: it may be used again.",
         ),
     ),
+    "dataset.closed": Text(
+        K.SUSPENSION,
+        ("数据集 {dataset} 已终止使用", "数据集 {dataset} 的暂停已转为终止：该数据集不再可用。"),
+        (
+            "Dataset {dataset} closed",
+            "The suspension of the dataset {dataset} was made final: it is no longer available.",
+        ),
+    ),
     "case.received": Text(
         K.CASE_RECEIVED,
         (

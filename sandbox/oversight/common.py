@@ -28,6 +28,7 @@ from sandbox.catalog.permissions import (
 from sandbox.clock import utc_now
 from sandbox.errors import Conflict, InvalidRequest, NotFound
 from sandbox.identity.model import Actor
+from sandbox.notifications.events import case_answered, case_received
 from sandbox.oversight.model import CaseStatus
 from sandbox.store.models import (
     ComplaintRow,
@@ -186,7 +187,7 @@ def open_answer_stage(
     now: datetime,
 ) -> WorkflowStageRow:
     """The stage in which the dataset's provider organisation answers a new case."""
-    return open_stage(
+    stage = open_stage(
         session,
         calendar,
         subject=subject,
@@ -196,6 +197,8 @@ def open_answer_stage(
         assignee_org_id=row.provider_org_id,
         now=now,
     )
+    case_received(session, str(subject), row, stage.due_on)
+    return stage
 
 
 def record_answer(
@@ -227,4 +230,5 @@ def record_answer(
         note=text,
         now=now,
     )
+    case_answered(session, str(subject), row)
     session.flush()

@@ -41,6 +41,7 @@ from sandbox.datasets import registry
 from sandbox.errors import Conflict, InvalidRequest
 from sandbox.identity.model import Actor
 from sandbox.jobs.service import stop_jobs_on_dataset
+from sandbox.notifications.events import suspension_event
 from sandbox.oversight.common import clean_text, dataset_by_name, now_or
 from sandbox.oversight.model import RESOLUTION_STEPS, Resolution
 from sandbox.platform import Platform
@@ -122,6 +123,7 @@ def suspend(
         detail={"suspension_id": row.id, "reason": reason, "complaint_id": complaint_id},
     )
     stop_jobs_on_dataset(session, actor, name, f"dataset {name!r} was suspended: {reason}")
+    suspension_event(session, dataset.id, "dataset.suspended", row.id)
     return suspension_of(session, row, name)
 
 
@@ -178,6 +180,10 @@ def resolve(
             "note": note,
             "new_version": new_version,
         },
+    )
+    ended = resolution is Resolution.ENDED
+    suspension_event(
+        session, current.dataset_id, "dataset.closed" if ended else "dataset.resumed", current.id
     )
     return suspension_of(session, current, name)
 
