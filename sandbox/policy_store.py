@@ -16,12 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sandbox import audit
+from sandbox.catalog.grades import floor_of_grade
 from sandbox.catalog.permissions import require_owner, sees_details
 from sandbox.catalog.queries import dataset_row, get_entry
 from sandbox.clock import utc_now
 from sandbox.errors import InvalidRequest, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.policies import (
+    Accounting,
     Policy,
     PolicyLevel,
     check_dataset_policy,
@@ -30,7 +32,7 @@ from sandbox.policies import (
     parse_policy,
     to_dict,
 )
-from sandbox.policies.shipped import check_authority_floor, floor_in_force
+from sandbox.policies.shipped import check_authority_floor, combine_levels, floor_in_force
 from sandbox.store.models import GrantRow, PolicyDocumentRow, UserRow
 
 FLOOR_REF = "platform"
@@ -120,7 +122,7 @@ def set_dataset_policy(
     unit = policy.privacy_unit
     if unit is not None and unit not in {c["name"] for c in row.dictionary}:
         raise InvalidRequest(f"privacy_unit {unit!r} is not a column of dataset {name!r}")
-    check_dataset_policy(floor_in_force(current_floor(session).policy, policy), policy)
+    check_dataset_policy(_dataset_floor(session, name, policy), policy)
     _save(session, actor, PolicyLevel.DATASET, name, policy)
     return current_dataset_policy(session, name)
 
@@ -128,8 +130,23 @@ def set_dataset_policy(
 def effective_for_dataset(session: Session, name: str, grant: Policy | None = None) -> Policy:
     """The strictest combination of the floor, the dataset's policy and ``grant``."""
     dataset = current_dataset_policy(session, name).policy
-    floor = floor_in_force(current_floor(session).policy, dataset, *([grant] if grant else []))
+    floor = _dataset_floor(session, name, dataset, *([grant] if grant else []))
     return effective_policy(floor, dataset, grant)
+
+
+def _dataset_floor(session: Session, name: str, *levels: Policy) -> Policy:
+    """The floor dataset ``name`` meets: the stricter of the authority's floor and its
+    grade's level (Wuxi art. 11-12, Lianyungang art. 8, Xi'an art. 9: the grade selects a
+    default policy level the dataset policy may tighten, never loosen).
+    """
+    floor = floor_in_force(current_floor(session).policy, *levels)
+    accounting = floor.accounting or _accounting_of(levels)
+    return combine_levels([floor, floor_of_grade(session, name, accounting)])
+
+
+def _accounting_of(levels: Iterable[Policy]) -> Accounting:
+    chosen = {level.accounting for level in levels if level.accounting is not None}
+    return chosen.pop() if len(chosen) == 1 else Accounting.PURE
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from sandbox.catalog import changes
 from sandbox.catalog.model import OpenAttribute
 from sandbox.catalog.parsing import parse_enum, parse_format, parse_metadata
 from sandbox.catalog.permissions import sees_details
+from sandbox.catalog.publication import visible_entry
 from sandbox.catalog.queries import list_entries
 from sandbox.datasets import integrity, reads, registry
 from sandbox.datasets.open_query import parse_query
@@ -47,17 +48,22 @@ ProviderDep = Annotated[Actor, require_roles(Role.PROVIDER)]
     "", response_model=DatasetPublic, status_code=201, responses=error_responses(404, 409, 410, 507)
 )
 def register(body: DatasetCreate, platform: PlatformDep, actor: ProviderDep) -> DatasetPublic:
-    """Register a dataset with its first version (provider)."""
-    metadata = parse_metadata(body.model_dump(exclude={"source", "format"}))
+    """Register a dataset with its first version (provider). The entry is submitted: it
+    is yours and oversight's to see until the authority passes it
+    (``POST /v1/datasets/{name}/versions/1/review``).
+    """
+    metadata = parse_metadata(body.model_dump(exclude={"source", "format", "grade"}))
     source = registry.DataSource(upload_id=body.source.upload_id, path=body.source.path)
-    entry = registry.register_dataset(platform, actor, metadata, source, parse_format(body.format))
+    entry = registry.register_dataset(
+        platform, actor, metadata, source, parse_format(body.format), grade=body.grade
+    )
     return dataset_public(entry, details=True)
 
 
 @router.get("", response_model=DatasetsPublic)
 def catalog(session: ReadSession, actor: ActorDep) -> DatasetsPublic:
     """The whole catalog as the caller may see it."""
-    entries = list_entries(session)
+    entries = [shown for e in list_entries(session) if (shown := visible_entry(actor, e))]
     data = [dataset_public(e, details=sees_details(actor, e)) for e in entries]
     return DatasetsPublic(data=data, count=len(data))
 
@@ -78,7 +84,10 @@ def entry(name: str, platform: PlatformDep, actor: ActorDep) -> DatasetPublic:
 def add_version(
     name: str, body: VersionCreate, platform: PlatformDep, actor: ProviderDep
 ) -> DatasetPublic:
-    """Store new data as the next version; old versions stay readable (provider)."""
+    """Store new data as the next version; old versions stay readable (provider). The
+    version is submitted: the previous passed version stays current until the authority
+    passes it.
+    """
     source = registry.DataSource(upload_id=body.source.upload_id, path=body.source.path)
     updated = registry.add_version(
         platform, actor, name, source, parse_format(body.format), body.note

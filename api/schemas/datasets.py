@@ -20,7 +20,14 @@ from pydantic import (
 from api.schemas.common import Choice, FromDomain, Strict, no_default, not_one_of
 from api.types import Version
 from sandbox.catalog.dictionary import Classification, ColumnType, DataDictionary
-from sandbox.catalog.model import CatalogEntry, OpenAttribute, SourceFormat, UpdateFrequency
+from sandbox.catalog.grades import Grade
+from sandbox.catalog.model import (
+    CatalogEntry,
+    OpenAttribute,
+    ReviewStatus,
+    SourceFormat,
+    UpdateFrequency,
+)
 
 # ---- registration --------------------------------------------------------------------------
 
@@ -78,6 +85,9 @@ class DatasetCreate(Strict):
     dictionary: list[ColumnIn]
     source: SourceIn
     format: Choice[SourceFormat] | None = None
+    grade: Choice[Grade] | None = None
+    """The security grade the provider proposes (Wuxi art. 12); the authority approves it
+    when it passes the entry (until then the strictest grade's policy level holds)."""
 
 
 class VersionCreate(Strict):
@@ -116,6 +126,11 @@ class VersionPublic(FromDomain):
     created_by: str
     note: str
     quality_passed: bool = Field(validation_alias="quality")
+    review_status: ReviewStatus
+    """The authority's publication review: only a passed version is visible and used."""
+    review_note: str
+    """The authority's reason when it returned the version."""
+    reviewed_at: datetime | None
 
     @field_validator("quality_passed", mode="before")
     @classmethod
@@ -163,6 +178,12 @@ class DatasetPublic(FromDomain):
     stale: bool
     created_at: datetime
     updated_at: datetime
+    published: bool
+    """Whether the authority passed a version: until then the entry is its provider's and
+    oversight's to see only."""
+    grade: Grade | None
+    """The approved security grade (None: not approved yet; the strictest level holds)."""
+    proposed_grade: Grade | None
     details_visible: bool = Field(
         default=False, validate_default=True, json_schema_extra=no_default
     )

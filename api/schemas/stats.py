@@ -74,6 +74,18 @@ class PlanProgressPublic(FromDomain):
     overdue: int
 
 
+class GovernanceFiguresPublic(FromDomain):
+    """Catalog governance: datasets by grade (``ungraded``, ``proposals`` waiting), versions
+    by publication review state (``overdue`` past the 2 working days), quality assessments
+    by state (``overdue``, ``reminders`` sent), datasets past their update frequency.
+    """
+
+    grades: dict[str, int]
+    publication: dict[str, int]
+    quality: dict[str, int]
+    stale_datasets: int
+
+
 class StatsPublic(FromDomain):
     """The platform's own figures."""
 
@@ -91,6 +103,7 @@ class StatsPublic(FromDomain):
     data_products: int
     budgets: list[BudgetFiguresPublic]
     dataset_usage: list[DatasetUsagePublic]
+    governance: GovernanceFiguresPublic | None
     opening_plans: list[PlanProgressPublic]
     law_change_tasks: CaseFiguresPublic
     """Catalog updates owed after a change of law (``answered``: closed)."""

@@ -46,6 +46,7 @@ from sandbox_client.dry_run import DryRunMixin
 from sandbox_client.enforcement import EnforcementMixin
 from sandbox_client.errors import SandboxAPIError, SandboxClientError, SandboxConnectionError
 from sandbox_client.feedback import FeedbackMixin
+from sandbox_client.governance import GovernanceMixin
 from sandbox_client.grants import GrantsMixin
 from sandbox_client.health import HealthMixin
 from sandbox_client.jobs import JobsMixin
@@ -94,6 +95,7 @@ class SandboxClient(
     DatasetsMixin,
     UploadsMixin,
     AttributeChangesMixin,
+    GovernanceMixin,
     AuditMixin,
     ApplicationsMixin,
     AttachmentsMixin,

@@ -36,6 +36,7 @@ from sandbox.access.rules import MAX_TEXT_CHARS, check_draft, require_applicatio
 from sandbox.access.stages import close_stage, open_stage, stages_of
 from sandbox.catalog.model import OpenAttribute
 from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns, require_owner, restrict_to_visible
+from sandbox.catalog.publication import is_published
 from sandbox.clock import utc_now
 from sandbox.errors import InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
@@ -58,7 +59,9 @@ def conditional_datasets_of(session: Session, names: tuple[str, ...]) -> list[Da
         row = session.execute(
             select(DatasetRow).where(DatasetRow.name == name)
         ).scalar_one_or_none()
-        if row is None:
+        if row is None or not is_published(session, row):
+            # a dataset under the authority's publication review is not in the catalog yet
+            # (Qingdao art. 10, 12)
             raise InvalidRequest(f"dataset {name!r} is not in the catalog")
         attribute = OpenAttribute(row.open_attribute)
         if attribute is OpenAttribute.UNCONDITIONAL:

@@ -92,6 +92,10 @@ class Subject(enum.StrEnum):
     """A dataset's catalog update after a change of law (Chengdu art. 14)."""
     PUBLIC_REPORT = "public_report"
     """A public report of misuse or of a security problem (Lianyungang art. 38; Wuxi art. 17)."""
+    DATASET_VERSION = "dataset_version"
+    """A dataset version submitted for the authority's publication review (Qingdao art. 12)."""
+    QUALITY_ASSESSMENT = "quality_assessment"
+    """A dataset's annual quality assessment (Qingdao art. 14; Wuxi art. 13)."""
 
 
 class StageKind(enum.StrEnum):
@@ -108,6 +112,12 @@ class StageKind(enum.StrEnum):
     """The provider's catalog update after a change of law."""
     REPORT_ANSWER = "report_answer"
     """The answer to a public report of misuse or of a security problem."""
+    PUBLICATION_REVIEW = "publication_review"
+    """The authority's review of a submitted dataset version before publication."""
+    QUALITY_ANSWER = "quality_answer"
+    """The provider's answer to a quality assessment, with its latest quality report."""
+    RECTIFICATION = "rectification"
+    """The provider's rectification of a dataset whose quality assessment failed."""
 
 
 STAGE_WORKING_DAYS: dict[StageKind, int] = {
@@ -118,12 +128,17 @@ STAGE_WORKING_DAYS: dict[StageKind, int] = {
     StageKind.RE_REVIEW: 15,
     StageKind.CATALOG_UPDATE: 15,
     StageKind.REPORT_ANSWER: 10,
+    StageKind.PUBLICATION_REVIEW: 2,
+    StageKind.QUALITY_ANSWER: 10,
+    StageKind.RECTIFICATION: 10,
 }
 """Each stage's time limit in working days (Qingdao art. 17, 18, 19; Wuxi art. 9, 15, 17,
 23; Xi'an art. 17, 24; Chengdu art. 34: re-review in 15 days, counted in working days as
 every administrative time limit here; Chengdu art. 14: the catalog follows a change of
 law in 15 working days; a public report is answered in 10, as a complaint is, the rules
-naming no figure of their own)."""
+naming no figure of their own; Qingdao art. 12: submitted data is reviewed within 2
+working days; a quality assessment is answered, and a failed one rectified, within 10, as
+a correction is)."""
 
 
 @dataclass(frozen=True)

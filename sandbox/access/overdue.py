@@ -20,16 +20,33 @@ from sandbox.store.models import (
     ApplicationRow,
     ComplaintRow,
     DatasetRow,
+    DatasetVersionRow,
     DemandRow,
     LawChangeRow,
     LawChangeTaskRow,
     ObjectionRow,
     PublicReportRow,
+    QualityAssessmentRow,
 )
 from sandbox.workdays import WorkCalendar
 
 TITLE_CHARS = 120
 """How much of a request's text stands as its title in the list."""
+
+
+def _governance_item(session: Session, subject: Subject, subject_id: int) -> tuple[str, str]:
+    """Title and status of a submitted version's review or a quality assessment's step."""
+    if subject is Subject.DATASET_VERSION:
+        version = session.get(DatasetVersionRow, subject_id)
+        dataset = session.get(DatasetRow, version.dataset_id) if version else None
+        if version is None or dataset is None:
+            return "?", "?"
+        return f"dataset {dataset.name} version {version.version}", version.review_status
+    assessment = session.get(QualityAssessmentRow, subject_id)
+    dataset = session.get(DatasetRow, assessment.dataset_id) if assessment else None
+    if assessment is None or dataset is None:
+        return "?", "?"
+    return f"quality of {dataset.name} in {assessment.year}", assessment.status
 
 
 def list_overdue(
@@ -61,6 +78,8 @@ def list_overdue(
             demand = session.get(DemandRow, row.subject_id)
             if demand is not None:
                 title, status = demand.description[:TITLE_CHARS], demand.status
+        elif stage.subject in (Subject.DATASET_VERSION, Subject.QUALITY_ASSESSMENT):
+            title, status = _governance_item(session, stage.subject, row.subject_id)
         elif stage.subject is Subject.LAW_CHANGE_TASK:
             task = session.get(LawChangeTaskRow, row.subject_id)
             change = session.get(LawChangeRow, task.law_change_id) if task else None

@@ -66,6 +66,17 @@ class SourceFormat(enum.StrEnum):
     ARROW = "arrow"
 
 
+class ReviewStatus(enum.StrEnum):
+    """The authority's publication review of a dataset version (Qingdao art. 10, 12;
+    Lianyungang art. 11-12): submitted and waiting, passed (published), or returned to the
+    provider with the reason.
+    """
+
+    SUBMITTED = "submitted"
+    PASSED = "passed"
+    RETURNED = "returned"
+
+
 class ChangeStatus(enum.StrEnum):
     """State of an attribute-change request."""
 
@@ -105,6 +116,16 @@ class VersionInfo:
     created_by: str
     note: str
     quality: dict[str, Any]
+    review_status: ReviewStatus = ReviewStatus.PASSED
+    """The authority's publication review of this version (the catalog's reads set it from
+    the store)."""
+    review_note: str = ""
+    reviewed_at: datetime | None = None
+
+    @property
+    def published(self) -> bool:
+        """Whether the authority passed this version (only then is it visible and used)."""
+        return self.review_status is ReviewStatus.PASSED
 
 
 @dataclass(frozen=True)
@@ -152,6 +173,10 @@ class CatalogEntry:
     versions: tuple[VersionInfo, ...]
     desensitisations: tuple[Desensitisation, ...]
     stale: bool
+    grade: str | None = None
+    """The security grade the authority approved (None: none yet, the strictest holds)."""
+    proposed_grade: str | None = None
+    """The provider's grade waiting for the authority's approval."""
 
     @property
     def name(self) -> str:
@@ -160,5 +185,11 @@ class CatalogEntry:
 
     @property
     def latest(self) -> VersionInfo | None:
-        """The newest version, if any data was registered."""
-        return self.versions[-1] if self.versions else None
+        """The newest published version (the current one), if any was passed."""
+        published = [v for v in self.versions if v.published]
+        return published[-1] if published else None
+
+    @property
+    def published(self) -> bool:
+        """Whether the entry is in the public catalog: some version was passed."""
+        return any(v.published for v in self.versions)

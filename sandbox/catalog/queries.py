@@ -13,6 +13,7 @@ from sandbox.catalog.model import (
     DatasetMetadata,
     Desensitisation,
     OpenAttribute,
+    ReviewStatus,
     SourceFormat,
     UpdateFrequency,
     VersionInfo,
@@ -37,16 +38,32 @@ def dataset_row(session: Session, name: str) -> DatasetRow:
     return row
 
 
-def version_row(session: Session, dataset: DatasetRow, version: int | None) -> DatasetVersionRow:
-    """A version of ``dataset`` (the newest when ``version`` is None), or :class:`NotFound`."""
+def version_row(
+    session: Session,
+    dataset: DatasetRow,
+    version: int | None,
+    *,
+    unpublished: bool = False,
+) -> DatasetVersionRow:
+    """A published version of ``dataset`` (the newest when ``version`` is None), or
+    :class:`NotFound`.
+
+    Only a version the authority passed is visible and usable (Qingdao art. 10, 12;
+    Lianyungang art. 11-12): jobs, previews, downloads and queries all come here, so a
+    submitted or returned version is never read by them. ``unpublished`` admits those too,
+    for the provider and the authority reviewing them.
+    """
     stmt = select(DatasetVersionRow).where(DatasetVersionRow.dataset_id == dataset.id)
+    if not unpublished:
+        stmt = stmt.where(DatasetVersionRow.review_status == str(ReviewStatus.PASSED))
     if version is None:
         stmt = stmt.order_by(DatasetVersionRow.version.desc()).limit(1)
     else:
         stmt = stmt.where(DatasetVersionRow.version == version)
     row = session.execute(stmt).scalar_one_or_none()
     if row is None:
-        which = "any data" if version is None else f"a version {version}"
+        published = "" if unpublished else "published "
+        which = f"{published}data" if version is None else f"{published}version {version}"
         raise NotFound(f"dataset {dataset.name!r} has no {which}")
     return row
 
@@ -85,6 +102,9 @@ def entry_of(session: Session, row: DatasetRow, now: datetime | None = None) -> 
             created_by=usernames.get(v.created_by, "?"),
             note=v.note,
             quality=v.quality,
+            review_status=ReviewStatus(v.review_status),
+            review_note=v.review_note,
+            reviewed_at=v.reviewed_at,
         )
         for v in session.execute(
             select(DatasetVersionRow)
@@ -109,7 +129,8 @@ def entry_of(session: Session, row: DatasetRow, now: datetime | None = None) -> 
     )
     org = session.get(OrganisationRow, row.provider_org_id)
     metadata = metadata_of(row)
-    last = versions[-1].created_at if versions else None
+    published = [v for v in versions if v.published]
+    last = published[-1].created_at if published else None
     return CatalogEntry(
         id=row.id,
         metadata=metadata,
@@ -120,6 +141,8 @@ def entry_of(session: Session, row: DatasetRow, now: datetime | None = None) -> 
         versions=versions,
         desensitisations=desensitisations,
         stale=is_stale(metadata.update_frequency, last, now or utc_now()),
+        grade=row.grade,
+        proposed_grade=row.proposed_grade,
     )
 
 

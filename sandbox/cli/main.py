@@ -22,6 +22,7 @@ from sandbox.cli import (
     demands,
     enforcement,
     feedback,
+    governance,
     grants,
     jobs,
     law_changes,
@@ -60,6 +61,7 @@ app.add_typer(data_products.app, name="data-products")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(db.app, name="db")
 app.add_typer(feedback.app, name="feedback")
+app.add_typer(governance.app, name="governance")
 app.add_typer(deadlines.app, name="deadlines")
 app.add_typer(demands.app, name="demands")
 app.add_typer(enforcement.app, name="enforcement")

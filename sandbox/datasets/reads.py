@@ -25,18 +25,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+from sqlalchemy.orm import Session
 
 from sandbox import audit
 from sandbox.catalog.model import CatalogEntry, OpenAttribute
 from sandbox.catalog.permissions import sees_details
 from sandbox.catalog.preview import synthetic_preview
+from sandbox.catalog.publication import is_published, require_visible, sees_unpublished
 from sandbox.catalog.queries import dataset_row as _dataset_row
 from sandbox.catalog.queries import entry_of, metadata_of, version_row
 from sandbox.catalog.suspension import refuse_if_suspended
 from sandbox.catalog.synthetic import current_sample
 from sandbox.datasets.integrity import Read, ServedVersion, ensure_intact, guarded, reading, served
 from sandbox.datasets.open_query import OpenQuery, decode_cursor, encode_cursor
-from sandbox.errors import AccessRefused, InvalidRequest
+from sandbox.errors import AccessRefused, InvalidRequest, NotFound
 from sandbox.identity.model import Actor
 from sandbox.platform import Platform
 from sandbox.storage.export import (
@@ -48,6 +50,7 @@ from sandbox.storage.export import (
 )
 from sandbox.storage.scan import scan_page, stored_schema
 from sandbox.store.db import transaction
+from sandbox.store.models import DatasetRow
 
 MAX_PAGE_ROWS = 10_000
 MAX_SORTED_ROWS = 2_000_000
@@ -85,10 +88,20 @@ def _refuse_rows(name: str, attribute: OpenAttribute, doing: str) -> AccessRefus
     )
 
 
+def _visible_row(session: Session, actor: Actor, name: str) -> DatasetRow:
+    """The row of dataset ``name`` if ``actor`` may see it: a dataset the authority has not
+    published is unknown to all but its provider and oversight (Qingdao art. 10).
+    """
+    row = _dataset_row(session, name)
+    if not sees_unpublished(actor, row.provider_org_id) and not is_published(session, row):
+        raise NotFound(f"dataset {name!r} does not exist")
+    return row
+
+
 def view_entry(platform: Platform, actor: Actor, name: str) -> CatalogEntry:
     """A catalog entry, with the read audited."""
     with transaction(platform.sessions) as session:
-        entry = entry_of(session, _dataset_row(session, name))
+        entry = require_visible(actor, entry_of(session, _dataset_row(session, name)))
         audit.record(session, actor, "dataset.read", object_type="dataset", object_id=name)
     return entry
 
@@ -100,7 +113,7 @@ def plan_download(
     if fmt not in DOWNLOAD_FORMATS:
         raise InvalidRequest(f"download format {fmt!r} is not one of {list(DOWNLOAD_FORMATS)}")
     with transaction(platform.sessions) as session:
-        row = _dataset_row(session, name)
+        row = _visible_row(session, actor, name)
         attribute = OpenAttribute(row.open_attribute)
         if attribute is not OpenAttribute.UNCONDITIONAL:
             raise _refuse_rows(name, attribute, "downloaded")
@@ -180,7 +193,7 @@ def query_rows(
     if not 1 <= limit <= MAX_PAGE_ROWS:
         raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE_ROWS}")
     with transaction(platform.sessions) as session:
-        row = _dataset_row(session, name)
+        row = _visible_row(session, actor, name)
         attribute = OpenAttribute(row.open_attribute)
         if attribute is not OpenAttribute.UNCONDITIONAL:
             raise _refuse_rows(name, attribute, "queried")
@@ -245,7 +258,7 @@ def preview_of(
     if not 1 <= rows <= 100:
         raise InvalidRequest("a preview has between 1 and 100 rows")
     with transaction(platform.sessions) as session:
-        row = _dataset_row(session, name)
+        row = _visible_row(session, actor, name)
         attribute = OpenAttribute(row.open_attribute)
         if attribute is OpenAttribute.CLOSED:
             raise _refuse_rows(name, attribute, "previewed")
@@ -290,11 +303,14 @@ def quality_report(
 ) -> tuple[int, dict[str, Any]]:
     """(version, report) for open data, or for not-open data to its owner and supervisors."""
     with transaction(platform.sessions) as session:
-        row = _dataset_row(session, name)
+        row = _visible_row(session, actor, name)
         entry = entry_of(session, row)
         if not sees_details(actor, entry):
             raise _refuse_rows(name, OpenAttribute.CLOSED, "profiled")
-        stored = version_row(session, row, version)
+        # the provider and the authority read a submitted version's report to review it
+        stored = version_row(
+            session, row, version, unpublished=sees_unpublished(actor, row.provider_org_id)
+        )
         audit.record(
             session,
             actor,

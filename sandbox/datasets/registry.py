@@ -1,5 +1,8 @@
 """Registering datasets and their versions.
 
+Every new dataset and every new version is submitted for the authority's review and used
+only once passed (:mod:`sandbox.datasets.publication_review`).
+
 Registration runs in three steps so that a slow ingest never holds a database write lock
 and a failure anywhere leaves catalog and storage as they were:
 
@@ -21,11 +24,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sandbox import audit
+from sandbox.catalog.grades import Grade
 from sandbox.catalog.model import CatalogEntry, DatasetMetadata, OpenAttribute, SourceFormat
 from sandbox.catalog.permissions import require_owner, require_provider
 from sandbox.catalog.queries import dataset_row, entry_of, metadata_of
 from sandbox.catalog.rules import check_registration_attribute
 from sandbox.clock import utc_now
+from sandbox.datasets.publication_review import submit_for_review
 from sandbox.datasets.uploads import expire_uploads, owned_upload
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor
@@ -91,8 +96,13 @@ def register_dataset(
     metadata: DatasetMetadata,
     source: DataSource,
     declared_format: SourceFormat | None = None,
+    *,
+    grade: Grade | None = None,
 ) -> CatalogEntry:
-    """Create a catalog entry with its first version (see the module docstring)."""
+    """Create a catalog entry with its first version (see the module docstring), submitted
+    for the authority's review before it is published (Qingdao art. 10, 12) with the
+    provider's proposed ``grade`` (Wuxi art. 12; :mod:`sandbox.catalog.grades`).
+    """
     require_provider(actor, "register datasets")
     _check_metadata(metadata)
     _expire_uploads_for(platform, source)
@@ -133,6 +143,7 @@ def register_dataset(
                 created_by=actor.user_id,
                 created_at=now,
                 updated_at=now,
+                proposed_grade=str(grade) if grade is not None else None,
             )
             session.add(row)
             session.flush()
@@ -142,9 +153,15 @@ def register_dataset(
                 "dataset.register",
                 object_type="dataset",
                 object_id=metadata.name,
-                detail={"open_attribute": str(metadata.open_attribute)},
+                detail={
+                    "open_attribute": str(metadata.open_attribute),
+                    "proposed_grade": str(grade) if grade is not None else None,
+                },
             )
-            _add_version_row(session, actor, row, 1, result, source, note="initial version")
+            stored = _add_version_row(
+                session, actor, row, 1, result, source, note="initial version"
+            )
+            submit_for_review(session, platform.calendar, actor, row, stored)
             entry = entry_of(session, row)
     except BaseException as exc:
         platform.store.delete(dest)
@@ -178,7 +195,8 @@ def add_version(
         with transaction(platform.sessions) as session:
             row = dataset_row(session, name)
             version = _next_version(session, row)
-            _add_version_row(session, actor, row, version, result, source, note=note)
+            stored = _add_version_row(session, actor, row, version, result, source, note=note)
+            submit_for_review(session, platform.calendar, actor, row, stored)
             row.updated_at = utc_now()
             entry = entry_of(session, row)
     except BaseException as exc:
@@ -208,22 +226,21 @@ def _add_version_row(
     source: DataSource,
     *,
     note: str,
-) -> None:
-    session.add(
-        DatasetVersionRow(
-            dataset_id=row.id,
-            version=version,
-            storage_path=result.path,
-            source_format=str(result.source_format),
-            row_count=result.row_count,
-            byte_size=result.byte_size,
-            sha256=result.sha256,
-            quality=result.quality,
-            note=note,
-            created_by=actor.user_id,
-            created_at=utc_now(),
-        )
+) -> DatasetVersionRow:
+    stored = DatasetVersionRow(
+        dataset_id=row.id,
+        version=version,
+        storage_path=result.path,
+        source_format=str(result.source_format),
+        row_count=result.row_count,
+        byte_size=result.byte_size,
+        sha256=result.sha256,
+        quality=result.quality,
+        note=note,
+        created_by=actor.user_id,
+        created_at=utc_now(),
     )
+    session.add(stored)
     if source.upload_id is not None:
         upload = session.get(UploadRow, source.upload_id)
         if upload is not None:
@@ -243,6 +260,7 @@ def _add_version_row(
             "quality_passed": result.quality["passed"],
         },
     )
+    return stored
 
 
 def _new_version_path(platform: Platform, name: str, version: int) -> str:

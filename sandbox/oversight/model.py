@@ -294,6 +294,20 @@ class BudgetFigures:
 
 
 @dataclass(frozen=True)
+class GovernanceFigures:
+    """Catalog governance in the statistics: datasets by grade (with ``ungraded`` and
+    ``proposals`` waiting), versions by publication review state (with ``overdue``),
+    quality assessments by state (with ``overdue`` and ``reminders`` sent), and datasets
+    whose newest version is older than their update frequency allows.
+    """
+
+    grades: dict[str, int]
+    publication: dict[str, int]
+    quality: dict[str, int]
+    stale_datasets: int
+
+
+@dataclass(frozen=True)
 class Stats:
     """The platform's own figures (Chengdu art. 41; Lianyungang art. 37)."""
 
@@ -312,6 +326,8 @@ class Stats:
     budgets: tuple[BudgetFigures, ...]
     dataset_usage: tuple[DatasetUsage, ...] = ()
     """Usage per dataset (views, applications, jobs, downloads, ratings)."""
+    governance: GovernanceFigures | None = None
+    """Grades, publication reviews, quality assessments and reminders."""
     opening_plans: tuple[PlanProgress, ...] = ()
     """Each published opening plan's progress (Xi'an art. 20-21; Lianyungang art. 11)."""
     law_change_tasks: CaseFigures = CaseFigures(open=0, overdue=0, answered=0)

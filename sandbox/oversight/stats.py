@@ -45,6 +45,7 @@ from sandbox.oversight.model import (
     Stats,
 )
 from sandbox.oversight.products import count_products
+from sandbox.oversight.quality_duties import governance_figures
 from sandbox.oversight.reports import due_for
 from sandbox.oversight.usage import dataset_usage
 from sandbox.policies.budget import PrivacyCost
@@ -227,6 +228,7 @@ def platform_stats(
         data_products=count_products(session),
         budgets=_budgets(session, actor),
         dataset_usage=dataset_usage(session, actor),
+        governance=governance_figures(session, calendar, now),
         opening_plans=opening_plan.progress(session, calendar, now),
         law_change_tasks=CaseFigures(*law_changes.task_figures(session, calendar, now)),
         public_reports=CaseFigures(*public_reports.report_figures(session, calendar, now)),

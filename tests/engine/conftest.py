@@ -22,6 +22,7 @@ from sandbox.identity import service
 from sandbox.identity.model import Actor, OrganisationKind, Role
 from sandbox.platform import Platform
 from sandbox.store.db import transaction
+from tests.support.factories import pass_review
 
 
 @pytest.fixture(scope="session")
@@ -144,5 +145,6 @@ def census(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Census]:
         metadata,
         registry.DataSource(path=str(var / "import" / "census.parquet")),
     )
+    pass_review(platform, "census")
     yield Census(platform, data, provider_actor, Actor(user.id, "res", Role.USER))
     platform.close()

@@ -31,7 +31,7 @@ from sandbox.errors import PermissionDenied
 from sandbox.ledger import InMemoryLedger
 from sandbox.policies.budget import Accounting, BudgetExhausted, PrivacyCost
 from tests.engine.conftest import SECRET, Census
-from tests.support.factories import GRANT, charge_events, make_policy
+from tests.support.factories import GRANT, charge_events, make_policy, pass_review
 
 EXACT = 5000
 VISITS: list[dict[str, Any]] = [
@@ -149,6 +149,7 @@ def _register(
     registry.register_dataset(
         census.platform, census.provider, metadata, registry.DataSource(path=str(path))
     )
+    pass_review(census.platform, metadata.name)
 
 
 @pytest.fixture(scope="module")

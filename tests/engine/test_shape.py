@@ -44,7 +44,7 @@ from sandbox.engine.shape import Shape, apply_shape
 from sandbox.ledger import InMemoryLedger
 from sandbox.policies.rowcount import OutputTooLarge
 from tests.engine.conftest import CENSUS_DICTIONARY, SECRET, Census, census_table
-from tests.support.factories import GRANT, make_policy, new_ledger
+from tests.support.factories import GRANT, make_policy, new_ledger, pass_review
 
 EXACT = 5000
 """An epsilon at which counts come out exact (see the module docstring)."""
@@ -116,6 +116,7 @@ def visits(census: Census) -> Iterator[pa.Table]:
         metadata,
         registry.DataSource(path=str(var / "import" / "visits.parquet")),
     )
+    pass_review(census.platform, metadata.name)
     yield data
 
 

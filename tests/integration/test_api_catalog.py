@@ -14,6 +14,7 @@ from tests.support.datafiles import (
     csv_bytes,
     metadata,
     parquet_bytes,
+    pass_review,
     people_table,
     register,
 )
@@ -144,6 +145,12 @@ def test_new_version_keeps_old_versions_readable(live_server, accounts, datasets
         )
         assert response.status_code == 201, response.text
         assert [v["version"] for v in response.json()["versions"]] == [1, 2]
+    with live_server.client(accounts["user"].token) as user:
+        # version 2 waits for the authority's review: version 1 stays current
+        assert user.get("/v1/datasets/open_people/rows?limit=1").json()["version"] == 1
+        assert user.get("/v1/datasets/open_people/rows?version=2").status_code == 404
+    with live_server.client(accounts["provider"].token) as provider:
+        pass_review(provider, "open_people", 2)
     with live_server.client(accounts["user"].token) as user:
         latest = user.get("/v1/datasets/open_people/rows?limit=100").json()
         first = user.get("/v1/datasets/open_people/rows?limit=100&version=1").json()

@@ -24,6 +24,7 @@ from sandbox.platform import Platform
 from sandbox.store.db import transaction
 from sandbox.store.models import DatasetRow, DatasetVersionRow
 from tests.support.datafiles import metadata, parquet_bytes, people_table
+from tests.support.factories import pass_review
 from tests.support.server import create_accounts, start_server, stop_server
 
 
@@ -73,10 +74,12 @@ def test_register_versions_access_and_changes(platform: Platform):
     entry = registry.register_dataset(
         platform, actors["provider"], parse_metadata(metadata("people", "unconditional")), source
     )
-    assert entry.latest is not None and entry.latest.row_count == 40
+    assert entry.latest is None and entry.versions[0].row_count == 40  # submitted
+    pass_review(platform, "people", authority=actors["authority"])
     second = import_file(platform, "v2.parquet", parquet_bytes(people_table(60)))
     entry = registry.add_version(platform, actors["provider"], "people", second, note="more")
     assert [v.version for v in entry.versions] == [1, 2]
+    assert entry.latest is not None and entry.latest.version == 1  # 2 waits for review
     page = reads.query_rows(platform, actors["user"], "people", 1, 0, 5)
     assert (page.version, page.total_rows, page.table.num_rows) == (1, 40, 5)
 
@@ -170,6 +173,7 @@ def test_an_entry_older_than_its_update_frequency_is_stale(platform: Platform):
     registry.register_dataset(
         platform, actors["provider"], parse_metadata(metadata("monthly_people")), source
     )
+    pass_review(platform, "monthly_people", authority=actors["authority"])
     with platform.sessions() as session:
         assert get_entry(session, "monthly_people").stale is False
     with transaction(platform.sessions) as session:

@@ -81,6 +81,7 @@ class Accounts:
     provider: str
     analyst: str
     auditor: str
+    authority: str
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +99,7 @@ def accounts(server: Server) -> Accounts:
         provider=token_of("prov", "--role", "provider", "--org", "City Statistics"),
         analyst=token_of("ana", "--role", "user", "--display-name", "Ana Lyst"),
         auditor=token_of("audi", "--role", "auditor", "--days", "7"),
+        authority=token_of("auth", "--role", "authority"),
     )
 
 
@@ -184,6 +186,20 @@ def datasets(
     with SandboxClient(server.url, accounts.provider) as client:
         census = client.register_dataset(src / "census.parquet", CENSUS_META)
         stops = client.register_dataset(src / "stops.csv", STOPS_META, format="csv")
+    # the authority passes both before anyone may use them (one by the CLI, one by the client)
+    passed = server.cli(
+        "governance",
+        "review",
+        CONDITIONAL,
+        "1",
+        "--pass",
+        "--grade",
+        "general",
+        token=accounts.authority,
+    )
+    assert f"{CONDITIONAL} version 1: passed" in passed.stderr
+    with SandboxClient(server.url, accounts.authority) as authority:
+        authority.review_version(UNCONDITIONAL, 1, "pass", grade="general")
     return {CONDITIONAL: census, UNCONDITIONAL: stops}
 
 
@@ -346,12 +362,20 @@ def test_download_of_conditional_data_is_refused(
 
 
 def test_add_version_and_provider_records(
-    datasets: object, provider: SandboxClient, analyst: SandboxClient, tmp_path: Path
+    datasets: object,
+    accounts: Accounts,
+    provider: SandboxClient,
+    analyst: SandboxClient,
+    tmp_path: Path,
 ) -> None:
     newer = _census().slice(0, 12)
     pq.write_table(newer, tmp_path / "census2.parquet")
     updated = provider.add_version(CONDITIONAL, tmp_path / "census2.parquet", note="fewer")
     assert [v["row_count"] for v in updated["versions"]] == [20, 12]
+    assert [v["review_status"] for v in updated["versions"]] == ["passed", "submitted"]
+    assert analyst.quality(CONDITIONAL)["version"] == 1  # version 2 waits for review
+    with SandboxClient(provider.base_url, accounts.authority) as authority:
+        authority.review_version(CONDITIONAL, 2, "pass")
     assert analyst.quality(CONDITIONAL)["version"] == 2
 
     record = provider.record_desensitisation(CONDITIONAL, "generalisation", "regions only")

@@ -35,7 +35,7 @@ from sandbox.storage.integrity import RecordedVersion, full_check
 from sandbox.store.db import transaction
 from sandbox.store.models import DatasetRow, DatasetVersionRow
 from tests.engine.conftest import CENSUS_DICTIONARY, SECRET, census_table
-from tests.support.factories import GRANT, make_policy, new_ledger
+from tests.support.factories import GRANT, make_policy, new_ledger, pass_review
 
 
 class Encrypted:
@@ -113,6 +113,7 @@ def encrypted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Encrypted]:
             _metadata(name, attribute),  # type: ignore[arg-type]
             registry.DataSource(path=str(var / "import" / "census.parquet")),
         )
+        pass_review(platform, name)
     yield Encrypted(platform, data, Actor(user.id, "res", Role.USER))
     encryption.uninstall(platform.store.root)
     platform.close()

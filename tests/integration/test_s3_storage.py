@@ -55,7 +55,7 @@ from sandbox.store.db import transaction
 from sandbox.store.models import DatasetVersionRow
 from tests.engine.conftest import CENSUS_DICTIONARY, SECRET, census_table
 from tests.support.datafiles import SECRET_MARKER
-from tests.support.factories import GRANT, make_policy, new_ledger
+from tests.support.factories import GRANT, make_policy, new_ledger, pass_review
 from tests.support.http import ok
 from tests.support.ray_cluster import RAY_ENV
 from tests.support.s3 import S3Server
@@ -134,6 +134,7 @@ def census_on_s3(
         metadata,
         registry.DataSource(path=str(var / "import" / "census.parquet")),
     )
+    pass_review(platform, metadata.name)
     yield Registered(platform, data, Actor(user.id, "res", Role.USER))
     platform.close()
 
@@ -322,6 +323,7 @@ def test_an_encrypted_version_in_the_bucket_shows_no_value_and_still_counts(
             parse_metadata(CENSUS_METADATA),
             registry.DataSource(path=str(tmp_path / "import" / "census.parquet")),
         )
+        pass_review(platform, CENSUS_METADATA["name"])
         [path] = platform.store.list_files()
         with platform.store.filesystem.open_input_stream(path) as stream:
             assert SECRET.encode() not in stream.read()

@@ -10,6 +10,8 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
+from tests.support.server import authority_token_of
+
 PEOPLE_DICTIONARY: list[dict[str, Any]] = [
     {
         "name": "pid",
@@ -99,11 +101,64 @@ def upload(client: httpx.Client, content: bytes, filename: str = "data.bin") -> 
 
 
 def register(
-    client: httpx.Client, content: bytes, meta: dict[str, Any], fmt: str | None = None
+    client: httpx.Client,
+    content: bytes,
+    meta: dict[str, Any],
+    fmt: str | None = None,
+    *,
+    publish: bool = True,
+    grade: str = "general",
 ) -> httpx.Response:
+    """Register a dataset as ``client``'s provider; unless ``publish`` is false the
+    server's authority then passes its review with ``grade``, as a deployment's authority
+    does before anyone may use it. Returns the registration's response."""
     staged = upload(client, content)
     assert staged.status_code == 201, staged.text
     body = {**meta, "source": {"upload_id": staged.json()["upload_id"]}}
     if fmt:
         body["format"] = fmt
-    return client.post("/v1/datasets", json=body)
+    response = client.post("/v1/datasets", json=body)
+    if publish and response.status_code == 201:
+        pass_review(client, meta["name"], 1, grade=meta.get("grade", grade))
+    return response
+
+
+def add_version(
+    client: httpx.Client,
+    name: str,
+    content: bytes,
+    *,
+    note: str = "",
+    fmt: str | None = None,
+    publish: bool = True,
+) -> httpx.Response:
+    """Store ``content`` as dataset ``name``'s next version as ``client``'s provider;
+    unless ``publish`` is false the server's authority passes it."""
+    staged = upload(client, content)
+    assert staged.status_code == 201, staged.text
+    body: dict[str, Any] = {"source": {"upload_id": staged.json()["upload_id"]}, "note": note}
+    if fmt:
+        body["format"] = fmt
+    response = client.post(f"/v1/datasets/{name}/versions", json=body)
+    if publish and response.status_code == 201:
+        pass_review(client, name, response.json()["versions"][-1]["version"])
+    return response
+
+
+def pass_review(
+    client: httpx.Client, name: str, version: int, *, grade: str | None = None
+) -> dict[str, Any]:
+    """The authority of ``client``'s server passes ``version`` of ``name``, approving
+    ``grade`` with it (a first version's pass names the dataset's grade). Returns the
+    review."""
+    url = str(client.base_url).rstrip("/")
+    token = authority_token_of(url)
+    body: dict[str, Any] = {"outcome": "pass"}
+    if grade is not None:
+        body["grade"] = grade
+    with httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=120
+    ) as authority:
+        passed = authority.post(f"/v1/datasets/{name}/versions/{version}/review", json=body)
+    assert passed.status_code == 200, passed.text
+    return dict(passed.json())

@@ -61,6 +61,7 @@ from sandbox.runtime.vetted import VettedModels
 from sandbox.store.db import transaction
 from sandbox.store.models import JobRow
 from tests.support.datafiles import metadata, people_table
+from tests.support.factories import pass_review
 
 # --- the fake runtime ---------------------------------------------------------------------
 
@@ -315,6 +316,7 @@ def _register(platform: Platform, provider: Actor, name: str, table: pa.Table) -
         parse_metadata(metadata(name)),
         registry.DataSource(path=str(root / f"{name}.parquet")),
     )
+    pass_review(platform, name)
 
 
 def _grant(

@@ -37,6 +37,27 @@ HEALTH_PROBE_TIMEOUT = 10.0
 """Seconds one health probe may take: a starved server answers slowly, not never."""
 
 
+SERVER_VAR_DIRS: dict[str, Path] = {}
+"""The var directory of each server this process started, by URL."""
+
+AUTHORITY_TOKENS: dict[Path, str] = {}
+"""The token of the ``authority`` account :func:`create_accounts` made, by var directory:
+the test helpers that register datasets pass their publication review as that account
+(:func:`authority_token_of`)."""
+
+
+def authority_token_of(url: str) -> str:
+    """The authority's token on the server at ``url`` (made by :func:`create_accounts`)."""
+    var_dir = SERVER_VAR_DIRS.get(url.rstrip("/"))
+    token = AUTHORITY_TOKENS.get(var_dir) if var_dir is not None else None
+    if token is None:
+        raise LookupError(
+            f"no authority account is known for the server at {url}: create the accounts "
+            "with create_accounts, or pass the review yourself (publish=False)"
+        )
+    return token
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -109,6 +130,7 @@ def start_server(
         stderr=subprocess.STDOUT,
     )
     server = LiveServer(f"http://127.0.0.1:{port}", var_dir, process, log_path, env)
+    SERVER_VAR_DIRS[server.url] = var_dir.resolve()
     if wait:
         wait_healthy(server)
     return server
@@ -204,4 +226,5 @@ def create_accounts(platform: Platform) -> Accounts:
             )
             secret = tokens.issue_token(session, system, user_id=user.id).secret
             accounts.by_name[username] = Account(user.id, username, role, secret, org_id)
+    AUTHORITY_TOKENS[platform.settings.var_dir.resolve()] = accounts["authority"].token
     return accounts

@@ -21,6 +21,7 @@ from sandbox.store.models.catalog import (
     UploadRow,
 )
 from sandbox.store.models.feedback import DatasetCommentRow, DatasetRatingRow
+from sandbox.store.models.governance import QualityAssessmentRow, UpdateReminderRow
 from sandbox.store.models.identity import (
     ApiTokenRow,
     EligibilityFactRow,
@@ -94,8 +95,10 @@ __all__ = [
     "OrganisationRow",
     "PolicyDocumentRow",
     "PublicReportRow",
+    "QualityAssessmentRow",
     "ReviewDecisionRow",
     "SyntheticPreviewRow",
+    "UpdateReminderRow",
     "UploadRow",
     "UsageReportRow",
     "UserRow",

@@ -33,6 +33,17 @@ class DatasetRow(Base):
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    grade: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
+    """The security grade the authority approved (None: not yet approved, the strictest
+    grade's floor applies; sandbox.catalog.grades)."""
+    proposed_grade: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
+    """The provider's grade waiting for the authority's approval, if any."""
+    grade_decided_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), nullable=True, default=None
+    )
+    grade_decided_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True, default=None
+    )
 
 
 class DatasetVersionRow(Base):
@@ -52,6 +63,14 @@ class DatasetVersionRow(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    review_status: Mapped[str] = mapped_column(String(16), default="submitted")
+    """The authority's publication review (sandbox.catalog.publication): submitted, passed
+    or returned; only a passed version is visible and usable (Qingdao art. 10, 12)."""
+    reviewed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), nullable=True, default=None
+    )
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, default=None)
+    review_note: Mapped[str] = mapped_column(Text, default="")
 
 
 class DesensitisationRow(Base):

@@ -1,0 +1,529 @@
+"""Quality duties of the providers (Qingdao art. 14; Wuxi art. 13).
+
+- The annual quality assessment: the authority opens one per dataset and year; the
+  provider answers within 10 working days with the latest quality report (the counts of
+  the newest passed version's report, never a value); the authority concludes it
+  satisfactory, or orders a rectification, a task of its own with a 10-working-day deadline
+  that the provider answers with a corrected version (then the authority concludes again).
+- Update reminders (Wuxi art. 13: data updated at the catalog's frequency, with update
+  reminders): a sweep reminds each provider, once per lapse, when a dataset's newest passed
+  version will be older than its update frequency allows within ``REMINDER_LEAD_DAYS``
+  working days (or already is).
+
+Every step is audited; deadlines are workflow stages, so they appear in the authority's
+overdue list and in the statistics' response times; the statistics count assessments by
+state and the reminders sent.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sandbox import audit
+from sandbox.access.model import Stage, StageKind, Subject
+from sandbox.access.stages import close_stage, open_stage, stages_of
+from sandbox.catalog.grades import grade_counts
+from sandbox.catalog.model import ReviewStatus, UpdateFrequency
+from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns, require_owner
+from sandbox.catalog.publication import require_published
+from sandbox.catalog.queries import dataset_row, version_row
+from sandbox.datasets.publication_review import publication_counts
+from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
+from sandbox.identity.model import Actor, Role
+from sandbox.oversight.common import clean_text, now_or
+from sandbox.oversight.model import GovernanceFigures
+from sandbox.store.models import (
+    DatasetRow,
+    DatasetVersionRow,
+    OrganisationRow,
+    QualityAssessmentRow,
+    UpdateReminderRow,
+    UserRow,
+    WorkflowStageRow,
+)
+from sandbox.workdays import WorkCalendar
+
+REMINDER_LEAD_DAYS = 5
+"""Working days before a dataset's update frequency lapses that its provider is reminded."""
+
+
+class AssessmentStatus(enum.StrEnum):
+    """Where an annual quality assessment stands."""
+
+    OPEN = "open"
+    """Waiting for the provider's answer (10 working days)."""
+    ANSWERED = "answered"
+    """Answered; waiting for the authority's conclusion."""
+    RECTIFICATION = "rectification"
+    """The authority ordered a rectification; the provider has 10 working days."""
+    SATISFACTORY = "satisfactory"
+    """Concluded: the data's quality meets the rules."""
+
+
+class Conclusion(enum.StrEnum):
+    """The authority's conclusion of an answered assessment."""
+
+    SATISFACTORY = "satisfactory"
+    RECTIFY = "rectify"
+
+
+@dataclass(frozen=True)
+class QualityAssessment:
+    """An annual quality assessment as the provider and oversight see it."""
+
+    id: int
+    dataset: str
+    provider_org: str
+    year: int
+    status: AssessmentStatus
+    request: str
+    opened_by: str
+    opened_at: datetime
+    answer_version: int | None
+    answer_report: dict[str, Any] | None
+    answer_note: str
+    answered_by: str | None
+    answered_at: datetime | None
+    conclusion: str
+    concluded_by: str | None
+    concluded_at: datetime | None
+    stages: tuple[Stage, ...]
+
+
+def _name(session: Session, user_id: int | None) -> str | None:
+    user = session.get(UserRow, user_id) if user_id is not None else None
+    return user.username if user else None
+
+
+def _assessment(
+    session: Session, calendar: WorkCalendar, row: QualityAssessmentRow, now: datetime
+) -> QualityAssessment:
+    dataset = session.get(DatasetRow, row.dataset_id)
+    org = session.get(OrganisationRow, dataset.provider_org_id) if dataset else None
+    return QualityAssessment(
+        id=row.id,
+        dataset=dataset.name if dataset else "?",
+        provider_org=org.name if org else "?",
+        year=row.year,
+        status=AssessmentStatus(row.status),
+        request=row.request,
+        opened_by=_name(session, row.opened_by) or "?",
+        opened_at=row.opened_at,
+        answer_version=row.answer_version,
+        answer_report=row.answer_report,
+        answer_note=row.answer_note,
+        answered_by=_name(session, row.answered_by),
+        answered_at=row.answered_at,
+        conclusion=row.conclusion,
+        concluded_by=_name(session, row.concluded_by),
+        concluded_at=row.concluded_at,
+        stages=stages_of(session, calendar, Subject.QUALITY_ASSESSMENT, row.id, now),
+    )
+
+
+def _require_authority(actor: Actor, doing: str) -> None:
+    if actor.role is not Role.AUTHORITY:
+        raise PermissionDenied(f"only the authority may {doing}")
+
+
+def _row(session: Session, actor: Actor, assessment_id: int) -> QualityAssessmentRow:
+    row = session.get(QualityAssessmentRow, assessment_id)
+    dataset = session.get(DatasetRow, row.dataset_id) if row is not None else None
+    if row is None or dataset is None:
+        raise NotFound(f"quality assessment {assessment_id} does not exist")
+    if actor.role not in OVERSIGHT_ROLES and not owns(actor, dataset.provider_org_id):
+        raise NotFound(f"quality assessment {assessment_id} does not exist")
+    return row
+
+
+def open_assessment(
+    session: Session,
+    calendar: WorkCalendar,
+    actor: Actor,
+    name: str,
+    *,
+    year: int | None = None,
+    request: str = "",
+    now: datetime | None = None,
+) -> QualityAssessment:
+    """The authority opens dataset ``name``'s quality assessment of ``year`` (default: this
+    year in the calendar); one per dataset and year (Qingdao art. 14: the authority
+    assesses the quality of opened data every year).
+    """
+    _require_authority(actor, "open quality assessments")
+    moment = now_or(now)
+    this_year = calendar.local_date(moment).year
+    year = this_year if year is None else year
+    if not this_year - 1 <= year <= this_year:
+        raise InvalidRequest(f"year must be {this_year - 1} or {this_year}, not {year}")
+    request = clean_text(request, "request", limit=4000)
+    row = dataset_row(session, name)
+    require_published(session, row, "assess its quality")
+    if session.execute(
+        select(QualityAssessmentRow.id).where(
+            QualityAssessmentRow.dataset_id == row.id, QualityAssessmentRow.year == year
+        )
+    ).first():
+        raise Conflict(f"dataset {name!r} already has a quality assessment for {year}")
+    assessment = QualityAssessmentRow(
+        dataset_id=row.id,
+        year=year,
+        status=str(AssessmentStatus.OPEN),
+        request=request,
+        opened_by=actor.user_id,
+        opened_at=moment,
+        answer_note="",
+        conclusion="",
+    )
+    session.add(assessment)
+    session.flush()
+    stage = open_stage(
+        session,
+        calendar,
+        subject=Subject.QUALITY_ASSESSMENT,
+        subject_id=assessment.id,
+        kind=StageKind.QUALITY_ANSWER,
+        assignee_role=str(Role.PROVIDER),
+        assignee_org_id=row.provider_org_id,
+        now=moment,
+    )
+    audit.record(
+        session,
+        actor,
+        "quality.assessment.open",
+        object_type="dataset",
+        object_id=name,
+        detail={"assessment_id": assessment.id, "year": year, "due_on": stage.due_on.isoformat()},
+    )
+    return _assessment(session, calendar, assessment, moment)
+
+
+def _latest_report(
+    session: Session, dataset: DatasetRow, version: int | None
+) -> tuple[int, dict[str, Any]]:
+    stored = version_row(session, dataset, version)
+    return stored.version, dict(stored.quality)
+
+
+def answer_assessment(
+    session: Session,
+    calendar: WorkCalendar,
+    actor: Actor,
+    assessment_id: int,
+    *,
+    version: int | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> QualityAssessment:
+    """The provider answers an open assessment, or a rectification, with the quality report
+    of its newest passed version (or of ``version``, which must be passed and, for a
+    rectification, newer than the one first answered).
+    """
+    moment = now_or(now)
+    row = _row(session, actor, assessment_id)
+    dataset = session.get(DatasetRow, row.dataset_id)
+    assert dataset is not None
+    require_owner(actor, dataset.provider_org_id, "answer this dataset's quality assessment")
+    note = clean_text(note, "note", limit=4000)
+    status = AssessmentStatus(row.status)
+    if status not in (AssessmentStatus.OPEN, AssessmentStatus.RECTIFICATION):
+        raise Conflict(
+            f"quality assessment {assessment_id} is {status}: there is nothing to answer"
+        )
+    number, report = _latest_report(session, dataset, version)
+    if status is AssessmentStatus.RECTIFICATION and number <= (row.answer_version or 0):
+        raise InvalidRequest(
+            f"a rectification is answered with a corrected version newer than version "
+            f"{row.answer_version}; register and publish one first"
+        )
+    kind = StageKind.QUALITY_ANSWER if status is AssessmentStatus.OPEN else StageKind.RECTIFICATION
+    close_stage(
+        session,
+        subject=Subject.QUALITY_ASSESSMENT,
+        subject_id=row.id,
+        kind=kind,
+        closed_by=actor.user_id,
+        outcome="answered",
+        note=note,
+        now=moment,
+    )
+    row.status = str(AssessmentStatus.ANSWERED)
+    row.answer_version, row.answer_report, row.answer_note = number, report, note
+    row.answered_by, row.answered_at = actor.user_id, moment
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "quality.assessment.answer",
+        object_type="dataset",
+        object_id=dataset.name,
+        detail={"assessment_id": row.id, "version": number, "stage": str(kind)},
+    )
+    return _assessment(session, calendar, row, moment)
+
+
+def conclude_assessment(
+    session: Session,
+    calendar: WorkCalendar,
+    actor: Actor,
+    assessment_id: int,
+    *,
+    conclusion: Conclusion,
+    note: str = "",
+    now: datetime | None = None,
+) -> QualityAssessment:
+    """The authority concludes an answered assessment: satisfactory, or a rectification
+    with its 10-working-day deadline on the provider (Wuxi art. 13; Qingdao art. 14).
+    """
+    _require_authority(actor, "conclude quality assessments")
+    moment = now_or(now)
+    row = _row(session, actor, assessment_id)
+    note = clean_text(note, "note", required=conclusion is Conclusion.RECTIFY, limit=4000)
+    if row.status != str(AssessmentStatus.ANSWERED):
+        raise Conflict(
+            f"quality assessment {assessment_id} is {row.status}: only an answered one is concluded"
+        )
+    dataset = session.get(DatasetRow, row.dataset_id)
+    assert dataset is not None
+    row.conclusion, row.concluded_by, row.concluded_at = note, actor.user_id, moment
+    if conclusion is Conclusion.RECTIFY:
+        row.status = str(AssessmentStatus.RECTIFICATION)
+        open_stage(
+            session,
+            calendar,
+            subject=Subject.QUALITY_ASSESSMENT,
+            subject_id=row.id,
+            kind=StageKind.RECTIFICATION,
+            assignee_role=str(Role.PROVIDER),
+            assignee_org_id=dataset.provider_org_id,
+            now=moment,
+        )
+    else:
+        row.status = str(AssessmentStatus.SATISFACTORY)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "quality.assessment.conclude",
+        object_type="dataset",
+        object_id=dataset.name,
+        detail={"assessment_id": row.id, "conclusion": str(conclusion), "note": note},
+    )
+    return _assessment(session, calendar, row, moment)
+
+
+def get_assessment(
+    session: Session,
+    calendar: WorkCalendar,
+    actor: Actor,
+    assessment_id: int,
+    *,
+    now: datetime | None = None,
+) -> QualityAssessment:
+    """One assessment (its provider and oversight)."""
+    return _assessment(session, calendar, _row(session, actor, assessment_id), now_or(now))
+
+
+def list_assessments(
+    session: Session,
+    calendar: WorkCalendar,
+    actor: Actor,
+    *,
+    status: AssessmentStatus | None = None,
+    dataset: str | None = None,
+    now: datetime | None = None,
+) -> list[QualityAssessment]:
+    """Assessments, newest first: every one for oversight, the organisation's for a
+    provider.
+    """
+    stmt = select(QualityAssessmentRow).join(
+        DatasetRow, DatasetRow.id == QualityAssessmentRow.dataset_id
+    )
+    if actor.role not in OVERSIGHT_ROLES:
+        if actor.role is not Role.PROVIDER or actor.organisation_id is None:
+            raise PermissionDenied("quality assessments are for providers and oversight")
+        stmt = stmt.where(DatasetRow.provider_org_id == actor.organisation_id)
+    if status is not None:
+        stmt = stmt.where(QualityAssessmentRow.status == str(status))
+    if dataset is not None:
+        stmt = stmt.where(DatasetRow.id == dataset_row(session, dataset).id)
+    moment = now_or(now)
+    rows = session.execute(stmt.order_by(QualityAssessmentRow.id.desc())).scalars()
+    return [_assessment(session, calendar, r, moment) for r in rows]
+
+
+# --- update reminders -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpdateReminder:
+    """A reminder that a dataset's update frequency lapses on ``lapses_on``."""
+
+    id: int
+    dataset: str
+    provider_org_id: int
+    version: int
+    update_frequency: UpdateFrequency
+    lapses_on: date
+    reminded_at: datetime
+
+
+def _reminder(session: Session, row: UpdateReminderRow) -> UpdateReminder:
+    dataset = session.get(DatasetRow, row.dataset_id)
+    assert dataset is not None
+    return UpdateReminder(
+        id=row.id,
+        dataset=dataset.name,
+        provider_org_id=dataset.provider_org_id,
+        version=row.version,
+        update_frequency=UpdateFrequency(dataset.update_frequency),
+        lapses_on=row.lapses_on,
+        reminded_at=row.reminded_at,
+    )
+
+
+def lapse_date(
+    calendar: WorkCalendar, frequency: UpdateFrequency, last_version_at: datetime
+) -> date:
+    """The day a dataset's newest version stops being current under its frequency."""
+    return calendar.local_date(last_version_at + frequency.max_age)
+
+
+def _newest_passed(session: Session) -> list[tuple[DatasetRow, DatasetVersionRow]]:
+    """Each published dataset with its newest passed (current) version, by name."""
+    newest = (
+        select(DatasetVersionRow.dataset_id, func.max(DatasetVersionRow.version).label("v"))
+        .where(DatasetVersionRow.review_status == str(ReviewStatus.PASSED))
+        .group_by(DatasetVersionRow.dataset_id)
+        .subquery()
+    )
+    return list(
+        session.execute(
+            select(DatasetRow, DatasetVersionRow)
+            .join(newest, newest.c.dataset_id == DatasetRow.id)
+            .join(
+                DatasetVersionRow,
+                (DatasetVersionRow.dataset_id == DatasetRow.id)
+                & (DatasetVersionRow.version == newest.c.v),
+            )
+            .order_by(DatasetRow.name)
+        ).tuples()
+    )
+
+
+def sweep_update_reminders(
+    session: Session,
+    calendar: WorkCalendar,
+    actor: Actor,
+    *,
+    now: datetime | None = None,
+    lead_working_days: int = REMINDER_LEAD_DAYS,
+) -> list[UpdateReminder]:
+    """Remind providers whose datasets' update frequency lapses within
+    ``lead_working_days`` working days, or lapsed (Wuxi art. 13: update reminders); once
+    per dataset and lapse date, so running the sweep again reminds nobody twice. The
+    authority and the platform's operator run it.
+    """
+    if actor.role not in (Role.AUTHORITY, Role.ADMIN):
+        raise PermissionDenied("only the authority or the operator sweeps update reminders")
+    if not 0 <= lead_working_days <= 60:
+        raise InvalidRequest("lead_working_days must be from 0 to 60")
+    moment = now_or(now)
+    today = calendar.local_date(moment)
+    made = []
+    for dataset, version in _newest_passed(session):
+        frequency = UpdateFrequency(dataset.update_frequency)
+        lapses_on = lapse_date(calendar, frequency, version.created_at)
+        if calendar.working_days_between(today, lapses_on) > lead_working_days:
+            continue
+        if session.execute(
+            select(UpdateReminderRow.id).where(
+                UpdateReminderRow.dataset_id == dataset.id,
+                UpdateReminderRow.lapses_on == lapses_on,
+            )
+        ).first():
+            continue
+        row = UpdateReminderRow(
+            dataset_id=dataset.id, version=version.version, lapses_on=lapses_on, reminded_at=moment
+        )
+        session.add(row)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "dataset.update.remind",
+            object_type="dataset",
+            object_id=dataset.name,
+            detail={
+                "version": version.version,
+                "frequency": str(frequency),
+                "lapses_on": lapses_on.isoformat(),
+            },
+        )
+        made.append(_reminder(session, row))
+    return made
+
+
+def list_reminders(
+    session: Session, actor: Actor, *, dataset: str | None = None
+) -> list[UpdateReminder]:
+    """Reminders sent, newest first: every one for oversight, its own for a provider."""
+    stmt = select(UpdateReminderRow).join(DatasetRow, DatasetRow.id == UpdateReminderRow.dataset_id)
+    if actor.role not in OVERSIGHT_ROLES:
+        if actor.role is not Role.PROVIDER or actor.organisation_id is None:
+            raise PermissionDenied("update reminders are for providers and oversight")
+        stmt = stmt.where(DatasetRow.provider_org_id == actor.organisation_id)
+    if dataset is not None:
+        stmt = stmt.where(DatasetRow.id == dataset_row(session, dataset).id)
+    rows = session.execute(stmt.order_by(UpdateReminderRow.id.desc())).scalars()
+    return [_reminder(session, r) for r in rows]
+
+
+# --- statistics ---------------------------------------------------------------------------------
+
+
+def quality_counts(session: Session, calendar: WorkCalendar, now: datetime) -> dict[str, int]:
+    """Assessments by state, those past a deadline, and reminders sent (statistics)."""
+    counts = dict.fromkeys([*(str(s) for s in AssessmentStatus), "overdue", "reminders"], 0)
+    for status, count in session.execute(
+        select(QualityAssessmentRow.status, func.count()).group_by(QualityAssessmentRow.status)
+    ):
+        counts[str(status)] = int(count)
+    counts["overdue"] = int(
+        session.execute(
+            select(func.count()).where(
+                WorkflowStageRow.subject_type == str(Subject.QUALITY_ASSESSMENT),
+                WorkflowStageRow.closed_at.is_(None),
+                WorkflowStageRow.due_on < calendar.local_date(now),
+            )
+        ).scalar_one()
+    )
+    counts["reminders"] = int(
+        session.execute(select(func.count()).select_from(UpdateReminderRow)).scalar_one()
+    )
+    return counts
+
+
+def governance_figures(
+    session: Session, calendar: WorkCalendar, now: datetime
+) -> GovernanceFigures:
+    """The catalog governance part of the statistics: grades, publication reviews, quality
+    assessments, update reminders and stale datasets (Chengdu art. 41; Lianyungang art. 37).
+    """
+    stale = sum(
+        1
+        for dataset, version in _newest_passed(session)
+        if version.created_at + UpdateFrequency(dataset.update_frequency).max_age < now
+    )
+    return GovernanceFigures(
+        grades=grade_counts(session),
+        publication=publication_counts(session, calendar, now),
+        quality=quality_counts(session, calendar, now),
+        stale_datasets=stale,
+    )
