@@ -614,6 +614,52 @@ def _read_product(ctx: Context, _role: str) -> Request:
     return "GET", f"/v1/data-products/{ctx.product()}", {}
 
 
+def _verification_service(ctx: Context) -> int:
+    """A fresh verification service on m_cond (keyed on its identifier ``pid``)."""
+    with ctx.as_role("provider") as provider:
+        made = provider.post(
+            "/v1/datasets/m_cond/verification-services",
+            json={
+                "name": f"m-verify-{next(_counter)}",
+                "fields": [{"name": "pid"}, {"name": "district"}],
+            },
+        )
+        assert made.status_code == 201, made.text
+    return int(made.json()["id"])
+
+
+def _publish_verification(_ctx: Context, _role: str) -> Request:
+    body = {"name": f"m-verify-{next(_counter)}", "fields": [{"name": "pid"}]}
+    return "POST", "/v1/datasets/m_cond/verification-services", {"json": body}
+
+
+def _read_verification(ctx: Context, _role: str) -> Request:
+    return "GET", f"/v1/verification-services/{_verification_service(ctx)}", {}
+
+
+def _withdraw_verification(ctx: Context, _role: str) -> Request:
+    path = f"/v1/verification-services/{_verification_service(ctx)}/withdraw"
+    return "POST", path, {"json": {"reason": "matrix"}}
+
+
+def _verification_call(kind: str) -> Callable[[Context, str], Request]:
+    """A call of a fresh service by the caller; ``user`` holds an active grant on m_cond."""
+
+    def build(ctx: Context, _role: str) -> Request:
+        if ctx.job_grant is None:
+            ctx.job_grant = ctx.grant("active")
+        path = f"/v1/verification-services/{_verification_service(ctx)}/{kind}"
+        if kind == "quota":
+            return "GET", path, {}
+        if kind == "batch":
+            content = b"pid,district\nZZSECRET00001,South\n"
+            return "POST", path, {"content": content, "headers": {"Content-Type": "text/csv"}}
+        record = {"pid": "ZZSECRET00001", "district": "South"}
+        return "POST", path, {"json": {"records": [record]}}
+
+    return build
+
+
 def _rate(_ctx: Context, _role: str) -> Request:
     return "PUT", "/v1/datasets/m_open/rating", {"json": {"stars": 4}}
 
@@ -949,6 +995,17 @@ CASES = (
         frozenset({"provider"}),
         overrides={"other_provider": 404},
     ),
+    Case(
+        "publish verification service",
+        _publish_verification,
+        frozenset({"provider"}),
+    ),
+    Case("list verification services", get("/v1/datasets/m_cond/verification-services"), EVERYONE),
+    Case("read verification service", _read_verification, EVERYONE),
+    Case("withdraw verification service", _withdraw_verification, frozenset({"provider"})),
+    Case("verification quota", _verification_call("quota"), frozenset({"user"})),
+    Case("verify records", _verification_call("verify"), frozenset({"user"})),
+    Case("verify a batch", _verification_call("batch"), frozenset({"user"})),
     Case("submit job", _submit_job, frozenset({"user"})),
     Case("dry run", _dry_run, frozenset({"user"})),
     Case("mock table", _mock_table, frozenset({"user"})),
@@ -1174,6 +1231,12 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/datasets/{name}/comments",
         "/v1/comments/moderation",
         "/v1/comments/{comment_id}/moderation",
+        "/v1/datasets/{name}/verification-services",
+        "/v1/verification-services/{service_id}",
+        "/v1/verification-services/{service_id}/withdraw",
+        "/v1/verification-services/{service_id}/quota",
+        "/v1/verification-services/{service_id}/verify",
+        "/v1/verification-services/{service_id}/batch",
         "/v1/jobs",
         "/v1/jobs/{job_id}",
         "/v1/jobs/{job_id}/log",
@@ -1193,4 +1256,4 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/results/{job_id}/figures/{name}",
     }
     assert {p for _m, p in routes} == covered_paths
-    assert len(routes) == 128 == len(CASES) - 4  # four cases probe a second variant of a route
+    assert len(routes) == 135 == len(CASES) - 4  # four cases probe a second variant of a route
