@@ -614,6 +614,143 @@ def _read_product(ctx: Context, _role: str) -> Request:
     return "GET", f"/v1/data-products/{ctx.product()}", {}
 
 
+_plan_years = itertools.count(2030)
+"""Each drafted opening plan gets a year of its own (one plan per organisation and year)."""
+PROOF = b"%PDF-1.4\n%%EOF\n"
+
+
+def _plan_entry_body(ctx: Context, year: int) -> dict[str, Any]:
+    return {
+        "organisation_id": ctx.accounts["provider"].organisation_id,
+        "year": year,
+        "dataset": f"m_planned_{next(_counter)}",
+        "title": "matrix plan entry",
+        "open_attribute": "unconditional",
+        "due_on": f"{year}-06-30",
+    }
+
+
+def _draft_plan(ctx: Context, state: str = "draft") -> tuple[int, int]:
+    """A fresh opening plan of the provider's organisation (its id and its entry's id),
+    left as a draft, submitted, or published.
+    """
+    with ctx.as_role("provider") as provider:
+        made = provider.post(
+            "/v1/opening-plans/entries", json=_plan_entry_body(ctx, next(_plan_years))
+        )
+        assert made.status_code == 201, made.text
+        plan_id, entry_id = int(made.json()["id"]), int(made.json()["entries"][0]["id"])
+        if state != "draft":
+            done = provider.post(f"/v1/opening-plans/{plan_id}/submit")
+            assert done.status_code == 200, done.text
+    if state == "published":
+        with ctx.as_role("authority") as authority:
+            done = authority.post(
+                f"/v1/opening-plans/{plan_id}/decision", json={"outcome": "publish"}
+            )
+            assert done.status_code == 200, done.text
+    return plan_id, entry_id
+
+
+def _add_plan_entry(ctx: Context, _role: str) -> Request:
+    return "POST", "/v1/opening-plans/entries", {"json": _plan_entry_body(ctx, 2029)}
+
+
+def _remove_plan_entry(ctx: Context, _role: str) -> Request:
+    plan_id, entry_id = _draft_plan(ctx)
+    return "POST", f"/v1/opening-plans/{plan_id}/entries/{entry_id}/remove", {"json": {}}
+
+
+def _submit_plan(ctx: Context, _role: str) -> Request:
+    return "POST", f"/v1/opening-plans/{_draft_plan(ctx)[0]}/submit", {}
+
+
+def _decide_plan(ctx: Context, _role: str) -> Request:
+    plan_id = _draft_plan(ctx, "submitted")[0]
+    return "POST", f"/v1/opening-plans/{plan_id}/decision", {"json": {"outcome": "publish"}}
+
+
+def _read_plan(ctx: Context, _role: str) -> Request:
+    return "GET", f"/v1/opening-plans/{_draft_plan(ctx, 'published')[0]}", {}
+
+
+def law_change_body() -> dict[str, Any]:
+    return {
+        "kind": "law_revision",
+        "citation": "matrix law, art. 1",
+        "changed_on": date.today().isoformat(),
+        "datasets": ["m_open"],
+    }
+
+
+def _law_change(ctx: Context) -> dict[str, Any]:
+    with ctx.as_role("authority") as authority:
+        made = authority.post("/v1/law-changes", json=law_change_body())
+        assert made.status_code == 201, made.text
+    return dict(made.json())
+
+
+def _read_law_change(ctx: Context, _role: str) -> Request:
+    return "GET", f"/v1/law-changes/{_law_change(ctx)['id']}", {}
+
+
+def _close_law_task(ctx: Context, _role: str) -> Request:
+    task_id = _law_change(ctx)["tasks"][0]["id"]
+    body = {"resolution": "no_change", "reason": "matrix"}
+    return "POST", f"/v1/law-change-tasks/{task_id}/close", {"json": body}
+
+
+def public_report_body() -> dict[str, Any]:
+    return {
+        "kind": "misuse",
+        "dataset": "m_open",
+        "description": "matrix report",
+        "contact": "matrix@example.org",
+    }
+
+
+def _public_report(ctx: Context) -> int:
+    with ctx.as_role("user") as user:
+        made = user.post("/v1/public-reports", json=public_report_body())
+        assert made.status_code == 201, made.text
+    return int(made.json()["id"])
+
+
+def _read_public_report(ctx: Context, _role: str) -> Request:
+    return "GET", f"/v1/public-reports/{_public_report(ctx)}", {}
+
+
+def _answer_public_report(ctx: Context, _role: str) -> Request:
+    body = {"outcome": "unfounded", "answer": "matrix"}
+    return "POST", f"/v1/public-reports/{_public_report(ctx)}/answer", {"json": body}
+
+
+def _attach_proof(ctx: Context, _role: str) -> Request:
+    path = f"/v1/applications/{ctx.application()}/attachments"
+    return "POST", path, {"content": PROOF, "headers": {"X-Filename": "proof.pdf"}}
+
+
+def _proof(ctx: Context) -> tuple[int, int]:
+    app_id = ctx.application()
+    with ctx.as_role("user") as user:
+        made = user.post(f"/v1/applications/{app_id}/attachments", content=PROOF)
+        assert made.status_code == 201, made.text
+    return app_id, int(made.json()["id"])
+
+
+def _list_proof(ctx: Context, _role: str) -> Request:
+    return "GET", f"/v1/applications/{_proof(ctx)[0]}/attachments", {}
+
+
+def _read_proof(ctx: Context, _role: str) -> Request:
+    app_id, attachment_id = _proof(ctx)
+    return "GET", f"/v1/applications/{app_id}/attachments/{attachment_id}", {}
+
+
+PROOF_READERS = frozenset({"user", "provider", "authority"})
+"""The applicant, the provider of the applied-for data, and the authority."""
+
+
 def _verification_service(ctx: Context) -> int:
     """A fresh verification service on m_cond (keyed on its identifier ``pid``)."""
     with ctx.as_role("provider") as provider:
@@ -975,6 +1112,80 @@ CASES = (
     ),
     Case("list data products", get("/v1/data-products"), EVERYONE),
     Case("read data product", _read_product, EVERYONE),
+    Case(
+        "public data products",
+        get("/v1/public/data-products"),
+        EVERYONE,
+        anonymous_allowed=True,
+    ),
+    Case(
+        "add opening plan entry",
+        _add_plan_entry,
+        frozenset({"provider", "authority"}),
+    ),
+    Case(
+        "remove opening plan entry",
+        _remove_plan_entry,
+        frozenset({"provider", "authority"}),
+        overrides={"other_provider": 404},
+    ),
+    Case(
+        "submit opening plan",
+        _submit_plan,
+        frozenset({"provider"}),
+        overrides={"other_provider": 404},
+    ),
+    Case("decide opening plan", _decide_plan, frozenset({"authority"})),
+    Case("list opening plans", get("/v1/opening-plans"), EVERYONE),
+    Case("read opening plan", _read_plan, EVERYONE),
+    Case(
+        "public opening plans",
+        get("/v1/public/opening-plans"),
+        EVERYONE,
+        anonymous_allowed=True,
+    ),
+    Case(
+        "record law change",
+        post("/v1/law-changes", lambda _c: law_change_body()),
+        frozenset({"authority"}),
+    ),
+    Case("list law changes", get("/v1/law-changes"), EVERYONE),
+    Case("read law change", _read_law_change, EVERYONE),
+    Case("list law-change tasks", get("/v1/law-change-tasks"), OVERSIGHT | PROVIDERS),
+    Case(
+        "close law-change task",
+        _close_law_task,
+        frozenset({"provider", "authority"}),
+        overrides={"other_provider": 404},
+    ),
+    Case(
+        "file public report",
+        post("/v1/public-reports", lambda _c: public_report_body()),
+        EVERYONE,
+        anonymous_allowed=True,
+    ),
+    Case("list public reports", get("/v1/public-reports"), EVERYONE),
+    Case(
+        "read public report",
+        _read_public_report,
+        OVERSIGHT | {"user", "provider"},
+        hidden_status=404,
+    ),
+    Case(
+        "answer public report",
+        _answer_public_report,
+        frozenset({"provider", "authority"}),
+        overrides={"other_provider": 404},
+    ),
+    Case(
+        "attach proof",
+        _attach_proof,
+        frozenset({"user"}),
+        hidden_status=404,
+        overrides={"provider": 403, "authority": 403},
+    ),
+    Case("list proof", _list_proof, PROOF_READERS, hidden_status=404),
+    Case("read proof", _read_proof, PROOF_READERS, hidden_status=404),
     Case("stats", get("/v1/stats"), EVERYONE),
     Case("list notifications", get("/v1/notifications?unread=true"), EVERYONE),
     Case("read notification", _read_own_notification, EVERYONE),
@@ -1221,6 +1432,23 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/enforcement/termination",
         "/v1/data-products",
         "/v1/data-products/{product_id}",
+        "/v1/public/data-products",
+        "/v1/opening-plans/entries",
+        "/v1/opening-plans/{plan_id}/entries/{entry_id}/remove",
+        "/v1/opening-plans/{plan_id}/submit",
+        "/v1/opening-plans/{plan_id}/decision",
+        "/v1/opening-plans",
+        "/v1/opening-plans/{plan_id}",
+        "/v1/public/opening-plans",
+        "/v1/law-changes",
+        "/v1/law-changes/{change_id}",
+        "/v1/law-change-tasks",
+        "/v1/law-change-tasks/{task_id}/close",
+        "/v1/public-reports",
+        "/v1/public-reports/{report_id}",
+        "/v1/public-reports/{report_id}/answer",
+        "/v1/applications/{application_id}/attachments",
+        "/v1/applications/{application_id}/attachments/{attachment_id}",
         "/v1/stats",
         "/v1/notifications",
         "/v1/notifications/{notification_id}/read",
@@ -1256,4 +1484,4 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/results/{job_id}/figures/{name}",
     }
     assert {p for _m, p in routes} == covered_paths
-    assert len(routes) == 135 == len(CASES) - 4  # four cases probe a second variant of a route
+    assert len(routes) == 155 == len(CASES) - 4  # four cases probe a second variant of a route
