@@ -28,6 +28,9 @@ from api.console.pages import (
     provider_cases_datasets,
     provider_cases_logs,
     provider_cases_objections,
+    provider_data,
+    provider_data_policy,
+    provider_data_uploads,
     registration,
     review,
     session_forms,
@@ -56,6 +59,9 @@ PAGE_MODULES = (
     provider_cases_objections,
     provider_cases_datasets,
     provider_cases_logs,
+    provider_data,
+    provider_data_uploads,
+    provider_data_policy,
 )
 """Every page module; a new one is added here."""
 

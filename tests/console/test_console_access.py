@@ -113,6 +113,30 @@ PAGES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/console/reviews"): (SIGNED_IN, "/console/reviews"),
     ("GET", "/console/reviews/{job_id}"): (SIGNED_IN, "/console/reviews/1"),
     ("POST", "/console/reviews/{job_id}"): (SIGNED_IN, "/console/reviews/1"),
+    ("GET", "/console/provider/datasets"): (SIGNED_IN, "/console/provider/datasets"),
+    ("GET", "/console/provider/datasets/{name}"): (SIGNED_IN, "/console/provider/datasets/ca_open"),
+    ("POST", "/console/provider/datasets/{name}/integrity"): (
+        SIGNED_IN,
+        "/console/provider/datasets/ca_open/integrity",
+    ),
+    ("GET", "/console/provider/registration"): (SIGNED_IN, "/console/provider/registration"),
+    ("POST", "/console/provider/registration"): (SIGNED_IN, "/console/provider/registration"),
+    ("GET", "/console/provider/datasets/{name}/versions/new"): (
+        SIGNED_IN,
+        "/console/provider/datasets/ca_open/versions/new",
+    ),
+    ("POST", "/console/provider/datasets/{name}/versions/new"): (
+        SIGNED_IN,
+        "/console/provider/datasets/ca_open/versions/new",
+    ),
+    ("GET", "/console/provider/datasets/{name}/policy"): (
+        SIGNED_IN,
+        "/console/provider/datasets/ca_open/policy",
+    ),
+    ("POST", "/console/provider/datasets/{name}/policy"): (
+        SIGNED_IN,
+        "/console/provider/datasets/ca_open/policy",
+    ),
 }
 
 

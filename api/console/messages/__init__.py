@@ -15,6 +15,7 @@ from api.console.messages import (
     dataset,
     errors,
     provider_cases,
+    provider_data,
     research,
     review,
     signin,
@@ -33,4 +34,5 @@ AREAS: tuple[Mapping[str, Text], ...] = (
     research.MESSAGES,
     review.MESSAGES,
     provider_cases.MESSAGES,
+    provider_data.MESSAGES,
 )

@@ -1,0 +1,162 @@
+"""The provider's own datasets: the list of those their organisation provides, and one
+dataset's page with its versions (dates, rows, the integrity state on record), the latest
+quality report and the desensitisation record.
+
+Only a provider of the owning organisation opens these pages: the ownership check is the
+catalog's (:func:`sandbox.catalog.permissions.require_owner`, the one ``add_version`` and
+``set_dataset_policy`` apply), so another provider's dataset is the audited 403 page. The
+quality report is read through :func:`sandbox.datasets.reads.quality_report` (audited as
+``GET /v1/datasets/{name}/quality`` is), the integrity check through
+:func:`sandbox.datasets.integrity.check_dataset` (``GET /v1/datasets/{name}/integrity``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from api.console import nav
+from api.console.auth import Viewer, require_console_roles
+from api.console.oversight_forms import read_form
+from api.console.rendering import render
+from api.console.routing import console_router
+from api.deps import PlatformDep
+from sandbox.catalog.model import CatalogEntry
+from sandbox.catalog.permissions import owns, require_owner
+from sandbox.catalog.queries import dataset_row, entry_of, list_entries
+from sandbox.catalog.suspension import Suspension, is_suspended
+from sandbox.datasets import integrity, reads
+from sandbox.datasets.integrity import DatasetIntegrity
+from sandbox.errors import SandboxError
+from sandbox.identity.model import Actor, Role
+from sandbox.platform import Platform
+from sandbox.store.models import DatasetVersionRow
+
+router = console_router()
+
+ProviderViewer = Annotated[Viewer, require_console_roles(Role.PROVIDER)]
+"""A provider's page: the roles of ``POST /v1/datasets`` and the dataset routes."""
+
+nav.add(
+    nav.NavItem(
+        "nav.provider_datasets", "/console/provider/datasets", 30, frozenset({Role.PROVIDER})
+    )
+)
+
+
+@dataclass(frozen=True)
+class OwnedDataset:
+    """A row of the provider's list: the entry and whether it is suspended now."""
+
+    entry: CatalogEntry
+    suspension: Suspension | None
+
+
+@dataclass(frozen=True)
+class VersionState:
+    """A version with the damage on record for it (``None``: none on record)."""
+
+    number: int
+    damage: str | None
+
+
+def owned_entry(session: Session, actor: Actor, name: str, doing: str) -> CatalogEntry:
+    """The entry of ``name`` if ``actor`` provides it, else the catalog's refusal."""
+    row = dataset_row(session, name)
+    require_owner(actor, row.provider_org_id, doing)
+    return entry_of(session, row)
+
+
+@router.get("/console/provider/datasets")
+def datasets_page(request: Request, platform: PlatformDep, viewer: ProviderViewer) -> HTMLResponse:
+    """The datasets the viewer's organisation provides, newest entry first."""
+    with platform.sessions() as session:
+        mine = [
+            OwnedDataset(entry, is_suspended(session, entry.name))
+            for entry in list_entries(session)
+            if owns(viewer.actor, entry.provider_org_id)
+        ]
+    mine.sort(key=lambda owned: owned.entry.updated_at, reverse=True)
+    return render(request, "pages/provider_data_list.html", viewer, {"datasets": mine})
+
+
+def _version_states(session: Session, entry: CatalogEntry) -> dict[int, VersionState]:
+    """Each version's damage on record (every version, published or not: its provider's)."""
+    row = dataset_row(session, entry.name)
+    stored = session.execute(
+        select(DatasetVersionRow).where(DatasetVersionRow.dataset_id == row.id)
+    ).scalars()
+    states = {}
+    for version in stored:
+        damage = integrity.served(session, entry.name, version).on_record
+        states[version.version] = VersionState(version.version, damage.detail if damage else None)
+    return states
+
+
+@dataclass
+class Quality:
+    """The latest version's quality report, or why it cannot be shown."""
+
+    version: int | None = None
+    report: dict[str, Any] | None = None
+    problem: str | None = None
+
+
+def _quality(platform: Platform, actor: Actor, entry: CatalogEntry) -> Quality:
+    """The newest version's report, read as ``GET /v1/datasets/{name}/quality?version=``
+    reads it (audited; not shown for a file found damaged).
+    """
+    if not entry.versions:
+        return Quality()
+    newest = entry.versions[-1].version
+    try:
+        number, report = reads.quality_report(platform, actor, entry.name, newest)
+    except SandboxError as error:
+        return Quality(version=newest, problem=error.message)
+    return Quality(number, report)
+
+
+def dataset_context(
+    platform: Platform, viewer: Viewer, name: str, checked: DatasetIntegrity | None = None
+) -> dict[str, Any]:
+    """Everything the provider's dataset page shows (ownership checked first)."""
+    with platform.sessions() as session:
+        entry = owned_entry(session, viewer.actor, name, "manage this dataset")
+        states = _version_states(session, entry)
+        suspension = is_suspended(session, name)
+    return {
+        "entry": entry,
+        "meta": entry.metadata,
+        "states": states,
+        "suspension": suspension,
+        "quality": _quality(platform, viewer.actor, entry),
+        "checked": checked,
+    }
+
+
+@router.get("/console/provider/datasets/{name}")
+def dataset_page(
+    name: str, request: Request, platform: PlatformDep, viewer: ProviderViewer
+) -> HTMLResponse:
+    """One of the provider's datasets: versions, integrity, quality, desensitisation."""
+    context = dataset_context(platform, viewer, name)
+    context["done"] = request.query_params.get("done")
+    return render(request, "pages/provider_data_dataset.html", viewer, context)
+
+
+@router.post("/console/provider/datasets/{name}/integrity")
+async def check_integrity(
+    name: str, request: Request, platform: PlatformDep, viewer: ProviderViewer
+) -> Response:
+    """Hash every version's file in full now (audited); the page shows what was found."""
+    await read_form(request)
+    checked = await run_in_threadpool(integrity.check_dataset, platform, viewer.actor, name)
+    context = await run_in_threadpool(dataset_context, platform, viewer, name, checked)
+    context["done"] = None
+    return render(request, "pages/provider_data_dataset.html", viewer, context)

@@ -1,0 +1,358 @@
+"""The provider's dataset pages in a real Chromium against the live server.
+
+A provider registers a dataset from the browser: the file goes through the staged upload
+API (``static/upload.js``, the session cookie and its CSRF token) while a ``<progress>``
+follows it to 100%, then the metadata form registers it and the dataset page shows its
+version, quality and integrity. A CSV that does not match the dictionary, and a form
+without its contact, come back with the domain's message beside the field and the catalog
+unchanged. A version is added the same way. The policy editor refuses a policy looser than
+the floor (each broken rule named, the policy unchanged) and saves a tighter one. Another
+provider's dataset and a researcher are refused (403 pages), a form without the CSRF token
+too. The main views pass axe at both widths and are used with the keyboard.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, FilePayload, Page, expect
+
+from api.console.messages.provider_data import MESSAGES
+from api.console.pages.provider_data_uploads import METADATA_FIELDS, SOURCE_FIELDS, VERSION_FIELDS
+from tests.support.browser import (
+    WIDTHS,
+    axe_violations,
+    horizontal_overflow,
+    screenshot,
+    signed_in_visit,
+)
+from tests.support.datafiles import (
+    PEOPLE_DICTIONARY,
+    csv_bytes,
+    metadata,
+    parquet_bytes,
+    people_table,
+    upload,
+)
+from tests.support.http import ok
+from tests.support.server import Accounts, LiveServer
+from tests.support.world import World, world_of
+
+PASSWORD = "provider-data-2026"
+ROWS = 20_000
+"""Rows of the browser's file (about a megabyte of CSV: the upload reports progress)."""
+
+
+def _register(client: httpx.Client, name: str) -> None:
+    """Register ``name`` over the API (upload, then ``POST /v1/datasets``)."""
+    staged = ok(upload(client, parquet_bytes(people_table())), 201)
+    body = {**metadata(name), "source": {"upload_id": staged["upload_id"]}}
+    ok(client.post("/v1/datasets", json=body), 201)
+
+
+@dataclass
+class Catalog:
+    world: World
+    url: str
+
+
+@pytest.fixture(scope="module")
+def catalog(live_server: LiveServer, accounts: Accounts) -> Catalog:
+    """``pd_policy`` (the provider's, conditional) and ``pd_other`` (another provider's)."""
+    world = world_of(live_server, accounts)
+    with world.client("provider") as provider:
+        _register(provider, "pd_policy")
+    with world.client("other_provider") as other:
+        _register(other, "pd_other")
+    with world.client("admin") as admin:
+        for who in ("provider", "other_provider", "user"):
+            ok(admin.put(f"/v1/users/{world.ids[who]}/password", json={"new_password": PASSWORD}))
+    return Catalog(world, live_server.url)
+
+
+@pytest.fixture
+def provider(chromium: Browser, catalog: Catalog) -> Iterator[Page]:
+    visit = signed_in_visit(chromium, catalog.url, "provider", PASSWORD)
+    yield visit.page
+    visit.context.close()
+
+
+def _names(catalog: Catalog) -> set[str]:
+    with catalog.world.client("provider") as provider:
+        return {entry["name"] for entry in ok(provider.get("/v1/datasets"))["data"]}
+
+
+def _set_editor(page: Page, text: str) -> None:
+    """Type into the CodeMirror editor as a person would: select all, then the text."""
+    page.locator(".cm-content").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.locator(".cm-content").fill(text)
+
+
+def _watch_progress(page: Page) -> None:
+    """Record every value the upload's <progress> takes."""
+    page.evaluate(
+        """() => {
+            const bar = document.querySelector('#upload-progress');
+            window.progressSeen = [];
+            new MutationObserver(() => window.progressSeen.push(Number(bar.getAttribute('value'))))
+                .observe(bar, {attributes: true, attributeFilter: ['value']});
+        }"""
+    )
+
+
+def _csv(name: str, content: bytes) -> FilePayload:
+    return FilePayload(name=name, mimeType="text/csv", buffer=content)
+
+
+def _fill_registration(page: Page, name: str, *, contact: str = "data@health.example") -> None:
+    page.get_by_label("Dataset name (identifier)").fill(name)
+    page.get_by_label("Title").fill(f"Browser dataset {name}")
+    page.get_by_label("Contact").fill(contact)
+    page.get_by_label("Open attribute").select_option("conditional")
+    page.get_by_label("Update frequency").select_option("monthly")
+    _set_editor(page, json.dumps(PEOPLE_DICTIONARY))
+    page.get_by_label("Privacy unit column").fill("pid")
+
+
+def _upload(page: Page, payload: FilePayload) -> None:
+    _watch_progress(page)
+    page.get_by_label("Choose the file (CSV, Parquet or Arrow)").set_input_files(payload)
+    expect(page.locator("#upload-status")).to_contain_text("100%", timeout=60_000)
+    expect(page.locator("#upload-progress")).to_have_attribute("value", "100")
+    seen: list[float] = page.evaluate("() => window.progressSeen")
+    assert seen[-1] == 100 and seen == sorted(seen), seen  # the bar only moves forward
+
+
+def test_every_field_a_refusal_names_has_its_label() -> None:
+    for name in {*METADATA_FIELDS, *SOURCE_FIELDS, *VERSION_FIELDS, "file"} - {
+        "upload_id",
+        "upload_name",
+    }:
+        assert f"provider_data.field.{name}" in MESSAGES, name
+
+
+def test_a_provider_registers_a_dataset_with_a_progress_bar(
+    provider: Page, catalog: Catalog
+) -> None:
+    page = provider
+    page.goto("/console/provider/datasets?lang=en")
+    expect(page.locator("#dataset-pd_policy")).to_be_visible()
+    expect(page.locator("#dataset-pd_other")).to_have_count(0)  # another provider's
+    page.get_by_role("link", name="Register a dataset").click()
+    expect(page.locator("h1")).to_have_text("Register a dataset")
+    expect(page.locator(".cm-editor")).to_be_visible()  # the vendored editor took the field
+    _fill_registration(page, "pd_browser")
+    content = csv_bytes(people_table(ROWS))
+    with page.expect_request(lambda r: r.url.endswith("/v1/uploads")) as sent:
+        _upload(page, _csv("people.csv", content))
+    assert sent.value.headers["x-filename"] == "people.csv"
+    assert sent.value.headers["x-csrf-token"]
+    expect(page.locator("#upload-status")).to_contain_text(f"people.csv ({len(content)} bytes)")
+    screenshot(page, "provider-register-uploaded", "laptop")
+    page.get_by_role("button", name="Register").click()
+    expect(page).to_have_url(f"{catalog.url}/console/provider/datasets/pd_browser?done=registered")
+    expect(page.locator("#provider-done")).to_have_text("The dataset is registered.")
+    version = page.locator("#version-1")
+    expect(version).to_contain_text(str(ROWS))
+    expect(version).to_contain_text("No damage on record")
+    expect(version).to_contain_text("csv")
+    expect(page.locator("#quality-summary")).to_contain_text(str(ROWS))
+    screenshot(page, "provider-dataset", "laptop")
+    assert "pd_browser" in _names(catalog)
+    page.get_by_role("button", name="Check integrity now").click()
+    expect(page.locator("#integrity-result")).to_contain_text("v1: Intact")
+    page.get_by_role("link", name="← My datasets").click()
+    expect(page.locator("#dataset-pd_browser")).to_contain_text(str(ROWS))
+
+
+def test_a_file_that_does_not_match_the_dictionary_changes_nothing(
+    provider: Page, catalog: Catalog
+) -> None:
+    page = provider
+    before = _names(catalog)
+    page.goto("/console/provider/registration?lang=en")
+    _fill_registration(page, "pd_bad")
+    wrong = csv_bytes(people_table(30).drop_columns(["income"]))
+    _upload(page, _csv("wrong.csv", wrong))
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.get_by_role("button", name="Register").click()
+    assert posted.value.status == 422
+    summary = page.locator("#form-error")
+    expect(summary).to_be_focused()  # console.js takes the keyboard to what went wrong
+    expect(summary).to_contain_text("income")
+    expect(page.locator("#e-file")).to_contain_text("income")
+    expect(page.get_by_label("Choose the file (CSV, Parquet or Arrow)")).to_have_attribute(
+        "aria-invalid", "true"
+    )
+    expect(page.get_by_label("Dataset name (identifier)")).to_have_value("pd_bad")  # kept
+    screenshot(page, "provider-register-refused", "laptop")
+    assert _names(catalog) == before
+    # the right file, but no contact: refused beside the contact field, still nothing stored
+    _upload(page, _csv("people.csv", csv_bytes(people_table(30))))
+    page.get_by_label("Contact").fill("")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.get_by_role("button", name="Register").click()
+    assert posted.value.status == 422
+    expect(page.locator("#e-contact")).to_contain_text("needs a contact")
+    expect(page.get_by_label("Contact")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#upload-status")).to_contain_text("people.csv")  # the staged file kept
+    assert _names(catalog) == before
+    # fixed: the staged file is registered without uploading it again
+    page.get_by_label("Contact").fill("data@health.example")
+    page.get_by_role("button", name="Register").click()
+    expect(page.locator("#provider-done")).to_be_visible()
+    assert _names(catalog) == before | {"pd_bad"}
+
+
+def test_a_bad_dictionary_is_refused_beside_it(provider: Page, catalog: Catalog) -> None:
+    page = provider
+    before = _names(catalog)
+    page.goto("/console/provider/registration?lang=en")
+    _fill_registration(page, "pd_dict")
+    _set_editor(page, '[{"name": "pid", "type": "integer", "classification": "identifier"}]')
+    _upload(page, _csv("people.csv", csv_bytes(people_table(10))))
+    page.get_by_role("button", name="Register").click()
+    expect(page.locator("#e-dictionary")).to_contain_text("integer")
+    expect(page.locator("#f-dictionary")).to_have_attribute("aria-invalid", "true")
+    assert _names(catalog) == before
+
+
+def test_a_provider_adds_a_version(provider: Page, catalog: Catalog) -> None:
+    page = provider
+    page.goto("/console/provider/datasets/pd_policy?lang=en")
+    page.get_by_role("link", name="Add a version").click()
+    expect(page.locator("h1")).to_have_text("Add a version of pd_policy")
+    _upload(page, _csv("march.csv", csv_bytes(people_table(75))))
+    page.get_by_label("Version note").fill("March figures")
+    page.get_by_role("button", name="Add the version").click()
+    expect(page.locator("#provider-done")).to_have_text("The new version is added.")
+    expect(page.locator("#version-2")).to_contain_text("75")
+    expect(page.locator("#version-2")).to_contain_text("March figures")
+    expect(page.locator("#version-1")).to_be_visible()  # the old version stays
+
+
+def _own_policy(catalog: Catalog, name: str) -> dict[str, Any]:
+    with catalog.world.client("provider") as provider:
+        policy: dict[str, Any] = ok(provider.get(f"/v1/datasets/{name}/policy"))["dataset_policy"]
+    return policy
+
+
+def test_the_policy_editor_refuses_a_looser_policy_and_saves_a_tighter(
+    provider: Page, catalog: Catalog
+) -> None:
+    page = provider
+    before = _own_policy(catalog, "pd_policy")
+    page.goto("/console/provider/datasets/pd_policy?lang=en")
+    page.get_by_role("link", name="Edit the dataset policy").click()
+    expect(page.locator("#policy-effective")).to_contain_text('"min_count"')
+    _set_editor(page, '{"row_count": {"min_count": 5}}')
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.get_by_role("button", name="Check and save").click()
+    assert posted.value.status == 422
+    expect(page.locator("#policy-error")).to_be_focused()
+    expect(page.locator("#policy-violations")).to_contain_text(
+        re.compile(r"row_count\.min_count 5 is looser than the floor's \d+")
+    )
+    expect(page.locator("#f-policy")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(".cm-content")).to_contain_text('"min_count": 5')  # kept for fixing
+    screenshot(page, "provider-policy-refused", "laptop")
+    assert _own_policy(catalog, "pd_policy") == before
+    _set_editor(page, '{"row_count": {"min_count": 60}}')
+    page.get_by_role("button", name="Check and save").click()
+    expect(page.locator("#policy-saved")).to_be_visible()
+    expect(page.locator("#policy-effective")).to_contain_text('"min_count": 60')
+    assert _own_policy(catalog, "pd_policy")["document"]["row_count"]["min_count"] == 60
+    # a form posted without the session's CSRF token is refused and changes nothing
+    forged = page.context.request.post(
+        "/console/provider/datasets/pd_policy/policy",
+        form={"document": '{"row_count": {"min_count": 30}}'},
+    )
+    assert forged.status == 403
+    assert _own_policy(catalog, "pd_policy")["document"]["row_count"]["min_count"] == 60
+
+
+def test_another_providers_dataset_is_refused(
+    chromium: Browser, provider: Page, catalog: Catalog
+) -> None:
+    page = provider
+    for path in (
+        "/console/provider/datasets/pd_other?lang=en",
+        "/console/provider/datasets/pd_other/policy?lang=en",
+        "/console/provider/datasets/pd_other/versions/new?lang=en",
+    ):
+        answer = page.goto(path)
+        assert answer is not None and answer.status == 403, path
+        expect(page.locator("h1")).to_have_text("Access refused")
+        expect(page.locator("main")).to_contain_text(
+            "only a provider of the dataset's organisation"
+        )
+    screenshot(page, "provider-other-refused", "laptop")
+    page.goto("/console/provider/datasets/pd_policy/policy?lang=en")
+    csrf = page.locator("#policy-form input[name=csrf_token]").get_attribute("value") or ""
+    with catalog.world.client("other_provider") as other:
+        before = ok(other.get("/v1/datasets/pd_other/policy"))["dataset_policy"]
+    refused = page.context.request.post(
+        "/console/provider/datasets/pd_other/policy",
+        form={"csrf_token": csrf, "document": '{"row_count": {"min_count": 50}}'},
+    )
+    assert refused.status == 403
+    with catalog.world.client("other_provider") as other:
+        assert ok(other.get("/v1/datasets/pd_other/policy"))["dataset_policy"] == before
+    researcher = signed_in_visit(chromium, catalog.url, "user", PASSWORD)
+    try:
+        answer = researcher.page.goto("/console/provider/datasets?lang=en")
+        assert answer is not None and answer.status == 403
+        answer = researcher.page.goto("/console/provider/registration?lang=en")
+        assert answer is not None and answer.status == 403
+    finally:
+        researcher.context.close()
+
+
+def test_the_keyboard_reaches_the_registration_form(provider: Page) -> None:
+    page = provider
+    page.goto("/console/provider/datasets?lang=en")
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.id") == "register-link":
+            break
+    expect(page.locator("#register-link")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Register a dataset")
+    page.get_by_label("Dataset name (identifier)").focus()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Title")).to_be_focused()
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_provider_data_pages_pass_axe(chromium: Browser, catalog: Catalog, width: str) -> None:
+    visit = signed_in_visit(chromium, catalog.url, "provider", PASSWORD, width)
+    try:
+        problems = {}
+        for name, path in (
+            ("provider-datasets", "/console/provider/datasets?lang=en"),
+            ("provider-dataset-page", "/console/provider/datasets/pd_policy?lang=zh"),
+            ("provider-registration", "/console/provider/registration?lang=zh"),
+            ("provider-version", "/console/provider/datasets/pd_policy/versions/new?lang=en"),
+            ("provider-policy", "/console/provider/datasets/pd_policy/policy?lang=zh"),
+        ):
+            visit.page.goto(path)
+            visit.page.wait_for_load_state("networkidle")
+            screenshot(visit.page, name, width)
+            violations = axe_violations(visit.page)
+            if violations:
+                problems[name] = violations
+            overflow = horizontal_overflow(visit.page)
+            if overflow > 0:
+                problems[f"{name} overflow"] = [{"pixels": overflow}]
+        assert not problems, problems
+        assert visit.foreign_requests(catalog.url) == []
+    finally:
+        visit.context.close()
