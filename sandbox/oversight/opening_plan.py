@@ -16,8 +16,9 @@ for one year:
    audited.
 
 An entry is *met* once a dataset of its name is registered by the plan's organisation
-and has a version in the catalog; it is *overdue* while unmet after its date (in the
-calendar's time zone). Drafts are seen by the organisation's providers and oversight only.
+and the authority has passed a version of it into the public catalog (on the day of that
+pass); it is *overdue* while unmet after its date (in the calendar's time zone). Drafts
+are seen by the organisation's providers and oversight only.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from sandbox import audit
 from sandbox._parse import parse_enum
-from sandbox.catalog.model import OpenAttribute
+from sandbox.catalog.model import OpenAttribute, ReviewStatus
 from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns
 from sandbox.datasets.registry import DATASET_NAME
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
@@ -432,13 +433,20 @@ def _entry_rows(session: Session, plan_id: int) -> list[OpeningPlanEntryRow]:
 def _first_in_catalog(
     session: Session, calendar: WorkCalendar, organisation_id: int, names: list[str]
 ) -> dict[str, date]:
-    """The day each named dataset of the organisation first had a version."""
+    """The day each named dataset of the organisation was first in the public catalog: the
+    day the authority passed its first version (Qingdao art. 10, 12).
+    """
     if not names:
         return {}
+    passed_at = func.coalesce(DatasetVersionRow.reviewed_at, DatasetVersionRow.created_at)
     rows = session.execute(
-        select(DatasetRow.name, func.min(DatasetVersionRow.created_at))
+        select(DatasetRow.name, func.min(passed_at))
         .join(DatasetVersionRow, DatasetVersionRow.dataset_id == DatasetRow.id)
-        .where(DatasetRow.name.in_(names), DatasetRow.provider_org_id == organisation_id)
+        .where(
+            DatasetRow.name.in_(names),
+            DatasetRow.provider_org_id == organisation_id,
+            DatasetVersionRow.review_status == str(ReviewStatus.PASSED),
+        )
         .group_by(DatasetRow.name)
     ).all()
     return {str(name): calendar.local_date(first) for name, first in rows if first is not None}

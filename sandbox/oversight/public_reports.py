@@ -38,6 +38,7 @@ from sandbox._parse import parse_enum
 from sandbox.access.model import Stage, StageKind, Subject
 from sandbox.access.stages import close_stage, open_stage, stages_of
 from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns
+from sandbox.catalog.publication import is_published, sees_unpublished
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.oversight import complaints, enforcement
@@ -168,6 +169,10 @@ def submit(
     org_id: int | None = None
     if dataset is not None:
         found = dataset_by_name(session, dataset)
+        if not is_published(session, found) and (
+            actor is None or not sees_unpublished(actor, found.provider_org_id)
+        ):
+            raise NotFound(f"dataset {dataset!r} does not exist")
         dataset_id, org_id = found.id, found.provider_org_id
     if product_id is not None:
         product = session.get(DataProductRow, product_id)

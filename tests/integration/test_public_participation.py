@@ -168,6 +168,34 @@ def test_an_opening_plan_is_drafted_reviewed_published_and_tracked(world: World)
     assert len(_audited(world, "opening_plan.entry.remove")) == 1
 
 
+def test_an_entry_is_met_only_once_the_authority_passed_the_dataset(world: World) -> None:
+    due = date(today().year + 1, 3, 31)
+    plan = ok(_entry(world, "provider", "pp_waiting", due), 201)
+    with world.client("provider") as provider:
+        ok(
+            register(
+                provider, parquet_bytes(people_table(20)), metadata("pp_waiting"), publish=False
+            ),
+            201,
+        )
+        seen = ok(provider.get(f"/v1/opening-plans/{plan['id']}"))
+    assert {e["dataset"]: e["state"] for e in seen["entries"]}["pp_waiting"] == "pending"
+    # an unpublished dataset is not announced to a visitor reporting on it
+    with _anonymous(world) as visitor:
+        body = {"kind": "misuse", "dataset": "pp_waiting", "description": "x", "contact": "a@b.cn"}
+        refused(visitor.post("/v1/public-reports", json=body), 404, "does not exist")
+    with world.client("authority") as authority:
+        ok(
+            authority.post(
+                "/v1/datasets/pp_waiting/versions/1/review",
+                json={"outcome": "pass", "grade": "general"},
+            )
+        )
+        seen = ok(authority.get(f"/v1/opening-plans/{plan['id']}"))
+    waiting = next(e for e in seen["entries"] if e["dataset"] == "pp_waiting")
+    assert (waiting["state"], waiting["met_on"]) == ("met", today().isoformat())
+
+
 @pytest.mark.parametrize(
     ("change", "status", "needle"),
     [
