@@ -111,4 +111,10 @@ MESSAGES: dict[str, Text] = {
     "authority.stage.opening": Text("开放", "Opening"),
     "authority.stage.answer": Text("答复", "Answer"),
     "authority.stage.re_review": Text("复核", "Re-review"),
+    "authority.subject.law_change_task": Text(
+        "法规变化目录更新", "Catalog update after a change of law"
+    ),
+    "authority.subject.public_report": Text("公众举报", "Public report"),
+    "authority.stage.catalog_update": Text("目录更新", "Catalog update"),
+    "authority.stage.report_answer": Text("举报答复", "Report answer"),
 }
