@@ -22,7 +22,10 @@ from datetime import timedelta
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
 
+from sandbox.store.db import transaction
+from sandbox.store.models import WorkflowStageRow
 from tests.support.browser import (
     WIDTHS,
     Visit,
@@ -55,8 +58,10 @@ class Cases:
     url: str
     to_approve: int
     to_refuse: int
+    overdue: int
     others: int
     complaint: int
+    to_reprocess: int
     objection: int
     report: int
     log_release: int
@@ -103,6 +108,25 @@ def _failed_raw_job(world: World) -> int:
     return job_id
 
 
+def _move_deadline_back(server: LiveServer, application_id: int, *, days: int) -> None:
+    """Let the provider's stage of an application be three weeks past its deadline, as if
+    it had waited that long (the platform has no clock to turn)."""
+    platform = server.open_platform()
+    try:
+        with transaction(platform.sessions) as session:
+            stage = session.execute(
+                select(WorkflowStageRow).where(
+                    WorkflowStageRow.subject_type == "application",
+                    WorkflowStageRow.subject_id == application_id,
+                    WorkflowStageRow.stage == "provider_review",
+                )
+            ).scalar_one()
+            stage.due_on -= timedelta(days=days)
+            stage.due_at -= timedelta(days=days)
+    finally:
+        platform.close()
+
+
 @pytest.fixture(scope="module")
 def cases(live_server: LiveServer, accounts: Accounts) -> Cases:
     """``pc_health`` (Health Bureau, raw jobs allowed) with two applications waiting for
@@ -127,6 +151,8 @@ def cases(live_server: LiveServer, accounts: Accounts) -> Cases:
     issued = grant(world, "user", [DATASET], title="Raw study", job_kinds=["dp", "raw"])
     to_approve = _apply(world, [DATASET], "Waiting times study")
     to_refuse = _apply(world, [DATASET], "Postcode study")
+    overdue = _apply(world, [DATASET], "Backlog study")
+    _move_deadline_back(live_server, overdue, days=21)
     others = _apply(world, [OTHER], "Traffic study")
     with world.client("user") as user:
         complaint = int(
@@ -150,6 +176,15 @@ def cases(live_server: LiveServer, accounts: Accounts) -> Cases:
                 headers={"X-Filename": "proof.txt"},
             ),
             201,
+        )
+        to_reprocess = int(
+            ok(
+                user.post(
+                    "/v1/complaints",
+                    json={"dataset": DATASET, "kind": "privacy", "description": "Street names"},
+                ),
+                201,
+            )["id"]
         )
         objection = int(
             ok(
@@ -181,8 +216,10 @@ def cases(live_server: LiveServer, accounts: Accounts) -> Cases:
         live_server.url,
         to_approve,
         to_refuse,
+        overdue,
         others,
         complaint,
+        to_reprocess,
         objection,
         report,
         jobs[0],
@@ -269,7 +306,13 @@ def test_the_provider_approves_and_the_applicant_sees_it(
     page = provider
     page.goto("/console/provider/applications?lang=en")
     rows = page.locator("#provider-applications tbody tr")
-    expect(rows).to_have_count(2)  # the other organisation's application is not listed
+    expect(rows).to_have_count(3)  # the other organisation's application is not listed
+    late = page.locator(f"#application-{cases.overdue}")
+    expect(rows.first).to_have_id(f"application-{cases.overdue}")  # the soonest deadline first
+    expect(late).to_have_class("is-overdue")
+    expect(late.locator(".badge--overdue")).to_contain_text(
+        re.compile(r"Overdue by \d+ working days")
+    )
     row = page.locator(f"#application-{cases.to_approve}")
     expect(row).to_contain_text("Waiting times study")
     expect(row).to_contain_text(re.compile(r"\d+ working days left|Due today"))
@@ -414,6 +457,34 @@ def test_a_corrected_answer_names_the_new_version(provider: Page, cases: Cases) 
     expect(page.locator("#case-answer")).to_contain_text("v2")
     seen = _api(cases, "user", f"/v1/objections/{cases.objection}")
     assert seen["outcome"] == "corrected" and seen["corrected_version"] == 2
+
+
+def test_a_complaint_answered_by_reprocessing_stores_a_new_version(
+    provider: Page, cases: Cases
+) -> None:
+    page = provider
+    page.goto(f"/console/provider/complaints/{cases.to_reprocess}?lang=en")
+    with cases.world.client("provider") as client:
+        staged = ok(upload(client, parquet_bytes(people_table(30, offset=500))), 201)
+    page.get_by_role("radio", name="Reprocess").check()
+    page.get_by_label("Answer", exact=True).fill("street names removed")
+    page.get_by_label("Upload id of the desensitised data").fill(staged["upload_id"])
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.get_by_role("button", name="Send the answer").click()
+    assert posted.value.status == 422  # no method named
+    expect(page.locator("#answer-error")).to_contain_text("method")
+    expect(page.get_by_label("Desensitisation method")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Upload id of the desensitised data")).to_have_value(
+        staged["upload_id"]
+    )
+    assert _api(cases, "user", f"/v1/complaints/{cases.to_reprocess}")["status"] == "open"
+    page.get_by_label("Desensitisation method").fill("suppression")
+    page.get_by_role("button", name="Send the answer").click()
+    expect(page.locator("#case-status")).to_have_text("Answered")
+    seen = _api(cases, "user", f"/v1/complaints/{cases.to_reprocess}")
+    assert seen["outcome"] == "reprocessed" and seen["new_version"] is not None
+    expect(page.locator("#case-answer")).to_contain_text(f"v{seen['new_version']}")
+    expect(page.locator("#case-answer")).to_contain_text("Reprocessed")
 
 
 def test_the_provider_reads_a_usage_report(provider: Page, cases: Cases) -> None:

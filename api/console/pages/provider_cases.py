@@ -79,7 +79,15 @@ def applications_page(
     pending.sort(key=lambda item: item[1].due_on if item[1] is not None else date.max)
     waiting = [{"application": a, "stage": stage} for a, stage in pending]
     decided = [a for a in seen if a.status in DECIDED][:RECENT_DECISIONS]
-    context = {"waiting": waiting, "decided": decided, "tab": "applications"}
+    provisional = any(
+        s is not None and s.time_left and s.time_left.provisional for _a, s in pending
+    )
+    context = {
+        "waiting": waiting,
+        "decided": decided,
+        "provisional": provisional,
+        "tab": "applications",
+    }
     return render(request, "pages/provider_cases_applications.html", viewer, context)
 
 

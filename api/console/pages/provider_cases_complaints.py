@@ -21,6 +21,7 @@ from api.console.pages.provider_cases_common import (
     ProviderViewer,
     by_deadline,
     error_status,
+    fields_named,
     open_stage,
     own_org_name,
 )
@@ -75,6 +76,7 @@ def _context(platform: Platform, viewer: ProviderViewer, complaint_id: int) -> d
         "suspend_reason": "",
         "problem": None,
         "problem_for": None,
+        "invalid": set(),
         "done": None,
         "tab": "complaints",
     }
@@ -130,7 +132,8 @@ async def answer(
         context["values"] = {
             name: fields.get(name, "") for name in ("outcome", "answer", "upload_id", "method")
         }
-        context.update(problem=error.message, problem_for="answer")
+        named = fields_named(error.message, ("answer", "upload_id", "method"))
+        context.update(problem=error.message, problem_for="answer", invalid=named or {"answer"})
         return render(request, TEMPLATE, viewer, context, status_code=error_status(error))
     return RedirectResponse(
         f"/console/provider/complaints/{complaint_id}?done=answer", status_code=303
