@@ -21,6 +21,7 @@ from api.console.pages import (
     dataset,
     docs,
     grants,
+    inbox,
     job_status,
     jobs,
     provider_cases,
@@ -62,6 +63,7 @@ PAGE_MODULES = (
     provider_data,
     provider_data_uploads,
     provider_data_policy,
+    inbox,
 )
 """Every page module; a new one is added here."""
 

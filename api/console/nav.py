@@ -7,7 +7,10 @@ when empty), or to visitors too when it is ``public``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from fastapi import Request
 
 from api.console.auth import Viewer
 from sandbox.identity.model import Role
@@ -28,6 +31,8 @@ class NavItem:
     """Shown to visitors too (then ``roles`` is ignored)."""
     visitors_only: bool = False
     """Shown only to visitors (the sign-in link)."""
+    count: Callable[[Request, Viewer], int] | None = None
+    """A number shown beside the label when not 0 (the inbox's unread notifications)."""
 
     def shown_to(self, viewer: Viewer) -> bool:
         """Whether the header shows this link to ``viewer``."""

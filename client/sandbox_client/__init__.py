@@ -52,6 +52,7 @@ from sandbox_client.health import HealthMixin
 from sandbox_client.jobs import JobsMixin
 from sandbox_client.law_changes import LawChangesMixin
 from sandbox_client.notifications import NotificationsMixin
+from sandbox_client.notifications import NotificationsMixin
 from sandbox_client.objections import ObjectionsMixin
 from sandbox_client.opening_plans import OpeningPlansMixin
 from sandbox_client.organisations import OrganisationsMixin
@@ -119,6 +120,7 @@ class SandboxClient(
     DryRunMixin,
     ReviewsMixin,
     ResultsMixin,
+    NotificationsMixin,
     NotificationsMixin,
     VerificationMixin,
 ):

@@ -20,6 +20,7 @@ from sandbox.errors import InvalidRequest, NotFound
 from sandbox.identity.model import Actor
 from sandbox.notifications.model import (
     Inbox,
+    Language,
     Notification,
     NotificationKind,
     OutboxStatus,
@@ -111,8 +112,11 @@ def _own(actor: Actor) -> int:
     return actor.user_id
 
 
-def _view(session: Session, row: NotificationRow, actor_id: int) -> Notification:
-    title, body = render(row.text_key, row.params, language_of(session, actor_id))
+def _view(
+    session: Session, row: NotificationRow, actor_id: int, language: Language | None = None
+) -> Notification:
+    words = language or language_of(session, actor_id)
+    title, body = render(row.text_key, row.params, words)
     return Notification(
         id=row.id,
         kind=NotificationKind(row.kind),
@@ -145,8 +149,11 @@ def inbox(
     kind: NotificationKind | None = None,
     limit: int = 50,
     offset: int = 0,
+    language: Language | None = None,
 ) -> Inbox:
-    """A page of ``actor``'s own notifications, newest first."""
+    """A page of ``actor``'s own notifications, newest first, in ``language`` (default:
+    the account's notification language; the console passes the page's).
+    """
     user_id = _own(actor)
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidRequest(f"limit must be from 1 to {MAX_PAGE}")
@@ -166,7 +173,7 @@ def inbox(
         .offset(offset)
     ).scalars()
     return Inbox(
-        data=tuple(_view(session, row, user_id) for row in rows),
+        data=tuple(_view(session, row, user_id, language) for row in rows),
         count=int(total),
         unread=unread_count(session, actor),
     )

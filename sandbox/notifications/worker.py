@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sandbox.config import Settings
@@ -65,6 +66,10 @@ class NotificationLoop:
                         self._calendar,
                         notice_days=self._settings.deadline_notice_working_days,
                     )
+            except IntegrityError:
+                # another API process swept the same deadlines at the same moment: its
+                # notices stand (one per account and event), this pass adds none
+                log.info("the deadline sweep met another process's; it runs again later")
             except Exception:
                 log.exception("the deadline sweep failed; it runs again at the next sweep")
         try:

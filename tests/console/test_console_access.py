@@ -113,6 +113,10 @@ PAGES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/console/reviews"): (SIGNED_IN, "/console/reviews"),
     ("GET", "/console/reviews/{job_id}"): (SIGNED_IN, "/console/reviews/1"),
     ("POST", "/console/reviews/{job_id}"): (SIGNED_IN, "/console/reviews/1"),
+    ("GET", "/console/inbox"): (SIGNED_IN, "/console/inbox"),
+    ("POST", "/console/inbox/read-all"): (SIGNED_IN, "/console/inbox/read-all"),
+    ("POST", "/console/inbox/preferences"): (SIGNED_IN, "/console/inbox/preferences"),
+    ("POST", "/console/inbox/{notification_id}/read"): (SIGNED_IN, "/console/inbox/1/read"),
     ("GET", "/console/provider/datasets"): (SIGNED_IN, "/console/provider/datasets"),
     ("GET", "/console/provider/datasets/{name}"): (SIGNED_IN, "/console/provider/datasets/ca_open"),
     ("POST", "/console/provider/datasets/{name}/integrity"): (

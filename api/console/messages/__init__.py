@@ -14,6 +14,7 @@ from api.console.messages import (
     dashboard,
     dataset,
     errors,
+    inbox,
     provider_cases,
     provider_data,
     research,
@@ -35,4 +36,5 @@ AREAS: tuple[Mapping[str, Text], ...] = (
     review.MESSAGES,
     provider_cases.MESSAGES,
     provider_data.MESSAGES,
+    inbox.MESSAGES,
 )
