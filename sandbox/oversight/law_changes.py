@@ -8,6 +8,7 @@ relevant laws and regulations are revised or its administrative functions change
    organisations (each of their datasets);
 2. a task opens for each affected dataset, assigned to its provider organisation, due 15
    working days after the day of the change (that day not counted, as every deadline);
+   the organisation's providers are notified;
 3. the task is closed by the catalog change it led to: an attribute change requested since
    the day of the change, a new dataset policy set since then, a new version stored since
    then, or a recorded "no change needed" with its reason. A provider of the dataset's
@@ -36,6 +37,7 @@ from sandbox.catalog.model import ChangeStatus
 from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
+from sandbox.notifications import notify, staff_of
 from sandbox.oversight.common import clean_text, dataset_name, now_or, org_name, username
 from sandbox.policies.model import PolicyLevel
 from sandbox.store.models import (
@@ -212,6 +214,17 @@ def record_change(
             now=started,
         )
         due = stage.due_on
+        notify(
+            session,
+            staff_of(session, dataset.provider_org_id, ["provider"]),
+            "task.assigned",
+            subject=(str(Subject.LAW_CHANGE_TASK), task.id),
+            params={
+                "dataset": dataset.name,
+                "subject": str(StageKind.CATALOG_UPDATE),
+                "due_on": stage.due_on.isoformat(),
+            },
+        )
     audit.record(
         session,
         actor,

@@ -11,13 +11,13 @@ to the authority and to the data's provider. So:
 2. it is routed to the dataset's provider organisation (a product's, when all its sources
    are one organisation's) and to the authority, who see it with the reporter's contact;
    an answer is due in :data:`~sandbox.access.model.STAGE_WORKING_DAYS` working days
-   (10, as a complaint's: the rules name no figure of their own);
+   (10, as a complaint's: the rules name no figure of their own), and both are notified;
 3. the provider or the authority answers: ``unfounded`` or ``resolved`` with its text;
    the authority may instead open a complaint about the dataset
    (:mod:`sandbox.oversight.complaints`, outcome ``complaint``), and the provider may ask
    the user the report names to rectify, suspending its grants on the provider's data
    (:mod:`sandbox.oversight.enforcement`, outcome ``rectification``). The report keeps the
-   link to the case it opened.
+   link to the case it opened, and a signed-in reporter is notified of the answer.
 
 A signed-in reporter sees its own reports; the provider organisation and oversight see
 the ones routed to them; to anyone else a report does not exist.
@@ -41,6 +41,7 @@ from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns
 from sandbox.catalog.publication import is_published, sees_unpublished
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
+from sandbox.notifications import holders_of_role, notify, staff_of
 from sandbox.oversight import complaints, enforcement
 from sandbox.oversight.common import (
     clean_text,
@@ -205,6 +206,21 @@ def submit(
         assignee_org_id=org_id,
         now=now,
     )
+    notify(
+        session,
+        [
+            *staff_of(session, org_id, ["provider"]),
+            *holders_of_role(session, str(Role.AUTHORITY)),
+        ],
+        "case.received",
+        subject=(str(Subject.PUBLIC_REPORT), row.id),
+        params={
+            "subject": str(Subject.PUBLIC_REPORT),
+            "id": row.id,
+            "dataset": dataset or (f"product {product_id}" if product_id else "-"),
+            "due_on": stage.due_on.isoformat(),
+        },
+    )
     audit.record(
         session,
         actor or VISITOR,
@@ -298,6 +314,17 @@ def answer(
         outcome=str(parsed),
         note=text,
         now=now,
+    )
+    notify(
+        session,
+        [row.reporter_id],
+        "case.answered",
+        subject=(str(Subject.PUBLIC_REPORT), row.id),
+        params={
+            "subject": str(Subject.PUBLIC_REPORT),
+            "id": row.id,
+            "dataset": dataset_name(session, row.dataset_id) if row.dataset_id else "-",
+        },
     )
     audit.record(
         session,

@@ -51,6 +51,13 @@ def _stats(world: World) -> dict[str, Any]:
         return dict(ok(user.get("/v1/stats")))
 
 
+def _notified(world: World, who: str, key: str, subject: tuple[str, int]) -> bool:
+    with world.client(who) as client:
+        inbox = ok(client.get("/v1/notifications", params={"limit": 200}))["data"]
+    wanted = {"type": subject[0], "id": str(subject[1])}
+    return any(n["key"] == key and n["subject"] == wanted for n in inbox)
+
+
 def _anonymous(world: World) -> httpx.Client:
     return world.server.client(None)
 
@@ -262,6 +269,9 @@ def test_a_change_of_law_opens_tasks_due_in_15_working_days(world: World) -> Non
 
     task_id = tasks["pp_cond"]["id"]
     other_task = tasks["pp_other"]["id"]
+    assert _notified(world, "provider", "task.assigned", ("law_change_task", task_id))
+    assert _notified(world, "other_provider", "task.assigned", ("law_change_task", other_task))
+    assert not _notified(world, "provider", "task.assigned", ("law_change_task", other_task))
     with world.client("other_provider") as other:
         refused(
             other.post(
@@ -485,6 +495,10 @@ def test_a_visitor_reports_misuse_with_a_contact(world: World) -> None:
     with world.client("provider") as provider:
         seen = ok(provider.get(f"/v1/public-reports/{made['id']}"))
     assert seen["contact"] == "citizen@example.org"
+    # routed to the provider and the authority, who are told
+    for who in ("provider", "authority"):
+        assert _notified(world, who, "case.received", ("public_report", made["id"]))
+    assert not _notified(world, "other_provider", "case.received", ("public_report", made["id"]))
     with world.client("other_provider") as other:
         refused(other.get(f"/v1/public-reports/{made['id']}"), 404)
         assert made["id"] not in {r["id"] for r in ok(other.get("/v1/public-reports"))}
@@ -574,6 +588,7 @@ def test_a_signed_in_report_of_a_security_problem_goes_to_the_authority(world: W
         )
     after = _stats(world)["public_reports"]
     assert (after["open"], after["answered"]) == (before["open"], before["answered"] + 1)
+    assert _notified(world, "user", "case.answered", ("public_report", made["id"]))
 
 
 # ---- data products, publicly ---------------------------------------------------------------
