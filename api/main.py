@@ -56,7 +56,6 @@ from sandbox.config import Settings
 from sandbox.datasets.uploads import expire_uploads
 from sandbox.jobs.dispatcher import JobDispatcher
 from sandbox.notifications.worker import NotificationLoop
-from sandbox.notifications.worker import NotificationLoop
 from sandbox.observability.logs import configure_logging
 from sandbox.platform import Platform
 from sandbox.runtime.vetted import VettedModels
@@ -99,13 +98,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.dispatcher.start()
         app.state.notifications = NotificationLoop(platform.sessions, settings, platform.calendar)
         app.state.notifications.start()
-        app.state.notifications = NotificationLoop(platform.sessions, settings, platform.calendar)
-        app.state.notifications.start()
         app.state.metrics_registry = metrics.scrape_registry(platform, app.state.dispatcher)
         try:
             yield
         finally:
-            app.state.notifications.stop()
             app.state.notifications.stop()
             app.state.dispatcher.stop()
             platform.close()

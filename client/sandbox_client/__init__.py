@@ -52,7 +52,6 @@ from sandbox_client.health import HealthMixin
 from sandbox_client.jobs import JobsMixin
 from sandbox_client.law_changes import LawChangesMixin
 from sandbox_client.notifications import NotificationsMixin
-from sandbox_client.notifications import NotificationsMixin
 from sandbox_client.objections import ObjectionsMixin
 from sandbox_client.opening_plans import OpeningPlansMixin
 from sandbox_client.organisations import OrganisationsMixin
@@ -120,7 +119,6 @@ class SandboxClient(
     DryRunMixin,
     ReviewsMixin,
     ResultsMixin,
-    NotificationsMixin,
     NotificationsMixin,
     VerificationMixin,
 ):

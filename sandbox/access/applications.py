@@ -41,7 +41,6 @@ from sandbox.clock import utc_now
 from sandbox.errors import InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.notifications.events import application_event
-from sandbox.notifications.events import application_event
 from sandbox.store.models import ApplicationRow, DatasetRow, GrantRow, OrganisationRow, UserRow
 from sandbox.workdays import WorkCalendar
 
@@ -212,7 +211,6 @@ def form_review(
         row.return_reason = reason
         detail["reason"] = reason
         application_event(session, row, "application.returned")
-        application_event(session, row, "application.returned")
     row.updated_at = now
     session.flush()
     audit.record(
@@ -294,7 +292,6 @@ def decide(
         object_id=row.id,
         detail=detail,
     )
-    application_event(session, row, "application.approved" if approve else "application.refused")
     application_event(session, row, "application.approved" if approve else "application.refused")
     return application_of(session, calendar, row, now)
 

@@ -39,7 +39,6 @@ from sandbox.clock import utc_now
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.notifications.events import rereview_answered
-from sandbox.notifications.events import rereview_answered
 from sandbox.store.models import ApplicationRow, DemandRow, WorkflowStageRow
 from sandbox.workdays import WorkCalendar
 

@@ -44,7 +44,6 @@ from sandbox.jobs.limits import combine_row_count
 from sandbox.jobs.model import JobState
 from sandbox.jobs.release import frozen_by, release
 from sandbox.notifications.events import result_event
-from sandbox.notifications.events import result_event
 from sandbox.policies import Policy, ReviewMode
 from sandbox.store.models import JobRow
 
@@ -144,5 +143,4 @@ def run_checks(session: Session, row: JobRow, helpers: RawHelpers | None) -> Non
         reason=reason,
         detail={"checks": "passed" if report.auto_releasable else "flagged"},
     )
-    result_event(session, row, "result.waiting")
     result_event(session, row, "result.waiting")

@@ -83,4 +83,3 @@ def release(
         detail={"datasets": row.datasets, "auto": auto, "result_sha256": row.result_sha256},
     )
     result_event(session, row, "result.released")
-    result_event(session, row, "result.released")

@@ -42,7 +42,6 @@ from sandbox.errors import Conflict, InvalidRequest
 from sandbox.identity.model import Actor
 from sandbox.jobs.service import stop_jobs_on_dataset
 from sandbox.notifications.events import suspension_event
-from sandbox.notifications.events import suspension_event
 from sandbox.oversight.common import clean_text, dataset_by_name, now_or
 from sandbox.oversight.model import RESOLUTION_STEPS, Resolution
 from sandbox.platform import Platform

@@ -35,7 +35,6 @@ from sandbox.jobs.model import Job, JobState, LogReview
 from sandbox.jobs.release import frozen_by, release, required_approvals
 from sandbox.jobs.service import job_of
 from sandbox.notifications.events import result_event
-from sandbox.notifications.events import result_event
 from sandbox.review.figures import figures_in
 from sandbox.review.model import Decision, DecisionOutcome, ReviewView
 from sandbox.store.models import GrantRow, JobRow, ReviewDecisionRow, UserRow
@@ -240,6 +239,5 @@ def decide(
             detail={"decision": str(decision)},
             now=moment,
         )
-        result_event(session, row, f"result.{'rejected' if word == 'rejected' else 'returned'}")
         result_event(session, row, f"result.{'rejected' if word == 'rejected' else 'returned'}")
     return view_of(session, actor, row)
