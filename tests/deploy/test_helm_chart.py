@@ -8,10 +8,15 @@ probes, secrets and the sandbox's needs.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 import yaml
 
@@ -82,6 +87,11 @@ def test_chart_metadata_is_what_helm_lint_requires() -> None:
     assert meta["appVersion"] == yaml.safe_load((CHART / "values.yaml").read_text())["image"]["tag"]
     assert meta["kubeVersion"].startswith(">=1.33")
     assert not list(CHART.glob("templates/*.yml")), "Helm templates end in .yaml or .tpl"
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    jsonschema.Draft7Validator.check_schema(schema)
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    assert set(schema["properties"]) == set(values)
+    jsonschema.validate(values, schema)
 
 
 def test_every_document_is_a_valid_kubernetes_object(chart) -> None:
@@ -249,8 +259,8 @@ def test_the_migration_can_be_left_to_the_servers() -> None:
     assert not [d for d in documents if d["kind"] == "Job"]
     documents = _render({"api": {"podDisruptionBudget": {"enabled": False}}})
     assert not [d for d in documents if d["kind"] == "PodDisruptionBudget"]
-    # A value removed that a template reads fails the render, as Helm's nil pointer does.
-    with pytest.raises(HelmRenderError, match="nil pointer evaluating enabled"):
+    # A value removed that a template reads is refused (by the schema, before any template).
+    with pytest.raises(HelmRenderError, match="'podDisruptionBudget' is a required property"):
         _render({"api": {"podDisruptionBudget": None}})
 
 
@@ -334,3 +344,44 @@ def test_every_value_is_read_by_a_template() -> None:
         if not any(".".join(leaf[:n]) in used for n in range(1, len(leaf) + 1))
     ]
     assert not unread
+
+
+def test_the_migration_jobs_container_runs_as_rendered(tmp_path: Path) -> None:
+    """The Job's command with exactly the Job's environment (its Secret's database URL
+    replaced by a SQLite file) migrates, and a second run finds nothing to do."""
+    job = _one(_render(), "Job")
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    for entry in container["env"]:
+        if "value" in entry:
+            env[entry["name"]] = entry["value"]
+        else:
+            assert entry["name"] == "SANDBOX_DATABASE_URL"
+            env[entry["name"]] = f"sqlite:///{tmp_path / 'platform.db'}"
+    program, *arguments = container["command"]
+    command = [str(Path(sys.executable).parent / program), *arguments]
+    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert "schema upgraded to revision" in first.stdout + first.stderr
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr
+    assert "nothing to do" in second.stdout + second.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "complaint"),
+    [
+        ({"api": {"replica": 2}}, "'replica' was unexpected"),
+        ({"sandbox": {"runtimeBackend": "subprocess"}}, r"'subprocess' is not one of \["),
+        ({"settings": {"DATA_URI": "s3://x"}}, "does not match"),
+        ({"settings": {"SANDBOX_LOG_LEVEL": {"level": "INFO"}}}, "is not of type"),
+        ({"api": {"port": 80000}}, "is greater than the maximum"),
+        ({"secrets": {"keys": {"SANDBOX_SMTP_USER": {"optional": True}}}}, "'key' is a"),
+        ({"ray": {"workers": {"replicas": -1}}}, "less than the minimum"),
+        ({"image": {"tag": ""}}, "should be non-empty"),
+    ],
+)
+def test_values_outside_the_schema_are_refused(overrides: dict[str, Any], complaint: str) -> None:
+    """Helm checks the values against values.schema.json: a typo is an error, not ignored."""
+    with pytest.raises(HelmRenderError, match=complaint):
+        render_chart(CHART, overrides)

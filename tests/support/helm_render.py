@@ -15,8 +15,9 @@ and of Helm's functions that ``infra/helm/sandbox`` uses, and refuses anything e
   ``required``, ``fail``, ``printf`` (``%s %d %v %q``), ``eq``, ``ne``, ``not``, ``and``, ``or``,
   ``hasSuffix``.
 
-Missing map keys render as nothing (Helm turns ``<no value>`` into an empty string); a field
-looked up on nothing is an error, as Go's "nil pointer evaluating" is.
+The merged values are checked against the chart's ``values.schema.json`` first, as Helm
+checks them. Missing map keys render as nothing (Helm turns ``<no value>`` into an empty
+string); a field looked up on nothing is an error, as Go's "nil pointer evaluating" is.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jsonschema  # type: ignore[import-untyped]
 import yaml
 
 
@@ -489,8 +491,20 @@ def render_chart(
     """
     chart = yaml.safe_load((chart_dir / "Chart.yaml").read_text(encoding="utf-8"))
     values = yaml.safe_load((chart_dir / "values.yaml").read_text(encoding="utf-8")) or {}
+    merged = merge_values(values, overrides or {})
+    schema_path = chart_dir / "values.schema.json"
+    if schema_path.exists():  # as Helm checks the merged values before rendering
+        schema = json.loads(schema_path.read_text(encoding="utf-8"))
+        errors = sorted(
+            jsonschema.Draft7Validator(schema).iter_errors(merged), key=lambda e: e.json_path
+        )
+        if errors:
+            raise HelmRenderError(
+                "values don't meet the schema: "
+                + "; ".join(f"{e.json_path}: {e.message}" for e in errors)
+            )
     root = {
-        "Values": merge_values(values, overrides or {}),
+        "Values": merged,
         "Release": {
             "Name": release,
             "Namespace": namespace,
