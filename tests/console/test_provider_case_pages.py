@@ -34,7 +34,14 @@ from tests.support.browser import (
     screenshot,
     signed_in_visit,
 )
-from tests.support.datafiles import metadata, parquet_bytes, people_table, register, upload
+from tests.support.datafiles import (
+    add_version,
+    metadata,
+    parquet_bytes,
+    people_table,
+    register,
+    upload,
+)
 from tests.support.http import ok
 from tests.support.server import Accounts, LiveServer
 from tests.support.world import World, grant, make_eligible, today, world_of
@@ -443,10 +450,8 @@ def test_a_corrected_answer_names_the_new_version(provider: Page, cases: Cases) 
         "aria-invalid", "true"
     )
     assert _api(cases, "user", f"/v1/objections/{cases.objection}")["status"] == "open"
-    with cases.world.client("provider") as client:
-        staged = ok(upload(client, parquet_bytes(people_table(50, offset=1))), 201)
-        body = {"source": {"upload_id": staged["upload_id"]}, "note": "ages corrected"}
-        ok(client.post(f"/v1/datasets/{DATASET}/versions", json=body), 201)
+    with cases.world.client("provider") as client:  # the corrected data, passed by the authority
+        ok(add_version(client, DATASET, parquet_bytes(people_table(50, offset=1))), 201)
     page.reload()  # the newest version now shows
     expect(page.locator("#latest-version")).to_have_text("v2")
     page.get_by_role("radio", name="Corrected").check()
