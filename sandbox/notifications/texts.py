@@ -279,6 +279,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "quality_assessment": ("质量评估", "quality assessment"),
     "rectification": ("整改", "rectification"),
     "catalog_review": ("目录审核", "catalog review"),
+    "public_report": ("公众举报", "public report"),
+    "law_change_task": ("法规变化目录更新", "catalog update after a change of law"),
+    "catalog_update": ("目录更新", "catalog update"),
+    "report_answer": ("举报答复", "answer to a report"),
 }
 """Words for the closed labels (``subject``, ``stage``); an unknown label shows as is."""
 
