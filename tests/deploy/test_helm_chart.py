@@ -385,3 +385,57 @@ def test_values_outside_the_schema_are_refused(overrides: dict[str, Any], compla
     """Helm checks the values against values.schema.json: a typo is an error, not ignored."""
     with pytest.raises(HelmRenderError, match=complaint):
         render_chart(CHART, overrides)
+
+
+def _pod_labels(documents: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """Each pod template's labels, by role."""
+    labels = {}
+    for document in documents:
+        if document["kind"] in ("Deployment", "Job"):
+            labels[document["kind"]] = document["spec"]["template"]["metadata"]["labels"]
+        elif document["kind"] == "RayCluster":
+            spec = document["spec"]
+            labels["ray-head"] = spec["headGroupSpec"]["template"]["metadata"]["labels"]
+            for group in spec["workerGroupSpecs"]:
+                labels["ray-worker"] = group["template"]["metadata"]["labels"]
+    return labels
+
+
+def _selected(selector: dict[str, Any], labels: dict[str, dict[str, str]]) -> set[str]:
+    wanted = selector["matchLabels"].items()
+    return {role for role, have in labels.items() if wanted <= have.items()}
+
+
+def test_network_policies_keep_the_ray_nodes_to_the_release(chart) -> None:
+    _, documents = chart
+    labels = _pod_labels(documents)
+    policies = {d["metadata"]["name"]: d["spec"] for d in documents if d["kind"] == "NetworkPolicy"}
+    ray, api_policy = policies["sandbox-ray"], policies["sandbox-api"]
+    assert _selected(ray["podSelector"], labels) == {"ray-head", "ray-worker"}
+    assert ray["policyTypes"] == ["Ingress"]
+    (rule,) = ray["ingress"]
+    assert "ports" not in rule  # Ray's nodes and driver use ports of their own choosing
+    peers = set().union(*(_selected(p["podSelector"], labels) for p in rule["from"]))
+    assert peers == {"ray-head", "ray-worker", "Deployment"}  # not the migration Job
+    assert _selected(api_policy["podSelector"], labels) == {"Deployment"}
+    http, callbacks = api_policy["ingress"]
+    deployment = _one(documents, "Deployment")
+    api = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert http["ports"] == [{"port": "http", "protocol": "TCP"}]
+    k8s_checks.port(api, "http")
+    assert "from" not in http  # anyone may reach the HTTP port unless apiFrom says
+    (peer,) = callbacks["from"]
+    assert _selected(peer["podSelector"], labels) == {"ray-head", "ray-worker"}
+
+
+def test_network_policy_peers_and_switch() -> None:
+    ingress = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress"}}}
+    monitoring = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "mon"}}}
+    documents = _render({"networkPolicy": {"apiFrom": [ingress], "rayFrom": [monitoring]}})
+    policies = {d["metadata"]["name"]: d["spec"] for d in documents if d["kind"] == "NetworkPolicy"}
+    for document in documents:
+        k8s_checks.validate(document)
+    assert policies["sandbox-api"]["ingress"][0]["from"] == [ingress]
+    assert policies["sandbox-ray"]["ingress"][1] == {"from": [monitoring]}
+    documents = _render({"networkPolicy": {"enabled": False}})
+    assert not [d for d in documents if d["kind"] == "NetworkPolicy"]
