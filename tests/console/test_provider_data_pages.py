@@ -212,6 +212,54 @@ def test_a_file_that_does_not_match_the_dictionary_changes_nothing(
     assert _names(catalog) == before | {"pd_bad"}
 
 
+def test_an_upload_the_api_refuses_shows_its_message(provider: Page, catalog: Catalog) -> None:
+    page = provider
+    before = _names(catalog)
+    page.goto("/console/provider/registration?lang=en")
+    _fill_registration(page, "pd_empty")
+    chooser = page.get_by_label("Choose the file (CSV, Parquet or Arrow)")
+    with page.expect_response(lambda r: r.url.endswith("/v1/uploads")) as answered:
+        chooser.set_input_files(_csv("empty.csv", b""))
+    assert answered.value.status == 422
+    expect(page.locator("#upload-status")).to_have_text(
+        "Upload refused: the uploaded file is empty"
+    )
+    expect(chooser).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#f-upload_id")).to_have_value("")
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.get_by_role("button", name="Register").click()
+    expect(chooser).to_be_focused()  # the form is not sent while its file is refused
+    assert posts == []
+    assert _names(catalog) == before
+
+
+def test_the_dictionary_is_drafted_from_a_csv_header(provider: Page, catalog: Catalog) -> None:
+    page = provider
+    before = _names(catalog)
+    page.goto("/console/provider/registration?lang=en")
+    draft = page.get_by_role("button", name="Draft the dictionary from the CSV file's header")
+    expect(draft).to_be_hidden()  # offered once a CSV file is chosen
+    _upload(page, _csv("people.csv", csv_bytes(people_table(40))))
+    draft.click()
+    expect(page.locator("#draft-dictionary-status")).to_contain_text("check each column's type")
+    drafted = json.loads(page.locator("#f-dictionary").input_value())
+    assert drafted == [
+        {"name": "pid", "type": "string", "classification": ""},
+        {"name": "district", "type": "string", "classification": ""},
+        {"name": "age", "type": "int64", "classification": ""},
+        {"name": "income", "type": "float64", "classification": ""},
+    ]
+    expect(page.locator(".cm-content")).to_contain_text('"name": "income"')  # in the editor
+    page.get_by_label("Dataset name (identifier)").fill("pd_drafted")
+    page.get_by_label("Title").fill("Drafted")
+    page.get_by_label("Contact").fill("data@health.example")
+    page.get_by_label("Open attribute").select_option("conditional")
+    page.get_by_role("button", name="Register").click()
+    expect(page.locator("#e-dictionary")).to_contain_text("classification")  # decided by a person
+    assert _names(catalog) == before
+
+
 def test_a_bad_dictionary_is_refused_beside_it(provider: Page, catalog: Catalog) -> None:
     page = provider
     before = _names(catalog)

@@ -84,6 +84,14 @@ MESSAGES: dict[str, Text] = {
         "optionally description, categories, lower, upper, nullable.",
     ),
     "provider_data.dictionary.example": Text("示例", "An example"),
+    "provider_data.dictionary.draft": Text(
+        "按所选 CSV 文件的表头起草数据字典", "Draft the dictionary from the CSV file's header"
+    ),
+    "provider_data.dictionary.drafted": Text(
+        "已按表头和前几行起草：请核对每列的类型，并为每列填写 classification。",
+        "Drafted from the header and the first rows: check each column's type and fill in "
+        "its classification.",
+    ),
     # the upload
     "provider_data.upload.choose": Text(
         "选择文件（CSV、Parquet 或 Arrow）", "Choose the file (CSV, Parquet or Arrow)"

@@ -3,7 +3,9 @@
 // X-CSRF-Token), a <progress> following XMLHttpRequest's upload progress events. The
 // upload_id the API returns is kept in the form's hidden field; the form (the metadata)
 // is then posted as usual and the page registers the staged file. A refused upload shows
-// the API's own message. Choosing another file discards the one staged before.
+// the API's own message. Choosing another file discards the one staged before. On the
+// registration form a chosen CSV file also offers a draft of the data dictionary from its
+// header (read in the browser; nothing is sent for it).
 (function () {
   "use strict";
 
@@ -134,6 +136,96 @@
     }
   };
 
+  // -- drafting the data dictionary from a CSV file's header ---------------------------
+  // The draft names each column with the type its first rows suggest and an empty
+  // classification: the provider decides that one (registration refuses it empty).
+
+  function csvFields(line) {
+    var fields = [];
+    var field = "";
+    var quoted = false;
+    for (var i = 0; i < line.length; i += 1) {
+      var c = line[i];
+      if (quoted) {
+        if (c === '"' && line[i + 1] === '"') {
+          field += '"';
+          i += 1;
+        } else if (c === '"') quoted = false;
+        else field += c;
+      } else if (c === '"') quoted = true;
+      else if (c === ",") {
+        fields.push(field);
+        field = "";
+      } else field += c;
+    }
+    fields.push(field);
+    return fields;
+  }
+
+  var TYPES = [
+    ["int64", /^[+-]?\d+$/],
+    ["float64", /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/],
+    ["bool", /^(true|false)$/i],
+    ["date", /^\d{4}-\d{2}-\d{2}$/],
+    ["timestamp", /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/],
+  ];
+
+  function guessType(values) {
+    var present = values.filter(function (v) { return v !== ""; });
+    if (present.length === 0) return "string";
+    for (var i = 0; i < TYPES.length; i += 1) {
+      var pattern = TYPES[i][1];
+      if (present.every(function (v) { return pattern.test(v); })) return TYPES[i][0];
+    }
+    return "string";
+  }
+
+  function draftDictionary(text) {
+    var lines = text.split(/\r?\n/);
+    if (lines.length > 1) lines.pop(); // the last line of a slice may be cut short
+    var header = csvFields(lines[0] || "");
+    var rows = lines.slice(1, 201).filter(function (l) { return l !== ""; }).map(csvFields);
+    return header.map(function (name, index) {
+      var values = rows.map(function (row) { return row[index] === undefined ? "" : row[index]; });
+      return { name: name.trim(), type: guessType(values), classification: "" };
+    });
+  }
+
+  function Drafter(form) {
+    this.form = form;
+    this.button = form.querySelector("[data-draft-dictionary]");
+    this.input = form.querySelector("input[type=file]");
+    this.textarea = form.querySelector("textarea[name=dictionary]");
+    this.status = document.getElementById(this.button.getAttribute("aria-describedby"));
+    this.input.addEventListener("change", this.offer.bind(this));
+    this.button.addEventListener("click", this.draft.bind(this));
+  }
+
+  Drafter.prototype.file = function () {
+    var file = this.input.files && this.input.files[0];
+    return file && /\.csv$/i.test(file.name) ? file : null;
+  };
+
+  Drafter.prototype.offer = function () {
+    this.button.hidden = !this.file();
+  };
+
+  Drafter.prototype.draft = function () {
+    var file = this.file();
+    if (!file) return;
+    var self = this;
+    file.slice(0, 256 * 1024).text().then(function (text) {
+      var drafted = JSON.stringify(draftDictionary(text), null, 2);
+      var editor = self.textarea.codeEditor;
+      if (editor) {
+        editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: drafted } });
+      } else {
+        self.textarea.value = drafted;
+      }
+      self.status.textContent = self.button.dataset.msgDrafted;
+    });
+  };
+
   function ready(fn) {
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fn);
     else fn();
@@ -143,6 +235,7 @@
     document.querySelectorAll("form[data-upload-form]").forEach(function (form) {
       var box = form.querySelector("[data-upload]");
       if (box) new Uploader(form, box);
+      if (form.querySelector("[data-draft-dictionary]")) new Drafter(form);
     });
   });
 })();
