@@ -439,3 +439,13 @@ def test_network_policy_peers_and_switch() -> None:
     assert policies["sandbox-ray"]["ingress"][1] == {"from": [monitoring]}
     documents = _render({"networkPolicy": {"enabled": False}})
     assert not [d for d in documents if d["kind"] == "NetworkPolicy"]
+
+
+def test_the_install_notes_name_the_release_objects() -> None:
+    notes = render_chart(CHART, release="city", namespace="data")["templates/NOTES.txt"]
+    assert "service city-sandbox-api, port 80 (3 processes" in notes
+    assert "kubectl -n data exec deploy/city-sandbox-api -- sandbox users create admin" in notes
+    assert "get raycluster city-sandbox-ray" in notes
+    documents = manifests(render_chart(CHART, release="city", namespace="data"))
+    names = {d["metadata"]["name"] for d in documents if d["kind"] in ("Deployment", "Service")}
+    assert names == {"city-sandbox-api"}

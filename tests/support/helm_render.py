@@ -479,6 +479,10 @@ def merge_values(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[
     return merged
 
 
+NOTES = "NOTES.txt"
+"""The template Helm prints after an install: rendered, but not a manifest."""
+
+
 def render_chart(
     chart_dir: Path,
     overrides: Mapping[str, Any] | None = None,
@@ -486,8 +490,8 @@ def render_chart(
     namespace: str = "default",
 ) -> dict[str, str]:
     """Each manifest template of ``chart_dir`` rendered (``templates/<name>`` -> text), as
-    ``helm template <release> <chart_dir> --values <overrides>`` would; partials (``_*``)
-    and ``NOTES.txt`` only provide definitions.
+    ``helm template <release> <chart_dir> --values <overrides>`` would (``NOTES.txt``
+    included, as ``--notes`` adds it); partials (``_*``) only provide definitions.
     """
     chart = yaml.safe_load((chart_dir / "Chart.yaml").read_text(encoding="utf-8"))
     values = yaml.safe_load((chart_dir / "values.yaml").read_text(encoding="utf-8")) or {}
@@ -522,7 +526,7 @@ def render_chart(
     parsed = {
         path.name: _parse(path.read_text(encoding="utf-8"), path.name)
         for path in sources
-        if path.suffix in (".yaml", ".yml", ".tpl")
+        if path.suffix in (".yaml", ".yml", ".tpl") or path.name == NOTES
     }
     defines: dict[str, list[Any]] = {}
     for tree in parsed.values():
@@ -538,7 +542,9 @@ def render_chart(
 def manifests(rendered: Mapping[str, str]) -> list[dict[str, Any]]:
     """Every non-empty YAML document of the rendered templates, parsed."""
     documents = []
-    for text in rendered.values():
+    for name, text in rendered.items():
+        if name.endswith(NOTES):
+            continue
         for document in yaml.safe_load_all(text):
             if document is not None:
                 documents.append(document)
