@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sandbox import audit
 from sandbox.catalog.grades import floor_of_grade
 from sandbox.catalog.permissions import require_owner, sees_details
+from sandbox.catalog.publication import require_visible
 from sandbox.catalog.queries import dataset_row, get_entry
 from sandbox.clock import utc_now
 from sandbox.errors import InvalidRequest, PermissionDenied
@@ -164,7 +165,7 @@ def read_dataset_policies(session: Session, actor: Actor, name: str) -> DatasetP
     Not-open data keeps its policy from anyone outside its provider and oversight, as it
     keeps its dictionary.
     """
-    if not sees_details(actor, get_entry(session, name)):
+    if not sees_details(actor, require_visible(actor, get_entry(session, name))):
         raise PermissionDenied(f"dataset {name!r} is not open: its policy is not shown")
     audit.record(session, actor, "policy.dataset.read", object_type="policy", object_id=name)
     return DatasetPolicies(

@@ -37,6 +37,7 @@ from sandbox.catalog.queries import dataset_row
 from sandbox.clock import utc_now
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
+from sandbox.notifications import holders_of_role, notify, staff_of
 from sandbox.store.models import (
     DatasetRow,
     DatasetVersionRow,
@@ -104,6 +105,18 @@ def submit_for_review(
         object_type="dataset",
         object_id=dataset.name,
         detail={"version": version.version, "due_on": stage.due_on.isoformat()},
+    )
+    notify(
+        session,
+        holders_of_role(session, str(Role.AUTHORITY)),
+        "task.assigned",
+        subject=("dataset", dataset.name),
+        params={
+            "dataset": dataset.name,
+            "subject": "catalog_review",
+            "due_on": stage.due_on.isoformat(),
+        },
+        now=moment,
     )
     return stage
 
@@ -188,6 +201,14 @@ def review_version(
     if passed:
         row.updated_at = moment
     session.flush()
+    notify(
+        session,
+        staff_of(session, row.provider_org_id, [str(Role.PROVIDER)]),
+        "catalog.passed" if passed else "catalog.returned",
+        subject=("dataset", name),
+        params={"dataset": name},
+        now=moment,
+    )
     audit.record(
         session,
         actor,

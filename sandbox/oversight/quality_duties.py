@@ -36,6 +36,7 @@ from sandbox.catalog.queries import dataset_row, version_row
 from sandbox.datasets.publication_review import publication_counts
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
+from sandbox.notifications import notify, staff_of
 from sandbox.oversight.common import clean_text, now_or
 from sandbox.oversight.model import GovernanceFigures
 from sandbox.store.models import (
@@ -201,7 +202,22 @@ def open_assessment(
         object_id=name,
         detail={"assessment_id": assessment.id, "year": year, "due_on": stage.due_on.isoformat()},
     )
+    _tell_provider(session, row, "quality_assessment", stage.due_on, moment)
     return _assessment(session, calendar, assessment, moment)
+
+
+def _tell_provider(
+    session: Session, dataset: DatasetRow, task: str, due_on: date, now: datetime
+) -> None:
+    """Notify the dataset's provider staff of a task it must complete by ``due_on``."""
+    notify(
+        session,
+        staff_of(session, dataset.provider_org_id, [str(Role.PROVIDER)]),
+        "task.assigned",
+        subject=("dataset", dataset.name),
+        params={"dataset": dataset.name, "subject": task, "due_on": due_on.isoformat()},
+        now=now,
+    )
 
 
 def _latest_report(
@@ -294,7 +310,7 @@ def conclude_assessment(
     row.conclusion, row.concluded_by, row.concluded_at = note, actor.user_id, moment
     if conclusion is Conclusion.RECTIFY:
         row.status = str(AssessmentStatus.RECTIFICATION)
-        open_stage(
+        stage = open_stage(
             session,
             calendar,
             subject=Subject.QUALITY_ASSESSMENT,
@@ -304,6 +320,7 @@ def conclude_assessment(
             assignee_org_id=dataset.provider_org_id,
             now=moment,
         )
+        _tell_provider(session, dataset, "rectification", stage.due_on, moment)
     else:
         row.status = str(AssessmentStatus.SATISFACTORY)
     session.flush()
@@ -465,6 +482,15 @@ def sweep_update_reminders(
                 "frequency": str(frequency),
                 "lapses_on": lapses_on.isoformat(),
             },
+        )
+        notify(
+            session,
+            staff_of(session, dataset.provider_org_id, [str(Role.PROVIDER)]),
+            "dataset.update_due",
+            subject=("dataset", dataset.name),
+            params={"dataset": dataset.name, "due_on": lapses_on.isoformat()},
+            dedupe=f"update_due:{dataset.name}:{lapses_on.isoformat()}",
+            now=moment,
         )
         made.append(_reminder(session, row))
     return made
