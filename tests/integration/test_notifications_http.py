@@ -358,6 +358,23 @@ def test_the_client_and_the_cli(world: World) -> None:
     assert bad.returncode != 0 and "KIND=on" in bad.stderr + bad.stdout
 
 
+def test_reads_preferences_and_emails_are_audited(world: World) -> None:
+    def entries(action: str) -> list[dict[str, Any]]:
+        with world.client("auditor") as auditor:
+            found = ok(auditor.get("/v1/audit", params={"action": action, "limit": 1000}))
+        return [e for e in found["data"] if e["action"] == action]
+
+    user_id = str(world.ids["user"])
+    assert [e for e in entries("notification.preferences_set") if e["object_id"] == user_id]
+    assert [e for e in entries("notification.read_all") if e["actor"] == "user"]
+    assert [e for e in entries("notification.read") if e["actor"] == "user"]
+    emailed = entries("notification.emailed")
+    assert emailed and all(e["actor"] == "system" for e in emailed)
+    for entry in emailed:  # who and how often, never an address or the words
+        assert set(entry["detail"]) == {"recipient_id", "attempts", "error"}
+        assert "@" not in str(entry["detail"])
+
+
 def test_a_mail_server_that_is_down_never_fails_the_request(world: World, smtp: SmtpServer) -> None:
     smtp.stop()
     try:

@@ -92,7 +92,12 @@ def test_params_must_be_exactly_the_texts_fields_and_plain() -> None:
 
 
 def test_render_uses_the_readers_language_and_labels() -> None:
-    params = {"subject": "complaint", "id": 3, "stage": "answer", "due_on": "2026-12-09"}
+    params: dict[str, str | int] = {
+        "subject": "complaint",
+        "id": 3,
+        "stage": "answer",
+        "due_on": "2026-12-09",
+    }
     zh_title, zh_body = render("deadline.passed", params, Language.ZH)
     en_title, en_body = render("deadline.passed", params, Language.EN)
     assert zh_title == "投诉 3 已逾期" and "答复" in zh_body
