@@ -9,6 +9,7 @@ KubeRay operator, not here: its own fields are checked against the fields of Kub
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -64,8 +65,42 @@ def secret_setting_names() -> set[str]:
     return secret | {"SANDBOX_DATABASE_URL"}
 
 
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+LABEL_NAME = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
+LABEL_PREFIX = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def check_names(metadata: dict[str, Any], where: str) -> None:
+    """What the API server checks and the JSON schemas do not: object names (DNS labels
+    here: Services, and the pods KubeRay names after its RayCluster, need them) and label
+    keys and values."""
+    name = metadata.get("name")
+    if name is not None:
+        assert DNS_LABEL.fullmatch(name) and len(name) <= 63, f"{where}: bad name {name!r}"
+    for key, value in metadata.get("labels", {}).items():
+        prefix, _, label = key.rpartition("/")
+        assert not prefix or (LABEL_PREFIX.fullmatch(prefix) and len(prefix) <= 253), key
+        assert label and LABEL_NAME.fullmatch(label) and len(label) <= 63, f"{where}: {key}"
+        assert isinstance(value, str), f"{where}: label {key} must be a string"
+        assert LABEL_NAME.fullmatch(value) and len(value) <= 63, f"{where}: {key}={value!r}"
+
+
+def _metadata(value: Any, where: str) -> None:
+    """Every ``metadata`` in ``value``: the object's and its pod templates'."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "metadata" and isinstance(item, dict):
+                check_names(item, where)
+            else:
+                _metadata(item, where)
+    elif isinstance(value, list):
+        for item in value:
+            _metadata(item, where)
+
+
 def validate(document: dict[str, Any]) -> None:
     """Raise if ``document`` is not a valid object of its kind."""
+    _metadata(document, f"{document['kind']} {document['metadata'].get('name')}")
     if document["apiVersion"] == "ray.io/v1":
         check_raycluster(document)
         return

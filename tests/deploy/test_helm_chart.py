@@ -449,3 +449,13 @@ def test_the_install_notes_name_the_release_objects() -> None:
     documents = manifests(render_chart(CHART, release="city", namespace="data"))
     names = {d["metadata"]["name"] for d in documents if d["kind"] in ("Deployment", "Service")}
     assert names == {"city-sandbox-api"}
+
+
+@pytest.mark.parametrize(
+    "release", ["City", "a-release-name-far-too-long-for-the-names-kubernetes-allows"]
+)
+def test_names_kubernetes_would_refuse_are_caught(release: str) -> None:
+    documents = manifests(render_chart(CHART, release=release))
+    with pytest.raises(AssertionError, match="bad name"):
+        for document in documents:
+            k8s_checks.validate(document)
