@@ -101,6 +101,10 @@ def _metadata(value: Any, where: str) -> None:
 def validate(document: dict[str, Any]) -> None:
     """Raise if ``document`` is not a valid object of its kind."""
     _metadata(document, f"{document['kind']} {document['metadata'].get('name')}")
+    for _, spec, container in containers(document):
+        # The API server refuses an unmasked /proc outside a pod user namespace.
+        if container.get("securityContext", {}).get("procMount") == "Unmasked":
+            assert spec.get("hostUsers") is False, "`hostUsers` must be false to use `Unmasked`"
     if document["apiVersion"] == "ray.io/v1":
         check_raycluster(document)
         return
