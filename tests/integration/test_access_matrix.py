@@ -842,6 +842,125 @@ def _set_dataset_policy(_ctx: Context, _role: str) -> Request:
     return "PUT", "/v1/datasets/m_cond/policy", {"json": {"document": {"contribution_bound": 2}}}
 
 
+# ---- catalog governance ------------------------------------------------------------------------
+
+
+def _governance_dataset(ctx: Context, *, published: bool) -> str:
+    """A fresh conditional dataset of ``provider``: passed by the authority, or submitted."""
+    name = f"m_gov{next(_counter)}"
+    with ctx.as_role("provider") as provider:
+        made = register(
+            provider, parquet_bytes(people_table(10)), metadata(name), publish=published
+        )
+        assert made.status_code == 201, made.text
+    return name
+
+
+def _review_submission(ctx: Context, _role: str) -> Request:
+    name = _governance_dataset(ctx, published=False)
+    body = {"outcome": "pass", "grade": "general"}
+    return "POST", f"/v1/datasets/{name}/versions/1/review", {"json": body}
+
+
+def _resubmit(ctx: Context, _role: str) -> Request:
+    name = _governance_dataset(ctx, published=False)
+    ctx._step(
+        "authority",
+        f"/v1/datasets/{name}/versions/1/review",
+        {"outcome": "return", "reason": "matrix"},
+    )
+    return "POST", f"/v1/datasets/{name}/versions/1/resubmission", {"json": {"note": "fixed"}}
+
+
+def _grade_decision(ctx: Context, _role: str) -> Request:
+    with ctx.as_role("provider") as provider:
+        done = provider.put("/v1/datasets/m_open/grade", json={"grade": "important"})
+        assert done.status_code == 200, done.text
+    return "POST", "/v1/datasets/m_open/grade/decision", {"json": {"approve": False}}
+
+
+def _assessment(ctx: Context, state: str = "open") -> int:
+    """A quality assessment of a fresh dataset, left open or answered."""
+    name = _governance_dataset(ctx, published=True)
+    with ctx.as_role("authority") as authority:
+        made = authority.post(f"/v1/datasets/{name}/quality-assessments", json={})
+        assert made.status_code == 201, made.text
+    assessment_id = int(made.json()["id"])
+    if state == "answered":
+        ctx._step("provider", f"/v1/quality-assessments/{assessment_id}/answer", {})
+    return assessment_id
+
+
+def _open_assessment(ctx: Context, _role: str) -> Request:
+    name = _governance_dataset(ctx, published=True)
+    return "POST", f"/v1/datasets/{name}/quality-assessments", {"json": {"request": "matrix"}}
+
+
+def _read_assessment(ctx: Context, _role: str) -> Request:
+    return "GET", f"/v1/quality-assessments/{_assessment(ctx)}", {}
+
+
+def _answer_assessment(ctx: Context, _role: str) -> Request:
+    return "POST", f"/v1/quality-assessments/{_assessment(ctx)}/answer", {"json": {}}
+
+
+def _conclude_assessment(ctx: Context, _role: str) -> Request:
+    path = f"/v1/quality-assessments/{_assessment(ctx, 'answered')}/conclusion"
+    return "POST", path, {"json": {"conclusion": "satisfactory"}}
+
+
+GOVERNANCE_READERS = OVERSIGHT | PROVIDERS
+
+GOVERNANCE_CASES = (
+    Case("grade levels", get("/v1/grades"), EVERYONE),
+    Case(
+        "set grade level",
+        lambda _c, _r: ("PUT", "/v1/policies/grades/important", {"json": {"document": {}}}),
+        frozenset({"authority"}),
+    ),
+    Case("read dataset grade", get("/v1/datasets/m_cond/grade"), EVERYONE),
+    Case(
+        "propose dataset grade",
+        lambda _c, _r: ("PUT", "/v1/datasets/m_open/grade", {"json": {"grade": "important"}}),
+        frozenset({"provider"}),
+    ),
+    Case("decide dataset grade", _grade_decision, frozenset({"authority"})),
+    Case("grade proposals", get("/v1/grade-proposals"), GOVERNANCE_READERS),
+    Case("publication queue", get("/v1/publication-reviews"), GOVERNANCE_READERS),
+    Case(
+        "read version review",
+        get("/v1/datasets/m_cond/versions/1/review"),
+        OVERSIGHT | {"provider"},
+    ),
+    Case("review submission", _review_submission, frozenset({"authority"})),
+    Case(
+        "resubmit version",
+        _resubmit,
+        frozenset({"provider"}),
+    ),
+    Case("open quality assessment", _open_assessment, frozenset({"authority"})),
+    Case("list quality assessments", get("/v1/quality-assessments"), GOVERNANCE_READERS),
+    Case(
+        "read quality assessment",
+        _read_assessment,
+        OVERSIGHT | {"provider"},
+        hidden_status=404,
+    ),
+    Case(
+        "answer quality assessment",
+        _answer_assessment,
+        frozenset({"provider"}),
+        overrides={"other_provider": 404},
+    ),
+    Case("conclude quality assessment", _conclude_assessment, frozenset({"authority"})),
+    Case(
+        "sweep update reminders",
+        post("/v1/update-reminders/sweep", {}),
+        frozenset({"authority", "admin"}),
+    ),
+    Case("list update reminders", get("/v1/update-reminders"), GOVERNANCE_READERS),
+)
+
 CASES = (
     Case("health", get("/v1/health"), EVERYONE, anonymous_allowed=True),
     Case("ready", get("/v1/ready"), EVERYONE, anonymous_allowed=True),
@@ -1279,6 +1398,7 @@ CASES = (
     Case("audit verify", get("/v1/audit/verify"), frozenset({"admin", "auditor"})),
     Case("audit checkpoints", get("/v1/audit/checkpoints"), frozenset({"admin", "auditor"})),
     Case("audit archives", get("/v1/audit/archives"), frozenset({"admin", "auditor"})),
+    *GOVERNANCE_CASES,
 )
 
 
@@ -1483,5 +1603,22 @@ def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
         "/v1/results/{job_id}/figures",
         "/v1/results/{job_id}/figures/{name}",
     }
+    covered_paths |= {
+        "/v1/grades",
+        "/v1/policies/grades/{grade}",
+        "/v1/datasets/{name}/grade",
+        "/v1/datasets/{name}/grade/decision",
+        "/v1/grade-proposals",
+        "/v1/publication-reviews",
+        "/v1/datasets/{name}/versions/{version}/review",
+        "/v1/datasets/{name}/versions/{version}/resubmission",
+        "/v1/datasets/{name}/quality-assessments",
+        "/v1/quality-assessments",
+        "/v1/quality-assessments/{assessment_id}",
+        "/v1/quality-assessments/{assessment_id}/answer",
+        "/v1/quality-assessments/{assessment_id}/conclusion",
+        "/v1/update-reminders/sweep",
+        "/v1/update-reminders",
+    }
     assert {p for _m, p in routes} == covered_paths
-    assert len(routes) == 155 == len(CASES) - 4  # four cases probe a second variant of a route
+    assert len(routes) == 172 == len(CASES) - 4  # four cases probe a second variant of a route
