@@ -152,7 +152,7 @@ def cases(live_server: LiveServer, accounts: Accounts) -> Cases:
     with world.client("other_provider") as other:
         ok(register(other, parquet_bytes(people_table()), metadata(OTHER, "conditional")), 201)
     with world.client("admin") as admin:
-        for who in ("provider", "other_provider", "user", "reviewer"):
+        for who in ("provider", "other_provider", "user", "reviewer", "auditor"):
             ok(admin.put(f"/v1/users/{world.ids[who]}/password", json={"new_password": PASSWORD}))
     make_eligible(world, "user")
     issued = grant(world, "user", [DATASET], title="Raw study", job_kinds=["dp", "raw"])
@@ -534,6 +534,28 @@ def test_a_held_log_is_released_and_another_withheld(provider: Page, cases: Case
     seen = _api(cases, "user", f"/v1/jobs/{cases.log_withhold}")
     assert seen["log_review"] == "refused" and seen["held"]
     assert _log_lines(cases, cases.log_withhold) == []
+
+
+def test_oversight_reads_the_log_queue_but_never_the_log(chromium: Browser, cases: Cases) -> None:
+    visit = _signed_in(chromium, cases.url, "auditor")
+    try:
+        page = visit.page
+        page.goto("/console/provider/logs?lang=en")
+        expect(page.locator(f"#log-job-{cases.log_withhold}")).to_have_count(0)  # decided
+        page.goto(f"/console/provider/logs/{cases.log_withhold}?lang=en")
+        expect(page.locator("#log-withheld")).to_be_visible()
+        expect(page.locator("#held-log")).to_have_count(0)
+        expect(page.locator("body")).not_to_contain_text("& more: 50")
+        expect(page.locator("#log-form")).to_have_count(0)
+        csrf = page.locator("input[name=csrf_token]").first.get_attribute("value") or ""
+        refused = page.context.request.post(
+            f"/console/provider/logs/{cases.log_withhold}",
+            form={"csrf_token": csrf, "outcome": "release", "reason": ""},
+        )
+        assert refused.status == 403
+    finally:
+        visit.context.close()
+    assert _api(cases, "user", f"/v1/jobs/{cases.log_withhold}")["log_review"] == "refused"
 
 
 def test_the_pages_are_usable_with_the_keyboard(provider: Page, cases: Cases) -> None:
