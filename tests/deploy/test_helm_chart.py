@@ -192,6 +192,14 @@ def test_ports_probes_and_the_service_agree(chart) -> None:
     assert service["spec"]["selector"].items() <= labels.items()
 
 
+def test_readiness_may_be_liveness_instead() -> None:
+    documents = _render({"api": {"readinessPath": "/v1/health"}})
+    api = _one(documents, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert api["readinessProbe"]["httpGet"] == {"path": "/v1/health", "port": "http"}
+    with pytest.raises(HelmRenderError, match="is not one of"):
+        _render({"api": {"readinessPath": "/healthz"}})
+
+
 def test_several_api_replicas_share_state_safely(chart) -> None:
     name, documents = chart
     deployment = _one(documents, "Deployment")
