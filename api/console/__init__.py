@@ -30,6 +30,7 @@ from api.console.pages import (
     provider_cases_logs,
     provider_cases_objections,
     provider_data,
+    provider_data_governance,
     provider_data_policy,
     provider_data_uploads,
     registration,
@@ -63,6 +64,7 @@ PAGE_MODULES = (
     provider_data,
     provider_data_uploads,
     provider_data_policy,
+    provider_data_governance,
     inbox,
 )
 """Every page module; a new one is added here."""

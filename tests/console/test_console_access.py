@@ -141,6 +141,14 @@ PAGES: dict[tuple[str, str], tuple[str, str]] = {
         SIGNED_IN,
         "/console/provider/datasets/ca_open/policy",
     ),
+    ("POST", "/console/provider/datasets/{name}/grade"): (
+        SIGNED_IN,
+        "/console/provider/datasets/ca_open/grade",
+    ),
+    ("POST", "/console/provider/datasets/{name}/versions/{version}/resubmission"): (
+        SIGNED_IN,
+        "/console/provider/datasets/ca_open/versions/1/resubmission",
+    ),
 }
 
 

@@ -150,6 +150,7 @@ def test_a_provider_registers_a_dataset_with_a_progress_bar(
     expect(page.locator("h1")).to_have_text("Register a dataset")
     expect(page.locator(".cm-editor")).to_be_visible()  # the vendored editor took the field
     _fill_registration(page, "pd_browser")
+    page.get_by_label("Proposed security grade").select_option("important")
     content = csv_bytes(people_table(ROWS))
     with page.expect_request(lambda r: r.url.endswith("/v1/uploads")) as sent:
         _upload(page, _csv("people.csv", content))
@@ -159,8 +160,11 @@ def test_a_provider_registers_a_dataset_with_a_progress_bar(
     screenshot(page, "provider-register-uploaded", "laptop")
     page.get_by_role("button", name="Register").click()
     expect(page).to_have_url(f"{catalog.url}/console/provider/datasets/pd_browser?done=registered")
-    expect(page.locator("#provider-done")).to_have_text("The dataset is registered.")
+    expect(page.locator("#provider-done")).to_contain_text("submitted for the authority's review")
     version = page.locator("#version-1")
+    expect(version).to_contain_text("Waiting for review")
+    expect(version).to_contain_text("Review due by")
+    expect(page.locator("#grade-in-force")).to_have_text("Core")  # until the authority decides
     expect(version).to_contain_text(str(ROWS))
     expect(version).to_contain_text("No damage on record")
     expect(version).to_contain_text("csv")
@@ -281,10 +285,62 @@ def test_a_provider_adds_a_version(provider: Page, catalog: Catalog) -> None:
     _upload(page, _csv("march.csv", csv_bytes(people_table(75))))
     page.get_by_label("Version note").fill("March figures")
     page.get_by_role("button", name="Add the version").click()
-    expect(page.locator("#provider-done")).to_have_text("The new version is added.")
+    expect(page.locator("#provider-done")).to_contain_text("The new version is added")
     expect(page.locator("#version-2")).to_contain_text("75")
     expect(page.locator("#version-2")).to_contain_text("March figures")
     expect(page.locator("#version-1")).to_be_visible()  # the old version stays
+
+
+def test_a_provider_proposes_a_grade_and_resubmits_a_returned_version(
+    provider: Page, catalog: Catalog
+) -> None:
+    page = provider
+    with catalog.world.client("authority") as authority:
+        ok(
+            authority.post(
+                "/v1/datasets/pd_policy/versions/1/review",
+                json={"outcome": "return", "reason": "the contact is a personal address"},
+            )
+        )
+    page.goto("/console/provider/datasets/pd_policy?lang=en")
+    version = page.locator("#version-1")
+    expect(version).to_contain_text("Returned")
+    expect(version).to_contain_text("the contact is a personal address")
+    version.get_by_label("What was put right").fill("the contact is the bureau's desk now")
+    version.get_by_role("button", name="Submit it again").click()
+    expect(page.locator("#provider-done")).to_have_text(
+        "The version is submitted for review again."
+    )
+    expect(page.locator("#version-1")).to_contain_text("Waiting for review")
+    expect(page.locator("#version-1-form")).to_have_count(0)
+    csrf = page.locator("#grade-form input[name=csrf_token]").get_attribute("value") or ""
+    again = page.context.request.post(
+        "/console/provider/datasets/pd_policy/versions/1/resubmission",
+        form={"csrf_token": csrf, "note": "twice"},
+    )
+    assert again.status == 409  # only a returned version is submitted again
+    assert "only a returned version" in again.text()
+    page.get_by_label("Grade to propose").select_option("important")
+    page.get_by_label("Reason (optional)").fill("health records of identifiable people")
+    page.get_by_role("button", name="Propose the grade").click()
+    expect(page.locator("#provider-done")).to_contain_text("The grade is proposed")
+    expect(page.locator("#grade-facts")).to_contain_text("Proposal waiting")
+    expect(page.locator("#grade-facts")).to_contain_text("Important")
+    with catalog.world.client("provider") as api:
+        assert ok(api.get("/v1/datasets/pd_policy/grade"))["proposed"] == "important"
+    bad = page.context.request.post(
+        "/console/provider/datasets/pd_policy/grade",
+        form={"csrf_token": csrf, "grade": "secret"},
+    )
+    assert bad.status == 422
+    assert "grade" in bad.text() and "secret" in bad.text()
+    refused = page.context.request.post(
+        "/console/provider/datasets/pd_other/grade",
+        form={"csrf_token": csrf, "grade": "general"},
+    )
+    assert refused.status == 403
+    with catalog.world.client("other_provider") as other:
+        assert ok(other.get("/v1/datasets/pd_other/grade"))["proposed"] is None
 
 
 def _own_policy(catalog: Catalog, name: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ _FIELDS: dict[str, Text] = {
     "provider_data.field.format": Text("文件格式", "File format"),
     "provider_data.field.source_path": Text("服务器上的路径或 URI", "Path or URI on the server"),
     "provider_data.field.note": Text("版本说明", "Version note"),
+    "provider_data.field.grade": Text("建议的安全分级", "Proposed security grade"),
 }
 """Every field a refusal may name (the error summary links it by this label)."""
 
@@ -68,6 +69,11 @@ MESSAGES: dict[str, Text] = {
     "provider_data.hint.legal_basis": Text(
         "不予开放的数据必须写明不开放的法律依据。",
         "A not-open dataset must state the legal basis for not opening it.",
+    ),
+    "provider_data.hint.grade": Text(
+        "一般、重要或核心；由监管机构在审核发布时核定，核定前按最严格的分级执行。",
+        "General, important or core; the authority approves it when it passes the entry, "
+        "and until then the strictest grade holds.",
     ),
     "provider_data.hint.privacy_unit": Text(
         "标识同一个人（或单位）的列，差分隐私按它限制每人的贡献；可留空。",
@@ -143,8 +149,16 @@ MESSAGES: dict[str, Text] = {
         "versions stay readable.",
     ),
     "provider_data.version.submit": Text("添加版本", "Add the version"),
-    "provider_data.done.registered": Text("数据集已登记。", "The dataset is registered."),
-    "provider_data.done.version": Text("新版本已添加。", "The new version is added."),
+    "provider_data.done.registered": Text(
+        "数据集已登记，已提交监管机构审核；审核通过后才在目录中公开。",
+        "The dataset is registered and submitted for the authority's review; it is in the "
+        "public catalog once passed.",
+    ),
+    "provider_data.done.version": Text(
+        "新版本已添加并提交审核；通过前仍使用上一个已发布版本。",
+        "The new version is added and submitted for review; until it is passed the previous "
+        "published version stays current.",
+    ),
     # one dataset
     "provider_data.public_page": Text("目录中的公开页面", "Its page in the catalog"),
     "provider_data.trace": Text("使用轨迹", "Its trace"),
@@ -152,6 +166,32 @@ MESSAGES: dict[str, Text] = {
     "provider_data.registered": Text("登记日期", "Registered"),
     "provider_data.source_format": Text("来源格式", "Source format"),
     "provider_data.review": Text("发布审核", "Publication review"),
+    "provider_data.review.due": Text("审核期限：{date}", "Review due by {date}"),
+    "provider_data.review.note": Text("审核意见：{note}", "The authority's note: {note}"),
+    "provider_data.review.resubmit_note": Text("已更正的内容", "What was put right"),
+    "provider_data.review.resubmit": Text("重新提交审核", "Submit it again"),
+    "provider_data.done.grade": Text(
+        "分级建议已提交，等待监管机构决定。", "The grade is proposed; the authority decides on it."
+    ),
+    "provider_data.done.resubmitted": Text(
+        "该版本已重新提交审核。", "The version is submitted for review again."
+    ),
+    "provider_data.grade": Text("安全分级", "Security grade"),
+    "provider_data.grade.general": Text("一般", "General"),
+    "provider_data.grade.important": Text("重要", "Important"),
+    "provider_data.grade.core": Text("核心", "Core"),
+    "provider_data.grade.none": Text("尚未核定", "Not approved yet"),
+    "provider_data.grade.approved": Text("已核定的分级", "Approved grade"),
+    "provider_data.grade.proposed": Text("待决定的建议", "Proposal waiting"),
+    "provider_data.grade.in_force": Text("现行分级", "Grade in force"),
+    "provider_data.grade.hint": Text(
+        "分级决定数据集须满足的策略下限；在监管机构核定前，按最严格的分级执行。",
+        "The grade selects the policy floor the dataset meets; until the authority approves "
+        "it, the strictest grade holds.",
+    ),
+    "provider_data.grade.propose_label": Text("建议分级", "Grade to propose"),
+    "provider_data.grade.reason": Text("理由（可选）", "Reason (optional)"),
+    "provider_data.grade.propose": Text("提交分级建议", "Propose the grade"),
     "provider_data.review.submitted": Text("待审核", "Waiting for review"),
     "provider_data.review.passed": Text("已发布", "Published"),
     "provider_data.review.returned": Text("已退回", "Returned"),

@@ -1,6 +1,7 @@
 """The provider's own datasets: the list of those their organisation provides, and one
-dataset's page with its versions (dates, rows, the integrity state on record), the latest
-quality report and the desensitisation record.
+dataset's page with its versions (dates, rows, the integrity state on record, the
+authority's publication review), its security grade, the newest quality report and the
+desensitisation record.
 
 Only a provider of the owning organisation opens these pages: the ownership check is the
 catalog's (:func:`sandbox.catalog.permissions.require_owner`, the one ``add_version`` and
@@ -27,11 +28,13 @@ from api.console.oversight_forms import read_form
 from api.console.rendering import render
 from api.console.routing import console_router
 from api.deps import PlatformDep
+from sandbox.catalog import grades
+from sandbox.catalog.grades import Grade
 from sandbox.catalog.model import CatalogEntry
 from sandbox.catalog.permissions import owns, require_owner
 from sandbox.catalog.queries import dataset_row, entry_of, list_entries
 from sandbox.catalog.suspension import Suspension, is_suspended
-from sandbox.datasets import integrity, reads
+from sandbox.datasets import integrity, publication_review, reads
 from sandbox.datasets.integrity import DatasetIntegrity
 from sandbox.errors import SandboxError
 from sandbox.identity.model import Actor, Role
@@ -130,6 +133,13 @@ def dataset_context(
         entry = owned_entry(session, viewer.actor, name, "manage this dataset")
         states = _version_states(session, entry)
         suspension = is_suspended(session, name)
+        grade = grades.read_grade(session, viewer.actor, name)
+        reviews = {
+            v.version: publication_review.version_review(
+                session, platform.calendar, viewer.actor, name, v.version
+            )
+            for v in entry.versions
+        }
     return {
         "entry": entry,
         "meta": entry.metadata,
@@ -137,6 +147,12 @@ def dataset_context(
         "suspension": suspension,
         "quality": _quality(platform, viewer.actor, entry),
         "checked": checked,
+        "grade": grade,
+        "grades": [str(g) for g in Grade],
+        "reviews": reviews,
+        "problem": None,
+        "problem_for": None,
+        "done": None,
     }
 
 
@@ -158,5 +174,4 @@ async def check_integrity(
     await read_form(request)
     checked = await run_in_threadpool(integrity.check_dataset, platform, viewer.actor, name)
     context = await run_in_threadpool(dataset_context, platform, viewer, name, checked)
-    context["done"] = None
     return render(request, "pages/provider_data_dataset.html", viewer, context)

@@ -10,7 +10,9 @@ name a server-side file under an import root, as the API's ``source.path``.
 
 A refused registration changes nothing (the registry's transactions roll back and the
 ingested copy is deleted; the staged upload stays, so the form comes back holding it): the
-form returns with the domain's message beside the field it concerns.
+form returns with the domain's message beside the field it concerns. A registered dataset
+(and each new version) waits for the authority's publication review: the provider's pages
+show it at once, the public catalog once it is passed.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from api.console.routing import console_router
 from api.deps import PlatformDep
 from api.errors import status_for
 from sandbox.catalog.dictionary import Classification, ColumnType, DataDictionary
+from sandbox.catalog.grades import Grade, parse_grade
 from sandbox.catalog.model import OpenAttribute, SourceFormat, UpdateFrequency
 from sandbox.catalog.parsing import parse_format, parse_metadata
 from sandbox.datasets import registry
@@ -55,6 +58,8 @@ METADATA_FIELDS = (
     "dictionary",
 )
 """The fields of ``POST /v1/datasets`` besides its source and format."""
+REGISTRATION_FIELDS = (*METADATA_FIELDS, "grade")
+"""The registration's fields besides its source: the metadata and the proposed grade."""
 SOURCE_FIELDS = ("format", "upload_id", "upload_name", "source_path")
 VERSION_FIELDS = ("note", *SOURCE_FIELDS)
 
@@ -65,6 +70,7 @@ _FIELD_WORDS = (
     ("dataset name", "name"),
     ("title", "title"),
     ("contact", "contact"),
+    ("grade", "grade"),
     ("legal basis", "legal_basis"),
     ("legal_basis", "legal_basis"),
     ("privacy unit", "privacy_unit"),
@@ -94,6 +100,7 @@ def _choices() -> dict[str, list[str]]:
         "format": [str(f) for f in SourceFormat],
         "column_type": [str(c) for c in ColumnType],
         "classification": [str(c) for c in Classification],
+        "grade": [str(g) for g in Grade],
     }
 
 
@@ -151,8 +158,11 @@ def _register(platform: Platform, viewer: Viewer, values: dict[str, str]) -> str
     data["privacy_unit"] = values["privacy_unit"].strip() or None
     try:
         metadata = parse_metadata(data)
+        grade = parse_grade(values["grade"]) if values["grade"] else None
         declared = parse_format(values["format"] or None)
-        registry.register_dataset(platform, viewer.actor, metadata, _source(values), declared)
+        registry.register_dataset(
+            platform, viewer.actor, metadata, _source(values), declared, grade=grade
+        )
     except REFUSED as error:
         raise _Refused(error, _field_of(error)) from error
     return metadata.name
@@ -183,7 +193,7 @@ def _form_page(
 @router.get("/console/provider/registration")
 def register_page(request: Request, platform: PlatformDep, viewer: ProviderViewer) -> HTMLResponse:
     """The registration form: the metadata, the data dictionary and the file."""
-    form = RegistrationForm(_blank(METADATA_FIELDS + SOURCE_FIELDS))
+    form = RegistrationForm(_blank(REGISTRATION_FIELDS + SOURCE_FIELDS))
     return _form_page(request, viewer, "pages/provider_data_register.html", form)
 
 
@@ -191,7 +201,7 @@ def register_page(request: Request, platform: PlatformDep, viewer: ProviderViewe
 async def register(request: Request, platform: PlatformDep, viewer: ProviderViewer) -> Response:
     """Register the dataset with its first version (``POST /v1/datasets``)."""
     posted = await read_form(request)
-    values = {name: posted.get(name, "") for name in METADATA_FIELDS + SOURCE_FIELDS}
+    values = {name: posted.get(name, "") for name in REGISTRATION_FIELDS + SOURCE_FIELDS}
     try:
         name = await run_in_threadpool(_register, platform, viewer, values)
     except _Refused as refused:
