@@ -250,3 +250,27 @@ def check_ray_ports(cluster: dict[str, Any]) -> None:
                 assert params.get(option) == str(declared["containerPort"]), (
                     f"{container['name']}: port {declared['name']} is not --{option}"
                 )
+
+
+def storage_of(spec: dict[str, Any], container: dict[str, Any], path: str) -> tuple[str, str, str]:
+    """Where ``path`` lives for ``container``: ``("pvc", claim, path in it)``, ``("secret",
+    name, key)``, ``("emptyDir", volume, path in it)``, or ``("image", "", path)``."""
+    volumes = {v["name"]: v for v in spec.get("volumes", [])}
+    best: dict[str, Any] | None = None
+    for mount in container.get("volumeMounts", []):
+        root = mount["mountPath"].rstrip("/")
+        if path == root or path.startswith(root + "/"):
+            if best is None or len(root) > len(best["mountPath"].rstrip("/")):
+                best = mount
+    if best is None:
+        return ("image", "", path)
+    inner = path[len(best["mountPath"].rstrip("/")) :].lstrip("/")
+    inner = "/".join(part for part in (best.get("subPath", ""), inner) if part)
+    volume = volumes[best["name"]]
+    if "persistentVolumeClaim" in volume:
+        return ("pvc", volume["persistentVolumeClaim"]["claimName"], inner)
+    if "secret" in volume:
+        return ("secret", volume["secret"]["secretName"], inner)
+    if "emptyDir" in volume:
+        return ("emptyDir", best["name"], inner)
+    raise AssertionError(f"unexpected volume {volume}")

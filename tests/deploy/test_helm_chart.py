@@ -467,3 +467,29 @@ def test_names_kubernetes_would_refuse_are_caught(release: str) -> None:
     with pytest.raises(AssertionError, match="bad name"):
         for document in documents:
             k8s_checks.validate(document)
+
+
+def test_every_process_that_records_audit_entries_shares_the_anchor_and_its_key(chart) -> None:
+    """The API and a job's runner on a Ray worker both append audit entries and checkpoint
+    them: into one checkpoint file, signed with one key. A worker with a file of its own would
+    leave the API's file with unanchored entries among anchored ones (reported as tampering)
+    and adopt the whole log into its own empty file."""
+    name, documents = chart
+    data = _one(documents, "ConfigMap")["data"]
+    deployment = _one(documents, "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    claim = "sandbox-shared" if name == "production" else "sandbox-var"
+    keys = "city-keys" if name == "production" else "sandbox-keys"
+    expected = {
+        "SANDBOX_AUDIT_ANCHOR_PATH": ("pvc", claim, "audit-anchor/checkpoints.jsonl"),
+        "SANDBOX_AUDIT_KEY_PATH": ("secret", keys, "audit-signing.key"),
+    }
+    places = [(pod, pod["containers"][0])]
+    cluster = _one(documents, "RayCluster")
+    for role, spec, container in k8s_checks.containers(cluster):
+        if role == "ray-worker":
+            places.append((spec, container))
+    assert len(places) == 2
+    for spec, container in places:
+        for setting, place in expected.items():
+            assert k8s_checks.storage_of(spec, container, data[setting]) == place, setting

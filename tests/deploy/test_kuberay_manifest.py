@@ -73,7 +73,9 @@ def test_workers_run_bwrap_with_no_capability(cluster) -> None:
             k8s_checks.check_restricted_context(spec, container)
         mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
         volumes = {v["name"]: v for v in spec["volumes"]}
-        assert set(mounts) == {"/var/lib/sandbox", "/tmp", "/dev/shm"}
+        local = {"/var/lib/sandbox", "/tmp", "/dev/shm"}
+        shared = {"/var/lib/sandbox/audit-anchor", "/etc/sandbox/keys"}
+        assert set(mounts) == (local | shared if role == "ray-worker" else local)
         assert "emptyDir" in volumes[mounts["/var/lib/sandbox"]]
         assert volumes[mounts["/dev/shm"]]["emptyDir"]["medium"] == "Memory"
         assert container["resources"]["requests"] == container["resources"]["limits"]
@@ -108,3 +110,23 @@ def test_the_ray_version_is_the_locked_one(cluster) -> None:
         if line.lower().startswith("ray==") or line.lower().startswith("ray[")
     ]
     assert locked == [cluster["spec"]["rayVersion"]]
+
+
+def test_workers_anchor_audit_entries_where_the_api_does(cluster) -> None:
+    """A job's runner records audit entries and checkpoints them: the workers must write the
+    API's checkpoint file (on its shared volume), signed with the API's key (its Secret)."""
+    api = {
+        "SANDBOX_AUDIT_ANCHOR_PATH": ("pvc", "sandbox-var", "audit-anchor/checkpoints.jsonl"),
+        "SANDBOX_AUDIT_KEY_PATH": ("secret", "sandbox-keys", "audit-signing.key"),
+    }
+    chart = [
+        d
+        for d in manifests(render_chart(ROOT / "infra" / "helm" / "sandbox"))
+        if d["kind"] == "ConfigMap"
+    ]
+    paths = chart[0]["data"]
+    for role, spec, container in k8s_checks.containers(cluster):
+        if role != "ray-worker":
+            continue
+        for setting, place in api.items():
+            assert k8s_checks.storage_of(spec, container, paths[setting]) == place, setting

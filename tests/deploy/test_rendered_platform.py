@@ -128,7 +128,12 @@ def test_the_rendered_api_pod_runs_the_platform(
         operator_secrets,
         {"/var/lib/sandbox": var_dir, "/etc/sandbox/keys": keys},
     )
-    assert moved == {"SANDBOX_VAR_DIR", "SANDBOX_AUDIT_KEY_PATH", "SANDBOX_VERIFICATION_KEY_PATH"}
+    assert moved == {
+        "SANDBOX_VAR_DIR",
+        "SANDBOX_AUDIT_ANCHOR_PATH",
+        "SANDBOX_AUDIT_KEY_PATH",
+        "SANDBOX_VERIFICATION_KEY_PATH",
+    }
     cluster = _kind(documents, "RayCluster")
     gcs_port = cluster["spec"]["headGroupSpec"]["rayStartParams"]["port"]
     assert env["SANDBOX_RAY_ADDRESS"] == f"{cluster['metadata']['name']}-head-svc:{gcs_port}"

@@ -117,3 +117,9 @@ seccompProfile:
 appArmorProfile:
   type: Unconfined
 {{- end -}}
+
+
+{{/* The shared volume's claim: the operator's, or the chart's own. */}}
+{{- define "sandbox.varClaim" -}}
+{{ .Values.persistence.existingClaim | default (printf "%s-var" (include "sandbox.fullname" .)) }}
+{{- end -}}
