@@ -9,7 +9,7 @@ from api.console.text import Text
 
 MESSAGES: dict[str, Text] = {
     "nav.provider_applications": Text("申请审批", "Application decisions"),
-    "nav.provider_cases": Text("投诉与异议", "Complaints and objections"),
+    "nav.provider_cases": Text("投诉、异议与报告", "Complaints, objections, reports"),
     "nav.provider_logs": Text("日志审核", "Held logs"),
     # the tabs every case page shows
     "pcases.tabs": Text("提供单位事项", "Provider cases"),
