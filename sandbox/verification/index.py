@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sandbox.catalog.dictionary import ColumnType
-from sandbox.verification.keys import fingerprint, lookup_hash
+from sandbox.verification.keys import FINGERPRINT_BYTES, LOOKUP_BYTES, KeyedHash
 from sandbox.verification.model import Answer, AnswerKind, FieldSpec
 from sandbox.verification.normalise import stored_value
 
@@ -52,25 +52,31 @@ class Hasher:
     """The keyed hashes of one service: the same for the index and for the probes."""
 
     def __init__(self, key: bytes, service_id: int, fields: Sequence[FieldSpec]) -> None:
-        self._key = key
         columns = ",".join(spec.column for spec in fields)
-        self._prefix = f"verification/v1/{service_id}/{columns}"
+        prefix = f"verification/v1/{service_id}/{columns}"
+        self._full = KeyedHash(key, f"{prefix}/full", LOOKUP_BYTES)
+        self._key = KeyedHash(key, f"{prefix}/key", LOOKUP_BYTES)
+        self._pairs = [
+            KeyedHash(key, f"{prefix}/pair/{position}", LOOKUP_BYTES)
+            for position in range(len(fields))
+        ]
+        self._record = KeyedHash(key, f"{prefix}/record", FINGERPRINT_BYTES)
 
     def full(self, values: Sequence[str]) -> int:
         """The hash of a whole tuple of field values."""
-        return lookup_hash(self._key, f"{self._prefix}/full", values)
+        return self._full.number(values)
 
     def key(self, value: str) -> int:
         """The hash of a key value."""
-        return lookup_hash(self._key, f"{self._prefix}/key", [value])
+        return self._key.number([value])
 
     def pair(self, position: int, key: str, value: str) -> int:
         """The hash of field ``position``'s value beside a key value."""
-        return lookup_hash(self._key, f"{self._prefix}/pair/{position}", [key, value])
+        return self._pairs[position].number([key, value])
 
     def record(self, key: str) -> str:
         """The per-record quota's fingerprint of a key value."""
-        return fingerprint(self._key, f"{self._prefix}/record", [key])
+        return self._record.digest([key]).hex()
 
     def probe(self, values: Sequence[str], kind: AnswerKind) -> Probe:
         """Every hash one record is looked up by (the same count for every record)."""
@@ -86,7 +92,17 @@ class Hasher:
 
 
 def _sorted(values: list[int]) -> HashArray:
-    return np.unique(np.array(values, dtype=np.uint64))
+    """The distinct hashes, sorted (a sort and a neighbour comparison: numpy's hash-based
+    ``unique`` is many times slower on large arrays).
+    """
+    array = np.sort(np.array(values, dtype=np.uint64))
+    if array.size < 2:
+        return array
+    keep = np.empty(array.size, dtype=np.bool_)
+    keep[0] = True
+    np.not_equal(array[1:], array[:-1], out=keep[1:])
+    distinct: HashArray = array[keep]
+    return distinct
 
 
 @dataclass(frozen=True)

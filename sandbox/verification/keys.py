@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 KEY_BYTES = 32
+LOOKUP_BYTES = 8
+FINGERPRINT_BYTES = 16
 _lock = threading.Lock()
 _loaded: dict[Path, bytes] = {}
 
@@ -54,16 +56,39 @@ def _packed(parts: Sequence[str]) -> bytes:
     return b"".join(chunks)
 
 
+class KeyedHash:
+    """The keyed hash of one label: the key and the packed label are fed once, and each
+    value's hash continues from a copy of that state (the same bytes as hashing
+    ``_packed([label, *parts])`` whole, at a fraction of the cost per row).
+    """
+
+    def __init__(self, key: bytes, label: str, digest_size: int) -> None:
+        self._base = hashlib.blake2b(key=key, digest_size=digest_size)
+        self._base.update(_packed([label]))
+
+    def digest(self, parts: Sequence[str]) -> bytes:
+        """The hash of ``parts`` under this label."""
+        state = self._base.copy()
+        for part in parts:
+            data = part.encode("utf-8")
+            state.update(len(data).to_bytes(4, "big"))
+            state.update(data)
+        return state.digest()
+
+    def number(self, parts: Sequence[str]) -> int:
+        """The hash as an unsigned integer (64 bits for the index)."""
+        return int.from_bytes(self.digest(parts), "big")
+
+
 def lookup_hash(key: bytes, label: str, parts: Sequence[str]) -> int:
     """A 64-bit keyed hash of ``parts`` under ``label`` (the index's entries and probes).
 
     64 bits keep a ten-million-row index at 80 MB; two different values share a hash with a
     chance of about one in 2**64 per comparison, far below any data entry error.
     """
-    digest = hashlib.blake2b(_packed([label, *parts]), key=key, digest_size=8).digest()
-    return int.from_bytes(digest, "big")
+    return KeyedHash(key, label, LOOKUP_BYTES).number(parts)
 
 
 def fingerprint(key: bytes, label: str, parts: Sequence[str]) -> str:
     """A 128-bit keyed hash in hex: the per-record quota's name for a record."""
-    return hashlib.blake2b(_packed([label, *parts]), key=key, digest_size=16).hexdigest()
+    return KeyedHash(key, label, FINGERPRINT_BYTES).digest(parts).hex()

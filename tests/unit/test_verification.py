@@ -123,6 +123,11 @@ def test_keyed_hashes_depend_on_key_label_and_parts(tmp_path: Path) -> None:
     assert lookup_hash(KEY, "a", ["x", "y"]) != lookup_hash(KEY, "b", ["x", "y"])
     assert lookup_hash(KEY, "a", ["xy", ""]) != lookup_hash(KEY, "a", ["x", "y"])
     assert len(fingerprint(KEY, "r", ["QD-000123"])) == 32
+    # the index's hasher continues the same bytes as hashing label and parts whole
+    hasher = Hasher(KEY, 9, FIELDS)
+    assert hasher.full(["a", "b"]) == lookup_hash(
+        KEY, "verification/v1/9/licence_no,company_name/full", ["a", "b"]
+    )
     path = tmp_path / "secrets" / "verification.key"
     key = load_key(path)
     assert len(key) == 32 and load_key(path) == key
