@@ -663,6 +663,13 @@ def test_proof_attachments_are_seen_by_applicant_provider_and_authority(world: W
     refused(_attach(world, "user", app_id, b"x" * (5 * 1024 * 1024 + 1), "big.txt"), 413)
     refused(_attach(world, "user", app_id, PDF, "again.pdf"), 409, "already attached")
     refused(_attach(world, "provider", app_id, b"note", "n.txt"), 403, "applicant")
+    # one file in the data store, named by its hash: the refusals wrote nothing
+    platform = world.server.open_platform()
+    try:
+        stored = [f for f in platform.store.list_files() if f"/application-{app_id}/" in f]
+    finally:
+        platform.close()
+    assert [f.rsplit("/", 1)[1] for f in stored] == [made["sha256"]]
     for who in ("provider", "authority", "user"):
         with world.client(who) as client:
             listed = ok(client.get(f"/v1/applications/{app_id}/attachments"))
