@@ -32,6 +32,7 @@ from api.console.pages import (
     provider_data,
     provider_data_governance,
     provider_data_policy,
+    provider_data_records,
     provider_data_uploads,
     registration,
     review,
@@ -65,6 +66,7 @@ PAGE_MODULES = (
     provider_data_uploads,
     provider_data_policy,
     provider_data_governance,
+    provider_data_records,
     inbox,
 )
 """Every page module; a new one is added here."""

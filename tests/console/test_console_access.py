@@ -149,6 +149,14 @@ PAGES: dict[tuple[str, str], tuple[str, str]] = {
         SIGNED_IN,
         "/console/provider/datasets/ca_open/versions/1/resubmission",
     ),
+    ("POST", "/console/provider/datasets/{name}/desensitisations"): (
+        SIGNED_IN,
+        "/console/provider/datasets/ca_open/desensitisations",
+    ),
+    ("POST", "/console/provider/datasets/{name}/attribute-changes"): (
+        SIGNED_IN,
+        "/console/provider/datasets/ca_open/attribute-changes",
+    ),
 }
 
 

@@ -343,6 +343,44 @@ def test_a_provider_proposes_a_grade_and_resubmits_a_returned_version(
         assert ok(other.get("/v1/datasets/pd_other/grade"))["proposed"] is None
 
 
+def test_a_provider_records_a_desensitisation_and_requests_an_attribute_change(
+    provider: Page, catalog: Catalog
+) -> None:
+    page = provider
+    page.goto("/console/provider/datasets/pd_policy?lang=en")
+    form = page.locator("#desensitisation-form")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        form.get_by_role("button", name="Record it").click()  # without its method
+    assert posted.value.status == 422
+    expect(page.locator("#form-error")).to_contain_text("method")
+    expect(page.locator("#f-desens-method")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#desens-none")).to_be_visible()  # nothing recorded
+    form = page.locator("#desensitisation-form")
+    form.get_by_label("Method").fill("pseudonymisation")
+    form.get_by_label("Description").fill("ids replaced by keyed hashes")
+    form.get_by_label("Applies to").select_option("1")
+    form.get_by_role("button", name="Record it").click()
+    expect(page.locator("#provider-done")).to_have_text("The desensitisation is recorded.")
+    expect(page.locator("#provider-desensitisations")).to_contain_text("pseudonymisation")
+    attribute = page.locator("#attribute-form")
+    attribute.get_by_label("Change to").select_option("unconditional")
+    attribute.get_by_label("Desensitisation it rests on").select_option(index=1)
+    attribute.get_by_label("Reason").fill("the ids are keyed hashes now")
+    attribute.get_by_role("button", name="Request the change").click()
+    expect(page.locator("#provider-done")).to_contain_text("the authority decides on it")
+    expect(page.locator("#provider-changes")).to_contain_text("Pending")
+    with catalog.world.client("authority") as authority:
+        pending = ok(authority.get("/v1/attribute-changes", params={"status": "pending"}))
+    assert [c["dataset"] for c in pending] == ["pd_policy"]
+    attribute = page.locator("#attribute-form")  # a second request while one is pending
+    attribute.get_by_label("Change to").select_option("closed")
+    attribute.get_by_label("Legal basis", exact=True).fill("PIPL art. 28")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        attribute.get_by_role("button", name="Request the change").click()
+    assert posted.value.status == 409
+    expect(page.locator("#form-error")).to_contain_text("already has a pending attribute change")
+
+
 def _own_policy(catalog: Catalog, name: str) -> dict[str, Any]:
     with catalog.world.client("provider") as provider:
         policy: dict[str, Any] = ok(provider.get(f"/v1/datasets/{name}/policy"))["dataset_policy"]

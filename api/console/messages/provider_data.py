@@ -211,6 +211,39 @@ MESSAGES: dict[str, Text] = {
     "provider_data.desens.recorded": Text("记录", "Recorded"),
     "provider_data.desens.all": Text("全部版本", "Every version"),
     "provider_data.desens.none": Text("没有脱敏记录。", "No desensitisation is recorded."),
+    "provider_data.desens.add": Text("记录一项脱敏处理", "Record a desensitisation step"),
+    "provider_data.desens.version": Text("适用版本", "Applies to"),
+    "provider_data.desens.submit": Text("记录", "Record it"),
+    "provider_data.done.desensitisation": Text(
+        "脱敏记录已添加。", "The desensitisation is recorded."
+    ),
+    "provider_data.done.attribute": Text(
+        "开放属性变更申请已提交，等待监管机构决定。",
+        "The change of open attribute is requested; the authority decides on it.",
+    ),
+    "provider_data.change": Text("开放属性变更", "Changing the open attribute"),
+    "provider_data.change.current": Text(
+        "现行开放属性：{attribute}。", "The open attribute now: {attribute}."
+    ),
+    "provider_data.change.requests": Text("变更申请", "Change requests"),
+    "provider_data.change.change": Text("变更", "Change"),
+    "provider_data.change.requested": Text("申请", "Requested"),
+    "provider_data.change.status": Text("状态", "Status"),
+    "provider_data.change.note": Text("决定说明", "Decision note"),
+    "provider_data.change.status.pending": Text("待决定", "Pending"),
+    "provider_data.change.status.approved": Text("已批准", "Approved"),
+    "provider_data.change.status.rejected": Text("已驳回", "Rejected"),
+    "provider_data.change.request": Text("申请变更开放属性", "Request a change of open attribute"),
+    "provider_data.change.hint": Text(
+        "放宽开放属性须附脱敏记录或同意依据，改为不予开放须写明法律依据；由监管机构决定。",
+        "Opening further needs a desensitisation record or a consent reference, closing "
+        "needs the legal basis; the authority decides.",
+    ),
+    "provider_data.change.to": Text("改为", "Change to"),
+    "provider_data.change.desensitisation": Text("依据的脱敏记录", "Desensitisation it rests on"),
+    "provider_data.change.consent": Text("同意依据（编号）", "Consent reference"),
+    "provider_data.change.reason": Text("理由", "Reason"),
+    "provider_data.change.submit": Text("提交变更申请", "Request the change"),
     # the policy editor
     "provider_data.policy.action": Text("编辑数据集策略", "Edit the dataset policy"),
     "provider_data.policy.title": Text("{name} 的数据集策略", "The dataset policy of {name}"),

@@ -28,9 +28,9 @@ from api.console.oversight_forms import read_form
 from api.console.rendering import render
 from api.console.routing import console_router
 from api.deps import PlatformDep
-from sandbox.catalog import grades
+from sandbox.catalog import changes, grades
 from sandbox.catalog.grades import Grade
-from sandbox.catalog.model import CatalogEntry
+from sandbox.catalog.model import CatalogEntry, OpenAttribute
 from sandbox.catalog.permissions import owns, require_owner
 from sandbox.catalog.queries import dataset_row, entry_of, list_entries
 from sandbox.catalog.suspension import Suspension, is_suspended
@@ -51,6 +51,10 @@ nav.add(
         "nav.provider_datasets", "/console/provider/datasets", 30, frozenset({Role.PROVIDER})
     )
 )
+
+
+CHANGES_SHOWN = 10
+"""The attribute-change requests a dataset page lists, newest first."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,7 @@ def dataset_context(
         states = _version_states(session, entry)
         suspension = is_suspended(session, name)
         grade = grades.read_grade(session, viewer.actor, name)
+        requests = changes.list_changes(session, dataset=name)[:CHANGES_SHOWN]
         reviews = {
             v.version: publication_review.version_review(
                 session, platform.calendar, viewer.actor, name, v.version
@@ -149,6 +154,8 @@ def dataset_context(
         "checked": checked,
         "grade": grade,
         "grades": [str(g) for g in Grade],
+        "changes": requests,
+        "attributes": [str(a) for a in OpenAttribute if a is not entry.metadata.open_attribute],
         "reviews": reviews,
         "problem": None,
         "problem_for": None,

@@ -33,7 +33,7 @@ from sandbox.store.db import transaction
 router = console_router()
 
 
-def _decide(
+def decide(
     request: Request,
     platform: Platform,
     viewer: Viewer,
@@ -73,7 +73,7 @@ async def propose_grade(
         grade = grades.parse_grade(fields.get("grade", ""))
         return grades.propose_grade(session, viewer.actor, name, grade, reason=reason)
 
-    return _decide(request, platform, viewer, name, "grade", change, "grade")
+    return decide(request, platform, viewer, name, "grade", change, "grade")
 
 
 @router.post("/console/provider/datasets/{name}/versions/{version}/resubmission")
@@ -88,4 +88,4 @@ async def resubmit(
             session, platform.calendar, viewer.actor, name, version, note=fields.get("note", "")
         )
 
-    return _decide(request, platform, viewer, name, f"version-{version}", change, "resubmitted")
+    return decide(request, platform, viewer, name, f"version-{version}", change, "resubmitted")
