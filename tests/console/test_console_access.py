@@ -98,6 +98,10 @@ PAGES: dict[tuple[str, str], tuple[str, str]] = {
     ),
     ("GET", "/console/provider/reports"): (SIGNED_IN, "/console/provider/reports"),
     ("GET", "/console/provider/reports/{report_id}"): (SIGNED_IN, "/console/provider/reports/1"),
+    ("POST", "/console/provider/reports/rectification"): (
+        SIGNED_IN,
+        "/console/provider/reports/rectification",
+    ),
     ("GET", "/console/provider/logs"): (SIGNED_IN, "/console/provider/logs"),
     ("GET", "/console/provider/logs/{job_id}"): (SIGNED_IN, "/console/provider/logs/1"),
     ("POST", "/console/provider/logs/{job_id}"): (SIGNED_IN, "/console/provider/logs/1"),

@@ -25,7 +25,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from sandbox.store.db import transaction
-from sandbox.store.models import WorkflowStageRow
+from sandbox.store.models import GrantRow, WorkflowStageRow
 from tests.support.browser import (
     WIDTHS,
     Visit,
@@ -71,6 +71,7 @@ class Cases:
     to_reprocess: int
     objection: int
     report: int
+    raw_grant: int
     log_release: int
     log_withhold: int
 
@@ -229,6 +230,7 @@ def cases(live_server: LiveServer, accounts: Accounts) -> Cases:
         to_reprocess,
         objection,
         report,
+        int(issued["id"]),
         jobs[0],
         jobs[1],
     )
@@ -574,3 +576,33 @@ def test_the_pages_are_usable_with_the_keyboard(provider: Page, cases: Cases) ->
     page.keyboard.press("Enter")
     page.wait_for_url("**/console/provider/applications")
     expect(page.locator("h1")).to_have_text("待决定的数据申请")
+
+
+def test_a_holder_with_a_missing_report_is_asked_to_rectify(provider: Page, cases: Cases) -> None:
+    """Runs last: the holder's grant is suspended by it."""
+    grant_id = cases.raw_grant
+    platform = cases.world.server.open_platform()
+    try:  # the grant was accepted four months ago: its risk report is missing
+        with transaction(platform.sessions) as session:
+            row = session.get(GrantRow, grant_id)
+            assert row is not None and row.accepted_at is not None
+            row.accepted_at -= timedelta(days=120)
+    finally:
+        platform.close()
+    page = provider
+    page.goto("/console/provider/reports?lang=en")
+    expect(page.locator("#reports-due .badge--overdue").first).to_contain_text("Missing")
+    card = page.locator(f"#rectify-{cases.world.ids['user']}")
+    expect(card).to_contain_text("user")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        card.get_by_role("button", name="Ask to rectify and suspend its grants").click()
+    assert posted.value.status == 422
+    card = page.locator(f"#rectify-{cases.world.ids['user']}")
+    expect(card.locator(".error-summary")).to_contain_text("reason must not be empty")
+    assert _api(cases, "user", f"/v1/grants/{grant_id}")["status"] == "active"
+    card.get_by_label("What to rectify (shown to the holder)").fill("file the risk report")
+    card.get_by_role("button", name="Ask to rectify and suspend its grants").click()
+    expect(page.locator("#rectification-done")).to_be_visible()
+    seen = _api(cases, "user", f"/v1/grants/{grant_id}")
+    assert seen["status"] == "suspended"
+    assert "file the risk report" in str(seen["status_reason"])

@@ -249,6 +249,24 @@ MESSAGES: dict[str, Text] = {
     "pcases.reports.missing": Text("逾期 {days} 天", "Missing, {days} days late"),
     "pcases.reports.on_time": Text("未到期", "Not yet due"),
     "pcases.reports.by": Text("提交人", "Filed by"),
+    "pcases.reports.rectify": Text("要求整改", "Ask for rectification"),
+    "pcases.reports.rectify_intro": Text(
+        "使用方逾期未交报告时，可要求其整改：其在本单位数据上的全部有效授权将被暂停（西安第三十五条）。",
+        "When a holder misses a report you may ask it to rectify: every active grant it "
+        "holds on your data is suspended (Xi'an art. 35).",
+    ),
+    "pcases.reports.rectify_grants": Text(
+        "逾期报告涉及的授权：{grants}", "Grants with missing reports: {grants}"
+    ),
+    "pcases.reports.rectify_reason": Text(
+        "整改要求（告知使用方）", "What to rectify (shown to the holder)"
+    ),
+    "pcases.reports.rectify_submit": Text(
+        "要求整改并暂停授权", "Ask to rectify and suspend its grants"
+    ),
+    "pcases.reports.rectify_done": Text(
+        "已要求整改，相关授权已暂停。", "Rectification is asked for; the grants are suspended."
+    ),
     "pcases.reports.one": Text("报告 #{id}", "Report #{id}"),
     "pcases.reports.back": Text("返回使用报告", "Back to the reports"),
     "pcases.reports.field.use": Text("使用情况", "Use"),

@@ -4,9 +4,10 @@ with the resolve form), and the usage and risk reports its grants' holders owe a
 The same domain calls and roles as ``GET /v1/datasets/{name}/suspensions``, ``POST
 /v1/datasets/{name}/suspension/resolve``
 (:func:`sandbox.oversight.suspensions.resolve_dataset`), ``GET /v1/usage-reports``,
-``GET /v1/usage-reports/due`` and ``GET /v1/usage-reports/{id}`` (a provider sees the
-reports on its organisation's grants). A refused resolution changes nothing and comes
-back beside its form.
+``GET /v1/usage-reports/due``, ``GET /v1/usage-reports/{id}`` (a provider sees the
+reports on its organisation's grants) and ``POST /v1/enforcement/rectification``
+(:func:`sandbox.oversight.enforcement.request_rectification`, offered for a holder whose
+report is missing). A refused form changes nothing and comes back beside itself.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.console.oversight_forms import read_form
+from api.console.oversight_forms import form_id, read_form
 from api.console.pages.provider_cases_common import (
     FORM_ERRORS,
     ProviderViewer,
@@ -30,10 +31,11 @@ from api.deps import PlatformDep
 from api.types import Id
 from sandbox.errors import InvalidRequest
 from sandbox.identity.model import Actor
-from sandbox.oversight import reports, suspensions
-from sandbox.oversight.model import REPORT_FIELDS
+from sandbox.oversight import enforcement, reports, suspensions
+from sandbox.oversight.model import REPORT_FIELDS, ReportDue
 from sandbox.platform import Platform
-from sandbox.store.models import DatasetRow
+from sandbox.store.db import transaction
+from sandbox.store.models import DatasetRow, GrantRow
 
 router = console_router()
 
@@ -123,21 +125,78 @@ async def resolve(
     return RedirectResponse(f"/console/provider/suspensions?done={name}", status_code=303)
 
 
-@router.get("/console/provider/reports")
-def reports_page(request: Request, platform: PlatformDep, viewer: ProviderViewer) -> HTMLResponse:
-    """The reports the holders of the organisation's grants owe (missing ones first, most
-    overdue first) and those they filed, newest first.
+def _rectifiable(session: Session, due: list[ReportDue]) -> list[dict[str, Any]]:
+    """The holders with a missing report on an active grant: whom the provider may ask to
+    rectify (Xi'an art. 35), each with the grants whose reports are missing.
     """
+    holders: dict[int, dict[str, Any]] = {}
+    for item in due:
+        if not item.missing or item.grant_status != "active":
+            continue
+        grant = session.get(GrantRow, item.grant_id)
+        if grant is None:
+            continue
+        entry = holders.setdefault(
+            grant.holder_id, {"user_id": grant.holder_id, "holder": item.holder, "grants": []}
+        )
+        if item.grant_ref not in entry["grants"]:
+            entry["grants"].append(item.grant_ref)
+    return list(holders.values())
+
+
+def _reports_context(platform: Platform, actor: Actor) -> dict[str, Any]:
     with platform.sessions() as session:
-        due = reports.reports_due(session, viewer.actor, platform.calendar)
-        filed = reports.list_reports(session, viewer.actor)
-    context = {
+        due = reports.reports_due(session, actor, platform.calendar)
+        filed = reports.list_reports(session, actor)
+        rectifiable = _rectifiable(session, due)
+    return {
         "due": due,
         "missing": sum(1 for d in due if d.missing),
         "filed": filed,
+        "rectifiable": rectifiable,
+        "problem": None,
+        "problem_for": None,
+        "reason": "",
+        "done": None,
         "tab": "reports",
     }
+
+
+@router.get("/console/provider/reports")
+def reports_page(request: Request, platform: PlatformDep, viewer: ProviderViewer) -> HTMLResponse:
+    """The reports the holders of the organisation's grants owe (missing ones first, most
+    overdue first) and those they filed, newest first; a holder with a missing report on
+    an active grant may be asked to rectify.
+    """
+    context = _reports_context(platform, viewer.actor)
+    context["done"] = request.query_params.get("done") == "rectification"
     return render(request, "pages/provider_cases_reports.html", viewer, context)
+
+
+@router.post("/console/provider/reports/rectification")
+async def rectification(
+    request: Request, platform: PlatformDep, viewer: ProviderViewer
+) -> Response:
+    """Ask a holder to rectify: every active grant it holds on the organisation's data is
+    suspended with the reason, as ``POST /v1/enforcement/rectification``.
+    """
+    fields = await read_form(request)
+    reason = fields.get("reason", "")
+    try:
+        user_id = form_id(fields.get("user_id"), "user_id")
+        with transaction(platform.sessions) as session:
+            enforcement.request_rectification(session, viewer.actor, user_id=user_id, reason=reason)
+    except FORM_ERRORS as error:
+        context = _reports_context(platform, viewer.actor)
+        context.update(problem=error.message, problem_for=fields.get("user_id"), reason=reason)
+        return render(
+            request,
+            "pages/provider_cases_reports.html",
+            viewer,
+            context,
+            status_code=error_status(error),
+        )
+    return RedirectResponse("/console/provider/reports?done=rectification", status_code=303)
 
 
 @router.get("/console/provider/reports/{report_id}")
