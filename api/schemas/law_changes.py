@@ -11,7 +11,8 @@ from api.schemas.common import Choice, FromDomain, Strict
 from api.schemas.demands import NAME_CHARS
 from api.schemas.stages import WithStages
 from api.types import INT32_MAX, Id
-from sandbox.oversight.law_changes import LawChangeKind, TaskResolution, TaskStatus
+from sandbox.oversight.law_change_references import TaskResolution
+from sandbox.oversight.law_changes import LawChangeKind, TaskStatus
 
 
 class LawChangeCreate(Strict):

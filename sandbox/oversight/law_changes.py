@@ -33,21 +33,17 @@ from sandbox import audit
 from sandbox._parse import parse_enum
 from sandbox.access.model import Stage, StageKind, Subject
 from sandbox.access.stages import close_stage, open_stage, stages_of
-from sandbox.catalog.model import ChangeStatus
 from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.notifications import notify, staff_of
 from sandbox.oversight.common import clean_text, dataset_name, now_or, org_name, username
-from sandbox.policies.model import PolicyLevel
+from sandbox.oversight.law_change_references import TaskResolution, catalog_change_since
 from sandbox.store.models import (
-    AttributeChangeRow,
     DatasetRow,
-    DatasetVersionRow,
     LawChangeRow,
     LawChangeTaskRow,
     OrganisationRow,
-    PolicyDocumentRow,
     WorkflowStageRow,
 )
 from sandbox.workdays import WorkCalendar
@@ -70,19 +66,6 @@ class TaskStatus(enum.StrEnum):
 
     OPEN = "open"
     CLOSED = "closed"
-
-
-class TaskResolution(enum.StrEnum):
-    """The catalog change that closes a task."""
-
-    ATTRIBUTE_CHANGE = "attribute_change"
-    """A change of open attribute was requested (``reference``: its id)."""
-    POLICY_CHANGE = "policy_change"
-    """A new dataset policy was set (``reference``: its document id, or the newest)."""
-    NEW_VERSION = "new_version"
-    """A new version was stored (``reference``: its number, or the newest)."""
-    NO_CHANGE = "no_change"
-    """Nothing in the catalog needed to change; the reason says why."""
 
 
 @dataclass(frozen=True)
@@ -245,72 +228,6 @@ def record_change(
 # ---- closing -------------------------------------------------------------------------------
 
 
-def _since(session: Session, calendar: WorkCalendar, task: LawChangeTaskRow) -> datetime:
-    change = session.get(LawChangeRow, task.law_change_id)
-    assert change is not None
-    return calendar.start_of_day(change.changed_on)
-
-
-def _reference(
-    session: Session,
-    calendar: WorkCalendar,
-    task: LawChangeTaskRow,
-    resolution: TaskResolution,
-    reference: int | None,
-) -> int | None:
-    """Check that the catalog change named by ``resolution`` and ``reference`` happened to
-    the task's dataset since the change of law; returns the reference it settled on.
-    """
-    since = _since(session, calendar, task)
-    name = dataset_name(session, task.dataset_id)
-    if resolution is TaskResolution.NO_CHANGE:
-        if reference is not None:
-            raise InvalidRequest("no_change names no reference")
-        return None
-    if resolution is TaskResolution.ATTRIBUTE_CHANGE:
-        if reference is None:
-            raise InvalidRequest("attribute_change names the attribute change's id (reference)")
-        change = session.get(AttributeChangeRow, reference)
-        if change is None or change.dataset_id != task.dataset_id:
-            raise InvalidRequest(f"attribute change {reference} is not about dataset {name!r}")
-        if change.status == ChangeStatus.REJECTED:
-            raise InvalidRequest(f"attribute change {reference} was rejected")
-        if change.requested_at < since:
-            raise InvalidRequest(f"attribute change {reference} predates the change of law")
-        return reference
-    if resolution is TaskResolution.POLICY_CHANGE:
-        stmt = select(PolicyDocumentRow).where(
-            PolicyDocumentRow.level == str(PolicyLevel.DATASET),
-            PolicyDocumentRow.ref == name,
-            PolicyDocumentRow.set_at >= since,
-        )
-        if reference is not None:
-            stmt = stmt.where(PolicyDocumentRow.id == reference)
-        policy = session.execute(
-            stmt.order_by(PolicyDocumentRow.id.desc()).limit(1)
-        ).scalar_one_or_none()
-        if policy is None:
-            raise InvalidRequest(
-                f"no policy of dataset {name!r} was set since the change of law"
-                + (f" as document {reference}" if reference is not None else "")
-            )
-        return policy.id
-    stmt_v = select(DatasetVersionRow).where(
-        DatasetVersionRow.dataset_id == task.dataset_id, DatasetVersionRow.created_at >= since
-    )
-    if reference is not None:
-        stmt_v = stmt_v.where(DatasetVersionRow.version == reference)
-    version = session.execute(
-        stmt_v.order_by(DatasetVersionRow.version.desc()).limit(1)
-    ).scalar_one_or_none()
-    if version is None:
-        raise InvalidRequest(
-            f"no version of dataset {name!r} was stored since the change of law"
-            + (f" as version {reference}" if reference is not None else "")
-        )
-    return version.version
-
-
 def close_task(
     session: Session,
     actor: Actor,
@@ -335,7 +252,7 @@ def close_task(
         raise Conflict(f"law-change task {task_id} was already closed")
     parsed = parse_enum(TaskResolution, resolution, "resolution")
     reason = clean_text(reason, "reason", required=parsed is TaskResolution.NO_CHANGE)
-    settled = _reference(session, calendar, task, parsed, reference)
+    settled = catalog_change_since(session, calendar, task, parsed, reference)
     task.status = str(TaskStatus.CLOSED)
     task.resolution = str(parsed)
     task.reference = settled
