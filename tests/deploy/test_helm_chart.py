@@ -304,7 +304,7 @@ def test_workers_get_what_bwrap_needs_and_the_rest_stays_restricted(chart) -> No
             roles.add(role)
             if role == "ray-worker":  # jobs run here
                 k8s_checks.check_bwrap_context(spec, container)
-            elif role == "Deployment":  # the API's readiness probes bwrap
+            elif role == "Deployment" and container["name"] == "api":  # readiness probes bwrap
                 k8s_checks.check_bwrap_probe_context(spec, container)
             else:
                 k8s_checks.check_restricted_context(spec, container)
@@ -493,3 +493,40 @@ def test_every_process_that_records_audit_entries_shares_the_anchor_and_its_key(
     for spec, container in places:
         for setting, place in expected.items():
             assert k8s_checks.storage_of(spec, container, data[setting]) == place, setting
+
+
+def test_each_api_pod_reaches_the_cluster_through_a_ray_node_of_its_own(chart) -> None:
+    """A Ray driver connects through a Ray node on its own host (it looks for the raylet
+    among its host's processes, then uses the node's sockets and object store): the API pod
+    runs one as a native sidecar, without CPUs, sharing processes, /tmp and /dev/shm."""
+    name, documents = chart
+    deployment = _one(documents, "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["shareProcessNamespace"] is True
+    (sidecar,) = pod["initContainers"]
+    assert sidecar["restartPolicy"] == "Always"  # restarted when its head is lost
+    command = sidecar["command"]
+    assert command[:3] == ["ray", "start", "--block"]
+    assert "--address=$(SANDBOX_RAY_ADDRESS)" in command and "--num-cpus=0" in command
+    env = {e["name"]: e for e in sidecar["env"]}
+    # $(VAR) expands only variables the container defines: the address from the ConfigMap,
+    # the pod's IP from the downward API.
+    assert sidecar["envFrom"] == pod["containers"][0]["envFrom"]
+    assert env["POD_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"
+    assert "--node-ip-address=$(POD_IP)" in command
+    ray_secret = "city-ray-token" if name == "production" else "sandbox-ray-token"
+    assert env["RAY_AUTH_MODE"]["value"] == "token"
+    assert env["RAY_AUTH_TOKEN"]["valueFrom"]["secretKeyRef"]["name"] == ray_secret
+    store = int(next(a for a in command if a.startswith("--object-store-memory=")).split("=")[1])
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    for path in ("/tmp", "/dev/shm"):
+        shared = {
+            m["name"]
+            for c in (sidecar, pod["containers"][0])
+            for m in c["volumeMounts"]
+            if m["mountPath"] == path
+        }
+        assert len(shared) == 1, path  # the same volume in both containers
+    assert volumes["shm"]["emptyDir"]["medium"] == "Memory"
+    shm_bytes = int(volumes["shm"]["emptyDir"]["sizeLimit"].removesuffix("Gi")) * 1024**3
+    assert store < shm_bytes

@@ -3,7 +3,9 @@ Ray cluster whose head has no CPU (as the chart's RayCluster), opens an S3 data 
 the production checks on bwrap, answers ``/v1/ready`` with every part ready, and runs a DP
 job on the cluster's worker node inside bubblewrap.
 
-What a kubelet would do is done here by hand, and nothing more: the ConfigMap's data and the
+The server runs as its pod would run it: on a read-only file system (bubblewrap's bind
+mounts) where only the pod's volumes are writable. What a kubelet would do is done here by
+hand, and nothing more: the ConfigMap's data and the
 container's ``env`` become the server's environment, each ``secretKeyRef`` is resolved from
 the Secrets an operator creates (an optional key that is absent leaves its variable unset),
 and each path under a volume mount is moved to a directory of this test. The one other value
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -27,7 +31,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tests.support.helm_render import manifests, render_chart
 from tests.support.ray_nodes import RayNodes
 from tests.support.s3 import REGION, S3Server
-from tests.support.server import start_server, stop_server
+from tests.support.server import (
+    SERVER_VAR_DIRS,
+    LiveServer,
+    free_port,
+    stop_server,
+    wait_healthy,
+)
 from tests.support.world import build_world, grant
 
 pytestmark = [pytest.mark.server, pytest.mark.bwrap, pytest.mark.slow]
@@ -91,6 +101,35 @@ def api_environment(
     return env, moved
 
 
+def start_read_only(
+    var_dir: Path, env: dict[str, str], writable: list[Path], read_only: list[Path]
+) -> LiveServer:
+    """The server as its pod runs it (``readOnlyRootFilesystem``): the whole file system
+    read-only (bubblewrap's bind mounts; the network is the host's), writable only where the
+    pod mounts a volume (``writable``: its ``/tmp`` first, then the working directory), and
+    ``read_only`` mounted again read-only inside them (the key files' Secret)."""
+    port = free_port()
+    log_path = var_dir / "server.log"
+    tmp, *volumes = writable
+    tmp.mkdir(exist_ok=True)
+    sandbox = ["bwrap", "--ro-bind", "/", "/", "--dev-bind", "/dev", "/dev", "--proc", "/proc"]
+    sandbox += ["--bind", str(tmp), "/tmp"]
+    for path in volumes:
+        sandbox += ["--bind", str(path), str(path)]
+    for path in read_only:
+        sandbox += ["--ro-bind", str(path), str(path)]
+    sandbox += ["--die-with-parent", "--chdir", str(ROOT), "--"]
+    command = [sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter, under bwrap
+            sandbox + command, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    server = LiveServer(f"http://127.0.0.1:{port}", var_dir, process, log_path, env)
+    SERVER_VAR_DIRS[server.url] = var_dir.resolve()
+    return wait_healthy(server)
+
+
 def test_the_rendered_api_pod_runs_the_platform(
     ray_nodes: RayNodes, s3_server: S3Server, tmp_path: Path
 ) -> None:
@@ -110,6 +149,8 @@ def test_the_rendered_api_pod_runs_the_platform(
     var_dir = tmp_path / "var"
     keys = var_dir / "secrets"  # the key files' Secret, mounted here
     keys.mkdir(parents=True)
+    database = tmp_path / "database"  # stands for the PostgreSQL host
+    database.mkdir()
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -117,7 +158,7 @@ def test_the_rendered_api_pod_runs_the_platform(
     (keys / "verification.key").write_text(secrets.token_hex(32))
     operator_secrets = {
         "sandbox-secrets": {
-            "database-url": f"sqlite:///{tmp_path / 'platform.db'}",
+            "database-url": f"sqlite:///{database / 'platform.db'}",
             "s3-access-key-id": s3_server.access_key,
             "s3-secret-access-key": s3_server.secret_key,
         },
@@ -142,7 +183,13 @@ def test_the_rendered_api_pod_runs_the_platform(
     # The server's process: the host's environment without Ray's own variables (the pod has
     # none: the server sets them from SANDBOX_RAY_AUTH_TOKEN) and without any SANDBOX_*.
     host = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_", "SANDBOX_", "AWS_"))}
-    server = start_server(var_dir, {**host, "RAY_USAGE_STATS_ENABLED": "0", **env})
+    # As the image sets them: no bytecode written, the home in the working directory.
+    image = {"PYTHONDONTWRITEBYTECODE": "1", "HOME": str(var_dir), "RAY_USAGE_STATS_ENABLED": "0"}
+    deployment = _kind(documents, "Deployment")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    writable = [tmp_path / "tmp", var_dir, database]
+    server = start_read_only(var_dir, {**host, **image, **env}, writable, read_only=[keys])
     try:
         # The server joins its cluster just after it starts (compute "on demand" until then);
         # give a loaded machine time to.
