@@ -618,6 +618,34 @@ def test_published_products_are_listed_publicly_without_payloads(world: World) -
     assert "payload" not in found and "grant_ref" not in found
     assert "12345" not in str(listed)
     assert made["id"] in {p["id"] for p in only}
+    # a product's misuse is routed to the organisation whose data it was made from
+    with _anonymous(world) as visitor:
+        report = ok(
+            visitor.post(
+                "/v1/public-reports",
+                json={
+                    "kind": "misuse",
+                    "product_id": made["id"],
+                    "description": "the product is sold as the raw data",
+                    "contact": "+86 21 5555 0101",
+                },
+            ),
+            201,
+        )
+        refused(
+            visitor.post(
+                "/v1/public-reports",
+                json={
+                    "kind": "misuse",
+                    "product_id": 999999,
+                    "description": "x",
+                    "contact": "a@b.cn",
+                },
+            ),
+            404,
+            "999999",
+        )
+    assert (report["product_id"], report["provider_org"]) == (made["id"], "Health Bureau")
 
 
 # ---- application attachments ---------------------------------------------------------------
