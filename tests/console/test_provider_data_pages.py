@@ -177,6 +177,40 @@ def test_a_provider_registers_a_dataset_with_a_progress_bar(
     expect(page.locator("#dataset-pd_browser")).to_contain_text(str(ROWS))
 
 
+def test_a_slow_upload_moves_the_bar_and_can_be_cancelled(provider: Page, catalog: Catalog) -> None:
+    page = provider
+    page.goto("/console/provider/registration?lang=en")
+    network = page.context.new_cdp_session(page)
+    network.send("Network.enable")
+    network.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 256_000},
+    )
+    _watch_progress(page)
+    content = csv_bytes(people_table(ROWS))  # about 0.7 MB: some seconds at 256 kB/s
+    page.get_by_label("Choose the file (CSV, Parquet or Arrow)").set_input_files(
+        _csv("slow.csv", content)
+    )
+    expect(page.locator("#upload-status")).to_contain_text("Uploading")
+    cancel = page.get_by_role("button", name="Cancel the upload")
+    expect(cancel).to_be_visible()
+    page.wait_for_function("() => window.progressSeen.some((v) => v > 0 && v < 100)")
+    cancel.click()
+    expect(page.locator("#upload-status")).to_have_text(
+        "The upload is cancelled; nothing is staged."
+    )
+    expect(cancel).to_be_hidden()
+    expect(page.locator("#f-upload_id")).to_have_value("")
+    seen: list[float] = page.evaluate("() => window.progressSeen")
+    assert any(0 < value < 100 for value in seen), seen  # the bar moved with the upload
+    network.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    _upload(page, _csv("people.csv", csv_bytes(people_table(30))))  # then a whole one
+    expect(page.locator("#f-upload_id")).not_to_have_value("")
+
+
 def test_a_file_that_does_not_match_the_dictionary_changes_nothing(
     provider: Page, catalog: Catalog
 ) -> None:

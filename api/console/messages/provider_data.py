@@ -108,6 +108,10 @@ MESSAGES: dict[str, Text] = {
         "staged, not in the catalog, until the form is sent.",
     ),
     "provider_data.upload.progress": Text("上传进度", "Upload progress"),
+    "provider_data.upload.cancel": Text("取消上传", "Cancel the upload"),
+    "provider_data.upload.cancelled": Text(
+        "上传已取消，未暂存任何文件。", "The upload is cancelled; nothing is staged."
+    ),
     "provider_data.upload.uploading": Text("正在上传 {percent}%", "Uploading {percent}%"),
     "provider_data.upload.done": Text(
         "已上传 {name}（{bytes} 字节）100%", "Uploaded {name} ({bytes} bytes) 100%"

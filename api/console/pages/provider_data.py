@@ -28,6 +28,7 @@ from api.console.oversight_forms import read_form
 from api.console.rendering import render
 from api.console.routing import console_router
 from api.deps import PlatformDep
+from api.types import Version
 from sandbox.catalog import changes, grades
 from sandbox.catalog.grades import Grade
 from sandbox.catalog.model import CatalogEntry, OpenAttribute
@@ -115,22 +116,27 @@ class Quality:
     problem: str | None = None
 
 
-def _quality(platform: Platform, actor: Actor, entry: CatalogEntry) -> Quality:
-    """The newest version's report, read as ``GET /v1/datasets/{name}/quality?version=``
-    reads it (audited; not shown for a file found damaged).
+def _quality(platform: Platform, actor: Actor, entry: CatalogEntry, version: int | None) -> Quality:
+    """A version's report (the newest when ``version`` is None), read as
+    ``GET /v1/datasets/{name}/quality?version=`` reads it (audited; not shown for a file
+    found damaged, nor for a version the dataset does not have).
     """
     if not entry.versions:
         return Quality()
-    newest = entry.versions[-1].version
+    wanted = version if version is not None else entry.versions[-1].version
     try:
-        number, report = reads.quality_report(platform, actor, entry.name, newest)
+        number, report = reads.quality_report(platform, actor, entry.name, wanted)
     except SandboxError as error:
-        return Quality(version=newest, problem=error.message)
+        return Quality(version=wanted, problem=error.message)
     return Quality(number, report)
 
 
 def dataset_context(
-    platform: Platform, viewer: Viewer, name: str, checked: DatasetIntegrity | None = None
+    platform: Platform,
+    viewer: Viewer,
+    name: str,
+    checked: DatasetIntegrity | None = None,
+    quality_of: int | None = None,
 ) -> dict[str, Any]:
     """Everything the provider's dataset page shows (ownership checked first)."""
     with platform.sessions() as session:
@@ -150,7 +156,7 @@ def dataset_context(
         "meta": entry.metadata,
         "states": states,
         "suspension": suspension,
-        "quality": _quality(platform, viewer.actor, entry),
+        "quality": _quality(platform, viewer.actor, entry, quality_of),
         "checked": checked,
         "grade": grade,
         "grades": [str(g) for g in Grade],
@@ -165,10 +171,16 @@ def dataset_context(
 
 @router.get("/console/provider/datasets/{name}")
 def dataset_page(
-    name: str, request: Request, platform: PlatformDep, viewer: ProviderViewer
+    name: str,
+    request: Request,
+    platform: PlatformDep,
+    viewer: ProviderViewer,
+    version: Version | None = None,
 ) -> HTMLResponse:
-    """One of the provider's datasets: versions, integrity, quality, desensitisation."""
-    context = dataset_context(platform, viewer, name)
+    """One of the provider's datasets: versions, integrity, quality (the newest version's,
+    or ``version``'s), grade, desensitisation, attribute changes.
+    """
+    context = dataset_context(platform, viewer, name, quality_of=version)
     context["done"] = request.query_params.get("done")
     return render(request, "pages/provider_data_dataset.html", viewer, context)
 

@@ -39,8 +39,10 @@
     this.uploadId = form.querySelector("input[name=upload_id]");
     this.uploadName = form.querySelector("input[name=upload_name]");
     this.csrf = form.querySelector("input[name=csrf_token]");
+    this.cancel = box.querySelector("[data-upload-cancel]");
     this.xhr = null;
     this.submitWhenDone = false;
+    this.cancel.addEventListener("click", this.abort.bind(this));
     box.dataset.uploadState = this.uploadId.value ? "done" : "idle";
     this.input.addEventListener("change", this.start.bind(this));
     form.addEventListener("submit", this.submitting.bind(this));
@@ -52,6 +54,7 @@
 
   Uploader.prototype.show = function (state, percent, text) {
     this.box.dataset.uploadState = state;
+    this.cancel.hidden = state !== "uploading";
     this.progress.setAttribute("value", String(percent));
     this.progress.value = percent;
     this.status.textContent = text;
@@ -68,6 +71,19 @@
     drop.open("DELETE", "/v1/uploads/" + encodeURIComponent(staged));
     drop.setRequestHeader("X-CSRF-Token", this.csrf.value);
     drop.send();
+  };
+
+  // The request is dropped before the server finished it: the API discards a partial
+  // upload, so nothing is staged.
+  Uploader.prototype.abort = function () {
+    if (!this.xhr) return;
+    var xhr = this.xhr;
+    this.xhr = null;
+    xhr.abort();
+    this.submitWhenDone = false;
+    this.input.value = "";
+    this.show("idle", 0, this.msg("Cancelled"));
+    this.input.focus();
   };
 
   Uploader.prototype.start = function () {
@@ -91,6 +107,7 @@
       self.show("uploading", percent, self.msg("Uploading", { percent: percent }));
     });
     xhr.addEventListener("load", function () {
+      if (self.xhr !== xhr) return; // cancelled or replaced
       self.xhr = null;
       if (xhr.status === 201) {
         var staged = JSON.parse(xhr.responseText);
@@ -107,6 +124,7 @@
       }
     });
     xhr.addEventListener("error", function () {
+      if (self.xhr !== xhr) return; // cancelled
       self.xhr = null;
       self.submitWhenDone = false;
       self.show("failed", 0, self.msg("Network"));
