@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from sandbox.access.attachments import media_type_of, safe_filename
@@ -18,12 +19,14 @@ from sandbox.clock import utc_now
 from sandbox.errors import Conflict, InvalidRequest, InvalidUpload, NotFound, PermissionDenied
 from sandbox.holiday_sources import build_calendar
 from sandbox.identity.model import Actor, Role
+from sandbox.notifications.deadlines import sweep_deadlines
 from sandbox.oversight import law_changes, opening_plan, public_reports
 from sandbox.oversight.opening_plan import EntryState, PlanStatus
 from sandbox.store.db import transaction
 from sandbox.store.models import (
     DatasetRow,
     DatasetVersionRow,
+    NotificationRow,
     OrganisationRow,
     UserRow,
 )
@@ -356,3 +359,37 @@ def test_a_report_is_answered_within_10_working_days_and_seen_by_those_it_concer
         assert done.current_stage is None
         assert public_reports.report_figures(session, CALENDAR, utc_now()) == (0, 0, 1)
         assert (done.reporter, done.contact) == (None, "+86 510 8888 0000")
+
+
+def test_the_deadline_sweep_tells_the_provider_and_the_authority_of_a_late_task(
+    session_factory: sessionmaker[Session], people: dict[str, Actor]
+) -> None:
+    with transaction(session_factory) as session:
+        made = law_changes.record_change(
+            session,
+            people["auth"],
+            CALENDAR,
+            kind="function_change",
+            citation="Bureau merged",
+            changed_on=date(2026, 9, 1),
+            datasets=["stops"],
+            now=BEFORE_NATIONAL_DAY,
+        )
+    task_id = made.tasks[0].id
+    later = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
+    with transaction(session_factory) as session:
+        sweep_deadlines(session, CALENDAR, notice_days=3, now=later)
+        sweep_deadlines(session, CALENDAR, notice_days=3, now=later)  # tells nobody twice
+        told = session.execute(
+            select(NotificationRow.recipient_id, NotificationRow.text_key).where(
+                NotificationRow.subject_type == "law_change_task",
+                NotificationRow.subject_id == str(task_id),
+            )
+        ).all()
+    assert sorted(told) == sorted(
+        [
+            (people["prov"].user_id, "task.assigned"),
+            (people["prov"].user_id, "deadline.passed"),
+            (people["auth"].user_id, "deadline.passed"),
+        ]
+    )
