@@ -323,6 +323,10 @@ def test_a_provider_adds_a_version(provider: Page, catalog: Catalog) -> None:
     expect(page.locator("#version-2")).to_contain_text("75")
     expect(page.locator("#version-2")).to_contain_text("March figures")
     expect(page.locator("#version-1")).to_be_visible()  # the old version stays
+    expect(page.locator("#quality-title + p")).to_contain_text("version 2")  # the newest
+    page.locator("#version-1").get_by_role("link").click()  # its quality verdict
+    expect(page.locator("#quality-title + p")).to_contain_text("version 1")
+    expect(page.locator("#quality-summary")).to_contain_text("50")  # v1's rows
 
 
 def test_a_provider_proposes_a_grade_and_resubmits_a_returned_version(
