@@ -88,9 +88,16 @@ def media_type_of(content: bytes) -> str:
 
 
 def safe_filename(filename: str) -> str:
-    """A file name that is safe in a header."""
-    cleaned = _SAFE_NAME.sub("_", filename.strip())[:100].strip("._")
-    return cleaned or "attachment"
+    """A file name that is safe in a header: the last part of a path, letters, digits,
+    ``._-`` only, the extension kept (``营业执照.pdf`` is ``attachment.pdf``).
+    """
+    base = re.split(r"[\\/]", filename.strip())[-1]
+    stem, dot, extension = base.rpartition(".")
+    if not dot:
+        stem, extension = base, ""
+    stem = _SAFE_NAME.sub("_", stem)[:90].strip("._") or "attachment"
+    extension = _SAFE_NAME.sub("", extension)[:10]
+    return f"{stem}.{extension}" if extension else stem
 
 
 def sees_attachments(actor: Actor, row: ApplicationRow) -> bool:

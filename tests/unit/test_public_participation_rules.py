@@ -104,9 +104,11 @@ def test_other_files_are_refused_as_proof(content: bytes) -> None:
 
 
 def test_proof_file_names_are_made_safe_for_a_header() -> None:
-    assert safe_filename('licence "2026".pdf') == "licence_2026_.pdf"
-    assert safe_filename("../../etc/passwd") == "etc_passwd"
+    assert safe_filename('licence "2026".pdf') == "licence_2026.pdf"
+    assert safe_filename("../../etc/passwd") == "passwd"
+    assert safe_filename("C:\\scans\\营业执照.pdf") == "attachment.pdf"
     assert safe_filename("   ") == "attachment"
+    assert safe_filename(".pdf") == "attachment.pdf"
 
 
 # ---- opening plans -------------------------------------------------------------------------
