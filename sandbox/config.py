@@ -282,6 +282,10 @@ class Settings(BaseSettings):
     smtp_password: SecretStr = SecretStr("")
     """Password of :attr:`smtp_user` (a secret: masked in every dump)."""
 
+    smtp_ca_file: Path | None = None
+    """A CA bundle the mail server's certificate is checked against (a private CA, common on
+    government networks); empty: the system's trusted CAs. The certificate is always checked."""
+
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     """How long one connection to the mail server may take."""
 

@@ -57,6 +57,14 @@ def compose(
     return message
 
 
+def tls_context(settings: Settings) -> ssl.SSLContext:
+    """A verifying TLS context: the server's certificate and name are always checked,
+    against ``smtp_ca_file`` when set (a private CA), else the system's CAs.
+    """
+    cafile = str(settings.smtp_ca_file) if settings.smtp_ca_file else None
+    return ssl.create_default_context(cafile=cafile)
+
+
 def send(settings: Settings, message: EmailMessage) -> None:
     """Deliver ``message`` to the configured server; any failure raises (``OSError`` or
     ``smtplib.SMTPException``), for the delivery loop to retry.
@@ -65,16 +73,13 @@ def send(settings: Settings, message: EmailMessage) -> None:
     client: smtplib.SMTP
     if settings.smtp_security == "ssl":
         client = smtplib.SMTP_SSL(
-            settings.smtp_host,
-            settings.smtp_port,
-            timeout=timeout,
-            context=ssl.create_default_context(),
+            settings.smtp_host, settings.smtp_port, timeout=timeout, context=tls_context(settings)
         )
     else:
         client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
     with client:
         if settings.smtp_security == "starttls":
-            client.starttls(context=ssl.create_default_context())
+            client.starttls(context=tls_context(settings))
         if settings.smtp_user:
             client.login(settings.smtp_user, settings.smtp_password.get_secret_value())
         client.send_message(message)
