@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.publication import publish
 from sandbox.catalog.parsing import parse_metadata
 from sandbox.config import Settings
 from sandbox.datasets import registry
@@ -69,6 +70,7 @@ def one_run(source: Path, work: Path, encrypt: bool) -> dict[str, float]:
                 parse_metadata(residents_metadata()),
                 registry.DataSource(path=str(import_root / source.name)),
             )
+        publish(platform, residents_metadata()["name"])
         with platform.sessions() as session:
             version = session.query(DatasetVersionRow).one()
             path, sha, rows, size = (

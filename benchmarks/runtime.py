@@ -146,6 +146,8 @@ class BackendRun:
         ):
             if not provider.list_datasets():
                 provider.register_dataset(data, residents_metadata())
+                # catalog review before publication (Qingdao art. 10): the authority passes it
+                authority.review_version(CONDITIONAL, 1, "pass", grade="general")
             provider.set_dataset_policy(
                 CONDITIONAL, {"job_limits": {"runtime_profiles": ["restricted", "scientific"]}}
             )

@@ -306,15 +306,18 @@ def benefits_metadata() -> dict[str, Any]:
 
 def register_benefits(platform: Any, provider: Any, data: Path) -> None:
     """Register the benefits table beside ``data`` as :data:`BENEFITS`."""
+    from benchmarks.publication import publish
     from sandbox.catalog.parsing import parse_metadata
     from sandbox.datasets import registry
 
+    metadata = parse_metadata(benefits_metadata())
     registry.register_dataset(
         platform,
         provider,
-        parse_metadata(benefits_metadata()),
+        metadata,
         registry.DataSource(path=str(benefits_path(data).resolve())),
     )
+    publish(platform, metadata.name)
 
 
 def engine_joined(engine: Any, visits: str) -> Any:

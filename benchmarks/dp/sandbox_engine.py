@@ -49,6 +49,7 @@ from benchmarks.dp.spec import (
     group_label,
     peak_rss_mb,
 )
+from benchmarks.publication import publish
 
 DATASET = "dp_bench"
 SETUP_RESULT = "dp-bench-setup.json"
@@ -134,9 +135,9 @@ def register(data: Path, work: Path, join: bool = False) -> tuple[Any, Any]:
             session, system, username="bench_provider", role=Role.PROVIDER, organisation_id=org.id
         )
     provider = Actor(user.id, "bench_provider", Role.PROVIDER, org.id)
-    registry.register_dataset(
-        platform, provider, parse_metadata(dataset_metadata()), registry.DataSource(path=str(data))
-    )
+    metadata = parse_metadata(dataset_metadata())
+    registry.register_dataset(platform, provider, metadata, registry.DataSource(path=str(data)))
+    publish(platform, metadata.name)
     if join:
         from benchmarks.dp.join_query import register_benefits
 

@@ -42,6 +42,7 @@ from benchmarks.models.spec import (
     SYNTH_ROWS,
     Y_BOUNDS,
 )
+from benchmarks.publication import publish
 
 DATASET = "models_bench"
 ZCDP_DATASET = "models_bench_zcdp"
@@ -143,6 +144,7 @@ def register(data: Path, work: Path) -> tuple[Any, Any]:
             parse_metadata(dataset_metadata(name)),
             registry.DataSource(path=str(data)),
         )
+        publish(platform, name)
     return platform, provider
 
 

@@ -64,8 +64,11 @@ class Walkthrough:
         return SandboxClient(self.url, self.accounts[role].token, timeout=600)
 
     def register(self, residents: Path, facilities: Path) -> None:
-        """The provider registers both datasets (once; later runs find them)."""
-        self.console.rule("[bold]Provider: register datasets")
+        """The provider registers both datasets (once; later runs find them), proposing
+        their grade; the authority passes each submission, approving the grade, before
+        anyone may use it (Qingdao art. 10, 12: within 2 working days).
+        """
+        self.console.rule("[bold]Provider: register datasets; authority: pass them")
         with self.client(Role.PROVIDER) as provider:
             existing = {d["name"] for d in provider.list_datasets()}
             for path, metadata in (
@@ -75,11 +78,20 @@ class Walkthrough:
                 if metadata["name"] in existing:
                     self.console.print(f"{metadata['name']} is already registered")
                     continue
-                entry = provider.register_dataset(path, metadata, progress=True)
+                entry = provider.register_dataset(
+                    path, {**metadata, "grade": "general"}, progress=True
+                )
                 rows = entry["versions"][-1]["row_count"]
                 self.console.print(
                     f"registered [bold]{entry['name']}[/] "
-                    f"({entry['open_attribute']}, {rows:,} rows)"
+                    f"({entry['open_attribute']}, {rows:,} rows): submitted for review"
+                )
+        with self.client(Role.AUTHORITY) as authority:
+            for waiting in authority.publication_reviews("submitted"):
+                passed = authority.review_version(waiting["dataset"], waiting["version"], "pass")
+                self.console.print(
+                    f"the authority passed [bold]{passed['dataset']}[/] version "
+                    f"{passed['version']} (due {waiting['due_on']}), grade {passed['grade']}"
                 )
 
     def researcher(self, download_dir: Path) -> None:
