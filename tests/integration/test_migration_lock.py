@@ -17,7 +17,7 @@ from sqlalchemy import inspect
 from sandbox.store import make_engine
 from sandbox.store.migrate import alembic_config, current_revision
 from sandbox.store.models import Base
-from tests.conftest import PostgresServer
+from tests.support.postgres import PostgresServer
 from tests.support.server import start_server, stop_server, wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from sandbox.store.models import BudgetChargeRow, JobRow
-from tests.conftest import PostgresServer
+from tests.support.postgres import PostgresServer
 from tests.support.ray_cluster import RAY_ENV
 from tests.support.server import LiveServer, start_server, stop_server
 from tests.support.world import World, build_world, grant
