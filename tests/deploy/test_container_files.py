@@ -310,3 +310,28 @@ def test_compose_gives_bwrap_what_it_needs_and_no_capability(compose) -> None:
         }
         assert service["cap_drop"] == ["ALL"]
         assert not service.get("cap_add") and not service.get("privileged")
+
+
+def test_compose_api_reaches_ray_through_a_node_of_its_own(compose) -> None:
+    """A Ray driver connects through a Ray node of its own host: the api container gets a
+    CPU-less Ray node sharing its network, processes, IPC (/dev/shm) and /tmp."""
+    services = compose["services"]
+    node, api_service = services["api-ray-node"], services["api"]
+    for namespace in ("network_mode", "pid", "ipc"):
+        assert node[namespace] == "service:api", namespace
+    assert api_service["ipc"] == "shareable"
+    tmp = [v for v in node["volumes"] if v.endswith(":/tmp")]
+    assert tmp and tmp[0] in api_service["volumes"]
+    assert tmp[0].split(":")[0] in compose["volumes"]
+    # The api keeps the platform's shared volume beside its /tmp.
+    assert "sandbox-var:/var/lib/sandbox" in api_service["volumes"]
+    command = node["command"]
+    assert command[:3] == ["ray", "start", "--block"]
+    head = services["ray-head"]["command"]
+    head_port = next(a.split("=", 1)[1] for a in head if a.startswith("--port="))
+    assert f"--address=ray-head:{head_port}" in command and "--num-cpus=0" in command
+    assert node["image"] == api_service["image"] and node["pull_policy"] == "never"
+    env = _environment(node)
+    assert env["RAY_AUTH_MODE"] == "token" and env["RAY_AUTH_TOKEN"] == "${SANDBOX_RAY_TOKEN}"
+    assert node["restart"] == "unless-stopped" and node["cap_drop"] == ["ALL"]
+    assert not node.get("security_opt")  # it starts no sandbox
