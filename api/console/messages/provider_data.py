@@ -262,8 +262,9 @@ MESSAGES: dict[str, Text] = {
         "本数据集的策略（JSON 或 YAML）", "This dataset's policy (JSON or YAML)"
     ),
     "provider_data.policy.hint": Text(
-        "例如把 row_count 的 min_count 设为 20；未写的规则沿用下限。",
-        "For example, set row_count's min_count to 20; a rule left out follows the floor.",
+        "例如把 row_count 的 min_count 设得比生效策略中的更大；未写的规则沿用下限。",
+        "For example, a row_count min_count above the effective policy's; a rule left out "
+        "follows the floor.",
     ),
     "provider_data.policy.save": Text("检查并保存", "Check and save"),
     "provider_data.policy.saved": Text("策略已保存。", "The policy is saved."),
