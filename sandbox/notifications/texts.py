@@ -226,6 +226,28 @@ TEXTS: dict[str, Text] = {
             "it longer.",
         ),
     ),
+    "report.due": Text(
+        K.REMINDER,
+        (
+            "授权 {id} 的{stage}报告将于 {due_on} 到期",
+            "授权 {id} 的{stage}报告应在 {due_on} 前在平台提交。",
+        ),
+        (
+            "{stage} report on grant {id} due on {due_on}",
+            "The {stage} report on grant {id} is due on {due_on}: file it on the platform.",
+        ),
+    ),
+    "report.overdue": Text(
+        K.DEADLINE_PASSED,
+        (
+            "授权 {id} 的{stage}报告已逾期",
+            "授权 {id} 的{stage}报告应在 {due_on} 前提交，现已逾期。",
+        ),
+        (
+            "{stage} report on grant {id} overdue",
+            "The {stage} report on grant {id} was due on {due_on} and is overdue.",
+        ),
+    ),
     "catalog.passed": Text(
         K.DECISION,
         ("数据集 {dataset} 已通过审核", "数据集 {dataset} 的目录或数据已通过审核。"),
@@ -276,6 +298,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "opening": ("数据开放", "opening"),
     "answer": ("答复", "answer"),
     "re_review": ("复核", "re-review"),
+    "usage": ("使用情况", "usage"),
+    "risk": ("风险", "risk"),
     "quality_assessment": ("质量评估", "quality assessment"),
     "rectification": ("整改", "rectification"),
     "catalog_review": ("目录审核", "catalog review"),

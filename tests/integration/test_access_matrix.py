@@ -1468,7 +1468,7 @@ def test_access(ctx: Context, case: Case, role: str | None) -> None:
 
 def test_the_matrix_covers_every_route(live_server: LiveServer) -> None:
     """A new endpoint without a row here fails this test."""
-    spec = httpx.get(f"{live_server.url}/v1/openapi.json").json()
+    spec = httpx.get(f"{live_server.url}/v1/openapi.json", timeout=60).json()
     routes = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
     covered_paths = {
         "/v1/health",
