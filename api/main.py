@@ -57,6 +57,7 @@ from sandbox.datasets.uploads import expire_uploads
 from sandbox.jobs.dispatcher import JobDispatcher
 from sandbox.notifications.worker import NotificationLoop
 from sandbox.observability.logs import configure_logging
+from sandbox.oversight.report_reminders import remind_reports
 from sandbox.platform import Platform
 from sandbox.runtime.vetted import VettedModels
 
@@ -96,7 +97,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.models = VettedModels(settings.algorithms_dir)
         app.state.dispatcher = JobDispatcher(platform)
         app.state.dispatcher.start()
-        app.state.notifications = NotificationLoop(platform.sessions, settings, platform.calendar)
+        app.state.notifications = NotificationLoop(
+            platform.sessions, settings, platform.calendar, sweeps=[remind_reports]
+        )
         app.state.notifications.start()
         app.state.metrics_registry = metrics.scrape_registry(platform, app.state.dispatcher)
         try:

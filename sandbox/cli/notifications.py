@@ -103,11 +103,12 @@ def preferences(
 
 @app.command()
 def sweep() -> None:
-    """On the server host: notify approaching and passed deadlines (once each), then send
-    the e-mail that is due.
+    """On the server host: notify approaching and passed deadlines and the reports due
+    (once each), then send the e-mail that is due.
     """
     from sandbox.notifications.deadlines import sweep_deadlines
     from sandbox.notifications.delivery import deliver_due
+    from sandbox.oversight.report_reminders import remind_reports
     from sandbox.store.db import transaction
 
     with local_platform() as platform:
@@ -116,11 +117,13 @@ def sweep() -> None:
                 session,
                 platform.calendar,
                 notice_days=platform.settings.deadline_notice_working_days,
+                extra=[remind_reports],
             )
         sent = deliver_due(platform.sessions, platform.settings)
     out.print(
         f"deadlines: {report.approaching} approaching, {report.passed} passed, "
-        f"{report.grants_ending} grants ending; e-mail: {sent.sent} sent, "
+        f"{report.grants_ending} grants ending, {report.reminders} report reminders; "
+        f"e-mail: {sent.sent} sent, "
         f"{sent.retrying} to retry, {sent.failed} failed, {sent.expired} expired",
         markup=False,
         highlight=False,

@@ -13,6 +13,7 @@ sweep``) and never repeats one.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,6 +33,11 @@ AUTHORITY = "authority"
 PROVIDER_STAFF = ("provider",)
 
 
+ExtraSweep = Callable[[Session, WorkCalendar, int, datetime], int]
+"""A reminder sweep of a workflow above this package (the usage reports' reminders):
+``(session, calendar, notice_days, now) -> new notices``; the app and the CLI pass them in."""
+
+
 @dataclass(frozen=True)
 class SweepReport:
     """Notifications one sweep created (0 when it had already told everyone)."""
@@ -39,6 +45,7 @@ class SweepReport:
     approaching: int
     passed: int
     grants_ending: int
+    reminders: int = 0
 
 
 def _assignees(session: Session, row: WorkflowStageRow) -> list[int]:
@@ -57,8 +64,11 @@ def sweep_deadlines(
     *,
     notice_days: int,
     now: datetime | None = None,
+    extra: Sequence[ExtraSweep] = (),
 ) -> SweepReport:
-    """Notify every open stage's assignees that are due for a notice, in ``session``."""
+    """Notify every open stage's assignees that are due for a notice, in ``session``, then
+    run the ``extra`` reminder sweeps.
+    """
     if not 0 <= notice_days <= 30:
         raise InvalidRequest("the notice must be from 0 to 30 working days")
     moment = now or utc_now()
@@ -107,14 +117,18 @@ def sweep_deadlines(
                 )
             )
     ending = _grants_ending(session, calendar, notice_days, moment)
-    if approaching or passed or ending:
+    reminders = sum(sweep(session, calendar, notice_days, moment) for sweep in extra)
+    if approaching or passed or ending or reminders:
         log.info(
-            "deadline sweep: %d approaching, %d passed, %d grants ending",
+            "deadline sweep: %d approaching, %d passed, %d grants ending, %d reminders",
             approaching,
             passed,
             ending,
+            reminders,
         )
-    return SweepReport(approaching=approaching, passed=passed, grants_ending=ending)
+    return SweepReport(
+        approaching=approaching, passed=passed, grants_ending=ending, reminders=reminders
+    )
 
 
 def _grants_ending(

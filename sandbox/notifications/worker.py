@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sandbox.config import Settings
-from sandbox.notifications.deadlines import sweep_deadlines
+from sandbox.notifications.deadlines import ExtraSweep, sweep_deadlines
 from sandbox.notifications.delivery import deliver_due
 from sandbox.store.db import transaction
 from sandbox.workdays import WorkCalendar
@@ -24,11 +25,18 @@ log = logging.getLogger(__name__)
 
 
 class NotificationLoop:
-    """Deliver queued e-mail and sweep deadlines until stopped."""
+    """Deliver queued e-mail and sweep deadlines until stopped; ``sweeps`` are the reminder
+    sweeps of workflows above this package (:data:`sandbox.notifications.deadlines.ExtraSweep`).
+    """
 
     def __init__(
-        self, sessions: sessionmaker[Session], settings: Settings, calendar: WorkCalendar
+        self,
+        sessions: sessionmaker[Session],
+        settings: Settings,
+        calendar: WorkCalendar,
+        sweeps: Sequence[ExtraSweep] = (),
     ) -> None:
+        self._sweeps = tuple(sweeps)
         self._sessions = sessions
         self._settings = settings
         self._calendar = calendar
@@ -65,6 +73,7 @@ class NotificationLoop:
                         session,
                         self._calendar,
                         notice_days=self._settings.deadline_notice_working_days,
+                        extra=self._sweeps,
                     )
             except IntegrityError:
                 # another API process swept the same deadlines at the same moment: its

@@ -6,11 +6,17 @@ resolution tell the dataset's grant holders. No notification carries a result's 
 
 from __future__ import annotations
 
-from sandbox.notifications import inbox
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from sandbox.notifications import Language, inbox
 from sandbox.oversight import suspensions
 from sandbox.oversight.model import Resolution
+from sandbox.oversight.report_reminders import remind_reports
 from sandbox.review import service as review
 from sandbox.runtime.executor import ModelOutcome
+from sandbox.store.models import GrantRow
 from tests.support.jobs import JobBench, ModelRun, finished
 
 
@@ -60,3 +66,33 @@ def test_a_suspension_and_its_resolution_tell_the_grant_holders(bench: JobBench)
             session, bench.actors["provider"], "people", resolution=Resolution.RESTORED
         )
     assert _keys(bench, "user", "people", "dataset") == ["dataset.resumed", "dataset.suspended"]
+
+
+def test_report_reminders_tell_the_holder_once_before_and_once_after(bench: JobBench) -> None:
+    with bench.session() as session:
+        grant = (
+            session.execute(
+                select(GrantRow).where(GrantRow.holder_id == bench.actors["user"].user_id)
+            )
+            .scalars()
+            .first()
+        )
+        assert grant is not None and grant.accepted_at is not None
+        grant.report_interval_days = 10  # as a provider approving reports every 10 days
+        ref, accepted, interval = grant.ref, grant.accepted_at, grant.report_interval_days
+    calendar = bench.platform.calendar
+    due_on = calendar.local_date(accepted) + timedelta(days=interval)
+    before = calendar.start_of_day(due_on - timedelta(days=1))
+    after = calendar.start_of_day(due_on + timedelta(days=3))
+    counts = []
+    for moment in (before, before, after, after):
+        with bench.session() as session:
+            counts.append(remind_reports(session, calendar, 2, moment))
+    assert counts == [2, 0, 2, 0]  # usage and risk, once each before and once after
+    keys = _keys(bench, "user", ref, "grant")
+    assert sorted(keys) == ["report.due"] * 2 + ["report.overdue"] * 2
+    with bench.platform.sessions() as session:
+        page = inbox(session, bench.actors["user"], limit=200, language=Language.EN)
+    titles = {n.title for n in page.data if n.subject.id == ref}
+    assert f"usage report on grant {ref} due on {due_on.isoformat()}" in titles
+    assert f"risk report on grant {ref} overdue" in titles
