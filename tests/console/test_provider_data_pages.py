@@ -24,7 +24,13 @@ import pytest
 from playwright.sync_api import Browser, FilePayload, Page, expect
 
 from api.console.messages.provider_data import MESSAGES
-from api.console.pages.provider_data_uploads import METADATA_FIELDS, SOURCE_FIELDS, VERSION_FIELDS
+from api.console.pages.provider_data_uploads import (
+    REGISTRATION_FIELDS,
+    SOURCE_FIELDS,
+    VERSION_FIELDS,
+    parse_dictionary,
+)
+from sandbox.errors import InvalidRequest
 from tests.support.browser import (
     WIDTHS,
     axe_violations,
@@ -132,11 +138,29 @@ def _upload(page: Page, payload: FilePayload) -> None:
 
 
 def test_every_field_a_refusal_names_has_its_label() -> None:
-    for name in {*METADATA_FIELDS, *SOURCE_FIELDS, *VERSION_FIELDS, "file"} - {
+    for name in {*REGISTRATION_FIELDS, *SOURCE_FIELDS, *VERSION_FIELDS, "file"} - {
         "upload_id",
         "upload_name",
     }:
         assert f"provider_data.field.{name}" in MESSAGES, name
+
+
+def test_the_dictionary_is_read_as_json_or_yaml() -> None:
+    as_json = parse_dictionary(json.dumps(PEOPLE_DICTIONARY))
+    as_yaml = parse_dictionary(
+        "- name: pid\n  type: string\n  classification: identifier\n"
+        "- name: age\n  type: int64\n  classification: quasi_identifier\n  upper: 110\n"
+    )
+    assert [c.name for c in as_json.columns] == ["pid", "district", "age", "income"]
+    assert [c.name for c in as_yaml.columns] == ["pid", "age"]
+    for text, message in (
+        ("", "the data dictionary is empty"),
+        ('[{"name": "pid",]', "not valid JSON"),
+        ("- name: [unclosed", "not valid YAML"),
+        ('{"name": "pid"}', "must be a list of columns"),
+    ):
+        with pytest.raises(InvalidRequest, match=message):
+            parse_dictionary(text)
 
 
 def test_a_provider_registers_a_dataset_with_a_progress_bar(
@@ -450,13 +474,17 @@ def test_the_policy_editor_refuses_a_looser_policy_and_saves_a_tighter(
     expect(page.locator("#policy-saved")).to_be_visible()
     expect(page.locator("#policy-effective")).to_contain_text('"min_count": 60')
     assert _own_policy(catalog, "pd_policy")["document"]["row_count"]["min_count"] == 60
+    _set_editor(page, "row_count:\n  min_count: 70\n")  # YAML, as the API takes it
+    page.get_by_role("button", name="Check and save").click()
+    expect(page.locator("#policy-saved")).to_be_visible()
+    assert _own_policy(catalog, "pd_policy")["document"]["row_count"]["min_count"] == 70
     # a form posted without the session's CSRF token is refused and changes nothing
     forged = page.context.request.post(
         "/console/provider/datasets/pd_policy/policy",
         form={"document": '{"row_count": {"min_count": 30}}'},
     )
     assert forged.status == 403
-    assert _own_policy(catalog, "pd_policy")["document"]["row_count"]["min_count"] == 60
+    assert _own_policy(catalog, "pd_policy")["document"]["row_count"]["min_count"] == 70
 
 
 def test_another_providers_dataset_is_refused(
