@@ -76,7 +76,9 @@ def set_grade_level(
     return GradeLevelPublic.model_validate({**vars(level), "label": level.grade.label})
 
 
-@router.get("/datasets/{name}/grade", response_model=DatasetGradePublic)
+@router.get(
+    "/datasets/{name}/grade", response_model=DatasetGradePublic, responses=error_responses(404)
+)
 def dataset_grade(name: str, session: ReadSession, actor: ActorDep) -> DatasetGradePublic:
     """A dataset's grade: approved, proposed, in force."""
     require_visible(actor, get_entry(session, name))
@@ -84,7 +86,9 @@ def dataset_grade(name: str, session: ReadSession, actor: ActorDep) -> DatasetGr
 
 
 @router.put(
-    "/datasets/{name}/grade", response_model=DatasetGradePublic, responses=error_responses(409)
+    "/datasets/{name}/grade",
+    response_model=DatasetGradePublic,
+    responses=error_responses(404, 409),
 )
 def propose_grade(
     name: str, body: GradeProposal, session: WriteSession, actor: ProviderDep
@@ -100,7 +104,7 @@ def propose_grade(
 @router.post(
     "/datasets/{name}/grade/decision",
     response_model=DatasetGradePublic,
-    responses=error_responses(409),
+    responses=error_responses(404, 409),
 )
 def decide_grade(
     name: str, body: GradeDecision, session: WriteSession, actor: AuthorityDep
@@ -229,7 +233,9 @@ def open_assessment(
     )
 
 
-@router.get("/quality-assessments", response_model=list[AssessmentPublic])
+@router.get(
+    "/quality-assessments", response_model=list[AssessmentPublic], responses=error_responses(404)
+)
 def assessments(
     platform: PlatformDep,
     session: ReadSession,
@@ -325,7 +331,11 @@ def sweep_reminders(
     ]
 
 
-@router.get("/update-reminders", response_model=list[UpdateReminderPublic])
+@router.get(
+    "/update-reminders",
+    response_model=list[UpdateReminderPublic],
+    responses=error_responses(404),
+)
 def reminders(
     session: ReadSession, actor: ActorDep, dataset: str | None = None
 ) -> list[UpdateReminderPublic]:
