@@ -3,7 +3,8 @@ credentials, else nobody (a visitor).
 
 A request with credentials is resolved exactly as :func:`api.deps.current_actor` resolves
 it (a wrong token is a 401, not a visitor; a signed-in browser's unsafe request needs its
-CSRF header); a request without any draws from its address's rate-limit bucket in the
+CSRF header), except that a session cookie which no longer signs anyone in leaves a
+visitor; a request without any draws from its address's rate-limit bucket in the
 middleware, as every credential-less request does.
 """
 
@@ -16,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import PlatformDep, current_actor
 from api.rate_limits import has_credentials
+from sandbox.errors import AuthenticationRequired
 from sandbox.identity.model import Actor
 
 _optional_bearer = HTTPBearer(
@@ -28,9 +30,16 @@ def optional_actor(
     platform: PlatformDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_optional_bearer)],
 ) -> Actor | None:
-    """The signed-in caller, or ``None`` for a request without credentials."""
+    """The signed-in caller, or ``None`` for a request without credentials (or with only a
+    session cookie that no longer signs anyone in: a visitor whose session ended).
+    """
     if not has_credentials(request.scope):
         return None
+    if credentials is None and "authorization" not in request.headers:
+        try:
+            return current_actor(request, platform, credentials, None)
+        except AuthenticationRequired:
+            return None
     return current_actor(request, platform, credentials, None)
 
 

@@ -76,9 +76,7 @@ def set_grade_level(
     return GradeLevelPublic.model_validate({**vars(level), "label": level.grade.label})
 
 
-@router.get(
-    "/datasets/{name}/grade", response_model=DatasetGradePublic, responses=error_responses(404)
-)
+@router.get("/datasets/{name}/grade", response_model=DatasetGradePublic)
 def dataset_grade(name: str, session: ReadSession, actor: ActorDep) -> DatasetGradePublic:
     """A dataset's grade: approved, proposed, in force."""
     require_visible(actor, get_entry(session, name))
@@ -86,9 +84,7 @@ def dataset_grade(name: str, session: ReadSession, actor: ActorDep) -> DatasetGr
 
 
 @router.put(
-    "/datasets/{name}/grade",
-    response_model=DatasetGradePublic,
-    responses=error_responses(404, 409),
+    "/datasets/{name}/grade", response_model=DatasetGradePublic, responses=error_responses(409)
 )
 def propose_grade(
     name: str, body: GradeProposal, session: WriteSession, actor: ProviderDep
@@ -104,7 +100,7 @@ def propose_grade(
 @router.post(
     "/datasets/{name}/grade/decision",
     response_model=DatasetGradePublic,
-    responses=error_responses(404, 409),
+    responses=error_responses(409),
 )
 def decide_grade(
     name: str, body: GradeDecision, session: WriteSession, actor: AuthorityDep
@@ -233,9 +229,7 @@ def open_assessment(
     )
 
 
-@router.get(
-    "/quality-assessments", response_model=list[AssessmentPublic], responses=error_responses(404)
-)
+@router.get("/quality-assessments", response_model=list[AssessmentPublic])
 def assessments(
     platform: PlatformDep,
     session: ReadSession,
@@ -331,11 +325,7 @@ def sweep_reminders(
     ]
 
 
-@router.get(
-    "/update-reminders",
-    response_model=list[UpdateReminderPublic],
-    responses=error_responses(404),
-)
+@router.get("/update-reminders", response_model=list[UpdateReminderPublic])
 def reminders(
     session: ReadSession, actor: ActorDep, dataset: str | None = None
 ) -> list[UpdateReminderPublic]:

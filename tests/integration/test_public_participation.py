@@ -543,6 +543,19 @@ def test_a_visitor_reports_misuse_with_a_contact(world: World) -> None:
         )
 
 
+def test_a_wrong_token_is_refused_but_an_ended_session_reports_as_a_visitor(
+    world: World,
+) -> None:
+    body = {"kind": "security", "description": "open port", "contact": "ops@example.org"}
+    with world.server.client("sbx_not_a_token") as guessed:
+        refused(guessed.post("/v1/public-reports", json=body), 401)
+    with httpx.Client(
+        base_url=world.server.url, cookies={"sandbox_session": "ended-long-ago"}
+    ) as ended:
+        made = ok(ended.post("/v1/public-reports", json=body), 201)
+    assert (made["reporter"], made["contact"]) == (None, "ops@example.org")
+
+
 def test_a_signed_in_report_of_a_security_problem_goes_to_the_authority(world: World) -> None:
     before = _stats(world)["public_reports"]
     with world.client("user") as user:
