@@ -11,6 +11,7 @@ from api.console.rendering import render
 from api.console.routing import console_router
 from api.deps import PlatformDep
 from sandbox.catalog.model import OpenAttribute, UpdateFrequency
+from sandbox.catalog.publication import visible_entry
 from sandbox.catalog.queries import list_entries
 from sandbox.clock import utc_now
 
@@ -25,7 +26,10 @@ def catalog_page(request: Request, platform: PlatformDep, viewer: ViewerDep) -> 
     that cannot be used is named next to its field (422) and the rest still apply.
     """
     with platform.sessions() as session:
-        entries = list_entries(session)
+        # a submission the authority has not passed is its provider's and oversight's only
+        entries = [
+            seen for e in list_entries(session) if (seen := visible_entry(viewer.actor, e))
+        ]
     providers = catalog_filters.providers(entries)
     query, problems = catalog_filters.parse_query(request.query_params, providers)
     shown = catalog_filters.apply(entries, query, utc_now())
