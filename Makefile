@@ -4,7 +4,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv demo serve test test-fast check fix bench bench-dp bench-runtime bench-models clean
+.PHONY: venv demo serve test test-fast check fix bench bench-dp bench-runtime bench-load bench-models clean
 
 DP_ROWS ?= 10000000
 DP_CAP ?= 900
@@ -60,6 +60,9 @@ bench: venv
 bench-runtime: venv
 	bash scripts/start-dockerd.sh
 	$(BIN)/python -m benchmarks.runtime
+
+bench-load: venv
+	$(BIN)/python -m benchmarks.load
 
 bench-dp: venv
 	$(BIN)/python -m benchmarks.dp.run --rows $(DP_ROWS) --cap $(DP_CAP) --repeats $(DP_REPEATS) \

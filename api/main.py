@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
+from api.concurrency import BoundedInFlight, widen_worker_threads
 from api.console import install_console
 from api.console.auth import use_session_resolver
 from api.errors import install_error_handlers
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        widen_worker_threads()
         platform = Platform.open(settings)
         app.state.platform = platform
         sweep_at_start(platform)
@@ -160,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(v1)
     app.include_router(metrics.router)
     use_session_resolver(rate_limited_resolver(console_actor))
+    app.add_middleware(BoundedInFlight)
     app.add_middleware(VisitorCsrfCookie)
     app.state.rate_limits = RateLimits.from_settings(settings)
     app.add_middleware(AddressRateLimit, limits=app.state.rate_limits)

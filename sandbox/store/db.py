@@ -16,6 +16,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+SQLITE_POOL_TIMEOUT = 120.0
+"""Seconds a thread waits for SQLite's one connection (past it: ``TimeoutError``)."""
+
 
 def make_engine(url: str) -> Engine:
     """Create an engine for ``url``, configured for safe concurrent writes."""
@@ -26,6 +29,16 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 60},
+            # One connection per process, handed from thread to thread by the pool's queue.
+            # Every transaction takes SQLite's write lock (BEGIN IMMEDIATE), so a second
+            # connection could only wait in SQLite's busy handler, which polls with sleeps
+            # of up to 100 ms: under 50 concurrent requests the lock then sat idle between
+            # sleepers and the server answered about one request a second, its pool
+            # exhausted. The queue wakes the next thread the moment a transaction ends.
+            # (Other processes, e.g. job workers, still meet at the busy handler.)
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=SQLITE_POOL_TIMEOUT,
         )
         _use_immediate_transactions(engine)
         return engine
