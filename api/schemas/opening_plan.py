@@ -11,7 +11,7 @@ from api.schemas.common import Choice, FromDomain, Strict
 from api.schemas.demands import NAME_CHARS
 from api.types import Id
 from sandbox.catalog.model import OpenAttribute
-from sandbox.oversight.opening_plan import EntryState, PlanStatus
+from sandbox.oversight.opening_plan_model import EntryState, PlanStatus
 
 
 class PlanEntryCreate(Strict):

@@ -253,6 +253,27 @@ TEXTS: dict[str, Text] = {
         ("数据集 {dataset} 已通过审核", "数据集 {dataset} 的目录或数据已通过审核。"),
         ("Dataset {dataset} passed", "The catalog entry or data of {dataset} passed review."),
     ),
+    "plan.submitted": Text(
+        K.CASE_RECEIVED,
+        ("开放清单 {id} 待审核", "开放清单 {id} 已提交，请审核后发布或退回。"),
+        (
+            "Opening plan {id} awaits review",
+            "The opening plan {id} was submitted: publish it or return it with a note.",
+        ),
+    ),
+    "plan.published": Text(
+        K.DECISION,
+        ("开放清单 {id} 已发布", "开放清单 {id} 已审核通过并在平台公布。"),
+        ("Opening plan {id} published", "The opening plan {id} passed review and is public."),
+    ),
+    "plan.returned": Text(
+        K.RETURNED,
+        ("开放清单 {id} 被退回", "开放清单 {id} 被退回修改，说明见平台。"),
+        (
+            "Opening plan {id} returned",
+            "The opening plan {id} was returned for changes: see the note on the platform.",
+        ),
+    ),
     "catalog.returned": Text(
         K.RETURNED,
         ("数据集 {dataset} 被退回", "数据集 {dataset} 的目录或数据被退回修改，理由见平台。"),

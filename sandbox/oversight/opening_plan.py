@@ -10,7 +10,8 @@ for one year:
    as it will be registered (it may not exist yet), its title, its planned open attribute
    and the date by which it is opened (within the plan's year);
 2. the provider submits it; the authority publishes it (approval) or returns it to draft
-   with its reason; the authority may also publish a draft it set itself;
+   with its reason; the authority may also publish a draft it set itself (the authority
+   is notified of a submission, the organisation's providers of the decision);
 3. a published plan is public (the rules publish the list on the platform); only the
    authority amends it afterwards (the dynamic adjustment of Xi'an art. 21), each change
    audited.
@@ -23,8 +24,6 @@ are seen by the organisation's providers and oversight only.
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
@@ -37,7 +36,9 @@ from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns
 from sandbox.datasets.registry import DATASET_NAME
 from sandbox.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from sandbox.identity.model import Actor, Role
+from sandbox.notifications import holders_of_role, notify, staff_of
 from sandbox.oversight.common import clean_text, now_or, org_name, username
+from sandbox.oversight.opening_plan_model import EntryState, OpeningPlan, PlanEntry, PlanStatus
 from sandbox.oversight.participation_figures import PlanProgress
 from sandbox.store.models import (
     DatasetRow,
@@ -51,62 +52,6 @@ from sandbox.workdays import WorkCalendar
 MAX_ENTRIES = 500
 """Most entries one organisation's plan for one year holds."""
 FIRST_YEAR, LAST_YEAR = 2000, 2100
-
-
-class PlanStatus(enum.StrEnum):
-    """Where an opening plan stands."""
-
-    DRAFT = "draft"
-    """Being drawn up (or returned by the authority with its reason)."""
-    SUBMITTED = "submitted"
-    """Waiting for the authority's review (Lianyungang art. 12)."""
-    PUBLISHED = "published"
-    """Approved and public; only the authority amends it."""
-
-
-class EntryState(enum.StrEnum):
-    """How far an entry is from being met."""
-
-    PENDING = "pending"
-    MET = "met"
-    MET_LATE = "met_late"
-    OVERDUE = "overdue"
-
-
-@dataclass(frozen=True)
-class PlanEntry:
-    """One dataset a plan says its organisation opens by ``due_on``."""
-
-    id: int
-    dataset: str
-    title: str
-    open_attribute: OpenAttribute
-    due_on: date
-    state: EntryState
-    met_on: date | None
-    """The day the dataset was first in the catalog, once it is."""
-
-
-@dataclass(frozen=True)
-class OpeningPlan:
-    """One organisation's opening plan for one year, with each entry's progress."""
-
-    id: int
-    organisation: str
-    organisation_id: int
-    year: int
-    status: PlanStatus
-    note: str
-    created_by: str
-    created_at: datetime
-    submitted_at: datetime | None
-    published_by: str | None
-    published_at: datetime | None
-    entries: tuple[PlanEntry, ...]
-
-    def count(self, state: EntryState) -> int:
-        """How many entries are in ``state``."""
-        return sum(1 for e in self.entries if e.state is state)
 
 
 # ---- drafting ------------------------------------------------------------------------------
@@ -290,6 +235,13 @@ def submit_plan(
     audit.record(
         session, actor, "opening_plan.submit", object_type="opening_plan", object_id=plan.id
     )
+    notify(
+        session,
+        holders_of_role(session, str(Role.AUTHORITY)),
+        "plan.submitted",
+        subject=("opening_plan", plan.id),
+        params={"id": plan.id},
+    )
     return plan_of(session, calendar, plan, now)
 
 
@@ -332,6 +284,13 @@ def decide_plan(
         object_type="opening_plan",
         object_id=plan.id,
         detail={"decision": "publish" if approve else "return", "note": note},
+    )
+    notify(
+        session,
+        staff_of(session, plan.provider_org_id, ["provider"]),
+        "plan.published" if approve else "plan.returned",
+        subject=("opening_plan", plan.id),
+        params={"id": plan.id},
     )
     return plan_of(session, calendar, plan, now)
 

@@ -128,6 +128,10 @@ def test_an_opening_plan_is_drafted_reviewed_published_and_tracked(world: World)
             authority.post(f"/v1/opening-plans/{plan_id}/decision", json={"outcome": "publish"})
         )
     assert (published["status"], published["published_by"]) == ("published", "authority")
+    assert _notified(world, "authority", "plan.submitted", ("opening_plan", plan_id))
+    for key in ("plan.returned", "plan.published"):
+        assert _notified(world, "provider", key, ("opening_plan", plan_id))
+        assert not _notified(world, "other_provider", key, ("opening_plan", plan_id))
 
     # published: public without a token, and the provider may no longer change it
     with _anonymous(world) as visitor:

@@ -21,7 +21,7 @@ from sandbox.holiday_sources import build_calendar
 from sandbox.identity.model import Actor, Role
 from sandbox.notifications.deadlines import sweep_deadlines
 from sandbox.oversight import law_changes, opening_plan, public_reports
-from sandbox.oversight.opening_plan import EntryState, PlanStatus
+from sandbox.oversight.opening_plan_model import EntryState, OpeningPlan, PlanStatus
 from sandbox.store.db import transaction
 from sandbox.store.models import (
     DatasetRow,
@@ -211,7 +211,7 @@ def test_plan_edits_are_refused_to_others_and_after_publication(
     prov, other, auth = people["prov"], people["other"], people["auth"]
     assert prov.organisation_id is not None
 
-    def add(session: Session, who: Actor, name: str) -> opening_plan.OpeningPlan:
+    def add(session: Session, who: Actor, name: str) -> OpeningPlan:
         assert prov.organisation_id is not None
         return opening_plan.add_entry(
             session,
