@@ -44,11 +44,12 @@ from tests.support.datafiles import (
     metadata,
     parquet_bytes,
     people_table,
+    register,
     upload,
 )
 from tests.support.http import ok
 from tests.support.server import Accounts, LiveServer
-from tests.support.world import World, world_of
+from tests.support.world import World, grant, make_eligible, world_of
 
 PASSWORD = "provider-data-2026"
 ROWS = 20_000
@@ -66,20 +67,26 @@ def _register(client: httpx.Client, name: str) -> None:
 class Catalog:
     world: World
     url: str
+    grant_ref: str
 
 
 @pytest.fixture(scope="module")
 def catalog(live_server: LiveServer, accounts: Accounts) -> Catalog:
-    """``pd_policy`` (the provider's, conditional) and ``pd_other`` (another provider's)."""
+    """``pd_policy`` (the provider's, conditional, waiting for its publication review),
+    ``pd_budget`` (the provider's, published, with a grant of ``user`` accepted) and
+    ``pd_other`` (another provider's)."""
     world = world_of(live_server, accounts)
     with world.client("provider") as provider:
         _register(provider, "pd_policy")
+        ok(register(provider, parquet_bytes(people_table()), metadata("pd_budget")), 201)
     with world.client("other_provider") as other:
         _register(other, "pd_other")
     with world.client("admin") as admin:
         for who in ("provider", "other_provider", "user"):
             ok(admin.put(f"/v1/users/{world.ids[who]}/password", json={"new_password": PASSWORD}))
-    return Catalog(world, live_server.url)
+    make_eligible(world, "user")
+    issued = grant(world, "user", ["pd_budget"], title="Budgeted study")
+    return Catalog(world, live_server.url, str(issued["ref"]))
 
 
 @pytest.fixture
@@ -441,6 +448,19 @@ def test_a_provider_records_a_desensitisation_and_requests_an_attribute_change(
         attribute.get_by_role("button", name="Request the change").click()
     assert posted.value.status == 409
     expect(page.locator("#form-error")).to_contain_text("already has a pending attribute change")
+
+
+def test_the_dataset_page_shows_its_budget_accounts(provider: Page, catalog: Catalog) -> None:
+    page = provider
+    page.goto("/console/provider/datasets/pd_budget?lang=en")
+    budget = page.locator("#provider-budget")
+    expect(budget).to_contain_text("The dataset's lifetime budget")
+    grant_row = budget.locator("tr", has_text=f"Grant {catalog.grant_ref}")
+    expect(grant_row).to_contain_text("epsilon 0")  # nothing spent yet
+    expect(grant_row).to_contain_text("epsilon 5")  # the grant's budget
+    expect(page.locator("#version-1")).to_contain_text("Published")
+    page.goto("/console/provider/datasets/pd_policy?lang=en")
+    expect(page.locator("#budget-none")).to_be_visible()
 
 
 def _own_policy(catalog: Catalog, name: str) -> dict[str, Any]:

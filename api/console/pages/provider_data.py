@@ -39,7 +39,10 @@ from sandbox.datasets import integrity, publication_review, reads
 from sandbox.datasets.integrity import DatasetIntegrity
 from sandbox.errors import SandboxError
 from sandbox.identity.model import Actor, Role
+from sandbox.ledger.budgets import read_dataset_budget
+from sandbox.ledger.model import Account
 from sandbox.platform import Platform
+from sandbox.store.db import transaction
 from sandbox.store.models import DatasetVersionRow
 
 router = console_router()
@@ -107,6 +110,32 @@ def _version_states(session: Session, entry: CatalogEntry) -> dict[int, VersionS
     return states
 
 
+@dataclass(frozen=True)
+class Gauge:
+    """One budget account of the dataset as its page shows it (exact texts, a meter)."""
+
+    kind: str
+    ref: str
+    spent: str
+    remaining: str
+    limit: str
+    used: float | None
+    """Spent over limit in ``[0, 1]``; ``None`` for an unlimited account."""
+
+
+def _gauge(account: Account) -> Gauge:
+    limit = account.limit
+    used = None if limit.infinite or not limit.loss else float(account.spent.loss / limit.loss)
+    return Gauge(
+        kind=str(account.kind),
+        ref=account.ref,
+        spent=account.spent.describe(account.accounting),
+        remaining=account.remaining.describe(account.accounting),
+        limit=limit.describe(account.accounting),
+        used=None if used is None else min(1.0, used),
+    )
+
+
 @dataclass
 class Quality:
     """The latest version's quality report, or why it cannot be shown."""
@@ -139,9 +168,10 @@ def dataset_context(
     quality_of: int | None = None,
 ) -> dict[str, Any]:
     """Everything the provider's dataset page shows (ownership checked first)."""
-    with platform.sessions() as session:
+    with transaction(platform.sessions) as session:  # the budget read is audited
         entry = owned_entry(session, viewer.actor, name, "manage this dataset")
         states = _version_states(session, entry)
+        budget = [_gauge(a) for a in read_dataset_budget(session, viewer.actor, name)]
         suspension = is_suspended(session, name)
         grade = grades.read_grade(session, viewer.actor, name)
         requests = changes.list_changes(session, dataset=name)[:CHANGES_SHOWN]
@@ -161,6 +191,7 @@ def dataset_context(
         "grade": grade,
         "grades": [str(g) for g in Grade],
         "changes": requests,
+        "budget": budget,
         "attributes": [str(a) for a in OpenAttribute if a is not entry.metadata.open_attribute],
         "reviews": reviews,
         "problem": None,
