@@ -34,7 +34,7 @@ from sandbox.catalog.publication import require_visible
 from sandbox.catalog.queries import get_entry
 from sandbox.datasets import publication_review
 from sandbox.identity.model import Actor, Role
-from sandbox.oversight import quality_duties
+from sandbox.oversight import quality_duties, update_reminders
 from sandbox.oversight.quality_duties import AssessmentStatus
 
 router = APIRouter(tags=["governance"])
@@ -76,7 +76,9 @@ def set_grade_level(
     return GradeLevelPublic.model_validate({**vars(level), "label": level.grade.label})
 
 
-@router.get("/datasets/{name}/grade", response_model=DatasetGradePublic)
+@router.get(
+    "/datasets/{name}/grade", response_model=DatasetGradePublic, responses=error_responses(404)
+)
 def dataset_grade(name: str, session: ReadSession, actor: ActorDep) -> DatasetGradePublic:
     """A dataset's grade: approved, proposed, in force."""
     require_visible(actor, get_entry(session, name))
@@ -84,7 +86,9 @@ def dataset_grade(name: str, session: ReadSession, actor: ActorDep) -> DatasetGr
 
 
 @router.put(
-    "/datasets/{name}/grade", response_model=DatasetGradePublic, responses=error_responses(409)
+    "/datasets/{name}/grade",
+    response_model=DatasetGradePublic,
+    responses=error_responses(404, 409),
 )
 def propose_grade(
     name: str, body: GradeProposal, session: WriteSession, actor: ProviderDep
@@ -100,7 +104,7 @@ def propose_grade(
 @router.post(
     "/datasets/{name}/grade/decision",
     response_model=DatasetGradePublic,
-    responses=error_responses(409),
+    responses=error_responses(404, 409),
 )
 def decide_grade(
     name: str, body: GradeDecision, session: WriteSession, actor: AuthorityDep
@@ -229,7 +233,9 @@ def open_assessment(
     )
 
 
-@router.get("/quality-assessments", response_model=list[AssessmentPublic])
+@router.get(
+    "/quality-assessments", response_model=list[AssessmentPublic], responses=error_responses(404)
+)
 def assessments(
     platform: PlatformDep,
     session: ReadSession,
@@ -319,18 +325,22 @@ def sweep_reminders(
     """
     return [
         UpdateReminderPublic.model_validate(r)
-        for r in quality_duties.sweep_update_reminders(
+        for r in update_reminders.sweep_update_reminders(
             session, platform.calendar, actor, lead_working_days=body.lead_working_days
         )
     ]
 
 
-@router.get("/update-reminders", response_model=list[UpdateReminderPublic])
+@router.get(
+    "/update-reminders",
+    response_model=list[UpdateReminderPublic],
+    responses=error_responses(404),
+)
 def reminders(
     session: ReadSession, actor: ActorDep, dataset: str | None = None
 ) -> list[UpdateReminderPublic]:
     """Update reminders sent, newest first (oversight: all; provider: its own)."""
     return [
         UpdateReminderPublic.model_validate(r)
-        for r in quality_duties.list_reminders(session, actor, dataset=dataset)
+        for r in update_reminders.list_reminders(session, actor, dataset=dataset)
     ]

@@ -36,6 +36,7 @@ from sandbox.identity.model import Actor, Role
 from sandbox.ledger.model import AccountKind
 from sandbox.oversight import law_changes, opening_plan, public_reports
 from sandbox.oversight.common import now_or
+from sandbox.oversight.governance_stats import governance_figures
 from sandbox.oversight.model import (
     BudgetFigures,
     CaseFigures,
@@ -45,7 +46,6 @@ from sandbox.oversight.model import (
     Stats,
 )
 from sandbox.oversight.products import count_products
-from sandbox.oversight.quality_duties import governance_figures
 from sandbox.oversight.reports import due_for
 from sandbox.oversight.usage import dataset_usage
 from sandbox.policies.budget import PrivacyCost
