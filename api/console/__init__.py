@@ -24,6 +24,7 @@ from api.console.pages import (
     inbox,
     job_status,
     jobs,
+    participation,
     provider_cases,
     provider_cases_complaints,
     provider_cases_datasets,
@@ -68,6 +69,7 @@ PAGE_MODULES = (
     provider_data_governance,
     provider_data_records,
     inbox,
+    participation,
 )
 """Every page module; a new one is added here."""
 

@@ -15,6 +15,7 @@ from api.console.messages import (
     dataset,
     errors,
     inbox,
+    participation,
     provider_cases,
     provider_data,
     research,
@@ -37,4 +38,5 @@ AREAS: tuple[Mapping[str, Text], ...] = (
     provider_cases.MESSAGES,
     provider_data.MESSAGES,
     inbox.MESSAGES,
+    participation.MESSAGES,
 )
