@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from playwright.sync_api import Browser
 
+from tests.support.browser import WIDTHS, axe_violations, horizontal_overflow, open_visit
 from tests.support.datafiles import metadata, parquet_bytes, people_table, register
 from tests.support.http import ok
 from tests.support.server import Accounts, LiveServer
@@ -98,3 +100,17 @@ def test_a_visitor_reads_the_products_without_their_payloads(
     assert page.status_code == 200, page.text
     assert "Ages by district" in page.text and "cp_open version 1" in page.text
     assert "987654" not in page.text and "hidden_figure" not in page.text
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_both_pages_pass_axe_and_fit_both_widths(
+    chromium: Browser, live_server: LiveServer, published: dict[str, int], width: str
+) -> None:
+    visit = open_visit(chromium, live_server.url, width)
+    try:
+        for path in ("/console/opening-plans", "/console/data-products"):
+            visit.page.goto(path)
+            assert axe_violations(visit.page) == [], path
+            assert horizontal_overflow(visit.page) <= 0, f"{path} overflows at {width}"
+    finally:
+        visit.context.close()

@@ -24,8 +24,6 @@ MESSAGES: dict[str, Text] = {
     "participation.state.met_late": Text("逾期后开放", "Opened late"),
     "participation.state.overdue": Text("已逾期", "Overdue"),
     "participation.met_on": Text("开放于 {day}", "opened on {day}"),
-    "participation.attribute.unconditional": Text("无条件开放", "Unconditional"),
-    "participation.attribute.conditional": Text("有条件开放", "Conditional"),
     "participation.products_title": Text("数据产品", "Data products"),
     "participation.products_intro": Text(
         "利用开放数据形成并公布的数据产品，注明数据来源和日期。",
