@@ -40,6 +40,7 @@ from sandbox.identity.model import Actor, Role
 from sandbox.notifications import holders_of_role, notify, staff_of
 from sandbox.store.models import (
     DatasetRow,
+    DatasetSuspensionRow,
     DatasetVersionRow,
     OrganisationRow,
     UserRow,
@@ -200,6 +201,7 @@ def review_version(
     )
     if passed:
         row.updated_at = moment
+        _lift_reprocessed_suspension(session, actor, row, version, moment)
     session.flush()
     notify(
         session,
@@ -218,6 +220,32 @@ def review_version(
         detail={"version": version, "outcome": str(outcome), "reason": reason, "grade": row.grade},
     )
     return _review(session, calendar, row, stored, moment)
+
+
+def _lift_reprocessed_suspension(
+    session: Session, actor: Actor, dataset: DatasetRow, version: int, now: datetime
+) -> None:
+    """A suspension its provider resolved by reprocessing stays in force until the new
+    version is passed (:mod:`sandbox.oversight.suspensions`): this pass lifts it.
+    """
+    held = session.execute(
+        select(DatasetSuspensionRow).where(
+            DatasetSuspensionRow.dataset_id == dataset.id,
+            DatasetSuspensionRow.in_force.is_(True),
+            DatasetSuspensionRow.resolution == "reprocessed",
+            DatasetSuspensionRow.new_version == version,
+        )
+    ).scalars()
+    for suspension in held:
+        suspension.in_force = False
+        audit.record(
+            session,
+            actor,
+            "dataset.suspension.lift",
+            object_type="dataset",
+            object_id=dataset.name,
+            detail={"suspension_id": suspension.id, "version": version, "at": now.isoformat()},
+        )
 
 
 def resubmit(

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from sandbox import audit
 from sandbox.catalog import changes
-from sandbox.catalog.model import SourceFormat
+from sandbox.catalog.model import ReviewStatus, SourceFormat
 from sandbox.catalog.permissions import require_owner
 from sandbox.catalog.suspension import Suspension, is_suspended, suspension_of
 from sandbox.datasets import registry
@@ -46,7 +46,12 @@ from sandbox.oversight.common import clean_text, dataset_by_name, now_or
 from sandbox.oversight.model import RESOLUTION_STEPS, Resolution
 from sandbox.platform import Platform
 from sandbox.store.db import transaction
-from sandbox.store.models import ComplaintRow, DatasetRow, DatasetSuspensionRow
+from sandbox.store.models import (
+    ComplaintRow,
+    DatasetRow,
+    DatasetSuspensionRow,
+    DatasetVersionRow,
+)
 
 T = TypeVar("T")
 
@@ -139,6 +144,19 @@ def check_resolvable(session: Session, actor: Actor, name: str) -> DatasetSuspen
     return current
 
 
+def _passed(session: Session, current: DatasetSuspensionRow, version: int | None) -> bool:
+    return (
+        session.execute(
+            select(DatasetVersionRow.id).where(
+                DatasetVersionRow.dataset_id == current.dataset_id,
+                DatasetVersionRow.version == version,
+                DatasetVersionRow.review_status == str(ReviewStatus.PASSED),
+            )
+        ).first()
+        is not None
+    )
+
+
 def resolve(
     session: Session,
     actor: Actor,
@@ -162,7 +180,11 @@ def resolve(
             "a reprocessing names its new desensitised version, and only a reprocessing does"
         )
     current.resolution = str(resolution)
-    current.in_force = resolution is Resolution.ENDED
+    # a reprocessed dataset stays suspended until the authority passes its new version
+    # (Qingdao art. 12): the version it replaces is never served again meanwhile
+    current.in_force = resolution is Resolution.ENDED or (
+        resolution is Resolution.REPROCESSED and not _passed(session, current, new_version)
+    )
     current.resolved_by = actor.user_id
     current.resolved_at = now
     current.note = note
@@ -182,9 +204,13 @@ def resolve(
         },
     )
     ended = resolution is Resolution.ENDED
-    suspension_event(
-        session, current.dataset_id, "dataset.closed" if ended else "dataset.resumed", current.id
-    )
+    if ended or not current.in_force:  # a reprocessing resumes once its version is passed
+        suspension_event(
+            session,
+            current.dataset_id,
+            "dataset.closed" if ended else "dataset.resumed",
+            current.id,
+        )
     return suspension_of(session, current, name)
 
 
@@ -218,8 +244,8 @@ def reprocess(
         reprocessing.format,
         note=f"desensitised: {method}",
     )
-    assert entry.latest is not None
-    version = entry.latest.version
+    # the version just stored (it waits for the authority's publication review)
+    version = entry.versions[-1].version
     with transaction(platform.sessions) as session:
         changes.record_desensitisation(
             session, actor, name, method=method, description=description, version=version

@@ -29,7 +29,14 @@ from sandbox.platform import Platform
 from sandbox.policies import PrivacyCost
 from sandbox.policies.budget import Accounting
 from sandbox.store import transaction
-from tests.support.datafiles import metadata, parquet_bytes, people_table, register, upload
+from tests.support.datafiles import (
+    metadata,
+    parquet_bytes,
+    pass_review,
+    people_table,
+    register,
+    upload,
+)
 from tests.support.http import ok, refused
 from tests.support.server import Accounts, LiveServer
 from tests.support.world import CALENDAR, World, add_users, make_eligible, today, world_of
@@ -232,7 +239,9 @@ def test_a_complaint_with_evidence_suspends_and_reprocesses_a_dataset(world: Wor
             )
         )
         assert done["status"] == "answered" and done["outcome"] == "reprocessed"
-        assert done["new_version"] == 2 and done["dataset_suspended"] is False
+        # the reprocessed version waits for the authority's review: the dataset stays
+        # suspended, so the version it replaces is never served again meanwhile
+        assert done["new_version"] == 2 and done["dataset_suspended"] is True
         assert done["current_stage"] is None and done["stages"][0]["met_deadline"] is True
         refused(
             provider.post(
@@ -247,6 +256,10 @@ def test_a_complaint_with_evidence_suspends_and_reprocesses_a_dataset(world: Wor
         assert [(d["method"], d["version"]) for d in entry["desensitisations"]] == [
             ("suppression", 2)
         ]
+    with world.client("user") as user:
+        refused(user.get("/v1/datasets/ov_open/download"), 403)
+    with world.client("provider") as provider:
+        pass_review(provider, "ov_open", 2)
     with world.client("user") as user:
         served = user.get("/v1/datasets/ov_open/download")
         assert served.status_code == 200 and served.headers["x-dataset-version"] == "2"
@@ -348,6 +361,7 @@ def test_the_leak_trace_lists_downloads_queries_previews_jobs_and_charges(
             ),
             201,
         )
+        pass_review(provider, "ov_leak", 2)
     with world.client("user2") as user2:
         assert user2.get("/v1/datasets/ov_leak/download?version=2").status_code == 200
         ok(user2.get("/v1/datasets/ov_leak/rows", params={"version": 1, "limit": 5}))
