@@ -471,9 +471,10 @@ def test_names_kubernetes_would_refuse_are_caught(release: str) -> None:
 
 def test_every_process_that_records_audit_entries_shares_the_anchor_and_its_key(chart) -> None:
     """The API and a job's runner on a Ray worker both append audit entries and checkpoint
-    them: into one checkpoint file, signed with one key. A worker with a file of its own would
-    leave the API's file with unanchored entries among anchored ones (reported as tampering)
-    and adopt the whole log into its own empty file."""
+    them: into one checkpoint file, signed with one key. A worker with a file of its own
+    leaves its entries unanchored in the API's file (a verification problem once later
+    entries are anchored: tests/deploy/test_rendered_platform.py runs this) and adopts the
+    whole log into its own empty file."""
     name, documents = chart
     data = _one(documents, "ConfigMap")["data"]
     deployment = _one(documents, "Deployment")

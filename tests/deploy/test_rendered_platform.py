@@ -35,6 +35,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from sandbox.audit.chain import verify
 from tests.support.helm_render import manifests, render_chart
 from tests.support.ray_nodes import RayNodes
 from tests.support.s3 import REGION, S3Server
@@ -157,6 +158,46 @@ def start_pod(
     return wait_healthy(live)
 
 
+def kuberay_worker_command(
+    group: dict[str, Any], container: dict[str, Any], head: str
+) -> list[str]:
+    """The ``ray start`` KubeRay runs in a worker group's Ray container: the head's address,
+    the CPUs of the container's limit, then the group's ``rayStartParams`` (a ``"true"`` one
+    as a bare flag)."""
+    cpus = str(container["resources"]["limits"]["cpu"])
+    command = ["ray", "start", "--block", f"--address={head}", f"--num-cpus={cpus}"]
+    for option, value in sorted(group["rayStartParams"].items()):
+        command.append(f"--{option}" if value == "true" else f"--{option}={value}")
+    return command
+
+
+def start_worker_pod(
+    pod_dir: Path,
+    env: dict[str, str],
+    command: list[str],
+    binds: list[tuple[Path, Path, bool]],
+) -> subprocess.Popen[bytes]:
+    """A Ray worker pod: one bubblewrap sandbox in a user namespace of its own as the
+    image's user (``hostUsers: false``, uid 10001), a private ``/tmp`` and ``/dev/shm``,
+    everything read-only but ``binds`` (host path, path inside, read-only?) in order. Its
+    ``/proc`` is the host's, which is unmasked here, as ``procMount: Unmasked`` gives the pod
+    (bubblewrap's own ``--proc`` would make parts of it read-only, and a kernel refuses a
+    nested ``/proc`` mount then), so it keeps the host's process namespace too."""
+    tmp = pod_dir / "tmp"
+    tmp.mkdir(parents=True)
+    sandbox = ["bwrap", "--unshare-user", "--uid", "10001", "--gid", "10001"]
+    sandbox += ["--die-with-parent", "--ro-bind", "/", "/", "--dev", "/dev"]
+    sandbox += ["--tmpfs", "/dev/shm", "--bind", "/proc", "/proc", "--bind", str(tmp), "/tmp"]
+    for source, target, read_only in binds:
+        sandbox += ["--ro-bind" if read_only else "--bind", str(source), str(target)]
+    sandbox += ["--chdir", "/", "--"]
+    assignments = [f"{k}={v}" for k, v in sorted(env.items())]
+    with (pod_dir / "worker.log").open("wb") as log:
+        return subprocess.Popen(  # noqa: S603 - our own programs, under bwrap
+            [*sandbox, "env", "-i", *assignments, *command], stdout=log, stderr=subprocess.STDOUT
+        )
+
+
 def test_the_rendered_api_pod_runs_the_platform(
     ray_nodes: RayNodes, s3_server: S3Server, tmp_path: Path
 ) -> None:
@@ -255,5 +296,77 @@ def test_the_rendered_api_pod_runs_the_platform(
         # It ran on the worker node: the head and the API pod's node have no CPU.
         assert done["state"] in RAN, done
         assert done["backend"] == "bwrap", done
+        run_on_a_worker_pod(world, documents, operator_secrets, config, ray_nodes, tmp_path)
     finally:
         stop_server(server)
+
+
+def run_on_a_worker_pod(
+    world: Any,
+    documents: list[dict[str, Any]],
+    operator_secrets: dict[str, dict[str, str]],
+    config: dict[str, Any],
+    ray_nodes: RayNodes,
+    tmp_path: Path,
+) -> None:
+    """The RayCluster's worker pod as rendered, the cluster's only node with CPUs: a job runs
+    in it (bubblewrap inside the pod's user namespace, on its read-only file system), and the
+    audit entries its runner records are anchored in the API's checkpoint file, so the whole
+    chain verifies against it."""
+    cluster = _kind(documents, "RayCluster")
+    (group,) = cluster["spec"]["workerGroupSpecs"]
+    spec = group["template"]["spec"]
+    (container,) = spec["containers"]
+    assert spec["hostUsers"] is False and container["securityContext"]["procMount"] == "Unmasked"
+    var_dir = tmp_path / "var"
+    # The worker's settings come with its tasks (the API's, paths included), so each of its
+    # volumes is bound where the API's settings point: its own emptyDir at the working
+    # directory, the shared volume's audit-anchor/ and the key files' Secret inside it.
+    pod_dir = tmp_path / "worker-pod"
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    assert mounts["/var/lib/sandbox/audit-anchor"]["subPath"] == "audit-anchor"
+    assert mounts["/etc/sandbox/keys"]["readOnly"] is True
+    (pod_dir / "var").mkdir(parents=True)
+    database = tmp_path / "database"  # the PostgreSQL host, which every pod reaches
+    binds = [
+        (pod_dir / "var", var_dir, False),
+        (var_dir / "audit-anchor", var_dir / "audit-anchor", False),
+        (var_dir / "secrets", var_dir / "secrets", True),
+        (database, database, False),
+    ]
+    env, _ = container_environment(config, container, operator_secrets, {})
+    env = {"PATH": IMAGE_PATH, "PYTHONDONTWRITEBYTECODE": "1", "HOME": str(var_dir), **env}
+    command = kuberay_worker_command(group, container, ray_nodes.address)
+    # Its ports are the pod's own in Kubernetes; on this host they must not collide.
+    command = [
+        f"--metrics-export-port={free_port()}" if a.startswith("--metrics-export-port=") else a
+        for a in command
+    ]
+    command.append(f"--node-ip-address={POD_IP}")
+    ray_nodes.kill_worker()
+    worker = start_worker_pod(pod_dir, env, command, binds)
+    try:
+        with world.api("user") as client:
+            job = client.submit_job(["deploy_cond"], source=QUICK)
+            done = client.wait_for_job(job["id"], timeout=420, until=lambda j: j["state"] in ENDED)
+        log = (pod_dir / "worker.log").read_text(errors="replace")[-3000:]
+        assert done["state"] in RAN, (done["state_reason"], log)
+        assert done["backend"] == "bwrap", done
+        # The pod's bubblewrap staged its runtime root in the image user's home (its emptyDir).
+        assert (pod_dir / "var" / ".cache" / "sandbox-runtime").is_dir()
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+        ray_nodes.start_worker()
+    platform = world.server.open_platform()
+    try:
+        with platform.sessions() as session:
+            report = verify(session)
+    finally:
+        platform.close()
+    assert report.ok, report.problems
+    assert report.checkpoints > 0 and report.anchored_through == report.head_seq
