@@ -1,7 +1,10 @@
-"""The Helm chart's API pod, run for real: its two containers as rendered (the server and its
-Ray node sidecar) join a token-protected Ray cluster whose head has no CPU (as the chart's
-RayCluster), open an S3 data root, pass the production checks on bwrap, answer ``/v1/ready``
-with every part ready, and run a DP job on the cluster's worker node inside bubblewrap.
+"""The Helm chart's pods, run for real. The API pod's two containers as rendered (the server
+and its Ray node sidecar) join a token-protected Ray cluster whose head has no CPU (as the
+chart's RayCluster), open an S3 data root, pass the production checks on bwrap, answer
+``/v1/ready`` with every part ready, and run a DP job on the cluster's worker node inside
+bubblewrap. Then the RayCluster's worker pod as rendered, the only node with CPUs, runs a job
+inside bubblewrap in its own user namespace, and the audit chain verifies with every entry
+anchored in the API's checkpoint file.
 
 The pod is one bubblewrap sandbox: a process namespace of its own shared by both containers
 (``shareProcessNamespace``), a private ``/tmp`` and ``/dev/shm`` shared by both (the pod's
