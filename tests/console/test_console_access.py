@@ -29,6 +29,8 @@ PAGES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/console/catalog"): (PUBLIC, "/console/catalog"),
     ("GET", "/console/opening-plans"): (PUBLIC, "/console/opening-plans"),
     ("GET", "/console/data-products"): (PUBLIC, "/console/data-products"),
+    ("GET", "/console/report"): (PUBLIC, "/console/report"),
+    ("POST", "/console/report"): (CSRF_FIRST, "/console/report"),
     ("GET", "/console/datasets/{name}"): (PUBLIC, "/console/datasets/ca_open"),
     ("GET", "/console/language"): (PUBLIC, "/console/language?lang=en&next=/console/catalog"),
     ("GET", "/console/sign-in"): (PUBLIC, "/console/sign-in"),

@@ -5,8 +5,10 @@ languages; drafts and payloads never appear.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
+import httpx
 import pytest
 from playwright.sync_api import Browser
 
@@ -103,14 +105,47 @@ def test_a_visitor_reads_the_products_without_their_payloads(
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))
-def test_both_pages_pass_axe_and_fit_both_widths(
+def test_the_pages_pass_axe_and_fit_both_widths(
     chromium: Browser, live_server: LiveServer, published: dict[str, int], width: str
 ) -> None:
     visit = open_visit(chromium, live_server.url, width)
     try:
-        for path in ("/console/opening-plans", "/console/data-products"):
+        for path in ("/console/opening-plans", "/console/data-products", "/console/report"):
             visit.page.goto(path)
             assert axe_violations(visit.page) == [], path
             assert horizontal_overflow(visit.page) <= 0, f"{path} overflows at {width}"
     finally:
         visit.context.close()
+
+
+def _form_token(page: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "the form carries no CSRF token"
+    return match.group(1)
+
+
+def test_a_visitor_reports_through_the_form(
+    live_server: LiveServer, accounts: Accounts, published: dict[str, int]
+) -> None:
+    with httpx.Client(base_url=live_server.url, timeout=60) as browser:
+        form = browser.get("/console/report", params={"lang": "en"})
+        assert form.status_code == 200
+        token = _form_token(form.text)
+        fields = {"csrf_token": token, "kind": "misuse", "dataset": "cp_open"}
+        missing = browser.post("/console/report", data={**fields, "description": "resold"})
+        assert missing.status_code == 422 and "contact" in missing.text
+        unknown = browser.post(
+            "/console/report",
+            data={**fields, "dataset": "cp_nope", "description": "x", "contact": "a@b.cn"},
+        )
+        assert unknown.status_code == 404
+        filed = browser.post(
+            "/console/report",
+            data={**fields, "description": "rows resold online", "contact": "me@example.org"},
+        )
+        assert filed.status_code == 200 and "was sent; it is answered by" in filed.text
+    with live_server.client(accounts["provider"].token) as provider:
+        reports = ok(provider.get("/v1/public-reports"))
+    found = [r for r in reports if r["description"] == "rows resold online"]
+    assert len(found) == 1 and found[0]["contact"] == "me@example.org"
+    assert found[0]["reporter"] is None

@@ -36,4 +36,35 @@ MESSAGES: dict[str, Text] = {
         "{dataset} 第 {version} 版（{day}）", "{dataset} version {version} ({day})"
     ),
     "participation.published_at": Text("发布日期", "Published"),
+    "nav.report": Text("举报", "Report a problem"),
+    "participation.report_title": Text(
+        "举报数据滥用或安全问题", "Report misuse or a security problem"
+    ),
+    "participation.report_intro": Text(
+        "任何人都可以举报违法和不当利用公共数据的行为，或报告发现的数据安全问题。举报将转交数据"
+        "提供单位和主管部门，在 10 个工作日内答复。",
+        "Anyone may report unlawful or improper use of public data, or a data-security "
+        "problem. The report goes to the data's provider and to the authority, who answer "
+        "within 10 working days.",
+    ),
+    "participation.kind": Text("类型", "Kind"),
+    "participation.kind.misuse": Text("数据滥用", "Misuse of data"),
+    "participation.kind.security": Text("安全问题", "Security problem"),
+    "participation.report_dataset": Text("数据集名称（可选）", "Dataset name (optional)"),
+    "participation.report_product": Text("数据产品编号（可选）", "Data product number (optional)"),
+    "participation.description": Text("情况说明", "What happened"),
+    "participation.contact": Text(
+        "联系方式（电子邮箱或电话）", "Contact (an e-mail address or a phone number)"
+    ),
+    "participation.contact_hint_visitor": Text(
+        "未登录时必填，用于答复。", "Required when you are not signed in: the answer is sent there."
+    ),
+    "participation.contact_hint_account": Text(
+        "已登录：答复将通知您的账户。", "Signed in: the answer comes to your inbox."
+    ),
+    "participation.report_submit": Text("提交举报", "Send the report"),
+    "participation.report_error": Text("未能提交", "Not sent"),
+    "participation.report_filed": Text(
+        "举报 {id} 已提交，将于 {day} 前答复。", "Report {id} was sent; it is answered by {day}."
+    ),
 }
