@@ -340,6 +340,21 @@ def test_a_bad_dictionary_is_refused_beside_it(provider: Page, catalog: Catalog)
     expect(page.locator("#e-dictionary")).to_contain_text("integer")
     expect(page.locator("#f-dictionary")).to_have_attribute("aria-invalid", "true")
     assert _names(catalog) == before
+    # a form posted without any file (no upload, no server path) names the missing source
+    csrf = page.locator("#register-form input[name=csrf_token]").get_attribute("value") or ""
+    fields = {
+        "csrf_token": csrf,
+        "name": "pd_nofile",
+        "title": "No file",
+        "contact": "data@health.example",
+        "open_attribute": "conditional",
+        "update_frequency": "monthly",
+        "dictionary": json.dumps(PEOPLE_DICTIONARY),
+    }
+    missing = page.context.request.post("/console/provider/registration", form=fields)
+    assert missing.status == 422
+    assert 'id="e-file"' in missing.text() and "exactly one data source" in missing.text()
+    assert _names(catalog) == before
 
 
 def test_a_provider_adds_a_version(provider: Page, catalog: Catalog) -> None:
