@@ -342,7 +342,7 @@ def test_a_bad_dictionary_is_refused_beside_it(provider: Page, catalog: Catalog)
     assert _names(catalog) == before
     # a form posted without any file (no upload, no server path) names the missing source
     csrf = page.locator("#register-form input[name=csrf_token]").get_attribute("value") or ""
-    fields = {
+    fields: dict[str, str | float | bool] = {
         "csrf_token": csrf,
         "name": "pd_nofile",
         "title": "No file",
