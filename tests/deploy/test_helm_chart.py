@@ -382,6 +382,7 @@ def test_the_migration_jobs_container_runs_as_rendered(tmp_path: Path) -> None:
         ({"api": {"replica": 2}}, "'replica' was unexpected"),
         ({"sandbox": {"runtimeBackend": "subprocess"}}, r"'subprocess' is not one of \["),
         ({"settings": {"DATA_URI": "s3://x"}}, "does not match"),
+        ({"settings": {"SANDBOX_VAR_DIR": "/data"}}, "should not be valid"),
         ({"settings": {"SANDBOX_LOG_LEVEL": {"level": "INFO"}}}, "is not of type"),
         ({"api": {"port": 80000}}, "is greater than the maximum"),
         ({"secrets": {"keys": {"SANDBOX_SMTP_USER": {"optional": True}}}}, "'key' is a"),
@@ -531,3 +532,13 @@ def test_each_api_pod_reaches_the_cluster_through_a_ray_node_of_its_own(chart) -
     assert volumes["shm"]["emptyDir"]["medium"] == "Memory"
     shm_bytes = int(volumes["shm"]["emptyDir"]["sizeLimit"].removesuffix("Gi")) * 1024**3
     assert store < shm_bytes
+
+
+def test_the_settings_the_chart_sets_are_not_values() -> None:
+    """Each setting the ConfigMap sets itself is refused among the values' settings (the
+    ConfigMap would hold the key twice)."""
+    data = _one(_render(), "ConfigMap")["data"]
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    (_, refused) = schema["properties"]["settings"]["propertyNames"]["allOf"]
+    assert set(refused["not"]["enum"]) == set(data) - set(values["settings"])
