@@ -80,7 +80,11 @@ class WithdrawIn(Strict):
     reason: str = Field(min_length=1, max_length=MAX_REASON_CHARS)
 
 
-FieldValue = StrictStr | StrictInt | StrictBool
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+BoundedInt = Annotated[StrictInt, Field(ge=INT64_MIN, le=INT64_MAX)]
+"""A whole-number field value: the range of the int64 columns a service may key on."""
+
+FieldValue = StrictStr | BoundedInt | StrictBool
 
 
 class VerifyIn(Strict):

@@ -35,6 +35,13 @@ DOMAIN_CHECKED = {
         "grant_budget",
     ): "a privacy budget (a number, a string or a document): the policies layer parses it "
     "and the ledger caps its units; it is stored in a JSON document, not a column",
+    (
+        "post",
+        "/v1/verification-services/{service_id}/verify",
+        "records.0.existing",
+    ): "a record's value for a whole-number key column: bounded to int64 (the column's "
+    "type), normalised and hashed by the verification service, never stored; negative "
+    "values are valid keys",
 }
 """Integers bounded by the service that reads them rather than by their type, with why."""
 
