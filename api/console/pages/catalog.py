@@ -27,9 +27,7 @@ def catalog_page(request: Request, platform: PlatformDep, viewer: ViewerDep) -> 
     """
     with platform.sessions() as session:
         # a submission the authority has not passed is its provider's and oversight's only
-        entries = [
-            seen for e in list_entries(session) if (seen := visible_entry(viewer.actor, e))
-        ]
+        entries = [seen for e in list_entries(session) if (seen := visible_entry(viewer.actor, e))]
     providers = catalog_filters.providers(entries)
     query, problems = catalog_filters.parse_query(request.query_params, providers)
     shown = catalog_filters.apply(entries, query, utc_now())
