@@ -24,9 +24,12 @@ would be its own, here it is the host's). Everything else is used exactly as ren
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import secrets
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -201,6 +204,43 @@ def start_worker_pod(
         )
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (from ``/proc``: the pod shares the host's)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def stop_worker_pod(process: subprocess.Popen[bytes]) -> None:
+    """Stop the pod as the kubelet does: SIGTERM to its processes (Ray's node leaves the
+    cluster at once), SIGKILL to those left after 30 s."""
+    tree = _descendants(process.pid)
+    for pid in tree:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in tree):
+        time.sleep(0.5)
+    for pid in tree:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    process.terminate()
+    process.wait(timeout=30)
+
+
 def test_the_rendered_api_pod_runs_the_platform(
     ray_nodes: RayNodes, s3_server: S3Server, tmp_path: Path
 ) -> None:
@@ -358,12 +398,7 @@ def run_on_a_worker_pod(
         # The pod's bubblewrap staged its runtime root in the image user's home (its emptyDir).
         assert (pod_dir / "var" / ".cache" / "sandbox-runtime").is_dir()
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        stop_worker_pod(worker)
         ray_nodes.start_worker()
     platform = world.server.open_platform()
     try:
