@@ -16,6 +16,9 @@ from api.console.pages import (
     applications,
     auditor,
     authority,
+    authority_governance,
+    authority_governance_grades,
+    authority_governance_quality,
     catalog,
     dashboard,
     dataset,
@@ -70,6 +73,9 @@ PAGE_MODULES = (
     provider_data_records,
     inbox,
     participation,
+    authority_governance,
+    authority_governance_grades,
+    authority_governance_quality,
 )
 """Every page module; a new one is added here."""
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from api.console.messages import (
     auditor,
     authority,
+    authority_governance,
     catalog,
     common,
     dashboard,
@@ -31,6 +32,7 @@ AREAS: tuple[Mapping[str, Text], ...] = (
     dataset.MESSAGES,
     signin.MESSAGES,
     authority.MESSAGES,
+    authority_governance.MESSAGES,
     dashboard.MESSAGES,
     auditor.MESSAGES,
     research.MESSAGES,

@@ -117,4 +117,9 @@ MESSAGES: dict[str, Text] = {
     "authority.subject.public_report": Text("公众举报", "Public report"),
     "authority.stage.catalog_update": Text("目录更新", "Catalog update"),
     "authority.stage.report_answer": Text("举报答复", "Report answer"),
+    "authority.subject.dataset_version": Text("数据集版本", "Dataset version"),
+    "authority.subject.quality_assessment": Text("年度质量评估", "Annual quality assessment"),
+    "authority.stage.publication_review": Text("发布审核", "Publication review"),
+    "authority.stage.quality_answer": Text("质量评估答复", "Quality assessment answer"),
+    "authority.stage.rectification": Text("整改", "Rectification"),
 }
