@@ -344,6 +344,12 @@ def test_an_assessment_is_opened_answered_and_rectified(authority: Page, gov: Go
     expect(page.locator("#conclude-form")).to_have_count(0)
     page.goto("/console/authority/quality-assessments?status=rectification&lang=en")
     expect(page.locator(f"#assessment-{assessment}")).to_contain_text("Under rectification")
+    page.select_option("#f-dataset", PUBLISHED)  # a second one for the same year
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.click("#open-form button[type=submit]")
+    assert posted.value.status == 409
+    expect(page.locator("#open-error")).to_contain_text("already has a quality assessment")
+    assert len(ok(_api(gov, "authority", f"/v1/quality-assessments?dataset={PUBLISHED}"))) == 1
 
 
 def test_the_update_reminders_are_listed(authority: Page, gov: Governance) -> None:
