@@ -28,6 +28,9 @@ from api.console.pages import (
     job_status,
     jobs,
     participation,
+    plans_tasks_reports_law,
+    plans_tasks_reports_plans,
+    plans_tasks_reports_reports,
     provider_cases,
     provider_cases_complaints,
     provider_cases_datasets,
@@ -76,6 +79,9 @@ PAGE_MODULES = (
     authority_governance,
     authority_governance_grades,
     authority_governance_quality,
+    plans_tasks_reports_plans,
+    plans_tasks_reports_law,
+    plans_tasks_reports_reports,
 )
 """Every page module; a new one is added here."""
 

@@ -17,6 +17,7 @@ from api.console.messages import (
     errors,
     inbox,
     participation,
+    plans_tasks_reports,
     provider_cases,
     provider_data,
     research,
@@ -42,4 +43,5 @@ AREAS: tuple[Mapping[str, Text], ...] = (
     provider_data.MESSAGES,
     inbox.MESSAGES,
     participation.MESSAGES,
+    plans_tasks_reports.MESSAGES,
 )
