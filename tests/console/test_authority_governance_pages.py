@@ -54,6 +54,7 @@ PROPOSED = "gv_prop"  # published general, the provider proposes important
 @dataclass
 class Governance:
     world: World
+    server: LiveServer
     url: str
     assessment: int  # opened over the API, answered, and overdue for the overdue page
 
@@ -117,7 +118,7 @@ def gov(live_server: LiveServer, accounts: Accounts) -> Governance:
     with world.client("admin") as admin:
         for who in ("authority", "auditor", "provider", "user"):
             ok(admin.put(f"/v1/users/{world.ids[who]}/password", json={"new_password": PASSWORD}))
-    return Governance(world, live_server.url, int(opened["id"]))
+    return Governance(world, live_server, live_server.url, int(opened["id"]))
 
 
 def _signed_in(browser: Browser, url: str, who: str, width: str = "laptop") -> Visit:
@@ -229,6 +230,11 @@ def test_the_queue_lists_waiting_submissions_the_overdue_first(
     page.click("#queue-filter button")
     expect(page.locator(f"#review-{PROPOSED}-1")).to_contain_text("Passed")
     expect(page.locator(f"#review-{NEW}-1")).to_have_count(0)
+    bad = page.goto("/console/authority/publication-reviews?status=pending&lang=en")
+    assert bad is not None and bad.status == 422
+    expect(page.locator("main")).to_contain_text("status must be one of")
+    missing = page.goto(f"/console/authority/publication-reviews/{NEW}/9?lang=en")
+    assert missing is not None and missing.status == 404
 
 
 def test_a_first_pass_needs_a_grade_then_publishes(authority: Page, gov: Governance) -> None:
@@ -344,6 +350,12 @@ def test_an_assessment_is_opened_answered_and_rectified(authority: Page, gov: Go
     expect(page.locator("#conclude-form")).to_have_count(0)
     page.goto("/console/authority/quality-assessments?status=rectification&lang=en")
     expect(page.locator(f"#assessment-{assessment}")).to_contain_text("Under rectification")
+    _move_back(gov.server, "quality_assessment", assessment, days=21)
+    page.goto("/console/authority/overdue?lang=en")
+    late = page.locator("#overdue tr", has_text=f"quality of {PUBLISHED}")
+    expect(late).to_contain_text("Rectification")
+    expect(late).to_contain_text("Annual quality assessment")
+    page.goto("/console/authority/quality-assessments?lang=en")
     page.select_option("#f-dataset", PUBLISHED)  # a second one for the same year
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
         page.click("#open-form button[type=submit]")
