@@ -117,47 +117,6 @@ PAGES: dict[tuple[str, str], tuple[str, str]] = {
         SIGNED_IN,
         "/console/authority/update-reminders",
     ),
-    # catalog governance (oversight reads, the authority decides)
-    ("GET", "/console/authority/publication-reviews"): (
-        SIGNED_IN,
-        "/console/authority/publication-reviews",
-    ),
-    ("GET", "/console/authority/publication-reviews/{name}/{version}"): (
-        SIGNED_IN,
-        "/console/authority/publication-reviews/ca_open/1",
-    ),
-    ("POST", "/console/authority/publication-reviews/{name}/{version}"): (
-        SIGNED_IN,
-        "/console/authority/publication-reviews/ca_open/1",
-    ),
-    ("GET", "/console/authority/grade-proposals"): (
-        SIGNED_IN,
-        "/console/authority/grade-proposals",
-    ),
-    ("POST", "/console/authority/grade-proposals/{name}"): (
-        SIGNED_IN,
-        "/console/authority/grade-proposals/ca_open",
-    ),
-    ("GET", "/console/authority/quality-assessments"): (
-        SIGNED_IN,
-        "/console/authority/quality-assessments",
-    ),
-    ("POST", "/console/authority/quality-assessments"): (
-        SIGNED_IN,
-        "/console/authority/quality-assessments",
-    ),
-    ("GET", "/console/authority/quality-assessments/{assessment_id}"): (
-        SIGNED_IN,
-        "/console/authority/quality-assessments/1",
-    ),
-    ("POST", "/console/authority/quality-assessments/{assessment_id}/conclusion"): (
-        SIGNED_IN,
-        "/console/authority/quality-assessments/1/conclusion",
-    ),
-    ("GET", "/console/authority/update-reminders"): (
-        SIGNED_IN,
-        "/console/authority/update-reminders",
-    ),
     ("GET", "/console/dashboard"): (SIGNED_IN, "/console/dashboard"),
     ("GET", "/console/audit"): (SIGNED_IN, "/console/audit"),
     ("GET", "/console/audit/verify"): (SIGNED_IN, "/console/audit/verify"),

@@ -34,7 +34,6 @@ AREAS: tuple[Mapping[str, Text], ...] = (
     signin.MESSAGES,
     authority.MESSAGES,
     authority_governance.MESSAGES,
-    authority_governance.MESSAGES,
     dashboard.MESSAGES,
     auditor.MESSAGES,
     research.MESSAGES,
