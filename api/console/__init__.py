@@ -44,6 +44,8 @@ from api.console.pages import (
     registration,
     review,
     session_forms,
+    verification,
+    verification_provider,
 )
 from api.console.paths import ASSETS_DIR, STATIC_DIR, STATIC_URL, VENDOR_URL
 
@@ -76,6 +78,8 @@ PAGE_MODULES = (
     provider_data_records,
     inbox,
     participation,
+    verification,
+    verification_provider,
     authority_governance,
     authority_governance_grades,
     authority_governance_quality,

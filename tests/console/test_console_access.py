@@ -229,6 +229,22 @@ PAGES: dict[tuple[str, str], tuple[str, str]] = {
         SIGNED_IN,
         "/console/provider/datasets/ca_open/attribute-changes",
     ),
+    ("GET", "/console/verification"): (SIGNED_IN, "/console/verification"),
+    ("GET", "/console/verification/{service_id}"): (SIGNED_IN, "/console/verification/1"),
+    ("POST", "/console/verification/{service_id}"): (SIGNED_IN, "/console/verification/1"),
+    ("GET", "/console/provider/verification"): (SIGNED_IN, "/console/provider/verification"),
+    ("GET", "/console/provider/verification/{name}"): (
+        SIGNED_IN,
+        "/console/provider/verification/ca_open",
+    ),
+    ("POST", "/console/provider/verification/{name}"): (
+        SIGNED_IN,
+        "/console/provider/verification/ca_open",
+    ),
+    ("POST", "/console/provider/verification/services/{service_id}/withdraw"): (
+        SIGNED_IN,
+        "/console/provider/verification/services/1/withdraw",
+    ),
 }
 
 

@@ -379,6 +379,6 @@ def test_the_pages_pass_axe_at_both_widths(chromium: Browser, setting: Setting, 
 def test_every_label_is_in_both_languages(setting: Setting) -> None:
     with httpx.Client(base_url=setting.url, timeout=60) as client:
         ok(client.post("/v1/sessions", json={"username": "user", "password": PASSWORD}), 201)
-        for lang, sample in (("zh", "今日额度"), ("en", "Today's quota")):
+        for lang, sample in (("zh", "今日额度"), ("en", "Remaining today")):
             text = client.get(f"/console/verification/{setting.quota_service}?lang={lang}").text
             assert sample in text and not LEFT_KEY.search(text), lang

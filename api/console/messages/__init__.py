@@ -23,6 +23,7 @@ from api.console.messages import (
     research,
     review,
     signin,
+    verification,
 )
 from api.console.text import Text
 
@@ -43,4 +44,5 @@ AREAS: tuple[Mapping[str, Text], ...] = (
     inbox.MESSAGES,
     participation.MESSAGES,
     plans_tasks_reports.MESSAGES,
+    verification.MESSAGES,
 )

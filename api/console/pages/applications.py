@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.console import nav
 from api.console.auth import SignedInDep, Viewer, require_console_roles
 from api.console.oversight_forms import read_form
+from api.console.pages.application_attachments import attachments_context
 from api.console.rendering import render
 from api.console.routing import console_router
 from api.deps import PlatformDep
@@ -159,4 +160,5 @@ def application_page(
             session, viewer.actor, platform.calendar, application_id
         )
         shown = ApplicationPublic.model_validate(found)
-    return render(request, "pages/application.html", viewer, {"application": shown})
+        attached = attachments_context(session, viewer.actor, found)
+    return render(request, "pages/application.html", viewer, {"application": shown, **attached})

@@ -23,7 +23,7 @@ from api.console.rendering import render
 from api.console.routing import console_router
 from api.deps import PlatformDep
 from sandbox import policy_store
-from sandbox.access import applications, demands
+from sandbox.access import applications, attachments, demands
 from sandbox.access.model import ApplicationStatus, DemandStatus
 from sandbox.access.overdue import list_overdue
 from sandbox.catalog import changes
@@ -114,8 +114,13 @@ def _review_context(platform: Platform, viewer: Viewer) -> dict[str, Any]:
         providers = [
             o for o in service.list_organisations(session) if o.kind is OrganisationKind.PROVIDER
         ]
+        attached = {
+            a.id: attachments.list_attachments(session, viewer.actor, a.id)
+            for a in waiting_applications
+        }
     return {
         "applications": waiting_applications,
+        "attached": attached,
         "demands": waiting_demands,
         "providers": providers,
         "problem": None,

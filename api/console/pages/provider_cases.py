@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.console import nav
 from api.console.oversight_forms import read_form
+from api.console.pages.application_attachments import attachments_context
 from api.console.pages.provider_cases_common import (
     FORM_ERRORS,
     ProviderViewer,
@@ -123,7 +124,9 @@ def _context(
         application = applications.get_application(
             session, viewer.actor, platform.calendar, application_id
         )
+        attached = attachments_context(session, viewer.actor, application)
     return {
+        **attached,
         "application": application,
         "stage": open_stage(application.stages, StageKind.PROVIDER_REVIEW),
         "can_decide": _may_decide(viewer.actor, application),
