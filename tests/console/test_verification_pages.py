@@ -216,11 +216,11 @@ def test_the_provider_withdraws_a_service_with_its_reason(provider: Page, settin
 def test_another_organisations_dataset_is_refused(provider: Page, setting: Setting) -> None:
     answer = provider.goto(f"/console/provider/verification/{OTHER}?lang=en")
     assert answer is not None and answer.status == 403
-    answer = provider.request.post(
+    posted = provider.request.post(
         f"/console/provider/verification/services/{setting.other_service}/withdraw",
         form={"reason": "not mine", "csrf_token": _csrf(provider)},
     )
-    assert answer.status == 403
+    assert posted.status == 403
     with setting.world.client("other_provider") as other:
         found = ok(other.get(f"/v1/verification-services/{setting.other_service}"))
     assert found["status"] == "published"
