@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -113,6 +113,33 @@ def gov(live_server: LiveServer, accounts: Accounts) -> Governance:
             201,
         )
         ok(authority.post("/v1/update-reminders/sweep", json={"lead_working_days": 60}))
+        # a change of law six weeks ago: the catalog update's 15 working days have passed
+        ok(
+            authority.post(
+                "/v1/law-changes",
+                json={
+                    "kind": "law_revision",
+                    "citation": "Data Regulation art. 9 (revised)",
+                    "changed_on": (date.today() - timedelta(days=42)).isoformat(),
+                    "datasets": [PROPOSED],
+                },
+            ),
+            201,
+        )
+    with httpx.Client(base_url=live_server.url, timeout=60) as visitor:
+        report = ok(
+            visitor.post(
+                "/v1/public-reports",
+                json={
+                    "kind": "misuse",
+                    "description": "Rows resold",
+                    "dataset": PROPOSED,
+                    "contact": "someone@example.org",
+                },
+            ),
+            201,
+        )
+    _move_back(live_server, "public_report", int(report["id"]), days=21)
     _move_back(live_server, "dataset_version", _version_id(live_server, LATE, 1), days=21)
     _move_back(live_server, "quality_assessment", int(opened["id"]), days=21)
     with world.client("admin") as admin:
@@ -207,9 +234,12 @@ def test_the_overdue_page_labels_the_new_subjects_and_stages(
     expect(table).to_contain_text(f"dataset {LATE} version 1")
     expect(table).to_contain_text("Annual quality assessment")
     expect(table).to_contain_text("Quality assessment answer")
+    expect(table).to_contain_text("Catalog update after a change of law")
+    expect(table).to_contain_text("Public report")
+    expect(table).to_contain_text("Report answer")
     page.goto("/console/authority/overdue?lang=zh")
-    expect(page.locator("#overdue")).to_contain_text("发布审核")
-    expect(page.locator("#overdue")).to_contain_text("年度质量评估")
+    for label in ("发布审核", "年度质量评估", "质量评估答复", "目录更新", "公众举报", "举报答复"):
+        expect(page.locator("#overdue")).to_contain_text(label)
 
 
 def test_the_queue_lists_waiting_submissions_the_overdue_first(
