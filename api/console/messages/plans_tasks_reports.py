@@ -183,11 +183,19 @@ MESSAGES: dict[str, Text] = {
         "立案后，投诉转交数据提供单位在 10 个工作日内答复。",
         "The complaint goes to the data's provider, who answers it within 10 working days.",
     ),
-    "ptr.reports.user_id": Text("要求整改的用户编号", "Number of the user to rectify"),
+    "ptr.reports.user_id": Text("要求整改的用户", "User to rectify"),
+    "ptr.reports.holder": Text("{name}（用户 #{id}）", "{name} (user #{id})"),
+    "ptr.reports.no_holders": Text(
+        "没有用户持有本单位该数据的有效授权，无从要求整改。",
+        "No user holds an active grant of your organisation on this data: there is no one "
+        "to ask to rectify.",
+    ),
     "ptr.reports.user_hint": Text(
-        "仅在要求整改时填写：该用户使用本单位数据的授权将暂停，直至整改完成。",
-        "Only to ask for a rectification: that user's grants on your data are suspended "
-        "until it is done.",
+        "持有本单位该数据有效授权的用户；仅在要求整改时选择：其使用本单位数据的授权将暂停，"
+        "直至整改完成。",
+        "The holders of your organisation's active grants on this data; chosen only to ask "
+        "for a rectification: that user's grants on your data are suspended until it is "
+        "done.",
     ),
     "ptr.reports.submit": Text("提交答复", "Send the answer"),
     "ptr.reports.done": Text("已答复。", "The report is answered."),

@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
 from api.console.oversight_forms import read_form
 from api.console.pages.plans_tasks_reports_common import StaffViewer, is_authority
@@ -30,6 +31,8 @@ from api.console.rendering import render
 from api.console.routing import console_router
 from api.deps import PlatformDep
 from api.types import Id
+from sandbox.access import grants
+from sandbox.access.model import GrantStatus
 from sandbox.errors import NotFound
 from sandbox.oversight import public_reports
 from sandbox.oversight.model import ComplaintKind
@@ -73,28 +76,47 @@ def reports_page(request: Request, platform: PlatformDep, viewer: StaffViewer) -
     return render(request, LIST_TEMPLATE, viewer, context)
 
 
-def _outcomes(viewer: StaffViewer, report: PublicReport) -> tuple[str, ...]:
+def _outcomes(
+    viewer: StaffViewer, report: PublicReport, holders: list[tuple[int, str]]
+) -> tuple[str, ...]:
     """The outcomes the viewer may choose: the authority opens a complaint (about a
-    dataset the report names), a provider asks for a rectification.
+    dataset the report names), a provider asks a holder of its grants to rectify.
     """
     chosen = [str(ReportOutcome.UNFOUNDED), str(ReportOutcome.RESOLVED)]
     if is_authority(viewer) and report.dataset is not None:
         chosen.append(str(ReportOutcome.COMPLAINT))
-    if not is_authority(viewer):
+    if not is_authority(viewer) and holders:
         chosen.append(str(ReportOutcome.RECTIFICATION))
     return tuple(chosen)
+
+
+def _holders(session: Session, viewer: StaffViewer, report: PublicReport) -> list[tuple[int, str]]:
+    """The users a provider may ask to rectify: holders of its organisation's active
+    grants (on the report's dataset, when it names one), as ``(id, username)``.
+    """
+    if is_authority(viewer):
+        return []
+    found = grants.list_grants(session, viewer.actor, status=GrantStatus.ACTIVE)
+    named = {
+        (g.holder_id, g.holder)
+        for g in found
+        if report.dataset is None or report.dataset in g.datasets
+    }
+    return sorted(named, key=lambda h: h[1])
 
 
 def _context(platform: Platform, viewer: StaffViewer, report_id: int) -> dict[str, Any]:
     with platform.sessions() as session:
         report = public_reports.get_report(session, viewer.actor, platform.calendar, report_id)
         mine = own_org_name(session, viewer.actor)
+        holders = _holders(session, viewer, report)
     routed = report.provider_org is not None and report.provider_org == mine
     return {
         "report": report,
         "stage": report.current_stage,
         "can_answer": (is_authority(viewer) or routed) and report.status is ReportStatus.OPEN,
-        "outcomes": _outcomes(viewer, report),
+        "outcomes": _outcomes(viewer, report, holders),
+        "holders": holders,
         "complaint_kinds": COMPLAINT_KINDS,
         "is_authority": is_authority(viewer),
         "values": {"outcome": "resolved", "answer": "", "complaint_kind": "", "user_id": ""},
