@@ -20,13 +20,9 @@ MESSAGES: dict[str, Text] = {
     "governance.status": Text("状态", "Status"),
     "governance.submitted": Text("提交时间", "Submitted"),
     "governance.due": Text("审核期限", "Review due"),
-    "governance.open": Text("查看", "Open"),
     "governance.none": Text("暂无。", "None."),
     "governance.note": Text("说明", "Note"),
     "governance.decided_by": Text("决定人", "Decided by"),
-    "governance.error_title": Text(
-        "未保存：请修改后重新提交", "Not saved: correct it and send again"
-    ),
     "governance.read_only": Text(
         "只有数据主管部门可以作出决定；此处仅供查阅。",
         "Only the authority decides; this page is for reading.",
@@ -64,10 +60,6 @@ MESSAGES: dict[str, Text] = {
     "governance.review.rows": Text("行数", "Rows"),
     "governance.review.version_note": Text("版本说明", "Version note"),
     "governance.review.dictionary": Text("数据字典", "Data dictionary"),
-    "governance.review.column": Text("字段", "Column"),
-    "governance.review.type": Text("类型", "Type"),
-    "governance.review.column_description": Text("说明", "Description"),
-    "governance.review.sensitive": Text("敏感", "Sensitive"),
     "governance.review.quality": Text("质量报告", "Quality report"),
     "governance.review.grade": Text("安全分级", "Security grade"),
     "governance.review.grade_approved": Text("已核定", "Approved"),
@@ -90,7 +82,6 @@ MESSAGES: dict[str, Text] = {
     ),
     "governance.review.submit": Text("提交审核结论", "Record the review"),
     "governance.review.done": Text("审核结论已记录。", "The review is recorded."),
-    "governance.review.decision": Text("审核结果", "Decision"),
     # grades
     "governance.grades.title": Text("分级申报", "Grade proposals"),
     "governance.grades.intro": Text(
@@ -136,7 +127,6 @@ MESSAGES: dict[str, Text] = {
     "governance.quality.back": Text("返回质量评估", "Back to the assessments"),
     "governance.quality.deadline": Text("答复期限", "Answer due"),
     "governance.quality.opened_by": Text("发起人", "Opened by"),
-    "governance.quality.opened_at": Text("发起时间", "Opened"),
     "governance.quality.answer": Text("提供单位答复", "The provider's answer"),
     "governance.quality.answer_version": Text("答复所附版本", "Version answering"),
     "governance.quality.answered_by": Text("答复人", "Answered by"),
