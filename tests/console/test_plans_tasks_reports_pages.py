@@ -292,6 +292,10 @@ def test_a_plan_is_drafted_returned_resubmitted_published_and_amended(
     expect(page.locator("#plan-done")).to_contain_text("removed")
     expect(page.locator("#plan-entries tbody tr")).to_have_count(3)
     screenshot(page, "ptr-plan-published", "laptop")
+    page.goto("/console/plans?status=submitted&lang=en")
+    expect(page.locator("#plans-none")).to_be_visible()
+    page.get_by_role("link", name="Published", exact=True).click()
+    expect(page.locator(f"#plan-{plan_id}")).to_contain_text("Published")
     # the public list shows it now
     with desk.world.server.client(None) as visitor:
         public = visitor.get("/console/opening-plans", params={"lang": "en"}).text
@@ -350,6 +354,11 @@ def test_a_change_of_law_opens_tasks_the_provider_closes(
     expect(page.locator("#task-stages")).to_contain_text("No change needed")
     closed = _api(desk, "provider", "/v1/law-change-tasks?status=closed")
     assert [t["id"] for t in closed] == [desk.task]
+    page.goto("/console/law-changes?tasks=closed&lang=en")
+    expect(page.locator("#law-tasks tbody tr")).to_have_count(1)
+    expect(page.locator(f"#task-{desk.task}")).to_contain_text("No change needed")
+    page.get_by_role("link", name="Overdue").click()
+    expect(page.locator("#tasks-none")).to_be_visible()  # the open one is not late yet
 
 
 def test_reports_are_answered_with_a_complaint_and_a_rectification(

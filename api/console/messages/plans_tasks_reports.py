@@ -16,6 +16,7 @@ MESSAGES: dict[str, Text] = {
     "ptr.tab.reports": Text("公众举报", "Public reports"),
     "ptr.choose": Text("请选择", "Choose"),
     "ptr.due": Text("期限", "Due"),
+    "ptr.filter": Text("按状态筛选", "Filter by status"),
     # opening plans
     "ptr.plans.title": Text("开放清单编制与审核", "Opening plans: drafting and review"),
     "ptr.plans.intro_provider": Text(
@@ -147,6 +148,9 @@ MESSAGES: dict[str, Text] = {
     "ptr.law.closed_done": Text("任务已办结。", "The task is closed."),
     "ptr.law.closure": Text("办结情况", "Closure"),
     "ptr.law.closed_by": Text("办结人", "Closed by"),
+    "ptr.law.filter.open": Text("待办", "Open"),
+    "ptr.law.filter.overdue": Text("已超期", "Overdue"),
+    "ptr.law.filter.closed": Text("已办结", "Closed"),
     "ptr.task_status.open": Text("待办", "Open"),
     "ptr.task_status.closed": Text("已办结", "Closed"),
     "ptr.resolution.attribute_change": Text("已申请变更开放属性", "Open attribute changed"),
@@ -162,7 +166,6 @@ MESSAGES: dict[str, Text] = {
         "authority, answered within 10 working days. From one the authority may open a "
         "complaint, the provider may ask the user it names to rectify.",
     ),
-    "ptr.reports.filter": Text("按状态筛选", "Filter by status"),
     "ptr.reports.all": Text("全部", "All"),
     "ptr.reports.caption": Text("举报（{count} 件）", "Reports ({count})"),
     "ptr.reports.none": Text("没有转交的举报。", "No report was routed here."),

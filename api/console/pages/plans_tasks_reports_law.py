@@ -64,10 +64,19 @@ def by_deadline(tasks: list[LawChangeTask]) -> list[LawChangeTask]:
     return waiting + closed
 
 
-def _list_context(platform: Platform, viewer: StaffViewer) -> dict[str, Any]:
+TASK_FILTERS = ("open", "overdue", "closed")
+"""The task list's filters: a status, or the open tasks past their day."""
+
+
+def _list_context(
+    platform: Platform, viewer: StaffViewer, shown: str | None = None
+) -> dict[str, Any]:
+    status = shown if shown in (TaskStatus.OPEN, TaskStatus.CLOSED) else None
     with platform.sessions() as session:
         changes = law_changes.list_changes(session, viewer.actor, platform.calendar)
-        tasks = law_changes.list_tasks(session, viewer.actor, platform.calendar)
+        tasks = law_changes.list_tasks(
+            session, viewer.actor, platform.calendar, status=status, overdue=shown == "overdue"
+        )
         organisations = [
             o for o in identity.list_organisations(session) if o.kind is OrganisationKind.PROVIDER
         ]
@@ -81,6 +90,8 @@ def _list_context(platform: Platform, viewer: StaffViewer) -> dict[str, Any]:
         "chosen": {"datasets": "", "organisations": set()},
         "problem": None,
         "invalid": set(),
+        "shown": shown,
+        "filters": TASK_FILTERS,
         "tab": "law",
     }
 
@@ -88,9 +99,12 @@ def _list_context(platform: Platform, viewer: StaffViewer) -> dict[str, Any]:
 @router.get("/console/law-changes")
 def law_changes_page(request: Request, platform: PlatformDep, viewer: StaffViewer) -> HTMLResponse:
     """The catalog tasks the viewer sees (a provider: its organisation's; the authority:
-    all), open ones first by deadline; the recorded changes; the authority's record form.
+    all), open ones first by deadline (``?tasks=open|overdue|closed`` keeps those); the
+    recorded changes; the authority's record form.
     """
-    return render(request, LIST_TEMPLATE, viewer, _list_context(platform, viewer))
+    shown = request.query_params.get("tasks") or None
+    chosen = shown if shown in TASK_FILTERS else None
+    return render(request, LIST_TEMPLATE, viewer, _list_context(platform, viewer, chosen))
 
 
 async def _chosen_organisations(request: Request) -> list[str]:

@@ -61,10 +61,12 @@ def _entry_values(platform: Platform, viewer: StaffViewer) -> dict[str, str]:
     }
 
 
-def _list_context(platform: Platform, viewer: StaffViewer) -> dict[str, Any]:
+def _list_context(
+    platform: Platform, viewer: StaffViewer, status: str | None = None
+) -> dict[str, Any]:
     actor = viewer.actor
     with platform.sessions() as session:
-        found = opening_plan.list_plans(session, actor, platform.calendar)
+        found = opening_plan.list_plans(session, actor, platform.calendar, status=status)
         organisations = [
             o for o in identity.list_organisations(session) if o.kind is OrganisationKind.PROVIDER
         ]
@@ -79,6 +81,8 @@ def _list_context(platform: Platform, viewer: StaffViewer) -> dict[str, Any]:
         "values": _entry_values(platform, viewer),
         "problem": None,
         "invalid": set(),
+        "status": status,
+        "statuses": tuple(PlanStatus),
         "tab": "plans",
     }
 
@@ -86,10 +90,13 @@ def _list_context(platform: Platform, viewer: StaffViewer) -> dict[str, Any]:
 @router.get("/console/plans")
 def plans_page(request: Request, platform: PlatformDep, viewer: StaffViewer) -> HTMLResponse:
     """The plans the viewer works on (a provider: its organisation's, every status; the
-    authority: all, the submitted ones first), each with its progress, and the form that
-    adds an entry (the plan for the year is made on its first entry).
+    authority: all, the submitted ones first; ``?status=`` keeps one status), each with
+    its progress, and the form that adds an entry (the plan for the year is made on its
+    first entry).
     """
-    return render(request, LIST_TEMPLATE, viewer, _list_context(platform, viewer))
+    status = request.query_params.get("status") or None
+    chosen = status if status in tuple(PlanStatus) else None
+    return render(request, LIST_TEMPLATE, viewer, _list_context(platform, viewer, chosen))
 
 
 def _add(platform: Platform, viewer: StaffViewer, fields: dict[str, str]) -> OpeningPlan:
