@@ -44,7 +44,7 @@ QUOTA_DATASET = "vp_quota"
 OTHER = "vp_transport"
 MARKER = "ZZHIDDEN"
 """In every company name of the data: no page may ever show it."""
-LEFT_KEY = re.compile(r"\b(verification|attachments)\.(?!js\b)[a-z_]+")
+LEFT_KEY = re.compile(r"\b(verification|attachments)\.(?!(?:js|css)\b)[a-z_]+")
 """A message key shown untranslated."""
 
 DICTIONARY: list[dict[str, Any]] = [
@@ -172,6 +172,7 @@ def test_the_provider_publishes_a_service_after_a_refused_key(
     summary = page.locator("#publish-error")
     expect(summary).to_contain_text("is the key")
     expect(summary).to_be_focused()
+    expect(page.locator("#field-1")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#service-name")).to_have_value("licence-check")  # kept as typed
     assert [s["name"] for s in _services(setting, DATASET)] == ["old-register"]
     # the key first, then the company name compared without letter case
