@@ -249,7 +249,8 @@ def test_the_api_page_loads_swagger_ui_from_the_server(visit: Visit, catalog: Ca
     page = visit.page
     page.goto("/v1/docs")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Data sandbox", timeout=30_000)
-    expect(page.locator(".opblock-tag-section").first).to_be_visible()
+    # Swagger UI lays out 140-odd paths after the title: on a loaded machine, seconds.
+    expect(page.locator(".opblock-tag-section").first).to_be_visible(timeout=30_000)
     assert visit.foreign_requests(catalog.url) == []
     assert any(
         url.endswith("/console/vendor/swagger-ui/swagger-ui-bundle.js") for url in visit.requested
