@@ -318,7 +318,7 @@ def review_queue(
         _review(session, calendar, dataset, version, moment)
         for version, dataset in session.execute(
             stmt.order_by(DatasetVersionRow.created_at, DatasetVersionRow.id)
-        ).tuples()
+        ).all()
     ]
     return sorted(found, key=lambda r: (r.due_on or date.max, r.submitted_at))
 

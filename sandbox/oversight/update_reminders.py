@@ -81,7 +81,7 @@ def newest_passed(session: Session) -> list[tuple[DatasetRow, DatasetVersionRow]
                 & (DatasetVersionRow.version == newest.c.v),
             )
             .order_by(DatasetRow.name)
-        ).tuples()
+        ).all()
     )
 
 

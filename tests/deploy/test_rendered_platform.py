@@ -58,6 +58,10 @@ pytestmark = [pytest.mark.server, pytest.mark.bwrap, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "infra" / "helm" / "sandbox"
+IMAGE_FILES = (Path(__file__).resolve().parents[2], Path(sys.prefix))
+"""What the image holds (the checkout and its virtualenv), mounted again after the pod's own
+``/tmp``: a checkout under ``/tmp`` (a CI clone) would otherwise be hidden by it."""
+
 IMAGE_PATH = f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin"
 """The image's PATH: the platform's programs (``sandbox``, ``ray``), then the system's."""
 POD_IP = "127.0.0.1"
@@ -141,6 +145,8 @@ def start_pod(
     sandbox = ["bwrap", "--unshare-pid", "--die-with-parent", "--ro-bind", "/", "/"]
     sandbox += ["--dev-bind", "/dev", "/dev", "--tmpfs", "/dev/shm", "--proc", "/proc"]
     sandbox += ["--bind", str(tmp), "/tmp"]
+    for path in IMAGE_FILES:
+        sandbox += ["--ro-bind", str(path), str(path)]
     for path in volumes:
         sandbox += ["--bind", str(path), str(path)]
     for path in read_only:
@@ -194,6 +200,8 @@ def start_worker_pod(
     sandbox = ["bwrap", "--unshare-user", "--uid", "10001", "--gid", "10001"]
     sandbox += ["--die-with-parent", "--ro-bind", "/", "/", "--dev", "/dev"]
     sandbox += ["--tmpfs", "/dev/shm", "--bind", "/proc", "/proc", "--bind", str(tmp), "/tmp"]
+    for path in IMAGE_FILES:
+        sandbox += ["--ro-bind", str(path), str(path)]
     for source, target, read_only in binds:
         sandbox += ["--ro-bind" if read_only else "--bind", str(source), str(target)]
     sandbox += ["--chdir", "/", "--"]
