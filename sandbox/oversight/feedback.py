@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from sandbox import audit
 from sandbox._parse import parse_enum
 from sandbox.catalog.permissions import owns, require_provider
-from sandbox.errors import InvalidRequest, NotFound
+from sandbox.catalog.publication import is_published, sees_unpublished
+from sandbox.errors import Conflict, InvalidRequest, NotFound
 from sandbox.identity.model import Actor
 from sandbox.oversight.common import clean_text, dataset_by_name, now_or, username
 from sandbox.store.models import DatasetCommentRow, DatasetRatingRow, DatasetRow
@@ -86,6 +87,17 @@ class Feedback:
     """The caller's own comments in any state."""
 
 
+def _visible_dataset(session: Session, actor: Actor, name: str) -> DatasetRow:
+    """The dataset named ``name`` if ``actor`` sees its entry: one the authority has not
+    passed yet is unknown to all but its provider and oversight (Qingdao art. 10), so it
+    can be neither rated nor commented on, and its feedback is not found.
+    """
+    row = dataset_by_name(session, name)
+    if not sees_unpublished(actor, row.provider_org_id) and not is_published(session, row):
+        raise NotFound(f"dataset {name!r} does not exist")
+    return row
+
+
 def _comment(row: DatasetCommentRow, dataset: str, author: str) -> Comment:
     return Comment(
         id=row.id,
@@ -105,7 +117,7 @@ def rate(
     """Set ``actor``'s rating of dataset ``name`` (replacing an earlier one)."""
     if isinstance(stars, bool) or not isinstance(stars, int) or not MIN_STARS <= stars <= MAX_STARS:
         raise InvalidRequest(f"stars must be a whole number from {MIN_STARS} to {MAX_STARS}")
-    dataset = dataset_by_name(session, name)
+    dataset = _visible_dataset(session, actor, name)
     at = now_or(now)
     row = session.execute(
         select(DatasetRatingRow)
@@ -138,7 +150,7 @@ def submit_comment(
 ) -> Comment:
     """File a comment on dataset ``name``; it waits for its provider's approval."""
     cleaned = clean_text(text, "the comment", required=True, limit=MAX_COMMENT_CHARS)
-    dataset = dataset_by_name(session, name)
+    dataset = _visible_dataset(session, actor, name)
     row = DatasetCommentRow(
         dataset_id=dataset.id,
         author_id=actor.user_id,
@@ -162,7 +174,7 @@ def submit_comment(
 
 def feedback(session: Session, actor: Actor, name: str) -> Feedback:
     """The average rating and count, the approved comments and the caller's own."""
-    dataset = dataset_by_name(session, name)
+    dataset = _visible_dataset(session, actor, name)
     average, count = session.execute(
         select(func.avg(DatasetRatingRow.stars), func.count()).where(
             DatasetRatingRow.dataset_id == dataset.id
@@ -227,10 +239,15 @@ def moderate(
     outcome: str,
     reason: str = "",
     *,
+    expected: str | None = None,
     now: datetime | None = None,
 ) -> Comment:
     """Approve a comment, or hide it with a reason (a provider of the dataset's
     organisation; a comment on another organisation's dataset is not found).
+
+    ``expected`` is the state the moderator saw (a page of the queue): when another
+    provider of the organisation moderated the comment meanwhile, the decision is refused
+    (:class:`Conflict`) rather than silently replacing theirs.
     """
     require_provider(actor, "moderate comments on datasets")
     decision = parse_enum(Moderation, outcome, "outcome")
@@ -247,6 +264,8 @@ def moderate(
         raise NotFound(f"comment {comment_id} does not exist")
     row, dataset = found
     before = row.status
+    if expected is not None and before != str(parse_enum(CommentStatus, expected, "expected")):
+        raise Conflict(f"comment {comment_id} is already {before}: it was moderated meanwhile")
     row.status = str(
         CommentStatus.APPROVED if decision is Moderation.APPROVE else CommentStatus.HIDDEN
     )
