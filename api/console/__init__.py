@@ -23,6 +23,8 @@ from api.console.pages import (
     dashboard,
     dataset,
     docs,
+    feedback,
+    feedback_moderation,
     grants,
     inbox,
     job_status,
@@ -86,6 +88,8 @@ PAGE_MODULES = (
     plans_tasks_reports_plans,
     plans_tasks_reports_law,
     plans_tasks_reports_reports,
+    feedback,
+    feedback_moderation,
 )
 """Every page module; a new one is added here."""
 

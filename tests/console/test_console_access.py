@@ -55,6 +55,16 @@ PAGES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/console/report"): (PUBLIC, "/console/report"),
     ("POST", "/console/report"): (CSRF_FIRST, "/console/report"),
     ("GET", "/console/datasets/{name}"): (PUBLIC, "/console/datasets/ca_open"),
+    ("POST", "/console/datasets/{name}/rating"): (SIGNED_IN, "/console/datasets/ca_open/rating"),
+    ("POST", "/console/datasets/{name}/comments"): (
+        SIGNED_IN,
+        "/console/datasets/ca_open/comments",
+    ),
+    ("GET", "/console/provider/comments"): (SIGNED_IN, "/console/provider/comments"),
+    ("POST", "/console/provider/comments/{comment_id}"): (
+        SIGNED_IN,
+        "/console/provider/comments/1",
+    ),
     ("GET", "/console/language"): (PUBLIC, "/console/language?lang=en&next=/console/catalog"),
     ("GET", "/console/sign-in"): (PUBLIC, "/console/sign-in"),
     ("GET", "/console/account"): (SIGNED_IN, "/console/account"),

@@ -15,6 +15,7 @@ from api.console.messages import (
     dashboard,
     dataset,
     errors,
+    feedback,
     inbox,
     participation,
     plans_tasks_reports,
@@ -45,4 +46,5 @@ AREAS: tuple[Mapping[str, Text], ...] = (
     participation.MESSAGES,
     plans_tasks_reports.MESSAGES,
     verification.MESSAGES,
+    feedback.MESSAGES,
 )

@@ -1,17 +1,19 @@
-"""A dataset's public page: its entry, dictionary, versions, quality report, preview and
-the data products made from it, each shown only where the API would show it to the viewer.
+"""A dataset's public page: its entry, dictionary, versions, quality report, preview, the
+data products made from it and its users' ratings and comments, each shown only where the
+API would show it to the viewer.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse
 
 from api.console.auth import Viewer, ViewerDep
+from api.console.pages.feedback_panel import FeedbackForm, panel
 from api.console.rendering import render
 from api.console.routing import console_router
 from api.deps import PlatformDep
@@ -50,9 +52,31 @@ class Preview:
 
 @router.get("/console/datasets/{name}")
 def dataset_page(
-    name: str, request: Request, platform: PlatformDep, viewer: ViewerDep
+    name: str,
+    request: Request,
+    platform: PlatformDep,
+    viewer: ViewerDep,
+    comments_page: Annotated[int, Query(ge=1)] = 1,
 ) -> HTMLResponse:
-    """One entry as ``GET /v1/datasets/{name}`` and its sub-resources show it."""
+    """One entry as ``GET /v1/datasets/{name}`` and its sub-resources show it, with its
+    users' ratings and comments (``comments_page``: which page of approved comments).
+    """
+    done = request.query_params.get("done")
+    return render_dataset(request, platform, viewer, name, page=comments_page, done=done)
+
+
+def render_dataset(
+    request: Request,
+    platform: Platform,
+    viewer: Viewer,
+    name: str,
+    *,
+    page: int = 1,
+    done: str | None = None,
+    form: FeedbackForm | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The dataset page; a refused feedback form comes back in it with its problem."""
     entry = reads.view_entry(platform, viewer.actor, name)
     details = sees_details(viewer.actor, entry)
     context = {
@@ -62,8 +86,9 @@ def dataset_page(
         "quality": _quality(platform, viewer, entry) if details else Section(),
         "preview": _preview(platform, viewer, entry),
         "products": _products(platform, name),
+        "feedback": panel(platform, viewer, name, page=page, done=done, form=form),
     }
-    return render(request, "pages/dataset.html", viewer, context)
+    return render(request, "pages/dataset.html", viewer, context, status_code=status_code)
 
 
 def _quality(platform: Platform, viewer: Viewer, entry: CatalogEntry) -> Section:
