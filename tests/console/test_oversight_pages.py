@@ -250,6 +250,110 @@ def test_the_dashboard_draws_its_charts_with_their_tables(authority: Page) -> No
     expect(page.locator("#attributes-table")).to_contain_text("Conditionally open")
 
 
+def _cells(page: Page, row_id: str) -> list[str]:
+    return page.locator(f"#{row_id} td").all_inner_texts()
+
+
+def test_the_dashboard_tabulates_usage_governance_plans_tasks_and_reports(
+    authority: Page, oversight: Oversight, live_server: LiveServer, accounts: Accounts
+) -> None:
+    """The sections beside the charts: usage per dataset, catalog governance, the opening
+    plans' progress, change-of-law tasks and public reports, each with the figures made here.
+    """
+    world = world_of(live_server, accounts)
+    with world.client("user") as user:
+        ok(user.put("/v1/datasets/ov_health/rating", json={"stars": 4}))
+        for _ in range(2):
+            ok(user.get("/v1/datasets/ov_parks"))
+    with world.client("provider") as provider:
+        plan = ok(
+            provider.post(
+                "/v1/opening-plans/entries",
+                json={
+                    "organisation_id": accounts["provider"].organisation_id,
+                    "year": today().year,
+                    "dataset": "ov_parks",
+                    "title": "Park visits",
+                    "open_attribute": "unconditional",
+                    "due_on": f"{today().year}-12-31",
+                },
+            ),
+            201,
+        )
+        ok(provider.post(f"/v1/opening-plans/{plan['id']}/submit"))
+    with world.client("authority") as desk:
+        ok(desk.post(f"/v1/opening-plans/{plan['id']}/decision", json={"outcome": "publish"}))
+        ok(
+            desk.post(
+                "/v1/law-changes",
+                json={
+                    "kind": "law_revision",
+                    "citation": "Parks Regulation 2026 revision",
+                    "changed_on": today().isoformat(),
+                    "datasets": ["ov_health", "ov_parks"],
+                },
+            ),
+            201,
+        )
+    with live_server.client(None) as visitor:
+        report = {"kind": "misuse", "dataset": "ov_health", "description": "rows sold online"}
+        ok(visitor.post("/v1/public-reports", json={**report, "contact": "a@b.example"}), 201)
+    with world.client("authority") as desk:
+        stats = ok(desk.get("/v1/stats"))
+    page = authority
+    page.goto("/console/dashboard?lang=en")
+    usage = {row["dataset"]: row for row in stats["dataset_usage"]}
+    health, parks = usage["ov_health"], usage["ov_parks"]
+    assert health["ratings"] == 1 and health["average_rating"] == 4.0 and parks["views"] >= 2
+    for name, row in usage.items():
+        assert _cells(page, f"usage-{name}") == [
+            str(row["views"]),
+            str(row["applications"]),
+            str(row["jobs"]),
+            str(row["downloads"]),
+            str(row["ratings"]),
+            "—" if row["average_rating"] is None else f"{row['average_rating']:.2f}",
+            str(row["verification_calls"]),
+            str(row["verified_records"]),
+        ]
+    expect(page.locator("#usage-table caption")).to_contain_text("per dataset")
+    governance = stats["governance"]
+    assert governance["grades"]["general"] == 2 and governance["publication"]["passed"] == 2
+    for part, key in (("grades", "grade"), ("publication", "publication"), ("quality", "quality")):
+        for name, count in governance[part].items():
+            assert _cells(page, f"{key}-{name}") == [str(count)], (part, name)
+    expect(page.locator("#grade-general th")).to_have_text("General")
+    expect(page.locator("#publication-passed th")).to_have_text("Passed")
+    expect(page.locator("#quality-reminders th")).to_have_text("Update reminders sent")
+    expect(page.locator("#stale-datasets")).to_have_text(str(governance["stale_datasets"]))
+    row = page.locator("#plans-table tbody tr", has_text="Health Bureau")
+    expect(row.locator("th")).to_have_text(f"Health Bureau, {today().year}")
+    progress = next(p for p in stats["opening_plans"] if p["organisation"] == "Health Bureau")
+    assert row.locator("td").all_inner_texts() == [
+        str(progress[k]) for k in ("entries", "met", "met_late", "pending", "overdue")
+    ]
+    assert progress["entries"] == 1
+    tasks, reports = stats["law_change_tasks"], stats["public_reports"]
+    assert tasks["open"] == 2 and reports["open"] == 1
+    for row_id, figures in (("law-tasks-row", tasks), ("public-reports-row", reports)):
+        assert _cells(page, row_id) == [str(figures[k]) for k in ("open", "overdue", "answered")], (
+            row_id
+        )
+    for table in ("usage", "grades", "publication", "quality", "plans", "tasks"):
+        heads = page.locator(f"#{table}-table thead th")
+        assert set(heads.evaluate_all("hs => hs.map(h => h.scope)")) == {"col"}, table
+        rows = page.locator(f"#{table}-table tbody th")
+        assert set(rows.evaluate_all("hs => hs.map(h => h.scope)")) == {"row"}, table
+    assert axe_violations(page) == []
+    page.goto("/console/dashboard?lang=zh")
+    expect(page.locator("#usage-title")).to_have_text("各数据集的使用情况")
+    expect(page.locator("#grade-general th")).to_have_text("一般")
+    expect(page.locator("#public-reports-row th")).to_have_text("公众举报")
+    expect(
+        page.locator("#plans-table tbody tr", has_text="Health Bureau").locator("th")
+    ).to_have_text(f"Health Bureau {today().year} 年")
+
+
 def test_the_overdue_list_names_the_late_application(authority: Page, oversight: Oversight) -> None:
     page = authority
     page.goto("/console/authority/overdue?lang=en")

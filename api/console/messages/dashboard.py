@@ -49,4 +49,68 @@ MESSAGES: dict[str, Text] = {
     "dashboard.spent": Text("已消耗", "Spent"),
     "dashboard.limit": Text("上限", "Limit"),
     "dashboard.charges": Text("扣减次数", "Charges"),
+    # per-dataset usage (Lianyungang art. 18, 37; Chengdu art. 41)
+    "dashboard.usage": Text("各数据集的使用情况", "Each dataset's use"),
+    "dashboard.usage_caption": Text(
+        "各数据集的浏览、申请、任务、下载、评分与核验次数",
+        "Views, applications, jobs, downloads, ratings and verifications per dataset",
+    ),
+    "dashboard.usage_none": Text(
+        "没有您可查看的数据集使用情况。", "No dataset figures you may see."
+    ),
+    "dashboard.views": Text("浏览", "Views"),
+    "dashboard.usage_applications": Text("申请", "Applications"),
+    "dashboard.jobs": Text("计算任务", "Jobs"),
+    "dashboard.downloads": Text("下载", "Downloads"),
+    "dashboard.ratings": Text("评分人数", "Ratings"),
+    "dashboard.average_rating": Text("平均评分", "Average rating"),
+    "dashboard.verification_calls": Text("核验调用", "Verification calls"),
+    "dashboard.verified_records": Text("核验记录数", "Records verified"),
+    # catalog governance
+    "dashboard.governance": Text("目录治理", "Catalog governance"),
+    "dashboard.stale_datasets": Text(
+        "超过更新频率的数据集", "Datasets past their update frequency"
+    ),
+    "dashboard.grades": Text("数据集（按安全分级）", "Datasets by security grade"),
+    "dashboard.grade": Text("安全分级", "Grade"),
+    "dashboard.grade.general": Text("一般", "General"),
+    "dashboard.grade.important": Text("重要", "Important"),
+    "dashboard.grade.core": Text("核心", "Core"),
+    "dashboard.grade.ungraded": Text("未定级", "Not graded"),
+    "dashboard.grade.proposals": Text("待核定的分级申报", "Grade proposals waiting"),
+    "dashboard.publication": Text("数据集版本的发布审核", "Publication review of versions"),
+    "dashboard.review_state": Text("审核状态", "Review state"),
+    "dashboard.versions": Text("版本数", "Versions"),
+    "dashboard.publication.submitted": Text("待审核", "Waiting for review"),
+    "dashboard.publication.passed": Text("已通过", "Passed"),
+    "dashboard.publication.returned": Text("已退回", "Returned"),
+    "dashboard.publication.overdue": Text("审核超期", "Review overdue"),
+    "dashboard.quality": Text("年度质量评估与更新提醒", "Annual quality assessments and reminders"),
+    "dashboard.quality_state": Text("状态", "State"),
+    "dashboard.number": Text("数量", "Number"),
+    "dashboard.quality.open": Text("待答复", "Waiting for the answer"),
+    "dashboard.quality.answered": Text("待结论", "Answered, waiting for the conclusion"),
+    "dashboard.quality.rectification": Text("整改中", "Under rectification"),
+    "dashboard.quality.satisfactory": Text("合格", "Satisfactory"),
+    "dashboard.quality.overdue": Text("超期未办", "Overdue"),
+    "dashboard.quality.reminders": Text("已发送的更新提醒", "Update reminders sent"),
+    # opening plans, change-of-law tasks, public reports
+    "dashboard.plans": Text("年度开放计划进度", "Annual opening plans' progress"),
+    "dashboard.plans_caption": Text(
+        "已发布的开放计划（各条目的完成情况）", "Published opening plans, by their entries"
+    ),
+    "dashboard.plans_none": Text("尚无已发布的开放计划。", "No opening plan is published yet."),
+    "dashboard.plan": Text("计划", "Plan"),
+    "dashboard.plan_of": Text("{organisation} {year} 年", "{organisation}, {year}"),
+    "dashboard.plan_entries": Text("条目", "Entries"),
+    "dashboard.plan_met": Text("按期开放", "Opened on time"),
+    "dashboard.plan_met_late": Text("逾期开放", "Opened late"),
+    "dashboard.plan_pending": Text("未到期", "Pending"),
+    "dashboard.tasks_reports": Text(
+        "法律变更后的目录更新任务与公众举报",
+        "Catalog tasks after changes of law, and public reports",
+    ),
+    "dashboard.closed_answered": Text("已办结", "Closed or answered"),
+    "dashboard.law_tasks_row": Text("目录更新任务", "Catalog update tasks"),
+    "dashboard.public_reports_row": Text("公众举报", "Public reports"),
 }
