@@ -33,6 +33,8 @@ class NavItem:
     """Shown only to visitors (the sign-in link)."""
     count: Callable[[Request, Viewer], int] | None = None
     """A number shown beside the label when not 0 (the inbox's unread notifications)."""
+    count_key: str = "nav.unread"
+    """The message key of that number's label (``{count}`` filled in)."""
 
     def shown_to(self, viewer: Viewer) -> bool:
         """Whether the header shows this link to ``viewer``."""

@@ -24,7 +24,13 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.support.browser import WIDTHS, axe_violations, horizontal_overflow, signed_in_visit
+from tests.support.browser import (
+    WIDTHS,
+    axe_violations,
+    horizontal_overflow,
+    screenshot,
+    signed_in_visit,
+)
 from tests.support.datafiles import metadata, parquet_bytes, people_table, register
 from tests.support.http import ok
 from tests.support.server import Accounts, LiveServer
@@ -161,7 +167,7 @@ def test_the_researcher_rates_comments_and_the_provider_moderates(
     # the provider's queue: hiding without a reason is refused, nothing changes
     queue = provider
     queue.goto("/console/provider/comments?lang=en")
-    expect(queue.locator("nav")).to_contain_text("Comment moderation")
+    expect(queue.get_by_role("link", name="Comment moderation")).to_contain_text("1 waiting")
     item = queue.locator(f"#queue-comment-{comment_id}")
     expect(item).to_contain_text("Clear dictionary; <b>monthly</b> updates help.")
     expect(item).to_contain_text("user")
@@ -382,6 +388,7 @@ def test_the_pages_pass_axe_and_fit_both_widths_in_both_languages(
                     assert axe_violations(visit.page) == [], (path, lang, width)
                     overflow = horizontal_overflow(visit.page)
                     assert overflow <= 0, f"{path} overflows by {overflow}px at {width}"
+                screenshot(visit.page, f"feedback-{owner}-{landmark[1:]}", width)
             assert visit.foreign_requests(setup.url) == []
         finally:
             visit.context.close()
@@ -394,6 +401,7 @@ def test_the_pages_pass_axe_and_fit_both_widths_in_both_languages(
         expect(visit.page.locator("#moderation-error")).to_be_visible()
         assert axe_violations(visit.page) == []
         assert horizontal_overflow(visit.page) <= 0
+        screenshot(visit.page, "feedback-queue-refused", width)
     finally:
         visit.context.close()
 

@@ -6,6 +6,7 @@ from api.console.text import Text
 
 MESSAGES: dict[str, Text] = {
     "nav.provider_comments": Text("评论审核", "Comment moderation"),
+    "nav.waiting": Text("{count} 条待审核", "{count} waiting"),
     # the dataset page's panel
     "feedback.title": Text("用户评价与评论", "Users' ratings and comments"),
     "feedback.average": Text("平均评分", "Average rating"),

@@ -66,6 +66,7 @@ nav.add(
         36,
         frozenset({Role.PROVIDER}),
         count=waiting_badge,
+        count_key="nav.waiting",
     )
 )
 
