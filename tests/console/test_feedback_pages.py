@@ -97,6 +97,15 @@ def _queue(setup: Setup, who: str = "provider", status: str = "pending") -> list
     return found
 
 
+def _audited(setup: Setup, action: str, object_id: str) -> list[dict[str, Any]]:
+    """The audit entries of ``action`` on ``object_id``, oldest first."""
+    with setup.world.client("auditor") as auditor:
+        params: dict[str, str | int] = {"action": action, "object_id": object_id, "limit": 1000}
+        rows = ok(auditor.get("/v1/audit", params=params))["data"]
+    found = [e for e in rows if e["action"] == action and str(e["object_id"]) == object_id]
+    return sorted(found, key=lambda e: int(e["seq"]))
+
+
 @pytest.fixture
 def researcher(chromium: Browser, setup: Setup) -> Iterator[Page]:
     visit = signed_in_visit(chromium, setup.url, "user", PASSWORD)
@@ -219,6 +228,16 @@ def test_the_researcher_rates_comments_and_the_provider_moderates(
         assert "555-0100" not in html and "contact details are not allowed" not in html, who
     with httpx.Client(base_url=setup.url, timeout=60) as visitor:
         assert "555-0100" not in visitor.get(f"/console/datasets/{DATASET}").text
+    # audited as over the API: both ratings, both comments, one decision each (the refused
+    # hide left no entry)
+    rated = _audited(setup, "dataset.rated", DATASET)
+    assert [(e["actor"], e["detail"]["stars"]) for e in rated] == [("user", 4), ("user", 2)]
+    for made in (comment_id, hidden_id):
+        assert len(_audited(setup, "dataset.comment_submitted", str(made))) == 1
+        decisions = _audited(setup, "dataset.comment_moderated", str(made))
+        assert [(e["actor"], e["detail"]["outcome"]) for e in decisions] == [
+            ("provider", "approve" if made == comment_id else "hide")
+        ]
 
 
 def test_bad_input_is_named_and_changes_nothing(setup: Setup) -> None:
