@@ -179,6 +179,11 @@ class Settings(BaseSettings):
     """CPUs a job's Ray task requests. A job mostly waits on its sandbox and the broker, so
     several share a core; the query engine's own tasks request whole CPUs."""
 
+    warm_sandboxes: int = Field(default=1, ge=0, le=8)
+    """Sandboxes each job-running process keeps started ahead of demand, per kind it last
+    ran (backend, limits, profile), each used by one job only (:mod:`sandbox.runtime.warm`);
+    0 starts every sandbox when its job arrives."""
+
     job_lease_seconds: float = Field(default=30.0, gt=0)
     """How long an API process's claim on a job holds without renewal. Once it is past
     (the process died), another process re-queues the job if it never started, or fails it

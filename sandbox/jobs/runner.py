@@ -54,6 +54,7 @@ from sandbox.platform import Platform
 from sandbox.runtime.backends import Backend, BackendRegistry, SandboxOwner, default_registry
 from sandbox.runtime.executor import ModelOutcome, RunStatus, run_model
 from sandbox.runtime.profiles import RuntimeProfile
+from sandbox.runtime.warm import shared_pool
 from sandbox.store.db import transaction
 from sandbox.store.models import JobRow
 
@@ -318,6 +319,7 @@ def _run(
                 helpers=helpers,
                 owner=labelled,
                 profile=job.profile,
+                warm=shared_pool(platform.settings.warm_sandboxes),
             )
     finally:
         done.set()

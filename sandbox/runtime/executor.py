@@ -18,9 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.observability import metrics
-from sandbox.runtime.backends.base import Backend, Limits, Outcome, SandboxOwner, run_process
+from sandbox.runtime.backends.base import (
+    Backend,
+    Launch,
+    Limits,
+    Outcome,
+    SandboxOwner,
+    SandboxReaper,
+    drive_process,
+    run_process,
+)
 from sandbox.runtime.channel import ChannelError, DPRequest, ErrorKind, Op, encode
 from sandbox.runtime.profiles import RuntimeProfile
+from sandbox.runtime.warm import PoolKey, WarmPool
 from sandbox.runtime.worker import OOM_EXIT_CODE
 
 __all__ = [
@@ -157,6 +167,7 @@ def run_model(
     helpers: Helpers | None = None,
     owner: SandboxOwner | None = None,
     profile: RuntimeProfile = RuntimeProfile.RESTRICTED,
+    warm: WarmPool | None = None,
 ) -> ModelOutcome:
     """Run a model's source in ``backend`` and collect its outcome.
 
@@ -179,6 +190,10 @@ def run_model(
             can be found and removed).
         profile: The runtime profile (:mod:`sandbox.runtime.profiles`): how the worker
             compiles and runs the source, and whose root the backend runs it in.
+        warm: Sandboxes started ahead of demand (:mod:`sandbox.runtime.warm`): the run takes
+            one if one is ready for its backend, limits and profile, and a replacement is
+            started after it. Not for a run with ``inputs``, nor for a backend whose
+            sandboxes are labelled with their job (docker: the label is set at start).
 
     Returns:
         The :class:`ModelOutcome`.
@@ -242,21 +257,30 @@ def run_model(
         },
         limits.max_message_bytes,
     )
-    with tempfile.TemporaryDirectory(prefix="sandbox-job-") as scratch:
-        extra: dict[str, Any] = {}  # only what is set: a backend may not know the rest
-        if inputs is not None:
-            extra["inputs"] = inputs
-        if owner is not None:
-            extra["owner"] = owner
-        if profile is not RuntimeProfile.RESTRICTED:
-            extra["profile"] = RuntimeProfile(profile)
-        metrics.sandbox_started(backend.name)
-        try:
-            launch = backend.wrap(worker_argv(), Path(scratch), limits, **extra)
-            raw = run_process(launch, limits, Path(scratch), handle, first_message=start, stop=stop)
-        except Exception:
-            metrics.sandbox_failed(backend.name, "start_failed")
-            raise
+    extra: dict[str, Any] = {}  # only what is set: a backend may not know the rest
+    if profile is not RuntimeProfile.RESTRICTED:
+        extra["profile"] = RuntimeProfile(profile)
+
+    def starter(scratch: Path) -> Launch:
+        return backend.wrap(worker_argv(), scratch, limits, **extra)
+
+    pooled = warm is not None and inputs is None and not isinstance(backend, SandboxReaper)
+    key: PoolKey = (backend.name, limits, RuntimeProfile(profile))
+    metrics.sandbox_started(backend.name)
+    sandbox = warm.take(key) if warm is not None and pooled else None
+    try:
+        if sandbox is not None:
+            try:
+                raw = drive_process(
+                    sandbox.process, sandbox.launch, limits, handle, first_message=start, stop=stop
+                )
+            finally:
+                sandbox.scratch.cleanup()
+        else:
+            raw = _run_cold(backend, limits, start, handle, stop, inputs, owner, extra)
+    finally:
+        if warm is not None and pooled:
+            warm.refill(key, starter)
     status, value, errors = _ending(raw, final, result_max_bytes)
     _count_ending(backend.name, status, raw.duration)
     return ModelOutcome(
@@ -278,6 +302,33 @@ SANDBOX_FAILURE_REASONS = {
 }
 """The run statuses that count as a sandbox failure in the metrics (a model's own error or
 an oversized result is the model's doing, not the sandbox's)."""
+
+
+def _run_cold(
+    backend: Backend,
+    limits: Limits,
+    start: bytes,
+    handle: Callable[[dict[str, Any]], dict[str, Any] | None],
+    stop: threading.Event | None,
+    inputs: Path | None,
+    owner: SandboxOwner | None,
+    extra: dict[str, Any],
+) -> Outcome:
+    """Start a sandbox for this run and run it (no warm one was ready, or none may be)."""
+    with tempfile.TemporaryDirectory(prefix="sandbox-job-") as scratch:
+        wrapped = dict(extra)
+        if inputs is not None:
+            wrapped["inputs"] = inputs
+        if owner is not None:
+            wrapped["owner"] = owner
+        try:
+            launch = backend.wrap(worker_argv(), Path(scratch), limits, **wrapped)
+            return run_process(
+                launch, limits, Path(scratch), handle, first_message=start, stop=stop
+            )
+        except Exception:
+            metrics.sandbox_failed(backend.name, "start_failed")
+            raise
 
 
 def _count_ending(backend: str, status: RunStatus, seconds: float) -> None:

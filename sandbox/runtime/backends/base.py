@@ -44,7 +44,10 @@ __all__ = [
     "OwnedSandbox",
     "SandboxOwner",
     "SandboxReaper",
+    "discard_process",
+    "drive_process",
     "run_process",
+    "start_process",
     "unprivileged_uid",
 ]
 
@@ -355,6 +358,35 @@ def _run_cleanup(cleanup: Cleanup) -> None:
         log.debug("sandbox cleanup %s: %s", list(cleanup), done.stderr[-500:])
 
 
+def start_process(launch: Launch, limits: Limits, scratch: Path) -> subprocess.Popen[bytes]:
+    """Start a (wrapped) command under the limits; the descriptors it inherits are closed here.
+
+    The child follows the *calling thread* (``PR_SET_PDEATHSIG``): start it from a thread
+    that lives as long as the child may (:func:`run_process`'s, or a warm pool's launcher).
+    """
+    try:
+        return _start(launch, limits, scratch)
+    finally:
+        for fd in launch.pass_fds:
+            os.close(fd)
+
+
+def discard_process(proc: subprocess.Popen[bytes], launch: Launch) -> None:
+    """Kill a started process that will not be run (a warm sandbox no job took) and run its
+    launch's cleanup (a container's ``docker rm``).
+    """
+    _kill_group(proc)
+    try:
+        proc.wait(timeout=CLEANUP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        log.warning("a discarded sandbox did not stop within %s s", CLEANUP_TIMEOUT)
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+    if launch.cleanup is not None:
+        _run_cleanup(launch.cleanup)
+
+
 def run_process(
     launch: Launch,
     limits: Limits,
@@ -378,12 +410,27 @@ def run_process(
         The :class:`Outcome`.
     """
     started = time.monotonic()
+    proc = start_process(launch, limits, scratch)
+    return drive_process(proc, launch, limits, handler, first_message, stop, started=started)
+
+
+def drive_process(
+    proc: subprocess.Popen[bytes],
+    launch: Launch,
+    limits: Limits,
+    handler: MessageHandler | None = None,
+    first_message: bytes | None = None,
+    stop: threading.Event | None = None,
+    *,
+    started: float | None = None,
+) -> Outcome:
+    """Run a started process (:func:`start_process`) to its end, as :func:`run_process` does.
+
+    The wall-time deadline counts from ``started`` (default: now): for a sandbox started
+    ahead of demand (:mod:`sandbox.runtime.warm`), from when its run was handed to it.
+    """
+    started = time.monotonic() if started is None else started
     deadline = started + limits.wall_seconds
-    try:
-        proc = _start(launch, limits, scratch)
-    finally:
-        for fd in launch.pass_fds:
-            os.close(fd)
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     outcome = Outcome(exit_code=None, timed_out=False, duration=0.0)
     decoder = FrameDecoder(limits.max_message_bytes)
