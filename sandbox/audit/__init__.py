@@ -8,6 +8,7 @@ from sandbox.audit.chain import (
     iter_entries,
     list_entries,
     record,
+    record_at_commit,
     verify,
 )
 from sandbox.audit.reads import export_checkpoints, read_entries, record_export, verify_chain
@@ -22,6 +23,7 @@ __all__ = [
     "list_entries",
     "read_entries",
     "record",
+    "record_at_commit",
     "record_export",
     "verify",
     "verify_chain",

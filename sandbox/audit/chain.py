@@ -13,62 +13,34 @@ signed into a checkpoint file, and :func:`verify` holds the database against it.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sandbox.audit.anchor import AnchoredRecord, AuditAnchor
-from sandbox.audit.sessions import anchor_of, note_appended
-from sandbox.clock import utc_now
-from sandbox.errors import SandboxInternalError
-from sandbox.identity.model import Actor
+from sandbox.audit.append import record, record_at_commit
+from sandbox.audit.entries import GENESIS_HASH, AuditEntry, entry_hash
+from sandbox.audit.entries import entry_of_row as _to_entry
+from sandbox.audit.entries import hash_of_row as _hash_row
+from sandbox.audit.sessions import anchor_of
 from sandbox.store.models import AuditEntryRow, AuditHeadRow
 
-log = logging.getLogger(__name__)
-
-GENESIS_HASH = "0" * 64
-"""The back-link of the first entry."""
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One audit entry as readers see it."""
-
-    seq: int
-    at: str
-    actor_id: int | None
-    actor: str
-    role: str
-    action: str
-    object_type: str
-    object_id: str
-    outcome: str
-    detail: dict[str, Any]
-    prev_hash: str
-    hash: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready form, used for the JSON-lines export."""
-        return {
-            "seq": self.seq,
-            "at": self.at,
-            "actor_id": self.actor_id,
-            "actor": self.actor,
-            "role": self.role,
-            "action": self.action,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "outcome": self.outcome,
-            "detail": self.detail,
-            "prev_hash": self.prev_hash,
-            "hash": self.hash,
-        }
+__all__ = [
+    "GENESIS_HASH",
+    "AuditEntry",
+    "AuditQuery",
+    "VerifyProblem",
+    "VerifyReport",
+    "entry_hash",
+    "iter_entries",
+    "list_entries",
+    "record",
+    "record_at_commit",
+    "verify",
+]
 
 
 @dataclass(frozen=True)
@@ -93,139 +65,6 @@ class VerifyReport:
     """Entries after ``anchored_through``: checked by the chain only, not yet by a checkpoint."""
     checkpoints: int = 0
     """Signed checkpoints read."""
-
-
-def _canonical_detail(detail: Mapping[str, Any]) -> str:
-    return json.dumps(detail, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def entry_hash(
-    *,
-    seq: int,
-    at: str,
-    actor_id: int | None,
-    actor: str,
-    role: str,
-    action: str,
-    object_type: str,
-    object_id: str,
-    outcome: str,
-    detail: str,
-    prev_hash: str,
-) -> str:
-    """SHA-256 over the canonical JSON of an entry's fields and its back-link."""
-    payload = json.dumps(
-        [
-            seq,
-            at,
-            actor_id,
-            actor,
-            role,
-            action,
-            object_type,
-            object_id,
-            outcome,
-            detail,
-            prev_hash,
-        ],
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def record(
-    session: Session,
-    actor: Actor,
-    action: str,
-    *,
-    object_type: str,
-    object_id: str | int,
-    outcome: str = "ok",
-    detail: Mapping[str, Any] | None = None,
-) -> AuditEntry:
-    """Append an entry in ``session``'s transaction (the head row is locked meanwhile)."""
-    head = session.execute(
-        select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        raise SandboxInternalError("the audit head row is missing; run the migrations")
-    seq, prev_hash = _append_point(session, head)
-    at = utc_now().isoformat(timespec="microseconds")
-    row = AuditEntryRow(
-        seq=seq,
-        at=at,
-        actor_id=actor.user_id,
-        actor=actor.username,
-        role=str(actor.role),
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        outcome=outcome,
-        detail=_canonical_detail(detail or {}),
-        prev_hash=prev_hash,
-        hash="",
-    )
-    row.hash = _hash_row(row)
-    session.add(row)
-    head.seq = row.seq
-    head.hash = row.hash
-    session.flush()
-    note_appended(session, row.seq, row.hash)
-    return _to_entry(row)
-
-
-def _append_point(session: Session, head: AuditHeadRow) -> tuple[int, str]:
-    """Where the next entry goes: after the head, or after the last entry if the log runs
-    past the head (someone wrote the table directly). Appending there keeps every audited
-    write working instead of failing on a duplicate sequence number; :func:`verify` still
-    reports the entries that no checkpoint anchors.
-    """
-    last_seq = session.execute(select(func.max(AuditEntryRow.seq))).scalar_one_or_none() or 0
-    if last_seq <= head.seq:
-        return head.seq + 1, head.hash
-    last_hash = session.execute(
-        select(AuditEntryRow.hash).where(AuditEntryRow.seq == last_seq)
-    ).scalar_one()
-    log.warning(
-        "the audit log runs past its head (%d > %d): appending after the last entry",
-        last_seq,
-        head.seq,
-    )
-    return last_seq + 1, last_hash
-
-
-def _hash_row(row: AuditEntryRow) -> str:
-    return entry_hash(
-        seq=row.seq,
-        at=row.at,
-        actor_id=row.actor_id,
-        actor=row.actor,
-        role=row.role,
-        action=row.action,
-        object_type=row.object_type,
-        object_id=row.object_id,
-        outcome=row.outcome,
-        detail=row.detail,
-        prev_hash=row.prev_hash,
-    )
-
-
-def _to_entry(row: AuditEntryRow) -> AuditEntry:
-    return AuditEntry(
-        seq=row.seq,
-        at=row.at,
-        actor_id=row.actor_id,
-        actor=row.actor,
-        role=row.role,
-        action=row.action,
-        object_type=row.object_type,
-        object_id=row.object_id,
-        outcome=row.outcome,
-        detail=json.loads(row.detail),
-        prev_hash=row.prev_hash,
-        hash=row.hash,
-    )
 
 
 def verify(session: Session, anchor: AuditAnchor | None = None) -> VerifyReport:

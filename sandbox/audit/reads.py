@@ -13,14 +13,22 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sandbox.audit.anchor import AuditAnchor
-from sandbox.audit.chain import AuditEntry, AuditQuery, VerifyReport, list_entries, record, verify
+from sandbox.audit.chain import (
+    AuditEntry,
+    AuditQuery,
+    VerifyReport,
+    list_entries,
+    record,
+    record_at_commit,
+    verify,
+)
 from sandbox.identity.model import Actor
 
 
 def read_entries(session: Session, actor: Actor, query: AuditQuery) -> list[AuditEntry]:
     """A page of the log, the read recorded after it (so the page never holds its own)."""
     entries = list_entries(session, query)
-    record(
+    record_at_commit(
         session,
         actor,
         "audit.read",

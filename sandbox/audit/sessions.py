@@ -1,9 +1,11 @@
 """Sessions that anchor what they append: a checkpoint after every commit with audit entries.
 
 :func:`anchor_sessions` ties an :class:`~sandbox.audit.anchor.AuditAnchor` to a session
-factory. :func:`sandbox.audit.chain.record` notes each entry it appends in the session;
-just before the commit the notes are checked against the rows still in the transaction
-(a savepoint rolled back may have dropped one), and once the commit succeeded the entries
+factory. :mod:`sandbox.audit.append` notes each entry it appends in the session. An entry
+appended inside a savepoint is checked just before the commit against the rows still in
+the transaction (a savepoint rolled back may have dropped it); one appended outside any
+savepoint can only go with the whole transaction, so it needs no check (and the commit no
+extra statement while the chain's head is locked). Once the commit succeeded the entries
 are signed into the checkpoint file. A rollback forgets the notes, so nothing that did not
 commit is ever anchored. The anchor also rides in every session's ``info``, where
 :func:`sandbox.audit.chain.verify` finds it.
@@ -12,10 +14,9 @@ commit is ever anchored. The anchor also rides in every session's ``info``, wher
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from sandbox.audit.anchor import AuditAnchor
 from sandbox.store.models import AuditEntryRow
@@ -34,7 +35,7 @@ def anchor_sessions(factory: sessionmaker[Session], anchor: AuditAnchor) -> None
     factory.configure(info={ANCHOR_KEY: anchor})
     event.listen(factory, "before_commit", _confirm)
     event.listen(factory, "after_commit", _write)
-    event.listen(factory, "after_rollback", _forget)
+    event.listen(factory, "after_transaction_end", _forget)
 
 
 def anchor_of(session: Session) -> AuditAnchor | None:
@@ -45,8 +46,10 @@ def anchor_of(session: Session) -> AuditAnchor | None:
 
 def note_appended(session: Session, seq: int, digest: str) -> None:
     """Remember an entry appended in this transaction, to anchor it after the commit."""
-    if ANCHOR_KEY in session.info:
-        session.info.setdefault(PENDING_KEY, []).append((seq, digest))
+    if ANCHOR_KEY not in session.info:
+        return
+    key = PENDING_KEY if session.in_nested_transaction() else _CONFIRMED_KEY
+    session.info.setdefault(key, []).append((seq, digest))
 
 
 def _confirm(session: Session) -> None:
@@ -60,7 +63,7 @@ def _confirm(session: Session) -> None:
         )
     ).all()
     present = {(seq, digest) for seq, digest in found}
-    session.info[_CONFIRMED_KEY] = [pair for pair in pending if pair in present]
+    session.info.setdefault(_CONFIRMED_KEY, []).extend(p for p in pending if p in present)
 
 
 def _write(session: Session) -> None:
@@ -78,6 +81,12 @@ def _write(session: Session) -> None:
         )
 
 
-def _forget(session: Session, *_: Any) -> None:
-    session.info.pop(PENDING_KEY, None)
-    session.info.pop(_CONFIRMED_KEY, None)
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    """At the end of the outermost transaction (after a commit has written its checkpoint,
+    or after a rollback), forget its notes. A savepoint rolled back keeps them: the entries
+    appended before it are still in the transaction, and those noted inside it are checked
+    against the rows before the commit.
+    """
+    if transaction.parent is None:
+        session.info.pop(PENDING_KEY, None)
+        session.info.pop(_CONFIRMED_KEY, None)

@@ -102,7 +102,9 @@ def view_entry(platform: Platform, actor: Actor, name: str) -> CatalogEntry:
     """A catalog entry, with the read audited."""
     with transaction(platform.sessions) as session:
         entry = require_visible(actor, entry_of(session, _dataset_row(session, name)))
-        audit.record(session, actor, "dataset.read", object_type="dataset", object_id=name)
+        audit.record_at_commit(
+            session, actor, "dataset.read", object_type="dataset", object_id=name
+        )
     return entry
 
 
@@ -311,7 +313,7 @@ def quality_report(
         stored = version_row(
             session, row, version, unpublished=sees_unpublished(actor, row.provider_org_id)
         )
-        audit.record(
+        audit.record_at_commit(
             session,
             actor,
             "dataset.quality.read",
