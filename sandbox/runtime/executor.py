@@ -192,8 +192,9 @@ def run_model(
             compiles and runs the source, and whose root the backend runs it in.
         warm: Sandboxes started ahead of demand (:mod:`sandbox.runtime.warm`): the run takes
             one if one is ready for its backend, limits and profile, and a replacement is
-            started after it. Not for a run with ``inputs``, nor for a backend whose
-            sandboxes are labelled with their job (docker: the label is set at start).
+            started after it. Not for a run with ``inputs``. A backend that labels its
+            sandboxes with their job (docker) starts them labelled as waiting and names the
+            job when a run takes one (its ``assign``).
 
     Returns:
         The :class:`ModelOutcome`.
@@ -261,13 +262,29 @@ def run_model(
     if profile is not RuntimeProfile.RESTRICTED:
         extra["profile"] = RuntimeProfile(profile)
 
-    def starter(scratch: Path) -> Launch:
-        return backend.wrap(worker_argv(), scratch, limits, **extra)
+    labelled = isinstance(backend, SandboxReaper)
+    assign = getattr(backend, "assign", None) if labelled else None
+    pooled = (
+        warm is not None
+        and inputs is None
+        and (not labelled or (callable(assign) and owner is not None))
+    )
+    instance = owner.instance if owner is not None and labelled else ""
 
-    pooled = warm is not None and inputs is None and not isinstance(backend, SandboxReaper)
-    key: PoolKey = (backend.name, limits, RuntimeProfile(profile))
+    def starter(scratch: Path) -> Launch:
+        waiting: dict[str, Any] = {"owner": SandboxOwner(instance, None)} if labelled else {}
+        return backend.wrap(worker_argv(), scratch, limits, **extra, **waiting)
+
+    key: PoolKey = (backend.name, limits, RuntimeProfile(profile), instance)
     metrics.sandbox_started(backend.name)
     sandbox = warm.take(key) if warm is not None and pooled else None
+    if sandbox is not None and assign is not None and owner is not None:
+        assigned = assign(sandbox.launch, owner)
+        if assigned is None:
+            sandbox.discard()
+            sandbox = None
+        else:
+            sandbox.launch = assigned
     try:
         if sandbox is not None:
             try:

@@ -6,6 +6,10 @@ line. A process that runs jobs (a Ray worker) therefore keeps, for each kind of 
 last ran (:data:`PoolKey`: backend, limits, runtime profile), a sandbox already started and
 waiting on its channel for a ``start`` message. The rules:
 
+- **Labelled when taken.** A backend that labels each sandbox with its job (docker, so that
+  the platform can remove what a killed runner left) starts a warm one labelled as waiting
+  and names its job when a run takes it (:meth:`DockerBackend.assign
+  <sandbox.runtime.backends.docker.DockerBackend.assign>`), before the run is handed over.
 - **Used once.** A warm sandbox is taken out of the pool, runs one model and ends; it never
   comes back. The next one is started after the run (:meth:`WarmPool.refill`), off the
   job's path.
@@ -35,14 +39,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sandbox.runtime.backends.base import Launch, Limits, discard_process, start_process
+from sandbox.runtime.backends.base import (
+    WARM_IDLE_SECONDS,
+    Launch,
+    Limits,
+    discard_process,
+    start_process,
+)
 from sandbox.runtime.profiles import RuntimeProfile
 
 __all__ = ["MAX_IDLE_SECONDS", "PoolKey", "WarmPool", "WarmSandbox", "shared_pool"]
 
 log = logging.getLogger(__name__)
 
-MAX_IDLE_SECONDS = 30.0
+MAX_IDLE_SECONDS = WARM_IDLE_SECONDS
 """How long a warm sandbox waits for a job before it is discarded. The docker backend adds
 it to its containers' own alarm, so a container that waited keeps its job's whole wall time."""
 
@@ -52,8 +62,9 @@ START_WAIT_SECONDS = 2.0
 SWEEP_SECONDS = 5.0
 """How often the launcher looks for warm sandboxes that waited too long."""
 
-PoolKey = tuple[str, Limits, RuntimeProfile]
-"""What makes two sandboxes interchangeable: the backend's name, the limits, the profile."""
+PoolKey = tuple[str, Limits, RuntimeProfile, str]
+"""What makes two sandboxes interchangeable: the backend's name, the limits, the profile and
+the platform instance its sandboxes are labelled with (empty for a backend that labels none)."""
 
 Starter = Callable[[Path], Launch]
 """Wraps the worker's command for a scratch directory (a backend's ``wrap``, bound)."""

@@ -7,6 +7,7 @@ process.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -18,7 +19,14 @@ from typing import Any
 
 import pytest
 
-from sandbox.runtime.backends import Backend, Limits, default_registry
+from sandbox.runtime.backends import (
+    Backend,
+    DockerBackend,
+    Limits,
+    SandboxOwner,
+    default_registry,
+    reap_orphans,
+)
 from sandbox.runtime.channel import DPRequest
 from sandbox.runtime.executor import run_model
 from sandbox.runtime.profiles import RuntimeProfile
@@ -64,8 +72,8 @@ def pool() -> Iterator[WarmPool]:
     warm.close()
 
 
-def key_of(backend: Backend, limits: Limits = LIMITS) -> PoolKey:
-    return (backend.name, limits, RuntimeProfile.RESTRICTED)
+def key_of(backend: Backend, limits: Limits = LIMITS, instance: str = "") -> PoolKey:
+    return (backend.name, limits, RuntimeProfile.RESTRICTED, instance)
 
 
 def warmed(pool: WarmPool, backend: Backend, limits: Limits = LIMITS) -> int:
@@ -155,15 +163,37 @@ def test_a_run_with_inputs_never_takes_a_warm_sandbox(pool: WarmPool, bwrap: Bac
     assert waiting_pid(pool, key_of(bwrap)) == first
 
 
-def test_a_backend_that_labels_its_sandboxes_is_not_pooled(docker_engine: str) -> None:
+def test_a_labelled_backends_waiting_container_is_named_for_its_job_when_taken(
+    docker_engine: str,
+) -> None:
     docker = default_registry().get("docker")
+    assert isinstance(docker, DockerBackend)
+    instance = f"test-warm-{secrets.token_hex(4)}"
     pool = WarmPool(size=1)
     try:
-        assert run_model(docker, COUNT, broker, limits=LIMITS, warm=pool).status == "ok"
-        time.sleep(0.5)
-        assert pool.ready(key_of(docker)) == 0
+        first = run_model(
+            docker, COUNT, broker, limits=LIMITS, warm=pool, owner=SandboxOwner(instance, 1)
+        )
+        assert first.status == "ok", first
+        key = key_of(docker, instance=instance)
+        assert pool.wait_ready(key, 60)
+        assert wait_for(lambda: [s.waiting for s in docker.owned_sandboxes(instance)] == [True], 30)
+        # a waiting container holds nothing: the reaper leaves it to its own alarm
+        assert reap_orphans([docker], instance, live_jobs=lambda jobs: set()) == []
+        held: list[list[tuple[int | None, bool]]] = []
+
+        def watching(request: DPRequest) -> Any:
+            held.append([(s.job_id, s.waiting) for s in docker.owned_sandboxes(instance)])
+            return 1234.0
+
+        second = run_model(
+            docker, COUNT, watching, limits=LIMITS, warm=pool, owner=SandboxOwner(instance, 42)
+        )
+        assert second.status == "ok", second
+        assert held == [[(42, False)]]  # while it ran, the platform saw it as job 42's
     finally:
         pool.close()
+        docker.remove_sandboxes(docker.owned_sandboxes(instance))
 
 
 RUNNER = """
@@ -176,7 +206,7 @@ backend = default_registry().get("bwrap")
 pool = WarmPool(size=1)
 limits = Limits(wall_seconds=20)
 run_model(backend, sys.argv[1], lambda request: 1.0, limits=limits, warm=pool)
-key = (backend.name, limits, RuntimeProfile.RESTRICTED)
+key = (backend.name, limits, RuntimeProfile.RESTRICTED, "")
 assert pool.wait_ready(key, 30)
 print(pool._ready[key][0].process.pid, flush=True)
 time.sleep(120)

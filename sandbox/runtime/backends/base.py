@@ -44,6 +44,7 @@ __all__ = [
     "OwnedSandbox",
     "SandboxOwner",
     "SandboxReaper",
+    "WARM_IDLE_SECONDS",
     "discard_process",
     "drive_process",
     "run_process",
@@ -56,6 +57,11 @@ GUARANTEES = frozenset({"env", "files", "network", "processes", "memory", "wall_
 
 MAX_KEPT_MESSAGES = 1000
 """Channel messages an :class:`Outcome` keeps (the handler sees every one)."""
+
+WARM_IDLE_SECONDS = 30.0
+"""How long a sandbox started ahead of demand waits for its run before it is discarded
+(:mod:`sandbox.runtime.warm`); a backend with its own alarm adds it, so that a sandbox that
+waited still gives its run the whole wall time."""
 
 STOP_POLL_SECONDS = 0.1
 """How often the runner looks at its ``stop`` event while the process is quiet."""
@@ -174,11 +180,12 @@ class SandboxOwner:
     Attributes:
         instance: The platform instance (one database) whose job it is: another platform
             sharing the engine never touches it.
-        job_id: The job's id in that database.
+        job_id: The job's id in that database; ``None`` for a sandbox started ahead of
+            demand (:mod:`sandbox.runtime.warm`), which has no job yet.
     """
 
     instance: str
-    job_id: int
+    job_id: int | None
 
 
 @dataclass(frozen=True)
@@ -188,10 +195,13 @@ class OwnedSandbox:
     Attributes:
         name: The backend's name for it (a container's name).
         job_id: The job it runs for, ``None`` when its label is not a job id.
+        waiting: Started ahead of demand and not yet given a job: it holds nothing, and
+            ends by its own alarm (:data:`WARM_IDLE_SECONDS` after its wall time).
     """
 
     name: str
     job_id: int | None
+    waiting: bool = False
 
 
 @runtime_checkable

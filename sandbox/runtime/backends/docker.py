@@ -40,12 +40,14 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import secrets
 import subprocess
 import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from sandbox.runtime import image, manifest
@@ -53,6 +55,7 @@ from sandbox.runtime.backends import seccomp
 from sandbox.runtime.backends.base import (
     GUARANTEES,
     INPUTS_MOUNT,
+    WARM_IDLE_SECONDS,
     Launch,
     Limits,
     OwnedSandbox,
@@ -78,7 +81,14 @@ INSTANCE_LABEL = "sandbox.instance"
 """Label naming the platform instance a job's container runs for (:class:`SandboxOwner`)."""
 
 JOB_LABEL = "sandbox.job"
-"""Label holding the id of the job a container runs for."""
+"""Label holding the id of the job a container runs for, or :data:`WAITING` for a container
+started ahead of demand; that one's name gets its job's id (``...-job<id>``) when a run
+takes it (:meth:`DockerBackend.assign`), since a container's labels cannot change."""
+
+WAITING = "waiting"
+"""The job label of a container started ahead of demand (:mod:`sandbox.runtime.warm`)."""
+
+_ASSIGNED = re.compile(r"-job(\d+)$")
 
 _TMPFS_BYTES = 64 * 1024 * 1024
 _MEMORY_HEADROOM = 16 * 1024 * 1024  # docker-init and the trampoline, beside the worker
@@ -329,9 +339,41 @@ class DockerBackend:
         found = []
         for line in listed.stdout.splitlines():
             name, _, job = line.partition(" ")
-            if name:
+            if not name:
+                continue
+            if job == WAITING:
+                assigned = _ASSIGNED.search(name)
+                if assigned is None:
+                    found.append(OwnedSandbox(name, None, waiting=True))
+                else:
+                    found.append(OwnedSandbox(name, int(assigned.group(1))))
+            else:
                 found.append(OwnedSandbox(name, int(job) if job.isdigit() else None))
         return found
+
+    def assign(self, launch: Launch, owner: SandboxOwner) -> Launch | None:
+        """Name ``owner``'s job on a container started ahead of demand (``docker rename``
+        to ``<name>-job<id>``), so that :meth:`owned_sandboxes` finds it as that job's;
+        the launch to run it with (its cleanup removes the new name), or ``None`` when the
+        engine refused (the caller discards the container and starts its own).
+        """
+        name = launch.argv[launch.argv.index("--name") + 1]
+        renamed = f"{name}-job{owner.job_id}"
+        try:
+            done = subprocess.run(  # noqa: S603 - both names are ours
+                [*self._cli(), "rename", name, renamed],
+                capture_output=True,
+                env={},
+                timeout=_QUERY_TIMEOUT,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log.warning("naming the job on a waiting container failed: %s", exc)
+            return None
+        if done.returncode != 0:
+            log.warning("naming the job on a waiting container failed: %s", done.stderr[-300:])
+            return None
+        return replace(launch, cleanup=[*self._cli(), "rm", "--force", renamed])
 
     def remove_sandboxes(self, sandboxes: Sequence[OwnedSandbox]) -> list[str]:
         """``docker rm --force`` the containers (killed at once if they run)."""
@@ -388,7 +430,11 @@ class DockerBackend:
         owner: SandboxOwner | None = None,
     ) -> Launch:
         name = f"sandbox-run-{secrets.token_hex(8)}"
-        wall = max(1, math.ceil(limits.wall_seconds))
+        # A container started ahead of demand (its owner has no job yet) may wait
+        # WARM_IDLE_SECONDS for its run first: its alarm and deadline allow for that, and
+        # still give the run its whole wall time.
+        waiting = owner is not None and owner.job_id is None
+        wall = max(1, math.ceil(limits.wall_seconds + (WARM_IDLE_SECONDS if waiting else 0)))
         memory = limits.memory_bytes + _TMPFS_BYTES + _MEMORY_HEADROOM
         cpu = limits.cpu_seconds
         args = [
@@ -409,7 +455,7 @@ class DockerBackend:
                     "--label",
                     f"{INSTANCE_LABEL}={owner.instance}",
                     "--label",
-                    f"{JOB_LABEL}={owner.job_id}",
+                    f"{JOB_LABEL}={WAITING if owner.job_id is None else owner.job_id}",
                 ]
                 if owner is not None
                 else []

@@ -4,7 +4,8 @@ A runner's own cleanup removes its sandbox however the run ends, unless the runn
 is killed (``SIGKILL`` of the server or of a Ray worker): then a docker container runs on
 until its alarm. The platform calls :func:`reap_orphans` when it starts, when a job's task
 dies and every little while, with the jobs that are still alive; every other sandbox of its
-instance is removed at once.
+instance is removed at once. A sandbox started ahead of demand and still waiting for its run
+holds nothing and ends by its own alarm: it is left alone.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def reap_orphans(
     keep = live_jobs(ids) if ids else set()
     removed: list[OwnedSandbox] = []
     for reaper in {id(r): r for r, _ in found}.values():
-        orphans = [s for r, s in found if r is reaper and s.job_id not in keep]
+        orphans = [s for r, s in found if r is reaper and not s.waiting and s.job_id not in keep]
         names = set(reaper.remove_sandboxes(orphans)) if orphans else set()
         removed += [s for s in orphans if s.name in names]
     if removed:
