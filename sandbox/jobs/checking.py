@@ -83,10 +83,13 @@ def input_values_of(tables: Iterable[tuple[pa.Table, DataDictionary]]) -> InputV
 
 def _earlier(session: Session, row: JobRow) -> list[ReleasedOutputFacts]:
     found: list[ReleasedOutputFacts] = []
-    stmt = select(JobRow).where(JobRow.state == JobState.RELEASED, JobRow.id != row.id)
-    for other in session.execute(stmt).scalars():
-        if set(other.datasets) & set(row.datasets):
-            found.extend(facts_from_dict(facts) for facts in (other.verified or {}).values())
+    # Two columns, not whole rows: released jobs accumulate, each with its result and log.
+    stmt = select(JobRow.datasets, JobRow.verified).where(
+        JobRow.state == JobState.RELEASED, JobRow.id != row.id
+    )
+    for datasets, verified in session.execute(stmt):
+        if verified and set(datasets) & set(row.datasets):
+            found.extend(facts_from_dict(facts) for facts in verified.values())
     return found
 
 

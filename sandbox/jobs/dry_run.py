@@ -40,7 +40,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from sandbox import audit, policy_store
+from sandbox import audit
 from sandbox.errors import Conflict, NotFound
 from sandbox.identity.model import Actor
 from sandbox.jobs.mock_data import MockData, MockQueryEngine
@@ -143,7 +143,7 @@ def _dry_run(
 ) -> DryRun:
     with platform.sessions() as session:
         checked = check_request(session, actor, request, models=models)
-        policies = policy_store.effective_under_grant(session, checked.grant.id, checked.datasets)
+        policies = checked.policies
     backend = choose_backend(
         registry or default_registry(),
         platform.settings.runtime_backend,

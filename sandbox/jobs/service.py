@@ -106,7 +106,10 @@ def submit(
     registry: BackendRegistry | None = None,
     notify: Callable[[], None] = lambda: None,
 ) -> Job:
-    """Store a job (``submitted``), queue it, and wake the dispatcher."""
+    """Store a job (``submitted``), queue it, and wake the dispatcher.
+
+    Both steps commit together (each audited): a submission that fails leaves no job.
+    """
     with transaction(platform.sessions) as session:
         row = submit_job(
             session,
@@ -116,12 +119,8 @@ def submit(
             registry=registry or default_registry(),
             configured_backend=platform.settings.runtime_backend,
         )
-        job_id = row.id
-    with transaction(platform.sessions) as session:
-        queued = session.get(JobRow, job_id, with_for_update=True)
-        assert queued is not None
-        move(session, queued, JobState.QUEUED, actor)
-        job = job_of(session, actor, queued)
+        move(session, row, JobState.QUEUED, actor)
+        job = job_of(session, actor, row)
     notify()
     return job
 

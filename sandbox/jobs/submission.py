@@ -220,6 +220,9 @@ class CheckedRequest:
     """The job limits of the effective policies (:func:`~sandbox.jobs.limits.combine_limits`)."""
     profile: RuntimeProfile = RuntimeProfile.RESTRICTED
     """The runtime profile, one the effective policies allow."""
+    policies: dict[str, Policy] = field(default_factory=dict)
+    """The effective policy of each dataset under the grant, as the checks read it
+    (:func:`~sandbox.policy_store.effective_under_grant`), for the rest of the submission."""
 
 
 def check_request(
@@ -247,10 +250,8 @@ def check_request(
         raise InvalidRequest("grant must be a grant reference")
     source, model_name = _source(request, models)
     grant = _grant_for(session, actor, names, kind, request.grant, moment)
-    policies: list[Policy] = list(
-        policy_store.effective_under_grant(session, grant.id, names).values()
-    )
-    limits = combine_limits(policies)
+    effective = policy_store.effective_under_grant(session, grant.id, names)
+    limits = combine_limits(list(effective.values()))
     if kind is JobKind.RAW and not limits["raw_access_allowed"]:
         raise InvalidRequest("the policy of these datasets does not allow raw-access jobs")
     try:
@@ -269,6 +270,7 @@ def check_request(
         params=params,
         limits=limits,
         profile=profile,
+        policies=effective,
     )
 
 
@@ -306,7 +308,7 @@ def submit_job(
         user_id=actor.user_id,
         grant_id=grant.id,
         grant_ref=grant.ref,
-        policies=list(policy_store.effective_under_grant(session, grant.id, names).values()),
+        policies=list(checked.policies.values()),
     )
     versions = {
         name: version_row(session, dataset_row(session, name), None).version for name in names
