@@ -12,13 +12,14 @@ files or span several transactions take the platform instead (docs/adr/0004).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.rate_limits import client_address, has_credentials, limiter_of
 from api.session_auth import (
@@ -33,13 +34,15 @@ from sandbox.errors import AuthenticationRequired, PermissionDenied
 from sandbox.identity.model import Actor, Role
 from sandbox.identity.tokens import authenticate
 from sandbox.platform import Platform
-from sandbox.store.db import transaction
 
 _bearer = HTTPBearer(auto_error=False, description="A sandbox API token (sbx_...)")
 
 
-def get_platform(request: Request) -> Platform:
-    """The platform opened by the app's lifespan."""
+async def get_platform(request: Request) -> Platform:
+    """The platform opened by the app's lifespan (no I/O: run in the event loop, as every
+    dependency here that touches no database is, because a sync one costs a hop to a
+    worker thread and back, which under load is a good part of a small read's time).
+    """
     platform: Platform = request.app.state.platform
     return platform
 
@@ -47,16 +50,39 @@ def get_platform(request: Request) -> Platform:
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
-def read_session(platform: PlatformDep) -> Iterator[Session]:
-    """A session for a handler that only reads; closed when the handler returns."""
-    with platform.sessions() as session:
+async def read_session(platform: PlatformDep) -> AsyncIterator[Session]:
+    """A session for a handler that only reads; closed when the handler returns.
+
+    Opening a session does no I/O (it connects at its first statement, in the handler's
+    thread), so only the close, which hands the connection back to the pool, goes to a
+    worker thread.
+    """
+    session = platform.sessions()
+    try:
         yield session
+    finally:
+        await run_in_threadpool(session.close)
 
 
-def write_session(platform: PlatformDep) -> Iterator[Session]:
-    """The request's transaction: committed on success, rolled back on any error."""
-    with transaction(platform.sessions) as session:
+async def write_session(platform: PlatformDep) -> AsyncIterator[Session]:
+    """The request's transaction: committed on success, rolled back on any error (like
+    :func:`sandbox.store.db.transaction`, with the commit or rollback in a worker thread).
+    """
+    session = platform.sessions()
+    session.begin()
+    try:
         yield session
+    except BaseException:
+        await run_in_threadpool(session.close)  # closing rolls the transaction back
+        raise
+    await run_in_threadpool(_commit_and_close, session)
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
+        session.commit()
+    finally:
+        session.close()
 
 
 def stream_session(platform: PlatformDep) -> Iterator[Session]:
@@ -147,7 +173,7 @@ ActorDep = Annotated[Actor, Depends(current_actor)]
 def require_roles(*roles: Role) -> Any:
     """A dependency that refuses actors outside ``roles``."""
 
-    def _check(actor: ActorDep) -> Actor:
+    async def _check(actor: ActorDep) -> Actor:  # no I/O: stays in the event loop
         if actor.role not in roles:
             allowed = ", ".join(str(r) for r in roles)
             raise PermissionDenied(f"this needs one of the roles: {allowed}")

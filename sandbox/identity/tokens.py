@@ -87,25 +87,35 @@ def authenticate(session: Session, secret: str) -> Actor:
     """Resolve a bearer secret to its actor, refusing unknown, revoked or expired tokens."""
     if not secret.startswith(TOKEN_PREFIX):
         raise AuthenticationRequired("the bearer token is not a sandbox API token")
+    # Checked against the database on every request, so a revocation (from any process)
+    # holds from the next request on; only the columns the check needs are read, without
+    # building ORM objects (this runs before every authenticated request).
     found = session.execute(
-        select(ApiTokenRow, UserRow)
+        select(
+            ApiTokenRow.revoked_at,
+            ApiTokenRow.expires_at,
+            UserRow.id,
+            UserRow.username,
+            UserRow.role,
+            UserRow.organisation_id,
+            UserRow.active,
+        )
         .join(UserRow, UserRow.id == ApiTokenRow.user_id)
         .where(ApiTokenRow.token_hash == hash_token(secret))
     ).first()
     if found is None:
         raise AuthenticationRequired("the bearer token is not valid")
-    token, user = found
-    if token.revoked_at is not None:
+    if found.revoked_at is not None:
         raise AuthenticationRequired("the bearer token has been revoked")
-    if token.expires_at <= utc_now():
+    if found.expires_at <= utc_now():
         raise AuthenticationRequired("the bearer token has expired")
-    if not user.active:
+    if not found.active:
         raise AuthenticationRequired("the account of this token is disabled")
     return Actor(
-        user_id=user.id,
-        username=user.username,
-        role=Role(user.role),
-        organisation_id=user.organisation_id,
+        user_id=found.id,
+        username=found.username,
+        role=Role(found.role),
+        organisation_id=found.organisation_id,
     )
 
 
