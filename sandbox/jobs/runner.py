@@ -22,6 +22,7 @@ after taking it over is never charged after), and it drops its outcome once the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -371,6 +372,15 @@ def run_job(
             if row.state == JobState.RUNNING:
                 move(session, row, JobState.FAILED, platform_actor(), reason=exc.message)
         return
+    warm = shared_pool(platform.settings.warm_sandboxes)
+    with warm.deferred() if warm is not None else contextlib.nullcontext():
+        _run_and_finish(platform, job, backend, owner)
+
+
+def _run_and_finish(
+    platform: Platform, job: _Snapshot, backend: Backend, owner: str | None
+) -> None:
+    job_id = job.id
     try:
         outcome, stopped, helpers = _run(platform, job, backend, owner)
     except Exception:

@@ -29,13 +29,14 @@ waiting on its channel for a ``start`` message. The rules:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +59,9 @@ it to its containers' own alarm, so a container that waited keeps its job's whol
 
 START_WAIT_SECONDS = 2.0
 """How long a run waits for a sandbox that is still starting before it starts its own."""
+
+HOLD_SECONDS = 2.0
+"""The longest a start waits for the jobs finishing in this process (:meth:`WarmPool.deferred`)."""
 
 SWEEP_SECONDS = 5.0
 """How often the launcher looks for warm sandboxes that waited too long."""
@@ -103,6 +107,7 @@ class WarmPool:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._requests: queue.Queue[tuple[PoolKey, Starter] | None] = queue.Queue()
+        self._holds = 0
         self._launcher = threading.Thread(
             target=self._launch_loop, name="warm-sandboxes", daemon=True
         )
@@ -143,6 +148,21 @@ class WarmPool:
             self._pending[key] = self._pending.get(key, 0) + 1
         self._requests.put((key, starter))
 
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Hold back starting sandboxes while the caller finishes its job (records its
+        outcome, runs the checks): a start forks this process, which would stall that work.
+        Starts wait at most :data:`HOLD_SECONDS` for it.
+        """
+        with self._changed:
+            self._holds += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._holds -= 1
+                self._changed.notify_all()
+
     def ready(self, key: PoolKey) -> int:
         """How many sandboxes wait for ``key`` now."""
         with self._lock:
@@ -180,6 +200,7 @@ class WarmPool:
             if request is None:
                 return
             key, starter = request
+            self._wait_for_holds()
             try:
                 sandbox = self._start(key[1], starter)
             except Exception:  # the next run starts its sandbox itself; nothing is lost
@@ -191,6 +212,15 @@ class WarmPool:
                     self._ready.setdefault(key, []).append(sandbox)
                 self._changed.notify_all()
             self._sweep()
+
+    def _wait_for_holds(self) -> None:
+        deadline = time.monotonic() + HOLD_SECONDS
+        with self._changed:
+            while self._holds > 0:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._changed.wait(left)
 
     def _start(self, limits: Limits, starter: Starter) -> WarmSandbox:
         scratch = tempfile.TemporaryDirectory(prefix="sandbox-job-")
