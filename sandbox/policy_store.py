@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from sandbox import audit
@@ -183,11 +183,33 @@ def effective_under_grant(
     The one place submission, the DP broker, the output checks and the review count
     approvals from, so the four can never disagree on which rules hold for a job.
     """
+    names = tuple(names)
+    memo: dict[tuple[int, tuple[str, ...]], dict[str, Policy]] = session.info.setdefault(
+        _EFFECTIVE_MEMO, {}
+    )
+    found = memo.get((grant_id, names))
+    if found is not None:
+        return dict(found)
     grant = session.get(GrantRow, grant_id)
     if grant is None:
         raise InvalidRequest(f"grant {grant_id} does not exist")
     grant_policy = parse_policy(grant.policy, PolicyLevel.GRANT)
-    return {name: effective_for_dataset(session, name, grant_policy) for name in names}
+    effective = {name: effective_for_dataset(session, name, grant_policy) for name in names}
+    memo[(grant_id, names)] = effective
+    return dict(effective)
+
+
+_EFFECTIVE_MEMO = "sandbox.policy_store.effective"
+"""Where a session keeps the effective policies it computed (a listing of many jobs under
+one grant computes them once). Any write the session flushes, and its transaction's end,
+forget them, so a policy, grade or grant changed in the same transaction is read afresh."""
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_effective(session: Session, *_: Any) -> None:
+    session.info.pop(_EFFECTIVE_MEMO, None)
 
 
 def _save(session: Session, actor: Actor, level: PolicyLevel, ref: str, policy: Policy) -> None:

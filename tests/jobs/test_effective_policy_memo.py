@@ -1,0 +1,46 @@
+"""A session computes a job's effective policies once, and never serves them stale: a policy
+written in the same transaction is read afresh
+(:func:`sandbox.policy_store.effective_under_grant`)."""
+
+from __future__ import annotations
+
+from sqlalchemy import event, select
+
+from sandbox.policies import ReviewMode
+from sandbox.policy_store import effective_under_grant, set_dataset_policy
+from sandbox.store.models import GrantRow
+from tests.support.jobs import JobBench
+
+
+def _grant_id(bench: JobBench) -> int:
+    with bench.session() as session:
+        return session.execute(
+            select(GrantRow.id).where(GrantRow.ref == bench.grants["dp"])
+        ).scalar_one()
+
+
+def test_a_session_computes_the_effective_policies_once(bench: JobBench) -> None:
+    grant_id = _grant_id(bench)
+    statements: list[str] = []
+    with bench.session() as session:
+        first = effective_under_grant(session, grant_id, ["people"])
+        listener = lambda *args: statements.append(str(args[2]))  # noqa: E731
+        event.listen(bench.platform.engine, "before_cursor_execute", listener)
+        try:
+            again = effective_under_grant(session, grant_id, ["people"])
+        finally:
+            event.remove(bench.platform.engine, "before_cursor_execute", listener)
+    assert again == first
+    assert statements == []
+
+
+def test_a_policy_written_in_the_same_transaction_is_read_afresh(bench: JobBench) -> None:
+    grant_id = _grant_id(bench)
+    with bench.session() as session:
+        before = effective_under_grant(session, grant_id, ["people"])["people"]
+        assert before.review_mode is not ReviewMode.AUTO_DP
+        set_dataset_policy(
+            session, bench.actors["provider"], "people", {"review": {"mode": "auto_dp"}}
+        )
+        after = effective_under_grant(session, grant_id, ["people"])["people"]
+    assert after.review_mode is ReviewMode.AUTO_DP
