@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import statistics
 import sys
 import tempfile
@@ -69,7 +70,6 @@ from sandbox.demo.access import grant_access
 from sandbox.demo.setup import (
     DemoAccount,
     ensure_accounts,
-    port_is_free,
     start_server,
     stop_server,
 )
@@ -334,12 +334,15 @@ class Deployment:
             **({"SANDBOX_DATABASE_URL": self.database_url} if self.database_url else {}),
             **(ray_env or {}),
         }
-        port = next(p for p in range(8700, 8800) if port_is_free(p))
+        port = free_port()
         log = self.work / f"server-{case.label.replace('/', '-').replace(' ', '-')}.log"
+        log.unlink(missing_ok=True)
         process = start_server(self.settings, port, log, env)
         try:
             run = ServerRun(case, f"http://127.0.0.1:{port}", self.accounts)
             run.wait_ready()
+            if process.poll() is not None or not log.stat().st_size:
+                raise RuntimeError(f"{case.label}: another process answers on port {port}")
             if not self.prepared:
                 self._prepare(run)
                 self.prepared = True
@@ -384,6 +387,14 @@ def deployment(
         (work / store).mkdir(parents=True, exist_ok=True)
         cache[store] = Deployment(store, work / store, url, rows)
     yield cache[store]
+
+
+def free_port() -> int:
+    """A port nothing listens on, chosen by the kernel (not a fixed range others scan)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def parse_list(text: str, allowed: tuple[str, ...] | None = None) -> list[str]:
