@@ -8,7 +8,9 @@ clients run for ``--seconds`` (or until ``--max-requests``), each one request af
 reads (the catalog list, one dataset's entry, its quality report, the client's own jobs, one
 of its jobs, its grants) and, with probability ``--job-share``, a small DP job (one count at
 epsilon 0.001). Clients spread over the processes round-robin (there is no load balancer on
-this machine; each client keeps one connection to its process).
+this machine; each client keeps one connection to its process, a hand-written HTTP/1.1
+keep-alive :class:`Connection` so that the load generator takes little of the cores it
+shares with the servers: its CPU and the servers' are printed with the load average).
 
 Reported per store: requests per second, read p50/p95, submission p50/p95, errors by status
 (429s counted apart: the per-user rate limit is raised for the run, so a 429 means a quota),
