@@ -27,6 +27,7 @@ from __future__ import annotations
 import inspect
 import logging
 import math
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -119,6 +120,23 @@ class JobBroker:
             assert owner is not None
             self._actor = Actor(owner.id, owner.username, Role(owner.role), owner.organisation_id)
         self._engine: QueryEngine | None = None
+        self._engine_lock = threading.Lock()
+
+    def prepare(self) -> threading.Thread:
+        """Build the query engine in the background while the sandbox starts the model, so
+        that the first DP call does not wait for it; a failure here is met again, and
+        answered, by that call.
+        """
+
+        def build() -> None:
+            try:
+                self.engine()
+            except Exception:  # the first call builds it again and refuses with the reason
+                log.debug("job %s: preparing the query engine failed", self._job_id)
+
+        thread = threading.Thread(target=build, name=f"job-{self._job_id}-engine", daemon=True)
+        thread.start()
+        return thread
 
     def _policies(self) -> dict[str, Policy]:
         with self._platform.sessions() as session:
@@ -145,20 +163,25 @@ class JobBroker:
         return max(1, ROWS_PER_BUCKET * share // IN_PROCESS_ROWS)
 
     def engine(self) -> QueryEngine:
-        """The job's query engine, built at the first DP call (a model may make none)."""
-        if self._engine is None:
-            ledger = SqlLedger(self._platform.sessions, guard=self._charge_guard)
-            self._engine = QueryEngine(
-                self._platform,
-                ledger,
-                grant=self._grant_ref,
-                policy=self._policies(),
-                actor=self._actor,
-                pool=self._pool(),
-                rows_per_bucket=self._bucket_rows(),
-                job=self._job_id,
-            )
-        return self._engine
+        """The job's query engine, built at the first DP call (a model may make none) or
+        ahead of it (:meth:`prepare`).
+        """
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = self._build_engine()
+            return self._engine
+
+    def _build_engine(self) -> QueryEngine:
+        return QueryEngine(
+            self._platform,
+            SqlLedger(self._platform.sessions, guard=self._charge_guard),
+            grant=self._grant_ref,
+            policy=self._policies(),
+            actor=self._actor,
+            pool=self._pool(),
+            rows_per_bucket=self._bucket_rows(),
+            job=self._job_id,
+        )
 
     def _check_still_allowed(self, dataset: str) -> None:
         if dataset not in self._datasets:

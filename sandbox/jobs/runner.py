@@ -297,6 +297,8 @@ def _run(
         _record_refusal(platform, job.id),
         charge_guard=charge_guard(job.id, owner),
     )
+    if job.kind is JobKind.DP:  # its first DP call need not wait for the engine
+        broker.prepare()
     limits = job.limits
     helpers = RawHelpers(platform, job.datasets) if job.kind is JobKind.RAW else None
     labelled = SandboxOwner(sandbox_instance(platform.settings), job.id)
