@@ -106,6 +106,22 @@ def _refresh_ray_config() -> None:
     AuthenticationTokenLoader.instance().reset_cache()
 
 
+MAX_WORKER_SLOTS = 16
+"""The most idle Ray workers kept alive for jobs (each holds the platform's imports)."""
+
+
+def worker_slots(settings: Settings | None, cpus: float) -> int:
+    """How many jobs run at once on ``cpus`` (``job_cpus`` each), and so how many Ray
+    workers the private Ray keeps alive when idle (``num_workers_soft_limit``).
+
+    Ray's default keeps one idle worker per CPU and stops the others after a second: with
+    jobs of a quarter CPU, every burst of jobs started (and imported the platform in) new
+    workers, which cost more CPU than the jobs themselves.
+    """
+    share = settings.job_cpus if settings is not None else 1.0
+    return max(1, min(MAX_WORKER_SLOTS, int(cpus / share)))
+
+
 def ensure_ray(settings: Settings | None = None, num_cpus: int | None = None) -> None:
     """Start the private local Ray or join the configured cluster, once; later calls do
     nothing while connected.
@@ -129,11 +145,13 @@ def ensure_ray(settings: Settings | None = None, num_cpus: int | None = None) ->
                 ray.init(address=address, **common)
             else:
                 _set_auth(secrets.token_hex(32))
+                cpus = num_cpus or os.cpu_count() or 1
                 ray.init(
                     address="local",
-                    num_cpus=num_cpus or os.cpu_count() or 1,
+                    num_cpus=cpus,
                     include_dashboard=False,
                     _temp_dir=str(private_temp_dir(settings)),
+                    _system_config={"num_workers_soft_limit": worker_slots(settings, cpus)},
                     **common,
                 )
         except BaseException:

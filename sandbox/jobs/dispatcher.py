@@ -40,6 +40,7 @@ from typing import Any
 from sqlalchemy import select
 
 from sandbox.config import Settings
+from sandbox.engine.ray_session import worker_slots
 from sandbox.errors import StorageUnavailable
 from sandbox.jobs.compute_link import ComputeLink, ComputeState
 from sandbox.jobs.leases import LeaseKeeper, claim, claimable, process_owner, recover_expired
@@ -105,6 +106,14 @@ def execute_job(settings_json: str, job_id: int, owner: str | None = None) -> li
     return events
 
 
+def prepare_worker(settings_json: str) -> None:
+    """Open this Ray worker's platform ahead of its first job (:meth:`JobDispatcher._ray`)."""
+    try:
+        _platform_for(settings_json)
+    except StorageUnavailable:  # the job that comes here fails with the reason
+        pass
+
+
 def recover_jobs(platform: Platform, owner: str | None = None) -> dict[str, int]:
     """At start: resume or fail the jobs no live process answers for; counts by action.
 
@@ -153,6 +162,7 @@ class JobDispatcher:
         self._tasks: dict[int, Any] = {}
         self._cancel_seen: dict[int, float] = {}
         self._remote: Any = None
+        self._prepared: list[Any] = []
         self._reaped_at: float | None = None
         self._link = ComputeLink(platform.settings)
         self._owner = process_owner()
@@ -223,7 +233,24 @@ class JobDispatcher:
 
         if self._remote is None:
             self._remote = ray.remote(max_retries=0)(execute_job)
+            self._prepare_workers(ray)
         return ray
+
+    def _prepare_workers(self, ray: Any) -> None:
+        """Start, on a cluster just joined, as many Ray workers as jobs can run at once,
+        each with the platform opened (:func:`prepare_worker`): the first jobs of a burst
+        then find them ready instead of each starting its own. Nobody waits for them.
+        """
+        try:
+            cpus = float(ray.cluster_resources().get("CPU", 0))
+        except Exception:  # the next dispatch tries again; jobs run without it
+            log.exception("reading the cluster's CPUs failed")
+            return
+        slots = worker_slots(self._platform.settings, cpus) if cpus else 0
+        prepare = ray.remote(max_retries=0, num_cpus=self._platform.settings.job_cpus)(
+            prepare_worker
+        )
+        self._prepared = [prepare.remote(self._settings_json) for _ in range(slots)]
 
     def _step(self) -> None:
         with self._platform.sessions() as session:

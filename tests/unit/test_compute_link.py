@@ -70,3 +70,13 @@ def test_attempts_back_off_and_each_state_change_is_logged_once(
         "compute: the Ray cluster was lost; retrying",
     ]
     assert all(record.exc_info is None for record in caplog.records)
+
+
+def test_the_private_ray_keeps_a_worker_for_each_job_that_can_run_at_once() -> None:
+    from sandbox.config import Settings
+    from sandbox.engine.ray_session import MAX_WORKER_SLOTS, worker_slots
+
+    assert worker_slots(Settings(job_cpus=0.25), 2) == 8
+    assert worker_slots(Settings(job_cpus=1.0), 2) == 2
+    assert worker_slots(Settings(job_cpus=2.0), 1) == 1
+    assert worker_slots(Settings(job_cpus=0.01), 64) == MAX_WORKER_SLOTS
