@@ -82,8 +82,14 @@ def check_job_quotas(
     """
     quotas = quotas_of(policies)
     # Lock order user then grant, everywhere, so two submissions never wait on each other.
-    session.execute(select(UserRow.id).where(UserRow.id == user_id).with_for_update())
-    session.execute(select(GrantRow.id).where(GrantRow.id == grant_id).with_for_update())
+    # FOR NO KEY UPDATE (key_share): it serialises submissions as FOR UPDATE does, but not
+    # the foreign-key checks of rows that reference the user or the grant (a job's insert
+    # takes FOR KEY SHARE on both), which under FOR UPDATE queued behind a waiting
+    # submitter and deadlocked concurrent submissions on PostgreSQL.
+    session.execute(select(UserRow.id).where(UserRow.id == user_id).with_for_update(key_share=True))
+    session.execute(
+        select(GrantRow.id).where(GrantRow.id == grant_id).with_for_update(key_share=True)
+    )
     by_user = _active(session, JobRow.owner_id == user_id)
     if by_user >= quotas.per_user:
         raise QuotaExceeded(

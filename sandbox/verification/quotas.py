@@ -112,7 +112,9 @@ def charge(
     Raises:
         QuotaExceeded: Naming the limit; nothing was counted.
     """
-    session.execute(select(GrantRow.id).where(GrantRow.id == grant_id).with_for_update())
+    session.execute(  # NO KEY UPDATE: foreign-key checks of rows citing the grant never wait
+        select(GrantRow.id).where(GrantRow.id == grant_id).with_for_update(key_share=True)
+    )
     per_grant, per_record = limits_of(policy)
     before = quota_now(session, policy, dataset_id, grant_id, day)
     if before.used_today + len(fingerprints) > per_grant:

@@ -1,0 +1,86 @@
+"""Many jobs submitted at once on PostgreSQL: every submission is accepted, none deadlocks.
+
+The job quota locks the submitter's and the grant's rows; under ``FOR UPDATE`` a job's own
+insert (whose foreign keys take ``FOR KEY SHARE`` on the same rows) queued behind the next
+waiting submitter, and a burst of submissions deadlocked into 500s. The lock is now ``FOR NO
+KEY UPDATE`` (:func:`sandbox.jobs.quotas.check_job_quotas`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.support.postgres import PostgresServer
+from tests.support.server import LiveServer, start_server, stop_server
+from tests.support.world import World, build_world, grant
+
+pytestmark = [pytest.mark.server, pytest.mark.postgres]
+
+SUBMISSIONS = 40
+COUNT = '''"""One count."""
+
+
+def run(ctx):
+    return {"rows": ctx.dataset("burst_cond").count(epsilon=0.001)}
+'''
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer
+) -> Iterator[LiveServer]:
+    live = start_server(
+        tmp_path_factory.mktemp("burst") / "var",
+        {
+            "SANDBOX_DATABASE_URL": postgres_server.create_database(),
+            "SANDBOX_RATE_LIMIT_USER_PER_SECOND": "100000",
+            "SANDBOX_RATE_LIMIT_USER_BURST": "100000",
+        },
+    )
+    yield live
+    stop_server(live)
+
+
+@pytest.fixture(scope="module")
+def world(server: LiveServer) -> World:
+    made = build_world(server, {"burst_cond": "conditional"})
+    made.grants["dp"] = grant(made, "user", ["burst_cond"])["ref"]
+    return made
+
+
+async def _submit_at_once(world: World) -> tuple[Counter[int], list[int]]:
+    statuses: Counter[int] = Counter()
+    ids: list[int] = []
+    headers = {"Authorization": f"Bearer {world.tokens['user']}"}
+    body = {"datasets": ["burst_cond"], "source": COUNT}
+    limits = httpx.Limits(max_connections=SUBMISSIONS)
+    async with httpx.AsyncClient(
+        base_url=world.server.url, headers=headers, timeout=300, limits=limits
+    ) as client:
+        responses = await asyncio.gather(
+            *(client.post("/v1/jobs", json=body) for _ in range(SUBMISSIONS))
+        )
+    for response in responses:
+        statuses[response.status_code] += 1
+        if response.is_success:
+            ids.append(int(response.json()["id"]))
+    return statuses, ids
+
+
+def test_a_burst_of_submissions_is_accepted_and_every_job_runs(world: World) -> None:
+    statuses, ids = asyncio.run(_submit_at_once(world))
+    assert set(statuses) <= {200, 201, 202}, statuses
+    assert len(ids) == SUBMISSIONS
+    with world.api("user") as api:
+        states = Counter(
+            api.wait_for_job(job_id, timeout=300, until=lambda j: j["state"] == "pending_review")[
+                "state"
+            ]
+            for job_id in ids
+        )
+    assert states == Counter({"pending_review": SUBMISSIONS}), states
