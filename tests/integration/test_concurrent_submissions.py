@@ -21,7 +21,9 @@ from tests.support.world import World, build_world, grant
 
 pytestmark = [pytest.mark.server, pytest.mark.postgres]
 
-SUBMISSIONS = 40
+SUBMISSIONS = 100
+SUBMITTERS = 16
+"""Clients submitting one job after another, as jobs already start running beside them."""
 COUNT = '''"""One count."""
 
 
@@ -58,21 +60,28 @@ async def _submit_at_once(world: World) -> tuple[Counter[int], list[int]]:
     ids: list[int] = []
     headers = {"Authorization": f"Bearer {world.tokens['user']}"}
     body = {"datasets": ["burst_cond"], "source": COUNT}
-    limits = httpx.Limits(max_connections=SUBMISSIONS)
+    limits = httpx.Limits(max_connections=SUBMITTERS)
+
+    async def submitter(client: httpx.AsyncClient, count: int) -> None:
+        for _ in range(count):
+            response = await client.post("/v1/jobs", json=body)
+            statuses[response.status_code] += 1
+            if response.is_success:
+                ids.append(int(response.json()["id"]))
+
+    shares = [SUBMISSIONS // SUBMITTERS + (i < SUBMISSIONS % SUBMITTERS) for i in range(SUBMITTERS)]
     async with httpx.AsyncClient(
         base_url=world.server.url, headers=headers, timeout=300, limits=limits
     ) as client:
-        responses = await asyncio.gather(
-            *(client.post("/v1/jobs", json=body) for _ in range(SUBMISSIONS))
-        )
-    for response in responses:
-        statuses[response.status_code] += 1
-        if response.is_success:
-            ids.append(int(response.json()["id"]))
+        await asyncio.gather(*(submitter(client, share) for share in shares))
     return statuses, ids
 
 
 def test_a_burst_of_submissions_is_accepted_and_every_job_runs(world: World) -> None:
+    with world.api("user") as api:  # Ray and its workers up: jobs run beside the burst
+        for _ in range(3):
+            job = api.submit_job(["burst_cond"], source=COUNT)
+            api.wait_for_job(job["id"], timeout=300, until=lambda j: j["state"] == "pending_review")
     statuses, ids = asyncio.run(_submit_at_once(world))
     assert set(statuses) <= {200, 201, 202}, statuses
     assert len(ids) == SUBMISSIONS
