@@ -22,7 +22,6 @@ after taking it over is never charged after), and it drops its outcome once the 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -374,9 +373,7 @@ def run_job(
             if row.state == JobState.RUNNING:
                 move(session, row, JobState.FAILED, platform_actor(), reason=exc.message)
         return
-    warm = shared_pool(platform.settings.warm_sandboxes)
-    with warm.deferred() if warm is not None else contextlib.nullcontext():
-        _run_and_finish(platform, job, backend, owner)
+    _run_and_finish(platform, job, backend, owner)
 
 
 def _run_and_finish(

@@ -191,8 +191,8 @@ def run_model(
         profile: The runtime profile (:mod:`sandbox.runtime.profiles`): how the worker
             compiles and runs the source, and whose root the backend runs it in.
         warm: Sandboxes started ahead of demand (:mod:`sandbox.runtime.warm`): the run takes
-            one if one is ready for its backend, limits and profile, and a replacement is
-            started after it. Not for a run with ``inputs``. A backend that labels its
+            one if one is ready for its backend, limits and profile, and the next run's
+            starts while this one runs. Not for a run with ``inputs``. A backend that labels its
             sandboxes with their job (docker) starts them labelled as waiting and names the
             job when a run takes one (its ``assign``).
 
@@ -285,19 +285,17 @@ def run_model(
             sandbox = None
         else:
             sandbox.launch = assigned
-    try:
-        if sandbox is not None:
-            try:
-                raw = drive_process(
-                    sandbox.process, sandbox.launch, limits, handle, first_message=start, stop=stop
-                )
-            finally:
-                sandbox.scratch.cleanup()
-        else:
-            raw = _run_cold(backend, limits, start, handle, stop, inputs, owner, extra)
-    finally:
-        if warm is not None and pooled:
-            warm.refill(key, starter)
+    if warm is not None and pooled:  # the next run's, starting while this one runs
+        warm.refill(key, starter)
+    if sandbox is not None:
+        try:
+            raw = drive_process(
+                sandbox.process, sandbox.launch, limits, handle, first_message=start, stop=stop
+            )
+        finally:
+            sandbox.scratch.cleanup()
+    else:
+        raw = _run_cold(backend, limits, start, handle, stop, inputs, owner, extra)
     status, value, errors = _ending(raw, final, result_max_bytes)
     _count_ending(backend.name, status, raw.duration)
     return ModelOutcome(

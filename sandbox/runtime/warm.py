@@ -11,8 +11,8 @@ waiting on its channel for a ``start`` message. The rules:
   and names its job when a run takes it (:meth:`DockerBackend.assign
   <sandbox.runtime.backends.docker.DockerBackend.assign>`), before the run is handed over.
 - **Used once.** A warm sandbox is taken out of the pool, runs one model and ends; it never
-  comes back. The next one is started after the run (:meth:`WarmPool.refill`), off the
-  job's path.
+  comes back. The next one is started as the run begins (:meth:`WarmPool.refill`), so it
+  has the run's length to come up before the next job.
 - **Holds nothing of a job.** It is started with no inputs directory, no dataset and no
   source: the worker inside has only imported the runtime and waits. Raw-access jobs (whose
   rows are mounted at ``/inputs``) never use the pool.
@@ -20,8 +20,8 @@ waiting on its channel for a ``start`` message. The rules:
   part of its key); its wall-time deadline counts from when the run is handed to it. The CPU
   its start-up used (tens of milliseconds) counts against the job's CPU limit.
 - **Short-lived when idle.** It waits at most :data:`MAX_IDLE_SECONDS`; then it is discarded
-  and not replaced (the pool refills only after a run), so an idle platform soon holds no
-  sandbox at all.
+  and not replaced (the pool refills only when a run takes one), so an idle platform soon
+  holds no sandbox at all.
 - **Dies with its process.** Every sandbox follows the thread that started it
   (``PR_SET_PDEATHSIG``), so warm ones are started from the pool's own launcher thread,
   which lives as long as the process.
@@ -29,14 +29,13 @@ waiting on its channel for a ``start`` message. The rules:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import queue
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,9 +58,6 @@ it to its containers' own alarm, so a container that waited keeps its job's whol
 
 START_WAIT_SECONDS = 2.0
 """How long a run waits for a sandbox that is still starting before it starts its own."""
-
-HOLD_SECONDS = 2.0
-"""The longest a start waits for the jobs finishing in this process (:meth:`WarmPool.deferred`)."""
 
 SWEEP_SECONDS = 5.0
 """How often the launcher looks for warm sandboxes that waited too long."""
@@ -107,7 +103,6 @@ class WarmPool:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._requests: queue.Queue[tuple[PoolKey, Starter] | None] = queue.Queue()
-        self._holds = 0
         self._launcher = threading.Thread(
             target=self._launch_loop, name="warm-sandboxes", daemon=True
         )
@@ -148,21 +143,6 @@ class WarmPool:
             self._pending[key] = self._pending.get(key, 0) + 1
         self._requests.put((key, starter))
 
-    @contextlib.contextmanager
-    def deferred(self) -> Iterator[None]:
-        """Hold back starting sandboxes while the caller finishes its job (records its
-        outcome, runs the checks): a start forks this process, which would stall that work.
-        Starts wait at most :data:`HOLD_SECONDS` for it.
-        """
-        with self._changed:
-            self._holds += 1
-        try:
-            yield
-        finally:
-            with self._changed:
-                self._holds -= 1
-                self._changed.notify_all()
-
     def ready(self, key: PoolKey) -> int:
         """How many sandboxes wait for ``key`` now."""
         with self._lock:
@@ -200,7 +180,6 @@ class WarmPool:
             if request is None:
                 return
             key, starter = request
-            self._wait_for_holds()
             try:
                 sandbox = self._start(key[1], starter)
             except Exception:  # the next run starts its sandbox itself; nothing is lost
@@ -212,15 +191,6 @@ class WarmPool:
                     self._ready.setdefault(key, []).append(sandbox)
                 self._changed.notify_all()
             self._sweep()
-
-    def _wait_for_holds(self) -> None:
-        deadline = time.monotonic() + HOLD_SECONDS
-        with self._changed:
-            while self._holds > 0:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return
-                self._changed.wait(left)
 
     def _start(self, limits: Limits, starter: Starter) -> WarmSandbox:
         scratch = tempfile.TemporaryDirectory(prefix="sandbox-job-")

@@ -230,11 +230,3 @@ def test_a_warm_sandbox_dies_with_its_process(bwrap: Backend) -> None:
     finally:
         if runner.poll() is None:
             runner.kill()
-
-
-def test_no_sandbox_is_started_while_a_job_finishes(pool: WarmPool, bwrap: Backend) -> None:
-    with pool.deferred():
-        assert run_model(bwrap, COUNT, broker, limits=LIMITS, warm=pool).status == "ok"
-        time.sleep(0.5)
-        assert pool.ready(key_of(bwrap)) == 0  # held back: the job's finish comes first
-    assert pool.wait_ready(key_of(bwrap), 30)
