@@ -179,6 +179,11 @@ class Settings(BaseSettings):
     """CPUs a job's Ray task requests. A job mostly waits on its sandbox and the broker, so
     several share a core; the query engine's own tasks request whole CPUs."""
 
+    ray_workers_ahead: int = Field(default=-1, ge=-1, le=16)
+    """Ray workers the dispatcher starts, with the platform opened, when it joins Ray: -1 as
+    many as jobs can run at once (CPUs / ``job_cpus``, at most 16), 0 none (each starts
+    with its first job, as a test server's do)."""
+
     warm_sandboxes: int = Field(default=1, ge=0, le=8)
     """Sandboxes each job-running process keeps started ahead of demand, per kind it last
     ran (backend, limits, profile), each used by one job only (:mod:`sandbox.runtime.warm`);

@@ -246,7 +246,11 @@ class JobDispatcher:
         except Exception:  # the next dispatch tries again; jobs run without it
             log.exception("reading the cluster's CPUs failed")
             return
+        ahead = self._platform.settings.ray_workers_ahead
         slots = worker_slots(self._platform.settings, cpus) if cpus else 0
+        slots = slots if ahead < 0 else min(ahead, slots)
+        if not slots:
+            return
         prepare = ray.remote(max_retries=0, num_cpus=self._platform.settings.job_cpus)(
             prepare_worker
         )

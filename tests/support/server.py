@@ -105,6 +105,8 @@ def start_server(
         {
             "SANDBOX_VAR_DIR": str(var_dir),
             "SANDBOX_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
+            # a test server's jobs come a few at a time: no Ray workers started ahead
+            "SANDBOX_RAY_WORKERS_AHEAD": "0",
             **(extra_env or {}),
         }
     )
