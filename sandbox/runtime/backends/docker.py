@@ -40,7 +40,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import re
 import secrets
 import subprocess
 import tempfile
@@ -62,6 +61,15 @@ from sandbox.runtime.backends.base import (
     SandboxOwner,
     run_process,
 )
+from sandbox.runtime.backends.docker_parts import (
+    _TRAMPOLINE,
+    DEADLINE_LABEL,
+    INSTANCE_LABEL,
+    JOB_LABEL,
+    LABEL,
+    WAITING,
+    owned_of,
+)
 from sandbox.runtime.profiles import RuntimeProfile
 
 __all__ = ["DockerBackend"]
@@ -71,50 +79,12 @@ log = logging.getLogger(__name__)
 SANDBOX_USER = "65534:65534"
 """The container's user and group (``nobody``/``nogroup``; the image has no passwd file)."""
 
-LABEL = "sandbox.runtime"
-"""Label on every container this backend starts (value: the runtime image's tag)."""
-
-DEADLINE_LABEL = "sandbox.deadline"
-"""Label holding the Unix time after which a container is certainly abandoned."""
-
-INSTANCE_LABEL = "sandbox.instance"
-"""Label naming the platform instance a job's container runs for (:class:`SandboxOwner`)."""
-
-JOB_LABEL = "sandbox.job"
-"""Label holding the id of the job a container runs for, or :data:`WAITING` for a container
-started ahead of demand; that one's name gets its job's id (``...-job<id>``) when a run
-takes it (:meth:`DockerBackend.assign`), since a container's labels cannot change."""
-
-WAITING = "waiting"
-"""The job label of a container started ahead of demand (:mod:`sandbox.runtime.warm`)."""
-
-_ASSIGNED = re.compile(r"-job(\d+)$")
-
 _TMPFS_BYTES = 64 * 1024 * 1024
 _MEMORY_HEADROOM = 16 * 1024 * 1024  # docker-init and the trampoline, beside the worker
 _GRACE_SECONDS = 10
 _QUERY_TIMEOUT = 15.0
 _RETRY_UNAVAILABLE = 30.0
 _PROBE_SECONDS = 60.0
-
-# Runs inside the container as `python -I -S -c _TRAMPOLINE <filter hex|-> <as bytes>
-# <alarm seconds> <argv...>`; standard library only, no site-packages.
-_TRAMPOLINE = """\
-import ctypes, os, resource, signal, sys
-_, program, memory, alarm, *argv = sys.argv
-if program != "-":
-    code = bytes.fromhex(program)
-    class Prog(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
-    prog = Prog(len(code) // 8, code)
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(38, 1, 0, 0, 0) or libc.prctl(22, 2, ctypes.byref(prog), 0, 0):
-        sys.stderr.write("sandbox: seccomp failed, errno %d\\n" % ctypes.get_errno())
-        os._exit(125)
-resource.setrlimit(resource.RLIMIT_AS, (int(memory), int(memory)))
-signal.alarm(int(alarm))
-os.execve(argv[0], argv, {})
-"""
 
 
 class DockerBackend:
@@ -336,20 +306,7 @@ class DockerBackend:
             return []
         if listed.returncode != 0:
             return []
-        found = []
-        for line in listed.stdout.splitlines():
-            name, _, job = line.partition(" ")
-            if not name:
-                continue
-            if job == WAITING:
-                assigned = _ASSIGNED.search(name)
-                if assigned is None:
-                    found.append(OwnedSandbox(name, None, waiting=True))
-                else:
-                    found.append(OwnedSandbox(name, int(assigned.group(1))))
-            else:
-                found.append(OwnedSandbox(name, int(job) if job.isdigit() else None))
-        return found
+        return owned_of(listed.stdout)
 
     def assign(self, launch: Launch, owner: SandboxOwner) -> Launch | None:
         """Name ``owner``'s job on a container started ahead of demand (``docker rename``
