@@ -7,6 +7,7 @@ read the audit chain's head and then collide; on PostgreSQL the head row is lock
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,10 +15,14 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_POOL_TIMEOUT = 120.0
 """Seconds a thread waits for SQLite's one connection (past it: ``TimeoutError``)."""
+
+PING_AFTER_IDLE_SECONDS = 1.0
+"""A pooled PostgreSQL connection idle longer than this is pinged before it is handed out."""
 
 
 def make_engine(url: str) -> Engine:
@@ -42,7 +47,37 @@ def make_engine(url: str) -> Engine:
         )
         _use_immediate_transactions(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    _ping_idle_connections(engine)
+    return engine
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Ping a pooled connection before use only if it sat idle for a while.
+
+    ``pool_pre_ping`` pings at every checkout: a job made some thirty short transactions,
+    each paying one more round trip to the server. A connection checked in less than
+    :data:`PING_AFTER_IDLE_SECONDS` ago was working a moment before; one idle longer may
+    have been closed by a server restart or a network timeout, and is replaced before the
+    caller sees it fail (SQLAlchemy's documented pessimistic handling: raising
+    ``DisconnectionError`` at checkout makes the pool retry with a new connection). A
+    connection lost within that second fails its statement once, and SQLAlchemy then
+    invalidates the pool.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("an idle pooled connection no longer answers") from exc
 
 
 def _use_immediate_transactions(engine: Engine) -> None:
