@@ -16,6 +16,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from sandbox import audit
+from sandbox.catalog import policy_documents
 from sandbox.catalog.grades import floor_of_grade
 from sandbox.catalog.permissions import require_owner, sees_details
 from sandbox.catalog.publication import require_visible
@@ -34,7 +35,7 @@ from sandbox.policies import (
     to_dict,
 )
 from sandbox.policies.shipped import check_authority_floor, combine_levels, floor_in_force
-from sandbox.store.models import GrantRow, PolicyDocumentRow, UserRow
+from sandbox.store.models import DatasetRow, GrantRow, PolicyDocumentRow, UserRow
 
 FLOOR_REF = "platform"
 
@@ -50,17 +51,14 @@ class StoredPolicy:
     set_at: datetime | None
 
 
-def _latest(session: Session, level: PolicyLevel, ref: str) -> PolicyDocumentRow | None:
-    return session.execute(
-        select(PolicyDocumentRow)
-        .where(PolicyDocumentRow.level == str(level), PolicyDocumentRow.ref == ref)
-        .order_by(PolicyDocumentRow.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+def _policy_of(session: Session, level: PolicyLevel, ref: str, default: Policy) -> Policy:
+    """The policy in force at ``level`` for ``ref``, without who set it."""
+    row = policy_documents.latest(session, level, ref)
+    return parse_policy(row.document, level) if row is not None else default
 
 
 def _stored(session: Session, level: PolicyLevel, ref: str, default: Policy) -> StoredPolicy:
-    row = _latest(session, level, ref)
+    row = policy_documents.latest(session, level, ref)
     if row is None:
         return StoredPolicy(level, ref, default, None, None)
     setter = session.get(UserRow, row.set_by) if row.set_by is not None else None
@@ -129,20 +127,30 @@ def set_dataset_policy(
 
 
 def effective_for_dataset(session: Session, name: str, grant: Policy | None = None) -> Policy:
-    """The strictest combination of the floor, the dataset's policy and ``grant``."""
-    dataset = current_dataset_policy(session, name).policy
-    floor = _dataset_floor(session, name, dataset, *([grant] if grant else []))
+    """The strictest combination of the floor, the dataset's policy and ``grant``.
+
+    The dataset's row is read once, and the documents without who set them (the effective
+    policy does not say): with :func:`policy_documents.preload` before, that is one
+    statement for the row and none for the documents.
+    """
+    row = dataset_row(session, name)
+    dataset = _policy_of(session, PolicyLevel.DATASET, name, Policy())
+    if dataset.privacy_unit is None and row.privacy_unit:
+        dataset = replace(dataset, privacy_unit=row.privacy_unit)
+    floor = _dataset_floor(session, name, dataset, *([grant] if grant else []), row=row)
     return effective_policy(floor, dataset, grant)
 
 
-def _dataset_floor(session: Session, name: str, *levels: Policy) -> Policy:
+def _dataset_floor(
+    session: Session, name: str, *levels: Policy, row: DatasetRow | None = None
+) -> Policy:
     """The floor dataset ``name`` meets: the stricter of the authority's floor and its
     grade's level (Wuxi art. 11-12, Lianyungang art. 8, Xi'an art. 9: the grade selects a
     default policy level the dataset policy may tighten, never loosen).
     """
-    floor = floor_in_force(current_floor(session).policy, *levels)
+    floor = floor_in_force(_policy_of(session, PolicyLevel.FLOOR, FLOOR_REF, Policy()), *levels)
     accounting = floor.accounting or _accounting_of(levels)
-    return combine_levels([floor, floor_of_grade(session, name, accounting)])
+    return combine_levels([floor, floor_of_grade(session, name, accounting, row)])
 
 
 def _accounting_of(levels: Iterable[Policy]) -> Accounting:
@@ -194,6 +202,7 @@ def effective_under_grant(
     if grant is None:
         raise InvalidRequest(f"grant {grant_id} does not exist")
     grant_policy = parse_policy(grant.policy, PolicyLevel.GRANT)
+    policy_documents.preload(session, names)
     effective = {name: effective_for_dataset(session, name, grant_policy) for name in names}
     memo[(grant_id, names)] = effective
     return dict(effective)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, aliased
 
 from sandbox import audit
 from sandbox._parse import parse_enum
@@ -404,7 +404,7 @@ def list_grants(
         else:
             stmt = stmt.where(GrantRow.holder_id == actor.user_id)
     moment = _now(now)
-    found = [grant_of(session, row, moment) for row in session.execute(stmt).scalars()]
+    found = grants_of(session, stmt, moment)
     return [g for g in found if status is None or g.status is status]
 
 
@@ -434,7 +434,7 @@ def active_grant_for(
     stmt = select(GrantRow).where(GrantRow.holder_id == user).order_by(GrantRow.id.desc())
     if grant_ref is not None:
         stmt = stmt.where(GrantRow.ref == grant_ref)
-    grants = [grant_of(session, row, moment) for row in session.execute(stmt).scalars()]
+    grants = grants_of(session, stmt, moment)
     candidates = [g for g in grants if dataset in g.datasets or grant_ref is not None]
     if not candidates:
         if grant_ref is not None:
@@ -456,6 +456,32 @@ def grant_of(session: Session, row: GrantRow, now: datetime) -> Grant:
     holder = session.get(UserRow, row.holder_id)
     approver = session.get(UserRow, row.approved_by)
     org = session.get(OrganisationRow, row.provider_org_id)
+    return _grant(
+        row,
+        now,
+        holder.username if holder else None,
+        approver.username if approver else None,
+        org.name if org else None,
+    )
+
+
+def grants_of(session: Session, stmt: Select[Any], now: datetime) -> list[Grant]:
+    """The grants ``stmt`` selects, each with its holder's, approver's and provider's
+    names read in the same statement (not three more a grant).
+    """
+    holder, approver = aliased(UserRow), aliased(UserRow)
+    named = (
+        stmt.add_columns(holder.username, approver.username, OrganisationRow.name)
+        .outerjoin(holder, holder.id == GrantRow.holder_id)
+        .outerjoin(approver, approver.id == GrantRow.approved_by)
+        .outerjoin(OrganisationRow, OrganisationRow.id == GrantRow.provider_org_id)
+    )
+    return [_grant(row, now, *names) for row, *names in session.execute(named)]
+
+
+def _grant(
+    row: GrantRow, now: datetime, holder: str | None, approver: str | None, org: str | None
+) -> Grant:
     stored = GrantStatus(row.status)
     valid_until = row.valid_until
     return Grant(
@@ -463,9 +489,9 @@ def grant_of(session: Session, row: GrantRow, now: datetime) -> Grant:
         ref=row.ref,
         application_id=row.application_id,
         holder_id=row.holder_id,
-        holder=holder.username if holder else "?",
+        holder=holder or "?",
         provider_org_id=row.provider_org_id,
-        provider_org=org.name if org else "?",
+        provider_org=org or "?",
         datasets=tuple(row.datasets),
         job_kinds=tuple(JobKind(k) for k in row.job_kinds),
         policy=dict(row.policy),
@@ -477,7 +503,7 @@ def grant_of(session: Session, row: GrantRow, now: datetime) -> Grant:
         status=grant_status_at(stored, valid_until, now),
         status_reason=row.status_reason,
         created_at=row.created_at,
-        approved_by=approver.username if approver else "?",
+        approved_by=approver or "?",
         agreement_version=row.agreement_version,
         agreement_sha256=row.agreement_sha256,
         accepted_at=row.accepted_at,

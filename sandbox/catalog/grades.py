@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from sandbox import audit
 from sandbox._parse import parse_enum
+from sandbox.catalog import policy_documents
 from sandbox.catalog.permissions import OVERSIGHT_ROLES, owns, require_owner
 from sandbox.catalog.queries import dataset_row
 from sandbox.clock import utc_now
@@ -128,15 +129,7 @@ def shipped_grade_level(grade: Grade, accounting: Accounting = Accounting.PURE) 
 
 
 def _authority_document(session: Session, grade: Grade) -> PolicyDocumentRow | None:
-    return session.execute(
-        select(PolicyDocumentRow)
-        .where(
-            PolicyDocumentRow.level == str(PolicyLevel.FLOOR),
-            PolicyDocumentRow.ref == GRADE_REF_PREFIX + str(grade),
-        )
-        .order_by(PolicyDocumentRow.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    return policy_documents.latest(session, PolicyLevel.FLOOR, GRADE_REF_PREFIX + str(grade))
 
 
 def authority_grade_level(session: Session, grade: Grade) -> Policy:
@@ -252,9 +245,12 @@ def grade_in_force(row: DatasetRow) -> Grade:
     return proposed if proposed.rank > approved.rank else approved
 
 
-def floor_of_grade(session: Session, name: str, accounting: Accounting) -> Policy:
-    """The level of the grade in force for dataset ``name``."""
-    return grade_level(session, grade_in_force(dataset_row(session, name)), accounting)
+def floor_of_grade(
+    session: Session, name: str, accounting: Accounting, row: DatasetRow | None = None
+) -> Policy:
+    """The level of the grade in force for dataset ``name`` (its ``row``, if already read)."""
+    found = row if row is not None else dataset_row(session, name)
+    return grade_level(session, grade_in_force(found), accounting)
 
 
 def dataset_grade(session: Session, row: DatasetRow) -> DatasetGrade:

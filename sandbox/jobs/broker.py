@@ -100,9 +100,11 @@ class JobBroker:
         on_refusal: RefusalListener | None = None,
         *,
         charge_guard: Callable[[Session], None] | None = None,
+        author: Actor | None = None,
     ) -> None:
         """``charge_guard`` runs in each charge's transaction before the debit (the job is
-        still running and still its process's: :func:`sandbox.jobs.leases.charge_guard`).
+        still running and still its process's: :func:`sandbox.jobs.leases.charge_guard`);
+        ``author`` is the job's owner when the caller already read it.
         """
         self._platform = platform
         self._charge_guard = charge_guard
@@ -115,10 +117,12 @@ class JobBroker:
         self._versions = dict(job.datasets)
         self._on_release = on_release
         self._on_refusal = on_refusal
-        with platform.sessions() as session:
-            owner = session.get(UserRow, job.owner_id)
-            assert owner is not None
-            self._actor = Actor(owner.id, owner.username, Role(owner.role), owner.organisation_id)
+        if author is None:
+            with platform.sessions() as session:
+                owner = session.get(UserRow, job.owner_id)
+                assert owner is not None
+                author = Actor(owner.id, owner.username, Role(owner.role), owner.organisation_id)
+        self._actor = author
         self._engine: QueryEngine | None = None
         self._engine_lock = threading.Lock()
 
@@ -138,21 +142,19 @@ class JobBroker:
         thread.start()
         return thread
 
-    def _policies(self) -> dict[str, Policy]:
-        with self._platform.sessions() as session:
-            return policy_store.effective_under_grant(session, self._grant_id, self._datasets)
+    def _policies(self, session: Session) -> dict[str, Policy]:
+        return policy_store.effective_under_grant(session, self._grant_id, self._datasets)
 
-    def _pool(self) -> TaskPool | None:
+    def _pool(self, session: Session) -> TaskPool | None:
         """In-process partials for small versions; Ray tasks (``None``) for large ones.
 
         The broker already runs in a Ray task: fanning a small version's aggregates out to
         more tasks costs more in scheduling than it saves.
         """
-        with self._platform.sessions() as session:
-            rows = sum(
-                version_row(session, dataset_row(session, name), version).row_count
-                for name, version in self._versions.items()
-            )
+        rows = sum(
+            version_row(session, dataset_row(session, name), version).row_count
+            for name, version in self._versions.items()
+        )
         return LocalTaskPool() if rows <= self._platform.settings.engine_task_rows else None
 
     def _bucket_rows(self) -> int:
@@ -172,13 +174,15 @@ class JobBroker:
             return self._engine
 
     def _build_engine(self) -> QueryEngine:
+        with self._platform.sessions() as session:
+            policies, pool = self._policies(session), self._pool(session)
         return QueryEngine(
             self._platform,
             SqlLedger(self._platform.sessions, guard=self._charge_guard),
             grant=self._grant_ref,
-            policy=self._policies(),
+            policy=policies,
             actor=self._actor,
-            pool=self._pool(),
+            pool=pool,
             rows_per_bucket=self._bucket_rows(),
             job=self._job_id,
         )

@@ -87,8 +87,11 @@ def _platform_for(settings_json: str) -> Platform:
     return Platform.open(Settings.model_validate_json(settings_json), migrate=False)
 
 
-def execute_job(settings_json: str, job_id: int, owner: str | None = None) -> list[metrics.Event]:
-    """The body of a job's Ray task, run under ``owner``'s lease (its dispatcher's).
+def execute_job(
+    settings_json: str, job_id: int, owner: str | None = None, request_id: str | None = None
+) -> list[metrics.Event]:
+    """The body of a job's Ray task, run under ``owner``'s lease (its dispatcher's), logged
+    with the ``request_id`` that submitted it (``""``: none; ``None``: read it).
 
     Its settings carry the data store's credentials
     (:meth:`~sandbox.config.Settings.worker_json`); a worker that cannot open the store
@@ -101,7 +104,7 @@ def execute_job(settings_json: str, job_id: int, owner: str | None = None) -> li
         with metrics.captured() as events:
             fail_for_storage(Settings.model_validate_json(settings_json), job_id, exc)
         return events
-    with observed_task(platform, job_id) as events:
+    with observed_task(platform, job_id, request_id) as events:
         run_job(platform, job_id, owner=owner)
     return events
 
@@ -281,7 +284,7 @@ class JobDispatcher:
             for job_id in fresh:
                 with job_bound(job_id, submitted_by.get(job_id)):
                     self._tasks[job_id] = self._remote.options(num_cpus=cpus).remote(
-                        self._settings_json, job_id, self._owner
+                        self._settings_json, job_id, self._owner, submitted_by.get(job_id, "")
                     )
                     log.info("job %s: dispatched to Ray", job_id)
             self._reap(ray)

@@ -61,20 +61,24 @@ def _worker_logging(log_format: str, log_level: str) -> None:
 
 
 @contextmanager
-def observed_task(platform: Platform, job_id: int) -> Iterator[list[metrics.Event]]:
+def observed_task(
+    platform: Platform, job_id: int, request_id: str | None = None
+) -> Iterator[list[metrics.Event]]:
     """The context of a job's Ray task: logging set up, the job bound, metrics captured.
 
     Yields the list the task's metric events are collected in (to be returned to the
-    dispatcher). Reading the request id is best effort: a database that does not answer
+    dispatcher). ``request_id`` is the one the dispatcher read with the job's claim (``""``
+    for none); without it, it is read here, best effort: a database that does not answer
     here fails the run itself a moment later, with its own reason.
     """
     settings: Settings = platform.settings
     _worker_logging(settings.log_format, settings.log_level)
-    try:
-        request_id = request_ids(platform, [job_id]).get(job_id)
-    except Exception:
-        log.warning("job %s: its request id could not be read", job_id, exc_info=True)
-        request_id = None
+    if request_id is None:
+        try:
+            request_id = request_ids(platform, [job_id]).get(job_id)
+        except Exception:
+            log.warning("job %s: its request id could not be read", job_id, exc_info=True)
+    request_id = request_id or None
     with job_bound(job_id, request_id), metrics.captured() as events:
         log.info("job %s: its run starts on this worker", job_id)
         try:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -39,6 +40,7 @@ from sandbox.access.model import JobKind
 from sandbox.clock import utc_now
 from sandbox.config import Settings
 from sandbox.errors import DamagedVersion
+from sandbox.identity.model import Actor, Role
 from sandbox.jobs import checking
 from sandbox.jobs.broker import JobBroker
 from sandbox.jobs.helpers import RawHelpers
@@ -56,7 +58,7 @@ from sandbox.runtime.executor import ModelOutcome, RunStatus, run_model
 from sandbox.runtime.profiles import RuntimeProfile
 from sandbox.runtime.warm import shared_pool
 from sandbox.store.db import transaction
-from sandbox.store.models import JobRow
+from sandbox.store.models import JobRow, UserRow
 
 __all__ = ["failure_reason", "run_job", "sandbox_instance"]
 
@@ -81,6 +83,10 @@ class _Snapshot:
     params: dict[str, Any]
     limits: dict[str, Any]
     datasets: dict[str, int]
+    row: JobRow
+    """The job's row as it started (detached: for the broker, read-only)."""
+    owner: Actor
+    """The job's author, read in the same transaction."""
 
 
 def failure_reason(outcome: str, limits: dict[str, Any]) -> str:
@@ -142,7 +148,11 @@ def _start(platform: Platform, job_id: int, owner: str | None) -> _Snapshot | No
             platform_actor(),
             detail={"backend": row.backend, "attempt": row.attempt},
         )
+        author = session.get(UserRow, row.owner_id)
+        assert author is not None
         return _Snapshot(
+            row=row,
+            owner=Actor(author.id, author.username, Role(author.role), author.organisation_id),
             id=row.id,
             kind=JobKind(row.kind),
             backend=row.backend,
@@ -168,15 +178,19 @@ def _watch(
     while not done.wait(POLL_SECONDS):
         try:
             with platform.sessions() as session:
-                row = session.get(JobRow, job_id)
-                if (
-                    row is None
-                    or not _ours(row, owner)
-                    or row.cancel_requested
-                    or row.state != JobState.RUNNING
-                ):
-                    stop.set()
-                    return
+                found = session.execute(
+                    select(JobRow.state, JobRow.lease_owner, JobRow.cancel_requested).where(
+                        JobRow.id == job_id
+                    )
+                ).first()
+            if (
+                found is None
+                or (owner is not None and found.lease_owner != owner)
+                or found.cancel_requested
+                or found.state != JobState.RUNNING
+            ):
+                stop.set()
+                return
         except Exception:  # a database hiccup must not kill the job; try again
             log.exception("job %s: reading the cancel flag failed", job_id)
 
@@ -291,10 +305,11 @@ def _run(
     watcher.start()
     broker = JobBroker(
         platform,
-        _job_row(platform, job.id),
+        job.row,
         _record_release(platform, job.id),
         _record_refusal(platform, job.id),
         charge_guard=charge_guard(job.id, owner),
+        author=job.owner,
     )
     if job.kind is JobKind.DP:  # its first DP call need not wait for the engine
         broker.prepare()
@@ -327,14 +342,6 @@ def _run(
         done.set()
         watcher.join(timeout=5)
     return outcome, stop.is_set(), helpers
-
-
-def _job_row(platform: Platform, job_id: int) -> JobRow:
-    with platform.sessions() as session:
-        row = session.get(JobRow, job_id)
-        assert row is not None
-        session.expunge(row)
-        return row
 
 
 def run_job(

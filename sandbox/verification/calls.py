@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from sandbox import audit
 from sandbox.access.errors import NoActiveGrant
-from sandbox.access.grants import grant_of
+from sandbox.access.grants import grants_of
 from sandbox.access.model import Grant
 from sandbox.access.rules import grant_gap
 from sandbox.catalog.dictionary import ColumnType, DataDictionary
@@ -79,7 +79,7 @@ def _verification_grant(
     stmt = select(GrantRow).where(GrantRow.holder_id == actor.user_id).order_by(GrantRow.id.desc())
     if grant_ref is not None:
         stmt = stmt.where(GrantRow.ref == grant_ref)
-    grants = [grant_of(session, row, now) for row in session.execute(stmt).scalars()]
+    grants = grants_of(session, stmt, now)
     candidates = [g for g in grants if dataset in g.datasets]
     if not candidates:
         which = f"grant {grant_ref!r} on" if grant_ref else "grant on"
