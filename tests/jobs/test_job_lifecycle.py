@@ -88,17 +88,24 @@ def charges(world: World) -> int:
         platform.close()
 
 
-def ray_task_pids(title: str = "ray::execute_job") -> list[int]:
-    """Processes whose title says they run a job task (Ray renames its workers)."""
+def ray_task_pids(ray_address: str, title: str = "ray::execute_job") -> list[int]:
+    """Processes whose title says they run a job task (Ray renames its workers), started by
+    the raylet of the cluster at ``ray_address`` (its temp dir is named after its port):
+    another test's server running beside this one under xdist has job workers too, and
+    killing those failed that test's jobs.
+    """
+    cluster = f"/ray-tests-{ray_address.rsplit(':', 1)[1]}/"
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
+            parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+            parent_cmdline = Path(f"/proc/{parent}/cmdline").read_bytes()
+        except (OSError, IndexError):
             continue
-        if cmdline.startswith(title.encode()):
+        if cmdline.startswith(title.encode()) and cluster.encode() in parent_cmdline:
             found.append(int(entry.name))
     return found
 
@@ -113,12 +120,14 @@ def charged_and_looping(world: World, job_id: int) -> None:
         )
 
 
-def test_a_dead_worker_leaves_its_job_failed_and_charged_once(world: World) -> None:
+def test_a_dead_worker_leaves_its_job_failed_and_charged_once(
+    world: World, ray_address: str
+) -> None:
     with world.api("user") as api:
         job = api.submit_job(["life_cond"], source=COUNT_THEN_LOOP)
     charged_and_looping(world, job["id"])
     spent = charges(world)
-    pids = ray_task_pids()
+    pids = ray_task_pids(ray_address)
     assert pids, "no Ray worker runs the job"
     for pid in pids:
         os.kill(pid, signal.SIGKILL)
