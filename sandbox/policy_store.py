@@ -201,6 +201,9 @@ def effective_under_grant(
     grant = session.get(GrantRow, grant_id)
     if grant is None:
         raise InvalidRequest(f"grant {grant_id} does not exist")
+    # Held for the session's life: its identity map keeps rows only while someone refers
+    # to them, and the output checks and notifications that follow ask for the same grant.
+    session.info.setdefault(_GRANTS_HELD, {})[grant_id] = grant
     grant_policy = parse_policy(grant.policy, PolicyLevel.GRANT)
     policy_documents.preload(session, names)
     effective = {name: effective_for_dataset(session, name, grant_policy) for name in names}
@@ -208,13 +211,23 @@ def effective_under_grant(
     return dict(effective)
 
 
+_GRANTS_HELD = "sandbox.policy_store.grants"
+"""The grant rows :func:`effective_under_grant` read, referred to from the session."""
+
 _EFFECTIVE_MEMO = "sandbox.policy_store.effective"
 """Where a session keeps the effective policies it computed (a listing of many jobs under
-one grant computes them once). Any write the session flushes, and its transaction's end,
-forget them, so a policy, grade or grant changed in the same transaction is read afresh."""
+one grant computes them once). Its transaction's end forgets them, and so does any flush
+that may have changed a policy (:func:`sandbox.catalog.policy_documents.flush_keeps_policies`:
+a job's own writes do not), so a policy, grade or grant changed in the same transaction is
+read afresh."""
 
 
 @event.listens_for(Session, "after_flush")
+def _forget_effective_unless_kept(session: Session, *_: Any) -> None:
+    if not policy_documents.flush_keeps_policies(session):
+        session.info.pop(_EFFECTIVE_MEMO, None)
+
+
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _forget_effective(session: Session, *_: Any) -> None:

@@ -6,8 +6,9 @@ statement each, and a job's submission, its DP calls, its output checks and ever
 the job computed it again. :func:`preload` reads the latest floor documents and the
 given datasets' documents in one statement and keeps them in the session;
 :func:`latest` answers from there when it can. Like the effective policy memo
-(:mod:`sandbox.policy_store`), what a session keeps is forgotten at any flush and at its
-transaction's end, so a document set in the same transaction is read afresh.
+(:mod:`sandbox.policy_store`), what a session keeps is forgotten at its transaction's end
+and at any flush that may have changed a policy (:func:`flush_keeps_policies`), so a
+document set in the same transaction is read afresh.
 """
 
 from __future__ import annotations
@@ -20,9 +21,35 @@ from sqlalchemy import and_, event, func, or_, select
 from sqlalchemy.orm import Session
 
 from sandbox.policies import PolicyLevel
-from sandbox.store.models import PolicyDocumentRow
+from sandbox.store.models import (
+    AuditEntryRow,
+    AuditHeadRow,
+    BudgetChargeRow,
+    EmailOutboxRow,
+    JobRow,
+    NotificationRow,
+    PolicyDocumentRow,
+    ReviewDecisionRow,
+    VerificationRecordUsageRow,
+    VerificationUsageRow,
+)
 
-__all__ = ["latest", "preload"]
+__all__ = ["flush_keeps_policies", "latest", "preload"]
+
+_NOT_POLICY_INPUTS: tuple[type, ...] = (
+    AuditEntryRow,
+    AuditHeadRow,
+    BudgetChargeRow,
+    EmailOutboxRow,
+    JobRow,
+    NotificationRow,
+    ReviewDecisionRow,
+    VerificationRecordUsageRow,
+    VerificationUsageRow,
+)
+"""Rows no effective policy is computed from: a job's own writes (its row, its charges, its
+audit entries and notifications) leave what a session kept valid. Anything else a flush
+writes (a grant, a dataset, its grade, a policy document, a budget account) forgets it."""
 
 _KEPT = "sandbox.catalog.policy_documents"
 
@@ -78,7 +105,20 @@ def latest(session: Session, level: PolicyLevel, ref: str) -> PolicyDocumentRow 
     ).scalar_one_or_none()
 
 
+def flush_keeps_policies(session: Session) -> bool:
+    """Whether the flush under way (called from ``after_flush``, when the session still
+    lists what it flushed) wrote only rows of :data:`_NOT_POLICY_INPUTS`.
+    """
+    flushed = [*session.new, *session.dirty, *session.deleted]
+    return all(isinstance(row, _NOT_POLICY_INPUTS) for row in flushed)
+
+
 @event.listens_for(Session, "after_flush")
+def _forget_unless_kept(session: Session, *_: Any) -> None:
+    if not flush_keeps_policies(session):
+        session.info.pop(_KEPT, None)
+
+
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session, *_: Any) -> None:

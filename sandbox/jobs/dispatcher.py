@@ -37,7 +37,7 @@ import threading
 import time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from sandbox.config import Settings
 from sandbox.engine.ray_session import worker_slots
@@ -46,7 +46,7 @@ from sandbox.jobs.compute_link import ComputeLink, ComputeState
 from sandbox.jobs.leases import LeaseKeeper, claim, claimable, process_owner, recover_expired
 from sandbox.jobs.lifecycle import move, platform_actor
 from sandbox.jobs.model import JobState
-from sandbox.jobs.observed import job_bound, observed_task, request_ids
+from sandbox.jobs.observed import job_bound, observed_task, request_ids, request_ids_in
 from sandbox.jobs.runner import fail_unfinished, run_job, sandbox_instance
 from sandbox.jobs.storage_failure import fail_for_storage
 from sandbox.jobs.task_failure import COMPUTE_LOST, task_failure_reason
@@ -269,7 +269,8 @@ class JobDispatcher:
                     )
                 ).scalars()
             )
-        fresh = [job_id for job_id in queued if job_id not in self._tasks]
+            fresh = [job_id for job_id in queued if job_id not in self._tasks]
+            submitted_by = request_ids_in(session, fresh)
         if not (fresh or self._tasks or self._link.eager):
             return
         if not self._link.connect():
@@ -280,7 +281,6 @@ class JobDispatcher:
         if fresh or self._tasks:
             ray = self._ray()
             cpus = self._platform.settings.job_cpus
-            submitted_by = request_ids(self._platform, fresh)
             for job_id in fresh:
                 with job_bound(job_id, submitted_by.get(job_id)):
                     self._tasks[job_id] = self._remote.options(num_cpus=cpus).remote(
@@ -313,17 +313,22 @@ class JobDispatcher:
 
     def _mark_waiting(self, job_ids: list[int], reason: str) -> None:
         """Show ``reason`` on queued jobs (or clear :data:`COMPUTE_UNAVAILABLE` with ``""``):
-        not a transition, so not audited; only rows whose reason changes are written.
+        not a transition, so not audited; only rows whose reason changes are written, in one
+        statement.
         """
         if not job_ids:
             return
+        if reason:
+            changes = or_(JobRow.state_reason.is_(None), JobRow.state_reason != reason)
+        else:
+            changes = JobRow.state_reason == COMPUTE_UNAVAILABLE
         with transaction(self._platform.sessions) as session:
-            stale = COMPUTE_UNAVAILABLE if not reason else None
-            for row in session.execute(
-                select(JobRow).where(JobRow.id.in_(job_ids), JobRow.state == JobState.QUEUED)
-            ).scalars():
-                if row.state_reason != reason and (stale is None or row.state_reason == stale):
-                    row.state_reason = reason
+            session.execute(
+                update(JobRow)
+                .where(JobRow.id.in_(job_ids), JobRow.state == JobState.QUEUED, changes)
+                .values(state_reason=reason),
+                execution_options={"synchronize_session": False},
+            )
 
     def _forget_tasks(self) -> None:
         """The cluster is gone and its tasks with it: running jobs fail, queued ones stay

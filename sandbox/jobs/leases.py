@@ -227,9 +227,9 @@ def charge_guard(job_id: int, owner: str | None) -> Callable[[Session], None]:
     """
 
     def guard(session: Session) -> None:
-        row = session.execute(
-            select(JobRow).where(JobRow.id == job_id).with_for_update()
-        ).scalar_one_or_none()
+        row = session.execute(  # the two columns it checks, not the job's whole row
+            select(JobRow.state, JobRow.lease_owner).where(JobRow.id == job_id).with_for_update()
+        ).first()
         if row is None or row.state != JobState.RUNNING:
             state = "gone" if row is None else row.state
             raise Conflict(f"job {job_id} is {state}; its DP calls are no longer answered")

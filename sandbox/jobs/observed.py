@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from sandbox.config import Settings
 from sandbox.observability import metrics
@@ -28,7 +29,7 @@ from sandbox.observability.logs import configure_logging
 from sandbox.platform import Platform
 from sandbox.store.models import JobRow
 
-__all__ = ["job_bound", "observed_task", "request_ids"]
+__all__ = ["job_bound", "observed_task", "request_ids", "request_ids_in"]
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +40,21 @@ def request_ids(platform: Platform, job_ids: Iterable[int]) -> dict[int, str]:
     if not wanted:
         return {}
     with platform.sessions() as session:
-        rows = session.execute(
-            select(JobRow.id, JobRow.request_id).where(
-                JobRow.id.in_(wanted), JobRow.request_id.is_not(None)
-            )
-        ).all()
+        return request_ids_in(session, wanted)
+
+
+def request_ids_in(session: Session, job_ids: Iterable[int]) -> dict[int, str]:
+    """:func:`request_ids`, read in ``session`` (the dispatcher's step reads them with the
+    queue, in one transaction).
+    """
+    wanted = list(job_ids)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(JobRow.id, JobRow.request_id).where(
+            JobRow.id.in_(wanted), JobRow.request_id.is_not(None)
+        )
+    ).all()
     return {job_id: request_id for job_id, request_id in rows if request_id}
 
 
