@@ -39,8 +39,10 @@ def move(
     reason: str = "",
     detail: dict[str, Any] | None = None,
     now: datetime | None = None,
+    audit_at_commit: bool = False,
 ) -> None:
-    """Move ``row`` to ``target``, recording and auditing the step.
+    """Move ``row`` to ``target``, recording and auditing the step (its entry appended with
+    the commit when ``audit_at_commit``: :func:`sandbox.audit.record_at_commit`).
 
     Raises:
         Conflict: The lifecycle does not allow the step from the job's current state.
@@ -60,7 +62,7 @@ def move(
         kind = row.kind
         metrics.on_commit(session, lambda: metrics.job_finished(kind, str(target), turnaround))
     session.flush()
-    audit.record(
+    (audit.record_at_commit if audit_at_commit else audit.record)(
         session,
         actor,
         f"job.{target}",

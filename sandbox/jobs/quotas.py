@@ -10,18 +10,23 @@ Unfinished means submitted, queued, running or being checked: the jobs that hold
 compute a quota rations. A job waiting for a human reviewer holds none and is not counted,
 so a slow review never locks its owner out.
 
-The check runs in the submission's transaction before anything is stored, with the user's
-and the grant's rows locked (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's single writer
-serialises the same way), so two submissions at once cannot both take the last place. A job
-over a quota raises :class:`~sandbox.errors.QuotaExceeded`: nothing is stored, queued or
-charged, and the request rolls back whole.
+The check runs in the submission's transaction as its last step before the commit: the job
+is already inserted (not yet visible to others), then the user's and the grant's rows are
+locked (``SELECT ... FOR NO KEY UPDATE`` on PostgreSQL; SQLite's single writer serialises
+the same way) and the other unfinished jobs counted. A second submission waits for the lock
+until the first commits, and its count then sees the first's job, so two submissions at
+once cannot both take the last place; and the lock is held only for the counts, the audit
+entries appended at commit and the commit itself, not for the model checks and the
+policies before them (a user's submissions queued behind each other's whole checks). A job
+over a quota raises :class:`~sandbox.errors.QuotaExceeded`: the request rolls back whole,
+and nothing is stored, queued or charged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.orm import Session
 
 from sandbox.errors import QuotaExceeded, SandboxInternalError
@@ -72,9 +77,16 @@ def _active(session: Session, condition: ColumnElement[bool]) -> int:
 
 
 def check_job_quotas(
-    session: Session, *, user_id: int, grant_id: int, grant_ref: str, policies: Sequence[Policy]
+    session: Session,
+    *,
+    user_id: int,
+    grant_id: int,
+    grant_ref: str,
+    policies: Sequence[Policy],
+    stored_job_id: int | None = None,
 ) -> None:
-    """Refuse the submission when the user or the grant has no place left.
+    """Refuse the submission when the user or the grant has no place left; the job being
+    submitted (``stored_job_id``, already inserted in this transaction) is not counted.
 
     Raises:
         QuotaExceeded: Naming the limit (``job_limits.active_jobs_per_user`` or
@@ -90,7 +102,8 @@ def check_job_quotas(
     session.execute(
         select(GrantRow.id).where(GrantRow.id == grant_id).with_for_update(key_share=True)
     )
-    by_user = _active(session, JobRow.owner_id == user_id)
+    others = JobRow.id != stored_job_id if stored_job_id is not None else true()
+    by_user = _active(session, and_(JobRow.owner_id == user_id, others))
     if by_user >= quotas.per_user:
         raise QuotaExceeded(
             f"you already have {by_user} unfinished jobs, the most the policy allows "
@@ -99,7 +112,7 @@ def check_job_quotas(
             limit="job_limits.active_jobs_per_user",
             retry_after_seconds=QUOTA_RETRY_SECONDS,
         )
-    by_grant = _active(session, JobRow.grant_id == grant_id)
+    by_grant = _active(session, and_(JobRow.grant_id == grant_id, others))
     if by_grant >= quotas.per_grant:
         raise QuotaExceeded(
             f"grant {grant_ref} already has {by_grant} unfinished jobs, the most the policy "

@@ -119,7 +119,7 @@ def submit(
             registry=registry or default_registry(),
             configured_backend=platform.settings.runtime_backend,
         )
-        move(session, row, JobState.QUEUED, actor)
+        move(session, row, JobState.QUEUED, actor, audit_at_commit=True)
         job = job_of(session, actor, row)
     notify()
     return job

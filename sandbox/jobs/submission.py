@@ -303,13 +303,6 @@ def submit_job(
     )
     compile_check(source, checked.profile, limits["allowed_imports"])
     backend = choose_backend(registry, configured_backend, kind, checked.profile)
-    check_job_quotas(
-        session,
-        user_id=actor.user_id,
-        grant_id=grant.id,
-        grant_ref=grant.ref,
-        policies=list(checked.policies.values()),
-    )
     versions = {
         name: version_row(session, dataset_row(session, name), None).version for name in names
     }
@@ -345,7 +338,7 @@ def submit_job(
     )
     session.add(row)
     session.flush()
-    audit.record(
+    audit.record_at_commit(  # appended with the commit, after the quota's lock below
         session,
         actor,
         "job.submit",
@@ -360,5 +353,13 @@ def submit_job(
             "backend": backend.name,
             "profile": str(checked.profile),
         },
+    )
+    check_job_quotas(  # last: the lock it takes is held until the commit
+        session,
+        user_id=actor.user_id,
+        grant_id=grant.id,
+        grant_ref=grant.ref,
+        policies=list(checked.policies.values()),
+        stored_job_id=row.id,
     )
     return row

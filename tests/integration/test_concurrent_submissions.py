@@ -1,9 +1,12 @@
-"""Many jobs submitted at once on PostgreSQL: every submission is accepted, none deadlocks.
+"""Many jobs submitted at once on PostgreSQL: every submission is accepted, none deadlocks,
+and a job quota takes exactly as many as it allows.
 
 The job quota locks the submitter's and the grant's rows; under ``FOR UPDATE`` a job's own
 insert (whose foreign keys take ``FOR KEY SHARE`` on the same rows) queued behind the next
 waiting submitter, and a burst of submissions deadlocked into 500s. The lock is now ``FOR NO
-KEY UPDATE`` (:func:`sandbox.jobs.quotas.check_job_quotas`).
+KEY UPDATE`` (:func:`sandbox.jobs.quotas.check_job_quotas`). The quota is checked last in
+a submission, after its job is inserted: the lock is held for the counts and the commit
+only, and a submission waiting for it counts the jobs committed before it.
 """
 
 from __future__ import annotations
@@ -48,18 +51,41 @@ def server(
     stop_server(live)
 
 
+LOOP = '''"""Charges one count, then runs until it is cancelled."""
+
+
+def run(ctx):
+    ctx.dataset("burst_cond").count(epsilon=0.001)
+    n = 0
+    while True:
+        n = n + 1
+'''
+
+CAPPED = 4
+"""The ``active_jobs_per_grant`` of the capped grant."""
+
+
 @pytest.fixture(scope="module")
 def world(server: LiveServer) -> World:
     made = build_world(server, {"burst_cond": "conditional"})
     made.grants["dp"] = grant(made, "user", ["burst_cond"])["ref"]
+    made.grants["capped"] = grant(
+        made,
+        "user",
+        ["burst_cond"],
+        title="Capped",
+        policy={"job_limits": {"active_jobs_per_grant": CAPPED}},
+    )["ref"]
     return made
 
 
-async def _submit_at_once(world: World) -> tuple[Counter[int], list[int]]:
+async def _submit_at_once(
+    world: World, source: str = COUNT, grant_name: str = "dp", submissions: int = SUBMISSIONS
+) -> tuple[Counter[int], list[int]]:
     statuses: Counter[int] = Counter()
     ids: list[int] = []
     headers = {"Authorization": f"Bearer {world.tokens['user']}"}
-    body = {"datasets": ["burst_cond"], "source": COUNT}
+    body = {"datasets": ["burst_cond"], "source": source, "grant": world.grants[grant_name]}
     limits = httpx.Limits(max_connections=SUBMITTERS)
 
     async def submitter(client: httpx.AsyncClient, count: int) -> None:
@@ -69,7 +95,7 @@ async def _submit_at_once(world: World) -> tuple[Counter[int], list[int]]:
             if response.is_success:
                 ids.append(int(response.json()["id"]))
 
-    shares = [SUBMISSIONS // SUBMITTERS + (i < SUBMISSIONS % SUBMITTERS) for i in range(SUBMITTERS)]
+    shares = [submissions // SUBMITTERS + (i < submissions % SUBMITTERS) for i in range(SUBMITTERS)]
     async with httpx.AsyncClient(
         base_url=world.server.url, headers=headers, timeout=300, limits=limits
     ) as client:
@@ -93,3 +119,16 @@ def test_a_burst_of_submissions_is_accepted_and_every_job_runs(world: World) -> 
             for job_id in ids
         )
     assert states == Counter({"pending_review": SUBMISSIONS}), states
+
+
+def test_a_quota_takes_exactly_its_places_from_submissions_at_once(world: World) -> None:
+    statuses, ids = asyncio.run(_submit_at_once(world, LOOP, "capped", submissions=SUBMITTERS))
+    try:
+        assert statuses == Counter({201: CAPPED, 429: SUBMITTERS - CAPPED}), statuses
+        assert len(ids) == CAPPED
+    finally:
+        with world.api("user") as api:
+            for job_id in ids:
+                api.cancel_job(job_id)
+            for job_id in ids:
+                api.wait_for_job(job_id, timeout=300, until=lambda j: j["final"])
