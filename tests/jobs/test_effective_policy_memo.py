@@ -21,18 +21,26 @@ def _grant_id(bench: JobBench) -> int:
         ).scalar_one()
 
 
+def _statements_of(bench: JobBench, work: Callable[[], object]) -> list[str]:
+    statements: list[str] = []
+    listener = lambda *args: statements.append(str(args[2]))  # noqa: E731
+    event.listen(bench.platform.engine, "before_cursor_execute", listener)
+    try:
+        work()
+    finally:
+        event.remove(bench.platform.engine, "before_cursor_execute", listener)
+    return statements
+
+
 def test_a_session_computes_the_effective_policies_once(bench: JobBench) -> None:
     grant_id = _grant_id(bench)
-    statements: list[str] = []
     with bench.session() as session:
         first = effective_under_grant(session, grant_id, ["people"])
-        listener = lambda *args: statements.append(str(args[2]))  # noqa: E731
-        event.listen(bench.platform.engine, "before_cursor_execute", listener)
-        try:
-            again = effective_under_grant(session, grant_id, ["people"])
-        finally:
-            event.remove(bench.platform.engine, "before_cursor_execute", listener)
-    assert again == first
+        again: list[object] = []
+        statements = _statements_of(
+            bench, lambda: again.append(effective_under_grant(session, grant_id, ["people"]))
+        )
+    assert again == [first]
     assert statements == []
 
 
@@ -46,17 +54,6 @@ def test_a_policy_written_in_the_same_transaction_is_read_afresh(bench: JobBench
         )
         after = effective_under_grant(session, grant_id, ["people"])["people"]
     assert after.review_mode is ReviewMode.AUTO_DP
-
-
-def _statements_of(bench: JobBench, work: Callable[[], object]) -> list[str]:
-    statements: list[str] = []
-    listener = lambda *args: statements.append(str(args[2]))  # noqa: E731
-    event.listen(bench.platform.engine, "before_cursor_execute", listener)
-    try:
-        work()
-    finally:
-        event.remove(bench.platform.engine, "before_cursor_execute", listener)
-    return statements
 
 
 def test_a_jobs_own_writes_keep_what_the_session_computed(bench: JobBench) -> None:
