@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from sandbox import audit
 from sandbox.access.errors import NoActiveGrant
-from sandbox.access.grants import grants_of
+from sandbox.access.grant_rows import grants_of
 from sandbox.access.model import Grant
 from sandbox.access.rules import grant_gap
 from sandbox.catalog.dictionary import ColumnType, DataDictionary
