@@ -104,9 +104,14 @@ def current_dataset_policy(session: Session, name: str) -> StoredPolicy:
     """A dataset's own policy; its privacy unit defaults to the catalog's."""
     row = dataset_row(session, name)
     stored = _stored(session, PolicyLevel.DATASET, name, Policy())
-    if stored.policy.privacy_unit is None and row.privacy_unit:
-        stored = replace(stored, policy=replace(stored.policy, privacy_unit=row.privacy_unit))
-    return stored
+    return replace(stored, policy=_with_catalog_unit(stored.policy, row))
+
+
+def _with_catalog_unit(policy: Policy, row: DatasetRow) -> Policy:
+    """A dataset's own policy with the catalog's privacy unit where it names none."""
+    if policy.privacy_unit is None and row.privacy_unit:
+        return replace(policy, privacy_unit=row.privacy_unit)
+    return policy
 
 
 def set_dataset_policy(
@@ -134,9 +139,7 @@ def effective_for_dataset(session: Session, name: str, grant: Policy | None = No
     statement for the row and none for the documents.
     """
     row = dataset_row(session, name)
-    dataset = _policy_of(session, PolicyLevel.DATASET, name, Policy())
-    if dataset.privacy_unit is None and row.privacy_unit:
-        dataset = replace(dataset, privacy_unit=row.privacy_unit)
+    dataset = _with_catalog_unit(_policy_of(session, PolicyLevel.DATASET, name, Policy()), row)
     floor = _dataset_floor(session, name, dataset, *([grant] if grant else []), row=row)
     return effective_policy(floor, dataset, grant)
 
